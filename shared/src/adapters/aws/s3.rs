@@ -1,0 +1,256 @@
+//! The Blobs port on S3: multipart uploads for large bodies, streamed downloads,
+//! presigned GET URLs.
+
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_s3::Client;
+use aws_sdk_s3::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_s3::presigning::PresigningConfig;
+use aws_sdk_s3::primitives::ByteStream as S3Body;
+use aws_sdk_s3::types::{CompletedMultipartUpload, CompletedPart};
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use tracing::instrument;
+
+use crate::ports::blobs::{BlobError, BlobInfo, BlobKey, Blobs, ByteStream, Download, Listing};
+
+/// Bodies up to this size go in one PutObject; larger ones in parts of this size
+/// (S3's least part size is 5 MiB).
+pub const PART_SIZE: usize = 8 * 1024 * 1024;
+
+pub struct S3Blobs {
+    client: Client,
+    bucket: String,
+}
+
+fn sdk_error<
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+    R: std::fmt::Debug,
+>(
+    operation: &str,
+    error: SdkError<E, R>,
+) -> BlobError {
+    BlobError::Unavailable(format!("{operation}: {}", DisplayErrorContext(&error)))
+}
+
+/// Reads from `body` until `buffer` holds a part's worth or the body ends.
+async fn fill(body: &mut ByteStream, buffer: &mut BytesMut) -> Result<bool, BlobError> {
+    while buffer.len() < PART_SIZE {
+        match body.next().await {
+            Some(chunk) => buffer.extend_from_slice(&chunk?),
+            None => return Ok(false),
+        }
+    }
+    Ok(true)
+}
+
+impl S3Blobs {
+    pub fn new(client: Client, bucket: impl Into<String>) -> Self {
+        S3Blobs {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
+    async fn put_multipart(
+        &self,
+        key: &BlobKey,
+        first: Bytes,
+        body: &mut ByteStream,
+        content_type: &str,
+    ) -> Result<u64, BlobError> {
+        let upload = self
+            .client
+            .create_multipart_upload()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .content_type(content_type)
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateMultipartUpload", e))?;
+        let upload_id = upload
+            .upload_id()
+            .ok_or_else(|| BlobError::Unavailable("S3 gave no upload id".into()))?
+            .to_owned();
+        let result: Result<u64, BlobError> = async {
+            let mut parts = Vec::new();
+            let mut size = 0u64;
+            let mut pending = Some(first);
+            let mut buffer = BytesMut::with_capacity(PART_SIZE);
+            while let Some(part) = pending.take() {
+                let number = i32::try_from(parts.len() + 1)
+                    .map_err(|_| BlobError::Unavailable("too many parts".into()))?;
+                size += part.len() as u64;
+                let uploaded = self
+                    .client
+                    .upload_part()
+                    .bucket(&self.bucket)
+                    .key(key.as_str())
+                    .upload_id(&upload_id)
+                    .part_number(number)
+                    .body(S3Body::from(part))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("UploadPart", e))?;
+                parts.push(
+                    CompletedPart::builder()
+                        .part_number(number)
+                        .set_e_tag(uploaded.e_tag().map(str::to_owned))
+                        .build(),
+                );
+                let full = fill(body, &mut buffer).await?;
+                if full || !buffer.is_empty() {
+                    pending = Some(buffer.split().freeze());
+                }
+            }
+            self.client
+                .complete_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key.as_str())
+                .upload_id(&upload_id)
+                .multipart_upload(
+                    CompletedMultipartUpload::builder()
+                        .set_parts(Some(parts))
+                        .build(),
+                )
+                .send()
+                .await
+                .map_err(|e| sdk_error("CompleteMultipartUpload", e))?;
+            Ok(size)
+        }
+        .await;
+        if result.is_err() {
+            // Parts of an abandoned upload cost money until aborted (the bucket's lifecycle
+            // rule is the second net).
+            let _ = self
+                .client
+                .abort_multipart_upload()
+                .bucket(&self.bucket)
+                .key(key.as_str())
+                .upload_id(&upload_id)
+                .send()
+                .await;
+        }
+        result
+    }
+}
+
+#[async_trait]
+impl Blobs for S3Blobs {
+    #[instrument(skip(self, body), fields(bucket = %self.bucket, key = %key))]
+    async fn put(
+        &self,
+        key: &BlobKey,
+        mut body: ByteStream,
+        content_type: &str,
+    ) -> Result<BlobInfo, BlobError> {
+        let mut buffer = BytesMut::with_capacity(PART_SIZE);
+        let full = fill(&mut body, &mut buffer).await?;
+        let first = buffer.split().freeze();
+        let size = if full {
+            self.put_multipart(key, first, &mut body, content_type)
+                .await?
+        } else {
+            let size = first.len() as u64;
+            self.client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(key.as_str())
+                .content_type(content_type)
+                .body(S3Body::from(first))
+                .send()
+                .await
+                .map_err(|e| sdk_error("PutObject", e))?;
+            size
+        };
+        Ok(BlobInfo {
+            key: key.clone(),
+            size,
+            content_type: content_type.to_owned(),
+        })
+    }
+
+    #[instrument(skip(self), fields(bucket = %self.bucket, key = %key))]
+    async fn get(&self, key: &BlobKey) -> Result<Option<Download>, BlobError> {
+        let output = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            Err(e) => return Err(sdk_error("GetObject", e)),
+        };
+        let info = BlobInfo {
+            key: key.clone(),
+            size: output.content_length().unwrap_or_default().max(0) as u64,
+            content_type: output
+                .content_type()
+                .unwrap_or("application/octet-stream")
+                .to_owned(),
+        };
+        let reader = output.body.into_async_read();
+        Ok(Some(Download {
+            info,
+            body: Box::pin(tokio_util::io::ReaderStream::with_capacity(
+                reader,
+                64 * 1024,
+            )),
+        }))
+    }
+
+    #[instrument(skip(self), fields(bucket = %self.bucket))]
+    async fn list(
+        &self,
+        prefix: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Listing, BlobError> {
+        let output = self
+            .client
+            .list_objects_v2()
+            .bucket(&self.bucket)
+            .prefix(prefix)
+            .set_start_after(after)
+            .max_keys(i32::try_from(limit.min(1000)).unwrap_or(1000))
+            .send()
+            .await
+            .map_err(|e| sdk_error("ListObjectsV2", e))?;
+        let mut blobs = Vec::new();
+        for object in output.contents() {
+            let Some(key) = object.key().and_then(|k| BlobKey::parse(k).ok()) else {
+                continue;
+            };
+            blobs.push(BlobInfo {
+                key,
+                size: object.size().unwrap_or_default().max(0) as u64,
+                // Listings carry no content type; a get tells it.
+                content_type: String::new(),
+            });
+        }
+        let next = if output.is_truncated().unwrap_or(false) {
+            blobs.last().map(|b| b.key.as_str().to_owned())
+        } else {
+            None
+        };
+        Ok(Listing { blobs, next })
+    }
+
+    async fn presign_get(&self, key: &BlobKey, expires_in: Duration) -> Result<String, BlobError> {
+        let config = PresigningConfig::expires_in(expires_in)
+            .map_err(|e| BlobError::Unavailable(format!("presigning: {e}")))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .presigned(config)
+            .await
+            .map_err(|e| sdk_error("presign GetObject", e))?;
+        Ok(request.uri().to_owned())
+    }
+}

@@ -1,0 +1,271 @@
+//! Embedded blobs: one folder per bucket. Objects live under `objects/`, their content
+//! type under `meta/`; writes go to a temporary file first, so a reader never sees half
+//! an object. Presigned URLs point at the local runtime and carry an HMAC and an expiry.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures::StreamExt;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use tokio::io::AsyncWriteExt;
+use tokio::sync::mpsc::UnboundedSender;
+
+use crate::ports::Clock;
+use crate::ports::blobs::{
+    BlobCreated, BlobError, BlobInfo, BlobKey, Blobs, ByteStream, Download, Listing,
+};
+
+pub struct EmbeddedBlobs {
+    bucket: String,
+    root: PathBuf,
+    /// Where the local runtime serves presigned downloads, e.g. `http://127.0.0.1:3000`.
+    base_url: String,
+    signing_key: Arc<[u8]>,
+    clock: Arc<dyn Clock>,
+    events: Option<UnboundedSender<BlobCreated>>,
+}
+
+fn io(e: std::io::Error) -> BlobError {
+    BlobError::Unavailable(format!("embedded blobs: {e}"))
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Meta {
+    content_type: String,
+}
+
+impl EmbeddedBlobs {
+    pub fn open(
+        bucket: &str,
+        root: &Path,
+        base_url: &str,
+        signing_key: Arc<[u8]>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, BlobError> {
+        std::fs::create_dir_all(root.join("objects")).map_err(io)?;
+        std::fs::create_dir_all(root.join("meta")).map_err(io)?;
+        std::fs::create_dir_all(root.join("incoming")).map_err(io)?;
+        Ok(EmbeddedBlobs {
+            bucket: bucket.to_owned(),
+            root: root.to_owned(),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+            signing_key,
+            clock,
+            events: None,
+        })
+    }
+
+    /// Reports every stored object on `events`, as S3 notifications would.
+    pub fn notify(mut self, events: UnboundedSender<BlobCreated>) -> Self {
+        self.events = Some(events);
+        self
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    fn object_path(&self, key: &BlobKey) -> PathBuf {
+        self.root.join("objects").join(key.as_str())
+    }
+
+    fn meta_path(&self, key: &BlobKey) -> PathBuf {
+        self.root
+            .join("meta")
+            .join(format!("{}.json", key.as_str()))
+    }
+
+    fn signature(&self, key: &BlobKey, expires: i64) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.signing_key)
+            .expect("HMAC takes keys of any length");
+        mac.update(format!("{}\n{}\n{expires}", self.bucket, key.as_str()).as_bytes());
+        hex(&mac.finalize().into_bytes())
+    }
+
+    /// Checks a presigned download's expiry and signature (the local runtime's side).
+    pub fn verify_presigned(&self, key: &BlobKey, expires: i64, signature: &str) -> bool {
+        if self.clock.now().unix_timestamp() >= expires {
+            return false;
+        }
+        let expected = self.signature(key, expires);
+        // Constant-time comparison through the MAC's own verifier.
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.signing_key)
+            .expect("HMAC takes keys of any length");
+        mac.update(format!("{}\n{}\n{expires}", self.bucket, key.as_str()).as_bytes());
+        match unhex(signature) {
+            Some(bytes) => mac.verify_slice(&bytes).is_ok() && expected.len() == signature.len(),
+            None => false,
+        }
+    }
+
+    fn list_sync(&self, prefix: &str) -> std::io::Result<Vec<BlobInfo>> {
+        let objects = self.root.join("objects");
+        let mut out = Vec::new();
+        let mut stack = vec![objects.clone()];
+        while let Some(dir) = stack.pop() {
+            for entry in std::fs::read_dir(&dir)? {
+                let entry = entry?;
+                let path = entry.path();
+                if entry.file_type()?.is_dir() {
+                    stack.push(path);
+                    continue;
+                }
+                let Ok(relative) = path.strip_prefix(&objects) else {
+                    continue;
+                };
+                let name = relative.to_string_lossy().replace('\\', "/");
+                if !name.starts_with(prefix) {
+                    continue;
+                }
+                let Ok(key) = BlobKey::parse(&name) else {
+                    continue;
+                };
+                let content_type = std::fs::read(self.meta_path(&key))
+                    .ok()
+                    .and_then(|b| serde_json::from_slice::<Meta>(&b).ok())
+                    .map(|m| m.content_type)
+                    .unwrap_or_else(|| "application/octet-stream".into());
+                out.push(BlobInfo {
+                    key,
+                    size: entry.metadata()?.len(),
+                    content_type,
+                });
+            }
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+fn unhex(text: &str) -> Option<Vec<u8>> {
+    if !text.len().is_multiple_of(2) {
+        return None;
+    }
+    (0..text.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
+        .collect()
+}
+
+#[async_trait]
+impl Blobs for EmbeddedBlobs {
+    async fn put(
+        &self,
+        key: &BlobKey,
+        mut body: ByteStream,
+        content_type: &str,
+    ) -> Result<BlobInfo, BlobError> {
+        let incoming = self
+            .root
+            .join("incoming")
+            .join(ulid::Ulid::new().to_string());
+        let mut file = tokio::fs::File::create(&incoming).await.map_err(io)?;
+        let mut size = 0u64;
+        let written: Result<(), BlobError> = async {
+            while let Some(chunk) = body.next().await {
+                let chunk = chunk?;
+                size += chunk.len() as u64;
+                file.write_all(&chunk).await.map_err(io)?;
+            }
+            file.sync_all().await.map_err(io)
+        }
+        .await;
+        if let Err(e) = written {
+            let _ = tokio::fs::remove_file(&incoming).await;
+            return Err(e);
+        }
+        let target = self.object_path(key);
+        if let Some(parent) = target.parent() {
+            tokio::fs::create_dir_all(parent).await.map_err(io)?;
+        }
+        let meta_path = self.meta_path(key);
+        if let Some(parent) = meta_path.parent() {
+            tokio::fs::create_dir_all(parent).await.map_err(io)?;
+        }
+        let meta = serde_json::to_vec(&Meta {
+            content_type: content_type.to_owned(),
+        })
+        .map_err(|e| BlobError::Unavailable(e.to_string()))?;
+        tokio::fs::write(&meta_path, meta).await.map_err(io)?;
+        tokio::fs::rename(&incoming, &target).await.map_err(io)?;
+        if let Some(events) = &self.events {
+            // The runtime may be shutting down; the object is stored either way.
+            let _ = events.send(BlobCreated {
+                bucket: self.bucket.clone(),
+                key: key.clone(),
+                size,
+            });
+        }
+        Ok(BlobInfo {
+            key: key.clone(),
+            size,
+            content_type: content_type.to_owned(),
+        })
+    }
+
+    async fn get(&self, key: &BlobKey) -> Result<Option<Download>, BlobError> {
+        let file = match tokio::fs::File::open(self.object_path(key)).await {
+            Ok(file) => file,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(e)),
+        };
+        let size = file.metadata().await.map_err(io)?.len();
+        let content_type = tokio::fs::read(self.meta_path(key))
+            .await
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Meta>(&b).ok())
+            .map(|m| m.content_type)
+            .unwrap_or_else(|| "application/octet-stream".into());
+        Ok(Some(Download {
+            info: BlobInfo {
+                key: key.clone(),
+                size,
+                content_type,
+            },
+            body: Box::pin(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024)),
+        }))
+    }
+
+    async fn list(
+        &self,
+        prefix: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Listing, BlobError> {
+        let all = {
+            let this = self;
+            // Walking a local folder is quick; a blocking call keeps the code plain.
+            tokio::task::block_in_place(|| this.list_sync(prefix)).map_err(io)?
+        };
+        let mut blobs: Vec<BlobInfo> = all
+            .into_iter()
+            .filter(|b| after.as_deref().is_none_or(|a| b.key.as_str() > a))
+            .take(limit + 1)
+            .collect();
+        let next = if blobs.len() > limit {
+            blobs.truncate(limit);
+            blobs.last().map(|b| b.key.as_str().to_owned())
+        } else {
+            None
+        };
+        Ok(Listing { blobs, next })
+    }
+
+    async fn presign_get(&self, key: &BlobKey, expires_in: Duration) -> Result<String, BlobError> {
+        let expires = self.clock.now().unix_timestamp() + expires_in.as_secs() as i64;
+        Ok(format!(
+            "{}/_local/blobs/{}/{}?expires={expires}&signature={}",
+            self.base_url,
+            self.bucket,
+            key.as_str(),
+            self.signature(key, expires)
+        ))
+    }
+}

@@ -1,0 +1,121 @@
+//! The Blobs port: one bucket of objects (invoice and usage exports, usage files to ingest).
+
+use std::pin::Pin;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures::Stream;
+
+/// A body streamed in chunks, so that no object has to fit in memory.
+pub type ByteStream = Pin<Box<dyn Stream<Item = std::io::Result<Bytes>> + Send>>;
+
+/// Wraps bytes already in memory as a [`ByteStream`].
+pub fn bytes_stream(body: impl Into<Bytes>) -> ByteStream {
+    let body = body.into();
+    Box::pin(futures::stream::once(async move { Ok(body) }))
+}
+
+/// Collects a stream into memory: for tests and small objects only.
+pub async fn collect(mut body: ByteStream) -> std::io::Result<Vec<u8>> {
+    use futures::StreamExt;
+    let mut out = Vec::new();
+    while let Some(chunk) = body.next().await {
+        out.extend_from_slice(&chunk?);
+    }
+    Ok(out)
+}
+
+/// An object key: `/`-separated segments, none empty, `.` or `..`, of safe characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct BlobKey(String);
+
+impl BlobKey {
+    pub fn parse(key: &str) -> Result<Self, BlobError> {
+        let bad = |why: &str| BlobError::InvalidKey(format!("{key:?}: {why}"));
+        if key.is_empty() || key.len() > 1024 {
+            return Err(bad("a key has 1 to 1024 characters"));
+        }
+        for segment in key.split('/') {
+            if segment.is_empty() || segment == "." || segment == ".." {
+                return Err(bad("empty, `.` and `..` segments are not allowed"));
+            }
+            if !segment
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | '=' | '+'))
+            {
+                return Err(bad("use letters, digits and - _ . = + only"));
+            }
+        }
+        Ok(BlobKey(key.to_owned()))
+    }
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Display for BlobKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobInfo {
+    pub key: BlobKey,
+    pub size: u64,
+    pub content_type: String,
+}
+
+pub struct Download {
+    pub info: BlobInfo,
+    pub body: ByteStream,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Listing {
+    pub blobs: Vec<BlobInfo>,
+    /// Pass back to list what follows.
+    pub next: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("invalid blob key {0}")]
+    InvalidKey(String),
+    #[error("reading the body failed: {0}")]
+    Body(#[from] std::io::Error),
+    #[error("the blob store is unavailable: {0}")]
+    Unavailable(String),
+}
+
+#[async_trait]
+pub trait Blobs: Send + Sync {
+    /// Stores the body under `key`, replacing what was there. Large bodies are sent in parts.
+    async fn put(
+        &self,
+        key: &BlobKey,
+        body: ByteStream,
+        content_type: &str,
+    ) -> Result<BlobInfo, BlobError>;
+    /// The object as a stream, or None when there is none.
+    async fn get(&self, key: &BlobKey) -> Result<Option<Download>, BlobError>;
+    /// Objects whose keys begin with `prefix`, in key order, `limit` at most.
+    async fn list(
+        &self,
+        prefix: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Listing, BlobError>;
+    /// A URL anyone holding it may download the object from until `expires_in` has passed.
+    async fn presign_get(&self, key: &BlobKey, expires_in: Duration) -> Result<String, BlobError>;
+}
+
+/// What a bucket reports when an object is stored (S3 event notifications on AWS; the
+/// local runtime delivers the same in-process).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlobCreated {
+    pub bucket: String,
+    pub key: BlobKey,
+    pub size: u64,
+}
