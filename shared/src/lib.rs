@@ -2,4 +2,5 @@
 //! which keeps its records through `store` on the `ports`; `adapters` implement the ports.
 
 pub mod adapters;
+pub mod http;
 pub mod ports;

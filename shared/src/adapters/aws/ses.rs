@@ -23,6 +23,11 @@ impl SesMailer {
 impl Mailer for SesMailer {
     #[instrument(skip(self, mail), fields(recipients = mail.to.len()))]
     async fn send(&self, mail: &OutgoingMail) -> Result<String, MailError> {
+        // SES would fall back to the message's own headers; the port wants envelope
+        // recipients, as the local outbox does.
+        if mail.to.is_empty() {
+            return Err(MailError::Rejected("a message needs a recipient".into()));
+        }
         let raw = RawMessage::builder()
             .data(Blob::new(mail.raw.clone()))
             .build()

@@ -78,11 +78,16 @@ impl EmbeddedBlobs {
             .join(format!("{}.json", key.as_str()))
     }
 
-    fn signature(&self, key: &BlobKey, expires: i64) -> String {
+    /// The MAC over what a presigned URL grants: this bucket, this key, until `expires`.
+    fn mac(&self, key: &BlobKey, expires: i64) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.signing_key)
             .expect("HMAC takes keys of any length");
         mac.update(format!("{}\n{}\n{expires}", self.bucket, key.as_str()).as_bytes());
-        hex(&mac.finalize().into_bytes())
+        mac
+    }
+
+    fn signature(&self, key: &BlobKey, expires: i64) -> String {
+        hex(&self.mac(key, expires).finalize().into_bytes())
     }
 
     /// Checks a presigned download's expiry and signature (the local runtime's side).
@@ -90,54 +95,58 @@ impl EmbeddedBlobs {
         if self.clock.now().unix_timestamp() >= expires {
             return false;
         }
-        let expected = self.signature(key, expires);
-        // Constant-time comparison through the MAC's own verifier.
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.signing_key)
-            .expect("HMAC takes keys of any length");
-        mac.update(format!("{}\n{}\n{expires}", self.bucket, key.as_str()).as_bytes());
-        match unhex(signature) {
-            Some(bytes) => mac.verify_slice(&bytes).is_ok() && expected.len() == signature.len(),
-            None => false,
-        }
+        let Some(signature) = unhex(signature) else {
+            return false;
+        };
+        // verify_slice compares in constant time.
+        self.mac(key, expires).verify_slice(&signature).is_ok()
     }
+}
 
-    fn list_sync(&self, prefix: &str) -> std::io::Result<Vec<BlobInfo>> {
-        let objects = self.root.join("objects");
-        let mut out = Vec::new();
-        let mut stack = vec![objects.clone()];
-        while let Some(dir) = stack.pop() {
-            for entry in std::fs::read_dir(&dir)? {
-                let entry = entry?;
-                let path = entry.path();
-                if entry.file_type()?.is_dir() {
-                    stack.push(path);
-                    continue;
-                }
-                let Ok(relative) = path.strip_prefix(&objects) else {
-                    continue;
-                };
-                let name = relative.to_string_lossy().replace('\\', "/");
-                if !name.starts_with(prefix) {
-                    continue;
-                }
-                let Ok(key) = BlobKey::parse(&name) else {
-                    continue;
-                };
-                let content_type = std::fs::read(self.meta_path(&key))
-                    .ok()
-                    .and_then(|b| serde_json::from_slice::<Meta>(&b).ok())
-                    .map(|m| m.content_type)
-                    .unwrap_or_else(|| "application/octet-stream".into());
-                out.push(BlobInfo {
-                    key,
-                    size: entry.metadata()?.len(),
-                    content_type,
-                });
+/// Every object under `root` whose key begins with `prefix`, in key order.
+fn list_folder(root: &Path, prefix: &str) -> std::io::Result<Vec<BlobInfo>> {
+    let objects = root.join("objects");
+    let mut out = Vec::new();
+    let mut stack = vec![objects.clone()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir)? {
+            let entry = entry?;
+            let path = entry.path();
+            if entry.file_type()?.is_dir() {
+                stack.push(path);
+                continue;
             }
+            let Ok(relative) = path.strip_prefix(&objects) else {
+                continue;
+            };
+            let name = relative.to_string_lossy().replace('\\', "/");
+            if !name.starts_with(prefix) {
+                continue;
+            }
+            let Ok(key) = BlobKey::parse(&name) else {
+                continue;
+            };
+            out.push(BlobInfo {
+                size: entry.metadata()?.len(),
+                content_type: read_content_type(root, &key),
+                key,
+            });
         }
-        out.sort_by(|a, b| a.key.cmp(&b.key));
-        Ok(out)
     }
+    out.sort_by(|a, b| a.key.cmp(&b.key));
+    Ok(out)
+}
+
+fn meta_path(root: &Path, key: &BlobKey) -> PathBuf {
+    root.join("meta").join(format!("{}.json", key.as_str()))
+}
+
+fn read_content_type(root: &Path, key: &BlobKey) -> String {
+    std::fs::read(meta_path(root, key))
+        .ok()
+        .and_then(|b| serde_json::from_slice::<Meta>(&b).ok())
+        .map(|m| m.content_type)
+        .unwrap_or_else(|| "application/octet-stream".into())
 }
 
 pub(crate) fn hex(bytes: &[u8]) -> String {
@@ -217,12 +226,7 @@ impl Blobs for EmbeddedBlobs {
             Err(e) => return Err(io(e)),
         };
         let size = file.metadata().await.map_err(io)?.len();
-        let content_type = tokio::fs::read(self.meta_path(key))
-            .await
-            .ok()
-            .and_then(|b| serde_json::from_slice::<Meta>(&b).ok())
-            .map(|m| m.content_type)
-            .unwrap_or_else(|| "application/octet-stream".into());
+        let content_type = read_content_type(&self.root, key);
         Ok(Some(Download {
             info: BlobInfo {
                 key: key.clone(),
@@ -239,11 +243,12 @@ impl Blobs for EmbeddedBlobs {
         after: Option<String>,
         limit: usize,
     ) -> Result<Listing, BlobError> {
-        let all = {
-            let this = self;
-            // Walking a local folder is quick; a blocking call keeps the code plain.
-            tokio::task::block_in_place(|| this.list_sync(prefix)).map_err(io)?
-        };
+        let root = self.root.clone();
+        let prefix = prefix.to_owned();
+        let all = tokio::task::spawn_blocking(move || list_folder(&root, &prefix))
+            .await
+            .map_err(|e| BlobError::Unavailable(e.to_string()))?
+            .map_err(io)?;
         let mut blobs: Vec<BlobInfo> = all
             .into_iter()
             .filter(|b| after.as_deref().is_none_or(|a| b.key.as_str() > a))

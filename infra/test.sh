@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The test command: installs what it lacks, starts moto, runs every test (unit, contract
+# suites on both adapters, API), lints the SAM template, and stops what it started.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+infra/python-tools.sh
+export AWS_EC2_METADATA_DISABLED=true
+SELFCARE_MOTO_URL=$(infra/moto.sh start)
+export SELFCARE_MOTO_URL
+trap 'infra/moto.sh stop' EXIT
+echo "moto at $SELFCARE_MOTO_URL"
+.venv/bin/cfn-lint template.yaml
+cargo test --workspace --all-targets "$@"

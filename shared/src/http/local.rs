@@ -1,0 +1,127 @@
+//! Routes only the local runtime serves: the outbox a person reads the product's mail in,
+//! and the downloads behind the embedded blob store's presigned URLs. Never deployed.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+use serde::Deserialize;
+
+use super::problem::Problem;
+use crate::adapters::embedded::{EmbeddedBlobs, LocalOutbox};
+use crate::ports::{BlobKey, Blobs};
+
+#[derive(Deserialize)]
+struct Presigned {
+    expires: i64,
+    signature: String,
+}
+
+fn denied() -> Response {
+    Problem::new(
+        StatusCode::FORBIDDEN,
+        "link-expired-or-invalid",
+        "This download link has expired or is not valid",
+    )
+    .into_response()
+}
+
+async fn download(
+    State(buckets): State<Arc<Vec<Arc<EmbeddedBlobs>>>>,
+    Path((bucket, key)): Path<(String, String)>,
+    Query(link): Query<Presigned>,
+) -> Response {
+    let Some(blobs) = buckets.iter().find(|b| b.bucket() == bucket) else {
+        return denied();
+    };
+    let Ok(key) = BlobKey::parse(&key) else {
+        return denied();
+    };
+    if !blobs.verify_presigned(&key, link.expires, &link.signature) {
+        return denied();
+    }
+    match blobs.get(&key).await {
+        Ok(Some(download)) => (
+            [(header::CONTENT_TYPE, download.info.content_type)],
+            Body::from_stream(download.body),
+        )
+            .into_response(),
+        Ok(None) => Problem::not_found().into_response(),
+        Err(e) => Problem::unavailable(&e).into_response(),
+    }
+}
+
+/// Serves presigned downloads for these buckets at `/_local/blobs/{bucket}/{key}`.
+pub fn blob_downloads(buckets: Vec<Arc<EmbeddedBlobs>>) -> Router {
+    Router::new()
+        .route("/_local/blobs/{bucket}/{*key}", get(download))
+        .with_state(Arc::new(buckets))
+}
+
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+async fn outbox_index(State(outbox): State<Arc<LocalOutbox>>) -> Response {
+    let entries = match outbox.entries().await {
+        Ok(entries) => entries,
+        Err(e) => return Problem::unavailable(&e).into_response(),
+    };
+    let rows: String = entries
+        .iter()
+        .map(|e| {
+            format!(
+                "<tr><td>{}</td><td>{}</td><td><a href=\"/_local/outbox/{}\">{}</a></td></tr>",
+                escape(&e.sent_at),
+                escape(&e.to.join(", ")),
+                escape(&e.id),
+                escape(&e.subject)
+            )
+        })
+        .collect();
+    Html(format!(
+        "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Local outbox</title>\
+         <style>body{{font-family:system-ui;margin:2rem}}td{{padding:.3rem .8rem}}</style></head>\
+         <body><h1>Local outbox</h1><p>{} message(s), newest first. \
+         <a href=\"/_local/outbox.json\">JSON</a></p><table><thead><tr><th>Sent</th><th>To</th>\
+         <th>Subject</th></tr></thead><tbody>{rows}</tbody></table></body></html>",
+        entries.len()
+    ))
+    .into_response()
+}
+
+async fn outbox_json(State(outbox): State<Arc<LocalOutbox>>) -> Response {
+    match outbox.entries().await {
+        Ok(entries) => axum::Json(entries).into_response(),
+        Err(e) => Problem::unavailable(&e).into_response(),
+    }
+}
+
+async fn outbox_message(
+    State(outbox): State<Arc<LocalOutbox>>,
+    Path(id): Path<String>,
+) -> Response {
+    match outbox.raw(&id).await {
+        Ok(Some(raw)) => {
+            ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], raw).into_response()
+        }
+        Ok(None) => Problem::not_found().into_response(),
+        Err(e) => Problem::unavailable(&e).into_response(),
+    }
+}
+
+/// The outbox: `/_local/outbox` (a page), `/_local/outbox.json`, `/_local/outbox/{id}` (raw).
+pub fn outbox(outbox: Arc<LocalOutbox>) -> Router {
+    Router::new()
+        .route("/_local/outbox", get(outbox_index))
+        .route("/_local/outbox.json", get(outbox_json))
+        .route("/_local/outbox/{id}", get(outbox_message))
+        .with_state(outbox)
+}

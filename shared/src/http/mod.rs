@@ -1,0 +1,113 @@
+//! The HTTP API: one router per group of endpoints, each served by one Lambda function,
+//! all merged by the local runtime; the layers every response goes through; problems.
+
+pub mod local;
+pub mod meta;
+pub mod problem;
+pub mod request_id;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use tower_http::catch_panic::CatchPanicLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+pub use problem::{FieldError, Problem};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "selfcare API",
+        description = "The end-user portal and provider console API. Errors are RFC 9457 \
+                       problem details; money is in minor units with an ISO 4217 currency; \
+                       times are RFC 3339 UTC; lists page with `limit` and an opaque `cursor`."
+    ),
+    tags(
+        (name = "meta", description = "Health and this document"),
+    )
+)]
+struct ApiDoc;
+
+/// One group of endpoints and the Lambda function that serves it (its `_HANDLER`).
+pub struct Group {
+    pub function: &'static str,
+    pub routes: fn() -> OpenApiRouter,
+}
+
+/// Every group of endpoints. The template declares one function per group; a structural
+/// test holds the two together.
+pub const GROUPS: &[Group] = &[Group {
+    function: "api-meta",
+    routes: meta::router,
+}];
+
+/// The OpenAPI document of the whole API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi());
+    for group in GROUPS {
+        router = router.merge((group.routes)());
+    }
+    let (_, mut document) = router.split_for_parts();
+    document.merge(openapi_document_path());
+    document
+}
+
+/// The document describes its own route too.
+fn openapi_document_path() -> utoipa::openapi::OpenApi {
+    #[derive(OpenApi)]
+    #[openapi(paths(openapi_json))]
+    struct Own;
+    Own::openapi()
+}
+
+/// This OpenAPI 3.1 document.
+#[utoipa::path(
+    get,
+    path = "/v1/openapi.json",
+    tag = "meta",
+    responses((status = 200, description = "The OpenAPI document", content_type = "application/json"))
+)]
+async fn openapi_json(
+    axum::extract::State(document): axum::extract::State<Arc<serde_json::Value>>,
+) -> impl IntoResponse {
+    axum::Json((*document).clone())
+}
+
+/// The routes of the function named `function` (all of them for None), with the layers
+/// every response goes through.
+pub fn app(function: Option<&str>) -> Router {
+    let mut router = Router::new();
+    for group in GROUPS
+        .iter()
+        .filter(|g| function.is_none_or(|f| f == g.function))
+    {
+        let (routes, _) = (group.routes)().split_for_parts();
+        router = router.merge(routes);
+        if group.function == "api-meta" {
+            let document = serde_json::to_value(openapi()).unwrap_or_default();
+            router = router.merge(
+                Router::new()
+                    .route("/v1/openapi.json", get(openapi_json))
+                    .with_state(Arc::new(document)),
+            );
+        }
+    }
+    with_layers(router)
+}
+
+/// The fallbacks and layers of every API response: problems for unknown routes and
+/// methods, panics turned into a problem, a request id on everything.
+pub fn with_layers(router: Router) -> Router {
+    router
+        .fallback(|| async { Problem::route_not_found() })
+        .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
+        .layer(CatchPanicLayer::custom(
+            |_: Box<dyn std::any::Any + Send>| {
+                Problem::internal(&"a handler panicked").into_response()
+            },
+        ))
+        .layer(axum::middleware::from_fn(request_id::assign))
+}

@@ -1,0 +1,162 @@
+//! The Blobs contract.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+use selfcare::ports::blobs::{BlobKey, bytes_stream, collect};
+use sha2::{Digest, Sha256};
+
+use crate::support::BlobFixture;
+
+crate::contract!(blobs:
+    a_small_object_reads_back_with_its_content_type,
+    an_absent_object_reads_as_none,
+    a_large_object_is_streamed_in_parts_and_reads_back_whole,
+    a_put_replaces_the_object,
+    listing_is_by_prefix_in_key_order_and_pages,
+    a_presigned_url_downloads_the_object,
+);
+
+fn key(text: &str) -> BlobKey {
+    BlobKey::parse(text).unwrap()
+}
+
+async fn a_small_object_reads_back_with_its_content_type(f: &BlobFixture) {
+    let k = key("tenant-1/exports/usage.csv");
+    let info = f
+        .blobs
+        .put(&k, bytes_stream("a,b\r\n1,2\r\n"), "text/csv")
+        .await
+        .unwrap();
+    assert_eq!(info.size, 10);
+    let download = f.blobs.get(&k).await.unwrap().unwrap();
+    assert_eq!(download.info.content_type, "text/csv");
+    assert_eq!(download.info.size, 10);
+    assert_eq!(collect(download.body).await.unwrap(), b"a,b\r\n1,2\r\n");
+}
+
+async fn an_absent_object_reads_as_none(f: &BlobFixture) {
+    assert!(
+        f.blobs
+            .get(&key("nothing/here.csv"))
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
+
+async fn a_large_object_is_streamed_in_parts_and_reads_back_whole(f: &BlobFixture) {
+    // 17 MiB in 1 MiB chunks: three parts on S3, never one buffer of the whole.
+    let chunk = |i: u8| Bytes::from(vec![i; 1024 * 1024]);
+    let chunks: Vec<std::io::Result<Bytes>> = (0..17u8).map(|i| Ok(chunk(i))).collect();
+    let mut expected = Sha256::new();
+    for i in 0..17u8 {
+        expected.update(chunk(i));
+    }
+    let k = key("tenant-1/exports/big.bin");
+    let body = Box::pin(futures::stream::iter(chunks));
+    let info = f
+        .blobs
+        .put(&k, body, "application/octet-stream")
+        .await
+        .unwrap();
+    assert_eq!(info.size, 17 * 1024 * 1024);
+    let download = f.blobs.get(&k).await.unwrap().unwrap();
+    let mut actual = Sha256::new();
+    let mut body = download.body;
+    use futures::StreamExt;
+    let mut size = 0;
+    while let Some(piece) = body.next().await {
+        let piece = piece.unwrap();
+        size += piece.len();
+        actual.update(&piece);
+    }
+    assert_eq!(size, 17 * 1024 * 1024);
+    assert_eq!(actual.finalize(), expected.finalize());
+}
+
+async fn a_put_replaces_the_object(f: &BlobFixture) {
+    let k = key("t/replace.txt");
+    f.blobs
+        .put(&k, bytes_stream("first"), "text/plain")
+        .await
+        .unwrap();
+    f.blobs
+        .put(&k, bytes_stream("second"), "text/plain")
+        .await
+        .unwrap();
+    let download = f.blobs.get(&k).await.unwrap().unwrap();
+    assert_eq!(collect(download.body).await.unwrap(), b"second");
+}
+
+async fn listing_is_by_prefix_in_key_order_and_pages(f: &BlobFixture) {
+    for name in [
+        "t1/b.csv",
+        "t1/a.csv",
+        "t1/sub/c.csv",
+        "t2/a.csv",
+        "t10/a.csv",
+    ] {
+        f.blobs
+            .put(&key(name), bytes_stream("x"), "text/csv")
+            .await
+            .unwrap();
+    }
+    let mut seen = Vec::new();
+    let mut after = None;
+    loop {
+        let listing = f.blobs.list("t1/", after, 2).await.unwrap();
+        assert!(listing.blobs.len() <= 2);
+        seen.extend(listing.blobs.iter().map(|b| b.key.as_str().to_owned()));
+        match listing.next {
+            Some(next) => after = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, ["t1/a.csv", "t1/b.csv", "t1/sub/c.csv"]);
+}
+
+async fn a_presigned_url_downloads_the_object(f: &BlobFixture) {
+    let k = key("t1/exports/invoice-42.pdf");
+    f.blobs
+        .put(&k, bytes_stream("%PDF-1.7 invoice"), "application/pdf")
+        .await
+        .unwrap();
+    let url = f
+        .blobs
+        .presign_get(&k, Duration::from_secs(300))
+        .await
+        .unwrap();
+    let response = reqwest::get(&url).await.unwrap();
+    assert_eq!(response.status(), 200);
+    assert_eq!(
+        response.bytes().await.unwrap().as_ref(),
+        b"%PDF-1.7 invoice"
+    );
+    if f.embedded {
+        // moto serves expired URLs; the embedded store must not.
+        f.clock.advance(time::Duration::seconds(301));
+        assert_eq!(reqwest::get(&url).await.unwrap().status(), 403);
+        let tampered = url.replace("invoice-42", "invoice-43");
+        assert_eq!(reqwest::get(&tampered).await.unwrap().status(), 403);
+    } else {
+        assert!(url.contains("X-Amz-Expires=300"), "{url}");
+    }
+}
+
+#[test]
+fn keys_that_could_escape_their_folder_are_refused() {
+    for bad in [
+        "",
+        "../etc/passwd",
+        "a//b",
+        "a/./b",
+        "/abs",
+        "a/b/",
+        "sp ace",
+        "a\\b",
+    ] {
+        assert!(BlobKey::parse(bad).is_err(), "{bad:?} was accepted");
+    }
+    assert!(BlobKey::parse("tenant-1/usage/2026-11=cdr.csv").is_ok());
+}
