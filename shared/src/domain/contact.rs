@@ -1,0 +1,223 @@
+//! Validated contact details: email addresses, phone numbers, postal addresses.
+//! Fields are private; `parse` is the only way in.
+
+use std::fmt;
+
+/// An email address, trimmed, its domain lower-cased. Deliberately permissive on the local
+/// part (providers' customers have odd addresses); strict on shape.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct EmailAddress(String);
+
+impl EmailAddress {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let text = text.trim();
+        if text.len() > 254 {
+            return Err("an email address has at most 254 characters".into());
+        }
+        let (local, domain) = text
+            .rsplit_once('@')
+            .ok_or_else(|| format!("{text:?} is not an email address (no @)"))?;
+        let bad_local = local.is_empty()
+            || local.len() > 64
+            || local
+                .chars()
+                .any(|c| c.is_whitespace() || c.is_control() || "<>(),;:\"[]\\@".contains(c));
+        let labels: Vec<&str> = domain.split('.').collect();
+        let bad_domain = labels.len() < 2
+            || labels.iter().any(|l| {
+                l.is_empty()
+                    || l.len() > 63
+                    || l.starts_with('-')
+                    || l.ends_with('-')
+                    || !l.chars().all(|c| c.is_alphanumeric() || c == '-')
+            });
+        if bad_local || bad_domain {
+            return Err(format!("{text:?} is not an email address"));
+        }
+        Ok(EmailAddress(format!("{local}@{}", domain.to_lowercase())))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+
+    /// The form used to find an account by email: the whole address lower-cased.
+    pub fn folded(&self) -> String {
+        self.0.to_lowercase()
+    }
+}
+
+impl fmt::Display for EmailAddress {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// A phone number in E.164 form (`+` and 8 to 15 digits); spaces, dots, dashes and
+/// brackets in the input are dropped.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct PhoneNumber(String);
+
+impl PhoneNumber {
+    pub fn parse(text: &str) -> Result<Self, String> {
+        let compact: String = text
+            .chars()
+            .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')'))
+            .collect();
+        let digits = compact.strip_prefix('+').unwrap_or("");
+        if digits.len() < 8 || digits.len() > 15 || !digits.chars().all(|c| c.is_ascii_digit()) {
+            return Err(format!(
+                "{text:?} is not a phone number in international form, like +61 2 9876 5432"
+            ));
+        }
+        Ok(PhoneNumber(compact))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A postal address. The country is an ISO 3166-1 alpha-2 code.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostalAddress {
+    lines: Vec<String>,
+    locality: String,
+    region: Option<String>,
+    postcode: Option<String>,
+    country: String,
+}
+
+/// A postal address as a client sends it, before validation.
+#[derive(
+    Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+pub struct PostalAddressInput {
+    pub lines: Vec<String>,
+    pub locality: String,
+    pub region: Option<String>,
+    pub postcode: Option<String>,
+    /// ISO 3166-1 alpha-2, e.g. `AU`.
+    pub country: String,
+}
+
+impl PostalAddress {
+    /// Validates; errors name the field (relative to the address).
+    pub fn parse(input: &PostalAddressInput) -> Result<Self, Vec<(String, String)>> {
+        let mut errors = Vec::new();
+        let lines: Vec<String> = input
+            .lines
+            .iter()
+            .map(|l| l.trim().to_owned())
+            .filter(|l| !l.is_empty())
+            .collect();
+        if lines.is_empty() || lines.len() > 4 || lines.iter().any(|l| l.chars().count() > 100) {
+            errors.push((
+                "lines".into(),
+                "give 1 to 4 address lines of up to 100 characters".into(),
+            ));
+        }
+        let locality = input.locality.trim().to_owned();
+        if locality.is_empty() || locality.chars().count() > 100 {
+            errors.push((
+                "locality".into(),
+                "give the town or city (up to 100 characters)".into(),
+            ));
+        }
+        let country = input.country.trim().to_uppercase();
+        if country.len() != 2 || !country.chars().all(|c| c.is_ascii_uppercase()) {
+            errors.push((
+                "country".into(),
+                "give an ISO 3166-1 alpha-2 country code, like AU".into(),
+            ));
+        }
+        let optional = |value: &Option<String>, field: &str, errors: &mut Vec<(String, String)>| {
+            let value = value.as_deref().map(str::trim).filter(|v| !v.is_empty());
+            if value.is_some_and(|v| v.chars().count() > 40) {
+                errors.push((field.into(), "at most 40 characters".into()));
+            }
+            value.map(str::to_owned)
+        };
+        let region = optional(&input.region, "region", &mut errors);
+        let postcode = optional(&input.postcode, "postcode", &mut errors);
+        if !errors.is_empty() {
+            return Err(errors);
+        }
+        Ok(PostalAddress {
+            lines,
+            locality,
+            region,
+            postcode,
+            country,
+        })
+    }
+
+    pub fn to_input(&self) -> PostalAddressInput {
+        PostalAddressInput {
+            lines: self.lines.clone(),
+            locality: self.locality.clone(),
+            region: self.region.clone(),
+            postcode: self.postcode.clone(),
+            country: self.country.clone(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn email_addresses_are_checked_and_their_domain_lower_cased() {
+        assert_eq!(
+            EmailAddress::parse(" Jo.Bloggs+bills@Example.COM ")
+                .unwrap()
+                .as_str(),
+            "Jo.Bloggs+bills@example.com"
+        );
+        for bad in [
+            "",
+            "jo",
+            "jo@",
+            "@example.com",
+            "jo@example",
+            "jo@exa mple.com",
+            "a b@example.com",
+            "jo@-x.com",
+        ] {
+            assert!(EmailAddress::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn phone_numbers_must_be_international() {
+        assert_eq!(
+            PhoneNumber::parse("+61 (2) 9876-5432").unwrap().as_str(),
+            "+61298765432"
+        );
+        for bad in [
+            "02 9876 5432",
+            "+12",
+            "+61 2 9876 543x",
+            "+1234567890123456",
+        ] {
+            assert!(PhoneNumber::parse(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn a_postal_address_needs_a_line_a_locality_and_a_country() {
+        let errors = PostalAddress::parse(&PostalAddressInput::default()).unwrap_err();
+        let fields: Vec<&str> = errors.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(fields, ["lines", "locality", "country"]);
+        let ok = PostalAddress::parse(&PostalAddressInput {
+            lines: vec!["1 Harbour St".into()],
+            locality: "Sydney".into(),
+            region: Some("NSW".into()),
+            postcode: Some("2000".into()),
+            country: "au".into(),
+        })
+        .unwrap();
+        assert_eq!(ok.to_input().country, "AU");
+    }
+}

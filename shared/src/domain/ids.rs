@@ -1,0 +1,47 @@
+//! Identifiers: ULIDs, sortable by creation time, behind types of their own so a tenant id
+//! can never be passed where an account id belongs.
+
+use std::fmt;
+use std::str::FromStr;
+
+use time::OffsetDateTime;
+
+macro_rules! ulid_id {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(ulid::Ulid);
+
+        impl $name {
+            pub fn generate(at: OffsetDateTime) -> Self {
+                $name(ulid::Ulid::from_datetime(at.into()))
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                self.0.fmt(f)
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = InvalidId;
+            fn from_str(text: &str) -> Result<Self, InvalidId> {
+                ulid::Ulid::from_string(text).map($name).map_err(|_| InvalidId)
+            }
+        }
+    };
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("not a valid identifier")]
+pub struct InvalidId;
+
+ulid_id!(
+    /// A wholesale or retail provider.
+    TenantId
+);
+ulid_id!(
+    /// An end-user or agent account of a retail provider.
+    AccountId
+);

@@ -1,0 +1,76 @@
+//! Paging: a limit and an opaque cursor in, a page and the next cursor out.
+
+pub const DEFAULT_LIMIT: usize = 25;
+pub const MAX_LIMIT: usize = 100;
+
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct PageRequest {
+    /// 1 to 100; defaults to 25.
+    pub limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl PageRequest {
+    pub fn first(limit: usize) -> Self {
+        PageRequest {
+            limit: Some(limit),
+            cursor: None,
+        }
+    }
+    pub fn after(limit: usize, cursor: Option<String>) -> Self {
+        PageRequest {
+            limit: Some(limit),
+            cursor,
+        }
+    }
+    /// The limit to use, or why the one given is refused.
+    pub fn limit(&self) -> Result<usize, String> {
+        match self.limit {
+            None => Ok(DEFAULT_LIMIT),
+            Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            Some(_) => Err(format!("limit must be from 1 to {MAX_LIMIT}")),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<T> {
+    pub items: Vec<T>,
+    /// Present when more items may follow.
+    pub next_cursor: Option<String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PagingError {
+    #[error("{0}")]
+    InvalidLimit(String),
+    #[error("the cursor is not one this list issued")]
+    InvalidCursor,
+    #[error(transparent)]
+    Storage(#[from] crate::ports::TableError),
+}
+
+/// One page of `query`, its cursor signed for `scope` (the list and partition it belongs
+/// to), so a cursor from another list or tenant is refused.
+pub async fn fetch<T>(
+    table: &dyn crate::ports::Table,
+    cursors: &crate::store::CursorCodec,
+    scope: &str,
+    query: crate::ports::Query,
+    request: &PageRequest,
+    read: fn(&crate::ports::Item) -> Result<T, crate::ports::TableError>,
+) -> Result<Page<T>, PagingError> {
+    let limit = request.limit().map_err(PagingError::InvalidLimit)?;
+    let after = request
+        .cursor
+        .as_deref()
+        .map(|c| cursors.decode(scope, c))
+        .transpose()
+        .map_err(|_| PagingError::InvalidCursor)?;
+    let result = table.query(query.limit(limit).after(after)).await?;
+    Ok(Page {
+        items: result.items.iter().map(read).collect::<Result<_, _>>()?,
+        next_cursor: result.next.map(|c| cursors.encode(scope, &c)),
+    })
+}

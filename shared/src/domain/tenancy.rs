@@ -1,0 +1,324 @@
+//! Tenants: wholesale providers (WSP) and retail providers (RSP). An RSP may buy through a
+//! wholesaler; a WSP has none above it. The platform operator sits above them all and is
+//! not a tenant: it runs the stack and the operator tool.
+
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use super::Violations;
+use super::ids::TenantId;
+use super::paging::{self, Page, PageRequest, PagingError};
+use crate::ports::Clock;
+use crate::ports::table::{Condition, Index, Key, Query, Table, TableError, Update, Write};
+use crate::store::{self, CursorCodec, keys};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantKind {
+    Wholesale,
+    Retail,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TenantStatus {
+    Active,
+    Suspended,
+}
+
+/// An attribute the tenant adds to every account (for example a sales region), with the
+/// value new accounts get unless told otherwise.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct AttributeDefinition {
+    pub name: String,
+    pub default: Option<String>,
+    pub required: bool,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Tenant {
+    pub id: TenantId,
+    pub kind: TenantKind,
+    pub name: String,
+    /// Unique; the tenant's portal answers at `{slug}.{portal domain}`.
+    pub slug: String,
+    pub wholesaler: Option<TenantId>,
+    pub status: TenantStatus,
+    pub account_attributes: Vec<AttributeDefinition>,
+    pub created_at: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewTenant {
+    pub kind: TenantKind,
+    pub name: String,
+    pub slug: String,
+    pub wholesaler: Option<TenantId>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TenantError {
+    #[error("invalid tenant: {0}")]
+    Invalid(Violations),
+    #[error("the slug {0:?} is taken")]
+    SlugTaken(String),
+    #[error("no such tenant")]
+    NotFound,
+    #[error("the cursor is not one this list issued")]
+    InvalidCursor,
+    #[error(transparent)]
+    Storage(#[from] TableError),
+}
+
+/// A slug: 3 to 40 lower-case letters, digits and inner dashes (it becomes a host name).
+pub fn check_slug(slug: &str) -> Result<(), String> {
+    let ok = (3..=40).contains(&slug.len())
+        && slug
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        && !slug.starts_with('-')
+        && !slug.ends_with('-');
+    if ok {
+        Ok(())
+    } else {
+        Err("use 3 to 40 lower-case letters, digits and inner dashes".into())
+    }
+}
+
+pub struct Tenants {
+    table: Arc<dyn Table>,
+    clock: Arc<dyn Clock>,
+    cursors: CursorCodec,
+}
+
+mod record {
+    use super::*;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub struct TenantRecord {
+        pub id: String,
+        pub kind: TenantKind,
+        pub name: String,
+        pub slug: String,
+        pub wholesaler: Option<String>,
+        pub status: TenantStatus,
+        #[serde(default)]
+        pub account_attributes: Vec<AttributeDefinition>,
+        pub created_at: String,
+    }
+
+    pub fn to_item(t: &Tenant) -> Result<crate::ports::Item, TableError> {
+        let record = TenantRecord {
+            id: t.id.to_string(),
+            kind: t.kind,
+            name: t.name.clone(),
+            slug: t.slug.clone(),
+            wholesaler: t.wholesaler.map(|w| w.to_string()),
+            status: t.status,
+            account_attributes: t.account_attributes.clone(),
+            created_at: crate::store::rfc3339(t.created_at),
+        };
+        let mut attributes = vec![
+            ("pk", keys::tenant(&t.id)),
+            ("sk", keys::TENANT_SK.to_owned()),
+            ("gsi1pk", keys::ALL_TENANTS.to_owned()),
+            ("gsi1sk", t.id.to_string()),
+        ];
+        if let Some(wholesaler) = &t.wholesaler {
+            attributes.push(("gsi2pk", keys::retailers_of(wholesaler)));
+            attributes.push(("gsi2sk", t.id.to_string()));
+        }
+        Ok(store::keyed(store::to_item(&record)?, &attributes))
+    }
+
+    pub fn from_item(item: &crate::ports::Item) -> Result<Tenant, TableError> {
+        let r: TenantRecord = store::from_item(item)?;
+        let bad = |what: &str| TableError::Unavailable(format!("stored tenant has a bad {what}"));
+        Ok(Tenant {
+            id: r.id.parse().map_err(|_| bad("id"))?,
+            kind: r.kind,
+            name: r.name,
+            slug: r.slug,
+            wholesaler: r
+                .wholesaler
+                .map(|w| w.parse())
+                .transpose()
+                .map_err(|_| bad("wholesaler"))?,
+            status: r.status,
+            account_attributes: r.account_attributes,
+            created_at: crate::store::parse_rfc3339(&r.created_at).ok_or_else(|| bad("time"))?,
+        })
+    }
+}
+
+impl Tenants {
+    pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>, cursors: CursorCodec) -> Self {
+        Tenants {
+            table,
+            clock,
+            cursors,
+        }
+    }
+
+    pub async fn create(&self, new: NewTenant) -> Result<Tenant, TenantError> {
+        let mut violations = Violations::default();
+        let name = new.name.trim().to_owned();
+        if name.is_empty() || name.chars().count() > 120 {
+            violations.add("name", "give a name of 1 to 120 characters");
+        }
+        if let Err(message) = check_slug(&new.slug) {
+            violations.add("slug", message);
+        }
+        match (new.kind, new.wholesaler) {
+            (TenantKind::Wholesale, Some(_)) => {
+                violations.add("wholesaler", "a wholesale provider has no wholesaler");
+            }
+            (TenantKind::Retail, Some(wholesaler)) => match self.get(&wholesaler).await {
+                Ok(w) if w.kind == TenantKind::Wholesale => {}
+                Ok(_) => violations.add("wholesaler", "that tenant is not a wholesale provider"),
+                Err(TenantError::NotFound) => violations.add("wholesaler", "no such tenant"),
+                Err(e) => return Err(e),
+            },
+            _ => {}
+        }
+        violations.into_result().map_err(TenantError::Invalid)?;
+        let now = self.clock.now();
+        let tenant = Tenant {
+            id: TenantId::generate(now),
+            kind: new.kind,
+            name,
+            slug: new.slug.clone(),
+            wholesaler: new.wholesaler,
+            status: TenantStatus::Active,
+            account_attributes: Vec::new(),
+            created_at: now,
+        };
+        let slug_item = store::keyed(
+            crate::ports::Item::from([("tenant".to_owned(), tenant.id.to_string().into())]),
+            &[("pk", keys::slug(&tenant.slug)), ("sk", "SLUG".to_owned())],
+        );
+        let writes = vec![
+            Write::Put {
+                item: slug_item,
+                condition: Some(Condition::Absent),
+            },
+            Write::Put {
+                item: record::to_item(&tenant)?,
+                condition: Some(Condition::Absent),
+            },
+        ];
+        match self.table.transact(writes).await {
+            Ok(()) => Ok(tenant),
+            Err(TableError::TransactionConditionFailed { index: 0 }) => {
+                Err(TenantError::SlugTaken(tenant.slug))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    pub async fn get(&self, id: &TenantId) -> Result<Tenant, TenantError> {
+        let item = self
+            .table
+            .get(&Key::new(keys::tenant(id), keys::TENANT_SK))
+            .await?
+            .ok_or(TenantError::NotFound)?;
+        Ok(record::from_item(&item)?)
+    }
+
+    /// The tenant a host name's first label names (`acme.portal.example` → `acme`).
+    pub async fn by_slug(&self, slug: &str) -> Result<Tenant, TenantError> {
+        if check_slug(slug).is_err() {
+            return Err(TenantError::NotFound);
+        }
+        let item = self
+            .table
+            .get(&Key::new(keys::slug(slug), "SLUG"))
+            .await?
+            .ok_or(TenantError::NotFound)?;
+        let id = item
+            .get("tenant")
+            .and_then(|v| v.as_s())
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| TableError::Unavailable("a slug item lacks its tenant".into()))?;
+        self.get(&id).await
+    }
+
+    /// Every tenant, oldest first (for the platform operator).
+    pub async fn list(&self, page: &PageRequest) -> Result<Page<Tenant>, TenantError> {
+        self.list_partition(Index::Gsi1, keys::ALL_TENANTS.to_owned(), page)
+            .await
+    }
+
+    /// The retail providers that buy through a wholesaler.
+    pub async fn retailers_of(
+        &self,
+        wholesaler: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<Tenant>, TenantError> {
+        self.list_partition(Index::Gsi2, keys::retailers_of(wholesaler), page)
+            .await
+    }
+
+    async fn list_partition(
+        &self,
+        index: Index,
+        partition: String,
+        page: &PageRequest,
+    ) -> Result<Page<Tenant>, TenantError> {
+        let scope = format!("tenants:{partition}");
+        let query = Query::partition(index, partition);
+        paging::fetch(
+            self.table.as_ref(),
+            &self.cursors,
+            &scope,
+            query,
+            page,
+            record::from_item,
+        )
+        .await
+        .map_err(|e| match e {
+            PagingError::InvalidLimit(m) => {
+                let mut v = Violations::default();
+                v.add("limit", m);
+                TenantError::Invalid(v)
+            }
+            PagingError::InvalidCursor => TenantError::InvalidCursor,
+            PagingError::Storage(e) => TenantError::Storage(e),
+        })
+    }
+
+    /// Replaces the attributes the tenant's accounts carry.
+    pub async fn set_account_attributes(
+        &self,
+        id: &TenantId,
+        definitions: Vec<AttributeDefinition>,
+    ) -> Result<Tenant, TenantError> {
+        let mut violations = Violations::default();
+        let mut seen = std::collections::BTreeSet::new();
+        for (i, d) in definitions.iter().enumerate() {
+            if super::accounts::check_attribute_name(&d.name).is_err() {
+                violations.add(format!("/{i}/name"), "use 1 to 40 letters, digits, - and _");
+            }
+            if !seen.insert(d.name.clone()) {
+                violations.add(format!("/{i}/name"), "each attribute once");
+            }
+        }
+        violations.into_result().map_err(TenantError::Invalid)?;
+        let mut tenant = self.get(id).await?;
+        tenant.account_attributes = definitions;
+        let item = record::to_item(&tenant)?;
+        let attributes = item
+            .get("account_attributes")
+            .cloned()
+            .unwrap_or(crate::ports::Value::L(vec![]));
+        self.table
+            .update(
+                &Key::new(keys::tenant(id), keys::TENANT_SK),
+                Update::default().set("account_attributes", attributes),
+                Some(Condition::Exists),
+            )
+            .await?;
+        Ok(tenant)
+    }
+}

@@ -1,0 +1,138 @@
+//! The single table's key design and the mapping of each domain record to items, over the
+//! Table port (so both adapters store the same items). `docs/data-model.md` lists every
+//! access pattern and the key condition that serves it; the builders below are the only
+//! place keys are spelled.
+
+pub mod cursor;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::ports::table::{Item, TableError, Value};
+
+pub use cursor::{CursorCodec, InvalidCursor};
+
+/// Converts a storage record (a private serde struct of a store module) to attributes.
+pub fn to_item<T: Serialize>(record: &T) -> Result<Item, TableError> {
+    match serde_json::to_value(record) {
+        Ok(serde_json::Value::Object(map)) => map
+            .into_iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| Ok((k, json_to_value(v)?)))
+            .collect(),
+        Ok(_) => Err(TableError::Invalid("a record must be a struct".into())),
+        Err(e) => Err(TableError::Invalid(format!(
+            "a record would not serialise: {e}"
+        ))),
+    }
+}
+
+/// Reads a storage record back from an item (extra attributes, such as keys, are ignored).
+pub fn from_item<T: DeserializeOwned>(item: &Item) -> Result<T, TableError> {
+    let map: serde_json::Map<String, serde_json::Value> = item
+        .iter()
+        .map(|(k, v)| (k.clone(), value_to_json(v)))
+        .collect();
+    serde_json::from_value(serde_json::Value::Object(map))
+        .map_err(|e| TableError::Unavailable(format!("a stored item is not a valid record: {e}")))
+}
+
+fn json_to_value(json: serde_json::Value) -> Result<Value, TableError> {
+    Ok(match json {
+        serde_json::Value::Null => Value::Null,
+        serde_json::Value::Bool(b) => Value::Bool(b),
+        serde_json::Value::Number(n) => Value::N(
+            n.as_i64()
+                .ok_or_else(|| TableError::Invalid(format!("{n} is not a whole number")))?,
+        ),
+        serde_json::Value::String(s) => Value::S(s),
+        serde_json::Value::Array(list) => Value::L(
+            list.into_iter()
+                .map(json_to_value)
+                .collect::<Result<_, _>>()?,
+        ),
+        serde_json::Value::Object(map) => Value::M(
+            map.into_iter()
+                .map(|(k, v)| Ok((k, json_to_value(v)?)))
+                .collect::<Result<_, TableError>>()?,
+        ),
+    })
+}
+
+fn value_to_json(value: &Value) -> serde_json::Value {
+    match value {
+        Value::S(s) => serde_json::Value::String(s.clone()),
+        Value::N(n) => serde_json::Value::from(*n),
+        Value::B(b) => serde_json::Value::Array(b.iter().map(|x| (*x).into()).collect()),
+        Value::Bool(b) => serde_json::Value::Bool(*b),
+        Value::Null => serde_json::Value::Null,
+        Value::L(list) => serde_json::Value::Array(list.iter().map(value_to_json).collect()),
+        Value::M(map) => serde_json::Value::Object(
+            map.iter()
+                .map(|(k, v)| (k.clone(), value_to_json(v)))
+                .collect(),
+        ),
+        Value::Ss(set) => serde_json::Value::Array(set.iter().map(|s| s.as_str().into()).collect()),
+    }
+}
+
+/// Adds the key and index attributes to a record's item.
+pub fn keyed(mut item: Item, keys: &[(&str, String)]) -> Item {
+    for (name, value) in keys {
+        item.insert((*name).to_owned(), Value::S(value.clone()));
+    }
+    item
+}
+
+/// Key builders: every key in the table starts from the tenant it belongs to.
+pub mod keys {
+    use crate::domain::ids::{AccountId, TenantId};
+
+    pub const TENANT_SK: &str = "TENANT";
+    pub const ACCOUNT_SK: &str = "ACCOUNT";
+
+    pub fn tenant(id: &TenantId) -> String {
+        format!("TENANT#{id}")
+    }
+    /// The partition listing every tenant (GSI1).
+    pub const ALL_TENANTS: &str = "TENANTS";
+    pub fn retailers_of(wholesaler: &TenantId) -> String {
+        format!("TENANT#{wholesaler}#RETAILERS")
+    }
+    pub fn slug(slug: &str) -> String {
+        format!("SLUG#{slug}")
+    }
+    pub fn account(tenant: &TenantId, account: &AccountId) -> String {
+        format!("TENANT#{tenant}#ACCOUNT#{account}")
+    }
+    pub fn accounts_of(tenant: &TenantId) -> String {
+        format!("TENANT#{tenant}#ACCOUNTS")
+    }
+    pub fn accounts_by_name(tenant: &TenantId) -> String {
+        format!("TENANT#{tenant}#ACCOUNTS_BY_NAME")
+    }
+    pub fn account_number(tenant: &TenantId, number: &str) -> String {
+        format!("TENANT#{tenant}#ACCOUNT_NUMBER#{number}")
+    }
+    pub fn account_email(tenant: &TenantId, email: &str) -> String {
+        format!("TENANT#{tenant}#ACCOUNT_EMAIL#{email}")
+    }
+    pub fn idempotency(tenant: &TenantId, key: &str) -> String {
+        format!("TENANT#{tenant}#IDEMPOTENCY#{key}")
+    }
+}
+
+/// Times are stored as RFC 3339 UTC text, which sorts as it reads.
+pub fn rfc3339(at: time::OffsetDateTime) -> String {
+    at.to_offset(time::UtcOffset::UTC)
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+pub fn parse_rfc3339(text: &str) -> Option<time::OffsetDateTime> {
+    time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
+}
+
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
