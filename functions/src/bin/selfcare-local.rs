@@ -1,1 +1,85 @@
-fn main() {}
+//! The local runtime: every function's routes on one port over the embedded adapters, with
+//! demo data, the local outbox and presigned downloads; the table's TTL swept on a schedule.
+//!
+//!     cargo run                      # http://127.0.0.1:3000, data in .data/local
+//!     cargo run -- --listen 127.0.0.1:8080 --data-dir /tmp/selfcare --no-demo
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use clap::Parser;
+use selfcare::config::AwsConfig;
+use selfcare::platform::{LocalPlatform, Platform};
+use selfcare_functions::init_tracing;
+
+#[derive(Parser)]
+#[command(about = "Serve the whole selfcare product locally")]
+struct Args {
+    /// Where to listen.
+    #[arg(long, env = "SELFCARE_LISTEN", default_value = "127.0.0.1:3000")]
+    listen: SocketAddr,
+    /// Where the table, buckets and outbox live (kept across restarts).
+    #[arg(long, env = "SELFCARE_DATA_DIR", default_value = ".data/local")]
+    data_dir: PathBuf,
+    /// Start empty, without the demo tenants and accounts.
+    #[arg(long)]
+    no_demo: bool,
+    /// Use the AWS adapters instead of local disk: the variables a deployed function reads
+    /// (SELFCARE_TABLE, SELFCARE_*_BUCKET, SELFCARE_CURSOR_KEY), and AWS_ENDPOINT_URL for moto.
+    #[arg(long)]
+    aws: bool,
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    init_tracing(false);
+    let args = Args::parse();
+    let base_url = format!("http://{}", args.listen);
+    let listener = tokio::net::TcpListener::bind(args.listen).await?;
+    if args.aws {
+        let platform = Platform::aws(&AwsConfig::from_env()?).await;
+        platform.warm_up().await?;
+        if !args.no_demo {
+            let created = selfcare::demo::seed(&platform).await?;
+            tracing::info!(created, "demo data ready");
+        }
+        tracing::info!("selfcare is serving on {base_url} over the AWS adapters");
+        axum::serve(listener, selfcare::http::app(platform, None))
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        return Ok(());
+    }
+    let local = LocalPlatform::open(&args.data_dir, &base_url, None)?;
+    if !args.no_demo {
+        let created = selfcare::demo::seed(&local.platform).await?;
+        tracing::info!(created, "demo data ready");
+    }
+
+    // DynamoDB removes expired items in the background; so does the local table.
+    let table = local.table.clone();
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(Duration::from_secs(60));
+        loop {
+            every.tick().await;
+            if let Err(error) = table.purge_expired().await {
+                tracing::warn!(%error, "purging expired items failed");
+            }
+        }
+    });
+
+    let app = selfcare::http::app(local.platform.clone(), None)
+        .merge(selfcare::http::local::outbox(local.outbox.clone()))
+        .merge(selfcare::http::local::blob_downloads(local.buckets.clone()));
+    tracing::info!(
+        "selfcare is serving on {base_url} (API under /v1, mail at {base_url}/_local/outbox)"
+    );
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    Ok(())
+}

@@ -6,6 +6,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use crate::platform::Platform;
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
     /// Always `ok` when the function answers.
@@ -28,6 +30,6 @@ pub async fn health() -> Json<Health> {
     })
 }
 
-pub fn router() -> OpenApiRouter {
+pub fn router() -> OpenApiRouter<Platform> {
     OpenApiRouter::new().routes(routes!(health))
 }

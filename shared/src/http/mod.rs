@@ -17,6 +17,8 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use problem::{FieldError, Problem};
 
+use crate::platform::Platform;
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -34,7 +36,7 @@ struct ApiDoc;
 /// One group of endpoints and the Lambda function that serves it (its `_HANDLER`).
 pub struct Group {
     pub function: &'static str,
-    pub routes: fn() -> OpenApiRouter,
+    pub routes: fn() -> OpenApiRouter<Platform>,
 }
 
 /// Every group of endpoints. The template declares one function per group; a structural
@@ -46,7 +48,7 @@ pub const GROUPS: &[Group] = &[Group {
 
 /// The OpenAPI document of the whole API.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    let mut router = OpenApiRouter::with_openapi(ApiDoc::openapi());
+    let mut router: OpenApiRouter<Platform> = OpenApiRouter::with_openapi(ApiDoc::openapi());
     for group in GROUPS {
         router = router.merge((group.routes)());
     }
@@ -78,14 +80,14 @@ async fn openapi_json(
 
 /// The routes of the function named `function` (all of them for None), with the layers
 /// every response goes through.
-pub fn app(function: Option<&str>) -> Router {
+pub fn app(platform: Platform, function: Option<&str>) -> Router {
     let mut router = Router::new();
     for group in GROUPS
         .iter()
         .filter(|g| function.is_none_or(|f| f == g.function))
     {
         let (routes, _) = (group.routes)().split_for_parts();
-        router = router.merge(routes);
+        router = router.merge(routes.with_state(platform.clone()));
         if group.function == "api-meta" {
             let document = serde_json::to_value(openapi()).unwrap_or_default();
             router = router.merge(

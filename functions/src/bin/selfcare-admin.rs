@@ -1,0 +1,135 @@
+//! The operator tool: creates and lists tenants, against the local data folder or AWS
+//! (the same variables a deployed function reads; `AWS_ENDPOINT_URL` points it at moto).
+//!
+//!     selfcare-admin tenant create --kind retail --name "Acme Telecom" --slug acme
+//!     selfcare-admin --aws tenant list
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use selfcare::config::AwsConfig;
+use selfcare::domain::paging::PageRequest;
+use selfcare::domain::tenancy::{NewTenant, Tenant, TenantKind};
+use selfcare::platform::{LocalPlatform, Platform};
+
+#[derive(Parser)]
+#[command(about = "Operate a selfcare installation")]
+struct Args {
+    /// Use the AWS adapters (SELFCARE_TABLE, SELFCARE_*_BUCKET, SELFCARE_CURSOR_KEY).
+    #[arg(long)]
+    aws: bool,
+    /// The local runtime's data folder (without --aws).
+    #[arg(long, env = "SELFCARE_DATA_DIR", default_value = ".data/local")]
+    data_dir: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Tenants: wholesale and retail providers.
+    #[command(subcommand)]
+    Tenant(TenantCommand),
+    /// Create the table as the template declares it (for moto; deployed stacks have theirs).
+    InitTable,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Kind {
+    Wholesale,
+    Retail,
+}
+
+#[derive(Subcommand)]
+enum TenantCommand {
+    Create {
+        #[arg(long, value_enum)]
+        kind: Kind,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        slug: String,
+        /// The wholesaler a retail provider buys through.
+        #[arg(long)]
+        wholesaler: Option<String>,
+    },
+    List,
+}
+
+fn show(tenant: &Tenant) -> String {
+    let kind = match tenant.kind {
+        TenantKind::Wholesale => "wholesale",
+        TenantKind::Retail => "retail",
+    };
+    let wholesaler = tenant
+        .wholesaler
+        .map(|w| w.to_string())
+        .unwrap_or_else(|| "-".into());
+    format!(
+        "{}\t{kind}\t{}\t{}\t{wholesaler}",
+        tenant.id, tenant.slug, tenant.name
+    )
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let args = Args::parse();
+    let platform = if args.aws {
+        Platform::aws(&AwsConfig::from_env()?).await
+    } else {
+        LocalPlatform::open(&args.data_dir, "http://127.0.0.1:3000", None)
+            .map_err(|e| {
+                format!(
+                    "{e} (the local runtime holds the data folder while it runs: stop it first)"
+                )
+            })?
+            .platform
+    };
+    match args.command {
+        Command::InitTable => {
+            let config = AwsConfig::from_env()?;
+            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            selfcare::adapters::aws::ensure_table(
+                &aws_sdk_dynamodb::Client::new(&sdk),
+                &config.table,
+            )
+            .await?;
+            println!("table {} is ready", config.table);
+        }
+        Command::Tenant(TenantCommand::Create {
+            kind,
+            name,
+            slug,
+            wholesaler,
+        }) => {
+            let tenant = platform
+                .tenants()
+                .create(NewTenant {
+                    kind: match kind {
+                        Kind::Wholesale => TenantKind::Wholesale,
+                        Kind::Retail => TenantKind::Retail,
+                    },
+                    name,
+                    slug,
+                    wholesaler: wholesaler.map(|w| w.parse()).transpose()?,
+                })
+                .await?;
+            println!("{}", show(&tenant));
+        }
+        Command::Tenant(TenantCommand::List) => {
+            let tenants = platform.tenants();
+            let mut cursor = None;
+            loop {
+                let page = tenants.list(&PageRequest::after(100, cursor)).await?;
+                for tenant in &page.items {
+                    println!("{}", show(tenant));
+                }
+                cursor = page.next_cursor;
+                if cursor.is_none() {
+                    break;
+                }
+            }
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,42 @@
+//! What the entry points share: the catalogue of functions and logging set-up.
+
+/// Every Lambda function of the bundle: its handler name (`_HANDLER`, the template's
+/// `Handler`) and what triggers it. The template declares exactly these; a test checks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Trigger {
+    /// A group of HTTP endpoints behind the HTTP API.
+    Http,
+}
+
+pub fn catalogue() -> Vec<(&'static str, Trigger)> {
+    selfcare::http::GROUPS
+        .iter()
+        .map(|g| (g.function, Trigger::Http))
+        .collect()
+}
+
+pub fn trigger_of(handler: &str) -> Option<Trigger> {
+    catalogue()
+        .into_iter()
+        .find(|(name, _)| *name == handler)
+        .map(|(_, t)| t)
+}
+
+/// Structured logs: JSON lines in Lambda (CloudWatch indexes the fields), readable text
+/// locally. `RUST_LOG` overrides the level.
+pub fn init_tracing(json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    if json {
+        builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(true)
+            .with_span_list(false)
+            .without_time()
+            .init();
+    } else {
+        builder.compact().init();
+    }
+}

@@ -1,0 +1,144 @@
+//! The code and the template agree: every function in the catalogue has its resource and
+//! every resource its function; every route the code serves is routed by the HTTP API to
+//! the function that serves it, and the API routes nothing the code lacks; every route is
+//! in the OpenAPI document.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use selfcare_functions::{Trigger, catalogue};
+use yaml_rust2::{Yaml, YamlLoader};
+
+type Routes = BTreeSet<(String, String)>;
+
+fn template() -> Yaml {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../template.yaml"))
+        .expect("template.yaml is at the top of the workspace");
+    YamlLoader::load_from_str(&text)
+        .expect("template.yaml is YAML")
+        .remove(0)
+}
+
+/// Handler → the (method, path) of its HttpApi events, for every function resource.
+fn template_functions(template: &Yaml) -> BTreeMap<String, Routes> {
+    let resources = template["Resources"].as_hash().expect("Resources");
+    let mut out = BTreeMap::new();
+    for (_, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let handler = resource["Properties"]["Handler"]
+            .as_str()
+            .expect("every function names its Handler")
+            .to_owned();
+        let mut routes = Routes::new();
+        if let Some(events) = resource["Properties"]["Events"].as_hash() {
+            for (_, event) in events {
+                if event["Type"].as_str() == Some("HttpApi") {
+                    let p = &event["Properties"];
+                    routes.insert((
+                        p["Method"].as_str().expect("Method").to_uppercase(),
+                        p["Path"].as_str().expect("Path").to_owned(),
+                    ));
+                }
+            }
+        }
+        assert!(
+            out.insert(handler.clone(), routes).is_none(),
+            "{handler} is declared twice"
+        );
+    }
+    out
+}
+
+fn documented(document: &utoipa::openapi::OpenApi) -> Routes {
+    let json = serde_json::to_value(document).unwrap();
+    let mut routes = Routes::new();
+    for (path, item) in json["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            routes.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    routes
+}
+
+/// The routes each function's code serves, from the groups it mounts.
+fn code_functions() -> BTreeMap<String, Routes> {
+    let mut out = BTreeMap::new();
+    for group in selfcare::http::GROUPS {
+        let (_, document) = (group.routes)().split_for_parts();
+        let mut routes = documented(&document);
+        if group.function == "api-meta" {
+            routes.insert(("GET".into(), "/v1/openapi.json".into()));
+        }
+        out.entry(group.function.to_owned())
+            .or_insert_with(Routes::new)
+            .extend(routes);
+    }
+    out
+}
+
+#[test]
+fn every_function_has_its_resource_and_every_resource_its_function() {
+    let declared: BTreeSet<String> = template_functions(&template()).into_keys().collect();
+    let built: BTreeSet<String> = catalogue().into_iter().map(|(n, _)| n.to_owned()).collect();
+    assert_eq!(declared, built);
+}
+
+#[test]
+fn the_http_api_routes_exactly_what_each_function_serves() {
+    let declared = template_functions(&template());
+    let served = code_functions();
+    for (name, trigger) in catalogue() {
+        let routes = declared.get(name).cloned().unwrap_or_default();
+        match trigger {
+            Trigger::Http => assert_eq!(routes, served[name], "routes of {name}"),
+        }
+    }
+}
+
+#[test]
+fn the_openapi_document_lists_every_function_route() {
+    let document = documented(&selfcare::http::openapi());
+    let served: Routes = code_functions().into_values().flatten().collect();
+    assert_eq!(document, served);
+}
+
+/// No route in the document is a phantom: the app answers each one (path parameters
+/// filled with a placeholder) with something other than "no such endpoint".
+#[tokio::test]
+async fn every_documented_route_is_served() {
+    use tower::ServiceExt;
+    let dir = tempfile::tempdir().unwrap();
+    let local =
+        selfcare::platform::LocalPlatform::open(dir.path(), "http://127.0.0.1:3000", None).unwrap();
+    let app = selfcare::http::app(local.platform.clone(), None);
+    for (method, path) in documented(&selfcare::http::openapi()) {
+        let concrete: String = path
+            .split('/')
+            .map(|s| {
+                if s.starts_with('{') {
+                    "01J0000000000000000000000"
+                } else {
+                    s
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        let request = axum::http::Request::builder()
+            .method(method.as_str())
+            .uri(&concrete)
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let response = app.clone().oneshot(request).await.unwrap();
+        let body = http_body_util::BodyExt::collect(response.into_body())
+            .await
+            .unwrap()
+            .to_bytes();
+        let text = String::from_utf8_lossy(&body);
+        assert!(
+            !text.contains("/problems/route-not-found")
+                && !text.contains("/problems/method-not-allowed"),
+            "{method} {path} is documented but not served: {text}"
+        );
+    }
+}

@@ -1,0 +1,67 @@
+//! Typed configuration from the environment, read once at start-up.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{0} is not set")]
+    Missing(&'static str),
+    #[error("{0}: {1}")]
+    Invalid(&'static str, String),
+}
+
+fn var(name: &'static str) -> Result<String, ConfigError> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or(ConfigError::Missing(name))
+}
+
+/// Signs page cursors. At least 32 bytes; from the stack's secret when deployed.
+fn cursor_key(text: String) -> Result<Vec<u8>, ConfigError> {
+    if text.len() < 32 {
+        return Err(ConfigError::Invalid(
+            "SELFCARE_CURSOR_KEY",
+            "use at least 32 characters".into(),
+        ));
+    }
+    Ok(text.into_bytes())
+}
+
+/// What a deployed function needs: the names the template gives it.
+#[derive(Clone)]
+pub struct AwsConfig {
+    pub table: String,
+    pub exports_bucket: String,
+    pub ingest_bucket: String,
+    pub cursor_key: Vec<u8>,
+}
+
+impl std::fmt::Debug for AwsConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AwsConfig")
+            .field("table", &self.table)
+            .field("exports_bucket", &self.exports_bucket)
+            .field("ingest_bucket", &self.ingest_bucket)
+            .field("cursor_key", &"(secret)")
+            .finish()
+    }
+}
+
+impl AwsConfig {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(AwsConfig {
+            table: var("SELFCARE_TABLE")?,
+            exports_bucket: var("SELFCARE_EXPORTS_BUCKET")?,
+            ingest_bucket: var("SELFCARE_INGEST_BUCKET")?,
+            cursor_key: cursor_key(var("SELFCARE_CURSOR_KEY")?)?,
+        })
+    }
+}
+
+/// What the local runtime needs: a folder for everything, and where it listens.
+#[derive(Debug, Clone)]
+pub struct LocalConfig {
+    pub data_dir: PathBuf,
+    pub listen: std::net::SocketAddr,
+}
