@@ -6,13 +6,25 @@
 pub enum Trigger {
     /// A group of HTTP endpoints behind the HTTP API.
     Http,
+    /// The table's change stream.
+    Stream,
+    /// A schedule (EventBridge); the template says how often.
+    Schedule,
 }
 
+/// The stream function: sends outbox mail as it is written.
+pub const NOTIFIER: &str = "notifier";
+/// The scheduled function: retries and recovers outbox mail.
+pub const OUTBOX_SWEEP: &str = "outbox-sweep";
+
 pub fn catalogue() -> Vec<(&'static str, Trigger)> {
-    selfcare::http::GROUPS
+    let mut functions: Vec<(&'static str, Trigger)> = selfcare::http::GROUPS
         .iter()
         .map(|g| (g.function, Trigger::Http))
-        .collect()
+        .collect();
+    functions.push((NOTIFIER, Trigger::Stream));
+    functions.push((OUTBOX_SWEEP, Trigger::Schedule));
+    functions
 }
 
 pub fn trigger_of(handler: &str) -> Option<Trigger> {

@@ -18,6 +18,32 @@ fn template() -> Yaml {
         .remove(0)
 }
 
+/// Handler → the types of its events (HttpApi, DynamoDB, Schedule), for every function.
+fn template_triggers(template: &Yaml) -> BTreeMap<String, BTreeSet<String>> {
+    let resources = template["Resources"].as_hash().expect("Resources");
+    let mut out = BTreeMap::new();
+    for (_, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let handler = resource["Properties"]["Handler"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let kinds = resource["Properties"]["Events"]
+            .as_hash()
+            .map(|events| {
+                events
+                    .values()
+                    .filter_map(|e| e["Type"].as_str().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default();
+        out.insert(handler, kinds);
+    }
+    out
+}
+
 /// Handler → the (method, path) of its HttpApi events, for every function resource.
 fn template_functions(template: &Yaml) -> BTreeMap<String, Routes> {
     let resources = template["Resources"].as_hash().expect("Resources");
@@ -92,7 +118,28 @@ fn the_http_api_routes_exactly_what_each_function_serves() {
         let routes = declared.get(name).cloned().unwrap_or_default();
         match trigger {
             Trigger::Http => assert_eq!(routes, served[name], "routes of {name}"),
+            Trigger::Stream | Trigger::Schedule => {
+                assert!(routes.is_empty(), "{name} is not an HTTP function")
+            }
         }
+    }
+}
+
+#[test]
+fn each_function_is_triggered_by_what_its_code_handles() {
+    let triggers = template_triggers(&template());
+    for (name, trigger) in catalogue() {
+        let expected = match trigger {
+            Trigger::Http => "HttpApi",
+            Trigger::Stream => "DynamoDB",
+            Trigger::Schedule => "Schedule",
+        };
+        let kinds = &triggers[name];
+        assert_eq!(kinds.len(), 1, "{name} has one kind of trigger: {kinds:?}");
+        assert!(
+            kinds.contains(expected),
+            "{name} is triggered by {expected}: {kinds:?}"
+        );
     }
 }
 

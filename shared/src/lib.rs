@@ -6,6 +6,7 @@ pub mod adapters;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod events;
 pub mod http;
 pub mod platform;
 pub mod ports;

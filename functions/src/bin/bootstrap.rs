@@ -2,6 +2,9 @@
 //! which function it is by its handler name (`_HANDLER`), so a release build links once for
 //! all functions. Clients are built, and the table connection opened, before the first event.
 
+use aws_lambda_events::event::dynamodb;
+use lambda_runtime::{LambdaEvent, service_fn};
+use selfcare::adapters::aws::changes_from_event;
 use selfcare::config::AwsConfig;
 use selfcare::platform::Platform;
 use selfcare_functions::{Trigger, init_tracing, trigger_of};
@@ -19,5 +22,42 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     }
     match trigger {
         Trigger::Http => lambda_http::run(selfcare::http::app(platform, Some(&handler))).await,
+        Trigger::Stream => {
+            let platform = &platform;
+            lambda_runtime::run(service_fn(
+                move |event: LambdaEvent<dynamodb::Event>| async move {
+                    on_stream(platform, event.payload).await
+                },
+            ))
+            .await
+        }
+        Trigger::Schedule => {
+            let platform = &platform;
+            lambda_runtime::run(service_fn(
+                move |_: LambdaEvent<serde_json::Value>| async move {
+                    let outcomes = selfcare::events::sweep_outbox(platform).await?;
+                    tracing::info!(handled = outcomes.len(), "outbox swept");
+                    Ok::<(), lambda_runtime::Error>(())
+                },
+            ))
+            .await
+        }
     }
+}
+
+/// Hands a stream batch to the handler and reports the records it could not handle, so
+/// Lambda delivers those again (the template turns on ReportBatchItemFailures).
+async fn on_stream(
+    platform: &Platform,
+    event: dynamodb::Event,
+) -> Result<serde_json::Value, lambda_runtime::Error> {
+    let changes = changes_from_event(&event)?;
+    let failed = selfcare::events::on_changes(platform, &changes).await;
+    // The shape of aws_lambda_events' DynamoDbEventResponse (whose fields are not ours to
+    // set outside that crate).
+    let failures: Vec<serde_json::Value> = failed
+        .iter()
+        .map(|change| serde_json::json!({ "itemIdentifier": change.sequence }))
+        .collect();
+    Ok(serde_json::json!({ "batchItemFailures": failures }))
 }

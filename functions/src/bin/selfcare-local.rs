@@ -11,6 +11,7 @@ use std::time::Duration;
 use clap::Parser;
 use selfcare::config::AwsConfig;
 use selfcare::platform::{LocalPlatform, Platform};
+use selfcare::ports::ChangeFeed;
 use selfcare_functions::init_tracing;
 
 #[derive(Parser)]
@@ -58,12 +59,44 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         tracing::info!(created, "demo data ready");
     }
 
-    // DynamoDB removes expired items in the background; so does the local table.
+    // The table's stream, delivered in-process to the stream handlers, as Lambda would:
+    // a batch is acknowledged once handled, and delivered again if any of it failed.
+    let feed = local.table.change_feed("stream-handlers");
+    let platform = local.platform.clone();
+    tokio::spawn(async move {
+        loop {
+            match feed.next_changes().await {
+                Ok(changes) if !changes.is_empty() => {
+                    let failed = selfcare::events::on_changes(&platform, &changes).await;
+                    if failed.is_empty()
+                        && let Some(last) = changes.last()
+                        && let Err(error) = feed.acknowledge(last).await
+                    {
+                        tracing::warn!(%error, "acknowledging the stream failed");
+                    }
+                    if !failed.is_empty() {
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                    }
+                }
+                Ok(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+                Err(error) => {
+                    tracing::warn!(%error, "reading the stream failed");
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+
+    // Schedules: the outbox sweep, and the TTL sweep DynamoDB does by itself.
+    let platform = local.platform.clone();
     let table = local.table.clone();
     tokio::spawn(async move {
         let mut every = tokio::time::interval(Duration::from_secs(60));
         loop {
             every.tick().await;
+            if let Err(error) = selfcare::events::sweep_outbox(&platform).await {
+                tracing::warn!(%error, "sweeping the outbox failed");
+            }
             if let Err(error) = table.purge_expired().await {
                 tracing::warn!(%error, "purging expired items failed");
             }

@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod contact;
 pub mod ids;
+pub mod outbox;
 pub mod paging;
 pub mod tenancy;
 

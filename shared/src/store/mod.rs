@@ -120,6 +120,16 @@ pub mod keys {
     pub fn idempotency(tenant: &TenantId, key: &str) -> String {
         format!("TENANT#{tenant}#IDEMPOTENCY#{key}")
     }
+    pub const OUTBOX_SK: &str = "OUTBOX";
+    pub fn outbox(tenant: &TenantId, id: &str) -> String {
+        format!("TENANT#{tenant}#OUTBOX#{id}")
+    }
+    /// A tenant's failed mail, for staff (GSI1).
+    pub fn outbox_failed(tenant: &TenantId) -> String {
+        format!("TENANT#{tenant}#OUTBOX_FAILED")
+    }
+    /// Outbox messages waiting to be sent or retried, by when they are due (GSI2).
+    pub const OUTBOX_DUE: &str = "OUTBOX_DUE";
 }
 
 /// Times are stored as RFC 3339 UTC text, which sorts as it reads.

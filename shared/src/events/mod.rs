@@ -1,0 +1,44 @@
+//! Event handlers: plain functions of the platform and an event. Deployed, Lambda calls them
+//! (a DynamoDB stream batch, a schedule); locally, the local runtime calls the same ones
+//! in-process from the embedded table's change stream and its own timers.
+
+use crate::domain::outbox::{self, Notifier, Outcome};
+use crate::platform::Platform;
+use crate::ports::{Change, ChangeKind, TableError};
+
+fn notifier(platform: &Platform) -> Notifier {
+    Notifier::new(
+        platform.table.clone(),
+        platform.mailer.clone(),
+        platform.clock.clone(),
+    )
+}
+
+/// The stream handler (`notifier`): sends each outbox message as it is inserted. Returns
+/// the changes it could not handle, to be delivered again (nothing is sent twice: the
+/// notifier claims a message before sending it).
+pub async fn on_changes<'a>(platform: &Platform, changes: &'a [Change]) -> Vec<&'a Change> {
+    let notifier = notifier(platform);
+    let mut failed = Vec::new();
+    for change in changes {
+        let is_new_message = change.kind == ChangeKind::Insert
+            && change.new.as_ref().is_some_and(outbox::is_message);
+        if !is_new_message {
+            continue;
+        }
+        match notifier.deliver(&change.key).await {
+            Ok(outcome) => tracing::info!(key = %change.key, ?outcome, "outbox message handled"),
+            Err(error) => {
+                tracing::warn!(key = %change.key, %error, "outbox message not handled");
+                failed.push(change);
+            }
+        }
+    }
+    failed
+}
+
+/// The scheduled handler (`outbox-sweep`, every minute): retries due mail, sends mail whose
+/// stream delivery was lost, fails mail left mid-send.
+pub async fn sweep_outbox(platform: &Platform) -> Result<Vec<Outcome>, TableError> {
+    notifier(platform).sweep().await
+}
