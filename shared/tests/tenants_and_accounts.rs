@@ -43,14 +43,30 @@ fn world() -> World {
     }
 }
 
-async fn retailer(w: &World, slug: &str) -> Tenant {
+async fn create_tenant(
+    w: &World,
+    kind: TenantKind,
+    slug: &str,
+    wholesaler: Option<&Tenant>,
+) -> Result<Tenant, TenantError> {
     w.tenants
         .create(NewTenant {
-            kind: TenantKind::Retail,
+            kind,
             name: format!("{slug} Telecom"),
             slug: slug.into(),
-            wholesaler: None,
+            wholesaler: wholesaler.map(|t| t.id),
         })
+        .await
+}
+
+async fn retailer(w: &World, slug: &str) -> Tenant {
+    create_tenant(w, TenantKind::Retail, slug, None)
+        .await
+        .unwrap()
+}
+
+async fn wholesaler(w: &World, slug: &str) -> Tenant {
+    create_tenant(w, TenantKind::Wholesale, slug, None)
         .await
         .unwrap()
 }
@@ -83,35 +99,12 @@ fn fields(error: AccountError) -> Vec<String> {
 #[tokio::test]
 async fn a_retailer_may_buy_through_a_wholesaler_but_not_through_a_retailer() {
     let w = world();
-    let wholesaler = w
-        .tenants
-        .create(NewTenant {
-            kind: TenantKind::Wholesale,
-            name: "Wholesale Networks".into(),
-            slug: "wholesale".into(),
-            wholesaler: None,
-        })
-        .await
-        .unwrap();
-    let acme = w
-        .tenants
-        .create(NewTenant {
-            kind: TenantKind::Retail,
-            name: "Acme".into(),
-            slug: "acme".into(),
-            wholesaler: Some(wholesaler.id),
-        })
+    let wholesaler = wholesaler(&w, "wholesale").await;
+    let acme = create_tenant(&w, TenantKind::Retail, "acme", Some(&wholesaler))
         .await
         .unwrap();
     assert_eq!(acme.wholesaler, Some(wholesaler.id));
-    let refused = w
-        .tenants
-        .create(NewTenant {
-            kind: TenantKind::Retail,
-            name: "Nested".into(),
-            slug: "nested".into(),
-            wholesaler: Some(acme.id),
-        })
+    let refused = create_tenant(&w, TenantKind::Retail, "nested", Some(&acme))
         .await
         .unwrap_err();
     assert!(matches!(refused, TenantError::Invalid(v) if v.0[0].0 == "wholesaler"));
@@ -128,26 +121,12 @@ async fn a_retailer_may_buy_through_a_wholesaler_but_not_through_a_retailer() {
 async fn a_slug_is_taken_once_and_must_be_host_safe() {
     let w = world();
     retailer(&w, "acme").await;
-    let again = w
-        .tenants
-        .create(NewTenant {
-            kind: TenantKind::Retail,
-            name: "Acme again".into(),
-            slug: "acme".into(),
-            wholesaler: None,
-        })
+    let again = create_tenant(&w, TenantKind::Retail, "acme", None)
         .await
         .unwrap_err();
     assert!(matches!(again, TenantError::SlugTaken(s) if s == "acme"));
     for bad in ["AC", "Acme", "-acme", "acme-", "ac me", "a.b"] {
-        let error = w
-            .tenants
-            .create(NewTenant {
-                kind: TenantKind::Retail,
-                name: "x".into(),
-                slug: bad.into(),
-                wholesaler: None,
-            })
+        let error = create_tenant(&w, TenantKind::Retail, bad, None)
             .await
             .unwrap_err();
         assert!(matches!(error, TenantError::Invalid(_)), "{bad}");
@@ -291,16 +270,7 @@ async fn a_repeated_create_with_its_idempotency_key_opens_one_account() {
 #[tokio::test]
 async fn a_wholesaler_has_no_accounts_of_its_own() {
     let w = world();
-    let wholesaler = w
-        .tenants
-        .create(NewTenant {
-            kind: TenantKind::Wholesale,
-            name: "W".into(),
-            slug: "wsp".into(),
-            wholesaler: None,
-        })
-        .await
-        .unwrap();
+    let wholesaler = wholesaler(&w, "wsp").await;
     let error = w
         .accounts
         .create(&wholesaler, new_account("Jo", "jo@example.com"), None)

@@ -290,6 +290,39 @@ fn apply_write(txn: &WriteTransaction, write: Write) -> Result<Result<(), ()>, T
     Ok(Ok(()))
 }
 
+/// Visits the keys of a range in either direction until `visit` says stop; true when it
+/// stopped early (so more may follow).
+fn walk<V: redb::Value + 'static>(
+    range: redb::Range<'_, &'static str, V>,
+    forward: bool,
+    visit: &mut impl FnMut(&str) -> Result<bool, TableError>,
+) -> Result<bool, TableError> {
+    let mut step = |entry: Result<
+        (
+            redb::AccessGuard<'_, &'static str>,
+            redb::AccessGuard<'_, V>,
+        ),
+        redb::StorageError,
+    >| {
+        let (key, _) = entry.map_err(storage)?;
+        visit(key.value())
+    };
+    if forward {
+        for entry in range {
+            if !step(entry)? {
+                return Ok(true);
+            }
+        }
+    } else {
+        for entry in range.rev() {
+            if !step(entry)? {
+                return Ok(true);
+            }
+        }
+    }
+    Ok(false)
+}
+
 #[async_trait]
 impl Table for EmbeddedTable {
     async fn get(&self, key: &Key) -> Result<Option<Item>, TableError> {
@@ -420,29 +453,10 @@ impl Table for EmbeddedTable {
                 last = Some(item);
                 Ok(evaluated < query.limit)
             };
-            let mut more = false;
-            match query.index {
+            let more = match query.index {
                 Index::Primary => {
                     let range = items.range::<&str>((lower, upper)).map_err(storage)?;
-                    let mut walk = |entry: Result<_, redb::StorageError>| {
-                        let (k, _): (redb::AccessGuard<&str>, _) = entry.map_err(storage)?;
-                        visit(k.value())
-                    };
-                    if query.forward {
-                        for entry in range {
-                            if !walk(entry)? {
-                                more = true;
-                                break;
-                            }
-                        }
-                    } else {
-                        for entry in range.rev() {
-                            if !walk(entry)? {
-                                more = true;
-                                break;
-                            }
-                        }
-                    }
+                    walk(range, query.forward, &mut visit)?
                 }
                 Index::Gsi1 | Index::Gsi2 => {
                     let definition = if query.index == Index::Gsi1 {
@@ -452,27 +466,9 @@ impl Table for EmbeddedTable {
                     };
                     let table = txn.open_table(definition).map_err(storage)?;
                     let range = table.range::<&str>((lower, upper)).map_err(storage)?;
-                    let mut walk = |entry: Result<_, redb::StorageError>| {
-                        let (k, _): (redb::AccessGuard<&str>, _) = entry.map_err(storage)?;
-                        visit(k.value())
-                    };
-                    if query.forward {
-                        for entry in range {
-                            if !walk(entry)? {
-                                more = true;
-                                break;
-                            }
-                        }
-                    } else {
-                        for entry in range.rev() {
-                            if !walk(entry)? {
-                                more = true;
-                                break;
-                            }
-                        }
-                    }
+                    walk(range, query.forward, &mut visit)?
                 }
-            }
+            };
             if more && let Some(last) = last {
                 let mut fields = std::collections::BTreeMap::new();
                 for name in [PK, SK, pk_name, sk_name] {
