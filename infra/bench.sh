@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Benchmarks that need the emulator: starts moto, gives the functions a table to connect
-# to at start-up, and runs the cold-start bench. Figures go to stdout (and the README).
+# to at start-up, builds `bootstrap`, the hello-world yardstick and the harness in one
+# release build, and prints the cold-start figures (copied into the README).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 infra/python-tools.sh
@@ -9,5 +10,7 @@ trap 'infra/moto.sh stop' EXIT
 export AWS_ENDPOINT_URL AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench \
   AWS_EC2_METADATA_DISABLED=true SELFCARE_TABLE=bench SELFCARE_EXPORTS_BUCKET=bench-exports \
   SELFCARE_INGEST_BUCKET=bench-ingest SELFCARE_CURSOR_KEY=bench-cursor-key-0123456789abcdef0123
-cargo run -q -p selfcare-functions --bin selfcare-admin -- --aws init-table
-cargo bench -p selfcare-functions --bench cold_start "$@"
+cargo build --release -p selfcare-functions --bin bootstrap --bin selfcare-admin \
+  --example hello-lambda --example cold-start
+target/release/selfcare-admin --aws init-table
+target/release/examples/cold-start
