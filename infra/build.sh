@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! .venv/bin/cargo-lambda --version >/dev/null 2>&1; then
   infra/python-tools.sh
-  VIRTUAL_ENV="$PWD/.venv" python3 -m uv pip install --quiet cargo-lambda ziglang 2>/dev/null \
-    || VIRTUAL_ENV="$PWD/.venv" uv pip install --quiet cargo-lambda ziglang
+  UV="uv"; command -v uv >/dev/null 2>&1 || UV="python3 -m uv"
+  $UV pip install --quiet --python .venv/bin/python "cargo-lambda==1.9.2" "ziglang==0.17.1"
 fi
 rustup target add aarch64-unknown-linux-gnu >/dev/null
 PATH="$PWD/.venv/bin:$PATH" cargo lambda build --release --arm64 --bin bootstrap \

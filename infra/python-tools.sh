@@ -14,4 +14,5 @@ if ! command -v uv >/dev/null 2>&1 && ! python3 -m uv --version >/dev/null 2>&1;
 fi
 UV="uv"; command -v uv >/dev/null 2>&1 || UV="python3 -m uv"
 [ -x .venv/bin/python ] || $UV venv --quiet .venv
-VIRTUAL_ENV="$PWD/.venv" $UV pip install --quiet "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION"
+$UV pip install --quiet --python .venv/bin/python \
+  "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION"

@@ -128,6 +128,10 @@ async fn start_once(binary: &Path, handler: &str) -> Result<Sample, String> {
         .env("AWS_LAMBDA_LOG_GROUP_NAME", "/aws/lambda/bench")
         .env("AWS_LAMBDA_LOG_STREAM_NAME", "bench")
         .env("RUST_LOG", "warn")
+        // As on Lambda (al2023), the root certificates are one bundle file, not a folder of
+        // 150 files to open one by one (this machine's SSL_CERT_DIR).
+        .env_remove("SSL_CERT_DIR")
+        .env("SSL_CERT_FILE", "/etc/ssl/certs/ca-certificates.crt")
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
