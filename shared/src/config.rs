@@ -35,6 +35,10 @@ pub struct AwsConfig {
     pub exports_bucket: String,
     pub ingest_bucket: String,
     pub cursor_key: Vec<u8>,
+    /// Each tenant's portal answers at `{slug}.{portal_domain}`; mail links point there.
+    pub portal_domain: String,
+    /// The platform's sender address (verified in SES) for tenants without their own.
+    pub mail_from: crate::domain::contact::EmailAddress,
 }
 
 impl std::fmt::Debug for AwsConfig {
@@ -44,6 +48,8 @@ impl std::fmt::Debug for AwsConfig {
             .field("exports_bucket", &self.exports_bucket)
             .field("ingest_bucket", &self.ingest_bucket)
             .field("cursor_key", &"(secret)")
+            .field("portal_domain", &self.portal_domain)
+            .field("mail_from", &self.mail_from)
             .finish()
     }
 }
@@ -55,6 +61,9 @@ impl AwsConfig {
             exports_bucket: var("SELFCARE_EXPORTS_BUCKET")?,
             ingest_bucket: var("SELFCARE_INGEST_BUCKET")?,
             cursor_key: cursor_key(var("SELFCARE_CURSOR_KEY")?)?,
+            portal_domain: var("SELFCARE_PORTAL_DOMAIN")?,
+            mail_from: crate::domain::contact::EmailAddress::parse(&var("SELFCARE_MAIL_FROM")?)
+                .map_err(|m| ConfigError::Invalid("SELFCARE_MAIL_FROM", m))?,
         })
     }
 }

@@ -1,11 +1,15 @@
 //! Demo data for the local runtime: a wholesaler, two retail providers (one buying through
 //! the wholesaler), and end-user and agent accounts with contacts. Seeding twice adds
-//! nothing: tenants are found by slug, accounts by their fixed numbers.
+//! nothing: tenants are found by slug, accounts by their fixed numbers, logins by username.
+//! Each tenant has a staff member `admin`; Acme's account 100001 has the login `jo` and
+//! Bluewave's `sam`; Acme's 100002 has none, to try the credential-create email on.
 
 use std::collections::BTreeMap;
 
-use crate::domain::accounts::{AccountError, AccountKind, NewAccount};
+use crate::domain::accounts::{AccountError, AccountKind, AccountSearch, NewAccount};
 use crate::domain::contact::PostalAddressInput;
+use crate::domain::identity::{IdentityError, Permission};
+use crate::domain::paging::PageRequest;
 use crate::domain::tenancy::{NewTenant, Tenant, TenantError, TenantKind};
 use crate::platform::Platform;
 
@@ -15,6 +19,59 @@ pub enum SeedError {
     Tenant(#[from] TenantError),
     #[error(transparent)]
     Account(#[from] AccountError),
+    #[error(transparent)]
+    Identity(#[from] IdentityError),
+}
+
+/// The demo staff member's password, on every demo tenant (username `admin`). Demo only:
+/// real staff choose theirs through a credential-create link.
+pub const DEMO_STAFF_PASSWORD: &str = "console-demo-2026";
+/// The demo end user's password (username `jo` on `acme`, `sam` on `bluewave`).
+pub const DEMO_PORTAL_PASSWORD: &str = "portal-demo-2026";
+
+async fn staff(platform: &Platform, tenant: &Tenant) -> Result<(), SeedError> {
+    let result = platform
+        .identity()
+        .create_staff_with_password(
+            &tenant.id,
+            "admin",
+            &format!("admin@{}.example", tenant.slug),
+            &format!("{} Admin", tenant.name),
+            DEMO_STAFF_PASSWORD,
+            Permission::ALL.into_iter().collect(),
+        )
+        .await;
+    match result {
+        Ok(_) | Err(IdentityError::UsernameTaken(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn owner(
+    platform: &Platform,
+    tenant: &Tenant,
+    number: &str,
+    username: &str,
+) -> Result<(), SeedError> {
+    let found = platform
+        .accounts()
+        .search(
+            &tenant.id,
+            &AccountSearch::Number(number.into()),
+            &PageRequest::first(1),
+        )
+        .await?;
+    let Some(account) = found.items.first() else {
+        return Ok(());
+    };
+    let result = platform
+        .identity()
+        .create_owner_with_password(&tenant.id, &account.id, username, DEMO_PORTAL_PASSWORD)
+        .await;
+    match result {
+        Ok(_) | Err(IdentityError::UsernameTaken(_)) | Err(IdentityError::Conflict(_)) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
 }
 
 async fn tenant(
@@ -145,6 +202,7 @@ async fn accounts(
             phones: vec![a.phone.into()],
             emails: vec![a.email.into()],
             attributes: BTreeMap::new(),
+            group: None,
         };
         match accounts.create(tenant, new, None).await {
             Ok(_) => created += 1,
@@ -181,5 +239,12 @@ pub async fn seed(platform: &Platform) -> Result<usize, SeedError> {
         None,
     )
     .await?;
-    Ok(accounts(platform, &acme, ACME).await? + accounts(platform, &bluewave, BLUEWAVE).await?)
+    let created =
+        accounts(platform, &acme, ACME).await? + accounts(platform, &bluewave, BLUEWAVE).await?;
+    for tenant in [&wholesaler, &acme, &bluewave] {
+        staff(platform, tenant).await?;
+    }
+    owner(platform, &acme, "100001", "jo").await?;
+    owner(platform, &bluewave, "100001", "sam").await?;
+    Ok(created)
 }

@@ -7,6 +7,7 @@ pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod events;
+pub mod export;
 pub mod http;
 pub mod platform;
 pub mod ports;

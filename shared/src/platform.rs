@@ -9,6 +9,9 @@ use crate::adapters::aws::{DynamoTable, S3Blobs, SesMailer};
 use crate::adapters::embedded::{EmbeddedBlobs, EmbeddedTable, LocalOutbox};
 use crate::config::AwsConfig;
 use crate::domain::accounts::Accounts;
+use crate::domain::contact::EmailAddress;
+use crate::domain::identity::passwords::Hasher;
+use crate::domain::identity::{Identity, SiteLinks};
 use crate::domain::tenancy::Tenants;
 use crate::ports::{Blobs, Clock, Mailer, SystemClock, Table, TableError};
 use crate::store::CursorCodec;
@@ -21,6 +24,21 @@ pub struct Platform {
     pub mailer: Arc<dyn Mailer>,
     pub clock: Arc<dyn Clock>,
     pub cursors: CursorCodec,
+    /// Bounds the password hashes running at once (each holds 19 MiB).
+    pub hasher: Hasher,
+    /// Where mail links lead.
+    pub links: SiteLinks,
+    /// The platform's sender, for tenants without their own.
+    pub sender: EmailAddress,
+    /// How the tenant of a request is found from its host.
+    pub hosts: TenantHosts,
+}
+
+/// Maps request hosts to tenants: `{slug}.{portal_domain}`, else the tenant named by the
+/// `x-selfcare-tenant` header (the local runtime, API clients on the API's own host).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TenantHosts {
+    pub portal_domain: Option<String>,
 }
 
 impl Platform {
@@ -46,6 +64,14 @@ impl Platform {
             mailer: Arc::new(SesMailer::new(aws_sdk_sesv2::Client::new(&sdk))),
             clock,
             cursors: CursorCodec::new(&config.cursor_key),
+            hasher: Hasher::for_this_machine(),
+            links: SiteLinks::Subdomains {
+                domain: config.portal_domain.clone(),
+            },
+            sender: config.mail_from.clone(),
+            hosts: TenantHosts {
+                portal_domain: Some(config.portal_domain.clone()),
+            },
         }
     }
 
@@ -61,6 +87,17 @@ impl Platform {
 
     pub fn tenants(&self) -> Tenants {
         Tenants::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
+    }
+
+    pub fn identity(&self) -> Identity {
+        Identity::new(
+            self.table.clone(),
+            self.clock.clone(),
+            self.cursors.clone(),
+            self.hasher.clone(),
+            self.links.clone(),
+            self.sender.clone(),
+        )
     }
 
     pub fn accounts(&self) -> Accounts {
@@ -122,12 +159,25 @@ impl LocalPlatform {
                 mailer: outbox.clone(),
                 clock,
                 cursors: CursorCodec::new(&key),
+                hasher: Hasher::for_this_machine(),
+                links: SiteLinks::Single {
+                    base_url: base_url.to_owned(),
+                },
+                sender: local_sender(),
+                hosts: TenantHosts {
+                    portal_domain: None,
+                },
             },
             table,
             outbox,
             buckets: vec![exports, ingest],
         })
     }
+}
+
+/// The local runtime's sender address.
+pub fn local_sender() -> EmailAddress {
+    EmailAddress::parse("portal@selfcare.localhost").unwrap_or_else(|_| unreachable!())
 }
 
 /// A random key made on first start and kept beside the data, readable by its owner only.

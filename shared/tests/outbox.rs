@@ -81,6 +81,14 @@ fn world(failures: usize, refuse: bool) -> World {
         mailer,
         clock: clock.clone(),
         cursors: CursorCodec::new(b"k"),
+        hasher: selfcare::domain::identity::passwords::Hasher::new(1),
+        links: selfcare::domain::identity::SiteLinks::Single {
+            base_url: "http://127.0.0.1:3000".into(),
+        },
+        sender: selfcare::platform::local_sender(),
+        hosts: selfcare::platform::TenantHosts {
+            portal_domain: None,
+        },
     };
     World {
         platform,

@@ -86,6 +86,7 @@ fn new_account(name: &str, email: &str) -> NewAccount {
         phones: vec!["+61 2 9876 5432".into()],
         emails: vec![email.into()],
         attributes: BTreeMap::new(),
+        group: None,
     }
 }
 

@@ -21,7 +21,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         tracing::warn!(%error, "warming the table connection failed");
     }
     match trigger {
-        Trigger::Http => lambda_http::run(selfcare::http::app(platform, Some(&handler))).await,
+        Trigger::Http => {
+            let app = selfcare::http::app(platform, Some(&handler))
+                .layer(axum::middleware::from_fn(client_from_api_gateway));
+            lambda_http::run(app).await
+        }
         Trigger::Stream => {
             let platform = &platform;
             lambda_runtime::run(service_fn(
@@ -60,4 +64,23 @@ async fn on_stream(
         .map(|change| serde_json::json!({ "itemIdentifier": change.sequence }))
         .collect();
     Ok(serde_json::json!({ "batchItemFailures": failures }))
+}
+
+/// API Gateway's view of the client (its source IP) for throttling and the audit trail.
+async fn client_from_api_gateway(
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use lambda_http::RequestExt;
+    use lambda_http::request::RequestContext;
+    let address = match request.request_context_ref() {
+        Some(RequestContext::ApiGatewayV2(context)) => context.http.source_ip.clone(),
+        _ => None,
+    };
+    if let Some(address) = address {
+        request
+            .extensions_mut()
+            .insert(selfcare::http::access::ClientAddress(address));
+    }
+    next.run(request).await
 }

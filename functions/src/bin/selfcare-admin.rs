@@ -3,11 +3,14 @@
 //!
 //!     selfcare-admin tenant create --kind retail --name "Acme Telecom" --slug acme
 //!     selfcare-admin --aws tenant list
+//!     selfcare-admin staff invite --tenant acme --email ops@acme.example --name "Ops Lead"
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use selfcare::config::AwsConfig;
+use selfcare::domain::identity::Permission;
+use selfcare::domain::identity::credentials::StaffInvitation;
 use selfcare::domain::paging::PageRequest;
 use selfcare::domain::tenancy::{NewTenant, Tenant, TenantKind};
 use selfcare::platform::{LocalPlatform, Platform};
@@ -30,6 +33,9 @@ enum Command {
     /// Tenants: wholesale and retail providers.
     #[command(subcommand)]
     Tenant(TenantCommand),
+    /// A tenant's staff: its first staff member comes from here.
+    #[command(subcommand)]
+    Staff(StaffCommand),
     /// Create the table as the template declares it (for moto; deployed stacks have theirs).
     InitTable,
 }
@@ -54,6 +60,21 @@ enum TenantCommand {
         wholesaler: Option<String>,
     },
     List,
+}
+
+#[derive(Subcommand)]
+enum StaffCommand {
+    /// Sends a credential-create email (through the outbox) to a new staff member with
+    /// every permission; they choose their own username and password from its link.
+    Invite {
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+    },
 }
 
 fn show(tenant: &Tenant) -> String {
@@ -115,6 +136,31 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 })
                 .await?;
             println!("{}", show(&tenant));
+        }
+        Command::Staff(StaffCommand::Invite {
+            tenant,
+            email,
+            name,
+        }) => {
+            let tenant = platform.tenants().by_slug(&tenant).await?;
+            let expires = platform
+                .identity()
+                .invite_staff(
+                    &tenant.id,
+                    StaffInvitation {
+                        email: email.clone(),
+                        name,
+                        permissions: Permission::ALL.into_iter().collect(),
+                        groups: None,
+                        language: None,
+                    },
+                    None,
+                )
+                .await?;
+            println!(
+                "a credential-create email to {email} is in {}'s outbox; its link expires {expires}",
+                tenant.slug
+            );
         }
         Command::Tenant(TenantCommand::List) => {
             let tenants = platform.tenants();

@@ -46,11 +46,17 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tracing::info!(created, "demo data ready");
         }
         tracing::info!("selfcare is serving on {base_url} over the AWS adapters");
-        axum::serve(listener, selfcare::http::app(platform, None))
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
-            .await?;
+        let app = selfcare::http::app(platform, None).layer(axum::middleware::from_fn(
+            selfcare::http::access::client_from_socket,
+        ));
+        axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+        )
+        .with_graceful_shutdown(async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
         return Ok(());
     }
     let local = LocalPlatform::open(&args.data_dir, &base_url, None)?;
@@ -105,14 +111,20 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let app = selfcare::http::app(local.platform.clone(), None)
         .merge(selfcare::http::local::outbox(local.outbox.clone()))
-        .merge(selfcare::http::local::blob_downloads(local.buckets.clone()));
+        .merge(selfcare::http::local::blob_downloads(local.buckets.clone()))
+        .layer(axum::middleware::from_fn(
+            selfcare::http::access::client_from_socket,
+        ));
     tracing::info!(
         "selfcare is serving on {base_url} (API under /v1, mail at {base_url}/_local/outbox)"
     );
-    axum::serve(listener, app)
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     Ok(())
 }

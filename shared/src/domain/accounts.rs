@@ -57,6 +57,8 @@ pub struct Account {
     pub phones: Vec<PhoneNumber>,
     pub emails: Vec<EmailAddress>,
     pub attributes: BTreeMap<String, String>,
+    /// The account group it belongs to; staff limited to groups see only theirs.
+    pub group: Option<String>,
     pub status: AccountStatus,
     /// Grows by one with every change; a client sends it back to update safely.
     pub version: u64,
@@ -77,6 +79,7 @@ impl Account {
             name: self.name.clone(),
             kind: self.kind,
             status: self.status,
+            group: self.group.clone(),
         }
     }
 }
@@ -89,6 +92,7 @@ pub struct AccountSummary {
     pub name: String,
     pub kind: AccountKind,
     pub status: AccountStatus,
+    pub group: Option<String>,
 }
 
 /// A new account as asked for, before validation.
@@ -102,6 +106,7 @@ pub struct NewAccount {
     pub phones: Vec<String>,
     pub emails: Vec<String>,
     pub attributes: BTreeMap<String, String>,
+    pub group: Option<String>,
 }
 
 /// Changes to an account; what is None stays as it is. The kind is not here, on purpose.
@@ -114,6 +119,8 @@ pub struct AccountChanges {
     pub emails: Option<Vec<String>>,
     /// Replaces the attributes given; others stay.
     pub attributes: Option<BTreeMap<String, String>>,
+    /// `Some(None)` takes the account out of its group.
+    pub group: Option<Option<String>>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -162,6 +169,19 @@ pub fn check_account_number(number: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err("use 1 to 32 letters, digits and dashes".into())
+    }
+}
+
+/// Account group names: 1 to 40 letters, digits, spaces, - and _.
+pub fn check_group(name: &str) -> Result<(), String> {
+    if (1..=40).contains(&name.chars().count())
+        && name
+            .chars()
+            .all(|c| c.is_alphanumeric() || c == '-' || c == '_' || c == ' ')
+    {
+        Ok(())
+    } else {
+        Err("use 1 to 40 letters, digits, spaces, - and _".into())
     }
 }
 
@@ -299,6 +319,8 @@ mod record {
         pub phones: Vec<String>,
         pub emails: Vec<String>,
         pub attributes: BTreeMap<String, String>,
+        #[serde(default)]
+        pub group: Option<String>,
         pub status: AccountStatus,
         pub version: i64,
         pub created_at: String,
@@ -313,6 +335,8 @@ mod record {
         pub name: String,
         pub kind: AccountKind,
         pub status: AccountStatus,
+        #[serde(default)]
+        pub group: Option<String>,
     }
 
     fn bad(what: &str) -> TableError {
@@ -325,6 +349,10 @@ mod record {
 
     pub fn number_key(tenant: &TenantId, number: &str) -> Key {
         Key::new(keys::account_number(tenant, number), "ACCOUNT_NUMBER")
+    }
+
+    pub fn group_key(tenant: &TenantId, group: &str, id: &AccountId) -> Key {
+        Key::new(keys::account_group(tenant, group), format!("ACCOUNT#{id}"))
     }
 
     pub fn email_key(tenant: &TenantId, email: &EmailAddress, id: &AccountId) -> Key {
@@ -345,6 +373,7 @@ mod record {
             phones: a.phones.iter().map(|p| p.as_str().to_owned()).collect(),
             emails: a.emails.iter().map(|e| e.as_str().to_owned()).collect(),
             attributes: a.attributes.clone(),
+            group: a.group.clone(),
             status: a.status,
             version: a.version as i64,
             created_at: store::rfc3339(a.created_at),
@@ -391,6 +420,7 @@ mod record {
                 .collect::<Result<_, _>>()
                 .map_err(|_| bad("email"))?,
             attributes: r.attributes,
+            group: r.group,
             status: r.status,
             version: u64::try_from(r.version).map_err(|_| bad("version"))?,
             created_at: store::parse_rfc3339(&r.created_at).ok_or_else(|| bad("time"))?,
@@ -405,6 +435,7 @@ mod record {
             name: a.name.clone(),
             kind: a.kind,
             status: a.status,
+            group: a.group.clone(),
         };
         Ok(store::keyed(
             store::to_item(&record)?,
@@ -420,6 +451,7 @@ mod record {
             name: r.name,
             kind: r.kind,
             status: r.status,
+            group: r.group,
         })
     }
 
@@ -459,6 +491,11 @@ impl Accounts {
             && let Err(m) = check_account_number(number)
         {
             violations.add("/number", m);
+        }
+        if let Some(group) = &new.group
+            && let Err(m) = check_group(group)
+        {
+            violations.add("/group", m);
         }
         if let Some(key) = idempotency_key
             && !(8..=128).contains(&key.len())
@@ -500,6 +537,7 @@ impl Accounts {
             phones: details.phones,
             emails: details.emails,
             attributes,
+            group: new.group.clone(),
             status: AccountStatus::Active,
             version: 1,
             created_at: now,
@@ -535,6 +573,15 @@ impl Accounts {
             item: record::to_item(&account)?,
             condition: Some(Condition::Absent),
         });
+        if let Some(group) = &account.group {
+            writes.push(Write::Put {
+                item: record::summary_item(
+                    &account,
+                    record::group_key(&tenant.id, group, &account.id),
+                )?,
+                condition: None,
+            });
+        }
         for email in &account.emails {
             writes.push(Write::Put {
                 item: record::summary_item(
@@ -675,6 +722,15 @@ impl Accounts {
             if let Some(given) = &changes.attributes {
                 attributes.extend(check_attributes(tenant, given, false, &mut violations));
             }
+            let mut group = current.group.clone();
+            if let Some(given) = &changes.group {
+                if let Some(name) = given
+                    && let Err(m) = check_group(name)
+                {
+                    violations.add("/group", m);
+                }
+                group = given.clone();
+            }
             let details = details.filter(|_| violations.is_empty());
             let details = details.ok_or(AccountError::Invalid(violations))?;
             let mut next = current.clone();
@@ -683,6 +739,7 @@ impl Accounts {
             next.phones = details.phones;
             next.emails = details.emails;
             next.attributes = attributes;
+            next.group = group;
             Ok(next)
         })
         .await
@@ -776,6 +833,20 @@ impl Accounts {
                     condition: None,
                 });
             }
+            if let Some(gone) = &current.group
+                && next.group.as_ref() != Some(gone)
+            {
+                writes.push(Write::Delete {
+                    key: record::group_key(tenant, gone, id),
+                    condition: None,
+                });
+            }
+            if let Some(group) = &next.group {
+                writes.push(Write::Put {
+                    item: record::summary_item(&next, record::group_key(tenant, group, id))?,
+                    condition: None,
+                });
+            }
             match self.table.transact(writes).await {
                 Ok(()) => return Ok(next),
                 Err(TableError::TransactionConditionFailed { index: 0 })
@@ -794,6 +865,23 @@ impl Accounts {
         Err(AccountError::Storage(TableError::Unavailable(
             "the account kept changing; try again".into(),
         )))
+    }
+
+    /// The accounts of one account group, oldest first.
+    pub async fn list_in_group(
+        &self,
+        tenant: &TenantId,
+        group: &str,
+        page: &PageRequest,
+    ) -> Result<Page<AccountSummary>, AccountError> {
+        let query = Query::partition(Index::Primary, keys::account_group(tenant, group));
+        self.page(
+            format!("accounts:{tenant}:group:{group}"),
+            query,
+            page,
+            record::summary_from_item,
+        )
+        .await
     }
 
     /// The tenant's accounts, newest first.

@@ -45,3 +45,7 @@ ulid_id!(
     /// An end-user or agent account of a retail provider.
     AccountId
 );
+ulid_id!(
+    /// A login: an end user's or a provider's staff member's way in.
+    LoginId
+);

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod contact;
+pub mod identity;
 pub mod ids;
 pub mod outbox;
 pub mod paging;

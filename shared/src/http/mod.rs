@@ -1,10 +1,16 @@
 //! The HTTP API: one router per group of endpoints, each served by one Lambda function,
 //! all merged by the local runtime; the layers every response goes through; problems.
 
+pub mod access;
+pub mod auth;
+pub mod console_accounts;
+pub mod console_admin;
 pub mod local;
 pub mod meta;
+pub mod portal;
 pub mod problem;
 pub mod request_id;
+pub mod views;
 
 use std::sync::Arc;
 
@@ -29,6 +35,9 @@ use crate::platform::Platform;
     ),
     tags(
         (name = "meta", description = "Health and this document"),
+        (name = "auth", description = "Sign-in and the credential lifecycle"),
+        (name = "portal", description = "The end user's own account (the session decides which)"),
+        (name = "console", description = "The provider's staff: accounts, access, staff, audit, reports, settings"),
     )
 )]
 struct ApiDoc;
@@ -41,10 +50,28 @@ pub struct Group {
 
 /// Every group of endpoints. The template declares one function per group; a structural
 /// test holds the two together.
-pub const GROUPS: &[Group] = &[Group {
-    function: "api-meta",
-    routes: meta::router,
-}];
+pub const GROUPS: &[Group] = &[
+    Group {
+        function: "api-meta",
+        routes: meta::router,
+    },
+    Group {
+        function: "api-auth",
+        routes: auth::router,
+    },
+    Group {
+        function: "api-portal",
+        routes: portal::router,
+    },
+    Group {
+        function: "api-console-accounts",
+        routes: console_accounts::router,
+    },
+    Group {
+        function: "api-console-admin",
+        routes: console_admin::router,
+    },
+];
 
 /// The OpenAPI document of the whole API.
 pub fn openapi() -> utoipa::openapi::OpenApi {

@@ -123,3 +123,58 @@ impl IntoResponse for Problem {
         response
     }
 }
+
+/// A JSON request body; a body that is not JSON of the right shape is a problem
+/// (`/problems/malformed-body`, naming what is wrong), never axum's plain-text rejection.
+pub struct JsonBody<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for JsonBody<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Problem> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(value)) => Ok(JsonBody(value)),
+            Err(rejection) => Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "malformed-body",
+                "The request body is not the JSON this endpoint takes",
+            )
+            .detail(rejection.body_text())),
+        }
+    }
+}
+
+/// Query parameters; ones that do not parse are a problem (`/problems/malformed-query`).
+pub struct QueryParams<T>(pub T);
+
+impl<S, T> axum::extract::FromRequestParts<S> for QueryParams<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = Problem;
+
+    async fn from_request_parts(
+        parts: &mut axum::http::request::Parts,
+        state: &S,
+    ) -> Result<Self, Problem> {
+        match axum::extract::Query::<T>::from_request_parts(parts, state).await {
+            Ok(axum::extract::Query(value)) => Ok(QueryParams(value)),
+            Err(rejection) => Err(Problem::new(
+                StatusCode::BAD_REQUEST,
+                "malformed-query",
+                "The query parameters are not the ones this endpoint takes",
+            )
+            .detail(rejection.body_text())),
+        }
+    }
+}
+
+/// A path parameter that must be one of our ids; anything else finds nothing.
+pub fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, Problem> {
+    text.parse().map_err(|_| Problem::not_found())
+}

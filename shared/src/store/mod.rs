@@ -86,7 +86,7 @@ pub fn keyed(mut item: Item, keys: &[(&str, String)]) -> Item {
 
 /// Key builders: every key in the table starts from the tenant it belongs to.
 pub mod keys {
-    use crate::domain::ids::{AccountId, TenantId};
+    use crate::domain::ids::{AccountId, LoginId, TenantId};
 
     pub const TENANT_SK: &str = "TENANT";
     pub const ACCOUNT_SK: &str = "ACCOUNT";
@@ -117,8 +117,61 @@ pub mod keys {
     pub fn account_email(tenant: &TenantId, email: &str) -> String {
         format!("TENANT#{tenant}#ACCOUNT_EMAIL#{email}")
     }
+    pub fn account_group(tenant: &TenantId, group: &str) -> String {
+        format!("TENANT#{tenant}#ACCOUNT_GROUP#{group}")
+    }
     pub fn idempotency(tenant: &TenantId, key: &str) -> String {
         format!("TENANT#{tenant}#IDEMPOTENCY#{key}")
+    }
+    pub const LOGIN_SK: &str = "LOGIN";
+    pub fn login(tenant: &TenantId, login: &LoginId) -> String {
+        format!("TENANT#{tenant}#LOGIN#{login}")
+    }
+    pub fn username(tenant: &TenantId, username: &str) -> String {
+        format!("TENANT#{tenant}#USERNAME#{username}")
+    }
+    pub fn login_email(tenant: &TenantId, email: &str) -> String {
+        format!("TENANT#{tenant}#LOGIN_EMAIL#{email}")
+    }
+    /// An account's logins (GSI1).
+    pub fn logins_of(tenant: &TenantId, account: &AccountId) -> String {
+        format!("TENANT#{tenant}#ACCOUNT#{account}#LOGINS")
+    }
+    /// A tenant's staff (GSI1).
+    pub fn staff_of(tenant: &TenantId) -> String {
+        format!("TENANT#{tenant}#STAFF")
+    }
+    /// A tenant's locked logins, by when they locked (GSI2, only locked logins have it).
+    pub fn locked_logins(tenant: &TenantId) -> String {
+        format!("TENANT#{tenant}#LOCKED")
+    }
+    /// A one-time link, by the hash of its secret.
+    pub fn link(tenant: &TenantId, hash: &str) -> String {
+        format!("TENANT#{tenant}#LINK#{hash}")
+    }
+    /// A session, by the hash of its token.
+    pub fn session(tenant: &TenantId, hash: &str) -> String {
+        format!("TENANT#{tenant}#SESSION#{hash}")
+    }
+    /// A login's sessions (GSI1).
+    pub fn sessions_of(tenant: &TenantId, login: &LoginId) -> String {
+        format!("TENANT#{tenant}#LOGIN#{login}#SESSIONS")
+    }
+    /// Failed sign-ins from one client address in one window.
+    pub fn throttle(tenant: &TenantId, address: &str) -> String {
+        format!("TENANT#{tenant}#THROTTLE#{address}")
+    }
+    /// The tenant's audit trail, newest last.
+    pub fn audit(tenant: &TenantId) -> String {
+        format!("TENANT#{tenant}#AUDIT")
+    }
+    /// One account's audit trail (GSI1).
+    pub fn account_audit(tenant: &TenantId, account: &AccountId) -> String {
+        format!("TENANT#{tenant}#ACCOUNT#{account}#AUDIT")
+    }
+    /// Who accessed an account on its behalf: impersonations (GSI2).
+    pub fn account_access(tenant: &TenantId, account: &AccountId) -> String {
+        format!("TENANT#{tenant}#ACCOUNT#{account}#ACCESS")
     }
     pub const OUTBOX_SK: &str = "OUTBOX";
     pub fn outbox(tenant: &TenantId, id: &str) -> String {

@@ -1,0 +1,162 @@
+//! The audit trail: every console action and every action taken in an impersonated
+//! session, with who did it, on whose behalf, what, when and the request id. Entries are
+//! written in the same transaction as the change they record where the change is one
+//! transaction; they are never changed or removed.
+
+use time::OffsetDateTime;
+
+use super::{Identity, IdentityError, Session};
+use crate::domain::ids::{AccountId, TenantId};
+use crate::domain::paging::{self, Page, PageRequest};
+use crate::ports::table::{Condition, Index, Item, Query, TableError, Write};
+use crate::store::{self, keys};
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct AuditEntry {
+    pub id: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// The login that acted: the staff member, also when impersonating.
+    pub actor: String,
+    pub actor_username: String,
+    /// The end-user login acted as, in an impersonated session.
+    pub on_behalf_of: Option<String>,
+    pub on_behalf_of_username: Option<String>,
+    pub account: Option<String>,
+    /// What was done, `thing.verb` (`login.unlocked`, `account.updated`).
+    pub action: String,
+    pub detail: String,
+    pub request_id: String,
+}
+
+fn from_item(item: &Item) -> Result<AuditEntry, TableError> {
+    store::from_item(item)
+}
+
+impl Identity {
+    /// The write that records an action of `session` (add it to the change's transaction).
+    /// `access`: the entry also goes on the account's access history (impersonations).
+    pub fn audit_write(
+        &self,
+        session: &Session,
+        account: Option<AccountId>,
+        action: &str,
+        detail: &str,
+        request_id: &str,
+        access: bool,
+    ) -> Result<Write, IdentityError> {
+        let now = self.clock.now();
+        let id = ulid::Ulid::from_datetime(now.into()).to_string();
+        let (actor, actor_username, on_behalf_of, on_behalf_of_username) =
+            match &session.impersonator {
+                Some(i) => (
+                    i.login.to_string(),
+                    i.username.clone(),
+                    Some(session.login.to_string()),
+                    Some(session.username.clone()),
+                ),
+                None => (
+                    session.login.to_string(),
+                    session.username.clone(),
+                    None,
+                    None,
+                ),
+            };
+        let entry = AuditEntry {
+            id: id.clone(),
+            at: now,
+            actor,
+            actor_username,
+            on_behalf_of,
+            on_behalf_of_username,
+            account: account.map(|a| a.to_string()),
+            action: action.to_owned(),
+            detail: detail.chars().take(500).collect(),
+            request_id: request_id.to_owned(),
+        };
+        let mut attributes = vec![("pk", keys::audit(&session.tenant)), ("sk", id.clone())];
+        if let Some(account) = &account {
+            attributes.push(("gsi1pk", keys::account_audit(&session.tenant, account)));
+            attributes.push(("gsi1sk", id.clone()));
+            if access {
+                attributes.push(("gsi2pk", keys::account_access(&session.tenant, account)));
+                attributes.push(("gsi2sk", id));
+            }
+        }
+        Ok(Write::Put {
+            item: store::keyed(store::to_item(&entry)?, &attributes),
+            condition: Some(Condition::Absent),
+        })
+    }
+
+    /// Records an action that was not one transaction of its own.
+    pub async fn audit(
+        &self,
+        session: &Session,
+        account: Option<AccountId>,
+        action: &str,
+        detail: &str,
+        request_id: &str,
+    ) -> Result<(), IdentityError> {
+        let write = self.audit_write(session, account, action, detail, request_id, false)?;
+        self.table.transact(vec![write]).await?;
+        Ok(())
+    }
+
+    /// The tenant's trail, newest first.
+    pub async fn audit_trail(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEntry>, IdentityError> {
+        let query = Query::partition(Index::Primary, keys::audit(tenant)).backward();
+        Ok(paging::fetch(
+            self.table.as_ref(),
+            &self.cursors,
+            &format!("audit:{tenant}"),
+            query,
+            page,
+            from_item,
+        )
+        .await?)
+    }
+
+    /// One account's trail, newest first.
+    pub async fn account_audit_trail(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEntry>, IdentityError> {
+        let query = Query::partition(Index::Gsi1, keys::account_audit(tenant, account)).backward();
+        Ok(paging::fetch(
+            self.table.as_ref(),
+            &self.cursors,
+            &format!("audit:{tenant}:{account}"),
+            query,
+            page,
+            from_item,
+        )
+        .await?)
+    }
+
+    /// Who accessed an account on its behalf (impersonations), newest first: what the
+    /// end user sees.
+    pub async fn access_history(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        page: &PageRequest,
+    ) -> Result<Page<AuditEntry>, IdentityError> {
+        let query = Query::partition(Index::Gsi2, keys::account_access(tenant, account)).backward();
+        Ok(paging::fetch(
+            self.table.as_ref(),
+            &self.cursors,
+            &format!("access:{tenant}:{account}"),
+            query,
+            page,
+            from_item,
+        )
+        .await?)
+    }
+}

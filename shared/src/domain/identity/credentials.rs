@@ -1,0 +1,858 @@
+//! The credential lifecycle: credential-create links (to an account's addresses, to a new
+//! login an owner adds, to a new staff member), forgot and reset password, change password.
+//!
+//! A link's secret is stored only as its hash, with an expiry (the TTL attribute) and a
+//! status: used once, it answers "sign in" like an expired or unknown one, never its form
+//! again. Sending a new credential-create email for an account retires the previous link.
+
+use std::collections::BTreeSet;
+
+use time::{Duration, OffsetDateTime};
+
+use super::logins::{Login, check_groups, normalise_username, record};
+use super::mail::{self, Content, Purpose};
+use super::{
+    Identity, IdentityError, LANGUAGE_FALLBACK, Permission, Principal, Role, Session, invalid,
+    passwords, tokens,
+};
+use crate::domain::accounts::AccountStatus;
+use crate::domain::contact::EmailAddress;
+use crate::domain::ids::{AccountId, LoginId, TenantId};
+use crate::domain::outbox;
+use crate::domain::tenancy::TenantKind;
+use crate::ports::table::{Condition, EXPIRES_AT, Item, Key, TableError, Update, Value, Write};
+use crate::store::{self, keys};
+
+pub const RESET_LINK_LIFETIME: Duration = Duration::hours(1);
+/// At most one reset email per login in this time, however often it is asked for.
+pub const RESET_MAIL_GAP: Duration = Duration::minutes(5);
+/// Used links are kept (as "used") this long at least, so a second click is told so.
+const KEEP_USED: Duration = Duration::days(1);
+
+/// The login a credential-create link makes.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct NewLogin {
+    account: Option<String>,
+    /// The account's owner login (one per account).
+    owner: bool,
+    role: Option<Role>,
+    allow_orders: bool,
+    permissions: Vec<Permission>,
+    groups: Option<Vec<String>>,
+    email: String,
+    name: String,
+    language: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "purpose", rename_all = "snake_case")]
+enum LinkPurpose {
+    Create(NewLogin),
+    Reset { login: String },
+}
+
+/// What a link leads to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LinkView {
+    /// The credential-create form, for this person.
+    Create { name: String, email: String },
+    /// The new-password form, for this username.
+    Reset { username: String },
+    /// Used, expired or unknown: the sign-in page.
+    SignIn,
+}
+
+/// A new end-user login an account's owner (or staff) adds.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LoginInvitation {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub allow_orders: bool,
+    pub language: Option<String>,
+}
+
+/// A new staff member.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StaffInvitation {
+    pub email: String,
+    pub name: String,
+    pub permissions: BTreeSet<Permission>,
+    pub groups: Option<BTreeSet<String>>,
+    pub language: Option<String>,
+}
+
+fn link_key(tenant: &TenantId, hash: &str) -> Key {
+    Key::new(keys::link(tenant, hash), "LINK")
+}
+
+fn invitation_key(tenant: &TenantId, account: &AccountId) -> Key {
+    Key::new(keys::account(tenant, account), "INVITATION")
+}
+
+fn reset_gap_key(tenant: &TenantId, login: &LoginId) -> Key {
+    Key::new(keys::login(tenant, login), "RESET_SENT")
+}
+
+fn link_item(
+    tenant: &TenantId,
+    hash: &str,
+    purpose: &LinkPurpose,
+    expires_at: OffsetDateTime,
+) -> Result<Item, IdentityError> {
+    let k = link_key(tenant, hash);
+    let spec = serde_json::to_string(purpose).map_err(|e| IdentityError::Mail(e.to_string()))?;
+    Ok(store::keyed(
+        Item::from([
+            ("spec".to_owned(), Value::S(spec)),
+            ("status".to_owned(), Value::S("open".into())),
+            (
+                "valid_until".to_owned(),
+                Value::N(expires_at.unix_timestamp()),
+            ),
+            (
+                EXPIRES_AT.to_owned(),
+                Value::N((expires_at + KEEP_USED).unix_timestamp()),
+            ),
+        ]),
+        &[("pk", k.pk), ("sk", k.sk)],
+    ))
+}
+
+fn language_or(language: Option<&str>, fallback: &str) -> String {
+    match language {
+        Some(l) if super::settings::LANGUAGES.contains(&l) => l.to_owned(),
+        _ => fallback.to_owned(),
+    }
+}
+
+impl Identity {
+    /// When the account's live credential-create link expires, if one is out.
+    pub async fn live_invitation(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+    ) -> Result<Option<OffsetDateTime>, IdentityError> {
+        Ok(self
+            .table
+            .get(&invitation_key(tenant, account))
+            .await?
+            .and_then(|i| i.get("valid_until").and_then(Value::as_n))
+            .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+            .filter(|t| *t > self.clock.now()))
+    }
+
+    /// Sends the account's credential-create email to every primary address of the account
+    /// (staff, or on account creation when the tenant says so). Refused when the account
+    /// already has its owner login: that one gets a password reset instead.
+    pub async fn send_create_email(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        actor: Option<(&Session, &str)>,
+    ) -> Result<OffsetDateTime, IdentityError> {
+        let account = self.accounts().get(tenant, account).await?;
+        if account.status != AccountStatus::Active {
+            return Err(IdentityError::Conflict("the account is inactive".into()));
+        }
+        if self
+            .table
+            .get(&record::owner_key(tenant, &account.id))
+            .await?
+            .is_some()
+        {
+            return Err(IdentityError::Conflict(
+                "the account already has a username; send a password reset email instead".into(),
+            ));
+        }
+        let tenant_record = self.tenant(tenant).await?;
+        let settings = self.settings(tenant).await?;
+        let now = self.clock.now();
+        let valid_until = now + Duration::days(i64::from(settings.create_link_days));
+        let purpose = LinkPurpose::Create(NewLogin {
+            account: Some(account.id.to_string()),
+            owner: true,
+            role: Some(Role::Owner),
+            allow_orders: true,
+            permissions: Vec::new(),
+            groups: None,
+            email: account.emails[0].to_string(),
+            name: account.name.clone(),
+            language: settings.default_language.clone(),
+        });
+        let (secret, hash) = tokens::generate();
+        let link = self
+            .links
+            .page_with_secret(&tenant_record.slug, "credentials/create", &secret);
+        let message = mail::compose(
+            &tenant_record,
+            &settings,
+            &self.sender,
+            &account.emails,
+            Content {
+                purpose: Purpose::CredentialCreate,
+                language: &settings.default_language,
+                name: &account.name,
+                username: None,
+                link: Some(&link),
+                days: Some(settings.create_link_days),
+                attempts: None,
+            },
+        )?;
+        let invitation = invitation_key(tenant, &account.id);
+        let mut writes = vec![
+            Write::Put {
+                item: link_item(tenant, &hash, &purpose, valid_until)?,
+                condition: Some(Condition::Absent),
+            },
+            Write::Put {
+                item: store::keyed(
+                    Item::from([
+                        ("link".to_owned(), Value::S(hash)),
+                        (
+                            "valid_until".to_owned(),
+                            Value::N(valid_until.unix_timestamp()),
+                        ),
+                        ("sent_at".to_owned(), Value::S(store::rfc3339(now))),
+                        (
+                            EXPIRES_AT.to_owned(),
+                            Value::N(valid_until.unix_timestamp()),
+                        ),
+                    ]),
+                    &[("pk", invitation.pk), ("sk", invitation.sk)],
+                ),
+                condition: None,
+            },
+            outbox::enqueue(&message, now),
+        ];
+        if let Some((session, request_id)) = actor {
+            writes.push(self.audit_write(
+                session,
+                Some(account.id),
+                "login.create_email_sent",
+                &format!("to {} address(es)", account.emails.len()),
+                request_id,
+                false,
+            )?);
+        }
+        self.table.transact(writes).await?;
+        tracing::info!(tenant = %tenant, account = %account.id, "credential-create email queued");
+        Ok(valid_until)
+    }
+
+    /// An account's owner (or staff) adds a login to the account: a credential-create
+    /// link goes to the new login's address.
+    pub async fn invite_login(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        invitation: LoginInvitation,
+        actor: (&Session, &str),
+    ) -> Result<OffsetDateTime, IdentityError> {
+        let account = self.accounts().get(tenant, account).await?;
+        let email = EmailAddress::parse(&invitation.email).map_err(|m| invalid("/email", m))?;
+        let name = check_name(&invitation.name)?;
+        let settings = self.settings(tenant).await?;
+        let language = language_or(invitation.language.as_deref(), &settings.default_language);
+        let purpose = LinkPurpose::Create(NewLogin {
+            account: Some(account.id.to_string()),
+            owner: false,
+            role: Some(invitation.role),
+            allow_orders: invitation.allow_orders,
+            permissions: Vec::new(),
+            groups: None,
+            email: email.to_string(),
+            name: name.clone(),
+            language: language.clone(),
+        });
+        self.send_link(
+            tenant,
+            purpose,
+            &email,
+            &name,
+            &language,
+            Some(account.id),
+            actor,
+        )
+        .await
+    }
+
+    /// Staff (or the operator tool, for a tenant's first staff member) invite a staff
+    /// member: a credential-create link goes to their address.
+    pub async fn invite_staff(
+        &self,
+        tenant: &TenantId,
+        invitation: StaffInvitation,
+        actor: Option<(&Session, &str)>,
+    ) -> Result<OffsetDateTime, IdentityError> {
+        let email = EmailAddress::parse(&invitation.email).map_err(|m| invalid("/email", m))?;
+        let name = check_name(&invitation.name)?;
+        check_groups(invitation.groups.as_ref())?;
+        let settings = self.settings(tenant).await?;
+        let language = language_or(invitation.language.as_deref(), &settings.default_language);
+        let purpose = LinkPurpose::Create(NewLogin {
+            account: None,
+            owner: false,
+            role: None,
+            allow_orders: false,
+            permissions: invitation.permissions.into_iter().collect(),
+            groups: invitation.groups.map(|g| g.into_iter().collect()),
+            email: email.to_string(),
+            name: name.clone(),
+            language: language.clone(),
+        });
+        match actor {
+            Some(actor) => {
+                self.send_link(tenant, purpose, &email, &name, &language, None, actor)
+                    .await
+            }
+            None => {
+                self.send_link_unaudited(tenant, purpose, &email, &name, &language)
+                    .await
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn send_link(
+        &self,
+        tenant: &TenantId,
+        purpose: LinkPurpose,
+        email: &EmailAddress,
+        name: &str,
+        language: &str,
+        account: Option<AccountId>,
+        (session, request_id): (&Session, &str),
+    ) -> Result<OffsetDateTime, IdentityError> {
+        let audit = self.audit_write(
+            session,
+            account,
+            "login.invited",
+            &format!("{name} <{email}>"),
+            request_id,
+            false,
+        )?;
+        self.queue_create_link(tenant, purpose, email, name, language, Some(audit))
+            .await
+    }
+
+    async fn send_link_unaudited(
+        &self,
+        tenant: &TenantId,
+        purpose: LinkPurpose,
+        email: &EmailAddress,
+        name: &str,
+        language: &str,
+    ) -> Result<OffsetDateTime, IdentityError> {
+        self.queue_create_link(tenant, purpose, email, name, language, None)
+            .await
+    }
+
+    async fn queue_create_link(
+        &self,
+        tenant: &TenantId,
+        purpose: LinkPurpose,
+        email: &EmailAddress,
+        name: &str,
+        language: &str,
+        audit: Option<Write>,
+    ) -> Result<OffsetDateTime, IdentityError> {
+        let tenant_record = self.tenant(tenant).await?;
+        let settings = self.settings(tenant).await?;
+        let now = self.clock.now();
+        let valid_until = now + Duration::days(i64::from(settings.create_link_days));
+        let (secret, hash) = tokens::generate();
+        let link = self
+            .links
+            .page_with_secret(&tenant_record.slug, "credentials/create", &secret);
+        let message = mail::compose(
+            &tenant_record,
+            &settings,
+            &self.sender,
+            std::slice::from_ref(email),
+            Content {
+                purpose: Purpose::CredentialCreate,
+                language,
+                name,
+                username: None,
+                link: Some(&link),
+                days: Some(settings.create_link_days),
+                attempts: None,
+            },
+        )?;
+        let mut writes = vec![
+            Write::Put {
+                item: link_item(tenant, &hash, &purpose, valid_until)?,
+                condition: Some(Condition::Absent),
+            },
+            outbox::enqueue(&message, now),
+        ];
+        writes.extend(audit);
+        self.table.transact(writes).await?;
+        Ok(valid_until)
+    }
+
+    async fn open_link(
+        &self,
+        tenant: &TenantId,
+        secret: &str,
+    ) -> Result<Option<(String, LinkPurpose)>, IdentityError> {
+        let hash = tokens::hash(secret);
+        let Some(item) = self.table.get(&link_key(tenant, &hash)).await? else {
+            return Ok(None);
+        };
+        let open = item.get("status").and_then(Value::as_s) == Some("open")
+            && item
+                .get("valid_until")
+                .and_then(Value::as_n)
+                .is_some_and(|t| t > self.clock.now().unix_timestamp());
+        if !open {
+            return Ok(None);
+        }
+        let purpose = item
+            .get("spec")
+            .and_then(Value::as_s)
+            .and_then(|s| serde_json::from_str(s).ok());
+        Ok(purpose.map(|p| (hash, p)))
+    }
+
+    /// What a link leads to: its form while it is usable, the sign-in page after.
+    pub async fn inspect_link(
+        &self,
+        tenant: &TenantId,
+        secret: &str,
+    ) -> Result<LinkView, IdentityError> {
+        Ok(match self.open_link(tenant, secret).await? {
+            None => LinkView::SignIn,
+            Some((_, LinkPurpose::Create(new))) => LinkView::Create {
+                name: new.name,
+                email: new.email,
+            },
+            Some((_, LinkPurpose::Reset { login })) => {
+                let Ok(id) = login.parse::<LoginId>() else {
+                    return Ok(LinkView::SignIn);
+                };
+                match self.login(tenant, &id).await {
+                    Ok(login) => LinkView::Reset {
+                        username: login.username,
+                    },
+                    Err(IdentityError::NotFound) => LinkView::SignIn,
+                    Err(e) => return Err(e),
+                }
+            }
+        })
+    }
+
+    /// Uses a credential-create link: the login is made with the username and password
+    /// chosen, and the link is spent.
+    pub async fn accept_create_link(
+        &self,
+        tenant: &TenantId,
+        secret: &str,
+        username: &str,
+        password: &str,
+    ) -> Result<Login, IdentityError> {
+        let Some((hash, LinkPurpose::Create(new))) = self.open_link(tenant, secret).await? else {
+            return Err(IdentityError::LinkUnusable);
+        };
+        let username = normalise_username(username).map_err(|m| invalid("/username", m))?;
+        let email = EmailAddress::parse(&new.email)
+            .map_err(|_| TableError::Unavailable("a stored link has a bad email".into()))?;
+        let local_part = email.as_str().split('@').next().unwrap_or_default();
+        passwords::check_policy(password, &[&username, local_part, &new.name])
+            .map_err(|m| invalid("/password", m))?;
+        let principal = match (&new.account, new.role) {
+            (Some(account), Some(role)) => Principal::EndUser {
+                account: account.parse().map_err(|_| {
+                    TableError::Unavailable("a stored link has a bad account".into())
+                })?,
+                role,
+                allow_orders: new.allow_orders,
+            },
+            _ => Principal::Staff {
+                permissions: new.permissions.iter().copied().collect(),
+                groups: new.groups.clone().map(|g| g.into_iter().collect()),
+            },
+        };
+        let now = self.clock.now();
+        let login = Login {
+            id: LoginId::generate(now),
+            tenant: *tenant,
+            username: username.clone(),
+            email,
+            name: Some(new.name.clone()),
+            language: language_or(Some(&new.language), LANGUAGE_FALLBACK),
+            principal,
+            password_hash: self.hasher.hash(password).await?,
+            failed_attempts: 0,
+            locked_at: None,
+            last_failed_from: None,
+            last_sign_in_at: None,
+            version: 1,
+            created_at: now,
+        };
+        let mut writes = vec![Write::Update {
+            key: link_key(tenant, &hash),
+            update: Update::default()
+                .set("status", "used")
+                .set("used_at", store::rfc3339(now)),
+            condition: Some(Condition::Equals("status".into(), Value::S("open".into()))),
+        }];
+        let username_index = writes.len();
+        writes.extend(record::create_writes(&login)?);
+        if let (true, Some(account)) = (new.owner, login.principal.account()) {
+            let owner = record::owner_key(tenant, &account);
+            writes.push(Write::Put {
+                item: store::keyed(
+                    Item::from([("login".to_owned(), Value::S(login.id.to_string()))]),
+                    &[("pk", owner.pk), ("sk", owner.sk)],
+                ),
+                condition: Some(Condition::Absent),
+            });
+            // Only the newest link the account was sent makes its owner.
+            writes.push(Write::Delete {
+                key: invitation_key(tenant, &account),
+                condition: Some(Condition::Equals("link".into(), Value::S(hash.clone()))),
+            });
+        }
+        match self.table.transact(writes).await {
+            Ok(()) => {
+                tracing::info!(tenant = %tenant, login = %login.id, "credentials created");
+                Ok(login)
+            }
+            Err(TableError::TransactionConditionFailed { index }) if index == username_index => {
+                Err(IdentityError::UsernameTaken(username))
+            }
+            Err(TableError::TransactionConditionFailed { .. })
+            | Err(TableError::TransactionConflict) => Err(IdentityError::LinkUnusable),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Forgot password: sends a reset link to the login's address if the username (or an
+    /// address only one login has) exists. The caller answers the same either way.
+    pub async fn forgot_password(
+        &self,
+        tenant: &TenantId,
+        identifier: &str,
+    ) -> Result<(), IdentityError> {
+        match self.find_by_identifier(tenant, identifier).await? {
+            Some(login) => self.queue_reset(&login, None).await,
+            None => Ok(()),
+        }
+    }
+
+    /// Staff send a login its reset email.
+    pub async fn send_reset_email(
+        &self,
+        tenant: &TenantId,
+        login: &LoginId,
+        actor: (&Session, &str),
+    ) -> Result<(), IdentityError> {
+        let login = self.login(tenant, login).await?;
+        self.queue_reset(&login, Some(actor)).await
+    }
+
+    async fn queue_reset(
+        &self,
+        login: &Login,
+        actor: Option<(&Session, &str)>,
+    ) -> Result<(), IdentityError> {
+        let tenant_record = self.tenant(&login.tenant).await?;
+        let settings = self.settings(&login.tenant).await?;
+        let now = self.clock.now();
+        let (secret, hash) = tokens::generate();
+        let link = self
+            .links
+            .page_with_secret(&tenant_record.slug, "credentials/reset", &secret);
+        let message = mail::compose(
+            &tenant_record,
+            &settings,
+            &self.sender,
+            std::slice::from_ref(&login.email),
+            Content {
+                purpose: Purpose::PasswordReset,
+                language: &login.language,
+                name: login.name.as_deref().unwrap_or(&login.username),
+                username: Some(&login.username),
+                link: Some(&link),
+                days: None,
+                attempts: None,
+            },
+        )?;
+        let gap = reset_gap_key(&login.tenant, &login.id);
+        let mut writes = vec![
+            // Refused (and nothing sent) while an earlier reset email is this recent.
+            Write::Put {
+                item: store::keyed(
+                    Item::from([(
+                        EXPIRES_AT.to_owned(),
+                        Value::N((now + RESET_MAIL_GAP).unix_timestamp()),
+                    )]),
+                    &[("pk", gap.pk), ("sk", gap.sk)],
+                ),
+                condition: Some(Condition::Absent),
+            },
+            Write::Put {
+                item: link_item(
+                    &login.tenant,
+                    &hash,
+                    &LinkPurpose::Reset {
+                        login: login.id.to_string(),
+                    },
+                    now + RESET_LINK_LIFETIME,
+                )?,
+                condition: Some(Condition::Absent),
+            },
+            outbox::enqueue(&message, now),
+        ];
+        if let Some((session, request_id)) = actor {
+            writes.push(self.audit_write(
+                session,
+                login.principal.account(),
+                "login.reset_email_sent",
+                &login.username,
+                request_id,
+                false,
+            )?);
+        }
+        match self.table.transact(writes).await {
+            Ok(()) => Ok(()),
+            Err(TableError::TransactionConditionFailed { index: 0 }) => {
+                if actor.is_some() {
+                    Err(IdentityError::Conflict(
+                        "a reset email was sent to this login minutes ago".into(),
+                    ))
+                } else {
+                    Ok(())
+                }
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Uses a reset link: sets the new password and ends every session of the login.
+    pub async fn reset_password(
+        &self,
+        tenant: &TenantId,
+        secret: &str,
+        password: &str,
+    ) -> Result<Login, IdentityError> {
+        let Some((hash, LinkPurpose::Reset { login })) = self.open_link(tenant, secret).await?
+        else {
+            return Err(IdentityError::LinkUnusable);
+        };
+        let id: LoginId = login.parse().map_err(|_| IdentityError::LinkUnusable)?;
+        let login = match self.login(tenant, &id).await {
+            Ok(login) => login,
+            Err(IdentityError::NotFound) => return Err(IdentityError::LinkUnusable),
+            Err(e) => return Err(e),
+        };
+        let mut next = self.with_password(&login, password).await?;
+        next.version = login.version + 1;
+        let writes = vec![
+            Write::Update {
+                key: link_key(tenant, &hash),
+                update: Update::default()
+                    .set("status", "used")
+                    .set("used_at", store::rfc3339(self.clock.now())),
+                condition: Some(Condition::Equals("status".into(), Value::S("open".into()))),
+            },
+            Write::Put {
+                item: record::to_item(&next)?,
+                condition: Some(Condition::Equals(
+                    "version".into(),
+                    Value::N(login.version as i64),
+                )),
+            },
+        ];
+        match self.table.transact(writes).await {
+            Ok(()) => {}
+            Err(TableError::TransactionConditionFailed { index: 0 }) => {
+                return Err(IdentityError::LinkUnusable);
+            }
+            Err(TableError::TransactionConditionFailed { .. })
+            | Err(TableError::TransactionConflict) => {
+                return Err(IdentityError::Conflict(
+                    "the login changed meanwhile; try again".into(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.end_sessions_of(tenant, &id, None).await?;
+        Ok(next)
+    }
+
+    /// A signed-in login changes its password; its other sessions end.
+    pub async fn change_password(
+        &self,
+        session: &Session,
+        current: &str,
+        new: &str,
+    ) -> Result<(), IdentityError> {
+        if session.impersonator.is_some() {
+            return Err(IdentityError::Forbidden(
+                "an impersonated session cannot change the password",
+            ));
+        }
+        let login = self.login(&session.tenant, &session.login).await?;
+        if !self.hasher.verify(current, &login.password_hash).await? {
+            return Err(invalid(
+                "/current_password",
+                "this is not your current password",
+            ));
+        }
+        let mut next = self.with_password(&login, new).await?;
+        next.version = login.version + 1;
+        match self
+            .table
+            .put(
+                record::to_item(&next)?,
+                Some(Condition::Equals(
+                    "version".into(),
+                    Value::N(login.version as i64),
+                )),
+            )
+            .await
+        {
+            Ok(()) => {}
+            Err(TableError::ConditionFailed) => {
+                return Err(IdentityError::Conflict(
+                    "the login changed meanwhile; try again".into(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
+        }
+        self.end_sessions_of(&session.tenant, &session.login, Some(session))
+            .await?;
+        Ok(())
+    }
+
+    async fn with_password(&self, login: &Login, password: &str) -> Result<Login, IdentityError> {
+        let local_part = login.email.as_str().split('@').next().unwrap_or_default();
+        let name = login.name.clone().unwrap_or_default();
+        passwords::check_policy(password, &[&login.username, local_part, &name])
+            .map_err(|m| invalid("/password", m))?;
+        let mut next = login.clone();
+        next.password_hash = self.hasher.hash(password).await?;
+        Ok(next)
+    }
+
+    /// Creates a staff login with a password at once: the operator tool's way to give a
+    /// new tenant its first staff member, and the demo data's.
+    pub async fn create_staff_with_password(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+        email: &str,
+        name: &str,
+        password: &str,
+        permissions: BTreeSet<Permission>,
+    ) -> Result<Login, IdentityError> {
+        let tenant_record = self.tenant(tenant).await?;
+        debug_assert!(matches!(
+            tenant_record.kind,
+            TenantKind::Retail | TenantKind::Wholesale
+        ));
+        let principal = Principal::Staff {
+            permissions,
+            groups: None,
+        };
+        self.create_with_password(tenant, username, email, name, password, principal, None)
+            .await
+    }
+
+    /// Creates an account's owner login with a password at once (demo data only: real
+    /// customers choose their own through the credential-create link).
+    pub async fn create_owner_with_password(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        username: &str,
+        password: &str,
+    ) -> Result<Login, IdentityError> {
+        let account = self.accounts().get(tenant, account).await?;
+        let principal = Principal::EndUser {
+            account: account.id,
+            role: Role::Owner,
+            allow_orders: true,
+        };
+        let email = account.emails[0].to_string();
+        self.create_with_password(
+            tenant,
+            username,
+            &email,
+            &account.name,
+            password,
+            principal,
+            Some(account.id),
+        )
+        .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn create_with_password(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+        email: &str,
+        name: &str,
+        password: &str,
+        principal: Principal,
+        owner_of: Option<AccountId>,
+    ) -> Result<Login, IdentityError> {
+        let username = normalise_username(username).map_err(|m| invalid("/username", m))?;
+        let email = EmailAddress::parse(email).map_err(|m| invalid("/email", m))?;
+        let name = check_name(name)?;
+        let local_part = email.as_str().split('@').next().unwrap_or_default();
+        passwords::check_policy(password, &[&username, local_part, &name])
+            .map_err(|m| invalid("/password", m))?;
+        let now = self.clock.now();
+        let settings = self.settings(tenant).await?;
+        let login = Login {
+            id: LoginId::generate(now),
+            tenant: *tenant,
+            username: username.clone(),
+            email,
+            name: Some(name),
+            language: settings.default_language,
+            principal,
+            password_hash: self.hasher.hash(password).await?,
+            failed_attempts: 0,
+            locked_at: None,
+            last_failed_from: None,
+            last_sign_in_at: None,
+            version: 1,
+            created_at: now,
+        };
+        let mut writes = record::create_writes(&login)?;
+        if let Some(account) = owner_of {
+            let owner = record::owner_key(tenant, &account);
+            writes.push(Write::Put {
+                item: store::keyed(
+                    Item::from([("login".to_owned(), Value::S(login.id.to_string()))]),
+                    &[("pk", owner.pk), ("sk", owner.sk)],
+                ),
+                condition: Some(Condition::Absent),
+            });
+        }
+        match self.table.transact(writes).await {
+            Ok(()) => Ok(login),
+            Err(TableError::TransactionConditionFailed { index: 0 }) => {
+                Err(IdentityError::UsernameTaken(username))
+            }
+            Err(TableError::TransactionConditionFailed { .. }) => Err(IdentityError::Conflict(
+                "the account already has its owner login".into(),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+fn check_name(name: &str) -> Result<String, IdentityError> {
+    let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
+    if name.is_empty() || name.chars().count() > 120 {
+        return Err(invalid("/name", "give a name of 1 to 120 characters"));
+    }
+    Ok(name)
+}

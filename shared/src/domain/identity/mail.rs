@@ -1,0 +1,243 @@
+//! The mail of identity (credential-create, password reset, lock-out notice), rendered from
+//! templates in the recipient's language, as text and HTML, with the tenant's name, logo
+//! and contact details. Rendered when the change happens and written to the outbox in the
+//! same transaction.
+
+use std::sync::LazyLock;
+
+use minijinja::{Environment, context};
+
+use super::settings::AccessSettings;
+use super::{IdentityError, LANGUAGE_FALLBACK};
+use crate::domain::contact::EmailAddress;
+use crate::domain::outbox::Message;
+use crate::domain::tenancy::Tenant;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    CredentialCreate,
+    PasswordReset,
+    LockedOut,
+}
+
+impl Purpose {
+    pub fn name(self) -> &'static str {
+        match self {
+            Purpose::CredentialCreate => "credential-create",
+            Purpose::PasswordReset => "password-reset",
+            Purpose::LockedOut => "locked-out",
+        }
+    }
+
+    fn subject(self, language: &str) -> &'static str {
+        match (self, language) {
+            (Purpose::CredentialCreate, "fr") => "Créez votre accès au portail {{ tenant }}",
+            (Purpose::CredentialCreate, _) => "Set up your {{ tenant }} portal access",
+            (Purpose::PasswordReset, "fr") => {
+                "Réinitialisez votre mot de passe du portail {{ tenant }}"
+            }
+            (Purpose::PasswordReset, _) => "Reset your {{ tenant }} portal password",
+            (Purpose::LockedOut, "fr") => "Votre accès au portail {{ tenant }} est bloqué",
+            (Purpose::LockedOut, _) => "Your {{ tenant }} portal login is locked",
+        }
+    }
+}
+
+const LAYOUT: &str = r#"<!doctype html>
+<html lang="{{ language }}"><head><meta charset="utf-8"><title>{{ subject }}</title></head>
+<body style="font-family: system-ui, sans-serif; color: #1a1a1a; max-width: 36rem; margin: auto">
+{% if logo_url %}<p><img src="{{ logo_url }}" alt="{{ tenant }}" style="max-height: 48px"></p>{% endif %}
+{% block body %}{% endblock %}
+<hr>
+<p style="font-size: 0.9em; color: #555">{{ tenant }}{% if support_email %} · <a href="mailto:{{ support_email }}">{{ support_email }}</a>{% endif %}{% if support_phone %} · {{ support_phone }}{% endif %}</p>
+</body></html>
+"#;
+
+const TEMPLATES: &[(&str, &str)] = &[
+    ("layout.html", LAYOUT),
+    (
+        "credential-create.en.txt",
+        "Hello {{ name }},\n\n{{ tenant }} has set up portal access for you. Choose your \
+         username and password here:\n\n{{ link }}\n\nThe link works once and expires in \
+         {{ days }} days. If you did not expect this email, you can ignore it.\n\n{{ tenant }}\
+         {% if support_email %}\n{{ support_email }}{% endif %}{% if support_phone %}\n\
+         {{ support_phone }}{% endif %}\n",
+    ),
+    (
+        "credential-create.en.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Hello {{ name }},</p>\
+         <p>{{ tenant }} has set up portal access for you.</p>\
+         <p><a href=\"{{ link }}\">Choose your username and password</a></p>\
+         <p>The link works once and expires in {{ days }} days. If you did not expect this \
+         email, you can ignore it.</p>{% endblock %}",
+    ),
+    (
+        "credential-create.fr.txt",
+        "Bonjour {{ name }},\n\n{{ tenant }} vous a ouvert un accès au portail. Choisissez \
+         votre identifiant et votre mot de passe ici :\n\n{{ link }}\n\nLe lien ne sert qu'une \
+         fois et expire dans {{ days }} jours. Si vous n'attendiez pas ce message, ignorez-le.\
+         \n\n{{ tenant }}{% if support_email %}\n{{ support_email }}{% endif %}\
+         {% if support_phone %}\n{{ support_phone }}{% endif %}\n",
+    ),
+    (
+        "credential-create.fr.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Bonjour {{ name }},</p>\
+         <p>{{ tenant }} vous a ouvert un accès au portail.</p>\
+         <p><a href=\"{{ link }}\">Choisissez votre identifiant et votre mot de passe</a></p>\
+         <p>Le lien ne sert qu'une fois et expire dans {{ days }} jours. Si vous n'attendiez \
+         pas ce message, ignorez-le.</p>{% endblock %}",
+    ),
+    (
+        "password-reset.en.txt",
+        "Hello {{ name }},\n\nSomeone asked to reset the password of the portal login \
+         {{ username }}. Choose a new password here:\n\n{{ link }}\n\nThe link works once and \
+         expires in one hour. If it was not you, ignore this email: your password stays as it \
+         is.\n\n{{ tenant }}{% if support_email %}\n{{ support_email }}{% endif %}\
+         {% if support_phone %}\n{{ support_phone }}{% endif %}\n",
+    ),
+    (
+        "password-reset.en.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Hello {{ name }},</p>\
+         <p>Someone asked to reset the password of the portal login <b>{{ username }}</b>.</p>\
+         <p><a href=\"{{ link }}\">Choose a new password</a></p>\
+         <p>The link works once and expires in one hour. If it was not you, ignore this \
+         email: your password stays as it is.</p>{% endblock %}",
+    ),
+    (
+        "password-reset.fr.txt",
+        "Bonjour {{ name }},\n\nQuelqu'un a demandé à réinitialiser le mot de passe de \
+         l'identifiant {{ username }}. Choisissez un nouveau mot de passe ici :\n\n{{ link }}\
+         \n\nLe lien ne sert qu'une fois et expire dans une heure. Si ce n'était pas vous, \
+         ignorez ce message : votre mot de passe ne change pas.\n\n{{ tenant }}\
+         {% if support_email %}\n{{ support_email }}{% endif %}{% if support_phone %}\n\
+         {{ support_phone }}{% endif %}\n",
+    ),
+    (
+        "password-reset.fr.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Bonjour {{ name }},</p>\
+         <p>Quelqu'un a demandé à réinitialiser le mot de passe de l'identifiant \
+         <b>{{ username }}</b>.</p><p><a href=\"{{ link }}\">Choisir un nouveau mot de \
+         passe</a></p><p>Le lien ne sert qu'une fois et expire dans une heure. Si ce n'était \
+         pas vous, ignorez ce message : votre mot de passe ne change pas.</p>{% endblock %}",
+    ),
+    (
+        "locked-out.en.txt",
+        "Hello {{ name }},\n\nYour portal login {{ username }} was locked after \
+         {{ attempts }} failed sign-ins in a row. To use it again, contact {{ tenant }}\
+         {% if support_email %} at {{ support_email }}{% endif %}{% if support_phone %} or \
+         on {{ support_phone }}{% endif %}.\n\nIf these attempts were not yours, tell us: \
+         someone may be guessing your password.\n",
+    ),
+    (
+        "locked-out.en.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Hello {{ name }},</p>\
+         <p>Your portal login <b>{{ username }}</b> was locked after {{ attempts }} failed \
+         sign-ins in a row. To use it again, contact {{ tenant }}.</p>\
+         <p>If these attempts were not yours, tell us: someone may be guessing your \
+         password.</p>{% endblock %}",
+    ),
+    (
+        "locked-out.fr.txt",
+        "Bonjour {{ name }},\n\nVotre identifiant {{ username }} a été bloqué après \
+         {{ attempts }} tentatives de connexion échouées. Pour le débloquer, contactez \
+         {{ tenant }}{% if support_email %} à {{ support_email }}{% endif %}\
+         {% if support_phone %} ou au {{ support_phone }}{% endif %}.\n\nSi ces tentatives \
+         ne viennent pas de vous, prévenez-nous : quelqu'un cherche peut-être votre mot de \
+         passe.\n",
+    ),
+    (
+        "locked-out.fr.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Bonjour {{ name }},</p>\
+         <p>Votre identifiant <b>{{ username }}</b> a été bloqué après {{ attempts }} \
+         tentatives de connexion échouées. Pour le débloquer, contactez {{ tenant }}.</p>\
+         <p>Si ces tentatives ne viennent pas de vous, prévenez-nous : quelqu'un cherche \
+         peut-être votre mot de passe.</p>{% endblock %}",
+    ),
+];
+
+static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
+    let mut env = Environment::new();
+    // HTML templates escape what they print; text templates print as is.
+    env.set_auto_escape_callback(|name| {
+        if name.ends_with(".html") {
+            minijinja::AutoEscape::Html
+        } else {
+            minijinja::AutoEscape::None
+        }
+    });
+    for (name, source) in TEMPLATES {
+        if let Err(e) = env.add_template(name, source) {
+            tracing::error!(template = name, error = %e, "a mail template does not parse");
+        }
+    }
+    env
+});
+
+/// What a message says beyond the tenant's details.
+pub struct Content<'a> {
+    pub purpose: Purpose,
+    pub language: &'a str,
+    pub name: &'a str,
+    pub username: Option<&'a str>,
+    pub link: Option<&'a str>,
+    pub days: Option<u32>,
+    pub attempts: Option<u32>,
+}
+
+/// Renders a message to `to` as a MIME text, ready for the outbox.
+pub fn compose(
+    tenant: &Tenant,
+    settings: &AccessSettings,
+    sender: &EmailAddress,
+    to: &[EmailAddress],
+    content: Content<'_>,
+) -> Result<Message, IdentityError> {
+    let language = if super::settings::LANGUAGES.contains(&content.language) {
+        content.language
+    } else {
+        LANGUAGE_FALLBACK
+    };
+    let fail = |e: minijinja::Error| IdentityError::Mail(e.to_string());
+    let base = context! {
+        tenant => tenant.name,
+        language => language,
+        name => content.name,
+        username => content.username,
+        link => content.link,
+        days => content.days,
+        attempts => content.attempts,
+        logo_url => settings.logo_url,
+        support_email => settings.support_email,
+        support_phone => settings.support_phone,
+    };
+    let subject = ENVIRONMENT
+        .render_str(content.purpose.subject(language), base.clone())
+        .map_err(fail)?;
+    let render = |kind: &str| -> Result<String, IdentityError> {
+        ENVIRONMENT
+            .get_template(&format!("{}.{language}.{kind}", content.purpose.name()))
+            .and_then(|t| t.render(context! { subject => subject, ..base.clone() }))
+            .map_err(fail)
+    };
+    let text = render("txt")?;
+    let html = render("html")?;
+    let from = match &settings.mail_from {
+        Some(address) => EmailAddress::parse(address).unwrap_or_else(|_| sender.clone()),
+        None => sender.clone(),
+    };
+    let raw = mail_builder::MessageBuilder::new()
+        .from((tenant.name.as_str(), from.as_str()))
+        .to(to.iter().map(|e| e.as_str()).collect::<Vec<_>>())
+        .subject(subject)
+        .text_body(text)
+        .html_body(html)
+        .write_to_vec()
+        .map_err(|e| IdentityError::Mail(e.to_string()))?;
+    Ok(Message {
+        tenant: tenant.id,
+        from,
+        to: to.to_vec(),
+        purpose: content.purpose.name().to_owned(),
+        raw,
+    })
+}

@@ -1,0 +1,303 @@
+//! Identity and access: who signs in (end users of an account, a provider's staff), how
+//! they get and keep their credentials, their sessions, what each may do, and the audit
+//! trail of what was done.
+//!
+//! Rules kept here: usernames are unique within a tenant; passwords follow
+//! [`passwords::check_policy`] and are stored with argon2id; every secret handed out
+//! (session, one-time link) is stored only as a hash; one-time links are used once and
+//! expire; after the tenant's number of failed sign-ins in a row a login is locked until
+//! staff unlock it; a password change or reset ends the login's other sessions; staff see
+//! only accounts of their own tenant, and of their account groups when limited to some.
+
+pub mod audit;
+pub mod credentials;
+pub mod logins;
+pub mod mail;
+pub mod passwords;
+pub mod sessions;
+pub mod settings;
+pub mod sign_in;
+pub mod tokens;
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use super::Violations;
+use super::accounts::AccountError;
+use super::ids::{AccountId, TenantId};
+use crate::ports::{Clock, Table, TableError};
+use crate::store::CursorCodec;
+
+pub use logins::{Login, LoginState};
+pub use sessions::Session;
+pub use settings::AccessSettings;
+
+/// An end user's role within its account.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Role {
+    /// Everything, including the account's other logins.
+    Owner,
+    /// Invoices, payments and the ledger.
+    Billing,
+    /// Services, usage and features.
+    Technical,
+    /// Looks, never changes.
+    ReadOnly,
+}
+
+/// What a staff member may do in the console.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Permission {
+    AccountsRead,
+    AccountsWrite,
+    LoginsManage,
+    OrdersApprove,
+    ProvisioningManage,
+    BrandingManage,
+    ReportsView,
+    Impersonate,
+    SettingsManage,
+    StaffManage,
+    AuditView,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 11] = [
+        Permission::AccountsRead,
+        Permission::AccountsWrite,
+        Permission::LoginsManage,
+        Permission::OrdersApprove,
+        Permission::ProvisioningManage,
+        Permission::BrandingManage,
+        Permission::ReportsView,
+        Permission::Impersonate,
+        Permission::SettingsManage,
+        Permission::StaffManage,
+        Permission::AuditView,
+    ];
+}
+
+/// A part of the portal a tenant turns on or off.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Module {
+    Services,
+    Usage,
+    Invoices,
+    Payments,
+    Orders,
+    NumberOrdering,
+    E911,
+    ServiceDesk,
+    Reports,
+}
+
+/// Who a login is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    EndUser {
+        account: AccountId,
+        role: Role,
+        allow_orders: bool,
+    },
+    Staff {
+        permissions: BTreeSet<Permission>,
+        /// None: every account of the tenant. Some: only accounts in these groups.
+        groups: Option<BTreeSet<String>>,
+    },
+}
+
+impl Principal {
+    pub fn account(&self) -> Option<AccountId> {
+        match self {
+            Principal::EndUser { account, .. } => Some(*account),
+            Principal::Staff { .. } => None,
+        }
+    }
+
+    pub fn may(&self, permission: Permission) -> bool {
+        matches!(self, Principal::Staff { permissions, .. } if permissions.contains(&permission))
+    }
+
+    /// May this staff member see an account in `group`?
+    pub fn sees_group(&self, group: Option<&str>) -> bool {
+        match self {
+            Principal::Staff { groups: None, .. } => true,
+            Principal::Staff {
+                groups: Some(groups),
+                ..
+            } => group.is_some_and(|g| groups.contains(g)),
+            Principal::EndUser { .. } => false,
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum IdentityError {
+    #[error("invalid request: {0}")]
+    Invalid(Violations),
+    #[error("not found")]
+    NotFound,
+    #[error("the username {0:?} is taken")]
+    UsernameTaken(String),
+    #[error("the username or password is wrong")]
+    InvalidCredentials,
+    #[error("this login is locked; staff can unlock it")]
+    Locked,
+    #[error("too many attempts from this address; try again in {retry_after} seconds")]
+    Throttled { retry_after: u64 },
+    #[error("the link has expired or was already used")]
+    LinkUnusable,
+    #[error("not signed in, or the session has ended")]
+    Unauthenticated,
+    #[error("not allowed: {0}")]
+    Forbidden(&'static str),
+    #[error("{0}")]
+    Conflict(String),
+    #[error("the cursor is not one this list issued")]
+    InvalidCursor,
+    #[error(transparent)]
+    Storage(#[from] TableError),
+    #[error(transparent)]
+    Hash(#[from] passwords::HashError),
+    #[error("rendering mail: {0}")]
+    Mail(String),
+}
+
+impl From<AccountError> for IdentityError {
+    fn from(e: AccountError) -> Self {
+        match e {
+            AccountError::NotFound => IdentityError::NotFound,
+            AccountError::Invalid(v) => IdentityError::Invalid(v),
+            AccountError::Storage(e) => IdentityError::Storage(e),
+            other => IdentityError::Conflict(other.to_string()),
+        }
+    }
+}
+
+impl From<super::paging::PagingError> for IdentityError {
+    fn from(e: super::paging::PagingError) -> Self {
+        use super::paging::PagingError;
+        match e {
+            PagingError::InvalidLimit(m) => invalid("limit", m),
+            PagingError::InvalidCursor => IdentityError::InvalidCursor,
+            PagingError::Storage(e) => IdentityError::Storage(e),
+        }
+    }
+}
+
+pub(crate) fn invalid(field: &str, message: impl Into<String>) -> IdentityError {
+    let mut v = Violations::default();
+    v.add(field, message);
+    IdentityError::Invalid(v)
+}
+
+/// The language of mail and pages when a login's own is not one we have.
+pub const LANGUAGE_FALLBACK: &str = "en";
+
+/// Where people follow the links in their mail.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SiteLinks {
+    /// `https://{slug}.{domain}`: each tenant's portal on its own subdomain.
+    Subdomains { domain: String },
+    /// One site for every tenant, told the tenant in the query (the local runtime).
+    Single { base_url: String },
+}
+
+impl SiteLinks {
+    pub fn portal(&self, slug: &str) -> String {
+        match self {
+            SiteLinks::Subdomains { domain } => format!("https://{slug}.{domain}"),
+            SiteLinks::Single { base_url } => {
+                format!("{}/?tenant={slug}", base_url.trim_end_matches('/'))
+            }
+        }
+    }
+
+    /// A page of the site, with a secret in the fragment (never sent to a server, so it
+    /// stays out of access logs and Referer headers).
+    pub fn page_with_secret(&self, slug: &str, page: &str, secret: &str) -> String {
+        match self {
+            SiteLinks::Subdomains { domain } => {
+                format!("https://{slug}.{domain}/{page}#token={secret}")
+            }
+            SiteLinks::Single { base_url } => format!(
+                "{}/{page}?tenant={slug}#token={secret}",
+                base_url.trim_end_matches('/')
+            ),
+        }
+    }
+}
+
+/// The identity service: every operation of this module hangs off it.
+#[derive(Clone)]
+pub struct Identity {
+    table: Arc<dyn Table>,
+    clock: Arc<dyn Clock>,
+    cursors: CursorCodec,
+    hasher: passwords::Hasher,
+    links: SiteLinks,
+    /// The platform's sender, for tenants that have not set their own.
+    sender: crate::domain::contact::EmailAddress,
+}
+
+impl Identity {
+    pub fn new(
+        table: Arc<dyn Table>,
+        clock: Arc<dyn Clock>,
+        cursors: CursorCodec,
+        hasher: passwords::Hasher,
+        links: SiteLinks,
+        sender: crate::domain::contact::EmailAddress,
+    ) -> Self {
+        Identity {
+            table,
+            clock,
+            cursors,
+            hasher,
+            links,
+            sender,
+        }
+    }
+
+    fn tenants(&self) -> super::tenancy::Tenants {
+        super::tenancy::Tenants::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
+    }
+
+    async fn tenant(&self, id: &TenantId) -> Result<super::tenancy::Tenant, IdentityError> {
+        self.tenants().get(id).await.map_err(|e| match e {
+            super::tenancy::TenantError::Storage(e) => IdentityError::Storage(e),
+            _ => IdentityError::NotFound,
+        })
+    }
+
+    fn accounts(&self) -> super::accounts::Accounts {
+        super::accounts::Accounts::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
+    }
+}

@@ -1,0 +1,384 @@
+//! Sessions: a random token (the tenant's id, a dot, 256 random bits) stored only as its
+//! hash, with an idle and an absolute expiry. The TTL attribute is the idle deadline, so
+//! the table removes ended sessions by itself; reads ignore expired ones before it does.
+//!
+//! A session item carries everything a request's authorisation needs (who, which account,
+//! which role or permissions, who is impersonating), so an authenticated request costs one
+//! read for its session. It is refreshed at most once a minute, not on every request.
+
+use std::collections::BTreeSet;
+
+use time::{Duration, OffsetDateTime};
+
+use super::{Identity, IdentityError, Login, Permission, Principal, Role, tokens};
+use crate::domain::ids::{AccountId, LoginId, TenantId};
+use crate::ports::table::{
+    Condition, EXPIRES_AT, Index, Item, Key, Query, TableError, Update, Value, Write,
+};
+use crate::store::{self, keys};
+
+/// Impersonation sessions end this long after they start, whatever the tenant's settings.
+pub const IMPERSONATION_LIFETIME: Duration = Duration::minutes(30);
+/// A session's idle deadline is pushed forward at most this often.
+const REFRESH_EVERY: Duration = Duration::minutes(1);
+
+/// The staff member acting in an end user's session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Impersonator {
+    pub login: LoginId,
+    pub username: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    pub tenant: TenantId,
+    pub login: LoginId,
+    pub username: String,
+    pub language: String,
+    pub principal: Principal,
+    pub impersonator: Option<Impersonator>,
+    /// Looks only: every change is refused.
+    pub read_only: bool,
+    pub started_at: OffsetDateTime,
+    pub idle_expires_at: OffsetDateTime,
+    pub expires_at: OffsetDateTime,
+    idle: Duration,
+    hash: String,
+    csrf_hash: String,
+    last_seen_at: OffsetDateTime,
+}
+
+impl Session {
+    /// Is `token` this session's CSRF token (required on changes made with the cookie)?
+    pub fn csrf_matches(&self, token: &str) -> bool {
+        tokens::same(&tokens::hash(token), &self.csrf_hash)
+    }
+
+    pub fn account(&self) -> Option<AccountId> {
+        self.principal.account()
+    }
+}
+
+/// A session just started: the secrets are shown here once and never again.
+#[derive(Debug, Clone)]
+pub struct Started {
+    pub session: Session,
+    pub token: String,
+    pub csrf_token: String,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct SessionRecord {
+    tenant: String,
+    login: String,
+    username: String,
+    language: String,
+    account: Option<String>,
+    role: Option<Role>,
+    #[serde(default)]
+    allow_orders: bool,
+    #[serde(default)]
+    permissions: Vec<Permission>,
+    groups: Option<Vec<String>>,
+    impersonator: Option<String>,
+    impersonator_username: Option<String>,
+    read_only: bool,
+    csrf_hash: String,
+    started_at: i64,
+    last_seen_at: i64,
+    idle_seconds: i64,
+    absolute_expires_at: i64,
+}
+
+fn key(tenant: &TenantId, hash: &str) -> Key {
+    Key::new(keys::session(tenant, hash), "SESSION")
+}
+
+fn at(seconds: i64) -> Result<OffsetDateTime, TableError> {
+    OffsetDateTime::from_unix_timestamp(seconds)
+        .map_err(|_| TableError::Unavailable("a stored session has a bad time".into()))
+}
+
+fn from_item(item: &Item) -> Result<Session, TableError> {
+    let r: SessionRecord = store::from_item(item)?;
+    let bad = |what: &str| TableError::Unavailable(format!("a stored session has a bad {what}"));
+    let principal = match (r.account, r.role) {
+        (Some(account), Some(role)) => Principal::EndUser {
+            account: account.parse().map_err(|_| bad("account"))?,
+            role,
+            allow_orders: r.allow_orders,
+        },
+        _ => Principal::Staff {
+            permissions: r.permissions.into_iter().collect(),
+            groups: r.groups.map(|g| g.into_iter().collect::<BTreeSet<_>>()),
+        },
+    };
+    let impersonator = match (r.impersonator, r.impersonator_username) {
+        (Some(login), Some(username)) => Some(Impersonator {
+            login: login.parse().map_err(|_| bad("impersonator"))?,
+            username,
+        }),
+        _ => None,
+    };
+    let hash = item
+        .get("pk")
+        .and_then(Value::as_s)
+        .and_then(|pk| pk.rsplit('#').next())
+        .ok_or_else(|| bad("key"))?
+        .to_owned();
+    let idle_expires_at = at(item.get(EXPIRES_AT).and_then(Value::as_n).unwrap_or(0))?;
+    Ok(Session {
+        tenant: r.tenant.parse().map_err(|_| bad("tenant"))?,
+        login: r.login.parse().map_err(|_| bad("login"))?,
+        username: r.username,
+        language: r.language,
+        principal,
+        impersonator,
+        read_only: r.read_only,
+        started_at: at(r.started_at)?,
+        idle_expires_at,
+        expires_at: at(r.absolute_expires_at)?,
+        idle: Duration::seconds(r.idle_seconds),
+        hash,
+        csrf_hash: r.csrf_hash,
+        last_seen_at: at(r.last_seen_at)?,
+    })
+}
+
+fn to_item(s: &Session) -> Result<Item, TableError> {
+    let (account, role, allow_orders, permissions, groups) = match &s.principal {
+        Principal::EndUser {
+            account,
+            role,
+            allow_orders,
+        } => (
+            Some(account.to_string()),
+            Some(*role),
+            *allow_orders,
+            vec![],
+            None,
+        ),
+        Principal::Staff {
+            permissions,
+            groups,
+        } => (
+            None,
+            None,
+            false,
+            permissions.iter().copied().collect(),
+            groups.as_ref().map(|g| g.iter().cloned().collect()),
+        ),
+    };
+    let record = SessionRecord {
+        tenant: s.tenant.to_string(),
+        login: s.login.to_string(),
+        username: s.username.clone(),
+        language: s.language.clone(),
+        account,
+        role,
+        allow_orders,
+        permissions,
+        groups,
+        impersonator: s.impersonator.as_ref().map(|i| i.login.to_string()),
+        impersonator_username: s.impersonator.as_ref().map(|i| i.username.clone()),
+        read_only: s.read_only,
+        csrf_hash: s.csrf_hash.clone(),
+        started_at: s.started_at.unix_timestamp(),
+        last_seen_at: s.last_seen_at.unix_timestamp(),
+        idle_seconds: s.idle.whole_seconds(),
+        absolute_expires_at: s.expires_at.unix_timestamp(),
+    };
+    let k = key(&s.tenant, &s.hash);
+    let mut item = store::keyed(
+        store::to_item(&record)?,
+        &[
+            ("pk", k.pk),
+            ("sk", k.sk),
+            ("gsi1pk", keys::sessions_of(&s.tenant, &s.login)),
+            ("gsi1sk", s.started_at.unix_timestamp().to_string()),
+        ],
+    );
+    item.insert(
+        EXPIRES_AT.to_owned(),
+        Value::N(s.idle_expires_at.unix_timestamp()),
+    );
+    Ok(item)
+}
+
+/// How a session is to be started.
+pub(super) struct SessionSpec {
+    pub idle: Duration,
+    pub absolute: Duration,
+    pub impersonator: Option<Impersonator>,
+    pub read_only: bool,
+}
+
+impl Identity {
+    /// The write that starts a session for `login` (to go in the sign-in's transaction).
+    pub(super) fn new_session(
+        &self,
+        login: &Login,
+        spec: SessionSpec,
+    ) -> Result<(Started, Write), IdentityError> {
+        let now = self.clock.now();
+        let (secret, _) = tokens::generate();
+        let token = format!("{}.{secret}", login.tenant);
+        let (csrf_token, csrf_hash) = tokens::generate();
+        let expires_at = now + spec.absolute;
+        let session = Session {
+            tenant: login.tenant,
+            login: login.id,
+            username: login.username.clone(),
+            language: login.language.clone(),
+            principal: login.principal.clone(),
+            impersonator: spec.impersonator,
+            read_only: spec.read_only,
+            started_at: now,
+            idle_expires_at: (now + spec.idle).min(expires_at),
+            expires_at,
+            idle: spec.idle,
+            hash: tokens::hash(&token),
+            csrf_hash,
+            last_seen_at: now,
+        };
+        let write = Write::Put {
+            item: to_item(&session)?,
+            condition: Some(Condition::Absent),
+        };
+        Ok((
+            Started {
+                session,
+                token,
+                csrf_token,
+            },
+            write,
+        ))
+    }
+
+    /// The live session a token opens, refreshing its idle deadline at most once a minute.
+    pub async fn authenticate(&self, token: &str) -> Result<Session, IdentityError> {
+        let tenant: TenantId = token
+            .split_once('.')
+            .and_then(|(t, _)| t.parse().ok())
+            .ok_or(IdentityError::Unauthenticated)?;
+        let hash = tokens::hash(token);
+        let item = self
+            .table
+            .get(&key(&tenant, &hash))
+            .await?
+            .ok_or(IdentityError::Unauthenticated)?;
+        let mut session = from_item(&item)?;
+        let now = self.clock.now();
+        if session.tenant != tenant || now >= session.expires_at || now >= session.idle_expires_at {
+            return Err(IdentityError::Unauthenticated);
+        }
+        if now - session.last_seen_at >= REFRESH_EVERY {
+            let idle_expires_at = (now + session.idle).min(session.expires_at);
+            let refreshed = self
+                .table
+                .update(
+                    &key(&tenant, &hash),
+                    Update::default()
+                        .set("last_seen_at", now.unix_timestamp())
+                        .set(EXPIRES_AT, idle_expires_at.unix_timestamp()),
+                    Some(Condition::Exists),
+                )
+                .await;
+            match refreshed {
+                Ok(_) => {
+                    session.last_seen_at = now;
+                    session.idle_expires_at = idle_expires_at;
+                }
+                // Ended meanwhile (signed out elsewhere).
+                Err(TableError::ConditionFailed) => return Err(IdentityError::Unauthenticated),
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(session)
+    }
+
+    /// Ends one session (sign-out). Ending an ended session is not an error.
+    pub async fn end_session(&self, session: &Session) -> Result<(), IdentityError> {
+        self.table
+            .delete(&key(&session.tenant, &session.hash), None)
+            .await?;
+        Ok(())
+    }
+
+    /// Ends every session of a login, but `keep` (the one changing its password).
+    pub async fn end_sessions_of(
+        &self,
+        tenant: &TenantId,
+        login: &LoginId,
+        keep: Option<&Session>,
+    ) -> Result<usize, IdentityError> {
+        let mut ended = 0;
+        let mut after = None;
+        loop {
+            let page = self
+                .table
+                .query(
+                    Query::partition(Index::Gsi1, keys::sessions_of(tenant, login))
+                        .limit(100)
+                        .after(after),
+                )
+                .await?;
+            for item in &page.items {
+                let Some(k) = Key::of(item) else { continue };
+                if keep.is_some_and(|s| k == key(&s.tenant, &s.hash)) {
+                    continue;
+                }
+                self.table.delete(&k, None).await?;
+                ended += 1;
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(ended),
+            }
+        }
+    }
+
+    /// Starts a portal session as one of the tenant's end-user logins, on behalf of
+    /// `staff`: it ends within 30 minutes, can be read-only, and is audited.
+    pub async fn impersonate(
+        &self,
+        staff: &Session,
+        account: &AccountId,
+        login: &LoginId,
+        read_only: bool,
+        request_id: &str,
+    ) -> Result<Started, IdentityError> {
+        if staff.impersonator.is_some() || !staff.principal.may(Permission::Impersonate) {
+            return Err(IdentityError::Forbidden(
+                "impersonation needs its permission",
+            ));
+        }
+        let login = self.login_of_account(&staff.tenant, account, login).await?;
+        let spec = SessionSpec {
+            idle: IMPERSONATION_LIFETIME,
+            absolute: IMPERSONATION_LIFETIME,
+            impersonator: Some(Impersonator {
+                login: staff.login,
+                username: staff.username.clone(),
+            }),
+            read_only,
+        };
+        let (started, write) = self.new_session(&login, spec)?;
+        let audit = self.audit_write(
+            staff,
+            Some(*account),
+            "impersonation.started",
+            &format!(
+                "as {}{}",
+                login.username,
+                if read_only { ", read-only" } else { "" }
+            ),
+            request_id,
+            true,
+        )?;
+        self.table.transact(vec![write, audit]).await?;
+        tracing::info!(tenant = %staff.tenant, staff = %staff.login, login = %login.id,
+            read_only, "impersonation started");
+        Ok(started)
+    }
+}

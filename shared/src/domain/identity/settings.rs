@@ -1,0 +1,180 @@
+//! A tenant's access settings: who gets portal access how, how long links live, when a
+//! login locks, which portal modules are on, what customers may edit, and the contact
+//! details their mail carries.
+
+use std::collections::BTreeSet;
+
+use super::{Identity, IdentityError, Module, invalid};
+use crate::domain::Violations;
+use crate::domain::contact::EmailAddress;
+use crate::domain::ids::TenantId;
+use crate::ports::table::{Key, Value};
+use crate::store::{self, keys};
+
+/// The account fields a customer may change from the portal.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum EditableField {
+    Name,
+    BillingAddress,
+    Phones,
+    Emails,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct AccessSettings {
+    /// New accounts get a credential-create email at once.
+    pub send_create_email_on_new_account: bool,
+    /// How long a credential-create link lives, in days (1 to 30).
+    pub create_link_days: u32,
+    /// Failed sign-ins in a row that lock a login (3 to 20).
+    pub lockout_threshold: u32,
+    /// An end user's session ends after this many idle minutes (5 to 720).
+    pub idle_minutes: u32,
+    /// Every session ends this many hours after sign-in (1 to 720).
+    pub absolute_hours: u32,
+    /// The portal's modules that are on.
+    pub modules: BTreeSet<Module>,
+    /// What customers may change of their account.
+    pub customer_editable_fields: BTreeSet<EditableField>,
+    /// The language of mail to an account that has no login yet (`en` or `fr`).
+    pub default_language: String,
+    /// The sender of the tenant's mail; left out, the platform's own address.
+    pub mail_from: Option<String>,
+    /// Contact details printed in the tenant's mail.
+    pub support_email: Option<String>,
+    pub support_phone: Option<String>,
+    pub logo_url: Option<String>,
+}
+
+pub const LANGUAGES: [&str; 2] = ["en", "fr"];
+
+impl Default for AccessSettings {
+    fn default() -> Self {
+        AccessSettings {
+            send_create_email_on_new_account: true,
+            create_link_days: 7,
+            lockout_threshold: 5,
+            idle_minutes: 30,
+            absolute_hours: 12,
+            modules: [
+                Module::Services,
+                Module::Usage,
+                Module::Invoices,
+                Module::Orders,
+            ]
+            .into_iter()
+            .collect(),
+            customer_editable_fields: [
+                EditableField::Name,
+                EditableField::BillingAddress,
+                EditableField::Phones,
+                EditableField::Emails,
+            ]
+            .into_iter()
+            .collect(),
+            default_language: "en".into(),
+            mail_from: None,
+            support_email: None,
+            support_phone: None,
+            logo_url: None,
+        }
+    }
+}
+
+impl AccessSettings {
+    pub fn check(&self) -> Result<(), Violations> {
+        let mut v = Violations::default();
+        if !(1..=30).contains(&self.create_link_days) {
+            v.add("/create_link_days", "from 1 to 30 days");
+        }
+        if !(3..=20).contains(&self.lockout_threshold) {
+            v.add("/lockout_threshold", "from 3 to 20 attempts");
+        }
+        if !(5..=720).contains(&self.idle_minutes) {
+            v.add("/idle_minutes", "from 5 to 720 minutes");
+        }
+        if !(1..=720).contains(&self.absolute_hours) {
+            v.add("/absolute_hours", "from 1 to 720 hours");
+        }
+        if !LANGUAGES.contains(&self.default_language.as_str()) {
+            v.add("/default_language", "one of en, fr");
+        }
+        for (field, value) in [
+            ("/mail_from", &self.mail_from),
+            ("/support_email", &self.support_email),
+        ] {
+            if let Some(address) = value
+                && let Err(m) = EmailAddress::parse(address)
+            {
+                v.add(field, m);
+            }
+        }
+        if let Some(phone) = &self.support_phone
+            && phone.chars().count() > 40
+        {
+            v.add("/support_phone", "at most 40 characters");
+        }
+        if let Some(url) = &self.logo_url
+            && (!url.starts_with("https://") || url.len() > 500)
+        {
+            v.add("/logo_url", "an https:// address of at most 500 characters");
+        }
+        v.into_result()
+    }
+}
+
+fn key(tenant: &TenantId) -> Key {
+    Key::new(keys::tenant(tenant), "SETTINGS#ACCESS")
+}
+
+impl Identity {
+    /// The tenant's settings, the defaults where it has chosen none.
+    pub async fn settings(&self, tenant: &TenantId) -> Result<AccessSettings, IdentityError> {
+        match self.table.get(&key(tenant)).await? {
+            None => Ok(AccessSettings::default()),
+            Some(item) => match item.get("settings").and_then(Value::as_s) {
+                Some(json) => serde_json::from_str(json)
+                    .map_err(|e| invalid("settings", format!("stored settings unreadable: {e}"))),
+                None => Ok(AccessSettings::default()),
+            },
+        }
+    }
+
+    pub async fn set_settings(
+        &self,
+        tenant: &TenantId,
+        settings: AccessSettings,
+    ) -> Result<AccessSettings, IdentityError> {
+        settings.check().map_err(IdentityError::Invalid)?;
+        let json =
+            serde_json::to_string(&settings).map_err(|e| invalid("settings", e.to_string()))?;
+        let k = key(tenant);
+        let item = store::keyed(
+            [
+                ("settings".to_owned(), Value::S(json)),
+                (
+                    "updated_at".to_owned(),
+                    Value::S(store::rfc3339(self.clock.now())),
+                ),
+            ]
+            .into_iter()
+            .collect(),
+            &[("pk", k.pk), ("sk", k.sk)],
+        );
+        self.table.put(item, None).await?;
+        Ok(settings)
+    }
+}

@@ -1,0 +1,257 @@
+//! Sign-in, lock-out and throttling.
+//!
+//! Guessing is limited two ways. Per login: after the tenant's number of failed sign-ins in
+//! a row the login locks; a locked login's password is not even checked, so guessing stops
+//! there, and only staff unlock it (the Locked Out Users report shows who is locked and the
+//! address of the last failed attempt). Per client address: more than
+//! [`THROTTLE_LIMIT`] failures in [`THROTTLE_WINDOW`] and the address is refused for the
+//! rest of the window, so one address cannot walk through many usernames.
+
+use time::{Duration, OffsetDateTime};
+
+use super::logins::{Login, record};
+use super::mail::{self, Content, Purpose};
+use super::sessions::{SessionSpec, Started};
+use super::{Identity, IdentityError, Permission, Session};
+use crate::domain::ids::{LoginId, TenantId};
+use crate::domain::outbox;
+use crate::domain::paging::{self, Page, PageRequest};
+use crate::ports::table::{
+    Condition, EXPIRES_AT, Index, Key, Query, TableError, Update, Value, Write,
+};
+use crate::store::{self, keys};
+
+pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
+pub const THROTTLE_LIMIT: i64 = 30;
+
+fn window_key(tenant: &TenantId, address: &str, now: OffsetDateTime) -> Key {
+    let window = now.unix_timestamp() / THROTTLE_WINDOW.whole_seconds();
+    Key::new(keys::throttle(tenant, address), window.to_string())
+}
+
+impl Identity {
+    /// Signs in with a username (or an address only one login has) and a password.
+    pub async fn sign_in(
+        &self,
+        tenant: &TenantId,
+        identifier: &str,
+        password: &str,
+        address: &str,
+    ) -> Result<Started, IdentityError> {
+        let now = self.clock.now();
+        let window = window_key(tenant, address, now);
+        let failures = self
+            .table
+            .get(&window)
+            .await?
+            .and_then(|i| i.get("failures").and_then(Value::as_n))
+            .unwrap_or(0);
+        if failures >= THROTTLE_LIMIT {
+            let window_seconds = THROTTLE_WINDOW.whole_seconds();
+            let retry_after = window_seconds - now.unix_timestamp().rem_euclid(window_seconds);
+            return Err(IdentityError::Throttled {
+                retry_after: retry_after as u64,
+            });
+        }
+        let Some(login) = self.find_by_identifier(tenant, identifier).await? else {
+            self.hasher.verify_decoy(password).await?;
+            self.count_failure(&window, now).await?;
+            return Err(IdentityError::InvalidCredentials);
+        };
+        if login.is_locked() {
+            return Err(IdentityError::Locked);
+        }
+        if !self.hasher.verify(password, &login.password_hash).await? {
+            self.count_failure(&window, now).await?;
+            return Err(if self.fail_login(&login, address).await? {
+                IdentityError::Locked
+            } else {
+                IdentityError::InvalidCredentials
+            });
+        }
+        let settings = self.settings(tenant).await?;
+        let (started, session_write) = self.new_session(
+            &login,
+            SessionSpec {
+                idle: Duration::minutes(i64::from(settings.idle_minutes)),
+                absolute: Duration::hours(i64::from(settings.absolute_hours)),
+                impersonator: None,
+                read_only: false,
+            },
+        )?;
+        let mut signed_in = Update::default()
+            .set("last_sign_in_at", store::rfc3339(now))
+            .set("failed_attempts", 0);
+        if login.failed_attempts == 0 {
+            signed_in = Update::default().set("last_sign_in_at", store::rfc3339(now));
+        }
+        let writes = vec![
+            session_write,
+            Write::Update {
+                key: record::key(tenant, &login.id),
+                update: signed_in,
+                // Locked meanwhile by another attempt: no session.
+                condition: Some(Condition::Equals("locked".into(), Value::Bool(false))),
+            },
+        ];
+        match self.table.transact(writes).await {
+            Ok(()) => {}
+            Err(TableError::TransactionConditionFailed { index: 1 }) => {
+                return Err(IdentityError::Locked);
+            }
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(tenant = %tenant, login = %login.id, "signed in");
+        Ok(started)
+    }
+
+    async fn count_failure(&self, window: &Key, now: OffsetDateTime) -> Result<(), IdentityError> {
+        self.table
+            .update(
+                window,
+                Update::default().add("failures", 1).set(
+                    EXPIRES_AT,
+                    (now + THROTTLE_WINDOW + THROTTLE_WINDOW).unix_timestamp(),
+                ),
+                None,
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Counts a failed sign-in; locks the login when it reaches the tenant's threshold and
+    /// tells its owner by email. True when the login is now locked.
+    async fn fail_login(&self, login: &Login, address: &str) -> Result<bool, IdentityError> {
+        let key = record::key(&login.tenant, &login.id);
+        let now = self.clock.now();
+        let updated = self
+            .table
+            .update(
+                &key,
+                Update::default()
+                    .add("failed_attempts", 1)
+                    .set("last_failed_from", address)
+                    .set("last_failed_at", store::rfc3339(now)),
+                Some(Condition::Exists),
+            )
+            .await;
+        let item = match updated {
+            Ok(item) => item,
+            // Removed meanwhile.
+            Err(TableError::ConditionFailed) => return Ok(false),
+            Err(e) => return Err(e.into()),
+        };
+        let failures = item
+            .get("failed_attempts")
+            .and_then(Value::as_n)
+            .unwrap_or(0);
+        let settings = self.settings(&login.tenant).await?;
+        if failures < i64::from(settings.lockout_threshold) {
+            return Ok(false);
+        }
+        let tenant = self.tenant(&login.tenant).await?;
+        let message = mail::compose(
+            &tenant,
+            &settings,
+            &self.sender,
+            std::slice::from_ref(&login.email),
+            Content {
+                purpose: Purpose::LockedOut,
+                language: &login.language,
+                name: login.name.as_deref().unwrap_or(&login.username),
+                username: Some(&login.username),
+                link: None,
+                days: None,
+                attempts: Some(settings.lockout_threshold),
+            },
+        )?;
+        let lock = Write::Update {
+            key,
+            update: Update::default()
+                .set("locked", true)
+                .set("locked_at", store::rfc3339(now))
+                .set("gsi2pk", keys::locked_logins(&login.tenant))
+                .set("gsi2sk", format!("{}#{}", store::rfc3339(now), login.id)),
+            // Locked once, and told once, however many attempts race.
+            condition: Some(Condition::Equals("locked".into(), Value::Bool(false))),
+        };
+        match self
+            .table
+            .transact(vec![lock, outbox::enqueue(&message, now)])
+            .await
+        {
+            Ok(()) => {
+                tracing::warn!(tenant = %login.tenant, login = %login.id, address,
+                    "login locked after failed sign-ins");
+                Ok(true)
+            }
+            Err(TableError::TransactionConditionFailed { .. })
+            | Err(TableError::TransactionConflict) => Ok(true),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Staff unlock a locked login; its failed attempts start again from zero.
+    pub async fn unlock(
+        &self,
+        staff: &Session,
+        login: &LoginId,
+        request_id: &str,
+    ) -> Result<Login, IdentityError> {
+        let current = self.login(&staff.tenant, login).await?;
+        if !current.is_locked() {
+            return Ok(current);
+        }
+        let audit = self.audit_write(
+            staff,
+            current.principal.account(),
+            "login.unlocked",
+            &current.username,
+            request_id,
+            false,
+        )?;
+        let unlock = Write::Update {
+            key: record::key(&staff.tenant, login),
+            update: Update::default()
+                .set("locked", false)
+                .set("failed_attempts", 0)
+                .remove("locked_at")
+                .remove("gsi2pk")
+                .remove("gsi2sk"),
+            condition: Some(Condition::Equals("locked".into(), Value::Bool(true))),
+        };
+        match self.table.transact(vec![unlock, audit]).await {
+            // Unlocked by someone else meanwhile: the same result.
+            Ok(()) | Err(TableError::TransactionConditionFailed { index: 0 }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        self.login(&staff.tenant, login).await
+    }
+
+    /// The Locked Out Users report: locked logins, longest locked first.
+    pub async fn locked_logins(
+        &self,
+        staff: &Session,
+        page: &PageRequest,
+    ) -> Result<Page<Login>, IdentityError> {
+        if !staff.principal.may(Permission::ReportsView) {
+            return Err(IdentityError::Forbidden(
+                "reports need the reports permission",
+            ));
+        }
+        if !staff.principal.sees_group(None) {
+            return Err(IdentityError::Forbidden(
+                "the report covers every account; staff limited to groups cannot run it",
+            ));
+        }
+        Ok(paging::fetch(
+            self.table.as_ref(),
+            &self.cursors,
+            &format!("locked:{}", staff.tenant),
+            Query::partition(Index::Gsi2, keys::locked_logins(&staff.tenant)),
+            page,
+            record::from_item,
+        )
+        .await?)
+    }
+}

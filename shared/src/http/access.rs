@@ -1,0 +1,414 @@
+//! Who is asking: the tenant a request is for (from its host), the session it carries
+//! (a `__Host-` cookie for browsers, a bearer token for API clients), CSRF protection for
+//! cookie-borne changes, and the mapping of the domain's refusals to problems.
+
+use axum::extract::FromRequestParts;
+use axum::http::request::Parts;
+use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+
+use super::problem::Problem;
+use super::request_id::RequestId;
+use crate::domain::accounts::AccountError;
+use crate::domain::identity::{IdentityError, Module, Permission, Principal, Session};
+use crate::domain::tenancy::{Tenant, TenantError};
+use crate::platform::Platform;
+
+pub const SESSION_COOKIE: &str = "__Host-selfcare_session";
+pub const CSRF_HEADER: &str = "x-csrf-token";
+pub const TENANT_HEADER: &str = "x-selfcare-tenant";
+
+/// The client's address, as the runtime saw it (API Gateway's source IP, or the socket's
+/// peer locally); the runtimes put it in the request's extensions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClientAddress(pub String);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
+        Ok(parts
+            .extensions
+            .get::<ClientAddress>()
+            .cloned()
+            .unwrap_or_else(|| ClientAddress("unknown".into())))
+    }
+}
+
+fn request_id(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default()
+}
+
+/// The tenant the request is for, known before sign-in: `{slug}.{portal domain}` in the
+/// host, else the `x-selfcare-tenant` header (a slug).
+pub struct HostTenant(pub Tenant);
+
+impl FromRequestParts<Platform> for HostTenant {
+    type Rejection = Problem;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        platform: &Platform,
+    ) -> Result<Self, Self::Rejection> {
+        let host = parts
+            .headers
+            .get(header::HOST)
+            .and_then(|h| h.to_str().ok())
+            .map(|h| h.split(':').next().unwrap_or(h).to_ascii_lowercase());
+        let from_host = match (&platform.hosts.portal_domain, &host) {
+            (Some(domain), Some(host)) => host
+                .strip_suffix(domain.as_str())
+                .and_then(|rest| rest.strip_suffix('.'))
+                .filter(|slug| !slug.contains('.'))
+                .map(str::to_owned),
+            _ => None,
+        };
+        let slug = from_host.or_else(|| {
+            parts
+                .headers
+                .get(TENANT_HEADER)
+                .and_then(|h| h.to_str().ok())
+                .map(str::to_owned)
+        });
+        let Some(slug) = slug else {
+            return Err(unknown_tenant());
+        };
+        match platform.tenants().by_slug(&slug).await {
+            Ok(tenant) => Ok(HostTenant(tenant)),
+            Err(TenantError::Storage(e)) => Err(Problem::unavailable(&e)),
+            Err(_) => Err(unknown_tenant()),
+        }
+    }
+}
+
+fn unknown_tenant() -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "tenant-unknown",
+        "No provider answers at this address",
+    )
+    .detail(format!(
+        "Use the provider's portal address, or name the provider in the {TENANT_HEADER} header."
+    ))
+}
+
+/// The session token a request carries, and whether it came in the cookie.
+fn token(headers: &HeaderMap) -> Option<(String, bool)> {
+    if let Some(bearer) = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|h| h.to_str().ok())
+        .and_then(|h| h.strip_prefix("Bearer "))
+    {
+        return Some((bearer.trim().to_owned(), false));
+    }
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|h| h.to_str().ok())
+        .flat_map(|h| h.split(';'))
+        .filter_map(|c| c.trim().split_once('='))
+        .find(|(name, _)| *name == SESSION_COOKIE)
+        .map(|(_, value)| (value.to_owned(), true))
+}
+
+/// A signed-in caller, any kind. Changes made with the cookie must carry the session's
+/// CSRF token in `x-csrf-token`; a read-only impersonation makes no changes at all.
+pub struct Authenticated {
+    pub session: Session,
+    pub request_id: String,
+}
+
+impl FromRequestParts<Platform> for Authenticated {
+    type Rejection = Problem;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        platform: &Platform,
+    ) -> Result<Self, Self::Rejection> {
+        let Some((token, from_cookie)) = token(&parts.headers) else {
+            return Err(identity_problem(IdentityError::Unauthenticated));
+        };
+        let session = platform
+            .identity()
+            .authenticate(&token)
+            .await
+            .map_err(identity_problem)?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if from_cookie && !safe {
+            let csrf = parts
+                .headers
+                .get(CSRF_HEADER)
+                .and_then(|h| h.to_str().ok())
+                .unwrap_or_default();
+            if !session.csrf_matches(csrf) {
+                return Err(Problem::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf-token-missing",
+                    "This change needs the session's CSRF token",
+                )
+                .detail(format!(
+                    "Send the csrf_token from sign-in (or from `me`) in the {CSRF_HEADER} header."
+                )));
+            }
+        }
+        if session.read_only && !safe && parts.uri.path() != "/v1/auth/sign-out" {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "read-only-session",
+                "This is a read-only impersonation: nothing can be changed in it",
+            ));
+        }
+        Ok(Authenticated {
+            session,
+            request_id: request_id(parts),
+        })
+    }
+}
+
+/// An end user (or staff impersonating one), on the portal.
+pub struct PortalUser {
+    pub session: Session,
+    pub request_id: String,
+}
+
+impl FromRequestParts<Platform> for PortalUser {
+    type Rejection = Problem;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        platform: &Platform,
+    ) -> Result<Self, Self::Rejection> {
+        let Authenticated {
+            session,
+            request_id,
+        } = Authenticated::from_request_parts(parts, platform).await?;
+        if !matches!(session.principal, Principal::EndUser { .. }) {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "portal-only",
+                "The portal is for end users; staff use the console",
+            ));
+        }
+        Ok(PortalUser {
+            session,
+            request_id,
+        })
+    }
+}
+
+/// A staff member, on the console (never an impersonated session).
+pub struct StaffUser {
+    pub session: Session,
+    pub request_id: String,
+}
+
+impl StaffUser {
+    /// Refuses unless the staff member holds `permission`.
+    pub fn require(&self, permission: Permission) -> Result<(), Problem> {
+        if self.session.principal.may(permission) {
+            Ok(())
+        } else {
+            Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "permission-missing",
+                "Your staff role does not allow this",
+            )
+            .detail(format!(
+                "This needs the {} permission.",
+                serde_json::to_value(permission)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            )))
+        }
+    }
+}
+
+impl FromRequestParts<Platform> for StaffUser {
+    type Rejection = Problem;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        platform: &Platform,
+    ) -> Result<Self, Self::Rejection> {
+        let Authenticated {
+            session,
+            request_id,
+        } = Authenticated::from_request_parts(parts, platform).await?;
+        if !matches!(session.principal, Principal::Staff { .. }) || session.impersonator.is_some() {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "console-only",
+                "The console is for the provider's staff",
+            ));
+        }
+        Ok(StaffUser {
+            session,
+            request_id,
+        })
+    }
+}
+
+/// A portal endpoint of a module the tenant has turned off.
+pub fn module_disabled(module: Module) -> Problem {
+    Problem::new(
+        StatusCode::NOT_FOUND,
+        "module-disabled",
+        "This part of the portal is not enabled by your provider",
+    )
+    .detail(format!(
+        "The {} module is off.",
+        serde_json::to_value(module)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    ))
+}
+
+/// The domain's refusals as problems. Each has a stable type, listed in
+/// docs/http-conventions.md.
+pub fn identity_problem(error: IdentityError) -> Problem {
+    match error {
+        IdentityError::Invalid(violations) => {
+            let mut p = Problem::validation();
+            for (field, message) in violations.0 {
+                p = p.field(&field, message);
+            }
+            p
+        }
+        IdentityError::NotFound => Problem::not_found(),
+        IdentityError::UsernameTaken(name) => Problem::new(
+            StatusCode::CONFLICT,
+            "username-taken",
+            "That username is taken",
+        )
+        .detail(format!(
+            "{name:?} belongs to another login; choose another."
+        ))
+        .field("/username", "taken"),
+        IdentityError::InvalidCredentials => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid-credentials",
+            "The username or password is wrong",
+        ),
+        IdentityError::Locked => Problem::new(
+            StatusCode::LOCKED,
+            "login-locked",
+            "This login is locked after too many failed sign-ins",
+        )
+        .detail("Contact your provider to unlock it."),
+        IdentityError::Throttled { retry_after } => Problem::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too-many-attempts",
+            "Too many failed sign-ins from this address",
+        )
+        .detail(format!("Try again in {retry_after} seconds.")),
+        IdentityError::LinkUnusable => Problem::new(
+            StatusCode::GONE,
+            "link-unusable",
+            "This link has expired or was already used",
+        )
+        .detail("Sign in, or ask for a new link."),
+        IdentityError::Unauthenticated => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "unauthenticated",
+            "Sign in first; the session has ended or was never there",
+        ),
+        IdentityError::Forbidden(why) => {
+            Problem::new(StatusCode::FORBIDDEN, "forbidden", "This is not allowed").detail(why)
+        }
+        IdentityError::Conflict(detail) => Problem::conflict(detail),
+        IdentityError::InvalidCursor => invalid_cursor(),
+        IdentityError::Storage(e) => Problem::unavailable(&e),
+        IdentityError::Hash(e) => Problem::internal(&e),
+        IdentityError::Mail(e) => Problem::internal(&e),
+    }
+}
+
+pub fn invalid_cursor() -> Problem {
+    Problem::new(
+        StatusCode::BAD_REQUEST,
+        "invalid-cursor",
+        "The cursor is not one this list gave out",
+    )
+}
+
+pub fn account_problem(error: AccountError) -> Problem {
+    match error {
+        AccountError::Invalid(violations) => {
+            let mut p = Problem::validation();
+            for (field, message) in violations.0 {
+                p = p.field(&field, message);
+            }
+            p
+        }
+        AccountError::NotFound => Problem::not_found(),
+        AccountError::NumberTaken(number) => Problem::new(
+            StatusCode::CONFLICT,
+            "account-number-taken",
+            "That account number is taken",
+        )
+        .detail(format!(
+            "Account number {number} belongs to another account."
+        )),
+        AccountError::StaleVersion { expected, current } => Problem::new(
+            StatusCode::CONFLICT,
+            "stale-version",
+            "The account changed since you read it",
+        )
+        .detail(format!(
+            "You sent version {expected}; it is at {current}. Read it again and retry."
+        )),
+        AccountError::IdempotencyKeyReused => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency-key-reused",
+            "This idempotency key was used for a different request",
+        ),
+        AccountError::DeletionRefused => Problem::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "deletion-refused",
+            "Accounts are deactivated, never deleted",
+        ),
+        AccountError::WrongTenantKind => Problem::new(
+            StatusCode::FORBIDDEN,
+            "wrong-tenant-kind",
+            "Accounts belong to retail providers",
+        ),
+        AccountError::InvalidCursor => invalid_cursor(),
+        AccountError::Storage(e) => Problem::unavailable(&e),
+    }
+}
+
+/// The session cookie: the `__Host-` prefix pins it to this host, over HTTPS, path `/`.
+pub fn session_cookie(token: &str, max_age_seconds: i64) -> HeaderValue {
+    HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={token}; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}"
+    ))
+    .unwrap_or_else(|_| HeaderValue::from_static(""))
+}
+
+pub fn cleared_cookie() -> HeaderValue {
+    HeaderValue::from_static(
+        "__Host-selfcare_session=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0",
+    )
+}
+
+/// A problem with a Retry-After header, for throttling.
+pub fn with_retry_after(problem: Problem, seconds: u64) -> Response {
+    let mut response = problem.into_response();
+    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+        response.headers_mut().insert(header::RETRY_AFTER, value);
+    }
+    response
+}
+
+/// Middleware for the local runtime: the socket's peer is the client.
+pub async fn client_from_socket(
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<std::net::SocketAddr>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    request
+        .extensions_mut()
+        .insert(ClientAddress(peer.ip().to_string()));
+    next.run(request).await
+}

@@ -1,0 +1,318 @@
+//! Sign-in and the credential lifecycle: the `api-auth` function.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::access::{
+    Authenticated, ClientAddress, HostTenant, cleared_cookie, identity_problem, session_cookie,
+    with_retry_after,
+};
+use super::problem::{JsonBody, Problem};
+use crate::domain::identity::credentials::LinkView;
+use crate::domain::identity::{IdentityError, Principal};
+use crate::platform::Platform;
+
+#[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SessionCarrier {
+    /// A `__Host-` cookie (browsers); the token never reaches script.
+    #[default]
+    Cookie,
+    /// The token in the response body, for `Authorization: Bearer` (API clients).
+    Bearer,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignIn {
+    /// The username, or an email address only one login of the provider has.
+    pub username: String,
+    pub password: String,
+    #[serde(default)]
+    pub session: SessionCarrier,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SignedIn {
+    pub login: String,
+    pub username: String,
+    /// `end_user` (the portal) or `staff` (the console).
+    pub kind: &'static str,
+    /// Send it in `x-csrf-token` with every change made with the cookie.
+    pub csrf_token: String,
+    /// Only when a bearer session was asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub token: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+fn kind_of(principal: &Principal) -> &'static str {
+    match principal {
+        Principal::EndUser { .. } => "end_user",
+        Principal::Staff { .. } => "staff",
+    }
+}
+
+/// Sign in.
+#[utoipa::path(post, path = "/v1/auth/sign-in", tag = "auth", request_body = SignIn,
+    responses(
+        (status = 200, description = "Signed in; the cookie is set unless a bearer token was asked for", body = SignedIn),
+        (status = 401, description = "Wrong username or password", body = Problem),
+        (status = 423, description = "The login is locked", body = Problem),
+        (status = 429, description = "Too many failures from this address", body = Problem),
+    ))]
+pub async fn sign_in(
+    State(platform): State<Platform>,
+    HostTenant(tenant): HostTenant,
+    ClientAddress(address): ClientAddress,
+    JsonBody(body): JsonBody<SignIn>,
+) -> Response {
+    let started = platform
+        .identity()
+        .sign_in(&tenant.id, &body.username, &body.password, &address)
+        .await;
+    let started = match started {
+        Ok(s) => s,
+        Err(IdentityError::Throttled { retry_after }) => {
+            return with_retry_after(
+                identity_problem(IdentityError::Throttled { retry_after }),
+                retry_after,
+            );
+        }
+        Err(e) => return identity_problem(e).into_response(),
+    };
+    let session = &started.session;
+    let bearer = matches!(body.session, SessionCarrier::Bearer);
+    let answer = SignedIn {
+        login: session.login.to_string(),
+        username: session.username.clone(),
+        kind: kind_of(&session.principal),
+        csrf_token: started.csrf_token.clone(),
+        token: bearer.then(|| started.token.clone()),
+        expires_at: session.expires_at,
+    };
+    let mut response = Json(answer).into_response();
+    if !bearer {
+        let max_age = (session.expires_at - platform.clock.now()).whole_seconds();
+        response
+            .headers_mut()
+            .insert(header::SET_COOKIE, session_cookie(&started.token, max_age));
+    }
+    response
+}
+
+/// Sign out: ends this session.
+#[utoipa::path(post, path = "/v1/auth/sign-out", tag = "auth",
+    responses((status = 204, description = "Signed out; the cookie is cleared")))]
+pub async fn sign_out(State(platform): State<Platform>, caller: Authenticated) -> Response {
+    if let Err(e) = platform.identity().end_session(&caller.session).await {
+        return identity_problem(e).into_response();
+    }
+    (
+        StatusCode::NO_CONTENT,
+        [(header::SET_COOKIE, cleared_cookie())],
+    )
+        .into_response()
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkToken {
+    /// The token from the link's `#token=` fragment.
+    pub token: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LinkInfo {
+    /// `create` (show the credential-create form), `reset` (the new-password form) or
+    /// `sign_in` (the link is used, expired or unknown: show the sign-in page).
+    pub next: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub username: Option<String>,
+}
+
+/// What a one-time link leads to (the token stays out of URLs and logs).
+#[utoipa::path(post, path = "/v1/auth/links/inspect", tag = "auth", request_body = LinkToken,
+    responses((status = 200, description = "Where the link leads", body = LinkInfo)))]
+pub async fn inspect_link(
+    State(platform): State<Platform>,
+    HostTenant(tenant): HostTenant,
+    JsonBody(body): JsonBody<LinkToken>,
+) -> Result<Json<LinkInfo>, Problem> {
+    let view = platform
+        .identity()
+        .inspect_link(&tenant.id, &body.token)
+        .await
+        .map_err(identity_problem)?;
+    Ok(Json(match view {
+        LinkView::Create { name, email } => LinkInfo {
+            next: "create",
+            name: Some(name),
+            email: Some(email),
+            username: None,
+        },
+        LinkView::Reset { username } => LinkInfo {
+            next: "reset",
+            name: None,
+            email: None,
+            username: Some(username),
+        },
+        LinkView::SignIn => LinkInfo {
+            next: "sign_in",
+            name: None,
+            email: None,
+            username: None,
+        },
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateCredentials {
+    pub token: String,
+    pub username: String,
+    /// At least 12 characters, not a common password.
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CredentialsCreated {
+    pub login: String,
+    pub username: String,
+}
+
+/// Use a credential-create link: choose a username and password.
+#[utoipa::path(post, path = "/v1/auth/credentials", tag = "auth", request_body = CreateCredentials,
+    responses(
+        (status = 201, description = "The login exists; sign in with it", body = CredentialsCreated),
+        (status = 409, description = "The username is taken", body = Problem),
+        (status = 410, description = "The link is used or expired", body = Problem),
+        (status = 422, description = "The username or password is refused", body = Problem),
+    ))]
+pub async fn create_credentials(
+    State(platform): State<Platform>,
+    HostTenant(tenant): HostTenant,
+    JsonBody(body): JsonBody<CreateCredentials>,
+) -> Result<(StatusCode, Json<CredentialsCreated>), Problem> {
+    let login = platform
+        .identity()
+        .accept_create_link(&tenant.id, &body.token, &body.username, &body.password)
+        .await
+        .map_err(identity_problem)?;
+    Ok((
+        StatusCode::CREATED,
+        Json(CredentialsCreated {
+            login: login.id.to_string(),
+            username: login.username,
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPassword {
+    /// A username, or an email address.
+    pub username: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Accepted {
+    pub message: &'static str,
+}
+
+/// Forgot password: the same answer whether or not the login exists.
+#[utoipa::path(post, path = "/v1/auth/forgot-password", tag = "auth", request_body = ForgotPassword,
+    responses((status = 202, description = "If the login exists, a reset link is on its way", body = Accepted)))]
+pub async fn forgot_password(
+    State(platform): State<Platform>,
+    HostTenant(tenant): HostTenant,
+    JsonBody(body): JsonBody<ForgotPassword>,
+) -> Result<(StatusCode, Json<Accepted>), Problem> {
+    platform
+        .identity()
+        .forgot_password(&tenant.id, &body.username)
+        .await
+        .map_err(identity_problem)?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Accepted {
+            message: "If that login exists, we have sent a reset link to its email address.",
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPassword {
+    pub token: String,
+    pub password: String,
+}
+
+/// Use a reset link: set a new password; every session of the login ends.
+#[utoipa::path(post, path = "/v1/auth/reset-password", tag = "auth", request_body = ResetPassword,
+    responses(
+        (status = 204, description = "The password is set; sign in with it"),
+        (status = 410, description = "The link is used or expired", body = Problem),
+        (status = 422, description = "The password is refused", body = Problem),
+    ))]
+pub async fn reset_password(
+    State(platform): State<Platform>,
+    HostTenant(tenant): HostTenant,
+    JsonBody(body): JsonBody<ResetPassword>,
+) -> Result<StatusCode, Problem> {
+    platform
+        .identity()
+        .reset_password(&tenant.id, &body.token, &body.password)
+        .await
+        .map_err(identity_problem)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePassword {
+    pub current_password: String,
+    pub new_password: String,
+}
+
+/// Change the signed-in login's password; its other sessions end.
+#[utoipa::path(post, path = "/v1/auth/change-password", tag = "auth", request_body = ChangePassword,
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 422, description = "The current password is wrong, or the new one refused", body = Problem),
+    ))]
+pub async fn change_password(
+    State(platform): State<Platform>,
+    caller: Authenticated,
+    JsonBody(body): JsonBody<ChangePassword>,
+) -> Result<StatusCode, Problem> {
+    platform
+        .identity()
+        .change_password(&caller.session, &body.current_password, &body.new_password)
+        .await
+        .map_err(identity_problem)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn router() -> OpenApiRouter<Platform> {
+    OpenApiRouter::new()
+        .routes(routes!(sign_in))
+        .routes(routes!(sign_out))
+        .routes(routes!(inspect_link))
+        .routes(routes!(create_credentials))
+        .routes(routes!(forgot_password))
+        .routes(routes!(reset_password))
+        .routes(routes!(change_password))
+}

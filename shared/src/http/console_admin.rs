@@ -1,0 +1,497 @@
+//! The console's administration: who am I, staff and their permissions, the audit trail,
+//! the Locked Out Users report, and the access settings. The `api-console-admin` function.
+
+use std::collections::BTreeSet;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::access::{StaffUser, identity_problem};
+use super::problem::{JsonBody, Problem, QueryParams, parse_id};
+use super::views::{LoginView, PageOf, Paging};
+use crate::domain::identity::audit::AuditEntry;
+use crate::domain::identity::credentials::StaffInvitation;
+use crate::domain::identity::logins::StaffAccess;
+use crate::domain::identity::{AccessSettings, Permission, Principal};
+use crate::domain::ids::LoginId;
+use crate::platform::Platform;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffMe {
+    pub login: String,
+    pub username: String,
+    pub language: String,
+    pub provider: String,
+    pub provider_kind: String,
+    pub permissions: BTreeSet<Permission>,
+    /// Absent: every account.
+    pub groups: Option<BTreeSet<String>>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub session_expires_at: OffsetDateTime,
+}
+
+/// Who am I in the console, and what may I do?
+#[utoipa::path(get, path = "/v1/console/me", tag = "console",
+    responses((status = 200, body = StaffMe), (status = 401, body = Problem)))]
+pub async fn me(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+) -> Result<Json<StaffMe>, Problem> {
+    let tenant = platform
+        .tenants()
+        .get(&staff.session.tenant)
+        .await
+        .map_err(|_| Problem::not_found())?;
+    let Principal::Staff {
+        permissions,
+        groups,
+    } = &staff.session.principal
+    else {
+        return Err(Problem::not_found());
+    };
+    Ok(Json(StaffMe {
+        login: staff.session.login.to_string(),
+        username: staff.session.username.clone(),
+        language: staff.session.language.clone(),
+        provider: tenant.name,
+        provider_kind: serde_json::to_value(tenant.kind)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default(),
+        permissions: permissions.clone(),
+        groups: groups.clone(),
+        session_expires_at: staff.session.expires_at,
+    }))
+}
+
+/// The provider's staff.
+#[utoipa::path(get, path = "/v1/console/staff", tag = "console", params(Paging),
+    responses((status = 200, body = PageOf<LoginView>), (status = 403, body = Problem)))]
+pub async fn list_staff(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    QueryParams(paging): QueryParams<Paging>,
+) -> Result<Json<PageOf<LoginView>>, Problem> {
+    staff.require(Permission::StaffManage)?;
+    let page = platform
+        .identity()
+        .staff(&staff.session.tenant, &paging.request())
+        .await
+        .map_err(identity_problem)?;
+    Ok(Json(PageOf::from(page)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewStaff {
+    pub email: String,
+    pub name: String,
+    pub permissions: BTreeSet<Permission>,
+    /// Limit to these account groups; left out, every account.
+    pub groups: Option<BTreeSet<String>>,
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct StaffInvited {
+    #[serde(with = "time::serde::rfc3339")]
+    pub link_expires_at: OffsetDateTime,
+}
+
+/// Invite a staff member: a credential-create link goes to their address. Nobody grants
+/// a permission they do not hold.
+#[utoipa::path(post, path = "/v1/console/staff", tag = "console", request_body = NewStaff,
+    responses((status = 202, body = StaffInvited), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn invite_staff(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    JsonBody(body): JsonBody<NewStaff>,
+) -> Result<(StatusCode, Json<StaffInvited>), Problem> {
+    staff.require(Permission::StaffManage)?;
+    grantable(&staff, &body.permissions, body.groups.as_ref())?;
+    let expires = platform
+        .identity()
+        .invite_staff(
+            &staff.session.tenant,
+            StaffInvitation {
+                email: body.email,
+                name: body.name,
+                permissions: body.permissions,
+                groups: body.groups,
+                language: body.language,
+            },
+            Some((&staff.session, &staff.request_id)),
+        )
+        .await
+        .map_err(identity_problem)?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(StaffInvited {
+            link_expires_at: expires,
+        }),
+    ))
+}
+
+/// Staff grant only what they hold, and limited staff only within their own groups.
+fn grantable(
+    staff: &StaffUser,
+    permissions: &BTreeSet<Permission>,
+    groups: Option<&BTreeSet<String>>,
+) -> Result<(), Problem> {
+    let Principal::Staff {
+        permissions: held,
+        groups: own_groups,
+    } = &staff.session.principal
+    else {
+        return Err(Problem::not_found());
+    };
+    let mut problem = Problem::new(
+        StatusCode::FORBIDDEN,
+        "permission-not-grantable",
+        "You cannot grant more than you hold",
+    );
+    for p in permissions.difference(held) {
+        problem = problem.field(
+            "/permissions",
+            serde_json::to_value(p)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_default(),
+        );
+    }
+    if let Some(own) = own_groups {
+        match groups {
+            None => problem = problem.field("/groups", "you may only grant your own groups"),
+            Some(g) if !g.is_subset(own) => {
+                problem = problem.field("/groups", "you may only grant your own groups")
+            }
+            _ => {}
+        }
+    }
+    if problem.errors.is_empty() {
+        Ok(())
+    } else {
+        Err(problem)
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StaffChanges {
+    pub permissions: BTreeSet<Permission>,
+    pub groups: Option<BTreeSet<String>>,
+}
+
+/// Change a staff member's permissions and groups; their sessions end.
+#[utoipa::path(patch, path = "/v1/console/staff/{login}", tag = "console",
+    params(("login" = String, Path)), request_body = StaffChanges,
+    responses((status = 200, body = LoginView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn update_staff(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path(login): Path<String>,
+    JsonBody(body): JsonBody<StaffChanges>,
+) -> Result<Json<LoginView>, Problem> {
+    staff.require(Permission::StaffManage)?;
+    let login: LoginId = parse_id(&login)?;
+    if login == staff.session.login {
+        return Err(Problem::conflict("you cannot change your own permissions"));
+    }
+    grantable(&staff, &body.permissions, body.groups.as_ref())?;
+    let identity = platform.identity();
+    let updated = identity
+        .set_staff_access(
+            &staff.session.tenant,
+            &login,
+            StaffAccess {
+                permissions: body.permissions,
+                groups: body.groups,
+            },
+        )
+        .await
+        .map_err(identity_problem)?;
+    identity
+        .audit(
+            &staff.session,
+            None,
+            "staff.access_changed",
+            &updated.username,
+            &staff.request_id,
+        )
+        .await
+        .map_err(identity_problem)?;
+    Ok(Json(updated.into()))
+}
+
+async fn staff_login(
+    platform: &Platform,
+    staff: &StaffUser,
+    login: &str,
+) -> Result<crate::domain::identity::Login, Problem> {
+    let id: LoginId = parse_id(login)?;
+    let login = platform
+        .identity()
+        .login(&staff.session.tenant, &id)
+        .await
+        .map_err(identity_problem)?;
+    if !matches!(login.principal, Principal::Staff { .. }) {
+        return Err(Problem::not_found());
+    }
+    Ok(login)
+}
+
+/// Remove a staff member; their sessions end.
+#[utoipa::path(delete, path = "/v1/console/staff/{login}", tag = "console",
+    params(("login" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub async fn remove_staff(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path(login): Path<String>,
+) -> Result<StatusCode, Problem> {
+    staff.require(Permission::StaffManage)?;
+    let login = staff_login(&platform, &staff, &login).await?;
+    if login.id == staff.session.login {
+        return Err(Problem::conflict("you cannot remove yourself"));
+    }
+    let identity = platform.identity();
+    identity
+        .remove_login(&staff.session.tenant, &login.id)
+        .await
+        .map_err(identity_problem)?;
+    identity
+        .audit(
+            &staff.session,
+            None,
+            "staff.removed",
+            &login.username,
+            &staff.request_id,
+        )
+        .await
+        .map_err(identity_problem)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Unlock a locked staff member.
+#[utoipa::path(post, path = "/v1/console/staff/{login}/unlock", tag = "console",
+    params(("login" = String, Path)),
+    responses((status = 200, body = LoginView), (status = 404, body = Problem)))]
+pub async fn unlock_staff(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path(login): Path<String>,
+) -> Result<Json<LoginView>, Problem> {
+    staff.require(Permission::StaffManage)?;
+    let login = staff_login(&platform, &staff, &login).await?;
+    let login = platform
+        .identity()
+        .unlock(&staff.session, &login.id, &staff.request_id)
+        .await
+        .map_err(identity_problem)?;
+    Ok(Json(login.into()))
+}
+
+/// The provider's audit trail, newest first.
+#[utoipa::path(get, path = "/v1/console/audit", tag = "console", params(Paging),
+    responses((status = 200, body = PageOf<AuditEntry>), (status = 403, body = Problem)))]
+pub async fn audit_trail(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    QueryParams(paging): QueryParams<Paging>,
+) -> Result<Json<PageOf<AuditEntry>>, Problem> {
+    staff.require(Permission::AuditView)?;
+    if !staff.session.principal.sees_group(None) {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "The whole trail is for staff who see every account",
+        )
+        .detail("Open an account's own trail instead."));
+    }
+    let page = platform
+        .identity()
+        .audit_trail(&staff.session.tenant, &paging.request())
+        .await
+        .map_err(identity_problem)?;
+    Ok(Json(PageOf::from(page)))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ReportQuery {
+    /// `json` (default) or `csv`.
+    pub format: Option<String>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LockedOutUser {
+    pub login: String,
+    pub username: String,
+    pub email: String,
+    /// The account, for an end user; absent for staff.
+    pub account: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub locked_at: Option<OffsetDateTime>,
+    pub failed_attempts: u32,
+    /// Where the last failed attempt came from.
+    pub last_failed_from: Option<String>,
+}
+
+/// The Locked Out Users report, longest locked first, as JSON or CSV.
+#[utoipa::path(get, path = "/v1/console/reports/locked-out-users", tag = "console", params(ReportQuery),
+    responses(
+        (status = 200, description = "JSON, or CSV with `format=csv`", body = PageOf<LockedOutUser>),
+        (status = 403, body = Problem),
+    ))]
+pub async fn locked_out_users(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    QueryParams(q): QueryParams<ReportQuery>,
+) -> Result<Response, Problem> {
+    staff.require(Permission::ReportsView)?;
+    let csv = match q.format.as_deref() {
+        None | Some("json") => false,
+        Some("csv") => true,
+        Some(_) => return Err(Problem::validation().field("format", "json or csv")),
+    };
+    let page = platform
+        .identity()
+        .locked_logins(
+            &staff.session,
+            &crate::domain::paging::PageRequest {
+                limit: q.limit,
+                cursor: q.cursor,
+            },
+        )
+        .await
+        .map_err(identity_problem)?;
+    let rows: Vec<LockedOutUser> = page
+        .items
+        .into_iter()
+        .map(|l| LockedOutUser {
+            login: l.id.to_string(),
+            account: l.principal.account().map(|a| a.to_string()),
+            username: l.username,
+            email: l.email.to_string(),
+            locked_at: l.locked_at,
+            failed_attempts: l.failed_attempts,
+            last_failed_from: l.last_failed_from,
+        })
+        .collect();
+    if !csv {
+        return Ok(Json(PageOf {
+            items: rows,
+            next_cursor: page.next_cursor,
+        })
+        .into_response());
+    }
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    let fail = |e: &dyn std::fmt::Display| Problem::internal(e);
+    writer
+        .write_record([
+            "login",
+            "username",
+            "email",
+            "account",
+            "locked_at",
+            "failed_attempts",
+            "last_failed_from",
+        ])
+        .map_err(|e| fail(&e))?;
+    for row in &rows {
+        writer
+            .write_record([
+                row.login.as_str(),
+                &crate::export::csv_safe(&row.username),
+                &crate::export::csv_safe(&row.email),
+                row.account.as_deref().unwrap_or(""),
+                &row.locked_at.map(crate::store::rfc3339).unwrap_or_default(),
+                &row.failed_attempts.to_string(),
+                &crate::export::csv_safe(row.last_failed_from.as_deref().unwrap_or("")),
+            ])
+            .map_err(|e| fail(&e))?;
+    }
+    let body = writer.into_inner().map_err(|e| fail(&e))?;
+    let mut response = (
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
+            (
+                header::CONTENT_DISPOSITION,
+                "attachment; filename=\"locked-out-users.csv\"",
+            ),
+        ],
+        body,
+    )
+        .into_response();
+    if let Some(next) = page.next_cursor
+        && let Ok(value) = header::HeaderValue::from_str(&next)
+    {
+        response.headers_mut().insert("x-next-cursor", value);
+    }
+    Ok(response)
+}
+
+/// The access settings: portal access, links, lock-out, sessions, modules, mail details.
+#[utoipa::path(get, path = "/v1/console/settings/access", tag = "console",
+    responses((status = 200, body = AccessSettings), (status = 403, body = Problem)))]
+pub async fn get_settings(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+) -> Result<Json<AccessSettings>, Problem> {
+    staff.require(Permission::SettingsManage)?;
+    Ok(Json(
+        platform
+            .identity()
+            .settings(&staff.session.tenant)
+            .await
+            .map_err(identity_problem)?,
+    ))
+}
+
+/// Replace the access settings (fields left out take their defaults).
+#[utoipa::path(put, path = "/v1/console/settings/access", tag = "console", request_body = AccessSettings,
+    responses((status = 200, body = AccessSettings), (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn put_settings(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    JsonBody(settings): JsonBody<AccessSettings>,
+) -> Result<Json<AccessSettings>, Problem> {
+    staff.require(Permission::SettingsManage)?;
+    let identity = platform.identity();
+    let saved = identity
+        .set_settings(&staff.session.tenant, settings)
+        .await
+        .map_err(identity_problem)?;
+    identity
+        .audit(
+            &staff.session,
+            None,
+            "settings.access_changed",
+            "",
+            &staff.request_id,
+        )
+        .await
+        .map_err(identity_problem)?;
+    Ok(Json(saved))
+}
+
+pub fn router() -> OpenApiRouter<Platform> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(list_staff, invite_staff))
+        .routes(routes!(update_staff, remove_staff))
+        .routes(routes!(unlock_staff))
+        .routes(routes!(audit_trail))
+        .routes(routes!(locked_out_users))
+        .routes(routes!(get_settings, put_settings))
+}

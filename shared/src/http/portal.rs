@@ -1,0 +1,442 @@
+//! The end user's own: who am I, my account's details, who accessed my account, and (for
+//! the account's owner) the account's other logins. The `api-portal` function.
+//!
+//! Every endpoint takes the account from the session, never from the request: an end user
+//! cannot name another account. Actions in an impersonated session are audited.
+
+use std::collections::BTreeSet;
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::access::{PortalUser, account_problem, identity_problem};
+use super::problem::{JsonBody, Problem, QueryParams, parse_id};
+use super::views::{AccountPatch, AccountView, LoginView, PageOf, Paging};
+use crate::domain::identity::audit::AuditEntry;
+use crate::domain::identity::credentials::LoginInvitation;
+use crate::domain::identity::logins::EndUserAccess;
+use crate::domain::identity::settings::EditableField;
+use crate::domain::identity::{Module, Principal, Role, Session};
+use crate::domain::ids::{AccountId, LoginId};
+use crate::platform::Platform;
+
+/// What the signed-in end user may do, for a site to show only that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PortalAction {
+    AccountView,
+    AccountEdit,
+    LoginsManage,
+    OrdersCreate,
+}
+
+fn actions(session: &Session) -> BTreeSet<PortalAction> {
+    let mut out = BTreeSet::from([PortalAction::AccountView]);
+    if let Principal::EndUser {
+        role, allow_orders, ..
+    } = &session.principal
+    {
+        if !session.read_only {
+            if matches!(role, Role::Owner | Role::Billing) {
+                out.insert(PortalAction::AccountEdit);
+            }
+            if *role == Role::Owner {
+                out.insert(PortalAction::LoginsManage);
+            }
+            if *allow_orders && *role != Role::ReadOnly {
+                out.insert(PortalAction::OrdersCreate);
+            }
+        }
+    }
+    out
+}
+
+fn require(session: &Session, action: PortalAction) -> Result<AccountId, Problem> {
+    let account = session.account().ok_or_else(Problem::not_found)?;
+    if actions(session).contains(&action) {
+        Ok(account)
+    } else {
+        Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "action-not-allowed",
+            "Your login may not do this",
+        )
+        .detail("Ask the account's owner to change your login's role."))
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ImpersonationView {
+    pub by: String,
+    pub read_only: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub ends_at: OffsetDateTime,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountRef {
+    pub id: String,
+    pub number: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub login: String,
+    pub username: String,
+    pub language: String,
+    pub role: Role,
+    pub allow_orders: bool,
+    pub account: AccountRef,
+    pub provider: String,
+    /// The portal modules the provider has turned on.
+    pub modules: BTreeSet<Module>,
+    /// What this login may do.
+    pub actions: BTreeSet<PortalAction>,
+    /// The account fields the provider lets customers change.
+    pub editable_fields: BTreeSet<EditableField>,
+    /// Present when staff are acting as this login.
+    pub impersonation: Option<ImpersonationView>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub session_expires_at: OffsetDateTime,
+}
+
+/// Who am I, and what may I do here?
+#[utoipa::path(get, path = "/v1/portal/me", tag = "portal",
+    responses((status = 200, body = Me), (status = 401, body = Problem)))]
+pub async fn me(State(platform): State<Platform>, user: PortalUser) -> Result<Json<Me>, Problem> {
+    let session = &user.session;
+    let Principal::EndUser {
+        account,
+        role,
+        allow_orders,
+    } = &session.principal
+    else {
+        return Err(Problem::not_found());
+    };
+    let identity = platform.identity();
+    let (account, settings, tenant) = tokio::try_join!(
+        async {
+            platform
+                .accounts()
+                .get(&session.tenant, account)
+                .await
+                .map_err(account_problem)
+        },
+        async {
+            identity
+                .settings(&session.tenant)
+                .await
+                .map_err(identity_problem)
+        },
+        async {
+            platform
+                .tenants()
+                .get(&session.tenant)
+                .await
+                .map_err(|_| Problem::not_found())
+        },
+    )?;
+    Ok(Json(Me {
+        login: session.login.to_string(),
+        username: session.username.clone(),
+        language: session.language.clone(),
+        role: *role,
+        allow_orders: *allow_orders,
+        account: AccountRef {
+            id: account.id.to_string(),
+            number: account.number,
+            name: account.name,
+        },
+        provider: tenant.name,
+        modules: settings.modules,
+        actions: actions(session),
+        editable_fields: settings.customer_editable_fields,
+        impersonation: session.impersonator.as_ref().map(|i| ImpersonationView {
+            by: i.username.clone(),
+            read_only: session.read_only,
+            ends_at: session.expires_at,
+        }),
+        session_expires_at: session.expires_at,
+    }))
+}
+
+/// My account's details.
+#[utoipa::path(get, path = "/v1/portal/account", tag = "portal",
+    responses((status = 200, body = AccountView), (status = 401, body = Problem)))]
+pub async fn get_account(
+    State(platform): State<Platform>,
+    user: PortalUser,
+) -> Result<Json<AccountView>, Problem> {
+    let account = require(&user.session, PortalAction::AccountView)?;
+    let account = platform
+        .accounts()
+        .get(&user.session.tenant, &account)
+        .await
+        .map_err(account_problem)?;
+    Ok(Json(account.into()))
+}
+
+/// Change my account's details (the fields the provider allows).
+#[utoipa::path(patch, path = "/v1/portal/account", tag = "portal", request_body = AccountPatch,
+    responses(
+        (status = 200, body = AccountView),
+        (status = 403, description = "The login's role may not edit, or a field is not editable", body = Problem),
+        (status = 409, description = "Stale version", body = Problem),
+        (status = 422, body = Problem),
+    ))]
+pub async fn update_account(
+    State(platform): State<Platform>,
+    user: PortalUser,
+    JsonBody(patch): JsonBody<AccountPatch>,
+) -> Result<Json<AccountView>, Problem> {
+    let session = &user.session;
+    let account = require(session, PortalAction::AccountEdit)?;
+    let identity = platform.identity();
+    let settings = identity
+        .settings(&session.tenant)
+        .await
+        .map_err(identity_problem)?;
+    let mut refused = Problem::new(
+        StatusCode::FORBIDDEN,
+        "field-not-editable",
+        "Your provider does not let customers change these fields",
+    );
+    let asked = [
+        (patch.name.is_some(), EditableField::Name, "/name"),
+        (
+            patch.billing_address.is_some(),
+            EditableField::BillingAddress,
+            "/billing_address",
+        ),
+        (patch.phones.is_some(), EditableField::Phones, "/phones"),
+        (patch.emails.is_some(), EditableField::Emails, "/emails"),
+    ];
+    for (given, field, pointer) in asked {
+        if given && !settings.customer_editable_fields.contains(&field) {
+            refused = refused.field(pointer, "not editable by customers");
+        }
+    }
+    if patch.attributes.is_some() {
+        refused = refused.field("/attributes", "set by your provider");
+    }
+    if patch.group.is_some() {
+        refused = refused.field("/group", "set by your provider");
+    }
+    if !refused.errors.is_empty() {
+        return Err(refused);
+    }
+    let tenant = platform
+        .tenants()
+        .get(&session.tenant)
+        .await
+        .map_err(|_| Problem::not_found())?;
+    let updated = platform
+        .accounts()
+        .update(&tenant, &account, patch.changes(), patch.expected_version)
+        .await
+        .map_err(account_problem)?;
+    if session.impersonator.is_some() {
+        identity
+            .audit(
+                session,
+                Some(account),
+                "account.updated",
+                "account details changed in an impersonated session",
+                &user.request_id,
+            )
+            .await
+            .map_err(identity_problem)?;
+    }
+    Ok(Json(updated.into()))
+}
+
+/// Who accessed my account on my behalf (the provider's staff), newest first.
+#[utoipa::path(get, path = "/v1/portal/access-history", tag = "portal", params(Paging),
+    responses((status = 200, body = PageOf<AuditEntry>)))]
+pub async fn access_history(
+    State(platform): State<Platform>,
+    user: PortalUser,
+    QueryParams(paging): QueryParams<Paging>,
+) -> Result<Json<PageOf<AuditEntry>>, Problem> {
+    let account = require(&user.session, PortalAction::AccountView)?;
+    let page = platform
+        .identity()
+        .access_history(&user.session.tenant, &account, &paging.request())
+        .await
+        .map_err(identity_problem)?;
+    Ok(Json(PageOf::from(page)))
+}
+
+/// The account's logins (owner).
+#[utoipa::path(get, path = "/v1/portal/logins", tag = "portal",
+    responses((status = 200, body = Vec<LoginView>)))]
+pub async fn list_logins(
+    State(platform): State<Platform>,
+    user: PortalUser,
+) -> Result<Json<Vec<LoginView>>, Problem> {
+    let account = require(&user.session, PortalAction::LoginsManage)?;
+    let logins = platform
+        .identity()
+        .logins_of_account(&user.session.tenant, &account)
+        .await
+        .map_err(identity_problem)?;
+    Ok(Json(logins.into_iter().map(Into::into).collect()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewLogin {
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    #[serde(default)]
+    pub allow_orders: bool,
+    /// `en` or `fr`; the provider's default when left out.
+    pub language: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Invited {
+    /// When the credential-create link sent expires.
+    #[serde(with = "time::serde::rfc3339")]
+    pub link_expires_at: OffsetDateTime,
+}
+
+/// Add a login to the account (owner): a credential-create link goes to its address.
+#[utoipa::path(post, path = "/v1/portal/logins", tag = "portal", request_body = NewLogin,
+    responses((status = 202, body = Invited), (status = 422, body = Problem)))]
+pub async fn invite_login(
+    State(platform): State<Platform>,
+    user: PortalUser,
+    JsonBody(body): JsonBody<NewLogin>,
+) -> Result<(StatusCode, Json<Invited>), Problem> {
+    let account = require(&user.session, PortalAction::LoginsManage)?;
+    let expires = platform
+        .identity()
+        .invite_login(
+            &user.session.tenant,
+            &account,
+            LoginInvitation {
+                email: body.email,
+                name: body.name,
+                role: body.role,
+                allow_orders: body.allow_orders,
+                language: body.language,
+            },
+            (&user.session, &user.request_id),
+        )
+        .await
+        .map_err(identity_problem)?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Invited {
+            link_expires_at: expires,
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LoginAccess {
+    pub role: Role,
+    pub allow_orders: bool,
+}
+
+/// Change a login's role and order permission (owner; not the owner's own).
+#[utoipa::path(patch, path = "/v1/portal/logins/{login}", tag = "portal", request_body = LoginAccess,
+    params(("login" = String, Path)),
+    responses((status = 200, body = LoginView), (status = 404, body = Problem)))]
+pub async fn update_login(
+    State(platform): State<Platform>,
+    user: PortalUser,
+    Path(login): Path<String>,
+    JsonBody(body): JsonBody<LoginAccess>,
+) -> Result<Json<LoginView>, Problem> {
+    let account = require(&user.session, PortalAction::LoginsManage)?;
+    let login: LoginId = parse_id(&login)?;
+    if login == user.session.login {
+        return Err(Problem::conflict(
+            "you cannot change your own role; another owner or your provider can",
+        ));
+    }
+    let identity = platform.identity();
+    let updated = identity
+        .set_end_user_access(
+            &user.session.tenant,
+            &account,
+            &login,
+            EndUserAccess {
+                role: body.role,
+                allow_orders: body.allow_orders,
+            },
+        )
+        .await
+        .map_err(identity_problem)?;
+    if user.session.impersonator.is_some() {
+        identity
+            .audit(
+                &user.session,
+                Some(account),
+                "login.access_changed",
+                &updated.username,
+                &user.request_id,
+            )
+            .await
+            .map_err(identity_problem)?;
+    }
+    Ok(Json(updated.into()))
+}
+
+/// Remove a login from the account (owner; not the owner's own).
+#[utoipa::path(delete, path = "/v1/portal/logins/{login}", tag = "portal",
+    params(("login" = String, Path)),
+    responses((status = 204), (status = 404, body = Problem)))]
+pub async fn remove_login(
+    State(platform): State<Platform>,
+    user: PortalUser,
+    Path(login): Path<String>,
+) -> Result<StatusCode, Problem> {
+    let account = require(&user.session, PortalAction::LoginsManage)?;
+    let login: LoginId = parse_id(&login)?;
+    if login == user.session.login {
+        return Err(Problem::conflict("you cannot remove your own login"));
+    }
+    let identity = platform.identity();
+    let found = identity
+        .login_of_account(&user.session.tenant, &account, &login)
+        .await
+        .map_err(identity_problem)?;
+    identity
+        .remove_login(&user.session.tenant, &found.id)
+        .await
+        .map_err(identity_problem)?;
+    if user.session.impersonator.is_some() {
+        identity
+            .audit(
+                &user.session,
+                Some(account),
+                "login.removed",
+                &found.username,
+                &user.request_id,
+            )
+            .await
+            .map_err(identity_problem)?;
+    }
+    Ok(StatusCode::NO_CONTENT)
+}
+
+pub fn router() -> OpenApiRouter<Platform> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(get_account, update_account))
+        .routes(routes!(access_history))
+        .routes(routes!(list_logins, invite_login))
+        .routes(routes!(update_login, remove_login))
+}

@@ -1,0 +1,215 @@
+//! What the API shows of accounts and logins, shared by the portal and the console.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Deserializer, Serialize};
+use time::OffsetDateTime;
+use utoipa::ToSchema;
+
+use crate::domain::accounts::{
+    Account, AccountChanges, AccountKind, AccountStatus, AccountSummary,
+};
+use crate::domain::contact::{PostalAddress, PostalAddressInput};
+use crate::domain::identity::{Login, Permission, Principal, Role};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountView {
+    pub id: String,
+    pub number: String,
+    pub name: String,
+    pub kind: AccountKind,
+    pub status: AccountStatus,
+    pub group: Option<String>,
+    pub billing_address: Option<PostalAddressInput>,
+    pub phones: Vec<String>,
+    pub emails: Vec<String>,
+    pub attributes: BTreeMap<String, String>,
+    /// Send it back as `expected_version` to update safely.
+    pub version: u64,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+}
+
+impl From<Account> for AccountView {
+    fn from(a: Account) -> Self {
+        AccountView {
+            id: a.id.to_string(),
+            number: a.number.clone(),
+            name: a.name.clone(),
+            kind: a.kind(),
+            status: a.status,
+            group: a.group.clone(),
+            billing_address: a.billing_address.as_ref().map(PostalAddress::to_input),
+            phones: a.phones.iter().map(|p| p.as_str().to_owned()).collect(),
+            emails: a.emails.iter().map(|e| e.as_str().to_owned()).collect(),
+            attributes: a.attributes.clone(),
+            version: a.version,
+            created_at: a.created_at,
+            updated_at: a.updated_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountSummaryView {
+    pub id: String,
+    pub number: String,
+    pub name: String,
+    pub kind: AccountKind,
+    pub status: AccountStatus,
+    pub group: Option<String>,
+}
+
+impl From<AccountSummary> for AccountSummaryView {
+    fn from(a: AccountSummary) -> Self {
+        AccountSummaryView {
+            id: a.id.to_string(),
+            number: a.number,
+            name: a.name,
+            kind: a.kind,
+            status: a.status,
+            group: a.group,
+        }
+    }
+}
+
+/// `null` means "remove", absent means "leave as it is".
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// Changes to an account; fields left out stay as they are.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountPatch {
+    pub name: Option<String>,
+    /// `null` removes the address.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<PostalAddressInput>)]
+    pub billing_address: Option<Option<PostalAddressInput>>,
+    pub phones: Option<Vec<String>>,
+    pub emails: Option<Vec<String>>,
+    pub attributes: Option<BTreeMap<String, String>>,
+    /// Console only. `null` takes the account out of its group.
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub group: Option<Option<String>>,
+    /// The version read; a stale one is refused instead of overwriting someone's change.
+    pub expected_version: Option<u64>,
+}
+
+impl AccountPatch {
+    pub fn changes(&self) -> AccountChanges {
+        AccountChanges {
+            name: self.name.clone(),
+            billing_address: self.billing_address.clone(),
+            phones: self.phones.clone(),
+            emails: self.emails.clone(),
+            attributes: self.attributes.clone(),
+            group: self.group.clone(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginView {
+    pub id: String,
+    pub username: String,
+    pub email: String,
+    pub name: Option<String>,
+    pub language: String,
+    /// `end_user` or `staff`.
+    pub kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub role: Option<Role>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub allow_orders: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub permissions: Option<Vec<Permission>>,
+    /// Staff limited to account groups; absent: every account.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub groups: Option<Vec<String>>,
+    pub locked: bool,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub locked_at: Option<OffsetDateTime>,
+    pub failed_attempts: u32,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub last_sign_in_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: OffsetDateTime,
+}
+
+impl From<Login> for LoginView {
+    fn from(l: Login) -> Self {
+        let (kind, role, allow_orders, permissions, groups) = match &l.principal {
+            Principal::EndUser {
+                role, allow_orders, ..
+            } => ("end_user", Some(*role), Some(*allow_orders), None, None),
+            Principal::Staff {
+                permissions,
+                groups,
+            } => (
+                "staff",
+                None,
+                None,
+                Some(permissions.iter().copied().collect()),
+                groups.as_ref().map(|g| g.iter().cloned().collect()),
+            ),
+        };
+        LoginView {
+            id: l.id.to_string(),
+            username: l.username.clone(),
+            email: l.email.to_string(),
+            name: l.name.clone(),
+            language: l.language.clone(),
+            kind,
+            role,
+            allow_orders,
+            permissions,
+            groups,
+            locked: l.is_locked(),
+            locked_at: l.locked_at,
+            failed_attempts: l.failed_attempts,
+            last_sign_in_at: l.last_sign_in_at,
+            created_at: l.created_at,
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PageOf<T> {
+    pub items: Vec<T>,
+    /// Send it as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> PageOf<T> {
+    pub fn from<U: Into<T>>(page: crate::domain::paging::Page<U>) -> Self {
+        PageOf {
+            items: page.items.into_iter().map(Into::into).collect(),
+            next_cursor: page.next_cursor,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct Paging {
+    /// 1 to 100; 25 when left out.
+    pub limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl Paging {
+    pub fn request(&self) -> crate::domain::paging::PageRequest {
+        crate::domain::paging::PageRequest {
+            limit: self.limit,
+            cursor: self.cursor.clone(),
+        }
+    }
+}
