@@ -41,17 +41,16 @@ fn actions(session: &Session) -> BTreeSet<PortalAction> {
     if let Principal::EndUser {
         role, allow_orders, ..
     } = &session.principal
+        && !session.read_only
     {
-        if !session.read_only {
-            if matches!(role, Role::Owner | Role::Billing) {
-                out.insert(PortalAction::AccountEdit);
-            }
-            if *role == Role::Owner {
-                out.insert(PortalAction::LoginsManage);
-            }
-            if *allow_orders && *role != Role::ReadOnly {
-                out.insert(PortalAction::OrdersCreate);
-            }
+        if matches!(role, Role::Owner | Role::Billing) {
+            out.insert(PortalAction::AccountEdit);
+        }
+        if *role == Role::Owner {
+            out.insert(PortalAction::LoginsManage);
+        }
+        if *allow_orders && *role != Role::ReadOnly {
+            out.insert(PortalAction::OrdersCreate);
         }
     }
     out

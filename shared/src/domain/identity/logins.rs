@@ -53,17 +53,17 @@ pub enum LoginState {
     Locked,
 }
 
-/// Usernames: 3 to 64 letters, digits and `.`, `_`, `-`, `@`; compared in lower case.
+/// Usernames: 2 to 64 letters, digits and `.`, `_`, `-`, `@`; compared in lower case.
 pub fn normalise_username(text: &str) -> Result<String, String> {
     let name = text.trim().to_lowercase();
-    let ok = (3..=64).contains(&name.chars().count())
+    let ok = (2..=64).contains(&name.chars().count())
         && name
             .chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '_' | '-' | '@'));
     if ok {
         Ok(name)
     } else {
-        Err("use 3 to 64 letters, digits, and . _ - @".into())
+        Err("use 2 to 64 letters, digits, and . _ - @".into())
     }
 }
 

@@ -30,7 +30,7 @@ pub fn check_policy(password: &str, context: &[&str]) -> Result<(), String> {
     let lower = password.to_lowercase();
     // A common word padded with digits or symbols ("password1234!") is as weak as the word.
     let stem = lower.trim_matches(|c: char| !c.is_alphabetic());
-    let repeats = lower.chars().all(|c| Some(c) == lower.chars().next());
+    let repeats = lower.chars().all(|c| lower.starts_with(c));
     if COMMON.contains(lower.as_str()) || (stem.len() >= 3 && COMMON.contains(stem)) || repeats {
         return Err("this password is too common; choose another".into());
     }

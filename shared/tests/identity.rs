@@ -1,0 +1,1345 @@
+//! Identity and access through the HTTP API, as a portal site, the console and an API
+//! client would use it: the credential lifecycle from the email on, lock-out, sessions and
+//! CSRF, impersonation, and isolation between tenants, accounts and account groups.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use selfcare::adapters::counting::CountingTable;
+use selfcare::domain::accounts::{AccountKind, NewAccount};
+use selfcare::domain::identity::Permission;
+use selfcare::domain::tenancy::{NewTenant, Tenant, TenantKind};
+use selfcare::platform::{LocalPlatform, Platform};
+use selfcare::ports::table::{Index, Query, Value};
+use serde_json::{Value as Json, json};
+use tower::ServiceExt;
+
+const STAFF_PASSWORD: &str = "staff password for tests";
+
+struct World {
+    platform: Platform,
+    counting: Arc<CountingTable>,
+    app: axum::Router,
+    _dir: tempfile::TempDir,
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Json,
+    text: String,
+}
+
+impl World {
+    async fn new() -> World {
+        let dir = tempfile::tempdir().unwrap();
+        let local = LocalPlatform::open(dir.path(), "http://127.0.0.1:3000", None).unwrap();
+        let counting = Arc::new(CountingTable::new(local.platform.table.clone()));
+        let mut platform = local.platform.clone();
+        platform.table = counting.clone();
+        let app = selfcare::http::app(platform.clone(), None);
+        World {
+            platform,
+            counting,
+            app,
+            _dir: dir,
+        }
+    }
+
+    async fn tenant(&self, slug: &str) -> Tenant {
+        self.platform
+            .tenants()
+            .create(NewTenant {
+                kind: TenantKind::Retail,
+                name: format!("{slug} Telecom"),
+                slug: slug.into(),
+                wholesaler: None,
+            })
+            .await
+            .unwrap()
+    }
+
+    async fn staff(&self, tenant: &Tenant, username: &str, permissions: &[Permission]) {
+        self.platform
+            .identity()
+            .create_staff_with_password(
+                &tenant.id,
+                username,
+                &format!("{username}@{}.example", tenant.slug),
+                "Staff Member",
+                STAFF_PASSWORD,
+                permissions.iter().copied().collect(),
+            )
+            .await
+            .unwrap();
+    }
+
+    async fn account(
+        &self,
+        tenant: &Tenant,
+        name: &str,
+        email: &str,
+        group: Option<&str>,
+    ) -> String {
+        self.platform
+            .accounts()
+            .create(
+                tenant,
+                NewAccount {
+                    kind: AccountKind::EndUser,
+                    number: None,
+                    name: name.into(),
+                    billing_address: None,
+                    phones: vec![],
+                    emails: vec![email.into()],
+                    attributes: BTreeMap::new(),
+                    group: group.map(str::to_owned),
+                },
+                None,
+            )
+            .await
+            .unwrap()
+            .id
+            .to_string()
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        tenant: &str,
+        auth: Auth<'_>,
+        body: Option<Json>,
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("x-selfcare-tenant", tenant);
+        match auth {
+            Auth::None => {}
+            Auth::Bearer(token) => {
+                request = request.header("authorization", format!("Bearer {token}"))
+            }
+            Auth::Cookie(token, csrf) => {
+                request = request.header("cookie", format!("__Host-selfcare_session={token}"));
+                if let Some(csrf) = csrf {
+                    request = request.header("x-csrf-token", csrf);
+                }
+            }
+        }
+        let body = match body {
+            Some(json) => {
+                request = request.header("content-type", "application/json");
+                Body::from(json.to_string())
+            }
+            None => Body::empty(),
+        };
+        let response = self
+            .app
+            .clone()
+            .oneshot(request.body(body).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_slice(&bytes).unwrap_or(Json::Null),
+            text,
+        }
+    }
+
+    /// Signs in for a bearer token.
+    async fn sign_in(&self, tenant: &str, username: &str, password: &str) -> Reply {
+        self.call(
+            "POST",
+            "/v1/auth/sign-in",
+            tenant,
+            Auth::None,
+            Some(json!({"username": username, "password": password, "session": "bearer"})),
+        )
+        .await
+    }
+
+    async fn token(&self, tenant: &str, username: &str, password: &str) -> String {
+        let reply = self.sign_in(tenant, username, password).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        reply.body["token"].as_str().unwrap().to_owned()
+    }
+
+    /// The messages in the outbox (sent or not) to `to` about `purpose`, oldest first, as
+    /// their decoded text.
+    async fn mail(&self, to: &str, purpose: &str) -> Vec<String> {
+        let page = self
+            .platform
+            .table
+            .query(Query::partition(Index::Gsi2, "OUTBOX_DUE").limit(100))
+            .await
+            .unwrap();
+        page.items
+            .iter()
+            .filter(|m| m.get("purpose").and_then(Value::as_s) == Some(purpose))
+            .filter(|m| match m.get("to") {
+                Some(Value::L(list)) => list.iter().any(|v| v.as_s() == Some(to)),
+                _ => false,
+            })
+            .map(|m| match m.get("raw") {
+                Some(Value::B(raw)) => unfold(&String::from_utf8_lossy(raw)),
+                _ => String::new(),
+            })
+            .collect()
+    }
+
+    async fn link_token(&self, to: &str, purpose: &str) -> String {
+        let mail = self.mail(to, purpose).await;
+        let text = mail
+            .last()
+            .unwrap_or_else(|| panic!("no {purpose} mail to {to}"));
+        let start = text.find("#token=").expect("the mail carries a link") + "#token=".len();
+        text[start..]
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
+            .collect()
+    }
+}
+
+/// Undoes quoted-printable soft breaks and `=3D`, enough to read links in a message.
+fn unfold(raw: &str) -> String {
+    raw.replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
+}
+
+#[derive(Clone, Copy)]
+enum Auth<'a> {
+    None,
+    Bearer(&'a str),
+    Cookie(&'a str, Option<&'a str>),
+}
+
+const ALL: &[Permission] = &Permission::ALL;
+
+#[tokio::test]
+async fn the_whole_credential_lifecycle_works_through_http() {
+    let w = World::new().await;
+    let acme = w.tenant("acme").await;
+    w.staff(&acme, "boss", ALL).await;
+    let staff = w.token("acme", "boss", STAFF_PASSWORD).await;
+
+    // Staff open an account; the tenant sends credential-create email on new accounts.
+    let created = w
+        .call(
+            "POST",
+            "/v1/console/accounts",
+            "acme",
+            Auth::Bearer(&staff),
+            Some(json!({"kind": "end_user", "name": "Jo Bloggs", "emails": ["jo@example.com"]})),
+        )
+        .await;
+    assert_eq!(created.status, StatusCode::CREATED, "{}", created.text);
+    assert_eq!(created.body["create_email_sent"], true);
+    let account = created.body["id"].as_str().unwrap().to_owned();
+    let panel = w
+        .call(
+            "GET",
+            &format!("/v1/console/accounts/{account}/portal-access"),
+            "acme",
+            Auth::Bearer(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(panel.body["state"], "invited");
+    assert_eq!(panel.body["offers"], json!(["send_create_email"]));
+
+    // The email's link opens the create form, in the tenant's name.
+    let mail = w.mail("jo@example.com", "credential-create").await;
+    assert_eq!(mail.len(), 1);
+    assert!(
+        mail[0].contains("Subject: Set up your acme Telecom portal access"),
+        "{}",
+        mail[0]
+    );
+    assert!(mail[0].contains("text/html"));
+    let link = w.link_token("jo@example.com", "credential-create").await;
+    let inspected = w
+        .call(
+            "POST",
+            "/v1/auth/links/inspect",
+            "acme",
+            Auth::None,
+            Some(json!({"token": link})),
+        )
+        .await;
+    assert_eq!(inspected.body["next"], "create");
+    assert_eq!(inspected.body["name"], "Jo Bloggs");
+
+    // A common password is refused, and the link stays usable.
+    let weak = w
+        .call(
+            "POST",
+            "/v1/auth/credentials",
+            "acme",
+            Auth::None,
+            Some(json!({"token": link, "username": "jo", "password": "password123456"})),
+        )
+        .await;
+    assert_eq!(weak.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(weak.body["errors"][0]["field"], "/password");
+    // A staff member's username is taken.
+    let taken = w
+        .call(
+            "POST",
+            "/v1/auth/credentials",
+            "acme",
+            Auth::None,
+            Some(json!({"token": link, "username": "BOSS", "password": "a long and quiet river"})),
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT);
+    assert_eq!(taken.body["type"], "/problems/username-taken");
+    let chosen = w
+        .call(
+            "POST",
+            "/v1/auth/credentials",
+            "acme",
+            Auth::None,
+            Some(json!({"token": link, "username": "Jo", "password": "a long and quiet river"})),
+        )
+        .await;
+    assert_eq!(chosen.status, StatusCode::CREATED, "{}", chosen.text);
+    assert_eq!(chosen.body["username"], "jo");
+
+    // Used once, the link leads to the sign-in page and cannot be used again.
+    let again = w
+        .call(
+            "POST",
+            "/v1/auth/links/inspect",
+            "acme",
+            Auth::None,
+            Some(json!({"token": link})),
+        )
+        .await;
+    assert_eq!(again.body["next"], "sign_in");
+    let reuse = w
+        .call(
+            "POST",
+            "/v1/auth/credentials",
+            "acme",
+            Auth::None,
+            Some(json!({"token": link, "username": "jo2", "password": "another long password"})),
+        )
+        .await;
+    assert_eq!(reuse.status, StatusCode::GONE);
+    assert_eq!(reuse.body["type"], "/problems/link-unusable");
+
+    // Jo signs in and sees the account.
+    let jo = w.token("acme", "jo", "a long and quiet river").await;
+    let me = w
+        .call("GET", "/v1/portal/me", "acme", Auth::Bearer(&jo), None)
+        .await;
+    assert_eq!(me.status, StatusCode::OK, "{}", me.text);
+    assert_eq!(me.body["account"]["id"], account.as_str());
+    assert_eq!(me.body["role"], "owner");
+    assert!(
+        me.body["modules"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("usage"))
+    );
+    assert!(
+        me.body["actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("logins_manage"))
+    );
+    let panel = w
+        .call(
+            "GET",
+            &format!("/v1/console/accounts/{account}/portal-access"),
+            "acme",
+            Auth::Bearer(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(panel.body["state"], "active");
+    assert_eq!(panel.body["owner"]["username"], "jo");
+
+    // Forgot password: the same answer for a stranger and for Jo; only Jo gets mail.
+    for who in ["nobody-here", "jo@example.com"] {
+        let forgot = w
+            .call(
+                "POST",
+                "/v1/auth/forgot-password",
+                "acme",
+                Auth::None,
+                Some(json!({"username": who})),
+            )
+            .await;
+        assert_eq!(forgot.status, StatusCode::ACCEPTED);
+        assert_eq!(
+            forgot.body["message"],
+            "If that login exists, we have sent a reset link to its email address."
+        );
+    }
+    let reset = w.link_token("jo@example.com", "password-reset").await;
+    let inspected = w
+        .call(
+            "POST",
+            "/v1/auth/links/inspect",
+            "acme",
+            Auth::None,
+            Some(json!({"token": reset})),
+        )
+        .await;
+    assert_eq!(inspected.body["next"], "reset");
+    assert_eq!(inspected.body["username"], "jo");
+    let done = w
+        .call(
+            "POST",
+            "/v1/auth/reset-password",
+            "acme",
+            Auth::None,
+            Some(json!({"token": reset, "password": "a new and longer river"})),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.text);
+
+    // The old session has ended; the old password fails; the new one works.
+    let old = w
+        .call("GET", "/v1/portal/me", "acme", Auth::Bearer(&jo), None)
+        .await;
+    assert_eq!(old.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(old.body["type"], "/problems/unauthenticated");
+    let wrong = w.sign_in("acme", "jo", "a long and quiet river").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let jo = w.token("acme", "jo", "a new and longer river").await;
+    let me = w
+        .call("GET", "/v1/portal/me", "acme", Auth::Bearer(&jo), None)
+        .await;
+    assert_eq!(me.status, StatusCode::OK);
+    // The reset link is spent too.
+    let reuse = w
+        .call(
+            "POST",
+            "/v1/auth/reset-password",
+            "acme",
+            Auth::None,
+            Some(json!({"token": reset, "password": "yet another river bank"})),
+        )
+        .await;
+    assert_eq!(reuse.status, StatusCode::GONE);
+
+    // Sign-out ends the session.
+    let out = w
+        .call("POST", "/v1/auth/sign-out", "acme", Auth::Bearer(&jo), None)
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    let after = w
+        .call("GET", "/v1/portal/me", "acme", Auth::Bearer(&jo), None)
+        .await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_login_locks_after_five_failures_and_only_staff_unlock_it() {
+    let w = World::new().await;
+    let acme = w.tenant("acme").await;
+    w.staff(&acme, "boss", ALL).await;
+    let account = w.account(&acme, "Sam Lee", "sam@example.com", None).await;
+    w.platform
+        .identity()
+        .create_owner_with_password(
+            &acme.id,
+            &account.parse().unwrap(),
+            "sam",
+            "sam's long password",
+        )
+        .await
+        .unwrap();
+
+    for attempt in 1..=5 {
+        let reply = w.sign_in("acme", "sam", "not the password at all").await;
+        let expected = if attempt < 5 {
+            StatusCode::UNAUTHORIZED
+        } else {
+            StatusCode::LOCKED
+        };
+        assert_eq!(reply.status, expected, "attempt {attempt}: {}", reply.text);
+    }
+    // Locked: even the right password is refused, and guessing stops.
+    let right = w.sign_in("acme", "sam", "sam's long password").await;
+    assert_eq!(right.status, StatusCode::LOCKED);
+    assert_eq!(right.body["type"], "/problems/login-locked");
+    let notice = w.mail("sam@example.com", "locked-out").await;
+    assert_eq!(notice.len(), 1, "told once");
+    assert!(
+        notice[0].contains("was locked after 5 failed sign-ins"),
+        "{}",
+        notice[0]
+    );
+
+    // The Locked Out Users report lists Sam, as JSON and as CSV.
+    let staff = w.token("acme", "boss", STAFF_PASSWORD).await;
+    let report = w
+        .call(
+            "GET",
+            "/v1/console/reports/locked-out-users",
+            "acme",
+            Auth::Bearer(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.text);
+    let items = report.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["username"], "sam");
+    assert_eq!(items[0]["failed_attempts"], 5);
+    assert_eq!(items[0]["last_failed_from"], "unknown");
+    let csv = w
+        .call(
+            "GET",
+            "/v1/console/reports/locked-out-users?format=csv",
+            "acme",
+            Auth::Bearer(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let mut lines = csv.text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("login,username,email,account,locked_at,failed_attempts,last_failed_from")
+    );
+    let row = lines.next().unwrap();
+    assert!(
+        row.contains(",sam,sam@example.com,") && row.contains(&account),
+        "{row}"
+    );
+    let panel = w
+        .call(
+            "GET",
+            &format!("/v1/console/accounts/{account}/portal-access"),
+            "acme",
+            Auth::Bearer(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(panel.body["state"], "locked");
+    let login = panel.body["owner"]["id"].as_str().unwrap().to_owned();
+
+    // Staff unlock; Sam signs in; the report is empty and the unlock is audited.
+    let unlocked = w
+        .call(
+            "POST",
+            &format!("/v1/console/accounts/{account}/logins/{login}/unlock"),
+            "acme",
+            Auth::Bearer(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(unlocked.status, StatusCode::OK, "{}", unlocked.text);
+    assert_eq!(unlocked.body["locked"], false);
+    assert_eq!(
+        w.sign_in("acme", "sam", "sam's long password").await.status,
+        StatusCode::OK
+    );
+    let report = w
+        .call(
+            "GET",
+            "/v1/console/reports/locked-out-users",
+            "acme",
+            Auth::Bearer(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(report.body["items"], json!([]));
+    let trail = w
+        .call(
+            "GET",
+            &format!("/v1/console/accounts/{account}/audit"),
+            "acme",
+            Auth::Bearer(&staff),
+            None,
+        )
+        .await;
+    assert_eq!(trail.body["items"][0]["action"], "login.unlocked");
+    assert_eq!(trail.body["items"][0]["actor_username"], "boss");
+}
+
+#[tokio::test]
+async fn cookie_sessions_are_host_only_and_changes_need_the_csrf_token() {
+    let w = World::new().await;
+    let acme = w.tenant("acme").await;
+    let account = w.account(&acme, "Sam Lee", "sam@example.com", None).await;
+    w.platform
+        .identity()
+        .create_owner_with_password(
+            &acme.id,
+            &account.parse().unwrap(),
+            "sam",
+            "sam's long password",
+        )
+        .await
+        .unwrap();
+    let signed_in = w
+        .call(
+            "POST",
+            "/v1/auth/sign-in",
+            "acme",
+            Auth::None,
+            Some(json!({"username": "sam", "password": "sam's long password"})),
+        )
+        .await;
+    assert_eq!(signed_in.status, StatusCode::OK);
+    assert!(
+        signed_in.body.get("token").is_none(),
+        "the cookie's token never reaches script"
+    );
+    let cookie = signed_in.headers["set-cookie"].to_str().unwrap().to_owned();
+    for part in [
+        "__Host-selfcare_session=",
+        "Path=/",
+        "Secure",
+        "HttpOnly",
+        "SameSite=Lax",
+    ] {
+        assert!(cookie.contains(part), "{cookie}");
+    }
+    let token = cookie
+        .trim_start_matches("__Host-selfcare_session=")
+        .split(';')
+        .next()
+        .unwrap()
+        .to_owned();
+    let csrf = signed_in.body["csrf_token"].as_str().unwrap().to_owned();
+
+    let read = w
+        .call(
+            "GET",
+            "/v1/portal/account",
+            "acme",
+            Auth::Cookie(&token, None),
+            None,
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::OK);
+    let forged = w
+        .call(
+            "PATCH",
+            "/v1/portal/account",
+            "acme",
+            Auth::Cookie(&token, None),
+            Some(json!({"name": "Forged Name"})),
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::FORBIDDEN);
+    assert_eq!(forged.body["type"], "/problems/csrf-token-missing");
+    let wrong = w
+        .call(
+            "PATCH",
+            "/v1/portal/account",
+            "acme",
+            Auth::Cookie(&token, Some("not-the-token")),
+            Some(json!({"name": "Forged Name"})),
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::FORBIDDEN);
+    let changed = w
+        .call(
+            "PATCH",
+            "/v1/portal/account",
+            "acme",
+            Auth::Cookie(&token, Some(&csrf)),
+            Some(json!({"name": "Sam Lee-Smith"})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+    assert_eq!(changed.body["name"], "Sam Lee-Smith");
+    // Fields the provider sets are not the customer's to change.
+    let group = w
+        .call(
+            "PATCH",
+            "/v1/portal/account",
+            "acme",
+            Auth::Cookie(&token, Some(&csrf)),
+            Some(json!({"group": "vip"})),
+        )
+        .await;
+    assert_eq!(group.status, StatusCode::FORBIDDEN);
+    assert_eq!(group.body["type"], "/problems/field-not-editable");
+    // Bad input is a problem, and loses nothing.
+    let bad = w
+        .call(
+            "PATCH",
+            "/v1/portal/account",
+            "acme",
+            Auth::Cookie(&token, Some(&csrf)),
+            Some(json!({"emails": ["not an address"]})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(bad.body["errors"][0]["field"], "/emails/0");
+    let read = w
+        .call(
+            "GET",
+            "/v1/portal/account",
+            "acme",
+            Auth::Cookie(&token, None),
+            None,
+        )
+        .await;
+    assert_eq!(read.body["emails"], json!(["sam@example.com"]));
+    assert_eq!(read.body["name"], "Sam Lee-Smith");
+}
+
+#[tokio::test]
+async fn an_authenticated_read_costs_the_session_read_and_one_more() {
+    let w = World::new().await;
+    let acme = w.tenant("acme").await;
+    let account = w.account(&acme, "Sam Lee", "sam@example.com", None).await;
+    w.platform
+        .identity()
+        .create_owner_with_password(
+            &acme.id,
+            &account.parse().unwrap(),
+            "sam",
+            "sam's long password",
+        )
+        .await
+        .unwrap();
+    let token = w.token("acme", "sam", "sam's long password").await;
+    w.counting.take();
+    let read = w
+        .call(
+            "GET",
+            "/v1/portal/account",
+            "acme",
+            Auth::Bearer(&token),
+            None,
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::OK);
+    let trips = w.counting.take();
+    assert_eq!(
+        (trips.gets, trips.queries, trips.writes),
+        (2, 0, 0),
+        "{trips:?}"
+    );
+}
+
+#[tokio::test]
+async fn impersonation_is_visible_time_boxed_read_only_on_request_and_audited() {
+    let w = World::new().await;
+    let acme = w.tenant("acme").await;
+    w.staff(&acme, "boss", ALL).await;
+    w.staff(
+        &acme,
+        "clerk",
+        &[Permission::AccountsRead, Permission::LoginsManage],
+    )
+    .await;
+    let account = w.account(&acme, "Sam Lee", "sam@example.com", None).await;
+    let sam = w
+        .platform
+        .identity()
+        .create_owner_with_password(
+            &acme.id,
+            &account.parse().unwrap(),
+            "sam",
+            "sam's long password",
+        )
+        .await
+        .unwrap();
+    let path = format!(
+        "/v1/console/accounts/{account}/logins/{}/impersonate",
+        sam.id
+    );
+
+    // Without the permission: refused.
+    let clerk = w.token("acme", "clerk", STAFF_PASSWORD).await;
+    let refused = w
+        .call("POST", &path, "acme", Auth::Bearer(&clerk), Some(json!({})))
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.body["type"], "/problems/permission-missing");
+
+    let boss = w.token("acme", "boss", STAFF_PASSWORD).await;
+    let looking = w
+        .call(
+            "POST",
+            &path,
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"read_only": true})),
+        )
+        .await;
+    assert_eq!(looking.status, StatusCode::CREATED, "{}", looking.text);
+    let token = looking.body["token"].as_str().unwrap().to_owned();
+    let me = w
+        .call("GET", "/v1/portal/me", "acme", Auth::Bearer(&token), None)
+        .await;
+    assert_eq!(me.body["username"], "sam");
+    assert_eq!(me.body["impersonation"]["by"], "boss");
+    assert_eq!(me.body["impersonation"]["read_only"], true);
+    assert_eq!(me.body["actions"], json!(["account_view"]));
+    let change = w
+        .call(
+            "PATCH",
+            "/v1/portal/account",
+            "acme",
+            Auth::Bearer(&token),
+            Some(json!({"name": "X"})),
+        )
+        .await;
+    assert_eq!(change.status, StatusCode::FORBIDDEN);
+    assert_eq!(change.body["type"], "/problems/read-only-session");
+    // An impersonated session is not a way into the console.
+    let console = w
+        .call(
+            "GET",
+            "/v1/console/accounts",
+            "acme",
+            Auth::Bearer(&token),
+            None,
+        )
+        .await;
+    assert_eq!(console.status, StatusCode::FORBIDDEN);
+
+    // A full impersonation can change things; each change records both identities.
+    let acting = w
+        .call("POST", &path, "acme", Auth::Bearer(&boss), Some(json!({})))
+        .await;
+    let token = acting.body["token"].as_str().unwrap().to_owned();
+    let expires = time::OffsetDateTime::parse(
+        acting.body["expires_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert!(expires - time::OffsetDateTime::now_utc() <= time::Duration::minutes(30));
+    let change = w
+        .call(
+            "PATCH",
+            "/v1/portal/account",
+            "acme",
+            Auth::Bearer(&token),
+            Some(json!({"name": "Sam L."})),
+        )
+        .await;
+    assert_eq!(change.status, StatusCode::OK, "{}", change.text);
+    let trail = w
+        .call(
+            "GET",
+            &format!("/v1/console/accounts/{account}/audit"),
+            "acme",
+            Auth::Bearer(&boss),
+            None,
+        )
+        .await;
+    let first = &trail.body["items"][0];
+    assert_eq!(first["action"], "account.updated");
+    assert_eq!(first["actor_username"], "boss");
+    assert_eq!(first["on_behalf_of_username"], "sam");
+    assert_eq!(first["request_id"].as_str().unwrap().len(), 26);
+
+    // Sam sees, in the portal, that the account was accessed and by whom.
+    let own = w.token("acme", "sam", "sam's long password").await;
+    let history = w
+        .call(
+            "GET",
+            "/v1/portal/access-history",
+            "acme",
+            Auth::Bearer(&own),
+            None,
+        )
+        .await;
+    let items = history.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2);
+    assert!(
+        items
+            .iter()
+            .all(|i| i["action"] == "impersonation.started" && i["actor_username"] == "boss")
+    );
+    assert_eq!(items[1]["detail"], "as sam, read-only");
+}
+
+#[tokio::test]
+async fn nobody_reaches_another_tenants_another_accounts_or_another_groups_data() {
+    let w = World::new().await;
+    let acme = w.tenant("acme").await;
+    let blue = w.tenant("bluewave").await;
+    w.staff(&acme, "boss", ALL).await;
+    w.staff(&blue, "boss", ALL).await;
+    let north = w
+        .account(&acme, "North Co", "north@example.com", Some("north"))
+        .await;
+    let south = w
+        .account(&acme, "South Co", "south@example.com", Some("south"))
+        .await;
+    let theirs = w.account(&blue, "Blue Co", "blue@example.com", None).await;
+    let identity = w.platform.identity();
+    let north_login = identity
+        .create_owner_with_password(
+            &acme.id,
+            &north.parse().unwrap(),
+            "northie",
+            "north's long password",
+        )
+        .await
+        .unwrap();
+    let south_login = identity
+        .create_owner_with_password(
+            &acme.id,
+            &south.parse().unwrap(),
+            "southie",
+            "south's long password",
+        )
+        .await
+        .unwrap();
+    let blue_login = identity
+        .create_owner_with_password(
+            &blue.id,
+            &theirs.parse().unwrap(),
+            "bluey",
+            "blue's long password",
+        )
+        .await
+        .unwrap();
+    let acme_boss = w.token("acme", "boss", STAFF_PASSWORD).await;
+    let blue_boss = w.token("bluewave", "boss", STAFF_PASSWORD).await;
+    // A staff member limited to the north group.
+    let invited = w
+        .call(
+            "POST",
+            "/v1/console/staff",
+            "acme",
+            Auth::Bearer(&acme_boss),
+            Some(json!({"email": "nora@acme.example", "name": "Nora", "groups": ["north"],
+                        "permissions": ["accounts_read", "accounts_write", "logins_manage", "impersonate", "audit_view"]})),
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::ACCEPTED, "{}", invited.text);
+    let link = w.link_token("nora@acme.example", "credential-create").await;
+    let made = w
+        .call(
+            "POST",
+            "/v1/auth/credentials",
+            "acme",
+            Auth::None,
+            Some(json!({"token": link, "username": "nora", "password": "nora's long password"})),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let nora = w.token("acme", "nora", "nora's long password").await;
+    let northie = w.token("acme", "northie", "north's long password").await;
+
+    // Every account-scoped console endpoint, with an account the caller may not see.
+    let scoped = |account: &str, login: &str| -> Vec<(&'static str, String, Option<Json>)> {
+        vec![
+            ("GET", format!("/v1/console/accounts/{account}"), None),
+            (
+                "PATCH",
+                format!("/v1/console/accounts/{account}"),
+                Some(json!({"name": "Taken Over"})),
+            ),
+            (
+                "POST",
+                format!("/v1/console/accounts/{account}/deactivate"),
+                None,
+            ),
+            (
+                "POST",
+                format!("/v1/console/accounts/{account}/reactivate"),
+                None,
+            ),
+            (
+                "GET",
+                format!("/v1/console/accounts/{account}/portal-access"),
+                None,
+            ),
+            (
+                "POST",
+                format!("/v1/console/accounts/{account}/portal-access/create-email"),
+                None,
+            ),
+            (
+                "PATCH",
+                format!("/v1/console/accounts/{account}/logins/{login}"),
+                Some(json!({"username": "stolen"})),
+            ),
+            (
+                "DELETE",
+                format!("/v1/console/accounts/{account}/logins/{login}"),
+                None,
+            ),
+            (
+                "POST",
+                format!("/v1/console/accounts/{account}/logins/{login}/reset-email"),
+                None,
+            ),
+            (
+                "POST",
+                format!("/v1/console/accounts/{account}/logins/{login}/unlock"),
+                None,
+            ),
+            (
+                "POST",
+                format!("/v1/console/accounts/{account}/logins/{login}/impersonate"),
+                Some(json!({})),
+            ),
+            ("GET", format!("/v1/console/accounts/{account}/audit"), None),
+        ]
+    };
+    let cases = [
+        (
+            "another tenant's staff",
+            "bluewave",
+            &blue_boss,
+            north.clone(),
+            north_login.id.to_string(),
+        ),
+        (
+            "staff of another group",
+            "acme",
+            &nora,
+            south.clone(),
+            south_login.id.to_string(),
+        ),
+        (
+            "a login of another account",
+            "acme",
+            &acme_boss,
+            north.clone(),
+            south_login.id.to_string(),
+        ),
+        (
+            "another tenant's account",
+            "acme",
+            &acme_boss,
+            theirs.clone(),
+            blue_login.id.to_string(),
+        ),
+    ];
+    for (who, tenant, token, account, login) in &cases {
+        let logins_only = who.starts_with("a login");
+        for (method, path, body) in scoped(account, login) {
+            if logins_only && !path.contains("/logins/") {
+                continue;
+            }
+            let reply = w
+                .call(method, &path, tenant, Auth::Bearer(token), body)
+                .await;
+            assert_eq!(
+                reply.status,
+                StatusCode::NOT_FOUND,
+                "{who}: {method} {path}: {}",
+                reply.text
+            );
+            assert_eq!(
+                reply.body["type"], "/problems/not-found",
+                "{who}: {method} {path}"
+            );
+        }
+    }
+    // Nothing changed underneath.
+    let south_now = w
+        .call(
+            "GET",
+            &format!("/v1/console/accounts/{south}"),
+            "acme",
+            Auth::Bearer(&acme_boss),
+            None,
+        )
+        .await;
+    assert_eq!(south_now.body["name"], "South Co");
+    assert_eq!(south_now.body["status"], "active");
+    assert_eq!(
+        w.sign_in("acme", "southie", "south's long password")
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // Lists: the group-limited staff member sees the north group only; a search does not
+    // reach past it; the unlimited list is the tenant's own.
+    let listed = w
+        .call(
+            "GET",
+            "/v1/console/accounts",
+            "acme",
+            Auth::Bearer(&nora),
+            None,
+        )
+        .await;
+    let names: Vec<&str> = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["North Co"]);
+    let searched = w
+        .call(
+            "GET",
+            "/v1/console/accounts?email=south@example.com",
+            "acme",
+            Auth::Bearer(&nora),
+            None,
+        )
+        .await;
+    assert_eq!(searched.body["items"], json!([]));
+    let other_group = w
+        .call(
+            "GET",
+            "/v1/console/accounts?group=south",
+            "acme",
+            Auth::Bearer(&nora),
+            None,
+        )
+        .await;
+    assert_eq!(other_group.status, StatusCode::NOT_FOUND);
+    let blue_list = w
+        .call(
+            "GET",
+            "/v1/console/accounts",
+            "bluewave",
+            Auth::Bearer(&blue_boss),
+            None,
+        )
+        .await;
+    let names: Vec<&str> = blue_list.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Blue Co"]);
+
+    // A cursor from one list does not page another.
+    let page = w
+        .call(
+            "GET",
+            "/v1/console/accounts?limit=1",
+            "acme",
+            Auth::Bearer(&acme_boss),
+            None,
+        )
+        .await;
+    let cursor = page.body["next_cursor"].as_str().unwrap().to_owned();
+    let forged = w
+        .call(
+            "GET",
+            &format!("/v1/console/accounts?limit=1&cursor={cursor}"),
+            "bluewave",
+            Auth::Bearer(&blue_boss),
+            None,
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::BAD_REQUEST);
+    assert_eq!(forged.body["type"], "/problems/invalid-cursor");
+
+    // A session is its tenant's, whatever host or header the request names.
+    let me = w
+        .call(
+            "GET",
+            "/v1/portal/account",
+            "bluewave",
+            Auth::Bearer(&northie),
+            None,
+        )
+        .await;
+    assert_eq!(me.body["name"], "North Co");
+    // The portal names no account: an end user reaches another account's logins by no id.
+    for (method, body) in [
+        (
+            "PATCH",
+            Some(json!({"role": "read_only", "allow_orders": false})),
+        ),
+        ("DELETE", None),
+    ] {
+        let path = format!("/v1/portal/logins/{}", south_login.id);
+        let reply = w
+            .call(method, &path, "acme", Auth::Bearer(&northie), body)
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{method} {path}");
+    }
+    // Staff and end users stay on their own side.
+    let staff_on_portal = w
+        .call(
+            "GET",
+            "/v1/portal/me",
+            "acme",
+            Auth::Bearer(&acme_boss),
+            None,
+        )
+        .await;
+    assert_eq!(staff_on_portal.body["type"], "/problems/portal-only");
+    let user_on_console = w
+        .call(
+            "GET",
+            "/v1/console/accounts",
+            "acme",
+            Auth::Bearer(&northie),
+            None,
+        )
+        .await;
+    assert_eq!(user_on_console.body["type"], "/problems/console-only");
+    // A group-limited staff member grants nothing beyond their own.
+    let escalate = w
+        .call(
+            "POST",
+            "/v1/console/staff",
+            "acme",
+            Auth::Bearer(&nora),
+            Some(json!({"email": "x@acme.example", "name": "X", "permissions": ["staff_manage"]})),
+        )
+        .await;
+    assert_eq!(escalate.status, StatusCode::FORBIDDEN);
+    // A made-up token, and no token at all.
+    for auth in [
+        Auth::Bearer("01ARZ3NDEKTSV4RRFFQ69G5FAV.made-up"),
+        Auth::Bearer("junk"),
+        Auth::None,
+    ] {
+        let reply = w.call("GET", "/v1/portal/me", "acme", auth, None).await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+}
+
+#[tokio::test]
+async fn an_owner_adds_limits_and_removes_the_accounts_other_logins() {
+    let w = World::new().await;
+    let acme = w.tenant("acme").await;
+    let account = w
+        .account(&acme, "Fitzroy Bakery", "hello@bakery.example", None)
+        .await;
+    w.platform
+        .identity()
+        .create_owner_with_password(
+            &acme.id,
+            &account.parse().unwrap(),
+            "owner",
+            "the owner's long password",
+        )
+        .await
+        .unwrap();
+    let owner = w.token("acme", "owner", "the owner's long password").await;
+    let invited = w
+        .call(
+            "POST",
+            "/v1/portal/logins",
+            "acme",
+            Auth::Bearer(&owner),
+            Some(json!({"email": "books@bakery.example", "name": "Bea Books", "role": "billing", "language": "fr"})),
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::ACCEPTED, "{}", invited.text);
+    let mail = w.mail("books@bakery.example", "credential-create").await;
+    assert!(
+        mail[0].contains("Bonjour Bea Books"),
+        "mail in the login's language: {}",
+        mail[0]
+    );
+    let link = w
+        .link_token("books@bakery.example", "credential-create")
+        .await;
+    let made = w
+        .call(
+            "POST",
+            "/v1/auth/credentials",
+            "acme",
+            Auth::None,
+            Some(json!({"token": link, "username": "bea", "password": "bea keeps the books"})),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED);
+    let bea_id = made.body["login"].as_str().unwrap().to_owned();
+    let bea = w.token("acme", "bea", "bea keeps the books").await;
+    let me = w
+        .call("GET", "/v1/portal/me", "acme", Auth::Bearer(&bea), None)
+        .await;
+    assert_eq!(me.body["role"], "billing");
+    assert_eq!(me.body["language"], "fr");
+    assert_eq!(me.body["allow_orders"], false);
+    assert!(
+        !me.body["actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("orders_create"))
+    );
+    // Bea is not the owner: she cannot manage logins.
+    let refused = w
+        .call("GET", "/v1/portal/logins", "acme", Auth::Bearer(&bea), None)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.body["type"], "/problems/action-not-allowed");
+
+    // The owner makes Bea read-only: her session ends, and her next one is read-only.
+    let limited = w
+        .call(
+            "PATCH",
+            &format!("/v1/portal/logins/{bea_id}"),
+            "acme",
+            Auth::Bearer(&owner),
+            Some(json!({"role": "read_only", "allow_orders": false})),
+        )
+        .await;
+    assert_eq!(limited.status, StatusCode::OK, "{}", limited.text);
+    assert_eq!(
+        w.call("GET", "/v1/portal/me", "acme", Auth::Bearer(&bea), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let bea = w.token("acme", "bea", "bea keeps the books").await;
+    let edit = w
+        .call(
+            "PATCH",
+            "/v1/portal/account",
+            "acme",
+            Auth::Bearer(&bea),
+            Some(json!({"name": "Bea's Bakery"})),
+        )
+        .await;
+    assert_eq!(edit.status, StatusCode::FORBIDDEN);
+
+    // Removed, Bea's username is free and her session is over.
+    let removed = w
+        .call(
+            "DELETE",
+            &format!("/v1/portal/logins/{bea_id}"),
+            "acme",
+            Auth::Bearer(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        w.call("GET", "/v1/portal/me", "acme", Auth::Bearer(&bea), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let logins = w
+        .call(
+            "GET",
+            "/v1/portal/logins",
+            "acme",
+            Auth::Bearer(&owner),
+            None,
+        )
+        .await;
+    let names: Vec<&str> = logins
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["owner"]);
+}
