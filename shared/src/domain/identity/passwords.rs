@@ -142,7 +142,7 @@ mod tests {
                 .unwrap_err()
                 .contains("at least 12")
         );
-        assert!(check_policy("qwertyuiopasdfgh", &[]).is_err());
+        assert!(check_policy("q1w2e3r4t5y6", &[]).is_err());
         assert!(
             check_policy("Password12345!", &[])
                 .unwrap_err()
