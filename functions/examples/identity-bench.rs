@@ -30,7 +30,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut one_at_a_time = Vec::new();
     for _ in 0..20 {
         let started = Instant::now();
-        assert!(hasher.verify("correct horse battery staple", &stored).await?);
+        assert!(
+            hasher
+                .verify("correct horse battery staple", &stored)
+                .await?
+        );
         one_at_a_time.push(started.elapsed());
     }
     one_at_a_time.sort();
@@ -122,7 +126,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?
         .json()
         .await?;
-    let token = signed_in["token"].as_str().ok_or("sign-in failed")?.to_owned();
+    let token = signed_in["token"]
+        .as_str()
+        .ok_or("sign-in failed")?
+        .to_owned();
     let read = || {
         client
             .get(format!("{base}/v1/portal/account"))
@@ -140,7 +147,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         latencies.push(started.elapsed());
     }
     latencies.sort();
-    println!("GET /v1/portal/account, bearer session, local runtime over loopback (2,000 requests)");
+    println!(
+        "GET /v1/portal/account, bearer session, local runtime over loopback (2,000 requests)"
+    );
     println!(
         "  p50 {:.3} ms, p99 {:.3} ms, worst {:.3} ms",
         percentile(&latencies, 0.5),

@@ -1343,3 +1343,57 @@ async fn an_owner_adds_limits_and_removes_the_accounts_other_logins() {
         .collect();
     assert_eq!(names, ["owner"]);
 }
+
+#[tokio::test]
+async fn the_readmes_demo_logins_sign_in_and_seeding_twice_adds_nothing() {
+    let w = World::new().await;
+    selfcare::demo::seed(&w.platform).await.unwrap();
+    assert_eq!(selfcare::demo::seed(&w.platform).await.unwrap(), 0);
+    let jo = w
+        .token("acme", "jo", selfcare::demo::DEMO_PORTAL_PASSWORD)
+        .await;
+    let me = w
+        .call("GET", "/v1/portal/me", "acme", Auth::Bearer(&jo), None)
+        .await;
+    assert_eq!(me.body["account"]["number"], "100001");
+    assert_eq!(me.body["provider"], "Acme Telecom");
+    assert_eq!(
+        w.sign_in("bluewave", "sam", selfcare::demo::DEMO_PORTAL_PASSWORD)
+            .await
+            .status,
+        StatusCode::OK
+    );
+    for tenant in ["wholesale", "acme", "bluewave"] {
+        let admin = w
+            .token(tenant, "admin", selfcare::demo::DEMO_STAFF_PASSWORD)
+            .await;
+        let me = w
+            .call("GET", "/v1/console/me", tenant, Auth::Bearer(&admin), None)
+            .await;
+        assert_eq!(me.status, StatusCode::OK, "{tenant}: {}", me.text);
+    }
+    // Acme's second account has no login, to try the credential-create email on.
+    let admin = w
+        .token("acme", "admin", selfcare::demo::DEMO_STAFF_PASSWORD)
+        .await;
+    let found = w
+        .call(
+            "GET",
+            "/v1/console/accounts?number=100002",
+            "acme",
+            Auth::Bearer(&admin),
+            None,
+        )
+        .await;
+    let account = found.body["items"][0]["id"].as_str().unwrap().to_owned();
+    let panel = w
+        .call(
+            "GET",
+            &format!("/v1/console/accounts/{account}/portal-access"),
+            "acme",
+            Auth::Bearer(&admin),
+            None,
+        )
+        .await;
+    assert_eq!(panel.body["state"], "no_username");
+}
