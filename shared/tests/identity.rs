@@ -1200,6 +1200,155 @@ async fn nobody_reaches_another_tenants_another_accounts_or_another_groups_data(
         )
         .await;
     assert_eq!(escalate.status, StatusCode::FORBIDDEN);
+    // Staff endpoints take ids of the caller's tenant's staff only; an end user's login id,
+    // or another tenant's staff member, is not found.
+    let acme_staff = w
+        .call(
+            "GET",
+            "/v1/console/staff",
+            "acme",
+            Auth::Bearer(&acme_boss),
+            None,
+        )
+        .await;
+    let nora_id = acme_staff.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["username"] == "nora")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    for (token, tenant, login) in [
+        (&blue_boss, "bluewave", nora_id.clone()),
+        (&acme_boss, "acme", north_login.id.to_string()),
+    ] {
+        for (method, path, body) in [
+            (
+                "PATCH",
+                format!("/v1/console/staff/{login}"),
+                Some(json!({"permissions": []})),
+            ),
+            ("DELETE", format!("/v1/console/staff/{login}"), None),
+            ("POST", format!("/v1/console/staff/{login}/unlock"), None),
+        ] {
+            let reply = w
+                .call(method, &path, tenant, Auth::Bearer(token), body)
+                .await;
+            assert_eq!(
+                reply.status,
+                StatusCode::NOT_FOUND,
+                "{method} {path}: {}",
+                reply.text
+            );
+        }
+    }
+    let blue_staff = w
+        .call(
+            "GET",
+            "/v1/console/staff",
+            "bluewave",
+            Auth::Bearer(&blue_boss),
+            None,
+        )
+        .await;
+    let names: Vec<&str> = blue_staff.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["boss"]);
+    // Tenant-wide views are the caller's tenant's, and closed to group-limited staff.
+    let blue_trail = w
+        .call(
+            "GET",
+            "/v1/console/audit",
+            "bluewave",
+            Auth::Bearer(&blue_boss),
+            None,
+        )
+        .await;
+    assert_eq!(
+        blue_trail.body["items"],
+        json!([]),
+        "acme's actions stay in acme's trail"
+    );
+    for path in [
+        "/v1/console/audit",
+        "/v1/console/reports/locked-out-users",
+        "/v1/console/settings/access",
+        "/v1/console/staff",
+    ] {
+        let reply = w.call("GET", path, "acme", Auth::Bearer(&nora), None).await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{path}");
+    }
+    let settings = w
+        .call(
+            "PUT",
+            "/v1/console/settings/access",
+            "bluewave",
+            Auth::Bearer(&blue_boss),
+            Some(json!({"lockout_threshold": 3})),
+        )
+        .await;
+    assert_eq!(settings.status, StatusCode::OK, "{}", settings.text);
+    let acme_settings = w
+        .call(
+            "GET",
+            "/v1/console/settings/access",
+            "acme",
+            Auth::Bearer(&acme_boss),
+            None,
+        )
+        .await;
+    assert_eq!(acme_settings.body["lockout_threshold"], 5);
+    // One tenant's one-time link means nothing to another.
+    let send = w
+        .call(
+            "POST",
+            &format!("/v1/console/accounts/{theirs}/portal-access/create-email"),
+            "bluewave",
+            Auth::Bearer(&blue_boss),
+            None,
+        )
+        .await;
+    assert_eq!(
+        send.status,
+        StatusCode::CONFLICT,
+        "Blue Co already has its owner: {}",
+        send.text
+    );
+    w.call(
+        "POST",
+        "/v1/auth/forgot-password",
+        "bluewave",
+        Auth::None,
+        Some(json!({"username": "bluey"})),
+    )
+    .await;
+    let blue_reset = w.link_token("blue@example.com", "password-reset").await;
+    let crossed = w
+        .call(
+            "POST",
+            "/v1/auth/links/inspect",
+            "acme",
+            Auth::None,
+            Some(json!({"token": blue_reset})),
+        )
+        .await;
+    assert_eq!(crossed.body["next"], "sign_in");
+    let crossed = w
+        .call(
+            "POST",
+            "/v1/auth/reset-password",
+            "acme",
+            Auth::None,
+            Some(json!({"token": blue_reset, "password": "taken over from acme"})),
+        )
+        .await;
+    assert_eq!(crossed.status, StatusCode::GONE);
     // A made-up token, and no token at all.
     for auth in [
         Auth::Bearer("01ARZ3NDEKTSV4RRFFQ69G5FAV.made-up"),
