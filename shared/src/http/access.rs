@@ -215,10 +215,7 @@ impl StaffUser {
             )
             .detail(format!(
                 "This needs the {} permission.",
-                serde_json::to_value(permission)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
+                wire_name(&permission)
             )))
         }
     }
@@ -248,6 +245,14 @@ impl FromRequestParts<Platform> for StaffUser {
     }
 }
 
+/// How a unit enum (a permission, a module, a tenant kind) is spelled in the API.
+pub fn wire_name(value: &impl serde::Serialize) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 /// A portal endpoint of a module the tenant has turned off.
 pub fn module_disabled(module: Module) -> Problem {
     Problem::new(
@@ -255,26 +260,14 @@ pub fn module_disabled(module: Module) -> Problem {
         "module-disabled",
         "This part of the portal is not enabled by your provider",
     )
-    .detail(format!(
-        "The {} module is off.",
-        serde_json::to_value(module)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    ))
+    .detail(format!("The {} module is off.", wire_name(&module)))
 }
 
 /// The domain's refusals as problems. Each has a stable type, listed in
 /// docs/http-conventions.md.
 pub fn identity_problem(error: IdentityError) -> Problem {
     match error {
-        IdentityError::Invalid(violations) => {
-            let mut p = Problem::validation();
-            for (field, message) in violations.0 {
-                p = p.field(&field, message);
-            }
-            p
-        }
+        IdentityError::Invalid(violations) => Problem::from_violations(violations),
         IdentityError::NotFound => Problem::not_found(),
         IdentityError::UsernameTaken(name) => Problem::new(
             StatusCode::CONFLICT,
@@ -334,13 +327,7 @@ pub fn invalid_cursor() -> Problem {
 
 pub fn account_problem(error: AccountError) -> Problem {
     match error {
-        AccountError::Invalid(violations) => {
-            let mut p = Problem::validation();
-            for (field, message) in violations.0 {
-                p = p.field(&field, message);
-            }
-            p
-        }
+        AccountError::Invalid(violations) => Problem::from_violations(violations),
         AccountError::NotFound => Problem::not_found(),
         AccountError::NumberTaken(number) => Problem::new(
             StatusCode::CONFLICT,

@@ -304,6 +304,33 @@ pub async fn update_account(
     Ok(Json(updated.into()))
 }
 
+/// Deactivates (`active` false) or reactivates an account, audited.
+async fn set_active(
+    platform: &Platform,
+    staff: &StaffUser,
+    account: &str,
+    active: bool,
+) -> Result<Json<AccountView>, Problem> {
+    staff.require(Permission::AccountsWrite)?;
+    let account = visible_account(platform, staff, account).await?;
+    let accounts = platform.accounts();
+    let tenant = &staff.session.tenant;
+    let (updated, action) = if active {
+        (
+            accounts.reactivate(tenant, &account.id).await,
+            "account.reactivated",
+        )
+    } else {
+        (
+            accounts.deactivate(tenant, &account.id).await,
+            "account.deactivated",
+        )
+    };
+    let updated = updated.map_err(account_problem)?;
+    audit(platform, staff, Some(account.id), action, "").await?;
+    Ok(Json(updated.into()))
+}
+
 /// Deactivate an account (accounts are never deleted).
 #[utoipa::path(post, path = "/v1/console/accounts/{account}/deactivate", tag = "console",
     params(("account" = String, Path)),
@@ -313,22 +340,7 @@ pub async fn deactivate_account(
     staff: StaffUser,
     Path(account): Path<String>,
 ) -> Result<Json<AccountView>, Problem> {
-    staff.require(Permission::AccountsWrite)?;
-    let account = visible_account(&platform, &staff, &account).await?;
-    let updated = platform
-        .accounts()
-        .deactivate(&staff.session.tenant, &account.id)
-        .await
-        .map_err(account_problem)?;
-    audit(
-        &platform,
-        &staff,
-        Some(account.id),
-        "account.deactivated",
-        "",
-    )
-    .await?;
-    Ok(Json(updated.into()))
+    set_active(&platform, &staff, &account, false).await
 }
 
 /// Reactivate an account.
@@ -340,22 +352,7 @@ pub async fn reactivate_account(
     staff: StaffUser,
     Path(account): Path<String>,
 ) -> Result<Json<AccountView>, Problem> {
-    staff.require(Permission::AccountsWrite)?;
-    let account = visible_account(&platform, &staff, &account).await?;
-    let updated = platform
-        .accounts()
-        .reactivate(&staff.session.tenant, &account.id)
-        .await
-        .map_err(account_problem)?;
-    audit(
-        &platform,
-        &staff,
-        Some(account.id),
-        "account.reactivated",
-        "",
-    )
-    .await?;
-    Ok(Json(updated.into()))
+    set_active(&platform, &staff, &account, true).await
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::access::{StaffUser, identity_problem};
+use super::access::{StaffUser, identity_problem, wire_name};
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::views::{LoginView, PageOf, Paging};
 use crate::domain::identity::audit::AuditEntry;
@@ -61,10 +61,7 @@ pub async fn me(
         username: staff.session.username.clone(),
         language: staff.session.language.clone(),
         provider: tenant.name,
-        provider_kind: serde_json::to_value(tenant.kind)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default(),
+        provider_kind: wire_name(&tenant.kind),
         permissions: permissions.clone(),
         groups: groups.clone(),
         session_expires_at: staff.session.expires_at,
@@ -158,13 +155,7 @@ fn grantable(
         "You cannot grant more than you hold",
     );
     for p in permissions.difference(held) {
-        problem = problem.field(
-            "/permissions",
-            serde_json::to_value(p)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_default(),
-        );
+        problem = problem.field("/permissions", wire_name(p));
     }
     if let Some(own) = own_groups {
         match groups {

@@ -78,6 +78,16 @@ impl Problem {
         )
     }
 
+    /// Every refused field of a request, as a validation problem.
+    pub fn from_violations(violations: crate::domain::Violations) -> Self {
+        violations
+            .0
+            .into_iter()
+            .fold(Problem::validation(), |p, (field, message)| {
+                p.field(&field, message)
+            })
+    }
+
     pub fn conflict(detail: impl Into<String>) -> Self {
         Problem::new(
             StatusCode::CONFLICT,

@@ -501,14 +501,7 @@ impl Identity {
         let username_index = writes.len();
         writes.extend(record::create_writes(&login)?);
         if let (true, Some(account)) = (new.owner, login.principal.account()) {
-            let owner = record::owner_key(tenant, &account);
-            writes.push(Write::Put {
-                item: store::keyed(
-                    Item::from([("login".to_owned(), Value::S(login.id.to_string()))]),
-                    &[("pk", owner.pk), ("sk", owner.sk)],
-                ),
-                condition: Some(Condition::Absent),
-            });
+            writes.push(record::owner_write(tenant, &account, &login.id));
             // Only the newest link the account was sent makes its owner.
             writes.push(Write::Delete {
                 key: invitation_key(tenant, &account),
@@ -827,14 +820,7 @@ impl Identity {
         };
         let mut writes = record::create_writes(&login)?;
         if let Some(account) = owner_of {
-            let owner = record::owner_key(tenant, &account);
-            writes.push(Write::Put {
-                item: store::keyed(
-                    Item::from([("login".to_owned(), Value::S(login.id.to_string()))]),
-                    &[("pk", owner.pk), ("sk", owner.sk)],
-                ),
-                condition: Some(Condition::Absent),
-            });
+            writes.push(record::owner_write(tenant, &account, &login.id));
         }
         match self.table.transact(writes).await {
             Ok(()) => Ok(login),

@@ -125,6 +125,18 @@ pub(super) mod record {
         Key::new(keys::account(tenant, account), "OWNER")
     }
 
+    /// The write that makes `login` its account's owner (refused if the account has one).
+    pub fn owner_write(tenant: &TenantId, account: &AccountId, login: &LoginId) -> Write {
+        let owner = owner_key(tenant, account);
+        Write::Put {
+            item: store::keyed(
+                Item::from([("login".to_owned(), Value::S(login.to_string()))]),
+                &[("pk", owner.pk), ("sk", owner.sk)],
+            ),
+            condition: Some(Condition::Absent),
+        }
+    }
+
     fn bad(what: &str) -> TableError {
         TableError::Unavailable(format!("a stored login has a bad {what}"))
     }
