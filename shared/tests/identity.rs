@@ -2,228 +2,14 @@
 //! client would use it: the credential lifecycle from the email on, lock-out, sessions and
 //! CSRF, impersonation, and isolation between tenants, accounts and account groups.
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
-use axum::body::Body;
-use axum::http::{HeaderMap, Request, StatusCode};
-use http_body_util::BodyExt;
-use selfcare::adapters::counting::CountingTable;
-use selfcare::domain::accounts::{AccountKind, NewAccount};
+use axum::http::StatusCode;
 use selfcare::domain::identity::Permission;
-use selfcare::domain::tenancy::{NewTenant, Tenant, TenantKind};
-use selfcare::platform::{LocalPlatform, Platform};
-use selfcare::ports::table::{Index, Query, Value};
+use selfcare::ports::Clock;
 use serde_json::{Value as Json, json};
-use tower::ServiceExt;
 
-const STAFF_PASSWORD: &str = "staff password for tests";
+mod common;
 
-struct World {
-    platform: Platform,
-    counting: Arc<CountingTable>,
-    app: axum::Router,
-    _dir: tempfile::TempDir,
-}
-
-struct Reply {
-    status: StatusCode,
-    headers: HeaderMap,
-    body: Json,
-    text: String,
-}
-
-impl World {
-    async fn new() -> World {
-        let dir = tempfile::tempdir().unwrap();
-        let local = LocalPlatform::open(dir.path(), "http://127.0.0.1:3000", None).unwrap();
-        let counting = Arc::new(CountingTable::new(local.platform.table.clone()));
-        let mut platform = local.platform.clone();
-        platform.table = counting.clone();
-        let app = selfcare::http::app(platform.clone(), None);
-        World {
-            platform,
-            counting,
-            app,
-            _dir: dir,
-        }
-    }
-
-    async fn tenant(&self, slug: &str) -> Tenant {
-        self.platform
-            .tenants()
-            .create(NewTenant {
-                kind: TenantKind::Retail,
-                name: format!("{slug} Telecom"),
-                slug: slug.into(),
-                wholesaler: None,
-            })
-            .await
-            .unwrap()
-    }
-
-    async fn staff(&self, tenant: &Tenant, username: &str, permissions: &[Permission]) {
-        self.platform
-            .identity()
-            .create_staff_with_password(
-                &tenant.id,
-                username,
-                &format!("{username}@{}.example", tenant.slug),
-                "Staff Member",
-                STAFF_PASSWORD,
-                permissions.iter().copied().collect(),
-            )
-            .await
-            .unwrap();
-    }
-
-    async fn account(
-        &self,
-        tenant: &Tenant,
-        name: &str,
-        email: &str,
-        group: Option<&str>,
-    ) -> String {
-        self.platform
-            .accounts()
-            .create(
-                tenant,
-                NewAccount {
-                    kind: AccountKind::EndUser,
-                    number: None,
-                    name: name.into(),
-                    billing_address: None,
-                    phones: vec![],
-                    emails: vec![email.into()],
-                    attributes: BTreeMap::new(),
-                    group: group.map(str::to_owned),
-                },
-                None,
-            )
-            .await
-            .unwrap()
-            .id
-            .to_string()
-    }
-
-    async fn call(
-        &self,
-        method: &str,
-        uri: &str,
-        tenant: &str,
-        auth: Auth<'_>,
-        body: Option<Json>,
-    ) -> Reply {
-        let mut request = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("x-selfcare-tenant", tenant);
-        match auth {
-            Auth::None => {}
-            Auth::Bearer(token) => {
-                request = request.header("authorization", format!("Bearer {token}"))
-            }
-            Auth::Cookie(token, csrf) => {
-                request = request.header("cookie", format!("__Host-selfcare_session={token}"));
-                if let Some(csrf) = csrf {
-                    request = request.header("x-csrf-token", csrf);
-                }
-            }
-        }
-        let body = match body {
-            Some(json) => {
-                request = request.header("content-type", "application/json");
-                Body::from(json.to_string())
-            }
-            None => Body::empty(),
-        };
-        let response = self
-            .app
-            .clone()
-            .oneshot(request.body(body).unwrap())
-            .await
-            .unwrap();
-        let status = response.status();
-        let headers = response.headers().clone();
-        let bytes = response.into_body().collect().await.unwrap().to_bytes();
-        let text = String::from_utf8_lossy(&bytes).into_owned();
-        Reply {
-            status,
-            headers,
-            body: serde_json::from_slice(&bytes).unwrap_or(Json::Null),
-            text,
-        }
-    }
-
-    /// Signs in for a bearer token.
-    async fn sign_in(&self, tenant: &str, username: &str, password: &str) -> Reply {
-        self.call(
-            "POST",
-            "/v1/auth/sign-in",
-            tenant,
-            Auth::None,
-            Some(json!({"username": username, "password": password, "session": "bearer"})),
-        )
-        .await
-    }
-
-    async fn token(&self, tenant: &str, username: &str, password: &str) -> String {
-        let reply = self.sign_in(tenant, username, password).await;
-        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
-        reply.body["token"].as_str().unwrap().to_owned()
-    }
-
-    /// The messages in the outbox (sent or not) to `to` about `purpose`, oldest first, as
-    /// their decoded text.
-    async fn mail(&self, to: &str, purpose: &str) -> Vec<String> {
-        let page = self
-            .platform
-            .table
-            .query(Query::partition(Index::Gsi2, "OUTBOX_DUE").limit(100))
-            .await
-            .unwrap();
-        page.items
-            .iter()
-            .filter(|m| m.get("purpose").and_then(Value::as_s) == Some(purpose))
-            .filter(|m| match m.get("to") {
-                Some(Value::L(list)) => list.iter().any(|v| v.as_s() == Some(to)),
-                _ => false,
-            })
-            .map(|m| match m.get("raw") {
-                Some(Value::B(raw)) => unfold(&String::from_utf8_lossy(raw)),
-                _ => String::new(),
-            })
-            .collect()
-    }
-
-    async fn link_token(&self, to: &str, purpose: &str) -> String {
-        let mail = self.mail(to, purpose).await;
-        let text = mail
-            .last()
-            .unwrap_or_else(|| panic!("no {purpose} mail to {to}"));
-        let start = text.find("#token=").expect("the mail carries a link") + "#token=".len();
-        text[start..]
-            .chars()
-            .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
-            .collect()
-    }
-}
-
-/// Undoes quoted-printable soft breaks and `=3D`, enough to read links in a message.
-fn unfold(raw: &str) -> String {
-    raw.replace("=\r\n", "")
-        .replace("=\n", "")
-        .replace("=3D", "=")
-}
-
-#[derive(Clone, Copy)]
-enum Auth<'a> {
-    None,
-    Bearer(&'a str),
-    Cookie(&'a str, Option<&'a str>),
-}
-
-const ALL: &[Permission] = &Permission::ALL;
+use common::*;
 
 #[tokio::test]
 async fn the_whole_credential_lifecycle_works_through_http() {
@@ -812,6 +598,7 @@ async fn impersonation_is_visible_time_boxed_read_only_on_request_and_audited() 
     assert_eq!(console.status, StatusCode::FORBIDDEN);
 
     // A full impersonation can change things; each change records both identities.
+    w.clock.advance(time::Duration::seconds(1));
     let acting = w
         .call("POST", &path, "acme", Auth::Bearer(&boss), Some(json!({})))
         .await;
@@ -821,7 +608,9 @@ async fn impersonation_is_visible_time_boxed_read_only_on_request_and_audited() 
         &time::format_description::well_known::Rfc3339,
     )
     .unwrap();
-    assert!(expires - time::OffsetDateTime::now_utc() <= time::Duration::minutes(30));
+    assert!(expires - w.clock.now() <= time::Duration::minutes(30));
+    // The trail orders by time; the test clock stands still unless moved.
+    w.clock.advance(time::Duration::seconds(1));
     let change = w
         .call(
             "PATCH",

@@ -159,11 +159,31 @@ impl FromRequestParts<Platform> for Authenticated {
                 "This is a read-only impersonation: nothing can be changed in it",
             ));
         }
+        if session.enrolment_only && !allowed_before_enrolment(parts.uri.path()) {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "two-factor-enrolment-required",
+                "Set up two-factor sign-in first",
+            )
+            .detail(
+                "Your provider requires it: POST /v1/auth/two-factor/setup, then confirm \
+                 with a code from your authenticator app.",
+            ));
+        }
         Ok(Authenticated {
             session,
             request_id: request_id(parts),
         })
     }
+}
+
+/// What a session that must set up its second factor first may still reach.
+fn allowed_before_enrolment(path: &str) -> bool {
+    path == "/v1/auth/sign-out"
+        || path == "/v1/portal/me"
+        || path == "/v1/console/me"
+        || path == "/v1/auth/two-factor"
+        || path.starts_with("/v1/auth/two-factor/")
 }
 
 /// An end user (or staff impersonating one), on the portal.
@@ -301,6 +321,12 @@ pub fn identity_problem(error: IdentityError) -> Problem {
             "This link has expired or was already used",
         )
         .detail("Sign in, or ask for a new link."),
+        IdentityError::ChallengeUnusable => Problem::new(
+            StatusCode::UNAUTHORIZED,
+            "sign-in-challenge-unusable",
+            "This sign-in has expired or ran out of tries",
+        )
+        .detail("Sign in again with your password."),
         IdentityError::Unauthenticated => Problem::new(
             StatusCode::UNAUTHORIZED,
             "unauthenticated",

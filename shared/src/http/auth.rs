@@ -16,6 +16,8 @@ use super::access::{
 };
 use super::problem::{JsonBody, Problem};
 use crate::domain::identity::credentials::LinkView;
+use crate::domain::identity::sessions::Started;
+use crate::domain::identity::two_factor::SignInOutcome;
 use crate::domain::identity::{IdentityError, Principal};
 use crate::platform::Platform;
 
@@ -52,6 +54,9 @@ pub struct SignedIn {
     pub token: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// The provider requires two-factor sign-in and this login has not set it up: until it
+    /// does, the session reaches only `me`, sign-out and `/v1/auth/two-factor`.
+    pub two_factor_enrolment_required: bool,
 }
 
 fn kind_of(principal: &Principal) -> &'static str {
@@ -61,10 +66,21 @@ fn kind_of(principal: &Principal) -> &'static str {
     }
 }
 
-/// Sign in.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SecondFactorRequired {
+    /// Always `second_factor`: answer the challenge at `/v1/auth/sign-in/second-factor`.
+    pub next: &'static str,
+    /// Send it back with a code from the authenticator app (or a recovery code).
+    pub challenge: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// Sign in. A login with two-factor sign-in gets a challenge (202) to answer with a code.
 #[utoipa::path(post, path = "/v1/auth/sign-in", tag = "auth", request_body = SignIn,
     responses(
         (status = 200, description = "Signed in; the cookie is set unless a bearer token was asked for", body = SignedIn),
+        (status = 202, description = "The password is right; now a code from the authenticator app", body = SecondFactorRequired),
         (status = 401, description = "Wrong username or password", body = Problem),
         (status = 423, description = "The login is locked", body = Problem),
         (status = 429, description = "Too many failures from this address", body = Problem),
@@ -75,22 +91,43 @@ pub async fn sign_in(
     ClientAddress(address): ClientAddress,
     JsonBody(body): JsonBody<SignIn>,
 ) -> Response {
-    let started = platform
+    let outcome = platform
         .identity()
         .sign_in(&tenant.id, &body.username, &body.password, &address)
         .await;
-    let started = match started {
-        Ok(s) => s,
-        Err(IdentityError::Throttled { retry_after }) => {
-            return with_retry_after(
-                identity_problem(IdentityError::Throttled { retry_after }),
-                retry_after,
-            );
-        }
-        Err(e) => return identity_problem(e).into_response(),
-    };
+    match outcome {
+        Ok(SignInOutcome::SignedIn(started)) => signed_in(&platform, &started, body.session),
+        Ok(SignInOutcome::SecondFactorRequired(challenge)) => (
+            StatusCode::ACCEPTED,
+            Json(SecondFactorRequired {
+                next: "second_factor",
+                challenge: challenge.token,
+                expires_at: challenge.expires_at,
+            }),
+        )
+            .into_response(),
+        Err(e) => sign_in_problem(e),
+    }
+}
+
+pub(super) fn sign_in_problem(error: IdentityError) -> Response {
+    match error {
+        IdentityError::Throttled { retry_after } => with_retry_after(
+            identity_problem(IdentityError::Throttled { retry_after }),
+            retry_after,
+        ),
+        e => identity_problem(e).into_response(),
+    }
+}
+
+/// The answer to a complete sign-in: the session in a cookie, or a bearer token.
+pub(super) fn signed_in(
+    platform: &Platform,
+    started: &Started,
+    carrier: SessionCarrier,
+) -> Response {
     let session = &started.session;
-    let bearer = matches!(body.session, SessionCarrier::Bearer);
+    let bearer = matches!(carrier, SessionCarrier::Bearer);
     let answer = SignedIn {
         login: session.login.to_string(),
         username: session.username.clone(),
@@ -98,6 +135,7 @@ pub async fn sign_in(
         csrf_token: started.csrf_token.clone(),
         token: bearer.then(|| started.token.clone()),
         expires_at: session.expires_at,
+        two_factor_enrolment_required: session.enrolment_only,
     };
     let mut response = Json(answer).into_response();
     if !bearer {
@@ -315,4 +353,5 @@ pub fn router() -> OpenApiRouter<Platform> {
         .routes(routes!(forgot_password))
         .routes(routes!(reset_password))
         .routes(routes!(change_password))
+        .merge(super::two_factor::router())
 }

@@ -584,6 +584,26 @@ pub async fn unlock_login(
     Ok(Json(login.into()))
 }
 
+/// Turn off a login's second factor (the customer lost its phone): audited, its sessions
+/// end, and the customer is told by mail.
+#[utoipa::path(post, path = "/v1/console/accounts/{account}/logins/{login}/two-factor/reset", tag = "console",
+    params(("account" = String, Path), ("login" = String, Path)),
+    responses((status = 200, body = LoginView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn reset_two_factor(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path((account, login)): Path<(String, String)>,
+) -> Result<Json<LoginView>, Problem> {
+    staff.require(Permission::LoginsManage)?;
+    let (_, login) = account_login(&platform, &staff, &account, &login).await?;
+    let login = platform
+        .identity()
+        .reset_two_factor(&staff.session, &login, &staff.request_id)
+        .await
+        .map_err(identity_problem)?;
+    Ok(Json(login.into()))
+}
+
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Impersonate {
@@ -667,6 +687,7 @@ pub fn router() -> OpenApiRouter<Platform> {
         .routes(routes!(update_login, remove_login))
         .routes(routes!(send_reset_email))
         .routes(routes!(unlock_login))
+        .routes(routes!(reset_two_factor))
         .routes(routes!(impersonate))
         .routes(routes!(account_audit))
 }

@@ -35,6 +35,8 @@ pub struct StaffMe {
     pub groups: Option<BTreeSet<String>>,
     #[serde(with = "time::serde::rfc3339")]
     pub session_expires_at: OffsetDateTime,
+    /// The provider requires two-factor sign-in for staff and it is not set up yet.
+    pub two_factor_enrolment_required: bool,
 }
 
 /// Who am I in the console, and what may I do?
@@ -65,6 +67,7 @@ pub async fn me(
         permissions: permissions.clone(),
         groups: groups.clone(),
         session_expires_at: staff.session.expires_at,
+        two_factor_enrolment_required: staff.session.enrolment_only,
     }))
 }
 
@@ -289,6 +292,26 @@ pub async fn unlock_staff(
     Ok(Json(login.into()))
 }
 
+/// Turn off a staff member's second factor (a lost phone): audited, their sessions end,
+/// and they are told by mail. Nobody resets their own.
+#[utoipa::path(post, path = "/v1/console/staff/{login}/two-factor/reset", tag = "console",
+    params(("login" = String, Path)),
+    responses((status = 200, body = LoginView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+pub async fn reset_staff_two_factor(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path(login): Path<String>,
+) -> Result<Json<LoginView>, Problem> {
+    staff.require(Permission::StaffManage)?;
+    let login = staff_login(&platform, &staff, &login).await?;
+    let login = platform
+        .identity()
+        .reset_two_factor(&staff.session, &login, &staff.request_id)
+        .await
+        .map_err(identity_problem)?;
+    Ok(Json(login.into()))
+}
+
 /// The provider's audit trail, newest first.
 #[utoipa::path(get, path = "/v1/console/audit", tag = "console", params(Paging),
     responses((status = 200, body = PageOf<AuditEntry>), (status = 403, body = Problem)))]
@@ -482,6 +505,7 @@ pub fn router() -> OpenApiRouter<Platform> {
         .routes(routes!(list_staff, invite_staff))
         .routes(routes!(update_staff, remove_staff))
         .routes(routes!(unlock_staff))
+        .routes(routes!(reset_staff_two_factor))
         .routes(routes!(audit_trail))
         .routes(routes!(locked_out_users))
         .routes(routes!(get_settings, put_settings))

@@ -10,6 +10,7 @@ pub mod meta;
 pub mod portal;
 pub mod problem;
 pub mod request_id;
+pub mod two_factor;
 pub mod views;
 
 use std::sync::Arc;

@@ -104,6 +104,9 @@ pub struct Me {
     pub impersonation: Option<ImpersonationView>,
     #[serde(with = "time::serde::rfc3339")]
     pub session_expires_at: OffsetDateTime,
+    /// The provider requires two-factor sign-in and it is not set up: show the set-up
+    /// first; everything else answers `two-factor-enrolment-required` until then.
+    pub two_factor_enrolment_required: bool,
 }
 
 /// Who am I, and what may I do here?
@@ -163,6 +166,7 @@ pub async fn me(State(platform): State<Platform>, user: PortalUser) -> Result<Js
             ends_at: session.expires_at,
         }),
         session_expires_at: session.expires_at,
+        two_factor_enrolment_required: session.enrolment_only,
     }))
 }
 

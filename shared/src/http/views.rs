@@ -137,6 +137,8 @@ pub struct LoginView {
     #[serde(with = "time::serde::rfc3339::option")]
     pub locked_at: Option<OffsetDateTime>,
     pub failed_attempts: u32,
+    /// Signs in with a second factor (TOTP).
+    pub two_factor: bool,
     #[serde(with = "time::serde::rfc3339::option")]
     pub last_sign_in_at: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339")]
@@ -174,6 +176,7 @@ impl From<Login> for LoginView {
             locked: l.is_locked(),
             locked_at: l.locked_at,
             failed_attempts: l.failed_attempts,
+            two_factor: l.second_factor.is_some(),
             last_sign_in_at: l.last_sign_in_at,
             created_at: l.created_at,
         }

@@ -149,6 +149,10 @@ pub mod keys {
     pub fn link(tenant: &TenantId, hash: &str) -> String {
         format!("TENANT#{tenant}#LINK#{hash}")
     }
+    /// The second step of a sign-in, by the hash of its token.
+    pub fn sign_in_challenge(tenant: &TenantId, hash: &str) -> String {
+        format!("TENANT#{tenant}#CHALLENGE#{hash}")
+    }
     /// A session, by the hash of its token.
     pub fn session(tenant: &TenantId, hash: &str) -> String {
         format!("TENANT#{tenant}#SESSION#{hash}")

@@ -197,6 +197,7 @@ impl Identity {
                 link: Some(&link),
                 days: Some(settings.create_link_days),
                 attempts: None,
+                change: None,
             },
         )?;
         let invitation = invitation_key(tenant, &account.id);
@@ -378,6 +379,7 @@ impl Identity {
                 link: Some(&link),
                 days: Some(settings.create_link_days),
                 attempts: None,
+                change: None,
             },
         )?;
         let mut writes = vec![
@@ -488,6 +490,7 @@ impl Identity {
             locked_at: None,
             last_failed_from: None,
             last_sign_in_at: None,
+            second_factor: None,
             version: 1,
             created_at: now,
         };
@@ -571,6 +574,7 @@ impl Identity {
                 link: Some(&link),
                 days: None,
                 attempts: None,
+                change: None,
             },
         )?;
         let gap = reset_gap_key(&login.tenant, &login.id);
@@ -815,6 +819,7 @@ impl Identity {
             locked_at: None,
             last_failed_from: None,
             last_sign_in_at: None,
+            second_factor: None,
             version: 1,
             created_at: now,
         };

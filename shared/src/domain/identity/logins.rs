@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use time::OffsetDateTime;
 
+use super::two_factor::SecondFactor;
 use super::{Identity, IdentityError, Permission, Principal, Role, invalid};
 use crate::domain::contact::EmailAddress;
 use crate::domain::ids::{AccountId, LoginId, TenantId};
@@ -29,6 +30,8 @@ pub struct Login {
     /// The client address of the last failed sign-in, for the Locked Out Users report.
     pub last_failed_from: Option<String>,
     pub last_sign_in_at: Option<OffsetDateTime>,
+    /// Two-factor sign-in, when the login has turned it on.
+    pub second_factor: Option<SecondFactor>,
     pub version: u64,
     pub created_at: OffsetDateTime,
 }
@@ -101,6 +104,13 @@ pub(super) mod record {
         pub locked_at: Option<String>,
         pub last_failed_from: Option<String>,
         pub last_sign_in_at: Option<String>,
+        /// The TOTP secret (base32), the last time step accepted (a code works once), the
+        /// SHA-256 hashes of the unused recovery codes (comma-separated), and when it was
+        /// turned on. All four or none.
+        pub totp_secret: Option<String>,
+        pub totp_last_step: Option<i64>,
+        pub recovery_codes: Option<String>,
+        pub two_factor_enabled_at: Option<String>,
         pub version: i64,
         pub created_at: String,
     }
@@ -186,6 +196,16 @@ pub(super) mod record {
             locked_at: l.locked_at.map(store::rfc3339),
             last_failed_from: l.last_failed_from.clone(),
             last_sign_in_at: l.last_sign_in_at.map(store::rfc3339),
+            totp_secret: l.second_factor.as_ref().map(|f| f.secret.clone()),
+            totp_last_step: l.second_factor.as_ref().map(|f| f.last_step as i64),
+            recovery_codes: l
+                .second_factor
+                .as_ref()
+                .map(|f| f.recovery_hashes.join(",")),
+            two_factor_enabled_at: l
+                .second_factor
+                .as_ref()
+                .map(|f| store::rfc3339(f.enabled_at)),
             version: l.version as i64,
             created_at: store::rfc3339(l.created_at),
         };
@@ -242,6 +262,22 @@ pub(super) mod record {
             locked_at: time(&r.locked_at)?,
             last_failed_from: r.last_failed_from,
             last_sign_in_at: time(&r.last_sign_in_at)?,
+            second_factor: match (r.totp_secret, r.totp_last_step, &r.two_factor_enabled_at) {
+                (Some(secret), Some(step), Some(_)) => Some(SecondFactor {
+                    secret,
+                    last_step: u64::try_from(step).map_err(|_| bad("step"))?,
+                    recovery_hashes: r
+                        .recovery_codes
+                        .as_deref()
+                        .unwrap_or_default()
+                        .split(',')
+                        .filter(|h| !h.is_empty())
+                        .map(str::to_owned)
+                        .collect(),
+                    enabled_at: time(&r.two_factor_enabled_at)?.ok_or_else(|| bad("time"))?,
+                }),
+                _ => None,
+            },
             version: u64::try_from(r.version).map_err(|_| bad("version"))?,
             created_at: store::parse_rfc3339(&r.created_at).ok_or_else(|| bad("time"))?,
         })

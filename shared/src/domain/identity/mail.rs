@@ -18,6 +18,8 @@ pub enum Purpose {
     CredentialCreate,
     PasswordReset,
     LockedOut,
+    /// Two-factor sign-in turned on, off, or reset by staff (`change`: on, off, reset).
+    SecondFactorChanged,
 }
 
 impl Purpose {
@@ -26,6 +28,7 @@ impl Purpose {
             Purpose::CredentialCreate => "credential-create",
             Purpose::PasswordReset => "password-reset",
             Purpose::LockedOut => "locked-out",
+            Purpose::SecondFactorChanged => "second-factor-changed",
         }
     }
 
@@ -39,6 +42,12 @@ impl Purpose {
             (Purpose::PasswordReset, _) => "Reset your {{ tenant }} portal password",
             (Purpose::LockedOut, "fr") => "Votre accès au portail {{ tenant }} est bloqué",
             (Purpose::LockedOut, _) => "Your {{ tenant }} portal login is locked",
+            (Purpose::SecondFactorChanged, "fr") => {
+                "Validation en deux étapes modifiée sur votre accès {{ tenant }}"
+            }
+            (Purpose::SecondFactorChanged, _) => {
+                "Two-factor sign-in changed on your {{ tenant }} login"
+            }
         }
     }
 }
@@ -153,6 +162,52 @@ const TEMPLATES: &[(&str, &str)] = &[
          <p>Si ces tentatives ne viennent pas de vous, prévenez-nous : quelqu'un cherche \
          peut-être votre mot de passe.</p>{% endblock %}",
     ),
+    (
+        "second-factor-changed.en.txt",
+        "Hello {{ name }},\n\n{% if change == 'on' %}Two-factor sign-in is now on for your \
+         login {{ username }}: each sign-in asks for a code from your authenticator app.\
+         {% elif change == 'off' %}Two-factor sign-in is now off for your login {{ username }}.\
+         {% else %}{{ tenant }} reset the two-factor sign-in of your login {{ username }}: you \
+         sign in with your password alone until you set up an authenticator again.{% endif %}\
+         \n\nIf this was not you, contact {{ tenant }} at once{% if support_email %} at \
+         {{ support_email }}{% endif %}{% if support_phone %} or on {{ support_phone }}\
+         {% endif %}.\n",
+    ),
+    (
+        "second-factor-changed.en.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Hello {{ name }},</p>\
+         <p>{% if change == 'on' %}Two-factor sign-in is now on for your login \
+         <b>{{ username }}</b>: each sign-in asks for a code from your authenticator app.\
+         {% elif change == 'off' %}Two-factor sign-in is now off for your login \
+         <b>{{ username }}</b>.{% else %}{{ tenant }} reset the two-factor sign-in of your \
+         login <b>{{ username }}</b>: you sign in with your password alone until you set up an \
+         authenticator again.{% endif %}</p><p>If this was not you, contact {{ tenant }} at \
+         once.</p>{% endblock %}",
+    ),
+    (
+        "second-factor-changed.fr.txt",
+        "Bonjour {{ name }},\n\n{% if change == 'on' %}La validation en deux étapes est \
+         activée pour votre identifiant {{ username }} : chaque connexion demande un code de \
+         votre application d'authentification.{% elif change == 'off' %}La validation en deux \
+         étapes est désactivée pour votre identifiant {{ username }}.{% else %}{{ tenant }} a \
+         réinitialisé la validation en deux étapes de votre identifiant {{ username }} : votre \
+         mot de passe suffit jusqu'à ce que vous configuriez de nouveau une application.\
+         {% endif %}\n\nSi ce n'était pas vous, contactez {{ tenant }} sans attendre\
+         {% if support_email %} à {{ support_email }}{% endif %}{% if support_phone %} ou au \
+         {{ support_phone }}{% endif %}.\n",
+    ),
+    (
+        "second-factor-changed.fr.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Bonjour {{ name }},</p>\
+         <p>{% if change == 'on' %}La validation en deux étapes est activée pour votre \
+         identifiant <b>{{ username }}</b> : chaque connexion demande un code de votre \
+         application d'authentification.{% elif change == 'off' %}La validation en deux étapes \
+         est désactivée pour votre identifiant <b>{{ username }}</b>.{% else %}{{ tenant }} a \
+         réinitialisé la validation en deux étapes de votre identifiant <b>{{ username }}</b> : \
+         votre mot de passe suffit jusqu'à ce que vous configuriez de nouveau une application.\
+         {% endif %}</p><p>Si ce n'était pas vous, contactez {{ tenant }} sans attendre.</p>\
+         {% endblock %}",
+    ),
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -182,6 +237,8 @@ pub struct Content<'a> {
     pub link: Option<&'a str>,
     pub days: Option<u32>,
     pub attempts: Option<u32>,
+    /// What changed (second-factor notices): `on`, `off` or `reset`.
+    pub change: Option<&'a str>,
 }
 
 /// Renders a message to `to` as a MIME text, ready for the outbox.
@@ -206,6 +263,7 @@ pub fn compose(
         link => content.link,
         days => content.days,
         attempts => content.attempts,
+        change => content.change,
         logo_url => settings.logo_url,
         support_email => settings.support_email,
         support_phone => settings.support_phone,

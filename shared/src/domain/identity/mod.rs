@@ -7,7 +7,8 @@
 //! (session, one-time link) is stored only as a hash; one-time links are used once and
 //! expire; after the tenant's number of failed sign-ins in a row a login is locked until
 //! staff unlock it; a password change or reset ends the login's other sessions; staff see
-//! only accounts of their own tenant, and of their account groups when limited to some.
+//! only accounts of their own tenant, and of their account groups when limited to some;
+//! a login with a second factor signs in with a code as well, each code used once.
 
 pub mod audit;
 pub mod credentials;
@@ -18,6 +19,7 @@ pub mod sessions;
 pub mod settings;
 pub mod sign_in;
 pub mod tokens;
+pub mod two_factor;
 
 use std::collections::BTreeSet;
 use std::sync::Arc;
@@ -174,6 +176,8 @@ pub enum IdentityError {
     Throttled { retry_after: u64 },
     #[error("the link has expired or was already used")]
     LinkUnusable,
+    #[error("the sign-in's second step expired or was used up; sign in again")]
+    ChallengeUnusable,
     #[error("not signed in, or the session has ended")]
     Unauthenticated,
     #[error("not allowed: {0}")]

@@ -39,6 +39,9 @@ pub struct Session {
     pub impersonator: Option<Impersonator>,
     /// Looks only: every change is refused.
     pub read_only: bool,
+    /// The tenant requires two-factor sign-in and this login has not set it up: the
+    /// session may only set it up (or sign out).
+    pub enrolment_only: bool,
     pub started_at: OffsetDateTime,
     pub idle_expires_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
@@ -83,6 +86,8 @@ struct SessionRecord {
     impersonator: Option<String>,
     impersonator_username: Option<String>,
     read_only: bool,
+    #[serde(default)]
+    enrolment_only: bool,
     csrf_hash: String,
     started_at: i64,
     last_seen_at: i64,
@@ -135,6 +140,7 @@ fn from_item(item: &Item) -> Result<Session, TableError> {
         principal,
         impersonator,
         read_only: r.read_only,
+        enrolment_only: r.enrolment_only,
         started_at: at(r.started_at)?,
         idle_expires_at,
         expires_at: at(r.absolute_expires_at)?,
@@ -182,6 +188,7 @@ fn to_item(s: &Session) -> Result<Item, TableError> {
         impersonator: s.impersonator.as_ref().map(|i| i.login.to_string()),
         impersonator_username: s.impersonator.as_ref().map(|i| i.username.clone()),
         read_only: s.read_only,
+        enrolment_only: s.enrolment_only,
         csrf_hash: s.csrf_hash.clone(),
         started_at: s.started_at.unix_timestamp(),
         last_seen_at: s.last_seen_at.unix_timestamp(),
@@ -211,6 +218,7 @@ pub(super) struct SessionSpec {
     pub absolute: Duration,
     pub impersonator: Option<Impersonator>,
     pub read_only: bool,
+    pub enrolment_only: bool,
 }
 
 impl Identity {
@@ -233,6 +241,7 @@ impl Identity {
             principal: login.principal.clone(),
             impersonator: spec.impersonator,
             read_only: spec.read_only,
+            enrolment_only: spec.enrolment_only,
             started_at: now,
             idle_expires_at: (now + spec.idle).min(expires_at),
             expires_at,
@@ -295,6 +304,15 @@ impl Identity {
             }
         }
         Ok(session)
+    }
+
+    /// The write that lifts a session's enrolment-only limit (second factor now set up).
+    pub(super) fn enrolled_write(session: &Session) -> Write {
+        Write::Update {
+            key: key(&session.tenant, &session.hash),
+            update: Update::default().set("enrolment_only", false),
+            condition: Some(Condition::Exists),
+        }
     }
 
     /// Ends one session (sign-out). Ending an ended session is not an error.
@@ -362,6 +380,7 @@ impl Identity {
                 username: staff.username.clone(),
             }),
             read_only,
+            enrolment_only: false,
         };
         let (started, write) = self.new_session(&login, spec)?;
         let audit = self.audit_write(

@@ -41,6 +41,10 @@ pub struct AccessSettings {
     pub create_link_days: u32,
     /// Failed sign-ins in a row that lock a login (3 to 20).
     pub lockout_threshold: u32,
+    /// Staff must sign in with a second factor (those without one set it up at sign-in).
+    pub two_factor_required_for_staff: bool,
+    /// End users must sign in with a second factor.
+    pub two_factor_required_for_end_users: bool,
     /// An end user's session ends after this many idle minutes (5 to 720).
     pub idle_minutes: u32,
     /// Every session ends this many hours after sign-in (1 to 720).
@@ -67,6 +71,8 @@ impl Default for AccessSettings {
             send_create_email_on_new_account: true,
             create_link_days: 7,
             lockout_threshold: 5,
+            two_factor_required_for_staff: false,
+            two_factor_required_for_end_users: false,
             idle_minutes: 30,
             absolute_hours: 12,
             modules: [
@@ -95,6 +101,14 @@ impl Default for AccessSettings {
 }
 
 impl AccessSettings {
+    /// Must `principal` sign in with a second factor?
+    pub fn requires_two_factor(&self, principal: &super::Principal) -> bool {
+        match principal {
+            super::Principal::Staff { .. } => self.two_factor_required_for_staff,
+            super::Principal::EndUser { .. } => self.two_factor_required_for_end_users,
+        }
+    }
+
     pub fn check(&self) -> Result<(), Violations> {
         let mut v = Violations::default();
         if !(1..=30).contains(&self.create_link_days) {

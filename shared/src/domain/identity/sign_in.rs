@@ -11,7 +11,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::logins::{Login, record};
 use super::mail::{self, Content, Purpose};
-use super::sessions::{SessionSpec, Started};
+use super::two_factor::SignInOutcome;
 use super::{Identity, IdentityError, Permission, Session};
 use crate::domain::ids::{LoginId, TenantId};
 use crate::domain::outbox;
@@ -24,7 +24,7 @@ use crate::store::{self, keys};
 pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
 pub const THROTTLE_LIMIT: i64 = 30;
 
-fn window_key(tenant: &TenantId, address: &str, now: OffsetDateTime) -> Key {
+pub(super) fn window_key(tenant: &TenantId, address: &str, now: OffsetDateTime) -> Key {
     let window = now.unix_timestamp() / THROTTLE_WINDOW.whole_seconds();
     Key::new(keys::throttle(tenant, address), window.to_string())
 }
@@ -37,22 +37,10 @@ impl Identity {
         identifier: &str,
         password: &str,
         address: &str,
-    ) -> Result<Started, IdentityError> {
+    ) -> Result<SignInOutcome, IdentityError> {
         let now = self.clock.now();
         let window = window_key(tenant, address, now);
-        let failures = self
-            .table
-            .get(&window)
-            .await?
-            .and_then(|i| i.get("failures").and_then(Value::as_n))
-            .unwrap_or(0);
-        if failures >= THROTTLE_LIMIT {
-            let window_seconds = THROTTLE_WINDOW.whole_seconds();
-            let retry_after = window_seconds - now.unix_timestamp().rem_euclid(window_seconds);
-            return Err(IdentityError::Throttled {
-                retry_after: retry_after as u64,
-            });
-        }
+        self.refuse_if_throttled(&window, now).await?;
         let Some(login) = self.find_by_identifier(tenant, identifier).await? else {
             self.hasher.verify_decoy(password).await?;
             self.count_failure(&window, now).await?;
@@ -69,16 +57,13 @@ impl Identity {
                 IdentityError::InvalidCredentials
             });
         }
-        let settings = self.settings(tenant).await?;
-        let (started, session_write) = self.new_session(
-            &login,
-            SessionSpec {
-                idle: Duration::minutes(i64::from(settings.idle_minutes)),
-                absolute: Duration::hours(i64::from(settings.absolute_hours)),
-                impersonator: None,
-                read_only: false,
-            },
-        )?;
+        if login.second_factor.is_some() {
+            // The failed-attempt count stays until the second step succeeds too.
+            return Ok(SignInOutcome::SecondFactorRequired(
+                self.challenge(&login).await?,
+            ));
+        }
+        let (started, session_write) = self.session_for(&login).await?;
         let mut signed_in = Update::default()
             .set("last_sign_in_at", store::rfc3339(now))
             .set("failed_attempts", 0);
@@ -102,10 +87,36 @@ impl Identity {
             Err(e) => return Err(e.into()),
         }
         tracing::info!(tenant = %tenant, login = %login.id, "signed in");
-        Ok(started)
+        Ok(SignInOutcome::SignedIn(Box::new(started)))
     }
 
-    async fn count_failure(&self, window: &Key, now: OffsetDateTime) -> Result<(), IdentityError> {
+    /// Refuses an address that failed too often in the current window.
+    pub(super) async fn refuse_if_throttled(
+        &self,
+        window: &Key,
+        now: OffsetDateTime,
+    ) -> Result<(), IdentityError> {
+        let failures = self
+            .table
+            .get(window)
+            .await?
+            .and_then(|i| i.get("failures").and_then(Value::as_n))
+            .unwrap_or(0);
+        if failures >= THROTTLE_LIMIT {
+            let window_seconds = THROTTLE_WINDOW.whole_seconds();
+            let retry_after = window_seconds - now.unix_timestamp().rem_euclid(window_seconds);
+            return Err(IdentityError::Throttled {
+                retry_after: retry_after as u64,
+            });
+        }
+        Ok(())
+    }
+
+    pub(super) async fn count_failure(
+        &self,
+        window: &Key,
+        now: OffsetDateTime,
+    ) -> Result<(), IdentityError> {
         self.table
             .update(
                 window,
@@ -121,7 +132,11 @@ impl Identity {
 
     /// Counts a failed sign-in; locks the login when it reaches the tenant's threshold and
     /// tells its owner by email. True when the login is now locked.
-    async fn fail_login(&self, login: &Login, address: &str) -> Result<bool, IdentityError> {
+    pub(super) async fn fail_login(
+        &self,
+        login: &Login,
+        address: &str,
+    ) -> Result<bool, IdentityError> {
         let key = record::key(&login.tenant, &login.id);
         let now = self.clock.now();
         let updated = self
@@ -163,6 +178,7 @@ impl Identity {
                 link: None,
                 days: None,
                 attempts: Some(settings.lockout_threshold),
+                change: None,
             },
         )?;
         let lock = Write::Update {
