@@ -6,6 +6,7 @@ use axum::http::StatusCode;
 use selfcare::domain::identity::Permission;
 use selfcare::ports::Clock;
 use serde_json::{Value as Json, json};
+use std::sync::Arc;
 
 mod common;
 
@@ -1334,4 +1335,195 @@ async fn the_readmes_demo_logins_sign_in_and_seeding_twice_adds_nothing() {
         )
         .await;
     assert_eq!(panel.body["state"], "no_username");
+}
+
+/// A mail service that refuses every message, as SES does a suppressed address.
+struct Refusing;
+
+#[async_trait::async_trait]
+impl selfcare::ports::Mailer for Refusing {
+    async fn send(
+        &self,
+        _: &selfcare::ports::OutgoingMail,
+    ) -> Result<String, selfcare::ports::MailError> {
+        Err(selfcare::ports::MailError::Rejected(
+            "address on the suppression list".into(),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn staff_see_failed_mail_and_send_it_again_within_their_own_tenant() {
+    use selfcare::domain::outbox::Notifier;
+    let w = World::new().await;
+    let acme = w.tenant("acme").await;
+    let bluewave = w.tenant("bluewave").await;
+    w.staff(&acme, "boss", ALL).await;
+    w.staff(&acme, "clerk", &[Permission::AccountsRead]).await;
+    w.staff(&bluewave, "rival", ALL).await;
+    let account = w.account(&acme, "Sam Lee", "sam@example.com", None).await;
+    let boss = w.token("acme", "boss", STAFF_PASSWORD).await;
+    let invited = w
+        .call(
+            "POST",
+            &format!("/v1/console/accounts/{account}/portal-access/create-email"),
+            "acme",
+            Auth::Bearer(&boss),
+            None,
+        )
+        .await;
+    assert!(invited.status.is_success(), "{}", invited.text);
+    let refusing = Notifier::new(
+        w.platform.table.clone(),
+        Arc::new(Refusing),
+        w.platform.clock.clone(),
+    );
+    refusing.sweep().await.unwrap();
+
+    let failed = w
+        .call(
+            "GET",
+            "/v1/console/mail/failed",
+            "acme",
+            Auth::Bearer(&boss),
+            None,
+        )
+        .await;
+    assert_eq!(failed.status, StatusCode::OK, "{}", failed.text);
+    let items = failed.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1, "{}", failed.text);
+    assert_eq!(items[0]["purpose"], "credential-create");
+    assert_eq!(items[0]["to"], json!(["sam@example.com"]));
+    assert!(
+        items[0]["last_error"]
+            .as_str()
+            .unwrap()
+            .contains("suppression")
+    );
+    let id = items[0]["id"].as_str().unwrap().to_owned();
+    let retry = format!("/v1/console/mail/failed/{id}/retry");
+
+    // Another tenant's staff see none of it and cannot retry it; a clerk may not.
+    let rival = w.token("bluewave", "rival", STAFF_PASSWORD).await;
+    let theirs = w
+        .call(
+            "GET",
+            "/v1/console/mail/failed",
+            "bluewave",
+            Auth::Bearer(&rival),
+            None,
+        )
+        .await;
+    assert_eq!(theirs.body["items"], json!([]));
+    let crossed = w
+        .call("POST", &retry, "bluewave", Auth::Bearer(&rival), None)
+        .await;
+    assert_eq!(crossed.status, StatusCode::NOT_FOUND);
+    let clerk = w.token("acme", "clerk", STAFF_PASSWORD).await;
+    let by_clerk = w
+        .call("POST", &retry, "acme", Auth::Bearer(&clerk), None)
+        .await;
+    assert_eq!(by_clerk.status, StatusCode::FORBIDDEN);
+
+    // Retried, it goes with the next sweep, once; the trail says who asked.
+    let retried = w
+        .call("POST", &retry, "acme", Auth::Bearer(&boss), None)
+        .await;
+    assert_eq!(retried.status, StatusCode::ACCEPTED, "{}", retried.text);
+    let twice = w
+        .call("POST", &retry, "acme", Auth::Bearer(&boss), None)
+        .await;
+    assert_eq!(twice.status, StatusCode::NOT_FOUND, "no longer failed");
+    let working = Notifier::new(
+        w.platform.table.clone(),
+        w.platform.mailer.clone(),
+        w.platform.clock.clone(),
+    );
+    let sent = working.sweep().await.unwrap();
+    assert_eq!(sent.len(), 1, "{sent:?}");
+    let after = w
+        .call(
+            "GET",
+            "/v1/console/mail/failed",
+            "acme",
+            Auth::Bearer(&boss),
+            None,
+        )
+        .await;
+    assert_eq!(after.body["items"], json!([]));
+    let trail = w
+        .call(
+            "GET",
+            "/v1/console/audit",
+            "acme",
+            Auth::Bearer(&boss),
+            None,
+        )
+        .await;
+    assert_eq!(trail.body["items"][0]["action"], "mail.retried");
+    assert_eq!(trail.body["items"][0]["detail"], id.as_str());
+}
+
+#[tokio::test]
+async fn a_providers_own_domain_finds_its_portal_and_no_other_provider_can_take_it() {
+    use selfcare::domain::tenancy::TenantError;
+    let w = World::new().await;
+    let acme = w.tenant("acme").await;
+    let bluewave = w.tenant("bluewave").await;
+    let tenants = w.platform.tenants();
+    let mapped = tenants
+        .set_custom_domain(&acme.id, Some("Portal.Acme.example."))
+        .await
+        .unwrap();
+    assert_eq!(mapped.custom_domain.as_deref(), Some("portal.acme.example"));
+    assert!(matches!(
+        tenants
+            .set_custom_domain(&bluewave.id, Some("portal.acme.example"))
+            .await,
+        Err(TenantError::DomainTaken(_))
+    ));
+    assert!(matches!(
+        tenants
+            .set_custom_domain(&bluewave.id, Some("not a host"))
+            .await,
+        Err(TenantError::Invalid(_))
+    ));
+
+    // A sign-in page on the provider's own domain names no tenant: the host does.
+    let on_host = |host: &'static str| {
+        let app = w.app.clone();
+        async move {
+            let request = axum::http::Request::builder()
+                .method("POST")
+                .uri("/v1/auth/links/inspect")
+                .header("host", host)
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(r#"{"token":"nothing"}"#))
+                .unwrap();
+            tower::ServiceExt::oneshot(app, request)
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    assert_eq!(on_host("portal.acme.example").await, StatusCode::OK);
+    assert_eq!(
+        on_host("portal.unknown.example").await,
+        StatusCode::NOT_FOUND
+    );
+
+    // Moving to another domain frees the first.
+    tenants
+        .set_custom_domain(&acme.id, Some("my.acme.example"))
+        .await
+        .unwrap();
+    assert_eq!(on_host("portal.acme.example").await, StatusCode::NOT_FOUND);
+    assert_eq!(on_host("my.acme.example").await, StatusCode::OK);
+    let taken = tenants
+        .set_custom_domain(&bluewave.id, Some("portal.acme.example"))
+        .await
+        .unwrap();
+    assert_eq!(taken.custom_domain.as_deref(), Some("portal.acme.example"));
+    tenants.set_custom_domain(&acme.id, None).await.unwrap();
+    assert_eq!(on_host("my.acme.example").await, StatusCode::NOT_FOUND);
 }

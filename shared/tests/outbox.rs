@@ -8,7 +8,8 @@ use async_trait::async_trait;
 use selfcare::adapters::embedded::{EmbeddedBlobs, EmbeddedTable, LocalOutbox};
 use selfcare::domain::contact::EmailAddress;
 use selfcare::domain::ids::TenantId;
-use selfcare::domain::outbox::{self, Message, Notifier, Outcome, Status};
+use selfcare::domain::outbox::{self, Message, Outcome, Status};
+use selfcare::domain::paging::PageRequest;
 use selfcare::platform::Platform;
 use selfcare::ports::{
     ChangeFeed, Clock, Item, Key, MailError, Mailer, ManualClock, OutgoingMail, Table, Update,
@@ -200,13 +201,23 @@ async fn refused_mail_is_failed_and_shown_to_staff() {
     let w = world(0, true);
     change_with_mail(&w).await;
     deliver_stream(&w).await;
-    let notifier = Notifier::new(
-        w.platform.table.clone(),
-        w.platform.mailer.clone(),
-        w.platform.clock.clone(),
-    );
-    let failed = notifier.failed(&w.tenant, 10).await.unwrap();
+    let failed_of = |tenant: TenantId| {
+        let platform = w.platform.clone();
+        async move {
+            outbox::failed_page(
+                platform.table.as_ref(),
+                &platform.cursors,
+                &tenant,
+                &PageRequest::default(),
+            )
+            .await
+            .unwrap()
+            .items
+        }
+    };
+    let failed = failed_of(w.tenant).await;
     assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].to, ["jo@example.com"]);
     assert_eq!(failed[0].purpose, "credential-create");
     assert!(
         failed[0]
@@ -217,7 +228,21 @@ async fn refused_mail_is_failed_and_shown_to_staff() {
     );
     // Another tenant sees none of it.
     let other = TenantId::generate(w.clock.now());
-    assert!(notifier.failed(&other, 10).await.unwrap().is_empty());
+    assert!(failed_of(other).await.is_empty());
+
+    // Staff put it back in line, once; another tenant cannot name it.
+    let id = failed[0].id.clone();
+    let theirs = outbox::retry_write(&other, &id, w.clock.now()).unwrap();
+    assert!(w.platform.table.transact(vec![theirs]).await.is_err());
+    let retry = outbox::retry_write(&w.tenant, &id, w.clock.now()).unwrap();
+    w.platform.table.transact(vec![retry]).await.unwrap();
+    assert!(failed_of(w.tenant).await.is_empty());
+    let again = outbox::retry_write(&w.tenant, &id, w.clock.now()).unwrap();
+    assert!(
+        w.platform.table.transact(vec![again]).await.is_err(),
+        "no longer failed"
+    );
+    assert!(outbox::retry_write(&w.tenant, "not-an-id", w.clock.now()).is_none());
 }
 
 #[tokio::test]

@@ -60,6 +60,18 @@ enum TenantCommand {
         wholesaler: Option<String>,
     },
     List,
+    /// Maps a domain of the provider's own to its portal (its DNS and certificate are set
+    /// up in API Gateway's custom domains, outside this tool), or removes the mapping.
+    Domain {
+        /// The tenant's slug.
+        #[arg(long)]
+        tenant: String,
+        /// The host name, for example portal.acme.com.
+        #[arg(long, required_unless_present = "clear")]
+        domain: Option<String>,
+        #[arg(long, conflicts_with = "domain")]
+        clear: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -161,6 +173,21 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 "a credential-create email to {email} is in {}'s outbox; its link expires {expires}",
                 tenant.slug
             );
+        }
+        Command::Tenant(TenantCommand::Domain {
+            tenant,
+            domain,
+            clear: _,
+        }) => {
+            let tenants = platform.tenants();
+            let tenant = tenants.by_slug(&tenant).await?;
+            let tenant = tenants
+                .set_custom_domain(&tenant.id, domain.as_deref())
+                .await?;
+            match &tenant.custom_domain {
+                Some(domain) => println!("{}'s portal answers at {domain} too", tenant.slug),
+                None => println!("{} has no domain of its own", tenant.slug),
+            }
         }
         Command::Tenant(TenantCommand::List) => {
             let tenants = platform.tenants();

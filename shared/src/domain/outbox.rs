@@ -305,17 +305,79 @@ impl Notifier {
         }
         Ok(outcomes)
     }
+}
 
-    /// Failed mail of a tenant, newest first, for staff.
-    pub async fn failed(&self, tenant: &TenantId, limit: usize) -> Result<Vec<Stored>, TableError> {
-        let page = self
-            .table
-            .query(
-                Query::partition(Index::Gsi1, keys::outbox_failed(tenant))
-                    .backward()
-                    .limit(limit),
-            )
-            .await?;
-        Ok(page.items.iter().filter_map(stored).collect())
-    }
+/// A message that could not be sent, as staff see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FailedMail {
+    pub id: String,
+    pub purpose: String,
+    pub to: Vec<String>,
+    pub created_at: Option<OffsetDateTime>,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+}
+
+fn failed_mail(item: &Item) -> Result<FailedMail, TableError> {
+    let bad = || TableError::Unavailable("a stored outbox message is unreadable".into());
+    let stored = stored(item).ok_or_else(bad)?;
+    Ok(FailedMail {
+        id: stored.key.pk.rsplit('#').next().ok_or_else(bad)?.to_owned(),
+        purpose: stored.purpose,
+        to: match item.get("to") {
+            Some(Value::L(list)) => list
+                .iter()
+                .filter_map(Value::as_s)
+                .map(str::to_owned)
+                .collect(),
+            _ => Vec::new(),
+        },
+        created_at: item
+            .get("created_at")
+            .and_then(Value::as_s)
+            .and_then(store::parse_rfc3339),
+        attempts: stored.attempts,
+        last_error: stored.last_error,
+    })
+}
+
+/// A tenant's failed mail, newest first, a page at a time.
+pub async fn failed_page(
+    table: &dyn Table,
+    cursors: &store::CursorCodec,
+    tenant: &TenantId,
+    page: &super::paging::PageRequest,
+) -> Result<super::paging::Page<FailedMail>, super::paging::PagingError> {
+    super::paging::fetch(
+        table,
+        cursors,
+        &format!("failed-mail:{tenant}"),
+        Query::partition(Index::Gsi1, keys::outbox_failed(tenant)).backward(),
+        page,
+        failed_mail,
+    )
+    .await
+}
+
+/// The write that puts a failed message of `tenant` back in line (the next sweep, within a
+/// minute, sends it), for staff who fixed the cause; its condition fails unless the tenant
+/// has such a failed message. None when `id` cannot name a message.
+pub fn retry_write(tenant: &TenantId, id: &str, now: OffsetDateTime) -> Option<Write> {
+    // Ids are ULIDs; anything else cannot name a message.
+    ulid::Ulid::from_string(id).ok()?;
+    Some(Write::Update {
+        key: Key::new(keys::outbox(tenant, id), keys::OUTBOX_SK),
+        update: Update::default()
+            .set("status", "pending")
+            .set("attempts", 0)
+            .set("retried_at", store::rfc3339(now))
+            .remove("gsi1pk")
+            .remove("gsi1sk")
+            .set("gsi2pk", keys::OUTBOX_DUE)
+            .set("gsi2sk", due_sort_key(now, id)),
+        condition: Some(Condition::All(vec![
+            Condition::Equals("status".into(), Value::S("failed".into())),
+            Condition::Equals("tenant".into(), Value::S(tenant.to_string())),
+        ])),
+    })
 }

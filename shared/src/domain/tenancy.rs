@@ -46,6 +46,9 @@ pub struct Tenant {
     pub wholesaler: Option<TenantId>,
     pub status: TenantStatus,
     pub account_attributes: Vec<AttributeDefinition>,
+    /// A host name of the provider's own (`portal.acme.com`) where its portal also
+    /// answers; unique across tenants.
+    pub custom_domain: Option<String>,
     pub created_at: OffsetDateTime,
 }
 
@@ -63,12 +66,35 @@ pub enum TenantError {
     Invalid(Violations),
     #[error("the slug {0:?} is taken")]
     SlugTaken(String),
+    #[error("the domain {0:?} belongs to another tenant")]
+    DomainTaken(String),
     #[error("no such tenant")]
     NotFound,
     #[error("the cursor is not one this list issued")]
     InvalidCursor,
     #[error(transparent)]
     Storage(#[from] TableError),
+}
+
+/// A domain name: at least two labels of letters, digits and inner dashes, 253 characters
+/// at most, in lower case.
+pub fn check_domain(domain: &str) -> Result<(), String> {
+    let labels: Vec<&str> = domain.split('.').collect();
+    let ok = domain.len() <= 253
+        && labels.len() >= 2
+        && labels.iter().all(|label| {
+            (1..=63).contains(&label.len())
+                && label
+                    .bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+                && !label.starts_with('-')
+                && !label.ends_with('-')
+        });
+    if ok {
+        Ok(())
+    } else {
+        Err("a host name such as portal.example.com".into())
+    }
 }
 
 /// A slug: 3 to 40 lower-case letters, digits and inner dashes (it becomes a host name).
@@ -105,6 +131,7 @@ mod record {
         pub status: TenantStatus,
         #[serde(default)]
         pub account_attributes: Vec<AttributeDefinition>,
+        pub custom_domain: Option<String>,
         pub created_at: String,
     }
 
@@ -117,6 +144,7 @@ mod record {
             wholesaler: t.wholesaler.map(|w| w.to_string()),
             status: t.status,
             account_attributes: t.account_attributes.clone(),
+            custom_domain: t.custom_domain.clone(),
             created_at: crate::store::rfc3339(t.created_at),
         };
         let mut attributes = vec![
@@ -147,6 +175,7 @@ mod record {
                 .map_err(|_| bad("wholesaler"))?,
             status: r.status,
             account_attributes: r.account_attributes,
+            custom_domain: r.custom_domain,
             created_at: crate::store::parse_rfc3339(&r.created_at).ok_or_else(|| bad("time"))?,
         })
     }
@@ -192,6 +221,7 @@ impl Tenants {
             wholesaler: new.wholesaler,
             status: TenantStatus::Active,
             account_attributes: Vec::new(),
+            custom_domain: None,
             created_at: now,
         };
         let slug_item = store::keyed(
@@ -242,6 +272,84 @@ impl Tenants {
             .and_then(|s| s.parse().ok())
             .ok_or_else(|| TableError::Unavailable("a slug item lacks its tenant".into()))?;
         self.get(&id).await
+    }
+
+    /// The tenant whose own domain `host` is.
+    pub async fn by_domain(&self, host: &str) -> Result<Tenant, TenantError> {
+        if check_domain(host).is_err() {
+            return Err(TenantError::NotFound);
+        }
+        let item = self
+            .table
+            .get(&Key::new(keys::custom_domain(host), "DOMAIN"))
+            .await?
+            .ok_or(TenantError::NotFound)?;
+        let id = item
+            .get("tenant")
+            .and_then(|v| v.as_s())
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| TableError::Unavailable("a domain item lacks its tenant".into()))?;
+        self.get(&id).await
+    }
+
+    /// Maps a domain of the tenant's own to its portal (None: removes the mapping). The
+    /// claim on the domain and the tenant's record change together; a domain another
+    /// tenant holds is refused.
+    pub async fn set_custom_domain(
+        &self,
+        id: &TenantId,
+        domain: Option<&str>,
+    ) -> Result<Tenant, TenantError> {
+        let domain = domain.map(|d| d.trim().trim_end_matches('.').to_ascii_lowercase());
+        if let Some(domain) = &domain
+            && let Err(message) = check_domain(domain)
+        {
+            let mut violations = Violations::default();
+            violations.add("domain", message);
+            return Err(TenantError::Invalid(violations));
+        }
+        let current = self.get(id).await?;
+        if current.custom_domain == domain {
+            return Ok(current);
+        }
+        let mut writes = Vec::new();
+        if let Some(domain) = &domain {
+            writes.push(Write::Put {
+                item: store::keyed(
+                    crate::ports::Item::from([("tenant".to_owned(), id.to_string().into())]),
+                    &[
+                        ("pk", keys::custom_domain(domain)),
+                        ("sk", "DOMAIN".to_owned()),
+                    ],
+                ),
+                condition: Some(Condition::Absent),
+            });
+        }
+        if let Some(old) = &current.custom_domain {
+            writes.push(Write::Delete {
+                key: Key::new(keys::custom_domain(old), "DOMAIN"),
+                condition: None,
+            });
+        }
+        let next = Tenant {
+            custom_domain: domain.clone(),
+            ..current.clone()
+        };
+        writes.push(Write::Put {
+            item: record::to_item(&next)?,
+            // Unchanged meanwhile, when it had a domain (another mapping racing this one).
+            condition: Some(match &current.custom_domain {
+                Some(old) => Condition::Equals("custom_domain".into(), old.as_str().into()),
+                None => Condition::Exists,
+            }),
+        });
+        match self.table.transact(writes).await {
+            Ok(()) => Ok(next),
+            Err(TableError::TransactionConditionFailed { index: 0 }) if domain.is_some() => {
+                Err(TenantError::DomainTaken(domain.unwrap_or_default()))
+            }
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// Every tenant, oldest first (for the platform operator).

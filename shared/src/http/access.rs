@@ -43,7 +43,8 @@ fn request_id(parts: &Parts) -> String {
 }
 
 /// The tenant the request is for, known before sign-in: `{slug}.{portal domain}` in the
-/// host, else the `x-selfcare-tenant` header (a slug).
+/// host, else the `x-selfcare-tenant` header (a slug), else a domain a tenant has mapped
+/// as its own.
 pub struct HostTenant(pub Tenant);
 
 impl FromRequestParts<Platform> for HostTenant {
@@ -72,10 +73,12 @@ impl FromRequestParts<Platform> for HostTenant {
                 .and_then(|h| h.to_str().ok())
                 .map(str::to_owned)
         });
-        let Some(slug) = slug else {
-            return Err(unknown_tenant());
+        let found = match (slug, host) {
+            (Some(slug), _) => platform.tenants().by_slug(&slug).await,
+            (None, Some(host)) => platform.tenants().by_domain(&host).await,
+            (None, None) => return Err(unknown_tenant()),
         };
-        match platform.tenants().by_slug(&slug).await {
+        match found {
             Ok(tenant) => Ok(HostTenant(tenant)),
             Err(TenantError::Storage(e)) => Err(Problem::unavailable(&e)),
             Err(_) => Err(unknown_tenant()),

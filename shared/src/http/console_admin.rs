@@ -21,7 +21,9 @@ use crate::domain::identity::credentials::StaffInvitation;
 use crate::domain::identity::logins::StaffAccess;
 use crate::domain::identity::{AccessSettings, Permission, Principal};
 use crate::domain::ids::LoginId;
+use crate::domain::outbox;
 use crate::platform::Platform;
+use crate::ports::TableError;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StaffMe {
@@ -312,6 +314,101 @@ pub async fn reset_staff_two_factor(
     Ok(Json(login.into()))
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FailedMailView {
+    pub id: String,
+    /// What the message was about: `credential-create`, `password-reset`, `locked-out`, ...
+    pub purpose: String,
+    pub to: Vec<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub created_at: Option<OffsetDateTime>,
+    pub attempts: i64,
+    /// Why the last attempt failed, as the mail service said it.
+    pub last_error: Option<String>,
+}
+
+/// Staff who see every account (failed mail names any account's addresses) and manage
+/// the provider's settings (mail settings are where most failures are fixed).
+fn may_handle_failed_mail(staff: &StaffUser) -> Result<(), Problem> {
+    staff.require(Permission::SettingsManage)?;
+    if !staff.session.principal.sees_group(None) {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Failed mail is for staff who see every account",
+        ));
+    }
+    Ok(())
+}
+
+/// Mail that could not be sent, newest first.
+#[utoipa::path(get, path = "/v1/console/mail/failed", tag = "console", params(Paging),
+    responses((status = 200, body = PageOf<FailedMailView>), (status = 403, body = Problem)))]
+pub async fn failed_mail(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    QueryParams(paging): QueryParams<Paging>,
+) -> Result<Json<PageOf<FailedMailView>>, Problem> {
+    may_handle_failed_mail(&staff)?;
+    let page = outbox::failed_page(
+        platform.table.as_ref(),
+        &platform.cursors,
+        &staff.session.tenant,
+        &paging.request(),
+    )
+    .await
+    .map_err(|e| identity_problem(e.into()))?;
+    Ok(Json(PageOf {
+        items: page
+            .items
+            .into_iter()
+            .map(|m| FailedMailView {
+                id: m.id,
+                purpose: m.purpose,
+                to: m.to,
+                created_at: m.created_at,
+                attempts: m.attempts,
+                last_error: m.last_error,
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
+/// Send a failed message again (after fixing its cause): it goes within a minute.
+#[utoipa::path(post, path = "/v1/console/mail/failed/{id}/retry", tag = "console",
+    params(("id" = String, Path)),
+    responses((status = 202, description = "Back in line"), (status = 404, body = Problem)))]
+pub async fn retry_failed_mail(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path(id): Path<String>,
+) -> Result<StatusCode, Problem> {
+    may_handle_failed_mail(&staff)?;
+    let Some(retry) = outbox::retry_write(&staff.session.tenant, &id, platform.clock.now()) else {
+        return Err(Problem::not_found());
+    };
+    let audit = platform
+        .identity()
+        .audit_write(
+            &staff.session,
+            None,
+            "mail.retried",
+            &id,
+            &staff.request_id,
+            false,
+        )
+        .map_err(identity_problem)?;
+    match platform.table.transact(vec![retry, audit]).await {
+        Ok(()) => {}
+        Err(TableError::TransactionConditionFailed { index: 0 }) => {
+            return Err(Problem::not_found());
+        }
+        Err(e) => return Err(Problem::unavailable(&e)),
+    }
+    Ok(StatusCode::ACCEPTED)
+}
+
 /// The provider's audit trail, newest first.
 #[utoipa::path(get, path = "/v1/console/audit", tag = "console", params(Paging),
     responses((status = 200, body = PageOf<AuditEntry>), (status = 403, body = Problem)))]
@@ -506,6 +603,8 @@ pub fn router() -> OpenApiRouter<Platform> {
         .routes(routes!(update_staff, remove_staff))
         .routes(routes!(unlock_staff))
         .routes(routes!(reset_staff_two_factor))
+        .routes(routes!(failed_mail))
+        .routes(routes!(retry_failed_mail))
         .routes(routes!(audit_trail))
         .routes(routes!(locked_out_users))
         .routes(routes!(get_settings, put_settings))

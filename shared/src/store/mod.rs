@@ -102,6 +102,10 @@ pub mod keys {
     pub fn slug(slug: &str) -> String {
         format!("SLUG#{slug}")
     }
+    /// A tenant's own domain name (a claim: one tenant per domain).
+    pub fn custom_domain(domain: &str) -> String {
+        format!("DOMAIN#{domain}")
+    }
     pub fn account(tenant: &TenantId, account: &AccountId) -> String {
         format!("TENANT#{tenant}#ACCOUNT#{account}")
     }

@@ -183,7 +183,7 @@ impl Identity {
         let (secret, hash) = tokens::generate();
         let link = self
             .links
-            .page_with_secret(&tenant_record.slug, "credentials/create", &secret);
+            .page_with_secret(&tenant_record, "credentials/create", &secret);
         let message = mail::compose(
             &tenant_record,
             &settings,
@@ -365,7 +365,7 @@ impl Identity {
         let (secret, hash) = tokens::generate();
         let link = self
             .links
-            .page_with_secret(&tenant_record.slug, "credentials/create", &secret);
+            .page_with_secret(&tenant_record, "credentials/create", &secret);
         let message = mail::compose(
             &tenant_record,
             &settings,
@@ -560,7 +560,7 @@ impl Identity {
         let (secret, hash) = tokens::generate();
         let link = self
             .links
-            .page_with_secret(&tenant_record.slug, "credentials/reset", &secret);
+            .page_with_secret(&tenant_record, "credentials/reset", &secret);
         let message = mail::compose(
             &tenant_record,
             &settings,

@@ -244,14 +244,24 @@ impl SiteLinks {
         }
     }
 
-    /// A page of the site, with a secret in the fragment (never sent to a server, so it
-    /// stays out of access logs and Referer headers).
-    pub fn page_with_secret(&self, slug: &str, page: &str, secret: &str) -> String {
-        match self {
-            SiteLinks::Subdomains { domain } => {
+    /// A page of the tenant's site (its own domain when it has one mapped), with a secret
+    /// in the fragment (never sent to a server, so it stays out of access logs and Referer
+    /// headers).
+    pub fn page_with_secret(
+        &self,
+        tenant: &super::tenancy::Tenant,
+        page: &str,
+        secret: &str,
+    ) -> String {
+        let slug = &tenant.slug;
+        match (self, &tenant.custom_domain) {
+            (SiteLinks::Subdomains { .. }, Some(own)) => {
+                format!("https://{own}/{page}#token={secret}")
+            }
+            (SiteLinks::Subdomains { domain }, None) => {
                 format!("https://{slug}.{domain}/{page}#token={secret}")
             }
-            SiteLinks::Single { base_url } => format!(
+            (SiteLinks::Single { base_url }, _) => format!(
                 "{}/{page}?tenant={slug}#token={secret}",
                 base_url.trim_end_matches('/')
             ),
@@ -303,5 +313,38 @@ impl Identity {
 
     fn accounts(&self) -> super::accounts::Accounts {
         super::accounts::Accounts::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::tenancy::{Tenant, TenantKind, TenantStatus};
+
+    #[test]
+    fn links_lead_to_the_providers_own_domain_when_it_has_one() {
+        let mut tenant = Tenant {
+            id: TenantId::generate(time::OffsetDateTime::UNIX_EPOCH),
+            kind: TenantKind::Retail,
+            name: "Acme".into(),
+            slug: "acme".into(),
+            wholesaler: None,
+            status: TenantStatus::Active,
+            account_attributes: vec![],
+            custom_domain: None,
+            created_at: time::OffsetDateTime::UNIX_EPOCH,
+        };
+        let links = SiteLinks::Subdomains {
+            domain: "portal.example.com".into(),
+        };
+        assert_eq!(
+            links.page_with_secret(&tenant, "credentials/reset", "s3cr3t"),
+            "https://acme.portal.example.com/credentials/reset#token=s3cr3t"
+        );
+        tenant.custom_domain = Some("my.acme.example".into());
+        assert_eq!(
+            links.page_with_secret(&tenant, "credentials/reset", "s3cr3t"),
+            "https://my.acme.example/credentials/reset#token=s3cr3t"
+        );
     }
 }
