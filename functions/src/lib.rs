@@ -10,12 +10,16 @@ pub enum Trigger {
     Stream,
     /// A schedule (EventBridge); the template says how often.
     Schedule,
+    /// Objects created in the ingest bucket (S3 event notifications).
+    Blob,
 }
 
 /// The stream function: sends outbox mail as it is written.
 pub const NOTIFIER: &str = "notifier";
 /// The scheduled function: retries and recovers outbox mail.
 pub const OUTBOX_SWEEP: &str = "outbox-sweep";
+/// The blob function: loads usage files dropped in the ingest bucket.
+pub const USAGE_INGEST: &str = "usage-ingest";
 
 pub fn catalogue() -> Vec<(&'static str, Trigger)> {
     let mut functions: Vec<(&'static str, Trigger)> = selfcare::http::GROUPS
@@ -24,6 +28,7 @@ pub fn catalogue() -> Vec<(&'static str, Trigger)> {
         .collect();
     functions.push((NOTIFIER, Trigger::Stream));
     functions.push((OUTBOX_SWEEP, Trigger::Schedule));
+    functions.push((USAGE_INGEST, Trigger::Blob));
     functions
 }
 

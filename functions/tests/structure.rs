@@ -118,7 +118,7 @@ fn the_http_api_routes_exactly_what_each_function_serves() {
         let routes = declared.get(name).cloned().unwrap_or_default();
         match trigger {
             Trigger::Http => assert_eq!(routes, served[name], "routes of {name}"),
-            Trigger::Stream | Trigger::Schedule => {
+            Trigger::Stream | Trigger::Schedule | Trigger::Blob => {
                 assert!(routes.is_empty(), "{name} is not an HTTP function")
             }
         }
@@ -133,6 +133,7 @@ fn each_function_is_triggered_by_what_its_code_handles() {
             Trigger::Http => "HttpApi",
             Trigger::Stream => "DynamoDB",
             Trigger::Schedule => "Schedule",
+            Trigger::Blob => "S3",
         };
         let kinds = &triggers[name];
         assert_eq!(kinds.len(), 1, "{name} has one kind of trigger: {kinds:?}");

@@ -100,6 +100,35 @@ impl Platform {
         )
     }
 
+    pub fn catalogue(&self) -> crate::domain::catalogue::Catalogue {
+        crate::domain::catalogue::Catalogue::new(
+            self.table.clone(),
+            self.clock.clone(),
+            self.cursors.clone(),
+        )
+    }
+
+    pub fn services(&self) -> crate::domain::services::Services {
+        crate::domain::services::Services::new(
+            self.table.clone(),
+            self.clock.clone(),
+            self.cursors.clone(),
+        )
+    }
+
+    pub fn usage(&self) -> crate::domain::usage::UsageViews {
+        crate::domain::usage::UsageViews::new(self.table.clone(), self.cursors.clone())
+    }
+
+    pub fn ingest(&self) -> crate::domain::usage::ingest::Ingest {
+        crate::domain::usage::ingest::Ingest::new(
+            self.table.clone(),
+            self.ingest.clone(),
+            self.clock.clone(),
+            self.cursors.clone(),
+        )
+    }
+
     pub fn accounts(&self) -> Accounts {
         Accounts::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
     }

@@ -2,7 +2,7 @@
 //! which function it is by its handler name (`_HANDLER`), so a release build links once for
 //! all functions. Clients are built, and the table connection opened, before the first event.
 
-use aws_lambda_events::event::dynamodb;
+use aws_lambda_events::event::{dynamodb, s3};
 use lambda_runtime::{LambdaEvent, service_fn};
 use selfcare::adapters::aws::changes_from_event;
 use selfcare::config::AwsConfig;
@@ -46,7 +46,46 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             ))
             .await
         }
+        Trigger::Blob => {
+            let platform = &platform;
+            lambda_runtime::run(service_fn(
+                move |event: LambdaEvent<s3::S3Event>| async move {
+                    for record in &event.payload.records {
+                        // S3 sends keys URL-encoded, with '+' for spaces.
+                        let raw = record.s3.object.key.clone().unwrap_or_default();
+                        let key = percent_decode(&raw.replace('+', " "));
+                        let result = selfcare::events::on_usage_file(platform, &key).await?;
+                        tracing::info!(file = %key, ?result, "usage file handled");
+                    }
+                    Ok::<(), lambda_runtime::Error>(())
+                },
+            ))
+            .await
+        }
     }
+}
+
+/// Decodes `%xx` escapes (S3 event keys); a malformed escape is kept as it is.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = |b: u8| (b as char).to_digit(16);
+        if bytes[i] == b'%'
+            && let (Some(h), Some(l)) = (
+                bytes.get(i + 1).copied().and_then(hex),
+                bytes.get(i + 2).copied().and_then(hex),
+            )
+        {
+            out.push((h * 16 + l) as u8);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// Hands a stream batch to the handler and reports the records it could not handle, so

@@ -59,7 +59,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
         return Ok(());
     }
-    let local = LocalPlatform::open(&args.data_dir, &base_url, None)?;
+    // Objects stored in the buckets are reported in-process, as S3 notifications would be.
+    let (blob_events, mut blobs_created) = tokio::sync::mpsc::unbounded_channel();
+    let local = LocalPlatform::open(&args.data_dir, &base_url, Some(blob_events))?;
     if !args.no_demo {
         let created = selfcare::demo::seed(&local.platform).await?;
         tracing::info!(created, "demo data ready");
@@ -88,6 +90,30 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Err(error) => {
                     tracing::warn!(%error, "reading the stream failed");
                     tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            }
+        }
+    });
+
+    // The ingest bucket's notifications, to the usage-ingest handler; a failed file is
+    // delivered again after a pause, as S3 and Lambda would retry it.
+    let platform = local.platform.clone();
+    tokio::spawn(async move {
+        while let Some(created) = blobs_created.recv().await {
+            if created.bucket != "ingest" {
+                continue;
+            }
+            let key = created.key.as_str().to_owned();
+            for attempt in 1..=3 {
+                match selfcare::events::on_usage_file(&platform, &key).await {
+                    Ok(result) => {
+                        tracing::info!(file = %key, ?result, "usage file handled");
+                        break;
+                    }
+                    Err(error) => {
+                        tracing::warn!(file = %key, attempt, %error, "usage file not loaded");
+                        tokio::time::sleep(Duration::from_secs(5)).await;
+                    }
                 }
             }
         }

@@ -49,3 +49,15 @@ ulid_id!(
     /// A login: an end user's or a provider's staff member's way in.
     LoginId
 );
+ulid_id!(
+    /// A plan of a provider's catalogue.
+    PlanId
+);
+ulid_id!(
+    /// A bolt-on or add-on of a provider's catalogue.
+    BoltOnId
+);
+ulid_id!(
+    /// A service of an account: a phone number, a circuit, a mobile.
+    ServiceId
+);

@@ -1,12 +1,15 @@
 //! The rules. One module per capability; nothing here knows HTTP or AWS.
 
 pub mod accounts;
+pub mod catalogue;
 pub mod contact;
 pub mod identity;
 pub mod ids;
 pub mod outbox;
 pub mod paging;
+pub mod services;
 pub mod tenancy;
+pub mod usage;
 
 /// Field-level reasons a request was refused, all of them at once.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]

@@ -42,3 +42,20 @@ pub async fn on_changes<'a>(platform: &Platform, changes: &'a [Change]) -> Vec<&
 pub async fn sweep_outbox(platform: &Platform) -> Result<Vec<Outcome>, TableError> {
     notifier(platform).sweep().await
 }
+
+/// The blob handler (`usage-ingest`): loads a usage file dropped in the ingest bucket. Keys
+/// outside `{tenant}/usage/` (the rejects files it writes, stray objects) are ignored.
+/// An error makes the trigger deliver the file again, which carries on where it stopped.
+pub async fn on_usage_file(
+    platform: &Platform,
+    key: &str,
+) -> Result<Option<crate::domain::usage::ingest::IngestResult>, crate::domain::usage::UsageError> {
+    let Ok(key) = crate::ports::BlobKey::parse(key) else {
+        tracing::warn!(key, "not a blob key; ignored");
+        return Ok(None);
+    };
+    if crate::domain::usage::ingest::tenant_of(&key).is_none() {
+        return Ok(None);
+    }
+    platform.ingest().run(&key).await.map(Some)
+}

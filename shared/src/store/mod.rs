@@ -86,7 +86,7 @@ pub fn keyed(mut item: Item, keys: &[(&str, String)]) -> Item {
 
 /// Key builders: every key in the table starts from the tenant it belongs to.
 pub mod keys {
-    use crate::domain::ids::{AccountId, LoginId, TenantId};
+    use crate::domain::ids::{AccountId, BoltOnId, LoginId, PlanId, TenantId};
 
     pub const TENANT_SK: &str = "TENANT";
     pub const ACCOUNT_SK: &str = "ACCOUNT";
@@ -126,6 +126,24 @@ pub mod keys {
     }
     pub fn idempotency(tenant: &TenantId, key: &str) -> String {
         format!("TENANT#{tenant}#IDEMPOTENCY#{key}")
+    }
+    pub fn plan(tenant: &TenantId, plan: &PlanId) -> String {
+        format!("TENANT#{tenant}#PLAN#{plan}")
+    }
+    /// A tenant's plans (GSI1).
+    pub fn plans_of(tenant: &TenantId) -> String {
+        format!("TENANT#{tenant}#PLANS")
+    }
+    pub fn bolt_on(tenant: &TenantId, bolt_on: &BoltOnId) -> String {
+        format!("TENANT#{tenant}#BOLT_ON#{bolt_on}")
+    }
+    /// A tenant's bolt-ons (GSI1).
+    pub fn bolt_ons_of(tenant: &TenantId) -> String {
+        format!("TENANT#{tenant}#BOLT_ONS")
+    }
+    /// The claim on a service identifier (a phone number, a circuit id).
+    pub fn service_identifier(tenant: &TenantId, identifier: &str) -> String {
+        format!("TENANT#{tenant}#SERVICE_IDENTIFIER#{identifier}")
     }
     pub const LOGIN_SK: &str = "LOGIN";
     pub fn login(tenant: &TenantId, login: &LoginId) -> String {

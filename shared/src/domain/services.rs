@@ -1,0 +1,433 @@
+//! Services: what an account has (a phone number, a broadband circuit, a mobile), on a plan,
+//! with its bolt-ons.
+//!
+//! Rules kept here: a service belongs to one account for life and lives in that account's
+//! partition, so an account can only ever reach its own; a service's identifier (its phone
+//! number, circuit id) is unique within the tenant, which is how usage finds it; its plan
+//! is of its service type; a bolt-on is attached only if it names the service's plan.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use time::OffsetDateTime;
+
+use super::Violations;
+use super::catalogue::{BoltOn, Catalogue, CatalogueError, Plan, ServiceType};
+use super::ids::{AccountId, BoltOnId, PlanId, ServiceId, TenantId};
+use crate::ports::Clock;
+use crate::ports::table::{Condition, Item, Key, Query, SortKey, Table, TableError, Value, Write};
+use crate::store::{self, CursorCodec, keys};
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ServiceStatus {
+    PendingProvisioning,
+    ProvisioningHalted,
+    Active,
+    Suspended,
+    Cancelled,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttachedBoltOn {
+    pub bolt_on: BoltOnId,
+    pub since: OffsetDateTime,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Service {
+    pub id: ServiceId,
+    pub tenant: TenantId,
+    pub account: AccountId,
+    pub service_type: ServiceType,
+    pub plan: PlanId,
+    /// The phone number, circuit id, ...: unique within the tenant.
+    pub identifier: String,
+    pub status: ServiceStatus,
+    pub started_at: OffsetDateTime,
+    pub attributes: BTreeMap<String, String>,
+    pub bolt_ons: Vec<AttachedBoltOn>,
+    pub version: u64,
+}
+
+pub struct NewService {
+    pub plan: PlanId,
+    pub identifier: String,
+    pub status: ServiceStatus,
+    pub started_at: Option<OffsetDateTime>,
+    pub attributes: BTreeMap<String, String>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("invalid: {0}")]
+    Invalid(Violations),
+    #[error("not found")]
+    NotFound,
+    #[error("the identifier {0:?} belongs to another service")]
+    IdentifierTaken(String),
+    #[error("the service changed meanwhile; try again")]
+    Conflict,
+    #[error(transparent)]
+    Storage(#[from] TableError),
+}
+
+impl From<CatalogueError> for ServiceError {
+    fn from(e: CatalogueError) -> Self {
+        match e {
+            CatalogueError::NotFound => ServiceError::NotFound,
+            CatalogueError::Invalid(v) => ServiceError::Invalid(v),
+            CatalogueError::Storage(e) => ServiceError::Storage(e),
+            CatalogueError::Paging(e) => ServiceError::Storage(TableError::Invalid(e.to_string())),
+        }
+    }
+}
+
+/// Identifiers: 1 to 64 letters, digits and `+ . _ - :`, kept as given but for spaces.
+pub fn normalise_identifier(text: &str) -> Result<String, String> {
+    let id: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    let ok = (1..=64).contains(&id.len())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '+' | '.' | '_' | '-' | ':'));
+    if ok {
+        Ok(id)
+    } else {
+        Err("1 to 64 letters, digits and + . _ - :".into())
+    }
+}
+
+mod record {
+    use super::*;
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub struct ServiceRecord {
+        pub id: String,
+        pub tenant: String,
+        pub account: String,
+        pub service_type: ServiceType,
+        pub plan: String,
+        pub identifier: String,
+        pub status: ServiceStatus,
+        pub started_at: String,
+        #[serde(default)]
+        pub attributes: BTreeMap<String, String>,
+        #[serde(default)]
+        pub bolt_ons: Vec<AttachedRecord>,
+        pub version: i64,
+    }
+
+    #[derive(serde::Serialize, serde::Deserialize)]
+    pub struct AttachedRecord {
+        pub bolt_on: String,
+        pub since: String,
+    }
+
+    pub fn key(tenant: &TenantId, account: &AccountId, id: &ServiceId) -> Key {
+        Key::new(keys::account(tenant, account), format!("SERVICE#{id}"))
+    }
+
+    pub fn identifier_key(tenant: &TenantId, identifier: &str) -> Key {
+        Key::new(
+            keys::service_identifier(tenant, identifier),
+            "SERVICE_IDENTIFIER",
+        )
+    }
+
+    fn bad(what: &str) -> TableError {
+        TableError::Unavailable(format!("a stored service has a bad {what}"))
+    }
+
+    pub fn to_item(s: &Service) -> Result<Item, TableError> {
+        let record = ServiceRecord {
+            id: s.id.to_string(),
+            tenant: s.tenant.to_string(),
+            account: s.account.to_string(),
+            service_type: s.service_type,
+            plan: s.plan.to_string(),
+            identifier: s.identifier.clone(),
+            status: s.status,
+            started_at: store::rfc3339(s.started_at),
+            attributes: s.attributes.clone(),
+            bolt_ons: s
+                .bolt_ons
+                .iter()
+                .map(|b| AttachedRecord {
+                    bolt_on: b.bolt_on.to_string(),
+                    since: store::rfc3339(b.since),
+                })
+                .collect(),
+            version: s.version as i64,
+        };
+        let k = key(&s.tenant, &s.account, &s.id);
+        Ok(store::keyed(
+            store::to_item(&record)?,
+            &[("pk", k.pk), ("sk", k.sk)],
+        ))
+    }
+
+    pub fn from_item(item: &Item) -> Result<Service, TableError> {
+        let r: ServiceRecord = store::from_item(item)?;
+        Ok(Service {
+            id: r.id.parse().map_err(|_| bad("id"))?,
+            tenant: r.tenant.parse().map_err(|_| bad("tenant"))?,
+            account: r.account.parse().map_err(|_| bad("account"))?,
+            service_type: r.service_type,
+            plan: r.plan.parse().map_err(|_| bad("plan"))?,
+            identifier: r.identifier,
+            status: r.status,
+            started_at: store::parse_rfc3339(&r.started_at).ok_or_else(|| bad("time"))?,
+            attributes: r.attributes,
+            bolt_ons: r
+                .bolt_ons
+                .iter()
+                .map(|b| {
+                    Ok(AttachedBoltOn {
+                        bolt_on: b.bolt_on.parse().map_err(|_| bad("bolt-on"))?,
+                        since: store::parse_rfc3339(&b.since).ok_or_else(|| bad("time"))?,
+                    })
+                })
+                .collect::<Result<_, TableError>>()?,
+            version: u64::try_from(r.version).map_err(|_| bad("version"))?,
+        })
+    }
+}
+
+#[derive(Clone)]
+pub struct Services {
+    table: Arc<dyn Table>,
+    clock: Arc<dyn Clock>,
+    catalogue: Catalogue,
+}
+
+impl Services {
+    pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>, cursors: CursorCodec) -> Self {
+        Services {
+            catalogue: Catalogue::new(table.clone(), clock.clone(), cursors),
+            table,
+            clock,
+        }
+    }
+
+    /// Gives an account a service. The caller has checked the account is one it may touch.
+    pub async fn create(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        new: NewService,
+    ) -> Result<Service, ServiceError> {
+        let mut v = Violations::default();
+        let identifier = normalise_identifier(&new.identifier)
+            .map_err(|m| v.add("/identifier", m))
+            .unwrap_or_default();
+        if new.attributes.len() > 20
+            || new
+                .attributes
+                .iter()
+                .any(|(k, val)| k.is_empty() || k.len() > 40 || val.len() > 200)
+        {
+            v.add(
+                "/attributes",
+                "up to 20, names of 1 to 40 and values up to 200 characters",
+            );
+        }
+        let plan = match self.catalogue.plan(tenant, &new.plan).await {
+            Ok(plan) => Some(plan),
+            Err(CatalogueError::NotFound) => {
+                v.add("/plan", "no such plan");
+                None
+            }
+            Err(e) => return Err(e.into()),
+        };
+        v.clone().into_result().map_err(ServiceError::Invalid)?;
+        let plan = plan.ok_or(ServiceError::Invalid(v))?;
+        let now = self.clock.now();
+        let service = Service {
+            id: ServiceId::generate(now),
+            tenant: *tenant,
+            account: *account,
+            service_type: plan.service_type,
+            plan: plan.id,
+            identifier: identifier.clone(),
+            status: new.status,
+            started_at: new.started_at.unwrap_or(now),
+            attributes: new.attributes,
+            bolt_ons: Vec::new(),
+            version: 1,
+        };
+        let claim = record::identifier_key(tenant, &identifier);
+        let writes = vec![
+            Write::Put {
+                item: store::keyed(
+                    Item::from([
+                        ("service".to_owned(), Value::S(service.id.to_string())),
+                        ("account".to_owned(), Value::S(account.to_string())),
+                    ]),
+                    &[("pk", claim.pk), ("sk", claim.sk)],
+                ),
+                condition: Some(Condition::Absent),
+            },
+            Write::Put {
+                item: record::to_item(&service)?,
+                condition: Some(Condition::Absent),
+            },
+        ];
+        match self.table.transact(writes).await {
+            Ok(()) => Ok(service),
+            Err(TableError::TransactionConditionFailed { index: 0 }) => {
+                Err(ServiceError::IdentifierTaken(identifier))
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A service of an account: NotFound when it belongs to another.
+    pub async fn get(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        id: &ServiceId,
+    ) -> Result<Service, ServiceError> {
+        let item = self
+            .table
+            .get(&record::key(tenant, account, id))
+            .await?
+            .ok_or(ServiceError::NotFound)?;
+        Ok(record::from_item(&item)?)
+    }
+
+    /// Every service of an account (one query; an account has tens, not thousands).
+    pub async fn of_account(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+    ) -> Result<Vec<Service>, ServiceError> {
+        let mut services = Vec::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .table
+                .query(
+                    Query::partition(
+                        crate::ports::table::Index::Primary,
+                        keys::account(tenant, account),
+                    )
+                    .sort(SortKey::BeginsWith("SERVICE#".into()))
+                    .limit(100)
+                    .after(after),
+                )
+                .await?;
+            for item in &page.items {
+                services.push(record::from_item(item)?);
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(services),
+            }
+        }
+    }
+
+    /// The service an identifier names, for usage.
+    pub async fn by_identifier(
+        &self,
+        tenant: &TenantId,
+        identifier: &str,
+    ) -> Result<Option<Service>, ServiceError> {
+        let Ok(identifier) = normalise_identifier(identifier) else {
+            return Ok(None);
+        };
+        let Some(claim) = self
+            .table
+            .get(&record::identifier_key(tenant, &identifier))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let ids = (
+            claim
+                .get("account")
+                .and_then(Value::as_s)
+                .and_then(|a| a.parse().ok()),
+            claim
+                .get("service")
+                .and_then(Value::as_s)
+                .and_then(|s| s.parse().ok()),
+        );
+        let (Some(account), Some(service)) = ids else {
+            return Err(TableError::Unavailable("an identifier claim is unreadable".into()).into());
+        };
+        match self.get(tenant, &account, &service).await {
+            Ok(s) => Ok(Some(s)),
+            Err(ServiceError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Adds a bolt-on to a service (adding one it has is not an error).
+    pub async fn attach_bolt_on(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        id: &ServiceId,
+        bolt_on: &BoltOnId,
+    ) -> Result<Service, ServiceError> {
+        let service = self.get(tenant, account, id).await?;
+        let offer: BoltOn = match self.catalogue.bolt_on(tenant, bolt_on).await {
+            Ok(b) => b,
+            Err(CatalogueError::NotFound) => {
+                let mut v = Violations::default();
+                v.add("/bolt_on", "no such bolt-on");
+                return Err(ServiceError::Invalid(v));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        if !offer.plans.contains(&service.plan) {
+            let mut v = Violations::default();
+            v.add(
+                "/bolt_on",
+                "this bolt-on does not attach to the service's plan",
+            );
+            return Err(ServiceError::Invalid(v));
+        }
+        if service.bolt_ons.iter().any(|b| b.bolt_on == *bolt_on) {
+            return Ok(service);
+        }
+        let mut next = service.clone();
+        next.bolt_ons.push(AttachedBoltOn {
+            bolt_on: *bolt_on,
+            since: self.clock.now(),
+        });
+        next.version += 1;
+        match self
+            .table
+            .put(
+                record::to_item(&next)?,
+                Some(Condition::Equals(
+                    "version".into(),
+                    Value::N(service.version as i64),
+                )),
+            )
+            .await
+        {
+            Ok(()) => Ok(next),
+            Err(TableError::ConditionFailed) => Err(ServiceError::Conflict),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The plan and bolt-ons a service is rated with.
+    pub async fn pricing(&self, service: &Service) -> Result<(Plan, Vec<BoltOn>), ServiceError> {
+        let plan = self.catalogue.plan(&service.tenant, &service.plan).await?;
+        let mut bolt_ons = Vec::with_capacity(service.bolt_ons.len());
+        for attached in &service.bolt_ons {
+            bolt_ons.push(
+                self.catalogue
+                    .bolt_on(&service.tenant, &attached.bolt_on)
+                    .await?,
+            );
+        }
+        Ok((plan, bolt_ons))
+    }
+}

@@ -1,0 +1,838 @@
+//! Usage ingest: a provider's CSV file of records, streamed from the ingest bucket, checked
+//! row by row, rated, and stored with its totals; bad rows go to a rejects file.
+//!
+//! The file (RFC 4180, a header row, UTF-8) has these columns, in this order:
+//!
+//! | column | what |
+//! | --- | --- |
+//! | `record_id` | the provider's id of the record, unique within the file (1–100 chars) |
+//! | `service` | the service's identifier: its phone number, circuit id, ... |
+//! | `type` | `call`, `message` or `data` |
+//! | `started_at` | RFC 3339, `2026-11-03T09:15:00Z` |
+//! | `destination` | the number called or messaged (digits, an optional leading `+`); empty for data |
+//! | `quantity` | seconds (calls), messages, bytes (data): a whole number, 0 or more |
+//!
+//! Files go under `{tenant id}/usage/` in the ingest bucket; a name is a file: the same key
+//! delivered again is the same ingest. Rejects land at `{tenant id}/rejects/{name}`.
+//!
+//! Exactly once: the file is processed in chunks of [`CHUNK_ROWS`]. A chunk's records,
+//! totals parts (keyed by the ingest and the chunk) and rejects are written whole and are
+//! the same if the chunk is redone; only then does the ingest's checkpoint move past the
+//! chunk (a conditional write). A crash or timeout leaves the checkpoint at the first chunk
+//! not finished, and a redelivery carries on from there: rows before it are parsed again
+//! (to know which record ids were seen) but not stored again, and totals parts of
+//! unfinished chunks are left out when the allowances already used are read. Ingest runs one
+//! file at a time per tenant's data (the function's concurrency is 1), since allowances are
+//! drawn in file order.
+//!
+//! Memory is bounded: the parser runs ahead by at most two chunks, and the only state that
+//! grows with the file is the set of record ids seen (16 bytes a row, for duplicates).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use super::rating::{self, UsageRow};
+use super::{Period, Totals, UsageError, keys};
+use crate::domain::catalogue::{BoltOn, Plan, UsageType};
+use crate::domain::ids::{ServiceId, TenantId};
+use crate::domain::paging::{self, Page, PageRequest};
+use crate::domain::services::{Service, Services};
+use crate::export::csv_safe;
+use crate::ports::Clock;
+use crate::ports::blobs::{BlobKey, Blobs, bytes_stream};
+use crate::ports::table::{
+    Condition, Index, Item, Key, Query, SortKey, Table, TableError, Update, Value,
+};
+use crate::store::{self, CursorCodec};
+
+/// Rows per chunk: the unit of progress and of redo.
+pub const CHUNK_ROWS: usize = 5_000;
+const HEADER: [&str; 6] = [
+    "record_id",
+    "service",
+    "type",
+    "started_at",
+    "destination",
+    "quantity",
+];
+
+/// Where an ingest is.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum IngestStatus {
+    Running,
+    Completed,
+    /// The file could not be read at all (no header, not CSV); nothing was loaded.
+    Failed,
+}
+
+/// What staff see of an ingest.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct IngestResult {
+    pub id: String,
+    /// The file's key in the ingest bucket.
+    pub file: String,
+    pub status: IngestStatus,
+    pub rows_read: i64,
+    pub accepted: i64,
+    pub rejected: i64,
+    /// The rejects file (line, reason), when there were rejects.
+    #[serde(default)]
+    pub rejects_file: Option<String>,
+    #[serde(default)]
+    pub error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    /// Chunks finished (progress, and where a redelivery carries on).
+    pub chunks_done: i64,
+}
+
+/// One parsed line: its number and the row, or why it is refused.
+type Line = (u64, Result<UsageRow, String>);
+
+fn parse_row(record: &csv::StringRecord) -> Result<UsageRow, String> {
+    if record.len() != HEADER.len() {
+        return Err(format!(
+            "{} columns; a row has {}",
+            record.len(),
+            HEADER.len()
+        ));
+    }
+    let field = |i: usize| record.get(i).unwrap_or_default().trim();
+    let record_id = field(0);
+    if record_id.is_empty() || record_id.len() > 100 {
+        return Err("record_id: 1 to 100 characters".into());
+    }
+    let identifier = field(1);
+    if identifier.is_empty() {
+        return Err("service: empty".into());
+    }
+    let usage = UsageType::parse(field(2)).ok_or("type: call, message or data")?;
+    let started_at = store::parse_rfc3339(field(3)).ok_or("started_at: not an RFC 3339 time")?;
+    let destination = field(4).trim_start_matches('+');
+    if destination.len() > 20 || !destination.bytes().all(|b| b.is_ascii_digit()) {
+        return Err("destination: up to 20 digits".into());
+    }
+    if destination.is_empty() && usage != UsageType::Data {
+        return Err("destination: a call or message needs one".into());
+    }
+    let quantity: i64 = field(5)
+        .parse()
+        .ok()
+        .filter(|q| (0..=1_000_000_000_000).contains(q))
+        .ok_or("quantity: a whole number from 0 to 10^12")?;
+    Ok(UsageRow {
+        record_id: record_id.to_owned(),
+        identifier: identifier.to_owned(),
+        usage,
+        started_at,
+        destination: destination.to_owned(),
+        quantity,
+    })
+}
+
+/// The ingest of one file (its id is a hash of the key: the same key is the same file).
+pub fn ingest_id(file: &BlobKey) -> String {
+    store::hex(&Sha256::digest(file.as_str().as_bytes())[..16])
+}
+
+/// The tenant a file belongs to: the first segment of `{tenant}/usage/{name}`.
+pub fn tenant_of(file: &BlobKey) -> Option<TenantId> {
+    let mut parts = file.as_str().splitn(3, '/');
+    let tenant = parts.next()?.parse().ok()?;
+    (parts.next()? == "usage" && !parts.next()?.is_empty()).then_some(tenant)
+}
+
+fn record_hash(record_id: &str) -> u128 {
+    let digest = Sha256::digest(record_id.as_bytes());
+    u128::from_be_bytes(digest[..16].try_into().unwrap_or_default())
+}
+
+/// What a service is rated with, looked up once per ingest.
+struct Pricing {
+    service: Service,
+    plan: Plan,
+    pools: HashMap<UsageType, i64>,
+}
+
+fn pools(bolt_ons: &[BoltOn]) -> HashMap<UsageType, i64> {
+    let mut pools = HashMap::new();
+    for allowance in bolt_ons.iter().flat_map(|b| &b.allowances) {
+        *pools.entry(allowance.usage).or_insert(0) += allowance.quantity;
+    }
+    pools
+}
+
+/// Totals of one chunk, by where they are stored.
+#[derive(Default)]
+struct ChunkTotals {
+    by_service: HashMap<(ServiceId, Period, u8, UsageType), Totals>,
+}
+
+#[derive(Clone)]
+pub struct Ingest {
+    table: Arc<dyn Table>,
+    blobs: Arc<dyn Blobs>,
+    clock: Arc<dyn Clock>,
+    cursors: CursorCodec,
+    services: Services,
+    chunk_rows: usize,
+}
+
+impl Ingest {
+    /// Smaller chunks (tests: to see a file resumed between chunks).
+    pub fn with_chunk_rows(mut self, rows: usize) -> Self {
+        self.chunk_rows = rows.max(1);
+        self
+    }
+
+    pub fn new(
+        table: Arc<dyn Table>,
+        blobs: Arc<dyn Blobs>,
+        clock: Arc<dyn Clock>,
+        cursors: CursorCodec,
+    ) -> Self {
+        Ingest {
+            services: Services::new(table.clone(), clock.clone(), cursors.clone()),
+            table,
+            blobs,
+            clock,
+            cursors,
+            chunk_rows: CHUNK_ROWS,
+        }
+    }
+
+    fn state_key(tenant: &TenantId, id: &str) -> Key {
+        Key::new(keys::ingest(tenant, id), "INGEST")
+    }
+
+    /// The ingest's state, started if new.
+    async fn begin(&self, tenant: &TenantId, file: &BlobKey) -> Result<IngestResult, UsageError> {
+        let id = ingest_id(file);
+        let key = Self::state_key(tenant, &id);
+        if let Some(item) = self.table.get(&key).await? {
+            return Ok(result_from_item(&item)?);
+        }
+        let now = self.clock.now();
+        let result = IngestResult {
+            id: id.clone(),
+            file: file.as_str().to_owned(),
+            status: IngestStatus::Running,
+            rows_read: 0,
+            accepted: 0,
+            rejected: 0,
+            rejects_file: None,
+            error: None,
+            started_at: now,
+            finished_at: None,
+            chunks_done: 0,
+        };
+        let item = store::keyed(
+            store::to_item(&result)?,
+            &[
+                ("pk", key.pk.clone()),
+                ("sk", key.sk.clone()),
+                ("gsi1pk", keys::ingests_of(tenant)),
+                ("gsi1sk", format!("{}#{id}", store::rfc3339(now))),
+            ],
+        );
+        match self.table.put(item, Some(Condition::Absent)).await {
+            Ok(()) => Ok(result),
+            // Started meanwhile by another delivery.
+            Err(TableError::ConditionFailed) => {
+                let item = self.table.get(&key).await?.ok_or_else(|| {
+                    TableError::Unavailable("an ingest vanished as it started".into())
+                })?;
+                Ok(result_from_item(&item)?)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// Loads a usage file (the blob-created trigger). Delivering the same file again, at any
+    /// point, finishes it once and counts nothing twice.
+    pub async fn run(&self, file: &BlobKey) -> Result<IngestResult, UsageError> {
+        let Some(tenant) = tenant_of(file) else {
+            return Err(UsageError::Invalid(format!(
+                "{file} is not under {{tenant}}/usage/"
+            )));
+        };
+        let state = self.begin(&tenant, file).await?;
+        if state.status != IngestStatus::Running {
+            return Ok(state);
+        }
+        let Some(download) = self.blobs.get(file).await.map_err(storage)? else {
+            return self
+                .fail(&tenant, &state, "the file is gone from the bucket")
+                .await;
+        };
+        let resume_at = state.chunks_done;
+        let (sender, mut chunks) = tokio::sync::mpsc::channel::<Result<Vec<Line>, String>>(2);
+        let reader = tokio_util::io::StreamReader::new(download.body);
+        let bridge = tokio_util::io::SyncIoBridge::new(reader);
+        let rows = self.chunk_rows;
+        let parser = tokio::task::spawn_blocking(move || parse_file(bridge, rows, &sender));
+
+        let mut seen: HashSet<u128> = HashSet::new();
+        let mut pricing: HashMap<String, Option<Arc<Pricing>>> = HashMap::new();
+        let mut used: HashMap<(ServiceId, Period, UsageType), i64> = HashMap::new();
+        let mut chunk_no: i64 = 0;
+        while let Some(chunk) = chunks.recv().await {
+            let lines = match chunk {
+                Ok(lines) => lines,
+                Err(e) => return self.fail(&tenant, &state, &e).await,
+            };
+            if chunk_no < resume_at {
+                // Done before: only learn which record ids it held.
+                for (_, row) in &lines {
+                    if let Ok(row) = row {
+                        seen.insert(record_hash(&row.record_id));
+                    }
+                }
+                chunk_no += 1;
+                continue;
+            }
+            self.load_chunk(
+                &tenant,
+                &state.id,
+                chunk_no,
+                resume_at,
+                lines,
+                &mut seen,
+                &mut pricing,
+                &mut used,
+            )
+            .await?;
+            chunk_no += 1;
+        }
+        match parser.await {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => return self.fail(&tenant, &state, &e).await,
+            Err(e) => {
+                return Err(TableError::Unavailable(format!("the parser stopped: {e}")).into());
+            }
+        }
+        self.finish(&tenant, &state.id, file).await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn load_chunk(
+        &self,
+        tenant: &TenantId,
+        ingest: &str,
+        chunk_no: i64,
+        resume_at: i64,
+        lines: Vec<Line>,
+        seen: &mut HashSet<u128>,
+        pricing: &mut HashMap<String, Option<Arc<Pricing>>>,
+        used: &mut HashMap<(ServiceId, Period, UsageType), i64>,
+    ) -> Result<(), UsageError> {
+        let mut items: Vec<Item> = Vec::with_capacity(lines.len() + 16);
+        let mut totals = ChunkTotals::default();
+        let mut accounts = HashMap::new();
+        let (mut accepted, mut rejected) = (0i64, 0i64);
+        let rows = lines.len() as i64;
+        for (line, row) in lines {
+            let outcome = match row {
+                Err(reason) => Err(reason),
+                Ok(row) if !seen.insert(record_hash(&row.record_id)) => Err(format!(
+                    "record_id {:?} appears earlier in the file",
+                    row.record_id
+                )),
+                Ok(row) => {
+                    let priced = match pricing.get(&row.identifier) {
+                        Some(p) => p.clone(),
+                        None => {
+                            let found = self.pricing_of(tenant, &row.identifier).await?;
+                            pricing.insert(row.identifier.clone(), found.clone());
+                            found
+                        }
+                    };
+                    match priced {
+                        None => Err(format!("no service with identifier {:?}", row.identifier)),
+                        Some(p) => self
+                            .rate_row(tenant, ingest, resume_at, &p, &row, used)
+                            .await?
+                            .map(|(item, rated)| {
+                                let period = Period::of(row.started_at);
+                                let day = row.started_at.to_offset(time::UtcOffset::UTC).day();
+                                accounts.insert(p.service.id, p.service.account);
+                                totals
+                                    .by_service
+                                    .entry((p.service.id, period, day, row.usage))
+                                    .or_default()
+                                    .add(&Totals {
+                                        count: 1,
+                                        quantity: row.quantity,
+                                        billable: rated.billable,
+                                        covered: rated.covered,
+                                        charge: rated.charge,
+                                    });
+                                item
+                            }),
+                    }
+                }
+            };
+            match outcome {
+                Ok(item) => {
+                    accepted += 1;
+                    items.push(item);
+                }
+                Err(reason) => {
+                    rejected += 1;
+                    let k = Key::new(keys::ingest(tenant, ingest), format!("REJECT#{line:010}"));
+                    items.push(store::keyed(
+                        Item::from([
+                            ("line".to_owned(), Value::N(line as i64)),
+                            ("reason".to_owned(), Value::S(reason)),
+                        ]),
+                        &[("pk", k.pk), ("sk", k.sk)],
+                    ));
+                }
+            }
+        }
+        for ((service, period, day, usage), t) in &totals.by_service {
+            let part = |pk: String, sk: String| {
+                store::keyed(
+                    Item::from([
+                        ("count".to_owned(), Value::N(t.count)),
+                        ("quantity".to_owned(), Value::N(t.quantity)),
+                        ("billable".to_owned(), Value::N(t.billable)),
+                        ("covered".to_owned(), Value::N(t.covered)),
+                        ("charge".to_owned(), Value::N(t.charge)),
+                        ("ingest".to_owned(), Value::S(ingest.to_owned())),
+                        ("chunk".to_owned(), Value::N(chunk_no)),
+                    ]),
+                    &[("pk", pk), ("sk", sk)],
+                )
+            };
+            let name = usage.name();
+            items.push(part(
+                keys::service_totals(tenant, service, *period),
+                format!("{day:02}#{name}#{ingest}#{chunk_no:06}"),
+            ));
+            if let Some(account) = accounts.get(service) {
+                items.push(part(
+                    keys::account_totals(tenant, account, *period),
+                    format!("{day:02}#{name}#{service}#{ingest}#{chunk_no:06}"),
+                ));
+            }
+        }
+        self.table.put_many(items).await?;
+        // Only now is the chunk done; a second runner of the same chunk finds it moved.
+        let checkpoint = self
+            .table
+            .update(
+                &Self::state_key(tenant, ingest),
+                Update::default()
+                    .set("chunks_done", chunk_no + 1)
+                    .add("rows_read", rows)
+                    .add("accepted", accepted)
+                    .add("rejected", rejected),
+                Some(Condition::Equals("chunks_done".into(), Value::N(chunk_no))),
+            )
+            .await;
+        match checkpoint {
+            Ok(_) => Ok(()),
+            Err(TableError::ConditionFailed) => Err(UsageError::Invalid(
+                "another delivery of this file is loading it; this one stops".into(),
+            )),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn pricing_of(
+        &self,
+        tenant: &TenantId,
+        identifier: &str,
+    ) -> Result<Option<Arc<Pricing>>, UsageError> {
+        let service = match self.services.by_identifier(tenant, identifier).await {
+            Ok(Some(service)) => service,
+            Ok(None) => return Ok(None),
+            Err(e) => return Err(TableError::Unavailable(e.to_string()).into()),
+        };
+        let (plan, bolt_ons) = self
+            .services
+            .pricing(&service)
+            .await
+            .map_err(|e| TableError::Unavailable(e.to_string()))?;
+        Ok(Some(Arc::new(Pricing {
+            pools: pools(&bolt_ons),
+            service,
+            plan,
+        })))
+    }
+
+    /// Rates a row and makes its record item; Err(reason) rejects the row.
+    async fn rate_row(
+        &self,
+        tenant: &TenantId,
+        ingest: &str,
+        resume_at: i64,
+        p: &Pricing,
+        row: &UsageRow,
+        used: &mut HashMap<(ServiceId, Period, UsageType), i64>,
+    ) -> Result<Result<(Item, rating::Rated), String>, UsageError> {
+        let period = Period::of(row.started_at);
+        let pool = p.pools.get(&row.usage).copied().unwrap_or(0);
+        let slot = (p.service.id, period, row.usage);
+        if pool > 0 && !used.contains_key(&slot) {
+            let already = self
+                .allowance_used(tenant, &p.service.id, period, ingest, resume_at)
+                .await?;
+            for usage in UsageType::ALL {
+                used.insert(
+                    (p.service.id, period, usage),
+                    already.get(&usage).copied().unwrap_or(0),
+                );
+            }
+        }
+        let spent = used.entry(slot).or_insert(0);
+        let mut left = pool - *spent;
+        let rated = match rating::rate(&p.plan, row, &mut left) {
+            Ok(rated) => rated,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        *spent += rated.covered;
+        let started = store::rfc3339(row.started_at);
+        let id_hash = format!("{:032x}", record_hash(&row.record_id));
+        let sort = format!("{started}#{id_hash}");
+        let record = super::UsageRecord {
+            record_id: row.record_id.clone(),
+            service: p.service.id.to_string(),
+            usage: row.usage,
+            started_at: row.started_at,
+            destination: row.destination.clone(),
+            quantity: row.quantity,
+            billable: rated.billable,
+            covered: rated.covered,
+            charge: rated.charge,
+            currency: p.plan.currency.to_string(),
+        };
+        let item = store::keyed(
+            store::to_item(&record)?,
+            &[
+                ("pk", keys::records(tenant, &p.service.id, period)),
+                ("sk", sort.clone()),
+                (
+                    "gsi1pk",
+                    keys::records_of_type(tenant, &p.service.id, row.usage, period),
+                ),
+                ("gsi1sk", sort),
+            ],
+        );
+        Ok(Ok((item, rated)))
+    }
+
+    /// Allowance already drawn on a service in a month, by usage type: the covered
+    /// quantities of its totals parts, but for this ingest's unfinished chunks.
+    async fn allowance_used(
+        &self,
+        tenant: &TenantId,
+        service: &ServiceId,
+        period: Period,
+        ingest: &str,
+        resume_at: i64,
+    ) -> Result<HashMap<UsageType, i64>, UsageError> {
+        let mut used = HashMap::new();
+        let mut after = None;
+        loop {
+            let page = self
+                .table
+                .query(
+                    Query::partition(
+                        Index::Primary,
+                        keys::service_totals(tenant, service, period),
+                    )
+                    .limit(1000)
+                    .after(after),
+                )
+                .await?;
+            for item in &page.items {
+                let unfinished = item.get("ingest").and_then(Value::as_s) == Some(ingest)
+                    && item.get("chunk").and_then(Value::as_n).unwrap_or(0) >= resume_at;
+                if unfinished {
+                    continue;
+                }
+                let usage = item
+                    .get("sk")
+                    .and_then(Value::as_s)
+                    .and_then(|sk| sk.split('#').nth(1))
+                    .and_then(UsageType::parse);
+                if let Some(usage) = usage {
+                    *used.entry(usage).or_insert(0) +=
+                        item.get("covered").and_then(Value::as_n).unwrap_or(0);
+                }
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(used),
+            }
+        }
+    }
+
+    /// Writes the rejects file (when there are rejects) and marks the ingest completed.
+    async fn finish(
+        &self,
+        tenant: &TenantId,
+        ingest: &str,
+        file: &BlobKey,
+    ) -> Result<IngestResult, UsageError> {
+        let state_key = Self::state_key(tenant, ingest);
+        let mut rejects_file = None;
+        let mut csv = String::from("line,reason\r\n");
+        let mut any = false;
+        let mut after = None;
+        loop {
+            let page = self
+                .table
+                .query(
+                    Query::partition(Index::Primary, keys::ingest(tenant, ingest))
+                        .sort(SortKey::BeginsWith("REJECT#".into()))
+                        .limit(1000)
+                        .after(after),
+                )
+                .await?;
+            for item in &page.items {
+                any = true;
+                let line = item.get("line").and_then(Value::as_n).unwrap_or(0);
+                let reason = item.get("reason").and_then(Value::as_s).unwrap_or_default();
+                csv.push_str(&format!("{line},{}\r\n", quote(&csv_safe(reason))));
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => break,
+            }
+        }
+        if any {
+            let name = file.as_str().rsplit('/').next().unwrap_or("file.csv");
+            let key = BlobKey::parse(&format!("{tenant}/rejects/{name}")).map_err(storage)?;
+            self.blobs
+                .put(&key, bytes_stream(csv.into_bytes()), "text/csv")
+                .await
+                .map_err(storage)?;
+            rejects_file = Some(key.as_str().to_owned());
+        }
+        let mut update = Update::default()
+            .set("status", "completed")
+            .set("finished_at", store::rfc3339(self.clock.now()));
+        if let Some(rejects) = &rejects_file {
+            update = update.set("rejects_file", rejects.as_str());
+        }
+        let item = self
+            .table
+            .update(
+                &state_key,
+                update,
+                Some(Condition::Equals(
+                    "status".into(),
+                    Value::S("running".into()),
+                )),
+            )
+            .await;
+        match item {
+            Ok(item) => Ok(result_from_item(&item)?),
+            Err(TableError::ConditionFailed) => {
+                let item = self.table.get(&state_key).await?.ok_or_else(|| {
+                    TableError::Unavailable("an ingest vanished as it finished".into())
+                })?;
+                Ok(result_from_item(&item)?)
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    async fn fail(
+        &self,
+        tenant: &TenantId,
+        state: &IngestResult,
+        error: &str,
+    ) -> Result<IngestResult, UsageError> {
+        tracing::warn!(tenant = %tenant, ingest = %state.id, error, "usage file refused");
+        let item = self
+            .table
+            .update(
+                &Self::state_key(tenant, &state.id),
+                Update::default()
+                    .set("status", "failed")
+                    .set("error", error.chars().take(500).collect::<String>())
+                    .set("finished_at", store::rfc3339(self.clock.now())),
+                Some(Condition::Exists),
+            )
+            .await?;
+        Ok(result_from_item(&item)?)
+    }
+
+    /// One ingest of the tenant (staff).
+    pub async fn result(
+        &self,
+        tenant: &TenantId,
+        id: &str,
+    ) -> Result<Option<IngestResult>, UsageError> {
+        if id.len() != 32 || !id.bytes().all(|b| b.is_ascii_hexdigit()) {
+            return Ok(None);
+        }
+        match self.table.get(&Self::state_key(tenant, id)).await? {
+            Some(item) => Ok(Some(result_from_item(&item)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// The tenant's ingests, newest first (staff).
+    pub async fn results(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<IngestResult>, UsageError> {
+        Ok(paging::fetch(
+            self.table.as_ref(),
+            &self.cursors,
+            &format!("ingests:{tenant}"),
+            Query::partition(Index::Gsi1, keys::ingests_of(tenant)).backward(),
+            page,
+            result_from_item,
+        )
+        .await?)
+    }
+}
+
+fn result_from_item(item: &Item) -> Result<IngestResult, TableError> {
+    store::from_item(item)
+}
+
+fn storage(e: crate::ports::BlobError) -> UsageError {
+    UsageError::Storage(TableError::Unavailable(e.to_string()))
+}
+
+/// RFC 4180 quoting, always (a reason may hold commas and quotes).
+fn quote(text: &str) -> String {
+    format!("\"{}\"", text.replace('"', "\"\""))
+}
+
+/// Parses the file on a blocking thread, sending chunks of lines; a header that is not the
+/// documented one refuses the whole file.
+fn parse_file(
+    input: impl std::io::Read,
+    chunk_rows: usize,
+    out: &tokio::sync::mpsc::Sender<Result<Vec<Line>, String>>,
+) -> Result<(), String> {
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_reader(input);
+    let header = reader
+        .headers()
+        .map_err(|e| format!("the header row does not read: {e}"))?;
+    let names: Vec<&str> = header.iter().map(str::trim).collect();
+    if names != HEADER {
+        return Err(format!(
+            "the header row must be {}; it is {}",
+            HEADER.join(","),
+            names.join(",")
+        ));
+    }
+    let mut chunk = Vec::with_capacity(chunk_rows);
+    let mut record = csv::StringRecord::new();
+    // Line numbers count one record a line after the header (line 1): what a provider's
+    // CDR export is. (The csv crate's own positions disagree between LF and CRLF files.)
+    let mut line: u64 = 1;
+    loop {
+        line += 1;
+        match reader.read_record(&mut record) {
+            Ok(false) => break,
+            Ok(true) => {
+                chunk.push((line, parse_row(&record)));
+            }
+            // A row that is not CSV (bad UTF-8, a broken quote): rejected, the rest goes on.
+            Err(e) => chunk.push((line, Err(format!("not a CSV row: {e}")))),
+        }
+        if chunk.len() == chunk_rows {
+            let full = std::mem::replace(&mut chunk, Vec::with_capacity(chunk_rows));
+            if out.blocking_send(Ok(full)).is_err() {
+                return Ok(());
+            }
+        }
+    }
+    if !chunk.is_empty() {
+        let _ = out.blocking_send(Ok(chunk));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_are_checked_field_by_field() {
+        let row = |fields: &[&str]| parse_row(&csv::StringRecord::from(fields.to_vec()));
+        let good = row(&[
+            "c1",
+            "+61255501234",
+            "call",
+            "2026-11-03T09:15:00Z",
+            "+61255509999",
+            "61",
+        ])
+        .unwrap();
+        assert_eq!(good.destination, "61255509999");
+        assert_eq!(good.quantity, 61);
+        assert!(
+            row(&["c1", "x", "fax", "2026-11-03T09:15:00Z", "1", "1"])
+                .unwrap_err()
+                .starts_with("type")
+        );
+        assert!(
+            row(&["c1", "x", "call", "yesterday", "1", "1"])
+                .unwrap_err()
+                .starts_with("started_at")
+        );
+        assert!(
+            row(&["c1", "x", "call", "2026-11-03T09:15:00Z", "", "1"])
+                .unwrap_err()
+                .starts_with("destination")
+        );
+        assert!(
+            row(&["c1", "x", "data", "2026-11-03T09:15:00Z", "", "-5"])
+                .unwrap_err()
+                .starts_with("quantity")
+        );
+        assert!(row(&["c1", "x", "data"]).unwrap_err().contains("columns"));
+        assert!(row(&["c1", "x", "data", "2026-11-03T09:15:00Z", "", "1000"]).is_ok());
+    }
+
+    #[test]
+    fn line_numbers_count_the_header_as_line_one() {
+        let (sender, mut receiver) = tokio::sync::mpsc::channel(4);
+        let file = "record_id,service,type,started_at,destination,quantity\n\
+                    a,x,data,2026-11-03T09:15:00Z,,1\n\
+                    b,x,fax,2026-11-03T09:15:00Z,,1\n";
+        for file in [file.to_owned(), file.replace('\n', "\r\n")] {
+            parse_file(file.as_bytes(), 10, &sender).unwrap();
+            let lines = receiver.try_recv().unwrap().unwrap();
+            let numbers: Vec<u64> = lines.iter().map(|(n, _)| *n).collect();
+            assert_eq!(numbers, [2, 3]);
+            assert!(lines[1].1.is_err());
+        }
+    }
+
+    #[test]
+    fn files_belong_to_the_tenant_their_key_names() {
+        let t = TenantId::generate(OffsetDateTime::UNIX_EPOCH);
+        let key = |k: &str| BlobKey::parse(k).unwrap();
+        assert_eq!(tenant_of(&key(&format!("{t}/usage/nov.csv"))), Some(t));
+        assert_eq!(tenant_of(&key(&format!("{t}/rejects/nov.csv"))), None);
+        assert_eq!(tenant_of(&key("acme/usage/nov.csv")), None);
+        assert_eq!(
+            ingest_id(&key(&format!("{t}/usage/nov.csv"))),
+            ingest_id(&key(&format!("{t}/usage/nov.csv")))
+        );
+    }
+}

@@ -1,0 +1,363 @@
+//! Usage ingest and the usage views: a provider's file with good, bad and duplicate rows,
+//! loaded twice and once after a crash halfway; allowances that run out mid-file; what the
+//! customer then reads.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use async_trait::async_trait;
+use selfcare::domain::catalogue::{Allowance, NewBoltOn, NewPlan, NewRate, ServiceType, UsageType};
+use selfcare::domain::ids::{AccountId, ServiceId};
+use selfcare::domain::paging::PageRequest;
+use selfcare::domain::services::{NewService, ServiceStatus};
+use selfcare::domain::tenancy::Tenant;
+use selfcare::domain::usage::Period;
+use selfcare::domain::usage::ingest::{Ingest, IngestStatus};
+use selfcare::ports::Clock;
+use selfcare::ports::blobs::{BlobKey, bytes_stream, collect};
+use selfcare::ports::table::{Condition, Item, Key, Page, Query, Table, TableError, Update, Write};
+use time::macros::datetime;
+
+mod common;
+
+use common::*;
+
+/// The landline with 5 minutes of calls a month from a bolt-on.
+const LANDLINE: &str = "+61255501234";
+/// A second service, without bolt-ons.
+const SPARE: &str = "+61255501235";
+
+struct Fixture {
+    w: World,
+    tenant: Tenant,
+    account: AccountId,
+    landline: ServiceId,
+}
+
+async fn fixture() -> Fixture {
+    let w = World::new().await;
+    w.clock
+        .advance(datetime!(2026-11-20 12:00 UTC) - w.clock.now());
+    let tenant = w.tenant("acme").await;
+    let account: AccountId = w
+        .account(&tenant, "Sam Lee", "sam@example.com", None)
+        .await
+        .parse()
+        .unwrap();
+    let catalogue = w.platform.catalogue();
+    let rate = |usage, prefix: &str, price: &str, increment| NewRate {
+        usage,
+        prefix: prefix.into(),
+        price: price.into(),
+        increment_seconds: increment,
+    };
+    let plan = catalogue
+        .create_plan(
+            &tenant.id,
+            NewPlan {
+                name: "Talk 20".into(),
+                service_type: ServiceType::Voice,
+                currency: "AUD".into(),
+                recurring_minor: 2_000,
+                rates: vec![
+                    rate(UsageType::Call, "", "10", Some(60)),
+                    rate(UsageType::Call, "61", "2.5", Some(60)),
+                    rate(UsageType::Message, "", "5", None),
+                ],
+            },
+        )
+        .await
+        .unwrap();
+    let bolt_on = catalogue
+        .create_bolt_on(
+            &tenant.id,
+            NewBoltOn {
+                name: "5 minutes".into(),
+                currency: "AUD".into(),
+                price_minor: 300,
+                term_months: 0,
+                allowances: vec![Allowance {
+                    usage: UsageType::Call,
+                    quantity: 300,
+                }],
+                plans: vec![plan.id],
+            },
+        )
+        .await
+        .unwrap();
+    let services = w.platform.services();
+    let new = |identifier: &str| NewService {
+        plan: plan.id,
+        identifier: identifier.into(),
+        status: ServiceStatus::Active,
+        started_at: None,
+        attributes: BTreeMap::new(),
+    };
+    let landline = services
+        .create(&tenant.id, &account, new(LANDLINE))
+        .await
+        .unwrap();
+    services
+        .attach_bolt_on(&tenant.id, &account, &landline.id, &bolt_on.id)
+        .await
+        .unwrap();
+    services
+        .create(&tenant.id, &account, new(SPARE))
+        .await
+        .unwrap();
+    Fixture {
+        w,
+        tenant,
+        account,
+        landline: landline.id,
+    }
+}
+
+/// Eleven rows: seven good, one duplicate, three bad. The landline's calls bill 120 + 120 +
+/// 60 + 60 seconds against its 300-second allowance, which runs out in the third call.
+const FILE: &str = "record_id,service,type,started_at,destination,quantity\r
+c1,+61255501234,call,2026-11-03T09:15:00Z,+61255509999,100\r
+c2,+61255501234,call,2026-11-03T10:00:00Z,61255508888,61\r
+c3,+61255501234,call,2026-11-04T08:00:00Z,61255507777,60\r
+c4,+61255501234,call,2026-11-04T09:00:00Z,61255507777,45\r
+c2,+61255501234,call,2026-11-03T10:00:00Z,61255508888,61\r
+m1,+61255501234,message,2026-11-04T09:30:00Z,61412345678,1\r
+x1,+61255501234,fax,2026-11-04T09:31:00Z,61412345678,1\r
+x2,+61299999999,call,2026-11-04T09:32:00Z,61412345678,10\r
+c5,+61255501235,call,2026-11-05T11:00:00Z,4420794600,30\r
+x3,+61255501234,call,not a time,61412345678,10\r
+c6,+61255501235,call,2026-11-05T12:00:00Z,61255501111,120\r
+";
+
+async fn drop_file(f: &Fixture, name: &str, body: &str) -> BlobKey {
+    let key = BlobKey::parse(&format!("{}/usage/{name}", f.tenant.id)).unwrap();
+    f.w.platform
+        .ingest
+        .put(&key, bytes_stream(body.as_bytes().to_vec()), "text/csv")
+        .await
+        .unwrap();
+    key
+}
+
+/// The landline's and the spare's month: (count, billable, covered, charge) of calls.
+async fn call_totals(f: &Fixture) -> (i64, i64, i64, i64) {
+    let today = f.w.clock.now().date();
+    let month =
+        f.w.platform
+            .usage()
+            .account_month(&f.tenant.id, &f.account, Period::of(f.w.clock.now()), today)
+            .await
+            .unwrap();
+    let t = month.by_type[&UsageType::Call];
+    (t.count, t.billable, t.covered, t.charge)
+}
+
+#[tokio::test]
+async fn a_file_loaded_twice_counts_once_with_exact_rejects_and_allowances() {
+    let f = fixture().await;
+    let key = drop_file(&f, "nov-1.csv", FILE).await;
+    let first = selfcare::events::on_usage_file(&f.w.platform, key.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.status, IngestStatus::Completed);
+    assert_eq!(
+        (first.rows_read, first.accepted, first.rejected),
+        (11, 7, 4)
+    );
+
+    // The rejects file says which line and why, in line order (the header is line 1).
+    let rejects_key = BlobKey::parse(first.rejects_file.as_deref().unwrap()).unwrap();
+    let rejects =
+        f.w.platform
+            .ingest
+            .get(&rejects_key)
+            .await
+            .unwrap()
+            .unwrap();
+    let text = String::from_utf8(collect(rejects.body).await.unwrap()).unwrap();
+    assert_eq!(
+        text,
+        "line,reason\r\n\
+         6,\"record_id \"\"c2\"\" appears earlier in the file\"\r\n\
+         8,\"type: call, message or data\"\r\n\
+         9,\"no service with identifier \"\"+61299999999\"\"\"\r\n\
+         11,\"started_at: not an RFC 3339 time\"\r\n"
+    );
+
+    // Calls: landline 120+120+60+60 billable, 300 covered, 60 charged at 2.5 c/min (3 c,
+    // rounded half up from 2.5); spare 60 s abroad at 10 c + 120 s at 2.5 c/min (5 c).
+    let expected = (6, 540, 300, 3 + 10 + 5);
+    assert_eq!(call_totals(&f).await, expected);
+
+    // Delivered again (S3 delivers at least once): nothing changes.
+    let again = selfcare::events::on_usage_file(&f.w.platform, key.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(again, first);
+    assert_eq!(call_totals(&f).await, expected);
+
+    // What the customer reads: the landline's month, by type and by day, and its records.
+    let usage = f.w.platform.usage();
+    let today = f.w.clock.now().date();
+    let month = usage
+        .service_month(
+            &f.tenant.id,
+            &f.landline,
+            Period::of(f.w.clock.now()),
+            today,
+        )
+        .await
+        .unwrap();
+    assert_eq!(month.by_type[&UsageType::Call].count, 4);
+    assert_eq!(month.by_type[&UsageType::Message].charge, 5);
+    assert_eq!(month.total_charge, 3 + 5);
+    assert_eq!(month.days.len(), 20, "1 to 20 November: up to today");
+    assert_eq!(month.days[2].1[&UsageType::Call].count, 2, "3 November");
+    assert_eq!(month.days[3].1[&UsageType::Call].charge, 3, "4 November");
+    let page = usage
+        .records(
+            &f.tenant.id,
+            &f.landline,
+            Period::of(f.w.clock.now()),
+            None,
+            &PageRequest {
+                limit: Some(3),
+                cursor: None,
+            },
+        )
+        .await
+        .unwrap();
+    let ids: Vec<&str> = page.items.iter().map(|r| r.record_id.as_str()).collect();
+    assert_eq!(ids, ["m1", "c4", "c3"], "newest first");
+    let rest = usage
+        .records(
+            &f.tenant.id,
+            &f.landline,
+            Period::of(f.w.clock.now()),
+            Some(UsageType::Call),
+            &PageRequest {
+                limit: Some(10),
+                cursor: None,
+            },
+        )
+        .await
+        .unwrap();
+    let calls: Vec<(&str, i64, i64)> = rest
+        .items
+        .iter()
+        .map(|r| (r.record_id.as_str(), r.covered, r.charge))
+        .collect();
+    assert_eq!(
+        calls,
+        [("c4", 0, 3), ("c3", 60, 0), ("c2", 120, 0), ("c1", 120, 0)]
+    );
+}
+
+/// A table that fails the `n`th update (an ingest's checkpoint), as a crash would.
+struct CrashOnUpdate {
+    inner: Arc<dyn Table>,
+    updates: AtomicUsize,
+    crash_at: usize,
+}
+
+#[async_trait]
+impl Table for CrashOnUpdate {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, TableError> {
+        self.inner.get(key).await
+    }
+    async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), TableError> {
+        self.inner.put(item, condition).await
+    }
+    async fn update(
+        &self,
+        key: &Key,
+        update: Update,
+        condition: Option<Condition>,
+    ) -> Result<Item, TableError> {
+        if self.updates.fetch_add(1, Ordering::SeqCst) + 1 == self.crash_at {
+            return Err(TableError::Unavailable("the function was stopped".into()));
+        }
+        self.inner.update(key, update, condition).await
+    }
+    async fn delete(&self, key: &Key, condition: Option<Condition>) -> Result<(), TableError> {
+        self.inner.delete(key, condition).await
+    }
+    async fn query(&self, query: Query) -> Result<Page, TableError> {
+        self.inner.query(query).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), TableError> {
+        self.inner.transact(writes).await
+    }
+    async fn put_many(&self, items: Vec<Item>) -> Result<(), TableError> {
+        self.inner.put_many(items).await
+    }
+}
+
+#[tokio::test]
+async fn a_crash_halfway_is_finished_by_the_redelivery_exactly_once() {
+    let f = fixture().await;
+    let key = drop_file(&f, "nov-1.csv", FILE).await;
+    let platform = &f.w.platform;
+    let with = |table: Arc<dyn Table>| {
+        Ingest::new(
+            table,
+            platform.ingest.clone(),
+            platform.clock.clone(),
+            platform.cursors.clone(),
+        )
+        .with_chunk_rows(3)
+    };
+    // Chunks of three rows; the first chunk's records and totals (the whole allowance
+    // drawn) are written, then the function dies before its checkpoint.
+    let crashing = Arc::new(CrashOnUpdate {
+        inner: platform.table.clone(),
+        updates: AtomicUsize::new(0),
+        crash_at: 1,
+    });
+    assert!(with(crashing).run(&key).await.is_err());
+    let halfway = platform
+        .ingest()
+        .result(
+            &f.tenant.id,
+            &selfcare::domain::usage::ingest::ingest_id(&key),
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (halfway.status, halfway.chunks_done, halfway.rows_read),
+        (IngestStatus::Running, 0, 0)
+    );
+
+    let done = with(platform.table.clone()).run(&key).await.unwrap();
+    assert_eq!(
+        (done.status, done.rows_read, done.accepted, done.rejected),
+        (IngestStatus::Completed, 11, 7, 4)
+    );
+    // The same totals, allowances included, as the file loaded in one go.
+    assert_eq!(call_totals(&f).await, (6, 540, 300, 3 + 10 + 5));
+}
+
+#[tokio::test]
+async fn a_file_that_is_not_the_documented_csv_is_refused_whole() {
+    let f = fixture().await;
+    let key = drop_file(&f, "wrong.csv", "id,number,seconds\r\n1,2,3\r\n").await;
+    let result = selfcare::events::on_usage_file(&f.w.platform, key.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(result.status, IngestStatus::Failed);
+    assert!(result.error.unwrap().contains("header row must be"));
+    assert_eq!(result.accepted, 0);
+    // Files outside {tenant}/usage/ are not usage files.
+    let stray = format!("{}/rejects/x.csv", f.tenant.id);
+    assert!(
+        selfcare::events::on_usage_file(&f.w.platform, &stray)
+            .await
+            .unwrap()
+            .is_none()
+    );
+}
