@@ -38,7 +38,7 @@ struct Fixture {
 async fn fixture() -> Fixture {
     let w = World::new().await;
     w.clock
-        .advance(datetime!(2026-11-20 12:00 UTC) - w.clock.now());
+        .advance(datetime!(2036-11-20 12:00 UTC) - w.clock.now());
     let tenant = w.tenant("acme").await;
     let account: AccountId = w
         .account(&tenant, "Sam Lee", "sam@example.com", None)
@@ -117,17 +117,17 @@ async fn fixture() -> Fixture {
 /// Eleven rows: seven good, one duplicate, three bad. The landline's calls bill 120 + 120 +
 /// 60 + 60 seconds against its 300-second allowance, which runs out in the third call.
 const FILE: &str = "record_id,service,type,started_at,destination,quantity\r
-c1,+61255501234,call,2026-11-03T09:15:00Z,+61255509999,100\r
-c2,+61255501234,call,2026-11-03T10:00:00Z,61255508888,61\r
-c3,+61255501234,call,2026-11-04T08:00:00Z,61255507777,60\r
-c4,+61255501234,call,2026-11-04T09:00:00Z,61255507777,45\r
-c2,+61255501234,call,2026-11-03T10:00:00Z,61255508888,61\r
-m1,+61255501234,message,2026-11-04T09:30:00Z,61412345678,1\r
-x1,+61255501234,fax,2026-11-04T09:31:00Z,61412345678,1\r
-x2,+61299999999,call,2026-11-04T09:32:00Z,61412345678,10\r
-c5,+61255501235,call,2026-11-05T11:00:00Z,4420794600,30\r
+c1,+61255501234,call,2036-11-03T09:15:00Z,+61255509999,100\r
+c2,+61255501234,call,2036-11-03T10:00:00Z,61255508888,61\r
+c3,+61255501234,call,2036-11-04T08:00:00Z,61255507777,60\r
+c4,+61255501234,call,2036-11-04T09:00:00Z,61255507777,45\r
+c2,+61255501234,call,2036-11-03T10:00:00Z,61255508888,61\r
+m1,+61255501234,message,2036-11-04T09:30:00Z,61412345678,1\r
+x1,+61255501234,fax,2036-11-04T09:31:00Z,61412345678,1\r
+x2,+61299999999,call,2036-11-04T09:32:00Z,61412345678,10\r
+c5,+61255501235,call,2036-11-05T11:00:00Z,4420794600,30\r
 x3,+61255501234,call,not a time,61412345678,10\r
-c6,+61255501235,call,2026-11-05T12:00:00Z,61255501111,120\r
+c6,+61255501235,call,2036-11-05T12:00:00Z,61255501111,120\r
 ";
 
 async fn drop_file(f: &Fixture, name: &str, body: &str) -> BlobKey {
@@ -360,4 +360,196 @@ async fn a_file_that_is_not_the_documented_csv_is_refused_whole() {
             .unwrap()
             .is_none()
     );
+}
+
+#[tokio::test]
+async fn customers_and_staff_read_usage_over_http_and_only_their_own() {
+    use axum::http::StatusCode;
+    use serde_json::json;
+    let f = fixture().await;
+    let key = drop_file(&f, "nov-1.csv", FILE).await;
+    selfcare::events::on_usage_file(&f.w.platform, key.as_str())
+        .await
+        .unwrap();
+    let identity = f.w.platform.identity();
+    identity
+        .create_owner_with_password(&f.tenant.id, &f.account, "sam", "sam's long password")
+        .await
+        .unwrap();
+    let kim_account: AccountId =
+        f.w.account(&f.tenant, "Kim Park", "kim@example.com", None)
+            .await
+            .parse()
+            .unwrap();
+    identity
+        .create_owner_with_password(&f.tenant.id, &kim_account, "kim", "kim's long password")
+        .await
+        .unwrap();
+    let bluewave = f.w.tenant("bluewave").await;
+    let blue_account: AccountId =
+        f.w.account(&bluewave, "Lee Chan", "lee@example.com", None)
+            .await
+            .parse()
+            .unwrap();
+    identity
+        .create_owner_with_password(&bluewave.id, &blue_account, "lee", "lee's long password")
+        .await
+        .unwrap();
+    f.w.staff(&f.tenant, "boss", ALL).await;
+    f.w.staff(&bluewave, "rival", ALL).await;
+
+    let sam = f.w.token("acme", "sam", "sam's long password").await;
+    let services =
+        f.w.call(
+            "GET",
+            "/v1/portal/services",
+            "acme",
+            Auth::Bearer(&sam),
+            None,
+        )
+        .await;
+    assert_eq!(services.status, StatusCode::OK, "{}", services.text);
+    assert_eq!(services.body.as_array().unwrap().len(), 2);
+    let landline = f.landline.to_string();
+    let usage_path = format!("/v1/portal/services/{landline}/usage?period=2036-11");
+    let usage =
+        f.w.call("GET", &usage_path, "acme", Auth::Bearer(&sam), None)
+            .await;
+    assert_eq!(usage.status, StatusCode::OK, "{}", usage.text);
+    assert_eq!(usage.body["by_type"]["call"]["count"], 4);
+    assert_eq!(usage.body["by_type"]["call"]["covered"], 300);
+    assert_eq!(usage.body["total_charge"], "0.08");
+    assert_eq!(usage.body["days"][2]["date"], "2036-11-03");
+    let account_usage =
+        f.w.call("GET", "/v1/portal/usage", "acme", Auth::Bearer(&sam), None)
+            .await;
+    assert_eq!(account_usage.body["total_charge"], "0.23");
+    let records_path = format!("/v1/portal/services/{landline}/usage/records?limit=2&type=call");
+    let first =
+        f.w.call("GET", &records_path, "acme", Auth::Bearer(&sam), None)
+            .await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert_eq!(first.body["items"][0]["record_id"], "c4");
+    assert_eq!(first.body["items"][0]["charge"], "0.03");
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let second =
+        f.w.call(
+            "GET",
+            &format!("{records_path}&cursor={cursor}"),
+            "acme",
+            Auth::Bearer(&sam),
+            None,
+        )
+        .await;
+    let ids: Vec<&str> = second.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["record_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["c2", "c1"]);
+    let bad_period =
+        f.w.call(
+            "GET",
+            &format!("/v1/portal/services/{landline}/usage?period=November"),
+            "acme",
+            Auth::Bearer(&sam),
+            None,
+        )
+        .await;
+    assert_eq!(bad_period.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Another account of the tenant, another tenant's customer: the service is not there.
+    let kim = f.w.token("acme", "kim", "kim's long password").await;
+    let lee = f.w.token("bluewave", "lee", "lee's long password").await;
+    for (tenant, token) in [("acme", &kim), ("bluewave", &lee)] {
+        for path in [
+            format!("/v1/portal/services/{landline}"),
+            usage_path.clone(),
+            records_path.clone(),
+        ] {
+            let reply =
+                f.w.call("GET", &path, tenant, Auth::Bearer(token), None)
+                    .await;
+            assert_eq!(reply.status, StatusCode::NOT_FOUND, "{tenant} {path}");
+        }
+    }
+    let kims =
+        f.w.call("GET", "/v1/portal/usage", "acme", Auth::Bearer(&kim), None)
+            .await;
+    assert_eq!(kims.body["total_charge"], "0.00");
+    // Not even with a cursor of Sam's list.
+    let forged =
+        f.w.call(
+            "GET",
+            &format!("{records_path}&cursor={cursor}"),
+            "acme",
+            Auth::Bearer(&kim),
+            None,
+        )
+        .await;
+    assert_eq!(forged.status, StatusCode::NOT_FOUND);
+
+    // Staff see the account's usage; another tenant's staff, or another account's path, not.
+    let boss = f.w.token("acme", "boss", STAFF_PASSWORD).await;
+    let rival = f.w.token("bluewave", "rival", STAFF_PASSWORD).await;
+    let console_path = format!(
+        "/v1/console/accounts/{}/services/{landline}/usage?period=2036-11",
+        f.account
+    );
+    let seen =
+        f.w.call("GET", &console_path, "acme", Auth::Bearer(&boss), None)
+            .await;
+    assert_eq!(seen.body["total_charge"], "0.08", "{}", seen.text);
+    let theirs =
+        f.w.call("GET", &console_path, "bluewave", Auth::Bearer(&rival), None)
+            .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    let crossed =
+        f.w.call(
+            "GET",
+            &format!("/v1/console/accounts/{kim_account}/services/{landline}/usage"),
+            "acme",
+            Auth::Bearer(&boss),
+            None,
+        )
+        .await;
+    assert_eq!(crossed.status, StatusCode::NOT_FOUND);
+    let files =
+        f.w.call(
+            "GET",
+            "/v1/console/usage/ingests",
+            "acme",
+            Auth::Bearer(&boss),
+            None,
+        )
+        .await;
+    assert_eq!(files.body["items"][0]["rejected"], 4, "{}", files.text);
+    let none =
+        f.w.call(
+            "GET",
+            "/v1/console/usage/ingests",
+            "bluewave",
+            Auth::Bearer(&rival),
+            None,
+        )
+        .await;
+    assert_eq!(none.body["items"], json!([]));
+
+    // The provider turns the usage module off: the portal says so.
+    let off =
+        f.w.call(
+            "PUT",
+            "/v1/console/settings/access",
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"modules": ["services"]})),
+        )
+        .await;
+    assert_eq!(off.status, StatusCode::OK, "{}", off.text);
+    let disabled =
+        f.w.call("GET", &usage_path, "acme", Auth::Bearer(&sam), None)
+            .await;
+    assert_eq!(disabled.status, StatusCode::NOT_FOUND);
+    assert_eq!(disabled.body["type"], "/problems/module-disabled");
 }

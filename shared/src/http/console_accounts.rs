@@ -31,7 +31,7 @@ use crate::domain::tenancy::Tenant;
 use crate::platform::Platform;
 
 /// The account, if this staff member may see it.
-async fn visible_account(
+pub(super) async fn visible_account(
     platform: &Platform,
     staff: &StaffUser,
     account: &str,

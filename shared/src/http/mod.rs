@@ -10,6 +10,7 @@ pub mod meta;
 pub mod portal;
 pub mod problem;
 pub mod request_id;
+pub mod services;
 pub mod two_factor;
 pub mod views;
 
@@ -71,6 +72,14 @@ pub const GROUPS: &[Group] = &[
     Group {
         function: "api-console-admin",
         routes: console_admin::router,
+    },
+    Group {
+        function: "api-services",
+        routes: services::portal_router,
+    },
+    Group {
+        function: "api-console-services",
+        routes: services::console_router,
     },
 ];
 
