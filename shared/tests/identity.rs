@@ -780,6 +780,27 @@ async fn nobody_reaches_another_tenants_another_accounts_or_another_groups_data(
             ),
             (
                 "POST",
+                format!("/v1/console/accounts/{account}/logins/{login}/two-factor/reset"),
+                None,
+            ),
+            ("GET", format!("/v1/console/accounts/{account}/services"), None),
+            (
+                "POST",
+                format!("/v1/console/accounts/{account}/services"),
+                Some(json!({"plan": login, "identifier": "+61255500000"})),
+            ),
+            (
+                "POST",
+                format!("/v1/console/accounts/{account}/services/{login}/bolt-ons"),
+                Some(json!({"bolt_on": login})),
+            ),
+            (
+                "GET",
+                format!("/v1/console/accounts/{account}/services/{login}/usage"),
+                None,
+            ),
+            (
+                "POST",
                 format!("/v1/console/accounts/{account}/logins/{login}/impersonate"),
                 Some(json!({})),
             ),
