@@ -783,7 +783,11 @@ async fn nobody_reaches_another_tenants_another_accounts_or_another_groups_data(
                 format!("/v1/console/accounts/{account}/logins/{login}/two-factor/reset"),
                 None,
             ),
-            ("GET", format!("/v1/console/accounts/{account}/services"), None),
+            (
+                "GET",
+                format!("/v1/console/accounts/{account}/services"),
+                None,
+            ),
             (
                 "POST",
                 format!("/v1/console/accounts/{account}/services"),

@@ -261,17 +261,7 @@ impl Tenants {
         if check_slug(slug).is_err() {
             return Err(TenantError::NotFound);
         }
-        let item = self
-            .table
-            .get(&Key::new(keys::slug(slug), "SLUG"))
-            .await?
-            .ok_or(TenantError::NotFound)?;
-        let id = item
-            .get("tenant")
-            .and_then(|v| v.as_s())
-            .and_then(|s| s.parse().ok())
-            .ok_or_else(|| TableError::Unavailable("a slug item lacks its tenant".into()))?;
-        self.get(&id).await
+        self.by_claim(Key::new(keys::slug(slug), "SLUG")).await
     }
 
     /// The tenant whose own domain `host` is.
@@ -279,16 +269,18 @@ impl Tenants {
         if check_domain(host).is_err() {
             return Err(TenantError::NotFound);
         }
-        let item = self
-            .table
-            .get(&Key::new(keys::custom_domain(host), "DOMAIN"))
-            .await?
-            .ok_or(TenantError::NotFound)?;
+        self.by_claim(Key::new(keys::custom_domain(host), "DOMAIN"))
+            .await
+    }
+
+    /// The tenant a claim item (a slug's, a domain's) names.
+    async fn by_claim(&self, claim: Key) -> Result<Tenant, TenantError> {
+        let item = self.table.get(&claim).await?.ok_or(TenantError::NotFound)?;
         let id = item
             .get("tenant")
             .and_then(|v| v.as_s())
             .and_then(|s| s.parse().ok())
-            .ok_or_else(|| TableError::Unavailable("a domain item lacks its tenant".into()))?;
+            .ok_or_else(|| TableError::Unavailable(format!("{claim} lacks its tenant")))?;
         self.get(&id).await
     }
 
