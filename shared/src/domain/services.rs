@@ -304,29 +304,17 @@ impl Services {
         tenant: &TenantId,
         account: &AccountId,
     ) -> Result<Vec<Service>, ServiceError> {
-        let mut services = Vec::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .table
-                .query(
-                    Query::partition(
-                        crate::ports::table::Index::Primary,
-                        keys::account(tenant, account),
-                    )
-                    .sort(SortKey::BeginsWith("SERVICE#".into()))
-                    .limit(100)
-                    .after(after),
-                )
-                .await?;
-            for item in &page.items {
-                services.push(record::from_item(item)?);
-            }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return Ok(services),
-            }
-        }
+        let query = Query::partition(
+            crate::ports::table::Index::Primary,
+            keys::account(tenant, account),
+        )
+        .sort(SortKey::BeginsWith("SERVICE#".into()))
+        .limit(100);
+        let items = crate::store::query_all(self.table.as_ref(), query).await?;
+        Ok(items
+            .iter()
+            .map(record::from_item)
+            .collect::<Result<_, _>>()?)
     }
 
     /// The service an identifier names, for usage.

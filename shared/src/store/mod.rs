@@ -8,7 +8,7 @@ pub mod cursor;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::ports::table::{Item, TableError, Value};
+use crate::ports::table::{Item, Query, Table, TableError, Value};
 
 pub use cursor::{CursorCodec, InvalidCursor};
 
@@ -73,6 +73,22 @@ fn value_to_json(value: &Value) -> serde_json::Value {
                 .collect(),
         ),
         Value::Ss(set) => serde_json::Value::Array(set.iter().map(|s| s.as_str().into()).collect()),
+    }
+}
+
+/// Every item a query matches, reading page after page: for partitions known to stay
+/// small (an account's services, a month's totals parts, a login's sessions). Large ones
+/// are read a page at a time by their callers.
+pub async fn query_all(table: &dyn Table, query: Query) -> Result<Vec<Item>, TableError> {
+    let mut items = Vec::new();
+    let mut query = query;
+    loop {
+        let page = table.query(query.clone()).await?;
+        items.extend(page.items);
+        match page.next {
+            Some(next) => query = query.after(Some(next)),
+            None => return Ok(items),
+        }
     }
 }
 

@@ -331,29 +331,16 @@ impl Identity {
         keep: Option<&Session>,
     ) -> Result<usize, IdentityError> {
         let mut ended = 0;
-        let mut after = None;
-        loop {
-            let page = self
-                .table
-                .query(
-                    Query::partition(Index::Gsi1, keys::sessions_of(tenant, login))
-                        .limit(100)
-                        .after(after),
-                )
-                .await?;
-            for item in &page.items {
-                let Some(k) = Key::of(item) else { continue };
-                if keep.is_some_and(|s| k == key(&s.tenant, &s.hash)) {
-                    continue;
-                }
-                self.table.delete(&k, None).await?;
-                ended += 1;
+        let query = Query::partition(Index::Gsi1, keys::sessions_of(tenant, login)).limit(100);
+        for item in crate::store::query_all(self.table.as_ref(), query).await? {
+            let Some(k) = Key::of(&item) else { continue };
+            if keep.is_some_and(|s| k == key(&s.tenant, &s.hash)) {
+                continue;
             }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return Ok(ended),
-            }
+            self.table.delete(&k, None).await?;
+            ended += 1;
         }
+        Ok(ended)
     }
 
     /// Starts a portal session as one of the tenant's end-user logins, on behalf of

@@ -542,40 +542,28 @@ impl Ingest {
         resume_at: i64,
     ) -> Result<HashMap<UsageType, i64>, UsageError> {
         let mut used = HashMap::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .table
-                .query(
-                    Query::partition(
-                        Index::Primary,
-                        keys::service_totals(tenant, service, period),
-                    )
-                    .limit(1000)
-                    .after(after),
-                )
-                .await?;
-            for item in &page.items {
-                let unfinished = item.get("ingest").and_then(Value::as_s) == Some(ingest)
-                    && item.get("chunk").and_then(Value::as_n).unwrap_or(0) >= resume_at;
-                if unfinished {
-                    continue;
-                }
-                let usage = item
-                    .get("sk")
-                    .and_then(Value::as_s)
-                    .and_then(|sk| sk.split('#').nth(1))
-                    .and_then(UsageType::parse);
-                if let Some(usage) = usage {
-                    *used.entry(usage).or_insert(0) +=
-                        item.get("covered").and_then(Value::as_n).unwrap_or(0);
-                }
+        let query = Query::partition(
+            Index::Primary,
+            keys::service_totals(tenant, service, period),
+        )
+        .limit(1000);
+        for item in &store::query_all(self.table.as_ref(), query).await? {
+            let unfinished = item.get("ingest").and_then(Value::as_s) == Some(ingest)
+                && item.get("chunk").and_then(Value::as_n).unwrap_or(0) >= resume_at;
+            if unfinished {
+                continue;
             }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => return Ok(used),
+            let usage = item
+                .get("sk")
+                .and_then(Value::as_s)
+                .and_then(|sk| sk.split('#').nth(1))
+                .and_then(UsageType::parse);
+            if let Some(usage) = usage {
+                *used.entry(usage).or_insert(0) +=
+                    item.get("covered").and_then(Value::as_n).unwrap_or(0);
             }
         }
+        Ok(used)
     }
 
     /// Writes the rejects file (when there are rejects) and marks the ingest completed.

@@ -204,35 +204,21 @@ impl UsageViews {
         until: Option<Date>,
     ) -> Result<MonthUsage, UsageError> {
         let mut by_day: BTreeMap<u8, BTreeMap<UsageType, Totals>> = BTreeMap::new();
-        let mut after = None;
-        loop {
-            let page = self
-                .table
-                .query(
-                    Query::partition(Index::Primary, partition.clone())
-                        .limit(1000)
-                        .after(after),
-                )
-                .await?;
-            for item in &page.items {
-                let Some(sk) = item.get("sk").and_then(Value::as_s) else {
-                    continue;
-                };
-                let mut parts = sk.split('#');
-                let day: Option<u8> = parts.next().and_then(|d| d.parse().ok());
-                let usage = parts.next().and_then(UsageType::parse);
-                if let (Some(day), Some(usage)) = (day, usage) {
-                    by_day
-                        .entry(day)
-                        .or_default()
-                        .entry(usage)
-                        .or_default()
-                        .add(&Totals::of_item(item));
-                }
-            }
-            match page.next {
-                Some(next) => after = Some(next),
-                None => break,
+        let query = Query::partition(Index::Primary, partition).limit(1000);
+        for item in &store::query_all(self.table.as_ref(), query).await? {
+            let Some(sk) = item.get("sk").and_then(Value::as_s) else {
+                continue;
+            };
+            let mut parts = sk.split('#');
+            let day: Option<u8> = parts.next().and_then(|d| d.parse().ok());
+            let usage = parts.next().and_then(UsageType::parse);
+            if let (Some(day), Some(usage)) = (day, usage) {
+                by_day
+                    .entry(day)
+                    .or_default()
+                    .entry(usage)
+                    .or_default()
+                    .add(&Totals::of_item(item));
             }
         }
         let last_day = match until {
