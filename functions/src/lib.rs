@@ -20,6 +20,8 @@ pub const NOTIFIER: &str = "notifier";
 pub const OUTBOX_SWEEP: &str = "outbox-sweep";
 /// The blob function: loads usage files dropped in the ingest bucket.
 pub const USAGE_INGEST: &str = "usage-ingest";
+/// The stream function: writes the usage exports too large to write while a request waits.
+pub const USAGE_EXPORT: &str = "usage-export";
 
 pub fn catalogue() -> Vec<(&'static str, Trigger)> {
     let mut functions: Vec<(&'static str, Trigger)> = selfcare::http::GROUPS
@@ -29,6 +31,7 @@ pub fn catalogue() -> Vec<(&'static str, Trigger)> {
     functions.push((NOTIFIER, Trigger::Stream));
     functions.push((OUTBOX_SWEEP, Trigger::Schedule));
     functions.push((USAGE_INGEST, Trigger::Blob));
+    functions.push((USAGE_EXPORT, Trigger::Stream));
     functions
 }
 

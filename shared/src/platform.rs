@@ -129,6 +129,15 @@ impl Platform {
         )
     }
 
+    pub fn usage_exports(&self) -> crate::domain::usage::export::UsageExports {
+        crate::domain::usage::export::UsageExports::new(
+            self.table.clone(),
+            self.exports.clone(),
+            self.clock.clone(),
+            self.cursors.clone(),
+        )
+    }
+
     pub fn accounts(&self) -> Accounts {
         Accounts::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
     }
@@ -155,10 +164,19 @@ impl LocalPlatform {
         base_url: &str,
         blob_events: Option<tokio::sync::mpsc::UnboundedSender<crate::ports::blobs::BlobCreated>>,
     ) -> Result<Self, LocalStorageError> {
+        Self::open_with_clock(dir, base_url, blob_events, Arc::new(SystemClock))
+    }
+
+    /// The same, on a clock of the caller's (tests move it to see links and items expire).
+    pub fn open_with_clock(
+        dir: &std::path::Path,
+        base_url: &str,
+        blob_events: Option<tokio::sync::mpsc::UnboundedSender<crate::ports::blobs::BlobCreated>>,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Self, LocalStorageError> {
         let fail = |e: &dyn std::fmt::Display| LocalStorageError(e.to_string());
         std::fs::create_dir_all(dir).map_err(|e| fail(&e))?;
         let key = local_secret(&dir.join("secret.key")).map_err(|e| fail(&e))?;
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
         let table = Arc::new(
             EmbeddedTable::open(&dir.join("table.redb"), clock.clone()).map_err(|e| fail(&e))?,
         );

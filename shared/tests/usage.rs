@@ -2,156 +2,23 @@
 //! loaded twice and once after a crash halfway; allowances that run out mid-file; what the
 //! customer then reads.
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use selfcare::domain::catalogue::{Allowance, NewBoltOn, NewPlan, NewRate, ServiceType, UsageType};
-use selfcare::domain::ids::{AccountId, ServiceId};
+use selfcare::domain::catalogue::UsageType;
+use selfcare::domain::ids::AccountId;
 use selfcare::domain::paging::PageRequest;
-use selfcare::domain::services::{NewService, ServiceStatus};
-use selfcare::domain::tenancy::Tenant;
 use selfcare::domain::usage::Period;
 use selfcare::domain::usage::ingest::{Ingest, IngestStatus};
 use selfcare::ports::Clock;
-use selfcare::ports::blobs::{BlobKey, bytes_stream, collect};
+use selfcare::ports::blobs::{BlobKey, collect};
 use selfcare::ports::table::{Condition, Item, Key, Page, Query, Table, TableError, Update, Write};
-use time::macros::datetime;
 
 mod common;
 
+use common::usage_fixture::*;
 use common::*;
-
-/// The landline with 5 minutes of calls a month from a bolt-on.
-const LANDLINE: &str = "+61255501234";
-/// A second service, without bolt-ons.
-const SPARE: &str = "+61255501235";
-
-struct Fixture {
-    w: World,
-    tenant: Tenant,
-    account: AccountId,
-    landline: ServiceId,
-}
-
-async fn fixture() -> Fixture {
-    let w = World::new().await;
-    w.clock
-        .advance(datetime!(2036-11-20 12:00 UTC) - w.clock.now());
-    let tenant = w.tenant("acme").await;
-    let account: AccountId = w
-        .account(&tenant, "Sam Lee", "sam@example.com", None)
-        .await
-        .parse()
-        .unwrap();
-    let catalogue = w.platform.catalogue();
-    let rate = |usage, prefix: &str, price: &str, increment| NewRate {
-        usage,
-        prefix: prefix.into(),
-        price: price.into(),
-        increment_seconds: increment,
-    };
-    let plan = catalogue
-        .create_plan(
-            &tenant.id,
-            NewPlan {
-                name: "Talk 20".into(),
-                service_type: ServiceType::Voice,
-                currency: "AUD".into(),
-                recurring_minor: 2_000,
-                rates: vec![
-                    rate(UsageType::Call, "", "10", Some(60)),
-                    rate(UsageType::Call, "61", "2.5", Some(60)),
-                    rate(UsageType::Message, "", "5", None),
-                ],
-            },
-        )
-        .await
-        .unwrap();
-    let bolt_on = catalogue
-        .create_bolt_on(
-            &tenant.id,
-            NewBoltOn {
-                name: "5 minutes".into(),
-                currency: "AUD".into(),
-                price_minor: 300,
-                term_months: 0,
-                allowances: vec![Allowance {
-                    usage: UsageType::Call,
-                    quantity: 300,
-                }],
-                plans: vec![plan.id],
-            },
-        )
-        .await
-        .unwrap();
-    let services = w.platform.services();
-    let new = |identifier: &str| NewService {
-        plan: plan.id,
-        identifier: identifier.into(),
-        status: ServiceStatus::Active,
-        started_at: None,
-        attributes: BTreeMap::new(),
-    };
-    let landline = services
-        .create(&tenant.id, &account, new(LANDLINE))
-        .await
-        .unwrap();
-    services
-        .attach_bolt_on(&tenant.id, &account, &landline.id, &bolt_on.id)
-        .await
-        .unwrap();
-    services
-        .create(&tenant.id, &account, new(SPARE))
-        .await
-        .unwrap();
-    Fixture {
-        w,
-        tenant,
-        account,
-        landline: landline.id,
-    }
-}
-
-/// Eleven rows: seven good, one duplicate, three bad. The landline's calls bill 120 + 120 +
-/// 60 + 60 seconds against its 300-second allowance, which runs out in the third call.
-const FILE: &str = "record_id,service,type,started_at,destination,quantity\r
-c1,+61255501234,call,2036-11-03T09:15:00Z,+61255509999,100\r
-c2,+61255501234,call,2036-11-03T10:00:00Z,61255508888,61\r
-c3,+61255501234,call,2036-11-04T08:00:00Z,61255507777,60\r
-c4,+61255501234,call,2036-11-04T09:00:00Z,61255507777,45\r
-c2,+61255501234,call,2036-11-03T10:00:00Z,61255508888,61\r
-m1,+61255501234,message,2036-11-04T09:30:00Z,61412345678,1\r
-x1,+61255501234,fax,2036-11-04T09:31:00Z,61412345678,1\r
-x2,+61299999999,call,2036-11-04T09:32:00Z,61412345678,10\r
-c5,+61255501235,call,2036-11-05T11:00:00Z,4420794600,30\r
-x3,+61255501234,call,not a time,61412345678,10\r
-c6,+61255501235,call,2036-11-05T12:00:00Z,61255501111,120\r
-";
-
-async fn drop_file(f: &Fixture, name: &str, body: &str) -> BlobKey {
-    let key = BlobKey::parse(&format!("{}/usage/{name}", f.tenant.id)).unwrap();
-    f.w.platform
-        .ingest
-        .put(&key, bytes_stream(body.as_bytes().to_vec()), "text/csv")
-        .await
-        .unwrap();
-    key
-}
-
-/// The landline's and the spare's month: (count, billable, covered, charge) of calls.
-async fn call_totals(f: &Fixture) -> (i64, i64, i64, i64) {
-    let today = f.w.clock.now().date();
-    let month =
-        f.w.platform
-            .usage()
-            .account_month(&f.tenant.id, &f.account, Period::of(f.w.clock.now()), today)
-            .await
-            .unwrap();
-    let t = month.by_type[&UsageType::Call];
-    (t.count, t.billable, t.covered, t.charge)
-}
 
 #[tokio::test]
 async fn a_file_loaded_twice_counts_once_with_exact_rejects_and_allowances() {

@@ -7,7 +7,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use selfcare::adapters::aws::changes_from_event;
 use selfcare::config::AwsConfig;
 use selfcare::platform::Platform;
-use selfcare_functions::{Trigger, init_tracing, trigger_of};
+use selfcare_functions::{Trigger, USAGE_EXPORT, init_tracing, trigger_of};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -28,9 +28,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         }
         Trigger::Stream => {
             let platform = &platform;
+            let exports = handler == USAGE_EXPORT;
             lambda_runtime::run(service_fn(
                 move |event: LambdaEvent<dynamodb::Event>| async move {
-                    on_stream(platform, event.payload).await
+                    on_stream(platform, exports, event.payload).await
                 },
             ))
             .await
@@ -88,14 +89,20 @@ fn percent_decode(text: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// Hands a stream batch to the handler and reports the records it could not handle, so
-/// Lambda delivers those again (the template turns on ReportBatchItemFailures).
+/// Hands a stream batch to its handler (the notifier's or the export jobs') and reports the
+/// records it could not handle, so Lambda delivers those again (the template turns on
+/// ReportBatchItemFailures).
 async fn on_stream(
     platform: &Platform,
+    exports: bool,
     event: dynamodb::Event,
 ) -> Result<serde_json::Value, lambda_runtime::Error> {
     let changes = changes_from_event(&event)?;
-    let failed = selfcare::events::on_changes(platform, &changes).await;
+    let failed = if exports {
+        selfcare::events::on_export_jobs(platform, &changes).await
+    } else {
+        selfcare::events::on_changes(platform, &changes).await
+    };
     // The shape of aws_lambda_events' DynamoDbEventResponse (whose fields are not ours to
     // set outside that crate).
     let failures: Vec<serde_json::Value> = failed

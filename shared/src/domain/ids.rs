@@ -61,3 +61,7 @@ ulid_id!(
     /// A service of an account: a phone number, a circuit, a mobile.
     ServiceId
 );
+ulid_id!(
+    /// A usage export of an account: a CSV file, made at once or by a job.
+    ExportId
+);

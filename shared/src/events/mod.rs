@@ -59,3 +59,32 @@ pub async fn on_usage_file(
     }
     platform.ingest().run(&key).await.map(Some)
 }
+
+/// The stream handler (`usage-export`): runs each export job as it is queued. A job that
+/// fails is reported for redelivery and runs again (up to its attempt limit).
+pub async fn on_export_jobs<'a>(platform: &Platform, changes: &'a [Change]) -> Vec<&'a Change> {
+    let exports = platform.usage_exports();
+    let mut failed = Vec::new();
+    for change in changes {
+        if change.kind != ChangeKind::Insert {
+            continue;
+        }
+        let Some((tenant, account, id)) = change
+            .new
+            .as_ref()
+            .and_then(crate::domain::usage::export::queued_job)
+        else {
+            continue;
+        };
+        match exports.run(&tenant, &account, &id).await {
+            Ok(job) => {
+                tracing::info!(export = %id, status = ?job.status, rows = ?job.rows, "usage export handled")
+            }
+            Err(error) => {
+                tracing::warn!(export = %id, %error, "usage export not finished");
+                failed.push(change);
+            }
+        }
+    }
+    failed
+}

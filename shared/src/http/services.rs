@@ -32,7 +32,7 @@ use crate::domain::usage::ingest::IngestResult;
 use crate::domain::usage::{MonthUsage, Period, Totals, UsageError, UsageRecord};
 use crate::platform::Platform;
 
-fn service_problem(e: ServiceError) -> Problem {
+pub(super) fn service_problem(e: ServiceError) -> Problem {
     match e {
         ServiceError::Invalid(v) => Problem::from_violations(v),
         ServiceError::NotFound => Problem::not_found(),
@@ -59,7 +59,7 @@ fn catalogue_problem(e: CatalogueError) -> Problem {
     }
 }
 
-fn usage_problem(e: UsageError) -> Problem {
+pub(super) fn usage_problem(e: UsageError) -> Problem {
     match e {
         UsageError::Invalid(m) => Problem::validation().detail(m),
         UsageError::Paging(e) => identity_problem(e.into()),
@@ -105,7 +105,7 @@ pub struct PeriodQuery {
     pub period: Option<String>,
 }
 
-fn period_of(text: Option<&str>, now: OffsetDateTime) -> Result<Period, Problem> {
+pub(super) fn period_of(text: Option<&str>, now: OffsetDateTime) -> Result<Period, Problem> {
     match text {
         None => Ok(Period::of(now)),
         Some(text) => Period::parse(text)
@@ -218,7 +218,7 @@ pub struct RecordsQuery {
 }
 
 /// The portal's account, once its module is on.
-async fn portal_account(
+pub(super) async fn portal_account(
     platform: &Platform,
     user: &PortalUser,
     module: Module,
@@ -234,7 +234,7 @@ async fn portal_account(
     user.session.account().ok_or_else(Problem::not_found)
 }
 
-fn today(platform: &Platform) -> (OffsetDateTime, Date) {
+pub(super) fn today(platform: &Platform) -> (OffsetDateTime, Date) {
     let now = platform.clock.now();
     (now, now.to_offset(time::UtcOffset::UTC).date())
 }
@@ -395,6 +395,7 @@ pub fn portal_router() -> OpenApiRouter<Platform> {
         .routes(routes!(portal_service_usage))
         .routes(routes!(portal_service_records))
         .routes(routes!(portal_usage))
+        .merge(super::exports::portal_routes())
 }
 
 // ---- Console ----
@@ -732,4 +733,5 @@ pub fn console_router() -> OpenApiRouter<Platform> {
         .routes(routes!(attach_bolt_on))
         .routes(routes!(console_service_usage))
         .routes(routes!(ingests))
+        .merge(super::exports::console_routes())
 }

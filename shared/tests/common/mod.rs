@@ -3,6 +3,8 @@
 
 #![allow(dead_code)]
 
+pub mod usage_fixture;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -28,6 +30,8 @@ pub struct World {
     /// Stands still until a test moves it (one-time codes, expiry).
     pub clock: Arc<ManualClock>,
     pub app: axum::Router,
+    /// The embedded table itself, for its change stream.
+    pub local_table: Arc<selfcare::adapters::embedded::EmbeddedTable>,
     _dir: tempfile::TempDir,
 }
 
@@ -41,19 +45,41 @@ pub struct Reply {
 impl World {
     pub async fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
-        let local = LocalPlatform::open(dir.path(), "http://127.0.0.1:3000", None).unwrap();
-        let counting = Arc::new(CountingTable::new(local.platform.table.clone()));
         let clock = Arc::new(ManualClock::at(time::OffsetDateTime::now_utc()));
+        let local = LocalPlatform::open_with_clock(
+            dir.path(),
+            "http://127.0.0.1:3000",
+            None,
+            clock.clone(),
+        )
+        .unwrap();
+        let counting = Arc::new(CountingTable::new(local.platform.table.clone()));
         let mut platform = local.platform.clone();
         platform.table = counting.clone();
-        platform.clock = clock.clone();
-        let app = selfcare::http::app(platform.clone(), None);
+        // The local runtime's routes too: presigned downloads are served there.
+        let app = selfcare::http::app(platform.clone(), None)
+            .merge(selfcare::http::local::blob_downloads(local.buckets.clone()));
         World {
             platform,
             counting,
             clock,
             app,
+            local_table: local.table.clone(),
             _dir: dir,
+        }
+    }
+
+    /// Delivers the table's changes since `reader` last read to the stream handlers (the
+    /// notifier's and the export jobs'), as the local runtime and Lambda do.
+    pub async fn deliver_changes(&self, reader: &str) {
+        use selfcare::ports::ChangeFeed;
+        let feed = self.local_table.change_feed(reader);
+        loop {
+            let changes = feed.next_changes().await.unwrap();
+            let Some(last) = changes.last() else { return };
+            let failed = selfcare::events::on_export_jobs(&self.platform, &changes).await;
+            assert!(failed.is_empty(), "export jobs failed");
+            feed.acknowledge(last).await.unwrap();
         }
     }
 
