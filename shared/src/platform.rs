@@ -138,6 +138,14 @@ impl Platform {
         )
     }
 
+    pub fn cost_centres(&self) -> crate::domain::cost_centres::CostCentres {
+        crate::domain::cost_centres::CostCentres::new(
+            self.table.clone(),
+            self.clock.clone(),
+            self.cursors.clone(),
+        )
+    }
+
     pub fn accounts(&self) -> Accounts {
         Accounts::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
     }

@@ -65,3 +65,15 @@ ulid_id!(
     /// A usage export of an account: a CSV file, made at once or by a job.
     ExportId
 );
+ulid_id!(
+    /// A cost centre an end user puts its services under.
+    CostCentreId
+);
+ulid_id!(
+    /// A provider's group of services (number groups, endpoints, 911 groups, ...).
+    ServiceGroupId
+);
+ulid_id!(
+    /// A usage alert: a threshold on spend or quantity.
+    AlertId
+);

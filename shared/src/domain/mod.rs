@@ -3,6 +3,7 @@
 pub mod accounts;
 pub mod catalogue;
 pub mod contact;
+pub mod cost_centres;
 pub mod identity;
 pub mod ids;
 pub mod outbox;

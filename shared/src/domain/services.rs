@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::Violations;
 use super::catalogue::{BoltOn, Catalogue, CatalogueError, Plan, ServiceType};
-use super::ids::{AccountId, BoltOnId, PlanId, ServiceId, TenantId};
+use super::ids::{AccountId, BoltOnId, CostCentreId, PlanId, ServiceId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{Condition, Item, Key, Query, SortKey, Table, TableError, Value, Write};
 use crate::store::{self, CursorCodec, keys};
@@ -49,6 +49,8 @@ pub struct Service {
     pub started_at: OffsetDateTime,
     pub attributes: BTreeMap<String, String>,
     pub bolt_ons: Vec<AttachedBoltOn>,
+    /// The account's cost centre the service is under, if any.
+    pub cost_centre: Option<CostCentreId>,
     pub version: u64,
 }
 
@@ -116,6 +118,8 @@ mod record {
         pub attributes: BTreeMap<String, String>,
         #[serde(default)]
         pub bolt_ons: Vec<AttachedRecord>,
+        #[serde(default)]
+        pub cost_centre: Option<String>,
         pub version: i64,
     }
 
@@ -159,6 +163,7 @@ mod record {
                     since: store::rfc3339(b.since),
                 })
                 .collect(),
+            cost_centre: s.cost_centre.map(|c| c.to_string()),
             version: s.version as i64,
         };
         let k = key(&s.tenant, &s.account, &s.id);
@@ -190,6 +195,10 @@ mod record {
                     })
                 })
                 .collect::<Result<_, TableError>>()?,
+            cost_centre: r
+                .cost_centre
+                .map(|c| c.parse().map_err(|_| bad("cost centre")))
+                .transpose()?,
             version: u64::try_from(r.version).map_err(|_| bad("version"))?,
         })
     }
@@ -255,6 +264,7 @@ impl Services {
             started_at: new.started_at.unwrap_or(now),
             attributes: new.attributes,
             bolt_ons: Vec::new(),
+            cost_centre: None,
             version: 1,
         };
         let claim = record::identifier_key(tenant, &identifier);
@@ -387,6 +397,30 @@ impl Services {
             bolt_on: *bolt_on,
             since: self.clock.now(),
         });
+        self.save(next).await
+    }
+
+    /// Puts a service under one of its account's cost centres (the caller has checked the
+    /// cost centre is the account's), or under none. Setting what is set is not an error.
+    pub async fn set_cost_centre(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        id: &ServiceId,
+        cost_centre: Option<CostCentreId>,
+    ) -> Result<Service, ServiceError> {
+        let service = self.get(tenant, account, id).await?;
+        if service.cost_centre == cost_centre {
+            return Ok(service);
+        }
+        let mut next = service;
+        next.cost_centre = cost_centre;
+        self.save(next).await
+    }
+
+    /// Stores a changed service over the version it was read at.
+    async fn save(&self, mut next: Service) -> Result<Service, ServiceError> {
+        let read_at = next.version;
         next.version += 1;
         match self
             .table
@@ -394,7 +428,7 @@ impl Services {
                 record::to_item(&next)?,
                 Some(Condition::Equals(
                     "version".into(),
-                    Value::N(service.version as i64),
+                    Value::N(read_at as i64),
                 )),
             )
             .await

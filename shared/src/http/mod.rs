@@ -5,6 +5,7 @@ pub mod access;
 pub mod auth;
 pub mod console_accounts;
 pub mod console_admin;
+pub mod cost_centres;
 pub mod exports;
 pub mod local;
 pub mod meta;

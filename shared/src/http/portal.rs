@@ -56,7 +56,7 @@ fn actions(session: &Session) -> BTreeSet<PortalAction> {
     out
 }
 
-fn require(session: &Session, action: PortalAction) -> Result<AccountId, Problem> {
+pub(super) fn require(session: &Session, action: PortalAction) -> Result<AccountId, Problem> {
     let account = session.account().ok_or_else(Problem::not_found)?;
     if actions(session).contains(&action) {
         Ok(account)

@@ -78,6 +78,8 @@ pub struct ServiceView {
     pub started_at: OffsetDateTime,
     pub attributes: BTreeMap<String, String>,
     pub bolt_ons: Vec<String>,
+    /// The account's cost centre the service is under.
+    pub cost_centre: Option<String>,
     pub version: u64,
 }
 
@@ -92,6 +94,7 @@ impl From<Service> for ServiceView {
             started_at: s.started_at,
             attributes: s.attributes,
             bolt_ons: s.bolt_ons.iter().map(|b| b.bolt_on.to_string()).collect(),
+            cost_centre: s.cost_centre.map(|c| c.to_string()),
             version: s.version,
         }
     }
@@ -396,6 +399,7 @@ pub fn portal_router() -> OpenApiRouter<Platform> {
         .routes(routes!(portal_service_records))
         .routes(routes!(portal_usage))
         .merge(super::exports::portal_routes())
+        .merge(super::cost_centres::portal_routes())
 }
 
 // ---- Console ----
@@ -734,4 +738,5 @@ pub fn console_router() -> OpenApiRouter<Platform> {
         .routes(routes!(console_service_usage))
         .routes(routes!(ingests))
         .merge(super::exports::console_routes())
+        .merge(super::cost_centres::console_routes())
 }
