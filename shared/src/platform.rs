@@ -126,6 +126,7 @@ impl Platform {
             self.ingest.clone(),
             self.clock.clone(),
             self.cursors.clone(),
+            self.sender.clone(),
         )
     }
 
@@ -143,6 +144,15 @@ impl Platform {
             self.table.clone(),
             self.clock.clone(),
             self.cursors.clone(),
+        )
+    }
+
+    pub fn alerts(&self) -> crate::domain::usage::alerts::Alerts {
+        crate::domain::usage::alerts::Alerts::new(
+            self.table.clone(),
+            self.clock.clone(),
+            self.cursors.clone(),
+            self.sender.clone(),
         )
     }
 

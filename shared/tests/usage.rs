@@ -174,6 +174,7 @@ async fn a_crash_halfway_is_finished_by_the_redelivery_exactly_once() {
             platform.ingest.clone(),
             platform.clock.clone(),
             platform.cursors.clone(),
+            platform.sender.clone(),
         )
         .with_chunk_rows(3)
     };

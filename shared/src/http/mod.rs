@@ -2,6 +2,7 @@
 //! all merged by the local runtime; the layers every response goes through; problems.
 
 pub mod access;
+pub mod alerts;
 pub mod auth;
 pub mod console_accounts;
 pub mod console_admin;

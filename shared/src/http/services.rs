@@ -400,6 +400,7 @@ pub fn portal_router() -> OpenApiRouter<Platform> {
         .routes(routes!(portal_usage))
         .merge(super::exports::portal_routes())
         .merge(super::cost_centres::portal_routes())
+        .merge(super::alerts::portal_routes())
 }
 
 // ---- Console ----
@@ -739,4 +740,5 @@ pub fn console_router() -> OpenApiRouter<Platform> {
         .routes(routes!(ingests))
         .merge(super::exports::console_routes())
         .merge(super::cost_centres::console_routes())
+        .merge(super::alerts::console_routes())
 }

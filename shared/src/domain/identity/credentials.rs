@@ -198,6 +198,7 @@ impl Identity {
                 days: Some(settings.create_link_days),
                 attempts: None,
                 change: None,
+                alert: None,
             },
         )?;
         let invitation = invitation_key(tenant, &account.id);
@@ -380,6 +381,7 @@ impl Identity {
                 days: Some(settings.create_link_days),
                 attempts: None,
                 change: None,
+                alert: None,
             },
         )?;
         let mut writes = vec![
@@ -575,6 +577,7 @@ impl Identity {
                 days: None,
                 attempts: None,
                 change: None,
+                alert: None,
             },
         )?;
         let gap = reset_gap_key(&login.tenant, &login.id);

@@ -20,6 +20,8 @@ pub enum Purpose {
     LockedOut,
     /// Two-factor sign-in turned on, off, or reset by staff (`change`: on, off, reset).
     SecondFactorChanged,
+    /// A usage alert's threshold was reached (`alert`).
+    UsageAlert,
 }
 
 impl Purpose {
@@ -29,6 +31,7 @@ impl Purpose {
             Purpose::PasswordReset => "password-reset",
             Purpose::LockedOut => "locked-out",
             Purpose::SecondFactorChanged => "second-factor-changed",
+            Purpose::UsageAlert => "usage-alert",
         }
     }
 
@@ -48,6 +51,8 @@ impl Purpose {
             (Purpose::SecondFactorChanged, _) => {
                 "Two-factor sign-in changed on your {{ tenant }} login"
             }
+            (Purpose::UsageAlert, "fr") => "Alerte de consommation : {{ alert.what }}",
+            (Purpose::UsageAlert, _) => "Usage alert: {{ alert.what }}",
         }
     }
 }
@@ -208,6 +213,39 @@ const TEMPLATES: &[(&str, &str)] = &[
          {% endif %}</p><p>Si ce n'était pas vous, contactez {{ tenant }} sans attendre.</p>\
          {% endblock %}",
     ),
+    (
+        "usage-alert.en.txt",
+        "Hello {{ name }},\n\nYour alert on {{ alert.what }} was reached in {{ alert.period }}: \
+         {{ alert.reached }} so far, against the {{ alert.threshold }} you set.\n\nThis alert \
+         will not be sent again this month. You can see your usage and change your alerts in \
+         the portal.\n\n{{ tenant }}{% if support_email %}\n{{ support_email }}{% endif %}\
+         {% if support_phone %}\n{{ support_phone }}{% endif %}\n",
+    ),
+    (
+        "usage-alert.en.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Hello {{ name }},</p>\
+         <p>Your alert on <b>{{ alert.what }}</b> was reached in {{ alert.period }}: \
+         <b>{{ alert.reached }}</b> so far, against the {{ alert.threshold }} you set.</p>\
+         <p>This alert will not be sent again this month. You can see your usage and change \
+         your alerts in the portal.</p>{% endblock %}",
+    ),
+    (
+        "usage-alert.fr.txt",
+        "Bonjour {{ name }},\n\nVotre alerte sur {{ alert.what }} est atteinte pour \
+         {{ alert.period }} : {{ alert.reached }} à ce jour, pour un seuil de \
+         {{ alert.threshold }}.\n\nCette alerte ne sera plus envoyée ce mois-ci. Votre \
+         consommation et vos alertes sont dans le portail.\n\n{{ tenant }}\
+         {% if support_email %}\n{{ support_email }}{% endif %}\
+         {% if support_phone %}\n{{ support_phone }}{% endif %}\n",
+    ),
+    (
+        "usage-alert.fr.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Bonjour {{ name }},</p>\
+         <p>Votre alerte sur <b>{{ alert.what }}</b> est atteinte pour {{ alert.period }} : \
+         <b>{{ alert.reached }}</b> à ce jour, pour un seuil de {{ alert.threshold }}.</p>\
+         <p>Cette alerte ne sera plus envoyée ce mois-ci. Votre consommation et vos alertes \
+         sont dans le portail.</p>{% endblock %}",
+    ),
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -239,6 +277,19 @@ pub struct Content<'a> {
     pub attempts: Option<u32>,
     /// What changed (second-factor notices): `on`, `off` or `reset`.
     pub change: Option<&'a str>,
+    /// What a usage alert reports.
+    pub alert: Option<AlertFacts>,
+}
+
+/// A reached usage alert, in words and figures ready to print.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct AlertFacts {
+    /// `spend on +61255501234`, `calls on your account`.
+    pub what: String,
+    pub threshold: String,
+    pub reached: String,
+    /// `2026-11`.
+    pub period: String,
 }
 
 /// Renders a message to `to` as a MIME text, ready for the outbox.
@@ -264,6 +315,7 @@ pub fn compose(
         days => content.days,
         attempts => content.attempts,
         change => content.change,
+        alert => content.alert,
         logo_url => settings.logo_url,
         support_email => settings.support_email,
         support_phone => settings.support_phone,

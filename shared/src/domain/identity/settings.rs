@@ -154,17 +154,26 @@ fn key(tenant: &TenantId) -> Key {
     Key::new(keys::tenant(tenant), "SETTINGS#ACCESS")
 }
 
+/// A tenant's settings, the defaults where it has chosen none (for other capabilities'
+/// mail, which needs the tenant's branding without the rest of identity).
+pub async fn read(
+    table: &dyn crate::ports::Table,
+    tenant: &TenantId,
+) -> Result<AccessSettings, IdentityError> {
+    match table.get(&key(tenant)).await? {
+        None => Ok(AccessSettings::default()),
+        Some(item) => match item.get("settings").and_then(Value::as_s) {
+            Some(json) => serde_json::from_str(json)
+                .map_err(|e| invalid("settings", format!("stored settings unreadable: {e}"))),
+            None => Ok(AccessSettings::default()),
+        },
+    }
+}
+
 impl Identity {
     /// The tenant's settings, the defaults where it has chosen none.
     pub async fn settings(&self, tenant: &TenantId) -> Result<AccessSettings, IdentityError> {
-        match self.table.get(&key(tenant)).await? {
-            None => Ok(AccessSettings::default()),
-            Some(item) => match item.get("settings").and_then(Value::as_s) {
-                Some(json) => serde_json::from_str(json)
-                    .map_err(|e| invalid("settings", format!("stored settings unreadable: {e}"))),
-                None => Ok(AccessSettings::default()),
-            },
-        }
+        read(self.table.as_ref(), tenant).await
     }
 
     pub async fn set_settings(

@@ -179,6 +179,7 @@ impl Identity {
                 days: None,
                 attempts: Some(settings.lockout_threshold),
                 change: None,
+                alert: None,
             },
         )?;
         let lock = Write::Update {

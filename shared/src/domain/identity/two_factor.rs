@@ -625,6 +625,7 @@ impl Identity {
                 days: None,
                 attempts: None,
                 change: Some(change),
+                alert: None,
             },
         )?;
         Ok(outbox::enqueue(&message, self.clock.now()))

@@ -28,15 +28,17 @@
 //! Memory is bounded: the parser runs ahead by at most two chunks, and the only state that
 //! grows with the file is the set of record ids seen (16 bytes a row, for duplicates).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
+use super::alerts::{Alerts, TenantAlerts, Touched};
 use super::rating::{self, UsageRow};
 use super::{Period, Totals, UsageError, keys};
 use crate::domain::catalogue::{BoltOn, Plan, UsageType};
+use crate::domain::contact::EmailAddress;
 use crate::domain::ids::{ServiceId, TenantId};
 use crate::domain::paging::{self, Page, PageRequest};
 use crate::domain::services::{Service, Services};
@@ -183,6 +185,7 @@ pub struct Ingest {
     clock: Arc<dyn Clock>,
     cursors: CursorCodec,
     services: Services,
+    alerts: Alerts,
     chunk_rows: usize,
 }
 
@@ -198,9 +201,11 @@ impl Ingest {
         blobs: Arc<dyn Blobs>,
         clock: Arc<dyn Clock>,
         cursors: CursorCodec,
+        sender: EmailAddress,
     ) -> Self {
         Ingest {
             services: Services::new(table.clone(), clock.clone(), cursors.clone()),
+            alerts: Alerts::new(table.clone(), clock.clone(), cursors.clone(), sender),
             table,
             blobs,
             clock,
@@ -280,6 +285,12 @@ impl Ingest {
         let rows = self.chunk_rows;
         let parser = tokio::task::spawn_blocking(move || parse_file(bridge, rows, &sender));
 
+        // Read once: most tenants have few alerts or none, and then checking costs nothing.
+        let alerts = self
+            .alerts
+            .of_tenant(&tenant)
+            .await
+            .map_err(|e| TableError::Unavailable(e.to_string()))?;
         let mut seen: HashSet<u128> = HashSet::new();
         let mut pricing: HashMap<String, Option<Arc<Pricing>>> = HashMap::new();
         let mut used: HashMap<(ServiceId, Period, UsageType), i64> = HashMap::new();
@@ -308,6 +319,7 @@ impl Ingest {
                 &mut seen,
                 &mut pricing,
                 &mut used,
+                &alerts,
             )
             .await?;
             chunk_no += 1;
@@ -333,10 +345,13 @@ impl Ingest {
         seen: &mut HashSet<u128>,
         pricing: &mut HashMap<String, Option<Arc<Pricing>>>,
         used: &mut HashMap<(ServiceId, Period, UsageType), i64>,
+        alerts: &TenantAlerts,
     ) -> Result<(), UsageError> {
         let mut items: Vec<Item> = Vec::with_capacity(lines.len() + 16);
         let mut totals = ChunkTotals::default();
         let mut accounts = HashMap::new();
+        let mut touched: BTreeSet<Touched> = BTreeSet::new();
+        let mut identifiers: BTreeMap<ServiceId, String> = BTreeMap::new();
         let (mut accepted, mut rejected) = (0i64, 0i64);
         let rows = lines.len() as i64;
         for (line, row) in lines {
@@ -364,6 +379,17 @@ impl Ingest {
                                 let period = Period::of(row.started_at);
                                 let day = row.started_at.to_offset(time::UtcOffset::UTC).day();
                                 accounts.insert(p.service.id, p.service.account);
+                                if !alerts.is_empty() {
+                                    touched.insert(Touched {
+                                        account: p.service.account,
+                                        service: p.service.id,
+                                        plan: p.service.plan,
+                                        period,
+                                    });
+                                    identifiers
+                                        .entry(p.service.id)
+                                        .or_insert_with(|| p.service.identifier.clone());
+                                }
                                 totals
                                     .by_service
                                     .entry((p.service.id, period, day, row.usage))
@@ -426,6 +452,14 @@ impl Ingest {
             }
         }
         self.table.put_many(items).await?;
+        // Alerts are checked before the checkpoint, so a crash here checks them again on
+        // redelivery (each mail is sent once: its marker must be new).
+        if !touched.is_empty() {
+            self.alerts
+                .check(tenant, alerts, &touched, &identifiers)
+                .await
+                .map_err(|e| TableError::Unavailable(e.to_string()))?;
+        }
         // Only now is the chunk done; a second runner of the same chunk finds it moved.
         let checkpoint = self
             .table

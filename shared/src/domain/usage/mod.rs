@@ -8,6 +8,7 @@
 //! twice (see [`ingest`]). A month of a service is one partition of parts; a month of an
 //! account is another, so either view is one query.
 
+pub mod alerts;
 pub mod export;
 pub mod ingest;
 pub mod rating;
