@@ -165,48 +165,70 @@ impl Table for CrashOnUpdate {
 
 #[tokio::test]
 async fn a_crash_halfway_is_finished_by_the_redelivery_exactly_once() {
-    let f = fixture().await;
-    let key = drop_file(&f, "nov-1.csv", FILE).await;
-    let platform = &f.w.platform;
-    let with = |table: Arc<dyn Table>| {
-        Ingest::new(
-            table,
-            platform.ingest.clone(),
-            platform.clock.clone(),
-            platform.cursors.clone(),
-            platform.sender.clone(),
-        )
-        .with_chunk_rows(3)
-    };
-    // Chunks of three rows; the first chunk's records and totals (the whole allowance
-    // drawn) are written, then the function dies before its checkpoint.
-    let crashing = Arc::new(CrashOnUpdate {
-        inner: platform.table.clone(),
-        updates: AtomicUsize::new(0),
-        crash_at: 1,
-    });
-    assert!(with(crashing).run(&key).await.is_err());
-    let halfway = platform
-        .ingest()
-        .result(
-            &f.tenant.id,
-            &selfcare::domain::usage::ingest::ingest_id(&key),
-        )
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!(
-        (halfway.status, halfway.chunks_done, halfway.rows_read),
-        (IngestStatus::Running, 0, 0)
-    );
+    // Chunks of three rows: four chunks, each stored then checkpointed (updates 1 to 4),
+    // then the file's totals written and the ingest marked completed (update 5). The
+    // function dies at one of those steps; the redelivery finishes the file.
+    for (crash_at, chunks_done) in [(1, 0), (3, 2), (5, 4)] {
+        let f = fixture().await;
+        let key = drop_file(&f, "nov-1.csv", FILE).await;
+        let platform = &f.w.platform;
+        let with = |table: Arc<dyn Table>| {
+            Ingest::new(
+                table,
+                platform.ingest.clone(),
+                platform.clock.clone(),
+                platform.cursors.clone(),
+                platform.sender.clone(),
+            )
+            .with_chunk_rows(3)
+        };
+        let crashing = Arc::new(CrashOnUpdate {
+            inner: platform.table.clone(),
+            updates: AtomicUsize::new(0),
+            crash_at,
+        });
+        assert!(with(crashing).run(&key).await.is_err());
+        let halfway = platform
+            .ingest()
+            .result(
+                &f.tenant.id,
+                &selfcare::domain::usage::ingest::ingest_id(&key),
+            )
+            .await
+            .unwrap()
+            .unwrap();
+        assert_eq!(
+            (halfway.status, halfway.chunks_done),
+            (IngestStatus::Running, chunks_done),
+            "crash at update {crash_at}"
+        );
 
-    let done = with(platform.table.clone()).run(&key).await.unwrap();
-    assert_eq!(
-        (done.status, done.rows_read, done.accepted, done.rejected),
-        (IngestStatus::Completed, 11, 7, 4)
-    );
-    // The same totals, allowances included, as the file loaded in one go.
-    assert_eq!(call_totals(&f).await, (6, 540, 300, 3 + 10 + 5));
+        let done = with(platform.table.clone()).run(&key).await.unwrap();
+        assert_eq!(
+            (done.status, done.rows_read, done.accepted, done.rejected),
+            (IngestStatus::Completed, 11, 7, 4),
+            "crash at update {crash_at}"
+        );
+        // The same totals, allowances included, as the file loaded in one go: the totals
+        // the crashed run had written are its own and are not counted as allowance used.
+        assert_eq!(
+            call_totals(&f).await,
+            (6, 540, 300, 3 + 10 + 5),
+            "crash at update {crash_at}"
+        );
+        let records = platform
+            .usage()
+            .records(
+                &f.tenant.id,
+                &f.landline,
+                Period::parse("2036-11").unwrap(),
+                None,
+                &PageRequest::first(100),
+            )
+            .await
+            .unwrap();
+        assert_eq!(records.items.len(), 5, "crash at update {crash_at}");
+    }
 }
 
 #[tokio::test]

@@ -20,6 +20,7 @@ use crate::ports::table::{
     Query, SK, Table, TableError, Update, Value, Write, check_transaction, is_expired,
 };
 
+const CACHE_BYTES: usize = 64 * 1024 * 1024;
 const ITEMS: TableDefinition<&str, &[u8]> = TableDefinition::new("items");
 const GSI1: TableDefinition<&str, ()> = TableDefinition::new("gsi1");
 const GSI2: TableDefinition<&str, ()> = TableDefinition::new("gsi2");
@@ -108,7 +109,12 @@ impl EmbeddedTable {
         if let Some(parent) = path.parent() {
             std::fs::create_dir_all(parent).map_err(storage)?;
         }
-        let db = Database::create(path).map_err(storage)?;
+        // A bounded page cache: redb's default (1 GiB) would let one bulk load hold hundreds
+        // of MiB; the local runtime and the benchmarks stay small with this.
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(storage)?;
         let txn = db.begin_write().map_err(storage)?;
         {
             txn.open_table(ITEMS).map_err(storage)?;
@@ -171,10 +177,11 @@ impl EmbeddedTable {
                     }
                     keys
                 };
+                let mut writer = Writer::open(&txn)?;
                 for key in due {
-                    let old = read_item(&txn, &key)?;
+                    let old = writer.read(&key)?;
                     if old.as_ref().is_some_and(|item| is_expired(item, now)) {
-                        store_item(&txn, &key, old, None)?;
+                        writer.store(&key, old, None)?;
                         removed += 1;
                     }
                 }
@@ -186,108 +193,138 @@ impl EmbeddedTable {
     }
 }
 
-fn read_item(txn: &WriteTransaction, key: &Key) -> Result<Option<Item>, TableError> {
-    let items = txn.open_table(ITEMS).map_err(storage)?;
-    let found = items.get(primary_key(key).as_str()).map_err(storage)?;
-    found.map(|v| decode(v.value())).transpose()
+/// The tables a write transaction touches, opened once for all its writes (opening a
+/// table per write cost more than the write itself in bulk loads).
+struct Writer<'t> {
+    items: redb::Table<'t, &'static str, &'static [u8]>,
+    gsi1: redb::Table<'t, &'static str, ()>,
+    gsi2: redb::Table<'t, &'static str, ()>,
+    ttl: redb::Table<'t, &'static str, ()>,
+    changes: redb::Table<'t, u64, &'static [u8]>,
+    next_change: u64,
 }
 
-/// Replaces the item under `key` (None deletes it), keeping the indexes and the stream
-/// in step. Writes that change nothing leave no change record, as in DynamoDB.
-fn store_item(
-    txn: &WriteTransaction,
-    key: &Key,
-    old: Option<Item>,
-    new: Option<Item>,
-) -> Result<(), TableError> {
-    if old == new {
-        return Ok(());
+impl<'t> Writer<'t> {
+    fn open(txn: &'t WriteTransaction) -> Result<Self, TableError> {
+        let changes = txn.open_table(CHANGES).map_err(storage)?;
+        let next_change = changes
+            .last()
+            .map_err(storage)?
+            .map(|(k, _)| k.value() + 1)
+            .unwrap_or(1);
+        Ok(Writer {
+            items: txn.open_table(ITEMS).map_err(storage)?,
+            gsi1: txn.open_table(GSI1).map_err(storage)?,
+            gsi2: txn.open_table(GSI2).map_err(storage)?,
+            ttl: txn.open_table(TTL).map_err(storage)?,
+            changes,
+            next_change,
+        })
     }
-    let primary = primary_key(key);
-    {
-        let mut items = txn.open_table(ITEMS).map_err(storage)?;
+
+    fn read(&self, key: &Key) -> Result<Option<Item>, TableError> {
+        let found = self.items.get(primary_key(key).as_str()).map_err(storage)?;
+        found.map(|v| decode(v.value())).transpose()
+    }
+
+    /// Replaces the item under `key` (None deletes it), keeping the indexes and the stream
+    /// in step. Writes that change nothing leave no change record, as in DynamoDB.
+    fn store(&mut self, key: &Key, old: Option<Item>, new: Option<Item>) -> Result<(), TableError> {
+        if old == new {
+            return Ok(());
+        }
+        let primary = primary_key(key);
         match &new {
             Some(item) => {
-                items
+                self.items
                     .insert(primary.as_str(), encode(item)?.as_slice())
                     .map_err(storage)?;
             }
             None => {
-                items.remove(primary.as_str()).map_err(storage)?;
+                self.items.remove(primary.as_str()).map_err(storage)?;
             }
         }
-    }
-    for (index, definition) in [(Index::Gsi1, GSI1), (Index::Gsi2, GSI2)] {
-        let mut table = txn.open_table(definition).map_err(storage)?;
-        if let Some(entry) = old.as_ref().and_then(|i| index_entry(index, i, key)) {
-            table.remove(entry.as_str()).map_err(storage)?;
+        for index in [Index::Gsi1, Index::Gsi2] {
+            let table = if index == Index::Gsi1 {
+                &mut self.gsi1
+            } else {
+                &mut self.gsi2
+            };
+            if let Some(entry) = old.as_ref().and_then(|i| index_entry(index, i, key)) {
+                table.remove(entry.as_str()).map_err(storage)?;
+            }
+            if let Some(entry) = new.as_ref().and_then(|i| index_entry(index, i, key)) {
+                table.insert(entry.as_str(), ()).map_err(storage)?;
+            }
         }
-        if let Some(entry) = new.as_ref().and_then(|i| index_entry(index, i, key)) {
-            table.insert(entry.as_str(), ()).map_err(storage)?;
-        }
-    }
-    {
-        let mut ttl = txn.open_table(TTL).map_err(storage)?;
         if let Some(entry) = old.as_ref().and_then(|i| ttl_entry(i, key)) {
-            ttl.remove(entry.as_str()).map_err(storage)?;
+            self.ttl.remove(entry.as_str()).map_err(storage)?;
         }
         if let Some(entry) = new.as_ref().and_then(|i| ttl_entry(i, key)) {
-            ttl.insert(entry.as_str(), ()).map_err(storage)?;
+            self.ttl.insert(entry.as_str(), ()).map_err(storage)?;
         }
+        let kind = match (&old, &new) {
+            (None, Some(_)) => "INSERT",
+            (Some(_), Some(_)) => "MODIFY",
+            _ => "REMOVE",
+        };
+        let change = StoredChange {
+            kind: kind.into(),
+            pk: key.pk.clone(),
+            sk: key.sk.clone(),
+            old,
+            new,
+        };
+        let bytes = serde_json::to_vec(&change).map_err(storage)?;
+        self.changes
+            .insert(self.next_change, bytes.as_slice())
+            .map_err(storage)?;
+        self.next_change += 1;
+        Ok(())
     }
-    let kind = match (&old, &new) {
-        (None, Some(_)) => "INSERT",
-        (Some(_), Some(_)) => "MODIFY",
-        _ => "REMOVE",
-    };
-    let change = StoredChange {
-        kind: kind.into(),
-        pk: key.pk.clone(),
-        sk: key.sk.clone(),
-        old,
-        new,
-    };
-    let mut changes = txn.open_table(CHANGES).map_err(storage)?;
-    let next = changes
-        .last()
-        .map_err(storage)?
-        .map(|(k, _)| k.value() + 1)
-        .unwrap_or(1);
-    let bytes = serde_json::to_vec(&change).map_err(storage)?;
-    changes.insert(next, bytes.as_slice()).map_err(storage)?;
-    Ok(())
+
+    /// Applies one write, or reports that its condition failed.
+    fn apply(&mut self, write: Write) -> Result<Result<(), ()>, TableError> {
+        let key = match write.key() {
+            Some(key) => key,
+            None => return Err(TableError::Invalid("an item lacks its pk or sk".into())),
+        };
+        check_key_text(&key.pk)?;
+        check_key_text(&key.sk)?;
+        let old = self.read(&key)?;
+        // Conditions see every stored item, expired or not, as DynamoDB's do.
+        if let Some(condition) = write.condition()
+            && !condition.holds_for(old.as_ref())
+        {
+            return Ok(Err(()));
+        }
+        let new = match write {
+            Write::Put { item, .. } => {
+                check_item(&item)?;
+                Some(item)
+            }
+            Write::Update { update, .. } => {
+                let item = update.apply(&key, old.clone())?;
+                check_item(&item)?;
+                Some(item)
+            }
+            Write::Delete { .. } => None,
+            Write::Check { .. } => return Ok(Ok(())),
+        };
+        self.store(&key, old, new)?;
+        Ok(Ok(()))
+    }
 }
 
-/// Applies one write inside `txn`, or reports that its condition failed.
+/// Applies one write in a transaction of its own, or reports that its condition failed.
 fn apply_write(txn: &WriteTransaction, write: Write) -> Result<Result<(), ()>, TableError> {
-    let key = match write.key() {
-        Some(key) => key,
-        None => return Err(TableError::Invalid("an item lacks its pk or sk".into())),
-    };
-    check_key_text(&key.pk)?;
-    check_key_text(&key.sk)?;
-    let old = read_item(txn, &key)?;
-    // Conditions see every stored item, expired or not, as DynamoDB's do.
-    if let Some(condition) = write.condition()
-        && !condition.holds_for(old.as_ref())
-    {
-        return Ok(Err(()));
-    }
-    let new = match write {
-        Write::Put { item, .. } => {
-            check_item(&item)?;
-            Some(item)
-        }
-        Write::Update { update, .. } => {
-            let item = update.apply(&key, old.clone())?;
-            check_item(&item)?;
-            Some(item)
-        }
-        Write::Delete { .. } => None,
-        Write::Check { .. } => return Ok(Ok(())),
-    };
-    store_item(txn, &key, old, new)?;
-    Ok(Ok(()))
+    Writer::open(txn)?.apply(write)
+}
+
+fn read_item(txn: &WriteTransaction, key: &Key) -> Result<Option<Item>, TableError> {
+    let items = txn.open_table(ITEMS).map_err(storage)?;
+    let found = items.get(primary_key(key).as_str()).map_err(storage)?;
+    found.map(|v| decode(v.value())).transpose()
 }
 
 /// Visits the keys of a range in either direction until `visit` says stop; true when it
@@ -488,11 +525,20 @@ impl Table for EmbeddedTable {
         self.blocking(move |db| {
             // redb has one writer at a time, so the checks and writes below are atomic.
             let txn = db.begin_write().map_err(storage)?;
-            for (index, write) in writes.into_iter().enumerate() {
-                if apply_write(&txn, write)?.is_err() {
-                    txn.abort().map_err(storage)?;
-                    return Err(TableError::TransactionConditionFailed { index });
+            let failed = {
+                let mut writer = Writer::open(&txn)?;
+                let mut failed = None;
+                for (index, write) in writes.into_iter().enumerate() {
+                    if writer.apply(write)?.is_err() {
+                        failed = Some(index);
+                        break;
+                    }
                 }
+                failed
+            };
+            if let Some(index) = failed {
+                txn.abort().map_err(storage)?;
+                return Err(TableError::TransactionConditionFailed { index });
             }
             txn.commit().map_err(storage)
         })
@@ -505,15 +551,16 @@ impl Table for EmbeddedTable {
         }
         self.blocking(move |db| {
             let txn = db.begin_write().map_err(storage)?;
-            for item in items {
-                apply_write(
-                    &txn,
-                    Write::Put {
-                        item,
-                        condition: None,
-                    },
-                )?
-                .map_err(|_| storage("an unconditional put failed its condition"))?;
+            {
+                let mut writer = Writer::open(&txn)?;
+                for item in items {
+                    writer
+                        .apply(Write::Put {
+                            item,
+                            condition: None,
+                        })?
+                        .map_err(|_| storage("an unconditional put failed its condition"))?;
+                }
             }
             txn.commit().map_err(storage)
         })

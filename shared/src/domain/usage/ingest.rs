@@ -15,18 +15,22 @@
 //! Files go under `{tenant id}/usage/` in the ingest bucket; a name is a file: the same key
 //! delivered again is the same ingest. Rejects land at `{tenant id}/rejects/{name}`.
 //!
-//! Exactly once: the file is processed in chunks of [`CHUNK_ROWS`]. A chunk's records,
-//! totals parts (keyed by the ingest and the chunk) and rejects are written whole and are
-//! the same if the chunk is redone; only then does the ingest's checkpoint move past the
-//! chunk (a conditional write). A crash or timeout leaves the checkpoint at the first chunk
-//! not finished, and a redelivery carries on from there: rows before it are parsed again
-//! (to know which record ids were seen) but not stored again, and totals parts of
-//! unfinished chunks are left out when the allowances already used are read. Ingest runs one
-//! file at a time per tenant's data (the function's concurrency is 1), since allowances are
-//! drawn in file order.
+//! Exactly once: the file is processed in chunks of [`CHUNK_ROWS`]. A chunk's records and
+//! rejects are written whole and are the same if the chunk is redone; only then does the
+//! ingest's checkpoint move past the chunk (a conditional write). The file's totals are kept
+//! in memory, one per service, day and usage type, and written once the last chunk is
+//! stored, as parts keyed by the ingest, then the alerts are checked and the ingest marked
+//! completed. A crash or timeout leaves the checkpoint at the first chunk not stored, and a
+//! redelivery carries on from there: rows before it are parsed and rated again (to know the
+//! record ids seen and to total the file) but not stored again. Allowances already drawn
+//! are read from the totals of other files only, so a file's own parts, half written by a
+//! run that died, never count against it. Ingest runs one file at a time (the function's
+//! concurrency is 1), since allowances are drawn in file order; a file's totals appear in
+//! the views when the file finishes.
 //!
-//! Memory is bounded: the parser runs ahead by at most two chunks, and the only state that
-//! grows with the file is the set of record ids seen (16 bytes a row, for duplicates).
+//! Memory is bounded: the parser runs ahead by at most two chunks; what grows is the set of
+//! record ids seen (16 bytes a row, for duplicates) and the totals (by services × days × 3,
+//! not by rows).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -34,12 +38,12 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
-use super::alerts::{Alerts, TenantAlerts, Touched};
+use super::alerts::{Alerts, Touched};
 use super::rating::{self, UsageRow};
 use super::{Period, Totals, UsageError, keys};
 use crate::domain::catalogue::{BoltOn, Plan, UsageType};
 use crate::domain::contact::EmailAddress;
-use crate::domain::ids::{ServiceId, TenantId};
+use crate::domain::ids::{AccountId, PlanId, ServiceId, TenantId};
 use crate::domain::paging::{self, Page, PageRequest};
 use crate::domain::services::{Service, Services};
 use crate::export::csv_safe;
@@ -172,10 +176,17 @@ fn pools(bolt_ons: &[BoltOn]) -> HashMap<UsageType, i64> {
     pools
 }
 
-/// Totals of one chunk, by where they are stored.
+/// What a file's run keeps in memory: the record ids seen (16 bytes a row), the services
+/// met with their pricing, the allowances drawn, and the file's totals by service, day and
+/// usage type (bounded by services × days × 3, not by rows).
 #[derive(Default)]
-struct ChunkTotals {
-    by_service: HashMap<(ServiceId, Period, u8, UsageType), Totals>,
+struct FileRun {
+    seen: HashSet<u128>,
+    pricing: HashMap<String, Option<Arc<Pricing>>>,
+    used: HashMap<(ServiceId, Period, UsageType), i64>,
+    totals: BTreeMap<(ServiceId, Period, u8, UsageType), Totals>,
+    /// Each service's account and plan.
+    services: HashMap<ServiceId, (AccountId, PlanId)>,
 }
 
 #[derive(Clone)]
@@ -285,43 +296,18 @@ impl Ingest {
         let rows = self.chunk_rows;
         let parser = tokio::task::spawn_blocking(move || parse_file(bridge, rows, &sender));
 
-        // Read once: most tenants have few alerts or none, and then checking costs nothing.
-        let alerts = self
-            .alerts
-            .of_tenant(&tenant)
-            .await
-            .map_err(|e| TableError::Unavailable(e.to_string()))?;
-        let mut seen: HashSet<u128> = HashSet::new();
-        let mut pricing: HashMap<String, Option<Arc<Pricing>>> = HashMap::new();
-        let mut used: HashMap<(ServiceId, Period, UsageType), i64> = HashMap::new();
+        let mut run = FileRun::default();
         let mut chunk_no: i64 = 0;
         while let Some(chunk) = chunks.recv().await {
             let lines = match chunk {
                 Ok(lines) => lines,
                 Err(e) => return self.fail(&tenant, &state, &e).await,
             };
-            if chunk_no < resume_at {
-                // Done before: only learn which record ids it held.
-                for (_, row) in &lines {
-                    if let Ok(row) = row {
-                        seen.insert(record_hash(&row.record_id));
-                    }
-                }
-                chunk_no += 1;
-                continue;
-            }
-            self.load_chunk(
-                &tenant,
-                &state.id,
-                chunk_no,
-                resume_at,
-                lines,
-                &mut seen,
-                &mut pricing,
-                &mut used,
-                &alerts,
-            )
-            .await?;
+            // Every chunk is rated, to total the file; only chunks not done before are
+            // stored.
+            let store_it = chunk_no >= resume_at;
+            self.load_chunk(&tenant, &state.id, chunk_no, store_it, lines, &mut run)
+                .await?;
             chunk_no += 1;
         }
         match parser.await {
@@ -331,67 +317,52 @@ impl Ingest {
                 return Err(TableError::Unavailable(format!("the parser stopped: {e}")).into());
             }
         }
+        self.store_totals(&tenant, &state.id, &run).await?;
         self.finish(&tenant, &state.id, file).await
     }
 
-    #[allow(clippy::too_many_arguments)]
+    /// Rates a chunk's rows into the file's totals and, unless it was stored before, writes
+    /// its records and rejects, then moves the checkpoint past it.
     async fn load_chunk(
         &self,
         tenant: &TenantId,
         ingest: &str,
         chunk_no: i64,
-        resume_at: i64,
+        store_it: bool,
         lines: Vec<Line>,
-        seen: &mut HashSet<u128>,
-        pricing: &mut HashMap<String, Option<Arc<Pricing>>>,
-        used: &mut HashMap<(ServiceId, Period, UsageType), i64>,
-        alerts: &TenantAlerts,
+        run: &mut FileRun,
     ) -> Result<(), UsageError> {
-        let mut items: Vec<Item> = Vec::with_capacity(lines.len() + 16);
-        let mut totals = ChunkTotals::default();
-        let mut accounts = HashMap::new();
-        let mut touched: BTreeSet<Touched> = BTreeSet::new();
-        let mut identifiers: BTreeMap<ServiceId, String> = BTreeMap::new();
+        let mut items: Vec<Item> = Vec::with_capacity(if store_it { lines.len() } else { 0 });
         let (mut accepted, mut rejected) = (0i64, 0i64);
         let rows = lines.len() as i64;
         for (line, row) in lines {
             let outcome = match row {
                 Err(reason) => Err(reason),
-                Ok(row) if !seen.insert(record_hash(&row.record_id)) => Err(format!(
+                Ok(row) if !run.seen.insert(record_hash(&row.record_id)) => Err(format!(
                     "record_id {:?} appears earlier in the file",
                     row.record_id
                 )),
                 Ok(row) => {
-                    let priced = match pricing.get(&row.identifier) {
+                    let priced = match run.pricing.get(&row.identifier) {
                         Some(p) => p.clone(),
                         None => {
                             let found = self.pricing_of(tenant, &row.identifier).await?;
-                            pricing.insert(row.identifier.clone(), found.clone());
+                            run.pricing.insert(row.identifier.clone(), found.clone());
                             found
                         }
                     };
                     match priced {
                         None => Err(format!("no service with identifier {:?}", row.identifier)),
                         Some(p) => self
-                            .rate_row(tenant, ingest, resume_at, &p, &row, used)
+                            .rate_row(tenant, ingest, &p, &row, &mut run.used, store_it)
                             .await?
                             .map(|(item, rated)| {
                                 let period = Period::of(row.started_at);
                                 let day = row.started_at.to_offset(time::UtcOffset::UTC).day();
-                                accounts.insert(p.service.id, p.service.account);
-                                if !alerts.is_empty() {
-                                    touched.insert(Touched {
-                                        account: p.service.account,
-                                        service: p.service.id,
-                                        plan: p.service.plan,
-                                        period,
-                                    });
-                                    identifiers
-                                        .entry(p.service.id)
-                                        .or_insert_with(|| p.service.identifier.clone());
-                                }
-                                totals
-                                    .by_service
+                                run.services
+                                    .entry(p.service.id)
+                                    .or_insert_with(|| (p.service.account, p.service.plan));
+                                run.totals
                                     .entry((p.service.id, period, day, row.usage))
                                     .or_default()
                                     .add(&Totals {
@@ -409,57 +380,28 @@ impl Ingest {
             match outcome {
                 Ok(item) => {
                     accepted += 1;
-                    items.push(item);
+                    items.extend(item);
                 }
                 Err(reason) => {
                     rejected += 1;
-                    let k = Key::new(keys::ingest(tenant, ingest), format!("REJECT#{line:010}"));
-                    items.push(store::keyed(
-                        Item::from([
-                            ("line".to_owned(), Value::N(line as i64)),
-                            ("reason".to_owned(), Value::S(reason)),
-                        ]),
-                        &[("pk", k.pk), ("sk", k.sk)],
-                    ));
+                    if store_it {
+                        let k =
+                            Key::new(keys::ingest(tenant, ingest), format!("REJECT#{line:010}"));
+                        items.push(store::keyed(
+                            Item::from([
+                                ("line".to_owned(), Value::N(line as i64)),
+                                ("reason".to_owned(), Value::S(reason)),
+                            ]),
+                            &[("pk", k.pk), ("sk", k.sk)],
+                        ));
+                    }
                 }
             }
         }
-        for ((service, period, day, usage), t) in &totals.by_service {
-            let part = |pk: String, sk: String| {
-                store::keyed(
-                    Item::from([
-                        ("count".to_owned(), Value::N(t.count)),
-                        ("quantity".to_owned(), Value::N(t.quantity)),
-                        ("billable".to_owned(), Value::N(t.billable)),
-                        ("covered".to_owned(), Value::N(t.covered)),
-                        ("charge".to_owned(), Value::N(t.charge)),
-                        ("ingest".to_owned(), Value::S(ingest.to_owned())),
-                        ("chunk".to_owned(), Value::N(chunk_no)),
-                    ]),
-                    &[("pk", pk), ("sk", sk)],
-                )
-            };
-            let name = usage.name();
-            items.push(part(
-                keys::service_totals(tenant, service, *period),
-                format!("{day:02}#{name}#{ingest}#{chunk_no:06}"),
-            ));
-            if let Some(account) = accounts.get(service) {
-                items.push(part(
-                    keys::account_totals(tenant, account, *period),
-                    format!("{day:02}#{name}#{service}#{ingest}#{chunk_no:06}"),
-                ));
-            }
+        if !store_it {
+            return Ok(());
         }
         self.table.put_many(items).await?;
-        // Alerts are checked before the checkpoint, so a crash here checks them again on
-        // redelivery (each mail is sent once: its marker must be new).
-        if !touched.is_empty() {
-            self.alerts
-                .check(tenant, alerts, &touched, &identifiers)
-                .await
-                .map_err(|e| TableError::Unavailable(e.to_string()))?;
-        }
         // Only now is the chunk done; a second runner of the same chunk finds it moved.
         let checkpoint = self
             .table
@@ -480,6 +422,80 @@ impl Ingest {
             )),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// Writes the file's totals, one part per service, day and usage type (and the same by
+    /// account), then checks the usage alerts of the services it touched. Done again
+    /// identically if a redelivery gets here again.
+    async fn store_totals(
+        &self,
+        tenant: &TenantId,
+        ingest: &str,
+        run: &FileRun,
+    ) -> Result<(), UsageError> {
+        let mut items = Vec::with_capacity(run.totals.len() * 2);
+        for ((service, period, day, usage), t) in &run.totals {
+            let part = |pk: String, sk: String| {
+                store::keyed(
+                    Item::from([
+                        ("count".to_owned(), Value::N(t.count)),
+                        ("quantity".to_owned(), Value::N(t.quantity)),
+                        ("billable".to_owned(), Value::N(t.billable)),
+                        ("covered".to_owned(), Value::N(t.covered)),
+                        ("charge".to_owned(), Value::N(t.charge)),
+                        ("ingest".to_owned(), Value::S(ingest.to_owned())),
+                    ]),
+                    &[("pk", pk), ("sk", sk)],
+                )
+            };
+            let name = usage.name();
+            items.push(part(
+                keys::service_totals(tenant, service, *period),
+                format!("{day:02}#{name}#{ingest}"),
+            ));
+            if let Some((account, _)) = run.services.get(service) {
+                items.push(part(
+                    keys::account_totals(tenant, account, *period),
+                    format!("{day:02}#{name}#{service}#{ingest}"),
+                ));
+            }
+            // Bounded batches: a month of thousands of services is many parts.
+            if items.len() >= 10_000 {
+                self.table.put_many(std::mem::take(&mut items)).await?;
+            }
+        }
+        self.table.put_many(items).await?;
+        // A redelivery checks again; each alert mails once (its marker must be new).
+        let alerts = self
+            .alerts
+            .of_tenant(tenant)
+            .await
+            .map_err(|e| TableError::Unavailable(e.to_string()))?;
+        if alerts.is_empty() {
+            return Ok(());
+        }
+        let mut touched = BTreeSet::new();
+        for (service, period, _, _) in run.totals.keys() {
+            if let Some((account, plan)) = run.services.get(service) {
+                touched.insert(Touched {
+                    account: *account,
+                    service: *service,
+                    plan: *plan,
+                    period: *period,
+                });
+            }
+        }
+        let identifiers: BTreeMap<ServiceId, String> = run
+            .pricing
+            .values()
+            .flatten()
+            .map(|p| (p.service.id, p.service.identifier.clone()))
+            .collect();
+        self.alerts
+            .check(tenant, &alerts, &touched, &identifiers)
+            .await
+            .map_err(|e| TableError::Unavailable(e.to_string()))?;
+        Ok(())
     }
 
     async fn pricing_of(
@@ -505,21 +521,22 @@ impl Ingest {
     }
 
     /// Rates a row and makes its record item; Err(reason) rejects the row.
+    /// Rates a row and, when `make_item`, makes its record item; Err(reason) rejects it.
     async fn rate_row(
         &self,
         tenant: &TenantId,
         ingest: &str,
-        resume_at: i64,
         p: &Pricing,
         row: &UsageRow,
         used: &mut HashMap<(ServiceId, Period, UsageType), i64>,
-    ) -> Result<Result<(Item, rating::Rated), String>, UsageError> {
+        make_item: bool,
+    ) -> Result<Result<(Option<Item>, rating::Rated), String>, UsageError> {
         let period = Period::of(row.started_at);
         let pool = p.pools.get(&row.usage).copied().unwrap_or(0);
         let slot = (p.service.id, period, row.usage);
         if pool > 0 && !used.contains_key(&slot) {
             let already = self
-                .allowance_used(tenant, &p.service.id, period, ingest, resume_at)
+                .allowance_used(tenant, &p.service.id, period, ingest)
                 .await?;
             for usage in UsageType::ALL {
                 used.insert(
@@ -535,6 +552,9 @@ impl Ingest {
             Err(reason) => return Ok(Err(reason)),
         };
         *spent += rated.covered;
+        if !make_item {
+            return Ok(Ok((None, rated)));
+        }
         let started = store::rfc3339(row.started_at);
         let id_hash = format!("{:032x}", record_hash(&row.record_id));
         let sort = format!("{started}#{id_hash}");
@@ -562,18 +582,18 @@ impl Ingest {
                 ("gsi1sk", sort),
             ],
         );
-        Ok(Ok((item, rated)))
+        Ok(Ok((Some(item), rated)))
     }
 
     /// Allowance already drawn on a service in a month, by usage type: the covered
-    /// quantities of its totals parts, but for this ingest's unfinished chunks.
+    /// quantities of its totals parts, but this file's own (which a redelivery may find
+    /// half written, and which it writes again itself).
     async fn allowance_used(
         &self,
         tenant: &TenantId,
         service: &ServiceId,
         period: Period,
         ingest: &str,
-        resume_at: i64,
     ) -> Result<HashMap<UsageType, i64>, UsageError> {
         let mut used = HashMap::new();
         let query = Query::partition(
@@ -582,9 +602,7 @@ impl Ingest {
         )
         .limit(1000);
         for item in &store::query_all(self.table.as_ref(), query).await? {
-            let unfinished = item.get("ingest").and_then(Value::as_s) == Some(ingest)
-                && item.get("chunk").and_then(Value::as_n).unwrap_or(0) >= resume_at;
-            if unfinished {
+            if item.get("ingest").and_then(Value::as_s) == Some(ingest) {
                 continue;
             }
             let usage = item
