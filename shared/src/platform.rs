@@ -156,6 +156,14 @@ impl Platform {
         )
     }
 
+    pub fn service_groups(&self) -> crate::domain::service_groups::ServiceGroups {
+        crate::domain::service_groups::ServiceGroups::new(
+            self.table.clone(),
+            self.clock.clone(),
+            self.cursors.clone(),
+        )
+    }
+
     pub fn accounts(&self) -> Accounts {
         Accounts::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
     }

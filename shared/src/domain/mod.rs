@@ -8,6 +8,7 @@ pub mod identity;
 pub mod ids;
 pub mod outbox;
 pub mod paging;
+pub mod service_groups;
 pub mod services;
 pub mod tenancy;
 pub mod usage;

@@ -13,6 +13,7 @@ pub mod meta;
 pub mod portal;
 pub mod problem;
 pub mod request_id;
+pub mod service_groups;
 pub mod services;
 pub mod two_factor;
 pub mod views;

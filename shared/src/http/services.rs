@@ -741,4 +741,5 @@ pub fn console_router() -> OpenApiRouter<Platform> {
         .merge(super::exports::console_routes())
         .merge(super::cost_centres::console_routes())
         .merge(super::alerts::console_routes())
+        .merge(super::service_groups::console_routes())
 }

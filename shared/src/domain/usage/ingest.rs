@@ -336,9 +336,10 @@ impl Ingest {
         let (mut accepted, mut rejected) = (0i64, 0i64);
         let rows = lines.len() as i64;
         for (line, row) in lines {
+            let id_hash = row.as_ref().map_or(0, |r| record_hash(&r.record_id));
             let outcome = match row {
                 Err(reason) => Err(reason),
-                Ok(row) if !run.seen.insert(record_hash(&row.record_id)) => Err(format!(
+                Ok(row) if !run.seen.insert(id_hash) => Err(format!(
                     "record_id {:?} appears earlier in the file",
                     row.record_id
                 )),
@@ -354,7 +355,7 @@ impl Ingest {
                     match priced {
                         None => Err(format!("no service with identifier {:?}", row.identifier)),
                         Some(p) => self
-                            .rate_row(tenant, ingest, &p, &row, &mut run.used, store_it)
+                            .rate_row(tenant, ingest, &p, &row, id_hash, &mut run.used, store_it)
                             .await?
                             .map(|(item, rated)| {
                                 let period = Period::of(row.started_at);
@@ -528,6 +529,7 @@ impl Ingest {
         ingest: &str,
         p: &Pricing,
         row: &UsageRow,
+        id_hash: u128,
         used: &mut HashMap<(ServiceId, Period, UsageType), i64>,
         make_item: bool,
     ) -> Result<Result<(Option<Item>, rating::Rated), String>, UsageError> {
@@ -556,7 +558,7 @@ impl Ingest {
             return Ok(Ok((None, rated)));
         }
         let started = store::rfc3339(row.started_at);
-        let id_hash = format!("{:032x}", record_hash(&row.record_id));
+        let id_hash = format!("{id_hash:032x}");
         let sort = format!("{started}#{id_hash}");
         let record = super::UsageRecord {
             record_id: row.record_id.clone(),
@@ -571,7 +573,7 @@ impl Ingest {
             currency: p.plan.currency.to_string(),
         };
         let item = store::keyed(
-            store::to_item(&record)?,
+            record.to_item(),
             &[
                 ("pk", keys::records(tenant, &p.service.id, period)),
                 ("sk", sort.clone()),
