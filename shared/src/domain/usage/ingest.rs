@@ -355,9 +355,11 @@ impl Ingest {
                     match priced {
                         None => Err(format!("no service with identifier {:?}", row.identifier)),
                         Some(p) => self
-                            .rate_row(tenant, ingest, &p, &row, id_hash, &mut run.used, store_it)
+                            .rate_row(tenant, ingest, &p, &row, &mut run.used)
                             .await?
-                            .map(|(item, rated)| {
+                            .map(|rated| {
+                                let item = store_it
+                                    .then(|| record_item(tenant, &p, &row, id_hash, &rated));
                                 let period = Period::of(row.started_at);
                                 let day = row.started_at.to_offset(time::UtcOffset::UTC).day();
                                 run.services
@@ -522,17 +524,15 @@ impl Ingest {
     }
 
     /// Rates a row and makes its record item; Err(reason) rejects the row.
-    /// Rates a row and, when `make_item`, makes its record item; Err(reason) rejects it.
+    /// Rates a row after the allowances drawn so far; Err(reason) rejects it.
     async fn rate_row(
         &self,
         tenant: &TenantId,
         ingest: &str,
         p: &Pricing,
         row: &UsageRow,
-        id_hash: u128,
         used: &mut HashMap<(ServiceId, Period, UsageType), i64>,
-        make_item: bool,
-    ) -> Result<Result<(Option<Item>, rating::Rated), String>, UsageError> {
+    ) -> Result<Result<rating::Rated, String>, UsageError> {
         let period = Period::of(row.started_at);
         let pool = p.pools.get(&row.usage).copied().unwrap_or(0);
         let slot = (p.service.id, period, row.usage);
@@ -554,37 +554,7 @@ impl Ingest {
             Err(reason) => return Ok(Err(reason)),
         };
         *spent += rated.covered;
-        if !make_item {
-            return Ok(Ok((None, rated)));
-        }
-        let started = store::rfc3339(row.started_at);
-        let id_hash = format!("{id_hash:032x}");
-        let sort = format!("{started}#{id_hash}");
-        let record = super::UsageRecord {
-            record_id: row.record_id.clone(),
-            service: p.service.id.to_string(),
-            usage: row.usage,
-            started_at: row.started_at,
-            destination: row.destination.clone(),
-            quantity: row.quantity,
-            billable: rated.billable,
-            covered: rated.covered,
-            charge: rated.charge,
-            currency: p.plan.currency.to_string(),
-        };
-        let item = store::keyed(
-            record.to_item(),
-            &[
-                ("pk", keys::records(tenant, &p.service.id, period)),
-                ("sk", sort.clone()),
-                (
-                    "gsi1pk",
-                    keys::records_of_type(tenant, &p.service.id, row.usage, period),
-                ),
-                ("gsi1sk", sort),
-            ],
-        );
-        Ok(Ok((Some(item), rated)))
+        Ok(Ok(rated))
     }
 
     /// Allowance already drawn on a service in a month, by usage type: the covered
@@ -743,6 +713,42 @@ impl Ingest {
         )
         .await?)
     }
+}
+
+/// A rated row's record item, in its service's month (newest first by time, then id).
+fn record_item(
+    tenant: &TenantId,
+    p: &Pricing,
+    row: &UsageRow,
+    id_hash: u128,
+    rated: &rating::Rated,
+) -> Item {
+    let period = Period::of(row.started_at);
+    let sort = format!("{}#{id_hash:032x}", store::rfc3339(row.started_at));
+    let record = super::UsageRecord {
+        record_id: row.record_id.clone(),
+        service: p.service.id.to_string(),
+        usage: row.usage,
+        started_at: row.started_at,
+        destination: row.destination.clone(),
+        quantity: row.quantity,
+        billable: rated.billable,
+        covered: rated.covered,
+        charge: rated.charge,
+        currency: p.plan.currency.to_string(),
+    };
+    store::keyed(
+        record.to_item(),
+        &[
+            ("pk", keys::records(tenant, &p.service.id, period)),
+            ("sk", sort.clone()),
+            (
+                "gsi1pk",
+                keys::records_of_type(tenant, &p.service.id, row.usage, period),
+            ),
+            ("gsi1sk", sort),
+        ],
+    )
 }
 
 fn result_from_item(item: &Item) -> Result<IngestResult, TableError> {
