@@ -443,3 +443,59 @@ async fn customers_and_staff_read_usage_over_http_and_only_their_own() {
     assert_eq!(disabled.status, StatusCode::NOT_FOUND);
     assert_eq!(disabled.body["type"], "/problems/module-disabled");
 }
+
+#[tokio::test]
+async fn staff_see_every_accounts_month_to_date_and_only_their_tenants() {
+    use axum::http::StatusCode;
+    let f = fixture().await;
+    let key = drop_file(&f, "nov-1.csv", FILE).await;
+    selfcare::events::on_usage_file(&f.w.platform, key.as_str())
+        .await
+        .unwrap();
+    f.w.clock.advance(time::Duration::seconds(1));
+    f.w.account(&f.tenant, "Kim Park", "kim@example.com", None)
+        .await;
+    let bluewave = f.w.tenant("bluewave").await;
+    f.w.account(&bluewave, "Lee Chan", "lee@example.com", None)
+        .await;
+    f.w.staff(&f.tenant, "boss", ALL).await;
+    f.w.staff(&bluewave, "rival", ALL).await;
+    let boss = f.w.token("acme", "boss", STAFF_PASSWORD).await;
+    let rival = f.w.token("bluewave", "rival", STAFF_PASSWORD).await;
+
+    let path = "/v1/console/usage/overview?period=2036-11";
+    let overview =
+        f.w.call("GET", path, "acme", Auth::Bearer(&boss), None)
+            .await;
+    assert_eq!(overview.status, StatusCode::OK, "{}", overview.text);
+    let rows: Vec<(String, String)> = overview.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["name"].as_str().unwrap().to_owned(),
+                r["total_charge"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    // Newest account first, as the accounts list orders them.
+    assert_eq!(
+        rows,
+        [
+            ("Kim Park".to_owned(), "0.00".to_owned()),
+            ("Sam Lee".to_owned(), "0.23".to_owned())
+        ]
+    );
+    assert_eq!(overview.body["items"][1]["by_type"]["call"]["count"], 6);
+    let theirs =
+        f.w.call("GET", path, "bluewave", Auth::Bearer(&rival), None)
+            .await;
+    let names: Vec<&str> = theirs.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Lee Chan"]);
+}

@@ -730,6 +730,99 @@ pub async fn ingests(
     Ok(Json(PageOf::from(page)))
 }
 
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct OverviewQuery {
+    /// A month, `2026-11`; the current month when left out.
+    pub period: Option<String>,
+    /// One account group; staff limited to several groups must choose one.
+    pub group: Option<String>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AccountUsageView {
+    pub account: String,
+    pub number: String,
+    pub name: String,
+    pub group: Option<String>,
+    pub by_type: BTreeMap<UsageType, TotalsView>,
+    pub total_charge: String,
+}
+
+/// The month to date of each account, a page of accounts at a time (as the accounts list
+/// orders them): totals by usage type and the spend.
+#[utoipa::path(get, path = "/v1/console/usage/overview", tag = "console", params(OverviewQuery),
+    responses((status = 200, body = PageOf<AccountUsageView>), (status = 422, body = Problem)))]
+pub async fn usage_overview(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    QueryParams(q): QueryParams<OverviewQuery>,
+) -> Result<Json<PageOf<AccountUsageView>>, Problem> {
+    use crate::domain::identity::Principal;
+    staff.require(Permission::ReportsView)?;
+    let tenant = staff.session.tenant;
+    let (now, today) = today(&platform);
+    let period = period_of(q.period.as_deref(), now)?;
+    let page = crate::domain::paging::PageRequest {
+        limit: q.limit,
+        cursor: q.cursor.clone(),
+    };
+    let limited = match &staff.session.principal {
+        Principal::Staff {
+            groups: Some(groups),
+            ..
+        } => Some(groups.clone()),
+        _ => None,
+    };
+    let group = match (&q.group, &limited) {
+        (Some(group), _) if !staff.session.principal.sees_group(Some(group)) => {
+            return Err(Problem::not_found());
+        }
+        (Some(group), _) => Some(group.clone()),
+        (None, Some(groups)) if groups.len() == 1 => groups.iter().next().cloned(),
+        (None, Some(_)) => {
+            return Err(Problem::validation().field(
+                "group",
+                "you see several account groups: choose one to list",
+            ));
+        }
+        (None, None) => None,
+    };
+    let accounts = platform.accounts();
+    let listed = match &group {
+        Some(group) => accounts.list_in_group(&tenant, group, &page).await,
+        None => accounts.list(&tenant, &page).await,
+    }
+    .map_err(super::access::account_problem)?;
+    let usage = platform.usage();
+    let mut items = Vec::with_capacity(listed.items.len());
+    for account in listed.items {
+        let month = usage
+            .account_month(&tenant, &account.id, period, today)
+            .await
+            .map_err(usage_problem)?;
+        items.push(AccountUsageView {
+            account: account.id.to_string(),
+            number: account.number,
+            name: account.name,
+            group: account.group,
+            by_type: month
+                .by_type
+                .iter()
+                .map(|(k, v)| (*k, TotalsView::from(v)))
+                .collect(),
+            total_charge: money::decimal(month.total_charge),
+        });
+    }
+    Ok(Json(PageOf {
+        items,
+        next_cursor: listed.next_cursor,
+    }))
+}
+
 pub fn console_router() -> OpenApiRouter<Platform> {
     OpenApiRouter::new()
         .routes(routes!(create_plan, list_plans))
@@ -738,6 +831,7 @@ pub fn console_router() -> OpenApiRouter<Platform> {
         .routes(routes!(attach_bolt_on))
         .routes(routes!(console_service_usage))
         .routes(routes!(ingests))
+        .routes(routes!(usage_overview))
         .merge(super::exports::console_routes())
         .merge(super::cost_centres::console_routes())
         .merge(super::alerts::console_routes())
