@@ -499,3 +499,84 @@ async fn staff_see_every_accounts_month_to_date_and_only_their_tenants() {
         .collect();
     assert_eq!(names, ["Lee Chan"]);
 }
+
+#[tokio::test]
+async fn staff_upload_a_usage_file_through_a_presigned_url() {
+    use axum::http::StatusCode;
+    use http_body_util::BodyExt;
+    use serde_json::json;
+    use tower::ServiceExt;
+    let f = fixture().await;
+    f.w.staff(&f.tenant, "boss", ALL).await;
+    let bluewave = f.w.tenant("bluewave").await;
+    f.w.staff(&bluewave, "rival", ALL).await;
+    let boss = f.w.token("acme", "boss", STAFF_PASSWORD).await;
+    let rival = f.w.token("bluewave", "rival", STAFF_PASSWORD).await;
+    let ask = |tenant: &'static str, token: String, name: &'static str| {
+        let w = &f.w;
+        async move {
+            w.call(
+                "POST",
+                "/v1/console/usage/uploads",
+                tenant,
+                Auth::Bearer(&token),
+                Some(json!({ "name": name })),
+            )
+            .await
+        }
+    };
+    let put = |url: String, body: &'static str| {
+        let app = f.w.app.clone();
+        async move {
+            let path = url
+                .strip_prefix("http://127.0.0.1:3000")
+                .unwrap()
+                .to_owned();
+            let request = axum::http::Request::builder()
+                .method("PUT")
+                .uri(path)
+                .header("content-type", "text/csv")
+                .body(axum::body::Body::from(body))
+                .unwrap();
+            let response = app.oneshot(request).await.unwrap();
+            let status = response.status();
+            let _ = response.into_body().collect().await;
+            status
+        }
+    };
+
+    let upload = ask("acme", boss.clone(), "cdr-2036-11.csv").await;
+    assert_eq!(upload.status, StatusCode::CREATED, "{}", upload.text);
+    assert_eq!(upload.body["method"], "PUT");
+    let file = upload.body["file"].as_str().unwrap().to_owned();
+    assert_eq!(file, format!("{}/usage/cdr-2036-11.csv", f.tenant.id));
+    let url = upload.body["upload_url"].as_str().unwrap().to_owned();
+    assert_eq!(put(url.clone(), FILE).await, StatusCode::OK);
+    // The bucket's notification (delivered in-process by the local runtime) loads it.
+    let result = selfcare::events::on_usage_file(&f.w.platform, &file)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((result.accepted, result.rejected), (7, 4));
+
+    // The same name again is the same file: refused.
+    let again = ask("acme", boss.clone(), "cdr-2036-11.csv").await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.body["type"], "/problems/file-name-used");
+    let bad = ask("acme", boss.clone(), "../other/x.csv").await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    // Another provider's upload lands under its own tenant, whatever the name.
+    let theirs = ask("bluewave", rival.clone(), "cdr-2036-11.csv").await;
+    assert_eq!(theirs.status, StatusCode::CREATED, "{}", theirs.text);
+    assert!(
+        theirs.body["file"]
+            .as_str()
+            .unwrap()
+            .starts_with(&format!("{}/usage/", bluewave.id))
+    );
+    // A URL past its 15 minutes stores nothing.
+    let late = ask("acme", boss.clone(), "cdr-late.csv").await;
+    f.w.clock.advance(time::Duration::minutes(16));
+    let late_url = late.body["upload_url"].as_str().unwrap().to_owned();
+    assert_eq!(put(late_url, FILE).await, StatusCode::FORBIDDEN);
+}

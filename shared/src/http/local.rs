@@ -25,7 +25,7 @@ fn denied() -> Response {
     Problem::new(
         StatusCode::FORBIDDEN,
         "link-expired-or-invalid",
-        "This download link has expired or is not valid",
+        "This link has expired or is not valid",
     )
     .into_response()
 }
@@ -55,11 +55,42 @@ async fn download(
     }
 }
 
-/// Serves presigned downloads for these buckets at `/_local/blobs/{bucket}/{key}`.
+/// Serves presigned downloads (GET) and uploads (PUT) for these buckets at
+/// `/_local/blobs/{bucket}/{key}`, as S3 serves its presigned URLs.
 pub fn blob_downloads(buckets: Vec<Arc<EmbeddedBlobs>>) -> Router {
     Router::new()
-        .route("/_local/blobs/{bucket}/{*key}", get(download))
+        .route("/_local/blobs/{bucket}/{*key}", get(download).put(upload))
         .with_state(Arc::new(buckets))
+}
+
+/// Stores the request's body under the key, streamed, when the URL's signature grants it.
+async fn upload(
+    State(buckets): State<Arc<Vec<Arc<EmbeddedBlobs>>>>,
+    Path((bucket, key)): Path<(String, String)>,
+    Query(link): Query<Presigned>,
+    headers: axum::http::HeaderMap,
+    body: Body,
+) -> Response {
+    let Some(blobs) = buckets.iter().find(|b| b.bucket() == bucket) else {
+        return denied();
+    };
+    let Ok(key) = BlobKey::parse(&key) else {
+        return denied();
+    };
+    if !blobs.verify_presigned_put(&key, link.expires, &link.signature) {
+        return denied();
+    }
+    let content_type = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("application/octet-stream")
+        .to_owned();
+    use futures::TryStreamExt;
+    let stream = body.into_data_stream().map_err(std::io::Error::other);
+    match blobs.put(&key, Box::pin(stream), &content_type).await {
+        Ok(_) => StatusCode::OK.into_response(),
+        Err(e) => Problem::unavailable(&e).into_response(),
+    }
 }
 
 fn escape(text: &str) -> String {

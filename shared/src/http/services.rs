@@ -823,6 +823,89 @@ pub async fn usage_overview(
     }))
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UploadInput {
+    /// The file's name, new for each file: `cdr-2026-11-03.csv` (letters, digits, `.`, `_`,
+    /// `-`; ending in `.csv`).
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UploadView {
+    /// The file's key in the ingest bucket.
+    pub file: String,
+    /// `PUT` the file's bytes here, with the `Content-Type` below, before it expires.
+    pub upload_url: String,
+    pub method: String,
+    pub content_type: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+}
+
+/// How long an upload URL works.
+const UPLOAD_LIFETIME: time::Duration = time::Duration::minutes(15);
+
+/// A URL to upload a usage file to (settings_manage): the file is loaded as soon as it is
+/// stored, and its result appears among the ingests. A name already loaded is refused:
+/// the same name is the same file, loaded once.
+#[utoipa::path(post, path = "/v1/console/usage/uploads", tag = "console",
+    request_body = UploadInput,
+    responses((status = 201, body = UploadView), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn usage_upload(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    JsonBody(body): JsonBody<UploadInput>,
+) -> Result<(StatusCode, Json<UploadView>), Problem> {
+    staff.require(Permission::SettingsManage)?;
+    let name = body.name.trim();
+    let valid = (5..=100).contains(&name.len())
+        && name.ends_with(".csv")
+        && !name.starts_with('.')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if !valid {
+        return Err(
+            Problem::validation().field("/name", "5 to 100 letters, digits, . _ -, ending in .csv")
+        );
+    }
+    let tenant = staff.session.tenant;
+    let file = crate::ports::BlobKey::parse(&format!("{tenant}/usage/{name}"))
+        .map_err(|_| Problem::validation().field("/name", "not a file name"))?;
+    let id = crate::domain::usage::ingest::ingest_id(&file);
+    if platform
+        .ingest()
+        .result(&tenant, &id)
+        .await
+        .map_err(usage_problem)?
+        .is_some()
+    {
+        return Err(Problem::new(
+            StatusCode::CONFLICT,
+            "file-name-used",
+            "A file of this name was loaded already",
+        )
+        .detail("Each usage file needs a name of its own; the same name is the same file."));
+    }
+    let url = platform
+        .ingest
+        .presign_put(&file, UPLOAD_LIFETIME.unsigned_abs(), "text/csv")
+        .await
+        .map_err(|e| Problem::unavailable(&e))?;
+    Ok((
+        StatusCode::CREATED,
+        Json(UploadView {
+            file: file.as_str().to_owned(),
+            upload_url: url,
+            method: "PUT".into(),
+            content_type: "text/csv".into(),
+            expires_at: platform.clock.now() + UPLOAD_LIFETIME,
+        }),
+    ))
+}
+
 pub fn console_router() -> OpenApiRouter<Platform> {
     OpenApiRouter::new()
         .routes(routes!(create_plan, list_plans))
@@ -832,6 +915,7 @@ pub fn console_router() -> OpenApiRouter<Platform> {
         .routes(routes!(console_service_usage))
         .routes(routes!(ingests))
         .routes(routes!(usage_overview))
+        .routes(routes!(usage_upload))
         .merge(super::exports::console_routes())
         .merge(super::cost_centres::console_routes())
         .merge(super::alerts::console_routes())

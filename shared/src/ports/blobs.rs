@@ -109,6 +109,14 @@ pub trait Blobs: Send + Sync {
     ) -> Result<Listing, BlobError>;
     /// A URL anyone holding it may download the object from until `expires_in` has passed.
     async fn presign_get(&self, key: &BlobKey, expires_in: Duration) -> Result<String, BlobError>;
+    /// A URL anyone holding it may store the object at with one HTTP PUT, sending this
+    /// `Content-Type`, until `expires_in` has passed.
+    async fn presign_put(
+        &self,
+        key: &BlobKey,
+        expires_in: Duration,
+        content_type: &str,
+    ) -> Result<String, BlobError>;
 }
 
 /// What a bucket reports when an object is stored (S3 event notifications on AWS; the

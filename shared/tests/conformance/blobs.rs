@@ -15,6 +15,7 @@ crate::contract!(blobs:
     a_put_replaces_the_object,
     listing_is_by_prefix_in_key_order_and_pages,
     a_presigned_url_downloads_the_object,
+    a_presigned_url_uploads_the_object,
 );
 
 fn key(text: &str) -> BlobKey {
@@ -139,6 +140,54 @@ async fn a_presigned_url_downloads_the_object(f: &BlobFixture) {
         assert_eq!(reqwest::get(&url).await.unwrap().status(), 403);
         let tampered = url.replace("invoice-42", "invoice-43");
         assert_eq!(reqwest::get(&tampered).await.unwrap().status(), 403);
+    } else {
+        assert!(url.contains("X-Amz-Expires=300"), "{url}");
+    }
+}
+
+async fn a_presigned_url_uploads_the_object(f: &BlobFixture) {
+    let k = key("t1/usage/nov.csv");
+    let url = f
+        .blobs
+        .presign_put(&k, Duration::from_secs(300), "text/csv")
+        .await
+        .unwrap();
+    let client = reqwest::Client::new();
+    let body = "record_id,service,type,started_at,destination,quantity\r\n";
+    let response = client
+        .put(&url)
+        .header("content-type", "text/csv")
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "{}", response.text().await.unwrap());
+    let stored = f.blobs.get(&k).await.unwrap().unwrap();
+    assert_eq!(stored.info.content_type, "text/csv");
+    assert_eq!(collect(stored.body).await.unwrap(), body.as_bytes());
+    // moto does not check signatures; S3 and the embedded store do.
+    if f.embedded {
+        // An upload URL does not download, nor store under another key.
+        let elsewhere = url.replace("nov.csv", "dec.csv");
+        let refused = client
+            .put(&elsewhere)
+            .header("content-type", "text/csv")
+            .body("x")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(refused.status(), 403);
+        assert!(
+            f.blobs
+                .get(&key("t1/usage/dec.csv"))
+                .await
+                .unwrap()
+                .is_none()
+        );
+        assert_eq!(reqwest::get(&url).await.unwrap().status(), 403);
+        f.clock.advance(time::Duration::seconds(301));
+        let late = client.put(&url).body("late").send().await.unwrap();
+        assert_eq!(late.status(), 403);
     } else {
         assert!(url.contains("X-Amz-Expires=300"), "{url}");
     }

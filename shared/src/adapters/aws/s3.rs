@@ -253,4 +253,24 @@ impl Blobs for S3Blobs {
             .map_err(|e| sdk_error("presign GetObject", e))?;
         Ok(request.uri().to_owned())
     }
+
+    async fn presign_put(
+        &self,
+        key: &BlobKey,
+        expires_in: Duration,
+        content_type: &str,
+    ) -> Result<String, BlobError> {
+        let config = PresigningConfig::expires_in(expires_in)
+            .map_err(|e| BlobError::Unavailable(format!("presigning: {e}")))?;
+        let request = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .content_type(content_type)
+            .presigned(config)
+            .await
+            .map_err(|e| sdk_error("presign PutObject", e))?;
+        Ok(request.uri().to_owned())
+    }
 }

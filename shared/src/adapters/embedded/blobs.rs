@@ -78,20 +78,31 @@ impl EmbeddedBlobs {
             .join(format!("{}.json", key.as_str()))
     }
 
-    /// The MAC over what a presigned URL grants: this bucket, this key, until `expires`.
-    fn mac(&self, key: &BlobKey, expires: i64) -> Hmac<Sha256> {
+    /// The MAC over what a presigned URL grants: reading (or, with `put`, storing) this
+    /// key of this bucket until `expires`.
+    fn mac(&self, key: &BlobKey, expires: i64, put: bool) -> Hmac<Sha256> {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.signing_key)
             .expect("HMAC takes keys of any length");
-        mac.update(format!("{}\n{}\n{expires}", self.bucket, key.as_str()).as_bytes());
+        let method = if put { "PUT\n" } else { "" };
+        mac.update(format!("{method}{}\n{}\n{expires}", self.bucket, key.as_str()).as_bytes());
         mac
     }
 
-    fn signature(&self, key: &BlobKey, expires: i64) -> String {
-        hex(&self.mac(key, expires).finalize().into_bytes())
+    fn signature(&self, key: &BlobKey, expires: i64, put: bool) -> String {
+        hex(&self.mac(key, expires, put).finalize().into_bytes())
     }
 
     /// Checks a presigned download's expiry and signature (the local runtime's side).
     pub fn verify_presigned(&self, key: &BlobKey, expires: i64, signature: &str) -> bool {
+        self.verify(key, expires, signature, false)
+    }
+
+    /// Checks a presigned upload's expiry and signature (the local runtime's side).
+    pub fn verify_presigned_put(&self, key: &BlobKey, expires: i64, signature: &str) -> bool {
+        self.verify(key, expires, signature, true)
+    }
+
+    fn verify(&self, key: &BlobKey, expires: i64, signature: &str, put: bool) -> bool {
         if self.clock.now().unix_timestamp() >= expires {
             return false;
         }
@@ -99,7 +110,7 @@ impl EmbeddedBlobs {
             return false;
         };
         // verify_slice compares in constant time.
-        self.mac(key, expires).verify_slice(&signature).is_ok()
+        self.mac(key, expires, put).verify_slice(&signature).is_ok()
     }
 }
 
@@ -270,7 +281,23 @@ impl Blobs for EmbeddedBlobs {
             self.base_url,
             self.bucket,
             key.as_str(),
-            self.signature(key, expires)
+            self.signature(key, expires, false)
+        ))
+    }
+
+    async fn presign_put(
+        &self,
+        key: &BlobKey,
+        expires_in: Duration,
+        _content_type: &str,
+    ) -> Result<String, BlobError> {
+        let expires = self.clock.now().unix_timestamp() + expires_in.as_secs() as i64;
+        Ok(format!(
+            "{}/_local/blobs/{}/{}?expires={expires}&signature={}",
+            self.base_url,
+            self.bucket,
+            key.as_str(),
+            self.signature(key, expires, true)
         ))
     }
 }
