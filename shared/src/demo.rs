@@ -3,6 +3,7 @@
 //! nothing: tenants are found by slug, accounts by their fixed numbers, logins by username.
 //! Each tenant has a staff member `admin`; Acme's account 100001 has the login `jo` and
 //! Bluewave's `sam`; Acme's 100002 has none, to try the credential-create email on.
+//! Acme has a small catalogue, and 100001 a landline and a mobile with this month's usage.
 
 use std::collections::BTreeMap;
 
@@ -21,6 +22,8 @@ pub enum SeedError {
     Account(#[from] AccountError),
     #[error(transparent)]
     Identity(#[from] IdentityError),
+    #[error("demo services and usage: {0}")]
+    Demo(String),
 }
 
 /// The demo staff member's password, on every demo tenant (username `admin`). Demo only:
@@ -246,5 +249,191 @@ pub async fn seed(platform: &Platform) -> Result<usize, SeedError> {
     }
     owner(platform, &acme, "100001", "jo").await?;
     owner(platform, &bluewave, "100001", "sam").await?;
+    services_and_usage(platform, &acme).await?;
     Ok(created)
+}
+
+/// Acme's catalogue (a voice plan with a bolt-on, a mobile plan), two services on account
+/// 100001, and this month's usage so far loaded from a generated file. Seeding again finds
+/// the plans, the services (by identifier) and the file (by name) and adds nothing.
+async fn services_and_usage(platform: &Platform, tenant: &Tenant) -> Result<(), SeedError> {
+    use crate::domain::catalogue::{Allowance, NewBoltOn, NewPlan, NewRate, UsageType};
+    use crate::domain::services::{NewService, ServiceError, ServiceStatus};
+    use crate::domain::usage::Period;
+    let fail = |e: &dyn std::fmt::Display| SeedError::Demo(e.to_string());
+    let catalogue = platform.catalogue();
+    let existing = catalogue
+        .plans(&tenant.id, &PageRequest::first(10))
+        .await
+        .map_err(|e| fail(&e))?;
+    let Some(account) = platform
+        .accounts()
+        .search(
+            &tenant.id,
+            &AccountSearch::Number("100001".into()),
+            &PageRequest::first(1),
+        )
+        .await?
+        .items
+        .into_iter()
+        .next()
+    else {
+        return Ok(());
+    };
+    if existing.items.is_empty() {
+        let rate = |usage, prefix: &str, price: &str, increment| NewRate {
+            usage,
+            prefix: prefix.into(),
+            price: price.into(),
+            increment_seconds: increment,
+        };
+        let voice = catalogue
+            .create_plan(
+                &tenant.id,
+                NewPlan {
+                    name: "Business Voice".into(),
+                    service_type: crate::domain::catalogue::ServiceType::Voice,
+                    currency: "AUD".into(),
+                    recurring_minor: 3_500,
+                    rates: vec![
+                        rate(UsageType::Call, "", "25", Some(60)),
+                        rate(UsageType::Call, "61", "3", Some(30)),
+                        rate(UsageType::Call, "614", "12", Some(30)),
+                        rate(UsageType::Message, "", "8", None),
+                    ],
+                },
+            )
+            .await
+            .map_err(|e| fail(&e))?;
+        let mobile = catalogue
+            .create_plan(
+                &tenant.id,
+                NewPlan {
+                    name: "Mobile 20 GB".into(),
+                    service_type: crate::domain::catalogue::ServiceType::Mobile,
+                    currency: "AUD".into(),
+                    recurring_minor: 4_500,
+                    rates: vec![
+                        rate(UsageType::Call, "", "10", Some(60)),
+                        rate(UsageType::Message, "", "0", None),
+                        rate(UsageType::Data, "", "1", None),
+                    ],
+                },
+            )
+            .await
+            .map_err(|e| fail(&e))?;
+        let minutes = catalogue
+            .create_bolt_on(
+                &tenant.id,
+                NewBoltOn {
+                    name: "100 national minutes".into(),
+                    currency: "AUD".into(),
+                    price_minor: 500,
+                    term_months: 0,
+                    allowances: vec![Allowance {
+                        usage: UsageType::Call,
+                        quantity: 6_000,
+                    }],
+                    plans: vec![voice.id],
+                },
+            )
+            .await
+            .map_err(|e| fail(&e))?;
+        let services = platform.services();
+        for (plan, identifier, bolt_on) in [
+            (voice.id, DEMO_LANDLINE, Some(minutes.id)),
+            (mobile.id, DEMO_MOBILE, None),
+        ] {
+            let new = NewService {
+                plan,
+                identifier: identifier.into(),
+                status: ServiceStatus::Active,
+                started_at: None,
+                attributes: BTreeMap::new(),
+            };
+            match services.create(&tenant.id, &account.id, new).await {
+                Ok(service) => {
+                    if let Some(bolt_on) = bolt_on {
+                        services
+                            .attach_bolt_on(&tenant.id, &account.id, &service.id, &bolt_on)
+                            .await
+                            .map_err(|e| fail(&e))?;
+                    }
+                }
+                Err(ServiceError::IdentifierTaken(_)) => {}
+                Err(e) => return Err(fail(&e)),
+            }
+        }
+    }
+    let now = platform.clock.now();
+    let period = Period::of(now);
+    let key = crate::ports::BlobKey::parse(&format!("{}/usage/demo-{period}.csv", tenant.id))
+        .map_err(|e| fail(&e))?;
+    if platform
+        .ingest
+        .get(&key)
+        .await
+        .map_err(|e| fail(&e))?
+        .is_none()
+    {
+        let file = demo_usage_file(period, now.day());
+        platform
+            .ingest
+            .put(&key, crate::ports::blobs::bytes_stream(file), "text/csv")
+            .await
+            .map_err(|e| fail(&e))?;
+    }
+    platform.ingest().run(&key).await.map_err(|e| fail(&e))?;
+    Ok(())
+}
+
+const DEMO_LANDLINE: &str = "+61255501234";
+const DEMO_MOBILE: &str = "+61412555678";
+
+/// A month of usage up to `today`: calls on the landline, calls, texts and data on the
+/// mobile, a few a day, the same every time for the same month.
+fn demo_usage_file(period: crate::domain::usage::Period, today: u8) -> String {
+    let mut file = String::from("record_id,service,type,started_at,destination,quantity\r\n");
+    for day in 1..=today {
+        for n in 0..6u32 {
+            let seed = u32::from(day) * 31 + n * 7;
+            let at = format!("{period}-{day:02}T{:02}:{:02}:00Z", 8 + n * 2, seed % 60);
+            let (service, kind, destination, quantity) = match n {
+                0 | 1 => (
+                    DEMO_LANDLINE,
+                    "call",
+                    format!("6129{:07}", seed * 977 % 10_000_000),
+                    30 + seed * 13 % 900,
+                ),
+                2 => (
+                    DEMO_LANDLINE,
+                    "call",
+                    format!("614{:08}", seed * 7919 % 100_000_000),
+                    20 + seed * 7 % 400,
+                ),
+                3 => (
+                    DEMO_MOBILE,
+                    "call",
+                    format!("614{:08}", seed * 104_729 % 100_000_000),
+                    15 + seed * 11 % 600,
+                ),
+                4 => (
+                    DEMO_MOBILE,
+                    "message",
+                    format!("614{:08}", seed * 15_485 % 100_000_000),
+                    1,
+                ),
+                _ => (
+                    DEMO_MOBILE,
+                    "data",
+                    String::new(),
+                    5_000_000 + seed * 1_234_567 % 400_000_000,
+                ),
+            };
+            file.push_str(&format!(
+                "demo-{period}-{day:02}-{n},{service},{kind},{at},{destination},{quantity}\r\n"
+            ));
+        }
+    }
+    file
 }
