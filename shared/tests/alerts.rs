@@ -2,7 +2,6 @@
 //! plan; reaching one mails the account once a month, however often usage is loaded.
 
 use axum::http::StatusCode;
-use selfcare::domain::ids::AccountId;
 use selfcare::ports::blobs::BlobKey;
 use serde_json::json;
 
@@ -27,14 +26,7 @@ async fn load(f: &Fixture, name: &str, body: &str) {
 #[tokio::test]
 async fn reaching_an_alert_mails_the_account_once_a_month() {
     let f = fixture().await;
-    let identity = f.w.platform.identity();
-    identity
-        .create_owner_with_password(&f.tenant.id, &f.account, "sam", "sam's long password")
-        .await
-        .unwrap();
-    f.w.staff(&f.tenant, "boss", ALL).await;
-    let sam = f.w.token("acme", "sam", "sam's long password").await;
-    let boss = f.w.token("acme", "boss", STAFF_PASSWORD).await;
+    let Cast { sam, boss, .. } = cast(&f).await;
     let landline = f.landline.to_string();
 
     let set = |body: serde_json::Value| {
@@ -146,28 +138,13 @@ async fn reaching_an_alert_mails_the_account_once_a_month() {
 #[tokio::test]
 async fn alerts_are_the_accounts_own_and_plans_the_providers_own() {
     let f = fixture().await;
-    let identity = f.w.platform.identity();
-    identity
-        .create_owner_with_password(&f.tenant.id, &f.account, "sam", "sam's long password")
-        .await
-        .unwrap();
-    let kim_account: AccountId =
-        f.w.account(&f.tenant, "Kim Park", "kim@example.com", None)
-            .await
-            .parse()
-            .unwrap();
-    identity
-        .create_owner_with_password(&f.tenant.id, &kim_account, "kim", "kim's long password")
-        .await
-        .unwrap();
-    let bluewave = f.w.tenant("bluewave").await;
-    f.w.staff(&f.tenant, "boss", ALL).await;
-    f.w.staff(&bluewave, "rival", ALL).await;
-    let sam = f.w.token("acme", "sam", "sam's long password").await;
-    let kim = f.w.token("acme", "kim", "kim's long password").await;
-    let boss = f.w.token("acme", "boss", STAFF_PASSWORD).await;
-    let rival = f.w.token("bluewave", "rival", STAFF_PASSWORD).await;
-
+    let Cast {
+        sam,
+        kim,
+        boss,
+        rival,
+        ..
+    } = cast(&f).await;
     let sams =
         f.w.call(
             "POST",

@@ -2,7 +2,6 @@
 //! spend by cost centre; retries never make two; other accounts reach none of it.
 
 use axum::http::StatusCode;
-use selfcare::domain::ids::AccountId;
 use serde_json::json;
 
 mod common;
@@ -17,12 +16,13 @@ async fn an_end_user_totals_its_month_by_cost_centre_and_reaches_no_one_elses() 
     selfcare::events::on_usage_file(&f.w.platform, key.as_str())
         .await
         .unwrap();
-    let identity = f.w.platform.identity();
-    identity
-        .create_owner_with_password(&f.tenant.id, &f.account, "sam", "sam's long password")
-        .await
-        .unwrap();
-    let sam = f.w.token("acme", "sam", "sam's long password").await;
+    let Cast {
+        sam,
+        kim,
+        boss,
+        rival,
+        ..
+    } = cast(&f).await;
 
     let created =
         f.w.call(
@@ -178,16 +178,6 @@ async fn an_end_user_totals_its_month_by_cost_centre_and_reaches_no_one_elses() 
 
     // Another account: its own (empty) list, Sam's service not found, Sam's cost centre
     // unknown to its services; another tenant's staff find nothing.
-    let kim_account: AccountId =
-        f.w.account(&f.tenant, "Kim Park", "kim@example.com", None)
-            .await
-            .parse()
-            .unwrap();
-    identity
-        .create_owner_with_password(&f.tenant.id, &kim_account, "kim", "kim's long password")
-        .await
-        .unwrap();
-    let kim = f.w.token("acme", "kim", "kim's long password").await;
     let kims =
         f.w.call(
             "GET",
@@ -233,11 +223,6 @@ async fn an_end_user_totals_its_month_by_cost_centre_and_reaches_no_one_elses() 
         theirs.text
     );
 
-    f.w.staff(&f.tenant, "boss", ALL).await;
-    let bluewave = f.w.tenant("bluewave").await;
-    f.w.staff(&bluewave, "rival", ALL).await;
-    let boss = f.w.token("acme", "boss", STAFF_PASSWORD).await;
-    let rival = f.w.token("bluewave", "rival", STAFF_PASSWORD).await;
     let console = format!(
         "/v1/console/accounts/{}/cost-centres/usage?period=2036-11",
         f.account

@@ -3,7 +3,6 @@
 //! idempotency key answer the same export, and nobody reaches another account's export.
 
 use axum::http::StatusCode;
-use selfcare::domain::ids::AccountId;
 use selfcare::domain::usage::Period;
 use selfcare::domain::usage::export::{ExportScope, ExportStatus, UsageExports};
 use serde_json::{Value as Json, json};
@@ -19,19 +18,14 @@ fn local_path(url: &str) -> &str {
         .expect("a local runtime URL")
 }
 
-async fn loaded() -> (Fixture, String) {
+async fn loaded() -> (Fixture, Cast) {
     let f = fixture().await;
     let key = drop_file(&f, "nov-1.csv", FILE).await;
     selfcare::events::on_usage_file(&f.w.platform, key.as_str())
         .await
         .unwrap();
-    f.w.platform
-        .identity()
-        .create_owner_with_password(&f.tenant.id, &f.account, "sam", "sam's long password")
-        .await
-        .unwrap();
-    let sam = f.w.token("acme", "sam", "sam's long password").await;
-    (f, sam)
+    let cast = cast(&f).await;
+    (f, cast)
 }
 
 /// Every record the portal pages through for the account's services, as CSV cells would
@@ -122,7 +116,8 @@ fn csv_rows(text: &str) -> (Vec<String>, Vec<Vec<String>>) {
 
 #[tokio::test]
 async fn the_downloaded_csv_holds_exactly_the_records_and_its_link_expires() {
-    let (f, sam) = loaded().await;
+    let (f, c) = loaded().await;
+    let sam = c.sam.clone();
     let export =
         f.w.call(
             "POST",
@@ -209,7 +204,8 @@ async fn the_downloaded_csv_holds_exactly_the_records_and_its_link_expires() {
 
 #[tokio::test]
 async fn a_large_export_runs_as_a_job_through_the_stream() {
-    let (f, sam) = loaded().await;
+    let (f, c) = loaded().await;
+    let sam = c.sam.clone();
     // Two records count as large here, so the job path runs on this small file.
     let exports = UsageExports::new(
         f.w.platform.table.clone(),
@@ -293,7 +289,8 @@ fn done_time(body: &Json) -> time::OffsetDateTime {
 
 #[tokio::test]
 async fn a_retried_export_with_its_idempotency_key_answers_the_same_export() {
-    let (f, sam) = loaded().await;
+    let (f, c) = loaded().await;
+    let sam = c.sam.clone();
     let post = |body: Json, key: &'static str| {
         let w = &f.w;
         let sam = sam.clone();
@@ -329,34 +326,16 @@ async fn a_retried_export_with_its_idempotency_key_answers_the_same_export() {
 
 #[tokio::test]
 async fn nobody_reaches_another_accounts_exports() {
-    let (f, sam) = loaded().await;
-    let identity = f.w.platform.identity();
-    let kim_account: AccountId =
-        f.w.account(&f.tenant, "Kim Park", "kim@example.com", None)
-            .await
-            .parse()
-            .unwrap();
-    identity
-        .create_owner_with_password(&f.tenant.id, &kim_account, "kim", "kim's long password")
-        .await
-        .unwrap();
-    let bluewave = f.w.tenant("bluewave").await;
-    let blue_account: AccountId =
-        f.w.account(&bluewave, "Lee Chan", "lee@example.com", None)
-            .await
-            .parse()
-            .unwrap();
-    identity
-        .create_owner_with_password(&bluewave.id, &blue_account, "lee", "lee's long password")
-        .await
-        .unwrap();
-    f.w.staff(&f.tenant, "boss", ALL).await;
-    f.w.staff(&bluewave, "rival", ALL).await;
-    let kim = f.w.token("acme", "kim", "kim's long password").await;
-    let lee = f.w.token("bluewave", "lee", "lee's long password").await;
-    let boss = f.w.token("acme", "boss", STAFF_PASSWORD).await;
-    let rival = f.w.token("bluewave", "rival", STAFF_PASSWORD).await;
-
+    let (f, c) = loaded().await;
+    let Cast {
+        sam,
+        kim,
+        kim_account,
+        lee,
+        boss,
+        rival,
+        ..
+    } = c;
     let export =
         f.w.call(
             "POST",

@@ -7,7 +7,6 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use selfcare::domain::catalogue::UsageType;
-use selfcare::domain::ids::AccountId;
 use selfcare::domain::paging::PageRequest;
 use selfcare::domain::usage::Period;
 use selfcare::domain::usage::ingest::{Ingest, IngestStatus};
@@ -261,34 +260,15 @@ async fn customers_and_staff_read_usage_over_http_and_only_their_own() {
     selfcare::events::on_usage_file(&f.w.platform, key.as_str())
         .await
         .unwrap();
-    let identity = f.w.platform.identity();
-    identity
-        .create_owner_with_password(&f.tenant.id, &f.account, "sam", "sam's long password")
-        .await
-        .unwrap();
-    let kim_account: AccountId =
-        f.w.account(&f.tenant, "Kim Park", "kim@example.com", None)
-            .await
-            .parse()
-            .unwrap();
-    identity
-        .create_owner_with_password(&f.tenant.id, &kim_account, "kim", "kim's long password")
-        .await
-        .unwrap();
-    let bluewave = f.w.tenant("bluewave").await;
-    let blue_account: AccountId =
-        f.w.account(&bluewave, "Lee Chan", "lee@example.com", None)
-            .await
-            .parse()
-            .unwrap();
-    identity
-        .create_owner_with_password(&bluewave.id, &blue_account, "lee", "lee's long password")
-        .await
-        .unwrap();
-    f.w.staff(&f.tenant, "boss", ALL).await;
-    f.w.staff(&bluewave, "rival", ALL).await;
-
-    let sam = f.w.token("acme", "sam", "sam's long password").await;
+    let Cast {
+        sam,
+        kim,
+        kim_account,
+        lee,
+        boss,
+        rival,
+        ..
+    } = cast(&f).await;
     let services =
         f.w.call(
             "GET",
@@ -350,8 +330,6 @@ async fn customers_and_staff_read_usage_over_http_and_only_their_own() {
     assert_eq!(bad_period.status, StatusCode::UNPROCESSABLE_ENTITY);
 
     // Another account of the tenant, another tenant's customer: the service is not there.
-    let kim = f.w.token("acme", "kim", "kim's long password").await;
-    let lee = f.w.token("bluewave", "lee", "lee's long password").await;
     for (tenant, token) in [("acme", &kim), ("bluewave", &lee)] {
         for path in [
             format!("/v1/portal/services/{landline}"),
@@ -381,8 +359,6 @@ async fn customers_and_staff_read_usage_over_http_and_only_their_own() {
     assert_eq!(forged.status, StatusCode::NOT_FOUND);
 
     // Staff see the account's usage; another tenant's staff, or another account's path, not.
-    let boss = f.w.token("acme", "boss", STAFF_PASSWORD).await;
-    let rival = f.w.token("bluewave", "rival", STAFF_PASSWORD).await;
     let console_path = format!(
         "/v1/console/accounts/{}/services/{landline}/usage?period=2036-11",
         f.account

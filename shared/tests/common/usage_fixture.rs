@@ -145,3 +145,59 @@ pub async fn call_totals(f: &Fixture) -> (i64, i64, i64, i64) {
     let t = month.by_type[&UsageType::Call];
     (t.count, t.billable, t.covered, t.charge)
 }
+
+/// The people the isolation checks need around Sam's account: Sam (its owner), Kim (owner
+/// of another account of the same provider), Lee (an end user of another provider), and
+/// staff of both providers with every permission.
+pub struct Cast {
+    pub sam: String,
+    pub kim: String,
+    pub kim_account: AccountId,
+    pub bluewave: Tenant,
+    pub lee: String,
+    pub boss: String,
+    pub rival: String,
+}
+
+pub async fn cast(f: &Fixture) -> Cast {
+    let identity = f.w.platform.identity();
+    let owner = |tenant: Tenant, account: AccountId, username: &'static str| {
+        let identity = identity.clone();
+        async move {
+            identity
+                .create_owner_with_password(
+                    &tenant.id,
+                    &account,
+                    username,
+                    &format!("{username}'s long password"),
+                )
+                .await
+                .unwrap();
+        }
+    };
+    owner(f.tenant.clone(), f.account, "sam").await;
+    let kim_account: AccountId =
+        f.w.account(&f.tenant, "Kim Park", "kim@example.com", None)
+            .await
+            .parse()
+            .unwrap();
+    owner(f.tenant.clone(), kim_account, "kim").await;
+    let bluewave = f.w.tenant("bluewave").await;
+    let lee_account: AccountId =
+        f.w.account(&bluewave, "Lee Chan", "lee@example.com", None)
+            .await
+            .parse()
+            .unwrap();
+    owner(bluewave.clone(), lee_account, "lee").await;
+    f.w.staff(&f.tenant, "boss", super::ALL).await;
+    f.w.staff(&bluewave, "rival", super::ALL).await;
+    Cast {
+        sam: f.w.token("acme", "sam", "sam's long password").await,
+        kim: f.w.token("acme", "kim", "kim's long password").await,
+        kim_account,
+        lee: f.w.token("bluewave", "lee", "lee's long password").await,
+        boss: f.w.token("acme", "boss", super::STAFF_PASSWORD).await,
+        rival: f.w.token("bluewave", "rival", super::STAFF_PASSWORD).await,
+        bluewave,
+    }
+}
