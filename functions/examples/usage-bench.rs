@@ -3,7 +3,8 @@
 //!
 //!     usage-bench ingest [rows]   # a generated call-detail file into the embedded table
 //!     usage-bench sink [rows]     # the same, storage writes counted and dropped
-//!     usage-bench export [rows]   # ingest (not measured), then the account's CSV export
+//!     usage-bench export [rows]   # ingest (not measured), then the account's CSV export in
+//!                                 # a second process (`export-from`)
 //!
 //! The file (1,000,000 rows unless told) holds the calls, messages and data sessions of
 //! 1,000 services of one account over a month, in time order as a switch writes them; a
@@ -196,6 +197,49 @@ fn generated_file(rows: usize) -> ByteStream {
     Box::pin(pieces)
 }
 
+fn bench_clock() -> Arc<selfcare::ports::ManualClock> {
+    // The generated month is November 2036; the bench runs at its end, so the month can be
+    // exported and nothing it writes has expired.
+    Arc::new(selfcare::ports::ManualClock::at(
+        time::macros::datetime!(2036-11-30 23:00 UTC),
+    ))
+}
+
+async fn export_from(
+    dir: &std::path::Path,
+    tenant: selfcare::domain::ids::TenantId,
+    account: AccountId,
+) -> Result<(), Box<dyn std::error::Error>> {
+    let local = LocalPlatform::open_with_clock(dir, "http://127.0.0.1:3000", None, bench_clock())?;
+    let platform = local.platform;
+    let exports = UsageExports::new(
+        platform.table.clone(),
+        platform.exports.clone(),
+        platform.clock.clone(),
+        platform.cursors.clone(),
+    )
+    .with_at_once_limit(i64::MAX);
+    reset_peak();
+    let started = Instant::now();
+    let job = exports
+        .request(
+            &tenant,
+            &account,
+            ExportScope::Account,
+            Period::parse("2036-11").ok_or("period")?,
+            None,
+        )
+        .await?;
+    let seconds = started.elapsed().as_secs_f64();
+    let written = job.rows.unwrap_or(0);
+    println!(
+        "export: {written} records in {seconds:.2} s = {:.0} records/s; peak memory {:.1} MiB",
+        written as f64 / seconds,
+        peak_mib()
+    );
+    Ok(())
+}
+
 /// Storage writes counted and dropped; everything else goes to the real table.
 struct CountingSink {
     inner: Arc<dyn Table>,
@@ -237,9 +281,17 @@ impl Table for CountingSink {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
     let mode = args.next().unwrap_or_else(|| "ingest".into());
+    if mode == "export-from" {
+        // The export alone, in a process of its own, so its peak memory is its own.
+        let dir = args.next().ok_or("a data folder")?;
+        let tenant = args.next().ok_or("a tenant id")?.parse()?;
+        let account = args.next().ok_or("an account id")?.parse()?;
+        return export_from(std::path::Path::new(&dir), tenant, account).await;
+    }
     let rows: usize = args.next().map_or(Ok(1_000_000), |r| r.parse())?;
     let dir = tempfile::tempdir()?;
-    let local = LocalPlatform::open(dir.path(), "http://127.0.0.1:3000", None)?;
+    let local =
+        LocalPlatform::open_with_clock(dir.path(), "http://127.0.0.1:3000", None, bench_clock())?;
     let platform = local.platform.clone();
     let (tenant, account) = provider(&platform).await?;
     let key = BlobKey::parse(&format!("{}/usage/bench.csv", tenant.id))?;
@@ -267,32 +319,19 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
     if mode == "export" {
         ingest.run(&key).await?;
-        let exports = UsageExports::new(
-            platform.table.clone(),
-            platform.exports.clone(),
-            platform.clock.clone(),
-            platform.cursors.clone(),
-        )
-        .with_at_once_limit(i64::MAX);
-        reset_peak();
-        let started = Instant::now();
-        let job = exports
-            .request(
-                &tenant.id,
-                &account,
-                ExportScope::Account,
-                Period::parse("2036-11").ok_or("period")?,
-                None,
-            )
-            .await?;
-        let seconds = started.elapsed().as_secs_f64();
-        let written = job.rows.unwrap_or(0);
-        println!(
-            "export: {written} records in {seconds:.2} s = {:.0} records/s; peak memory {:.1} MiB",
-            written as f64 / seconds,
-            peak_mib()
-        );
-        return Ok(());
+        // Every handle on the table goes, so the second process can open it.
+        drop((ingest, sink, platform, local));
+        let status = std::process::Command::new(std::env::current_exe()?)
+            .arg("export-from")
+            .arg(dir.path())
+            .arg(tenant.id.to_string())
+            .arg(account.to_string())
+            .status()?;
+        return if status.success() {
+            Ok(())
+        } else {
+            Err("the export run failed".into())
+        };
     }
     reset_peak();
     let started = Instant::now();
