@@ -12,7 +12,9 @@ export AWS_ENDPOINT_URL AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=bench AWS_SECRET_
   SELFCARE_INGEST_BUCKET=bench-ingest SELFCARE_CURSOR_KEY=bench-cursor-key-0123456789abcdef0123 \
   SELFCARE_PORTAL_DOMAIN=portal.bench.example SELFCARE_MAIL_FROM=portal@bench.example
 cargo build --release -p selfcare-functions --bin bootstrap --bin selfcare-admin \
-  --example hello-lambda --example cold-start --example identity-bench
+  --example hello-lambda --example cold-start --example identity-bench --example usage-bench
 target/release/selfcare-admin --aws init-table
 target/release/examples/cold-start
 target/release/examples/identity-bench
+# Usage: each figure from a process of its own (its peak memory is its own).
+for mode in ingest sink export; do target/release/examples/usage-bench "$mode" 1000000; done
