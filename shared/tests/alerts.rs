@@ -223,8 +223,27 @@ async fn alerts_are_the_accounts_own_and_plans_the_providers_own() {
         )
         .await;
     assert_eq!(added.status, StatusCode::NOT_FOUND);
+    let default =
+        f.w.call(
+            "POST",
+            &path,
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"measure": "spend", "threshold": 1000})),
+        )
+        .await;
+    let removed =
+        f.w.call(
+            "DELETE",
+            &format!("{path}/{}", default.body["id"].as_str().unwrap()),
+            "bluewave",
+            Auth::Bearer(&rival),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NOT_FOUND);
     let own =
         f.w.call("GET", &path, "acme", Auth::Bearer(&boss), None)
             .await;
-    assert_eq!(own.body, json!([]));
+    assert_eq!(own.body.as_array().unwrap().len(), 1);
 }
