@@ -250,18 +250,19 @@ impl CostCentres {
             })
             .collect();
         for service in services {
+            let centre = service.cost_centre.map(|c| c.to_string());
+            // A cost centre not listed (there is none such today) counts as none: the last.
             let slot = out
                 .iter()
-                .position(|u| {
-                    u.cost_centre.as_ref().map(|c| c.id.clone())
-                        == service.cost_centre.map(|c| c.to_string())
-                })
-                .unwrap_or(out.len() - 1);
+                .position(|u| u.cost_centre.as_ref().map(|c| &c.id) == centre.as_ref())
+                .unwrap_or(out.len().saturating_sub(1));
             let month = self
                 .usage
                 .service_month(tenant, &service.id, period, today)
                 .await?;
-            let entry = &mut out[slot];
+            let Some(entry) = out.get_mut(slot) else {
+                continue;
+            };
             entry.services.push(service.id);
             for (usage, totals) in &month.by_type {
                 entry.by_type.entry(*usage).or_default().add(totals);

@@ -13,8 +13,8 @@ use utoipa_axum::routes;
 use super::access::{PortalUser, StaffUser};
 use super::portal::{PortalAction, require};
 use super::problem::{JsonBody, Problem, parse_id};
-use super::services::{portal_account, service_problem, usage_problem};
-use crate::domain::catalogue::{CatalogueError, UsageType};
+use super::services::{catalogue_problem, portal_account, service_problem, usage_problem};
+use crate::domain::catalogue::UsageType;
 use crate::domain::identity::{Module, Permission};
 use crate::domain::ids::PlanId;
 use crate::domain::usage::alerts::{Alert, AlertError, AlertScope, Measure, NewAlert};
@@ -152,16 +152,12 @@ pub async fn delete_portal_alert(
 }
 
 async fn own_plan(platform: &Platform, staff: &StaffUser, plan: &str) -> Result<PlanId, Problem> {
-    let plan: PlanId = parse_id(plan)?;
-    match platform
+    let plan = platform
         .catalogue()
-        .plan(&staff.session.tenant, &plan)
+        .plan(&staff.session.tenant, &parse_id(plan)?)
         .await
-    {
-        Ok(plan) => Ok(plan.id),
-        Err(CatalogueError::NotFound) => Err(Problem::not_found()),
-        Err(e) => Err(Problem::unavailable(&e)),
-    }
+        .map_err(catalogue_problem)?;
+    Ok(plan.id)
 }
 
 /// A plan's default alerts: every service on the plan has them.

@@ -84,6 +84,34 @@ pub struct AccountListing {
     pub cursor: Option<String>,
 }
 
+/// Which account group a tenant-wide list shows the staff member: the one asked for (if
+/// the staff member sees it), else their only group; None for every account. Staff limited
+/// to several groups must choose one.
+pub(super) fn group_to_list(
+    staff: &StaffUser,
+    requested: Option<&String>,
+) -> Result<Option<String>, Problem> {
+    let limited = match &staff.session.principal {
+        Principal::Staff {
+            groups: Some(groups),
+            ..
+        } => Some(groups),
+        _ => None,
+    };
+    match (requested, limited) {
+        (Some(group), _) if !staff.session.principal.sees_group(Some(group)) => {
+            Err(Problem::not_found())
+        }
+        (Some(group), _) => Ok(Some(group.clone())),
+        (None, Some(groups)) if groups.len() == 1 => Ok(groups.iter().next().cloned()),
+        (None, Some(_)) => Err(Problem::validation().field(
+            "group",
+            "you see several account groups: choose one to list",
+        )),
+        (None, None) => Ok(None),
+    }
+}
+
 /// List or search the provider's accounts.
 #[utoipa::path(get, path = "/v1/console/accounts", tag = "console", params(AccountListing),
     responses((status = 200, body = PageOf<AccountSummaryView>), (status = 403, body = Problem)))]
@@ -106,15 +134,8 @@ pub async fn list_accounts(
     } else {
         q.number.clone().map(AccountSearch::Number)
     };
-    let limited = match &staff.session.principal {
-        Principal::Staff {
-            groups: Some(groups),
-            ..
-        } => Some(groups.clone()),
-        _ => None,
-    };
-    let result = match (search, &q.group, &limited) {
-        (Some(search), _, _) => {
+    let result = match search {
+        Some(search) => {
             let mut found = accounts
                 .search(&tenant, &search, &page)
                 .await
@@ -128,32 +149,16 @@ pub async fn list_accounts(
             }
             found
         }
-        (None, Some(group), _) => {
-            if !staff.session.principal.sees_group(Some(group)) {
-                return Err(Problem::not_found());
-            }
-            accounts
-                .list_in_group(&tenant, group, &page)
-                .await
-                .map_err(account_problem)?
-        }
-        (None, None, Some(groups)) if groups.len() == 1 => {
-            let group = groups.iter().next().cloned().unwrap_or_default();
-            accounts
+        None => match group_to_list(&staff, q.group.as_ref())? {
+            Some(group) => accounts
                 .list_in_group(&tenant, &group, &page)
                 .await
-                .map_err(account_problem)?
-        }
-        (None, None, Some(_)) => {
-            return Err(Problem::validation().field(
-                "group",
-                "you see several account groups: choose one to list",
-            ));
-        }
-        (None, None, None) => accounts
-            .list(&tenant, &page)
-            .await
-            .map_err(account_problem)?,
+                .map_err(account_problem)?,
+            None => accounts
+                .list(&tenant, &page)
+                .await
+                .map_err(account_problem)?,
+        },
     };
     Ok(Json(PageOf::from(result)))
 }

@@ -50,7 +50,7 @@ pub(super) fn service_problem(e: ServiceError) -> Problem {
     }
 }
 
-fn catalogue_problem(e: CatalogueError) -> Problem {
+pub(super) fn catalogue_problem(e: CatalogueError) -> Problem {
     match e {
         CatalogueError::Invalid(v) => Problem::from_violations(v),
         CatalogueError::NotFound => Problem::not_found(),
@@ -761,7 +761,6 @@ pub async fn usage_overview(
     staff: StaffUser,
     QueryParams(q): QueryParams<OverviewQuery>,
 ) -> Result<Json<PageOf<AccountUsageView>>, Problem> {
-    use crate::domain::identity::Principal;
     staff.require(Permission::ReportsView)?;
     let tenant = staff.session.tenant;
     let (now, today) = today(&platform);
@@ -770,27 +769,7 @@ pub async fn usage_overview(
         limit: q.limit,
         cursor: q.cursor.clone(),
     };
-    let limited = match &staff.session.principal {
-        Principal::Staff {
-            groups: Some(groups),
-            ..
-        } => Some(groups.clone()),
-        _ => None,
-    };
-    let group = match (&q.group, &limited) {
-        (Some(group), _) if !staff.session.principal.sees_group(Some(group)) => {
-            return Err(Problem::not_found());
-        }
-        (Some(group), _) => Some(group.clone()),
-        (None, Some(groups)) if groups.len() == 1 => groups.iter().next().cloned(),
-        (None, Some(_)) => {
-            return Err(Problem::validation().field(
-                "group",
-                "you see several account groups: choose one to list",
-            ));
-        }
-        (None, None) => None,
-    };
+    let group = super::console_accounts::group_to_list(&staff, q.group.as_ref())?;
     let accounts = platform.accounts();
     let listed = match &group {
         Some(group) => accounts.list_in_group(&tenant, group, &page).await,

@@ -153,6 +153,26 @@ fn job_key(tenant: &TenantId, account: &AccountId, id: &ExportId) -> Key {
     Key::new(keys::account(tenant, account), format!("EXPORT#{id}"))
 }
 
+/// A job's item: in its account's partition, marked for the stream's filter, kept as long
+/// as the bucket keeps its file.
+fn job_item(
+    job: &ExportJob,
+    tenant: &TenantId,
+    account: &AccountId,
+    id: &ExportId,
+) -> Result<Item, ExportError> {
+    let k = job_key(tenant, account, id);
+    let mut item = store::keyed(
+        store::to_item(job)?,
+        &[("pk", k.pk), ("sk", k.sk), ("kind", JOB_KIND.to_owned())],
+    );
+    item.insert(
+        crate::ports::table::EXPIRES_AT.to_owned(),
+        Value::N((job.requested_at + JOB_RETENTION).unix_timestamp()),
+    );
+    Ok(item)
+}
+
 /// Makes usage exports. Every key names the tenant and the account, so an export can only
 /// be read through the account it was made for.
 #[derive(Clone)]
@@ -265,7 +285,7 @@ impl UsageExports {
             job.finished_at = Some(self.clock.now());
         }
         let mut writes = vec![Write::Put {
-            item: self.job_item(&job, account, &id)?,
+            item: job_item(&job, tenant, account, &id)?,
             condition: Some(Condition::Absent),
         }];
         if let Some(key) = idempotency_key {
@@ -325,28 +345,6 @@ impl UsageExports {
                 TableError::Unavailable("an idempotency item lacks its export".into())
             })?;
         self.job(tenant, account, &id).await.map(Some)
-    }
-
-    fn job_item(
-        &self,
-        job: &ExportJob,
-        account: &AccountId,
-        id: &ExportId,
-    ) -> Result<Item, ExportError> {
-        let tenant: TenantId = job
-            .tenant
-            .parse()
-            .map_err(|_| ExportError::Invalid("tenant".into()))?;
-        let k = job_key(&tenant, account, id);
-        let mut item = store::keyed(
-            store::to_item(job)?,
-            &[("pk", k.pk), ("sk", k.sk), ("kind", JOB_KIND.to_owned())],
-        );
-        item.insert(
-            crate::ports::table::EXPIRES_AT.to_owned(),
-            Value::N((job.requested_at + JOB_RETENTION).unix_timestamp()),
-        );
-        Ok(item)
     }
 
     /// An export of the account.
