@@ -21,6 +21,7 @@ async fn an_end_user_totals_its_month_by_cost_centre_and_reaches_no_one_elses() 
         kim,
         boss,
         rival,
+        nora,
         ..
     } = cast(&f).await;
 
@@ -239,5 +240,10 @@ async fn an_end_user_totals_its_month_by_cost_centre_and_reaches_no_one_elses() 
             f.w.call("GET", &path, "bluewave", Auth::Bearer(&rival), None)
                 .await;
         assert_eq!(reply.status, StatusCode::NOT_FOUND, "{path}");
+        // Staff limited to an account group Sam's account is not in.
+        let outside =
+            f.w.call("GET", &path, "acme", Auth::Bearer(&nora), None)
+                .await;
+        assert_eq!(outside.status, StatusCode::NOT_FOUND, "{path}");
     }
 }

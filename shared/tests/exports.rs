@@ -334,6 +334,7 @@ async fn nobody_reaches_another_accounts_exports() {
         lee,
         boss,
         rival,
+        nora,
         ..
     } = c;
     let export =
@@ -429,4 +430,25 @@ async fn nobody_reaches_another_accounts_exports() {
         )
         .await;
     assert_eq!(crossed.status, StatusCode::NOT_FOUND);
+    // Staff limited to an account group Sam's account is not in: not found either.
+    let outside =
+        f.w.call(
+            "GET",
+            &format!("{console}/{id}"),
+            "acme",
+            Auth::Bearer(&nora),
+            None,
+        )
+        .await;
+    assert_eq!(outside.status, StatusCode::NOT_FOUND);
+    let outside_post =
+        f.w.call(
+            "POST",
+            &console,
+            "acme",
+            Auth::Bearer(&nora),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(outside_post.status, StatusCode::NOT_FOUND);
 }

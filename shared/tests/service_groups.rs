@@ -12,11 +12,13 @@ use common::*;
 #[tokio::test]
 async fn a_provider_groups_services_across_accounts_and_nobody_else_sees_them() {
     let f = fixture().await;
-    f.w.staff(&f.tenant, "boss", ALL).await;
-    let bluewave = f.w.tenant("bluewave").await;
-    f.w.staff(&bluewave, "rival", ALL).await;
-    let boss = f.w.token("acme", "boss", STAFF_PASSWORD).await;
-    let rival = f.w.token("bluewave", "rival", STAFF_PASSWORD).await;
+    let Cast {
+        kim_account,
+        boss,
+        rival,
+        nora,
+        ..
+    } = cast(&f).await;
 
     let made =
         f.w.call(
@@ -104,9 +106,6 @@ async fn a_provider_groups_services_across_accounts_and_nobody_else_sees_them() 
     assert_eq!(theirs.body["items"], json!([]));
 
     // A service of another account of the tenant, named under this account: not found.
-    let kim_account =
-        f.w.account(&f.tenant, "Kim Park", "kim@example.com", None)
-            .await;
     let crossed =
         f.w.call(
             "PUT",
@@ -136,31 +135,6 @@ async fn a_provider_groups_services_across_accounts_and_nobody_else_sees_them() 
 
     // Staff limited to an account group cannot see groups that span accounts, nor touch
     // the membership of a service of an account outside their groups.
-    let invited =
-        f.w.call(
-            "POST",
-            "/v1/console/staff",
-            "acme",
-            Auth::Bearer(&boss),
-            Some(
-                json!({"email": "nora@acme.example", "name": "Nora", "groups": ["north"],
-                        "permissions": ["accounts_read", "accounts_write"]}),
-            ),
-        )
-        .await;
-    assert_eq!(invited.status, StatusCode::ACCEPTED, "{}", invited.text);
-    let link =
-        f.w.link_token("nora@acme.example", "credential-create")
-            .await;
-    f.w.call(
-        "POST",
-        "/v1/auth/credentials",
-        "acme",
-        Auth::None,
-        Some(json!({"token": link, "username": "nora", "password": "nora's long password"})),
-    )
-    .await;
-    let nora = f.w.token("acme", "nora", "nora's long password").await;
     for (method, path, expected) in [
         (
             "GET",

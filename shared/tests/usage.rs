@@ -267,6 +267,7 @@ async fn customers_and_staff_read_usage_over_http_and_only_their_own() {
         lee,
         boss,
         rival,
+        nora,
         ..
     } = cast(&f).await;
     let services =
@@ -371,6 +372,11 @@ async fn customers_and_staff_read_usage_over_http_and_only_their_own() {
         f.w.call("GET", &console_path, "bluewave", Auth::Bearer(&rival), None)
             .await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    // Staff limited to an account group Sam's account is not in.
+    let outside =
+        f.w.call("GET", &console_path, "acme", Auth::Bearer(&nora), None)
+            .await;
+    assert_eq!(outside.status, StatusCode::NOT_FOUND);
     let crossed =
         f.w.call(
             "GET",
@@ -428,16 +434,11 @@ async fn staff_see_every_accounts_month_to_date_and_only_their_tenants() {
     selfcare::events::on_usage_file(&f.w.platform, key.as_str())
         .await
         .unwrap();
+    // Kim's account is opened a second after Sam's.
     f.w.clock.advance(time::Duration::seconds(1));
-    f.w.account(&f.tenant, "Kim Park", "kim@example.com", None)
-        .await;
-    let bluewave = f.w.tenant("bluewave").await;
-    f.w.account(&bluewave, "Lee Chan", "lee@example.com", None)
-        .await;
-    f.w.staff(&f.tenant, "boss", ALL).await;
-    f.w.staff(&bluewave, "rival", ALL).await;
-    let boss = f.w.token("acme", "boss", STAFF_PASSWORD).await;
-    let rival = f.w.token("bluewave", "rival", STAFF_PASSWORD).await;
+    let Cast {
+        boss, rival, nora, ..
+    } = cast(&f).await;
 
     let path = "/v1/console/usage/overview?period=2036-11";
     let overview =
@@ -474,6 +475,21 @@ async fn staff_see_every_accounts_month_to_date_and_only_their_tenants() {
         .map(|r| r["name"].as_str().unwrap())
         .collect();
     assert_eq!(names, ["Lee Chan"]);
+
+    // Staff limited to the north group see the north accounts only.
+    f.w.account(&f.tenant, "Nina North", "nina@example.com", Some("north"))
+        .await;
+    let north =
+        f.w.call("GET", path, "acme", Auth::Bearer(&nora), None)
+            .await;
+    assert_eq!(north.status, StatusCode::OK, "{}", north.text);
+    let names: Vec<&str> = north.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["Nina North"]);
 }
 
 #[tokio::test]

@@ -147,8 +147,9 @@ pub async fn call_totals(f: &Fixture) -> (i64, i64, i64, i64) {
 }
 
 /// The people the isolation checks need around Sam's account: Sam (its owner), Kim (owner
-/// of another account of the same provider), Lee (an end user of another provider), and
-/// staff of both providers with every permission.
+/// of another account of the same provider), Lee (an end user of another provider), staff
+/// of both providers with every permission, and Nora, staff of Sam's provider limited to
+/// the account group `north` (Sam's account is in no group).
 pub struct Cast {
     pub sam: String,
     pub kim: String,
@@ -157,6 +158,7 @@ pub struct Cast {
     pub lee: String,
     pub boss: String,
     pub rival: String,
+    pub nora: String,
 }
 
 pub async fn cast(f: &Fixture) -> Cast {
@@ -191,12 +193,43 @@ pub async fn cast(f: &Fixture) -> Cast {
     owner(bluewave.clone(), lee_account, "lee").await;
     f.w.staff(&f.tenant, "boss", super::ALL).await;
     f.w.staff(&bluewave, "rival", super::ALL).await;
+    let boss = f.w.token("acme", "boss", super::STAFF_PASSWORD).await;
+    let invited =
+        f.w.call(
+            "POST",
+            "/v1/console/staff",
+            "acme",
+            super::Auth::Bearer(&boss),
+            Some(serde_json::json!({
+                "email": "nora@acme.example", "name": "Nora", "groups": ["north"],
+                "permissions": ["accounts_read", "accounts_write", "reports_view"]})),
+        )
+        .await;
+    assert_eq!(
+        invited.status,
+        axum::http::StatusCode::ACCEPTED,
+        "{}",
+        invited.text
+    );
+    let link =
+        f.w.link_token("nora@acme.example", "credential-create")
+            .await;
+    f.w.call(
+        "POST",
+        "/v1/auth/credentials",
+        "acme",
+        super::Auth::None,
+        Some(serde_json::json!({
+            "token": link, "username": "nora", "password": "nora's long password"})),
+    )
+    .await;
     Cast {
+        nora: f.w.token("acme", "nora", "nora's long password").await,
         sam: f.w.token("acme", "sam", "sam's long password").await,
         kim: f.w.token("acme", "kim", "kim's long password").await,
         kim_account,
         lee: f.w.token("bluewave", "lee", "lee's long password").await,
-        boss: f.w.token("acme", "boss", super::STAFF_PASSWORD).await,
+        boss,
         rival: f.w.token("bluewave", "rival", super::STAFF_PASSWORD).await,
         bluewave,
     }
