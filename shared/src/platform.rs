@@ -164,6 +164,15 @@ impl Platform {
         )
     }
 
+    pub fn orders(&self) -> crate::domain::orders::Orders {
+        crate::domain::orders::Orders::new(
+            self.table.clone(),
+            self.clock.clone(),
+            self.cursors.clone(),
+            self.sender.clone(),
+        )
+    }
+
     pub fn accounts(&self) -> Accounts {
         Accounts::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
     }

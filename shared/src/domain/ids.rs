@@ -77,3 +77,7 @@ ulid_id!(
     /// A usage alert: a threshold on spend or quantity.
     AlertId
 );
+ulid_id!(
+    /// An order: a change an end user asked for (a bolt-on, a number, a port, ...).
+    OrderId
+);

@@ -6,6 +6,7 @@ pub mod contact;
 pub mod cost_centres;
 pub mod identity;
 pub mod ids;
+pub mod orders;
 pub mod outbox;
 pub mod paging;
 pub mod service_groups;

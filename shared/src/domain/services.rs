@@ -30,6 +30,46 @@ pub enum ServiceStatus {
     Cancelled,
 }
 
+/// What a voice service's number does beyond ringing: each is changed by an order.
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(deny_unknown_fields)]
+pub struct VoiceFeatures {
+    /// Where every call goes instead (E.164), when set.
+    #[serde(default)]
+    pub forward_to: Option<String>,
+    /// Where calls go when the service cannot be reached (E.164).
+    #[serde(default)]
+    pub failover_to: Option<String>,
+    /// The name shown to the called party (up to 15 characters, as CNAM allows).
+    #[serde(default)]
+    pub caller_id_name: Option<String>,
+    /// Faxes to this number arrive as PDF mail at this address.
+    #[serde(default)]
+    pub fax_to_email: Option<String>,
+    /// The number hosts a conference bridge.
+    #[serde(default)]
+    pub conference: bool,
+}
+
+/// The address emergency services are sent to for a number (E911).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyAddress {
+    /// The person or business at the address.
+    pub name: String,
+    pub street: String,
+    /// Suite, floor, unit: what a responder needs inside the building.
+    #[serde(default)]
+    pub location: Option<String>,
+    pub city: String,
+    pub region: String,
+    pub postcode: String,
+    /// ISO 3166-1 alpha-2, `US`.
+    pub country: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AttachedBoltOn {
     pub bolt_on: BoltOnId,
@@ -51,6 +91,10 @@ pub struct Service {
     pub bolt_ons: Vec<AttachedBoltOn>,
     /// The account's cost centre the service is under, if any.
     pub cost_centre: Option<CostCentreId>,
+    /// Voice services: the number's features.
+    pub features: VoiceFeatures,
+    /// Voice services: the emergency address provisioned for the number.
+    pub emergency_address: Option<EmergencyAddress>,
     pub version: u64,
 }
 
@@ -120,6 +164,10 @@ mod record {
         pub bolt_ons: Vec<AttachedRecord>,
         #[serde(default)]
         pub cost_centre: Option<String>,
+        #[serde(default)]
+        pub features: VoiceFeatures,
+        #[serde(default)]
+        pub emergency_address: Option<EmergencyAddress>,
         pub version: i64,
     }
 
@@ -164,6 +212,8 @@ mod record {
                 })
                 .collect(),
             cost_centre: s.cost_centre.map(|c| c.to_string()),
+            features: s.features.clone(),
+            emergency_address: s.emergency_address.clone(),
             version: s.version as i64,
         };
         let k = key(&s.tenant, &s.account, &s.id);
@@ -199,6 +249,8 @@ mod record {
                 .cost_centre
                 .map(|c| c.parse().map_err(|_| bad("cost centre")))
                 .transpose()?,
+            features: r.features,
+            emergency_address: r.emergency_address,
             version: u64::try_from(r.version).map_err(|_| bad("version"))?,
         })
     }
@@ -253,37 +305,16 @@ impl Services {
         v.clone().into_result().map_err(ServiceError::Invalid)?;
         let plan = plan.ok_or(ServiceError::Invalid(v))?;
         let now = self.clock.now();
-        let service = Service {
-            id: ServiceId::generate(now),
-            tenant: *tenant,
-            account: *account,
-            service_type: plan.service_type,
-            plan: plan.id,
-            identifier: identifier.clone(),
-            status: new.status,
-            started_at: new.started_at.unwrap_or(now),
-            attributes: new.attributes,
-            bolt_ons: Vec::new(),
-            cost_centre: None,
-            version: 1,
-        };
-        let claim = record::identifier_key(tenant, &identifier);
-        let writes = vec![
-            Write::Put {
-                item: store::keyed(
-                    Item::from([
-                        ("service".to_owned(), Value::S(service.id.to_string())),
-                        ("account".to_owned(), Value::S(account.to_string())),
-                    ]),
-                    &[("pk", claim.pk), ("sk", claim.sk)],
-                ),
-                condition: Some(Condition::Absent),
-            },
-            Write::Put {
-                item: record::to_item(&service)?,
-                condition: Some(Condition::Absent),
-            },
-        ];
+        let (service, writes) = creation(
+            tenant,
+            account,
+            &plan,
+            identifier.clone(),
+            new.status,
+            new.started_at.unwrap_or(now),
+            new.attributes,
+            now,
+        )?;
         match self.table.transact(writes).await {
             Ok(()) => Ok(service),
             Err(TableError::TransactionConditionFailed { index: 0 }) => {
@@ -419,20 +450,12 @@ impl Services {
     }
 
     /// Stores a changed service over the version it was read at.
-    async fn save(&self, mut next: Service) -> Result<Service, ServiceError> {
-        let read_at = next.version;
-        next.version += 1;
-        match self
-            .table
-            .put(
-                record::to_item(&next)?,
-                Some(Condition::Equals(
-                    "version".into(),
-                    Value::N(read_at as i64),
-                )),
-            )
-            .await
-        {
+    async fn save(&self, next: Service) -> Result<Service, ServiceError> {
+        let (next, write) = saving(next)?;
+        let Write::Put { item, condition } = write else {
+            return Err(TableError::Invalid("a service is saved with a put".into()).into());
+        };
+        match self.table.put(item, condition).await {
             Ok(()) => Ok(next),
             Err(TableError::ConditionFailed) => Err(ServiceError::Conflict),
             Err(e) => Err(e.into()),
@@ -452,4 +475,69 @@ impl Services {
         }
         Ok((plan, bolt_ons))
     }
+}
+
+/// The writes that give an account a new service (the identifier's claim first, so a
+/// failure of write 0 means the identifier is taken), for callers that add writes of
+/// their own to the same transaction (an order fulfilled).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn creation(
+    tenant: &TenantId,
+    account: &AccountId,
+    plan: &Plan,
+    identifier: String,
+    status: ServiceStatus,
+    started_at: OffsetDateTime,
+    attributes: BTreeMap<String, String>,
+    now: OffsetDateTime,
+) -> Result<(Service, Vec<Write>), TableError> {
+    let service = Service {
+        id: ServiceId::generate(now),
+        tenant: *tenant,
+        account: *account,
+        service_type: plan.service_type,
+        plan: plan.id,
+        identifier: identifier.clone(),
+        status,
+        started_at,
+        attributes,
+        bolt_ons: Vec::new(),
+        cost_centre: None,
+        features: VoiceFeatures::default(),
+        emergency_address: None,
+        version: 1,
+    };
+    let claim = record::identifier_key(tenant, &identifier);
+    let writes = vec![
+        Write::Put {
+            item: store::keyed(
+                Item::from([
+                    ("service".to_owned(), Value::S(service.id.to_string())),
+                    ("account".to_owned(), Value::S(account.to_string())),
+                ]),
+                &[("pk", claim.pk), ("sk", claim.sk)],
+            ),
+            condition: Some(Condition::Absent),
+        },
+        Write::Put {
+            item: record::to_item(&service)?,
+            condition: Some(Condition::Absent),
+        },
+    ];
+    Ok((service, writes))
+}
+
+/// The write that stores a changed service over the version it was read at, and the
+/// service as stored.
+pub(crate) fn saving(mut next: Service) -> Result<(Service, Write), TableError> {
+    let read_at = next.version;
+    next.version += 1;
+    let write = Write::Put {
+        item: record::to_item(&next)?,
+        condition: Some(Condition::Equals(
+            "version".into(),
+            Value::N(read_at as i64),
+        )),
+    };
+    Ok((next, write))
 }

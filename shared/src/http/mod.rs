@@ -10,6 +10,7 @@ pub mod cost_centres;
 pub mod exports;
 pub mod local;
 pub mod meta;
+pub mod orders;
 pub mod portal;
 pub mod problem;
 pub mod request_id;
@@ -84,6 +85,14 @@ pub const GROUPS: &[Group] = &[
     Group {
         function: "api-console-services",
         routes: services::console_router,
+    },
+    Group {
+        function: "api-orders",
+        routes: orders::portal_router,
+    },
+    Group {
+        function: "api-console-orders",
+        routes: orders::console_router,
     },
 ];
 

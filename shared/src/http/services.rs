@@ -27,7 +27,9 @@ use crate::domain::catalogue::{
 };
 use crate::domain::identity::{Module, Permission, Session};
 use crate::domain::ids::{AccountId, ServiceId, TenantId};
-use crate::domain::services::{NewService, Service, ServiceError, ServiceStatus};
+use crate::domain::services::{
+    EmergencyAddress, NewService, Service, ServiceError, ServiceStatus, VoiceFeatures,
+};
 use crate::domain::usage::ingest::IngestResult;
 use crate::domain::usage::{MonthUsage, Period, Totals, UsageError, UsageRecord};
 use crate::platform::Platform;
@@ -80,6 +82,10 @@ pub struct ServiceView {
     pub bolt_ons: Vec<String>,
     /// The account's cost centre the service is under.
     pub cost_centre: Option<String>,
+    /// Voice services: the number's features (changed by ordering).
+    pub features: VoiceFeatures,
+    /// Voice services: the emergency address provisioned for the number.
+    pub emergency_address: Option<EmergencyAddress>,
     pub version: u64,
 }
 
@@ -95,6 +101,8 @@ impl From<Service> for ServiceView {
             attributes: s.attributes,
             bolt_ons: s.bolt_ons.iter().map(|b| b.bolt_on.to_string()).collect(),
             cost_centre: s.cost_centre.map(|c| c.to_string()),
+            features: s.features,
+            emergency_address: s.emergency_address,
             version: s.version,
         }
     }

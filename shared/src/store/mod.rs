@@ -215,6 +215,27 @@ pub mod keys {
     pub fn account_access(tenant: &TenantId, account: &AccountId) -> String {
         format!("TENANT#{tenant}#ACCOUNT#{account}#ACCESS")
     }
+    /// A tenant's orders waiting for approval, oldest first (GSI1).
+    pub fn orders_pending(tenant: &TenantId) -> String {
+        format!("TENANT#{tenant}#ORDERS_PENDING")
+    }
+    /// A tenant's approved and rejected orders, by when they were decided (GSI1).
+    pub fn orders_decided(tenant: &TenantId) -> String {
+        format!("TENANT#{tenant}#ORDERS_DECIDED")
+    }
+    /// The orders a tenant provisions by hand: its own and, for a wholesaler, its
+    /// retailers' (GSI2, while provisioning or halted).
+    pub fn provisioning_queue(fulfiller: &TenantId) -> String {
+        format!("TENANT#{fulfiller}#PROVISIONING")
+    }
+    /// A phone number of a tenant's inventory, until it is assigned.
+    pub fn number(tenant: &TenantId, number: &str) -> String {
+        format!("TENANT#{tenant}#NUMBER#{number}")
+    }
+    /// A tenant's available numbers of an area, by tier (GSI1, only while available).
+    pub fn numbers_available(tenant: &TenantId, area: &str) -> String {
+        format!("TENANT#{tenant}#NUMBERS_AVAILABLE#{area}")
+    }
     pub const OUTBOX_SK: &str = "OUTBOX";
     pub fn outbox(tenant: &TenantId, id: &str) -> String {
         format!("TENANT#{tenant}#OUTBOX#{id}")

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 
 use selfcare::domain::catalogue::{Allowance, NewBoltOn, NewPlan, NewRate, ServiceType, UsageType};
-use selfcare::domain::ids::{AccountId, ServiceId};
+use selfcare::domain::ids::{AccountId, BoltOnId, PlanId, ServiceId};
 use selfcare::domain::services::{NewService, ServiceStatus};
 use selfcare::domain::tenancy::Tenant;
 use selfcare::domain::usage::Period;
@@ -26,13 +26,22 @@ pub struct Fixture {
     pub tenant: Tenant,
     pub account: AccountId,
     pub landline: ServiceId,
+    /// The voice plan both services are on.
+    pub plan: PlanId,
+    /// The landline's 5-minute bolt-on (AUD 3.00 a month).
+    pub bolt_on: BoltOnId,
 }
 
 pub async fn fixture() -> Fixture {
     let w = World::new().await;
+    let tenant = w.tenant("acme").await;
+    fixture_for(w, tenant).await
+}
+
+/// The same catalogue, account and services, for a provider the caller made.
+pub async fn fixture_for(w: World, tenant: Tenant) -> Fixture {
     w.clock
         .advance(datetime!(2036-11-20 12:00 UTC) - w.clock.now());
-    let tenant = w.tenant("acme").await;
     let account: AccountId = w
         .account(&tenant, "Sam Lee", "sam@example.com", None)
         .await
@@ -104,6 +113,8 @@ pub async fn fixture() -> Fixture {
         tenant,
         account,
         landline: landline.id,
+        plan: plan.id,
+        bolt_on: bolt_on.id,
     }
 }
 
@@ -194,37 +205,14 @@ pub async fn cast(f: &Fixture) -> Cast {
     f.w.staff(&f.tenant, "boss", super::ALL).await;
     f.w.staff(&bluewave, "rival", super::ALL).await;
     let boss = f.w.token("acme", "boss", super::STAFF_PASSWORD).await;
-    let invited =
-        f.w.call(
-            "POST",
-            "/v1/console/staff",
-            "acme",
-            super::Auth::Bearer(&boss),
-            Some(serde_json::json!({
-                "email": "nora@acme.example", "name": "Nora", "groups": ["north"],
-                "permissions": ["accounts_read", "accounts_write", "reports_view"]})),
-        )
-        .await;
-    assert_eq!(
-        invited.status,
-        axum::http::StatusCode::ACCEPTED,
-        "{}",
-        invited.text
-    );
-    let link =
-        f.w.link_token("nora@acme.example", "credential-create")
-            .await;
-    f.w.call(
-        "POST",
-        "/v1/auth/credentials",
-        "acme",
-        super::Auth::None,
-        Some(serde_json::json!({
-            "token": link, "username": "nora", "password": "nora's long password"})),
-    )
-    .await;
     Cast {
-        nora: f.w.token("acme", "nora", "nora's long password").await,
+        nora: invite_limited_staff(
+            &f.w,
+            &boss,
+            "nora",
+            &["accounts_read", "accounts_write", "reports_view"],
+        )
+        .await,
         sam: f.w.token("acme", "sam", "sam's long password").await,
         kim: f.w.token("acme", "kim", "kim's long password").await,
         kim_account,
@@ -233,4 +221,44 @@ pub async fn cast(f: &Fixture) -> Cast {
         rival: f.w.token("bluewave", "rival", super::STAFF_PASSWORD).await,
         bluewave,
     }
+}
+
+/// Invites a staff member of acme limited to the account group `north`, through the
+/// console and the credential-create link, and signs them in.
+pub async fn invite_limited_staff(
+    w: &World,
+    boss: &str,
+    username: &str,
+    permissions: &[&str],
+) -> String {
+    let email = format!("{username}@acme.example");
+    let invited = w
+        .call(
+            "POST",
+            "/v1/console/staff",
+            "acme",
+            super::Auth::Bearer(boss),
+            Some(serde_json::json!({
+                "email": email, "name": username, "groups": ["north"],
+                "permissions": permissions})),
+        )
+        .await;
+    assert_eq!(
+        invited.status,
+        axum::http::StatusCode::ACCEPTED,
+        "{}",
+        invited.text
+    );
+    let link = w.link_token(&email, "credential-create").await;
+    let password = format!("{username}'s long password");
+    w.call(
+        "POST",
+        "/v1/auth/credentials",
+        "acme",
+        super::Auth::None,
+        Some(serde_json::json!({
+            "token": link, "username": username, "password": password})),
+    )
+    .await;
+    w.token("acme", username, &password).await
 }

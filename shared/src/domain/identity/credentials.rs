@@ -199,6 +199,7 @@ impl Identity {
                 attempts: None,
                 change: None,
                 alert: None,
+                order: None,
             },
         )?;
         let invitation = invitation_key(tenant, &account.id);
@@ -382,6 +383,7 @@ impl Identity {
                 attempts: None,
                 change: None,
                 alert: None,
+                order: None,
             },
         )?;
         let mut writes = vec![
@@ -578,6 +580,7 @@ impl Identity {
                 attempts: None,
                 change: None,
                 alert: None,
+                order: None,
             },
         )?;
         let gap = reset_gap_key(&login.tenant, &login.id);

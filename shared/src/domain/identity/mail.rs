@@ -22,6 +22,14 @@ pub enum Purpose {
     SecondFactorChanged,
     /// A usage alert's threshold was reached (`alert`).
     UsageAlert,
+    /// An order's steps (`order`), to the account's addresses; `OrderReceived` is the
+    /// provider's copy of a new order, to its order-alert address.
+    OrderSubmitted,
+    OrderReceived,
+    OrderApproved,
+    OrderRejected,
+    OrderHalted,
+    OrderCompleted,
 }
 
 impl Purpose {
@@ -32,6 +40,25 @@ impl Purpose {
             Purpose::LockedOut => "locked-out",
             Purpose::SecondFactorChanged => "second-factor-changed",
             Purpose::UsageAlert => "usage-alert",
+            Purpose::OrderSubmitted => "order-submitted",
+            Purpose::OrderReceived => "order-received",
+            Purpose::OrderApproved => "order-approved",
+            Purpose::OrderRejected => "order-rejected",
+            Purpose::OrderHalted => "order-halted",
+            Purpose::OrderCompleted => "order-completed",
+        }
+    }
+
+    /// The template family that renders it: the order steps share one.
+    fn template(self) -> &'static str {
+        match self {
+            Purpose::OrderSubmitted
+            | Purpose::OrderReceived
+            | Purpose::OrderApproved
+            | Purpose::OrderRejected
+            | Purpose::OrderHalted
+            | Purpose::OrderCompleted => "order",
+            other => other.name(),
         }
     }
 
@@ -53,6 +80,22 @@ impl Purpose {
             }
             (Purpose::UsageAlert, "fr") => "Alerte de consommation : {{ alert.what }}",
             (Purpose::UsageAlert, _) => "Usage alert: {{ alert.what }}",
+            (Purpose::OrderSubmitted, "fr") => "Commande {{ order.reference }} reçue",
+            (Purpose::OrderSubmitted, _) => "Order {{ order.reference }} received",
+            (Purpose::OrderReceived, "fr") => {
+                "Nouvelle commande {{ order.reference }} de {{ order.account }}"
+            }
+            (Purpose::OrderReceived, _) => {
+                "New order {{ order.reference }} from {{ order.account }}"
+            }
+            (Purpose::OrderApproved, "fr") => "Commande {{ order.reference }} approuvée",
+            (Purpose::OrderApproved, _) => "Order {{ order.reference }} approved",
+            (Purpose::OrderRejected, "fr") => "Commande {{ order.reference }} refusée",
+            (Purpose::OrderRejected, _) => "Order {{ order.reference }} not approved",
+            (Purpose::OrderHalted, "fr") => "Commande {{ order.reference }} : action requise",
+            (Purpose::OrderHalted, _) => "Order {{ order.reference }}: we need something from you",
+            (Purpose::OrderCompleted, "fr") => "Commande {{ order.reference }} terminée",
+            (Purpose::OrderCompleted, _) => "Order {{ order.reference }} completed",
         }
     }
 }
@@ -246,6 +289,82 @@ const TEMPLATES: &[(&str, &str)] = &[
          <p>Cette alerte ne sera plus envoyée ce mois-ci. Votre consommation et vos alertes \
          sont dans le portail.</p>{% endblock %}",
     ),
+    (
+        "order.en.txt",
+        "Hello {{ name }},\n\n{% if order.event == 'received' %}{{ order.account }} ordered: \
+         {{ order.summary }}.{% if order.waits %}\nIt waits for approval in the console.\
+         {% else %}\nIt was approved automatically.{% endif %}\
+         {% elif order.event == 'submitted' %}We have your order: {{ order.summary }}.\n\
+         {% if order.waits %}We will tell you when it is approved.{% else %}It was approved \
+         at once.{% endif %}{% elif order.event == 'approved' %}Your order was approved: \
+         {{ order.summary }}.\nWe are now setting it up and will tell you when it is done.\
+         {% elif order.event == 'rejected' %}Your order was not approved: {{ order.summary }}.\
+         {% if order.reason %}\nReason: {{ order.reason }}{% endif %}\
+         {% elif order.event == 'halted' %}We had to stop setting up your order: \
+         {{ order.summary }}.\nWhat we need: {{ order.reason }}\nChange it in the portal and \
+         send the order again.{% else %}Your order is done: {{ order.summary }}.{% endif %}\
+         \n\nOrder reference: {{ order.reference }}\n\n{{ tenant }}\
+         {% if support_email %}\n{{ support_email }}{% endif %}\
+         {% if support_phone %}\n{{ support_phone }}{% endif %}\n",
+    ),
+    (
+        "order.en.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Hello {{ name }},</p>\
+         {% if order.event == 'received' %}<p>{{ order.account }} ordered: \
+         <b>{{ order.summary }}</b>.</p><p>{% if order.waits %}It waits for approval in the \
+         console.{% else %}It was approved automatically.{% endif %}</p>\
+         {% elif order.event == 'submitted' %}<p>We have your order: \
+         <b>{{ order.summary }}</b>.</p><p>{% if order.waits %}We will tell you when it is \
+         approved.{% else %}It was approved at once.{% endif %}</p>\
+         {% elif order.event == 'approved' %}<p>Your order was approved: \
+         <b>{{ order.summary }}</b>.</p><p>We are now setting it up and will tell you when it \
+         is done.</p>{% elif order.event == 'rejected' %}<p>Your order was not approved: \
+         <b>{{ order.summary }}</b>.</p>{% if order.reason %}<p>Reason: {{ order.reason }}</p>\
+         {% endif %}{% elif order.event == 'halted' %}<p>We had to stop setting up your order: \
+         <b>{{ order.summary }}</b>.</p><p>What we need: {{ order.reason }}</p><p>Change it in \
+         the portal and send the order again.</p>{% else %}<p>Your order is done: \
+         <b>{{ order.summary }}</b>.</p>{% endif %}<p>Order reference: {{ order.reference }}</p>\
+         {% endblock %}",
+    ),
+    (
+        "order.fr.txt",
+        "Bonjour {{ name }},\n\n{% if order.event == 'received' %}{{ order.account }} a \
+         commandé : {{ order.summary }}.{% if order.waits %}\nElle attend une approbation \
+         dans la console.{% else %}\nElle a été approuvée automatiquement.{% endif %}\
+         {% elif order.event == 'submitted' %}Nous avons reçu votre commande : \
+         {{ order.summary }}.\n{% if order.waits %}Nous vous dirons quand elle sera \
+         approuvée.{% else %}Elle a été approuvée aussitôt.{% endif %}\
+         {% elif order.event == 'approved' %}Votre commande est approuvée : \
+         {{ order.summary }}.\nNous la mettons en place et vous dirons quand ce sera fait.\
+         {% elif order.event == 'rejected' %}Votre commande n'a pas été approuvée : \
+         {{ order.summary }}.{% if order.reason %}\nMotif : {{ order.reason }}{% endif %}\
+         {% elif order.event == 'halted' %}Nous avons dû interrompre la mise en place de \
+         votre commande : {{ order.summary }}.\nCe qu'il nous faut : {{ order.reason }}\n\
+         Modifiez-la dans le portail et renvoyez-la.{% else %}Votre commande est terminée : \
+         {{ order.summary }}.{% endif %}\n\nRéférence de la commande : {{ order.reference }}\
+         \n\n{{ tenant }}{% if support_email %}\n{{ support_email }}{% endif %}\
+         {% if support_phone %}\n{{ support_phone }}{% endif %}\n",
+    ),
+    (
+        "order.fr.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Bonjour {{ name }},</p>\
+         {% if order.event == 'received' %}<p>{{ order.account }} a commandé : \
+         <b>{{ order.summary }}</b>.</p><p>{% if order.waits %}Elle attend une approbation \
+         dans la console.{% else %}Elle a été approuvée automatiquement.{% endif %}</p>\
+         {% elif order.event == 'submitted' %}<p>Nous avons reçu votre commande : \
+         <b>{{ order.summary }}</b>.</p><p>{% if order.waits %}Nous vous dirons quand elle \
+         sera approuvée.{% else %}Elle a été approuvée aussitôt.{% endif %}</p>\
+         {% elif order.event == 'approved' %}<p>Votre commande est approuvée : \
+         <b>{{ order.summary }}</b>.</p><p>Nous la mettons en place et vous dirons quand ce \
+         sera fait.</p>{% elif order.event == 'rejected' %}<p>Votre commande n'a pas été \
+         approuvée : <b>{{ order.summary }}</b>.</p>{% if order.reason %}<p>Motif : \
+         {{ order.reason }}</p>{% endif %}{% elif order.event == 'halted' %}<p>Nous avons dû \
+         interrompre la mise en place de votre commande : <b>{{ order.summary }}</b>.</p>\
+         <p>Ce qu'il nous faut : {{ order.reason }}</p><p>Modifiez-la dans le portail et \
+         renvoyez-la.</p>{% else %}<p>Votre commande est terminée : \
+         <b>{{ order.summary }}</b>.</p>{% endif %}<p>Référence de la commande : \
+         {{ order.reference }}</p>{% endblock %}",
+    ),
 ];
 
 static ENVIRONMENT: LazyLock<Environment<'static>> = LazyLock::new(|| {
@@ -279,6 +398,24 @@ pub struct Content<'a> {
     pub change: Option<&'a str>,
     /// What a usage alert reports.
     pub alert: Option<AlertFacts>,
+    /// The order a step of it is about.
+    pub order: Option<OrderFacts>,
+}
+
+/// An order, in words ready to print.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OrderFacts {
+    /// `received`, `submitted`, `approved`, `rejected`, `halted` or `completed`.
+    pub event: &'static str,
+    /// The order's id, as the portal shows it.
+    pub reference: String,
+    /// `Bolt-on Data 10 GB on +61255501234`.
+    pub summary: String,
+    pub reason: Option<String>,
+    /// The account's name and number (the provider's copy).
+    pub account: String,
+    /// The order waits for staff approval.
+    pub waits: bool,
 }
 
 /// A reached usage alert, in words and figures ready to print.
@@ -316,6 +453,7 @@ pub fn compose(
         attempts => content.attempts,
         change => content.change,
         alert => content.alert,
+        order => content.order,
         logo_url => settings.logo_url,
         support_email => settings.support_email,
         support_phone => settings.support_phone,
@@ -325,7 +463,7 @@ pub fn compose(
         .map_err(fail)?;
     let render = |kind: &str| -> Result<String, IdentityError> {
         ENVIRONMENT
-            .get_template(&format!("{}.{language}.{kind}", content.purpose.name()))
+            .get_template(&format!("{}.{language}.{kind}", content.purpose.template()))
             .and_then(|t| t.render(context! { subject => subject, ..base.clone() }))
             .map_err(fail)
     };

@@ -180,6 +180,7 @@ impl Identity {
                 attempts: Some(settings.lockout_threshold),
                 change: None,
                 alert: None,
+                order: None,
             },
         )?;
         let lock = Write::Update {

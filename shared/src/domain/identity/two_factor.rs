@@ -626,6 +626,7 @@ impl Identity {
                 attempts: None,
                 change: Some(change),
                 alert: None,
+                order: None,
             },
         )?;
         Ok(outbox::enqueue(&message, self.clock.now()))

@@ -470,6 +470,7 @@ impl Alerts {
                     reached,
                     period: month.period.to_string(),
                 }),
+                order: None,
             },
         )
         .map_err(|e| TableError::Unavailable(e.to_string()))?;

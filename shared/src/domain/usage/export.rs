@@ -310,7 +310,9 @@ impl UsageExports {
         match self.table.transact(writes).await {
             Ok(()) => Ok(job),
             // A twin request with the same key won the race: answer its export.
-            Err(TableError::ConditionFailed) if idempotency_key.is_some() => {
+            Err(TableError::TransactionConditionFailed { index: 1 })
+                if idempotency_key.is_some() =>
+            {
                 let key = idempotency_key.unwrap_or_default();
                 self.replay(tenant, account, key, &fingerprint)
                     .await?

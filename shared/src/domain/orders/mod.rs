@@ -1,0 +1,1044 @@
+//! Orders: every change an end user asks for (a bolt-on, a number and its features, an
+//! emergency address, a port, a new service), approved by the provider's settings or its
+//! staff, fulfilled at once or by hand, and told by email at each step.
+//!
+//! Rules kept here: an order lives in its account's partition, so an account reaches only
+//! its own; each step is checked against [`lifecycle::next`] and written on the condition
+//! that the order is still at the version it was read, in one transaction with what the
+//! step changes (the bolt-on attached, the number assigned, the mail queued), so a step
+//! happens once and whole or not at all. A number is reserved when its order is submitted,
+//! so of many customers ordering the last one, one gets it.
+
+pub mod lifecycle;
+pub mod numbers;
+pub mod settings;
+
+mod fulfil;
+mod notices;
+
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+use time::OffsetDateTime;
+
+use self::lifecycle::{OrderState, Step};
+use self::settings::OrderSettings;
+use super::Violations;
+use super::contact::EmailAddress;
+use super::ids::{AccountId, LoginId, OrderId, TenantId};
+use super::paging::{self, Page, PageRequest, PagingError};
+use super::services::{EmergencyAddress, VoiceFeatures};
+use crate::ports::Clock;
+use crate::ports::table::{
+    Condition, EXPIRES_AT, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, Key, Query, SortKey,
+    Table, TableError, Value, Write,
+};
+use crate::store::{self, CursorCodec, keys};
+
+/// What an order asks for. Ids are as the API spells them; [`Orders::submit`] checks them.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum OrderRequest {
+    /// Add a bolt-on or add-on to a service.
+    SubscribeBoltOn { service: String, bolt_on: String },
+    /// Remove one (once its minimum term is over).
+    CancelBoltOn { service: String, bolt_on: String },
+    /// A number of the provider's inventory, as a new voice service on a plan.
+    Number { number: String, plan: String },
+    /// The number features a voice service should have (all of them, as they should be).
+    NumberFeatures {
+        service: String,
+        features: VoiceFeatures,
+    },
+    /// The emergency address of a voice service's number.
+    EmergencyAddress {
+        service: String,
+        address: EmergencyAddress,
+    },
+    /// Bring a number from another carrier, as a new voice service on a plan.
+    PortIn {
+        number: String,
+        plan: String,
+        losing_carrier: String,
+        /// The account number at the losing carrier.
+        carrier_account: String,
+        /// Who at the customer authorised the port.
+        authorised_by: String,
+    },
+    /// A new service on a plan, set up by hand.
+    NewService {
+        plan: String,
+        /// Where it is installed.
+        #[serde(default)]
+        site_address: Option<String>,
+        #[serde(default)]
+        notes: Option<String>,
+    },
+}
+
+impl OrderRequest {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OrderRequest::SubscribeBoltOn { .. } => "subscribe_bolt_on",
+            OrderRequest::CancelBoltOn { .. } => "cancel_bolt_on",
+            OrderRequest::Number { .. } => "number",
+            OrderRequest::NumberFeatures { .. } => "number_features",
+            OrderRequest::EmergencyAddress { .. } => "emergency_address",
+            OrderRequest::PortIn { .. } => "port_in",
+            OrderRequest::NewService { .. } => "new_service",
+        }
+    }
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    /// The account's own login (or staff impersonating it: see `impersonator`).
+    Customer,
+    /// The provider's staff.
+    Staff,
+    /// The wholesaler's staff, provisioning a retailer's order.
+    Wholesaler,
+    /// The provider's order settings.
+    Automatic,
+}
+
+/// Who took a step.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Actor {
+    pub kind: ActorKind,
+    pub login: Option<String>,
+    pub username: Option<String>,
+    /// The staff member acting as the customer, when impersonating.
+    #[serde(default)]
+    pub impersonator: Option<String>,
+}
+
+impl Actor {
+    pub fn automatic() -> Self {
+        Actor {
+            kind: ActorKind::Automatic,
+            login: None,
+            username: None,
+            impersonator: None,
+        }
+    }
+    pub fn person(kind: ActorKind, login: &LoginId, username: &str) -> Self {
+        Actor {
+            kind,
+            login: Some(login.to_string()),
+            username: Some(username.to_owned()),
+            impersonator: None,
+        }
+    }
+}
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Submitted,
+    Approved,
+    Rejected,
+    RejectionUndone,
+    ProvisioningStarted,
+    DetailsUpdated,
+    Halted,
+    Resubmitted,
+    Completed,
+}
+
+/// One step of an order's history.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct OrderEvent {
+    pub event: EventKind,
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub actor: Actor,
+    pub reason: Option<String>,
+}
+
+/// What the people fulfilling an order by hand record as they go.
+#[derive(
+    Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProvisioningDetails {
+    /// The carrier's or supplier's reference (a port's, a line order's).
+    pub reference: Option<String>,
+    /// When it should be done (`2026-12-01`), as the customer will see it.
+    pub expected_on: Option<String>,
+    /// A note for the people working on it (not shown to the customer).
+    pub note: Option<String>,
+}
+
+impl ProvisioningDetails {
+    fn check(&self) -> Result<(), Violations> {
+        let mut v = Violations::default();
+        if self
+            .reference
+            .as_ref()
+            .is_some_and(|r| r.chars().count() > 100)
+        {
+            v.add("/reference", "at most 100 characters");
+        }
+        if let Some(date) = &self.expected_on
+            && time::Date::parse(date, &time::format_description::well_known::Iso8601::DATE)
+                .is_err()
+        {
+            v.add("/expected_on", "a date such as 2026-12-01");
+        }
+        if self.note.as_ref().is_some_and(|n| n.chars().count() > 2000) {
+            v.add("/note", "at most 2000 characters");
+        }
+        v.into_result()
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Order {
+    pub id: String,
+    pub tenant: String,
+    pub account: String,
+    pub account_name: String,
+    pub account_number: String,
+    pub request: OrderRequest,
+    /// The request in words: `Bolt-on Data 10 GB on +61255501234`.
+    pub summary: String,
+    pub state: OrderState,
+    /// Fulfilled by hand once approved.
+    pub needs_hands: bool,
+    /// The tenant whose queue it lands in when approved (the retailer or its wholesaler).
+    pub fulfiller: Option<String>,
+    /// The language of the login that ordered: its mail is written in it.
+    pub language: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub submitted_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub decided_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub completed_at: Option<OffsetDateTime>,
+    /// Why it was rejected or halted, for the customer; cleared when it moves on.
+    #[serde(default)]
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub provisioning: ProvisioningDetails,
+    /// The service it changed or created, once completed.
+    #[serde(default)]
+    pub service: Option<String>,
+    pub events: Vec<OrderEvent>,
+    pub version: u64,
+}
+
+impl Order {
+    pub fn id(&self) -> Result<OrderId, TableError> {
+        self.id
+            .parse()
+            .map_err(|_| TableError::Unavailable("a stored order has a bad id".into()))
+    }
+    fn tenant_id(&self) -> Result<TenantId, TableError> {
+        self.tenant
+            .parse()
+            .map_err(|_| TableError::Unavailable("a stored order has a bad tenant".into()))
+    }
+    fn account_id(&self) -> Result<AccountId, TableError> {
+        self.account
+            .parse()
+            .map_err(|_| TableError::Unavailable("a stored order has a bad account".into()))
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum OrderError {
+    #[error("invalid: {0}")]
+    Invalid(Violations),
+    /// The provider's settings do not let customers order this.
+    #[error("{0}")]
+    NotOffered(String),
+    #[error("not found")]
+    NotFound,
+    #[error("the number {0} is not available")]
+    NumberUnavailable(String),
+    #[error("{0} is already a service")]
+    IdentifierTaken(String),
+    /// The step does not follow from the state the order is in.
+    #[error("the order is {state:?}: it cannot {step}")]
+    WrongState {
+        state: OrderState,
+        step: &'static str,
+    },
+    #[error("the order changed meanwhile; try again")]
+    Conflict,
+    #[error("this idempotency key was used for a different request")]
+    IdempotencyKeyReused,
+    #[error(transparent)]
+    Paging(PagingError),
+    #[error(transparent)]
+    Storage(#[from] TableError),
+}
+
+impl From<PagingError> for OrderError {
+    fn from(e: PagingError) -> Self {
+        match e {
+            PagingError::Storage(e) => OrderError::Storage(e),
+            other => OrderError::Paging(other),
+        }
+    }
+}
+
+/// Who is ordering.
+pub struct Requester<'a> {
+    pub tenant: TenantId,
+    pub account: AccountId,
+    pub login: LoginId,
+    pub username: &'a str,
+    pub language: &'a str,
+    /// The staff member's username when impersonating.
+    pub impersonator: Option<&'a str>,
+}
+
+impl Requester<'_> {
+    fn actor(&self) -> Actor {
+        Actor {
+            impersonator: self.impersonator.map(str::to_owned),
+            ..Actor::person(ActorKind::Customer, &self.login, self.username)
+        }
+    }
+}
+
+/// What staff send when activating an order fulfilled by hand.
+#[derive(Debug, Clone, Default)]
+pub struct Activation {
+    /// The new service's identifier (a circuit id, ...): required for a new service,
+    /// the ported number otherwise.
+    pub identifier: Option<String>,
+}
+
+/// Where an order is, for the queues: the retailer, the account and the order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct OrderRef {
+    pub tenant: TenantId,
+    pub account: AccountId,
+    pub order: OrderId,
+}
+
+const ATTEMPTS: usize = 4;
+
+fn key(r: &OrderRef) -> Key {
+    Key::new(
+        keys::account(&r.tenant, &r.account),
+        format!("ORDER#{}", r.order),
+    )
+}
+
+/// The order's item, with the index entries its state puts it in: the pending list, the
+/// decided list, the provisioning queue of whoever fulfils it.
+fn to_item(order: &Order, r: &OrderRef) -> Result<Item, TableError> {
+    let k = key(r);
+    let mut attributes = vec![("pk", k.pk), ("sk", k.sk)];
+    match order.state {
+        OrderState::Pending => {
+            attributes.push((GSI1_PK, keys::orders_pending(&r.tenant)));
+            attributes.push((
+                GSI1_SK,
+                format!("{}#{}", store::rfc3339(order.submitted_at), order.id),
+            ));
+        }
+        _ => {
+            let decided = order.decided_at.unwrap_or(order.submitted_at);
+            attributes.push((GSI1_PK, keys::orders_decided(&r.tenant)));
+            attributes.push((GSI1_SK, format!("{}#{}", store::rfc3339(decided), order.id)));
+        }
+    }
+    if matches!(
+        order.state,
+        OrderState::Provisioning | OrderState::ProvisioningHalted
+    ) && let Some(fulfiller) = &order.fulfiller
+    {
+        let fulfiller: TenantId = fulfiller
+            .parse()
+            .map_err(|_| TableError::Invalid("an order's fulfiller is not a tenant".into()))?;
+        attributes.push((GSI2_PK, keys::provisioning_queue(&fulfiller)));
+        attributes.push((
+            GSI2_SK,
+            format!(
+                "{}#{}",
+                store::rfc3339(order.decided_at.unwrap_or(order.submitted_at)),
+                order.id
+            ),
+        ));
+    }
+    Ok(store::keyed(store::to_item(order)?, &attributes))
+}
+
+fn from_item(item: &Item) -> Result<Order, TableError> {
+    store::from_item(item)
+}
+
+#[derive(Clone)]
+pub struct Orders {
+    table: Arc<dyn Table>,
+    clock: Arc<dyn Clock>,
+    cursors: CursorCodec,
+    sender: EmailAddress,
+}
+
+impl Orders {
+    pub fn new(
+        table: Arc<dyn Table>,
+        clock: Arc<dyn Clock>,
+        cursors: CursorCodec,
+        sender: EmailAddress,
+    ) -> Self {
+        Orders {
+            table,
+            clock,
+            cursors,
+            sender,
+        }
+    }
+
+    pub async fn settings(&self, tenant: &TenantId) -> Result<OrderSettings, OrderError> {
+        Ok(settings::read(self.table.as_ref(), tenant).await?)
+    }
+
+    pub async fn set_settings(
+        &self,
+        tenant: &TenantId,
+        new: OrderSettings,
+    ) -> Result<OrderSettings, OrderError> {
+        new.check().map_err(OrderError::Invalid)?;
+        settings::write(self.table.as_ref(), tenant, &new, self.clock.now()).await?;
+        Ok(new)
+    }
+
+    pub fn numbers(&self) -> numbers::NumberInventory {
+        numbers::NumberInventory::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
+    }
+
+    fn fulfilment(&self) -> fulfil::Fulfilment {
+        fulfil::Fulfilment::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
+    }
+
+    fn notices(&self) -> notices::Notices {
+        notices::Notices::new(
+            self.table.clone(),
+            self.clock.clone(),
+            self.cursors.clone(),
+            self.sender.clone(),
+        )
+    }
+
+    /// Places an order. With an idempotency key, the same request again answers the same
+    /// order. Approved at once (and fulfilled, when it needs no hands) when the provider's
+    /// settings say so.
+    pub async fn submit(
+        &self,
+        who: &Requester<'_>,
+        request: OrderRequest,
+        idempotency_key: Option<&str>,
+    ) -> Result<Order, OrderError> {
+        if let Some(k) = idempotency_key
+            && !(8..=128).contains(&k.len())
+        {
+            let mut v = Violations::default();
+            v.add("idempotency-key", "8 to 128 characters");
+            return Err(OrderError::Invalid(v));
+        }
+        let fingerprint = store::hex(&Sha256::digest(
+            format!(
+                "{}|{}|{}",
+                who.account,
+                who.login,
+                serde_json::to_string(&request).unwrap_or_default()
+            )
+            .as_bytes(),
+        ));
+        if let Some(k) = idempotency_key
+            && let Some(order) = self.replay(who, k, &fingerprint).await?
+        {
+            return Ok(order);
+        }
+        let settings = self.settings(&who.tenant).await?;
+        let account = crate::domain::accounts::Accounts::new(
+            self.table.clone(),
+            self.clock.clone(),
+            self.cursors.clone(),
+        )
+        .get(&who.tenant, &who.account)
+        .await
+        .map_err(|_| OrderError::NotFound)?;
+        let fulfilment = self.fulfilment();
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let prepared = fulfilment.prepare(who, &request, &settings).await?;
+            let now = self.clock.now();
+            let id = OrderId::generate(now);
+            let r = OrderRef {
+                tenant: who.tenant,
+                account: who.account,
+                order: id,
+            };
+            let mut order = Order {
+                id: id.to_string(),
+                tenant: who.tenant.to_string(),
+                account: who.account.to_string(),
+                account_name: account.name.clone(),
+                account_number: account.number.clone(),
+                request: prepared.request.clone(),
+                summary: prepared.summary.clone(),
+                state: OrderState::Pending,
+                needs_hands: prepared.needs_hands,
+                fulfiller: prepared.fulfiller.map(|t| t.to_string()),
+                language: who.language.to_owned(),
+                submitted_at: now,
+                decided_at: None,
+                completed_at: None,
+                reason: None,
+                provisioning: ProvisioningDetails::default(),
+                service: None,
+                events: vec![OrderEvent {
+                    event: EventKind::Submitted,
+                    at: now,
+                    actor: who.actor(),
+                    reason: None,
+                }],
+                version: 1,
+            };
+            let mut effects = Vec::new();
+            if let OrderRequest::Number { number, .. } = &order.request {
+                effects.push(numbers::reserve(&who.tenant, number, &id));
+            }
+            if prepared.auto_approve {
+                let (next, writes) = self
+                    .approval(order, &r, &Actor::automatic(), &Activation::default())
+                    .await?;
+                order = next;
+                effects.extend(writes);
+            }
+            let mut writes = vec![Write::Put {
+                item: to_item(&order, &r)?,
+                condition: Some(Condition::Absent),
+            }];
+            writes.extend(effects);
+            let claim_index = idempotency_key.map(|_| writes.len());
+            if let Some(k) = idempotency_key {
+                writes.push(Write::Put {
+                    item: store::keyed(
+                        Item::from([
+                            ("order".to_owned(), Value::S(order.id.clone())),
+                            ("fingerprint".to_owned(), Value::S(fingerprint.clone())),
+                            (
+                                EXPIRES_AT.to_owned(),
+                                Value::N((now + time::Duration::days(1)).unix_timestamp()),
+                            ),
+                        ]),
+                        &[
+                            ("pk", keys::idempotency(&who.tenant, k)),
+                            ("sk", format!("ORDER#{}", who.account)),
+                        ],
+                    ),
+                    condition: Some(Condition::Absent),
+                });
+            }
+            let notices = self.notices();
+            writes.extend(
+                notices
+                    .submitted(&order, &settings, prepared.auto_approve)
+                    .await?,
+            );
+            let reservation_index =
+                matches!(order.request, OrderRequest::Number { .. }).then_some(1);
+            match self.table.transact(writes).await {
+                Ok(()) => return Ok(order),
+                Err(TableError::TransactionConditionFailed { index })
+                    if Some(index) == reservation_index =>
+                {
+                    if let OrderRequest::Number { number, .. } = &order.request {
+                        return Err(OrderError::NumberUnavailable(number.clone()));
+                    }
+                }
+                Err(TableError::TransactionConditionFailed { index })
+                    if Some(index) == claim_index =>
+                {
+                    // A twin request with the same key won the race: answer its order.
+                    let k = idempotency_key.unwrap_or_default();
+                    return self
+                        .replay(who, k, &fingerprint)
+                        .await?
+                        .ok_or(OrderError::IdempotencyKeyReused);
+                }
+                Err(TableError::TransactionConditionFailed { .. })
+                | Err(TableError::TransactionConflict)
+                    if attempt < ATTEMPTS => {}
+                Err(TableError::TransactionConditionFailed { .. })
+                | Err(TableError::TransactionConflict) => return Err(OrderError::Conflict),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    async fn replay(
+        &self,
+        who: &Requester<'_>,
+        idempotency_key: &str,
+        fingerprint: &str,
+    ) -> Result<Option<Order>, OrderError> {
+        let claim = Key::new(
+            keys::idempotency(&who.tenant, idempotency_key),
+            format!("ORDER#{}", who.account),
+        );
+        let Some(item) = self.table.get(&claim).await? else {
+            return Ok(None);
+        };
+        if item.get("fingerprint").and_then(Value::as_s) != Some(fingerprint) {
+            return Err(OrderError::IdempotencyKeyReused);
+        }
+        let order = item
+            .get("order")
+            .and_then(Value::as_s)
+            .and_then(|s| s.parse::<OrderId>().ok())
+            .ok_or_else(|| TableError::Unavailable("an idempotency item lacks its order".into()))?;
+        self.get(&OrderRef {
+            tenant: who.tenant,
+            account: who.account,
+            order,
+        })
+        .await
+        .map(Some)
+    }
+
+    /// An order of an account: NotFound when it is another's.
+    pub async fn get(&self, r: &OrderRef) -> Result<Order, OrderError> {
+        let item = self.table.get(&key(r)).await?.ok_or(OrderError::NotFound)?;
+        Ok(from_item(&item)?)
+    }
+
+    /// An account's orders, newest first.
+    pub async fn of_account(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        page: &PageRequest,
+    ) -> Result<Page<Order>, OrderError> {
+        let partition = keys::account(tenant, account);
+        Ok(paging::fetch(
+            self.table.as_ref(),
+            &self.cursors,
+            &format!("{partition}|ORDERS"),
+            Query::partition(Index::Primary, partition)
+                .sort(SortKey::BeginsWith("ORDER#".into()))
+                .backward(),
+            page,
+            from_item,
+        )
+        .await?)
+    }
+
+    /// A tenant's orders waiting for approval, oldest first.
+    pub async fn pending(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<Order>, OrderError> {
+        let partition = keys::orders_pending(tenant);
+        Ok(paging::fetch(
+            self.table.as_ref(),
+            &self.cursors,
+            &partition,
+            Query::partition(Index::Gsi1, partition.clone()),
+            page,
+            from_item,
+        )
+        .await?)
+    }
+
+    /// A tenant's approved and rejected orders, most recently decided first.
+    pub async fn decided(
+        &self,
+        tenant: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<Order>, OrderError> {
+        let partition = keys::orders_decided(tenant);
+        Ok(paging::fetch(
+            self.table.as_ref(),
+            &self.cursors,
+            &partition,
+            Query::partition(Index::Gsi1, partition.clone()).backward(),
+            page,
+            from_item,
+        )
+        .await?)
+    }
+
+    /// The orders `fulfiller` provisions by hand (its own and its retailers'), oldest
+    /// first.
+    pub async fn queue(
+        &self,
+        fulfiller: &TenantId,
+        page: &PageRequest,
+    ) -> Result<Page<Order>, OrderError> {
+        let partition = keys::provisioning_queue(fulfiller);
+        Ok(paging::fetch(
+            self.table.as_ref(),
+            &self.cursors,
+            &partition,
+            Query::partition(Index::Gsi2, partition.clone()),
+            page,
+            from_item,
+        )
+        .await?)
+    }
+
+    /// An order in `fulfiller`'s queue: NotFound unless `fulfiller` provisions it.
+    pub async fn queued(&self, fulfiller: &TenantId, r: &OrderRef) -> Result<Order, OrderError> {
+        let order = self.get(r).await?;
+        if order.fulfiller.as_deref() != Some(fulfiller.to_string().as_str()) {
+            return Err(OrderError::NotFound);
+        }
+        Ok(order)
+    }
+
+    /// The approved order and the writes that apply it (nothing yet for one fulfilled by
+    /// hand: it joins the queue).
+    async fn approval(
+        &self,
+        mut order: Order,
+        r: &OrderRef,
+        actor: &Actor,
+        activation: &Activation,
+    ) -> Result<(Order, Vec<Write>), OrderError> {
+        let now = self.clock.now();
+        let state = lifecycle::next(
+            order.state,
+            Step::Approve {
+                needs_hands: order.needs_hands,
+            },
+        )
+        .ok_or(OrderError::WrongState {
+            state: order.state,
+            step: "approve",
+        })?;
+        order.state = state;
+        order.decided_at = Some(now);
+        order.reason = None;
+        order.events.push(OrderEvent {
+            event: EventKind::Approved,
+            at: now,
+            actor: actor.clone(),
+            reason: None,
+        });
+        if order.needs_hands {
+            order.events.push(OrderEvent {
+                event: EventKind::ProvisioningStarted,
+                at: now,
+                actor: actor.clone(),
+                reason: None,
+            });
+            return Ok((order, Vec::new()));
+        }
+        let (service, writes) = self.fulfilment().apply(&order, r, activation).await?;
+        order.service = Some(service.to_string());
+        order.completed_at = Some(now);
+        order.events.push(OrderEvent {
+            event: EventKind::Completed,
+            at: now,
+            actor: actor.clone(),
+            reason: None,
+        });
+        Ok((order, writes))
+    }
+
+    /// Takes `step` on the order at `r`: read, check, write on the version read, with the
+    /// step's effects and mail in the same transaction; read again and retry when
+    /// something else changed meanwhile.
+    async fn take(
+        &self,
+        r: &OrderRef,
+        step: Step,
+        actor: &Actor,
+        reason: Option<&str>,
+        change: Change<'_>,
+    ) -> Result<Order, OrderError> {
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let current = self.get(r).await?;
+            if let Change::Fulfil { fulfiller, .. } | Change::Details { fulfiller, .. } = &change
+                && current.fulfiller.as_deref() != Some(fulfiller.to_string().as_str())
+            {
+                return Err(OrderError::NotFound);
+            }
+            let read_at = current.version;
+            let now = self.clock.now();
+            let mut effects = Vec::new();
+            let mut order = match step {
+                Step::Approve { .. } => {
+                    let (order, writes) = self
+                        .approval(current.clone(), r, actor, &Activation::default())
+                        .await?;
+                    effects = writes;
+                    order
+                }
+                _ => {
+                    let state =
+                        lifecycle::next(current.state, step).ok_or(OrderError::WrongState {
+                            state: current.state,
+                            step: step.name(),
+                        })?;
+                    let mut order = current.clone();
+                    order.state = state;
+                    let event = match step {
+                        Step::Reject => {
+                            order.decided_at = Some(now);
+                            order.reason = reason.map(str::to_owned);
+                            if let OrderRequest::Number { number, .. } = &order.request
+                                && let Some(n) = self.numbers().get(&r.tenant, number).await?
+                                && n.order.as_deref() == Some(order.id.as_str())
+                            {
+                                effects.push(numbers::release(&r.tenant, &n, &r.order));
+                            }
+                            EventKind::Rejected
+                        }
+                        Step::UndoRejection => {
+                            order.decided_at = None;
+                            order.reason = None;
+                            if let OrderRequest::Number { number, .. } = &order.request {
+                                effects.push(numbers::reserve(&r.tenant, number, &r.order));
+                            }
+                            EventKind::RejectionUndone
+                        }
+                        Step::Halt => {
+                            order.reason = reason.map(str::to_owned);
+                            EventKind::Halted
+                        }
+                        Step::Resubmit => {
+                            order.reason = None;
+                            if let Change::Resubmit(Some(request)) = &change {
+                                order.request = (*request).clone();
+                            }
+                            EventKind::Resubmitted
+                        }
+                        Step::UpdateDetails => {
+                            if let Change::Details { details, .. } = &change {
+                                order.provisioning = (*details).clone();
+                            }
+                            EventKind::DetailsUpdated
+                        }
+                        Step::Activate => {
+                            let activation = match &change {
+                                Change::Fulfil { activation, .. } => (*activation).clone(),
+                                _ => Activation::default(),
+                            };
+                            let (service, writes) =
+                                self.fulfilment().apply(&order, r, &activation).await?;
+                            effects = writes;
+                            order.service = Some(service.to_string());
+                            order.completed_at = Some(now);
+                            order.reason = None;
+                            EventKind::Completed
+                        }
+                        Step::Approve { .. } => EventKind::Approved,
+                    };
+                    order.events.push(OrderEvent {
+                        event,
+                        at: now,
+                        actor: actor.clone(),
+                        reason: reason.map(str::to_owned),
+                    });
+                    order
+                }
+            };
+            order.version = read_at + 1;
+            let mut writes = vec![Write::Put {
+                item: to_item(&order, r)?,
+                condition: Some(Condition::Equals(
+                    "version".into(),
+                    Value::N(read_at as i64),
+                )),
+            }];
+            let reserving = step == Step::UndoRejection && !effects.is_empty();
+            writes.extend(effects);
+            writes.extend(self.notices().after(&order, step).await?);
+            match self.table.transact(writes).await {
+                Ok(()) => return Ok(order),
+                Err(TableError::TransactionConditionFailed { index: 1 }) if reserving => {
+                    if let OrderRequest::Number { number, .. } = &order.request {
+                        return Err(OrderError::NumberUnavailable(number.clone()));
+                    }
+                }
+                // Someone else moved the order, or the service it changes, meanwhile:
+                // read again; the state check then says whether the step still applies.
+                Err(TableError::TransactionConditionFailed { .. })
+                | Err(TableError::TransactionConflict)
+                    if attempt < ATTEMPTS => {}
+                Err(TableError::TransactionConditionFailed { .. })
+                | Err(TableError::TransactionConflict) => return Err(OrderError::Conflict),
+                Err(e) => return Err(e.into()),
+            }
+        }
+    }
+
+    pub async fn approve(&self, r: &OrderRef, actor: &Actor) -> Result<Order, OrderError> {
+        self.take(
+            r,
+            Step::Approve { needs_hands: false },
+            actor,
+            None,
+            Change::None,
+        )
+        .await
+    }
+
+    pub async fn reject(
+        &self,
+        r: &OrderRef,
+        actor: &Actor,
+        reason: &str,
+    ) -> Result<Order, OrderError> {
+        let reason = check_reason(reason)?;
+        self.take(r, Step::Reject, actor, Some(&reason), Change::None)
+            .await
+    }
+
+    pub async fn undo_rejection(&self, r: &OrderRef, actor: &Actor) -> Result<Order, OrderError> {
+        self.take(r, Step::UndoRejection, actor, None, Change::None)
+            .await
+    }
+
+    /// The customer sends a halted order back, changed or as it was. A changed request
+    /// must be of the same kind and is checked as a new one would be.
+    pub async fn resubmit(
+        &self,
+        who: &Requester<'_>,
+        order: &OrderId,
+        changed: Option<OrderRequest>,
+    ) -> Result<Order, OrderError> {
+        let r = OrderRef {
+            tenant: who.tenant,
+            account: who.account,
+            order: *order,
+        };
+        let current = self.get(&r).await?;
+        let changed = match changed {
+            Some(request) => {
+                if request.kind() != current.request.kind() {
+                    let mut v = Violations::default();
+                    v.add("/request/kind", "a resubmitted order keeps its kind");
+                    return Err(OrderError::Invalid(v));
+                }
+                let settings = self.settings(&who.tenant).await?;
+                Some(
+                    self.fulfilment()
+                        .prepare(who, &request, &settings)
+                        .await?
+                        .request,
+                )
+            }
+            None => None,
+        };
+        self.take(
+            &r,
+            Step::Resubmit,
+            &who.actor(),
+            None,
+            Change::Resubmit(changed.as_ref()),
+        )
+        .await
+    }
+
+    /// The fulfiller's staff record provisioning progress.
+    pub async fn update_details(
+        &self,
+        fulfiller: &TenantId,
+        r: &OrderRef,
+        actor: &Actor,
+        details: &ProvisioningDetails,
+    ) -> Result<Order, OrderError> {
+        details.check().map_err(OrderError::Invalid)?;
+        self.take(
+            r,
+            Step::UpdateDetails,
+            actor,
+            None,
+            Change::Details {
+                fulfiller: *fulfiller,
+                details,
+            },
+        )
+        .await
+    }
+
+    /// Fulfilled by hand: the service is created active and billing starts now.
+    pub async fn activate(
+        &self,
+        fulfiller: &TenantId,
+        r: &OrderRef,
+        actor: &Actor,
+        activation: &Activation,
+    ) -> Result<Order, OrderError> {
+        self.take(
+            r,
+            Step::Activate,
+            actor,
+            None,
+            Change::Fulfil {
+                fulfiller: *fulfiller,
+                activation,
+            },
+        )
+        .await
+    }
+
+    pub async fn halt(
+        &self,
+        fulfiller: &TenantId,
+        r: &OrderRef,
+        actor: &Actor,
+        reason: &str,
+    ) -> Result<Order, OrderError> {
+        let reason = check_reason(reason)?;
+        self.take(
+            r,
+            Step::Halt,
+            actor,
+            Some(&reason),
+            Change::Fulfil {
+                fulfiller: *fulfiller,
+                activation: &Activation::default(),
+            },
+        )
+        .await
+    }
+}
+
+/// What a step carries beyond its reason.
+enum Change<'a> {
+    None,
+    Resubmit(Option<&'a OrderRequest>),
+    /// Taken by the fulfiller (checked before anything is read further).
+    Fulfil {
+        fulfiller: TenantId,
+        activation: &'a Activation,
+    },
+    Details {
+        fulfiller: TenantId,
+        details: &'a ProvisioningDetails,
+    },
+}
+
+/// A reason the customer will read: 1 to 500 characters.
+fn check_reason(reason: &str) -> Result<String, OrderError> {
+    let reason = reason.trim();
+    if (1..=500).contains(&reason.chars().count()) {
+        Ok(reason.to_owned())
+    } else {
+        let mut v = Violations::default();
+        v.add("/reason", "1 to 500 characters: the customer reads it");
+        Err(OrderError::Invalid(v))
+    }
+}

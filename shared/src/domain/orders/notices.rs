@@ -1,0 +1,164 @@
+//! The mail of an order's steps: to the account's addresses in the language of the login
+//! that ordered, and the provider's copy of each new order to its order-alert address.
+//! Rendered when the step is taken and written to the outbox in the step's transaction.
+
+use std::sync::Arc;
+
+use super::lifecycle::{OrderState, Step};
+use super::settings::OrderSettings;
+use super::{Order, OrderError};
+use crate::domain::accounts::Accounts;
+use crate::domain::contact::EmailAddress;
+use crate::domain::identity::mail::{self, Content, OrderFacts, Purpose};
+use crate::domain::identity::settings;
+use crate::domain::ids::TenantId;
+use crate::domain::outbox;
+use crate::domain::tenancy::Tenants;
+use crate::ports::Clock;
+use crate::ports::table::{Table, TableError, Write};
+use crate::store::CursorCodec;
+
+pub(super) struct Notices {
+    table: Arc<dyn Table>,
+    clock: Arc<dyn Clock>,
+    cursors: CursorCodec,
+    sender: EmailAddress,
+}
+
+fn unavailable(e: impl std::fmt::Display) -> OrderError {
+    OrderError::Storage(TableError::Unavailable(e.to_string()))
+}
+
+impl Notices {
+    pub fn new(
+        table: Arc<dyn Table>,
+        clock: Arc<dyn Clock>,
+        cursors: CursorCodec,
+        sender: EmailAddress,
+    ) -> Self {
+        Notices {
+            table,
+            clock,
+            cursors,
+            sender,
+        }
+    }
+
+    /// A new order: the customer's acknowledgement (or its completion, when it was
+    /// approved and done at once) and the provider's copy.
+    pub async fn submitted(
+        &self,
+        order: &Order,
+        order_settings: &OrderSettings,
+        auto_approved: bool,
+    ) -> Result<Vec<Write>, OrderError> {
+        let customer = match (auto_approved, order.state) {
+            (true, OrderState::Completed) => Purpose::OrderCompleted,
+            (true, _) => Purpose::OrderApproved,
+            (false, _) => Purpose::OrderSubmitted,
+        };
+        let mut writes = self.to_account(order, customer).await?;
+        if let Some(address) = &order_settings.alert_email
+            && let Ok(address) = EmailAddress::parse(address)
+        {
+            writes.extend(
+                self.compose(
+                    order,
+                    Purpose::OrderReceived,
+                    &[address],
+                    None,
+                    !auto_approved,
+                )
+                .await?,
+            );
+        }
+        Ok(writes)
+    }
+
+    /// The customer's mail after `step` (none for steps the customer took or that change
+    /// nothing they see).
+    pub async fn after(&self, order: &Order, step: Step) -> Result<Vec<Write>, OrderError> {
+        let purpose = match (step, order.state) {
+            (Step::Approve { .. }, OrderState::Completed) => Purpose::OrderCompleted,
+            (Step::Approve { .. }, _) => Purpose::OrderApproved,
+            (Step::Reject, _) => Purpose::OrderRejected,
+            (Step::Halt, _) => Purpose::OrderHalted,
+            (Step::Activate, _) => Purpose::OrderCompleted,
+            _ => return Ok(Vec::new()),
+        };
+        self.to_account(order, purpose).await
+    }
+
+    async fn to_account(&self, order: &Order, purpose: Purpose) -> Result<Vec<Write>, OrderError> {
+        let tenant = order.tenant_id()?;
+        let account = Accounts::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
+            .get(&tenant, &order.account_id()?)
+            .await
+            .map_err(unavailable)?;
+        if account.emails.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.compose(order, purpose, &account.emails, Some(&account.name), false)
+            .await
+    }
+
+    async fn compose(
+        &self,
+        order: &Order,
+        purpose: Purpose,
+        to: &[EmailAddress],
+        name: Option<&str>,
+        waits: bool,
+    ) -> Result<Vec<Write>, OrderError> {
+        let tenant: TenantId = order.tenant_id()?;
+        let tenant_record =
+            Tenants::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
+                .get(&tenant)
+                .await
+                .map_err(unavailable)?;
+        let access = settings::read(self.table.as_ref(), &tenant)
+            .await
+            .map_err(unavailable)?;
+        let event = match purpose {
+            Purpose::OrderReceived => "received",
+            Purpose::OrderSubmitted => "submitted",
+            Purpose::OrderApproved => "approved",
+            Purpose::OrderRejected => "rejected",
+            Purpose::OrderHalted => "halted",
+            _ => "completed",
+        };
+        // The provider's copy is in its own language; the customer's in the login's.
+        let language = match purpose {
+            Purpose::OrderReceived => access.default_language.clone(),
+            _ => order.language.clone(),
+        };
+        let account = format!("{} ({})", order.account_name, order.account_number);
+        let message = mail::compose(
+            &tenant_record,
+            &access,
+            &self.sender,
+            to,
+            Content {
+                purpose,
+                language: &language,
+                name: name.unwrap_or(&tenant_record.name),
+                username: None,
+                link: None,
+                days: None,
+                attempts: None,
+                change: None,
+                alert: None,
+                order: Some(OrderFacts {
+                    event,
+                    reference: order.id.clone(),
+                    summary: order.summary.clone(),
+                    reason: order.reason.clone(),
+                    account,
+                    waits,
+                }),
+            },
+        )
+        .map_err(unavailable)?;
+        Ok(vec![outbox::enqueue(&message, self.clock.now())])
+    }
+}

@@ -1,0 +1,1302 @@
+//! Orders over HTTP: each kind through its life with auto-approval off and on, the
+//! provisioning queue (halt, resubmit, activate) of a retailer and of its wholesaler,
+//! concurrent decisions and the last number, and isolation on every endpoint.
+
+mod common;
+
+use axum::http::StatusCode;
+use common::usage_fixture::{
+    Cast, Fixture, LANDLINE, SPARE, cast, fixture_for, invite_limited_staff,
+};
+use common::{ALL, Auth, Reply, STAFF_PASSWORD, World};
+use selfcare::domain::identity::Module;
+use selfcare::domain::tenancy::{NewTenant, Tenant, TenantKind};
+use selfcare::ports::Clock;
+use serde_json::{Value as Json, json};
+
+/// Acme (a retailer buying through the wholesaler Wisp) with the usage fixture's account,
+/// services and catalogue, number ordering and E911 turned on, the isolation cast, and
+/// the staff of Wisp (wanda) and of another wholesaler (otto).
+struct Shop {
+    f: Fixture,
+    c: Cast,
+    wisp: Tenant,
+    sam_account: String,
+}
+
+async fn shop() -> Shop {
+    let w = World::new().await;
+    let tenants = w.platform.tenants();
+    let wholesaler = |slug: &'static str| NewTenant {
+        kind: TenantKind::Wholesale,
+        name: format!("{slug} Wholesale"),
+        slug: slug.into(),
+        wholesaler: None,
+    };
+    let wisp = tenants.create(wholesaler("wisp")).await.unwrap();
+    let other = tenants.create(wholesaler("otherwsp")).await.unwrap();
+    let acme = tenants
+        .create(NewTenant {
+            kind: TenantKind::Retail,
+            name: "acme Telecom".into(),
+            slug: "acme".into(),
+            wholesaler: Some(wisp.id),
+        })
+        .await
+        .unwrap();
+    let f = fixture_for(w, acme).await;
+    let identity = f.w.platform.identity();
+    let mut access = identity.settings(&f.tenant.id).await.unwrap();
+    access.modules.insert(Module::NumberOrdering);
+    access.modules.insert(Module::E911);
+    identity.set_settings(&f.tenant.id, access).await.unwrap();
+    let c = cast(&f).await;
+    f.w.staff(&wisp, "wanda", ALL).await;
+    f.w.staff(&other, "otto", ALL).await;
+    let sam_account = f.account.to_string();
+    Shop {
+        f,
+        c,
+        wisp,
+        sam_account,
+    }
+}
+
+impl Shop {
+    /// Moves the clock a second, so orders and steps have distinct times.
+    fn tick(&self) {
+        self.f.w.clock.advance(time::Duration::seconds(1));
+    }
+
+    async fn call(
+        &self,
+        method: &str,
+        uri: &str,
+        tenant: &str,
+        token: &str,
+        body: Option<Json>,
+    ) -> Reply {
+        self.f
+            .w
+            .call(method, uri, tenant, Auth::Bearer(token), body)
+            .await
+    }
+
+    async fn order(&self, token: &str, request: Json) -> Reply {
+        self.tick();
+        self.call(
+            "POST",
+            "/v1/portal/orders",
+            "acme",
+            token,
+            Some(json!({ "request": request })),
+        )
+        .await
+    }
+
+    async fn placed(&self, token: &str, request: Json) -> Json {
+        let reply = self.order(token, request).await;
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        reply.body
+    }
+
+    /// A staff step on Sam's order (`approve`, `reject`, `undo-rejection`).
+    async fn decide(&self, order: &Json, step: &str, body: Option<Json>) -> Reply {
+        self.tick();
+        let uri = format!(
+            "/v1/console/accounts/{}/orders/{}/{step}",
+            self.sam_account,
+            order["id"].as_str().unwrap()
+        );
+        self.call("POST", &uri, "acme", &self.c.boss, body).await
+    }
+
+    fn queue_path(&self, order: &Json) -> String {
+        format!(
+            "/v1/console/provisioning/{}/{}/{}",
+            order["provider"].as_str().unwrap(),
+            order["account"]["id"].as_str().unwrap(),
+            order["id"].as_str().unwrap()
+        )
+    }
+
+    async fn settings(&self, settings: Json) {
+        let reply = self
+            .call(
+                "PUT",
+                "/v1/console/settings/orders",
+                "acme",
+                &self.c.boss,
+                Some(settings),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    }
+
+    async fn service(&self, identifier: &str) -> Json {
+        let reply = self
+            .call("GET", "/v1/portal/services", "acme", &self.c.sam, None)
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        reply
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["identifier"] == identifier)
+            .cloned()
+            .unwrap_or(Json::Null)
+    }
+
+    async fn portal_order(&self, order: &Json) -> Json {
+        let uri = format!("/v1/portal/orders/{}", order["id"].as_str().unwrap());
+        let reply = self.call("GET", &uri, "acme", &self.c.sam, None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        reply.body
+    }
+
+    async fn ids(&self, uri: &str, tenant: &str, token: &str) -> Vec<String> {
+        let reply = self.call("GET", uri, tenant, token, None).await;
+        assert_eq!(reply.status, StatusCode::OK, "{uri}: {}", reply.text);
+        reply.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|o| {
+                o["id"]
+                    .as_str()
+                    .or(o["number"].as_str())
+                    .unwrap()
+                    .to_owned()
+            })
+            .collect()
+    }
+}
+
+fn id(order: &Json) -> String {
+    order["id"].as_str().unwrap().to_owned()
+}
+
+fn events(order: &Json) -> Vec<String> {
+    order["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["event"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn bolt_ons_wait_for_staff_or_are_approved_at_once_under_the_price_limit() {
+    let s = shop().await;
+    s.settings(json!({"alert_email": "orders@acme.example"}))
+        .await;
+    let spare = s.service(SPARE).await;
+    let subscribe = json!({"kind": "subscribe_bolt_on", "service": spare["id"],
+        "bolt_on": s.f.bolt_on.to_string()});
+
+    // Off: the order waits; the customer and the provider's order desk are told.
+    let order = s.placed(&s.c.sam, subscribe.clone()).await;
+    assert_eq!(order["state"], "pending");
+    assert_eq!(order["summary"], format!("Bolt-on 5 minutes on {SPARE}"));
+    assert_eq!(
+        s.f.w.mail("sam@example.com", "order-submitted").await.len(),
+        1
+    );
+    let desk = s.f.w.mail("orders@acme.example", "order-received").await;
+    assert_eq!(desk.len(), 1);
+    assert!(
+        desk[0].contains("Sam Lee") && desk[0].contains("waits for approval"),
+        "{}",
+        desk[0]
+    );
+    assert_eq!(
+        s.ids("/v1/console/orders/pending", "acme", &s.c.boss).await,
+        vec![id(&order)]
+    );
+    assert!(
+        s.service(SPARE).await["bolt_ons"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    let approved = s.decide(&order, "approve", None).await;
+    assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
+    assert_eq!(approved.body["state"], "completed");
+    assert_eq!(
+        events(&approved.body),
+        ["submitted", "approved", "completed"]
+    );
+    assert_eq!(approved.body["events"][1]["actor"]["username"], "boss");
+    assert_eq!(approved.body["service"], spare["id"]);
+    assert_eq!(
+        s.service(SPARE).await["bolt_ons"],
+        json!([s.f.bolt_on.to_string()])
+    );
+    assert_eq!(
+        s.f.w.mail("sam@example.com", "order-completed").await.len(),
+        1
+    );
+    assert!(
+        s.ids("/v1/console/orders/pending", "acme", &s.c.boss)
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        s.ids("/v1/console/orders/history", "acme", &s.c.boss).await,
+        vec![id(&order)]
+    );
+    // The customer sees who decided by role only.
+    let seen = s.portal_order(&order).await;
+    assert_eq!(seen["events"][1]["actor"]["kind"], "staff");
+    assert!(seen["events"][1]["actor"]["username"].is_null());
+    // Approving again is a conflict, not a second bolt-on.
+    let again = s.decide(&order, "approve", None).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.body["type"], "/problems/order-state");
+    // Subscribing to what the service has is refused up front.
+    assert_eq!(
+        s.order(&s.c.sam, subscribe.clone()).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    // A cancellation rejected, the rejection undone, then approved.
+    let cancel = json!({"kind": "cancel_bolt_on", "service": spare["id"],
+        "bolt_on": s.f.bolt_on.to_string()});
+    let order = s.placed(&s.c.sam, cancel.clone()).await;
+    let no_reason = s
+        .decide(&order, "reject", Some(json!({"reason": "  "})))
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let rejected = s
+        .decide(
+            &order,
+            "reject",
+            Some(json!({"reason": "Cancel by phone: 12-month term"})),
+        )
+        .await;
+    assert_eq!(rejected.body["state"], "rejected", "{}", rejected.text);
+    let mail = s.f.w.mail("sam@example.com", "order-rejected").await;
+    assert!(
+        mail[0].contains("Cancel by phone: 12-month term"),
+        "{}",
+        mail[0]
+    );
+    assert_eq!(
+        s.portal_order(&order).await["reason"],
+        "Cancel by phone: 12-month term"
+    );
+    let undone = s.decide(&order, "undo-rejection", None).await;
+    assert_eq!(undone.body["state"], "pending", "{}", undone.text);
+    assert!(undone.body["reason"].is_null());
+    assert_eq!(
+        s.ids("/v1/console/orders/pending", "acme", &s.c.boss).await,
+        vec![id(&order)]
+    );
+    let approved = s.decide(&order, "approve", None).await;
+    assert_eq!(approved.body["state"], "completed", "{}", approved.text);
+    assert_eq!(
+        events(&approved.body),
+        [
+            "submitted",
+            "rejected",
+            "rejection_undone",
+            "approved",
+            "completed"
+        ]
+    );
+    assert!(
+        s.service(SPARE).await["bolt_ons"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+
+    // On: a bolt-on at or under the limit, and cancellations, complete at once.
+    s.settings(
+        json!({"auto_approve": {"bolt_ons_up_to_minor": 300, "bolt_on_cancellations": true},
+        "alert_email": "orders@acme.example"}),
+    )
+    .await;
+    let order = s.placed(&s.c.sam, subscribe.clone()).await;
+    assert_eq!(order["state"], "completed");
+    assert_eq!(order["events"][1]["actor"]["kind"], "automatic");
+    assert_eq!(
+        s.service(SPARE).await["bolt_ons"],
+        json!([s.f.bolt_on.to_string()])
+    );
+    assert!(
+        s.ids("/v1/console/orders/pending", "acme", &s.c.boss)
+            .await
+            .is_empty()
+    );
+    assert_eq!(
+        s.f.w.mail("sam@example.com", "order-completed").await.len(),
+        3
+    );
+    let desk = s.f.w.mail("orders@acme.example", "order-received").await;
+    assert!(desk.last().unwrap().contains("approved automatically"));
+    let order = s.placed(&s.c.sam, cancel).await;
+    assert_eq!(order["state"], "completed");
+    assert!(
+        s.service(SPARE).await["bolt_ons"]
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    // Over the limit it waits again.
+    s.settings(json!({"auto_approve": {"bolt_ons_up_to_minor": 299}}))
+        .await;
+    assert_eq!(s.placed(&s.c.sam, subscribe).await["state"], "pending");
+}
+
+#[tokio::test]
+async fn numbers_are_searched_reserved_then_assigned_or_released() {
+    let s = shop().await;
+    let add = |tier: &str, numbers: Json| json!({"area": "02", "tier": tier, "numbers": numbers});
+    let added = s
+        .call(
+            "POST",
+            "/v1/console/numbers",
+            "acme",
+            &s.c.boss,
+            Some(add("standard", json!(["+61 2 5550 7001", "+61255507002"]))),
+        )
+        .await;
+    assert_eq!(
+        added.body["added"],
+        json!(["+61255507001", "+61255507002"]),
+        "{}",
+        added.text
+    );
+    let again = s
+        .call(
+            "POST",
+            "/v1/console/numbers",
+            "acme",
+            &s.c.boss,
+            Some(add("standard", json!(["+61255507001"]))),
+        )
+        .await;
+    assert_eq!(again.body["added"], json!([]));
+    // A number that is already a service is not inventory.
+    let taken = s
+        .call(
+            "POST",
+            "/v1/console/numbers",
+            "acme",
+            &s.c.boss,
+            Some(add("gold", json!([LANDLINE, "+61255507777"]))),
+        )
+        .await;
+    assert_eq!(taken.body["added"], json!(["+61255507777"]));
+    let bad = s
+        .call(
+            "POST",
+            "/v1/console/numbers",
+            "acme",
+            &s.c.boss,
+            Some(add("gold", json!(["12"]))),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Customers see only the tiers the provider offers them (standard by default).
+    let search = "/v1/portal/numbers?area=02";
+    assert_eq!(
+        s.ids(search, "acme", &s.c.sam).await,
+        ["+61255507001", "+61255507002"]
+    );
+    assert!(
+        s.ids("/v1/portal/numbers?area=02&tier=gold", "acme", &s.c.sam)
+            .await
+            .is_empty()
+    );
+    let plan = s.f.plan.to_string();
+    let gold = s
+        .order(
+            &s.c.sam,
+            json!({"kind": "number", "number": "+61255507777", "plan": plan}),
+        )
+        .await;
+    assert_eq!(gold.status, StatusCode::CONFLICT);
+    assert_eq!(gold.body["type"], "/problems/number-unavailable");
+
+    // Ordering reserves the number: gone from the search, refused to anyone else.
+    let order = s
+        .placed(
+            &s.c.sam,
+            json!({"kind": "number", "number": "+61255507001", "plan": plan}),
+        )
+        .await;
+    assert_eq!(order["state"], "pending");
+    assert_eq!(s.ids(search, "acme", &s.c.sam).await, ["+61255507002"]);
+    let kim = s
+        .order(
+            &s.c.kim,
+            json!({"kind": "number", "number": "+61255507001", "plan": plan}),
+        )
+        .await;
+    assert_eq!(kim.status, StatusCode::CONFLICT, "{}", kim.text);
+
+    // Rejected: back in the inventory; the undo takes it again.
+    s.decide(
+        &order,
+        "reject",
+        Some(json!({"reason": "Numbers need a site visit"})),
+    )
+    .await;
+    assert_eq!(
+        s.ids(search, "acme", &s.c.sam).await,
+        ["+61255507001", "+61255507002"]
+    );
+    let undone = s.decide(&order, "undo-rejection", None).await;
+    assert_eq!(undone.body["state"], "pending", "{}", undone.text);
+    assert_eq!(s.ids(search, "acme", &s.c.sam).await, ["+61255507002"]);
+
+    // Approved: a new active voice service; the number has left the inventory.
+    let approved = s.decide(&order, "approve", None).await;
+    assert_eq!(approved.body["state"], "completed", "{}", approved.text);
+    let service = s.service("+61255507001").await;
+    assert_eq!(service["status"], "active");
+    assert_eq!(service["plan"], plan);
+    assert_eq!(approved.body["service"], service["id"]);
+    assert_eq!(
+        s.ids("/v1/console/numbers?area=02", "acme", &s.c.boss)
+            .await,
+        ["+61255507777", "+61255507002"],
+        "by tier, then number"
+    );
+
+    // With number ordering off, neither the search nor the order is offered.
+    s.settings(json!({"number_ordering": false})).await;
+    let off = s.call("GET", search, "acme", &s.c.sam, None).await;
+    assert_eq!(off.status, StatusCode::FORBIDDEN);
+    assert_eq!(off.body["type"], "/problems/order-not-offered");
+    let off = s
+        .order(
+            &s.c.sam,
+            json!({"kind": "number", "number": "+61255507002", "plan": plan}),
+        )
+        .await;
+    assert_eq!(off.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn number_features_and_emergency_addresses_follow_the_settings() {
+    let s = shop().await;
+    let landline = s.service(LANDLINE).await;
+    let features =
+        |f: Json| json!({"kind": "number_features", "service": landline["id"], "features": f});
+
+    let order = s
+        .placed(&s.c.sam, features(json!({"forward_to": "+61 2 5550 9999"})))
+        .await;
+    assert_eq!(order["state"], "pending");
+    assert_eq!(
+        order["summary"],
+        format!("Change call forwarding on {LANDLINE}")
+    );
+    s.decide(&order, "approve", None).await;
+    assert_eq!(
+        s.service(LANDLINE).await["features"]["forward_to"],
+        "+61255509999"
+    );
+
+    // Forwarding approved at once; conference not editable; caller id waits.
+    s.settings(json!({"auto_approve": {"call_forwarding": true},
+        "editable_features": ["call_forwarding", "failover", "caller_id_name"]}))
+        .await;
+    let order = s
+        .placed(&s.c.sam, features(json!({"forward_to": "+61255508888"})))
+        .await;
+    assert_eq!(order["state"], "completed");
+    assert_eq!(
+        s.service(LANDLINE).await["features"]["forward_to"],
+        "+61255508888"
+    );
+    let conference = s
+        .order(
+            &s.c.sam,
+            features(json!({"forward_to": "+61255508888", "conference": true})),
+        )
+        .await;
+    assert_eq!(conference.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(
+        conference.body["errors"][0]["field"],
+        "/request/features/conference"
+    );
+    let same = s
+        .order(&s.c.sam, features(json!({"forward_to": "+61255508888"})))
+        .await;
+    assert_eq!(
+        same.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "nothing changes"
+    );
+    let bad = s
+        .order(&s.c.sam, features(json!({"forward_to": "call me"})))
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let unknown = s.order(&s.c.sam, features(json!({"teleport": true}))).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.text);
+    let order = s
+        .placed(
+            &s.c.sam,
+            features(json!({"forward_to": "+61255508888", "caller_id_name": "ACME DESK"})),
+        )
+        .await;
+    assert_eq!(order["state"], "pending");
+
+    // E911: waits, then at once when the provider says so; off, not offered.
+    let address = json!({"kind": "emergency_address", "service": landline["id"], "address": {
+        "name": "Sam Lee", "street": "1 George St", "location": "Level 3", "city": "Sydney",
+        "region": "NSW", "postcode": "2000", "country": "au"}});
+    let order = s.placed(&s.c.sam, address.clone()).await;
+    assert_eq!(order["state"], "pending");
+    s.decide(&order, "approve", None).await;
+    let stored = &s.service(LANDLINE).await["emergency_address"];
+    assert_eq!(
+        (stored["city"].as_str(), stored["country"].as_str()),
+        (Some("Sydney"), Some("AU"))
+    );
+    s.settings(json!({"auto_approve": {"emergency_address": true}}))
+        .await;
+    assert_eq!(
+        s.placed(&s.c.sam, address.clone()).await["state"],
+        "completed"
+    );
+    s.settings(json!({"emergency_addresses": false})).await;
+    assert_eq!(
+        s.order(&s.c.sam, address).await.status,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[tokio::test]
+async fn a_port_is_provisioned_by_hand_halted_resubmitted_and_activated() {
+    let s = shop().await;
+    let plan = s.f.plan.to_string();
+    let port = |account: &str| {
+        json!({"kind": "port_in", "number": "+61255506000", "plan": plan,
+        "losing_carrier": "Telstra", "carrier_account": account, "authorised_by": "Sam Lee"})
+    };
+    let order = s.placed(&s.c.sam, port("123")).await;
+    assert_eq!(
+        (order["state"].as_str(), order["needs_hands"].as_bool()),
+        (Some("pending"), Some(true))
+    );
+
+    let approved = s.decide(&order, "approve", None).await;
+    assert_eq!(approved.body["state"], "provisioning", "{}", approved.text);
+    assert_eq!(approved.body["wholesale"], false);
+    assert_eq!(
+        s.f.w.mail("sam@example.com", "order-approved").await.len(),
+        1
+    );
+    assert_eq!(
+        s.ids("/v1/console/provisioning", "acme", &s.c.boss).await,
+        vec![id(&order)]
+    );
+    let path = s.queue_path(&approved.body);
+    let details = s
+        .call("PATCH", &path, "acme", &s.c.boss,
+            Some(json!({"reference": "PORT-77", "expected_on": "2036-12-01", "note": "rang Telstra"})))
+        .await;
+    assert_eq!(details.status, StatusCode::OK, "{}", details.text);
+    let seen = s.portal_order(&order).await;
+    assert_eq!(seen["provisioning"]["reference"], "PORT-77");
+    assert!(
+        seen["provisioning"]["note"].is_null(),
+        "internal notes stay internal"
+    );
+
+    // Halted with a reason the customer sees, then resubmitted changed.
+    s.tick();
+    let halted = s
+        .call(
+            "POST",
+            &format!("{path}/halt"),
+            "acme",
+            &s.c.boss,
+            Some(json!({"reason": "The Telstra account number does not match"})),
+        )
+        .await;
+    assert_eq!(
+        halted.body["state"], "provisioning_halted",
+        "{}",
+        halted.text
+    );
+    let seen = s.portal_order(&order).await;
+    assert_eq!(seen["state"], "provisioning_halted");
+    assert_eq!(seen["reason"], "The Telstra account number does not match");
+    let mail = s.f.w.mail("sam@example.com", "order-halted").await;
+    assert!(mail[0].contains("does not match"), "{}", mail[0]);
+    assert_eq!(
+        s.ids("/v1/console/provisioning", "acme", &s.c.boss).await,
+        vec![id(&order)]
+    );
+    let early = s
+        .call(
+            "POST",
+            &format!("{path}/activate"),
+            "acme",
+            &s.c.boss,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(early.status, StatusCode::CONFLICT);
+    let resubmit = format!("/v1/portal/orders/{}/resubmit", id(&order));
+    let other_kind = s
+        .call(
+            "POST",
+            &resubmit,
+            "acme",
+            &s.c.sam,
+            Some(json!({"request": {"kind": "new_service", "plan": plan}})),
+        )
+        .await;
+    assert_eq!(other_kind.status, StatusCode::UNPROCESSABLE_ENTITY);
+    s.tick();
+    let resubmitted = s
+        .call(
+            "POST",
+            &resubmit,
+            "acme",
+            &s.c.sam,
+            Some(json!({"request": port("456")})),
+        )
+        .await;
+    assert_eq!(
+        resubmitted.body["state"], "provisioning",
+        "{}",
+        resubmitted.text
+    );
+    assert_eq!(resubmitted.body["request"]["carrier_account"], "456");
+    assert!(resubmitted.body["reason"].is_null());
+
+    // Activated: the number is a live service from now, and the customer is told.
+    s.tick();
+    let activated = s
+        .call(
+            "POST",
+            &format!("{path}/activate"),
+            "acme",
+            &s.c.boss,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(activated.body["state"], "completed", "{}", activated.text);
+    assert_eq!(
+        events(&activated.body),
+        [
+            "submitted",
+            "approved",
+            "provisioning_started",
+            "details_updated",
+            "halted",
+            "resubmitted",
+            "completed"
+        ]
+    );
+    let service = s.service("+61255506000").await;
+    assert_eq!(service["status"], "active");
+    let started = time::OffsetDateTime::parse(
+        service["started_at"].as_str().unwrap(),
+        &time::format_description::well_known::Rfc3339,
+    )
+    .unwrap();
+    assert_eq!(
+        started.unix_timestamp(),
+        s.f.w.clock.now().unix_timestamp(),
+        "billing starts at activation"
+    );
+    assert_eq!(
+        s.f.w.mail("sam@example.com", "order-completed").await.len(),
+        1
+    );
+    assert!(
+        s.ids("/v1/console/provisioning", "acme", &s.c.boss)
+            .await
+            .is_empty()
+    );
+
+    // A new service needs its identifier at activation.
+    let order = s
+        .placed(
+            &s.c.sam,
+            json!({"kind": "new_service", "plan": plan, "site_address": "1 George St"}),
+        )
+        .await;
+    let approved = s.decide(&order, "approve", None).await;
+    let path = s.queue_path(&approved.body);
+    let missing = s
+        .call(
+            "POST",
+            &format!("{path}/activate"),
+            "acme",
+            &s.c.boss,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let taken = s
+        .call(
+            "POST",
+            &format!("{path}/activate"),
+            "acme",
+            &s.c.boss,
+            Some(json!({"identifier": LANDLINE})),
+        )
+        .await;
+    assert_eq!(taken.status, StatusCode::CONFLICT);
+    let done = s
+        .call(
+            "POST",
+            &format!("{path}/activate"),
+            "acme",
+            &s.c.boss,
+            Some(json!({"identifier": "NBN-12345"})),
+        )
+        .await;
+    assert_eq!(done.body["state"], "completed", "{}", done.text);
+    assert_eq!(s.service("NBN-12345").await["status"], "active");
+}
+
+#[tokio::test]
+async fn a_wholesale_order_is_in_its_wholesalers_queue_and_no_one_elses() {
+    let s = shop().await;
+    s.settings(json!({"wholesaler_provisions": ["port_in"]}))
+        .await;
+    let order = s
+        .placed(
+            &s.c.sam,
+            json!({"kind": "port_in", "number": "+61255506001",
+            "plan": s.f.plan.to_string(), "losing_carrier": "Optus", "carrier_account": "9",
+            "authorised_by": "Sam Lee"}),
+        )
+        .await;
+    let approved = s.decide(&order, "approve", None).await;
+    assert_eq!(approved.body["state"], "provisioning");
+    assert_eq!(approved.body["wholesale"], true);
+    let path = s.queue_path(&approved.body);
+
+    let wanda = s.f.w.token("wisp", "wanda", STAFF_PASSWORD).await;
+    let otto = s.f.w.token("otherwsp", "otto", STAFF_PASSWORD).await;
+    assert_eq!(
+        s.ids("/v1/console/provisioning", "wisp", &wanda).await,
+        vec![id(&order)]
+    );
+    assert!(
+        s.ids("/v1/console/provisioning", "otherwsp", &otto)
+            .await
+            .is_empty()
+    );
+    assert!(
+        s.ids("/v1/console/provisioning", "acme", &s.c.boss)
+            .await
+            .is_empty()
+    );
+    for (tenant, token) in [
+        ("otherwsp", otto.as_str()),
+        ("acme", s.c.boss.as_str()),
+        ("bluewave", s.c.rival.as_str()),
+    ] {
+        for (method, suffix) in [("GET", ""), ("POST", "/activate")] {
+            let reply = s
+                .call(
+                    method,
+                    &format!("{path}{suffix}"),
+                    tenant,
+                    token,
+                    (method == "POST").then(|| json!({})),
+                )
+                .await;
+            assert_eq!(
+                reply.status,
+                StatusCode::NOT_FOUND,
+                "{tenant} {method}{suffix}: {}",
+                reply.text
+            );
+        }
+        let halt = s
+            .call(
+                "POST",
+                &format!("{path}/halt"),
+                tenant,
+                token,
+                Some(json!({"reason": "no"})),
+            )
+            .await;
+        assert_eq!(halt.status, StatusCode::NOT_FOUND);
+    }
+
+    // The wholesaler halts and activates; the customer follows it.
+    s.tick();
+    let halted = s
+        .call(
+            "POST",
+            &format!("{path}/halt"),
+            "wisp",
+            &wanda,
+            Some(json!({"reason": "Send a recent Optus bill"})),
+        )
+        .await;
+    assert_eq!(
+        halted.body["state"], "provisioning_halted",
+        "{}",
+        halted.text
+    );
+    assert_eq!(halted.body["events"][3]["actor"]["kind"], "wholesaler");
+    let seen = s.portal_order(&order).await;
+    assert_eq!(seen["reason"], "Send a recent Optus bill");
+    s.tick();
+    let resubmit = format!("/v1/portal/orders/{}/resubmit", id(&order));
+    assert_eq!(
+        s.call("POST", &resubmit, "acme", &s.c.sam, Some(json!({})))
+            .await
+            .status,
+        StatusCode::OK
+    );
+    s.tick();
+    let done = s
+        .call(
+            "POST",
+            &format!("{path}/activate"),
+            "wisp",
+            &wanda,
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(done.body["state"], "completed", "{}", done.text);
+    assert_eq!(s.service("+61255506001").await["status"], "active");
+    let _ = &s.wisp;
+}
+
+#[tokio::test]
+async fn twenty_staff_deciding_one_order_at_once_take_exactly_one_step() {
+    let s = shop().await;
+    let s = &s;
+    let spare = s.service(SPARE).await;
+    let order = s
+        .placed(
+            &s.c.sam,
+            json!({"kind": "subscribe_bolt_on", "service": spare["id"],
+            "bolt_on": s.f.bolt_on.to_string()}),
+        )
+        .await;
+    let uri = |step: &str| {
+        format!(
+            "/v1/console/accounts/{}/orders/{}/{step}",
+            s.sam_account,
+            id(&order)
+        )
+    };
+    let calls = (0..20).map(|i| {
+        let (step, body) = if i % 2 == 0 {
+            ("approve", None)
+        } else {
+            ("reject", Some(json!({"reason": "duplicate"})))
+        };
+        let uri = uri(step);
+        async move { s.call("POST", &uri, "acme", &s.c.boss, body).await }
+    });
+    let replies = futures::future::join_all(calls).await;
+    let won: Vec<&Reply> = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::OK)
+        .collect();
+    assert_eq!(
+        won.len(),
+        1,
+        "{:?}",
+        replies.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    assert!(
+        replies
+            .iter()
+            .all(|r| r.status == StatusCode::OK || r.status == StatusCode::CONFLICT)
+    );
+
+    let stored = s.portal_order(&order).await;
+    let decisions = events(&stored)
+        .iter()
+        .filter(|e| *e == "approved" || *e == "rejected")
+        .count();
+    assert_eq!(decisions, 1);
+    let bolt_ons = s.service(SPARE).await["bolt_ons"].as_array().unwrap().len();
+    let (completed, rejected) = (
+        s.f.w.mail("sam@example.com", "order-completed").await.len(),
+        s.f.w.mail("sam@example.com", "order-rejected").await.len(),
+    );
+    match stored["state"].as_str() {
+        Some("completed") => assert_eq!((bolt_ons, completed, rejected), (1, 1, 0)),
+        Some("rejected") => assert_eq!((bolt_ons, completed, rejected), (0, 0, 1)),
+        other => panic!("unexpected state {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn twenty_customers_ordering_the_last_number_one_gets_it() {
+    let s = shop().await;
+    let s = &s;
+    s.call(
+        "POST",
+        "/v1/console/numbers",
+        "acme",
+        &s.c.boss,
+        Some(json!({"area": "03", "tier": "standard", "numbers": ["+61355500001"]})),
+    )
+    .await;
+    let identity = s.f.w.platform.identity();
+    let mut tokens = Vec::new();
+    for i in 0..20 {
+        let account =
+            s.f.w
+                .account(
+                    &s.f.tenant,
+                    &format!("Buyer {i}"),
+                    &format!("b{i}@example.com"),
+                    None,
+                )
+                .await;
+        identity
+            .create_owner_with_password(
+                &s.f.tenant.id,
+                &account.parse().unwrap(),
+                &format!("buyer{i}"),
+                "a buyer's long password",
+            )
+            .await
+            .unwrap();
+        tokens.push(
+            s.f.w
+                .token("acme", &format!("buyer{i}"), "a buyer's long password")
+                .await,
+        );
+    }
+    let plan = s.f.plan.to_string();
+    let calls = tokens.iter().map(|token| {
+        let body = json!({"request": {"kind": "number", "number": "+61355500001", "plan": plan}});
+        async move {
+            s.call("POST", "/v1/portal/orders", "acme", token, Some(body))
+                .await
+        }
+    });
+    let replies = futures::future::join_all(calls).await;
+    let statuses: Vec<StatusCode> = replies.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses
+            .iter()
+            .filter(|s| **s == StatusCode::CREATED)
+            .count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        replies
+            .iter()
+            .filter(|r| r.status != StatusCode::CREATED)
+            .all(|r| r.body["type"] == "/problems/number-unavailable")
+    );
+    // The losers hold no order; the number is out of the search.
+    let mut orders = 0;
+    for token in &tokens {
+        orders += s.ids("/v1/portal/orders", "acme", token).await.len();
+    }
+    assert_eq!(orders, 1);
+    assert!(
+        s.ids("/v1/portal/numbers?area=03", "acme", &s.c.sam)
+            .await
+            .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn orders_are_reachable_only_by_their_account_provider_and_fulfiller() {
+    let s = shop().await;
+    let s = &s;
+    let spare = s.service(SPARE).await;
+    let request = json!({"kind": "subscribe_bolt_on", "service": spare["id"],
+        "bolt_on": s.f.bolt_on.to_string()});
+    let order = s.placed(&s.c.sam, request.clone()).await;
+    let oid = id(&order);
+    let acct = &s.sam_account;
+
+    // Other end users: another account of acme, an end user of another provider.
+    for (tenant, token) in [("acme", &s.c.kim), ("bluewave", &s.c.lee)] {
+        let get = s
+            .call(
+                "GET",
+                &format!("/v1/portal/orders/{oid}"),
+                tenant,
+                token,
+                None,
+            )
+            .await;
+        assert_eq!(get.status, StatusCode::NOT_FOUND, "{tenant}");
+        let resubmit = s
+            .call(
+                "POST",
+                &format!("/v1/portal/orders/{oid}/resubmit"),
+                tenant,
+                token,
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(resubmit.status, StatusCode::NOT_FOUND, "{tenant}");
+    }
+    assert!(
+        s.ids("/v1/portal/orders", "acme", &s.c.kim)
+            .await
+            .is_empty()
+    );
+    // Kim cannot order against Sam's service.
+    let theirs = s.order(&s.c.kim, request.clone()).await;
+    assert_eq!(theirs.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(theirs.body["errors"][0]["field"], "/request/service");
+
+    // Another provider's staff, under its own tenant: nothing of acme's.
+    for uri in [
+        format!("/v1/console/accounts/{acct}/orders"),
+        format!("/v1/console/accounts/{acct}/orders/{oid}"),
+    ] {
+        assert_eq!(
+            s.call("GET", &uri, "bluewave", &s.c.rival, None)
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
+    }
+    for step in ["approve", "reject", "undo-rejection"] {
+        let reply = s
+            .call(
+                "POST",
+                &format!("/v1/console/accounts/{acct}/orders/{oid}/{step}"),
+                "bluewave",
+                &s.c.rival,
+                Some(json!({"reason": "x"})),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::NOT_FOUND, "{step}");
+    }
+    assert!(
+        s.ids("/v1/console/orders/pending", "bluewave", &s.c.rival)
+            .await
+            .is_empty()
+    );
+    assert!(
+        s.ids("/v1/console/orders/history", "bluewave", &s.c.rival)
+            .await
+            .is_empty()
+    );
+    let rival_settings = s
+        .call(
+            "GET",
+            "/v1/console/settings/orders",
+            "bluewave",
+            &s.c.rival,
+            None,
+        )
+        .await;
+    assert_eq!(rival_settings.status, StatusCode::OK);
+    s.settings(json!({"alert_email": "orders@acme.example"}))
+        .await;
+    let rival_settings = s
+        .call(
+            "GET",
+            "/v1/console/settings/orders",
+            "bluewave",
+            &s.c.rival,
+            None,
+        )
+        .await;
+    assert!(rival_settings.body["alert_email"].is_null());
+    s.call(
+        "POST",
+        "/v1/console/numbers",
+        "acme",
+        &s.c.boss,
+        Some(json!({"area": "02", "tier": "standard", "numbers": ["+61255507001"]})),
+    )
+    .await;
+    assert!(
+        s.ids("/v1/console/numbers?area=02", "bluewave", &s.c.rival)
+            .await
+            .is_empty()
+    );
+
+    // Staff limited to an account group see no order of an account outside it.
+    let olga = invite_limited_staff(
+        &s.f.w,
+        &s.c.boss,
+        "olga",
+        &["accounts_read", "orders_approve", "provisioning_manage"],
+    )
+    .await;
+    assert!(
+        s.ids("/v1/console/orders/pending", "acme", &olga)
+            .await
+            .is_empty()
+    );
+    let approve = s
+        .call(
+            "POST",
+            &format!("/v1/console/accounts/{acct}/orders/{oid}/approve"),
+            "acme",
+            &olga,
+            None,
+        )
+        .await;
+    assert_eq!(approve.status, StatusCode::NOT_FOUND);
+    // Staff without the permission are told so.
+    let nora = s
+        .call("GET", "/v1/console/orders/pending", "acme", &s.c.nora, None)
+        .await;
+    assert_eq!(nora.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        s.call("GET", "/v1/console/provisioning", "acme", &s.c.nora, None)
+            .await
+            .status,
+        StatusCode::FORBIDDEN
+    );
+    // Group-limited staff do not see an order in the queue whose account they cannot see.
+    let port = s
+        .placed(
+            &s.c.sam,
+            json!({"kind": "port_in", "number": "+61255506002",
+        "plan": s.f.plan.to_string(), "losing_carrier": "Optus", "carrier_account": "9",
+        "authorised_by": "Sam Lee"}),
+        )
+        .await;
+    let approved = s.decide(&port, "approve", None).await;
+    assert!(
+        s.ids("/v1/console/provisioning", "acme", &olga)
+            .await
+            .is_empty()
+    );
+    let path = s.queue_path(&approved.body);
+    assert_eq!(
+        s.call("GET", &path, "acme", &olga, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        s.call("GET", &path, "acme", &s.c.boss, None).await.status,
+        StatusCode::OK
+    );
+
+    // A login without "allow order requests" may look but not order.
+    let me = s.call("GET", "/v1/portal/me", "acme", &s.c.kim, None).await;
+    let kim_login = me.body["login"].as_str().unwrap().to_owned();
+    let limited = s
+        .call(
+            "PATCH",
+            &format!(
+                "/v1/console/accounts/{}/logins/{kim_login}",
+                s.c.kim_account
+            ),
+            "acme",
+            &s.c.boss,
+            Some(json!({"allow_orders": false})),
+        )
+        .await;
+    assert_eq!(limited.status, StatusCode::OK, "{}", limited.text);
+    let kim = s.f.w.token("acme", "kim", "kim's long password").await;
+    let refused = s
+        .order(
+            &kim,
+            json!({"kind": "new_service", "plan": s.f.plan.to_string()}),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.body["type"], "/problems/action-not-allowed");
+    let offered = s
+        .call("GET", "/v1/portal/orders/settings", "acme", &kim, None)
+        .await;
+    assert_eq!(offered.body["kinds"], json!([]));
+    let offered = s
+        .call("GET", "/v1/portal/orders/settings", "acme", &s.c.sam, None)
+        .await;
+    assert!(
+        offered.body["kinds"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("number"))
+    );
+
+    // Impersonation: read-only may not order; a full one records who really asked.
+    let me = s.call("GET", "/v1/portal/me", "acme", &s.c.sam, None).await;
+    let sam_login = me.body["login"].as_str().unwrap().to_owned();
+    let as_sam = |read_only: bool| {
+        let uri = format!("/v1/console/accounts/{acct}/logins/{sam_login}/impersonate");
+        async move {
+            let reply = s
+                .call(
+                    "POST",
+                    &uri,
+                    "acme",
+                    &s.c.boss,
+                    Some(json!({"read_only": read_only})),
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+            reply.body["token"].as_str().unwrap().to_owned()
+        }
+    };
+    let looking = as_sam(true).await;
+    assert_eq!(
+        s.order(
+            &looking,
+            json!({"kind": "new_service", "plan": s.f.plan.to_string()})
+        )
+        .await
+        .status,
+        StatusCode::FORBIDDEN
+    );
+    let acting = as_sam(false).await;
+    let placed = s
+        .placed(
+            &acting,
+            json!({"kind": "new_service", "plan": s.f.plan.to_string()}),
+        )
+        .await;
+    assert_eq!(placed["events"][0]["actor"]["username"], "sam");
+    assert_eq!(placed["events"][0]["actor"]["impersonator"], "boss");
+
+    // A retried order with the same key is the same order; another request under it is not.
+    let keyed = |body: Json| {
+        let body = json!({"request": body});
+        async move {
+            let request = axum::http::Request::builder()
+                .method("POST")
+                .uri("/v1/portal/orders")
+                .header("x-selfcare-tenant", "acme")
+                .header("authorization", format!("Bearer {}", s.c.sam))
+                .header("idempotency-key", "order-key-0001")
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(body.to_string()))
+                .unwrap();
+            let response = tower::ServiceExt::oneshot(s.f.w.app.clone(), request)
+                .await
+                .unwrap();
+            let status = response.status();
+            let bytes = http_body_util::BodyExt::collect(response.into_body())
+                .await
+                .unwrap()
+                .to_bytes();
+            (status, serde_json::from_slice::<Json>(&bytes).unwrap())
+        }
+    };
+    let new_service =
+        json!({"kind": "new_service", "plan": s.f.plan.to_string(), "notes": "second line"});
+    let (first, a) = keyed(new_service.clone()).await;
+    s.tick();
+    let (second, b) = keyed(new_service).await;
+    assert_eq!((first, second), (StatusCode::CREATED, StatusCode::CREATED));
+    assert_eq!(a["id"], b["id"]);
+    let (reused, problem) =
+        keyed(json!({"kind": "new_service", "plan": s.f.plan.to_string()})).await;
+    assert_eq!(reused, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(problem["type"], "/problems/idempotency-key-reused");
+}
