@@ -3,7 +3,8 @@
 //! nothing: tenants are found by slug, accounts by their fixed numbers, logins by username.
 //! Each tenant has a staff member `admin`; Acme's account 100001 has the login `jo` and
 //! Bluewave's `sam`; Acme's 100002 has none, to try the credential-create email on.
-//! Acme has a small catalogue, and 100001 a landline and a mobile with this month's usage.
+//! Acme has a small catalogue, and 100001 a landline and a mobile with this month's usage;
+//! Acme takes orders, with numbers of area 02 in its inventory.
 
 use std::collections::BTreeMap;
 
@@ -250,7 +251,47 @@ pub async fn seed(platform: &Platform) -> Result<usize, SeedError> {
     owner(platform, &acme, "100001", "jo").await?;
     owner(platform, &bluewave, "100001", "sam").await?;
     services_and_usage(platform, &acme).await?;
+    ordering(platform, &acme).await?;
     Ok(created)
+}
+
+/// Acme takes orders: number ordering and E911 on, numbers of area 02 in its inventory
+/// (standard and gold; customers may order both), call forwarding approved at once, port
+/// ins left to its wholesaler, new orders copied to orders@acme.example. Settings are
+/// written again on every seed; numbers already held are skipped.
+async fn ordering(platform: &Platform, tenant: &Tenant) -> Result<(), SeedError> {
+    use crate::domain::identity::Module;
+    use crate::domain::orders::settings::{ManualKind, OrderSettings};
+    let fail = |e: &dyn std::fmt::Display| SeedError::Demo(e.to_string());
+    let identity = platform.identity();
+    let mut access = identity.settings(&tenant.id).await?;
+    access
+        .modules
+        .extend([Module::NumberOrdering, Module::E911]);
+    identity.set_settings(&tenant.id, access).await?;
+    let orders = platform.orders();
+    let mut settings = OrderSettings::default();
+    settings.orderable_tiers.insert("gold".into());
+    settings.auto_approve.call_forwarding = true;
+    settings.wholesaler_provisions.insert(ManualKind::PortIn);
+    settings.alert_email = Some("orders@acme.example".into());
+    orders
+        .set_settings(&tenant.id, settings)
+        .await
+        .map_err(|e| fail(&e))?;
+    let numbers = orders.numbers();
+    let standard: Vec<String> = (1..=8)
+        .map(|n| format!("+6125550{:04}", 7000 + n))
+        .collect();
+    numbers
+        .add(&tenant.id, "02", "standard", &standard)
+        .await
+        .map_err(|e| fail(&e))?;
+    numbers
+        .add(&tenant.id, "02", "gold", &["+61255508888".to_owned()])
+        .await
+        .map_err(|e| fail(&e))?;
+    Ok(())
 }
 
 /// Acme's catalogue (a voice plan with a bolt-on, a mobile plan), two services on account

@@ -1322,6 +1322,22 @@ async fn the_readmes_demo_logins_sign_in_and_seeding_twice_adds_nothing() {
         .await;
     assert_eq!(me.body["account"]["number"], "100001");
     assert_eq!(me.body["provider"], "Acme Telecom");
+    // Jo can order numbers from Acme's inventory (seeded once: 8 standard, 1 gold).
+    let numbers = w
+        .call(
+            "GET",
+            "/v1/portal/numbers?area=02&limit=50",
+            "acme",
+            Auth::Bearer(&jo),
+            None,
+        )
+        .await;
+    assert_eq!(
+        numbers.body["items"].as_array().map(Vec::len),
+        Some(9),
+        "{}",
+        numbers.text
+    );
     assert_eq!(
         w.sign_in("bluewave", "sam", selfcare::demo::DEMO_PORTAL_PASSWORD)
             .await

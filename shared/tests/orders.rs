@@ -607,6 +607,8 @@ async fn a_port_is_provisioned_by_hand_halted_resubmitted_and_activated() {
     assert_eq!(details.status, StatusCode::OK, "{}", details.text);
     let seen = s.portal_order(&order).await;
     assert_eq!(seen["provisioning"]["reference"], "PORT-77");
+    assert_eq!(seen["provisioning"]["stage"], "confirmed");
+    assert_eq!(seen["provisioning"]["expected_on"], "2036-12-01");
     assert!(
         seen["provisioning"]["note"].is_null(),
         "internal notes stay internal"

@@ -161,12 +161,30 @@ pub struct OrderEvent {
     pub reason: Option<String>,
 }
 
+/// Where an order fulfilled by hand has got to with the carrier or supplier (a port's
+/// stages, a line order's), as the customer follows it.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum ProvisioningStage {
+    /// Received; nothing sent to the carrier or supplier yet.
+    Received,
+    /// Sent to the losing carrier or the supplier.
+    Submitted,
+    /// The carrier or supplier accepted it (a port's firm order commitment).
+    Confirmed,
+    /// A date is set for the cut-over or the installation.
+    Scheduled,
+}
+
 /// What the people fulfilling an order by hand record as they go.
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
 #[serde(deny_unknown_fields, default)]
 pub struct ProvisioningDetails {
+    pub stage: Option<ProvisioningStage>,
     /// The carrier's or supplier's reference (a port's, a line order's).
     pub reference: Option<String>,
     /// When it should be done (`2026-12-01`), as the customer will see it.
