@@ -601,8 +601,16 @@ async fn a_port_is_provisioned_by_hand_halted_resubmitted_and_activated() {
     );
     let path = s.queue_path(&approved.body);
     let details = s
-        .call("PATCH", &path, "acme", &s.c.boss,
-            Some(json!({"reference": "PORT-77", "expected_on": "2036-12-01", "note": "rang Telstra"})))
+        .call(
+            "PATCH",
+            &path,
+            "acme",
+            &s.c.boss,
+            Some(
+                json!({"stage": "confirmed", "reference": "PORT-77", "expected_on": "2036-12-01",
+                "note": "rang Telstra"}),
+            ),
+        )
         .await;
     assert_eq!(details.status, StatusCode::OK, "{}", details.text);
     let seen = s.portal_order(&order).await;

@@ -636,6 +636,24 @@ impl Orders {
         Ok(from_item(&item)?)
     }
 
+    /// One page of a list of orders; its cursors are good for that list only.
+    async fn list(
+        &self,
+        scope: &str,
+        query: Query,
+        page: &PageRequest,
+    ) -> Result<Page<Order>, OrderError> {
+        Ok(paging::fetch(
+            self.table.as_ref(),
+            &self.cursors,
+            scope,
+            query,
+            page,
+            from_item,
+        )
+        .await?)
+    }
+
     /// An account's orders, newest first.
     pub async fn of_account(
         &self,
@@ -644,17 +662,11 @@ impl Orders {
         page: &PageRequest,
     ) -> Result<Page<Order>, OrderError> {
         let partition = keys::account(tenant, account);
-        Ok(paging::fetch(
-            self.table.as_ref(),
-            &self.cursors,
-            &format!("{partition}|ORDERS"),
-            Query::partition(Index::Primary, partition)
-                .sort(SortKey::BeginsWith("ORDER#".into()))
-                .backward(),
-            page,
-            from_item,
-        )
-        .await?)
+        let scope = format!("{partition}|ORDERS");
+        let query = Query::partition(Index::Primary, partition)
+            .sort(SortKey::BeginsWith("ORDER#".into()))
+            .backward();
+        self.list(&scope, query, page).await
     }
 
     /// A tenant's orders waiting for approval, oldest first.
@@ -664,15 +676,12 @@ impl Orders {
         page: &PageRequest,
     ) -> Result<Page<Order>, OrderError> {
         let partition = keys::orders_pending(tenant);
-        Ok(paging::fetch(
-            self.table.as_ref(),
-            &self.cursors,
+        self.list(
             &partition,
             Query::partition(Index::Gsi1, partition.clone()),
             page,
-            from_item,
         )
-        .await?)
+        .await
     }
 
     /// A tenant's approved and rejected orders, most recently decided first.
@@ -682,15 +691,8 @@ impl Orders {
         page: &PageRequest,
     ) -> Result<Page<Order>, OrderError> {
         let partition = keys::orders_decided(tenant);
-        Ok(paging::fetch(
-            self.table.as_ref(),
-            &self.cursors,
-            &partition,
-            Query::partition(Index::Gsi1, partition.clone()).backward(),
-            page,
-            from_item,
-        )
-        .await?)
+        let query = Query::partition(Index::Gsi1, partition.clone()).backward();
+        self.list(&partition, query, page).await
     }
 
     /// The orders `fulfiller` provisions by hand (its own and its retailers'), oldest
@@ -701,15 +703,12 @@ impl Orders {
         page: &PageRequest,
     ) -> Result<Page<Order>, OrderError> {
         let partition = keys::provisioning_queue(fulfiller);
-        Ok(paging::fetch(
-            self.table.as_ref(),
-            &self.cursors,
+        self.list(
             &partition,
             Query::partition(Index::Gsi2, partition.clone()),
             page,
-            from_item,
         )
-        .await?)
+        .await
     }
 
     /// An order in `fulfiller`'s queue: NotFound unless `fulfiller` provisions it.
