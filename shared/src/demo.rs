@@ -380,6 +380,24 @@ async fn services_and_usage(platform: &Platform, tenant: &Tenant) -> Result<(), 
             )
             .await
             .map_err(|e| fail(&e))?;
+        // Offered on the landline but not on it: to try ordering a bolt-on with.
+        catalogue
+            .create_bolt_on(
+                &tenant.id,
+                NewBoltOn {
+                    name: "International 60 minutes".into(),
+                    currency: "AUD".into(),
+                    price_minor: 1_000,
+                    term_months: 0,
+                    allowances: vec![Allowance {
+                        usage: UsageType::Call,
+                        quantity: 3_600,
+                    }],
+                    plans: vec![voice.id],
+                },
+            )
+            .await
+            .map_err(|e| fail(&e))?;
         let services = platform.services();
         for (plan, identifier, bolt_on) in [
             (voice.id, DEMO_LANDLINE, Some(minutes.id)),

@@ -1062,6 +1062,24 @@ async fn orders_are_reachable_only_by_their_account_provider_and_fulfiller() {
             .await
             .is_empty()
     );
+    // What a service is offered is for its own account only.
+    let offered = format!(
+        "/v1/portal/services/{}/bolt-ons",
+        spare["id"].as_str().unwrap()
+    );
+    let own = s.call("GET", &offered, "acme", &s.c.sam, None).await;
+    assert_eq!(own.body[0]["name"], "5 minutes", "{}", own.text);
+    assert_eq!(
+        (
+            own.body[0]["price"].as_str(),
+            own.body[0]["attached"].as_bool()
+        ),
+        (Some("3.00"), Some(false))
+    );
+    for (tenant, token) in [("acme", &s.c.kim), ("bluewave", &s.c.lee)] {
+        let theirs = s.call("GET", &offered, tenant, token, None).await;
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{tenant}");
+    }
     // Kim cannot order against Sam's service.
     let theirs = s.order(&s.c.kim, request.clone()).await;
     assert_eq!(theirs.status, StatusCode::UNPROCESSABLE_ENTITY);

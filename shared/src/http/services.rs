@@ -306,6 +306,68 @@ pub async fn portal_service(
     Ok(Json(service.into()))
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OfferedBoltOnView {
+    pub id: String,
+    pub name: String,
+    pub currency: String,
+    /// A month, as a decimal amount: `3.00`.
+    pub price: String,
+    pub price_minor: i64,
+    /// The minimum months it stays once added.
+    pub term_months: u32,
+    /// The service has it now.
+    pub attached: bool,
+}
+
+/// The bolt-ons and add-ons offered on one of the account's services (those of its plan),
+/// and whether it has each, for a site to offer ordering or cancelling them.
+#[utoipa::path(get, path = "/v1/portal/services/{service}/bolt-ons", tag = "portal",
+    params(("service" = String, Path)),
+    responses((status = 200, body = Vec<OfferedBoltOnView>), (status = 404, body = Problem)))]
+pub async fn portal_service_bolt_ons(
+    State(platform): State<Platform>,
+    user: PortalUser,
+    Path(service): Path<String>,
+) -> Result<Json<Vec<OfferedBoltOnView>>, Problem> {
+    let account = portal_account(&platform, &user, Module::Services).await?;
+    let service = platform
+        .services()
+        .get(&user.session.tenant, &account, &parse_id(&service)?)
+        .await
+        .map_err(service_problem)?;
+    let catalogue = platform.catalogue();
+    let mut offered = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = catalogue
+            .bolt_ons(
+                &user.session.tenant,
+                &crate::domain::paging::PageRequest::after(100, cursor),
+            )
+            .await
+            .map_err(catalogue_problem)?;
+        offered.extend(
+            page.items
+                .into_iter()
+                .filter(|b| b.plans.contains(&service.plan))
+                .map(|b| OfferedBoltOnView {
+                    attached: service.bolt_ons.iter().any(|a| a.bolt_on == b.id),
+                    id: b.id.to_string(),
+                    name: b.name,
+                    currency: b.currency.to_string(),
+                    price: money::decimal(b.price_minor),
+                    price_minor: b.price_minor,
+                    term_months: b.term_months,
+                }),
+        );
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => return Ok(Json(offered)),
+        }
+    }
+}
+
 /// A service's usage and spend in a month, by type and by day.
 #[utoipa::path(get, path = "/v1/portal/services/{service}/usage", tag = "portal",
     params(("service" = String, Path), PeriodQuery),
@@ -403,6 +465,7 @@ pub fn portal_router() -> OpenApiRouter<Platform> {
     OpenApiRouter::new()
         .routes(routes!(portal_services))
         .routes(routes!(portal_service))
+        .routes(routes!(portal_service_bolt_ons))
         .routes(routes!(portal_service_usage))
         .routes(routes!(portal_service_records))
         .routes(routes!(portal_usage))
