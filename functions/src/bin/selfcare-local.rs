@@ -26,6 +26,9 @@ struct Args {
     /// Start empty, without the demo tenants and accounts.
     #[arg(long)]
     no_demo: bool,
+    /// The built web sites (`npm run build` in `web/`), served at `/` and `/console/`.
+    #[arg(long, env = "SELFCARE_WEB_DIR", default_value = "web/dist")]
+    web_dir: PathBuf,
     /// Use the AWS adapters instead of local disk: the variables a deployed function reads
     /// (SELFCARE_TABLE, SELFCARE_*_BUCKET, SELFCARE_CURSOR_KEY), and AWS_ENDPOINT_URL for moto.
     #[arg(long)]
@@ -46,9 +49,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tracing::info!(created, "demo data ready");
         }
         tracing::info!("selfcare is serving on {base_url} over the AWS adapters");
-        let app = selfcare::http::app(platform, None).layer(axum::middleware::from_fn(
-            selfcare::http::access::client_from_socket,
-        ));
+        let app = selfcare::http::app(platform, None)
+            .merge(selfcare::http::local::web_sites(&args.web_dir))
+            .layer(axum::middleware::from_fn(
+                selfcare::http::access::client_from_socket,
+            ));
         axum::serve(
             listener,
             app.into_make_service_with_connect_info::<std::net::SocketAddr>(),
@@ -139,11 +144,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = selfcare::http::app(local.platform.clone(), None)
         .merge(selfcare::http::local::outbox(local.outbox.clone()))
         .merge(selfcare::http::local::blob_downloads(local.buckets.clone()))
+        .merge(selfcare::http::local::web_sites(&args.web_dir))
         .layer(axum::middleware::from_fn(
             selfcare::http::access::client_from_socket,
         ));
     tracing::info!(
-        "selfcare is serving on {base_url} (API under /v1, mail at {base_url}/_local/outbox)"
+        "selfcare is serving on {base_url}: the portal at {base_url}/?tenant=acme, the console at \
+         {base_url}/console/?tenant=acme, the API under /v1, mail at {base_url}/_local/outbox"
     );
     axum::serve(
         listener,

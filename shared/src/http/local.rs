@@ -156,3 +156,55 @@ pub fn outbox(outbox: Arc<LocalOutbox>) -> Router {
         .route("/_local/outbox/{id}", get(outbox_message))
         .with_state(outbox)
 }
+
+/// The web sites, built by `npm run build` in `web/` into `dir`: the portal's pages at `/`
+/// and the console's under `/console/`, each page path answering its site's `index.html`
+/// (the site routes in the browser), the built assets under `/assets/`. Paths that are no
+/// page of either site stay the API's 404 problem. Without a build, `/` says how to make one.
+pub fn web_sites(dir: &std::path::Path) -> Router {
+    use tower_http::services::{ServeDir, ServeFile};
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let portal = dir.join("index.html");
+    if !portal.exists() {
+        return Router::new().route(
+            "/",
+            get(|| async {
+                axum::response::Html(
+                    "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>selfcare</title>\
+                     </head><body><h1>The web sites are not built</h1><p>Run <code>infra/dev.sh</code> \
+                     (or <code>npm ci &amp;&amp; npm run build</code> in <code>web/</code>) and restart. \
+                     The API is under <a href=\"/v1/openapi.json\">/v1</a>.</p></body></html>",
+                )
+            }),
+        );
+    }
+    let console = ServeFile::new(dir.join("console/index.html"));
+    let mut router = Router::new()
+        .nest_service("/assets", ServeDir::new(dir.join("assets")))
+        .route_service("/console", console.clone())
+        .route_service("/console/", console.clone())
+        .route_service("/console/{*page}", console);
+    for page in [
+        "/",
+        "/services",
+        "/services/{service}",
+        "/usage",
+        "/orders",
+        "/account",
+        "/forgot",
+        "/credentials/create",
+        "/credentials/reset",
+    ] {
+        router = router.route_service(page, ServeFile::new(&portal));
+    }
+    // The sites load only their own scripts and styles; a provider's site may frame them
+    // once framing is configured (not yet: same origin only).
+    router.layer(SetResponseHeaderLayer::overriding(
+        axum::http::header::CONTENT_SECURITY_POLICY,
+        axum::http::HeaderValue::from_static(
+            "default-src 'self'; img-src 'self' https: data:; style-src 'self'; \
+             script-src 'self'; connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; \
+             form-action 'self'",
+        ),
+    ))
+}

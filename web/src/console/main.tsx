@@ -1,0 +1,86 @@
+// The provider console: staff sign in, then approve orders, work the provisioning queue,
+// find accounts (their portal access, impersonation) and read the audit trail. Menu items
+// follow the staff member's permissions.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import '../shared/styles.css';
+import { Api, tenantSlug } from '../shared/api';
+import * as format from '../shared/format';
+import { setLanguage, t } from '../shared/i18n';
+import { navigate, usePath } from '../shared/router';
+import { SignIn } from '../shared/sign-in';
+import { Frame, Loading, ProblemNote } from '../shared/ui';
+import { AccountPage, Accounts, Audit, History, Pending, Provisioning, StaffMe } from './pages';
+
+const api = new Api('console');
+
+function App() {
+  const path = usePath('/console');
+  const [me, setMe] = useState<StaffMe | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [round, setRound] = useState(0);
+  useEffect(() => {
+    api.onSignedOut = () => {
+      setMe(null);
+      setRound((r) => r + 1);
+    };
+    if (!api.token) return;
+    api.get<StaffMe>('/v1/console/me').then((who) => {
+      setLanguage(who.language);
+      format.setLocale(who.language);
+      setMe(who);
+    }, setError);
+  }, [round]);
+
+  if (!api.token) {
+    return (
+      <Frame brand={tenantSlug() ?? t('auth.console_title')} nav={[]}>
+        <SignIn api={api} title={t('auth.console_title')} forgot={false} onSignedIn={() => setRound((r) => r + 1)} />
+      </Frame>
+    );
+  }
+  if (error) return <ProblemNote error={error} onRetry={() => { setError(null); setRound((r) => r + 1); }} />;
+  if (!me) return <Loading />;
+
+  const may = (permission: string) => me.permissions.includes(permission);
+  const nav = [
+    { href: '/console/', label: t('nav.pending'), show: may('orders_approve') },
+    { href: '/console/history', label: t('nav.history'), show: may('orders_approve') },
+    { href: '/console/provisioning', label: t('nav.provisioning'), show: may('provisioning_manage') },
+    { href: '/console/accounts', label: t('nav.accounts'), show: may('accounts_read') },
+    { href: '/console/audit', label: t('nav.audit'), show: may('audit_view') },
+  ]
+    .filter((n) => n.show)
+    .map((n) => ({ ...n, current: n.href === '/console/' ? path === '/' : ('/console' + path).startsWith(n.href) }));
+  const signOut = async () => {
+    try {
+      await api.post('/v1/auth/sign-out');
+    } finally {
+      api.token = null;
+      setMe(null);
+      navigate('/console/');
+      setRound((r) => r + 1);
+    }
+  };
+  const account = path.match(/^\/accounts\/([0-9A-Z]+)$/);
+  return (
+    <Frame brand={`${me.provider} · ${t('auth.console_title')}`} nav={nav} onSignOut={signOut}>
+      {account ? (
+        <AccountPage api={api} id={account[1]} />
+      ) : path === '/history' ? (
+        <History api={api} />
+      ) : path === '/provisioning' ? (
+        <Provisioning api={api} />
+      ) : path === '/accounts' ? (
+        <Accounts api={api} />
+      ) : path === '/audit' ? (
+        <Audit api={api} />
+      ) : (
+        <Pending api={api} />
+      )}
+    </Frame>
+  );
+}
+
+tenantSlug();
+render(<App />, document.getElementById('app')!);

@@ -1,0 +1,405 @@
+// The console's pages. Every decision goes through the same endpoints a provider's own
+// tools would call; a refused one (another person acted first) shows its problem.
+import { useState } from 'preact/hooks';
+import { Api, PageOf } from '../shared/api';
+import * as format from '../shared/format';
+import { t } from '../shared/i18n';
+import { Empty, Field, Link, Loaded, ProblemNote, useAction, useLoad } from '../shared/ui';
+
+export interface StaffMe {
+  username: string;
+  language: string;
+  provider: string;
+  permissions: string[];
+}
+
+interface Order {
+  id: string;
+  provider: string;
+  account: { id: string; number: string; name: string };
+  summary: string;
+  state: string;
+  wholesale: boolean;
+  submitted_at: string;
+  decided_at?: string | null;
+  reason?: string | null;
+}
+
+function State({ state }: { state: string }) {
+  return <span class={`sc-state sc-state-${state}`}>{t(`state.${state}` as 'state.pending')}</span>;
+}
+
+/// A step that needs a reason: the button opens the field and a confirming button.
+function WithReason(props: { label: string; reasonLabel: string; confirm: string; busy: boolean; onConfirm: (reason: string) => void; id: string }) {
+  const [open, setOpen] = useState(false);
+  const [reason, setReason] = useState('');
+  if (!open) {
+    return (
+      <button type="button" class="sc-button sc-button-quiet" onClick={() => setOpen(true)}>
+        {props.label}
+      </button>
+    );
+  }
+  return (
+    <form
+      class="sc-actions"
+      onSubmit={(e) => {
+        e.preventDefault();
+        props.onConfirm(reason);
+      }}
+    >
+      <Field label={props.reasonLabel} name={`reason-${props.id}`} value={reason} onInput={setReason} required />
+      <button type="submit" class="sc-button sc-button-danger" disabled={props.busy}>
+        {props.confirm}
+      </button>
+      <button type="button" class="sc-button sc-button-quiet" onClick={() => setOpen(false)}>
+        {t('app.cancel')}
+      </button>
+    </form>
+  );
+}
+
+function OrderTable({ orders, actions, empty }: { orders: Order[]; actions: (o: Order) => preact.ComponentChildren; empty: string }) {
+  if (orders.length === 0) return <Empty text={empty} />;
+  return (
+    <table class="sc-table">
+      <thead>
+        <tr>
+          <th scope="col">{t('console.account')}</th>
+          <th scope="col">{t('console.order')}</th>
+          <th scope="col">{t('orders.state')}</th>
+          <th scope="col">{t('orders.submitted')}</th>
+          <th scope="col">
+            <span class="sc-muted">…</span>
+          </th>
+        </tr>
+      </thead>
+      <tbody>
+        {orders.map((o) => (
+          <tr key={o.id}>
+            <td data-label={t('console.account')}>
+              {o.account.name} ({o.account.number}){o.wholesale && <span class="sc-muted"> · {t('console.wholesale')}</span>}
+            </td>
+            <td data-label={t('console.order')}>{o.summary}</td>
+            <td data-label={t('orders.state')}>
+              <State state={o.state} />
+              {o.reason && <p class="sc-muted">{o.reason}</p>}
+            </td>
+            <td data-label={t('orders.submitted')}>{format.date(o.submitted_at)}</td>
+            <td>
+              <div class="sc-actions">{actions(o)}</div>
+            </td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+const orderPath = (o: Order) => `/v1/console/accounts/${o.account.id}/orders/${o.id}`;
+
+export function Pending({ api }: { api: Api }) {
+  const orders = useLoad(() => api.get<PageOf<Order>>('/v1/console/orders/pending?limit=50'));
+  const action = useAction();
+  const step = (o: Order, name: string, body: unknown = {}) =>
+    action.run(async () => {
+      await api.post(`${orderPath(o)}/${name}`, body);
+      orders.reload();
+    });
+  return (
+    <>
+      <h1>{t('nav.pending')}</h1>
+      {action.error !== null && <ProblemNote error={action.error} />}
+      <Loaded load={orders}>
+        {(page) => (
+          <OrderTable
+            orders={page.items}
+            empty={t('console.pending_none')}
+            actions={(o) => (
+              <>
+                <button type="button" class="sc-button" disabled={action.busy} aria-label={`${t('console.approve')}: ${o.summary}`} onClick={() => step(o, 'approve')}>
+                  {t('console.approve')}
+                </button>
+                <WithReason id={o.id} label={t('console.reject')} reasonLabel={t('console.reject_reason')} confirm={t('console.confirm_reject')} busy={action.busy} onConfirm={(reason) => step(o, 'reject', { reason })} />
+              </>
+            )}
+          />
+        )}
+      </Loaded>
+    </>
+  );
+}
+
+export function History({ api }: { api: Api }) {
+  const orders = useLoad(() => api.get<PageOf<Order>>('/v1/console/orders/history?limit=50'));
+  const action = useAction();
+  return (
+    <>
+      <h1>{t('nav.history')}</h1>
+      {action.error !== null && <ProblemNote error={action.error} />}
+      <Loaded load={orders}>
+        {(page) => (
+          <OrderTable
+            orders={page.items}
+            empty={t('console.history_none')}
+            actions={(o) =>
+              o.state === 'rejected' && (
+                <button
+                  type="button"
+                  class="sc-button sc-button-quiet"
+                  disabled={action.busy}
+                  onClick={() =>
+                    action.run(async () => {
+                      await api.post(`${orderPath(o)}/undo-rejection`);
+                      orders.reload();
+                    })
+                  }
+                >
+                  {t('console.undo')}
+                </button>
+              )
+            }
+          />
+        )}
+      </Loaded>
+    </>
+  );
+}
+
+export function Provisioning({ api }: { api: Api }) {
+  const orders = useLoad(() => api.get<PageOf<Order>>('/v1/console/provisioning?limit=50'));
+  const [identifiers, setIdentifiers] = useState<Record<string, string>>({});
+  const action = useAction();
+  const path = (o: Order) => `/v1/console/provisioning/${o.provider}/${o.account.id}/${o.id}`;
+  const step = (o: Order, name: string, body: unknown) =>
+    action.run(async () => {
+      await api.post(`${path(o)}/${name}`, body);
+      orders.reload();
+    });
+  return (
+    <>
+      <h1>{t('nav.provisioning')}</h1>
+      {action.error !== null && <ProblemNote error={action.error} />}
+      <Loaded load={orders}>
+        {(page) => (
+          <OrderTable
+            orders={page.items}
+            empty={t('console.queue_none')}
+            actions={(o) =>
+              o.state === 'provisioning' && (
+                <>
+                  <Field label={t('console.identifier')} name={`identifier-${o.id}`} value={identifiers[o.id] ?? ''} onInput={(v) => setIdentifiers({ ...identifiers, [o.id]: v })} />
+                  <button type="button" class="sc-button" disabled={action.busy} onClick={() => step(o, 'activate', identifiers[o.id] ? { identifier: identifiers[o.id] } : {})}>
+                    {t('console.activate')}
+                  </button>
+                  <WithReason id={o.id} label={t('console.halt')} reasonLabel={t('console.halt_reason')} confirm={t('console.confirm_halt')} busy={action.busy} onConfirm={(reason) => step(o, 'halt', { reason })} />
+                </>
+              )
+            }
+          />
+        )}
+      </Loaded>
+    </>
+  );
+}
+
+interface AccountSummary {
+  id: string;
+  number: string;
+  name: string;
+  status: string;
+}
+
+export function Accounts({ api }: { api: Api }) {
+  const [name, setName] = useState('');
+  const [query, setQuery] = useState('');
+  const accounts = useLoad(() => api.get<PageOf<AccountSummary>>(`/v1/console/accounts?limit=50${query ? `&name=${encodeURIComponent(query)}` : ''}`), [query]);
+  return (
+    <>
+      <h1>{t('nav.accounts')}</h1>
+      <form
+        class="sc-actions"
+        role="search"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setQuery(name);
+        }}
+      >
+        <Field label={t('console.search')} name="name" type="search" value={name} onInput={setName} />
+        <button type="submit" class="sc-button">
+          {t('console.search_button')}
+        </button>
+      </form>
+      <Loaded load={accounts}>
+        {(page) =>
+          page.items.length === 0 ? (
+            <Empty text={t('app.empty')} />
+          ) : (
+            <table class="sc-table">
+              <thead>
+                <tr>
+                  <th scope="col">{t('account.number')}</th>
+                  <th scope="col">{t('account.name')}</th>
+                  <th scope="col">{t('services.status')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.items.map((a) => (
+                  <tr key={a.id}>
+                    <td data-label={t('account.number')}>{a.number}</td>
+                    <td data-label={t('account.name')}>
+                      <Link href={`/console/accounts/${a.id}`}>{a.name}</Link>
+                    </td>
+                    <td data-label={t('services.status')}>{a.status}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </Loaded>
+    </>
+  );
+}
+
+interface LoginView {
+  id: string;
+  username: string;
+  email: string;
+  state?: string;
+}
+
+interface PortalAccess {
+  state: string;
+  logins: LoginView[];
+  offers: string[];
+}
+
+export function AccountPage({ api, id }: { api: Api; id: string }) {
+  const account = useLoad(() => api.get<AccountSummary & { emails: string[] }>(`/v1/console/accounts/${id}`), [id]);
+  const access = useLoad(() => api.get<PortalAccess>(`/v1/console/accounts/${id}/portal-access`), [id]);
+  const [sent, setSent] = useState(false);
+  const action = useAction();
+  const impersonate = (login: LoginView, readOnly: boolean) =>
+    action.run(async () => {
+      // Opened first, filled after: a window opened after an await is a blocked pop-up.
+      const portal = window.open('', '_blank');
+      const started = await api.post<{ token: string }>(`/v1/console/accounts/${id}/logins/${login.id}/impersonate`, { read_only: readOnly });
+      const url = `/${location.search}#impersonation=${encodeURIComponent(started.token)}`;
+      if (portal) portal.location.href = url;
+      else location.assign(url);
+    });
+  return (
+    <Loaded load={account}>
+      {(a) => (
+        <>
+          <h1>
+            {a.name} ({a.number})
+          </h1>
+          <h2>{t('console.logins')}</h2>
+          {action.error !== null && <ProblemNote error={action.error} />}
+          {sent && (
+            <p class="sc-notice" role="status">
+              {t('console.create_sent')}
+            </p>
+          )}
+          <Loaded load={access}>
+            {(p) => (
+              <div class="sc-card">
+                {p.offers.includes('send_create_email') && (
+                  <button
+                    type="button"
+                    class="sc-button"
+                    disabled={action.busy}
+                    onClick={() =>
+                      action.run(async () => {
+                        await api.post(`/v1/console/accounts/${id}/portal-access/create-email`);
+                        setSent(true);
+                        access.reload();
+                      })
+                    }
+                  >
+                    {t('console.send_create')}
+                  </button>
+                )}
+                {p.logins.length === 0 ? (
+                  <Empty text={t('console.no_logins')} />
+                ) : (
+                  <ul>
+                    {p.logins.map((l) => (
+                      <li key={l.id}>
+                        <strong>{l.username}</strong> <span class="sc-muted">{l.email}</span>
+                        <div class="sc-actions">
+                          {p.offers.includes('unlock') && (
+                            <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => action.run(async () => { await api.post(`/v1/console/accounts/${id}/logins/${l.id}/unlock`); access.reload(); })}>
+                              {t('console.unlock')}
+                            </button>
+                          )}
+                          <button type="button" class="sc-button" disabled={action.busy} onClick={() => impersonate(l, false)}>
+                            {t('console.impersonate')}
+                          </button>
+                          <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => impersonate(l, true)}>
+                            {t('console.impersonate_ro')}
+                          </button>
+                        </div>
+                      </li>
+                    ))}
+                  </ul>
+                )}
+              </div>
+            )}
+          </Loaded>
+        </>
+      )}
+    </Loaded>
+  );
+}
+
+interface AuditEntry {
+  id: string;
+  at: string;
+  actor_username: string;
+  on_behalf_of_username?: string | null;
+  action: string;
+  detail: string;
+}
+
+export function Audit({ api }: { api: Api }) {
+  const entries = useLoad(() => api.get<PageOf<AuditEntry>>('/v1/console/audit?limit=50'));
+  return (
+    <>
+      <h1>{t('nav.audit')}</h1>
+      <Loaded load={entries}>
+        {(page) =>
+          page.items.length === 0 ? (
+            <Empty text={t('app.empty')} />
+          ) : (
+            <table class="sc-table">
+              <thead>
+                <tr>
+                  <th scope="col">{t('console.audit_when')}</th>
+                  <th scope="col">{t('console.audit_who')}</th>
+                  <th scope="col">{t('console.audit_action')}</th>
+                  <th scope="col">{t('console.audit_detail')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.items.map((e) => (
+                  <tr key={e.id}>
+                    <td data-label={t('console.audit_when')}>{format.date(e.at)}</td>
+                    <td data-label={t('console.audit_who')}>
+                      {e.actor_username}
+                      {e.on_behalf_of_username && ` → ${e.on_behalf_of_username}`}
+                    </td>
+                    <td data-label={t('console.audit_action')}>{e.action}</td>
+                    <td data-label={t('console.audit_detail')}>{e.detail}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </Loaded>
+    </>
+  );
+}

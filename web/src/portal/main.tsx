@@ -1,0 +1,106 @@
+// The end-user portal: signs in, finds who the login is, and shows the page the path
+// names. Only the modules the provider turned on appear in the menu.
+import { render } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import '../shared/styles.css';
+import { Api, tenantSlug } from '../shared/api';
+import * as format from '../shared/format';
+import { setLanguage, t } from '../shared/i18n';
+import { navigate, usePath } from '../shared/router';
+import { Frame, ProblemNote, Loading } from '../shared/ui';
+import { CredentialsLink, Forgot, SignIn } from './auth';
+import { AccountPage, Me, Orders, Overview, ServicePage, Services, Usage } from './pages';
+
+const api = new Api('portal');
+
+/// Staff starting an impersonation open the portal with the session in the fragment.
+function takeImpersonation() {
+  const token = new URLSearchParams(location.hash.slice(1)).get('impersonation');
+  if (token) {
+    api.token = token;
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+}
+
+function App() {
+  const path = usePath('/');
+  const [me, setMe] = useState<Me | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [round, setRound] = useState(0);
+  useEffect(() => {
+    api.onSignedOut = () => {
+      setMe(null);
+      setRound((r) => r + 1);
+    };
+    if (!api.token) return;
+    api.get<Me>('/v1/portal/me').then(
+      (who) => {
+        setLanguage(who.language);
+        format.setLocale(who.language);
+        setMe(who);
+      },
+      setError,
+    );
+  }, [round]);
+
+  if (path === '/credentials/create') return <Frame brand={tenantSlug() ?? ''} nav={[]}><CredentialsLink api={api} kind="create" /></Frame>;
+  if (path === '/credentials/reset') return <Frame brand={tenantSlug() ?? ''} nav={[]}><CredentialsLink api={api} kind="reset" /></Frame>;
+  if (!api.token) {
+    return (
+      <Frame brand={tenantSlug() ?? ''} nav={[]}>
+        {path === '/forgot' ? <Forgot api={api} /> : <SignIn api={api} title={t('auth.sign_in')} onSignedIn={() => { navigate('/'); setRound((r) => r + 1); }} />}
+      </Frame>
+    );
+  }
+  if (error) return <ProblemNote error={error} onRetry={() => { setError(null); setRound((r) => r + 1); }} />;
+  if (!me) return <Loading />;
+
+  const modules = new Set(me.modules);
+  const nav = [
+    { href: '/', label: t('nav.overview'), show: true },
+    { href: '/services', label: t('nav.services'), show: modules.has('services') },
+    { href: '/usage', label: t('nav.usage'), show: modules.has('usage') },
+    { href: '/orders', label: t('nav.orders'), show: modules.has('orders') },
+    { href: '/account', label: t('nav.account'), show: true },
+  ]
+    .filter((n) => n.show)
+    .map((n) => ({ ...n, current: n.href === '/' ? path === '/' : path.startsWith(n.href) }));
+  const signOut = async () => {
+    try {
+      await api.post('/v1/auth/sign-out');
+    } finally {
+      api.token = null;
+      setMe(null);
+      navigate('/');
+      setRound((r) => r + 1);
+    }
+  };
+  const banner = me.impersonation && (
+    <div class="sc-banner" role="status">
+      {t('impersonation.banner', { by: me.impersonation.by, until: format.date(me.impersonation.ends_at) })}{' '}
+      {me.impersonation.read_only && t('impersonation.read_only')}
+    </div>
+  );
+  const service = path.match(/^\/services\/([0-9A-Z]+)$/);
+  return (
+    <Frame brand={me.provider} nav={nav} onSignOut={signOut} banner={banner}>
+      {service ? (
+        <ServicePage api={api} me={me} id={service[1]} />
+      ) : path === '/services' ? (
+        <Services api={api} />
+      ) : path === '/orders' ? (
+        <Orders api={api} me={me} />
+      ) : path === '/usage' ? (
+        <Usage api={api} />
+      ) : path === '/account' ? (
+        <AccountPage api={api} />
+      ) : (
+        <Overview api={api} me={me} />
+      )}
+    </Frame>
+  );
+}
+
+takeImpersonation();
+tenantSlug();
+render(<App />, document.getElementById('app')!);

@@ -1,0 +1,373 @@
+// The signed-in portal's pages: overview, services and a service (its bolt-ons, ordered),
+// orders (halted ones resubmitted), usage (a chart and the CSV), account details.
+import { useState } from 'preact/hooks';
+import { Api, PageOf, idempotencyKey } from '../shared/api';
+import * as format from '../shared/format';
+import { t } from '../shared/i18n';
+import { Empty, Link, Loaded, ProblemNote, useAction, useLoad } from '../shared/ui';
+
+export interface Me {
+  login: string;
+  username: string;
+  language: string;
+  role: string;
+  account: { id: string; number: string; name: string };
+  provider: string;
+  modules: string[];
+  actions: string[];
+  impersonation: { by: string; read_only: boolean; ends_at: string } | null;
+}
+
+interface Service {
+  id: string;
+  service_type: string;
+  plan: string;
+  identifier: string;
+  status: string;
+  started_at: string;
+  bolt_ons: string[];
+  features: { forward_to?: string | null };
+}
+
+interface Month {
+  period: string;
+  total_charge: string;
+  days: { date: string; by_type: Record<string, { charge: string }> }[];
+}
+
+interface OfferedBoltOn {
+  id: string;
+  name: string;
+  currency: string;
+  price: string;
+  attached: boolean;
+}
+
+export interface Order {
+  id: string;
+  summary: string;
+  state: string;
+  submitted_at: string;
+  reason?: string | null;
+  provisioning: { expected_on?: string | null; reference?: string | null };
+  request: Record<string, unknown>;
+}
+
+function amount(decimal: string) {
+  return new Intl.NumberFormat(document.documentElement.lang, { minimumFractionDigits: 2 }).format(Number(decimal));
+}
+
+export function State({ state }: { state: string }) {
+  return <span class={`sc-state sc-state-${state}`}>{t(`state.${state}` as 'state.pending')}</span>;
+}
+
+export function Overview({ api, me }: { api: Api; me: Me }) {
+  const services = useLoad(() => api.get<Service[]>('/v1/portal/services'));
+  const month = useLoad(() => api.get<Month>('/v1/portal/usage'));
+  return (
+    <>
+      <h1>{t('overview.welcome', { name: me.account.name })}</h1>
+      <section class="sc-card" aria-labelledby="month">
+        <h2 id="month">{t('overview.month')}</h2>
+        <Loaded load={month}>{(m) => <p class="sc-figure">{amount(m.total_charge)}</p>}</Loaded>
+      </section>
+      <section aria-labelledby="services">
+        <h2 id="services">{t('overview.services')}</h2>
+        <Loaded load={services}>{(list) => <ServiceTable services={list} />}</Loaded>
+      </section>
+    </>
+  );
+}
+
+function ServiceTable({ services }: { services: Service[] }) {
+  if (services.length === 0) return <Empty text={t('services.none')} />;
+  return (
+    <table class="sc-table">
+      <thead>
+        <tr>
+          <th scope="col">{t('services.identifier')}</th>
+          <th scope="col">{t('services.status')}</th>
+          <th scope="col">{t('services.since')}</th>
+        </tr>
+      </thead>
+      <tbody>
+        {services.map((s) => (
+          <tr key={s.id}>
+            <td data-label={t('services.identifier')}>
+              <Link href={`/services/${s.id}`}>{s.identifier}</Link>
+            </td>
+            <td data-label={t('services.status')}>{s.status}</td>
+            <td data-label={t('services.since')}>{format.date(s.started_at)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+export function Services({ api }: { api: Api }) {
+  const services = useLoad(() => api.get<Service[]>('/v1/portal/services'));
+  return (
+    <>
+      <h1>{t('nav.services')}</h1>
+      <Loaded load={services}>{(list) => <ServiceTable services={list} />}</Loaded>
+    </>
+  );
+}
+
+export function ServicePage({ api, me, id }: { api: Api; me: Me; id: string }) {
+  const service = useLoad(() => api.get<Service>(`/v1/portal/services/${id}`), [id]);
+  const offered = useLoad(() => api.get<OfferedBoltOn[]>(`/v1/portal/services/${id}/bolt-ons`), [id]);
+  const [placed, setPlaced] = useState<Order | null>(null);
+  const action = useAction();
+  const mayOrder = me.actions.includes('orders_create');
+  const order = (kind: string, boltOn: OfferedBoltOn, identifier: string) =>
+    action.run(async () => {
+      if (kind === 'cancel_bolt_on' && !confirm(t('orders.confirm_remove', { name: boltOn.name, service: identifier }))) return;
+      const result = await api.post<Order>(
+        '/v1/portal/orders',
+        { request: { kind, service: id, bolt_on: boltOn.id } },
+        { 'idempotency-key': idempotencyKey() },
+      );
+      setPlaced(result);
+      service.reload();
+      offered.reload();
+    });
+  return (
+    <Loaded load={service}>
+      {(s) => (
+        <>
+          <h1>{s.identifier}</h1>
+          <dl class="sc-card">
+            <dt>{t('services.status')}</dt>
+            <dd>{s.status}</dd>
+            <dt>{t('services.since')}</dt>
+            <dd>{format.date(s.started_at)}</dd>
+            {s.service_type === 'voice' && (
+              <>
+                <dt>{t('services.forward_to')}</dt>
+                <dd>{s.features.forward_to ?? t('services.not_set')}</dd>
+              </>
+            )}
+          </dl>
+          <h2>{t('services.bolt_ons')}</h2>
+          {placed && (
+            <p class="sc-notice" role="status">
+              {t('orders.placed', { summary: placed.summary })} <State state={placed.state} />
+            </p>
+          )}
+          {action.error !== null && <ProblemNote error={action.error} />}
+          {!mayOrder && <p class="sc-muted">{t('services.cannot_order')}</p>}
+          <Loaded load={offered}>
+            {(list) =>
+              list.length === 0 ? (
+                <Empty text={t('services.no_bolt_ons')} />
+              ) : (
+                <table class="sc-table">
+                  <tbody>
+                    {list.map((b) => (
+                      <tr key={b.id}>
+                        <th scope="row">{b.name}</th>
+                        <td>{t('services.per_month', { price: format.money(b.price, b.currency) })}</td>
+                        <td>{b.attached ? <span class="sc-state sc-state-completed">{t('services.active')}</span> : null}</td>
+                        <td>
+                          {mayOrder && (
+                            <button
+                              type="button"
+                              class={b.attached ? 'sc-button sc-button-quiet' : 'sc-button'}
+                              disabled={action.busy}
+                              aria-label={`${t(b.attached ? 'services.remove' : 'services.add')} ${b.name}`}
+                              onClick={() => order(b.attached ? 'cancel_bolt_on' : 'subscribe_bolt_on', b, s.identifier)}
+                            >
+                              {t(b.attached ? 'services.remove' : 'services.add')}
+                            </button>
+                          )}
+                        </td>
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              )
+            }
+          </Loaded>
+        </>
+      )}
+    </Loaded>
+  );
+}
+
+export function Orders({ api, me }: { api: Api; me: Me }) {
+  const orders = useLoad(() => api.get<PageOf<Order>>('/v1/portal/orders?limit=50'));
+  const action = useAction();
+  const resubmit = (order: Order) =>
+    action.run(async () => {
+      await api.post(`/v1/portal/orders/${order.id}/resubmit`, {});
+      orders.reload();
+    });
+  return (
+    <>
+      <h1>{t('orders.title')}</h1>
+      {action.error !== null && <ProblemNote error={action.error} />}
+      <Loaded load={orders}>
+        {(page) =>
+          page.items.length === 0 ? (
+            <Empty text={t('orders.none')} />
+          ) : (
+            <table class="sc-table">
+              <thead>
+                <tr>
+                  <th scope="col">{t('console.order')}</th>
+                  <th scope="col">{t('orders.state')}</th>
+                  <th scope="col">{t('orders.submitted')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.items.map((o) => (
+                  <tr key={o.id}>
+                    <td data-label={t('console.order')}>{o.summary}</td>
+                    <td data-label={t('orders.state')}>
+                      <State state={o.state} />
+                      {o.reason && (
+                        <p>
+                          {t('orders.reason')}: {o.reason}
+                        </p>
+                      )}
+                      {o.provisioning.expected_on && <p>{t('orders.expected', { date: o.provisioning.expected_on })}</p>}
+                      {o.state === 'provisioning_halted' && me.actions.includes('orders_create') && (
+                        <button type="button" class="sc-button" disabled={action.busy} onClick={() => resubmit(o)}>
+                          {t('orders.resubmit')}
+                        </button>
+                      )}
+                    </td>
+                    <td data-label={t('orders.submitted')}>{format.date(o.submitted_at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </Loaded>
+    </>
+  );
+}
+
+interface ExportJob {
+  id: string;
+  status: 'queued' | 'running' | 'completed' | 'failed';
+  download_url?: string | null;
+  error?: string | null;
+}
+
+export function Usage({ api }: { api: Api }) {
+  const month = useLoad(() => api.get<Month>('/v1/portal/usage'));
+  const [preparing, setPreparing] = useState(false);
+  const action = useAction();
+  const download = () =>
+    action.run(async () => {
+      setPreparing(true);
+      try {
+        let job = await api.post<ExportJob>('/v1/portal/usage/exports', {}, { 'idempotency-key': idempotencyKey() });
+        while (job.status === 'queued' || job.status === 'running') {
+          await new Promise((r) => setTimeout(r, 1000));
+          job = await api.get<ExportJob>(`/v1/portal/usage/exports/${job.id}`);
+        }
+        if (job.download_url) location.assign(job.download_url);
+        else throw new Error(job.error ?? t('app.error'));
+      } finally {
+        setPreparing(false);
+      }
+    });
+  return (
+    <>
+      <h1>{t('usage.title')}</h1>
+      <Loaded load={month}>{(m) => <DailyChart month={m} />}</Loaded>
+      <div class="sc-actions">
+        <button type="button" class="sc-button" disabled={action.busy} onClick={download}>
+          {t('usage.download')}
+        </button>
+        {preparing && (
+          <span role="status" class="sc-muted">
+            {t('usage.preparing')}
+          </span>
+        )}
+      </div>
+      {action.error !== null && <ProblemNote error={action.error} />}
+    </>
+  );
+}
+
+/// The month's spend by day, as bars; the figures are in the table under it for screen
+/// readers and for anyone who wants numbers.
+function DailyChart({ month }: { month: Month }) {
+  const days = month.days.map((d) => ({
+    date: d.date,
+    charge: Object.values(d.by_type).reduce((sum, x) => sum + Number(x.charge), 0),
+  }));
+  if (days.length === 0) return <Empty text={t('usage.none')} />;
+  const most = Math.max(...days.map((d) => d.charge), 0.01);
+  const width = 600;
+  const height = 160;
+  const bar = width / days.length;
+  return (
+    <figure class="sc-card">
+      <figcaption>
+        {t('usage.chart')} — {t('usage.total', { amount: amount(month.total_charge) })}
+      </figcaption>
+      <svg class="sc-chart" viewBox={`0 0 ${width} ${height + 16}`} role="img" aria-label={t('usage.chart')}>
+        {days.map((d, i) => {
+          const h = (d.charge / most) * height;
+          return (
+            <g key={d.date}>
+              <rect x={i * bar + 2} y={height - h} width={Math.max(bar - 4, 1)} height={h} />
+              {i % 5 === 0 && (
+                <text x={i * bar + 2} y={height + 12}>
+                  {format.day(d.date)}
+                </text>
+              )}
+            </g>
+          );
+        })}
+      </svg>
+      <details>
+        <summary>{t('usage.chart')}</summary>
+        <table class="sc-table">
+          <tbody>
+            {days.map((d) => (
+              <tr key={d.date}>
+                <th scope="row">{format.day(d.date)}</th>
+                <td>{amount(String(d.charge))}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </details>
+    </figure>
+  );
+}
+
+interface Account {
+  number: string;
+  name: string;
+  emails: string[];
+}
+
+export function AccountPage({ api }: { api: Api }) {
+  const account = useLoad(() => api.get<Account>('/v1/portal/account'));
+  return (
+    <>
+      <h1>{t('account.title')}</h1>
+      <Loaded load={account}>
+        {(a) => (
+          <dl class="sc-card">
+            <dt>{t('account.number')}</dt>
+            <dd>{a.number}</dd>
+            <dt>{t('account.name')}</dt>
+            <dd>{a.name}</dd>
+            <dt>{t('account.emails')}</dt>
+            <dd>{a.emails.join(', ')}</dd>
+          </dl>
+        )}
+      </Loaded>
+    </>
+  );
+}

@@ -1,0 +1,181 @@
+// The pieces every page is built of. Class names start with `sc-` and are documented in
+// styles.css, so a provider's stylesheet can restyle them.
+import type { ComponentChildren } from 'preact';
+import { useEffect, useState } from 'preact/hooks';
+import { ApiProblem } from './api';
+import { t } from './i18n';
+import { follow } from './router';
+
+export function Loading() {
+  return (
+    <p class="sc-loading" role="status">
+      {t('app.loading')}
+    </p>
+  );
+}
+
+export function Empty({ text }: { text: string }) {
+  return <p class="sc-empty">{text}</p>;
+}
+
+/// A problem as the person should read it: the title, what to do, and the fields at fault.
+export function ProblemNote({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
+  const problem = error instanceof ApiProblem ? error : null;
+  return (
+    <div class="sc-problem" role="alert">
+      <p class="sc-problem-title">{problem?.title ?? t('app.error')}</p>
+      {problem?.detail && <p>{problem.detail}</p>}
+      {problem && problem.errors.length > 0 && (
+        <ul>
+          {problem.errors.map((e) => (
+            <li key={e.field}>{e.message}</li>
+          ))}
+        </ul>
+      )}
+      {onRetry && (
+        <button type="button" class="sc-button" onClick={onRetry}>
+          {t('app.retry')}
+        </button>
+      )}
+    </div>
+  );
+}
+
+/// Loads something for a page: its value, its error, and a way to load it again.
+export function useLoad<T>(load: () => Promise<T>, deps: unknown[] = []) {
+  const [state, setState] = useState<{ value?: T; error?: unknown; loading: boolean }>({ loading: true });
+  const [round, setRound] = useState(0);
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    load().then(
+      (value) => live && setState({ value, loading: false }),
+      (error) => live && setState({ error, loading: false }),
+    );
+    return () => {
+      live = false;
+    };
+  }, [...deps, round]);
+  return { ...state, reload: () => setRound((r) => r + 1) };
+}
+
+/// Shows a loaded value, or its loading and error states.
+export function Loaded<T>({ load, children }: { load: ReturnType<typeof useLoad<T>>; children: (value: T) => ComponentChildren }) {
+  if (load.error) return <ProblemNote error={load.error} onRetry={load.reload} />;
+  if (load.loading && load.value === undefined) return <Loading />;
+  return <>{load.value !== undefined && children(load.value)}</>;
+}
+
+export function Field(props: {
+  label: string;
+  name: string;
+  type?: 'text' | 'password' | 'email' | 'search';
+  value: string;
+  onInput: (value: string) => void;
+  autocomplete?: string;
+  required?: boolean;
+  error?: string;
+  inputmode?: 'numeric' | 'text';
+}) {
+  const id = `field-${props.name}`;
+  return (
+    <div class="sc-field">
+      <label for={id}>{props.label}</label>
+      <input
+        id={id}
+        name={props.name}
+        // One input for every kind; Preact's types split inputs by `type`.
+        type={(props.type ?? 'text') as 'text'}
+        value={props.value}
+        autocomplete={props.autocomplete}
+        required={props.required}
+        inputMode={props.inputmode}
+        aria-invalid={props.error ? 'true' : undefined}
+        aria-describedby={props.error ? `${id}-error` : undefined}
+        onInput={(e) => props.onInput((e.currentTarget as HTMLInputElement).value)}
+      />
+      {props.error && (
+        <p id={`${id}-error`} class="sc-field-error">
+          {props.error}
+        </p>
+      )}
+    </div>
+  );
+}
+
+/// The message of a field of a problem, if the problem names it.
+export function fieldError(error: unknown, field: string): string | undefined {
+  return error instanceof ApiProblem ? error.errors.find((e) => e.field === field)?.message : undefined;
+}
+
+export function Link({ href, children, current }: { href: string; children: ComponentChildren; current?: boolean }) {
+  return (
+    <a href={href + location.search} onClick={follow} aria-current={current ? 'page' : undefined}>
+      {children}
+    </a>
+  );
+}
+
+/// A page's frame: the brand, the menu, the content.
+export function Frame(props: {
+  brand: string;
+  logo?: string | null;
+  nav: { href: string; label: string; current: boolean }[];
+  onSignOut?: () => void;
+  banner?: ComponentChildren;
+  children: ComponentChildren;
+}) {
+  return (
+    <div class="sc-app">
+      <a class="sc-skip" href="#main">
+        {t('app.skip')}
+      </a>
+      {props.banner}
+      <header class="sc-header">
+        <span class="sc-brand">
+          {props.logo && <img class="sc-logo" src={props.logo} alt="" />}
+          <span class="sc-brand-name">{props.brand}</span>
+        </span>
+        {props.nav.length > 0 && (
+          <nav class="sc-nav" aria-label={t('app.main_menu')}>
+            <ul>
+              {props.nav.map((n) => (
+                <li key={n.href}>
+                  <Link href={n.href} current={n.current}>
+                    {n.label}
+                  </Link>
+                </li>
+              ))}
+            </ul>
+          </nav>
+        )}
+        {props.onSignOut && (
+          <button type="button" class="sc-button sc-button-quiet" onClick={props.onSignOut}>
+            {t('auth.sign_out')}
+          </button>
+        )}
+      </header>
+      <main id="main" class="sc-main" tabIndex={-1}>
+        {props.children}
+      </main>
+    </div>
+  );
+}
+
+/// A button that does something that can fail, showing the failure beside it.
+export function useAction() {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<unknown>(null);
+  const run = async (action: () => Promise<unknown>) => {
+    setBusy(true);
+    setError(null);
+    try {
+      await action();
+    } catch (e) {
+      setError(e);
+    } finally {
+      setBusy(false);
+    }
+  };
+  return { busy, error, run };
+}

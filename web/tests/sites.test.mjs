@@ -1,0 +1,200 @@
+// The portal and the console in a real browser (Debian's Chromium through playwright-core),
+// against the local runtime with demo data on a fresh folder: the credential-create mail
+// to a first sign-in, a bolt-on ordered then approved in the console, an impersonation
+// with its banner and audit entry. Every page visited is checked with axe-core (nothing
+// serious or critical allowed) and photographed into test-results/screenshots/.
+//
+// Needs the sites built (`npm run build`) and the runtime built (`cargo build`); infra/test.sh
+// does both. SELFCARE_LOCAL_BIN and CHROMIUM override where they are.
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { chromium } from 'playwright-core';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = join(here, '..', '..');
+const binary = process.env.SELFCARE_LOCAL_BIN ?? join(root, 'target', 'debug', 'selfcare-local');
+const axeScript = createRequire(import.meta.url).resolve('axe-core/axe.min.js');
+const shots = join(here, '..', 'test-results', 'screenshots');
+
+const STAFF = { username: 'admin', password: 'console-demo-2026' };
+const JO = { username: 'jo', password: 'portal-demo-2026' };
+const LANDLINE = '+61255501234';
+
+let server;
+let browser;
+let context;
+let base;
+let data;
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const probe = createServer();
+    probe.once('error', reject);
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address();
+      probe.close(() => resolve(port));
+    });
+  });
+}
+
+before(async () => {
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  data = mkdtempSync(join(tmpdir(), 'selfcare-web-'));
+  server = spawn(binary, ['--listen', `127.0.0.1:${port}`, '--data-dir', data, '--web-dir', join(here, '..', 'dist')], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+    env: { ...process.env, RUST_LOG: 'warn' },
+  });
+  for (let i = 0; ; i++) {
+    try {
+      if ((await fetch(`${base}/v1/health`)).ok) break;
+    } catch {
+      // not listening yet
+    }
+    if (i > 600) throw new Error('the local runtime did not start in 60 s');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  // axe is injected as a script; the sites' CSP (script-src 'self') would refuse it.
+  context = await browser.newContext({ bypassCSP: true, viewport: { width: 1100, height: 800 }, locale: 'en-AU' });
+  mkdirSync(shots, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  if (data) rmSync(data, { recursive: true, force: true });
+});
+
+/// Runs axe on the page as it is and keeps a screenshot of it.
+async function check(page, name) {
+  await page.addScriptTag({ path: axeScript });
+  const result = await page.evaluate(() =>
+    window.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } }),
+  );
+  const serious = result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map((v) => `${v.id} (${v.impact}): ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`);
+  await page.screenshot({ path: join(shots, `${name}.png`), fullPage: true });
+  assert.deepEqual(serious, [], `axe found problems on ${name}`);
+}
+
+async function signIn(page, url, who) {
+  await page.goto(url);
+  await page.getByLabel('Username or email').fill(who.username);
+  await page.getByLabel('Password', { exact: true }).fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+}
+
+async function console_() {
+  const page = await context.newPage();
+  await signIn(page, `${base}/console/?tenant=acme`, STAFF);
+  await page.getByRole('heading', { name: 'Pending orders' }).waitFor();
+  return page;
+}
+
+test('the credential-create email leads to a first sign-in', async () => {
+  const staff = await console_();
+  await check(staff, 'console-pending-orders');
+  await staff.getByRole('link', { name: 'Accounts' }).click();
+  await staff.getByRole('link', { name: 'Harbour Dental Pty Ltd' }).click();
+  await staff.getByRole('button', { name: 'Send the set-up email' }).click();
+  await staff.getByText('The set-up email is on its way.').waitFor();
+  await check(staff, 'console-account');
+
+  const outbox = await (await fetch(`${base}/_local/outbox.json`)).json();
+  const mail = outbox.find((m) => m.to.includes('accounts@harbourdental.example') && m.subject.includes('Set up'));
+  assert.ok(mail, 'the set-up mail is in the local outbox');
+  const raw = (await (await fetch(`${base}/_local/outbox/${mail.id}`)).text()).replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+  const link = raw.match(/http:\/\/127\.0\.0\.1:\d+\/credentials\/create\?tenant=acme#token=[A-Za-z0-9_-]+/);
+  assert.ok(link, 'the mail carries the link');
+
+  const portal = await context.newPage();
+  await portal.goto(link[0]);
+  await portal.getByText('Hello Harbour Dental Pty Ltd').waitFor();
+  await check(portal, 'portal-credentials-create');
+  await portal.getByLabel('Username', { exact: true }).fill('harbour');
+  await portal.getByLabel('Password (12 characters or more)').fill('a long harbour password');
+  await portal.getByRole('button', { name: 'Create my access' }).click();
+  await portal.getByText('Your access is ready. Sign in with it now.').waitFor();
+  await portal.getByRole('button', { name: 'Sign in' }).click();
+  await portal.getByLabel('Username or email').fill('harbour');
+  await portal.getByLabel('Password', { exact: true }).fill('a long harbour password');
+  await check(portal, 'portal-sign-in');
+  await portal.getByRole('button', { name: 'Sign in' }).click();
+  await portal.getByRole('heading', { name: 'Welcome, Harbour Dental Pty Ltd' }).waitFor();
+
+  // The link worked once.
+  const again = await context.newPage();
+  await again.goto(link[0]);
+  await again.getByText('This link has been used or has expired.').waitFor();
+  await Promise.all([staff.close(), portal.close(), again.close()]);
+});
+
+test('a bolt-on ordered on the portal is approved in the console and then active', async () => {
+  const portal = await context.newPage();
+  await signIn(portal, `${base}/?tenant=acme`, JO);
+  await portal.getByRole('heading', { name: 'Welcome, Jo Bloggs' }).waitFor();
+  await check(portal, 'portal-overview');
+  await portal.getByRole('navigation').getByRole('link', { name: 'Services' }).click();
+  await portal.getByRole('link', { name: LANDLINE }).click();
+  await portal.getByRole('heading', { name: LANDLINE }).waitFor();
+  await portal.getByRole('button', { name: 'Add International 60 minutes' }).click();
+  await portal.getByText(`Order placed: Bolt-on International 60 minutes on ${LANDLINE}.`).waitFor();
+  await portal.getByRole('status').getByText('Waiting for approval').waitFor();
+  await check(portal, 'portal-service');
+
+  const staff = await console_();
+  await staff.getByRole('button', { name: `Approve: Bolt-on International 60 minutes on ${LANDLINE}` }).click();
+  await staff.getByText('No orders are waiting for approval.').waitFor();
+  await staff.getByRole('link', { name: 'Order history' }).click();
+  await staff.getByText(`Bolt-on International 60 minutes on ${LANDLINE}`).waitFor();
+  await check(staff, 'console-order-history');
+  await staff.getByRole('link', { name: 'Provisioning' }).click();
+  await staff.getByText('Nothing is waiting to be provisioned.').waitFor();
+  await check(staff, 'console-provisioning');
+
+  await portal.reload();
+  await portal.getByRole('button', { name: 'Remove International 60 minutes' }).waitFor();
+  const row = portal.getByRole('row', { name: /International 60 minutes/ });
+  await row.getByText('Active').waitFor();
+  await portal.getByRole('navigation').getByRole('link', { name: 'Orders' }).click();
+  await portal.getByRole('cell', { name: `Bolt-on International 60 minutes on ${LANDLINE}` }).waitFor();
+  await portal.getByText('Done').first().waitFor();
+  await check(portal, 'portal-orders');
+  await portal.getByRole('navigation').getByRole('link', { name: 'Usage' }).click();
+  await portal.getByText('Spend by day').first().waitFor();
+  await check(portal, 'portal-usage');
+  await portal.setViewportSize({ width: 390, height: 844 });
+  await check(portal, 'portal-usage-phone');
+  await Promise.all([staff.close(), portal.close()]);
+});
+
+test('an impersonation shows its banner and is in the audit trail', async () => {
+  const staff = await console_();
+  await staff.getByRole('link', { name: 'Accounts' }).click();
+  await check(staff, 'console-accounts');
+  await staff.getByRole('link', { name: 'Jo Bloggs' }).click();
+  const [portal] = await Promise.all([
+    context.waitForEvent('page'),
+    staff.getByRole('button', { name: 'Use the portal as this login' }).click(),
+  ]);
+  await portal.getByText('admin from your provider is using the portal as you').waitFor();
+  await portal.getByRole('heading', { name: 'Welcome, Jo Bloggs' }).waitFor();
+  await check(portal, 'portal-impersonated');
+
+  await staff.getByRole('link', { name: 'Audit trail' }).click();
+  await staff.getByRole('cell', { name: 'impersonation.started' }).first().waitFor();
+  await check(staff, 'console-audit');
+  await Promise.all([staff.close(), portal.close()]);
+});
