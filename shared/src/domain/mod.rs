@@ -1,6 +1,7 @@
 //! The rules. One module per capability; nothing here knows HTTP or AWS.
 
 pub mod accounts;
+pub mod branding;
 pub mod catalogue;
 pub mod contact;
 pub mod cost_centres;

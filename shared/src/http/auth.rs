@@ -354,4 +354,5 @@ pub fn router() -> OpenApiRouter<Platform> {
         .routes(routes!(reset_password))
         .routes(routes!(change_password))
         .merge(super::two_factor::router())
+        .merge(super::branding::public_routes())
 }

@@ -608,4 +608,5 @@ pub fn router() -> OpenApiRouter<Platform> {
         .routes(routes!(audit_trail))
         .routes(routes!(locked_out_users))
         .routes(routes!(get_settings, put_settings))
+        .merge(super::branding::console_routes())
 }

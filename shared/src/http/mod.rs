@@ -4,6 +4,7 @@
 pub mod access;
 pub mod alerts;
 pub mod auth;
+pub mod branding;
 pub mod console_accounts;
 pub mod console_admin;
 pub mod cost_centres;
