@@ -198,3 +198,30 @@ test('an impersonation shows its banner and is in the audit trail', async () => 
   await check(staff, 'console-audit');
   await Promise.all([staff.close(), portal.close()]);
 });
+
+test("a provider's brand colour, logo and contacts show on its portal; an unreadable colour is refused", async () => {
+  const staff = await console_();
+  await staff.getByRole('link', { name: 'Branding' }).click();
+  await staff.getByLabel('Brand colour').fill('#ffcc00');
+  await staff.getByRole('button', { name: 'Save' }).click();
+  await staff.getByText(/contrast of 1\.51:1/).first().waitFor();
+  await staff.getByLabel('Brand colour').fill('#5b2a86');
+  await staff.getByLabel('Logo address').fill('https://cdn.acme.example/logo.png');
+  await staff.getByLabel('Support email').fill('help@acme.example');
+  await staff.getByRole('button', { name: 'Save' }).click();
+  await staff.getByText('Saved. Your portal shows it now.').waitFor();
+  await check(staff, 'console-branding');
+  await staff.getByRole('link', { name: 'Order settings' }).click();
+  await staff.getByLabel('Customers may order numbers').waitFor();
+  await check(staff, 'console-order-settings');
+
+  const portal = await context.newPage();
+  await portal.goto(`${base}/?tenant=acme`);
+  await portal.getByRole('link', { name: 'help@acme.example' }).waitFor();
+  assert.equal(await portal.locator('.sc-logo').getAttribute('src'), 'https://cdn.acme.example/logo.png');
+  const button = portal.getByRole('button', { name: 'Sign in' });
+  await portal.waitForFunction(() => getComputedStyle(document.querySelector('.sc-button')).backgroundColor === 'rgb(91, 42, 134)');
+  assert.equal(await button.evaluate((b) => getComputedStyle(b).color), 'rgb(255, 255, 255)');
+  await check(portal, 'portal-branded-sign-in');
+  await Promise.all([staff.close(), portal.close()]);
+});

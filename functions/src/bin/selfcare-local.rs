@@ -49,8 +49,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             tracing::info!(created, "demo data ready");
         }
         tracing::info!("selfcare is serving on {base_url} over the AWS adapters");
-        let app = selfcare::http::app(platform, None)
-            .merge(selfcare::http::local::web_sites(&args.web_dir))
+        let app = selfcare::http::app(platform.clone(), None)
+            .merge(selfcare::http::local::web_sites(&args.web_dir, platform))
             .layer(axum::middleware::from_fn(
                 selfcare::http::access::client_from_socket,
             ));
@@ -144,7 +144,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let app = selfcare::http::app(local.platform.clone(), None)
         .merge(selfcare::http::local::outbox(local.outbox.clone()))
         .merge(selfcare::http::local::blob_downloads(local.buckets.clone()))
-        .merge(selfcare::http::local::web_sites(&args.web_dir))
+        .merge(selfcare::http::local::web_sites(
+            &args.web_dir,
+            local.platform.clone(),
+        ))
         .layer(axum::middleware::from_fn(
             selfcare::http::access::client_from_socket,
         ));

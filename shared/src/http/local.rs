@@ -161,9 +161,8 @@ pub fn outbox(outbox: Arc<LocalOutbox>) -> Router {
 /// and the console's under `/console/`, each page path answering its site's `index.html`
 /// (the site routes in the browser), the built assets under `/assets/`. Paths that are no
 /// page of either site stay the API's 404 problem. Without a build, `/` says how to make one.
-pub fn web_sites(dir: &std::path::Path) -> Router {
+pub fn web_sites(dir: &std::path::Path, platform: crate::platform::Platform) -> Router {
     use tower_http::services::{ServeDir, ServeFile};
-    use tower_http::set_header::SetResponseHeaderLayer;
     let portal = dir.join("index.html");
     if !portal.exists() {
         return Router::new().route(
@@ -197,14 +196,52 @@ pub fn web_sites(dir: &std::path::Path) -> Router {
     ] {
         router = router.route_service(page, ServeFile::new(&portal));
     }
-    // The sites load only their own scripts and styles; a provider's site may frame them
-    // once framing is configured (not yet: same origin only).
-    router.layer(SetResponseHeaderLayer::overriding(
-        axum::http::header::CONTENT_SECURITY_POLICY,
-        axum::http::HeaderValue::from_static(
-            "default-src 'self'; img-src 'self' https: data:; style-src 'self'; \
-             script-src 'self'; connect-src 'self'; frame-ancestors 'self'; base-uri 'none'; \
-             form-action 'self'",
-        ),
-    ))
+    router.layer(axum::middleware::from_fn_with_state(platform, site_policy))
+}
+
+/// The sites' content security policy: their own scripts, styles and API only, and framed
+/// by the origins the provider's branding allows (the provider from the host, or from
+/// `?tenant=` locally).
+async fn site_policy(
+    State(platform): State<crate::platform::Platform>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    use axum::extract::FromRequestParts;
+    let (mut parts, body) = request.into_parts();
+    let slug = parts.uri.query().and_then(|q| {
+        q.split('&')
+            .find_map(|pair| pair.strip_prefix("tenant="))
+            .and_then(|s| axum::http::HeaderValue::from_str(s).ok())
+    });
+    if let Some(slug) = slug {
+        parts.headers.insert(super::access::TENANT_HEADER, slug);
+    }
+    let ancestors = match super::access::HostTenant::from_request_parts(&mut parts, &platform).await
+    {
+        Ok(super::access::HostTenant(tenant)) => {
+            crate::domain::branding::read(platform.table.as_ref(), &tenant.id)
+                .await
+                .map(|b| b.frame_ancestors)
+                .unwrap_or_default()
+        }
+        Err(_) => Vec::new(),
+    };
+    let mut response = next
+        .run(axum::extract::Request::from_parts(parts, body))
+        .await;
+    let policy = format!(
+        "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; \
+         connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'{}",
+        ancestors
+            .iter()
+            .map(|origin| format!(" {origin}"))
+            .collect::<String>()
+    );
+    if let Ok(value) = axum::http::HeaderValue::from_str(&policy) {
+        response
+            .headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, value);
+    }
+    response
 }

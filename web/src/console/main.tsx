@@ -5,17 +5,20 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import '../shared/styles.css';
 import { Api, tenantSlug } from '../shared/api';
+import { useBranding } from '../shared/branding';
 import * as format from '../shared/format';
 import { setLanguage, t } from '../shared/i18n';
 import { navigate, usePath } from '../shared/router';
 import { SignIn } from '../shared/sign-in';
 import { Frame, Loading, ProblemNote } from '../shared/ui';
 import { AccountPage, Accounts, Audit, History, Pending, Provisioning, StaffMe } from './pages';
+import { BrandingPage, OrderSettingsPage } from './settings';
 
 const api = new Api('console');
 
 function App() {
   const path = usePath('/console');
+  const branding = useBranding(api);
   const [me, setMe] = useState<StaffMe | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [round, setRound] = useState(0);
@@ -34,7 +37,7 @@ function App() {
 
   if (!api.token) {
     return (
-      <Frame brand={tenantSlug() ?? t('auth.console_title')} nav={[]}>
+      <Frame brand={branding?.provider ?? tenantSlug() ?? t('auth.console_title')} logo={branding?.logo_url} nav={[]}>
         <SignIn api={api} title={t('auth.console_title')} forgot={false} onSignedIn={() => setRound((r) => r + 1)} />
       </Frame>
     );
@@ -49,6 +52,8 @@ function App() {
     { href: '/console/provisioning', label: t('nav.provisioning'), show: may('provisioning_manage') },
     { href: '/console/accounts', label: t('nav.accounts'), show: may('accounts_read') },
     { href: '/console/audit', label: t('nav.audit'), show: may('audit_view') },
+    { href: '/console/settings/orders', label: t('nav.order_settings'), show: may('settings_manage') },
+    { href: '/console/branding', label: t('nav.branding'), show: may('branding_manage') },
   ]
     .filter((n) => n.show)
     .map((n) => ({ ...n, current: n.href === '/console/' ? path === '/' : ('/console' + path).startsWith(n.href) }));
@@ -64,7 +69,7 @@ function App() {
   };
   const account = path.match(/^\/accounts\/([0-9A-Z]+)$/);
   return (
-    <Frame brand={`${me.provider} · ${t('auth.console_title')}`} nav={nav} onSignOut={signOut}>
+    <Frame brand={`${me.provider} · ${t('auth.console_title')}`} logo={branding?.logo_url} nav={nav} onSignOut={signOut}>
       {account ? (
         <AccountPage api={api} id={account[1]} />
       ) : path === '/history' ? (
@@ -75,6 +80,10 @@ function App() {
         <Accounts api={api} />
       ) : path === '/audit' ? (
         <Audit api={api} />
+      ) : path === '/branding' ? (
+        <BrandingPage api={api} />
+      ) : path === '/settings/orders' ? (
+        <OrderSettingsPage api={api} />
       ) : (
         <Pending api={api} />
       )}

@@ -4,6 +4,7 @@ import { render } from 'preact';
 import { useEffect, useState } from 'preact/hooks';
 import '../shared/styles.css';
 import { Api, tenantSlug } from '../shared/api';
+import { useBranding } from '../shared/branding';
 import * as format from '../shared/format';
 import { setLanguage, t } from '../shared/i18n';
 import { navigate, usePath } from '../shared/router';
@@ -24,6 +25,8 @@ function takeImpersonation() {
 
 function App() {
   const path = usePath('/');
+  const branding = useBranding(api);
+  const look = { brand: branding?.provider ?? tenantSlug() ?? '', logo: branding?.logo_url, contact: branding };
   const [me, setMe] = useState<Me | null>(null);
   const [error, setError] = useState<unknown>(null);
   const [round, setRound] = useState(0);
@@ -43,11 +46,11 @@ function App() {
     );
   }, [round]);
 
-  if (path === '/credentials/create') return <Frame brand={tenantSlug() ?? ''} nav={[]}><CredentialsLink api={api} kind="create" /></Frame>;
-  if (path === '/credentials/reset') return <Frame brand={tenantSlug() ?? ''} nav={[]}><CredentialsLink api={api} kind="reset" /></Frame>;
+  if (path === '/credentials/create') return <Frame {...look} nav={[]}><CredentialsLink api={api} kind="create" /></Frame>;
+  if (path === '/credentials/reset') return <Frame {...look} nav={[]}><CredentialsLink api={api} kind="reset" /></Frame>;
   if (!api.token) {
     return (
-      <Frame brand={tenantSlug() ?? ''} nav={[]}>
+      <Frame {...look} nav={[]}>
         {path === '/forgot' ? <Forgot api={api} /> : <SignIn api={api} title={t('auth.sign_in')} onSignedIn={() => { navigate('/'); setRound((r) => r + 1); }} />}
       </Frame>
     );
@@ -83,7 +86,7 @@ function App() {
   );
   const service = path.match(/^\/services\/([0-9A-Z]+)$/);
   return (
-    <Frame brand={me.provider} nav={nav} onSignOut={signOut} banner={banner}>
+    <Frame {...look} brand={me.provider} nav={nav} onSignOut={signOut} banner={banner}>
       {service ? (
         <ServicePage api={api} me={me} id={service[1]} />
       ) : path === '/services' ? (

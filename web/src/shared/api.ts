@@ -85,6 +85,15 @@ export class Api {
     return json as T;
   }
 
+  /// A text resource (the provider's stylesheet).
+  async text(path: string): Promise<string> {
+    const headers: Record<string, string> = {};
+    const tenant = tenantSlug();
+    if (tenant) headers['x-selfcare-tenant'] = tenant;
+    const response = await fetch(path, { headers });
+    return response.ok ? response.text() : '';
+  }
+
   get<T>(path: string) {
     return this.request<T>('GET', path);
   }

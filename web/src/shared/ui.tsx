@@ -123,6 +123,7 @@ export function Frame(props: {
   nav: { href: string; label: string; current: boolean }[];
   onSignOut?: () => void;
   banner?: ComponentChildren;
+  contact?: { support_email?: string | null; support_phone?: string | null } | null;
   children: ComponentChildren;
 }) {
   return (
@@ -158,6 +159,18 @@ export function Frame(props: {
       <main id="main" class="sc-main" tabIndex={-1}>
         {props.children}
       </main>
+      {(props.contact?.support_email || props.contact?.support_phone) && (
+        <footer class="sc-footer">
+          {props.brand}
+          {props.contact.support_email && (
+            <>
+              {' · '}
+              <a href={`mailto:${props.contact.support_email}`}>{props.contact.support_email}</a>
+            </>
+          )}
+          {props.contact.support_phone && <> · {props.contact.support_phone}</>}
+        </footer>
+      )}
     </div>
   );
 }
