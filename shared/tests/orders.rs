@@ -1080,6 +1080,14 @@ async fn orders_are_reachable_only_by_their_account_provider_and_fulfiller() {
         let theirs = s.call("GET", &offered, tenant, token, None).await;
         assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{tenant}");
     }
+    // Customers see their own provider's plans, to order numbers and services on.
+    let plans = s.ids("/v1/portal/plans", "acme", &s.c.sam).await;
+    assert_eq!(plans, vec![s.f.plan.to_string()]);
+    assert!(
+        s.ids("/v1/portal/plans", "bluewave", &s.c.lee)
+            .await
+            .is_empty()
+    );
     // Kim cannot order against Sam's service.
     let theirs = s.order(&s.c.kim, request.clone()).await;
     assert_eq!(theirs.status, StatusCode::UNPROCESSABLE_ENTITY);

@@ -368,6 +368,27 @@ pub async fn portal_service_bolt_ons(
     }
 }
 
+/// The provider's plans, for a customer choosing one when ordering a number, a port or a
+/// new service.
+#[utoipa::path(get, path = "/v1/portal/plans", tag = "portal", params(Paging),
+    responses((status = 200, body = PageOf<PlanView>), (status = 404, body = Problem)))]
+pub async fn portal_plans(
+    State(platform): State<Platform>,
+    user: PortalUser,
+    QueryParams(paging): QueryParams<Paging>,
+) -> Result<Json<PageOf<PlanView>>, Problem> {
+    portal_account(&platform, &user, Module::Orders).await?;
+    let page = platform
+        .catalogue()
+        .plans(&user.session.tenant, &paging.request())
+        .await
+        .map_err(catalogue_problem)?;
+    Ok(Json(PageOf {
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    }))
+}
+
 /// A service's usage and spend in a month, by type and by day.
 #[utoipa::path(get, path = "/v1/portal/services/{service}/usage", tag = "portal",
     params(("service" = String, Path), PeriodQuery),
@@ -466,6 +487,7 @@ pub fn portal_router() -> OpenApiRouter<Platform> {
         .routes(routes!(portal_services))
         .routes(routes!(portal_service))
         .routes(routes!(portal_service_bolt_ons))
+        .routes(routes!(portal_plans))
         .routes(routes!(portal_service_usage))
         .routes(routes!(portal_service_records))
         .routes(routes!(portal_usage))
