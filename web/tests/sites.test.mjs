@@ -199,6 +199,35 @@ test('an impersonation shows its banner and is in the audit trail', async () => 
   await Promise.all([staff.close(), portal.close()]);
 });
 
+test('voice: a number ordered from the inventory, forwarding changed at once, the access history', async () => {
+  const portal = await context.newPage();
+  await signIn(portal, `${base}/?tenant=acme`, JO);
+  await portal.getByRole('heading', { name: 'Welcome, Jo Bloggs' }).waitFor();
+  await portal.getByRole('navigation').getByRole('link', { name: 'Numbers' }).click();
+  await portal.getByLabel('Area code').fill('02');
+  await portal.getByRole('button', { name: 'Search' }).click();
+  await portal.getByRole('button', { name: 'Order +61255507001' }).click();
+  await portal.getByText('Order placed: Number +61255507001 on Business Voice.').waitFor();
+  await check(portal, 'portal-numbers');
+  await portal.getByRole('link', { name: 'Bring a number from another carrier' }).click();
+  await portal.getByLabel('Number to bring').waitFor();
+  await check(portal, 'portal-port');
+
+  // Acme approves call forwarding at once (demo settings): the service shows it after.
+  await portal.getByRole('navigation').getByRole('link', { name: 'Services' }).click();
+  await portal.getByRole('link', { name: LANDLINE }).click();
+  await portal.getByLabel('Forward every call to').fill('+61 2 5550 9999');
+  await portal.getByRole('button', { name: 'Request the change' }).first().click();
+  await portal.getByText(`Order placed: Change call forwarding on ${LANDLINE}.`).waitFor();
+  await portal.getByRole('status').getByText('Done').waitFor();
+  await check(portal, 'portal-voice-service');
+  await portal.getByRole('navigation').getByRole('link', { name: 'Account' }).click();
+  await portal.getByRole('link', { name: 'Access history' }).click();
+  await portal.getByRole('cell', { name: /impersonation/ }).first().waitFor();
+  await check(portal, 'portal-access-history');
+  await portal.close();
+});
+
 test("a provider's brand colour, logo and contacts show on its portal; an unreadable colour is refused", async () => {
   const staff = await console_();
   await staff.getByRole('link', { name: 'Branding' }).click();

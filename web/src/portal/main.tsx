@@ -11,6 +11,7 @@ import { navigate, usePath } from '../shared/router';
 import { Frame, ProblemNote, Loading } from '../shared/ui';
 import { CredentialsLink, Forgot, SignIn } from './auth';
 import { AccountPage, Me, Orders, Overview, ServicePage, Services, Usage } from './pages';
+import { AccessHistory, Numbers, PortIn } from './voice';
 
 const api = new Api('portal');
 
@@ -64,6 +65,7 @@ function App() {
     { href: '/services', label: t('nav.services'), show: modules.has('services') },
     { href: '/usage', label: t('nav.usage'), show: modules.has('usage') },
     { href: '/orders', label: t('nav.orders'), show: modules.has('orders') },
+    { href: '/numbers', label: t('nav.numbers'), show: modules.has('number_ordering') },
     { href: '/account', label: t('nav.account'), show: true },
   ]
     .filter((n) => n.show)
@@ -95,6 +97,12 @@ function App() {
         <Orders api={api} me={me} />
       ) : path === '/usage' ? (
         <Usage api={api} />
+      ) : path === '/numbers' ? (
+        <Numbers api={api} />
+      ) : path === '/numbers/port' ? (
+        <PortIn api={api} />
+      ) : path === '/account/access' ? (
+        <AccessHistory api={api} />
       ) : path === '/account' ? (
         <AccountPage api={api} />
       ) : (

@@ -5,6 +5,7 @@ import { Api, PageOf, idempotencyKey } from '../shared/api';
 import * as format from '../shared/format';
 import { t } from '../shared/i18n';
 import { Empty, Link, Loaded, ProblemNote, useAction, useLoad } from '../shared/ui';
+import { EmergencyAddress, EmergencyForm, Features, FeaturesForm, OrderOffer } from './voice';
 
 export interface Me {
   login: string;
@@ -26,7 +27,8 @@ interface Service {
   status: string;
   started_at: string;
   bolt_ons: string[];
-  features: { forward_to?: string | null };
+  features: Features;
+  emergency_address: EmergencyAddress | null;
 }
 
 interface Month {
@@ -118,6 +120,7 @@ export function Services({ api }: { api: Api }) {
 export function ServicePage({ api, me, id }: { api: Api; me: Me; id: string }) {
   const service = useLoad(() => api.get<Service>(`/v1/portal/services/${id}`), [id]);
   const offered = useLoad(() => api.get<OfferedBoltOn[]>(`/v1/portal/services/${id}/bolt-ons`), [id]);
+  const offer = useLoad(() => api.get<OrderOffer>('/v1/portal/orders/settings'));
   const [placed, setPlaced] = useState<Order | null>(null);
   const action = useAction();
   const mayOrder = me.actions.includes('orders_create');
@@ -190,6 +193,16 @@ export function ServicePage({ api, me, id }: { api: Api; me: Me; id: string }) {
               )
             }
           </Loaded>
+          {s.service_type === 'voice' && (
+            <Loaded load={offer}>
+              {(o) => (
+                <>
+                  <FeaturesForm api={api} service={s.id} current={s.features} offer={o} onPlaced={service.reload} />
+                  <EmergencyForm api={api} service={s.id} current={s.emergency_address} offer={o} onPlaced={service.reload} />
+                </>
+              )}
+            </Loaded>
+          )}
         </>
       )}
     </Loaded>
@@ -368,6 +381,9 @@ export function AccountPage({ api }: { api: Api }) {
           </dl>
         )}
       </Loaded>
+      <p>
+        <Link href="/account/access">{t('nav.access')}</Link>
+      </p>
     </>
   );
 }
