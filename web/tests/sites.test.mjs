@@ -89,6 +89,17 @@ async function check(page, name) {
   assert.deepEqual(serious, [], `axe found problems on ${name}`);
 }
 
+/// The first message of the local outbox that `matches`, waiting for the notifier to send
+/// it (the table's stream reaches it a moment after the change).
+async function mail(matches) {
+  for (let i = 0; i < 100; i++) {
+    const found = (await (await fetch(`${base}/_local/outbox.json`)).json()).find(matches);
+    if (found) return found;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.fail('no such mail reached the local outbox in 10 s');
+}
+
 async function signIn(page, url, who) {
   await page.goto(url);
   await page.getByLabel('Username or email').fill(who.username);
@@ -112,10 +123,8 @@ test('the credential-create email leads to a first sign-in', async () => {
   await staff.getByText('The set-up email is on its way.').waitFor();
   await check(staff, 'console-account');
 
-  const outbox = await (await fetch(`${base}/_local/outbox.json`)).json();
-  const mail = outbox.find((m) => m.to.includes('accounts@harbourdental.example') && m.subject.includes('Set up'));
-  assert.ok(mail, 'the set-up mail is in the local outbox');
-  const raw = (await (await fetch(`${base}/_local/outbox/${mail.id}`)).text()).replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+  const setUp = await mail((m) => m.to.includes('accounts@harbourdental.example') && m.subject.includes('Set up'));
+  const raw = (await (await fetch(`${base}/_local/outbox/${setUp.id}`)).text()).replace(/=\r?\n/g, '').replace(/=3D/g, '=');
   const link = raw.match(/http:\/\/127\.0\.0\.1:\d+\/credentials\/create\?tenant=acme#token=[A-Za-z0-9_-]+/);
   assert.ok(link, 'the mail carries the link');
 
@@ -226,6 +235,30 @@ test('voice: a number ordered from the inventory, forwarding changed at once, th
   await portal.getByRole('cell', { name: /impersonation/ }).first().waitFor();
   await check(portal, 'portal-access-history');
   await portal.close();
+});
+
+test('the console\'s staff, reports, failed mail and settings pages', async () => {
+  const staff = await console_();
+  for (const [link, heading, shot] of [
+    ['Staff', 'Staff', 'console-staff'],
+    ['Reports', 'Locked Out Users', 'console-reports'],
+    ['Failed mail', 'Failed mail', 'console-failed-mail'],
+    ['Login and email settings', 'Login and email settings', 'console-access-settings'],
+  ]) {
+    await staff.getByRole('navigation').getByRole('link', { name: link, exact: true }).click();
+    await staff.getByRole('heading', { name: heading, level: 1 }).waitFor();
+    await staff.locator('.sc-loading').waitFor({ state: 'detached' });
+    await check(staff, shot);
+  }
+  // A staff invitation from the page reaches the outbox.
+  await staff.getByRole('navigation').getByRole('link', { name: 'Staff', exact: true }).click();
+  await staff.getByLabel('Name', { exact: true }).fill('Ola Ops');
+  await staff.getByLabel('Support email').fill('ola@acme.example');
+  await staff.getByLabel('Approve orders').check();
+  await staff.getByRole('button', { name: 'Send the invitation' }).click();
+  await staff.getByText('The invitation is on its way.').waitFor();
+  await mail((m) => m.to.includes('ola@acme.example'));
+  await staff.close();
 });
 
 test("a provider's brand colour, logo and contacts show on its portal; an unreadable colour is refused", async () => {

@@ -13,6 +13,7 @@ import { SignIn } from '../shared/sign-in';
 import { Frame, Loading, ProblemNote } from '../shared/ui';
 import { AccountPage, Accounts, Audit, History, Pending, Provisioning, StaffMe } from './pages';
 import { BrandingPage, OrderSettingsPage } from './settings';
+import { AccessSettingsPage, FailedMailPage, Reports, Staff } from './admin';
 
 const api = new Api('console');
 
@@ -52,6 +53,10 @@ function App() {
     { href: '/console/provisioning', label: t('nav.provisioning'), show: may('provisioning_manage') },
     { href: '/console/accounts', label: t('nav.accounts'), show: may('accounts_read') },
     { href: '/console/audit', label: t('nav.audit'), show: may('audit_view') },
+    { href: '/console/staff', label: t('nav.staff'), show: may('staff_manage') },
+    { href: '/console/reports', label: t('nav.reports'), show: may('reports_view') },
+    { href: '/console/mail', label: t('nav.failed_mail'), show: may('settings_manage') },
+    { href: '/console/settings/access', label: t('nav.access_settings'), show: may('settings_manage') },
     { href: '/console/settings/orders', label: t('nav.order_settings'), show: may('settings_manage') },
     { href: '/console/branding', label: t('nav.branding'), show: may('branding_manage') },
   ]
@@ -82,6 +87,14 @@ function App() {
         <Audit api={api} />
       ) : path === '/branding' ? (
         <BrandingPage api={api} />
+      ) : path === '/staff' ? (
+        <Staff api={api} />
+      ) : path === '/reports' ? (
+        <Reports api={api} />
+      ) : path === '/mail' ? (
+        <FailedMailPage api={api} />
+      ) : path === '/settings/access' ? (
+        <AccessSettingsPage api={api} />
       ) : path === '/settings/orders' ? (
         <OrderSettingsPage api={api} />
       ) : (

@@ -1,0 +1,320 @@
+// Running the portal: staff and their permissions, login and email settings (access),
+// the Locked Out Users report and failed mail.
+import { useEffect, useState } from 'preact/hooks';
+import { Api, PageOf } from '../shared/api';
+import * as format from '../shared/format';
+import { t } from '../shared/i18n';
+import { Empty, Field, Loaded, Loading, ProblemNote, fieldError, useAction, useLoad } from '../shared/ui';
+
+const PERMISSIONS = [
+  'accounts_read',
+  'accounts_write',
+  'logins_manage',
+  'orders_approve',
+  'provisioning_manage',
+  'branding_manage',
+  'reports_view',
+  'impersonate',
+  'settings_manage',
+  'staff_manage',
+  'audit_view',
+] as const;
+
+interface StaffView {
+  id: string;
+  username: string;
+  email: string;
+  name?: string | null;
+  permissions?: string[];
+  locked: boolean;
+}
+
+export function Staff({ api }: { api: Api }) {
+  const staff = useLoad(() => api.get<PageOf<StaffView>>('/v1/console/staff?limit=100'));
+  const [invite, setInvite] = useState({ email: '', name: '', permissions: ['accounts_read'] as string[] });
+  const [sent, setSent] = useState(false);
+  const action = useAction();
+  return (
+    <>
+      <h1>{t('nav.staff')}</h1>
+      <Loaded load={staff}>
+        {(page) => (
+          <table class="sc-table">
+            <thead>
+              <tr>
+                <th scope="col">{t('auth.choose_username')}</th>
+                <th scope="col">{t('branding.support_email')}</th>
+                <th scope="col">{t('admin.permissions')}</th>
+              </tr>
+            </thead>
+            <tbody>
+              {page.items.map((s) => (
+                <tr key={s.id}>
+                  <td data-label={t('auth.choose_username')}>
+                    {s.username} {s.locked && <span class="sc-state sc-state-rejected">{t('console.locked')}</span>}
+                  </td>
+                  <td data-label={t('branding.support_email')}>{s.email}</td>
+                  <td data-label={t('admin.permissions')}>{(s.permissions ?? []).map((p) => t(`permission.${p}` as 'permission.audit_view')).join(', ')}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        )}
+      </Loaded>
+      <form
+        class="sc-card"
+        onSubmit={(e) => {
+          e.preventDefault();
+          action.run(async () => {
+            await api.post('/v1/console/staff', invite);
+            setSent(true);
+            setInvite({ email: '', name: '', permissions: ['accounts_read'] });
+            staff.reload();
+          });
+        }}
+      >
+        <h2>{t('admin.invite')}</h2>
+        <Field label={t('account.name')} name="staff-name" value={invite.name} onInput={(v) => setInvite({ ...invite, name: v })} required />
+        <Field label={t('branding.support_email')} name="staff-email" type="email" value={invite.email} onInput={(v) => setInvite({ ...invite, email: v })} required error={fieldError(action.error, '/email')} />
+        <fieldset class="sc-checks">
+          <legend>{t('admin.permissions')}</legend>
+          {PERMISSIONS.map((p) => (
+            <label key={p}>
+              <input
+                type="checkbox"
+                name={`permission-${p}`}
+                checked={invite.permissions.includes(p)}
+                onChange={(e) =>
+                  setInvite({
+                    ...invite,
+                    permissions: (e.currentTarget as HTMLInputElement).checked ? [...invite.permissions, p] : invite.permissions.filter((x) => x !== p),
+                  })
+                }
+              />{' '}
+              {t(`permission.${p}`)}
+            </label>
+          ))}
+        </fieldset>
+        {action.error !== null && <ProblemNote error={action.error} />}
+        {sent && (
+          <p class="sc-notice" role="status">
+            {t('admin.invited')}
+          </p>
+        )}
+        <button type="submit" class="sc-button" disabled={action.busy}>
+          {t('admin.invite_button')}
+        </button>
+      </form>
+    </>
+  );
+}
+
+interface LockedOut {
+  login: string;
+  username: string;
+  email: string;
+  locked_at?: string | null;
+  failed_attempts: number;
+  last_failed_from?: string | null;
+}
+
+export function Reports({ api }: { api: Api }) {
+  const report = useLoad(() => api.get<PageOf<LockedOut>>('/v1/console/reports/locked-out-users?limit=100'));
+  const action = useAction();
+  const download = () =>
+    action.run(async () => {
+      const csv = await api.text('/v1/console/reports/locked-out-users?format=csv&limit=100');
+      const link = document.createElement('a');
+      link.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
+      link.download = 'locked-out-users.csv';
+      link.click();
+      URL.revokeObjectURL(link.href);
+    });
+  return (
+    <>
+      <h1>{t('admin.locked_out')}</h1>
+      <Loaded load={report}>
+        {(page) =>
+          page.items.length === 0 ? (
+            <Empty text={t('admin.none_locked')} />
+          ) : (
+            <table class="sc-table">
+              <thead>
+                <tr>
+                  <th scope="col">{t('auth.choose_username')}</th>
+                  <th scope="col">{t('branding.support_email')}</th>
+                  <th scope="col">{t('admin.locked_at')}</th>
+                  <th scope="col">{t('admin.attempts')}</th>
+                </tr>
+              </thead>
+              <tbody>
+                {page.items.map((l) => (
+                  <tr key={l.login}>
+                    <td data-label={t('auth.choose_username')}>{l.username}</td>
+                    <td data-label={t('branding.support_email')}>{l.email}</td>
+                    <td data-label={t('admin.locked_at')}>{format.date(l.locked_at)}</td>
+                    <td data-label={t('admin.attempts')}>
+                      {l.failed_attempts} {l.last_failed_from && <span class="sc-muted">({l.last_failed_from})</span>}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )
+        }
+      </Loaded>
+      <button type="button" class="sc-button sc-button-quiet" onClick={download} disabled={action.busy}>
+        {t('usage.download')}
+      </button>
+      {action.error !== null && <ProblemNote error={action.error} />}
+    </>
+  );
+}
+
+interface FailedMail {
+  id: string;
+  purpose: string;
+  to: string[];
+  created_at?: string | null;
+  attempts: number;
+  last_error?: string | null;
+}
+
+export function FailedMailPage({ api }: { api: Api }) {
+  const mail = useLoad(() => api.get<PageOf<FailedMail>>('/v1/console/mail/failed?limit=100'));
+  const action = useAction();
+  return (
+    <>
+      <h1>{t('admin.failed_mail')}</h1>
+      {action.error !== null && <ProblemNote error={action.error} />}
+      <Loaded load={mail}>
+        {(page) =>
+          page.items.length === 0 ? (
+            <Empty text={t('admin.no_failed_mail')} />
+          ) : (
+            <ul class="sc-card">
+              {page.items.map((m) => (
+                <li key={m.id} class="sc-actions">
+                  <span>
+                    {m.purpose} → {m.to.join(', ')} <span class="sc-muted">{m.last_error}</span>
+                  </span>
+                  <button
+                    type="button"
+                    class="sc-button sc-button-quiet"
+                    disabled={action.busy}
+                    onClick={() =>
+                      action.run(async () => {
+                        await api.post(`/v1/console/mail/failed/${m.id}/retry`);
+                        mail.reload();
+                      })
+                    }
+                  >
+                    {t('app.retry')}
+                  </button>
+                </li>
+              ))}
+            </ul>
+          )
+        }
+      </Loaded>
+    </>
+  );
+}
+
+const MODULES = ['services', 'usage', 'invoices', 'payments', 'orders', 'number_ordering', 'e911', 'service_desk', 'reports'] as const;
+
+interface AccessSettings {
+  send_create_email_on_new_account: boolean;
+  create_link_days: number;
+  lockout_threshold: number;
+  two_factor_required_for_staff: boolean;
+  two_factor_required_for_end_users: boolean;
+  idle_minutes: number;
+  absolute_hours: number;
+  modules: string[];
+  default_language: string;
+  mail_from?: string | null;
+  [other: string]: unknown;
+}
+
+export function AccessSettingsPage({ api }: { api: Api }) {
+  const [settings, setSettings] = useState<AccessSettings | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [saved, setSaved] = useState(false);
+  const action = useAction();
+  useEffect(() => {
+    api.get<AccessSettings>('/v1/console/settings/access').then(setSettings, setError);
+  }, []);
+  if (error) return <ProblemNote error={error} />;
+  if (!settings) return <Loading />;
+  const s = settings;
+  const update = (next: Partial<AccessSettings>) => {
+    setSaved(false);
+    setSettings({ ...s, ...next });
+  };
+  const number = (key: 'create_link_days' | 'lockout_threshold' | 'idle_minutes' | 'absolute_hours', label: Parameters<typeof t>[0]) => (
+    <Field label={t(label)} name={key} inputmode="numeric" value={String(s[key])} onInput={(v) => update({ [key]: Number(v) || 0 })} error={fieldError(action.error, `/${key}`)} />
+  );
+  const check = (key: 'send_create_email_on_new_account' | 'two_factor_required_for_staff' | 'two_factor_required_for_end_users', label: Parameters<typeof t>[0]) => (
+    <label>
+      <input type="checkbox" name={key} checked={s[key]} onChange={(e) => update({ [key]: (e.currentTarget as HTMLInputElement).checked })} /> {t(label)}
+    </label>
+  );
+  return (
+    <>
+      <h1>{t('nav.access_settings')}</h1>
+      <form
+        class="sc-card"
+        onSubmit={(e) => {
+          e.preventDefault();
+          action.run(async () => {
+            setSettings(await api.put<AccessSettings>('/v1/console/settings/access', s));
+            setSaved(true);
+          });
+        }}
+      >
+        <fieldset class="sc-checks">
+          <legend>{t('admin.modules')}</legend>
+          {MODULES.map((m) => (
+            <label key={m}>
+              <input
+                type="checkbox"
+                name={`module-${m}`}
+                checked={s.modules.includes(m)}
+                onChange={(e) => update({ modules: (e.currentTarget as HTMLInputElement).checked ? [...s.modules, m] : s.modules.filter((x) => x !== m) })}
+              />{' '}
+              {t(`module.${m}`)}
+            </label>
+          ))}
+        </fieldset>
+        <fieldset class="sc-checks">
+          <legend>{t('admin.sign_in')}</legend>
+          {check('send_create_email_on_new_account', 'admin.create_on_new')}
+          {check('two_factor_required_for_staff', 'admin.two_factor_staff')}
+          {check('two_factor_required_for_end_users', 'admin.two_factor_users')}
+        </fieldset>
+        {number('create_link_days', 'admin.link_days')}
+        {number('lockout_threshold', 'admin.lockout')}
+        {number('idle_minutes', 'admin.idle')}
+        {number('absolute_hours', 'admin.absolute')}
+        <div class="sc-field">
+          <label for="field-default-language">{t('app.language')}</label>
+          <select id="field-default-language" name="default_language" value={s.default_language} onChange={(e) => update({ default_language: (e.currentTarget as HTMLSelectElement).value })}>
+            <option value="en">English</option>
+            <option value="fr">Français</option>
+          </select>
+        </div>
+        <Field label={t('admin.mail_from')} name="mail_from" type="email" value={s.mail_from ?? ''} onInput={(v) => update({ mail_from: v.trim() ? v : null })} error={fieldError(action.error, '/mail_from')} />
+        {action.error !== null && <ProblemNote error={action.error} />}
+        {saved && (
+          <p class="sc-notice" role="status">
+            {t('branding.saved')}
+          </p>
+        )}
+        <button type="submit" class="sc-button" disabled={action.busy}>
+          {t('app.save')}
+        </button>
+      </form>
+    </>
+  );
+}
