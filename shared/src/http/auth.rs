@@ -344,6 +344,30 @@ pub async fn change_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LanguageChoice {
+    /// `en` or `fr`.
+    pub language: String,
+}
+
+/// Choose the language of one's own pages and mail (kept on the login; this session shows
+/// it at once). Staff acting as a customer cannot choose for them.
+#[utoipa::path(put, path = "/v1/auth/language", tag = "auth", request_body = LanguageChoice,
+    responses((status = 204, description = "Chosen"), (status = 422, body = Problem)))]
+pub async fn choose_language(
+    State(platform): State<Platform>,
+    caller: Authenticated,
+    JsonBody(body): JsonBody<LanguageChoice>,
+) -> Result<StatusCode, Problem> {
+    platform
+        .identity()
+        .set_language(&caller.session, &body.language)
+        .await
+        .map_err(identity_problem)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 pub fn router() -> OpenApiRouter<Platform> {
     OpenApiRouter::new()
         .routes(routes!(sign_in))
@@ -353,6 +377,7 @@ pub fn router() -> OpenApiRouter<Platform> {
         .routes(routes!(forgot_password))
         .routes(routes!(reset_password))
         .routes(routes!(change_password))
+        .routes(routes!(choose_language))
         .merge(super::two_factor::router())
         .merge(super::branding::public_routes())
 }

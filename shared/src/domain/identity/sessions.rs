@@ -315,6 +315,42 @@ impl Identity {
         }
     }
 
+    /// The signed-in person chooses the language of their pages and mail: the login keeps
+    /// it, and this session shows it at once (other sessions from their next sign-in).
+    /// In an impersonated session it is the customer's choice, so it is refused there.
+    pub async fn set_language(
+        &self,
+        session: &Session,
+        language: &str,
+    ) -> Result<(), IdentityError> {
+        if !super::settings::LANGUAGES.contains(&language) {
+            return Err(super::invalid("/language", "one of en, fr"));
+        }
+        if session.impersonator.is_some() || session.read_only {
+            return Err(super::invalid(
+                "/language",
+                "the customer chooses their own language",
+            ));
+        }
+        self.table
+            .transact(vec![
+                Write::Update {
+                    key: super::logins::record::key(&session.tenant, &session.login),
+                    update: Update::default()
+                        .set("language", language)
+                        .add("version", 1),
+                    condition: Some(Condition::Exists),
+                },
+                Write::Update {
+                    key: key(&session.tenant, &session.hash),
+                    update: Update::default().set("language", language),
+                    condition: Some(Condition::Exists),
+                },
+            ])
+            .await?;
+        Ok(())
+    }
+
     /// Ends one session (sign-out). Ending an ended session is not an error.
     pub async fn end_session(&self, session: &Session) -> Result<(), IdentityError> {
         self.table
