@@ -234,6 +234,21 @@ test('voice: a number ordered from the inventory, forwarding changed at once, th
   await portal.getByRole('link', { name: 'Access history' }).click();
   await portal.getByRole('cell', { name: /impersonation/ }).first().waitFor();
   await check(portal, 'portal-access-history');
+
+  // A usage alert, and the whole portal in French once Jo chooses it.
+  await portal.getByRole('navigation').getByRole('link', { name: 'Usage' }).click();
+  await portal.getByRole('link', { name: 'Alerts' }).click();
+  await portal.getByLabel('Alert me when this month').fill('50');
+  await portal.getByRole('button', { name: 'Add the alert' }).click();
+  await portal.getByText('Spend reaches 50.00').waitFor();
+  await check(portal, 'portal-alerts');
+  await portal.getByLabel('Language').selectOption('fr');
+  await portal.getByRole('navigation').getByRole('link', { name: 'Commandes' }).click();
+  await portal.getByRole('heading', { name: 'Vos commandes' }).waitFor();
+  await portal.getByRole('heading', { name: 'Commander un nouveau service' }).waitFor();
+  await check(portal, 'portal-orders-fr');
+  await portal.getByLabel('Langue').selectOption('en');
+  await portal.getByRole('heading', { name: 'Your orders' }).waitFor();
   await portal.close();
 });
 

@@ -188,6 +188,7 @@ pub fn web_sites(dir: &std::path::Path, platform: crate::platform::Platform) -> 
         "/services",
         "/services/{service}",
         "/usage",
+        "/usage/alerts",
         "/orders",
         "/account",
         "/account/access",

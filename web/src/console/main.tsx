@@ -73,8 +73,12 @@ function App() {
     }
   };
   const account = path.match(/^\/accounts\/([0-9A-Z]+)$/);
+  const language = {
+    current: me.language,
+    choose: (l: string) => api.put('/v1/auth/language', { language: l }).then(() => setRound((r) => r + 1), setError),
+  };
   return (
-    <Frame brand={`${me.provider} · ${t('auth.console_title')}`} logo={branding?.logo_url} nav={nav} onSignOut={signOut}>
+    <Frame brand={`${me.provider} · ${t('auth.console_title')}`} logo={branding?.logo_url} nav={nav} onSignOut={signOut} language={language}>
       {account ? (
         <AccountPage api={api} id={account[1]} />
       ) : path === '/history' ? (

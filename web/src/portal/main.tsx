@@ -12,6 +12,7 @@ import { Frame, ProblemNote, Loading } from '../shared/ui';
 import { CredentialsLink, Forgot, SignIn } from './auth';
 import { AccountPage, Me, Orders, Overview, ServicePage, Services, Usage } from './pages';
 import { AccessHistory, Numbers, PortIn } from './voice';
+import { Alerts } from './alerts';
 
 const api = new Api('portal');
 
@@ -87,14 +88,22 @@ function App() {
     </div>
   );
   const service = path.match(/^\/services\/([0-9A-Z]+)$/);
+  const language = me.impersonation
+    ? undefined
+    : {
+        current: me.language,
+        choose: (l: string) => api.put('/v1/auth/language', { language: l }).then(() => setRound((r) => r + 1), setError),
+      };
   return (
-    <Frame {...look} brand={me.provider} nav={nav} onSignOut={signOut} banner={banner}>
+    <Frame {...look} brand={me.provider} nav={nav} onSignOut={signOut} banner={banner} language={language}>
       {service ? (
         <ServicePage api={api} me={me} id={service[1]} />
       ) : path === '/services' ? (
         <Services api={api} />
       ) : path === '/orders' ? (
         <Orders api={api} me={me} />
+      ) : path === '/usage/alerts' ? (
+        <Alerts api={api} />
       ) : path === '/usage' ? (
         <Usage api={api} />
       ) : path === '/numbers' ? (

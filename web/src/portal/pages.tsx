@@ -6,6 +6,7 @@ import * as format from '../shared/format';
 import { t } from '../shared/i18n';
 import { Empty, Link, Loaded, ProblemNote, useAction, useLoad } from '../shared/ui';
 import { EmergencyAddress, EmergencyForm, Features, FeaturesForm, OrderOffer } from './voice';
+import { NewService } from './alerts';
 
 export interface Me {
   login: string;
@@ -220,6 +221,7 @@ export function Orders({ api, me }: { api: Api; me: Me }) {
   return (
     <>
       <h1>{t('orders.title')}</h1>
+      {me.actions.includes('orders_create') && <NewService api={api} onPlaced={orders.reload} />}
       {action.error !== null && <ProblemNote error={action.error} />}
       <Loaded load={orders}>
         {(page) =>
@@ -293,6 +295,9 @@ export function Usage({ api }: { api: Api }) {
   return (
     <>
       <h1>{t('usage.title')}</h1>
+      <p>
+        <Link href="/usage/alerts">{t('nav.alerts')}</Link>
+      </p>
       <Loaded load={month}>{(m) => <DailyChart month={m} />}</Loaded>
       <div class="sc-actions">
         <button type="button" class="sc-button" disabled={action.busy} onClick={download}>

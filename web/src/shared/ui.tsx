@@ -124,6 +124,8 @@ export function Frame(props: {
   onSignOut?: () => void;
   banner?: ComponentChildren;
   contact?: { support_email?: string | null; support_phone?: string | null } | null;
+  /// The signed-in login's language and how to change it (absent: no switch shown).
+  language?: { current: string; choose: (language: string) => void };
   children: ComponentChildren;
 }) {
   return (
@@ -149,6 +151,15 @@ export function Frame(props: {
               ))}
             </ul>
           </nav>
+        )}
+        {props.language && (
+          <span class="sc-language">
+            <label for="sc-language">{t('app.language')}</label>{' '}
+            <select id="sc-language" value={props.language.current} onChange={(e) => props.language?.choose((e.currentTarget as HTMLSelectElement).value)}>
+              <option value="en">English</option>
+              <option value="fr">Français</option>
+            </select>
+          </span>
         )}
         {props.onSignOut && (
           <button type="button" class="sc-button sc-button-quiet" onClick={props.onSignOut}>
