@@ -273,6 +273,17 @@ test('the console\'s staff, reports, failed mail and settings pages', async () =
   await staff.getByRole('button', { name: 'Send the invitation' }).click();
   await staff.getByText('The invitation is on its way.').waitFor();
   await mail((m) => m.to.includes('ola@acme.example'));
+
+  // An account opened, then made inactive after confirming.
+  await staff.getByRole('navigation').getByRole('link', { name: 'Accounts' }).click();
+  await staff.getByLabel('Name', { exact: true }).fill('Tidal Cafe');
+  await staff.getByLabel('Support email').fill('hello@tidal.example');
+  await staff.getByRole('button', { name: 'Open the account' }).click();
+  await staff.getByRole('heading', { name: /^Tidal Cafe \(/ }).waitFor();
+  staff.once('dialog', (dialog) => dialog.accept());
+  await staff.getByRole('button', { name: 'Make inactive' }).click();
+  await staff.getByRole('button', { name: 'Make active again' }).waitFor();
+  await check(staff, 'console-new-account');
   await staff.close();
 });
 

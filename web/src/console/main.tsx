@@ -86,7 +86,7 @@ function App() {
       ) : path === '/provisioning' ? (
         <Provisioning api={api} />
       ) : path === '/accounts' ? (
-        <Accounts api={api} />
+        <Accounts api={api} mayWrite={may('accounts_write')} />
       ) : path === '/audit' ? (
         <Audit api={api} />
       ) : path === '/branding' ? (

@@ -1,10 +1,11 @@
 // The console's pages. Every decision goes through the same endpoints a provider's own
 // tools would call; a refused one (another person acted first) shows its problem.
 import { useState } from 'preact/hooks';
-import { Api, PageOf } from '../shared/api';
+import { Api, PageOf, idempotencyKey } from '../shared/api';
+import { navigate } from '../shared/router';
 import * as format from '../shared/format';
 import { t } from '../shared/i18n';
-import { Empty, Field, Link, Loaded, ProblemNote, useAction, useLoad } from '../shared/ui';
+import { Empty, Field, Link, Loaded, ProblemNote, fieldError, useAction, useLoad } from '../shared/ui';
 
 export interface StaffMe {
   username: string;
@@ -210,7 +211,33 @@ interface AccountSummary {
   status: string;
 }
 
-export function Accounts({ api }: { api: Api }) {
+function NewAccount({ api, onCreated }: { api: Api; onCreated: (id: string) => void }) {
+  const [name, setName] = useState('');
+  const [email, setEmail] = useState('');
+  const action = useAction();
+  return (
+    <form
+      class="sc-card"
+      onSubmit={(e) => {
+        e.preventDefault();
+        action.run(async () => {
+          const created = await api.post<{ id: string }>('/v1/console/accounts', { kind: 'end_user', name, emails: [email] }, { 'idempotency-key': idempotencyKey() });
+          onCreated(created.id);
+        });
+      }}
+    >
+      <h2>{t('console.new_account')}</h2>
+      <Field label={t('account.name')} name="new-name" value={name} onInput={setName} required error={fieldError(action.error, '/name')} />
+      <Field label={t('branding.support_email')} name="new-email" type="email" value={email} onInput={setEmail} required error={fieldError(action.error, '/emails/0')} />
+      {action.error !== null && <ProblemNote error={action.error} />}
+      <button type="submit" class="sc-button" disabled={action.busy}>
+        {t('console.open_account')}
+      </button>
+    </form>
+  );
+}
+
+export function Accounts({ api, mayWrite }: { api: Api; mayWrite: boolean }) {
   const [name, setName] = useState('');
   const [query, setQuery] = useState('');
   const accounts = useLoad(() => api.get<PageOf<AccountSummary>>(`/v1/console/accounts?limit=50${query ? `&name=${encodeURIComponent(query)}` : ''}`), [query]);
@@ -230,6 +257,7 @@ export function Accounts({ api }: { api: Api }) {
           {t('console.search_button')}
         </button>
       </form>
+      {mayWrite && <NewAccount api={api} onCreated={(id) => navigate(`/console/accounts/${id}`)} />}
       <Loaded load={accounts}>
         {(page) =>
           page.items.length === 0 ? (
@@ -266,7 +294,7 @@ interface LoginView {
   id: string;
   username: string;
   email: string;
-  state?: string;
+  locked?: boolean;
 }
 
 interface PortalAccess {
@@ -277,9 +305,17 @@ interface PortalAccess {
 
 export function AccountPage({ api, id }: { api: Api; id: string }) {
   const account = useLoad(() => api.get<AccountSummary & { emails: string[] }>(`/v1/console/accounts/${id}`), [id]);
+  const [renaming, setRenaming] = useState<Record<string, string>>({});
   const access = useLoad(() => api.get<PortalAccess>(`/v1/console/accounts/${id}/portal-access`), [id]);
   const [sent, setSent] = useState(false);
   const action = useAction();
+  const [done, setDone] = useState<string | null>(null);
+  const loginStep = (login: LoginView, step: string) =>
+    action.run(async () => {
+      await api.post(`/v1/console/accounts/${id}/logins/${login.id}/${step}`);
+      setDone(t('console.done'));
+      access.reload();
+    });
   const impersonate = (login: LoginView, readOnly: boolean) =>
     action.run(async () => {
       // Opened first, filled after: a window opened after an await is a blocked pop-up.
@@ -296,11 +332,31 @@ export function AccountPage({ api, id }: { api: Api; id: string }) {
           <h1>
             {a.name} ({a.number})
           </h1>
+          <p class="sc-actions">
+            <span>
+              {t('services.status')}: {a.status}
+            </span>
+            <button
+              type="button"
+              class={a.status === 'active' ? 'sc-button sc-button-danger' : 'sc-button'}
+              disabled={action.busy}
+              onClick={() =>
+                action.run(async () => {
+                  const deactivate = a.status === 'active';
+                  if (deactivate && !confirm(t('console.confirm_deactivate', { name: a.name }))) return;
+                  await api.post(`/v1/console/accounts/${id}/${deactivate ? 'deactivate' : 'reactivate'}`);
+                  account.reload();
+                })
+              }
+            >
+              {t(a.status === 'active' ? 'console.deactivate' : 'console.reactivate')}
+            </button>
+          </p>
           <h2>{t('console.logins')}</h2>
           {action.error !== null && <ProblemNote error={action.error} />}
-          {sent && (
+          {(sent || done) && (
             <p class="sc-notice" role="status">
-              {t('console.create_sent')}
+              {sent ? t('console.create_sent') : done}
             </p>
           )}
           <Loaded load={access}>
@@ -330,11 +386,46 @@ export function AccountPage({ api, id }: { api: Api; id: string }) {
                       <li key={l.id}>
                         <strong>{l.username}</strong> <span class="sc-muted">{l.email}</span>
                         <div class="sc-actions">
-                          {p.offers.includes('unlock') && (
-                            <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => action.run(async () => { await api.post(`/v1/console/accounts/${id}/logins/${l.id}/unlock`); access.reload(); })}>
+                          {l.locked && (
+                            <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => loginStep(l, 'unlock')}>
                               {t('console.unlock')}
                             </button>
                           )}
+                          <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => loginStep(l, 'reset-email')}>
+                            {t('console.send_reset')}
+                          </button>
+                          <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => loginStep(l, 'two-factor/reset')}>
+                            {t('console.reset_2fa')}
+                          </button>
+                          <Field label={t('console.new_username', { username: l.username })} name={`rename-${l.id}`} value={renaming[l.id] ?? ''} onInput={(v) => setRenaming({ ...renaming, [l.id]: v })} />
+                          <button
+                            type="button"
+                            class="sc-button sc-button-quiet"
+                            disabled={action.busy || !renaming[l.id]}
+                            onClick={() =>
+                              action.run(async () => {
+                                await api.patch(`/v1/console/accounts/${id}/logins/${l.id}`, { username: renaming[l.id] });
+                                setRenaming({ ...renaming, [l.id]: '' });
+                                access.reload();
+                              })
+                            }
+                          >
+                            {t('console.rename')}
+                          </button>
+                          <button
+                            type="button"
+                            class="sc-button sc-button-danger"
+                            disabled={action.busy}
+                            onClick={() =>
+                              action.run(async () => {
+                                if (!confirm(t('console.confirm_delete_login', { username: l.username }))) return;
+                                await api.request('DELETE', `/v1/console/accounts/${id}/logins/${l.id}`);
+                                access.reload();
+                              })
+                            }
+                          >
+                            {t('console.delete_login')}
+                          </button>
                           <button type="button" class="sc-button" disabled={action.busy} onClick={() => impersonate(l, false)}>
                             {t('console.impersonate')}
                           </button>
