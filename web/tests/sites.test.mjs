@@ -231,6 +231,14 @@ test('voice: a number ordered from the inventory, forwarding changed at once, th
   await portal.getByRole('status').getByText('Done').waitFor();
   await check(portal, 'portal-voice-service');
   await portal.getByRole('navigation').getByRole('link', { name: 'Account' }).click();
+  // The owner gives a colleague a login: a set-up email goes to them.
+  await portal.getByRole('cell', { name: /^jo/ }).waitFor();
+  await portal.getByLabel('Name', { exact: true }).fill('Alex Tran');
+  await portal.getByLabel('Support email').fill('alex@bloggs.example');
+  await portal.getByRole('button', { name: 'Send the invitation' }).click();
+  await portal.getByText('The invitation is on its way.').waitFor();
+  await mail((m) => m.to.includes('alex@bloggs.example'));
+  await check(portal, 'portal-account');
   await portal.getByRole('link', { name: 'Access history' }).click();
   await portal.getByRole('cell', { name: /impersonation/ }).first().waitFor();
   await check(portal, 'portal-access-history');

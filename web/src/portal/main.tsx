@@ -10,7 +10,8 @@ import { setLanguage, t } from '../shared/i18n';
 import { navigate, usePath } from '../shared/router';
 import { Frame, ProblemNote, Loading } from '../shared/ui';
 import { CredentialsLink, Forgot, SignIn } from './auth';
-import { AccountPage, Me, Orders, Overview, ServicePage, Services, Usage } from './pages';
+import { Me, Orders, Overview, ServicePage, Services, Usage } from './pages';
+import { AccountPage } from './account';
 import { AccessHistory, Numbers, PortIn } from './voice';
 import { Alerts } from './alerts';
 
@@ -113,7 +114,7 @@ function App() {
       ) : path === '/account/access' ? (
         <AccessHistory api={api} />
       ) : path === '/account' ? (
-        <AccountPage api={api} />
+        <AccountPage api={api} actions={me.actions} />
       ) : (
         <Overview api={api} me={me} />
       )}

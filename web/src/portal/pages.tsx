@@ -362,33 +362,3 @@ function DailyChart({ month }: { month: Month }) {
     </figure>
   );
 }
-
-interface Account {
-  number: string;
-  name: string;
-  emails: string[];
-}
-
-export function AccountPage({ api }: { api: Api }) {
-  const account = useLoad(() => api.get<Account>('/v1/portal/account'));
-  return (
-    <>
-      <h1>{t('account.title')}</h1>
-      <Loaded load={account}>
-        {(a) => (
-          <dl class="sc-card">
-            <dt>{t('account.number')}</dt>
-            <dd>{a.number}</dd>
-            <dt>{t('account.name')}</dt>
-            <dd>{a.name}</dd>
-            <dt>{t('account.emails')}</dt>
-            <dd>{a.emails.join(', ')}</dd>
-          </dl>
-        )}
-      </Loaded>
-      <p>
-        <Link href="/account/access">{t('nav.access')}</Link>
-      </p>
-    </>
-  );
-}
