@@ -107,9 +107,9 @@ async function signIn(page, url, who) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-async function console_() {
+async function console_(tenant = 'acme') {
   const page = await context.newPage();
-  await signIn(page, `${base}/console/?tenant=acme`, STAFF);
+  await signIn(page, `${base}/console/?tenant=${tenant}`, STAFF);
   await page.getByRole('heading', { name: 'Pending orders' }).waitFor();
   return page;
 }
@@ -229,6 +229,9 @@ test('voice: a number ordered from the inventory, forwarding changed at once, th
   await portal.getByRole('button', { name: 'Request the change' }).first().click();
   await portal.getByText(`Order placed: Change call forwarding on ${LANDLINE}.`).waitFor();
   await portal.getByRole('status').getByText('Done').waitFor();
+  await portal.getByLabel('New cost centre').fill('Sales');
+  await portal.getByRole('button', { name: 'Add', exact: true }).click();
+  await portal.waitForFunction(() => document.querySelector('#field-cost-centre')?.selectedOptions[0]?.textContent === 'Sales');
   await check(portal, 'portal-voice-service');
   await portal.getByRole('navigation').getByRole('link', { name: 'Account' }).click();
   // The owner gives a colleague a login: a set-up email goes to them.
@@ -260,6 +263,50 @@ test('voice: a number ordered from the inventory, forwarding changed at once, th
   await portal.close();
 });
 
+test("a port goes through the wholesaler's queue: details, halted, resubmitted, activated", async () => {
+  const portal = await context.newPage();
+  await signIn(portal, `${base}/?tenant=acme`, JO);
+  await portal.getByRole('navigation').getByRole('link', { name: 'Numbers' }).click();
+  await portal.getByRole('link', { name: 'Bring a number from another carrier' }).click();
+  await portal.getByLabel('Number to bring').fill('+61 2 5550 6000');
+  await portal.getByLabel('Current carrier').fill('Telstra');
+  await portal.getByLabel('Account number with that carrier').fill('123');
+  await portal.getByLabel('Authorised by').fill('Jo Bloggs');
+  await portal.getByRole('button', { name: 'Request the port' }).click();
+  await portal.getByText('Order placed: Port +61255506000 in from Telstra.').waitFor();
+
+  const retailer = await console_();
+  await retailer.getByRole('button', { name: 'Approve: Port +61255506000 in from Telstra' }).click();
+  await retailer.getByRole('button', { name: 'Approve: Port +61255506000 in from Telstra' }).waitFor({ state: 'detached' });
+
+  // Acme leaves ports to its wholesaler (demo settings): the wholesaler works it.
+  const wholesaler = await console_('wholesale');
+  await wholesaler.getByRole('navigation').getByRole('link', { name: 'Provisioning' }).click();
+  await wholesaler.getByText('Port +61255506000 in from Telstra').waitFor();
+  await wholesaler.getByText('Provisioning details').click();
+  await wholesaler.getByLabel('Stage').selectOption('confirmed');
+  await wholesaler.getByLabel('Carrier reference').fill('TLS-4471');
+  await wholesaler.getByRole('button', { name: 'Save' }).click();
+  await wholesaler.getByRole('button', { name: 'Halt' }).click();
+  await wholesaler.getByLabel('What the customer must change').fill('The Telstra account number does not match');
+  await wholesaler.getByRole('button', { name: 'Halt provisioning' }).click();
+  await wholesaler.getByText('Needs something from you').waitFor();
+  await check(wholesaler, 'console-wholesale-queue');
+
+  await portal.getByRole('navigation').getByRole('link', { name: 'Orders' }).click();
+  await portal.getByText('Reason: The Telstra account number does not match').waitFor();
+  await check(portal, 'portal-order-halted');
+  await portal.getByRole('button', { name: 'Send it again' }).click();
+  await portal.getByRole('button', { name: 'Send it again' }).waitFor({ state: 'detached' });
+
+  await wholesaler.reload();
+  await wholesaler.getByRole('button', { name: 'Activate' }).click();
+  await wholesaler.getByText('Nothing is waiting to be provisioned.').waitFor();
+  await portal.getByRole('navigation').getByRole('link', { name: 'Services' }).click();
+  await portal.getByRole('link', { name: '+61255506000' }).waitFor();
+  await Promise.all([portal.close(), retailer.close(), wholesaler.close()]);
+});
+
 test('the console\'s staff, reports, failed mail and settings pages', async () => {
   const staff = await console_();
   for (const [link, heading, shot] of [
@@ -277,7 +324,7 @@ test('the console\'s staff, reports, failed mail and settings pages', async () =
   await staff.getByRole('navigation').getByRole('link', { name: 'Staff', exact: true }).click();
   await staff.getByLabel('Name', { exact: true }).fill('Ola Ops');
   await staff.getByLabel('Support email').fill('ola@acme.example');
-  await staff.getByLabel('Approve orders').check();
+  await staff.locator('form').getByLabel('Approve orders').check();
   await staff.getByRole('button', { name: 'Send the invitation' }).click();
   await staff.getByText('The invitation is on its way.').waitFor();
   await mail((m) => m.to.includes('ola@acme.example'));

@@ -26,7 +26,49 @@ interface StaffView {
   email: string;
   name?: string | null;
   permissions?: string[];
+  /// Account groups the member is limited to; absent: every account.
+  groups?: string[] | null;
   locked: boolean;
+}
+
+/// A staff member's permissions, changed or the member removed (confirmed). Their
+/// sessions end, so the change holds from their next sign-in.
+function StaffAccess({ api, member, onChanged }: { api: Api; member: StaffView; onChanged: () => void }) {
+  const [permissions, setPermissions] = useState<string[]>(member.permissions ?? []);
+  const action = useAction();
+  return (
+    <details>
+      <summary>{(member.permissions ?? []).map((p) => t(`permission.${p}` as 'permission.audit_view')).join(', ')}</summary>
+      <fieldset class="sc-checks">
+        <legend>{member.username}</legend>
+        {PERMISSIONS.map((p) => (
+          <label key={p}>
+            <input type="checkbox" checked={permissions.includes(p)} onChange={(e) => setPermissions((e.currentTarget as HTMLInputElement).checked ? [...permissions, p] : permissions.filter((x) => x !== p))} /> {t(`permission.${p}`)}
+          </label>
+        ))}
+      </fieldset>
+      {action.error !== null && <ProblemNote error={action.error} />}
+      <div class="sc-actions">
+        <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => action.run(async () => { await api.patch(`/v1/console/staff/${member.id}`, { permissions, groups: member.groups ?? null }); onChanged(); })}>
+          {t('console.edit_permissions')}
+        </button>
+        <button
+          type="button"
+          class="sc-button sc-button-danger"
+          disabled={action.busy}
+          onClick={() =>
+            action.run(async () => {
+              if (!confirm(t('console.confirm_remove_staff', { username: member.username }))) return;
+              await api.request('DELETE', `/v1/console/staff/${member.id}`);
+              onChanged();
+            })
+          }
+        >
+          {t('console.remove_staff')}
+        </button>
+      </div>
+    </details>
+  );
 }
 
 export function Staff({ api }: { api: Api }) {
@@ -54,7 +96,9 @@ export function Staff({ api }: { api: Api }) {
                     {s.username} {s.locked && <span class="sc-state sc-state-rejected">{t('console.locked')}</span>}
                   </td>
                   <td data-label={t('branding.support_email')}>{s.email}</td>
-                  <td data-label={t('admin.permissions')}>{(s.permissions ?? []).map((p) => t(`permission.${p}` as 'permission.audit_view')).join(', ')}</td>
+                  <td data-label={t('admin.permissions')}>
+                    <StaffAccess api={api} member={s} onChanged={staff.reload} />
+                  </td>
                 </tr>
               ))}
             </tbody>

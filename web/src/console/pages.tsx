@@ -14,7 +14,15 @@ export interface StaffMe {
   permissions: string[];
 }
 
+interface Details {
+  stage?: string | null;
+  reference?: string | null;
+  expected_on?: string | null;
+  note?: string | null;
+}
+
 interface Order {
+  provisioning?: Details;
   id: string;
   provider: string;
   account: { id: string; number: string; name: string };
@@ -167,6 +175,51 @@ export function History({ api }: { api: Api }) {
   );
 }
 
+const STAGES = ['received', 'submitted', 'confirmed', 'scheduled'] as const;
+
+/// What the people provisioning an order record as they go (the customer sees all but
+/// the note).
+function Details({ api, path, order, onSaved }: { api: Api; path: string; order: Order; onSaved: () => void }) {
+  const [details, setDetails] = useState<Details>(order.provisioning ?? {});
+  const action = useAction();
+  const text = (key: 'reference' | 'expected_on' | 'note', label: Parameters<typeof t>[0]) => (
+    <Field label={t(label)} name={`${key}-${order.id}`} value={details[key] ?? ''} onInput={(v) => setDetails({ ...details, [key]: v.trim() ? v : null })} error={fieldError(action.error, `/${key}`)} />
+  );
+  return (
+    <details>
+      <summary>{t('console.details')}</summary>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          action.run(async () => {
+            await api.patch(path, details);
+            onSaved();
+          });
+        }}
+      >
+        <div class="sc-field">
+          <label for={`stage-${order.id}`}>{t('console.stage')}</label>
+          <select id={`stage-${order.id}`} value={details.stage ?? ''} onChange={(e) => setDetails({ ...details, stage: (e.currentTarget as HTMLSelectElement).value || null })}>
+            <option value="">—</option>
+            {STAGES.map((stage) => (
+              <option key={stage} value={stage}>
+                {t(`stage.${stage}`)}
+              </option>
+            ))}
+          </select>
+        </div>
+        {text('reference', 'console.reference')}
+        {text('expected_on', 'console.expected_on')}
+        {text('note', 'console.note')}
+        {action.error !== null && <ProblemNote error={action.error} />}
+        <button type="submit" class="sc-button sc-button-quiet" disabled={action.busy}>
+          {t('app.save')}
+        </button>
+      </form>
+    </details>
+  );
+}
+
 export function Provisioning({ api }: { api: Api }) {
   const orders = useLoad(() => api.get<PageOf<Order>>('/v1/console/provisioning?limit=50'));
   const [identifiers, setIdentifiers] = useState<Record<string, string>>({});
@@ -186,8 +239,10 @@ export function Provisioning({ api }: { api: Api }) {
           <OrderTable
             orders={page.items}
             empty={t('console.queue_none')}
-            actions={(o) =>
-              o.state === 'provisioning' && (
+            actions={(o) => (
+              <>
+                <Details api={api} path={path(o)} order={o} onSaved={orders.reload} />
+                {o.state === 'provisioning' && (
                 <>
                   <Field label={t('console.identifier')} name={`identifier-${o.id}`} value={identifiers[o.id] ?? ''} onInput={(v) => setIdentifiers({ ...identifiers, [o.id]: v })} />
                   <button type="button" class="sc-button" disabled={action.busy} onClick={() => step(o, 'activate', identifiers[o.id] ? { identifier: identifiers[o.id] } : {})}>
@@ -195,8 +250,9 @@ export function Provisioning({ api }: { api: Api }) {
                   </button>
                   <WithReason id={o.id} label={t('console.halt')} reasonLabel={t('console.halt_reason')} confirm={t('console.confirm_halt')} busy={action.busy} onConfirm={(reason) => step(o, 'halt', { reason })} />
                 </>
-              )
-            }
+                )}
+              </>
+            )}
           />
         )}
       </Loaded>

@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { Api, PageOf, idempotencyKey } from '../shared/api';
 import * as format from '../shared/format';
 import { t } from '../shared/i18n';
-import { Empty, Link, Loaded, ProblemNote, useAction, useLoad } from '../shared/ui';
+import { Empty, Field, Link, Loaded, ProblemNote, useAction, useLoad } from '../shared/ui';
 import { EmergencyAddress, EmergencyForm, Features, FeaturesForm, OrderOffer } from './voice';
 import { NewService } from './alerts';
 
@@ -28,6 +28,7 @@ interface Service {
   status: string;
   started_at: string;
   bolt_ons: string[];
+  cost_centre?: string | null;
   features: Features;
   emergency_address: EmergencyAddress | null;
 }
@@ -67,12 +68,20 @@ export function State({ state }: { state: string }) {
 export function Overview({ api, me }: { api: Api; me: Me }) {
   const services = useLoad(() => api.get<Service[]>('/v1/portal/services'));
   const month = useLoad(() => api.get<Month>('/v1/portal/usage'));
+  const alerts = useLoad(() => api.get<unknown[]>('/v1/portal/usage/alerts'));
   return (
     <>
       <h1>{t('overview.welcome', { name: me.account.name })}</h1>
       <section class="sc-card" aria-labelledby="month">
         <h2 id="month">{t('overview.month')}</h2>
         <Loaded load={month}>{(m) => <p class="sc-figure">{amount(m.total_charge)}</p>}</Loaded>
+        <Loaded load={alerts}>
+          {(list) => (
+            <p>
+              <Link href="/usage/alerts">{t('overview.alerts', { count: list.length })}</Link>
+            </p>
+          )}
+        </Loaded>
       </section>
       <section aria-labelledby="services">
         <h2 id="services">{t('overview.services')}</h2>
@@ -154,6 +163,7 @@ export function ServicePage({ api, me, id }: { api: Api; me: Me; id: string }) {
               </>
             )}
           </dl>
+          <CostCentre api={api} service={s} mayEdit={me.actions.includes('account_edit')} onChanged={service.reload} />
           <h2>{t('services.bolt_ons')}</h2>
           {placed && (
             <p class="sc-notice" role="status">
@@ -205,6 +215,63 @@ export function ServicePage({ api, me, id }: { api: Api; me: Me; id: string }) {
             </Loaded>
           )}
         </>
+      )}
+    </Loaded>
+  );
+}
+
+interface CostCentreView {
+  id: string;
+  name: string;
+}
+
+/// The cost centre a service is under: the account's own, chosen or made here.
+function CostCentre({ api, service, mayEdit, onChanged }: { api: Api; service: Service; mayEdit: boolean; onChanged: () => void }) {
+  const centres = useLoad(() => api.get<CostCentreView[]>('/v1/portal/cost-centres'));
+  const [name, setName] = useState('');
+  const action = useAction();
+  const assign = (id: string | null) =>
+    action.run(async () => {
+      await api.put(`/v1/portal/services/${service.id}/cost-centre`, { cost_centre: id });
+      onChanged();
+    });
+  return (
+    <Loaded load={centres}>
+      {(list) => (
+        <div class="sc-card sc-actions">
+          <div class="sc-field">
+            <label for="field-cost-centre">{t('services.cost_centre')}</label>
+            <select id="field-cost-centre" disabled={!mayEdit || action.busy} value={service.cost_centre ?? ''} onChange={(e) => assign((e.currentTarget as HTMLSelectElement).value || null)}>
+              <option value="">{t('services.no_cost_centre')}</option>
+              {list.map((c) => (
+                <option key={c.id} value={c.id}>
+                  {c.name}
+                </option>
+              ))}
+            </select>
+          </div>
+          {mayEdit && (
+            <form
+              class="sc-actions"
+              onSubmit={(e) => {
+                e.preventDefault();
+                action.run(async () => {
+                  const made = await api.post<CostCentreView>('/v1/portal/cost-centres', { name });
+                  setName('');
+                  centres.reload();
+                  await api.put(`/v1/portal/services/${service.id}/cost-centre`, { cost_centre: made.id });
+                  onChanged();
+                });
+              }}
+            >
+              <Field label={t('services.new_cost_centre')} name="cost-centre-name" value={name} onInput={setName} required />
+              <button type="submit" class="sc-button sc-button-quiet" disabled={action.busy}>
+                {t('services.add')}
+              </button>
+            </form>
+          )}
+          {action.error !== null && <ProblemNote error={action.error} />}
+        </div>
       )}
     </Loaded>
   );
