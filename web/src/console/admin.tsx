@@ -4,7 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { Api, PageOf } from '../shared/api';
 import * as format from '../shared/format';
 import { t } from '../shared/i18n';
-import { Empty, Field, Loaded, Loading, ProblemNote, fieldError, useAction, useLoad } from '../shared/ui';
+import { Empty, Field, Loaded, Loading, ProblemNote, Table, fieldError, useAction, useLoad } from '../shared/ui';
 
 const PERMISSIONS = [
   'accounts_read',
@@ -81,28 +81,23 @@ export function Staff({ api }: { api: Api }) {
       <h1>{t('nav.staff')}</h1>
       <Loaded load={staff}>
         {(page) => (
-          <table class="sc-table">
-            <thead>
-              <tr>
-                <th scope="col">{t('auth.choose_username')}</th>
-                <th scope="col">{t('branding.support_email')}</th>
-                <th scope="col">{t('admin.permissions')}</th>
-              </tr>
-            </thead>
-            <tbody>
-              {page.items.map((s) => (
-                <tr key={s.id}>
-                  <td data-label={t('auth.choose_username')}>
-                    {s.username} {s.locked && <span class="sc-state sc-state-rejected">{t('console.locked')}</span>}
-                  </td>
-                  <td data-label={t('branding.support_email')}>{s.email}</td>
-                  <td data-label={t('admin.permissions')}>
-                    <StaffAccess api={api} member={s} onChanged={staff.reload} />
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
+          <Table
+            rows={page.items}
+            rowKey={(m) => m.id}
+            empty={t('app.empty')}
+            columns={[
+              {
+                label: t('auth.choose_username'),
+                cell: (m) => (
+                  <>
+                    {m.username} {m.locked && <span class="sc-state sc-state-rejected">{t('console.locked')}</span>}
+                  </>
+                ),
+              },
+              { label: t('branding.support_email'), cell: (m) => m.email },
+              { label: t('admin.permissions'), cell: (m) => <StaffAccess api={api} member={m} onChanged={staff.reload} /> },
+            ]}
+          />
         )}
       </Loaded>
       <form
@@ -178,34 +173,26 @@ export function Reports({ api }: { api: Api }) {
     <>
       <h1>{t('admin.locked_out')}</h1>
       <Loaded load={report}>
-        {(page) =>
-          page.items.length === 0 ? (
-            <Empty text={t('admin.none_locked')} />
-          ) : (
-            <table class="sc-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('auth.choose_username')}</th>
-                  <th scope="col">{t('branding.support_email')}</th>
-                  <th scope="col">{t('admin.locked_at')}</th>
-                  <th scope="col">{t('admin.attempts')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.items.map((l) => (
-                  <tr key={l.login}>
-                    <td data-label={t('auth.choose_username')}>{l.username}</td>
-                    <td data-label={t('branding.support_email')}>{l.email}</td>
-                    <td data-label={t('admin.locked_at')}>{format.date(l.locked_at)}</td>
-                    <td data-label={t('admin.attempts')}>
-                      {l.failed_attempts} {l.last_failed_from && <span class="sc-muted">({l.last_failed_from})</span>}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )
-        }
+        {(page) => (
+          <Table
+            rows={page.items}
+            rowKey={(l) => l.login}
+            empty={t('admin.none_locked')}
+            columns={[
+              { label: t('auth.choose_username'), cell: (l) => l.username },
+              { label: t('branding.support_email'), cell: (l) => l.email },
+              { label: t('admin.locked_at'), cell: (l) => format.date(l.locked_at) },
+              {
+                label: t('admin.attempts'),
+                cell: (l) => (
+                  <>
+                    {l.failed_attempts} {l.last_failed_from && <span class="sc-muted">({l.last_failed_from})</span>}
+                  </>
+                ),
+              },
+            ]}
+          />
+        )}
       </Loaded>
       <button type="button" class="sc-button sc-button-quiet" onClick={download} disabled={action.busy}>
         {t('usage.download')}

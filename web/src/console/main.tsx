@@ -2,13 +2,12 @@
 // find accounts (their portal access, impersonation) and read the audit trail. Menu items
 // follow the staff member's permissions.
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
 import '../shared/styles.css';
 import { Api, tenantSlug } from '../shared/api';
 import { useBranding } from '../shared/branding';
-import * as format from '../shared/format';
-import { setLanguage, t } from '../shared/i18n';
-import { navigate, usePath } from '../shared/router';
+import { t } from '../shared/i18n';
+import { useSession } from '../shared/session';
+import { usePath } from '../shared/router';
 import { SignIn } from '../shared/sign-in';
 import { Frame, Loading, ProblemNote } from '../shared/ui';
 import { AccountPage, Accounts, Audit, History, Pending, Provisioning, StaffMe } from './pages';
@@ -20,30 +19,16 @@ const api = new Api('console');
 function App() {
   const path = usePath('/console');
   const branding = useBranding(api);
-  const [me, setMe] = useState<StaffMe | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [round, setRound] = useState(0);
-  useEffect(() => {
-    api.onSignedOut = () => {
-      setMe(null);
-      setRound((r) => r + 1);
-    };
-    if (!api.token) return;
-    api.get<StaffMe>('/v1/console/me').then((who) => {
-      setLanguage(who.language);
-      format.setLocale(who.language);
-      setMe(who);
-    }, setError);
-  }, [round]);
+  const { me, error, reload, signOut, chooseLanguage } = useSession<StaffMe>(api, '/v1/console/me', '/console/');
 
   if (!api.token) {
     return (
       <Frame brand={branding?.provider ?? tenantSlug() ?? t('auth.console_title')} logo={branding?.logo_url} nav={[]}>
-        <SignIn api={api} title={t('auth.console_title')} forgot={false} onSignedIn={() => setRound((r) => r + 1)} />
+        <SignIn api={api} title={t('auth.console_title')} forgot={false} onSignedIn={reload} />
       </Frame>
     );
   }
-  if (error) return <ProblemNote error={error} onRetry={() => { setError(null); setRound((r) => r + 1); }} />;
+  if (error) return <ProblemNote error={error} onRetry={reload} />;
   if (!me) return <Loading />;
 
   const may = (permission: string) => me.permissions.includes(permission);
@@ -62,21 +47,8 @@ function App() {
   ]
     .filter((n) => n.show)
     .map((n) => ({ ...n, current: n.href === '/console/' ? path === '/' : ('/console' + path).startsWith(n.href) }));
-  const signOut = async () => {
-    try {
-      await api.post('/v1/auth/sign-out');
-    } finally {
-      api.token = null;
-      setMe(null);
-      navigate('/console/');
-      setRound((r) => r + 1);
-    }
-  };
   const account = path.match(/^\/accounts\/([0-9A-Z]+)$/);
-  const language = {
-    current: me.language,
-    choose: (l: string) => api.put('/v1/auth/language', { language: l }).then(() => setRound((r) => r + 1), setError),
-  };
+  const language = { current: me.language, choose: chooseLanguage };
   return (
     <Frame brand={`${me.provider} · ${t('auth.console_title')}`} logo={branding?.logo_url} nav={nav} onSignOut={signOut} language={language}>
       {account ? (

@@ -5,7 +5,7 @@ import { Api, PageOf, idempotencyKey } from '../shared/api';
 import { navigate } from '../shared/router';
 import * as format from '../shared/format';
 import { t } from '../shared/i18n';
-import { Empty, Field, Link, Loaded, ProblemNote, fieldError, useAction, useLoad } from '../shared/ui';
+import { Empty, Field, Link, Loaded, ProblemNote, Table, fieldError, useAction, useLoad } from '../shared/ui';
 
 export interface StaffMe {
   username: string;
@@ -69,39 +69,34 @@ function WithReason(props: { label: string; reasonLabel: string; confirm: string
 }
 
 function OrderTable({ orders, actions, empty }: { orders: Order[]; actions: (o: Order) => preact.ComponentChildren; empty: string }) {
-  if (orders.length === 0) return <Empty text={empty} />;
   return (
-    <table class="sc-table">
-      <thead>
-        <tr>
-          <th scope="col">{t('console.account')}</th>
-          <th scope="col">{t('console.order')}</th>
-          <th scope="col">{t('orders.state')}</th>
-          <th scope="col">{t('orders.submitted')}</th>
-          <th scope="col">
-            <span class="sc-muted">…</span>
-          </th>
-        </tr>
-      </thead>
-      <tbody>
-        {orders.map((o) => (
-          <tr key={o.id}>
-            <td data-label={t('console.account')}>
+    <Table
+      rows={orders}
+      rowKey={(o) => o.id}
+      empty={empty}
+      columns={[
+        {
+          label: t('console.account'),
+          cell: (o) => (
+            <>
               {o.account.name} ({o.account.number}){o.wholesale && <span class="sc-muted"> · {t('console.wholesale')}</span>}
-            </td>
-            <td data-label={t('console.order')}>{o.summary}</td>
-            <td data-label={t('orders.state')}>
+            </>
+          ),
+        },
+        { label: t('console.order'), cell: (o) => o.summary },
+        {
+          label: t('orders.state'),
+          cell: (o) => (
+            <>
               <State state={o.state} />
               {o.reason && <p class="sc-muted">{o.reason}</p>}
-            </td>
-            <td data-label={t('orders.submitted')}>{format.date(o.submitted_at)}</td>
-            <td>
-              <div class="sc-actions">{actions(o)}</div>
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+            </>
+          ),
+        },
+        { label: t('orders.submitted'), cell: (o) => format.date(o.submitted_at) },
+        { label: t('app.actions'), cell: (o) => <div class="sc-actions">{actions(o)}</div> },
+      ]}
+    />
   );
 }
 
@@ -315,32 +310,18 @@ export function Accounts({ api, mayWrite }: { api: Api; mayWrite: boolean }) {
       </form>
       {mayWrite && <NewAccount api={api} onCreated={(id) => navigate(`/console/accounts/${id}`)} />}
       <Loaded load={accounts}>
-        {(page) =>
-          page.items.length === 0 ? (
-            <Empty text={t('app.empty')} />
-          ) : (
-            <table class="sc-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('account.number')}</th>
-                  <th scope="col">{t('account.name')}</th>
-                  <th scope="col">{t('services.status')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.items.map((a) => (
-                  <tr key={a.id}>
-                    <td data-label={t('account.number')}>{a.number}</td>
-                    <td data-label={t('account.name')}>
-                      <Link href={`/console/accounts/${a.id}`}>{a.name}</Link>
-                    </td>
-                    <td data-label={t('services.status')}>{a.status}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )
-        }
+        {(page) => (
+          <Table
+            rows={page.items}
+            rowKey={(a) => a.id}
+            empty={t('app.empty')}
+            columns={[
+              { label: t('account.number'), cell: (a) => a.number },
+              { label: t('account.name'), cell: (a) => <Link href={`/console/accounts/${a.id}`}>{a.name}</Link> },
+              { label: t('services.status'), cell: (a) => a.status },
+            ]}
+          />
+        )}
       </Loaded>
     </>
   );
@@ -517,35 +498,19 @@ export function Audit({ api }: { api: Api }) {
     <>
       <h1>{t('nav.audit')}</h1>
       <Loaded load={entries}>
-        {(page) =>
-          page.items.length === 0 ? (
-            <Empty text={t('app.empty')} />
-          ) : (
-            <table class="sc-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('console.audit_when')}</th>
-                  <th scope="col">{t('console.audit_who')}</th>
-                  <th scope="col">{t('console.audit_action')}</th>
-                  <th scope="col">{t('console.audit_detail')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.items.map((e) => (
-                  <tr key={e.id}>
-                    <td data-label={t('console.audit_when')}>{format.date(e.at)}</td>
-                    <td data-label={t('console.audit_who')}>
-                      {e.actor_username}
-                      {e.on_behalf_of_username && ` → ${e.on_behalf_of_username}`}
-                    </td>
-                    <td data-label={t('console.audit_action')}>{e.action}</td>
-                    <td data-label={t('console.audit_detail')}>{e.detail}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )
-        }
+        {(page) => (
+          <Table
+            rows={page.items}
+            rowKey={(e) => e.id}
+            empty={t('app.empty')}
+            columns={[
+              { label: t('console.audit_when'), cell: (e) => format.date(e.at) },
+              { label: t('console.audit_who'), cell: (e) => e.actor_username + (e.on_behalf_of_username ? ` → ${e.on_behalf_of_username}` : '') },
+              { label: t('console.audit_action'), cell: (e) => e.action },
+              { label: t('console.audit_detail'), cell: (e) => e.detail },
+            ]}
+          />
+        )}
       </Loaded>
     </>
   );

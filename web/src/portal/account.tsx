@@ -3,7 +3,7 @@
 import { useState } from 'preact/hooks';
 import { Api } from '../shared/api';
 import { t } from '../shared/i18n';
-import { Empty, Field, Link, Loaded, ProblemNote, fieldError, useAction, useLoad } from '../shared/ui';
+import { Field, Link, Loaded, ProblemNote, Table, fieldError, useAction, useLoad } from '../shared/ui';
 
 interface Account {
   number: string;
@@ -106,66 +106,61 @@ function Logins({ api }: { api: Api }) {
       <h2 id="logins">{t('account.logins')}</h2>
       {action.error !== null && <ProblemNote error={action.error} />}
       <Loaded load={logins}>
-        {(list) =>
-          list.length === 0 ? (
-            <Empty text={t('console.no_logins')} />
-          ) : (
-            <table class="sc-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('auth.choose_username')}</th>
-                  <th scope="col">{t('account.role')}</th>
-                  <th scope="col">{t('account.may_order')}</th>
-                  <th scope="col">
-                    <span class="sc-muted">…</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {list.map((l) => (
-                  <tr key={l.id}>
-                    <td data-label={t('auth.choose_username')}>
-                      {l.username || l.email} <span class="sc-muted">{l.name}</span>
-                    </td>
-                    <td data-label={t('account.role')}>{t(`role.${l.role ?? 'read_only'}` as 'role.owner')}</td>
-                    <td data-label={t('account.may_order')}>
-                      <input
-                        type="checkbox"
-                        aria-label={`${t('account.may_order')}: ${l.username || l.email}`}
-                        checked={!!l.allow_orders}
-                        disabled={l.role === 'owner' || action.busy}
-                        onChange={(e) =>
-                          action.run(async () => {
-                            await api.patch(`/v1/portal/logins/${l.id}`, { role: l.role, allow_orders: (e.currentTarget as HTMLInputElement).checked });
-                            logins.reload();
-                          })
-                        }
-                      />
-                    </td>
-                    <td>
-                      {l.role !== 'owner' && (
-                        <button
-                          type="button"
-                          class="sc-button sc-button-danger"
-                          disabled={action.busy}
-                          onClick={() =>
-                            action.run(async () => {
-                              if (!confirm(t('console.confirm_delete_login', { username: l.username || l.email }))) return;
-                              await api.request('DELETE', `/v1/portal/logins/${l.id}`);
-                              logins.reload();
-                            })
-                          }
-                        >
-                          {t('services.remove')}
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )
-        }
+        {(list) => (
+          <Table
+            rows={list}
+            rowKey={(l) => l.id}
+            empty={t('console.no_logins')}
+            columns={[
+              {
+                label: t('auth.choose_username'),
+                cell: (l) => (
+                  <>
+                    {l.username || l.email} <span class="sc-muted">{l.name}</span>
+                  </>
+                ),
+              },
+              { label: t('account.role'), cell: (l) => t(`role.${l.role ?? 'read_only'}` as 'role.owner') },
+              {
+                label: t('account.may_order'),
+                cell: (l) => (
+                  <input
+                    type="checkbox"
+                    aria-label={`${t('account.may_order')}: ${l.username || l.email}`}
+                    checked={!!l.allow_orders}
+                    disabled={l.role === 'owner' || action.busy}
+                    onChange={(e) =>
+                      action.run(async () => {
+                        await api.patch(`/v1/portal/logins/${l.id}`, { role: l.role, allow_orders: (e.currentTarget as HTMLInputElement).checked });
+                        logins.reload();
+                      })
+                    }
+                  />
+                ),
+              },
+              {
+                label: t('app.actions'),
+                cell: (l) =>
+                  l.role !== 'owner' && (
+                    <button
+                      type="button"
+                      class="sc-button sc-button-danger"
+                      disabled={action.busy}
+                      onClick={() =>
+                        action.run(async () => {
+                          if (!confirm(t('console.confirm_delete_login', { username: l.username || l.email }))) return;
+                          await api.request('DELETE', `/v1/portal/logins/${l.id}`);
+                          logins.reload();
+                        })
+                      }
+                    >
+                      {t('services.remove')}
+                    </button>
+                  ),
+              },
+            ]}
+          />
+        )}
       </Loaded>
       <form
         class="sc-card"

@@ -1,12 +1,12 @@
 // The end-user portal: signs in, finds who the login is, and shows the page the path
 // names. Only the modules the provider turned on appear in the menu.
 import { render } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
 import '../shared/styles.css';
 import { Api, tenantSlug } from '../shared/api';
 import { useBranding } from '../shared/branding';
 import * as format from '../shared/format';
-import { setLanguage, t } from '../shared/i18n';
+import { t } from '../shared/i18n';
+import { useSession } from '../shared/session';
 import { navigate, usePath } from '../shared/router';
 import { Frame, ProblemNote, Loading } from '../shared/ui';
 import { CredentialsLink, Forgot, SignIn } from './auth';
@@ -30,35 +30,18 @@ function App() {
   const path = usePath('/');
   const branding = useBranding(api);
   const look = { brand: branding?.provider ?? tenantSlug() ?? '', logo: branding?.logo_url, contact: branding };
-  const [me, setMe] = useState<Me | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [round, setRound] = useState(0);
-  useEffect(() => {
-    api.onSignedOut = () => {
-      setMe(null);
-      setRound((r) => r + 1);
-    };
-    if (!api.token) return;
-    api.get<Me>('/v1/portal/me').then(
-      (who) => {
-        setLanguage(who.language);
-        format.setLocale(who.language);
-        setMe(who);
-      },
-      setError,
-    );
-  }, [round]);
+  const { me, error, reload, signOut, chooseLanguage } = useSession<Me>(api, '/v1/portal/me', '/');
 
   if (path === '/credentials/create') return <Frame {...look} nav={[]}><CredentialsLink api={api} kind="create" /></Frame>;
   if (path === '/credentials/reset') return <Frame {...look} nav={[]}><CredentialsLink api={api} kind="reset" /></Frame>;
   if (!api.token) {
     return (
       <Frame {...look} nav={[]}>
-        {path === '/forgot' ? <Forgot api={api} /> : <SignIn api={api} title={t('auth.sign_in')} onSignedIn={() => { navigate('/'); setRound((r) => r + 1); }} />}
+        {path === '/forgot' ? <Forgot api={api} /> : <SignIn api={api} title={t('auth.sign_in')} onSignedIn={() => { navigate('/'); reload(); }} />}
       </Frame>
     );
   }
-  if (error) return <ProblemNote error={error} onRetry={() => { setError(null); setRound((r) => r + 1); }} />;
+  if (error) return <ProblemNote error={error} onRetry={reload} />;
   if (!me) return <Loading />;
 
   const modules = new Set(me.modules);
@@ -72,16 +55,6 @@ function App() {
   ]
     .filter((n) => n.show)
     .map((n) => ({ ...n, current: n.href === '/' ? path === '/' : path.startsWith(n.href) }));
-  const signOut = async () => {
-    try {
-      await api.post('/v1/auth/sign-out');
-    } finally {
-      api.token = null;
-      setMe(null);
-      navigate('/');
-      setRound((r) => r + 1);
-    }
-  };
   const banner = me.impersonation && (
     <div class="sc-banner" role="status">
       {t('impersonation.banner', { by: me.impersonation.by, until: format.date(me.impersonation.ends_at) })}{' '}
@@ -89,12 +62,8 @@ function App() {
     </div>
   );
   const service = path.match(/^\/services\/([0-9A-Z]+)$/);
-  const language = me.impersonation
-    ? undefined
-    : {
-        current: me.language,
-        choose: (l: string) => api.put('/v1/auth/language', { language: l }).then(() => setRound((r) => r + 1), setError),
-      };
+  // Staff acting as the customer cannot choose the customer's language.
+  const language = me.impersonation ? undefined : { current: me.language, choose: chooseLanguage };
   return (
     <Frame {...look} brand={me.provider} nav={nav} onSignOut={signOut} banner={banner} language={language}>
       {service ? (

@@ -4,7 +4,7 @@ import { useState } from 'preact/hooks';
 import { Api, PageOf, idempotencyKey } from '../shared/api';
 import * as format from '../shared/format';
 import { t } from '../shared/i18n';
-import { Empty, Field, Link, Loaded, ProblemNote, useAction, useLoad } from '../shared/ui';
+import { Empty, Field, Link, Loaded, ProblemNote, Table, useAction, useLoad } from '../shared/ui';
 import { EmergencyAddress, EmergencyForm, Features, FeaturesForm, OrderOffer } from './voice';
 import { NewService } from './alerts';
 
@@ -92,28 +92,17 @@ export function Overview({ api, me }: { api: Api; me: Me }) {
 }
 
 function ServiceTable({ services }: { services: Service[] }) {
-  if (services.length === 0) return <Empty text={t('services.none')} />;
   return (
-    <table class="sc-table">
-      <thead>
-        <tr>
-          <th scope="col">{t('services.identifier')}</th>
-          <th scope="col">{t('services.status')}</th>
-          <th scope="col">{t('services.since')}</th>
-        </tr>
-      </thead>
-      <tbody>
-        {services.map((s) => (
-          <tr key={s.id}>
-            <td data-label={t('services.identifier')}>
-              <Link href={`/services/${s.id}`}>{s.identifier}</Link>
-            </td>
-            <td data-label={t('services.status')}>{s.status}</td>
-            <td data-label={t('services.since')}>{format.date(s.started_at)}</td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <Table
+      rows={services}
+      rowKey={(s) => s.id}
+      empty={t('services.none')}
+      columns={[
+        { label: t('services.identifier'), cell: (s) => <Link href={`/services/${s.id}`}>{s.identifier}</Link> },
+        { label: t('services.status'), cell: (s) => s.status },
+        { label: t('services.since'), cell: (s) => format.date(s.started_at) },
+      ]}
+    />
   );
 }
 
@@ -291,43 +280,36 @@ export function Orders({ api, me }: { api: Api; me: Me }) {
       {me.actions.includes('orders_create') && <NewService api={api} onPlaced={orders.reload} />}
       {action.error !== null && <ProblemNote error={action.error} />}
       <Loaded load={orders}>
-        {(page) =>
-          page.items.length === 0 ? (
-            <Empty text={t('orders.none')} />
-          ) : (
-            <table class="sc-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('console.order')}</th>
-                  <th scope="col">{t('orders.state')}</th>
-                  <th scope="col">{t('orders.submitted')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.items.map((o) => (
-                  <tr key={o.id}>
-                    <td data-label={t('console.order')}>{o.summary}</td>
-                    <td data-label={t('orders.state')}>
-                      <State state={o.state} />
-                      {o.reason && (
-                        <p>
-                          {t('orders.reason')}: {o.reason}
-                        </p>
-                      )}
-                      {o.provisioning.expected_on && <p>{t('orders.expected', { date: o.provisioning.expected_on })}</p>}
-                      {o.state === 'provisioning_halted' && me.actions.includes('orders_create') && (
-                        <button type="button" class="sc-button" disabled={action.busy} onClick={() => resubmit(o)}>
-                          {t('orders.resubmit')}
-                        </button>
-                      )}
-                    </td>
-                    <td data-label={t('orders.submitted')}>{format.date(o.submitted_at)}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )
-        }
+        {(page) => (
+          <Table
+            rows={page.items}
+            rowKey={(o) => o.id}
+            empty={t('orders.none')}
+            columns={[
+              { label: t('console.order'), cell: (o) => o.summary },
+              {
+                label: t('orders.state'),
+                cell: (o) => (
+                  <>
+                    <State state={o.state} />
+                    {o.reason && (
+                      <p>
+                        {t('orders.reason')}: {o.reason}
+                      </p>
+                    )}
+                    {o.provisioning.expected_on && <p>{t('orders.expected', { date: o.provisioning.expected_on })}</p>}
+                    {o.state === 'provisioning_halted' && me.actions.includes('orders_create') && (
+                      <button type="button" class="sc-button" disabled={action.busy} onClick={() => resubmit(o)}>
+                        {t('orders.resubmit')}
+                      </button>
+                    )}
+                  </>
+                ),
+              },
+              { label: t('orders.submitted'), cell: (o) => format.date(o.submitted_at) },
+            ]}
+          />
+        )}
       </Loaded>
     </>
   );

@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks';
 import { Api, PageOf, idempotencyKey } from '../shared/api';
 import * as format from '../shared/format';
 import { t } from '../shared/i18n';
-import { Empty, Field, Link, Loaded, ProblemNote, fieldError, useAction, useLoad } from '../shared/ui';
+import { Empty, Field, Link, Loaded, ProblemNote, Table, fieldError, useAction, useLoad } from '../shared/ui';
 import { Order, State } from './pages';
 
 export interface OrderOffer {
@@ -303,32 +303,25 @@ export function AccessHistory({ api }: { api: Api }) {
       <h1>{t('voice.access_history')}</h1>
       <p class="sc-muted">{t('voice.access_help')}</p>
       <Loaded load={entries}>
-        {(page) =>
-          page.items.length === 0 ? (
-            <Empty text={t('voice.access_none')} />
-          ) : (
-            <table class="sc-table">
-              <thead>
-                <tr>
-                  <th scope="col">{t('console.audit_when')}</th>
-                  <th scope="col">{t('console.audit_who')}</th>
-                  <th scope="col">{t('console.audit_action')}</th>
-                </tr>
-              </thead>
-              <tbody>
-                {page.items.map((e) => (
-                  <tr key={e.id}>
-                    <td data-label={t('console.audit_when')}>{format.date(e.at)}</td>
-                    <td data-label={t('console.audit_who')}>{e.actor_username}</td>
-                    <td data-label={t('console.audit_action')}>
-                      {e.action} <span class="sc-muted">{e.detail}</span>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          )
-        }
+        {(page) => (
+          <Table
+            rows={page.items}
+            rowKey={(e) => e.id}
+            empty={t('voice.access_none')}
+            columns={[
+              { label: t('console.audit_when'), cell: (e) => format.date(e.at) },
+              { label: t('console.audit_who'), cell: (e) => e.actor_username },
+              {
+                label: t('console.audit_action'),
+                cell: (e) => (
+                  <>
+                    {e.action} <span class="sc-muted">{e.detail}</span>
+                  </>
+                ),
+              },
+            ]}
+          />
+        )}
       </Loaded>
     </>
   );

@@ -103,6 +103,40 @@ export function Field(props: {
   );
 }
 
+export interface Column<T> {
+  label: string;
+  cell: (row: T) => ComponentChildren;
+}
+
+/// A list as a table (on a phone each row stacks, each cell labelled), or its empty text.
+export function Table<T>({ rows, columns, empty, rowKey }: { rows: T[]; columns: Column<T>[]; empty: string; rowKey: (row: T) => string }) {
+  if (rows.length === 0) return <Empty text={empty} />;
+  return (
+    <table class="sc-table">
+      <thead>
+        <tr>
+          {columns.map((c) => (
+            <th scope="col" key={c.label}>
+              {c.label}
+            </th>
+          ))}
+        </tr>
+      </thead>
+      <tbody>
+        {rows.map((row) => (
+          <tr key={rowKey(row)}>
+            {columns.map((c) => (
+              <td key={c.label} data-label={c.label}>
+                {c.cell(row)}
+              </td>
+            ))}
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
 /// The message of a field of a problem, if the problem names it.
 export function fieldError(error: unknown, field: string): string | undefined {
   return error instanceof ApiProblem ? error.errors.find((e) => e.field === field)?.message : undefined;
