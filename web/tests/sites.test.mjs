@@ -335,11 +335,42 @@ test('the console\'s staff, reports, failed mail and settings pages', async () =
   await staff.getByLabel('Support email').fill('hello@tidal.example');
   await staff.getByRole('button', { name: 'Open the account' }).click();
   await staff.getByRole('heading', { name: /^Tidal Cafe \(/ }).waitFor();
+  await staff.getByRole('button', { name: 'Change details' }).click();
+  await staff.getByLabel('Name', { exact: true }).fill('Tidal Cafe and Bar');
+  await staff.getByLabel('Account group').fill('north');
+  await staff.getByRole('button', { name: 'Save' }).click();
+  await staff.getByRole('heading', { name: /^Tidal Cafe and Bar \(/ }).waitFor();
+  await staff.getByText('north').waitFor();
   staff.once('dialog', (dialog) => dialog.accept());
   await staff.getByRole('button', { name: 'Make inactive' }).click();
   await staff.getByRole('button', { name: 'Make active again' }).waitFor();
   await check(staff, 'console-new-account');
   await staff.close();
+});
+
+test('the portal works from the keyboard alone', async () => {
+  const page = await context.newPage();
+  await page.goto(`${base}/?tenant=acme`);
+  await page.getByLabel('Username or email').waitFor();
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'field-username');
+  await page.keyboard.type(JO.username);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(JO.password);
+  await page.keyboard.press('Enter');
+  await page.getByRole('heading', { name: 'Welcome, Jo Bloggs' }).waitFor();
+  // The skip link takes focus past the menu to the page itself.
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement?.textContent), 'Skip to content');
+  await page.keyboard.press('Enter');
+  assert.equal(await page.evaluate(() => document.activeElement?.id), 'main');
+  // Every visible control shows where focus is.
+  await page.getByRole('navigation').getByRole('link', { name: 'Services' }).focus();
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.equal(outline, 'solid');
+  await page.close();
 });
 
 test("a provider's brand colour, logo and contacts show on its portal; an unreadable colour is refused", async () => {

@@ -7,7 +7,8 @@ import { Api, tenantSlug } from '../shared/api';
 import { useBranding } from '../shared/branding';
 import { t } from '../shared/i18n';
 import { useSession } from '../shared/session';
-import { usePath } from '../shared/router';
+import { useEffect } from 'preact/hooks';
+import { navigate, usePath } from '../shared/router';
 import { SignIn } from '../shared/sign-in';
 import { Frame, Loading, ProblemNote } from '../shared/ui';
 import { AccountPage, Accounts, Audit, History, Pending, Provisioning, StaffMe } from './pages';
@@ -15,6 +16,11 @@ import { BrandingPage, OrderSettingsPage } from './settings';
 import { AccessSettingsPage, FailedMailPage, Reports, Staff } from './admin';
 
 const api = new Api('console');
+
+function Redirect({ to }: { to: string }) {
+  useEffect(() => navigate(to), [to]);
+  return <Loading />;
+}
 
 function App() {
   const path = usePath('/console');
@@ -48,6 +54,8 @@ function App() {
     .filter((n) => n.show)
     .map((n) => ({ ...n, current: n.href === '/console/' ? path === '/' : ('/console' + path).startsWith(n.href) }));
   const account = path.match(/^\/accounts\/([0-9A-Z]+)$/);
+  // The first page is the first the staff member may see.
+  const home = nav[0]?.href ?? '/console/accounts';
   const language = { current: me.language, choose: chooseLanguage };
   return (
     <Frame brand={`${me.provider} · ${t('auth.console_title')}`} logo={branding?.logo_url} nav={nav} onSignOut={signOut} language={language}>
@@ -73,6 +81,8 @@ function App() {
         <AccessSettingsPage api={api} />
       ) : path === '/settings/orders' ? (
         <OrderSettingsPage api={api} />
+      ) : path === '/' && home !== '/console/' ? (
+        <Redirect to={home} />
       ) : (
         <Pending api={api} />
       )}

@@ -340,6 +340,77 @@ interface PortalAccess {
   offers: string[];
 }
 
+interface AccountDetailsView {
+  name: string;
+  emails: string[];
+  phones: string[];
+  group?: string | null;
+  version: number;
+}
+
+/// An account's name, addresses and group, changed on the version read: a change someone
+/// made meanwhile is refused, not overwritten.
+function AccountDetails({ api, id, onSaved }: { api: Api; id: string; onSaved: () => void }) {
+  const details = useLoad(() => api.get<AccountDetailsView>(`/v1/console/accounts/${id}`), [id]);
+  const [edit, setEdit] = useState<{ name: string; emails: string; phones: string; group: string } | null>(null);
+  const action = useAction();
+  const list = (text: string) => text.split(',').map((x) => x.trim()).filter(Boolean);
+  return (
+    <Loaded load={details}>
+      {(a) =>
+        edit ? (
+          <form
+            class="sc-card"
+            onSubmit={(e) => {
+              e.preventDefault();
+              action.run(async () => {
+                await api.patch(`/v1/console/accounts/${id}`, {
+                  name: edit.name,
+                  emails: list(edit.emails),
+                  phones: list(edit.phones),
+                  group: edit.group.trim() || null,
+                  expected_version: a.version,
+                });
+                setEdit(null);
+                details.reload();
+                onSaved();
+              });
+            }}
+          >
+            <Field label={t('account.name')} name="account-name" value={edit.name} onInput={(v) => setEdit({ ...edit, name: v })} error={fieldError(action.error, '/name')} />
+            <Field label={t('account.emails')} name="account-emails" value={edit.emails} onInput={(v) => setEdit({ ...edit, emails: v })} />
+            <Field label={t('account.phones')} name="account-phones" value={edit.phones} onInput={(v) => setEdit({ ...edit, phones: v })} />
+            <Field label={t('console.group')} name="account-group" value={edit.group} onInput={(v) => setEdit({ ...edit, group: v })} error={fieldError(action.error, '/group')} />
+            {action.error !== null && <ProblemNote error={action.error} />}
+            <div class="sc-actions">
+              <button type="submit" class="sc-button" disabled={action.busy}>
+                {t('app.save')}
+              </button>
+              <button type="button" class="sc-button sc-button-quiet" onClick={() => setEdit(null)}>
+                {t('app.cancel')}
+              </button>
+            </div>
+          </form>
+        ) : (
+          <div class="sc-card">
+            <dl>
+              <dt>{t('account.emails')}</dt>
+              <dd>{a.emails.join(', ')}</dd>
+              <dt>{t('account.phones')}</dt>
+              <dd>{a.phones.join(', ')}</dd>
+              <dt>{t('console.group')}</dt>
+              <dd>{a.group ?? '—'}</dd>
+            </dl>
+            <button type="button" class="sc-button sc-button-quiet" onClick={() => setEdit({ name: a.name, emails: a.emails.join(', '), phones: a.phones.join(', '), group: a.group ?? '' })}>
+              {t('account.edit')}
+            </button>
+          </div>
+        )
+      }
+    </Loaded>
+  );
+}
+
 export function AccountPage({ api, id }: { api: Api; id: string }) {
   const account = useLoad(() => api.get<AccountSummary & { emails: string[] }>(`/v1/console/accounts/${id}`), [id]);
   const [renaming, setRenaming] = useState<Record<string, string>>({});
@@ -369,6 +440,7 @@ export function AccountPage({ api, id }: { api: Api; id: string }) {
           <h1>
             {a.name} ({a.number})
           </h1>
+          <AccountDetails api={api} id={id} onSaved={account.reload} />
           <p class="sc-actions">
             <span>
               {t('services.status')}: {a.status}
