@@ -296,10 +296,17 @@ test("a port goes through the wholesaler's queue: details, halted, resubmitted, 
   await portal.getByRole('navigation').getByRole('link', { name: 'Orders' }).click();
   await portal.getByText('Reason: The Telstra account number does not match').waitFor();
   await check(portal, 'portal-order-halted');
+  await portal.getByLabel('Account number with that carrier').fill('456');
   await portal.getByRole('button', { name: 'Send it again' }).click();
   await portal.getByRole('button', { name: 'Send it again' }).waitFor({ state: 'detached' });
 
   await wholesaler.reload();
+  // The wholesaler sees the corrected account number.
+  await wholesaler.getByRole('button', { name: 'Activate' }).waitFor();
+  const queue = await (await fetch(`${base}/v1/console/provisioning`, {
+    headers: { 'x-selfcare-tenant': 'wholesale', authorization: `Bearer ${await wholesaler.evaluate(() => sessionStorage.getItem('selfcare.console.token'))}` },
+  })).json();
+  assert.equal(queue.items[0].request.carrier_account, '456');
   await wholesaler.getByRole('button', { name: 'Activate' }).click();
   await wholesaler.getByText('Nothing is waiting to be provisioned.').waitFor();
   await portal.getByRole('navigation').getByRole('link', { name: 'Services' }).click();

@@ -209,6 +209,34 @@ export function ServicePage({ api, me, id }: { api: Api; me: Me; id: string }) {
   );
 }
 
+/// A halted order sent back: a port's carrier details can be corrected first (what a
+/// halt usually asks for); other orders go back as they were.
+function Resubmit({ order, busy, onSend }: { order: Order; busy: boolean; onSend: (request?: Record<string, unknown>) => void }) {
+  const port = order.request.kind === 'port_in';
+  const [fields, setFields] = useState({
+    losing_carrier: String(order.request.losing_carrier ?? ''),
+    carrier_account: String(order.request.carrier_account ?? ''),
+  });
+  return (
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        onSend(port ? { ...order.request, ...fields } : undefined);
+      }}
+    >
+      {port && (
+        <>
+          <Field label={t('voice.losing_carrier')} name={`carrier-${order.id}`} value={fields.losing_carrier} onInput={(v) => setFields({ ...fields, losing_carrier: v })} />
+          <Field label={t('voice.carrier_account')} name={`account-${order.id}`} value={fields.carrier_account} onInput={(v) => setFields({ ...fields, carrier_account: v })} />
+        </>
+      )}
+      <button type="submit" class="sc-button" disabled={busy}>
+        {t('orders.resubmit')}
+      </button>
+    </form>
+  );
+}
+
 interface CostCentreView {
   id: string;
   name: string;
@@ -269,9 +297,9 @@ function CostCentre({ api, service, mayEdit, onChanged }: { api: Api; service: S
 export function Orders({ api, me }: { api: Api; me: Me }) {
   const orders = useLoad(() => api.get<PageOf<Order>>('/v1/portal/orders?limit=50'));
   const action = useAction();
-  const resubmit = (order: Order) =>
+  const resubmit = (order: Order, request?: Record<string, unknown>) =>
     action.run(async () => {
-      await api.post(`/v1/portal/orders/${order.id}/resubmit`, {});
+      await api.post(`/v1/portal/orders/${order.id}/resubmit`, request ? { request } : {});
       orders.reload();
     });
   return (
@@ -299,9 +327,7 @@ export function Orders({ api, me }: { api: Api; me: Me }) {
                     )}
                     {o.provisioning.expected_on && <p>{t('orders.expected', { date: o.provisioning.expected_on })}</p>}
                     {o.state === 'provisioning_halted' && me.actions.includes('orders_create') && (
-                      <button type="button" class="sc-button" disabled={action.busy} onClick={() => resubmit(o)}>
-                        {t('orders.resubmit')}
-                      </button>
+                      <Resubmit order={o} busy={action.busy} onSend={(request) => resubmit(o, request)} />
                     )}
                   </>
                 ),
