@@ -335,6 +335,29 @@ test('the console\'s staff, reports, failed mail and settings pages', async () =
   await staff.getByRole('button', { name: 'Send the invitation' }).click();
   await staff.getByText('The invitation is on its way.').waitFor();
   await mail((m) => m.to.includes('ola@acme.example'));
+  // Ola sets up her login from the mail; then she is limited to an account group.
+  const invitation = await mail((m) => m.to.includes('ola@acme.example'));
+  const text = (await (await fetch(`${base}/_local/outbox/${invitation.id}`)).text()).replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+  const setUp = await context.newPage();
+  await setUp.goto(text.match(/http:\/\/127\.0\.0\.1:\d+\/credentials\/create\?tenant=acme#token=[A-Za-z0-9_-]+/)[0]);
+  await setUp.getByLabel('Username', { exact: true }).fill('ola');
+  await setUp.getByLabel('Password (12 characters or more)').fill('a long password for ola');
+  await setUp.getByRole('button', { name: 'Create my access' }).click();
+  await setUp.getByText('Your access is ready').waitFor();
+  await setUp.close();
+  await staff.reload();
+  const ola = staff.getByRole('row', { name: /ola@acme\.example/ });
+  await ola.locator('summary').click();
+  await ola.getByLabel('Account groups').fill('north');
+  await ola.getByRole('button', { name: 'Save permissions' }).click();
+  const token = await staff.evaluate(() => sessionStorage.getItem('selfcare.console.token'));
+  let groups;
+  for (let i = 0; i < 50 && !groups; i++) {
+    const list = await (await fetch(`${base}/v1/console/staff`, { headers: { 'x-selfcare-tenant': 'acme', authorization: `Bearer ${token}` } })).json();
+    groups = list.items.find((m) => m.username === 'ola').groups;
+    if (!groups) await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.deepEqual(groups, ['north']);
 
   // An account opened, then made inactive after confirming.
   await staff.getByRole('navigation').getByRole('link', { name: 'Accounts' }).click();

@@ -35,7 +35,9 @@ interface StaffView {
 /// sessions end, so the change holds from their next sign-in.
 function StaffAccess({ api, member, onChanged }: { api: Api; member: StaffView; onChanged: () => void }) {
   const [permissions, setPermissions] = useState<string[]>(member.permissions ?? []);
+  const [groups, setGroups] = useState((member.groups ?? []).join(', '));
   const action = useAction();
+  const groupList = groups.split(',').map((g) => g.trim()).filter(Boolean);
   return (
     <details>
       <summary>{(member.permissions ?? []).map((p) => t(`permission.${p}` as 'permission.audit_view')).join(', ')}</summary>
@@ -47,9 +49,10 @@ function StaffAccess({ api, member, onChanged }: { api: Api; member: StaffView; 
           </label>
         ))}
       </fieldset>
+      <Field label={t('admin.groups')} name={`groups-${member.id}`} value={groups} onInput={setGroups} error={fieldError(action.error, '/groups')} />
       {action.error !== null && <ProblemNote error={action.error} />}
       <div class="sc-actions">
-        <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => action.run(async () => { await api.patch(`/v1/console/staff/${member.id}`, { permissions, groups: member.groups ?? null }); onChanged(); })}>
+        <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => action.run(async () => { await api.patch(`/v1/console/staff/${member.id}`, { permissions, groups: groupList.length ? groupList : null }); onChanged(); })}>
           {t('console.edit_permissions')}
         </button>
         <button
