@@ -813,14 +813,14 @@ async fn a_wholesale_order_is_in_its_wholesalers_queue_and_no_one_elses() {
         ("acme", s.c.boss.as_str()),
         ("bluewave", s.c.rival.as_str()),
     ] {
-        for (method, suffix) in [("GET", ""), ("POST", "/activate")] {
+        for (method, suffix) in [("GET", ""), ("PATCH", ""), ("POST", "/activate")] {
             let reply = s
                 .call(
                     method,
                     &format!("{path}{suffix}"),
                     tenant,
                     token,
-                    (method == "POST").then(|| json!({})),
+                    (method != "GET").then(|| json!({})),
                 )
                 .await;
             assert_eq!(
@@ -1186,6 +1186,13 @@ async fn orders_are_reachable_only_by_their_account_provider_and_fulfiller() {
         )
         .await;
     assert_eq!(approve.status, StatusCode::NOT_FOUND);
+    for uri in [
+        format!("/v1/console/accounts/{acct}/orders"),
+        format!("/v1/console/accounts/{acct}/orders/{oid}"),
+    ] {
+        let read = s.call("GET", &uri, "acme", &olga, None).await;
+        assert_eq!(read.status, StatusCode::NOT_FOUND, "{uri}");
+    }
     // Staff without the permission are told so.
     let nora = s
         .call("GET", "/v1/console/orders/pending", "acme", &s.c.nora, None)
