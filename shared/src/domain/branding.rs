@@ -5,7 +5,7 @@
 
 use crate::domain::Violations;
 use crate::domain::ids::TenantId;
-use crate::ports::table::{Key, Table, TableError, Value};
+use crate::ports::table::{Key, Table, TableError};
 use crate::store::{self, keys};
 
 /// The most a provider's stylesheet may hold.
@@ -146,15 +146,7 @@ fn key(tenant: &TenantId) -> Key {
 }
 
 pub async fn read(table: &dyn Table, tenant: &TenantId) -> Result<Branding, TableError> {
-    match table.get(&key(tenant)).await? {
-        None => Ok(Branding::default()),
-        Some(item) => match item.get("branding").and_then(Value::as_s) {
-            Some(json) => serde_json::from_str(json).map_err(|e| {
-                TableError::Unavailable(format!("stored branding is unreadable: {e}"))
-            }),
-            None => Ok(Branding::default()),
-        },
-    }
+    store::read_settings(table, &key(tenant), "branding").await
 }
 
 pub async fn write(
@@ -163,19 +155,7 @@ pub async fn write(
     branding: &Branding,
     now: time::OffsetDateTime,
 ) -> Result<(), TableError> {
-    let json = serde_json::to_string(branding)
-        .map_err(|e| TableError::Invalid(format!("branding would not serialise: {e}")))?;
-    let k = key(tenant);
-    let item = store::keyed(
-        [
-            ("branding".to_owned(), Value::S(json)),
-            ("updated_at".to_owned(), Value::S(store::rfc3339(now))),
-        ]
-        .into_iter()
-        .collect(),
-        &[("pk", k.pk), ("sk", k.sk)],
-    );
-    table.put(item, None).await
+    store::write_settings(table, &key(tenant), "branding", branding, now).await
 }
 
 #[cfg(test)]

@@ -477,6 +477,11 @@ impl Services {
     }
 }
 
+/// The key of the claim a service holds on its identifier (absent: the identifier is free).
+pub(crate) fn identifier_claim(tenant: &TenantId, identifier: &str) -> Key {
+    record::identifier_key(tenant, identifier)
+}
+
 /// The writes that give an account a new service (the identifier's claim first, so a
 /// failure of write 0 means the identifier is taken), for callers that add writes of
 /// their own to the same transaction (an order fulfilled).

@@ -374,11 +374,7 @@ pub fn account_problem(error: AccountError) -> Problem {
         .detail(format!(
             "You sent version {expected}; it is at {current}. Read it again and retry."
         )),
-        AccountError::IdempotencyKeyReused => Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency-key-reused",
-            "This idempotency key was used for a different request",
-        ),
+        AccountError::IdempotencyKeyReused => Problem::idempotency_key_reused(),
         AccountError::DeletionRefused => Problem::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "deletion-refused",

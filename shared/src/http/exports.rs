@@ -27,11 +27,7 @@ fn export_problem(e: ExportError) -> Problem {
     match e {
         ExportError::Invalid(m) => Problem::validation().detail(m),
         ExportError::NotFound => Problem::not_found(),
-        ExportError::IdempotencyKeyReused => Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency-key-reused",
-            "This idempotency key was used for a different request",
-        ),
+        ExportError::IdempotencyKeyReused => Problem::idempotency_key_reused(),
         ExportError::Usage(e) => usage_problem(e),
         ExportError::Storage(e) => Problem::unavailable(&e),
         ExportError::Blobs(e) => Problem::unavailable(&e),

@@ -68,11 +68,7 @@ fn order_problem(e: OrderError) -> Problem {
             super::access::wire_name(&state).replace('_', " ")
         )),
         OrderError::Conflict => Problem::conflict("the order changed meanwhile; try again"),
-        OrderError::IdempotencyKeyReused => Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "idempotency-key-reused",
-            "This idempotency key was used for a different request",
-        ),
+        OrderError::IdempotencyKeyReused => Problem::idempotency_key_reused(),
         OrderError::Paging(e) => identity_problem(e.into()),
         OrderError::Storage(e) => Problem::unavailable(&e),
     }

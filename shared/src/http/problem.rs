@@ -88,6 +88,15 @@ impl Problem {
             })
     }
 
+    /// A retried write whose `Idempotency-Key` was first used for another request.
+    pub fn idempotency_key_reused() -> Self {
+        Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "idempotency-key-reused",
+            "This idempotency key was used for a different request",
+        )
+    }
+
     pub fn conflict(detail: impl Into<String>) -> Self {
         Problem::new(
             StatusCode::CONFLICT,

@@ -92,6 +92,47 @@ pub async fn query_all(table: &dyn Table, query: Query) -> Result<Vec<Item>, Tab
     }
 }
 
+/// A tenant's settings document (access, orders, branding): one item holding the settings
+/// as JSON text in `attribute`, the defaults while the tenant has chosen none.
+pub async fn read_settings<T: DeserializeOwned + Default>(
+    table: &dyn Table,
+    key: &crate::ports::table::Key,
+    attribute: &str,
+) -> Result<T, TableError> {
+    match table
+        .get(key)
+        .await?
+        .as_ref()
+        .and_then(|item| item.get(attribute))
+        .and_then(Value::as_s)
+    {
+        Some(json) => serde_json::from_str(json).map_err(|e| {
+            TableError::Unavailable(format!("stored settings ({key}) are unreadable: {e}"))
+        }),
+        None => Ok(T::default()),
+    }
+}
+
+/// Replaces a settings document (see [`read_settings`]).
+pub async fn write_settings<T: Serialize>(
+    table: &dyn Table,
+    key: &crate::ports::table::Key,
+    attribute: &str,
+    settings: &T,
+    now: time::OffsetDateTime,
+) -> Result<(), TableError> {
+    let json = serde_json::to_string(settings)
+        .map_err(|e| TableError::Invalid(format!("settings would not serialise: {e}")))?;
+    let item = keyed(
+        Item::from([
+            (attribute.to_owned(), Value::S(json)),
+            ("updated_at".to_owned(), Value::S(rfc3339(now))),
+        ]),
+        &[("pk", key.pk.clone()), ("sk", key.sk.clone())],
+    );
+    table.put(item, None).await
+}
+
 /// Adds the key and index attributes to a record's item.
 pub fn keyed(mut item: Item, keys: &[(&str, String)]) -> Item {
     for (name, value) in keys {

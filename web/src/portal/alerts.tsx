@@ -2,6 +2,7 @@
 // service ordered from the provider's plans.
 import { useState } from 'preact/hooks';
 import { Api, PageOf, idempotencyKey } from '../shared/api';
+import * as format from '../shared/format';
 import { t } from '../shared/i18n';
 import { Empty, Field, Loaded, ProblemNote, fieldError, useAction, useLoad } from '../shared/ui';
 import { Order, State } from './pages';
@@ -33,7 +34,6 @@ export function Alerts({ api }: { api: Api }) {
       await api.request('DELETE', `/v1/portal/usage/alerts/${alert.id}`);
       alerts.reload();
     });
-  const money = (minor: number) => new Intl.NumberFormat(document.documentElement.lang, { minimumFractionDigits: 2 }).format(minor / 100);
   return (
     <>
       <h1>{t('alerts.title')}</h1>
@@ -47,7 +47,7 @@ export function Alerts({ api }: { api: Api }) {
             <ul class="sc-card">
               {list.map((a) => (
                 <li key={a.id} class="sc-actions">
-                  <span>{a.measure === 'spend' ? t('alerts.spend', { amount: money(a.threshold) }) : `${a.usage}: ${a.threshold}`}</span>
+                  <span>{a.measure === 'spend' ? t('alerts.spend', { amount: format.amount(a.threshold / 100) }) : `${a.usage}: ${a.threshold}`}</span>
                   <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => remove(a)}>
                     {t('services.remove')}
                   </button>

@@ -57,9 +57,6 @@ export interface Order {
   request: Record<string, unknown>;
 }
 
-function amount(decimal: string) {
-  return new Intl.NumberFormat(document.documentElement.lang, { minimumFractionDigits: 2 }).format(Number(decimal));
-}
 
 export function State({ state }: { state: string }) {
   return <span class={`sc-state sc-state-${state}`}>{t(`state.${state}` as 'state.pending')}</span>;
@@ -74,7 +71,7 @@ export function Overview({ api, me }: { api: Api; me: Me }) {
       <h1>{t('overview.welcome', { name: me.account.name })}</h1>
       <section class="sc-card" aria-labelledby="month">
         <h2 id="month">{t('overview.month')}</h2>
-        <Loaded load={month}>{(m) => <p class="sc-figure">{amount(m.total_charge)}</p>}</Loaded>
+        <Loaded load={month}>{(m) => <p class="sc-figure">{format.amount(m.total_charge)}</p>}</Loaded>
         <Loaded load={alerts}>
           {(list) => (
             <p>
@@ -404,7 +401,7 @@ function DailyChart({ month }: { month: Month }) {
   return (
     <figure class="sc-card">
       <figcaption>
-        {t('usage.chart')} — {t('usage.total', { amount: amount(month.total_charge) })}
+        {t('usage.chart')} — {t('usage.total', { amount: format.amount(month.total_charge) })}
       </figcaption>
       <svg class="sc-chart" viewBox={`0 0 ${width} ${height + 16}`} role="img" aria-label={t('usage.chart')}>
         {days.map((d, i) => {
@@ -428,7 +425,7 @@ function DailyChart({ month }: { month: Month }) {
             {days.map((d) => (
               <tr key={d.date}>
                 <th scope="row">{format.day(d.date)}</th>
-                <td>{amount(String(d.charge))}</td>
+                <td>{format.amount(String(d.charge))}</td>
               </tr>
             ))}
           </tbody>

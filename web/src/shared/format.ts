@@ -18,3 +18,8 @@ export function day(iso: string): string {
 export function money(amount: string | number, currency: string): string {
   return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(Number(amount));
 }
+
+/// A decimal amount without its currency (the month views carry none), two places.
+export function amount(decimal: string | number): string {
+  return new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(Number(decimal));
+}

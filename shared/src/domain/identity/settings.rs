@@ -4,11 +4,11 @@
 
 use std::collections::BTreeSet;
 
-use super::{Identity, IdentityError, Module, invalid};
+use super::{Identity, IdentityError, Module};
 use crate::domain::Violations;
 use crate::domain::contact::EmailAddress;
 use crate::domain::ids::TenantId;
-use crate::ports::table::{Key, Value};
+use crate::ports::table::Key;
 use crate::store::{self, keys};
 
 /// The account fields a customer may change from the portal.
@@ -160,14 +160,7 @@ pub async fn read(
     table: &dyn crate::ports::Table,
     tenant: &TenantId,
 ) -> Result<AccessSettings, IdentityError> {
-    match table.get(&key(tenant)).await? {
-        None => Ok(AccessSettings::default()),
-        Some(item) => match item.get("settings").and_then(Value::as_s) {
-            Some(json) => serde_json::from_str(json)
-                .map_err(|e| invalid("settings", format!("stored settings unreadable: {e}"))),
-            None => Ok(AccessSettings::default()),
-        },
-    }
+    Ok(store::read_settings(table, &key(tenant), "settings").await?)
 }
 
 impl Identity {
@@ -182,22 +175,14 @@ impl Identity {
         settings: AccessSettings,
     ) -> Result<AccessSettings, IdentityError> {
         settings.check().map_err(IdentityError::Invalid)?;
-        let json =
-            serde_json::to_string(&settings).map_err(|e| invalid("settings", e.to_string()))?;
-        let k = key(tenant);
-        let item = store::keyed(
-            [
-                ("settings".to_owned(), Value::S(json)),
-                (
-                    "updated_at".to_owned(),
-                    Value::S(store::rfc3339(self.clock.now())),
-                ),
-            ]
-            .into_iter()
-            .collect(),
-            &[("pk", k.pk), ("sk", k.sk)],
-        );
-        self.table.put(item, None).await?;
+        store::write_settings(
+            self.table.as_ref(),
+            &key(tenant),
+            "settings",
+            &settings,
+            self.clock.now(),
+        )
+        .await?;
         Ok(settings)
     }
 }

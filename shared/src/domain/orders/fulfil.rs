@@ -17,8 +17,8 @@ use crate::domain::services::{
 };
 use crate::domain::tenancy::Tenants;
 use crate::ports::Clock;
-use crate::ports::table::{Key, Table, TableError, Write};
-use crate::store::{CursorCodec, keys};
+use crate::ports::table::{Table, TableError, Write};
+use crate::store::CursorCodec;
 
 /// An order checked and ready to store.
 pub(super) struct Prepared {
@@ -222,11 +222,11 @@ impl Fulfilment {
     }
 
     async fn identifier_free(&self, tenant: &TenantId, identifier: &str) -> Result<(), OrderError> {
-        let claim = Key::new(
-            keys::service_identifier(tenant, identifier),
-            "SERVICE_IDENTIFIER",
-        );
-        match self.table.get(&claim).await? {
+        match self
+            .table
+            .get(&services::identifier_claim(tenant, identifier))
+            .await?
+        {
             Some(_) => Err(OrderError::IdentifierTaken(identifier.to_owned())),
             None => Ok(()),
         }

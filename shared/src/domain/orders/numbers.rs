@@ -181,10 +181,7 @@ impl NumberInventory {
             let item = store::to_item(&entry)?;
             let writes = vec![
                 Write::Check {
-                    key: Key::new(
-                        keys::service_identifier(tenant, &number),
-                        "SERVICE_IDENTIFIER",
-                    ),
+                    key: crate::domain::services::identifier_claim(tenant, &number),
                     condition: Condition::Absent,
                 },
                 Write::Put {

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use crate::domain::Violations;
 use crate::domain::contact::EmailAddress;
 use crate::domain::ids::TenantId;
-use crate::ports::table::{Key, Table, TableError, Value};
+use crate::ports::table::{Key, Table, TableError};
 use crate::store::{self, keys};
 
 /// A number feature a customer may change by ordering.
@@ -170,15 +170,7 @@ fn key(tenant: &TenantId) -> Key {
 
 /// A tenant's order settings, the defaults where it has chosen none.
 pub async fn read(table: &dyn Table, tenant: &TenantId) -> Result<OrderSettings, TableError> {
-    match table.get(&key(tenant)).await? {
-        None => Ok(OrderSettings::default()),
-        Some(item) => match item.get("settings").and_then(Value::as_s) {
-            Some(json) => serde_json::from_str(json).map_err(|e| {
-                TableError::Unavailable(format!("stored order settings are unreadable: {e}"))
-            }),
-            None => Ok(OrderSettings::default()),
-        },
-    }
+    store::read_settings(table, &key(tenant), "settings").await
 }
 
 pub async fn write(
@@ -187,17 +179,5 @@ pub async fn write(
     settings: &OrderSettings,
     now: time::OffsetDateTime,
 ) -> Result<(), TableError> {
-    let json = serde_json::to_string(settings)
-        .map_err(|e| TableError::Invalid(format!("order settings would not serialise: {e}")))?;
-    let k = key(tenant);
-    let item = store::keyed(
-        [
-            ("settings".to_owned(), Value::S(json)),
-            ("updated_at".to_owned(), Value::S(store::rfc3339(now))),
-        ]
-        .into_iter()
-        .collect(),
-        &[("pk", k.pk), ("sk", k.sk)],
-    );
-    table.put(item, None).await
+    store::write_settings(table, &key(tenant), "settings", settings, now).await
 }
