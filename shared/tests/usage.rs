@@ -122,6 +122,81 @@ async fn a_file_loaded_twice_counts_once_with_exact_rejects_and_allowances() {
     );
 }
 
+#[tokio::test]
+async fn a_record_sent_again_in_another_file_counts_once_and_a_changed_one_is_refused() {
+    let f = fixture().await;
+    let first = drop_file(&f, "nov-1.csv", FILE).await;
+    selfcare::events::on_usage_file(&f.w.platform, first.as_str())
+        .await
+        .unwrap();
+    let expected = (6, 540, 300, 3 + 10 + 5);
+    assert_eq!(call_totals(&f).await, expected);
+
+    // The same bytes under another name: every good row is a record already loaded.
+    let copy = drop_file(&f, "nov-1-copy.csv", FILE).await;
+    let again = selfcare::events::on_usage_file(&f.w.platform, copy.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((again.accepted, again.rejected), (0, 11));
+    assert_eq!(call_totals(&f).await, expected, "nothing counted twice");
+
+    // A record id seen before with other details is refused, never a silent double; a new
+    // id is loaded; a row that starts in the future is refused.
+    let next = drop_file(
+        &f,
+        "nov-2.csv",
+        "record_id,service,type,started_at,destination,quantity\r\n\
+         c1,+61255501234,call,2036-11-03T09:15:00Z,+61255509999,200\r\n\
+         c7,+61255501235,call,2036-11-06T09:00:00Z,61255501111,60\r\n\
+         c8,+61255501235,call,2036-11-20T12:14:00Z,61255501111,60\r\n\
+         c9,+61255501235,call,2036-11-21T09:00:00Z,61255501111,60\r\n",
+    )
+    .await;
+    let result = selfcare::events::on_usage_file(&f.w.platform, next.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!((result.accepted, result.rejected), (2, 2));
+    let rejects_key = BlobKey::parse(result.rejects_file.as_deref().unwrap()).unwrap();
+    let rejects =
+        f.w.platform
+            .ingest
+            .get(&rejects_key)
+            .await
+            .unwrap()
+            .unwrap();
+    let text = String::from_utf8(collect(rejects.body).await.unwrap()).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    assert!(
+        lines[1].starts_with("2,\"record_id \"\"c1\"\" was loaded from ")
+            && lines[1].contains("nov-1.csv with other details"),
+        "{text}"
+    );
+    assert_eq!(
+        lines[2], "5,\"started_at: 2036-11-21T09:00:00Z is in the future\"",
+        "{text}"
+    );
+    // c7 and c8 (14 minutes ahead: clock skew) at 2.5 c a minute.
+    assert_eq!(call_totals(&f).await, (8, 660, 300, 3 + 10 + 5 + 3 + 3));
+
+    // The copy's rejects say where each record was loaded from.
+    let copy_rejects = BlobKey::parse(again.rejects_file.as_deref().unwrap()).unwrap();
+    let body =
+        f.w.platform
+            .ingest
+            .get(&copy_rejects)
+            .await
+            .unwrap()
+            .unwrap();
+    let text = String::from_utf8(collect(body.body).await.unwrap()).unwrap();
+    assert!(
+        text.contains("2,\"record_id \"\"c1\"\" was loaded before, from ")
+            && text.contains("nov-1.csv; it counts once\""),
+        "{text}"
+    );
+}
+
 /// A table that fails the `n`th update (an ingest's checkpoint), as a crash would.
 struct CrashOnUpdate {
     inner: Arc<dyn Table>,

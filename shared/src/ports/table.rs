@@ -343,8 +343,12 @@ pub enum TableError {
     /// Another transaction touched the same items; nothing was written, retry.
     #[error("the transaction conflicted with another one")]
     TransactionConflict,
+    /// The request could never succeed (an item too large, a bad expression): our fault.
     #[error("invalid request: {0}")]
     Invalid(String),
+    /// A stored item is not a record this version can read: our fault, never retried.
+    #[error("unreadable stored item: {0}")]
+    Unreadable(String),
     /// The store would not answer (throttled past our retries, down, unreachable).
     #[error("the table is unavailable: {0}")]
     Unavailable(String),
@@ -372,6 +376,20 @@ pub enum ChangeKind {
 pub trait Table: Send + Sync {
     /// A strongly consistent read of one item; expired items read as absent.
     async fn get(&self, key: &Key) -> Result<Option<Item>, TableError>;
+    /// Strongly consistent reads of many items (duplicate keys read once); the items found,
+    /// by key. Absent and expired items are not in the answer.
+    async fn get_many(&self, keys: &[Key]) -> Result<BTreeMap<Key, Item>, TableError> {
+        let mut found = BTreeMap::new();
+        for key in keys {
+            if found.contains_key(key) {
+                continue;
+            }
+            if let Some(item) = self.get(key).await? {
+                found.insert(key.clone(), item);
+            }
+        }
+        Ok(found)
+    }
     async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), TableError>;
     /// Applies `update` and returns the item as it is afterwards.
     async fn update(

@@ -12,6 +12,7 @@ use crate::support::TableFixture;
 crate::contract!(table:
     a_put_item_reads_back_whole,
     an_absent_item_reads_as_none,
+    many_items_read_at_once_across_batches_leaving_out_absent_and_expired,
     a_put_that_must_be_new_fails_on_an_existing_item_and_changes_nothing,
     a_stale_version_fails_and_the_current_one_succeeds,
     an_update_creates_counts_and_returns_the_new_item,
@@ -56,6 +57,30 @@ async fn a_put_item_reads_back_whole(f: &TableFixture) {
 
 async fn an_absent_item_reads_as_none(f: &TableFixture) {
     assert_eq!(f.table.get(&Key::new("P#none", "A")).await.unwrap(), None);
+}
+
+async fn many_items_read_at_once_across_batches_leaving_out_absent_and_expired(f: &TableFixture) {
+    // 230 keys: more than two of DynamoDB's 100-key batches; every third item absent.
+    let keys: Vec<Key> = (0..230).map(|n| Key::new(format!("M#{n}"), "A")).collect();
+    let stored: Vec<Item> = (0..230)
+        .filter(|n| n % 3 != 0)
+        .map(|n| with(item(&format!("M#{n}"), "A"), "n", n as i64))
+        .collect();
+    f.table.put_many(stored.clone()).await.unwrap();
+    let past = f.clock.now().unix_timestamp() - 1;
+    f.table
+        .put(with(item("M#expired", "A"), EXPIRES_AT, past), None)
+        .await
+        .unwrap();
+    let mut asked = keys.clone();
+    asked.push(Key::new("M#1", "A"));
+    asked.push(Key::new("M#expired", "A"));
+    let found = f.table.get_many(&asked).await.unwrap();
+    assert_eq!(found.len(), stored.len());
+    for item in &stored {
+        assert_eq!(found.get(&Key::of(item).unwrap()), Some(item));
+    }
+    assert!(f.table.get_many(&[]).await.unwrap().is_empty());
 }
 
 async fn a_put_that_must_be_new_fails_on_an_existing_item_and_changes_nothing(f: &TableFixture) {

@@ -11,8 +11,8 @@ use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkErro
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, GlobalSecondaryIndex,
-    KeySchemaElement, KeyType, Projection, ProjectionType, Put, PutRequest, ReturnValue,
-    ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
+    KeySchemaElement, KeyType, KeysAndAttributes, Projection, ProjectionType, Put, PutRequest,
+    ReturnValue, ScalarAttributeType, StreamSpecification, StreamViewType, TimeToLiveSpecification,
     TransactWriteItem, Update as SdkUpdate, WriteRequest,
 };
 use tracing::instrument;
@@ -26,6 +26,8 @@ use crate::ports::table::{
 
 /// DynamoDB takes at most 25 puts in one BatchWriteItem.
 const BATCH_SIZE: usize = 25;
+/// DynamoDB reads at most 100 keys in one BatchGetItem.
+const BATCH_GET_SIZE: usize = 100;
 /// How often a batch's unprocessed items are sent again before giving up.
 const BATCH_ATTEMPTS: u32 = 8;
 
@@ -268,6 +270,66 @@ impl Table for DynamoTable {
             .map_err(|e| sdk_error("GetItem", e))?;
         let item = output.item.as_ref().map(item_from_sdk).transpose()?;
         Ok(item.filter(|item| !is_expired(item, self.now())))
+    }
+
+    #[instrument(skip(self, keys), fields(table = %self.table, keys = keys.len()))]
+    async fn get_many(
+        &self,
+        keys: &[Key],
+    ) -> Result<std::collections::BTreeMap<Key, Item>, TableError> {
+        let unique: std::collections::BTreeSet<&Key> = keys.iter().collect();
+        let unique: Vec<&Key> = unique.into_iter().collect();
+        let mut found = std::collections::BTreeMap::new();
+        for batch in unique.chunks(BATCH_GET_SIZE) {
+            let mut wanted: Vec<HashMap<String, AttributeValue>> =
+                batch.iter().map(|k| key_map(k)).collect();
+            let mut attempt = 0;
+            while !wanted.is_empty() {
+                if attempt > 0 {
+                    let backoff = Duration::from_millis(25 << attempt.min(6));
+                    tokio::time::sleep(backoff).await;
+                }
+                if attempt >= BATCH_ATTEMPTS {
+                    return Err(TableError::Unavailable(format!(
+                        "{} reads were still unprocessed after {BATCH_ATTEMPTS} attempts",
+                        wanted.len()
+                    )));
+                }
+                attempt += 1;
+                let request = built(
+                    KeysAndAttributes::builder()
+                        .set_keys(Some(wanted))
+                        .consistent_read(true)
+                        .build(),
+                )?;
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&self.table, request)
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("BatchGetItem", e))?;
+                for sdk_item in output
+                    .responses
+                    .and_then(|mut r| r.remove(&self.table))
+                    .unwrap_or_default()
+                {
+                    let item = item_from_sdk(&sdk_item)?;
+                    if is_expired(&item, self.now()) {
+                        continue;
+                    }
+                    if let Some(key) = Key::of(&item) {
+                        found.insert(key, item);
+                    }
+                }
+                wanted = output
+                    .unprocessed_keys
+                    .and_then(|mut u| u.remove(&self.table))
+                    .map(|k| k.keys)
+                    .unwrap_or_default();
+            }
+        }
+        Ok(found)
     }
 
     #[instrument(skip(self, item), fields(table = %self.table))]

@@ -5,7 +5,7 @@
 //!
 //! | column | what |
 //! | --- | --- |
-//! | `record_id` | the provider's id of the record, unique within the file (1–100 chars) |
+//! | `record_id` | the provider's id of the record (1–100 chars), unique across its files |
 //! | `service` | the service's identifier: its phone number, circuit id, ... |
 //! | `type` | `call`, `message` or `data` |
 //! | `started_at` | RFC 3339, `2026-11-03T09:15:00Z` |
@@ -14,6 +14,13 @@
 //!
 //! Files go under `{tenant id}/usage/` in the ingest bucket; a name is a file: the same key
 //! delivered again is the same ingest. Rejects land at `{tenant id}/rejects/{name}`.
+//!
+//! A record is loaded once per provider, whatever file brings it: the first file to load a
+//! record id claims it (an item per record id, written with the record). A row whose id
+//! was loaded by another file is refused, saying which file: as "loaded before" when it says
+//! the same, or "with other details" when it differs. A loaded record is never changed;
+//! a correction comes as a new record id (a credit or a rebill line). Rows that start more
+//! than [`CLOCK_SKEW`] after the ingest began are refused as in the future.
 //!
 //! Exactly once: the file is processed in chunks of [`CHUNK_ROWS`]. A chunk's records and
 //! rejects are written whole and are the same if the chunk is redone; only then does the
@@ -56,6 +63,8 @@ use crate::store::{self, CursorCodec};
 
 /// Rows per chunk: the unit of progress and of redo.
 pub const CHUNK_ROWS: usize = 5_000;
+/// How far after the ingest began a row may start (the provider's clock may run ahead).
+pub const CLOCK_SKEW: time::Duration = time::Duration::minutes(15);
 const HEADER: [&str; 6] = [
     "record_id",
     "service",
@@ -179,14 +188,84 @@ fn pools(bolt_ons: &[BoltOn]) -> HashMap<UsageType, i64> {
 /// What a file's run keeps in memory: the record ids seen (16 bytes a row), the services
 /// met with their pricing, the allowances drawn, and the file's totals by service, day and
 /// usage type (bounded by services × days × 3, not by rows).
-#[derive(Default)]
 struct FileRun {
+    /// The file's key, named in the claims of its records.
+    file: String,
+    /// Rows that started after this are refused: a small allowance for clock skew after
+    /// the ingest began (not "now", so that a redelivery decides every row the same way).
+    not_after: OffsetDateTime,
     seen: HashSet<u128>,
     pricing: HashMap<String, Option<Arc<Pricing>>>,
     used: HashMap<(ServiceId, Period, UsageType), i64>,
     totals: BTreeMap<(ServiceId, Period, u8, UsageType), Totals>,
     /// Each service's account and plan.
     services: HashMap<ServiceId, (AccountId, PlanId)>,
+}
+
+impl FileRun {
+    fn new(state: &IngestResult) -> Self {
+        FileRun {
+            file: state.file.clone(),
+            not_after: state.started_at + CLOCK_SKEW,
+            seen: HashSet::new(),
+            pricing: HashMap::new(),
+            used: HashMap::new(),
+            totals: BTreeMap::new(),
+            services: HashMap::new(),
+        }
+    }
+}
+
+/// Which file first loaded a record id, and what the record said: a record is loaded once
+/// per provider, whatever file brings it again.
+struct Claim {
+    ingest: String,
+    file: String,
+    digest: String,
+}
+
+impl Claim {
+    fn key(tenant: &TenantId, id_hash: u128) -> Key {
+        Key::new(keys::record_claim(tenant, id_hash), "CLAIM")
+    }
+
+    fn from_item(item: &Item) -> Option<Claim> {
+        let text = |name: &str| item.get(name).and_then(Value::as_s).map(str::to_owned);
+        Some(Claim {
+            ingest: text("ingest")?,
+            file: text("file")?,
+            digest: text("digest")?,
+        })
+    }
+
+    fn item(tenant: &TenantId, id_hash: u128, ingest: &str, file: &str, digest: String) -> Item {
+        let key = Self::key(tenant, id_hash);
+        store::keyed(
+            Item::from([
+                ("ingest".to_owned(), Value::S(ingest.to_owned())),
+                ("file".to_owned(), Value::S(file.to_owned())),
+                ("digest".to_owned(), Value::S(digest)),
+            ]),
+            &[("pk", key.pk), ("sk", key.sk)],
+        )
+    }
+}
+
+/// What a row says (all but its id): two rows with one id and one digest are the same
+/// record sent twice.
+fn content_digest(row: &UsageRow) -> String {
+    let mut hasher = Sha256::new();
+    for field in [
+        row.identifier.as_str(),
+        row.usage.name(),
+        &store::rfc3339(row.started_at),
+        row.destination.as_str(),
+        &row.quantity.to_string(),
+    ] {
+        hasher.update(field.as_bytes());
+        hasher.update([0x1f]);
+    }
+    store::hex(&hasher.finalize()[..16])
 }
 
 #[derive(Clone)]
@@ -296,7 +375,7 @@ impl Ingest {
         let rows = self.chunk_rows;
         let parser = tokio::task::spawn_blocking(move || parse_file(bridge, rows, &sender));
 
-        let mut run = FileRun::default();
+        let mut run = FileRun::new(&state);
         let mut chunk_no: i64 = 0;
         while let Some(chunk) = chunks.recv().await {
             let lines = match chunk {
@@ -335,13 +414,30 @@ impl Ingest {
         let mut items: Vec<Item> = Vec::with_capacity(if store_it { lines.len() } else { 0 });
         let (mut accepted, mut rejected) = (0i64, 0i64);
         let rows = lines.len() as i64;
+        let claims = self.claims_of(tenant, &lines, run).await?;
         for (line, row) in lines {
             let id_hash = row.as_ref().map_or(0, |r| record_hash(&r.record_id));
+            let claim = claims.get(&id_hash).filter(|c| c.ingest != ingest);
             let outcome = match row {
                 Err(reason) => Err(reason),
                 Ok(row) if !run.seen.insert(id_hash) => Err(format!(
                     "record_id {:?} appears earlier in the file",
                     row.record_id
+                )),
+                Ok(row) if row.started_at > run.not_after => Err(format!(
+                    "started_at: {} is in the future",
+                    store::rfc3339(row.started_at)
+                )),
+                Ok(row) if claim.is_some_and(|c| c.digest == content_digest(&row)) => Err(format!(
+                    "record_id {:?} was loaded before, from {}; it counts once",
+                    row.record_id,
+                    claim.map_or("", |c| c.file.as_str())
+                )),
+                Ok(row) if claim.is_some() => Err(format!(
+                    "record_id {:?} was loaded from {} with other details; a loaded record \
+                     is never changed: send the correction under a new record_id",
+                    row.record_id,
+                    claim.map_or("", |c| c.file.as_str())
                 )),
                 Ok(row) => {
                     let priced = match run.pricing.get(&row.identifier) {
@@ -358,8 +454,18 @@ impl Ingest {
                             .rate_row(tenant, ingest, &p, &row, &mut run.used)
                             .await?
                             .map(|rated| {
-                                let item = store_it
-                                    .then(|| record_item(tenant, &p, &row, id_hash, &rated));
+                                let item = store_it.then(|| {
+                                    [
+                                        record_item(tenant, &p, &row, id_hash, &rated),
+                                        Claim::item(
+                                            tenant,
+                                            id_hash,
+                                            ingest,
+                                            &run.file,
+                                            content_digest(&row),
+                                        ),
+                                    ]
+                                });
                                 let period = Period::of(row.started_at);
                                 let day = row.started_at.to_offset(time::UtcOffset::UTC).day();
                                 run.services
@@ -381,9 +487,9 @@ impl Ingest {
                 }
             };
             match outcome {
-                Ok(item) => {
+                Ok(written) => {
                     accepted += 1;
-                    items.extend(item);
+                    items.extend(written.into_iter().flatten());
                 }
                 Err(reason) => {
                     rejected += 1;
@@ -499,6 +605,35 @@ impl Ingest {
             .await
             .map_err(|e| TableError::Unavailable(e.to_string()))?;
         Ok(())
+    }
+
+    /// The claims on the record ids of a chunk's rows (other files' and, on a redelivery,
+    /// this file's own), by id hash.
+    async fn claims_of(
+        &self,
+        tenant: &TenantId,
+        lines: &[Line],
+        run: &FileRun,
+    ) -> Result<HashMap<u128, Claim>, UsageError> {
+        let keys: Vec<Key> = lines
+            .iter()
+            .filter_map(|(_, row)| row.as_ref().ok())
+            .map(|row| record_hash(&row.record_id))
+            .filter(|hash| !run.seen.contains(hash))
+            .map(|hash| Claim::key(tenant, hash))
+            .collect();
+        if keys.is_empty() {
+            return Ok(HashMap::new());
+        }
+        let found = self.table.get_many(&keys).await?;
+        Ok(found
+            .values()
+            .filter_map(|item| {
+                let pk = item.get("pk").and_then(Value::as_s)?;
+                let hash = u128::from_str_radix(pk.rsplit('#').next()?, 16).ok()?;
+                Some((hash, Claim::from_item(item)?))
+            })
+            .collect())
     }
 
     async fn pricing_of(

@@ -104,6 +104,10 @@ pub mod keys {
     pub fn account_totals(tenant: &TenantId, account: &AccountId, period: Period) -> String {
         format!("TENANT#{tenant}#ACCOUNT#{account}#TOTALS#{period}")
     }
+    /// The file that first loaded a record id (by the id's hash): one per record.
+    pub fn record_claim(tenant: &TenantId, id_hash: u128) -> String {
+        format!("TENANT#{tenant}#RECORD#{id_hash:032x}")
+    }
     pub fn ingest(tenant: &TenantId, id: &str) -> String {
         format!("TENANT#{tenant}#INGEST#{id}")
     }
