@@ -487,7 +487,7 @@ async fn cookie_sessions_are_host_only_and_changes_need_the_csrf_token() {
 }
 
 #[tokio::test]
-async fn an_authenticated_read_costs_the_session_read_and_one_more() {
+async fn an_authenticated_read_costs_the_session_the_named_provider_and_one_more() {
     let w = World::new().await;
     let acme = w.tenant("acme").await;
     let account = w.account(&acme, "Sam Lee", "sam@example.com", None).await;
@@ -514,9 +514,11 @@ async fn an_authenticated_read_costs_the_session_read_and_one_more() {
         .await;
     assert_eq!(read.status, StatusCode::OK);
     let trips = w.counting.take();
+    // The session, the provider the request names (a session answers under its own
+    // provider's address only), the account.
     assert_eq!(
         (trips.gets, trips.queries, trips.writes),
-        (2, 0, 0),
+        (3, 0, 0),
         "{trips:?}"
     );
 }
@@ -632,8 +634,12 @@ async fn impersonation_is_visible_time_boxed_read_only_on_request_and_audited() 
             None,
         )
         .await;
-    let first = &trail.body["items"][0];
-    assert_eq!(first["action"], "account.updated");
+    let first = trail.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["action"] == "account.updated")
+        .unwrap();
     assert_eq!(first["actor_username"], "boss");
     assert_eq!(first["on_behalf_of_username"], "sam");
     assert_eq!(first["request_id"].as_str().unwrap().len(), 26);
@@ -650,13 +656,52 @@ async fn impersonation_is_visible_time_boxed_read_only_on_request_and_audited() 
         )
         .await;
     let items = history.body["items"].as_array().unwrap();
-    assert_eq!(items.len(), 2);
-    assert!(
-        items
-            .iter()
-            .all(|i| i["action"] == "impersonation.started" && i["actor_username"] == "boss")
+    let seen: Vec<(&str, &str)> = items
+        .iter()
+        .map(|i| (i["action"].as_str().unwrap(), i["detail"].as_str().unwrap()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("impersonation.change", "PATCH /v1/portal/account"),
+            ("impersonation.started", "as sam"),
+            ("impersonation.started", "as sam, read-only"),
+        ],
+        "what was done, not only that staff came in; the refused change is not there"
     );
-    assert_eq!(items[1]["detail"], "as sam, read-only");
+    assert!(items.iter().all(|i| i["actor_username"] == "boss"));
+
+    // Logins outlive an impersonation: a full one cannot add, change or remove any.
+    let invite = w
+        .call(
+            "POST",
+            "/v1/portal/logins",
+            "acme",
+            Auth::Bearer(&token),
+            Some(json!({"email": "mole@example.com", "name": "Mole", "role": "owner"})),
+        )
+        .await;
+    assert_eq!(invite.status, StatusCode::FORBIDDEN, "{}", invite.text);
+    assert_eq!(
+        invite.body["type"],
+        "/problems/impersonation-cannot-manage-logins"
+    );
+    assert!(
+        w.mail("mole@example.com", "credential-create")
+            .await
+            .is_empty()
+    );
+    let me = w
+        .call("GET", "/v1/portal/me", "acme", Auth::Bearer(&token), None)
+        .await;
+    assert!(
+        !me.body["actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("logins_manage")),
+        "{}",
+        me.text
+    );
 }
 
 #[tokio::test]
@@ -959,7 +1004,7 @@ async fn nobody_reaches_another_tenants_another_accounts_or_another_groups_data(
     assert_eq!(forged.status, StatusCode::BAD_REQUEST);
     assert_eq!(forged.body["type"], "/problems/invalid-cursor");
 
-    // A session is its tenant's, whatever host or header the request names.
+    // A session answers under its own tenant's host or header only.
     let me = w
         .call(
             "GET",
@@ -969,7 +1014,7 @@ async fn nobody_reaches_another_tenants_another_accounts_or_another_groups_data(
             None,
         )
         .await;
-    assert_eq!(me.body["name"], "North Co");
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED, "{}", me.text);
     // The portal names no account: an end user reaches another account's logins by no id.
     for (method, body) in [
         (
@@ -1570,4 +1615,239 @@ async fn a_providers_own_domain_finds_its_portal_and_no_other_provider_can_take_
     assert_eq!(taken.custom_domain.as_deref(), Some("portal.acme.example"));
     tenants.set_custom_domain(&acme.id, None).await.unwrap();
     assert_eq!(on_host("my.acme.example").await, StatusCode::NOT_FOUND);
+}
+
+/// Finds a staff member's login id in the console's staff list.
+async fn staff_id(w: &World, token: &str, username: &str) -> String {
+    let staff = w
+        .call(
+            "GET",
+            "/v1/console/staff?limit=100",
+            "acme",
+            Auth::Bearer(token),
+            None,
+        )
+        .await;
+    staff.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["username"] == username)
+        .unwrap_or_else(|| panic!("{username} in {}", staff.text))["id"]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn staff_manage_only_colleagues_within_their_reach_and_never_themselves() {
+    let w = World::new().await;
+    let acme = w.tenant("acme").await;
+    w.staff(&acme, "boss", ALL).await;
+    w.staff(
+        &acme,
+        "keeper",
+        &[Permission::StaffManage, Permission::AccountsRead],
+    )
+    .await;
+    w.staff(&acme, "clerk", &[Permission::AccountsRead]).await;
+    let boss = w.token("acme", "boss", STAFF_PASSWORD).await;
+    let keeper = w.token("acme", "keeper", STAFF_PASSWORD).await;
+    let boss_id = staff_id(&w, &boss, "boss").await;
+    let keeper_id = staff_id(&w, &boss, "keeper").await;
+    let clerk_id = staff_id(&w, &boss, "clerk").await;
+
+    // The built-in admin holds more than keeper: keeper can neither demote, remove,
+    // unlock nor reset its second factor.
+    for (method, path, body) in [
+        (
+            "PATCH",
+            format!("/v1/console/staff/{boss_id}"),
+            Some(json!({"permissions": ["accounts_read"]})),
+        ),
+        ("DELETE", format!("/v1/console/staff/{boss_id}"), None),
+        ("POST", format!("/v1/console/staff/{boss_id}/unlock"), None),
+        (
+            "POST",
+            format!("/v1/console/staff/{boss_id}/two-factor/reset"),
+            None,
+        ),
+    ] {
+        let reply = w
+            .call(method, &path, "acme", Auth::Bearer(&keeper), body)
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::FORBIDDEN,
+            "{method} {path}: {}",
+            reply.text
+        );
+        assert_eq!(
+            reply.body["type"], "/problems/staff-beyond-reach",
+            "{method} {path}"
+        );
+    }
+    let boss_now = w
+        .call("GET", "/v1/console/me", "acme", Auth::Bearer(&boss), None)
+        .await;
+    assert_eq!(boss_now.status, StatusCode::OK, "boss is still signed in");
+    assert_eq!(boss_now.body["permissions"].as_array().unwrap().len(), 11);
+
+    // Within reach: keeper changes the clerk; never itself.
+    let changed = w
+        .call(
+            "PATCH",
+            &format!("/v1/console/staff/{clerk_id}"),
+            "acme",
+            Auth::Bearer(&keeper),
+            Some(json!({"permissions": ["accounts_read"], "groups": ["north"]})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.text);
+    let own = w
+        .call(
+            "DELETE",
+            &format!("/v1/console/staff/{keeper_id}"),
+            "acme",
+            Auth::Bearer(&keeper),
+            None,
+        )
+        .await;
+    assert_eq!(own.status, StatusCode::CONFLICT, "{}", own.text);
+
+    // A manager limited to a group does not reach staff who see every account, even with
+    // fewer permissions.
+    let nora = usage_fixture::invite_limited_staff(
+        &w,
+        &boss,
+        "nora",
+        &["staff_manage", "accounts_read", "reports_view"],
+    )
+    .await;
+    let reply = w
+        .call(
+            "DELETE",
+            &format!("/v1/console/staff/{keeper_id}"),
+            "acme",
+            Auth::Bearer(&nora),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN, "{}", reply.text);
+    // ... and reaches the clerk, now limited to north too.
+    let reply = w
+        .call(
+            "DELETE",
+            &format!("/v1/console/staff/{clerk_id}"),
+            "acme",
+            Auth::Bearer(&nora),
+            None,
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::NO_CONTENT, "{}", reply.text);
+}
+
+#[tokio::test]
+async fn a_session_answers_only_under_its_own_providers_address() {
+    let w = World::new().await;
+    let acme = w.tenant("acme").await;
+    w.tenant("bluewave").await;
+    let account = w.account(&acme, "Sam Lee", "sam@example.com", None).await;
+    w.platform
+        .identity()
+        .create_owner_with_password(
+            &acme.id,
+            &account.parse().unwrap(),
+            "sam",
+            "sam's long password",
+        )
+        .await
+        .unwrap();
+    let sam = w.token("acme", "sam", "sam's long password").await;
+    for tenant in ["bluewave", "nobody"] {
+        let reply = w
+            .call("GET", "/v1/portal/me", tenant, Auth::Bearer(&sam), None)
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED, "{tenant}");
+    }
+    let reply = w
+        .call("GET", "/v1/portal/me", "acme", Auth::Bearer(&sam), None)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    // Every answer: not stored, not sniffed, no referrer.
+    assert_eq!(reply.headers["cache-control"], "no-store");
+    assert_eq!(reply.headers["x-content-type-options"], "nosniff");
+    assert_eq!(reply.headers["referrer-policy"], "no-referrer");
+}
+
+#[tokio::test]
+async fn stored_settings_with_fields_this_version_does_not_know_still_read() {
+    use selfcare::ports::table::{Key, Value};
+    let w = World::new().await;
+    let acme = w.tenant("acme").await;
+    w.staff(&acme, "boss", ALL).await;
+    let boss = w.token("acme", "boss", STAFF_PASSWORD).await;
+    // A newer version stored a field this one does not know, then was rolled back.
+    for (sk, attribute, json) in [
+        (
+            "SETTINGS#ACCESS",
+            "settings",
+            r#"{"lockout_threshold": 7, "from_the_future": true}"#,
+        ),
+        (
+            "SETTINGS#BRANDING",
+            "branding",
+            r##"{"brand_colour": "#0b5cad", "from_the_future": 1}"##,
+        ),
+    ] {
+        let key = Key::new(format!("TENANT#{}", acme.id), sk);
+        let mut item = w
+            .platform
+            .table
+            .get(&key)
+            .await
+            .unwrap()
+            .unwrap_or_default();
+        item.insert("pk".into(), Value::S(key.pk.clone()));
+        item.insert("sk".into(), Value::S(key.sk.clone()));
+        item.insert(attribute.into(), Value::S(json.into()));
+        w.platform.table.put(item, None).await.unwrap();
+    }
+    w.token("acme", "boss", STAFF_PASSWORD).await;
+    let settings = w
+        .call(
+            "GET",
+            "/v1/console/settings/access",
+            "acme",
+            Auth::Bearer(&boss),
+            None,
+        )
+        .await;
+    assert_eq!(settings.status, StatusCode::OK, "{}", settings.text);
+    assert_eq!(settings.body["lockout_threshold"], 7);
+    let branding = w
+        .call("GET", "/v1/branding", "acme", Auth::None, None)
+        .await;
+    assert_eq!(
+        branding.body["brand_colour"], "#0b5cad",
+        "{}",
+        branding.text
+    );
+    // What clients send stays strict.
+    let unknown = w
+        .call(
+            "PUT",
+            "/v1/console/settings/access",
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"lockout_threshold": 5, "lockout_threshhold": 9})),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.text);
+    assert_eq!(unknown.body["type"], "/problems/malformed-body");
+    assert!(
+        unknown.text.contains("lockout_threshhold"),
+        "{}",
+        unknown.text
+    );
 }

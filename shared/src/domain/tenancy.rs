@@ -273,15 +273,36 @@ impl Tenants {
             .await
     }
 
+    /// The id of the tenant a slug names (one read: what a signed-in request checks).
+    pub async fn id_by_slug(&self, slug: &str) -> Result<TenantId, TenantError> {
+        if check_slug(slug).is_err() {
+            return Err(TenantError::NotFound);
+        }
+        self.id_by_claim(Key::new(keys::slug(slug), "SLUG")).await
+    }
+
+    /// The id of the tenant whose own domain `host` is.
+    pub async fn id_by_domain(&self, host: &str) -> Result<TenantId, TenantError> {
+        if check_domain(host).is_err() {
+            return Err(TenantError::NotFound);
+        }
+        self.id_by_claim(Key::new(keys::custom_domain(host), "DOMAIN"))
+            .await
+    }
+
     /// The tenant a claim item (a slug's, a domain's) names.
     async fn by_claim(&self, claim: Key) -> Result<Tenant, TenantError> {
+        let id = self.id_by_claim(claim).await?;
+        self.get(&id).await
+    }
+
+    async fn id_by_claim(&self, claim: Key) -> Result<TenantId, TenantError> {
         let item = self.table.get(&claim).await?.ok_or(TenantError::NotFound)?;
-        let id = item
+        Ok(item
             .get("tenant")
             .and_then(|v| v.as_s())
             .and_then(|s| s.parse().ok())
-            .ok_or_else(|| TableError::Unavailable(format!("{claim} lacks its tenant")))?;
-        self.get(&id).await
+            .ok_or_else(|| TableError::Unavailable(format!("{claim} lacks its tenant")))?)
     }
 
     /// Maps a domain of the tenant's own to its portal (None: removes the mapping). The

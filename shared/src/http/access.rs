@@ -18,6 +18,55 @@ pub const SESSION_COOKIE: &str = "__Host-selfcare_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const TENANT_HEADER: &str = "x-selfcare-tenant";
 
+/// Where the authentication extractor leaves the session a request was served in, for the
+/// layers that act after the handler (the impersonation trail).
+#[derive(Clone, Default)]
+pub struct ServedSession(std::sync::Arc<std::sync::Mutex<Option<Session>>>);
+
+impl ServedSession {
+    fn keep(&self, session: &Session) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(session.clone());
+        }
+    }
+    fn taken(&self) -> Option<Session> {
+        self.0.lock().ok().and_then(|mut slot| slot.take())
+    }
+}
+
+/// Middleware: every change made in an impersonated session goes on the customer's access
+/// history (and the audit trail) with what was asked and how it ended, whatever endpoint
+/// made it, so the customer sees what was done and not only that staff came in.
+pub async fn impersonation_trail(
+    axum::extract::State(platform): axum::extract::State<Platform>,
+    mut request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let slot = ServedSession::default();
+    request.extensions_mut().insert(slot.clone());
+    let method = request.method().clone();
+    let path = request.uri().path().to_owned();
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(|r| r.0.clone())
+        .unwrap_or_default();
+    let response = next.run(request).await;
+    let changed = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
+        && response.status().is_success();
+    if let Some(session) = slot.taken().filter(|s| s.impersonator.is_some() && changed) {
+        let detail = format!("{method} {path}");
+        let written = platform
+            .identity()
+            .record_impersonated_change(&session, &detail, &request_id)
+            .await;
+        if let Err(error) = written {
+            tracing::error!(%error, %detail, "an impersonated change was not put on the access history");
+        }
+    }
+    response
+}
+
 /// The client's address, as the runtime saw it (API Gateway's source IP, or the socket's
 /// peer locally); the runtimes put it in the request's extensions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,12 +96,14 @@ fn request_id(parts: &Parts) -> String {
 /// as its own.
 pub struct HostTenant(pub Tenant);
 
-impl FromRequestParts<Platform> for HostTenant {
-    type Rejection = Problem;
-    async fn from_request_parts(
-        parts: &mut Parts,
-        platform: &Platform,
-    ) -> Result<Self, Self::Rejection> {
+/// How a request names its tenant.
+enum TenantName {
+    Slug(String),
+    Domain(String),
+}
+
+impl TenantName {
+    fn of(parts: &Parts, platform: &Platform) -> Option<TenantName> {
         let host = parts
             .headers
             .get(header::HOST)
@@ -73,14 +124,28 @@ impl FromRequestParts<Platform> for HostTenant {
                 .and_then(|h| h.to_str().ok())
                 .map(str::to_owned)
         });
-        let found = match (slug, host) {
-            (Some(slug), _) => platform.tenants().by_slug(&slug).await,
-            (None, Some(host)) => platform.tenants().by_domain(&host).await,
-            (None, None) => return Err(unknown_tenant()),
+        match (slug, host) {
+            (Some(slug), _) => Some(TenantName::Slug(slug)),
+            (None, Some(host)) => Some(TenantName::Domain(host)),
+            (None, None) => None,
+        }
+    }
+}
+
+impl FromRequestParts<Platform> for HostTenant {
+    type Rejection = Problem;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        platform: &Platform,
+    ) -> Result<Self, Self::Rejection> {
+        let found = match TenantName::of(parts, platform) {
+            Some(TenantName::Slug(slug)) => platform.tenants().by_slug(&slug).await,
+            Some(TenantName::Domain(host)) => platform.tenants().by_domain(&host).await,
+            None => return Err(unknown_tenant()),
         };
         match found {
             Ok(tenant) => Ok(HostTenant(tenant)),
-            Err(TenantError::Storage(e)) => Err(Problem::unavailable(&e)),
+            Err(TenantError::Storage(e)) => Err(Problem::storage(&e)),
             Err(_) => Err(unknown_tenant()),
         }
     }
@@ -137,6 +202,27 @@ impl FromRequestParts<Platform> for Authenticated {
             .authenticate(&token)
             .await
             .map_err(identity_problem)?;
+        // A session answers only under its own provider's address: a token (or cookie)
+        // carried to another provider's host is not signed in there.
+        // A host that is no provider's own domain (the API's default address, a loopback
+        // address locally) names none: the session's own provider is meant.
+        let named = match TenantName::of(parts, platform) {
+            Some(TenantName::Slug(slug)) => Some(platform.tenants().id_by_slug(&slug).await),
+            Some(TenantName::Domain(host)) => match platform.tenants().id_by_domain(&host).await {
+                Err(TenantError::NotFound) => None,
+                found => Some(found),
+            },
+            None => None,
+        };
+        match named {
+            None => {}
+            Some(Ok(id)) if id == session.tenant => {}
+            Some(Err(TenantError::Storage(e))) => return Err(Problem::storage(&e)),
+            Some(_) => return Err(identity_problem(IdentityError::Unauthenticated)),
+        }
+        if let Some(slot) = parts.extensions.get::<ServedSession>() {
+            slot.keep(&session);
+        }
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if from_cookie && !safe {
             let csrf = parts
@@ -340,7 +426,7 @@ pub fn identity_problem(error: IdentityError) -> Problem {
         }
         IdentityError::Conflict(detail) => Problem::conflict(detail),
         IdentityError::InvalidCursor => invalid_cursor(),
-        IdentityError::Storage(e) => Problem::unavailable(&e),
+        IdentityError::Storage(e) => Problem::storage(&e),
         IdentityError::Hash(e) => Problem::internal(&e),
         IdentityError::Mail(e) => Problem::internal(&e),
     }
@@ -386,7 +472,7 @@ pub fn account_problem(error: AccountError) -> Problem {
             "Accounts belong to retail providers",
         ),
         AccountError::InvalidCursor => invalid_cursor(),
-        AccountError::Storage(e) => Problem::unavailable(&e),
+        AccountError::Storage(e) => Problem::storage(&e),
     }
 }
 

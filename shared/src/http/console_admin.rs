@@ -196,8 +196,8 @@ pub async fn update_staff(
     JsonBody(body): JsonBody<StaffChanges>,
 ) -> Result<Json<LoginView>, Problem> {
     staff.require(Permission::StaffManage)?;
-    let login: LoginId = parse_id(&login)?;
-    if login == staff.session.login {
+    let login = staff_login(&platform, &staff, &login).await?;
+    if login.id == staff.session.login {
         return Err(Problem::conflict("you cannot change your own permissions"));
     }
     grantable(&staff, &body.permissions, body.groups.as_ref())?;
@@ -205,7 +205,7 @@ pub async fn update_staff(
     let updated = identity
         .set_staff_access(
             &staff.session.tenant,
-            &login,
+            &login.id,
             StaffAccess {
                 permissions: body.permissions,
                 groups: body.groups,
@@ -239,6 +239,17 @@ async fn staff_login(
         .map_err(identity_problem)?;
     if !matches!(login.principal, Principal::Staff { .. }) {
         return Err(Problem::not_found());
+    }
+    if !staff.session.principal.reaches(&login.principal) {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "staff-beyond-reach",
+            "This staff member may do more than you may",
+        )
+        .detail(
+            "You manage only staff whose permissions and accounts are within your own; \
+             ask a staff member who holds all of theirs.",
+        ));
     }
     Ok(login)
 }
@@ -404,7 +415,7 @@ pub async fn retry_failed_mail(
         Err(TableError::TransactionConditionFailed { index: 0 }) => {
             return Err(Problem::not_found());
         }
-        Err(e) => return Err(Problem::unavailable(&e)),
+        Err(e) => return Err(Problem::storage(&e)),
     }
     Ok(StatusCode::ACCEPTED)
 }

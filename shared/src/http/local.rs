@@ -247,5 +247,16 @@ async fn site_policy(
             .headers_mut()
             .insert(header::CONTENT_SECURITY_POLICY, value);
     }
+    // The same security headers as the deployed sites' response-headers policy (HSTS
+    // aside: the local runtime speaks plain HTTP).
+    let headers = response.headers_mut();
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        axum::http::HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        axum::http::HeaderValue::from_static("no-referrer"),
+    );
     response
 }

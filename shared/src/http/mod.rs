@@ -148,15 +148,36 @@ pub fn app(platform: Platform, function: Option<&str>) -> Router {
             );
         }
     }
+    let router = router.layer(axum::middleware::from_fn_with_state(
+        platform,
+        access::impersonation_trail,
+    ));
     with_layers(router)
 }
 
 /// The fallbacks and layers of every API response: problems for unknown routes and
-/// methods, panics turned into a problem, a request id on everything.
+/// methods, panics turned into a problem, a request id and the security headers on
+/// everything. Nothing the API answers is stored by a browser or a shared cache unless its
+/// handler says so (the public branding stylesheet does): answers carry sessions, tokens
+/// and customers' data.
 pub fn with_layers(router: Router) -> Router {
+    use axum::http::{HeaderValue, header};
+    use tower_http::set_header::SetResponseHeaderLayer;
     router
         .fallback(|| async { Problem::route_not_found() })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::X_CONTENT_TYPE_OPTIONS,
+            HeaderValue::from_static("nosniff"),
+        ))
+        .layer(SetResponseHeaderLayer::overriding(
+            header::REFERRER_POLICY,
+            HeaderValue::from_static("no-referrer"),
+        ))
         .layer(CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 Problem::internal(&"a handler panicked").into_response()

@@ -46,7 +46,9 @@ fn actions(session: &Session) -> BTreeSet<PortalAction> {
         if matches!(role, Role::Owner | Role::Billing) {
             out.insert(PortalAction::AccountEdit);
         }
-        if *role == Role::Owner {
+        // Logins outlive an impersonation: staff acting as the owner must not give
+        // themselves (or anyone) lasting access their own permissions do not.
+        if *role == Role::Owner && session.impersonator.is_none() {
             out.insert(PortalAction::LoginsManage);
         }
         if *allow_orders && *role != Role::ReadOnly {
@@ -58,6 +60,14 @@ fn actions(session: &Session) -> BTreeSet<PortalAction> {
 
 pub(super) fn require(session: &Session, action: PortalAction) -> Result<AccountId, Problem> {
     let account = session.account().ok_or_else(Problem::not_found)?;
+    if action == PortalAction::LoginsManage && session.impersonator.is_some() {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "impersonation-cannot-manage-logins",
+            "Logins cannot be added, changed or removed in an impersonation",
+        )
+        .detail("The account's owner manages its logins; staff do it from the console."));
+    }
     if actions(session).contains(&action) {
         Ok(account)
     } else {

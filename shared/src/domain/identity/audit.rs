@@ -103,6 +103,26 @@ impl Identity {
         Ok(())
     }
 
+    /// Records a change made in an impersonated session (what was asked), on the audit
+    /// trail and the customer's access history.
+    pub async fn record_impersonated_change(
+        &self,
+        session: &Session,
+        asked: &str,
+        request_id: &str,
+    ) -> Result<(), IdentityError> {
+        let write = self.audit_write(
+            session,
+            session.account(),
+            "impersonation.change",
+            asked,
+            request_id,
+            true,
+        )?;
+        self.table.transact(vec![write]).await?;
+        Ok(())
+    }
+
     /// The tenant's trail, newest first.
     pub async fn audit_trail(
         &self,

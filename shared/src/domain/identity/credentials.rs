@@ -252,6 +252,11 @@ impl Identity {
         invitation: LoginInvitation,
         actor: (&Session, &str),
     ) -> Result<OffsetDateTime, IdentityError> {
+        if actor.0.impersonator.is_some() {
+            return Err(IdentityError::Forbidden(
+                "an impersonation cannot create logins: they would outlive it",
+            ));
+        }
         let account = self.accounts().get(tenant, account).await?;
         let email = EmailAddress::parse(&invitation.email).map_err(|m| invalid("/email", m))?;
         let name = check_name(&invitation.name)?;
@@ -463,14 +468,14 @@ impl Identity {
         };
         let username = normalise_username(username).map_err(|m| invalid("/username", m))?;
         let email = EmailAddress::parse(&new.email)
-            .map_err(|_| TableError::Unavailable("a stored link has a bad email".into()))?;
+            .map_err(|_| TableError::Unreadable("a stored link has a bad email".into()))?;
         let local_part = email.as_str().split('@').next().unwrap_or_default();
         passwords::check_policy(password, &[&username, local_part, &new.name])
             .map_err(|m| invalid("/password", m))?;
         let principal = match (&new.account, new.role) {
             (Some(account), Some(role)) => Principal::EndUser {
                 account: account.parse().map_err(|_| {
-                    TableError::Unavailable("a stored link has a bad account".into())
+                    TableError::Unreadable("a stored link has a bad account".into())
                 })?,
                 role,
                 allow_orders: new.allow_orders,

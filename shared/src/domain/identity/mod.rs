@@ -147,6 +147,32 @@ impl Principal {
         matches!(self, Principal::Staff { permissions, .. } if permissions.contains(&permission))
     }
 
+    /// Is everything `other` may do within this staff member's own reach: each of its
+    /// permissions held, and every account it sees seen? Staff manage only staff within
+    /// their reach (and never themselves), so nobody raises, removes or locks out a
+    /// colleague who may do more, and the last who may manage staff always remains.
+    pub fn reaches(&self, other: &Principal) -> bool {
+        let (
+            Principal::Staff {
+                permissions: mine,
+                groups: my_groups,
+            },
+            Principal::Staff {
+                permissions: theirs,
+                groups: their_groups,
+            },
+        ) = (self, other)
+        else {
+            return false;
+        };
+        let sees_theirs = match (my_groups, their_groups) {
+            (None, _) => true,
+            (Some(_), None) => false,
+            (Some(mine), Some(theirs)) => theirs.is_subset(mine),
+        };
+        theirs.is_subset(mine) && sees_theirs
+    }
+
     /// May this staff member see an account in `group`?
     pub fn sees_group(&self, group: Option<&str>) -> bool {
         match self {
@@ -157,6 +183,39 @@ impl Principal {
             } => group.is_some_and(|g| groups.contains(g)),
             Principal::EndUser { .. } => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod reach_tests {
+    use super::*;
+
+    fn staff(permissions: &[Permission], groups: Option<&[&str]>) -> Principal {
+        Principal::Staff {
+            permissions: permissions.iter().copied().collect(),
+            groups: groups.map(|g| g.iter().map(|s| (*s).to_owned()).collect()),
+        }
+    }
+
+    #[test]
+    fn staff_reach_only_colleagues_within_their_permissions_and_accounts() {
+        use Permission::*;
+        let manager = staff(&[StaffManage, AccountsRead], None);
+        let admin = staff(&Permission::ALL, None);
+        let north = staff(&[StaffManage, AccountsRead], Some(&["north"]));
+        assert!(admin.reaches(&manager));
+        assert!(!manager.reaches(&admin), "more permissions");
+        assert!(manager.reaches(&north));
+        assert!(!north.reaches(&manager), "sees every account");
+        assert!(north.reaches(&staff(&[AccountsRead], Some(&["north"]))));
+        assert!(!north.reaches(&staff(&[AccountsRead], Some(&["north", "south"]))));
+        assert!(manager.reaches(&manager.clone()), "equals are within reach");
+        let end_user = Principal::EndUser {
+            account: AccountId::generate(time::OffsetDateTime::UNIX_EPOCH),
+            role: Role::Owner,
+            allow_orders: true,
+        };
+        assert!(!admin.reaches(&end_user));
     }
 }
 

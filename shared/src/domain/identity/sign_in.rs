@@ -12,7 +12,7 @@ use time::{Duration, OffsetDateTime};
 use super::logins::{Login, record};
 use super::mail::{self, Content, Purpose};
 use super::two_factor::SignInOutcome;
-use super::{Identity, IdentityError, Permission, Session};
+use super::{Identity, IdentityError, Permission, Principal, Session};
 use crate::domain::ids::{LoginId, TenantId};
 use crate::domain::outbox;
 use crate::domain::paging::{self, Page, PageRequest};
@@ -217,6 +217,13 @@ impl Identity {
         request_id: &str,
     ) -> Result<Login, IdentityError> {
         let current = self.login(&staff.tenant, login).await?;
+        if matches!(current.principal, Principal::Staff { .. })
+            && (current.id == staff.login || !staff.principal.reaches(&current.principal))
+        {
+            return Err(IdentityError::Forbidden(
+                "staff unlock only colleagues within their own reach",
+            ));
+        }
         if !current.is_locked() {
             return Ok(current);
         }

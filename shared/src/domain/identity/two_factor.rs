@@ -119,7 +119,7 @@ pub struct RecoveryCodes(pub Vec<String>);
 
 fn totp(secret: &str, issuer: &str, account: &str) -> Result<Totp, IdentityError> {
     let secret = Secret::try_from_base32(secret)
-        .map_err(|_| TableError::Unavailable("a stored TOTP secret is not base 32".into()))?;
+        .map_err(|_| TableError::Unreadable("a stored TOTP secret is not base 32".into()))?;
     // A colon separates issuer from account in the URI's label; neither may hold one.
     Builder::new()
         .with_secret(secret)
@@ -417,6 +417,13 @@ impl Identity {
         if login.id == staff.login {
             return Err(IdentityError::Forbidden(
                 "another staff member resets your own second factor",
+            ));
+        }
+        if matches!(login.principal, Principal::Staff { .. })
+            && !staff.principal.reaches(&login.principal)
+        {
+            return Err(IdentityError::Forbidden(
+                "staff reset only colleagues within their own reach",
             ));
         }
         if login.second_factor.is_some() {
