@@ -24,8 +24,12 @@ struct Args {
     #[arg(long, env = "SELFCARE_DATA_DIR", default_value = ".data/local")]
     data_dir: PathBuf,
     /// Start empty, without the demo tenants and accounts.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "demo")]
     no_demo: bool,
+    /// With --aws: seed the demo tenants and logins (known passwords) into the table. Never
+    /// by default against AWS.
+    #[arg(long)]
+    demo: bool,
     /// The built web sites (`npm run build` in `web/`), served at `/` and `/console/`.
     #[arg(long, env = "SELFCARE_WEB_DIR", default_value = "web/dist")]
     web_dir: PathBuf,
@@ -44,7 +48,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     if args.aws {
         let platform = Platform::aws(&AwsConfig::from_env()?).await;
         platform.warm_up().await?;
-        if !args.no_demo {
+        // Demo logins have published passwords: into a real table only when asked.
+        if args.demo {
             let created = selfcare::demo::seed(&platform).await?;
             tracing::info!(created, "demo data ready");
         }

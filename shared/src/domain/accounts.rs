@@ -340,7 +340,7 @@ mod record {
     }
 
     fn bad(what: &str) -> TableError {
-        TableError::Unavailable(format!("a stored account has a bad {what}"))
+        TableError::Unreadable(format!("a stored account has a bad {what}"))
     }
 
     pub fn account_key(tenant: &TenantId, id: &AccountId) -> Key {

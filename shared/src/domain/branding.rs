@@ -18,7 +18,7 @@ const SURFACE: (u8, u8, u8) = (0xff, 0xff, 0xff);
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct Branding {
     /// `#0b5cad`: buttons, links, the current menu item.
     pub brand_colour: Option<String>,

@@ -319,7 +319,7 @@ pub struct FailedMail {
 }
 
 fn failed_mail(item: &Item) -> Result<FailedMail, TableError> {
-    let bad = || TableError::Unavailable("a stored outbox message is unreadable".into());
+    let bad = || TableError::Unreadable("a stored outbox message is unreadable".into());
     let stored = stored(item).ok_or_else(bad)?;
     Ok(FailedMail {
         id: stored.key.pk.rsplit('#').next().ok_or_else(bad)?.to_owned(),

@@ -34,6 +34,9 @@ pub enum ServiceStatus {
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
+// Strict although stored (inside orders and services): it also arrives inside the order
+// request, an internally tagged enum, where the request extractor cannot see unknown
+// fields. A newer version adding a field here must add it to the request type only.
 #[serde(deny_unknown_fields)]
 pub struct VoiceFeatures {
     /// Where every call goes instead (E.164), when set.
@@ -55,6 +58,9 @@ pub struct VoiceFeatures {
 
 /// The address emergency services are sent to for a number (E911).
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+// Strict although stored (inside orders and services): it also arrives inside the order
+// request, an internally tagged enum, where the request extractor cannot see unknown
+// fields. A newer version adding a field here must add it to the request type only.
 #[serde(deny_unknown_fields)]
 pub struct EmergencyAddress {
     /// The person or business at the address.
@@ -189,7 +195,7 @@ mod record {
     }
 
     fn bad(what: &str) -> TableError {
-        TableError::Unavailable(format!("a stored service has a bad {what}"))
+        TableError::Unreadable(format!("a stored service has a bad {what}"))
     }
 
     pub fn to_item(s: &Service) -> Result<Item, TableError> {
@@ -385,7 +391,7 @@ impl Services {
                 .and_then(|s| s.parse().ok()),
         );
         let (Some(account), Some(service)) = ids else {
-            return Err(TableError::Unavailable("an identifier claim is unreadable".into()).into());
+            return Err(TableError::Unreadable("an identifier claim is unreadable".into()).into());
         };
         match self.get(tenant, &account, &service).await {
             Ok(s) => Ok(Some(s)),

@@ -25,7 +25,7 @@ fn problem(e: AlertError) -> Problem {
         AlertError::Invalid(v) => Problem::from_violations(v),
         AlertError::NotFound => Problem::not_found(),
         AlertError::Usage(e) => usage_problem(e),
-        AlertError::Storage(e) => Problem::unavailable(&e),
+        AlertError::Storage(e) => Problem::storage(&e),
     }
 }
 

@@ -49,7 +49,7 @@ pub async fn public_branding(
         async {
             branding::read(platform.table.as_ref(), &tenant.id)
                 .await
-                .map_err(|e| Problem::unavailable(&e))
+                .map_err(|e| Problem::storage(&e))
         },
     )?;
     Ok(Json(BrandingView {
@@ -76,7 +76,7 @@ pub async fn public_stylesheet(
 ) -> Result<Response, Problem> {
     let look = branding::read(platform.table.as_ref(), &tenant.id)
         .await
-        .map_err(|e| Problem::unavailable(&e))?;
+        .map_err(|e| Problem::storage(&e))?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/css; charset=utf-8"),
@@ -98,7 +98,7 @@ pub async fn console_branding(
     staff.require(Permission::BrandingManage)?;
     let look = branding::read(platform.table.as_ref(), &staff.session.tenant)
         .await
-        .map_err(|e| Problem::unavailable(&e))?;
+        .map_err(|e| Problem::storage(&e))?;
     Ok(Json(look))
 }
 
@@ -120,7 +120,7 @@ pub async fn set_branding(
         platform.clock.now(),
     )
     .await
-    .map_err(|e| Problem::unavailable(&e))?;
+    .map_err(|e| Problem::storage(&e))?;
     Ok(Json(look))
 }
 

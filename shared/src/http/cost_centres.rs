@@ -41,7 +41,7 @@ fn problem(e: CostCentreError) -> Problem {
         )),
         CostCentreError::Service(e) => service_problem(e),
         CostCentreError::Usage(e) => usage_problem(e),
-        CostCentreError::Storage(e) => Problem::unavailable(&e),
+        CostCentreError::Storage(e) => Problem::storage(&e),
     }
 }
 

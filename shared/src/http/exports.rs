@@ -29,7 +29,7 @@ fn export_problem(e: ExportError) -> Problem {
         ExportError::NotFound => Problem::not_found(),
         ExportError::IdempotencyKeyReused => Problem::idempotency_key_reused(),
         ExportError::Usage(e) => usage_problem(e),
-        ExportError::Storage(e) => Problem::unavailable(&e),
+        ExportError::Storage(e) => Problem::storage(&e),
         ExportError::Blobs(e) => Problem::unavailable(&e),
     }
 }

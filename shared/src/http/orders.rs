@@ -70,7 +70,7 @@ fn order_problem(e: OrderError) -> Problem {
         OrderError::Conflict => Problem::conflict("the order changed meanwhile; try again"),
         OrderError::IdempotencyKeyReused => Problem::idempotency_key_reused(),
         OrderError::Paging(e) => identity_problem(e.into()),
-        OrderError::Storage(e) => Problem::unavailable(&e),
+        OrderError::Storage(e) => Problem::storage(&e),
     }
 }
 

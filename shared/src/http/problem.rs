@@ -117,6 +117,16 @@ impl Problem {
         .detail("Quote the x-request-id header of this response when you contact support.")
     }
 
+    /// A storage failure: a request that can never succeed or an unreadable record is ours
+    /// to fix (500, logged with the request id); an outage or a lost race is worth a retry.
+    pub fn storage(error: &crate::ports::TableError) -> Self {
+        use crate::ports::TableError;
+        match error {
+            TableError::Invalid(_) | TableError::Unreadable(_) => Problem::internal(error),
+            _ => Problem::unavailable(error),
+        }
+    }
+
     pub fn unavailable(cause: &dyn std::fmt::Display) -> Self {
         tracing::warn!(error = %cause, "dependency unavailable");
         Problem::new(
@@ -154,15 +164,34 @@ where
 {
     type Rejection = Problem;
 
+    /// Fields the endpoint does not take are refused here, for every request body: the
+    /// domain's types tolerate unknown fields, since what they stored yesterday must still
+    /// read after a rollback.
     async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Problem> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(JsonBody(value)),
-            Err(rejection) => Err(Problem::new(
+        let malformed = |detail: String| {
+            Problem::new(
                 StatusCode::BAD_REQUEST,
                 "malformed-body",
                 "The request body is not the JSON this endpoint takes",
             )
-            .detail(rejection.body_text())),
+            .detail(detail)
+        };
+        let Json(value) = Json::<serde_json::Value>::from_request(req, state)
+            .await
+            .map_err(|rejection| malformed(rejection.body_text()))?;
+        let mut unknown = Vec::new();
+        let parsed: Result<T, _> =
+            serde_ignored::deserialize(value, |path| unknown.push(path.to_string()));
+        match parsed {
+            Err(e) => Err(malformed(format!(
+                "Failed to deserialize the JSON body into the target type: {e}"
+            ))),
+            Ok(_) if !unknown.is_empty() => Err(malformed(format!(
+                "Unknown field{}: {}",
+                if unknown.len() == 1 { "" } else { "s" },
+                unknown.join(", ")
+            ))),
+            Ok(body) => Ok(JsonBody(body)),
         }
     }
 }
@@ -196,4 +225,35 @@ where
 /// A path parameter that must be one of our ids; anything else finds nothing.
 pub fn parse_id<T: std::str::FromStr>(text: &str) -> Result<T, Problem> {
     text.parse().map_err(|_| Problem::not_found())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::TableError;
+
+    #[test]
+    fn storage_failures_that_cannot_succeed_are_ours_and_outages_are_worth_a_retry() {
+        for ours in [
+            TableError::Invalid("item too large".into()),
+            TableError::Unreadable("a stored login has a bad id".into()),
+        ] {
+            let problem = Problem::storage(&ours);
+            assert_eq!(problem.status(), StatusCode::INTERNAL_SERVER_ERROR);
+            assert_eq!(problem.kind, "/problems/internal");
+            assert!(
+                !serde_json::to_string(&problem).unwrap().contains("login"),
+                "internals stay in the log"
+            );
+        }
+        for retry in [
+            TableError::Unavailable("throttled".into()),
+            TableError::TransactionConflict,
+        ] {
+            assert_eq!(
+                Problem::storage(&retry).status(),
+                StatusCode::SERVICE_UNAVAILABLE
+            );
+        }
+    }
 }

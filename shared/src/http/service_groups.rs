@@ -26,7 +26,7 @@ fn problem(e: GroupError) -> Problem {
         GroupError::NotFound => Problem::not_found(),
         GroupError::Service(e) => service_problem(e),
         GroupError::Paging(e) => identity_problem(e.into()),
-        GroupError::Storage(e) => Problem::unavailable(&e),
+        GroupError::Storage(e) => Problem::storage(&e),
     }
 }
 

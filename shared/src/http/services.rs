@@ -48,7 +48,7 @@ pub(super) fn service_problem(e: ServiceError) -> Problem {
         ))
         .field("/identifier", "taken"),
         ServiceError::Conflict => Problem::conflict("the service changed meanwhile; try again"),
-        ServiceError::Storage(e) => Problem::unavailable(&e),
+        ServiceError::Storage(e) => Problem::storage(&e),
     }
 }
 
@@ -57,7 +57,7 @@ pub(super) fn catalogue_problem(e: CatalogueError) -> Problem {
         CatalogueError::Invalid(v) => Problem::from_violations(v),
         CatalogueError::NotFound => Problem::not_found(),
         CatalogueError::Paging(e) => identity_problem(e.into()),
-        CatalogueError::Storage(e) => Problem::unavailable(&e),
+        CatalogueError::Storage(e) => Problem::storage(&e),
     }
 }
 
@@ -65,7 +65,7 @@ pub(super) fn usage_problem(e: UsageError) -> Problem {
     match e {
         UsageError::Invalid(m) => Problem::validation().detail(m),
         UsageError::Paging(e) => identity_problem(e.into()),
-        UsageError::Storage(e) => Problem::unavailable(&e),
+        UsageError::Storage(e) => Problem::storage(&e),
     }
 }
 

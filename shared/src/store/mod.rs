@@ -34,7 +34,7 @@ pub fn from_item<T: DeserializeOwned>(item: &Item) -> Result<T, TableError> {
         .map(|(k, v)| (k.clone(), value_to_json(v)))
         .collect();
     serde_json::from_value(serde_json::Value::Object(map))
-        .map_err(|e| TableError::Unavailable(format!("a stored item is not a valid record: {e}")))
+        .map_err(|e| TableError::Unreadable(format!("a stored item is not a valid record: {e}")))
 }
 
 fn json_to_value(json: serde_json::Value) -> Result<Value, TableError> {
@@ -107,7 +107,7 @@ pub async fn read_settings<T: DeserializeOwned + Default>(
         .and_then(Value::as_s)
     {
         Some(json) => serde_json::from_str(json).map_err(|e| {
-            TableError::Unavailable(format!("stored settings ({key}) are unreadable: {e}"))
+            TableError::Unreadable(format!("stored settings ({key}) are unreadable: {e}"))
         }),
         None => Ok(T::default()),
     }

@@ -214,7 +214,7 @@ mod record {
     }
 
     fn bad(what: &str) -> TableError {
-        TableError::Unavailable(format!("a stored catalogue item has a bad {what}"))
+        TableError::Unreadable(format!("a stored catalogue item has a bad {what}"))
     }
 
     pub fn plan_key(tenant: &TenantId, id: &PlanId) -> Key {

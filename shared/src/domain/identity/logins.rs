@@ -148,7 +148,7 @@ pub(super) mod record {
     }
 
     fn bad(what: &str) -> TableError {
-        TableError::Unavailable(format!("a stored login has a bad {what}"))
+        TableError::Unreadable(format!("a stored login has a bad {what}"))
     }
 
     pub fn to_item(l: &Login) -> Result<Item, TableError> {

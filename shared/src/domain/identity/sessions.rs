@@ -101,12 +101,12 @@ fn key(tenant: &TenantId, hash: &str) -> Key {
 
 fn at(seconds: i64) -> Result<OffsetDateTime, TableError> {
     OffsetDateTime::from_unix_timestamp(seconds)
-        .map_err(|_| TableError::Unavailable("a stored session has a bad time".into()))
+        .map_err(|_| TableError::Unreadable("a stored session has a bad time".into()))
 }
 
 fn from_item(item: &Item) -> Result<Session, TableError> {
     let r: SessionRecord = store::from_item(item)?;
-    let bad = |what: &str| TableError::Unavailable(format!("a stored session has a bad {what}"));
+    let bad = |what: &str| TableError::Unreadable(format!("a stored session has a bad {what}"));
     let principal = match (r.account, r.role) {
         (Some(account), Some(role)) => Principal::EndUser {
             account: account.parse().map_err(|_| bad("account"))?,

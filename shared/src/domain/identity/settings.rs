@@ -33,7 +33,7 @@ pub enum EditableField {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(default, deny_unknown_fields)]
+#[serde(default)]
 pub struct AccessSettings {
     /// New accounts get a credential-create email at once.
     pub send_create_email_on_new_account: bool,

@@ -474,7 +474,7 @@ impl Fulfilment {
         let tenant = &r.tenant;
         let existing = |id: &str| -> Result<ServiceId, OrderError> {
             id.parse().map_err(|_| {
-                TableError::Unavailable("a stored order names a bad service".into()).into()
+                TableError::Unreadable("a stored order names a bad service".into()).into()
             })
         };
         let now = self.clock.now();

@@ -182,7 +182,7 @@ pub enum ProvisioningStage {
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct ProvisioningDetails {
     pub stage: Option<ProvisioningStage>,
     /// The carrier's or supplier's reference (a port's, a line order's).
@@ -255,17 +255,17 @@ impl Order {
     pub fn id(&self) -> Result<OrderId, TableError> {
         self.id
             .parse()
-            .map_err(|_| TableError::Unavailable("a stored order has a bad id".into()))
+            .map_err(|_| TableError::Unreadable("a stored order has a bad id".into()))
     }
     fn tenant_id(&self) -> Result<TenantId, TableError> {
         self.tenant
             .parse()
-            .map_err(|_| TableError::Unavailable("a stored order has a bad tenant".into()))
+            .map_err(|_| TableError::Unreadable("a stored order has a bad tenant".into()))
     }
     fn account_id(&self) -> Result<AccountId, TableError> {
         self.account
             .parse()
-            .map_err(|_| TableError::Unavailable("a stored order has a bad account".into()))
+            .map_err(|_| TableError::Unreadable("a stored order has a bad account".into()))
     }
 }
 

@@ -75,7 +75,7 @@ pub enum ManualKind {
 #[derive(
     Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
 )]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct AutoApproval {
     pub call_forwarding: bool,
     pub failover: bool,
@@ -88,7 +88,7 @@ pub struct AutoApproval {
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(deny_unknown_fields, default)]
+#[serde(default)]
 pub struct OrderSettings {
     /// Customers may order numbers from the provider's inventory.
     pub number_ordering: bool,

@@ -157,7 +157,7 @@ mod record {
 
     pub fn from_item(item: &Item) -> Result<Alert, TableError> {
         let r: AlertRecord = store::from_item(item)?;
-        let bad = |what: &str| TableError::Unavailable(format!("a stored alert has a bad {what}"));
+        let bad = |what: &str| TableError::Unreadable(format!("a stored alert has a bad {what}"));
         let account = r
             .account
             .map(|a| a.parse::<AccountId>().map_err(|_| bad("account")))
