@@ -5,6 +5,8 @@
 //!    150 ms (Lambda's CPU share grows with memory: 1,769 MB is one full vCPU).
 //! 2. An authenticated read through the local runtime over loopback HTTP
 //!    (`GET /v1/portal/account` with a bearer token): p50 and p99 over 2,000 requests.
+//! 3. A wrong password for a username that exists against one that does not, interleaved
+//!    (each name tried once, from an address of its own): the medians should not differ.
 
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
@@ -155,6 +157,54 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         percentile(&latencies, 0.5),
         percentile(&latencies, 0.99),
         percentile(&latencies, 1.0)
+    );
+
+    // 3. Known and unknown usernames, wrong password: the same work on both paths.
+    let identity = platform.identity();
+    let mut known = Vec::new();
+    let mut unknown = Vec::new();
+    for n in 0..60 {
+        let username = format!("known{n}");
+        identity
+            .create_staff_with_password(
+                &tenant.id,
+                &username,
+                &format!("{username}@bench.example"),
+                "Bench Staff",
+                "a bench password here",
+                Default::default(),
+            )
+            .await?;
+        for (name, out) in [
+            (username.clone(), &mut known),
+            (format!("nobody{n}"), &mut unknown),
+        ] {
+            let started = Instant::now();
+            let refused = identity
+                .sign_in(
+                    &tenant.id,
+                    &name,
+                    "a wrong password",
+                    &format!("10.9.{n}.{}", out.len()),
+                )
+                .await;
+            if refused.is_ok() {
+                return Err("a wrong password signed in".into());
+            }
+            out.push(started.elapsed());
+        }
+    }
+    // The first few warm caches and the hash permits.
+    let (known, unknown) = (&mut known[10..].to_vec(), &mut unknown[10..].to_vec());
+    known.sort();
+    unknown.sort();
+    println!("sign-in with a wrong password, known vs unknown username (50 each, interleaved)");
+    println!(
+        "  median {:.2} ms vs {:.2} ms; p90 {:.2} ms vs {:.2} ms",
+        percentile(known, 0.5),
+        percentile(unknown, 0.5),
+        percentile(known, 0.9),
+        percentile(unknown, 0.9)
     );
     Ok(())
 }

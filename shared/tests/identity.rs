@@ -157,8 +157,11 @@ async fn the_whole_credential_lifecycle_works_through_http() {
     assert_eq!(panel.body["state"], "active");
     assert_eq!(panel.body["owner"]["username"], "jo");
 
-    // Forgot password: the same answer for a stranger and for Jo; only Jo gets mail.
+    // Forgot password: the same answer and the same work for a stranger and for Jo;
+    // only Jo gets mail.
+    let mut work = Vec::new();
     for who in ["nobody-here", "jo@example.com"] {
+        w.counting.take();
         let forgot = w
             .call(
                 "POST",
@@ -173,7 +176,13 @@ async fn the_whole_credential_lifecycle_works_through_http() {
             forgot.body["message"],
             "If that login exists, we have sent a reset link to its email address."
         );
+        let trips = w.counting.take();
+        work.push((trips.gets, trips.queries, trips.writes));
     }
+    assert_eq!(work[0], work[1], "the same reads and writes either way");
+    assert!(w.mail("jo@example.com", "password-reset").await.is_empty());
+    w.deliver_changes("test").await;
+    assert!(w.mail("nobody-here", "password-reset").await.is_empty());
     let reset = w.link_token("jo@example.com", "password-reset").await;
     let inspected = w
         .call(
@@ -234,7 +243,7 @@ async fn the_whole_credential_lifecycle_works_through_http() {
 }
 
 #[tokio::test]
-async fn a_login_locks_after_five_failures_and_only_staff_unlock_it() {
+async fn a_login_locks_after_five_failures_and_its_owner_or_staff_unlock_it() {
     let w = World::new().await;
     let acme = w.tenant("acme").await;
     w.staff(&acme, "boss", ALL).await;
@@ -250,14 +259,24 @@ async fn a_login_locks_after_five_failures_and_only_staff_unlock_it() {
         .await
         .unwrap();
 
-    for attempt in 1..=5 {
-        let reply = w.sign_in("acme", "sam", "not the password at all").await;
+    // A name no login has is answered the same way, attempt for attempt: the answers
+    // tell a stranger nothing about which usernames exist.
+    for attempt in 1..=6 {
+        let known = w.sign_in("acme", "sam", "not the password at all").await;
+        let unknown = w
+            .sign_in("acme", "samantha", "not the password at all")
+            .await;
         let expected = if attempt < 5 {
             StatusCode::UNAUTHORIZED
         } else {
             StatusCode::LOCKED
         };
-        assert_eq!(reply.status, expected, "attempt {attempt}: {}", reply.text);
+        assert_eq!(known.status, expected, "attempt {attempt}: {}", known.text);
+        assert_eq!(
+            (unknown.status, &unknown.body),
+            (known.status, &known.body),
+            "attempt {attempt}"
+        );
     }
     // Locked: even the right password is refused, and guessing stops.
     let right = w.sign_in("acme", "sam", "sam's long password").await;
@@ -358,6 +377,67 @@ async fn a_login_locks_after_five_failures_and_only_staff_unlock_it() {
         .await;
     assert_eq!(trail.body["items"][0]["action"], "login.unlocked");
     assert_eq!(trail.body["items"][0]["actor_username"], "boss");
+
+    // Locked again by a stranger: the notice's link lets Sam back in without staff, once.
+    for _ in 1..=5 {
+        w.sign_in("acme", "sam", "a stranger's guess").await;
+    }
+    assert_eq!(
+        w.sign_in("acme", "sam", "sam's long password").await.status,
+        StatusCode::LOCKED
+    );
+    let notices = w.mail("sam@example.com", "locked-out").await;
+    assert_eq!(notices.len(), 2);
+    assert!(notices[1].contains("/credentials/unlock?tenant=acme#token="));
+    let token = w.link_token("sam@example.com", "locked-out").await;
+    let inspect = w
+        .call(
+            "POST",
+            "/v1/auth/links/inspect",
+            "acme",
+            Auth::None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(inspect.body["next"], "unlock", "{}", inspect.text);
+    assert_eq!(inspect.body["username"], "sam");
+    // Another provider's address does not take it.
+    w.tenant("bluewave").await;
+    let crossed = w
+        .call(
+            "POST",
+            "/v1/auth/unlock",
+            "bluewave",
+            Auth::None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(crossed.status, StatusCode::GONE);
+    let unlocked = w
+        .call(
+            "POST",
+            "/v1/auth/unlock",
+            "acme",
+            Auth::None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(unlocked.status, StatusCode::OK, "{}", unlocked.text);
+    assert_eq!(unlocked.body["username"], "sam");
+    assert_eq!(
+        w.sign_in("acme", "sam", "sam's long password").await.status,
+        StatusCode::OK
+    );
+    let again = w
+        .call(
+            "POST",
+            "/v1/auth/unlock",
+            "acme",
+            Auth::None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::GONE, "the link works once");
 }
 
 #[tokio::test]
@@ -487,7 +567,7 @@ async fn cookie_sessions_are_host_only_and_changes_need_the_csrf_token() {
 }
 
 #[tokio::test]
-async fn an_authenticated_read_costs_the_session_the_named_provider_and_one_more() {
+async fn an_authenticated_read_costs_four_round_trips() {
     let w = World::new().await;
     let acme = w.tenant("acme").await;
     let account = w.account(&acme, "Sam Lee", "sam@example.com", None).await;
@@ -514,11 +594,12 @@ async fn an_authenticated_read_costs_the_session_the_named_provider_and_one_more
         .await;
     assert_eq!(read.status, StatusCode::OK);
     let trips = w.counting.take();
-    // The session, the provider the request names (a session answers under its own
-    // provider's address only), the account.
+    // The session; what it stands on, in one batch (its login's sessions epoch and its
+    // account's status); the provider the request names (a session answers under its own
+    // provider's address only); the account.
     assert_eq!(
         (trips.gets, trips.queries, trips.writes),
-        (3, 0, 0),
+        (4, 0, 0),
         "{trips:?}"
     );
 }
@@ -1189,6 +1270,7 @@ async fn nobody_reaches_another_tenants_another_accounts_or_another_groups_data(
         Some(json!({"username": "bluey"})),
     )
     .await;
+    w.deliver_changes("test").await;
     let blue_reset = w.link_token("blue@example.com", "password-reset").await;
     let crossed = w
         .call(
@@ -1850,4 +1932,198 @@ async fn stored_settings_with_fields_this_version_does_not_know_still_read() {
         "{}",
         unknown.text
     );
+}
+
+/// What `GET /v1/portal/me` answers a token.
+async fn me(w: &World, token: &str) -> StatusCode {
+    w.call("GET", "/v1/portal/me", "acme", Auth::Bearer(token), None)
+        .await
+        .status
+}
+
+/// Signs up Sam, owner of an account of acme, and Boss, staff with every permission.
+async fn sam_and_boss(w: &World) -> (String, String) {
+    let acme = w.tenant("acme").await;
+    w.staff(&acme, "boss", ALL).await;
+    let account = w.account(&acme, "Sam Lee", "sam@example.com", None).await;
+    w.platform
+        .identity()
+        .create_owner_with_password(
+            &acme.id,
+            &account.parse().unwrap(),
+            "sam",
+            "sam's long password",
+        )
+        .await
+        .unwrap();
+    let boss = w.token("acme", "boss", STAFF_PASSWORD).await;
+    (account, boss)
+}
+
+#[tokio::test]
+async fn no_session_outlives_a_password_change_even_when_cleaning_up_fails() {
+    use selfcare::ports::table::Key;
+    let w = World::new().await;
+    sam_and_boss(&w).await;
+    let other = w.token("acme", "sam", "sam's long password").await;
+    let this = w.token("acme", "sam", "sam's long password").await;
+    // The other session's item, as it was before the change.
+    let tenant = other.split('.').next().unwrap().parse().unwrap();
+    let other_key = Key::new(
+        selfcare::store::keys::session(&tenant, &selfcare::domain::identity::tokens::hash(&other)),
+        "SESSION",
+    );
+    let other_item = w.platform.table.get(&other_key).await.unwrap().unwrap();
+    let changed = w
+        .call(
+            "POST",
+            "/v1/auth/change-password",
+            "acme",
+            Auth::Bearer(&this),
+            Some(json!({"current_password": "sam's long password",
+                        "new_password": "a brand new long passphrase"})),
+        )
+        .await;
+    assert_eq!(changed.status, StatusCode::NO_CONTENT, "{}", changed.text);
+    // As if ending the other sessions had failed after the change was stored.
+    w.platform.table.put(other_item, None).await.unwrap();
+    assert_eq!(me(&w, &other).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        me(&w, &this).await,
+        StatusCode::OK,
+        "the changing session lives on"
+    );
+}
+
+#[tokio::test]
+async fn an_inactive_accounts_logins_are_signed_out_and_cannot_sign_in_or_be_impersonated() {
+    let w = World::new().await;
+    let (account, boss) = sam_and_boss(&w).await;
+    let sam = w.token("acme", "sam", "sam's long password").await;
+    let console = |method: &'static str, path: String, body: Option<Json>| {
+        let boss = boss.clone();
+        let w = &w;
+        async move {
+            w.call(method, &path, "acme", Auth::Bearer(&boss), body)
+                .await
+        }
+    };
+    let closed = console(
+        "POST",
+        format!("/v1/console/accounts/{account}/deactivate"),
+        None,
+    )
+    .await;
+    assert_eq!(closed.status, StatusCode::OK, "{}", closed.text);
+    let me = w
+        .call("GET", "/v1/portal/me", "acme", Auth::Bearer(&sam), None)
+        .await;
+    assert_eq!(me.status, StatusCode::UNAUTHORIZED, "signed out at once");
+    // A stranger learns nothing; Sam, with the right password, is told why.
+    let wrong = w.sign_in("acme", "sam", "not sam's password at all").await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    let right = w.sign_in("acme", "sam", "sam's long password").await;
+    assert_eq!(right.status, StatusCode::FORBIDDEN, "{}", right.text);
+    assert_eq!(right.body["type"], "/problems/account-inactive");
+    let panel = console(
+        "GET",
+        format!("/v1/console/accounts/{account}/portal-access"),
+        None,
+    )
+    .await;
+    let login = panel.body["owner"]["id"].as_str().unwrap().to_owned();
+    let impersonate = console(
+        "POST",
+        format!("/v1/console/accounts/{account}/logins/{login}/impersonate"),
+        Some(json!({"read_only": true})),
+    )
+    .await;
+    assert_eq!(
+        impersonate.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        impersonate.text
+    );
+    // Active again: Sam signs in.
+    console(
+        "POST",
+        format!("/v1/console/accounts/{account}/reactivate"),
+        None,
+    )
+    .await;
+    assert_eq!(
+        w.sign_in("acme", "sam", "sam's long password").await.status,
+        StatusCode::OK
+    );
+}
+
+#[tokio::test]
+async fn an_impersonation_ends_when_its_staff_member_loses_access() {
+    let w = World::new().await;
+    let (account, boss) = sam_and_boss(&w).await;
+    w.staff(
+        &selfcare::domain::tenancy::Tenant::clone(
+            &w.platform.tenants().by_slug("acme").await.unwrap(),
+        ),
+        "agent",
+        &[
+            Permission::AccountsRead,
+            Permission::LoginsManage,
+            Permission::Impersonate,
+        ],
+    )
+    .await;
+    let agent = w.token("acme", "agent", STAFF_PASSWORD).await;
+    let panel = w
+        .call(
+            "GET",
+            &format!("/v1/console/accounts/{account}/portal-access"),
+            "acme",
+            Auth::Bearer(&agent),
+            None,
+        )
+        .await;
+    let login = panel.body["owner"]["id"].as_str().unwrap().to_owned();
+    let acting = w
+        .call(
+            "POST",
+            &format!("/v1/console/accounts/{account}/logins/{login}/impersonate"),
+            "acme",
+            Auth::Bearer(&agent),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(acting.status, StatusCode::CREATED, "{}", acting.text);
+    let token = acting.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(me(&w, &token).await, StatusCode::OK);
+    // The agent may no longer impersonate: the impersonation ends with that change.
+    let staff = w
+        .call(
+            "GET",
+            "/v1/console/staff?limit=100",
+            "acme",
+            Auth::Bearer(&boss),
+            None,
+        )
+        .await;
+    let agent_id = staff.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|l| l["username"] == "agent")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let demoted = w
+        .call(
+            "PATCH",
+            &format!("/v1/console/staff/{agent_id}"),
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"permissions": ["accounts_read"]})),
+        )
+        .await;
+    assert_eq!(demoted.status, StatusCode::OK, "{}", demoted.text);
+    assert_eq!(me(&w, &token).await, StatusCode::UNAUTHORIZED);
 }

@@ -63,6 +63,7 @@ async fn a_login_chooses_its_language_for_pages_and_mail() {
         Some(json!({"username": "sam"})),
     )
     .await;
+    w.deliver_changes("test").await;
     let mail = w.mail("sam@example.com", "password-reset").await;
     assert!(mail[0].contains("Bonjour"), "{}", mail[0]);
 

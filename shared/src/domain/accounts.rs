@@ -305,6 +305,20 @@ fn check_attributes(
     out
 }
 
+/// The key of an account's record, for reads batched with others.
+pub fn record_key(tenant: &TenantId, id: &AccountId) -> Key {
+    record::account_key(tenant, id)
+}
+
+/// The status an account's record holds.
+pub fn status_in(item: &Item) -> Option<AccountStatus> {
+    match item.get("status").and_then(Value::as_s)? {
+        "active" => Some(AccountStatus::Active),
+        "inactive" => Some(AccountStatus::Inactive),
+        _ => None,
+    }
+}
+
 mod record {
     use super::*;
 

@@ -2,6 +2,7 @@
 //! (a DynamoDB stream batch, a schedule); locally, the local runtime calls the same ones
 //! in-process from the embedded table's change stream and its own timers.
 
+use crate::domain::identity::credentials::is_password_help as password_help;
 use crate::domain::outbox::{self, Notifier, Outcome};
 use crate::platform::Platform;
 use crate::ports::{Change, ChangeKind, TableError};
@@ -14,12 +15,12 @@ fn notifier(platform: &Platform) -> Notifier {
     )
 }
 
-/// The stream handler (`notifier`): sends each outbox message as it is inserted. Returns
-/// the changes it could not handle, to be delivered again (nothing is sent twice: the
-/// notifier claims a message before sending it).
+/// The stream handler (`notifier`): answers forgot-password requests and sends each outbox
+/// message as it is inserted. Returns the changes it could not handle, to be delivered
+/// again (nothing is sent twice: the notifier claims a message before sending it).
 pub async fn on_changes<'a>(platform: &Platform, changes: &'a [Change]) -> Vec<&'a Change> {
     let notifier = notifier(platform);
-    let mut failed = Vec::new();
+    let mut failed = on_password_help(platform, changes).await;
     for change in changes {
         let is_new_message = change.kind == ChangeKind::Insert
             && change.new.as_ref().is_some_and(outbox::is_message);
@@ -32,6 +33,27 @@ pub async fn on_changes<'a>(platform: &Platform, changes: &'a [Change]) -> Vec<&
                 tracing::warn!(key = %change.key, %error, "outbox message not handled");
                 failed.push(change);
             }
+        }
+    }
+    failed
+}
+
+/// Answers the forgot-password requests among `changes` (a reset link into the outbox when
+/// the login exists). Returns the ones to deliver again.
+pub async fn on_password_help<'a>(platform: &Platform, changes: &'a [Change]) -> Vec<&'a Change> {
+    let identity = platform.identity();
+    let mut failed = Vec::new();
+    for change in changes {
+        let Some(request) = change
+            .new
+            .as_ref()
+            .filter(|item| change.kind == ChangeKind::Insert && password_help(item))
+        else {
+            continue;
+        };
+        if let Err(error) = identity.answer_password_help(request).await {
+            tracing::warn!(key = %change.key, %error, "forgot-password request not answered");
+            failed.push(change);
         }
     }
     failed

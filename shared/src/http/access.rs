@@ -397,7 +397,16 @@ pub fn identity_problem(error: IdentityError) -> Problem {
             "login-locked",
             "This login is locked after too many failed sign-ins",
         )
-        .detail("Contact your provider to unlock it."),
+        .detail(
+            "If the login is yours, the email we sent it has a link that unlocks it; \
+             your provider can unlock it too.",
+        ),
+        IdentityError::AccountInactive => Problem::new(
+            StatusCode::FORBIDDEN,
+            "account-inactive",
+            "This account is closed to the portal",
+        )
+        .detail("Your provider has made the account inactive; contact them to open it again."),
         IdentityError::Throttled { retry_after } => Problem::new(
             StatusCode::TOO_MANY_REQUESTS,
             "too-many-attempts",

@@ -170,8 +170,9 @@ pub struct LinkToken {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LinkInfo {
-    /// `create` (show the credential-create form), `reset` (the new-password form) or
-    /// `sign_in` (the link is used, expired or unknown: show the sign-in page).
+    /// `create` (show the credential-create form), `reset` (the new-password form),
+    /// `unlock` (the unlock button of a lock notice) or `sign_in` (the link is used,
+    /// expired or unknown: show the sign-in page).
     pub next: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub name: Option<String>,
@@ -203,6 +204,12 @@ pub async fn inspect_link(
         },
         LinkView::Reset { username } => LinkInfo {
             next: "reset",
+            name: None,
+            email: None,
+            username: Some(username),
+        },
+        LinkView::Unlock { username } => LinkInfo {
+            next: "unlock",
             name: None,
             email: None,
             username: Some(username),
@@ -318,6 +325,32 @@ pub async fn reset_password(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Unlocked {
+    pub username: String,
+}
+
+/// Use the unlock link of a lock notice: the login is unlocked (the link works once).
+#[utoipa::path(post, path = "/v1/auth/unlock", tag = "auth", request_body = LinkToken,
+    responses(
+        (status = 200, description = "Unlocked; sign in again", body = Unlocked),
+        (status = 410, description = "The link is used or expired", body = Problem),
+    ))]
+pub async fn unlock(
+    State(platform): State<Platform>,
+    HostTenant(tenant): HostTenant,
+    JsonBody(body): JsonBody<LinkToken>,
+) -> Result<Json<Unlocked>, Problem> {
+    let login = platform
+        .identity()
+        .unlock_with_link(&tenant.id, &body.token)
+        .await
+        .map_err(identity_problem)?;
+    Ok(Json(Unlocked {
+        username: login.username,
+    }))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ChangePassword {
@@ -376,6 +409,7 @@ pub fn router() -> OpenApiRouter<Platform> {
         .routes(routes!(create_credentials))
         .routes(routes!(forgot_password))
         .routes(routes!(reset_password))
+        .routes(routes!(unlock))
         .routes(routes!(change_password))
         .routes(routes!(choose_language))
         .merge(super::two_factor::router())

@@ -197,6 +197,7 @@ pub fn web_sites(dir: &std::path::Path, platform: crate::platform::Platform) -> 
         "/forgot",
         "/credentials/create",
         "/credentials/reset",
+        "/credentials/unlock",
     ] {
         router = router.route_service(page, ServeFile::new(&portal));
     }

@@ -241,6 +241,14 @@ pub mod keys {
         format!("TENANT#{tenant}#LOGIN#{login}#SESSIONS")
     }
     /// Failed sign-ins from one client address in one window.
+    /// A forgot-password request, waiting for the notifier.
+    pub fn password_help(tenant: &TenantId, id: &str) -> String {
+        format!("TENANT#{tenant}#PASSWORD_HELP#{id}")
+    }
+    /// Failed sign-ins under a name no login has (by the name's hash).
+    pub fn unknown_sign_ins(tenant: &TenantId, name_hash: &str) -> String {
+        format!("TENANT#{tenant}#UNKNOWN_SIGN_INS#{name_hash}")
+    }
     pub fn throttle(tenant: &TenantId, address: &str) -> String {
         format!("TENANT#{tenant}#THROTTLE#{address}")
     }

@@ -70,7 +70,8 @@ impl World {
     }
 
     /// Delivers the table's changes since `reader` last read to the stream handlers (the
-    /// notifier's and the export jobs'), as the local runtime and Lambda do.
+    /// notifier's forgot-password answers and the export jobs'; the outbox's mail is read
+    /// from the table as written), as the local runtime and Lambda do.
     pub async fn deliver_changes(&self, reader: &str) {
         use selfcare::ports::ChangeFeed;
         let feed = self.local_table.change_feed(reader);
@@ -79,6 +80,8 @@ impl World {
             let Some(last) = changes.last() else { return };
             let failed = selfcare::events::on_export_jobs(&self.platform, &changes).await;
             assert!(failed.is_empty(), "export jobs failed");
+            let failed = selfcare::events::on_password_help(&self.platform, &changes).await;
+            assert!(failed.is_empty(), "forgot-password requests failed");
             feed.acknowledge(last).await.unwrap();
         }
     }

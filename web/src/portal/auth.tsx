@@ -47,7 +47,7 @@ function linkToken(): string {
 }
 
 interface LinkInfo {
-  next: 'create' | 'reset' | 'sign_in';
+  next: 'create' | 'reset' | 'unlock' | 'sign_in';
   name?: string;
   username?: string;
 }
@@ -101,6 +101,53 @@ export function CredentialsLink({ api, kind }: { api: Api; kind: 'create' | 'res
           {t(kind === 'create' ? 'auth.create_button' : 'auth.reset_button')}
         </button>
       </form>
+    </div>
+  );
+}
+
+/// The unlock link of a lock notice: one button, then sign in.
+export function UnlockLink({ api }: { api: Api }) {
+  const [token] = useState(linkToken);
+  const [info, setInfo] = useState<LinkInfo | null>(null);
+  const [done, setDone] = useState(false);
+  const action = useAction();
+  useEffect(() => {
+    api.post<LinkInfo>('/v1/auth/links/inspect', { token }).then(setInfo, () => setInfo({ next: 'sign_in' }));
+  }, [token]);
+  if (!info) return <p class="sc-loading" role="status">{t('app.loading')}</p>;
+  if (done || info.next !== 'unlock') {
+    return (
+      <div class="sc-card sc-auth">
+        <h1>{t('auth.unlock_title')}</h1>
+        <p class="sc-notice" role="status">{done ? t('auth.unlock_done') : t('auth.link_unusable')}</p>
+        <button type="button" class="sc-button" onClick={() => navigate('/')}>
+          {t('auth.sign_in')}
+        </button>
+      </div>
+    );
+  }
+  return (
+    <div class="sc-card sc-auth">
+      <h1>{t('auth.unlock_title')}</h1>
+      <p>{t('auth.unlock_intro', { username: info.username ?? '' })}</p>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          action.run(async () => {
+            await api.post('/v1/auth/unlock', { token });
+            history.replaceState(null, '', location.pathname + location.search);
+            setDone(true);
+          });
+        }}
+      >
+        {action.error !== null && <ProblemNote error={action.error} />}
+        <button class="sc-button" type="submit" disabled={action.busy}>
+          {t('auth.unlock_button')}
+        </button>
+      </form>
+      <p>
+        <Link href="/forgot">{t('auth.forgot')}</Link>
+      </p>
     </div>
   );
 }

@@ -9,7 +9,7 @@ import { t } from '../shared/i18n';
 import { useSession } from '../shared/session';
 import { navigate, usePath } from '../shared/router';
 import { Frame, ProblemNote, Loading } from '../shared/ui';
-import { CredentialsLink, Forgot, SignIn } from './auth';
+import { CredentialsLink, Forgot, SignIn, UnlockLink } from './auth';
 import { Me, Orders, Overview, ServicePage, Services, Usage } from './pages';
 import { AccountPage } from './account';
 import { AccessHistory, Numbers, PortIn } from './voice';
@@ -34,6 +34,7 @@ function App() {
 
   if (path === '/credentials/create') return <Frame {...look} nav={[]}><CredentialsLink api={api} kind="create" /></Frame>;
   if (path === '/credentials/reset') return <Frame {...look} nav={[]}><CredentialsLink api={api} kind="reset" /></Frame>;
+  if (path === '/credentials/unlock') return <Frame {...look} nav={[]}><UnlockLink api={api} /></Frame>;
   if (!api.token) {
     return (
       <Frame {...look} nav={[]}>

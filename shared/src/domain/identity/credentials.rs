@@ -28,10 +28,19 @@ pub const RESET_LINK_LIFETIME: Duration = Duration::hours(1);
 pub const RESET_MAIL_GAP: Duration = Duration::minutes(5);
 /// Used links are kept (as "used") this long at least, so a second click is told so.
 const KEEP_USED: Duration = Duration::days(1);
+/// How long a forgot-password request is kept (answered in seconds; kept for redelivery).
+const PASSWORD_HELP_KEPT: Duration = Duration::days(1);
+/// The sort key of forgot-password requests (the notifier's stream filter names it).
+pub const PASSWORD_HELP_SK: &str = "PASSWORD_HELP";
+
+/// Is this item a forgot-password request?
+pub fn is_password_help(item: &Item) -> bool {
+    item.get("sk").and_then(Value::as_s) == Some(PASSWORD_HELP_SK)
+}
 
 /// The login a credential-create link makes.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-struct NewLogin {
+pub(super) struct NewLogin {
     account: Option<String>,
     /// The account's owner login (one per account).
     owner: bool,
@@ -46,9 +55,15 @@ struct NewLogin {
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(tag = "purpose", rename_all = "snake_case")]
-enum LinkPurpose {
+pub(super) enum LinkPurpose {
     Create(NewLogin),
-    Reset { login: String },
+    Reset {
+        login: String,
+    },
+    /// Lifts the lock of a login locked after failed sign-ins (sent in the lock notice).
+    Unlock {
+        login: String,
+    },
 }
 
 /// What a link leads to.
@@ -58,6 +73,8 @@ pub enum LinkView {
     Create { name: String, email: String },
     /// The new-password form, for this username.
     Reset { username: String },
+    /// The unlock button, for this username.
+    Unlock { username: String },
     /// Used, expired or unknown: the sign-in page.
     SignIn,
 }
@@ -94,7 +111,7 @@ fn reset_gap_key(tenant: &TenantId, login: &LoginId) -> Key {
     Key::new(keys::login(tenant, login), "RESET_SENT")
 }
 
-fn link_item(
+pub(super) fn link_item(
     tenant: &TenantId,
     hash: &str,
     purpose: &LinkPurpose,
@@ -440,18 +457,77 @@ impl Identity {
                 email: new.email,
             },
             Some((_, LinkPurpose::Reset { login })) => {
-                let Ok(id) = login.parse::<LoginId>() else {
-                    return Ok(LinkView::SignIn);
-                };
-                match self.login(tenant, &id).await {
-                    Ok(login) => LinkView::Reset {
+                match self.linked_login(tenant, &login).await? {
+                    Some(login) => LinkView::Reset {
                         username: login.username,
                     },
-                    Err(IdentityError::NotFound) => LinkView::SignIn,
-                    Err(e) => return Err(e),
+                    None => LinkView::SignIn,
+                }
+            }
+            Some((_, LinkPurpose::Unlock { login })) => {
+                match self.linked_login(tenant, &login).await? {
+                    Some(login) if login.is_locked() => LinkView::Unlock {
+                        username: login.username,
+                    },
+                    _ => LinkView::SignIn,
                 }
             }
         })
+    }
+
+    /// The login a link names, if it is still there.
+    async fn linked_login(
+        &self,
+        tenant: &TenantId,
+        login: &str,
+    ) -> Result<Option<Login>, IdentityError> {
+        let Ok(id) = login.parse::<LoginId>() else {
+            return Ok(None);
+        };
+        match self.login(tenant, &id).await {
+            Ok(login) => Ok(Some(login)),
+            Err(IdentityError::NotFound) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Uses the unlock link of a lock notice: the login's owner lifts the lock (the link
+    /// is spent, the failed attempts start again from zero). A stranger who locked the
+    /// login cannot keep its owner out.
+    pub async fn unlock_with_link(
+        &self,
+        tenant: &TenantId,
+        secret: &str,
+    ) -> Result<Login, IdentityError> {
+        let Some((hash, LinkPurpose::Unlock { login })) = self.open_link(tenant, secret).await?
+        else {
+            return Err(IdentityError::LinkUnusable);
+        };
+        let Some(login) = self.linked_login(tenant, &login).await? else {
+            return Err(IdentityError::LinkUnusable);
+        };
+        let spend = Write::Update {
+            key: link_key(tenant, &hash),
+            update: Update::default()
+                .set("status", "used")
+                .set("used_at", store::rfc3339(self.clock.now())),
+            condition: Some(Condition::Equals("status".into(), Value::S("open".into()))),
+        };
+        let mut writes = vec![spend];
+        if login.is_locked() {
+            writes.push(super::sign_in::unlock_write(tenant, &login.id));
+        }
+        match self.table.transact(writes).await {
+            Ok(()) => {}
+            Err(TableError::TransactionConditionFailed { index: 0 }) => {
+                return Err(IdentityError::LinkUnusable);
+            }
+            // Unlocked by staff meanwhile: the same result, and the link is not spent.
+            Err(TableError::TransactionConditionFailed { .. }) => {}
+            Err(e) => return Err(e.into()),
+        }
+        tracing::info!(tenant = %tenant, login = %login.id, "login unlocked from its lock notice");
+        self.login(tenant, &login.id).await
     }
 
     /// Uses a credential-create link: the login is made with the username and password
@@ -500,6 +576,7 @@ impl Identity {
             last_failed_from: None,
             last_sign_in_at: None,
             second_factor: None,
+            sessions_epoch: 0,
             version: 1,
             created_at: now,
         };
@@ -534,14 +611,51 @@ impl Identity {
         }
     }
 
-    /// Forgot password: sends a reset link to the login's address if the username (or an
-    /// address only one login has) exists. The caller answers the same either way.
+    /// Forgot password: records the request, one write whoever asks; the notifier answers
+    /// it from the table's stream ([`Identity::answer_password_help`]), so neither the
+    /// answer nor the time it takes tells which usernames exist.
     pub async fn forgot_password(
         &self,
         tenant: &TenantId,
         identifier: &str,
     ) -> Result<(), IdentityError> {
-        match self.find_by_identifier(tenant, identifier).await? {
+        let now = self.clock.now();
+        let id = ulid::Ulid::from_datetime(now.into()).to_string();
+        let item = store::keyed(
+            Item::from([
+                ("tenant".to_owned(), Value::S(tenant.to_string())),
+                (
+                    "identifier".to_owned(),
+                    Value::S(identifier.trim().chars().take(320).collect()),
+                ),
+                (
+                    EXPIRES_AT.to_owned(),
+                    Value::N((now + PASSWORD_HELP_KEPT).unix_timestamp()),
+                ),
+            ]),
+            &[
+                ("pk", keys::password_help(tenant, &id)),
+                ("sk", PASSWORD_HELP_SK.to_owned()),
+            ],
+        );
+        self.table.put(item, None).await?;
+        Ok(())
+    }
+
+    /// Answers a forgot-password request (the notifier, from the table's stream): a reset
+    /// link goes to the login's address if the username (or an address only one login has)
+    /// exists. Delivered twice, it mails once (resets are spaced by [`RESET_MAIL_GAP`]).
+    pub async fn answer_password_help(&self, request: &Item) -> Result<(), IdentityError> {
+        let text = |name: &str| request.get(name).and_then(Value::as_s);
+        let (Some(tenant), Some(identifier)) = (
+            text("tenant").and_then(|t| t.parse::<TenantId>().ok()),
+            text("identifier"),
+        ) else {
+            return Err(
+                TableError::Unreadable("a password-help request is unreadable".into()).into(),
+            );
+        };
+        match self.find_by_identifier(&tenant, identifier).await? {
             Some(login) => self.queue_reset(&login, None).await,
             None => Ok(()),
         }
@@ -658,6 +772,7 @@ impl Identity {
         };
         let mut next = self.with_password(&login, password).await?;
         next.version = login.version + 1;
+        next.sessions_epoch = login.sessions_epoch + 1;
         let writes = vec![
             Write::Update {
                 key: link_key(tenant, &hash),
@@ -712,19 +827,25 @@ impl Identity {
         }
         let mut next = self.with_password(&login, new).await?;
         next.version = login.version + 1;
-        match self
-            .table
-            .put(
-                record::to_item(&next)?,
-                Some(Condition::Equals(
+        next.sessions_epoch = login.sessions_epoch + 1;
+        // The other sessions end with the change; this one moves to the new epoch with it.
+        let writes = vec![
+            Write::Put {
+                item: record::to_item(&next)?,
+                condition: Some(Condition::Equals(
                     "version".into(),
                     Value::N(login.version as i64),
                 )),
-            )
-            .await
-        {
+            },
+            Self::session_epoch_write(session, next.sessions_epoch),
+        ];
+        match self.table.transact(writes).await {
             Ok(()) => {}
-            Err(TableError::ConditionFailed) => {
+            Err(TableError::TransactionConditionFailed { index: 1 }) => {
+                return Err(IdentityError::Unauthenticated);
+            }
+            Err(TableError::TransactionConditionFailed { .. })
+            | Err(TableError::TransactionConflict) => {
                 return Err(IdentityError::Conflict(
                     "the login changed meanwhile; try again".into(),
                 ));
@@ -831,6 +952,7 @@ impl Identity {
             last_failed_from: None,
             last_sign_in_at: None,
             second_factor: None,
+            sessions_epoch: 0,
             version: 1,
             created_at: now,
         };

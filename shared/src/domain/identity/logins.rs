@@ -32,6 +32,10 @@ pub struct Login {
     pub last_sign_in_at: Option<OffsetDateTime>,
     /// Two-factor sign-in, when the login has turned it on.
     pub second_factor: Option<SecondFactor>,
+    /// Sessions started under an earlier epoch are over: a change that must end the
+    /// login's sessions (a new password, less access) moves it in its own write, so no
+    /// session outlives the change even if cleaning them up fails.
+    pub sessions_epoch: u64,
     pub version: u64,
     pub created_at: OffsetDateTime,
 }
@@ -111,8 +115,18 @@ pub(super) mod record {
         pub totp_last_step: Option<i64>,
         pub recovery_codes: Option<String>,
         pub two_factor_enabled_at: Option<String>,
+        #[serde(default)]
+        pub sessions_epoch: i64,
         pub version: i64,
         pub created_at: String,
+    }
+
+    /// The sessions epoch a login's item holds (0 before logins had one).
+    pub fn sessions_epoch_in(item: &Item) -> u64 {
+        item.get("sessions_epoch")
+            .and_then(Value::as_n)
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(0)
     }
 
     pub fn key(tenant: &TenantId, id: &LoginId) -> Key {
@@ -206,6 +220,7 @@ pub(super) mod record {
                 .second_factor
                 .as_ref()
                 .map(|f| store::rfc3339(f.enabled_at)),
+            sessions_epoch: l.sessions_epoch as i64,
             version: l.version as i64,
             created_at: store::rfc3339(l.created_at),
         };
@@ -278,6 +293,7 @@ pub(super) mod record {
                 }),
                 _ => None,
             },
+            sessions_epoch: u64::try_from(r.sessions_epoch).unwrap_or(0),
             version: u64::try_from(r.version).map_err(|_| bad("version"))?,
             created_at: store::parse_rfc3339(&r.created_at).ok_or_else(|| bad("time"))?,
         })
@@ -644,6 +660,7 @@ impl Identity {
             return Ok(next);
         }
         next.version = current.version + 1;
+        next.sessions_epoch = current.sessions_epoch + 1;
         match self
             .table
             .put(

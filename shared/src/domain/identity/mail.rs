@@ -180,35 +180,43 @@ const TEMPLATES: &[(&str, &str)] = &[
     (
         "locked-out.en.txt",
         "Hello {{ name }},\n\nYour portal login {{ username }} was locked after \
-         {{ attempts }} failed sign-ins in a row. To use it again, contact {{ tenant }}\
+         {{ attempts }} failed sign-ins in a row.{% if link %} To unlock it now, open this \
+         link (it works once, for 24 hours):\n\n{{ link }}\n\nThen sign in, or choose a \
+         new password if you have forgotten it.{% endif %} You can also contact {{ tenant }}\
          {% if support_email %} at {{ support_email }}{% endif %}{% if support_phone %} or \
-         on {{ support_phone }}{% endif %}.\n\nIf these attempts were not yours, tell us: \
-         someone may be guessing your password.\n",
+         on {{ support_phone }}{% endif %}.\n\nIf these attempts were not yours, someone \
+         may be guessing your password: choose a stronger one.\n",
     ),
     (
         "locked-out.en.html",
         "{% extends \"layout.html\" %}{% block body %}<p>Hello {{ name }},</p>\
          <p>Your portal login <b>{{ username }}</b> was locked after {{ attempts }} failed \
-         sign-ins in a row. To use it again, contact {{ tenant }}.</p>\
-         <p>If these attempts were not yours, tell us: someone may be guessing your \
-         password.</p>{% endblock %}",
+         sign-ins in a row.</p>{% if link %}<p><a href=\"{{ link }}\">Unlock my login</a> \
+         (the link works once, for 24 hours).</p>{% endif %}<p>You can also contact \
+         {{ tenant }}.</p><p>If these attempts were not yours, someone may be guessing your \
+         password: choose a stronger one.</p>{% endblock %}",
     ),
     (
         "locked-out.fr.txt",
         "Bonjour {{ name }},\n\nVotre identifiant {{ username }} a été bloqué après \
-         {{ attempts }} tentatives de connexion échouées. Pour le débloquer, contactez \
-         {{ tenant }}{% if support_email %} à {{ support_email }}{% endif %}\
+         {{ attempts }} tentatives de connexion échouées.{% if link %} Pour le débloquer \
+         maintenant, ouvrez ce lien (il ne sert qu'une fois, pendant 24 heures) :\n\n\
+         {{ link }}\n\nConnectez-vous ensuite, ou choisissez un nouveau mot de passe si vous \
+         l'avez oublié.{% endif %} Vous pouvez aussi contacter {{ tenant }}\
+         {% if support_email %} à {{ support_email }}{% endif %}\
          {% if support_phone %} ou au {{ support_phone }}{% endif %}.\n\nSi ces tentatives \
-         ne viennent pas de vous, prévenez-nous : quelqu'un cherche peut-être votre mot de \
-         passe.\n",
+         ne viennent pas de vous, quelqu'un cherche peut-être votre mot de passe : \
+         choisissez-en un plus sûr.\n",
     ),
     (
         "locked-out.fr.html",
         "{% extends \"layout.html\" %}{% block body %}<p>Bonjour {{ name }},</p>\
          <p>Votre identifiant <b>{{ username }}</b> a été bloqué après {{ attempts }} \
-         tentatives de connexion échouées. Pour le débloquer, contactez {{ tenant }}.</p>\
-         <p>Si ces tentatives ne viennent pas de vous, prévenez-nous : quelqu'un cherche \
-         peut-être votre mot de passe.</p>{% endblock %}",
+         tentatives de connexion échouées.</p>{% if link %}<p><a href=\"{{ link }}\">\
+         Débloquer mon identifiant</a> (le lien ne sert qu'une fois, pendant 24 heures).</p>\
+         {% endif %}<p>Vous pouvez aussi contacter {{ tenant }}.</p><p>Si ces tentatives ne \
+         viennent pas de vous, quelqu'un cherche peut-être votre mot de passe : \
+         choisissez-en un plus sûr.</p>{% endblock %}",
     ),
     (
         "second-factor-changed.en.txt",

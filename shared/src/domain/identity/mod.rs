@@ -231,6 +231,8 @@ pub enum IdentityError {
     InvalidCredentials,
     #[error("this login is locked; staff can unlock it")]
     Locked,
+    #[error("the login's account is inactive")]
+    AccountInactive,
     #[error("too many attempts from this address; try again in {retry_after} seconds")]
     Throttled { retry_after: u64 },
     #[error("the link has expired or was already used")]

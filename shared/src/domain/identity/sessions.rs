@@ -45,6 +45,10 @@ pub struct Session {
     pub started_at: OffsetDateTime,
     pub idle_expires_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
+    /// The login's sessions epoch when this session started (see [`Login::sessions_epoch`]).
+    epoch: u64,
+    /// The impersonating staff member's, for an impersonation.
+    impersonator_epoch: Option<u64>,
     idle: Duration,
     hash: String,
     csrf_hash: String,
@@ -93,6 +97,10 @@ struct SessionRecord {
     last_seen_at: i64,
     idle_seconds: i64,
     absolute_expires_at: i64,
+    #[serde(default)]
+    epoch: i64,
+    #[serde(default)]
+    impersonator_epoch: Option<i64>,
 }
 
 fn key(tenant: &TenantId, hash: &str) -> Key {
@@ -148,6 +156,8 @@ fn from_item(item: &Item) -> Result<Session, TableError> {
         hash,
         csrf_hash: r.csrf_hash,
         last_seen_at: at(r.last_seen_at)?,
+        epoch: u64::try_from(r.epoch).unwrap_or(0),
+        impersonator_epoch: r.impersonator_epoch.and_then(|e| u64::try_from(e).ok()),
     })
 }
 
@@ -194,6 +204,8 @@ fn to_item(s: &Session) -> Result<Item, TableError> {
         last_seen_at: s.last_seen_at.unix_timestamp(),
         idle_seconds: s.idle.whole_seconds(),
         absolute_expires_at: s.expires_at.unix_timestamp(),
+        epoch: s.epoch as i64,
+        impersonator_epoch: s.impersonator_epoch.map(|e| e as i64),
     };
     let k = key(&s.tenant, &s.hash);
     let mut item = store::keyed(
@@ -216,7 +228,8 @@ fn to_item(s: &Session) -> Result<Item, TableError> {
 pub(super) struct SessionSpec {
     pub idle: Duration,
     pub absolute: Duration,
-    pub impersonator: Option<Impersonator>,
+    /// The staff member, and their sessions epoch, for an impersonation.
+    pub impersonator: Option<(Impersonator, u64)>,
     pub read_only: bool,
     pub enrolment_only: bool,
 }
@@ -239,7 +252,9 @@ impl Identity {
             username: login.username.clone(),
             language: login.language.clone(),
             principal: login.principal.clone(),
-            impersonator: spec.impersonator,
+            impersonator_epoch: spec.impersonator.as_ref().map(|(_, epoch)| *epoch),
+            impersonator: spec.impersonator.map(|(who, _)| who),
+            epoch: login.sessions_epoch,
             read_only: spec.read_only,
             enrolment_only: spec.enrolment_only,
             started_at: now,
@@ -281,6 +296,7 @@ impl Identity {
         if session.tenant != tenant || now >= session.expires_at || now >= session.idle_expires_at {
             return Err(IdentityError::Unauthenticated);
         }
+        self.check_still_valid(&session).await?;
         if now - session.last_seen_at >= REFRESH_EVERY {
             let idle_expires_at = (now + session.idle).min(session.expires_at);
             let refreshed = self
@@ -304,6 +320,53 @@ impl Identity {
             }
         }
         Ok(session)
+    }
+
+    /// A session lives only while what it was started on holds: its login is there at the
+    /// same sessions epoch (no new password, no less access since), an impersonating staff
+    /// member likewise, and an end user's account is active. One batched read.
+    async fn check_still_valid(&self, session: &Session) -> Result<(), IdentityError> {
+        use super::logins::record as login_record;
+        let own = login_record::key(&session.tenant, &session.login);
+        let mut keys = vec![own.clone()];
+        let account = session
+            .account()
+            .map(|a| crate::domain::accounts::record_key(&session.tenant, &a));
+        keys.extend(account.clone());
+        let impersonator = session
+            .impersonator
+            .as_ref()
+            .map(|i| login_record::key(&session.tenant, &i.login));
+        keys.extend(impersonator.clone());
+        let found = self.table.get_many(&keys).await?;
+        let same_epoch = |key: &Key, epoch: u64| {
+            found
+                .get(key)
+                .is_some_and(|item| login_record::sessions_epoch_in(item) == epoch)
+        };
+        let valid = same_epoch(&own, session.epoch)
+            && impersonator
+                .as_ref()
+                .is_none_or(|k| same_epoch(k, session.impersonator_epoch.unwrap_or(0)))
+            && account.as_ref().is_none_or(|k| {
+                found.get(k).and_then(crate::domain::accounts::status_in)
+                    == Some(crate::domain::accounts::AccountStatus::Active)
+            });
+        if valid {
+            Ok(())
+        } else {
+            Err(IdentityError::Unauthenticated)
+        }
+    }
+
+    /// The write that moves a session to its login's new sessions epoch (the session that
+    /// made the change lives on), in the change's transaction.
+    pub(super) fn session_epoch_write(session: &Session, epoch: u64) -> Write {
+        Write::Update {
+            key: key(&session.tenant, &session.hash),
+            update: Update::default().set("epoch", epoch as i64),
+            condition: Some(Condition::Exists),
+        }
     }
 
     /// The write that lifts a session's enrolment-only limit (second factor now set up).
@@ -395,13 +458,17 @@ impl Identity {
             ));
         }
         let login = self.login_of_account(&staff.tenant, account, login).await?;
+        self.refuse_if_account_inactive(&login).await?;
         let spec = SessionSpec {
             idle: IMPERSONATION_LIFETIME,
             absolute: IMPERSONATION_LIFETIME,
-            impersonator: Some(Impersonator {
-                login: staff.login,
-                username: staff.username.clone(),
-            }),
+            impersonator: Some((
+                Impersonator {
+                    login: staff.login,
+                    username: staff.username.clone(),
+                },
+                staff.epoch,
+            )),
             read_only,
             enrolment_only: false,
         };

@@ -2,17 +2,25 @@
 //!
 //! Guessing is limited two ways. Per login: after the tenant's number of failed sign-ins in
 //! a row the login locks; a locked login's password is not even checked, so guessing stops
-//! there, and only staff unlock it (the Locked Out Users report shows who is locked and the
-//! address of the last failed attempt). Per client address: more than
-//! [`THROTTLE_LIMIT`] failures in [`THROTTLE_WINDOW`] and the address is refused for the
-//! rest of the window, so one address cannot walk through many usernames.
+//! there. Its owner is told by mail, with a single-use link that lifts the lock at once, so
+//! a stranger who locks a login does not keep its owner out; staff can unlock it too (the
+//! Locked Out Users report shows who is locked and the address of the last failed
+//! attempt). Per client address: more than [`THROTTLE_LIMIT`] failures in
+//! [`THROTTLE_WINDOW`] and the address is refused for the rest of the window, so one address
+//! cannot walk through many usernames.
+//!
+//! A name no login has is answered as a login would be: wrong passwords count against the
+//! name (for a day) and lock it at the same threshold with the same answer, and the work
+//! done (reads, a password hash, writes) is the same, so neither the answer nor its timing
+//! tells which usernames exist.
 
 use time::{Duration, OffsetDateTime};
 
+use super::credentials::{LinkPurpose, link_item};
 use super::logins::{Login, record};
 use super::mail::{self, Content, Purpose};
 use super::two_factor::SignInOutcome;
-use super::{Identity, IdentityError, Permission, Principal, Session};
+use super::{Identity, IdentityError, Permission, Principal, Session, tokens};
 use crate::domain::ids::{LoginId, TenantId};
 use crate::domain::outbox;
 use crate::domain::paging::{self, Page, PageRequest};
@@ -23,6 +31,34 @@ use crate::store::{self, keys};
 
 pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
 pub const THROTTLE_LIMIT: i64 = 30;
+/// How long the unlock link of a lock notice works.
+pub const UNLOCK_LINK_LIFETIME: Duration = Duration::hours(24);
+/// How long failed sign-ins under a name no login has are remembered.
+const UNKNOWN_NAME_MEMORY: Duration = Duration::hours(24);
+
+/// The write that lifts a login's lock (only if it is locked).
+pub(super) fn unlock_write(tenant: &TenantId, login: &LoginId) -> Write {
+    Write::Update {
+        key: record::key(tenant, login),
+        update: Update::default()
+            .set("locked", false)
+            .set("failed_attempts", 0)
+            .remove("locked_at")
+            .remove("gsi2pk")
+            .remove("gsi2sk"),
+        condition: Some(Condition::Equals("locked".into(), Value::Bool(true))),
+    }
+}
+
+/// Where failed sign-ins under a name no login has are counted: by the name's hash, as
+/// it would be looked up (trimmed, in lower case).
+fn unknown_name_key(tenant: &TenantId, identifier: &str) -> Key {
+    let name = identifier.trim().to_lowercase();
+    Key::new(
+        keys::unknown_sign_ins(tenant, &tokens::hash(&name)),
+        "SIGN_INS",
+    )
+}
 
 pub(super) fn window_key(tenant: &TenantId, address: &str, now: OffsetDateTime) -> Key {
     let window = now.unix_timestamp() / THROTTLE_WINDOW.whole_seconds();
@@ -42,9 +78,9 @@ impl Identity {
         let window = window_key(tenant, address, now);
         self.refuse_if_throttled(&window, now).await?;
         let Some(login) = self.find_by_identifier(tenant, identifier).await? else {
-            self.hasher.verify_decoy(password).await?;
-            self.count_failure(&window, now).await?;
-            return Err(IdentityError::InvalidCredentials);
+            return Err(self
+                .refuse_unknown_name(tenant, identifier, password, &window, now)
+                .await?);
         };
         if login.is_locked() {
             return Err(IdentityError::Locked);
@@ -57,6 +93,7 @@ impl Identity {
                 IdentityError::InvalidCredentials
             });
         }
+        self.refuse_if_account_inactive(&login).await?;
         if login.second_factor.is_some() {
             // The failed-attempt count stays until the second step succeeds too.
             return Ok(SignInOutcome::SecondFactorRequired(
@@ -88,6 +125,69 @@ impl Identity {
         }
         tracing::info!(tenant = %tenant, login = %login.id, "signed in");
         Ok(SignInOutcome::SignedIn(Box::new(started)))
+    }
+
+    /// An inactive account's logins do not sign in (told only after a right password).
+    /// Making an account inactive also ends its sessions: each request checks the account.
+    pub(super) async fn refuse_if_account_inactive(
+        &self,
+        login: &Login,
+    ) -> Result<(), IdentityError> {
+        let Some(account) = login.principal.account() else {
+            return Ok(());
+        };
+        match self.accounts().get(&login.tenant, &account).await {
+            Ok(a) if a.status == crate::domain::accounts::AccountStatus::Active => Ok(()),
+            Ok(_) => Err(IdentityError::AccountInactive),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// A name no login has: the same steps as a wrong password for a login (read its
+    /// record, check a password hash, count the failure, read the settings) and the same
+    /// answers, locked at the same threshold.
+    async fn refuse_unknown_name(
+        &self,
+        tenant: &TenantId,
+        identifier: &str,
+        password: &str,
+        window: &Key,
+        now: OffsetDateTime,
+    ) -> Result<IdentityError, IdentityError> {
+        let key = unknown_name_key(tenant, identifier);
+        let locked = self
+            .table
+            .get(&key)
+            .await?
+            .and_then(|i| i.get("locked").cloned())
+            == Some(Value::Bool(true));
+        if locked {
+            return Ok(IdentityError::Locked);
+        }
+        self.hasher.verify_decoy(password).await?;
+        self.count_failure(window, now).await?;
+        let item = self
+            .table
+            .update(
+                &key,
+                Update::default()
+                    .add("failed_attempts", 1)
+                    .set(EXPIRES_AT, (now + UNKNOWN_NAME_MEMORY).unix_timestamp()),
+                None,
+            )
+            .await?;
+        let failures = item
+            .get("failed_attempts")
+            .and_then(Value::as_n)
+            .unwrap_or(0);
+        let settings = self.settings(tenant).await?;
+        if failures < i64::from(settings.lockout_threshold) {
+            return Ok(IdentityError::InvalidCredentials);
+        }
+        self.table
+            .update(&key, Update::default().set("locked", true), None)
+            .await?;
+        Ok(IdentityError::Locked)
     }
 
     /// Refuses an address that failed too often in the current window.
@@ -165,6 +265,10 @@ impl Identity {
             return Ok(false);
         }
         let tenant = self.tenant(&login.tenant).await?;
+        let (secret, hash) = tokens::generate();
+        let link = self
+            .links
+            .page_with_secret(&tenant, "credentials/unlock", &secret);
         let message = mail::compose(
             &tenant,
             &settings,
@@ -175,7 +279,7 @@ impl Identity {
                 language: &login.language,
                 name: login.name.as_deref().unwrap_or(&login.username),
                 username: Some(&login.username),
-                link: None,
+                link: Some(&link),
                 days: None,
                 attempts: Some(settings.lockout_threshold),
                 change: None,
@@ -193,9 +297,20 @@ impl Identity {
             // Locked once, and told once, however many attempts race.
             condition: Some(Condition::Equals("locked".into(), Value::Bool(false))),
         };
+        let unlock_link = Write::Put {
+            item: link_item(
+                &login.tenant,
+                &hash,
+                &LinkPurpose::Unlock {
+                    login: login.id.to_string(),
+                },
+                now + UNLOCK_LINK_LIFETIME,
+            )?,
+            condition: Some(Condition::Absent),
+        };
         match self
             .table
-            .transact(vec![lock, outbox::enqueue(&message, now)])
+            .transact(vec![lock, unlock_link, outbox::enqueue(&message, now)])
             .await
         {
             Ok(()) => {
@@ -235,16 +350,7 @@ impl Identity {
             request_id,
             false,
         )?;
-        let unlock = Write::Update {
-            key: record::key(&staff.tenant, login),
-            update: Update::default()
-                .set("locked", false)
-                .set("failed_attempts", 0)
-                .remove("locked_at")
-                .remove("gsi2pk")
-                .remove("gsi2sk"),
-            condition: Some(Condition::Equals("locked".into(), Value::Bool(true))),
-        };
+        let unlock = unlock_write(&staff.tenant, login);
         match self.table.transact(vec![unlock, audit]).await {
             // Unlocked by someone else meanwhile: the same result.
             Ok(()) | Err(TableError::TransactionConditionFailed { index: 0 }) => {}

@@ -428,7 +428,7 @@ impl Identity {
         }
         if login.second_factor.is_some() {
             let writes = vec![
-                versioned(login, turned_off()),
+                versioned(login, turned_off().add("sessions_epoch", 1)),
                 self.audit_write(
                     staff,
                     login.principal.account(),
@@ -500,6 +500,7 @@ impl Identity {
         if login.is_locked() {
             return Err(IdentityError::Locked);
         }
+        self.refuse_if_account_inactive(&login).await?;
         let used = match self.check_proof(&login, proof).await {
             Ok(used) => used,
             Err(IdentityError::Invalid(v)) => {
