@@ -2127,3 +2127,67 @@ async fn an_impersonation_ends_when_its_staff_member_loses_access() {
     assert_eq!(demoted.status, StatusCode::OK, "{}", demoted.text);
     assert_eq!(me(&w, &token).await, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn an_accounts_kind_never_changes_and_deleting_one_says_what_to_do_instead() {
+    let w = World::new().await;
+    let (account, boss) = sam_and_boss(&w).await;
+    let path = format!("/v1/console/accounts/{account}");
+    let agent = w
+        .call(
+            "PATCH",
+            &path,
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"kind": "agent", "name": "Sam Lee Agency"})),
+        )
+        .await;
+    assert_eq!(
+        agent.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        agent.text
+    );
+    assert_eq!(agent.body["type"], "/problems/kind-immutable");
+    assert_eq!(agent.body["errors"][0]["field"], "/kind");
+    assert!(agent.body["detail"].as_str().unwrap().contains("end-user"));
+    // The whole account sent back, its own kind included, is fine; nothing was lost.
+    let same = w
+        .call(
+            "PATCH",
+            &path,
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"kind": "end_user", "name": "Sam Lee"})),
+        )
+        .await;
+    assert_eq!(same.status, StatusCode::OK, "{}", same.text);
+    assert_eq!(same.body["name"], "Sam Lee");
+
+    let delete = w
+        .call("DELETE", &path, "acme", Auth::Bearer(&boss), None)
+        .await;
+    assert_eq!(
+        delete.status,
+        StatusCode::METHOD_NOT_ALLOWED,
+        "{}",
+        delete.text
+    );
+    assert_eq!(delete.body["type"], "/problems/deletion-refused");
+    assert!(
+        delete.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("make it inactive"),
+        "{}",
+        delete.text
+    );
+    // Another provider's staff, or an unknown account, find nothing to refuse.
+    let bluewave = w.tenant("bluewave").await;
+    w.staff(&bluewave, "rival", ALL).await;
+    let rival = w.token("bluewave", "rival", STAFF_PASSWORD).await;
+    let theirs = w
+        .call("DELETE", &path, "bluewave", Auth::Bearer(&rival), None)
+        .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+}

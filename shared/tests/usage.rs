@@ -472,6 +472,25 @@ async fn customers_and_staff_read_usage_over_http_and_only_their_own() {
         )
         .await;
     assert_eq!(files.body["items"][0]["rejected"], 4, "{}", files.text);
+    // Staff download the rejects file from the link the list gives.
+    let link = files.body["items"][0]["rejects_url"].as_str().unwrap();
+    let rejects =
+        f.w.call(
+            "GET",
+            link.strip_prefix("http://127.0.0.1:3000").unwrap(),
+            "acme",
+            Auth::None,
+            None,
+        )
+        .await;
+    assert_eq!(rejects.status, StatusCode::OK, "{}", rejects.text);
+    assert!(
+        rejects
+            .text
+            .starts_with("line,reason\r\n6,\"record_id \"\"c2\"\" appears earlier"),
+        "{}",
+        rejects.text
+    );
     let none =
         f.w.call(
             "GET",

@@ -109,9 +109,12 @@ pub struct NewAccount {
     pub group: Option<String>,
 }
 
-/// Changes to an account; what is None stays as it is. The kind is not here, on purpose.
+/// Changes to an account; what is None stays as it is.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct AccountChanges {
+    /// An account's kind never changes: only the kind it has is accepted here (clients
+    /// that send the whole account back), any other is refused as [`AccountError::KindImmutable`].
+    pub kind: Option<AccountKind>,
     pub name: Option<String>,
     /// `Some(None)` removes the address.
     pub billing_address: Option<Option<PostalAddressInput>>,
@@ -145,6 +148,8 @@ pub enum AccountError {
     IdempotencyKeyReused,
     #[error("accounts are deactivated, never deleted")]
     DeletionRefused,
+    #[error("an account's kind never changes: it is {0:?}")]
+    KindImmutable(AccountKind),
     #[error("accounts belong to retail providers, not to wholesalers")]
     WrongTenantKind,
     #[error("the cursor is not one this list issued")]
@@ -703,6 +708,9 @@ impl Accounts {
         expected_version: Option<u64>,
     ) -> Result<Account, AccountError> {
         self.change(&tenant.id, id, expected_version, |current| {
+            if changes.kind.is_some_and(|kind| kind != current.kind) {
+                return Err(AccountError::KindImmutable(current.kind));
+            }
             let mut violations = Violations::default();
             let address = match &changes.billing_address {
                 None => current

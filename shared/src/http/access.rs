@@ -473,8 +473,23 @@ pub fn account_problem(error: AccountError) -> Problem {
         AccountError::DeletionRefused => Problem::new(
             StatusCode::METHOD_NOT_ALLOWED,
             "deletion-refused",
-            "Accounts are deactivated, never deleted",
+            "Accounts are made inactive, never deleted",
+        )
+        .detail(
+            "An account keeps its services, usage, orders and history. To close it, make it \
+             inactive (POST /v1/console/accounts/{account}/deactivate): its logins are signed \
+             out and cannot sign in, and it can be made active again.",
         ),
+        AccountError::KindImmutable(kind) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "kind-immutable",
+            "An account's kind never changes",
+        )
+        .detail(format!(
+            "This account is {}. To serve the customer as another kind, open a new account.",
+            wire_name(&kind).replace('_', "-")
+        ))
+        .field("/kind", "an account's kind never changes"),
         AccountError::WrongTenantKind => Problem::new(
             StatusCode::FORBIDDEN,
             "wrong-tenant-kind",

@@ -309,6 +309,26 @@ pub async fn update_account(
     Ok(Json(updated.into()))
 }
 
+/// Accounts are never deleted: this answers why, and what to do instead.
+#[utoipa::path(delete, path = "/v1/console/accounts/{account}", tag = "console",
+    params(("account" = String, Path)),
+    responses((status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 405, description = "Accounts are made inactive, never deleted", body = Problem)))]
+pub async fn delete_account(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path(account): Path<String>,
+) -> Result<StatusCode, Problem> {
+    staff.require(Permission::AccountsWrite)?;
+    let account = visible_account(&platform, &staff, &account).await?;
+    platform
+        .accounts()
+        .delete(&staff.session.tenant, &account.id)
+        .await
+        .map_err(account_problem)?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
 /// Deactivates (`active` false) or reactivates an account, audited.
 async fn set_active(
     platform: &Platform,
@@ -684,7 +704,7 @@ pub async fn account_audit(
 pub fn router() -> OpenApiRouter<Platform> {
     OpenApiRouter::new()
         .routes(routes!(list_accounts, create_account))
-        .routes(routes!(get_account, update_account))
+        .routes(routes!(get_account, update_account, delete_account))
         .routes(routes!(deactivate_account))
         .routes(routes!(reactivate_account))
         .routes(routes!(portal_access))

@@ -799,14 +799,27 @@ pub async fn console_service_usage(
     .await
 }
 
-/// Usage files loaded, newest first: rows read, accepted and rejected.
+/// A usage file's ingest, as staff see it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IngestView {
+    #[serde(flatten)]
+    pub result: IngestResult,
+    /// Where to download the rejects file (line, reason) while the link works.
+    pub rejects_url: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub rejects_url_expires_at: Option<OffsetDateTime>,
+}
+
+/// Usage files loaded, newest first: rows read, accepted and rejected, and a link to each
+/// rejects file. A record id already loaded from another file is refused in the rejects
+/// (a record counts once); a corrected record comes as a new record id.
 #[utoipa::path(get, path = "/v1/console/usage/ingests", tag = "console", params(Paging),
-    responses((status = 200, body = PageOf<IngestResult>), (status = 403, body = Problem)))]
+    responses((status = 200, body = PageOf<IngestView>), (status = 403, body = Problem)))]
 pub async fn ingests(
     State(platform): State<Platform>,
     staff: StaffUser,
     QueryParams(paging): QueryParams<Paging>,
-) -> Result<Json<PageOf<IngestResult>>, Problem> {
+) -> Result<Json<PageOf<IngestView>>, Problem> {
     staff.require(Permission::ReportsView)?;
     if !staff.session.principal.sees_group(None) {
         return Err(Problem::new(
@@ -815,12 +828,24 @@ pub async fn ingests(
             "Usage files cover every account; staff limited to groups cannot see them",
         ));
     }
-    let page = platform
-        .ingest()
+    let ingest = platform.ingest();
+    let page = ingest
         .results(&staff.session.tenant, &paging.request())
         .await
         .map_err(usage_problem)?;
-    Ok(Json(PageOf::from(page)))
+    let mut items = Vec::with_capacity(page.items.len());
+    for result in page.items {
+        let link = ingest.rejects_link(&result).await.map_err(usage_problem)?;
+        items.push(IngestView {
+            rejects_url_expires_at: link.as_ref().map(|(_, at)| *at),
+            rejects_url: link.map(|(url, _)| url),
+            result,
+        });
+    }
+    Ok(Json(PageOf {
+        items,
+        next_cursor: page.next_cursor,
+    }))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]

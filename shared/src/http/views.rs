@@ -86,6 +86,9 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AccountPatch {
+    /// An account's kind never changes: the kind it has is accepted (a client sending the
+    /// whole account back), any other is refused (`kind-immutable`).
+    pub kind: Option<crate::domain::accounts::AccountKind>,
     pub name: Option<String>,
     /// `null` removes the address.
     #[serde(default, deserialize_with = "present")]
@@ -105,6 +108,7 @@ pub struct AccountPatch {
 impl AccountPatch {
     pub fn changes(&self) -> AccountChanges {
         AccountChanges {
+            kind: self.kind,
             name: self.name.clone(),
             billing_address: self.billing_address.clone(),
             phones: self.phones.clone(),

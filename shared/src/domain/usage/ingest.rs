@@ -832,6 +832,25 @@ impl Ingest {
         }
     }
 
+    /// A link to download an ingest's rejects file (line, reason), working for
+    /// [`super::export::LINK_LIFETIME`]; None when the file had no rejects.
+    pub async fn rejects_link(
+        &self,
+        result: &IngestResult,
+    ) -> Result<Option<(String, OffsetDateTime)>, UsageError> {
+        let Some(rejects) = &result.rejects_file else {
+            return Ok(None);
+        };
+        let key = BlobKey::parse(rejects).map_err(storage)?;
+        let lifetime = super::export::LINK_LIFETIME;
+        let url = self
+            .blobs
+            .presign_get(&key, lifetime.unsigned_abs())
+            .await
+            .map_err(storage)?;
+        Ok(Some((url, self.clock.now() + lifetime)))
+    }
+
     /// The tenant's ingests, newest first (staff).
     pub async fn results(
         &self,
