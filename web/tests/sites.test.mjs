@@ -429,3 +429,39 @@ test("a provider's brand colour, logo and contacts show on its portal; an unread
   await check(portal, 'portal-branded-sign-in');
   await Promise.all([staff.close(), portal.close()]);
 });
+
+test("a stranger locks a login; its owner unlocks it from the lock notice and signs in", async () => {
+  const SAM = { username: 'sam', password: 'portal-demo-2026' };
+  // Four wrong guesses over the API, the fifth in the page.
+  for (let i = 0; i < 4; i++) {
+    const guess = await fetch(`${base}/v1/auth/sign-in`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-selfcare-tenant': 'bluewave' },
+      body: JSON.stringify({ username: SAM.username, password: `a stranger's guess ${i}`, session: 'bearer' }),
+    });
+    assert.equal(guess.status, 401);
+  }
+  const page = await context.newPage();
+  await signIn(page, `${base}/?tenant=bluewave`, { username: SAM.username, password: 'one more guess' });
+  await page.getByText('This login is locked after too many failed sign-ins').waitFor();
+  await check(page, 'portal-sign-in-locked');
+
+  const notice = await mail((m) => m.to.includes('sam.lee@example.org') && m.subject.includes('locked'));
+  const raw = (await (await fetch(`${base}/_local/outbox/${notice.id}`)).text()).replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+  const link = raw.match(/http:\/\/127\.0\.0\.1:\d+\/credentials\/unlock\?tenant=bluewave#token=[A-Za-z0-9_-]+/);
+  assert.ok(link, 'the notice carries the unlock link');
+  await page.goto(link[0]);
+  await page.getByText('Your login sam was locked after too many failed sign-ins.').waitFor();
+  await check(page, 'portal-unlock');
+  await page.getByRole('button', { name: 'Unlock my login' }).click();
+  await page.getByText('Your login is unlocked.').waitFor();
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await signIn(page, `${base}/?tenant=bluewave`, SAM);
+  await page.getByRole('heading', { name: 'Welcome, Sam Lee' }).waitFor();
+
+  // The link worked once.
+  const again = await context.newPage();
+  await again.goto(link[0]);
+  await again.getByText('This link has been used or has expired.').waitFor();
+  await Promise.all([page.close(), again.close()]);
+});
