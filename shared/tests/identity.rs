@@ -2191,3 +2191,69 @@ async fn an_accounts_kind_never_changes_and_deleting_one_says_what_to_do_instead
         .await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn a_username_that_looks_like_another_is_taken_and_weak_personal_passwords_are_refused() {
+    let w = World::new().await;
+    let (account, boss) = sam_and_boss(&w).await;
+    let panel = w
+        .call(
+            "GET",
+            &format!("/v1/console/accounts/{account}/portal-access"),
+            "acme",
+            Auth::Bearer(&boss),
+            None,
+        )
+        .await;
+    let login = panel.body["owner"]["id"].as_str().unwrap().to_owned();
+    let rename = |username: &'static str| {
+        let (w, boss, path) = (
+            &w,
+            boss.clone(),
+            format!("/v1/console/accounts/{account}/logins/{login}"),
+        );
+        async move {
+            w.call(
+                "PATCH",
+                &path,
+                "acme",
+                Auth::Bearer(&boss),
+                Some(json!({ "username": username })),
+            )
+            .await
+        }
+    };
+    // "bоss" with a Cyrillic о looks like the staff member "boss".
+    let lookalike = rename("b\u{043e}ss").await;
+    assert_eq!(lookalike.status, StatusCode::CONFLICT, "{}", lookalike.text);
+    assert_eq!(lookalike.body["type"], "/problems/username-taken");
+    // Full-width letters are the same letters.
+    let wide = rename("ＳＡＭ２").await;
+    assert_eq!(wide.status, StatusCode::OK, "{}", wide.text);
+    assert_eq!(wide.body["username"], "sam2");
+    assert_eq!(
+        rename("sam").await.status,
+        StatusCode::OK,
+        "its old look is free again"
+    );
+
+    // The email address, or the username with digits, is no password.
+    let this = w.token("acme", "sam", "sam's long password").await;
+    for weak in ["sam@example.com", "sam20262026!!"] {
+        let changed = w
+            .call(
+                "POST",
+                "/v1/auth/change-password",
+                "acme",
+                Auth::Bearer(&this),
+                Some(json!({"current_password": "sam's long password", "new_password": weak})),
+            )
+            .await;
+        assert_eq!(changed.status, StatusCode::UNPROCESSABLE_ENTITY, "{weak}");
+        assert_eq!(
+            changed.body["errors"][0]["field"], "/password",
+            "{}",
+            changed.text
+        );
+    }
+}

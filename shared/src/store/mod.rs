@@ -206,6 +206,10 @@ pub mod keys {
     pub fn login(tenant: &TenantId, login: &LoginId) -> String {
         format!("TENANT#{tenant}#LOGIN#{login}")
     }
+    /// The claim on a username's look (its confusable skeleton).
+    pub fn username_lookalike(tenant: &TenantId, skeleton: &str) -> String {
+        format!("TENANT#{tenant}#USERNAME_LOOK#{skeleton}")
+    }
     pub fn username(tenant: &TenantId, username: &str) -> String {
         format!("TENANT#{tenant}#USERNAME#{username}")
     }

@@ -546,8 +546,11 @@ impl Identity {
         let email = EmailAddress::parse(&new.email)
             .map_err(|_| TableError::Unreadable("a stored link has a bad email".into()))?;
         let local_part = email.as_str().split('@').next().unwrap_or_default();
-        passwords::check_policy(password, &[&username, local_part, &new.name])
-            .map_err(|m| invalid("/password", m))?;
+        passwords::check_policy(
+            password,
+            &[&username, local_part, email.as_str(), &new.name],
+        )
+        .map_err(|m| invalid("/password", m))?;
         let principal = match (&new.account, new.role) {
             (Some(account), Some(role)) => Principal::EndUser {
                 account: account.parse().map_err(|_| {
@@ -602,7 +605,9 @@ impl Identity {
                 tracing::info!(tenant = %tenant, login = %login.id, "credentials created");
                 Ok(login)
             }
-            Err(TableError::TransactionConditionFailed { index }) if index == username_index => {
+            Err(TableError::TransactionConditionFailed { index })
+                if (username_index..username_index + record::USERNAME_CLAIMS).contains(&index) =>
+            {
                 Err(IdentityError::UsernameTaken(username))
             }
             Err(TableError::TransactionConditionFailed { .. })
@@ -860,8 +865,11 @@ impl Identity {
     async fn with_password(&self, login: &Login, password: &str) -> Result<Login, IdentityError> {
         let local_part = login.email.as_str().split('@').next().unwrap_or_default();
         let name = login.name.clone().unwrap_or_default();
-        passwords::check_policy(password, &[&login.username, local_part, &name])
-            .map_err(|m| invalid("/password", m))?;
+        passwords::check_policy(
+            password,
+            &[&login.username, local_part, login.email.as_str(), &name],
+        )
+        .map_err(|m| invalid("/password", m))?;
         let mut next = login.clone();
         next.password_hash = self.hasher.hash(password).await?;
         Ok(next)
@@ -934,7 +942,7 @@ impl Identity {
         let email = EmailAddress::parse(email).map_err(|m| invalid("/email", m))?;
         let name = check_name(name)?;
         let local_part = email.as_str().split('@').next().unwrap_or_default();
-        passwords::check_policy(password, &[&username, local_part, &name])
+        passwords::check_policy(password, &[&username, local_part, email.as_str(), &name])
             .map_err(|m| invalid("/password", m))?;
         let now = self.clock.now();
         let settings = self.settings(tenant).await?;
@@ -962,7 +970,9 @@ impl Identity {
         }
         match self.table.transact(writes).await {
             Ok(()) => Ok(login),
-            Err(TableError::TransactionConditionFailed { index: 0 }) => {
+            Err(TableError::TransactionConditionFailed { index })
+                if index < record::USERNAME_CLAIMS =>
+            {
                 Err(IdentityError::UsernameTaken(username))
             }
             Err(TableError::TransactionConditionFailed { .. }) => Err(IdentityError::Conflict(

@@ -60,9 +60,11 @@ pub enum LoginState {
     Locked,
 }
 
-/// Usernames: 2 to 64 letters, digits and `.`, `_`, `-`, `@`; compared in lower case.
+/// Usernames: 2 to 64 letters, digits and `.`, `_`, `-`, `@`; compared after Unicode
+/// compatibility normalisation (NFKC: `ａｄｍｉｎ` is `admin`) in lower case.
 pub fn normalise_username(text: &str) -> Result<String, String> {
-    let name = text.trim().to_lowercase();
+    use unicode_normalization::UnicodeNormalization;
+    let name = text.trim().nfkc().collect::<String>().to_lowercase();
     let ok = (2..=64).contains(&name.chars().count())
         && name
             .chars()
@@ -72,6 +74,15 @@ pub fn normalise_username(text: &str) -> Result<String, String> {
     } else {
         Err("use 2 to 64 letters, digits, and . _ - @".into())
     }
+}
+
+/// What a username looks like (its UTS #39 confusable skeleton, in lower case): two
+/// usernames that look alike (`admin`, `аdmin` with a Cyrillic а, `adrnin`) have the same
+/// one, and a tenant holds one username per look.
+pub fn username_lookalike(username: &str) -> String {
+    unicode_security::confusable_detection::skeleton(username)
+        .collect::<String>()
+        .to_lowercase()
 }
 
 pub(super) mod record {
@@ -136,6 +147,30 @@ pub(super) mod record {
     pub fn username_key(tenant: &TenantId, username: &str) -> Key {
         Key::new(keys::username(tenant, username), "USERNAME")
     }
+
+    /// The claim on a username's look (see [`username_lookalike`]).
+    pub fn lookalike_key(tenant: &TenantId, username: &str) -> Key {
+        Key::new(
+            keys::username_lookalike(tenant, &username_lookalike(username)),
+            "LOOKALIKE",
+        )
+    }
+
+    /// The write that claims a username's look for `login` (refused if another has it).
+    pub fn lookalike_claim(tenant: &TenantId, username: &str, login: &LoginId) -> Write {
+        let key = lookalike_key(tenant, username);
+        Write::Put {
+            item: store::keyed(
+                Item::from([("login".to_owned(), Value::S(login.to_string()))]),
+                &[("pk", key.pk), ("sk", key.sk)],
+            ),
+            condition: Some(Condition::Absent),
+        }
+    }
+
+    /// How many of [`create_writes`]' first writes are username claims: a failed condition
+    /// among them means the username (or one that looks like it) is taken.
+    pub const USERNAME_CLAIMS: usize = 2;
 
     pub fn email_key(tenant: &TenantId, email: &EmailAddress, id: &LoginId) -> Key {
         Key::new(
@@ -312,6 +347,7 @@ pub(super) mod record {
                 ),
                 condition: Some(Condition::Absent),
             },
+            lookalike_claim(&l.tenant, &l.username, &l.id),
             Write::Put {
                 item: to_item(l)?,
                 condition: Some(Condition::Absent),
@@ -536,7 +572,7 @@ impl Identity {
                 ("sk", "USERNAME".to_owned()),
             ],
         );
-        let writes = vec![
+        let mut writes = vec![
             Write::Put {
                 item: claim,
                 condition: Some(Condition::Absent),
@@ -553,9 +589,27 @@ impl Identity {
                 )),
             },
         ];
+        // A new look is claimed and the old one let go; the same look stays claimed.
+        let look_changes = username_lookalike(&username) != username_lookalike(&login.username);
+        if look_changes {
+            writes.push(record::lookalike_claim(tenant, &username, id));
+            let old_look = record::lookalike_key(tenant, &login.username);
+            let holds_old_look = self
+                .table
+                .get(&old_look)
+                .await?
+                .and_then(|i| i.get("login").and_then(Value::as_s).map(str::to_owned))
+                == Some(id.to_string());
+            if holds_old_look {
+                writes.push(Write::Delete {
+                    key: old_look,
+                    condition: Some(Condition::Equals("login".into(), Value::S(id.to_string()))),
+                });
+            }
+        }
         match self.table.transact(writes).await {
             Ok(()) => Ok(next),
-            Err(TableError::TransactionConditionFailed { index: 0 }) => {
+            Err(TableError::TransactionConditionFailed { index: 0 | 3 }) => {
                 Err(IdentityError::UsernameTaken(username))
             }
             Err(TableError::TransactionConditionFailed { .. })
@@ -587,6 +641,20 @@ impl Identity {
                 condition: None,
             },
         ];
+        // Its look is let go if it holds it (logins made before looks were claimed do not).
+        let look = record::lookalike_key(tenant, &login.username);
+        let holds_look = self
+            .table
+            .get(&look)
+            .await?
+            .and_then(|i| i.get("login").and_then(Value::as_s).map(str::to_owned))
+            == Some(id.to_string());
+        if holds_look {
+            writes.push(Write::Delete {
+                key: look,
+                condition: Some(Condition::Equals("login".into(), Value::S(id.to_string()))),
+            });
+        }
         if let Some(account) = login.principal.account() {
             let owner = record::owner_key(tenant, &account);
             let is_owner = self
@@ -699,4 +767,19 @@ pub(super) fn check_groups(groups: Option<&BTreeSet<String>>) -> Result<(), Iden
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn usernames_are_compared_as_they_look() {
+        assert_eq!(normalise_username(" ＡＤＭＩＮ ").unwrap(), "admin");
+        let admin = username_lookalike("admin");
+        assert_eq!(username_lookalike("\u{0430}dmin"), admin, "Cyrillic a");
+        assert_eq!(username_lookalike("adrnin"), admin, "r and n");
+        assert_ne!(username_lookalike("admins"), admin);
+        assert_ne!(username_lookalike("sam"), username_lookalike("pam"));
+    }
 }

@@ -35,8 +35,17 @@ pub fn check_policy(password: &str, context: &[&str]) -> Result<(), String> {
         return Err("this password is too common; choose another".into());
     }
     for word in context.iter().map(|w| w.trim().to_lowercase()) {
+        let personal = || Err("do not use your username, email or name as your password".into());
         if word.len() >= 4 && (stem == word || lower == word) {
-            return Err("do not use your username, email or name as your password".into());
+            return personal();
+        }
+        // The word repeated, or with only digits and symbols around it ("sam2026!!!!!",
+        // "jojojojojojo"), is as easy to guess as the word.
+        if word.chars().count() >= 2 && lower.contains(&word) {
+            let rest = lower.replace(&word, "");
+            if !rest.chars().any(char::is_alphabetic) {
+                return personal();
+            }
         }
     }
     Ok(())
@@ -155,6 +164,18 @@ mod tests {
 
     #[test]
     fn long_uncommon_passwords_need_no_particular_characters() {
+        // The whole email address, the username with digits, a short username repeated.
+        let jo = ["jo", "jo.bloggs", "jo.bloggs@example.com", "Jo Bloggs"];
+        for personal in [
+            "jo.bloggs@example.com",
+            "jo123456789012",
+            "jojojojojojo",
+            "jo.bloggs!!!!",
+            "2026-jo-2026-jo",
+        ] {
+            assert!(check_policy(personal, &jo).is_err(), "{personal}");
+        }
+        assert_eq!(check_policy("enjoy the long river walk", &jo), Ok(()));
         assert_eq!(check_policy("correct horse battery staple", &[]), Ok(()));
         assert_eq!(check_policy("zebra-lantern-quietly", &["jo"]), Ok(()));
         assert_eq!(check_policy(&"ab1".repeat(42), &[]), Ok(()));
