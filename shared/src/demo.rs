@@ -243,6 +243,17 @@ pub async fn seed(platform: &Platform) -> Result<usize, SeedError> {
         None,
     )
     .await?;
+    // Australian providers: their days and months are Sydney's and Melbourne's.
+    for (tenant, zone) in [
+        (&wholesaler, "Australia/Sydney"),
+        (&acme, "Australia/Sydney"),
+        (&bluewave, "Australia/Melbourne"),
+    ] {
+        let identity = platform.identity();
+        let mut access = identity.settings(&tenant.id).await?;
+        access.time_zone = zone.into();
+        identity.set_settings(&tenant.id, access).await?;
+    }
     let created =
         accounts(platform, &acme, ACME).await? + accounts(platform, &bluewave, BLUEWAVE).await?;
     for tenant in [&wholesaler, &acme, &bluewave] {
@@ -424,8 +435,11 @@ async fn services_and_usage(platform: &Platform, tenant: &Tenant) -> Result<(), 
             }
         }
     }
-    let now = platform.clock.now();
-    let period = Period::of(now);
+    let zone = crate::domain::calendar::zone_of(platform.table.as_ref(), &tenant.id)
+        .await
+        .map_err(|e| fail(&e))?;
+    let today = zone.date_of(platform.clock.now());
+    let period = Period::containing(today);
     let key = crate::ports::BlobKey::parse(&format!("{}/usage/demo-{period}.csv", tenant.id))
         .map_err(|e| fail(&e))?;
     if platform
@@ -435,7 +449,7 @@ async fn services_and_usage(platform: &Platform, tenant: &Tenant) -> Result<(), 
         .map_err(|e| fail(&e))?
         .is_none()
     {
-        let file = demo_usage_file(period, now.day());
+        let file = demo_usage_file(period, &zone, platform.clock.now());
         platform
             .ingest
             .put(&key, crate::ports::blobs::bytes_stream(file), "text/csv")
@@ -451,12 +465,31 @@ const DEMO_MOBILE: &str = "+61412555678";
 
 /// A month of usage up to `today`: calls on the landline, calls, texts and data on the
 /// mobile, a few a day, the same every time for the same month.
-fn demo_usage_file(period: crate::domain::usage::Period, today: u8) -> String {
+fn demo_usage_file(
+    period: crate::domain::usage::Period,
+    zone: &crate::domain::calendar::ProviderZone,
+    now: time::OffsetDateTime,
+) -> String {
     let mut file = String::from("record_id,service,type,started_at,destination,quantity\r\n");
+    let today = zone.date_of(now).day();
     for day in 1..=today {
+        let Ok(date) = time::Date::from_calendar_date(period.year, period.month, day) else {
+            continue;
+        };
         for n in 0..6u32 {
             let seed = u32::from(day) * 31 + n * 7;
-            let at = format!("{period}-{day:02}T{:02}:{:02}:00Z", 8 + n * 2, seed % 60);
+            // 08:00 to 18:00 on the provider's clock; nothing that has not happened yet.
+            let started = zone.local(
+                zone.start_of(date)
+                    + time::Duration::hours(i64::from(8 + n * 2))
+                    + time::Duration::minutes(i64::from(seed % 60)),
+            );
+            if started > now {
+                continue;
+            }
+            let at = started
+                .format(&time::format_description::well_known::Rfc3339)
+                .unwrap_or_default();
             let (service, kind, destination, quantity) = match n {
                 0 | 1 => (
                     DEMO_LANDLINE,

@@ -72,7 +72,7 @@ async fn a_file_loaded_twice_counts_once_with_exact_rejects_and_allowances() {
         .service_month(
             &f.tenant.id,
             &f.landline,
-            Period::of(f.w.clock.now()),
+            Period::containing(f.w.clock.now().date()),
             today,
         )
         .await
@@ -87,7 +87,7 @@ async fn a_file_loaded_twice_counts_once_with_exact_rejects_and_allowances() {
         .records(
             &f.tenant.id,
             &f.landline,
-            Period::of(f.w.clock.now()),
+            Period::containing(f.w.clock.now().date()),
             None,
             &PageRequest {
                 limit: Some(3),
@@ -102,7 +102,7 @@ async fn a_file_loaded_twice_counts_once_with_exact_rejects_and_allowances() {
         .records(
             &f.tenant.id,
             &f.landline,
-            Period::of(f.w.clock.now()),
+            Period::containing(f.w.clock.now().date()),
             Some(UsageType::Call),
             &PageRequest {
                 limit: Some(10),
@@ -195,6 +195,115 @@ async fn a_record_sent_again_in_another_file_counts_once_and_a_changed_one_is_re
             && text.contains("nov-1.csv; it counts once\""),
         "{text}"
     );
+}
+
+#[tokio::test]
+async fn days_and_months_are_the_providers_across_a_month_boundary_and_daylight_saving() {
+    use axum::http::StatusCode;
+    let f = fixture().await;
+    let identity = f.w.platform.identity();
+    let mut settings = identity.settings(&f.tenant.id).await.unwrap();
+    settings.time_zone = "Australia/Sydney".into();
+    identity.set_settings(&f.tenant.id, settings).await.unwrap();
+    // Sydney's clocks go forward at 02:00 on Sunday 5 October 2036 (+10 to +11).
+    let key = drop_file(
+        &f,
+        "sydney.csv",
+        "record_id,service,type,started_at,destination,quantity\r\n\
+         d1,+61255501235,call,2036-10-04T14:30:00Z,61255501111,60\r\n\
+         d2,+61255501235,call,2036-10-05T13:30:00Z,61255501111,60\r\n\
+         m1,+61255501235,call,2036-10-31T12:30:00Z,61255501111,60\r\n\
+         m2,+61255501235,call,2036-10-31T13:30:00Z,61255501111,60\r\n",
+    )
+    .await;
+    let result = selfcare::events::on_usage_file(&f.w.platform, key.as_str())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(result.accepted, 4, "{result:?}");
+    let cast = cast(&f).await;
+    let spare =
+        f.w.platform
+            .services()
+            .by_identifier(&f.tenant.id, SPARE)
+            .await
+            .unwrap()
+            .unwrap();
+    let month = |period: &'static str| {
+        let path = format!("/v1/portal/services/{}/usage?period={period}", spare.id);
+        let (w, sam) = (&f.w, cast.sam.clone());
+        async move { w.call("GET", &path, "acme", Auth::Bearer(&sam), None).await }
+    };
+    let october = month("2036-10").await;
+    assert_eq!(october.status, StatusCode::OK, "{}", october.text);
+    let calls_on = |reply: &common::Reply, day: usize| {
+        reply.body["days"][day - 1]["by_type"]["call"]["count"]
+            .as_i64()
+            .unwrap_or(0)
+    };
+    // 00:30 in Sydney both times: the 5th (before the change) and the 6th (after it).
+    assert_eq!((calls_on(&october, 4), calls_on(&october, 5)), (0, 1));
+    assert_eq!(calls_on(&october, 6), 1);
+    // 23:30 on 31 October stays in October; 00:30 on 1 November is November's.
+    assert_eq!(calls_on(&october, 31), 1);
+    assert_eq!(october.body["by_type"]["call"]["count"], 3);
+    let november = month("2036-11").await;
+    assert_eq!(calls_on(&november, 1), 1, "{}", november.text);
+    // The export shows each start as Sydney's clock read it.
+    let export =
+        f.w.call(
+            "POST",
+            "/v1/portal/usage/exports",
+            "acme",
+            Auth::Bearer(&cast.sam),
+            Some(serde_json::json!({"period": "2036-10", "service": spare.id.to_string()})),
+        )
+        .await;
+    assert_eq!(export.status, StatusCode::CREATED, "{}", export.text);
+    let url = export.body["download_url"].as_str().unwrap();
+    let csv =
+        f.w.call(
+            "GET",
+            url.strip_prefix("http://127.0.0.1:3000").unwrap(),
+            "acme",
+            Auth::None,
+            None,
+        )
+        .await;
+    assert!(
+        csv.text.contains(",2036-10-06T00:30:00+11:00,"),
+        "{}",
+        csv.text
+    );
+    assert!(
+        csv.text.contains(",2036-10-05T00:30:00+10:00,"),
+        "{}",
+        csv.text
+    );
+
+    // Half past midnight on 1 December in Sydney is still November in UTC: the portal's
+    // current month is December.
+    f.w.clock
+        .advance(time::macros::datetime!(2036-11-30 13:30 UTC) - f.w.clock.now());
+    let sam = f.w.token("acme", "sam", "sam's long password").await;
+    let current =
+        f.w.call("GET", "/v1/portal/usage", "acme", Auth::Bearer(&sam), None)
+            .await;
+    assert_eq!(current.body["period"], "2036-12", "{}", current.text);
+    assert_eq!(current.body["days"].as_array().unwrap().len(), 1);
+
+    // Staff see and set the time zone; a name that is not one is refused.
+    let bad =
+        f.w.call(
+            "PUT",
+            "/v1/console/settings/access",
+            "acme",
+            Auth::Bearer(&f.w.token("acme", "boss", STAFF_PASSWORD).await),
+            Some(serde_json::json!({"time_zone": "Sydney"})),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    assert_eq!(bad.body["errors"][0]["field"], "/time_zone");
 }
 
 /// A table that fails the `n`th update (an ingest's checkpoint), as a crash would.

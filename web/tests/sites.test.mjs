@@ -465,3 +465,21 @@ test("a stranger locks a login; its owner unlocks it from the lock notice and si
   await again.getByText('This link has been used or has expired.').waitFor();
   await Promise.all([page.close(), again.close()]);
 });
+
+test("staff set the provider's time zone; a name that is not one is refused in the form", async () => {
+  const staff = await console_('bluewave');
+  await staff.getByRole('navigation').getByRole('link', { name: 'Login and email settings', exact: true }).click();
+  const zone = staff.getByLabel('Time zone');
+  await zone.waitFor();
+  assert.equal(await zone.inputValue(), 'Australia/Melbourne');
+  await zone.fill('Melbourne');
+  await staff.getByRole('button', { name: 'Save' }).click();
+  await staff.locator('#field-time_zone-error').getByText('"Melbourne" is not an IANA time zone such as Australia/Sydney').waitFor();
+  await check(staff, 'console-access-settings-time-zone-refused');
+  await zone.fill('Australia/Perth');
+  await staff.getByRole('button', { name: 'Save' }).click();
+  await staff.getByRole('status').getByText('Saved.', { exact: false }).waitFor();
+  const branding = await (await fetch(`${base}/v1/branding`, { headers: { 'x-selfcare-tenant': 'bluewave' } })).json();
+  assert.equal(branding.time_zone, 'Australia/Perth');
+  await staff.close();
+});

@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod branding;
+pub mod calendar;
 pub mod catalogue;
 pub mod contact;
 pub mod cost_centres;

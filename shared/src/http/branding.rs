@@ -29,6 +29,8 @@ pub struct BrandingView {
     pub support_phone: Option<String>,
     /// The brand colour as the sites' custom properties, then the provider's own CSS.
     pub stylesheet_url: String,
+    /// The provider's time zone (IANA): the sites show every date and time in it.
+    pub time_zone: String,
 }
 
 /// How the provider's portal looks: for a site to show before anyone signs in.
@@ -64,6 +66,7 @@ pub async fn public_branding(
         support_email: access.support_email,
         support_phone: access.support_phone,
         stylesheet_url: "/v1/branding.css".into(),
+        time_zone: access.time_zone,
     }))
 }
 

@@ -123,10 +123,10 @@ async fn usage(
     account: &AccountId,
     period: Option<&str>,
 ) -> Result<Json<Vec<CostCentreUsageView>>, Problem> {
-    let (now, today) = today(platform);
+    let today = today(platform, tenant).await?;
     let usage = platform
         .cost_centres()
-        .usage(tenant, account, period_of(period, now)?, today)
+        .usage(tenant, account, period_of(period, today)?, today)
         .await
         .map_err(problem)?;
     Ok(Json(usage.into_iter().map(Into::into).collect()))

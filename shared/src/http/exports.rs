@@ -96,7 +96,10 @@ async fn start(
     headers: &HeaderMap,
     body: ExportInput,
 ) -> Result<(StatusCode, Json<ExportView>), Problem> {
-    let period = period_of(body.period.as_deref(), platform.clock.now())?;
+    let period = period_of(
+        body.period.as_deref(),
+        super::services::today(platform, tenant).await?,
+    )?;
     let scope = match &body.service {
         Some(service) => ExportScope::Service(
             service

@@ -116,9 +116,10 @@ pub struct PeriodQuery {
     pub period: Option<String>,
 }
 
-pub(super) fn period_of(text: Option<&str>, now: OffsetDateTime) -> Result<Period, Problem> {
+/// The month asked for, or the provider's current one (`today` is the provider's date).
+pub(super) fn period_of(text: Option<&str>, today: Date) -> Result<Period, Problem> {
     match text {
-        None => Ok(Period::of(now)),
+        None => Ok(Period::containing(today)),
         Some(text) => Period::parse(text)
             .ok_or_else(|| Problem::validation().field("period", "a month such as 2026-11")),
     }
@@ -245,9 +246,12 @@ pub(super) async fn portal_account(
     user.session.account().ok_or_else(Problem::not_found)
 }
 
-pub(super) fn today(platform: &Platform) -> (OffsetDateTime, Date) {
-    let now = platform.clock.now();
-    (now, now.to_offset(time::UtcOffset::UTC).date())
+/// Today in the provider's calendar (its time zone).
+pub(super) async fn today(platform: &Platform, tenant: &TenantId) -> Result<Date, Problem> {
+    let zone = crate::domain::calendar::zone_of(platform.table.as_ref(), tenant)
+        .await
+        .map_err(|e| Problem::storage(&e))?;
+    Ok(zone.date_of(platform.clock.now()))
 }
 
 async fn service_month(
@@ -263,10 +267,10 @@ async fn service_month(
         .get(tenant, account, &service)
         .await
         .map_err(service_problem)?;
-    let (now, today) = today(platform);
+    let today = today(platform, tenant).await?;
     let month = platform
         .usage()
-        .service_month(tenant, &service, period_of(period, now)?, today)
+        .service_month(tenant, &service, period_of(period, today)?, today)
         .await
         .map_err(usage_problem)?;
     Ok(Json(month.into()))
@@ -437,7 +441,7 @@ async fn records(
         .get(&session.tenant, account, &service)
         .await
         .map_err(service_problem)?;
-    let period = period_of(q.period.as_deref(), platform.clock.now())?;
+    let period = period_of(q.period.as_deref(), today(platform, &session.tenant).await?)?;
     let page = platform
         .usage()
         .records(
@@ -468,13 +472,13 @@ pub async fn portal_usage(
     QueryParams(q): QueryParams<PeriodQuery>,
 ) -> Result<Json<MonthView>, Problem> {
     let account = portal_account(&platform, &user, Module::Usage).await?;
-    let (now, today) = today(&platform);
+    let today = today(&platform, &user.session.tenant).await?;
     let month = platform
         .usage()
         .account_month(
             &user.session.tenant,
             &account,
-            period_of(q.period.as_deref(), now)?,
+            period_of(q.period.as_deref(), today)?,
             today,
         )
         .await
@@ -881,8 +885,8 @@ pub async fn usage_overview(
 ) -> Result<Json<PageOf<AccountUsageView>>, Problem> {
     staff.require(Permission::ReportsView)?;
     let tenant = staff.session.tenant;
-    let (now, today) = today(&platform);
-    let period = period_of(q.period.as_deref(), now)?;
+    let today = today(&platform, &tenant).await?;
+    let period = period_of(q.period.as_deref(), today)?;
     let page = crate::domain::paging::PageRequest {
         limit: q.limit,
         cursor: q.cursor.clone(),

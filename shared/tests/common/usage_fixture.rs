@@ -150,7 +150,12 @@ pub async fn call_totals(f: &Fixture) -> (i64, i64, i64, i64) {
     let month =
         f.w.platform
             .usage()
-            .account_month(&f.tenant.id, &f.account, Period::of(f.w.clock.now()), today)
+            .account_month(
+                &f.tenant.id,
+                &f.account,
+                Period::containing(f.w.clock.now().date()),
+                today,
+            )
             .await
             .unwrap();
     let t = month.by_type[&UsageType::Call];

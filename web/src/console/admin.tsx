@@ -268,7 +268,14 @@ interface AccessSettings {
   modules: string[];
   default_language: string;
   mail_from?: string | null;
+  time_zone: string;
   [other: string]: unknown;
+}
+
+/// The IANA time zones the browser knows, for the time zone field's suggestions.
+function timeZones(): string[] {
+  const intl = Intl as unknown as { supportedValuesOf?: (key: string) => string[] };
+  return intl.supportedValuesOf?.('timeZone') ?? [];
 }
 
 export function AccessSettingsPage({ api }: { api: Api }) {
@@ -338,6 +345,12 @@ export function AccessSettingsPage({ api }: { api: Api }) {
             <option value="fr">Français</option>
           </select>
         </div>
+        <Field label={t('admin.time_zone')} name="time_zone" value={s.time_zone} onInput={(v) => update({ time_zone: v.trim() })} error={fieldError(action.error, '/time_zone')} list="time-zones" hint={t('admin.time_zone_hint')} />
+        <datalist id="time-zones">
+          {timeZones().map((zone) => (
+            <option key={zone} value={zone} />
+          ))}
+        </datalist>
         <Field label={t('admin.mail_from')} name="mail_from" type="email" value={s.mail_from ?? ''} onInput={(v) => update({ mail_from: v.trim() ? v : null })} error={fieldError(action.error, '/mail_from')} />
         {action.error !== null && <ProblemNote error={action.error} />}
         {saved && (

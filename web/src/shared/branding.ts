@@ -4,6 +4,7 @@
 // security policy (style-src 'self') allows, so no inline style is needed.
 import { useEffect, useState } from 'preact/hooks';
 import { Api } from './api';
+import { setTimeZone } from './format';
 
 export interface Branding {
   provider: string;
@@ -12,6 +13,7 @@ export interface Branding {
   support_email?: string | null;
   support_phone?: string | null;
   stylesheet_url: string;
+  time_zone: string;
 }
 
 let adopted: CSSStyleSheet | null = null;
@@ -29,6 +31,7 @@ export function useBranding(api: Api): Branding | null {
   useEffect(() => {
     api.get<Branding>('/v1/branding').then(
       (b) => {
+        setTimeZone(b.time_zone);
         setBranding(b);
         applyStylesheet(api, b.stylesheet_url).catch(() => {});
       },

@@ -1,17 +1,26 @@
-// Dates and money in the signed-in login's language.
+// Dates and money in the signed-in login's language; times on the provider's clock (its
+// time zone, from its branding), never the browser's or UTC.
 let locale = 'en';
+let timeZone = 'UTC';
 
 export function setLocale(language: string) {
   locale = language === 'fr' ? 'fr-FR' : 'en-AU';
 }
 
-export function date(iso: string | null | undefined): string {
-  if (!iso) return '';
-  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short' }).format(new Date(iso));
+export function setTimeZone(zone: string | undefined) {
+  if (zone) timeZone = zone;
 }
 
+/// An instant (RFC 3339) as the provider's clock reads it.
+export function date(iso: string | null | undefined): string {
+  if (!iso) return '';
+  return new Intl.DateTimeFormat(locale, { dateStyle: 'medium', timeStyle: 'short', timeZone }).format(new Date(iso));
+}
+
+/// A calendar date the API already cut in the provider's time zone (`2026-11-03`): shown
+/// as it is, whatever the browser's zone.
 export function day(iso: string): string {
-  return new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short' }).format(new Date(iso + 'T00:00:00Z'));
+  return new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(iso + 'T00:00:00Z'));
 }
 
 /// A decimal amount as the API gives it (`12.34`) in its currency.

@@ -76,8 +76,13 @@ export function Field(props: {
   required?: boolean;
   error?: string;
   inputmode?: 'numeric' | 'text';
+  /// The id of a datalist of suggestions.
+  list?: string;
+  /// A sentence under the field saying what it does.
+  hint?: string;
 }) {
   const id = `field-${props.name}`;
+  const described = [props.hint ? `${id}-hint` : '', props.error ? `${id}-error` : ''].filter(Boolean).join(' ');
   return (
     <div class="sc-field">
       <label for={id}>{props.label}</label>
@@ -90,10 +95,16 @@ export function Field(props: {
         autocomplete={props.autocomplete}
         required={props.required}
         inputMode={props.inputmode}
+        list={props.list}
         aria-invalid={props.error ? 'true' : undefined}
-        aria-describedby={props.error ? `${id}-error` : undefined}
+        aria-describedby={described || undefined}
         onInput={(e) => props.onInput((e.currentTarget as HTMLInputElement).value)}
       />
+      {props.hint && (
+        <p id={`${id}-hint`} class="sc-hint">
+          {props.hint}
+        </p>
+      )}
       {props.error && (
         <p id={`${id}-error`} class="sc-field-error">
           {props.error}

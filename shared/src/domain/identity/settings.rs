@@ -61,6 +61,9 @@ pub struct AccessSettings {
     pub support_email: Option<String>,
     pub support_phone: Option<String>,
     pub logo_url: Option<String>,
+    /// The provider's time zone (IANA, `Australia/Sydney`): its days, months and due dates.
+    /// Usage already loaded keeps the days it was cut into.
+    pub time_zone: String,
 }
 
 pub const LANGUAGES: [&str; 2] = ["en", "fr"];
@@ -96,6 +99,7 @@ impl Default for AccessSettings {
             support_email: None,
             support_phone: None,
             logo_url: None,
+            time_zone: crate::domain::calendar::DEFAULT_ZONE.to_owned(),
         }
     }
 }
@@ -122,6 +126,9 @@ impl AccessSettings {
         }
         if !(1..=720).contains(&self.absolute_hours) {
             v.add("/absolute_hours", "from 1 to 720 hours");
+        }
+        if let Err(why) = crate::domain::calendar::ProviderZone::parse(&self.time_zone) {
+            v.add("/time_zone", why);
         }
         if !LANGUAGES.contains(&self.default_language.as_str()) {
             v.add("/default_language", "one of en, fr");

@@ -297,12 +297,14 @@ impl Fulfilment {
                 let Some(attached) = s.bolt_ons.iter().find(|b| b.bolt_on == offer.id) else {
                     return Err(invalid("/request/bolt_on", "the service does not have it"));
                 };
-                let term_ends = attached
-                    .since
-                    .date()
-                    .checked_add(time::Duration::days(30 * i64::from(offer.term_months)))
-                    .unwrap_or(attached.since.date());
-                if term_ends > self.clock.now().date() {
+                // Calendar months in the provider's time zone, from the day it was added.
+                let zone =
+                    crate::domain::calendar::zone_of(self.table.as_ref(), &who.tenant).await?;
+                let term_ends = crate::domain::calendar::add_months(
+                    zone.date_of(attached.since),
+                    offer.term_months,
+                );
+                if term_ends > zone.date_of(self.clock.now()) {
                     return Err(invalid(
                         "/request/bolt_on",
                         format!("it has a minimum term until {term_ends}"),

@@ -350,7 +350,8 @@ impl Alerts {
         if alerts.is_empty() {
             return Ok(0);
         }
-        let today = self.clock.now().date();
+        let zone = crate::domain::calendar::zone_of(self.table.as_ref(), tenant).await?;
+        let today = zone.date_of(self.clock.now());
         let mut sent = 0;
         let mut accounts_done = BTreeSet::new();
         for t in touched {

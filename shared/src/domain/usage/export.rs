@@ -19,6 +19,7 @@ use sha2::{Digest, Sha256};
 use time::{Duration, OffsetDateTime};
 
 use super::{Period, UsageError, UsageRecord, UsageViews};
+use crate::domain::calendar::ProviderZone;
 use crate::domain::catalogue::money;
 use crate::domain::ids::{AccountId, ExportId, ServiceId, TenantId};
 use crate::domain::services::{Service, ServiceError, Services};
@@ -226,7 +227,9 @@ impl UsageExports {
             ));
         }
         let now = self.clock.now();
-        if period > Period::of(now) {
+        let zone = crate::domain::calendar::zone_of(self.table.as_ref(), tenant).await?;
+        let today = zone.date_of(now);
+        if period > Period::containing(today) {
             return Err(ExportError::Invalid(format!(
                 "{period} has not begun; export this month or an earlier one"
             )));
@@ -244,7 +247,7 @@ impl UsageExports {
             ExportScope::Service(id) => {
                 self.services.get(tenant, account, &id).await?;
                 self.views
-                    .service_month(tenant, &id, period, now.date())
+                    .service_month(tenant, &id, period, today)
                     .await?
                     .by_type
                     .values()
@@ -253,7 +256,7 @@ impl UsageExports {
             }
             ExportScope::Account => self
                 .views
-                .account_month(tenant, account, period, now.date())
+                .account_month(tenant, account, period, today)
                 .await?
                 .by_type
                 .values()
@@ -483,11 +486,13 @@ impl UsageExports {
         // The records are read and formatted by one task while the bucket takes the body
         // from another; the channel holds at most a few pieces, which bounds memory.
         let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
+        let zone = crate::domain::calendar::zone_of(self.table.as_ref(), &tenant).await?;
         let producer = tokio::spawn(produce_csv(
             self.views.clone(),
             tenant,
             services,
             period,
+            zone,
             sender,
         ));
         let body: ByteStream = Box::pin(futures::stream::unfold(receiver, |mut r| async move {
@@ -509,6 +514,7 @@ async fn produce_csv(
     tenant: TenantId,
     services: Vec<Service>,
     period: Period,
+    zone: ProviderZone,
     sender: tokio::sync::mpsc::Sender<std::io::Result<Bytes>>,
 ) -> Result<i64, ExportError> {
     let mut csv = csv_writer();
@@ -527,7 +533,7 @@ async fn produce_csv(
                 }
             };
             for record in &records {
-                write_row(&mut csv, service, record).map_err(|e| fail(&e))?;
+                write_row(&mut csv, service, record, &zone).map_err(|e| fail(&e))?;
                 rows += 1;
             }
             // Flushes the writer's buffer into the Vec, so its length says what is ready.
@@ -560,11 +566,13 @@ fn csv_writer() -> csv::Writer<Vec<u8>> {
         .from_writer(Vec::with_capacity(PIECE_BYTES + 16 * 1024))
 }
 
-/// One record as a row of [`COLUMNS`].
+/// One record as a row of [`COLUMNS`]; its start as the provider's clock read it (RFC
+/// 3339 with the provider's offset, so the date in the file is the day it is counted in).
 pub fn write_row(
     csv: &mut csv::Writer<Vec<u8>>,
     service: &Service,
     record: &UsageRecord,
+    zone: &ProviderZone,
 ) -> csv::Result<()> {
     let unit = match record.usage {
         crate::domain::catalogue::UsageType::Call => "seconds",
@@ -576,7 +584,10 @@ pub fn write_row(
         record.service.as_str(),
         csv_safe(&service.identifier).as_ref(),
         record.usage.name(),
-        &store::rfc3339(record.started_at),
+        &zone
+            .local(record.started_at)
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
         csv_safe(&record.destination).as_ref(),
         &record.quantity.to_string(),
         unit,

@@ -12,6 +12,8 @@
 //! | `destination` | the number called or messaged (digits, an optional leading `+`); empty for data |
 //! | `quantity` | seconds (calls), messages, bytes (data): a whole number, 0 or more |
 //!
+//! Each record's day and month are the provider's (its time zone, read once per file).
+//!
 //! Files go under `{tenant id}/usage/` in the ingest bucket; a name is a file: the same key
 //! delivered again is the same ingest. Rejects land at `{tenant id}/rejects/{name}`.
 //!
@@ -48,6 +50,7 @@ use time::OffsetDateTime;
 use super::alerts::{Alerts, Touched};
 use super::rating::{self, UsageRow};
 use super::{Period, Totals, UsageError, keys};
+use crate::domain::calendar::ProviderZone;
 use crate::domain::catalogue::{BoltOn, Plan, UsageType};
 use crate::domain::contact::EmailAddress;
 use crate::domain::ids::{AccountId, PlanId, ServiceId, TenantId};
@@ -191,6 +194,8 @@ fn pools(bolt_ons: &[BoltOn]) -> HashMap<UsageType, i64> {
 struct FileRun {
     /// The file's key, named in the claims of its records.
     file: String,
+    /// The provider's time zone: each record's day and month.
+    zone: ProviderZone,
     /// Rows that started after this are refused: a small allowance for clock skew after
     /// the ingest began (not "now", so that a redelivery decides every row the same way).
     not_after: OffsetDateTime,
@@ -203,9 +208,10 @@ struct FileRun {
 }
 
 impl FileRun {
-    fn new(state: &IngestResult) -> Self {
+    fn new(state: &IngestResult, zone: ProviderZone) -> Self {
         FileRun {
             file: state.file.clone(),
+            zone,
             not_after: state.started_at + CLOCK_SKEW,
             seen: HashSet::new(),
             pricing: HashMap::new(),
@@ -375,7 +381,8 @@ impl Ingest {
         let rows = self.chunk_rows;
         let parser = tokio::task::spawn_blocking(move || parse_file(bridge, rows, &sender));
 
-        let mut run = FileRun::new(&state);
+        let zone = crate::domain::calendar::zone_of(self.table.as_ref(), &tenant).await?;
+        let mut run = FileRun::new(&state, zone);
         let mut chunk_no: i64 = 0;
         while let Some(chunk) = chunks.recv().await {
             let lines = match chunk {
@@ -451,12 +458,21 @@ impl Ingest {
                     match priced {
                         None => Err(format!("no service with identifier {:?}", row.identifier)),
                         Some(p) => self
-                            .rate_row(tenant, ingest, &p, &row, &mut run.used)
+                            .rate_row(
+                                tenant,
+                                ingest,
+                                &p,
+                                &row,
+                                Period::containing(run.zone.date_of(row.started_at)),
+                                &mut run.used,
+                            )
                             .await?
                             .map(|rated| {
+                                let date = run.zone.date_of(row.started_at);
+                                let period = Period::containing(date);
                                 let item = store_it.then(|| {
                                     [
-                                        record_item(tenant, &p, &row, id_hash, &rated),
+                                        record_item(tenant, &p, &row, period, id_hash, &rated),
                                         Claim::item(
                                             tenant,
                                             id_hash,
@@ -466,8 +482,7 @@ impl Ingest {
                                         ),
                                     ]
                                 });
-                                let period = Period::of(row.started_at);
-                                let day = row.started_at.to_offset(time::UtcOffset::UTC).day();
+                                let day = date.day();
                                 run.services
                                     .entry(p.service.id)
                                     .or_insert_with(|| (p.service.account, p.service.plan));
@@ -666,9 +681,9 @@ impl Ingest {
         ingest: &str,
         p: &Pricing,
         row: &UsageRow,
+        period: Period,
         used: &mut HashMap<(ServiceId, Period, UsageType), i64>,
     ) -> Result<Result<rating::Rated, String>, UsageError> {
-        let period = Period::of(row.started_at);
         let pool = p.pools.get(&row.usage).copied().unwrap_or(0);
         let slot = (p.service.id, period, row.usage);
         if pool > 0 && !used.contains_key(&slot) {
@@ -874,10 +889,10 @@ fn record_item(
     tenant: &TenantId,
     p: &Pricing,
     row: &UsageRow,
+    period: Period,
     id_hash: u128,
     rated: &rating::Rated,
 ) -> Item {
-    let period = Period::of(row.started_at);
     let sort = format!("{}#{id_hash:032x}", store::rfc3339(row.started_at));
     let record = super::UsageRecord {
         record_id: row.record_id.clone(),

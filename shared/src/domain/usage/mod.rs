@@ -2,8 +2,8 @@
 //! usage type, and the views a customer reads (month to date, a daily series, the records
 //! themselves).
 //!
-//! Periods are calendar months in UTC. Totals are stored as parts, one per ingest chunk,
-//! service, day and usage type, and summed when read: a part is written whole and written
+//! Periods and days are the provider's, cut in its time zone ([`crate::domain::calendar`]).
+//! Totals are stored as parts, one per ingest chunk, service, day and usage type, and summed when read: a part is written whole and written
 //! again identically if its chunk is redone, so a redelivered or resumed file never counts
 //! twice (see [`ingest`]). A month of a service is one partition of parts; a month of an
 //! account is another, so either view is one query.
@@ -32,11 +32,12 @@ pub struct Period {
 }
 
 impl Period {
-    pub fn of(at: OffsetDateTime) -> Period {
-        let utc = at.to_offset(time::UtcOffset::UTC);
+    /// The month a date of the provider's calendar is in (see [`crate::domain::calendar`]:
+    /// an instant becomes a date in the provider's time zone first).
+    pub fn containing(date: Date) -> Period {
         Period {
-            year: utc.year(),
-            month: utc.month(),
+            year: date.year(),
+            month: date.month(),
         }
     }
 
@@ -228,7 +229,7 @@ impl UsageViews {
             }
         }
         let last_day = match until {
-            Some(today) if Period::of(today.midnight().assume_utc()) == period => today.day(),
+            Some(today) if Period::containing(today) == period => today.day(),
             _ => period.days(),
         };
         let mut by_type: BTreeMap<UsageType, Totals> = BTreeMap::new();
