@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The test command: installs what it lacks, starts moto, runs every test (unit, contract
-# suites on both adapters, API, then the web sites in Chromium), lints the SAM template,
-# and stops what it started.
+# suites on both adapters, API, the API fuzzed against its document, then the web sites in
+# Chromium), lints the SAM template, and stops what it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 infra/python-tools.sh
@@ -12,7 +12,9 @@ trap 'infra/moto.sh stop' EXIT
 echo "moto at $SELFCARE_MOTO_URL"
 .venv/bin/cfn-lint template.yaml
 cargo test --workspace "$@"
-echo "== web sites in Chromium"
 infra/web-tools.sh --browser
 cargo build --bin selfcare-local "$@"
+echo "== the API against its document (schemathesis)"
+infra/fuzz-api.sh
+echo "== web sites in Chromium"
 (cd web && npm test)

@@ -72,3 +72,191 @@ async fn the_openapi_document_is_served_as_openapi_3_1() {
     assert!(body["paths"]["/v1/health"]["get"].is_object());
     assert!(body["paths"]["/v1/openapi.json"]["get"].is_object());
 }
+
+/// Every route, called without a session (with the ids in its path made up and an empty
+/// JSON body): the routes the document calls public answer without one, the others 401,
+/// and whatever each answers is a status its entry lists, as problem+json when a problem.
+#[tokio::test]
+async fn every_route_without_a_session_answers_what_the_document_lists() {
+    use selfcare::domain::tenancy::{NewTenant, TenantKind};
+    let dir = tempfile::tempdir().unwrap();
+    let local = LocalPlatform::open(dir.path(), "http://127.0.0.1:3000", None).unwrap();
+    local
+        .platform
+        .tenants()
+        .create(NewTenant {
+            kind: TenantKind::Retail,
+            name: "Acme Telecom".into(),
+            slug: "acme".into(),
+            wholesaler: None,
+        })
+        .await
+        .unwrap();
+    let app = selfcare::http::app(local.platform.clone(), None);
+    let document = selfcare::http::openapi_document();
+    let mut checked = 0;
+    for (path, operations) in document["paths"].as_object().unwrap() {
+        let uri: String = path
+            .split('/')
+            .map(|segment| {
+                if segment.starts_with('{') {
+                    "01JD0000000000000000000000"
+                } else {
+                    segment
+                }
+            })
+            .collect::<Vec<_>>()
+            .join("/");
+        for (method, operation) in operations.as_object().unwrap() {
+            let mut request = Request::builder()
+                .method(method.to_uppercase().as_str())
+                .uri(&uri)
+                .header("x-selfcare-tenant", "acme");
+            let body = if operation.get("requestBody").is_some() {
+                request = request.header("content-type", "application/json");
+                Body::from("{}")
+            } else {
+                Body::empty()
+            };
+            let response = app
+                .clone()
+                .oneshot(request.body(body).unwrap())
+                .await
+                .unwrap();
+            let status = response.status().as_u16();
+            let listed = &operation["responses"];
+            let public = selfcare::http::document::PUBLIC.contains(&path.as_str());
+            assert_eq!(
+                status == 401,
+                !public,
+                "{method} {path} answered {status} without a session"
+            );
+            assert!(
+                listed.get(status.to_string()).is_some(),
+                "{method} {path} answered {status}, which its entry does not list"
+            );
+            if status >= 400 {
+                assert_eq!(
+                    response.headers()["content-type"],
+                    "application/problem+json",
+                    "{method} {path}"
+                );
+                assert!(
+                    listed[status.to_string()]["content"]
+                        .get("application/problem+json")
+                        .is_some(),
+                    "{method} {path}: {status} is documented as problem+json"
+                );
+            }
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "{checked} operations");
+}
+
+#[tokio::test]
+async fn the_document_states_the_paging_and_month_constraints_the_server_checks() {
+    let document = selfcare::http::openapi_document();
+    let parameters =
+        &document["paths"]["/v1/portal/services/{service}/usage/records"]["get"]["parameters"];
+    let find = |name: &str| {
+        parameters
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .unwrap()["schema"]
+            .clone()
+    };
+    assert_eq!(find("limit")["minimum"], 1);
+    assert_eq!(find("limit")["maximum"], 100);
+    assert_eq!(find("period")["pattern"], "^[0-9]{4}-(0[1-9]|1[0-2])$");
+    // And the server checks exactly these.
+    use selfcare::domain::paging::PageRequest;
+    use selfcare::domain::usage::Period;
+    for (limit, accepted) in [(0, false), (1, true), (100, true), (101, false)] {
+        assert_eq!(
+            PageRequest::first(limit).limit().is_ok(),
+            accepted,
+            "limit {limit}"
+        );
+    }
+    for (period, accepted) in [("2026-11", true), ("2026-13", false), ("2026-1", false)] {
+        assert_eq!(Period::parse(period).is_some(), accepted, "{period}");
+    }
+}
+
+/// The problem types the code answers (every `Problem::new(StatusCode::…, "slug", …)` in the
+/// source), read from the source itself.
+fn problem_types_in_source() -> std::collections::BTreeMap<String, u16> {
+    use axum::http::StatusCode;
+    fn walk(dir: &std::path::Path, out: &mut Vec<String>) {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                walk(&path, out);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(std::fs::read_to_string(&path).unwrap());
+            }
+        }
+    }
+    let mut sources = Vec::new();
+    walk(
+        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
+        &mut sources,
+    );
+    let mut found = std::collections::BTreeMap::new();
+    for source in &sources {
+        for (at, _) in source.match_indices("Problem::new(") {
+            let rest: String = source[at + "Problem::new(".len()..]
+                .chars()
+                .filter(|c| !c.is_whitespace())
+                .take(120)
+                .collect();
+            let Some(rest) = rest.strip_prefix("StatusCode::") else {
+                continue;
+            };
+            let (name, rest) = rest.split_once(',').unwrap();
+            let Some(slug) = rest.strip_prefix('"').and_then(|r| r.split('"').next()) else {
+                continue;
+            };
+            let status = match name {
+                "BAD_REQUEST" => StatusCode::BAD_REQUEST,
+                "UNAUTHORIZED" => StatusCode::UNAUTHORIZED,
+                "FORBIDDEN" => StatusCode::FORBIDDEN,
+                "NOT_FOUND" => StatusCode::NOT_FOUND,
+                "METHOD_NOT_ALLOWED" => StatusCode::METHOD_NOT_ALLOWED,
+                "CONFLICT" => StatusCode::CONFLICT,
+                "GONE" => StatusCode::GONE,
+                "UNPROCESSABLE_ENTITY" => StatusCode::UNPROCESSABLE_ENTITY,
+                "LOCKED" => StatusCode::LOCKED,
+                "TOO_MANY_REQUESTS" => StatusCode::TOO_MANY_REQUESTS,
+                "INTERNAL_SERVER_ERROR" => StatusCode::INTERNAL_SERVER_ERROR,
+                "SERVICE_UNAVAILABLE" => StatusCode::SERVICE_UNAVAILABLE,
+                other => panic!("a status this test does not know: {other}"),
+            };
+            found.insert(slug.to_owned(), status.as_u16());
+        }
+    }
+    found
+}
+
+#[test]
+fn the_conventions_page_lists_every_problem_type_the_code_answers_and_no_other() {
+    let page = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/http-conventions.md"),
+    )
+    .unwrap();
+    let mut documented = std::collections::BTreeMap::new();
+    for line in page.lines().filter(|l| l.starts_with("| `/problems/")) {
+        let cells: Vec<&str> = line.split('|').map(str::trim).collect();
+        let status: u16 = cells[2].parse().unwrap();
+        for slug in cells[1].split(" / ") {
+            let slug = slug.trim_matches('`').trim_start_matches("/problems/");
+            documented.insert(slug.to_owned(), status);
+        }
+    }
+    let answered = problem_types_in_source();
+    assert!(answered.len() > 40, "{answered:?}");
+    assert_eq!(documented, answered);
+}

@@ -188,7 +188,8 @@ pub struct StaffChanges {
 /// Change a staff member's permissions and groups; their sessions end.
 #[utoipa::path(patch, path = "/v1/console/staff/{login}", tag = "console",
     params(("login" = String, Path)), request_body = StaffChanges,
-    responses((status = 200, body = LoginView), (status = 403, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = LoginView), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, description = "Your own permissions, or they changed meanwhile", body = Problem)))]
 pub async fn update_staff(
     State(platform): State<Platform>,
     staff: StaffUser,
@@ -257,7 +258,8 @@ async fn staff_login(
 /// Remove a staff member; their sessions end.
 #[utoipa::path(delete, path = "/v1/console/staff/{login}", tag = "console",
     params(("login" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 404, body = Problem),
+        (status = 409, description = "Yourself, or the login changed meanwhile", body = Problem)))]
 pub async fn remove_staff(
     State(platform): State<Platform>,
     staff: StaffUser,

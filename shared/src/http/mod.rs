@@ -8,6 +8,7 @@ pub mod branding;
 pub mod console_accounts;
 pub mod console_admin;
 pub mod cost_centres;
+pub mod document;
 pub mod exports;
 pub mod local;
 pub mod meta;
@@ -38,8 +39,12 @@ use crate::platform::Platform;
     info(
         title = "selfcare API",
         description = "The end-user portal and provider console API. Errors are RFC 9457 \
-                       problem details; money is in minor units with an ISO 4217 currency; \
-                       times are RFC 3339 UTC; lists page with `limit` and an opaque `cursor`."
+                       problem details (`application/problem+json`); amounts are decimal \
+                       strings in the currency's major unit; times are RFC 3339; lists page \
+                       with `limit` and an opaque `cursor`. The provider is named by the \
+                       host (`{slug}.{portal domain}`) or, on the API's own address, by the \
+                       `x-selfcare-tenant` header; sessions are a bearer token or the \
+                       `__Host-selfcare_session` cookie."
     ),
     tags(
         (name = "meta", description = "Health and this document"),
@@ -97,7 +102,15 @@ pub const GROUPS: &[Group] = &[
     },
 ];
 
-/// The OpenAPI document of the whole API.
+/// The OpenAPI document as served: the handlers' annotations completed with what the
+/// layers and extractors answer for every endpoint ([`document`]).
+pub fn openapi_document() -> serde_json::Value {
+    let mut document = serde_json::to_value(openapi()).unwrap_or_default();
+    document::complete(&mut document);
+    document
+}
+
+/// The OpenAPI document of the whole API, as the handlers' annotations describe it.
 pub fn openapi() -> utoipa::openapi::OpenApi {
     let mut router: OpenApiRouter<Platform> = OpenApiRouter::with_openapi(ApiDoc::openapi());
     for group in GROUPS {
@@ -140,7 +153,7 @@ pub fn app(platform: Platform, function: Option<&str>) -> Router {
         let (routes, _) = (group.routes)().split_for_parts();
         router = router.merge(routes.with_state(platform.clone()));
         if group.function == "api-meta" {
-            let document = serde_json::to_value(openapi()).unwrap_or_default();
+            let document = openapi_document();
             router = router.merge(
                 Router::new()
                     .route("/v1/openapi.json", get(openapi_json))

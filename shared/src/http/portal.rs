@@ -365,7 +365,8 @@ pub struct LoginAccess {
 /// Change a login's role and order permission (owner; not the owner's own).
 #[utoipa::path(patch, path = "/v1/portal/logins/{login}", tag = "portal", request_body = LoginAccess,
     params(("login" = String, Path)),
-    responses((status = 200, body = LoginView), (status = 404, body = Problem)))]
+    responses((status = 200, body = LoginView), (status = 404, body = Problem),
+        (status = 409, description = "Your own login, or it changed meanwhile", body = Problem)))]
 pub async fn update_login(
     State(platform): State<Platform>,
     user: PortalUser,
@@ -410,7 +411,8 @@ pub async fn update_login(
 /// Remove a login from the account (owner; not the owner's own).
 #[utoipa::path(delete, path = "/v1/portal/logins/{login}", tag = "portal",
     params(("login" = String, Path)),
-    responses((status = 204), (status = 404, body = Problem)))]
+    responses((status = 204), (status = 404, body = Problem),
+        (status = 409, description = "Your own login, or it changed meanwhile", body = Problem)))]
 pub async fn remove_login(
     State(platform): State<Platform>,
     user: PortalUser,

@@ -661,7 +661,9 @@ impl From<BoltOn> for BoltOnView {
 
 /// Add a bolt-on to the catalogue.
 #[utoipa::path(post, path = "/v1/console/bolt-ons", tag = "console", request_body = BoltOnInput,
-    responses((status = 201, body = BoltOnView), (status = 422, body = Problem)))]
+    responses((status = 201, body = BoltOnView),
+        (status = 404, description = "A plan it is offered on is not the provider's", body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn create_bolt_on(
     State(platform): State<Platform>,
     staff: StaffUser,
