@@ -2257,3 +2257,90 @@ async fn a_username_that_looks_like_another_is_taken_and_weak_personal_passwords
         );
     }
 }
+
+#[tokio::test]
+async fn staff_define_the_attributes_accounts_carry_and_accounts_follow_them() {
+    let w = World::new().await;
+    let (account, boss) = sam_and_boss(&w).await;
+    let call = |method: &'static str, path: &'static str, body: Option<Json>| {
+        let (w, boss) = (&w, boss.clone());
+        async move {
+            w.call(method, path, "acme", Auth::Bearer(&boss), body)
+                .await
+        }
+    };
+    let none = call("GET", "/v1/console/settings/account-attributes", None).await;
+    assert_eq!(none.body, json!([]));
+    let set = call(
+        "PUT",
+        "/v1/console/settings/account-attributes",
+        Some(json!([
+            {"name": "region", "default": "north", "required": true},
+            {"name": "contract_no"}
+        ])),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    let bad = call(
+        "PUT",
+        "/v1/console/settings/account-attributes",
+        Some(json!([{"name": "sales region"}, {"name": "a"}, {"name": "a"}])),
+    )
+    .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY, "{}", bad.text);
+    let fields: Vec<&str> = bad.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["/0/name", "/2/name"]);
+    // A new account gets the default; an attribute the provider has not defined is refused.
+    let opened = call(
+        "POST",
+        "/v1/console/accounts",
+        Some(json!({"kind": "end_user", "name": "Kim Park", "emails": ["kim@example.com"]})),
+    )
+    .await;
+    assert_eq!(opened.status, StatusCode::CREATED, "{}", opened.text);
+    assert_eq!(opened.body["attributes"]["region"], "north");
+    let unknown = w
+        .call(
+            "PATCH",
+            &format!("/v1/console/accounts/{account}"),
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"attributes": {"colour": "blue"}})),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(unknown.body["errors"][0]["field"], "/attributes/colour");
+    // Another provider's staff see their own provider's (none); staff without the
+    // settings permission see nothing.
+    let bluewave = w.tenant("bluewave").await;
+    w.staff(&bluewave, "rival", ALL).await;
+    let rival = w.token("bluewave", "rival", STAFF_PASSWORD).await;
+    let theirs = w
+        .call(
+            "GET",
+            "/v1/console/settings/account-attributes",
+            "bluewave",
+            Auth::Bearer(&rival),
+            None,
+        )
+        .await;
+    assert_eq!(theirs.body, json!([]));
+    let acme = w.platform.tenants().by_slug("acme").await.unwrap();
+    w.staff(&acme, "clerk", &[Permission::AccountsRead]).await;
+    let clerk = w.token("acme", "clerk", STAFF_PASSWORD).await;
+    let refused = w
+        .call(
+            "GET",
+            "/v1/console/settings/account-attributes",
+            "acme",
+            Auth::Bearer(&clerk),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}

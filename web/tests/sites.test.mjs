@@ -483,3 +483,33 @@ test("staff set the provider's time zone; a name that is not one is refused in t
   assert.equal(branding.time_zone, 'Australia/Perth');
   await staff.close();
 });
+
+test('staff define an account attribute; a new account carries its default, shown and edited on its page', async () => {
+  const staff = await console_('bluewave');
+  await staff.getByRole('navigation').getByRole('link', { name: 'Account attributes' }).click();
+  await staff.getByText('Accounts carry no extra attributes yet.').waitFor();
+  await check(staff, 'console-account-attributes-empty');
+  await staff.getByRole('button', { name: 'Add an attribute' }).click();
+  await staff.getByLabel('Name (letters, digits, - and _)').fill('sales region');
+  await staff.getByRole('button', { name: 'Save' }).click();
+  await staff.locator('#field-attribute-0-name-error').waitFor();
+  await staff.getByLabel('Name (letters, digits, - and _)').fill('region');
+  await staff.getByLabel('Default for new accounts').fill('north');
+  await staff.getByLabel('Every account must have it').check();
+  await staff.getByRole('button', { name: 'Save' }).click();
+  await staff.getByText('Saved. New and changed accounts follow these.').waitFor();
+  await check(staff, 'console-account-attributes');
+
+  await staff.getByRole('navigation').getByRole('link', { name: 'Accounts' }).click();
+  await staff.getByLabel('Name', { exact: true }).fill('Reef Bakery');
+  await staff.getByLabel('Support email').fill('hello@reef.example');
+  await staff.getByRole('button', { name: 'Open the account' }).click();
+  await staff.getByRole('heading', { name: /^Reef Bakery \(/ }).waitFor();
+  await staff.locator('dt', { hasText: 'region' }).waitFor();
+  await staff.locator('dd', { hasText: 'north' }).waitFor();
+  await staff.getByRole('button', { name: 'Change details' }).click();
+  await staff.getByLabel('region', { exact: true }).fill('south');
+  await staff.getByRole('button', { name: 'Save' }).click();
+  await staff.locator('dd', { hasText: 'south' }).waitFor();
+  await staff.close();
+});

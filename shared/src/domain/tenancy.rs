@@ -27,6 +27,9 @@ pub enum TenantStatus {
     Suspended,
 }
 
+/// How many attributes a provider may add to its accounts.
+pub const MAX_ACCOUNT_ATTRIBUTES: usize = 30;
+
 /// An attribute the tenant adds to every account (for example a sales region), with the
 /// value new accounts get unless told otherwise.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -417,12 +420,18 @@ impl Tenants {
     ) -> Result<Tenant, TenantError> {
         let mut violations = Violations::default();
         let mut seen = std::collections::BTreeSet::new();
+        if definitions.len() > MAX_ACCOUNT_ATTRIBUTES {
+            violations.add("", format!("at most {MAX_ACCOUNT_ATTRIBUTES} attributes"));
+        }
         for (i, d) in definitions.iter().enumerate() {
             if super::accounts::check_attribute_name(&d.name).is_err() {
                 violations.add(format!("/{i}/name"), "use 1 to 40 letters, digits, - and _");
             }
             if !seen.insert(d.name.clone()) {
                 violations.add(format!("/{i}/name"), "each attribute once");
+            }
+            if d.default.as_ref().is_some_and(|v| v.chars().count() > 200) {
+                violations.add(format!("/{i}/default"), "at most 200 characters");
             }
         }
         violations.into_result().map_err(TenantError::Invalid)?;

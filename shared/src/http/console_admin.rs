@@ -22,6 +22,7 @@ use crate::domain::identity::logins::StaffAccess;
 use crate::domain::identity::{AccessSettings, Permission, Principal};
 use crate::domain::ids::LoginId;
 use crate::domain::outbox;
+use crate::domain::tenancy::{AttributeDefinition, TenantError};
 use crate::platform::Platform;
 use crate::ports::TableError;
 
@@ -609,6 +610,110 @@ pub async fn put_settings(
     Ok(Json(saved))
 }
 
+/// An attribute every account of the provider carries (a sales region, a contract number).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountAttribute {
+    /// 1 to 40 letters, digits, `-` and `_`.
+    pub name: String,
+    /// What new accounts get when they are opened without it (200 characters at most).
+    #[serde(default)]
+    pub default: Option<String>,
+    /// New and changed accounts must have it (from their next change: existing accounts
+    /// keep what they have).
+    #[serde(default)]
+    pub required: bool,
+}
+
+impl From<AttributeDefinition> for AccountAttribute {
+    fn from(d: AttributeDefinition) -> Self {
+        AccountAttribute {
+            name: d.name,
+            default: d.default,
+            required: d.required,
+        }
+    }
+}
+
+fn tenant_problem(error: TenantError) -> Problem {
+    match error {
+        TenantError::Invalid(violations) => Problem::from_violations(violations),
+        TenantError::Storage(e) => Problem::storage(&e),
+        _ => Problem::not_found(),
+    }
+}
+
+/// The attributes the provider's accounts carry.
+#[utoipa::path(get, path = "/v1/console/settings/account-attributes", tag = "console",
+    responses((status = 200, body = Vec<AccountAttribute>)))]
+pub async fn get_account_attributes(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+) -> Result<Json<Vec<AccountAttribute>>, Problem> {
+    staff.require(Permission::SettingsManage)?;
+    let tenant = platform
+        .tenants()
+        .get(&staff.session.tenant)
+        .await
+        .map_err(tenant_problem)?;
+    Ok(Json(
+        tenant
+            .account_attributes
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
+/// Replace the attributes the provider's accounts carry (at most 30; values accounts hold
+/// for an attribute taken away stay on them until they are changed).
+#[utoipa::path(put, path = "/v1/console/settings/account-attributes", tag = "console",
+    request_body = Vec<AccountAttribute>,
+    responses((status = 200, body = Vec<AccountAttribute>)))]
+pub async fn put_account_attributes(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    JsonBody(attributes): JsonBody<Vec<AccountAttribute>>,
+) -> Result<Json<Vec<AccountAttribute>>, Problem> {
+    staff.require(Permission::SettingsManage)?;
+    let definitions = attributes
+        .into_iter()
+        .map(|a| AttributeDefinition {
+            name: a.name.trim().to_owned(),
+            default: a.default.filter(|d| !d.trim().is_empty()),
+            required: a.required,
+        })
+        .collect();
+    let tenant = platform
+        .tenants()
+        .set_account_attributes(&staff.session.tenant, definitions)
+        .await
+        .map_err(tenant_problem)?;
+    platform
+        .identity()
+        .audit(
+            &staff.session,
+            None,
+            "settings.account_attributes_changed",
+            &tenant
+                .account_attributes
+                .iter()
+                .map(|a| a.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+            &staff.request_id,
+        )
+        .await
+        .map_err(identity_problem)?;
+    Ok(Json(
+        tenant
+            .account_attributes
+            .into_iter()
+            .map(Into::into)
+            .collect(),
+    ))
+}
+
 pub fn router() -> OpenApiRouter<Platform> {
     OpenApiRouter::new()
         .routes(routes!(me))
@@ -621,5 +726,6 @@ pub fn router() -> OpenApiRouter<Platform> {
         .routes(routes!(audit_trail))
         .routes(routes!(locked_out_users))
         .routes(routes!(get_settings, put_settings))
+        .routes(routes!(get_account_attributes, put_account_attributes))
         .merge(super::branding::console_routes())
 }

@@ -365,3 +365,74 @@ export function AccessSettingsPage({ api }: { api: Api }) {
     </>
   );
 }
+
+interface AccountAttribute {
+  name: string;
+  default?: string | null;
+  required: boolean;
+}
+
+/// The attributes every account of the provider carries: a name, a default for new
+/// accounts, and whether accounts must have one.
+export function AccountAttributesPage({ api }: { api: Api }) {
+  const [rows, setRows] = useState<AccountAttribute[] | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  const [saved, setSaved] = useState(false);
+  const action = useAction();
+  useEffect(() => {
+    api.get<AccountAttribute[]>('/v1/console/settings/account-attributes').then(setRows, setError);
+  }, []);
+  if (error) return <ProblemNote error={error} />;
+  if (!rows) return <Loading />;
+  const change = (i: number, next: Partial<AccountAttribute>) => {
+    setSaved(false);
+    setRows(rows.map((row, j) => (j === i ? { ...row, ...next } : row)));
+  };
+  return (
+    <>
+      <h1>{t('nav.account_attributes')}</h1>
+      <form
+        class="sc-card"
+        onSubmit={(e) => {
+          e.preventDefault();
+          action.run(async () => {
+            setRows(await api.put<AccountAttribute[]>('/v1/console/settings/account-attributes', rows));
+            setSaved(true);
+          });
+        }}
+      >
+        <p>{t('attributes.intro')}</p>
+        {rows.length === 0 && <p class="sc-empty">{t('attributes.none')}</p>}
+        {rows.map((row, i) => (
+          <fieldset key={i} class="sc-row">
+            <legend>{row.name || t('attributes.new')}</legend>
+            <Field label={t('attributes.name')} name={`attribute-${i}-name`} value={row.name} onInput={(v) => change(i, { name: v })} error={fieldError(action.error, `/${i}/name`)} />
+            <Field label={t('attributes.default')} name={`attribute-${i}-default`} value={row.default ?? ''} onInput={(v) => change(i, { default: v || null })} error={fieldError(action.error, `/${i}/default`)} />
+            <p>
+              <label>
+                <input type="checkbox" name={`attribute-${i}-required`} checked={row.required} onChange={(e) => change(i, { required: (e.currentTarget as HTMLInputElement).checked })} /> {t('attributes.required')}
+              </label>
+            </p>
+            <button type="button" class="sc-button sc-button-quiet" onClick={() => setRows(rows.filter((_, j) => j !== i))}>
+              {t('attributes.remove', { name: row.name || t('attributes.new') })}
+            </button>
+          </fieldset>
+        ))}
+        <div class="sc-actions">
+          <button type="button" class="sc-button sc-button-quiet" onClick={() => setRows([...rows, { name: '', default: null, required: false }])}>
+            {t('attributes.add')}
+          </button>
+          <button type="submit" class="sc-button" disabled={action.busy}>
+            {t('app.save')}
+          </button>
+        </div>
+        {action.error !== null && <ProblemNote error={action.error} />}
+        {saved && (
+          <p class="sc-notice" role="status">
+            {t('attributes.saved')}
+          </p>
+        )}
+      </form>
+    </>
+  );
+}

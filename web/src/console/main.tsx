@@ -13,7 +13,7 @@ import { SignIn } from '../shared/sign-in';
 import { Frame, Loading, ProblemNote } from '../shared/ui';
 import { AccountPage, Accounts, Audit, History, Pending, Provisioning, StaffMe } from './pages';
 import { BrandingPage, OrderSettingsPage } from './settings';
-import { AccessSettingsPage, FailedMailPage, Reports, Staff } from './admin';
+import { AccessSettingsPage, AccountAttributesPage, FailedMailPage, Reports, Staff } from './admin';
 
 const api = new Api('console');
 
@@ -49,6 +49,7 @@ function App() {
     { href: '/console/mail', label: t('nav.failed_mail'), show: may('settings_manage') },
     { href: '/console/settings/access', label: t('nav.access_settings'), show: may('settings_manage') },
     { href: '/console/settings/orders', label: t('nav.order_settings'), show: may('settings_manage') },
+    { href: '/console/settings/account-attributes', label: t('nav.account_attributes'), show: may('settings_manage') },
     { href: '/console/branding', label: t('nav.branding'), show: may('branding_manage') },
   ]
     .filter((n) => n.show)
@@ -81,6 +82,8 @@ function App() {
         <AccessSettingsPage api={api} />
       ) : path === '/settings/orders' ? (
         <OrderSettingsPage api={api} />
+      ) : path === '/settings/account-attributes' ? (
+        <AccountAttributesPage api={api} />
       ) : path === '/' && home !== '/console/' ? (
         <Redirect to={home} />
       ) : (

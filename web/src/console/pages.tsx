@@ -345,6 +345,7 @@ interface AccountDetailsView {
   emails: string[];
   phones: string[];
   group?: string | null;
+  attributes: Record<string, string>;
   version: number;
 }
 
@@ -352,7 +353,7 @@ interface AccountDetailsView {
 /// made meanwhile is refused, not overwritten.
 function AccountDetails({ api, id, onSaved }: { api: Api; id: string; onSaved: () => void }) {
   const details = useLoad(() => api.get<AccountDetailsView>(`/v1/console/accounts/${id}`), [id]);
-  const [edit, setEdit] = useState<{ name: string; emails: string; phones: string; group: string } | null>(null);
+  const [edit, setEdit] = useState<{ name: string; emails: string; phones: string; group: string; attributes: Record<string, string> } | null>(null);
   const action = useAction();
   const list = (text: string) => text.split(',').map((x) => x.trim()).filter(Boolean);
   return (
@@ -369,6 +370,7 @@ function AccountDetails({ api, id, onSaved }: { api: Api; id: string; onSaved: (
                   emails: list(edit.emails),
                   phones: list(edit.phones),
                   group: edit.group.trim() || null,
+                  attributes: edit.attributes,
                   expected_version: a.version,
                 });
                 setEdit(null);
@@ -381,6 +383,16 @@ function AccountDetails({ api, id, onSaved }: { api: Api; id: string; onSaved: (
             <Field label={t('account.emails')} name="account-emails" value={edit.emails} onInput={(v) => setEdit({ ...edit, emails: v })} />
             <Field label={t('account.phones')} name="account-phones" value={edit.phones} onInput={(v) => setEdit({ ...edit, phones: v })} />
             <Field label={t('console.group')} name="account-group" value={edit.group} onInput={(v) => setEdit({ ...edit, group: v })} error={fieldError(action.error, '/group')} />
+            {Object.keys(edit.attributes).map((name) => (
+              <Field
+                key={name}
+                label={name}
+                name={`attribute-${name}`}
+                value={edit.attributes[name]}
+                onInput={(v) => setEdit({ ...edit, attributes: { ...edit.attributes, [name]: v } })}
+                error={fieldError(action.error, `/attributes/${name}`)}
+              />
+            ))}
             {action.error !== null && <ProblemNote error={action.error} />}
             <div class="sc-actions">
               <button type="submit" class="sc-button" disabled={action.busy}>
@@ -400,8 +412,9 @@ function AccountDetails({ api, id, onSaved }: { api: Api; id: string; onSaved: (
               <dd>{a.phones.join(', ')}</dd>
               <dt>{t('console.group')}</dt>
               <dd>{a.group ?? '—'}</dd>
+              {Object.entries(a.attributes).map(([name, value]) => [<dt key={`n-${name}`}>{name}</dt>, <dd key={`v-${name}`}>{value || '—'}</dd>])}
             </dl>
-            <button type="button" class="sc-button sc-button-quiet" onClick={() => setEdit({ name: a.name, emails: a.emails.join(', '), phones: a.phones.join(', '), group: a.group ?? '' })}>
+            <button type="button" class="sc-button sc-button-quiet" onClick={() => setEdit({ name: a.name, emails: a.emails.join(', '), phones: a.phones.join(', '), group: a.group ?? '', attributes: { ...a.attributes } })}>
               {t('account.edit')}
             </button>
           </div>
