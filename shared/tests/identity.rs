@@ -278,6 +278,11 @@ async fn a_login_locks_after_five_failures_and_its_owner_or_staff_unlock_it() {
             "attempt {attempt}"
         );
     }
+    // The same name in full-width letters is the same name.
+    let wide = w
+        .sign_in("acme", "ｓａｍａｎｔｈａ", "not the password at all")
+        .await;
+    assert_eq!(wide.status, StatusCode::LOCKED);
     // Locked: even the right password is refused, and guessing stops.
     let right = w.sign_in("acme", "sam", "sam's long password").await;
     assert_eq!(right.status, StatusCode::LOCKED);
@@ -2343,4 +2348,142 @@ async fn staff_define_the_attributes_accounts_carry_and_accounts_follow_them() {
         )
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_wholesaler_lists_its_retailers_and_nobody_elses() {
+    use selfcare::domain::tenancy::{NewTenant, TenantKind};
+    let w = World::new().await;
+    let tenants = w.platform.tenants();
+    let new = |kind, slug: &str, wholesaler| NewTenant {
+        kind,
+        name: format!("{slug} Networks"),
+        slug: slug.into(),
+        wholesaler,
+    };
+    let wholesale = tenants
+        .create(new(TenantKind::Wholesale, "wholesale", None))
+        .await
+        .unwrap();
+    let other = tenants
+        .create(new(TenantKind::Wholesale, "otherwholesale", None))
+        .await
+        .unwrap();
+    for slug in ["acme", "bluewave"] {
+        tenants
+            .create(new(TenantKind::Retail, slug, Some(wholesale.id)))
+            .await
+            .unwrap();
+    }
+    tenants
+        .create(new(TenantKind::Retail, "elsewhere", Some(other.id)))
+        .await
+        .unwrap();
+    w.staff(&wholesale, "boss", ALL).await;
+    w.staff(&other, "rival", ALL).await;
+    let list = |tenant: &'static str, token: String, query: &'static str| {
+        let w = &w;
+        async move {
+            w.call(
+                "GET",
+                &format!("/v1/console/retailers{query}"),
+                tenant,
+                Auth::Bearer(&token),
+                None,
+            )
+            .await
+        }
+    };
+    let boss = w.token("wholesale", "boss", STAFF_PASSWORD).await;
+    let first = list("wholesale", boss.clone(), "?limit=1").await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert_eq!(first.body["items"][0]["status"], "active");
+    let first_slug = first.body["items"][0]["slug"].as_str().unwrap().to_owned();
+    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
+    let rest = w
+        .call(
+            "GET",
+            &format!("/v1/console/retailers?limit=10&cursor={cursor}"),
+            "wholesale",
+            Auth::Bearer(&boss),
+            None,
+        )
+        .await;
+    let mut slugs: Vec<&str> = rest.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["slug"].as_str().unwrap())
+        .collect();
+    slugs.push(&first_slug);
+    slugs.sort();
+    assert_eq!(slugs, ["acme", "bluewave"], "each once over the two pages");
+    // Another wholesaler sees its own retailer only, and cannot carry this cursor over.
+    let rival = w.token("otherwholesale", "rival", STAFF_PASSWORD).await;
+    let theirs = list("otherwholesale", rival.clone(), "").await;
+    assert_eq!(theirs.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(theirs.body["items"][0]["slug"], "elsewhere");
+    let carried = w
+        .call(
+            "GET",
+            &format!("/v1/console/retailers?cursor={cursor}"),
+            "otherwholesale",
+            Auth::Bearer(&rival),
+            None,
+        )
+        .await;
+    assert_eq!(carried.status, StatusCode::BAD_REQUEST);
+    assert_eq!(carried.body["type"], "/problems/invalid-cursor");
+}
+
+#[tokio::test]
+async fn an_impersonation_ends_when_the_account_leaves_the_staff_members_groups() {
+    let w = World::new().await;
+    let (account, boss) = sam_and_boss(&w).await;
+    let move_to = |group: &'static str| {
+        let (w, boss, path) = (&w, boss.clone(), format!("/v1/console/accounts/{account}"));
+        async move {
+            w.call(
+                "PATCH",
+                &path,
+                "acme",
+                Auth::Bearer(&boss),
+                Some(json!({ "group": group })),
+            )
+            .await
+        }
+    };
+    assert_eq!(move_to("north").await.status, StatusCode::OK);
+    let nora = usage_fixture::invite_limited_staff(
+        &w,
+        &boss,
+        "nora",
+        &["accounts_read", "logins_manage", "impersonate"],
+    )
+    .await;
+    let panel = w
+        .call(
+            "GET",
+            &format!("/v1/console/accounts/{account}/portal-access"),
+            "acme",
+            Auth::Bearer(&nora),
+            None,
+        )
+        .await;
+    assert_eq!(panel.status, StatusCode::OK, "{}", panel.text);
+    let login = panel.body["owner"]["id"].as_str().unwrap().to_owned();
+    let acting = w
+        .call(
+            "POST",
+            &format!("/v1/console/accounts/{account}/logins/{login}/impersonate"),
+            "acme",
+            Auth::Bearer(&nora),
+            Some(json!({"read_only": true})),
+        )
+        .await;
+    assert_eq!(acting.status, StatusCode::CREATED, "{}", acting.text);
+    let token = acting.body["token"].as_str().unwrap().to_owned();
+    assert_eq!(me(&w, &token).await, StatusCode::OK);
+    assert_eq!(move_to("south").await.status, StatusCode::OK);
+    assert_eq!(me(&w, &token).await, StatusCode::UNAUTHORIZED);
 }

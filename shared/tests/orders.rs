@@ -541,6 +541,10 @@ async fn number_features_and_emergency_addresses_follow_the_settings() {
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     let unknown = s.order(&s.c.sam, features(json!({"teleport": true}))).await;
     assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.text);
+    let mut priced = features(json!({"forward_to": "+61255508888"}));
+    priced["price"] = json!(0);
+    let unknown = s.order(&s.c.sam, priced).await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.text);
     let order = s
         .placed(
             &s.c.sam,

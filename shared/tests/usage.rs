@@ -415,6 +415,71 @@ async fn a_crash_halfway_is_finished_by_the_redelivery_exactly_once() {
 }
 
 #[tokio::test]
+async fn a_file_whose_records_another_unfinished_file_holds_waits_and_never_counts_twice() {
+    for other_file_fails in [false, true] {
+        let f = fixture().await;
+        let platform = &f.w.platform;
+        let with = |table: Arc<dyn Table>| {
+            Ingest::new(
+                table,
+                platform.ingest.clone(),
+                platform.clock.clone(),
+                platform.cursors.clone(),
+                platform.sender.clone(),
+            )
+            .with_chunk_rows(3)
+        };
+        // The first file dies after storing two of its four chunks.
+        let first = drop_file(&f, "nov-1.csv", FILE).await;
+        let crashing = Arc::new(CrashOnUpdate {
+            inner: platform.table.clone(),
+            updates: AtomicUsize::new(0),
+            crash_at: 3,
+        });
+        assert!(with(crashing).run(&first).await.is_err());
+        // The same records under another name wait for it rather than count.
+        let copy = drop_file(&f, "nov-1-copy.csv", FILE).await;
+        let waiting = with(platform.table.clone()).run(&copy).await;
+        assert!(
+            matches!(waiting, Err(selfcare::domain::usage::UsageError::WaitingFor(ref file)) if file.ends_with("nov-1.csv")),
+            "{waiting:?}"
+        );
+        if other_file_fails {
+            // The first file cannot finish (say it was taken away): its half load is void.
+            platform
+                .table
+                .update(
+                    &Key::new(
+                        format!(
+                            "TENANT#{}#INGEST#{}",
+                            f.tenant.id,
+                            selfcare::domain::usage::ingest::ingest_id(&first)
+                        ),
+                        "INGEST",
+                    ),
+                    Update::default().set("status", "failed"),
+                    None,
+                )
+                .await
+                .unwrap();
+        } else {
+            with(platform.table.clone()).run(&first).await.unwrap();
+        }
+        let done = with(platform.table.clone()).run(&copy).await.unwrap();
+        assert_eq!(
+            done.accepted,
+            if other_file_fails { 7 } else { 0 },
+            "{done:?}"
+        );
+        assert_eq!(
+            call_totals(&f).await,
+            (6, 540, 300, 3 + 10 + 5),
+            "once, whichever file loads it (first fails: {other_file_fails})"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_file_that_is_not_the_documented_csv_is_refused_whole() {
     let f = fixture().await;
     let key = drop_file(&f, "wrong.csv", "id,number,seconds\r\n1,2,3\r\n").await;

@@ -513,3 +513,15 @@ test('staff define an account attribute; a new account carries its default, show
   await staff.locator('dd', { hasText: 'south' }).waitFor();
   await staff.close();
 });
+
+test("a wholesaler's console lists the retailers that buy through it; a retailer's has no such page", async () => {
+  const wholesaler = await console_('wholesale');
+  await wholesaler.getByRole('navigation').getByRole('link', { name: 'Retailers' }).click();
+  await wholesaler.getByRole('heading', { name: 'Retailers', level: 1 }).waitFor();
+  await wholesaler.getByRole('cell', { name: 'Acme Telecom' }).waitFor();
+  assert.equal(await wholesaler.getByRole('cell', { name: 'Bluewave Internet' }).count(), 0, 'Bluewave buys through nobody');
+  await check(wholesaler, 'console-retailers');
+  const retailer = await console_('acme');
+  assert.equal(await retailer.getByRole('navigation').getByRole('link', { name: 'Retailers' }).count(), 0);
+  await Promise.all([wholesaler.close(), retailer.close()]);
+});

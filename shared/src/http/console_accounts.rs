@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::access::{StaffUser, account_problem, identity_problem};
+use super::access::{StaffUser, account_problem, identity_problem, wire_name};
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::views::{AccountPatch, AccountSummaryView, AccountView, LoginView, PageOf, Paging};
 use crate::domain::accounts::{Account, AccountKind, AccountSearch, NewAccount};
@@ -307,6 +307,53 @@ pub async fn update_account(
         .map_err(account_problem)?;
     audit(&platform, &staff, Some(account.id), "account.updated", "").await?;
     Ok(Json(updated.into()))
+}
+
+/// A retail provider that buys through the caller's provider (a wholesaler).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RetailerView {
+    pub id: String,
+    pub name: String,
+    pub slug: String,
+    /// `active` or `suspended`.
+    pub status: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub created_at: time::OffsetDateTime,
+}
+
+/// The retailers that buy through this wholesaler, oldest first (a retailer has none).
+#[utoipa::path(get, path = "/v1/console/retailers", tag = "console", params(Paging),
+    responses((status = 200, body = PageOf<RetailerView>)))]
+pub async fn retailers(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    QueryParams(paging): QueryParams<Paging>,
+) -> Result<Json<PageOf<RetailerView>>, Problem> {
+    staff.require(Permission::AccountsRead)?;
+    let page = platform
+        .tenants()
+        .retailers_of(&staff.session.tenant, &paging.request())
+        .await
+        .map_err(|e| match e {
+            crate::domain::tenancy::TenantError::InvalidCursor => super::access::invalid_cursor(),
+            crate::domain::tenancy::TenantError::Invalid(v) => Problem::from_violations(v),
+            crate::domain::tenancy::TenantError::Storage(e) => Problem::storage(&e),
+            _ => Problem::not_found(),
+        })?;
+    Ok(Json(PageOf {
+        items: page
+            .items
+            .into_iter()
+            .map(|t| RetailerView {
+                id: t.id.to_string(),
+                name: t.name,
+                slug: t.slug,
+                status: wire_name(&t.status),
+                created_at: t.created_at,
+            })
+            .collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
 /// Accounts are never deleted: this answers why, and what to do instead.
@@ -705,6 +752,7 @@ pub fn router() -> OpenApiRouter<Platform> {
     OpenApiRouter::new()
         .routes(routes!(list_accounts, create_account))
         .routes(routes!(get_account, update_account, delete_account))
+        .routes(routes!(retailers))
         .routes(routes!(deactivate_account))
         .routes(routes!(reactivate_account))
         .routes(routes!(portal_access))

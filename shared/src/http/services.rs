@@ -66,6 +66,7 @@ pub(super) fn usage_problem(e: UsageError) -> Problem {
         UsageError::Invalid(m) => Problem::validation().detail(m),
         UsageError::Paging(e) => identity_problem(e.into()),
         UsageError::Storage(e) => Problem::storage(&e),
+        UsageError::WaitingFor(file) => Problem::unavailable(&format!("waiting for {file}")),
     }
 }
 

@@ -11,7 +11,7 @@ import { useEffect } from 'preact/hooks';
 import { navigate, usePath } from '../shared/router';
 import { SignIn } from '../shared/sign-in';
 import { Frame, Loading, ProblemNote } from '../shared/ui';
-import { AccountPage, Accounts, Audit, History, Pending, Provisioning, StaffMe } from './pages';
+import { AccountPage, Accounts, Audit, History, Pending, Provisioning, Retailers, StaffMe } from './pages';
 import { BrandingPage, OrderSettingsPage } from './settings';
 import { AccessSettingsPage, AccountAttributesPage, FailedMailPage, Reports, Staff } from './admin';
 
@@ -43,6 +43,7 @@ function App() {
     { href: '/console/history', label: t('nav.history'), show: may('orders_approve') },
     { href: '/console/provisioning', label: t('nav.provisioning'), show: may('provisioning_manage') },
     { href: '/console/accounts', label: t('nav.accounts'), show: may('accounts_read') },
+    { href: '/console/retailers', label: t('nav.retailers'), show: me.provider_kind === 'wholesale' && may('accounts_read') },
     { href: '/console/audit', label: t('nav.audit'), show: may('audit_view') },
     { href: '/console/staff', label: t('nav.staff'), show: may('staff_manage') },
     { href: '/console/reports', label: t('nav.reports'), show: may('reports_view') },
@@ -70,6 +71,8 @@ function App() {
         <Accounts api={api} mayWrite={may('accounts_write')} />
       ) : path === '/audit' ? (
         <Audit api={api} />
+      ) : path === '/retailers' ? (
+        <Retailers api={api} />
       ) : path === '/branding' ? (
         <BrandingPage api={api} />
       ) : path === '/staff' ? (

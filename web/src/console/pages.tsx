@@ -11,6 +11,8 @@ export interface StaffMe {
   username: string;
   language: string;
   provider: string;
+  /// `retail` or `wholesale`.
+  provider_kind: string;
   permissions: string[];
 }
 
@@ -596,6 +598,63 @@ export function Audit({ api }: { api: Api }) {
             ]}
           />
         )}
+      </Loaded>
+    </>
+  );
+}
+
+interface Retailer {
+  id: string;
+  name: string;
+  slug: string;
+  status: string;
+  created_at: string;
+}
+
+/// A wholesaler's retailers, a page at a time.
+export function Retailers({ api }: { api: Api }) {
+  const [more, setMore] = useState<{ items: Retailer[]; next?: string | null }>({ items: [] });
+  const first = useLoad(() => api.get<PageOf<Retailer>>('/v1/console/retailers?limit=25'));
+  const action = useAction();
+  return (
+    <>
+      <h1>{t('nav.retailers')}</h1>
+      <Loaded load={first}>
+        {(page) => {
+          const items = [...page.items, ...more.items];
+          const next = more.items.length ? more.next : page.next_cursor;
+          return (
+            <>
+              <Table
+                rows={items}
+                rowKey={(r) => r.id}
+                empty={t('retailers.none')}
+                columns={[
+                  { label: t('retailers.name'), cell: (r) => r.name },
+                  { label: t('retailers.slug'), cell: (r) => r.slug },
+                  { label: t('retailers.status'), cell: (r) => t(r.status === 'active' ? 'retailers.active' : 'retailers.suspended') },
+                  { label: t('retailers.since'), cell: (r) => format.date(r.created_at) },
+                ]}
+              />
+              {next && (
+                <button
+                  type="button"
+                  class="sc-button sc-button-quiet"
+                  disabled={action.busy}
+                  onClick={() =>
+                    action.run(async () => {
+                      const page = await api.get<PageOf<Retailer>>(`/v1/console/retailers?limit=25&cursor=${encodeURIComponent(next)}`);
+                      setMore({ items: [...more.items, ...page.items], next: page.next_cursor });
+                    })
+                  }
+                >
+                  {t('app.more')}
+                </button>
+              )}
+              {action.error !== null && <ProblemNote error={action.error} />}
+            </>
+          );
+        }}
       </Loaded>
     </>
   );

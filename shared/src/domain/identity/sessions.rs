@@ -344,10 +344,27 @@ impl Identity {
                 .get(key)
                 .is_some_and(|item| login_record::sessions_epoch_in(item) == epoch)
         };
+        // An impersonating staff member limited to account groups must still see the
+        // account (it may have been moved out of their groups since).
+        let impersonator_sees_account = || {
+            let (Some(k), Some(a)) = (&impersonator, &account) else {
+                return true;
+            };
+            let groups = match found.get(k).and_then(|i| i.get("groups")) {
+                Some(Value::L(groups)) => groups,
+                _ => return true,
+            };
+            let group = found
+                .get(a)
+                .and_then(|i| i.get("group"))
+                .and_then(Value::as_s);
+            group.is_some_and(|g| groups.iter().any(|v| v.as_s() == Some(g)))
+        };
         let valid = same_epoch(&own, session.epoch)
             && impersonator
                 .as_ref()
                 .is_none_or(|k| same_epoch(k, session.impersonator_epoch.unwrap_or(0)))
+            && impersonator_sees_account()
             && account.as_ref().is_none_or(|k| {
                 found.get(k).and_then(crate::domain::accounts::status_in)
                     == Some(crate::domain::accounts::AccountStatus::Active)

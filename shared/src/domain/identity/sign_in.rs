@@ -33,8 +33,9 @@ pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
 pub const THROTTLE_LIMIT: i64 = 30;
 /// How long the unlock link of a lock notice works.
 pub const UNLOCK_LINK_LIFETIME: Duration = Duration::hours(24);
-/// How long failed sign-ins under a name no login has are remembered.
-const UNKNOWN_NAME_MEMORY: Duration = Duration::hours(24);
+/// How long failed sign-ins under a name no login has are remembered (a login's own lock
+/// lasts until it is lifted; a name no login has forgets a month after its last failure).
+const UNKNOWN_NAME_MEMORY: Duration = Duration::days(30);
 
 /// The write that lifts a login's lock (only if it is locked).
 pub(super) fn unlock_write(tenant: &TenantId, login: &LoginId) -> Write {
@@ -51,9 +52,11 @@ pub(super) fn unlock_write(tenant: &TenantId, login: &LoginId) -> Write {
 }
 
 /// Where failed sign-ins under a name no login has are counted: by the name's hash, as
-/// it would be looked up (trimmed, in lower case).
+/// a login would be looked up (a username normalised as usernames are, NFKC and lower
+/// case, so `ａｌｉｃｅ` and `alice` are one name).
 fn unknown_name_key(tenant: &TenantId, identifier: &str) -> Key {
-    let name = identifier.trim().to_lowercase();
+    let name = super::logins::normalise_username(identifier)
+        .unwrap_or_else(|_| identifier.trim().to_lowercase());
     Key::new(
         keys::unknown_sign_ins(tenant, &tokens::hash(&name)),
         "SIGN_INS",
@@ -83,6 +86,9 @@ impl Identity {
                 .await?);
         };
         if login.is_locked() {
+            // Still an attempt: an address that keeps trying a locked login is throttled,
+            // so nobody polls for the moment its owner unlocks it.
+            self.count_failure(&window, now).await?;
             return Err(IdentityError::Locked);
         }
         if !self.hasher.verify(password, &login.password_hash).await? {
@@ -162,6 +168,7 @@ impl Identity {
             .and_then(|i| i.get("locked").cloned())
             == Some(Value::Bool(true));
         if locked {
+            self.count_failure(window, now).await?;
             return Ok(IdentityError::Locked);
         }
         self.hasher.verify_decoy(password).await?;

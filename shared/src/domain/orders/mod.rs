@@ -37,7 +37,9 @@ use crate::store::{self, CursorCodec, keys};
 
 /// What an order asks for. Ids are as the API spells them; [`Orders::submit`] checks them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-#[serde(tag = "kind", rename_all = "snake_case")]
+// Strict although stored: request bodies arrive in it, and the extractor cannot see
+// unknown fields inside an internally tagged enum (see `VoiceFeatures`).
+#[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 pub enum OrderRequest {
     /// Add a bolt-on or add-on to a service.
     SubscribeBoltOn { service: String, bolt_on: String },

@@ -205,6 +205,8 @@ struct FileRun {
     totals: BTreeMap<(ServiceId, Period, u8, UsageType), Totals>,
     /// Each service's account and plan.
     services: HashMap<ServiceId, (AccountId, PlanId)>,
+    /// The state of the other ingests that hold claims on this file's record ids.
+    claimants: HashMap<String, IngestStatus>,
 }
 
 impl FileRun {
@@ -218,6 +220,7 @@ impl FileRun {
             used: HashMap::new(),
             totals: BTreeMap::new(),
             services: HashMap::new(),
+            claimants: HashMap::new(),
         }
     }
 }
@@ -421,7 +424,7 @@ impl Ingest {
         let mut items: Vec<Item> = Vec::with_capacity(if store_it { lines.len() } else { 0 });
         let (mut accepted, mut rejected) = (0i64, 0i64);
         let rows = lines.len() as i64;
-        let claims = self.claims_of(tenant, &lines, run).await?;
+        let claims = self.claims_of(tenant, ingest, &lines, run).await?;
         for (line, row) in lines {
             let id_hash = row.as_ref().map_or(0, |r| record_hash(&r.record_id));
             let claim = claims.get(&id_hash).filter(|c| c.ingest != ingest);
@@ -624,11 +627,17 @@ impl Ingest {
 
     /// The claims on the record ids of a chunk's rows (other files' and, on a redelivery,
     /// this file's own), by id hash.
+    ///
+    /// A claim counts only once its file has finished loading (its totals are written then):
+    /// the claims of a file that failed part way are void, and this file takes the records
+    /// over; while the claiming file is unfinished, this one waits ([`UsageError::WaitingFor`]:
+    /// the trigger delivers it again).
     async fn claims_of(
         &self,
         tenant: &TenantId,
+        ingest: &str,
         lines: &[Line],
-        run: &FileRun,
+        run: &mut FileRun,
     ) -> Result<HashMap<u128, Claim>, UsageError> {
         let keys: Vec<Key> = lines
             .iter()
@@ -641,14 +650,36 @@ impl Ingest {
             return Ok(HashMap::new());
         }
         let found = self.table.get_many(&keys).await?;
-        Ok(found
-            .values()
-            .filter_map(|item| {
-                let pk = item.get("pk").and_then(Value::as_s)?;
+        let mut claims = HashMap::new();
+        for item in found.values() {
+            let parsed = item.get("pk").and_then(Value::as_s).and_then(|pk| {
                 let hash = u128::from_str_radix(pk.rsplit('#').next()?, 16).ok()?;
                 Some((hash, Claim::from_item(item)?))
-            })
-            .collect())
+            });
+            let Some((hash, claim)) = parsed else {
+                continue;
+            };
+            if claim.ingest != ingest {
+                let status = match run.claimants.get(&claim.ingest) {
+                    Some(status) => *status,
+                    None => {
+                        let status = self
+                            .result(tenant, &claim.ingest)
+                            .await?
+                            .map_or(IngestStatus::Failed, |r| r.status);
+                        run.claimants.insert(claim.ingest.clone(), status);
+                        status
+                    }
+                };
+                match status {
+                    IngestStatus::Completed => {}
+                    IngestStatus::Failed => continue,
+                    IngestStatus::Running => return Err(UsageError::WaitingFor(claim.file)),
+                }
+            }
+            claims.insert(hash, claim);
+        }
+        Ok(claims)
     }
 
     async fn pricing_of(

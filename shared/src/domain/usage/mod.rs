@@ -185,6 +185,10 @@ pub struct MonthUsage {
 pub enum UsageError {
     #[error("invalid: {0}")]
     Invalid(String),
+    /// Another file that holds some of this file's record ids has not finished loading:
+    /// this one is delivered again later (it never counts a record twice, nor drops one).
+    #[error("waiting for {0} to finish loading")]
+    WaitingFor(String),
     #[error(transparent)]
     Paging(#[from] PagingError),
     #[error(transparent)]
