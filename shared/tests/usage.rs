@@ -813,16 +813,40 @@ async fn staff_upload_a_usage_file_through_a_presigned_url() {
     let url = upload.body["upload_url"].as_str().unwrap().to_owned();
     assert_eq!(put(url.clone(), FILE).await, StatusCode::OK);
     // The bucket's notification (delivered in-process by the local runtime) loads it.
-    let result = selfcare::events::on_usage_file(&f.w.platform, &file)
-        .await
-        .unwrap()
-        .unwrap();
-    assert_eq!((result.accepted, result.rejected), (7, 4));
+    let results = f.w.deliver_usage_files().await;
+    let loaded: Vec<(i64, i64)> = results
+        .iter()
+        .filter(|r| r.file == file)
+        .map(|r| (r.accepted, r.rejected))
+        .collect();
+    assert_eq!(loaded, [(7, 4)]);
+    assert_eq!(upload.body["corrects_earlier_file"], false);
 
-    // The same name again is the same file: refused.
+    // A corrected file under the same name is a new version: loaded as a file of its own,
+    // its records already loaded refused, its new one loaded; the answer says so first.
     let again = ask("acme", boss.clone(), "cdr-2036-11.csv").await;
-    assert_eq!(again.status, StatusCode::CONFLICT);
-    assert_eq!(again.body["type"], "/problems/file-name-used");
+    assert_eq!(again.status, StatusCode::CREATED, "{}", again.text);
+    assert_eq!(again.body["corrects_earlier_file"], true);
+    assert!(
+        again.body["note"]
+            .as_str()
+            .unwrap()
+            .contains("new record ids")
+    );
+    let corrected = "record_id,service,type,started_at,destination,quantity\r\n\
+                     c1,+61255501234,call,2036-11-03T09:15:00Z,+61255509999,100\r\n\
+                     c9,+61255501235,call,2036-11-06T09:00:00Z,61255501111,60\r\n";
+    let url = again.body["upload_url"].as_str().unwrap().to_owned();
+    assert_eq!(put(url, corrected).await, StatusCode::OK);
+    let results = f.w.deliver_usage_files().await;
+    let loaded: Vec<(i64, i64)> = results
+        .iter()
+        .filter(|r| r.file == file)
+        .map(|r| (r.accepted, r.rejected))
+        .collect();
+    assert_eq!(loaded, [(1, 1)], "{results:?}");
+    // Each record counts once: the first file's seven and the corrected file's new one.
+    assert_eq!(call_totals(&f).await, (7, 600, 300, 3 + 10 + 5 + 3));
     let bad = ask("acme", boss.clone(), "../other/x.csv").await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
     // Another provider's upload lands under its own tenant, whatever the name.

@@ -525,3 +525,30 @@ test("a wholesaler's console lists the retailers that buy through it; a retailer
   assert.equal(await retailer.getByRole('navigation').getByRole('link', { name: 'Retailers' }).count(), 0);
   await Promise.all([wholesaler.close(), retailer.close()]);
 });
+
+test('staff load a usage file from the console and download its rejects; the same name again is a corrected file', async () => {
+  const staff = await console_();
+  await staff.getByRole('navigation').getByRole('link', { name: 'Usage files' }).click();
+  await staff.getByRole('heading', { name: 'Usage files', level: 1 }).waitFor();
+  const now = new Date(Date.now() - 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const csv = `record_id,service,type,started_at,destination,quantity\r\nweb-1,${LANDLINE},call,${now},61299990000,30\r\nweb-2,${LANDLINE},fax,${now},61299990000,30\r\n`;
+  await staff.getByLabel('File', { exact: true }).setInputFiles({ name: 'web-test.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await staff.getByRole('button', { name: 'Send the file' }).click();
+  await staff.getByText('The file is loaded as soon as it is stored').waitFor();
+  const row = staff.getByRole('row', { name: /web-test\.csv/ });
+  for (let i = 0; i < 50 && (await row.count()) === 0; i++) {
+    await staff.getByRole('button', { name: 'Refresh' }).click();
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  await row.getByText('1 / 2').waitFor();
+  const rejects = await row.getByRole('link', { name: '1 (download the reasons)' }).getAttribute('href');
+  const text = await (await fetch(rejects)).text();
+  assert.match(text, /^line,reason\r\n3,"type: call, message or data"\r\n$/);
+  await check(staff, 'console-usage-files');
+
+  // The same name again: the page says what happens to a corrected file.
+  await staff.getByLabel('File', { exact: true }).setInputFiles({ name: 'web-test.csv', mimeType: 'text/csv', buffer: Buffer.from(csv) });
+  await staff.getByRole('button', { name: 'Send the file' }).click();
+  await staff.getByText('A file of this name was loaded before.').waitFor();
+  await staff.close();
+});

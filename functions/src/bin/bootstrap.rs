@@ -55,7 +55,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                         // S3 sends keys URL-encoded, with '+' for spaces.
                         let raw = record.s3.object.key.clone().unwrap_or_default();
                         let key = percent_decode(&raw.replace('+', " "));
-                        let result = selfcare::events::on_usage_file(platform, &key).await?;
+                        let version = record.s3.object.version_id.as_deref();
+                        let result =
+                            selfcare::events::on_usage_file_version(platform, &key, version)
+                                .await?;
                         tracing::info!(file = %key, ?result, "usage file handled");
                     }
                     Ok::<(), lambda_runtime::Error>(())

@@ -116,7 +116,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             let key = created.key.as_str().to_owned();
             for attempt in 1..=3 {
-                match selfcare::events::on_usage_file(&platform, &key).await {
+                match selfcare::events::on_usage_file_version(
+                    &platform,
+                    &key,
+                    created.version.as_deref(),
+                )
+                .await
+                {
                     Ok(result) => {
                         tracing::info!(file = %key, ?result, "usage file handled");
                         break;

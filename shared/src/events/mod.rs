@@ -72,6 +72,16 @@ pub async fn on_usage_file(
     platform: &Platform,
     key: &str,
 ) -> Result<Option<crate::domain::usage::ingest::IngestResult>, crate::domain::usage::UsageError> {
+    on_usage_file_version(platform, key, None).await
+}
+
+/// The same, for one version of the file (a versioned bucket's notification names it): a
+/// file stored again under its name is loaded again, as a file of its own.
+pub async fn on_usage_file_version(
+    platform: &Platform,
+    key: &str,
+    version: Option<&str>,
+) -> Result<Option<crate::domain::usage::ingest::IngestResult>, crate::domain::usage::UsageError> {
     let Ok(key) = crate::ports::BlobKey::parse(key) else {
         tracing::warn!(key, "not a blob key; ignored");
         return Ok(None);
@@ -79,7 +89,7 @@ pub async fn on_usage_file(
     if crate::domain::usage::ingest::tenant_of(&key).is_none() {
         return Ok(None);
     }
-    platform.ingest().run(&key).await.map(Some)
+    platform.ingest().run_version(&key, version).await.map(Some)
 }
 
 /// The stream handler (`usage-export`): runs each export job as it is queued. A job that

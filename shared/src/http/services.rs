@@ -945,18 +945,28 @@ pub struct UploadView {
     pub content_type: String,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// A file of this name was stored before: this one is loaded as a corrected file.
+    pub corrects_earlier_file: bool,
+    /// What happens to it, in words for the person uploading.
+    pub note: String,
 }
+
+/// What happens to a file stored again under its name.
+pub const CORRECTED_FILE_NOTE: &str = "A file of this name was loaded before. This one is \
+    loaded as well, as a file of its own: records whose record_id was already loaded are \
+    refused in its rejects (\"loaded before\" when they say the same, \"with other \
+    details\" when they differ, since a loaded record is never changed), and new record ids \
+    are loaded. Send corrections as records with new record ids.";
 
 /// How long an upload URL works.
 const UPLOAD_LIFETIME: time::Duration = time::Duration::minutes(15);
 
 /// A URL to upload a usage file to (settings_manage): the file is loaded as soon as it is
-/// stored, and its result appears among the ingests. A name already loaded is refused:
-/// the same name is the same file, loaded once.
+/// stored, and its result appears among the ingests. A file stored again under a name
+/// already loaded is loaded again as a corrected file (see the answer's `note`).
 #[utoipa::path(post, path = "/v1/console/usage/uploads", tag = "console",
     request_body = UploadInput,
-    responses((status = 201, body = UploadView), (status = 409, body = Problem),
-        (status = 422, body = Problem)))]
+    responses((status = 201, body = UploadView), (status = 422, body = Problem)))]
 pub async fn usage_upload(
     State(platform): State<Platform>,
     staff: StaffUser,
@@ -978,21 +988,14 @@ pub async fn usage_upload(
     let tenant = staff.session.tenant;
     let file = crate::ports::BlobKey::parse(&format!("{tenant}/usage/{name}"))
         .map_err(|_| Problem::validation().field("/name", "not a file name"))?;
-    let id = crate::domain::usage::ingest::ingest_id(&file);
-    if platform
-        .ingest()
-        .result(&tenant, &id)
+    let corrects_earlier_file = platform
+        .ingest
+        .list(file.as_str(), None, 1)
         .await
-        .map_err(usage_problem)?
-        .is_some()
-    {
-        return Err(Problem::new(
-            StatusCode::CONFLICT,
-            "file-name-used",
-            "A file of this name was loaded already",
-        )
-        .detail("Each usage file needs a name of its own; the same name is the same file."));
-    }
+        .map_err(|e| Problem::unavailable(&e))?
+        .blobs
+        .iter()
+        .any(|b| b.key == file);
     let url = platform
         .ingest
         .presign_put(&file, UPLOAD_LIFETIME.unsigned_abs(), "text/csv")
@@ -1006,6 +1009,14 @@ pub async fn usage_upload(
             method: "PUT".into(),
             content_type: "text/csv".into(),
             expires_at: platform.clock.now() + UPLOAD_LIFETIME,
+            corrects_earlier_file,
+            note: if corrects_earlier_file {
+                CORRECTED_FILE_NOTE.to_owned()
+            } else {
+                "The file is loaded as soon as it is stored; its result appears among the \
+                 usage files, with a link to its rejects."
+                    .to_owned()
+            },
         }),
     ))
 }

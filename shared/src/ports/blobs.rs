@@ -65,6 +65,8 @@ pub struct BlobInfo {
     pub key: BlobKey,
     pub size: u64,
     pub content_type: String,
+    /// The version, where the store keeps versions and says (on a put, at least).
+    pub version: Option<String>,
 }
 
 pub struct Download {
@@ -100,6 +102,13 @@ pub trait Blobs: Send + Sync {
     ) -> Result<BlobInfo, BlobError>;
     /// The object as a stream, or None when there is none.
     async fn get(&self, key: &BlobKey) -> Result<Option<Download>, BlobError>;
+    /// One version of the object (as its [`BlobCreated`] named it), or None when that
+    /// version is gone. A store that keeps no old versions has only its current one.
+    async fn get_version(
+        &self,
+        key: &BlobKey,
+        version: &str,
+    ) -> Result<Option<Download>, BlobError>;
     /// Objects whose keys begin with `prefix`, in key order, `limit` at most.
     async fn list(
         &self,
@@ -126,4 +135,7 @@ pub struct BlobCreated {
     pub bucket: String,
     pub key: BlobKey,
     pub size: u64,
+    /// The version stored, in a bucket that keeps versions (a file stored again under its
+    /// name is a new version, and a new event).
+    pub version: Option<String>,
 }

@@ -32,6 +32,10 @@ pub struct World {
     pub app: axum::Router,
     /// The embedded table itself, for its change stream.
     pub local_table: Arc<selfcare::adapters::embedded::EmbeddedTable>,
+    /// What the buckets report as objects are stored (the local runtime's notifications).
+    blobs_created: tokio::sync::Mutex<
+        tokio::sync::mpsc::UnboundedReceiver<selfcare::ports::blobs::BlobCreated>,
+    >,
     _dir: tempfile::TempDir,
 }
 
@@ -46,10 +50,11 @@ impl World {
     pub async fn new() -> World {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::at(time::OffsetDateTime::now_utc()));
+        let (sender, blobs_created) = tokio::sync::mpsc::unbounded_channel();
         let local = LocalPlatform::open_with_clock(
             dir.path(),
             "http://127.0.0.1:3000",
-            None,
+            Some(sender),
             clock.clone(),
         )
         .unwrap();
@@ -65,6 +70,7 @@ impl World {
             clock,
             app,
             local_table: local.table.clone(),
+            blobs_created: tokio::sync::Mutex::new(blobs_created),
             _dir: dir,
         }
     }
@@ -84,6 +90,27 @@ impl World {
             assert!(failed.is_empty(), "forgot-password requests failed");
             feed.acknowledge(last).await.unwrap();
         }
+    }
+
+    /// Loads the usage files stored since the last call, each version as the bucket's
+    /// notification names it (as the local runtime and Lambda do); their results.
+    pub async fn deliver_usage_files(&self) -> Vec<selfcare::domain::usage::ingest::IngestResult> {
+        let mut results = Vec::new();
+        let mut events = self.blobs_created.lock().await;
+        while let Ok(created) = events.try_recv() {
+            if created.bucket != "ingest" {
+                continue;
+            }
+            let result = selfcare::events::on_usage_file_version(
+                &self.platform,
+                created.key.as_str(),
+                created.version.as_deref(),
+            )
+            .await
+            .unwrap();
+            results.extend(result);
+        }
+        results
     }
 
     pub async fn tenant(&self, slug: &str) -> Tenant {

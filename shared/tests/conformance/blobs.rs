@@ -11,6 +11,7 @@ use crate::support::BlobFixture;
 crate::contract!(blobs:
     a_small_object_reads_back_with_its_content_type,
     an_absent_object_reads_as_none,
+    a_version_that_is_not_there_reads_as_none,
     a_large_object_is_streamed_in_parts_and_reads_back_whole,
     a_put_replaces_the_object,
     listing_is_by_prefix_in_key_order_and_pages,
@@ -34,6 +35,23 @@ async fn a_small_object_reads_back_with_its_content_type(f: &BlobFixture) {
     assert_eq!(download.info.content_type, "text/csv");
     assert_eq!(download.info.size, 10);
     assert_eq!(collect(download.body).await.unwrap(), b"a,b\r\n1,2\r\n");
+}
+
+async fn a_version_that_is_not_there_reads_as_none(f: &BlobFixture) {
+    f.blobs
+        .put(&key("usage/v.csv"), bytes_stream("a"), "text/csv")
+        .await
+        .unwrap();
+    for k in ["usage/v.csv", "usage/none.csv"] {
+        assert!(
+            f.blobs
+                .get_version(&key(k), "3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY")
+                .await
+                .unwrap()
+                .is_none(),
+            "{k}"
+        );
+    }
 }
 
 async fn an_absent_object_reads_as_none(f: &BlobFixture) {

@@ -14,6 +14,7 @@ import { Frame, Loading, ProblemNote } from '../shared/ui';
 import { AccountPage, Accounts, Audit, History, Pending, Provisioning, Retailers, StaffMe } from './pages';
 import { BrandingPage, OrderSettingsPage } from './settings';
 import { AccessSettingsPage, AccountAttributesPage, FailedMailPage, Reports, Staff } from './admin';
+import { UsageFiles } from './usage';
 
 const api = new Api('console');
 
@@ -47,6 +48,7 @@ function App() {
     { href: '/console/audit', label: t('nav.audit'), show: may('audit_view') },
     { href: '/console/staff', label: t('nav.staff'), show: may('staff_manage') },
     { href: '/console/reports', label: t('nav.reports'), show: may('reports_view') },
+    { href: '/console/usage-files', label: t('nav.usage_files'), show: may('reports_view') },
     { href: '/console/mail', label: t('nav.failed_mail'), show: may('settings_manage') },
     { href: '/console/settings/access', label: t('nav.access_settings'), show: may('settings_manage') },
     { href: '/console/settings/orders', label: t('nav.order_settings'), show: may('settings_manage') },
@@ -79,6 +81,8 @@ function App() {
         <Staff api={api} />
       ) : path === '/reports' ? (
         <Reports api={api} />
+      ) : path === '/usage-files' ? (
+        <UsageFiles api={api} mayUpload={may('settings_manage')} />
       ) : path === '/mail' ? (
         <FailedMailPage api={api} />
       ) : path === '/settings/access' ? (

@@ -59,7 +59,7 @@ impl S3Blobs {
         first: Bytes,
         body: &mut ByteStream,
         content_type: &str,
-    ) -> Result<u64, BlobError> {
+    ) -> Result<(u64, Option<String>), BlobError> {
         let upload = self
             .client
             .create_multipart_upload()
@@ -73,7 +73,7 @@ impl S3Blobs {
             .upload_id()
             .ok_or_else(|| BlobError::Unavailable("S3 gave no upload id".into()))?
             .to_owned();
-        let result: Result<u64, BlobError> = async {
+        let result: Result<(u64, Option<String>), BlobError> = async {
             let mut parts = Vec::new();
             let mut size = 0u64;
             let mut pending = Some(first);
@@ -104,7 +104,8 @@ impl S3Blobs {
                     pending = Some(buffer.split().freeze());
                 }
             }
-            self.client
+            let done = self
+                .client
                 .complete_multipart_upload()
                 .bucket(&self.bucket)
                 .key(key.as_str())
@@ -117,7 +118,7 @@ impl S3Blobs {
                 .send()
                 .await
                 .map_err(|e| sdk_error("CompleteMultipartUpload", e))?;
-            Ok(size)
+            Ok((size, done.version_id))
         }
         .await;
         if result.is_err() {
@@ -148,12 +149,13 @@ impl Blobs for S3Blobs {
         let mut buffer = BytesMut::with_capacity(PART_SIZE);
         let full = fill(&mut body, &mut buffer).await?;
         let first = buffer.split().freeze();
-        let size = if full {
+        let (size, version) = if full {
             self.put_multipart(key, first, &mut body, content_type)
                 .await?
         } else {
             let size = first.len() as u64;
-            self.client
+            let stored = self
+                .client
                 .put_object()
                 .bucket(&self.bucket)
                 .key(key.as_str())
@@ -162,45 +164,28 @@ impl Blobs for S3Blobs {
                 .send()
                 .await
                 .map_err(|e| sdk_error("PutObject", e))?;
-            size
+            (size, stored.version_id)
         };
         Ok(BlobInfo {
             key: key.clone(),
             size,
             content_type: content_type.to_owned(),
+            version,
         })
     }
 
     #[instrument(skip(self), fields(bucket = %self.bucket, key = %key))]
     async fn get(&self, key: &BlobKey) -> Result<Option<Download>, BlobError> {
-        let output = match self
-            .client
-            .get_object()
-            .bucket(&self.bucket)
-            .key(key.as_str())
-            .send()
-            .await
-        {
-            Ok(output) => output,
-            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
-            Err(e) => return Err(sdk_error("GetObject", e)),
-        };
-        let info = BlobInfo {
-            key: key.clone(),
-            size: output.content_length().unwrap_or_default().max(0) as u64,
-            content_type: output
-                .content_type()
-                .unwrap_or("application/octet-stream")
-                .to_owned(),
-        };
-        let reader = output.body.into_async_read();
-        Ok(Some(Download {
-            info,
-            body: Box::pin(tokio_util::io::ReaderStream::with_capacity(
-                reader,
-                64 * 1024,
-            )),
-        }))
+        self.get_object(key, None).await
+    }
+
+    #[instrument(skip(self), fields(bucket = %self.bucket, key = %key))]
+    async fn get_version(
+        &self,
+        key: &BlobKey,
+        version: &str,
+    ) -> Result<Option<Download>, BlobError> {
+        self.get_object(key, Some(version)).await
     }
 
     #[instrument(skip(self), fields(bucket = %self.bucket))]
@@ -230,6 +215,7 @@ impl Blobs for S3Blobs {
                 size: object.size().unwrap_or_default().max(0) as u64,
                 // Listings carry no content type; a get tells it.
                 content_type: String::new(),
+                version: None,
             });
         }
         let next = if output.is_truncated().unwrap_or(false) {
@@ -272,5 +258,52 @@ impl Blobs for S3Blobs {
             .await
             .map_err(|e| sdk_error("presign PutObject", e))?;
         Ok(request.uri().to_owned())
+    }
+}
+
+impl S3Blobs {
+    /// GetObject, of one version when named; a missing key or version reads as None.
+    async fn get_object(
+        &self,
+        key: &BlobKey,
+        version: Option<&str>,
+    ) -> Result<Option<Download>, BlobError> {
+        let output = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .set_version_id(version.map(str::to_owned))
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(e)
+                if e.as_service_error().is_some_and(|s| {
+                    use aws_sdk_s3::error::ProvideErrorMetadata;
+                    s.is_no_such_key() || s.code() == Some("NoSuchVersion")
+                }) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(sdk_error("GetObject", e)),
+        };
+        let info = BlobInfo {
+            key: key.clone(),
+            size: output.content_length().unwrap_or_default().max(0) as u64,
+            content_type: output
+                .content_type()
+                .unwrap_or("application/octet-stream")
+                .to_owned(),
+            version: output.version_id().map(str::to_owned),
+        };
+        let reader = output.body.into_async_read();
+        Ok(Some(Download {
+            info,
+            body: Box::pin(tokio_util::io::ReaderStream::with_capacity(
+                reader,
+                64 * 1024,
+            )),
+        }))
     }
 }

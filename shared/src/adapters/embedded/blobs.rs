@@ -35,6 +35,9 @@ fn io(e: std::io::Error) -> BlobError {
 #[derive(serde::Serialize, serde::Deserialize)]
 struct Meta {
     content_type: String,
+    /// The version stored (a ULID a put); only the current one is kept.
+    #[serde(default)]
+    version: Option<String>,
 }
 
 impl EmbeddedBlobs {
@@ -141,6 +144,7 @@ fn list_folder(root: &Path, prefix: &str) -> std::io::Result<Vec<BlobInfo>> {
                 size: entry.metadata()?.len(),
                 content_type: read_content_type(root, &key),
                 key,
+                version: None,
             });
         }
     }
@@ -209,8 +213,10 @@ impl Blobs for EmbeddedBlobs {
         if let Some(parent) = meta_path.parent() {
             tokio::fs::create_dir_all(parent).await.map_err(io)?;
         }
+        let version = ulid::Ulid::new().to_string();
         let meta = serde_json::to_vec(&Meta {
             content_type: content_type.to_owned(),
+            version: Some(version.clone()),
         })
         .map_err(|e| BlobError::Unavailable(e.to_string()))?;
         tokio::fs::write(&meta_path, meta).await.map_err(io)?;
@@ -221,12 +227,14 @@ impl Blobs for EmbeddedBlobs {
                 bucket: self.bucket.clone(),
                 key: key.clone(),
                 size,
+                version: Some(version.clone()),
             });
         }
         Ok(BlobInfo {
             key: key.clone(),
             size,
             content_type: content_type.to_owned(),
+            version: Some(version),
         })
     }
 
@@ -243,9 +251,25 @@ impl Blobs for EmbeddedBlobs {
                 key: key.clone(),
                 size,
                 content_type,
+                version: None,
             },
             body: Box::pin(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024)),
         }))
+    }
+
+    async fn get_version(
+        &self,
+        key: &BlobKey,
+        version: &str,
+    ) -> Result<Option<Download>, BlobError> {
+        let current = std::fs::read(meta_path(&self.root, key))
+            .ok()
+            .and_then(|b| serde_json::from_slice::<Meta>(&b).ok())
+            .and_then(|m| m.version);
+        if current.as_deref() != Some(version) {
+            return Ok(None);
+        }
+        self.get(key).await
     }
 
     async fn list(

@@ -161,6 +161,17 @@ pub fn ingest_id(file: &BlobKey) -> String {
     store::hex(&Sha256::digest(file.as_str().as_bytes())[..16])
 }
 
+/// The ingest of one version of a file: a file stored again under its name (a corrected
+/// file, in a versioned bucket) is loaded again; the same version delivered again is not.
+pub fn version_ingest_id(file: &BlobKey, version: Option<&str>) -> String {
+    match version {
+        None => ingest_id(file),
+        Some(version) => {
+            store::hex(&Sha256::digest(format!("{}\n{version}", file.as_str()).as_bytes())[..16])
+        }
+    }
+}
+
 /// The tenant a file belongs to: the first segment of `{tenant}/usage/{name}`.
 pub fn tenant_of(file: &BlobKey) -> Option<TenantId> {
     let mut parts = file.as_str().splitn(3, '/');
@@ -318,8 +329,13 @@ impl Ingest {
     }
 
     /// The ingest's state, started if new.
-    async fn begin(&self, tenant: &TenantId, file: &BlobKey) -> Result<IngestResult, UsageError> {
-        let id = ingest_id(file);
+    async fn begin(
+        &self,
+        tenant: &TenantId,
+        file: &BlobKey,
+        version: Option<&str>,
+    ) -> Result<IngestResult, UsageError> {
+        let id = version_ingest_id(file, version);
         let key = Self::state_key(tenant, &id);
         if let Some(item) = self.table.get(&key).await? {
             return Ok(result_from_item(&item)?);
@@ -363,16 +379,29 @@ impl Ingest {
     /// Loads a usage file (the blob-created trigger). Delivering the same file again, at any
     /// point, finishes it once and counts nothing twice.
     pub async fn run(&self, file: &BlobKey) -> Result<IngestResult, UsageError> {
+        self.run_version(file, None).await
+    }
+
+    /// Loads one version of a usage file (what a versioned bucket's notification names).
+    pub async fn run_version(
+        &self,
+        file: &BlobKey,
+        version: Option<&str>,
+    ) -> Result<IngestResult, UsageError> {
         let Some(tenant) = tenant_of(file) else {
             return Err(UsageError::Invalid(format!(
                 "{file} is not under {{tenant}}/usage/"
             )));
         };
-        let state = self.begin(&tenant, file).await?;
+        let state = self.begin(&tenant, file, version).await?;
         if state.status != IngestStatus::Running {
             return Ok(state);
         }
-        let Some(download) = self.blobs.get(file).await.map_err(storage)? else {
+        let download = match version {
+            Some(version) => self.blobs.get_version(file, version).await,
+            None => self.blobs.get(file).await,
+        };
+        let Some(download) = download.map_err(storage)? else {
             return self
                 .fail(&tenant, &state, "the file is gone from the bucket")
                 .await;
