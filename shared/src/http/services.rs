@@ -67,6 +67,7 @@ pub(super) fn usage_problem(e: UsageError) -> Problem {
         UsageError::Paging(e) => identity_problem(e.into()),
         UsageError::Storage(e) => Problem::storage(&e),
         UsageError::WaitingFor(file) => Problem::unavailable(&format!("waiting for {file}")),
+        UsageError::Blobs(e) => Problem::unavailable(&e),
     }
 }
 

@@ -96,6 +96,17 @@ pub enum AlertError {
     Storage(#[from] TableError),
 }
 
+impl From<AlertError> for UsageError {
+    /// Checking alerts while a file loads: the failure as it is.
+    fn from(e: AlertError) -> Self {
+        match e {
+            AlertError::Usage(e) => e,
+            AlertError::Storage(e) => UsageError::Storage(e),
+            other => UsageError::Storage(TableError::Unreadable(other.to_string())),
+        }
+    }
+}
+
 mod record {
     use super::*;
 

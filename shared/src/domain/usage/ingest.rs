@@ -622,11 +622,7 @@ impl Ingest {
         }
         self.table.put_many(items).await?;
         // A redelivery checks again; each alert mails once (its marker must be new).
-        let alerts = self
-            .alerts
-            .of_tenant(tenant)
-            .await
-            .map_err(|e| TableError::Unavailable(e.to_string()))?;
+        let alerts = self.alerts.of_tenant(tenant).await?;
         if alerts.is_empty() {
             return Ok(());
         }
@@ -649,8 +645,7 @@ impl Ingest {
             .collect();
         self.alerts
             .check(tenant, &alerts, &touched, &identifiers)
-            .await
-            .map_err(|e| TableError::Unavailable(e.to_string()))?;
+            .await?;
         Ok(())
     }
 
@@ -719,13 +714,9 @@ impl Ingest {
         let service = match self.services.by_identifier(tenant, identifier).await {
             Ok(Some(service)) => service,
             Ok(None) => return Ok(None),
-            Err(e) => return Err(TableError::Unavailable(e.to_string()).into()),
+            Err(e) => return Err(e.into()),
         };
-        let (plan, bolt_ons) = self
-            .services
-            .pricing(&service)
-            .await
-            .map_err(|e| TableError::Unavailable(e.to_string()))?;
+        let (plan, bolt_ons) = self.services.pricing(&service).await?;
         Ok(Some(Arc::new(Pricing {
             pools: pools(&bolt_ons),
             service,
@@ -985,7 +976,7 @@ fn result_from_item(item: &Item) -> Result<IngestResult, TableError> {
 }
 
 fn storage(e: crate::ports::BlobError) -> UsageError {
-    UsageError::Storage(TableError::Unavailable(e.to_string()))
+    UsageError::Blobs(e)
 }
 
 /// RFC 4180 quoting, always (a reason may hold commas and quotes).

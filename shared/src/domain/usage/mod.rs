@@ -193,6 +193,21 @@ pub enum UsageError {
     Paging(#[from] PagingError),
     #[error(transparent)]
     Storage(#[from] TableError),
+    /// The bucket would not give or take a file.
+    #[error(transparent)]
+    Blobs(#[from] crate::ports::BlobError),
+}
+
+impl From<crate::domain::services::ServiceError> for UsageError {
+    /// What the services say while usage is rated: their storage's failure as it is; a
+    /// service or plan that should be there and is not is a record this version cannot
+    /// read, not a bad request.
+    fn from(e: crate::domain::services::ServiceError) -> Self {
+        match e {
+            crate::domain::services::ServiceError::Storage(e) => UsageError::Storage(e),
+            other => UsageError::Storage(TableError::Unreadable(other.to_string())),
+        }
+    }
 }
 
 /// Reads usage. Which account and service may be read is the caller's check; every key
