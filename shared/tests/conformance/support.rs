@@ -221,8 +221,20 @@ pub mod mailer {
         }
     }
 
-    /// The raw message moto recorded under this message id.
+    /// The raw message moto recorded under this message id. moto's data.json answers 500
+    /// now and then while other tests' S3 uploads settle (TOOLCHAIN.md), so it is asked a
+    /// few times.
     async fn moto_sent_raw(id: &str) -> Option<Vec<u8>> {
+        for _ in 0..20 {
+            if let Some(raw) = moto_sent_raw_once(id).await {
+                return Some(raw);
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        None
+    }
+
+    async fn moto_sent_raw_once(id: &str) -> Option<Vec<u8>> {
         let data: serde_json::Value = reqwest::get(format!("{}/moto-api/data.json", moto_url()))
             .await
             .ok()?
