@@ -1939,6 +1939,21 @@ async fn stored_settings_with_fields_this_version_does_not_know_still_read() {
     );
 }
 
+/// The id of an account's owner login, from the console's portal-access panel.
+async fn owner_login(w: &World, staff: &str, account: &str) -> String {
+    let panel = w
+        .call(
+            "GET",
+            &format!("/v1/console/accounts/{account}/portal-access"),
+            "acme",
+            Auth::Bearer(staff),
+            None,
+        )
+        .await;
+    assert_eq!(panel.status, StatusCode::OK, "{}", panel.text);
+    panel.body["owner"]["id"].as_str().unwrap().to_owned()
+}
+
 /// What `GET /v1/portal/me` answers a token.
 async fn me(w: &World, token: &str) -> StatusCode {
     w.call("GET", "/v1/portal/me", "acme", Auth::Bearer(token), None)
@@ -2079,16 +2094,7 @@ async fn an_impersonation_ends_when_its_staff_member_loses_access() {
     )
     .await;
     let agent = w.token("acme", "agent", STAFF_PASSWORD).await;
-    let panel = w
-        .call(
-            "GET",
-            &format!("/v1/console/accounts/{account}/portal-access"),
-            "acme",
-            Auth::Bearer(&agent),
-            None,
-        )
-        .await;
-    let login = panel.body["owner"]["id"].as_str().unwrap().to_owned();
+    let login = owner_login(&w, &agent, &account).await;
     let acting = w
         .call(
             "POST",
@@ -2201,16 +2207,7 @@ async fn an_accounts_kind_never_changes_and_deleting_one_says_what_to_do_instead
 async fn a_username_that_looks_like_another_is_taken_and_weak_personal_passwords_are_refused() {
     let w = World::new().await;
     let (account, boss) = sam_and_boss(&w).await;
-    let panel = w
-        .call(
-            "GET",
-            &format!("/v1/console/accounts/{account}/portal-access"),
-            "acme",
-            Auth::Bearer(&boss),
-            None,
-        )
-        .await;
-    let login = panel.body["owner"]["id"].as_str().unwrap().to_owned();
+    let login = owner_login(&w, &boss, &account).await;
     let rename = |username: &'static str| {
         let (w, boss, path) = (
             &w,
@@ -2461,17 +2458,7 @@ async fn an_impersonation_ends_when_the_account_leaves_the_staff_members_groups(
         &["accounts_read", "logins_manage", "impersonate"],
     )
     .await;
-    let panel = w
-        .call(
-            "GET",
-            &format!("/v1/console/accounts/{account}/portal-access"),
-            "acme",
-            Auth::Bearer(&nora),
-            None,
-        )
-        .await;
-    assert_eq!(panel.status, StatusCode::OK, "{}", panel.text);
-    let login = panel.body["owner"]["id"].as_str().unwrap().to_owned();
+    let login = owner_login(&w, &nora, &account).await;
     let acting = w
         .call(
             "POST",

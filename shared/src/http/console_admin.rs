@@ -635,6 +635,10 @@ impl From<AttributeDefinition> for AccountAttribute {
     }
 }
 
+fn attribute_views(definitions: Vec<AttributeDefinition>) -> Vec<AccountAttribute> {
+    definitions.into_iter().map(Into::into).collect()
+}
+
 fn tenant_problem(error: TenantError) -> Problem {
     match error {
         TenantError::Invalid(violations) => Problem::from_violations(violations),
@@ -656,13 +660,7 @@ pub async fn get_account_attributes(
         .get(&staff.session.tenant)
         .await
         .map_err(tenant_problem)?;
-    Ok(Json(
-        tenant
-            .account_attributes
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-    ))
+    Ok(Json(attribute_views(tenant.account_attributes)))
 }
 
 /// Replace the attributes the provider's accounts carry (at most 30; values accounts hold
@@ -705,13 +703,7 @@ pub async fn put_account_attributes(
         )
         .await
         .map_err(identity_problem)?;
-    Ok(Json(
-        tenant
-            .account_attributes
-            .into_iter()
-            .map(Into::into)
-            .collect(),
-    ))
+    Ok(Json(attribute_views(tenant.account_attributes)))
 }
 
 pub fn router() -> OpenApiRouter<Platform> {

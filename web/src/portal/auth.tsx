@@ -52,17 +52,23 @@ interface LinkInfo {
   username?: string;
 }
 
-/// A credential-create or reset link: the form it leads to, or "used or expired".
-export function CredentialsLink({ api, kind }: { api: Api; kind: 'create' | 'reset' }) {
+/// A mail link's token and what the API says it leads to (null while it is asked).
+function useLink(api: Api): [string, LinkInfo | null] {
   const [token] = useState(linkToken);
   const [info, setInfo] = useState<LinkInfo | null>(null);
+  useEffect(() => {
+    api.post<LinkInfo>('/v1/auth/links/inspect', { token }).then(setInfo, () => setInfo({ next: 'sign_in' }));
+  }, [token]);
+  return [token, info];
+}
+
+/// A credential-create or reset link: the form it leads to, or "used or expired".
+export function CredentialsLink({ api, kind }: { api: Api; kind: 'create' | 'reset' }) {
+  const [token, info] = useLink(api);
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const [done, setDone] = useState(false);
   const action = useAction();
-  useEffect(() => {
-    api.post<LinkInfo>('/v1/auth/links/inspect', { token }).then(setInfo, () => setInfo({ next: 'sign_in' }));
-  }, [token]);
   if (!info) return <p class="sc-loading" role="status">{t('app.loading')}</p>;
   if (done || info.next === 'sign_in' || info.next !== kind) {
     return (
@@ -107,13 +113,9 @@ export function CredentialsLink({ api, kind }: { api: Api; kind: 'create' | 'res
 
 /// The unlock link of a lock notice: one button, then sign in.
 export function UnlockLink({ api }: { api: Api }) {
-  const [token] = useState(linkToken);
-  const [info, setInfo] = useState<LinkInfo | null>(null);
+  const [token, info] = useLink(api);
   const [done, setDone] = useState(false);
   const action = useAction();
-  useEffect(() => {
-    api.post<LinkInfo>('/v1/auth/links/inspect', { token }).then(setInfo, () => setInfo({ next: 'sign_in' }));
-  }, [token]);
   if (!info) return <p class="sc-loading" role="status">{t('app.loading')}</p>;
   if (done || info.next !== 'unlock') {
     return (

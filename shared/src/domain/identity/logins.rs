@@ -593,19 +593,7 @@ impl Identity {
         let look_changes = username_lookalike(&username) != username_lookalike(&login.username);
         if look_changes {
             writes.push(record::lookalike_claim(tenant, &username, id));
-            let old_look = record::lookalike_key(tenant, &login.username);
-            let holds_old_look = self
-                .table
-                .get(&old_look)
-                .await?
-                .and_then(|i| i.get("login").and_then(Value::as_s).map(str::to_owned))
-                == Some(id.to_string());
-            if holds_old_look {
-                writes.push(Write::Delete {
-                    key: old_look,
-                    condition: Some(Condition::Equals("login".into(), Value::S(id.to_string()))),
-                });
-            }
+            writes.extend(self.let_go_of_look(tenant, &login.username, id).await?);
         }
         match self.table.transact(writes).await {
             Ok(()) => Ok(next),
@@ -618,6 +606,26 @@ impl Identity {
             )),
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// The write that lets go of a username's look, if this login holds it (logins made
+    /// before looks were claimed do not).
+    async fn let_go_of_look(
+        &self,
+        tenant: &TenantId,
+        username: &str,
+        id: &LoginId,
+    ) -> Result<Option<Write>, IdentityError> {
+        let look = record::lookalike_key(tenant, username);
+        let holder = self
+            .table
+            .get(&look)
+            .await?
+            .and_then(|i| i.get("login").and_then(Value::as_s).map(str::to_owned));
+        Ok((holder == Some(id.to_string())).then(|| Write::Delete {
+            key: look,
+            condition: Some(Condition::Equals("login".into(), Value::S(id.to_string()))),
+        }))
     }
 
     /// Removes a login and its username (an account's owner can then be sent a new
@@ -641,20 +649,7 @@ impl Identity {
                 condition: None,
             },
         ];
-        // Its look is let go if it holds it (logins made before looks were claimed do not).
-        let look = record::lookalike_key(tenant, &login.username);
-        let holds_look = self
-            .table
-            .get(&look)
-            .await?
-            .and_then(|i| i.get("login").and_then(Value::as_s).map(str::to_owned))
-            == Some(id.to_string());
-        if holds_look {
-            writes.push(Write::Delete {
-                key: look,
-                condition: Some(Condition::Equals("login".into(), Value::S(id.to_string()))),
-            });
-        }
+        writes.extend(self.let_go_of_look(tenant, &login.username, id).await?);
         if let Some(account) = login.principal.account() {
             let owner = record::owner_key(tenant, &account);
             let is_owner = self
