@@ -435,7 +435,7 @@ async fn services_and_usage(platform: &Platform, tenant: &Tenant) -> Result<(), 
             }
         }
     }
-    let zone = crate::domain::calendar::zone_of(platform.table.as_ref(), &tenant.id)
+    let zone = crate::domain::identity::settings::zone(platform.table.as_ref(), &tenant.id)
         .await
         .map_err(|e| fail(&e))?;
     let today = zone.date_of(platform.clock.now());

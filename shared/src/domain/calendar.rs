@@ -7,9 +7,6 @@
 
 use time::{Date, OffsetDateTime, UtcOffset};
 
-use super::ids::TenantId;
-use crate::ports::table::{Table, TableError};
-
 /// A provider's time zone.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProviderZone {
@@ -98,23 +95,6 @@ pub fn add_months(date: Date, months: u32) -> Date {
             Date::from_calendar_date(i32::from(d.year()), month, d.day() as u8).ok()
         })
         .unwrap_or(date)
-}
-
-/// A provider's time zone as its settings hold it (UTC while it has chosen none; a name
-/// that no longer parses is logged and read as UTC rather than stopping its usage).
-pub async fn zone_of(table: &dyn Table, tenant: &TenantId) -> Result<ProviderZone, TableError> {
-    let settings = super::identity::settings::read(table, tenant)
-        .await
-        .map_err(|e| match e {
-            super::identity::IdentityError::Storage(e) => e,
-            other => TableError::Unreadable(other.to_string()),
-        })?;
-    Ok(
-        ProviderZone::parse(&settings.time_zone).unwrap_or_else(|why| {
-            tracing::error!(tenant = %tenant, why, "a stored time zone does not parse; using UTC");
-            ProviderZone::utc()
-        }),
-    )
 }
 
 #[cfg(test)]

@@ -250,7 +250,7 @@ pub(super) async fn portal_account(
 
 /// Today in the provider's calendar (its time zone).
 pub(super) async fn today(platform: &Platform, tenant: &TenantId) -> Result<Date, Problem> {
-    let zone = crate::domain::calendar::zone_of(platform.table.as_ref(), tenant)
+    let zone = crate::domain::identity::settings::zone(platform.table.as_ref(), tenant)
         .await
         .map_err(|e| Problem::storage(&e))?;
     Ok(zone.date_of(platform.clock.now()))

@@ -515,7 +515,7 @@ impl Identity {
         };
         let mut writes = vec![spend];
         if login.is_locked() {
-            writes.push(super::sign_in::unlock_write(tenant, &login.id));
+            writes.push(record::unlock_write(tenant, &login.id));
         }
         match self.table.transact(writes).await {
             Ok(()) => {}

@@ -148,6 +148,20 @@ pub(super) mod record {
         Key::new(keys::username(tenant, username), "USERNAME")
     }
 
+    /// The write that lifts a login's lock (only if it is locked).
+    pub fn unlock_write(tenant: &TenantId, login: &LoginId) -> Write {
+        Write::Update {
+            key: key(tenant, login),
+            update: crate::ports::table::Update::default()
+                .set("locked", false)
+                .set("failed_attempts", 0)
+                .remove("locked_at")
+                .remove("gsi2pk")
+                .remove("gsi2sk"),
+            condition: Some(Condition::Equals("locked".into(), Value::Bool(true))),
+        }
+    }
+
     /// The claim on a username's look (see [`username_lookalike`]).
     pub fn lookalike_key(tenant: &TenantId, username: &str) -> Key {
         Key::new(

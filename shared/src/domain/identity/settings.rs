@@ -170,6 +170,25 @@ pub async fn read(
     Ok(store::read_settings(table, &key(tenant), "settings").await?)
 }
 
+/// A provider's time zone as its settings hold it (UTC while it has chosen none; a name
+/// that no longer parses is logged and read as UTC rather than stopping its usage).
+pub async fn zone(
+    table: &dyn crate::ports::Table,
+    tenant: &TenantId,
+) -> Result<crate::domain::calendar::ProviderZone, crate::ports::TableError> {
+    use crate::domain::calendar::ProviderZone;
+    let settings = read(table, tenant).await.map_err(|e| match e {
+        IdentityError::Storage(e) => e,
+        other => crate::ports::TableError::Unreadable(other.to_string()),
+    })?;
+    Ok(
+        ProviderZone::parse(&settings.time_zone).unwrap_or_else(|why| {
+            tracing::error!(tenant = %tenant, why, "a stored time zone does not parse; using UTC");
+            ProviderZone::utc()
+        }),
+    )
+}
+
 impl Identity {
     /// The tenant's settings, the defaults where it has chosen none.
     pub async fn settings(&self, tenant: &TenantId) -> Result<AccessSettings, IdentityError> {

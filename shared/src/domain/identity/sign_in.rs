@@ -37,20 +37,6 @@ pub const UNLOCK_LINK_LIFETIME: Duration = Duration::hours(24);
 /// lasts until it is lifted; a name no login has forgets a month after its last failure).
 const UNKNOWN_NAME_MEMORY: Duration = Duration::days(30);
 
-/// The write that lifts a login's lock (only if it is locked).
-pub(super) fn unlock_write(tenant: &TenantId, login: &LoginId) -> Write {
-    Write::Update {
-        key: record::key(tenant, login),
-        update: Update::default()
-            .set("locked", false)
-            .set("failed_attempts", 0)
-            .remove("locked_at")
-            .remove("gsi2pk")
-            .remove("gsi2sk"),
-        condition: Some(Condition::Equals("locked".into(), Value::Bool(true))),
-    }
-}
-
 /// Where failed sign-ins under a name no login has are counted: by the name's hash, as
 /// a login would be looked up (a username normalised as usernames are, NFKC and lower
 /// case, so `ａｌｉｃｅ` and `alice` are one name).
@@ -357,7 +343,7 @@ impl Identity {
             request_id,
             false,
         )?;
-        let unlock = unlock_write(&staff.tenant, login);
+        let unlock = record::unlock_write(&staff.tenant, login);
         match self.table.transact(vec![unlock, audit]).await {
             // Unlocked by someone else meanwhile: the same result.
             Ok(()) | Err(TableError::TransactionConditionFailed { index: 0 }) => {}

@@ -299,7 +299,8 @@ impl Fulfilment {
                 };
                 // Calendar months in the provider's time zone, from the day it was added.
                 let zone =
-                    crate::domain::calendar::zone_of(self.table.as_ref(), &who.tenant).await?;
+                    crate::domain::identity::settings::zone(self.table.as_ref(), &who.tenant)
+                        .await?;
                 let term_ends = crate::domain::calendar::add_months(
                     zone.date_of(attached.since),
                     offer.term_months,

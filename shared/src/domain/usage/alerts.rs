@@ -361,7 +361,7 @@ impl Alerts {
         if alerts.is_empty() {
             return Ok(0);
         }
-        let zone = crate::domain::calendar::zone_of(self.table.as_ref(), tenant).await?;
+        let zone = crate::domain::identity::settings::zone(self.table.as_ref(), tenant).await?;
         let today = zone.date_of(self.clock.now());
         let mut sent = 0;
         let mut accounts_done = BTreeSet::new();
