@@ -17,7 +17,7 @@
 //! The sessions' routes are the ones not in [`PUBLIC`]: a test calls each route without a
 //! session and holds the list to what the server does.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
 /// The routes that answer without a session (all others need one).
 pub const PUBLIC: &[&str] = &[
@@ -151,34 +151,20 @@ fn problems_as_problem_json(response: &mut Value) {
 
 /// The constraints the server checks, on the parameters every list and month view shares.
 fn constrain(place: &str, name: &str, parameter: &mut Value) {
-    let schema: Option<Map<String, Value>> = match (place, name) {
-        ("query", "limit") => Some(
+    let schema = match (place, name) {
+        ("query", "limit") => {
             json!({ "type": "integer", "minimum": 1, "maximum": crate::domain::paging::MAX_LIMIT })
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-        ),
-        ("query", "cursor") => Some(
-            json!({ "type": "string", "minLength": 1, "maxLength": 4096 })
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-        ),
-        ("query", "period") => Some(
-            json!({ "type": "string", "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$", "examples": ["2026-11"] })
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-        ),
-        ("header", "idempotency-key") => Some(
+        }
+        ("query", "cursor") => json!({ "type": "string", "minLength": 1, "maxLength": 4096 }),
+        ("query", "period") => json!({
+            "type": "string",
+            "pattern": "^[0-9]{4}-(0[1-9]|1[0-2])$",
+            "examples": ["2026-11"]
+        }),
+        ("header", "idempotency-key") => {
             json!({ "type": "string", "minLength": 8, "maxLength": 128 })
-                .as_object()
-                .cloned()
-                .unwrap_or_default(),
-        ),
-        _ => None,
+        }
+        _ => return,
     };
-    if let Some(schema) = schema {
-        parameter["schema"] = Value::Object(schema);
-    }
+    parameter["schema"] = schema;
 }
