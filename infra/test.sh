@@ -11,7 +11,9 @@ export SELFCARE_MOTO_URL
 trap 'infra/moto.sh stop' EXIT
 echo "moto at $SELFCARE_MOTO_URL"
 .venv/bin/cfn-lint template.yaml
-cargo test --workspace "$@"
+# The library's, the binaries' and the test binaries' tests; the examples (benchmarks) are
+# compiled by clippy, not linked again here.
+cargo test --workspace --lib --bins --tests "$@"
 infra/web-tools.sh --browser
 cargo build --bin selfcare-local "$@"
 echo "== the API against its document (schemathesis)"

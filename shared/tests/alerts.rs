@@ -5,10 +5,8 @@ use axum::http::StatusCode;
 use selfcare::ports::blobs::BlobKey;
 use serde_json::json;
 
-mod common;
-
-use common::usage_fixture::*;
-use common::*;
+use crate::common::usage_fixture::*;
+use crate::common::*;
 
 /// Another day's calls for both services, in the same month.
 const MORE: &str = "record_id,service,type,started_at,destination,quantity\r

@@ -2,10 +2,8 @@
 //! contrast, an accepted one reaches the public branding and stylesheet of its provider
 //! only, and only staff with the branding permission change it.
 
-mod common;
-
+use crate::common::{ALL, Auth, STAFF_PASSWORD, World};
 use axum::http::StatusCode;
-use common::{ALL, Auth, STAFF_PASSWORD, World};
 use selfcare::domain::identity::Permission;
 use serde_json::json;
 

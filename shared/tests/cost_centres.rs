@@ -4,10 +4,8 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-mod common;
-
-use common::usage_fixture::*;
-use common::*;
+use crate::common::usage_fixture::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn an_end_user_totals_its_month_by_cost_centre_and_reaches_no_one_elses() {

@@ -7,10 +7,8 @@ use selfcare::domain::usage::Period;
 use selfcare::domain::usage::export::{ExportScope, ExportStatus, UsageExports};
 use serde_json::{Value as Json, json};
 
-mod common;
-
-use common::usage_fixture::*;
-use common::*;
+use crate::common::usage_fixture::*;
+use crate::common::*;
 
 /// The path of a presigned URL of the local runtime (the test calls the router directly).
 fn local_path(url: &str) -> &str {

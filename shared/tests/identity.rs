@@ -8,9 +8,7 @@ use selfcare::ports::Clock;
 use serde_json::{Value as Json, json};
 use std::sync::Arc;
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn the_whole_credential_lifecycle_works_through_http() {

@@ -1,10 +1,8 @@
 //! A login chooses its language: its pages (`me`) and its mail follow; staff acting as the
 //! customer cannot choose for them.
 
-mod common;
-
+use crate::common::{ALL, Auth, STAFF_PASSWORD, World};
 use axum::http::StatusCode;
-use common::{ALL, Auth, STAFF_PASSWORD, World};
 use serde_json::json;
 
 #[tokio::test]

@@ -2,13 +2,11 @@
 //! provisioning queue (halt, resubmit, activate) of a retailer and of its wholesaler,
 //! concurrent decisions and the last number, and isolation on every endpoint.
 
-mod common;
-
-use axum::http::StatusCode;
-use common::usage_fixture::{
+use crate::common::usage_fixture::{
     Cast, Fixture, LANDLINE, SPARE, cast, fixture_for, invite_limited_staff,
 };
-use common::{ALL, Auth, Reply, STAFF_PASSWORD, World};
+use crate::common::{ALL, Auth, Reply, STAFF_PASSWORD, World};
+use axum::http::StatusCode;
 use selfcare::domain::identity::Module;
 use selfcare::domain::tenancy::{NewTenant, Tenant, TenantKind};
 use selfcare::ports::Clock;

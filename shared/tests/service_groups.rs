@@ -4,10 +4,8 @@
 use axum::http::StatusCode;
 use serde_json::json;
 
-mod common;
-
-use common::usage_fixture::*;
-use common::*;
+use crate::common::usage_fixture::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn a_provider_groups_services_across_accounts_and_nobody_else_sees_them() {

@@ -9,9 +9,7 @@ use selfcare::ports::Clock;
 use serde_json::{Value as Json, json};
 use totp_rs::{Builder, Secret};
 
-mod common;
-
-use common::*;
+use crate::common::*;
 
 const SAM_PASSWORD: &str = "sam's long password";
 

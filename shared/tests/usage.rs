@@ -14,10 +14,8 @@ use selfcare::ports::Clock;
 use selfcare::ports::blobs::{BlobKey, collect};
 use selfcare::ports::table::{Condition, Item, Key, Page, Query, Table, TableError, Update, Write};
 
-mod common;
-
-use common::usage_fixture::*;
-use common::*;
+use crate::common::usage_fixture::*;
+use crate::common::*;
 
 #[tokio::test]
 async fn a_file_loaded_twice_counts_once_with_exact_rejects_and_allowances() {
@@ -236,7 +234,7 @@ async fn days_and_months_are_the_providers_across_a_month_boundary_and_daylight_
     };
     let october = month("2036-10").await;
     assert_eq!(october.status, StatusCode::OK, "{}", october.text);
-    let calls_on = |reply: &common::Reply, day: usize| {
+    let calls_on = |reply: &crate::common::Reply, day: usize| {
         reply.body["days"][day - 1]["by_type"]["call"]["count"]
             .as_i64()
             .unwrap_or(0)
