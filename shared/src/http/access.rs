@@ -34,9 +34,10 @@ impl ServedSession {
     }
 }
 
-/// Middleware: every change made in an impersonated session goes on the customer's access
-/// history (and the audit trail) with what was asked and how it ended, whatever endpoint
-/// made it, so the customer sees what was done and not only that staff came in.
+/// Middleware: every change made in an impersonated session (a request other than a read
+/// that succeeded) goes on the customer's access history and the audit trail as its method
+/// and path, whatever endpoint made it, so the customer sees what was done and not only
+/// that staff came in.
 pub async fn impersonation_trail(
     axum::extract::State(platform): axum::extract::State<Platform>,
     mut request: axum::extract::Request,
