@@ -2330,17 +2330,25 @@ async fn staff_define_the_attributes_accounts_carry_and_accounts_follow_them() {
         )
         .await;
     assert_eq!(theirs.body, json!([]));
+    // Staff who read accounts read the attributes (their forms show them) but cannot
+    // change them; staff who do neither see nothing.
     let acme = w.platform.tenants().by_slug("acme").await.unwrap();
     w.staff(&acme, "clerk", &[Permission::AccountsRead]).await;
+    w.staff(&acme, "auditor", &[Permission::AuditView]).await;
     let clerk = w.token("acme", "clerk", STAFF_PASSWORD).await;
+    let auditor = w.token("acme", "auditor", STAFF_PASSWORD).await;
+    let path = "/v1/console/settings/account-attributes";
+    let read = w
+        .call("GET", path, "acme", Auth::Bearer(&clerk), None)
+        .await;
+    assert_eq!(read.status, StatusCode::OK);
+    assert_eq!(read.body[0]["name"], "region");
+    let change = w
+        .call("PUT", path, "acme", Auth::Bearer(&clerk), Some(json!([])))
+        .await;
+    assert_eq!(change.status, StatusCode::FORBIDDEN);
     let refused = w
-        .call(
-            "GET",
-            "/v1/console/settings/account-attributes",
-            "acme",
-            Auth::Bearer(&clerk),
-            None,
-        )
+        .call("GET", path, "acme", Auth::Bearer(&auditor), None)
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
 }

@@ -818,6 +818,7 @@ async fn staff_upload_a_usage_file_through_a_presigned_url() {
         .map(|r| (r.accepted, r.rejected))
         .collect();
     assert_eq!(loaded, [(7, 4)]);
+    let first_rejects = results[0].rejects_file.clone().unwrap();
     assert_eq!(upload.body["corrects_earlier_file"], false);
 
     // A corrected file under the same name is a new version: loaded as a file of its own,
@@ -843,6 +844,21 @@ async fn staff_upload_a_usage_file_through_a_presigned_url() {
         .map(|r| (r.accepted, r.rejected))
         .collect();
     assert_eq!(loaded, [(1, 1)], "{results:?}");
+    // Each load keeps its own rejects file, and names the earlier file as the provider did.
+    let corrected_rejects = results[0].rejects_file.clone().unwrap();
+    assert_ne!(corrected_rejects, first_rejects);
+    let body =
+        f.w.platform
+            .ingest
+            .get(&BlobKey::parse(&corrected_rejects).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+    let text = String::from_utf8(collect(body.body).await.unwrap()).unwrap();
+    assert!(
+        text.contains("was loaded before, from cdr-2036-11.csv;"),
+        "{text}"
+    );
     // Each record counts once: the first file's seven and the corrected file's new one.
     assert_eq!(call_totals(&f).await, (7, 600, 300, 3 + 10 + 5 + 3));
     let bad = ask("acme", boss.clone(), "../other/x.csv").await;

@@ -474,7 +474,7 @@ test("staff set the provider's time zone; a name that is not one is refused in t
   assert.equal(await zone.inputValue(), 'Australia/Melbourne');
   await zone.fill('Melbourne');
   await staff.getByRole('button', { name: 'Save' }).click();
-  await staff.locator('#field-time_zone-error').getByText('"Melbourne" is not an IANA time zone such as Australia/Sydney').waitFor();
+  await staff.locator('#field-time_zone-error').getByText('"Melbourne" is not a time zone: did you mean Australia/Melbourne?').waitFor();
   await check(staff, 'console-access-settings-time-zone-refused');
   await zone.fill('Australia/Perth');
   await staff.getByRole('button', { name: 'Save' }).click();
@@ -508,7 +508,7 @@ test('staff define an account attribute; a new account carries its default, show
   await staff.locator('dt', { hasText: 'region' }).waitFor();
   await staff.locator('dd', { hasText: 'north' }).waitFor();
   await staff.getByRole('button', { name: 'Change details' }).click();
-  await staff.getByLabel('region', { exact: true }).fill('south');
+  await staff.getByLabel('region (required)', { exact: true }).fill('south');
   await staff.getByRole('button', { name: 'Save' }).click();
   await staff.locator('dd', { hasText: 'south' }).waitFor();
   await staff.close();

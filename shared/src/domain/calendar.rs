@@ -18,15 +18,37 @@ pub struct ProviderZone {
 pub const DEFAULT_ZONE: &str = "UTC";
 
 impl ProviderZone {
-    /// An IANA time zone name (`Europe/Paris`, `UTC`).
+    /// An IANA time zone name (`Europe/Paris`, `UTC`), in any case; kept as the database
+    /// spells it. A city alone (`Sydney`) is refused with the names it could mean.
     pub fn parse(name: &str) -> Result<ProviderZone, String> {
-        let refused = || format!("{name:?} is not an IANA time zone such as Australia/Sydney");
+        let name = name.trim();
+        let refused = || {
+            let city = format!("/{}", name.replace(' ', "_").to_lowercase());
+            let mut near: Vec<String> = jiff::tz::db()
+                .available()
+                .map(|n| n.as_str().to_owned())
+                .filter(|n| city.len() > 1 && n.to_lowercase().ends_with(&city))
+                .take(3)
+                .collect();
+            near.sort();
+            if near.is_empty() {
+                format!(
+                    "{name:?} is not a time zone: give a region and a city, such as \
+                     Australia/Sydney"
+                )
+            } else {
+                format!(
+                    "{name:?} is not a time zone: did you mean {}?",
+                    near.join(" or ")
+                )
+            }
+        };
         if name.is_empty() || name.len() > 64 {
             return Err(refused());
         }
         let zone = jiff::tz::db().get(name).map_err(|_| refused())?;
         Ok(ProviderZone {
-            name: name.to_owned(),
+            name: zone.iana_name().unwrap_or(name).to_owned(),
             zone,
         })
     }
@@ -138,6 +160,15 @@ mod tests {
             date!(2026 - 12 - 01)
         );
         assert!(ProviderZone::parse("Mars/Olympus").is_err());
+        assert_eq!(
+            ProviderZone::parse("australia/sydney").unwrap().name(),
+            "Australia/Sydney"
+        );
+        assert!(
+            ProviderZone::parse("Sydney")
+                .unwrap_err()
+                .contains("did you mean Australia/Sydney?")
+        );
         assert_eq!(add_months(date!(2026 - 01 - 31), 1), date!(2026 - 02 - 28));
         assert_eq!(add_months(date!(2026 - 11 - 15), 12), date!(2027 - 11 - 15));
         assert_eq!(add_months(date!(2026 - 11 - 15), 0), date!(2026 - 11 - 15));

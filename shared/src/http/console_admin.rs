@@ -647,14 +647,17 @@ fn tenant_problem(error: TenantError) -> Problem {
     }
 }
 
-/// The attributes the provider's accounts carry.
+/// The attributes the provider's accounts carry (for staff who read accounts, whose forms
+/// show them, and for those who set them).
 #[utoipa::path(get, path = "/v1/console/settings/account-attributes", tag = "console",
     responses((status = 200, body = Vec<AccountAttribute>)))]
 pub async fn get_account_attributes(
     State(platform): State<Platform>,
     staff: StaffUser,
 ) -> Result<Json<Vec<AccountAttribute>>, Problem> {
-    staff.require(Permission::SettingsManage)?;
+    if !staff.session.principal.may(Permission::AccountsRead) {
+        staff.require(Permission::SettingsManage)?;
+    }
     let tenant = platform
         .tenants()
         .get(&staff.session.tenant)

@@ -275,7 +275,7 @@ interface AccessSettings {
 /// The IANA time zones the browser knows, for the time zone field's suggestions.
 function timeZones(): string[] {
   const intl = Intl as unknown as { supportedValuesOf?: (key: string) => string[] };
-  return intl.supportedValuesOf?.('timeZone') ?? [];
+  return ['UTC', ...(intl.supportedValuesOf?.('timeZone') ?? [])];
 }
 
 export function AccessSettingsPage({ api }: { api: Api }) {
@@ -414,7 +414,7 @@ export function AccountAttributesPage({ api }: { api: Api }) {
               </label>
             </p>
             <button type="button" class="sc-button sc-button-quiet" onClick={() => setRows(rows.filter((_, j) => j !== i))}>
-              {t('attributes.remove', { name: row.name || t('attributes.new') })}
+              {row.name ? t('attributes.remove', { name: row.name }) : t('attributes.remove_new')}
             </button>
           </fieldset>
         ))}

@@ -1,6 +1,6 @@
 // The console's pages. Every decision goes through the same endpoints a provider's own
 // tools would call; a refused one (another person acted first) shows its problem.
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { Api, PageOf, idempotencyKey } from '../shared/api';
 import { navigate } from '../shared/router';
 import * as format from '../shared/format';
@@ -264,17 +264,56 @@ interface AccountSummary {
   status: string;
 }
 
+interface AttributeDefinition {
+  name: string;
+  default?: string | null;
+  required: boolean;
+}
+
+/// The attributes the provider's accounts carry (none when this staff member may not read them).
+function useAttributeDefinitions(api: Api): AttributeDefinition[] {
+  const [definitions, setDefinitions] = useState<AttributeDefinition[]>([]);
+  useEffect(() => {
+    api.get<AttributeDefinition[]>('/v1/console/settings/account-attributes').then(setDefinitions, () => setDefinitions([]));
+  }, []);
+  return definitions;
+}
+
+/// One field per attribute the provider defines, a required one marked so.
+function AttributeFields({ definitions, values, onChange, error, prefix }: { definitions: AttributeDefinition[]; values: Record<string, string>; onChange: (next: Record<string, string>) => void; error: unknown; prefix: string }) {
+  return (
+    <>
+      {definitions.map((d) => (
+        <Field
+          key={d.name}
+          label={d.required ? t('attributes.field_required', { name: d.name }) : d.name}
+          name={`${prefix}-${d.name}`}
+          value={values[d.name] ?? ''}
+          onInput={(v) => onChange({ ...values, [d.name]: v })}
+          required={d.required}
+          error={fieldError(error, `/attributes/${d.name}`)}
+        />
+      ))}
+    </>
+  );
+}
+
 function NewAccount({ api, onCreated }: { api: Api; onCreated: (id: string) => void }) {
   const [name, setName] = useState('');
   const [email, setEmail] = useState('');
+  const definitions = useAttributeDefinitions(api);
+  const [attributes, setAttributes] = useState<Record<string, string>>({});
   const action = useAction();
+  // Each attribute starts at its default.
+  const values = Object.fromEntries(definitions.map((d) => [d.name, attributes[d.name] ?? d.default ?? '']));
   return (
     <form
       class="sc-card"
       onSubmit={(e) => {
         e.preventDefault();
         action.run(async () => {
-          const created = await api.post<{ id: string }>('/v1/console/accounts', { kind: 'end_user', name, emails: [email] }, { 'idempotency-key': idempotencyKey() });
+          const filled = Object.fromEntries(Object.entries(values).filter(([, v]) => v.trim() !== ''));
+          const created = await api.post<{ id: string }>('/v1/console/accounts', { kind: 'end_user', name, emails: [email], attributes: filled }, { 'idempotency-key': idempotencyKey() });
           onCreated(created.id);
         });
       }}
@@ -282,6 +321,7 @@ function NewAccount({ api, onCreated }: { api: Api; onCreated: (id: string) => v
       <h2>{t('console.new_account')}</h2>
       <Field label={t('account.name')} name="new-name" value={name} onInput={setName} required error={fieldError(action.error, '/name')} />
       <Field label={t('branding.support_email')} name="new-email" type="email" value={email} onInput={setEmail} required error={fieldError(action.error, '/emails/0')} />
+      <AttributeFields definitions={definitions} values={values} onChange={setAttributes} error={action.error} prefix="new-attribute" />
       {action.error !== null && <ProblemNote error={action.error} />}
       <button type="submit" class="sc-button" disabled={action.busy}>
         {t('console.open_account')}
@@ -355,6 +395,7 @@ interface AccountDetailsView {
 /// made meanwhile is refused, not overwritten.
 function AccountDetails({ api, id, onSaved }: { api: Api; id: string; onSaved: () => void }) {
   const details = useLoad(() => api.get<AccountDetailsView>(`/v1/console/accounts/${id}`), [id]);
+  const definitions = useAttributeDefinitions(api);
   const [edit, setEdit] = useState<{ name: string; emails: string; phones: string; group: string; attributes: Record<string, string> } | null>(null);
   const action = useAction();
   const list = (text: string) => text.split(',').map((x) => x.trim()).filter(Boolean);
@@ -372,7 +413,7 @@ function AccountDetails({ api, id, onSaved }: { api: Api; id: string; onSaved: (
                   emails: list(edit.emails),
                   phones: list(edit.phones),
                   group: edit.group.trim() || null,
-                  attributes: edit.attributes,
+                  attributes: Object.fromEntries(Object.entries(edit.attributes).filter(([, v]) => v.trim() !== '')),
                   expected_version: a.version,
                 });
                 setEdit(null);
@@ -385,16 +426,7 @@ function AccountDetails({ api, id, onSaved }: { api: Api; id: string; onSaved: (
             <Field label={t('account.emails')} name="account-emails" value={edit.emails} onInput={(v) => setEdit({ ...edit, emails: v })} />
             <Field label={t('account.phones')} name="account-phones" value={edit.phones} onInput={(v) => setEdit({ ...edit, phones: v })} />
             <Field label={t('console.group')} name="account-group" value={edit.group} onInput={(v) => setEdit({ ...edit, group: v })} error={fieldError(action.error, '/group')} />
-            {Object.keys(edit.attributes).map((name) => (
-              <Field
-                key={name}
-                label={name}
-                name={`attribute-${name}`}
-                value={edit.attributes[name]}
-                onInput={(v) => setEdit({ ...edit, attributes: { ...edit.attributes, [name]: v } })}
-                error={fieldError(action.error, `/attributes/${name}`)}
-              />
-            ))}
+            <AttributeFields definitions={definitions} values={edit.attributes} onChange={(attributes) => setEdit({ ...edit, attributes })} error={action.error} prefix="attribute" />
             {action.error !== null && <ProblemNote error={action.error} />}
             <div class="sc-actions">
               <button type="submit" class="sc-button" disabled={action.busy}>
@@ -414,7 +446,7 @@ function AccountDetails({ api, id, onSaved }: { api: Api; id: string; onSaved: (
               <dd>{a.phones.join(', ')}</dd>
               <dt>{t('console.group')}</dt>
               <dd>{a.group ?? '—'}</dd>
-              {Object.entries(a.attributes).map(([name, value]) => [<dt key={`n-${name}`}>{name}</dt>, <dd key={`v-${name}`}>{value || '—'}</dd>])}
+              {[...new Set([...definitions.map((d) => d.name), ...Object.keys(a.attributes)])].map((name) => [<dt key={`n-${name}`}>{name}</dt>, <dd key={`v-${name}`}>{a.attributes[name] || '—'}</dd>])}
             </dl>
             <button type="button" class="sc-button sc-button-quiet" onClick={() => setEdit({ name: a.name, emails: a.emails.join(', '), phones: a.phones.join(', '), group: a.group ?? '', attributes: { ...a.attributes } })}>
               {t('account.edit')}
@@ -619,6 +651,7 @@ export function Retailers({ api }: { api: Api }) {
   return (
     <>
       <h1>{t('nav.retailers')}</h1>
+      <p>{t('retailers.intro')}</p>
       <Loaded load={first}>
         {(page) => {
           const items = [...page.items, ...more.items];

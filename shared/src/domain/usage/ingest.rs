@@ -15,7 +15,7 @@
 //! Each record's day and month are the provider's (its time zone, read once per file).
 //!
 //! Files go under `{tenant id}/usage/` in the ingest bucket; a name is a file: the same key
-//! delivered again is the same ingest. Rejects land at `{tenant id}/rejects/{name}`.
+//! delivered again is the same ingest. Rejects land at `{tenant id}/rejects/{ingest}/{name}`.
 //!
 //! A record is loaded once per provider, whatever file brings it: the first file to load a
 //! record id claims it (an item per record id, written with the record). A row whose id
@@ -245,6 +245,11 @@ struct Claim {
 }
 
 impl Claim {
+    /// The claiming file's name, as the provider named it (without the bucket's folders).
+    fn file_name(&self) -> &str {
+        self.file.rsplit('/').next().unwrap_or(&self.file)
+    }
+
     fn key(tenant: &TenantId, id_hash: u128) -> Key {
         Key::new(keys::record_claim(tenant, id_hash), "CLAIM")
     }
@@ -470,13 +475,13 @@ impl Ingest {
                 Ok(row) if claim.is_some_and(|c| c.digest == content_digest(&row)) => Err(format!(
                     "record_id {:?} was loaded before, from {}; it counts once",
                     row.record_id,
-                    claim.map_or("", |c| c.file.as_str())
+                    claim.map_or("", Claim::file_name)
                 )),
                 Ok(row) if claim.is_some() => Err(format!(
                     "record_id {:?} was loaded from {} with other details; a loaded record \
                      is never changed: send the correction under a new record_id",
                     row.record_id,
-                    claim.map_or("", |c| c.file.as_str())
+                    claim.map_or("", Claim::file_name)
                 )),
                 Ok(row) => {
                     let priced = match run.pricing.get(&row.identifier) {
@@ -826,7 +831,9 @@ impl Ingest {
         }
         if any {
             let name = file.as_str().rsplit('/').next().unwrap_or("file.csv");
-            let key = BlobKey::parse(&format!("{tenant}/rejects/{name}")).map_err(storage)?;
+            // One rejects file per load: a corrected file under the same name has its own.
+            let key =
+                BlobKey::parse(&format!("{tenant}/rejects/{ingest}/{name}")).map_err(storage)?;
             self.blobs
                 .put(&key, bytes_stream(csv.into_bytes()), "text/csv")
                 .await
