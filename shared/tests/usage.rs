@@ -17,6 +17,17 @@ use selfcare::ports::table::{Condition, Item, Key, Page, Query, Table, TableErro
 use crate::common::usage_fixture::*;
 use crate::common::*;
 
+/// The text of a rejects file.
+async fn rejects_text(f: &Fixture, key: &str) -> String {
+    let file = f.w.platform.ingest.get(&BlobKey::parse(key).unwrap()).await;
+    String::from_utf8(collect(file.unwrap().unwrap().body).await.unwrap()).unwrap()
+}
+
+/// The text of a load's rejects file.
+async fn rejects_of(f: &Fixture, result: &selfcare::domain::usage::ingest::IngestResult) -> String {
+    rejects_text(f, result.rejects_file.as_deref().unwrap()).await
+}
+
 #[tokio::test]
 async fn a_file_loaded_twice_counts_once_with_exact_rejects_and_allowances() {
     let f = fixture().await;
@@ -32,15 +43,7 @@ async fn a_file_loaded_twice_counts_once_with_exact_rejects_and_allowances() {
     );
 
     // The rejects file says which line and why, in line order (the header is line 1).
-    let rejects_key = BlobKey::parse(first.rejects_file.as_deref().unwrap()).unwrap();
-    let rejects =
-        f.w.platform
-            .ingest
-            .get(&rejects_key)
-            .await
-            .unwrap()
-            .unwrap();
-    let text = String::from_utf8(collect(rejects.body).await.unwrap()).unwrap();
+    let text = rejects_of(&f, &first).await;
     assert_eq!(
         text,
         "line,reason\r\n\
@@ -156,15 +159,7 @@ async fn a_record_sent_again_in_another_file_counts_once_and_a_changed_one_is_re
         .unwrap()
         .unwrap();
     assert_eq!((result.accepted, result.rejected), (2, 2));
-    let rejects_key = BlobKey::parse(result.rejects_file.as_deref().unwrap()).unwrap();
-    let rejects =
-        f.w.platform
-            .ingest
-            .get(&rejects_key)
-            .await
-            .unwrap()
-            .unwrap();
-    let text = String::from_utf8(collect(rejects.body).await.unwrap()).unwrap();
+    let text = rejects_of(&f, &result).await;
     let lines: Vec<&str> = text.lines().collect();
     assert!(
         lines[1].starts_with("2,\"record_id \"\"c1\"\" was loaded from ")
@@ -179,15 +174,7 @@ async fn a_record_sent_again_in_another_file_counts_once_and_a_changed_one_is_re
     assert_eq!(call_totals(&f).await, (8, 660, 300, 3 + 10 + 5 + 3 + 3));
 
     // The copy's rejects say where each record was loaded from.
-    let copy_rejects = BlobKey::parse(again.rejects_file.as_deref().unwrap()).unwrap();
-    let body =
-        f.w.platform
-            .ingest
-            .get(&copy_rejects)
-            .await
-            .unwrap()
-            .unwrap();
-    let text = String::from_utf8(collect(body.body).await.unwrap()).unwrap();
+    let text = rejects_of(&f, &again).await;
     assert!(
         text.contains("2,\"record_id \"\"c1\"\" was loaded before, from ")
             && text.contains("nov-1.csv; it counts once\""),
@@ -847,14 +834,7 @@ async fn staff_upload_a_usage_file_through_a_presigned_url() {
     // Each load keeps its own rejects file, and names the earlier file as the provider did.
     let corrected_rejects = results[0].rejects_file.clone().unwrap();
     assert_ne!(corrected_rejects, first_rejects);
-    let body =
-        f.w.platform
-            .ingest
-            .get(&BlobKey::parse(&corrected_rejects).unwrap())
-            .await
-            .unwrap()
-            .unwrap();
-    let text = String::from_utf8(collect(body.body).await.unwrap()).unwrap();
+    let text = rejects_text(&f, &corrected_rejects).await;
     assert!(
         text.contains("was loaded before, from cdr-2036-11.csv;"),
         "{text}"
