@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use selfcare::domain::accounts::{AccountKind, NewAccount};
 use selfcare::domain::identity::passwords::Hasher;
 use selfcare::domain::tenancy::{NewTenant, TenantKind};
-use selfcare::platform::LocalPlatform;
+use selfcare_embedded::LocalPlatform;
 
 const TARGET_MS: f64 = 150.0;
 const ONE_VCPU_MB: f64 = 1769.0;

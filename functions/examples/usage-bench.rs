@@ -26,9 +26,10 @@ use selfcare::domain::tenancy::{NewTenant, Tenant, TenantKind};
 use selfcare::domain::usage::Period;
 use selfcare::domain::usage::export::{ExportScope, UsageExports};
 use selfcare::domain::usage::ingest::Ingest;
-use selfcare::platform::{LocalPlatform, Platform};
+use selfcare::platform::Platform;
 use selfcare::ports::blobs::{BlobKey, ByteStream};
 use selfcare::ports::table::{Condition, Item, Key, Page, Query, Table, TableError, Update, Write};
+use selfcare_embedded::LocalPlatform;
 
 const SERVICES: usize = 1_000;
 

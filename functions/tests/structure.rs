@@ -158,7 +158,7 @@ async fn every_documented_route_is_served() {
     use tower::ServiceExt;
     let dir = tempfile::tempdir().unwrap();
     let local =
-        selfcare::platform::LocalPlatform::open(dir.path(), "http://127.0.0.1:3000", None).unwrap();
+        selfcare_embedded::LocalPlatform::open(dir.path(), "http://127.0.0.1:3000", None).unwrap();
     let app = selfcare::http::app(local.platform.clone(), None);
     for (method, path) in documented(&selfcare::http::openapi()) {
         let concrete: String = path
@@ -187,6 +187,35 @@ async fn every_documented_route_is_served() {
             !text.contains("/problems/route-not-found")
                 && !text.contains("/problems/method-not-allowed"),
             "{method} {path} is documented but not served: {text}"
+        );
+    }
+}
+
+/// The domain crate compiles without the adapters (no AWS SDK, no local store: they live in
+/// `adapters/`), and the Lambda entry never names the embedded adapters, so its package
+/// links no redb and none of the local runtime's routes.
+#[test]
+fn the_domain_crate_and_the_lambda_binary_carry_no_adapter_they_do_not_use() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let manifest = std::fs::read_to_string(root.join("shared/Cargo.toml")).unwrap();
+    let dependencies = manifest
+        .split("[dependencies]")
+        .nth(1)
+        .and_then(|rest| rest.split("\n[").next())
+        .expect("shared/Cargo.toml has dependencies");
+    for line in dependencies.lines() {
+        let name = line.split(['.', ' ', '=']).next().unwrap_or_default();
+        assert!(
+            !(name.starts_with("aws")
+                || ["redb", "serde_dynamo", "selfcare-aws", "selfcare-embedded"].contains(&name)),
+            "the domain crate depends on {name}"
+        );
+    }
+    for entry in ["functions/src/bin/bootstrap.rs", "functions/src/lib.rs"] {
+        let source = std::fs::read_to_string(root.join(entry)).unwrap();
+        assert!(
+            !source.contains("selfcare_embedded"),
+            "{entry} names the embedded adapters"
         );
     }
 }

@@ -1,9 +1,8 @@
 //! selfcare: the domain crate. Imports run one way: `http` and `events` call `domain`,
-//! which keeps its records through `store` on the `ports`; `adapters` implement the ports;
-//! `platform` builds the ports once per process from `config`.
+//! which keeps its records through `store` on the `ports`. The adapters that implement the
+//! ports live in crates of their own (`adapters/aws`, `adapters/embedded`), which fill in a
+//! `platform::Platform` once per process; this crate links no AWS SDK and no local store.
 
-pub mod adapters;
-pub mod config;
 pub mod demo;
 pub mod domain;
 pub mod events;

@@ -3,7 +3,7 @@
 use axum::body::Body;
 use axum::http::{Request, StatusCode};
 use http_body_util::BodyExt;
-use selfcare::platform::LocalPlatform;
+use selfcare_embedded::LocalPlatform;
 use tower::ServiceExt;
 
 async fn call(
@@ -201,10 +201,11 @@ fn problem_types_in_source() -> std::collections::BTreeMap<String, u16> {
         }
     }
     let mut sources = Vec::new();
-    walk(
-        &std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("src"),
-        &mut sources,
-    );
+    // The domain crate's API and the local runtime's own routes (its download links).
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+    for dir in ["src", "../adapters/embedded/src"] {
+        walk(&root.join(dir), &mut sources);
+    }
     let mut found = std::collections::BTreeMap::new();
     for source in &sources {
         for (at, _) in source.match_indices("Problem::new(") {

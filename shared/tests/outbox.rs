@@ -5,7 +5,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
-use selfcare::adapters::embedded::{EmbeddedBlobs, EmbeddedTable, LocalOutbox};
 use selfcare::domain::contact::EmailAddress;
 use selfcare::domain::ids::TenantId;
 use selfcare::domain::outbox::{self, Message, Outcome, Status};
@@ -16,6 +15,7 @@ use selfcare::ports::{
     Value, Write,
 };
 use selfcare::store::CursorCodec;
+use selfcare_embedded::{EmbeddedBlobs, EmbeddedTable, LocalOutbox};
 use time::OffsetDateTime;
 
 /// A mail service that is down for its first `failures` sends, or refuses everything.
@@ -86,7 +86,7 @@ fn world(failures: usize, refuse: bool) -> World {
         links: selfcare::domain::identity::SiteLinks::Single {
             base_url: "http://127.0.0.1:3000".into(),
         },
-        sender: selfcare::platform::local_sender(),
+        sender: selfcare_embedded::local_sender(),
         hosts: selfcare::platform::TenantHosts {
             portal_domain: None,
         },

@@ -4,8 +4,6 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use selfcare::adapters::counting::CountingTable;
-use selfcare::adapters::embedded::EmbeddedTable;
 use selfcare::domain::accounts::{
     AccountChanges, AccountError, AccountKind, AccountSearch, AccountStatus, Accounts, NewAccount,
 };
@@ -15,8 +13,10 @@ use selfcare::domain::paging::PageRequest;
 use selfcare::domain::tenancy::{
     AttributeDefinition, NewTenant, Tenant, TenantError, TenantKind, Tenants,
 };
+use selfcare::ports::counting::CountingTable;
 use selfcare::ports::{ManualClock, Table};
 use selfcare::store::CursorCodec;
+use selfcare_embedded::EmbeddedTable;
 use time::OffsetDateTime;
 
 struct World {

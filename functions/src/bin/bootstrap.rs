@@ -2,11 +2,12 @@
 //! which function it is by its handler name (`_HANDLER`), so a release build links once for
 //! all functions. Clients are built, and the table connection opened, before the first event.
 
+use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use aws_lambda_events::event::{dynamodb, s3};
 use lambda_runtime::{LambdaEvent, service_fn};
-use selfcare::adapters::aws::changes_from_event;
-use selfcare::config::AwsConfig;
+use percent_encoding::percent_decode_str;
 use selfcare::platform::Platform;
+use selfcare_aws::{AwsConfig, changes_from_event};
 use selfcare_functions::{Trigger, USAGE_EXPORT, init_tracing, trigger_of};
 
 #[tokio::main]
@@ -15,7 +16,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let handler = std::env::var("_HANDLER").unwrap_or_default();
     let trigger = trigger_of(&handler).ok_or_else(|| format!("no function named {handler:?}"))?;
     let config = AwsConfig::from_env()?;
-    let platform = Platform::aws(&config).await;
+    let platform = selfcare_aws::platform(&config).await;
     if let Err(error) = platform.warm_up().await {
         // Not fatal: the first request will try again.
         tracing::warn!(%error, "warming the table connection failed");
@@ -54,7 +55,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                     for record in &event.payload.records {
                         // S3 sends keys URL-encoded, with '+' for spaces.
                         let raw = record.s3.object.key.clone().unwrap_or_default();
-                        let key = percent_decode(&raw.replace('+', " "));
+                        let key = percent_decode_str(&raw.replace('+', " "))
+                            .decode_utf8_lossy()
+                            .into_owned();
                         let version = record.s3.object.version_id.as_deref();
                         let result =
                             selfcare::events::on_usage_file_version(platform, &key, version)
@@ -69,29 +72,6 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     }
 }
 
-/// Decodes `%xx` escapes (S3 event keys); a malformed escape is kept as it is.
-fn percent_decode(text: &str) -> String {
-    let bytes = text.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        let hex = |b: u8| (b as char).to_digit(16);
-        if bytes[i] == b'%'
-            && let (Some(h), Some(l)) = (
-                bytes.get(i + 1).copied().and_then(hex),
-                bytes.get(i + 2).copied().and_then(hex),
-            )
-        {
-            out.push((h * 16 + l) as u8);
-            i += 3;
-        } else {
-            out.push(bytes[i]);
-            i += 1;
-        }
-    }
-    String::from_utf8_lossy(&out).into_owned()
-}
-
 /// Hands a stream batch to its handler (the notifier's or the export jobs') and reports the
 /// records it could not handle, so Lambda delivers those again (the template turns on
 /// ReportBatchItemFailures).
@@ -99,20 +79,23 @@ async fn on_stream(
     platform: &Platform,
     exports: bool,
     event: dynamodb::Event,
-) -> Result<serde_json::Value, lambda_runtime::Error> {
+) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
     let changes = changes_from_event(&event)?;
     let failed = if exports {
         selfcare::events::on_export_jobs(platform, &changes).await
     } else {
         selfcare::events::on_changes(platform, &changes).await
     };
-    // The shape of aws_lambda_events' DynamoDbEventResponse (whose fields are not ours to
-    // set outside that crate).
-    let failures: Vec<serde_json::Value> = failed
+    let mut response = DynamoDbEventResponse::default();
+    response.batch_item_failures = failed
         .iter()
-        .map(|change| serde_json::json!({ "itemIdentifier": change.sequence }))
+        .map(|change| {
+            let mut failure = DynamoDbBatchItemFailure::default();
+            failure.item_identifier = Some(change.sequence.clone());
+            failure
+        })
         .collect();
-    Ok(serde_json::json!({ "batchItemFailures": failures }))
+    Ok(response)
 }
 
 /// API Gateway's view of the client (its source IP) for throttling and the audit trail.

@@ -8,12 +8,12 @@
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
-use selfcare::config::AwsConfig;
 use selfcare::domain::identity::Permission;
 use selfcare::domain::identity::credentials::StaffInvitation;
 use selfcare::domain::paging::PageRequest;
 use selfcare::domain::tenancy::{NewTenant, Tenant, TenantKind};
-use selfcare::platform::{LocalPlatform, Platform};
+use selfcare_aws::AwsConfig;
+use selfcare_embedded::LocalPlatform;
 
 #[derive(Parser)]
 #[command(about = "Operate a selfcare installation")]
@@ -108,7 +108,7 @@ fn show(tenant: &Tenant) -> String {
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args = Args::parse();
     let platform = if args.aws {
-        Platform::aws(&AwsConfig::from_env()?).await
+        selfcare_aws::platform(&AwsConfig::from_env()?).await
     } else {
         LocalPlatform::open(&args.data_dir, "http://127.0.0.1:3000", None)
             .map_err(|e| {
@@ -122,11 +122,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         Command::InitTable => {
             let config = AwsConfig::from_env()?;
             let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-            selfcare::adapters::aws::ensure_table(
-                &aws_sdk_dynamodb::Client::new(&sdk),
-                &config.table,
-            )
-            .await?;
+            selfcare_aws::ensure_table(&aws_sdk_dynamodb::Client::new(&sdk), &config.table).await?;
             println!("table {} is ready", config.table);
         }
         Command::Tenant(TenantCommand::Create {

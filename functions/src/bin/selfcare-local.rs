@@ -9,9 +9,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Parser;
-use selfcare::config::AwsConfig;
-use selfcare::platform::{LocalPlatform, Platform};
 use selfcare::ports::ChangeFeed;
+use selfcare_aws::AwsConfig;
+use selfcare_embedded::LocalPlatform;
 use selfcare_functions::init_tracing;
 
 #[derive(Parser)]
@@ -46,7 +46,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base_url = format!("http://{}", args.listen);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     if args.aws {
-        let platform = Platform::aws(&AwsConfig::from_env()?).await;
+        let platform = selfcare_aws::platform(&AwsConfig::from_env()?).await;
         platform.warm_up().await?;
         // Demo logins have published passwords: into a real table only when asked.
         if args.demo {
@@ -55,7 +55,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         tracing::info!("selfcare is serving on {base_url} over the AWS adapters");
         let app = selfcare::http::app(platform.clone(), None)
-            .merge(selfcare::http::local::web_sites(&args.web_dir, platform))
+            .merge(selfcare_embedded::routes::web_sites(
+                &args.web_dir,
+                platform,
+            ))
             .layer(axum::middleware::from_fn(
                 selfcare::http::access::client_from_socket,
             ));
@@ -153,9 +156,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     });
 
     let app = selfcare::http::app(local.platform.clone(), None)
-        .merge(selfcare::http::local::outbox(local.outbox.clone()))
-        .merge(selfcare::http::local::blob_downloads(local.buckets.clone()))
-        .merge(selfcare::http::local::web_sites(
+        .merge(selfcare_embedded::routes::outbox(local.outbox.clone()))
+        .merge(selfcare_embedded::routes::blob_downloads(
+            local.buckets.clone(),
+        ))
+        .merge(selfcare_embedded::routes::web_sites(
             &args.web_dir,
             local.platform.clone(),
         ))

@@ -534,7 +534,7 @@ impl Accounts {
         };
         let fingerprint = {
             let json = serde_json::to_vec(&new).unwrap_or_default();
-            store::hex(&Sha256::digest(json))
+            hex::encode(Sha256::digest(json))
         };
         if let Some(key) = idempotency_key
             && let Some(existing) = self.replay(&tenant.id, key, &fingerprint).await?

@@ -10,7 +10,6 @@ pub mod console_admin;
 pub mod cost_centres;
 pub mod document;
 pub mod exports;
-pub mod local;
 pub mod meta;
 pub mod orders;
 pub mod portal;

@@ -11,13 +11,14 @@ use std::sync::Arc;
 use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
-use selfcare::adapters::counting::CountingTable;
 use selfcare::domain::accounts::{AccountKind, NewAccount};
 use selfcare::domain::identity::Permission;
 use selfcare::domain::tenancy::{NewTenant, Tenant, TenantKind};
-use selfcare::platform::{LocalPlatform, Platform};
+use selfcare::platform::Platform;
 use selfcare::ports::ManualClock;
+use selfcare::ports::counting::CountingTable;
 use selfcare::ports::table::{Index, Query, Value};
+use selfcare_embedded::LocalPlatform;
 use serde_json::Value as Json;
 use serde_json::json;
 use tower::ServiceExt;
@@ -31,7 +32,7 @@ pub struct World {
     pub clock: Arc<ManualClock>,
     pub app: axum::Router,
     /// The embedded table itself, for its change stream.
-    pub local_table: Arc<selfcare::adapters::embedded::EmbeddedTable>,
+    pub local_table: Arc<selfcare_embedded::EmbeddedTable>,
     /// What the buckets report as objects are stored (the local runtime's notifications).
     blobs_created: tokio::sync::Mutex<
         tokio::sync::mpsc::UnboundedReceiver<selfcare::ports::blobs::BlobCreated>,
@@ -62,8 +63,9 @@ impl World {
         let mut platform = local.platform.clone();
         platform.table = counting.clone();
         // The local runtime's routes too: presigned downloads are served there.
-        let app = selfcare::http::app(platform.clone(), None)
-            .merge(selfcare::http::local::blob_downloads(local.buckets.clone()));
+        let app = selfcare::http::app(platform.clone(), None).merge(
+            selfcare_embedded::routes::blob_downloads(local.buckets.clone()),
+        );
         World {
             platform,
             counting,

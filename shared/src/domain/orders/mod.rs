@@ -468,7 +468,7 @@ impl Orders {
             v.add("idempotency-key", "8 to 128 characters");
             return Err(OrderError::Invalid(v));
         }
-        let fingerprint = store::hex(&Sha256::digest(
+        let fingerprint = hex::encode(Sha256::digest(
             format!(
                 "{}|{}|{}",
                 who.account,

@@ -234,7 +234,7 @@ impl UsageExports {
                 "{period} has not begun; export this month or an earlier one"
             )));
         }
-        let fingerprint = store::hex(&Sha256::digest(
+        let fingerprint = hex::encode(Sha256::digest(
             format!("{account}|{scope:?}|{period}").as_bytes(),
         ));
         if let Some(key) = idempotency_key

@@ -158,7 +158,7 @@ fn parse_row(record: &csv::StringRecord) -> Result<UsageRow, String> {
 
 /// The ingest of one file (its id is a hash of the key: the same key is the same file).
 pub fn ingest_id(file: &BlobKey) -> String {
-    store::hex(&Sha256::digest(file.as_str().as_bytes())[..16])
+    hex::encode(&Sha256::digest(file.as_str().as_bytes())[..16])
 }
 
 /// The ingest of one version of a file: a file stored again under its name (a corrected
@@ -167,7 +167,7 @@ pub fn version_ingest_id(file: &BlobKey, version: Option<&str>) -> String {
     match version {
         None => ingest_id(file),
         Some(version) => {
-            store::hex(&Sha256::digest(format!("{}\n{version}", file.as_str()).as_bytes())[..16])
+            hex::encode(&Sha256::digest(format!("{}\n{version}", file.as_str()).as_bytes())[..16])
         }
     }
 }
@@ -290,7 +290,7 @@ fn content_digest(row: &UsageRow) -> String {
         hasher.update(field.as_bytes());
         hasher.update([0x1f]);
     }
-    store::hex(&hasher.finalize()[..16])
+    hex::encode(&hasher.finalize()[..16])
 }
 
 #[derive(Clone)]

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 
-use crate::ports::table::{Condition, Item, Key, Page, Query, Table, TableError, Update, Write};
+use super::table::{Condition, Item, Key, Page, Query, Table, TableError, Update, Write};
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
 pub struct RoundTrips {

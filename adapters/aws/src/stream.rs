@@ -14,7 +14,7 @@ use aws_sdk_dynamodbstreams::types::{OperationType, ShardIteratorType};
 use tokio::sync::Mutex;
 
 use super::attributes::{item_from_lambda_event, item_from_stream_sdk};
-use crate::ports::table::{Change, ChangeFeed, ChangeKind, Item, Key, TableError};
+use selfcare::ports::table::{Change, ChangeFeed, ChangeKind, Item, Key, TableError};
 
 pub struct DynamoChangeFeed {
     client: Client,

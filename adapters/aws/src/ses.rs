@@ -7,7 +7,7 @@ use aws_sdk_sesv2::primitives::Blob;
 use aws_sdk_sesv2::types::{Destination, EmailContent, RawMessage};
 use tracing::instrument;
 
-use crate::ports::mailer::{MailError, Mailer, OutgoingMail};
+use selfcare::ports::mailer::{MailError, Mailer, OutgoingMail};
 
 pub struct SesMailer {
     client: Client,

@@ -14,8 +14,8 @@ use std::sync::Arc;
 use async_trait::async_trait;
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition, WriteTransaction};
 
-use crate::ports::Clock;
-use crate::ports::table::{
+use selfcare::ports::Clock;
+use selfcare::ports::table::{
     Change, ChangeFeed, ChangeKind, Condition, Cursor, EXPIRES_AT, Index, Item, Key, PK, Page,
     Query, SK, Table, TableError, Update, Value, Write, check_transaction, is_expired,
 };

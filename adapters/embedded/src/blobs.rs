@@ -13,8 +13,8 @@ use sha2::Sha256;
 use tokio::io::AsyncWriteExt;
 use tokio::sync::mpsc::UnboundedSender;
 
-use crate::ports::Clock;
-use crate::ports::blobs::{
+use selfcare::ports::Clock;
+use selfcare::ports::blobs::{
     BlobCreated, BlobError, BlobInfo, BlobKey, Blobs, ByteStream, Download, Listing,
 };
 
@@ -92,7 +92,7 @@ impl EmbeddedBlobs {
     }
 
     fn signature(&self, key: &BlobKey, expires: i64, put: bool) -> String {
-        hex(&self.mac(key, expires, put).finalize().into_bytes())
+        hex::encode(self.mac(key, expires, put).finalize().into_bytes())
     }
 
     /// Checks a presigned download's expiry and signature (the local runtime's side).
@@ -109,7 +109,7 @@ impl EmbeddedBlobs {
         if self.clock.now().unix_timestamp() >= expires {
             return false;
         }
-        let Some(signature) = unhex(signature) else {
+        let Ok(signature) = hex::decode(signature) else {
             return false;
         };
         // verify_slice compares in constant time.
@@ -162,20 +162,6 @@ fn read_content_type(root: &Path, key: &BlobKey) -> String {
         .and_then(|b| serde_json::from_slice::<Meta>(&b).ok())
         .map(|m| m.content_type)
         .unwrap_or_else(|| "application/octet-stream".into())
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn unhex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
-        return None;
-    }
-    (0..text.len())
-        .step_by(2)
-        .map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok())
-        .collect()
 }
 
 #[async_trait]

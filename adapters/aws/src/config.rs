@@ -1,6 +1,4 @@
-//! Typed configuration from the environment, read once at start-up.
-
-use std::path::PathBuf;
+//! A deployed function's configuration: typed, from the environment, read once at start-up.
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -38,7 +36,7 @@ pub struct AwsConfig {
     /// Each tenant's portal answers at `{slug}.{portal_domain}`; mail links point there.
     pub portal_domain: String,
     /// The platform's sender address (verified in SES) for tenants without their own.
-    pub mail_from: crate::domain::contact::EmailAddress,
+    pub mail_from: selfcare::domain::contact::EmailAddress,
 }
 
 impl std::fmt::Debug for AwsConfig {
@@ -62,15 +60,8 @@ impl AwsConfig {
             ingest_bucket: var("SELFCARE_INGEST_BUCKET")?,
             cursor_key: cursor_key(var("SELFCARE_CURSOR_KEY")?)?,
             portal_domain: var("SELFCARE_PORTAL_DOMAIN")?,
-            mail_from: crate::domain::contact::EmailAddress::parse(&var("SELFCARE_MAIL_FROM")?)
+            mail_from: selfcare::domain::contact::EmailAddress::parse(&var("SELFCARE_MAIL_FROM")?)
                 .map_err(|m| ConfigError::Invalid("SELFCARE_MAIL_FROM", m))?,
         })
     }
-}
-
-/// What the local runtime needs: a folder for everything, and where it listens.
-#[derive(Debug, Clone)]
-pub struct LocalConfig {
-    pub data_dir: PathBuf,
-    pub listen: std::net::SocketAddr,
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::ports::Clock;
-use crate::ports::mailer::{MailError, Mailer, OutgoingMail};
+use selfcare::ports::Clock;
+use selfcare::ports::mailer::{MailError, Mailer, OutgoingMail};
 
 pub struct LocalOutbox {
     root: PathBuf,

@@ -13,7 +13,7 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use tracing::instrument;
 
-use crate::ports::blobs::{BlobError, BlobInfo, BlobKey, Blobs, ByteStream, Download, Listing};
+use selfcare::ports::blobs::{BlobError, BlobInfo, BlobKey, Blobs, ByteStream, Download, Listing};
 
 /// Bodies up to this size go in one PutObject; larger ones in parts of this size
 /// (S3's least part size is 5 MiB).

@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use aws_config::BehaviorVersion;
 use aws_config::retry::RetryConfig;
-use selfcare::adapters::aws::faults::FaultInjector;
-use selfcare::adapters::aws::{DynamoChangeFeed, DynamoTable, S3Blobs, SesMailer, ensure_table};
-use selfcare::adapters::embedded::{EmbeddedBlobs, EmbeddedTable, LocalOutbox};
 use selfcare::ports::{Blobs, ChangeFeed, Mailer, ManualClock, Table};
+use selfcare_aws::faults::FaultInjector;
+use selfcare_aws::{DynamoChangeFeed, DynamoTable, S3Blobs, SesMailer, ensure_table};
+use selfcare_embedded::{EmbeddedBlobs, EmbeddedTable, LocalOutbox};
 use time::OffsetDateTime;
 
 /// The moto endpoint; the suite does not run without it (it would prove nothing of AWS).
@@ -136,7 +136,7 @@ pub mod blobs {
             )
             .expect("the folder opens"),
         );
-        let router = selfcare::http::local::blob_downloads(vec![blobs.clone()]);
+        let router = selfcare_embedded::routes::blob_downloads(vec![blobs.clone()]);
         let server = tokio::spawn(async move {
             let _ = axum::serve(listener, router).await;
         });

@@ -11,9 +11,9 @@ use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 use serde::Deserialize;
 
-use super::problem::Problem;
-use crate::adapters::embedded::{EmbeddedBlobs, LocalOutbox};
-use crate::ports::{BlobKey, Blobs};
+use crate::{EmbeddedBlobs, LocalOutbox};
+use selfcare::http::problem::Problem;
+use selfcare::ports::{BlobKey, Blobs};
 
 #[derive(Deserialize)]
 struct Presigned {
@@ -161,7 +161,7 @@ pub fn outbox(outbox: Arc<LocalOutbox>) -> Router {
 /// and the console's under `/console/`, each page path answering its site's `index.html`
 /// (the site routes in the browser), the built assets under `/assets/`. Paths that are no
 /// page of either site stay the API's 404 problem. Without a build, `/` says how to make one.
-pub fn web_sites(dir: &std::path::Path, platform: crate::platform::Platform) -> Router {
+pub fn web_sites(dir: &std::path::Path, platform: selfcare::platform::Platform) -> Router {
     use tower_http::services::{ServeDir, ServeFile};
     let portal = dir.join("index.html");
     if !portal.exists() {
@@ -208,7 +208,7 @@ pub fn web_sites(dir: &std::path::Path, platform: crate::platform::Platform) -> 
 /// by the origins the provider's branding allows (the provider from the host, or from
 /// `?tenant=` locally).
 async fn site_policy(
-    State(platform): State<crate::platform::Platform>,
+    State(platform): State<selfcare::platform::Platform>,
     request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> Response {
@@ -220,18 +220,20 @@ async fn site_policy(
             .and_then(|s| axum::http::HeaderValue::from_str(s).ok())
     });
     if let Some(slug) = slug {
-        parts.headers.insert(super::access::TENANT_HEADER, slug);
+        parts
+            .headers
+            .insert(selfcare::http::access::TENANT_HEADER, slug);
     }
-    let ancestors = match super::access::HostTenant::from_request_parts(&mut parts, &platform).await
-    {
-        Ok(super::access::HostTenant(tenant)) => {
-            crate::domain::branding::read(platform.table.as_ref(), &tenant.id)
-                .await
-                .map(|b| b.frame_ancestors)
-                .unwrap_or_default()
-        }
-        Err(_) => Vec::new(),
-    };
+    let ancestors =
+        match selfcare::http::access::HostTenant::from_request_parts(&mut parts, &platform).await {
+            Ok(selfcare::http::access::HostTenant(tenant)) => {
+                selfcare::domain::branding::read(platform.table.as_ref(), &tenant.id)
+                    .await
+                    .map(|b| b.frame_ancestors)
+                    .unwrap_or_default()
+            }
+            Err(_) => Vec::new(),
+        };
     let mut response = next
         .run(axum::extract::Request::from_parts(parts, body))
         .await;

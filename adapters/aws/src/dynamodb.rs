@@ -18,8 +18,8 @@ use aws_sdk_dynamodb::types::{
 use tracing::instrument;
 
 use super::attributes::{from_sdk, item_from_sdk, item_to_sdk, to_sdk};
-use crate::ports::Clock;
-use crate::ports::table::{
+use selfcare::ports::Clock;
+use selfcare::ports::table::{
     Condition, Cursor, EXPIRES_AT, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Item, Key, PK, Page, Query,
     SK, SortKey, Table, TableError, Update, Value, Write, check_transaction, is_expired,
 };

@@ -3,7 +3,7 @@
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
-use crate::ports::table::{Item, TableError, Value};
+use selfcare::ports::table::{Item, TableError, Value};
 
 fn number(text: &str) -> Result<Value, TableError> {
     text.parse::<i64>()
