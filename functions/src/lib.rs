@@ -59,4 +59,11 @@ pub fn init_tracing(json: bool) {
     } else {
         builder.compact().init();
     }
+    // Release builds abort on panic (see `selfcare::http::with_layers`): log it as a JSON
+    // line first, so the bug is found in the logs beside its request.
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        tracing::error!(panic = %info, "the process panicked");
+        default(info);
+    }));
 }

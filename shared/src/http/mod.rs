@@ -25,6 +25,7 @@ use std::sync::Arc;
 use axum::Router;
 use axum::response::IntoResponse;
 use axum::routing::get;
+#[cfg(panic = "unwind")]
 use tower_http::catch_panic::CatchPanicLayer;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
@@ -168,14 +169,14 @@ pub fn app(platform: Platform, function: Option<&str>) -> Router {
 }
 
 /// The fallbacks and layers of every API response: problems for unknown routes and
-/// methods, panics turned into a problem, a request id and the security headers on
-/// everything. Nothing the API answers is stored by a browser or a shared cache unless its
+/// methods, a request id and the security headers on everything, and, where panics unwind
+/// (tests, the local runtime), a panic turned into a problem. Nothing the API answers is stored by a browser or a shared cache unless its
 /// handler says so (the public branding stylesheet does): answers carry sessions, tokens
 /// and customers' data.
 pub fn with_layers(router: Router) -> Router {
     use axum::http::{HeaderValue, header};
     use tower_http::set_header::SetResponseHeaderLayer;
-    router
+    let router = router
         .fallback(|| async { Problem::route_not_found() })
         .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .layer(SetResponseHeaderLayer::if_not_present(
@@ -189,11 +190,14 @@ pub fn with_layers(router: Router) -> Router {
         .layer(SetResponseHeaderLayer::overriding(
             header::REFERRER_POLICY,
             HeaderValue::from_static("no-referrer"),
-        ))
-        .layer(CatchPanicLayer::custom(
-            |_: Box<dyn std::any::Any + Send>| {
-                Problem::internal(&"a handler panicked").into_response()
-            },
-        ))
-        .layer(axum::middleware::from_fn(request_id::assign))
+        ));
+    // A release build aborts on panic (`panic = "abort"`: a smaller package and a faster
+    // start): a panic on Lambda is a bug that ends the process, its message logged by the
+    // entry point's hook; Lambda starts a fresh one, so no request meets half-changed state.
+    // Where panics unwind, the layer answers the request with a problem instead.
+    #[cfg(panic = "unwind")]
+    let router = router.layer(CatchPanicLayer::custom(
+        |_: Box<dyn std::any::Any + Send>| Problem::internal(&"a handler panicked").into_response(),
+    ));
+    router.layer(axum::middleware::from_fn(request_id::assign))
 }

@@ -805,7 +805,14 @@ impl Ingest {
     ) -> Result<IngestResult, UsageError> {
         let state_key = Self::state_key(tenant, ingest);
         let mut rejects_file = None;
-        let mut csv = String::from("line,reason\r\n");
+        // The header as it always was; then line numbers bare and reasons always quoted (a
+        // reason may hold commas and quotes).
+        let mut csv = csv::WriterBuilder::new()
+            .terminator(csv::Terminator::CRLF)
+            .quote_style(csv::QuoteStyle::NonNumeric)
+            .from_writer(b"line,reason\r\n".to_vec());
+        // Writing into memory fails only as the body of a blob would.
+        let write_failed = |e: csv::Error| UsageError::Blobs(std::io::Error::other(e).into());
         let mut any = false;
         let mut after = None;
         loop {
@@ -822,7 +829,8 @@ impl Ingest {
                 any = true;
                 let line = item.get("line").and_then(Value::as_n).unwrap_or(0);
                 let reason = item.get("reason").and_then(Value::as_s).unwrap_or_default();
-                csv.push_str(&format!("{line},{}\r\n", quote(&csv_safe(reason))));
+                csv.write_record([line.to_string(), csv_safe(reason).into_owned()])
+                    .map_err(write_failed)?;
             }
             match page.next {
                 Some(next) => after = Some(next),
@@ -835,7 +843,14 @@ impl Ingest {
             let key =
                 BlobKey::parse(&format!("{tenant}/rejects/{ingest}/{name}")).map_err(storage)?;
             self.blobs
-                .put(&key, bytes_stream(csv.into_bytes()), "text/csv")
+                .put(
+                    &key,
+                    bytes_stream(
+                        csv.into_inner()
+                            .map_err(|e| UsageError::Blobs(e.into_error().into()))?,
+                    ),
+                    "text/csv",
+                )
                 .await
                 .map_err(storage)?;
             rejects_file = Some(key.as_str().to_owned());
@@ -984,11 +999,6 @@ fn result_from_item(item: &Item) -> Result<IngestResult, TableError> {
 
 fn storage(e: crate::ports::BlobError) -> UsageError {
     UsageError::Blobs(e)
-}
-
-/// RFC 4180 quoting, always (a reason may hold commas and quotes).
-fn quote(text: &str) -> String {
-    format!("\"{}\"", text.replace('"', "\"\""))
 }
 
 /// Parses the file on a blocking thread, sending chunks of lines; a header that is not the
