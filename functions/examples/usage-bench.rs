@@ -20,12 +20,12 @@ use async_trait::async_trait;
 use bytes::Bytes;
 use selfcare::domain::accounts::{AccountKind, NewAccount};
 use selfcare::domain::catalogue::{Allowance, NewBoltOn, NewPlan, NewRate, ServiceType, UsageType};
-use selfcare::domain::ids::AccountId;
 use selfcare::domain::services::{NewService, ServiceStatus};
 use selfcare::domain::tenancy::{NewTenant, Tenant, TenantKind};
 use selfcare::domain::usage::Period;
 use selfcare::domain::usage::export::{ExportScope, UsageExports};
 use selfcare::domain::usage::ingest::Ingest;
+use selfcare::ids::AccountId;
 use selfcare::platform::Platform;
 use selfcare::ports::blobs::{BlobKey, ByteStream};
 use selfcare::ports::table::{Condition, Item, Key, Page, Query, Table, TableError, Update, Write};
@@ -208,7 +208,7 @@ fn bench_clock() -> Arc<selfcare::ports::ManualClock> {
 
 async fn export_from(
     dir: &std::path::Path,
-    tenant: selfcare::domain::ids::TenantId,
+    tenant: selfcare::ids::TenantId,
     account: AccountId,
 ) -> Result<(), Box<dyn std::error::Error>> {
     let local = LocalPlatform::open_with_clock(dir, "http://127.0.0.1:3000", None, bench_clock())?;

@@ -8,6 +8,7 @@ pub mod domain;
 pub mod events;
 pub mod export;
 pub mod http;
+pub mod ids;
 pub mod platform;
 pub mod ports;
 pub mod store;

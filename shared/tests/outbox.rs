@@ -6,9 +6,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use async_trait::async_trait;
 use selfcare::domain::contact::EmailAddress;
-use selfcare::domain::ids::TenantId;
 use selfcare::domain::outbox::{self, Message, Outcome, Status};
 use selfcare::domain::paging::PageRequest;
+use selfcare::ids::TenantId;
 use selfcare::platform::Platform;
 use selfcare::ports::{
     ChangeFeed, Clock, Item, Key, MailError, Mailer, ManualClock, OutgoingMail, Table, Update,

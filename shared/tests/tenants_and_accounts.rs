@@ -8,11 +8,11 @@ use selfcare::domain::accounts::{
     AccountChanges, AccountError, AccountKind, AccountSearch, AccountStatus, Accounts, NewAccount,
 };
 use selfcare::domain::contact::PostalAddressInput;
-use selfcare::domain::ids::AccountId;
 use selfcare::domain::paging::PageRequest;
 use selfcare::domain::tenancy::{
     AttributeDefinition, NewTenant, Tenant, TenantError, TenantKind, Tenants,
 };
+use selfcare::ids::AccountId;
 use selfcare::ports::counting::CountingTable;
 use selfcare::ports::{ManualClock, Table};
 use selfcare::store::CursorCodec;

@@ -13,9 +13,9 @@ use time::OffsetDateTime;
 
 use super::Violations;
 use super::contact::{EmailAddress, PhoneNumber, PostalAddress, PostalAddressInput};
-use super::ids::{AccountId, TenantId};
 use super::paging::{self, Page, PageRequest, PagingError};
 use super::tenancy::{Tenant, TenantKind};
+use crate::ids::{AccountId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{
     Condition, EXPIRES_AT, Index, Item, Key, Query, SortKey, Table, TableError, Update, Value,
@@ -187,18 +187,6 @@ pub fn check_group(name: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err("use 1 to 40 letters, digits, spaces, - and _".into())
-    }
-}
-
-pub fn check_attribute_name(name: &str) -> Result<(), String> {
-    if (1..=40).contains(&name.len())
-        && name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        Ok(())
-    } else {
-        Err("use 1 to 40 letters, digits, - and _".into())
     }
 }
 

@@ -13,9 +13,9 @@ use time::{Date, OffsetDateTime};
 
 use super::Violations;
 use super::catalogue::UsageType;
-use super::ids::{AccountId, CostCentreId, ServiceId, TenantId};
 use super::services::{Service, ServiceError, Services};
 use super::usage::{Period, Totals, UsageError, UsageViews};
+use crate::ids::{AccountId, CostCentreId, ServiceId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{Condition, Item, Key, Query, SortKey, Table, TableError, Value, Write};
 use crate::store::{self, CursorCodec, keys};

@@ -7,7 +7,6 @@ pub mod catalogue;
 pub mod contact;
 pub mod cost_centres;
 pub mod identity;
-pub mod ids;
 pub mod orders;
 pub mod outbox;
 pub mod paging;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::contact::EmailAddress;
-use super::ids::TenantId;
+use crate::ids::TenantId;
 use crate::ports::table::{
     Condition, Index, Item, Key, Query, SortKey, Table, TableError, Update, Value, Write,
 };

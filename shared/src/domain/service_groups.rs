@@ -10,9 +10,9 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::Violations;
-use super::ids::{AccountId, ServiceGroupId, ServiceId, TenantId};
 use super::paging::{self, Page, PageRequest, PagingError};
 use super::services::{ServiceError, Services};
+use crate::ids::{AccountId, ServiceGroupId, ServiceId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{
     Condition, Index, Item, Key, Query, SortKey, Table, TableError, Value, Write,

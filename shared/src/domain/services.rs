@@ -13,7 +13,7 @@ use time::OffsetDateTime;
 
 use super::Violations;
 use super::catalogue::{BoltOn, Catalogue, CatalogueError, Plan, ServiceType};
-use super::ids::{AccountId, BoltOnId, CostCentreId, PlanId, ServiceId, TenantId};
+use crate::ids::{AccountId, BoltOnId, CostCentreId, PlanId, ServiceId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{Condition, Item, Key, Query, SortKey, Table, TableError, Value, Write};
 use crate::store::{self, CursorCodec, keys};

@@ -7,8 +7,8 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::Violations;
-use super::ids::TenantId;
 use super::paging::{self, Page, PageRequest, PagingError};
+use crate::ids::TenantId;
 use crate::ports::Clock;
 use crate::ports::table::{Condition, Index, Key, Query, Table, TableError, Update, Write};
 use crate::store::{self, CursorCodec, keys};
@@ -37,6 +37,16 @@ pub struct AttributeDefinition {
     pub name: String,
     pub default: Option<String>,
     pub required: bool,
+}
+
+impl AttributeDefinition {
+    /// A name is 1 to 40 letters, digits, `-` and `_` (it is a key in every account).
+    pub fn name_is_valid(name: &str) -> bool {
+        (1..=40).contains(&name.len())
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -424,7 +434,7 @@ impl Tenants {
             violations.add("", format!("at most {MAX_ACCOUNT_ATTRIBUTES} attributes"));
         }
         for (i, d) in definitions.iter().enumerate() {
-            if super::accounts::check_attribute_name(&d.name).is_err() {
+            if !AttributeDefinition::name_is_valid(&d.name) {
                 violations.add(format!("/{i}/name"), "use 1 to 40 letters, digits, - and _");
             }
             if !seen.insert(d.name.clone()) {

@@ -16,8 +16,8 @@ use super::problem::{JsonBody, Problem, parse_id};
 use super::services::{catalogue_problem, portal_account, service_problem, usage_problem};
 use crate::domain::catalogue::UsageType;
 use crate::domain::identity::{Module, Permission};
-use crate::domain::ids::PlanId;
 use crate::domain::usage::alerts::{Alert, AlertError, AlertScope, Measure, NewAlert};
+use crate::ids::PlanId;
 use crate::platform::Platform;
 
 fn problem(e: AlertError) -> Problem {

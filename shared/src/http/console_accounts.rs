@@ -25,9 +25,9 @@ use crate::domain::contact::PostalAddressInput;
 use crate::domain::identity::audit::AuditEntry;
 use crate::domain::identity::logins::{EndUserAccess, LoginState};
 use crate::domain::identity::{Permission, Principal, Role};
-use crate::domain::ids::{AccountId, LoginId};
 use crate::domain::paging::PageRequest;
 use crate::domain::tenancy::Tenant;
+use crate::ids::{AccountId, LoginId};
 use crate::platform::Platform;
 
 /// The account, if this staff member may see it.

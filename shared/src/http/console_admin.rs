@@ -20,9 +20,9 @@ use crate::domain::identity::audit::AuditEntry;
 use crate::domain::identity::credentials::StaffInvitation;
 use crate::domain::identity::logins::StaffAccess;
 use crate::domain::identity::{AccessSettings, Permission, Principal};
-use crate::domain::ids::LoginId;
 use crate::domain::outbox;
 use crate::domain::tenancy::{AttributeDefinition, TenantError};
+use crate::ids::LoginId;
 use crate::platform::Platform;
 use crate::ports::TableError;
 

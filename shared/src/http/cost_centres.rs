@@ -24,7 +24,7 @@ use super::services::{
 use crate::domain::catalogue::{UsageType, money};
 use crate::domain::cost_centres::{CostCentre, CostCentreError, CostCentreUsage, MAX_PER_ACCOUNT};
 use crate::domain::identity::{Module, Permission};
-use crate::domain::ids::{AccountId, TenantId};
+use crate::ids::{AccountId, TenantId};
 use crate::platform::Platform;
 
 fn problem(e: CostCentreError) -> Problem {

@@ -19,8 +19,8 @@ use super::console_accounts::visible_account;
 use super::problem::{JsonBody, Problem, parse_id};
 use super::services::{period_of, portal_account, usage_problem};
 use crate::domain::identity::{Module, Permission};
-use crate::domain::ids::{AccountId, TenantId};
 use crate::domain::usage::export::{ExportError, ExportJob, ExportScope, ExportStatus};
+use crate::ids::{AccountId, TenantId};
 use crate::platform::Platform;
 
 fn export_problem(e: ExportError) -> Problem {

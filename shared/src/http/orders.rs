@@ -25,7 +25,6 @@ use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::services::portal_account;
 use super::views::{PageOf, Paging};
 use crate::domain::identity::{Module, Permission, Principal};
-use crate::domain::ids::{AccountId, OrderId, TenantId};
 use crate::domain::orders::lifecycle::OrderState;
 use crate::domain::orders::numbers::InventoryNumber;
 use crate::domain::orders::settings::{AutoApproval, Feature, OrderSettings};
@@ -34,6 +33,7 @@ use crate::domain::orders::{
     ProvisioningDetails, Requester,
 };
 use crate::domain::paging::Page;
+use crate::ids::{AccountId, OrderId, TenantId};
 use crate::platform::Platform;
 
 fn order_problem(e: OrderError) -> Problem {

@@ -23,7 +23,7 @@ use crate::domain::identity::credentials::LoginInvitation;
 use crate::domain::identity::logins::EndUserAccess;
 use crate::domain::identity::settings::EditableField;
 use crate::domain::identity::{Module, Principal, Role, Session};
-use crate::domain::ids::{AccountId, LoginId};
+use crate::ids::{AccountId, LoginId};
 use crate::platform::Platform;
 
 /// What the signed-in end user may do, for a site to show only that.

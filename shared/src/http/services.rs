@@ -26,12 +26,12 @@ use crate::domain::catalogue::{
     money,
 };
 use crate::domain::identity::{Module, Permission, Session};
-use crate::domain::ids::{AccountId, ServiceId, TenantId};
 use crate::domain::services::{
     EmergencyAddress, NewService, Service, ServiceError, ServiceStatus, VoiceFeatures,
 };
 use crate::domain::usage::ingest::IngestResult;
 use crate::domain::usage::{MonthUsage, Period, Totals, UsageError, UsageRecord};
+use crate::ids::{AccountId, ServiceId, TenantId};
 use crate::platform::Platform;
 
 pub(super) fn service_problem(e: ServiceError) -> Problem {

@@ -143,7 +143,7 @@ pub fn keyed(mut item: Item, keys: &[(&str, String)]) -> Item {
 
 /// Key builders: every key in the table starts from the tenant it belongs to.
 pub mod keys {
-    use crate::domain::ids::{AccountId, BoltOnId, LoginId, PlanId, TenantId};
+    use crate::ids::{AccountId, BoltOnId, LoginId, PlanId, TenantId};
 
     pub const TENANT_SK: &str = "TENANT";
     pub const ACCOUNT_SK: &str = "ACCOUNT";

@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 
 use selfcare::domain::catalogue::{Allowance, NewBoltOn, NewPlan, NewRate, ServiceType, UsageType};
-use selfcare::domain::ids::{AccountId, BoltOnId, PlanId, ServiceId};
 use selfcare::domain::services::{NewService, ServiceStatus};
 use selfcare::domain::tenancy::Tenant;
 use selfcare::domain::usage::Period;
+use selfcare::ids::{AccountId, BoltOnId, PlanId, ServiceId};
 use selfcare::ports::Clock;
 use selfcare::ports::blobs::{BlobKey, bytes_stream};
 use time::macros::datetime;

@@ -6,7 +6,7 @@
 pub mod stylesheet;
 
 use crate::domain::Violations;
-use crate::domain::ids::TenantId;
+use crate::ids::TenantId;
 use crate::ports::table::{Key, Table, TableError};
 use crate::store::{self, keys};
 

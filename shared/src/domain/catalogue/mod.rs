@@ -13,8 +13,8 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::Violations;
-use super::ids::{BoltOnId, PlanId, TenantId};
 use super::paging::{self, Page, PageRequest, PagingError};
+use crate::ids::{BoltOnId, PlanId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{Condition, Index, Item, Key, Query, Table, TableError};
 use crate::store::{self, CursorCodec, keys};

@@ -6,8 +6,8 @@
 use time::OffsetDateTime;
 
 use super::{Identity, IdentityError, Session};
-use crate::domain::ids::{AccountId, TenantId};
 use crate::domain::paging::{self, Page, PageRequest};
+use crate::ids::{AccountId, TenantId};
 use crate::ports::table::{Condition, Index, Item, Query, TableError, Write};
 use crate::store::{self, keys};
 

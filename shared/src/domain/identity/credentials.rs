@@ -17,9 +17,9 @@ use super::{
 };
 use crate::domain::accounts::AccountStatus;
 use crate::domain::contact::EmailAddress;
-use crate::domain::ids::{AccountId, LoginId, TenantId};
 use crate::domain::outbox;
 use crate::domain::tenancy::TenantKind;
+use crate::ids::{AccountId, LoginId, TenantId};
 use crate::ports::table::{Condition, EXPIRES_AT, Item, Key, TableError, Update, Value, Write};
 use crate::store::{self, keys};
 

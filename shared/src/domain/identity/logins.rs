@@ -8,8 +8,8 @@ use time::OffsetDateTime;
 use super::two_factor::SecondFactor;
 use super::{Identity, IdentityError, Permission, Principal, Role, invalid};
 use crate::domain::contact::EmailAddress;
-use crate::domain::ids::{AccountId, LoginId, TenantId};
 use crate::domain::paging::{self, Page, PageRequest};
+use crate::ids::{AccountId, LoginId, TenantId};
 use crate::ports::table::{Condition, Index, Item, Key, Query, TableError, Value, Write};
 use crate::store::{self, keys};
 

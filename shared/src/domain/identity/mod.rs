@@ -26,7 +26,7 @@ use std::sync::Arc;
 
 use super::Violations;
 use super::accounts::AccountError;
-use super::ids::{AccountId, TenantId};
+use crate::ids::{AccountId, TenantId};
 use crate::ports::{Clock, Table, TableError};
 use crate::store::CursorCodec;
 

@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use time::{Duration, OffsetDateTime};
 
 use super::{Identity, IdentityError, Login, Permission, Principal, Role, tokens};
-use crate::domain::ids::{AccountId, LoginId, TenantId};
+use crate::ids::{AccountId, LoginId, TenantId};
 use crate::ports::table::{
     Condition, EXPIRES_AT, Index, Item, Key, Query, TableError, Update, Value, Write,
 };

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use super::{Identity, IdentityError, Module};
 use crate::domain::Violations;
 use crate::domain::contact::EmailAddress;
-use crate::domain::ids::TenantId;
+use crate::ids::TenantId;
 use crate::ports::table::Key;
 use crate::store::{self, keys};
 

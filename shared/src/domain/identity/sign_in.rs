@@ -21,9 +21,9 @@ use super::logins::{Login, record};
 use super::mail::{self, Content, Purpose};
 use super::two_factor::SignInOutcome;
 use super::{Identity, IdentityError, Permission, Principal, Session, tokens};
-use crate::domain::ids::{LoginId, TenantId};
 use crate::domain::outbox;
 use crate::domain::paging::{self, Page, PageRequest};
+use crate::ids::{LoginId, TenantId};
 use crate::ports::table::{
     Condition, EXPIRES_AT, Index, Key, Query, TableError, Update, Value, Write,
 };

@@ -26,8 +26,8 @@ use super::mail::{self, Content, Purpose};
 use super::sessions::{SessionSpec, Started};
 use super::sign_in::window_key;
 use super::{Identity, IdentityError, Permission, Principal, Session, invalid, tokens};
-use crate::domain::ids::{LoginId, TenantId};
 use crate::domain::outbox;
+use crate::ids::{LoginId, TenantId};
 use crate::ports::table::{Condition, EXPIRES_AT, Item, Key, TableError, Update, Value, Write};
 use crate::store::{self, keys};
 

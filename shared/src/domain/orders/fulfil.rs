@@ -11,11 +11,11 @@ use super::{Activation, Order, OrderError, OrderRef, OrderRequest, Requester};
 use crate::domain::Violations;
 use crate::domain::catalogue::{BoltOn, Catalogue, CatalogueError, Plan, ServiceType};
 use crate::domain::contact::EmailAddress;
-use crate::domain::ids::{BoltOnId, PlanId, ServiceId, TenantId};
 use crate::domain::services::{
     self, EmergencyAddress, Service, ServiceError, ServiceStatus, Services, VoiceFeatures,
 };
 use crate::domain::tenancy::Tenants;
+use crate::ids::{BoltOnId, PlanId, ServiceId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{Table, TableError, Write};
 use crate::store::CursorCodec;

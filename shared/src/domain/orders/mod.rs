@@ -25,9 +25,9 @@ use self::lifecycle::{OrderState, Step};
 use self::settings::OrderSettings;
 use super::Violations;
 use super::contact::EmailAddress;
-use super::ids::{AccountId, LoginId, OrderId, TenantId};
 use super::paging::{self, Page, PageRequest, PagingError};
 use super::services::{EmergencyAddress, VoiceFeatures};
+use crate::ids::{AccountId, LoginId, OrderId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{
     Condition, EXPIRES_AT, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, Key, Query, SortKey,

@@ -11,8 +11,8 @@ use time::OffsetDateTime;
 use super::OrderError;
 use super::settings::check_tier;
 use crate::domain::Violations;
-use crate::domain::ids::{OrderId, TenantId};
 use crate::domain::paging::{self, Page, PageRequest, PagingError};
+use crate::ids::{OrderId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{
     Condition, GSI1_PK, GSI1_SK, Index, Item, Key, Query, SortKey, Table, TableError, Update,

@@ -6,7 +6,7 @@ use std::collections::BTreeSet;
 
 use crate::domain::Violations;
 use crate::domain::contact::EmailAddress;
-use crate::domain::ids::TenantId;
+use crate::ids::TenantId;
 use crate::ports::table::{Key, Table, TableError};
 use crate::store::{self, keys};
 

@@ -20,9 +20,9 @@ use crate::domain::catalogue::{UsageType, money};
 use crate::domain::contact::EmailAddress;
 use crate::domain::identity::mail::{self, AlertFacts, Content, Purpose};
 use crate::domain::identity::settings;
-use crate::domain::ids::{AccountId, AlertId, PlanId, ServiceId, TenantId};
 use crate::domain::outbox;
 use crate::domain::tenancy::Tenants;
+use crate::ids::{AccountId, AlertId, PlanId, ServiceId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{
     Condition, EXPIRES_AT, Index, Item, Key, Query, SortKey, Table, TableError, Value, Write,

@@ -53,10 +53,10 @@ use super::{Period, Totals, UsageError, keys};
 use crate::domain::calendar::ProviderZone;
 use crate::domain::catalogue::{BoltOn, Plan, UsageType};
 use crate::domain::contact::EmailAddress;
-use crate::domain::ids::{AccountId, PlanId, ServiceId, TenantId};
 use crate::domain::paging::{self, Page, PageRequest};
 use crate::domain::services::{Service, Services};
 use crate::export::csv_safe;
+use crate::ids::{AccountId, PlanId, ServiceId, TenantId};
 use crate::ports::Clock;
 use crate::ports::blobs::{BlobKey, Blobs, bytes_stream};
 use crate::ports::table::{

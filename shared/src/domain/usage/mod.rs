@@ -19,8 +19,8 @@ use std::sync::Arc;
 use time::{Date, Month, OffsetDateTime};
 
 use super::catalogue::UsageType;
-use super::ids::{AccountId, ServiceId, TenantId};
 use super::paging::{self, Page, PageRequest, PagingError};
+use crate::ids::{AccountId, ServiceId, TenantId};
 use crate::ports::table::{Index, Item, Query, SortKey, Table, TableError, Value};
 use crate::store::{self, CursorCodec};
 

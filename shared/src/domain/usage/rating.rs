@@ -62,7 +62,7 @@ pub fn rate(plan: &Plan, row: &UsageRow, allowance_left: &mut i64) -> Result<Rat
 mod tests {
     use super::*;
     use crate::domain::catalogue::{Currency, Price, Rate, ServiceType};
-    use crate::domain::ids::{PlanId, TenantId};
+    use crate::ids::{PlanId, TenantId};
 
     fn plan() -> Plan {
         let rate = |usage, prefix: &str, price, increment_seconds| Rate {
