@@ -5,11 +5,10 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 
 use super::problem::Problem;
 use super::request_id::RequestId;
-use crate::domain::accounts::AccountError;
 use crate::domain::identity::{IdentityError, Module, Permission, Principal, Session};
 use crate::domain::tenancy::{Tenant, TenantError};
 use crate::platform::Platform;
@@ -196,13 +195,9 @@ impl FromRequestParts<Platform> for Authenticated {
         platform: &Platform,
     ) -> Result<Self, Self::Rejection> {
         let Some((token, from_cookie)) = token(&parts.headers) else {
-            return Err(identity_problem(IdentityError::Unauthenticated));
+            return Err(Problem::from(IdentityError::Unauthenticated));
         };
-        let session = platform
-            .identity()
-            .authenticate(&token)
-            .await
-            .map_err(identity_problem)?;
+        let session = platform.identity().authenticate(&token).await?;
         // A session answers only under its own provider's address: a token (or cookie)
         // carried to another provider's host is not signed in there.
         // A host that is no provider's own domain (the API's default address, a loopback
@@ -219,7 +214,7 @@ impl FromRequestParts<Platform> for Authenticated {
             None => {}
             Some(Ok(id)) if id == session.tenant => {}
             Some(Err(TenantError::Storage(e))) => return Err(Problem::storage(&e)),
-            Some(_) => return Err(identity_problem(IdentityError::Unauthenticated)),
+            Some(_) => return Err(Problem::from(IdentityError::Unauthenticated)),
         }
         if let Some(slot) = parts.extensions.get::<ServedSession>() {
             slot.keep(&session);
@@ -373,134 +368,6 @@ pub fn module_disabled(module: Module) -> Problem {
     .detail(format!("The {} module is off.", wire_name(&module)))
 }
 
-/// The domain's refusals as problems. Each has a stable type, listed in
-/// docs/http-conventions.md.
-pub fn identity_problem(error: IdentityError) -> Problem {
-    match error {
-        IdentityError::Invalid(violations) => Problem::from_violations(violations),
-        IdentityError::NotFound => Problem::not_found(),
-        IdentityError::UsernameTaken(name) => Problem::new(
-            StatusCode::CONFLICT,
-            "username-taken",
-            "That username is taken",
-        )
-        .detail(format!(
-            "{name:?} belongs to another login; choose another."
-        ))
-        .field("/username", "taken"),
-        IdentityError::InvalidCredentials => Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid-credentials",
-            "The username or password is wrong",
-        ),
-        IdentityError::Locked => Problem::new(
-            StatusCode::LOCKED,
-            "login-locked",
-            "This login is locked after too many failed sign-ins",
-        )
-        .detail(
-            "If the login is yours, the email we sent it has a link that unlocks it; \
-             your provider can unlock it too.",
-        ),
-        IdentityError::AccountInactive => Problem::new(
-            StatusCode::FORBIDDEN,
-            "account-inactive",
-            "This account is closed to the portal",
-        )
-        .detail("Your provider has made the account inactive; contact them to open it again."),
-        IdentityError::Throttled { retry_after } => Problem::new(
-            StatusCode::TOO_MANY_REQUESTS,
-            "too-many-attempts",
-            "Too many failed sign-ins from this address",
-        )
-        .detail(format!("Try again in {retry_after} seconds.")),
-        IdentityError::LinkUnusable => Problem::new(
-            StatusCode::GONE,
-            "link-unusable",
-            "This link has expired or was already used",
-        )
-        .detail("Sign in, or ask for a new link."),
-        IdentityError::ChallengeUnusable => Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "sign-in-challenge-unusable",
-            "This sign-in has expired or ran out of tries",
-        )
-        .detail("Sign in again with your password."),
-        IdentityError::Unauthenticated => Problem::new(
-            StatusCode::UNAUTHORIZED,
-            "unauthenticated",
-            "Sign in first; the session has ended or was never there",
-        ),
-        IdentityError::Forbidden(why) => {
-            Problem::new(StatusCode::FORBIDDEN, "forbidden", "This is not allowed").detail(why)
-        }
-        IdentityError::Conflict(detail) => Problem::conflict(detail),
-        IdentityError::InvalidCursor => invalid_cursor(),
-        IdentityError::Storage(e) => Problem::storage(&e),
-        IdentityError::Hash(e) => Problem::internal(&e),
-        IdentityError::Mail(e) => Problem::internal(&e),
-    }
-}
-
-pub fn invalid_cursor() -> Problem {
-    Problem::new(
-        StatusCode::BAD_REQUEST,
-        "invalid-cursor",
-        "The cursor is not one this list gave out",
-    )
-}
-
-pub fn account_problem(error: AccountError) -> Problem {
-    match error {
-        AccountError::Invalid(violations) => Problem::from_violations(violations),
-        AccountError::NotFound => Problem::not_found(),
-        AccountError::NumberTaken(number) => Problem::new(
-            StatusCode::CONFLICT,
-            "account-number-taken",
-            "That account number is taken",
-        )
-        .detail(format!(
-            "Account number {number} belongs to another account."
-        )),
-        AccountError::StaleVersion { expected, current } => Problem::new(
-            StatusCode::CONFLICT,
-            "stale-version",
-            "The account changed since you read it",
-        )
-        .detail(format!(
-            "You sent version {expected}; it is at {current}. Read it again and retry."
-        )),
-        AccountError::IdempotencyKeyReused => Problem::idempotency_key_reused(),
-        AccountError::DeletionRefused => Problem::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "deletion-refused",
-            "Accounts are made inactive, never deleted",
-        )
-        .detail(
-            "An account keeps its services, usage, orders and history. To close it, make it \
-             inactive (POST /v1/console/accounts/{account}/deactivate): its logins are signed \
-             out and cannot sign in, and it can be made active again.",
-        ),
-        AccountError::KindImmutable(kind) => Problem::new(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "kind-immutable",
-            "An account's kind never changes",
-        )
-        .detail(format!(
-            "This account is {}. To serve the customer as another kind, open a new account.",
-            wire_name(&kind).replace('_', "-")
-        ))
-        .field("/kind", "an account's kind never changes"),
-        AccountError::WrongTenantKind => Problem::new(
-            StatusCode::FORBIDDEN,
-            "wrong-tenant-kind",
-            "Accounts belong to retail providers",
-        ),
-        AccountError::InvalidCursor => invalid_cursor(),
-        AccountError::Storage(e) => Problem::storage(&e),
-    }
-}
-
 /// The session cookie: the `__Host-` prefix pins it to this host, over HTTPS, path `/`.
 pub fn session_cookie(token: &str, max_age_seconds: i64) -> HeaderValue {
     HeaderValue::from_str(&format!(
@@ -513,15 +380,6 @@ pub fn cleared_cookie() -> HeaderValue {
     HeaderValue::from_static(
         "__Host-selfcare_session=; Path=/; Secure; HttpOnly; SameSite=Lax; Max-Age=0",
     )
-}
-
-/// A problem with a Retry-After header, for throttling.
-pub fn with_retry_after(problem: Problem, seconds: u64) -> Response {
-    let mut response = problem.into_response();
-    if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
-        response.headers_mut().insert(header::RETRY_AFTER, value);
-    }
-    response
 }
 
 /// Middleware for the local runtime: the socket's peer is the client.

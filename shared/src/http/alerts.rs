@@ -13,21 +13,12 @@ use utoipa_axum::routes;
 use super::access::{PortalUser, StaffUser};
 use super::portal::{PortalAction, require};
 use super::problem::{JsonBody, Problem, parse_id};
-use super::services::{catalogue_problem, portal_account, service_problem, usage_problem};
+use super::services::portal_account;
 use crate::domain::catalogue::UsageType;
 use crate::domain::identity::{Module, Permission};
-use crate::domain::usage::alerts::{Alert, AlertError, AlertScope, Measure, NewAlert};
+use crate::domain::usage::alerts::{Alert, AlertScope, Measure, NewAlert};
 use crate::ids::PlanId;
 use crate::platform::Platform;
-
-fn problem(e: AlertError) -> Problem {
-    match e {
-        AlertError::Invalid(v) => Problem::from_violations(v),
-        AlertError::NotFound => Problem::not_found(),
-        AlertError::Usage(e) => usage_problem(e),
-        AlertError::Storage(e) => Problem::storage(&e),
-    }
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -82,8 +73,7 @@ pub async fn portal_alerts(
     let alerts = platform
         .alerts()
         .list(&user.session.tenant, &AlertScope::Account(account))
-        .await
-        .map_err(problem)?;
+        .await?;
     Ok(Json(alerts.into_iter().map(Into::into).collect()))
 }
 
@@ -106,8 +96,7 @@ pub async fn create_portal_alert(
             let service = platform
                 .services()
                 .get(tenant, &account, &parse_id(service)?)
-                .await
-                .map_err(service_problem)?;
+                .await?;
             AlertScope::Service(account, service.id)
         }
         None => AlertScope::Account(account),
@@ -123,8 +112,7 @@ pub async fn create_portal_alert(
                 threshold: body.threshold,
             },
         )
-        .await
-        .map_err(problem)?;
+        .await?;
     Ok((StatusCode::CREATED, Json(alert.into())))
 }
 
@@ -146,8 +134,7 @@ pub async fn delete_portal_alert(
             &AlertScope::Account(account),
             &parse_id(&alert)?,
         )
-        .await
-        .map_err(problem)?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -155,8 +142,7 @@ async fn own_plan(platform: &Platform, staff: &StaffUser, plan: &str) -> Result<
     let plan = platform
         .catalogue()
         .plan(&staff.session.tenant, &parse_id(plan)?)
-        .await
-        .map_err(catalogue_problem)?;
+        .await?;
     Ok(plan.id)
 }
 
@@ -174,8 +160,7 @@ pub async fn plan_alerts(
     let alerts = platform
         .alerts()
         .list(&staff.session.tenant, &AlertScope::Plan(plan))
-        .await
-        .map_err(problem)?;
+        .await?;
     Ok(Json(alerts.into_iter().map(Into::into).collect()))
 }
 
@@ -207,8 +192,7 @@ pub async fn create_plan_alert(
                 threshold: body.threshold,
             },
         )
-        .await
-        .map_err(problem)?;
+        .await?;
     Ok((StatusCode::CREATED, Json(alert.into())))
 }
 
@@ -230,8 +214,7 @@ pub async fn delete_plan_alert(
             &AlertScope::Plan(plan),
             &parse_id(&alert)?,
         )
-        .await
-        .map_err(problem)?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

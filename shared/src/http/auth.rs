@@ -10,15 +10,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::access::{
-    Authenticated, ClientAddress, HostTenant, cleared_cookie, identity_problem, session_cookie,
-    with_retry_after,
-};
+use super::access::{Authenticated, ClientAddress, HostTenant, cleared_cookie, session_cookie};
 use super::problem::{JsonBody, Problem};
+use crate::domain::identity::Principal;
 use crate::domain::identity::credentials::LinkView;
 use crate::domain::identity::sessions::Started;
 use crate::domain::identity::two_factor::SignInOutcome;
-use crate::domain::identity::{IdentityError, Principal};
 use crate::platform::Platform;
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]
@@ -106,17 +103,7 @@ pub async fn sign_in(
             }),
         )
             .into_response(),
-        Err(e) => sign_in_problem(e),
-    }
-}
-
-pub(super) fn sign_in_problem(error: IdentityError) -> Response {
-    match error {
-        IdentityError::Throttled { retry_after } => with_retry_after(
-            identity_problem(IdentityError::Throttled { retry_after }),
-            retry_after,
-        ),
-        e => identity_problem(e).into_response(),
+        Err(e) => Problem::from(e).into_response(),
     }
 }
 
@@ -152,7 +139,7 @@ pub(super) fn signed_in(
     responses((status = 204, description = "Signed out; the cookie is cleared")))]
 pub async fn sign_out(State(platform): State<Platform>, caller: Authenticated) -> Response {
     if let Err(e) = platform.identity().end_session(&caller.session).await {
-        return identity_problem(e).into_response();
+        return Problem::from(e).into_response();
     }
     (
         StatusCode::NO_CONTENT,
@@ -193,8 +180,7 @@ pub async fn inspect_link(
     let view = platform
         .identity()
         .inspect_link(&tenant.id, &body.token)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(match view {
         LinkView::Create { name, email } => LinkInfo {
             next: "create",
@@ -254,8 +240,7 @@ pub async fn create_credentials(
     let login = platform
         .identity()
         .accept_create_link(&tenant.id, &body.token, &body.username, &body.password)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(CredentialsCreated {
@@ -288,8 +273,7 @@ pub async fn forgot_password(
     platform
         .identity()
         .forgot_password(&tenant.id, &body.username)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(Accepted {
@@ -320,8 +304,7 @@ pub async fn reset_password(
     platform
         .identity()
         .reset_password(&tenant.id, &body.token, &body.password)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -344,8 +327,7 @@ pub async fn unlock(
     let login = platform
         .identity()
         .unlock_with_link(&tenant.id, &body.token)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(Unlocked {
         username: login.username,
     }))
@@ -372,8 +354,7 @@ pub async fn change_password(
     platform
         .identity()
         .change_password(&caller.session, &body.current_password, &body.new_password)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -396,8 +377,7 @@ pub async fn choose_language(
     platform
         .identity()
         .set_language(&caller.session, &body.language)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::access::{HostTenant, StaffUser, identity_problem};
+use super::access::{HostTenant, StaffUser};
 use super::problem::{JsonBody, Problem};
 use crate::domain::branding::{self, Branding, on_brand};
 use crate::domain::identity::Permission;
@@ -46,7 +46,7 @@ pub async fn public_branding(
                 .identity()
                 .settings(&tenant.id)
                 .await
-                .map_err(identity_problem)
+                .map_err(Problem::from)
         },
         async {
             branding::read(platform.table.as_ref(), &tenant.id)

@@ -17,7 +17,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::access::{StaffUser, account_problem, identity_problem, wire_name};
+use super::access::{StaffUser, wire_name};
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::views::{AccountPatch, AccountSummaryView, AccountView, LoginView, PageOf, Paging};
 use crate::domain::accounts::{Account, AccountKind, AccountSearch, NewAccount};
@@ -37,11 +37,7 @@ pub(super) async fn visible_account(
     account: &str,
 ) -> Result<Account, Problem> {
     let id: AccountId = parse_id(account)?;
-    let account = platform
-        .accounts()
-        .get(&staff.session.tenant, &id)
-        .await
-        .map_err(account_problem)?;
+    let account = platform.accounts().get(&staff.session.tenant, &id).await?;
     if !staff.session.principal.sees_group(account.group.as_deref()) {
         return Err(Problem::not_found());
     }
@@ -67,7 +63,7 @@ async fn audit(
         .identity()
         .audit(&staff.session, account, action, detail, &staff.request_id)
         .await
-        .map_err(identity_problem)
+        .map_err(Problem::from)
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -136,10 +132,7 @@ pub async fn list_accounts(
     };
     let result = match search {
         Some(search) => {
-            let mut found = accounts
-                .search(&tenant, &search, &page)
-                .await
-                .map_err(account_problem)?;
+            let mut found = accounts.search(&tenant, &search, &page).await?;
             // A search's hits are few; those outside the staff member's groups are left out.
             found
                 .items
@@ -150,14 +143,8 @@ pub async fn list_accounts(
             found
         }
         None => match group_to_list(&staff, q.group.as_ref())? {
-            Some(group) => accounts
-                .list_in_group(&tenant, &group, &page)
-                .await
-                .map_err(account_problem)?,
-            None => accounts
-                .list(&tenant, &page)
-                .await
-                .map_err(account_problem)?,
+            Some(group) => accounts.list_in_group(&tenant, &group, &page).await?,
+            None => accounts.list(&tenant, &page).await?,
         },
     };
     Ok(Json(PageOf::from(result)))
@@ -219,20 +206,15 @@ pub async fn create_account(
     let account = platform
         .accounts()
         .create(&tenant, new, key.as_deref())
-        .await
-        .map_err(account_problem)?;
+        .await?;
     let identity = platform.identity();
-    let settings = identity
-        .settings(&tenant.id)
-        .await
-        .map_err(identity_problem)?;
+    let settings = identity.settings(&tenant.id).await?;
     // A replayed create finds the email already out (the account has its invitation).
     let mut create_email_sent = false;
     if settings.send_create_email_on_new_account
         && identity
             .live_invitation(&tenant.id, &account.id)
-            .await
-            .map_err(identity_problem)?
+            .await?
             .is_none()
     {
         identity
@@ -241,8 +223,7 @@ pub async fn create_account(
                 &account.id,
                 Some((&staff.session, &staff.request_id)),
             )
-            .await
-            .map_err(identity_problem)?;
+            .await?;
         create_email_sent = true;
     }
     audit(
@@ -303,8 +284,7 @@ pub async fn update_account(
             patch.changes(),
             patch.expected_version,
         )
-        .await
-        .map_err(account_problem)?;
+        .await?;
     audit(&platform, &staff, Some(account.id), "account.updated", "").await?;
     Ok(Json(updated.into()))
 }
@@ -333,13 +313,7 @@ pub async fn retailers(
     let page = platform
         .tenants()
         .retailers_of(&staff.session.tenant, &paging.request())
-        .await
-        .map_err(|e| match e {
-            crate::domain::tenancy::TenantError::InvalidCursor => super::access::invalid_cursor(),
-            crate::domain::tenancy::TenantError::Invalid(v) => Problem::from_violations(v),
-            crate::domain::tenancy::TenantError::Storage(e) => Problem::storage(&e),
-            _ => Problem::not_found(),
-        })?;
+        .await?;
     Ok(Json(PageOf {
         items: page
             .items
@@ -371,8 +345,7 @@ pub async fn delete_account(
     platform
         .accounts()
         .delete(&staff.session.tenant, &account.id)
-        .await
-        .map_err(account_problem)?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -398,7 +371,7 @@ async fn set_active(
             "account.deactivated",
         )
     };
-    let updated = updated.map_err(account_problem)?;
+    let updated = updated?;
     audit(platform, staff, Some(account.id), action, "").await?;
     Ok(Json(updated.into()))
 }
@@ -453,8 +426,7 @@ pub async fn portal_access(
     let panel = platform
         .identity()
         .access_panel(&staff.session.tenant, &account.id)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     let offers = match panel.state {
         LoginState::NoUsername | LoginState::Invited => vec!["send_create_email"],
         LoginState::Active => vec!["send_reset_email"],
@@ -493,8 +465,7 @@ pub async fn send_create_email(
             &account.id,
             Some((&staff.session, &staff.request_id)),
         )
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(CreateEmailSent {
@@ -514,8 +485,7 @@ async fn account_login(
     let login = platform
         .identity()
         .login_of_account(&staff.session.tenant, &account.id, &login)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok((account, login))
 }
 
@@ -544,8 +514,7 @@ pub async fn update_login(
         let before = login.username.clone();
         login = identity
             .rename(&staff.session.tenant, &login.id, username)
-            .await
-            .map_err(identity_problem)?;
+            .await?;
         audit(
             &platform,
             &staff,
@@ -572,8 +541,7 @@ pub async fn update_login(
                     allow_orders: body.allow_orders.unwrap_or(allow_orders),
                 },
             )
-            .await
-            .map_err(identity_problem)?;
+            .await?;
         audit(
             &platform,
             &staff,
@@ -601,8 +569,7 @@ pub async fn remove_login(
     platform
         .identity()
         .remove_login(&staff.session.tenant, &login.id)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     audit(
         &platform,
         &staff,
@@ -632,8 +599,7 @@ pub async fn send_reset_email(
             &login.id,
             (&staff.session, &staff.request_id),
         )
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(StatusCode::ACCEPTED)
 }
 
@@ -651,8 +617,7 @@ pub async fn unlock_login(
     let login = platform
         .identity()
         .unlock(&staff.session, &login.id, &staff.request_id)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(login.into()))
 }
 
@@ -671,8 +636,7 @@ pub async fn reset_two_factor(
     let login = platform
         .identity()
         .reset_two_factor(&staff.session, &login, &staff.request_id)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(login.into()))
 }
 
@@ -715,8 +679,7 @@ pub async fn impersonate(
             body.read_only,
             &staff.request_id,
         )
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(Impersonation {
@@ -743,8 +706,7 @@ pub async fn account_audit(
     let page = platform
         .identity()
         .account_audit_trail(&staff.session.tenant, &account.id, &paging.request())
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(PageOf::from(page)))
 }
 

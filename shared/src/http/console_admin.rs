@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::access::{StaffUser, identity_problem, wire_name};
+use super::access::{StaffUser, wire_name};
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::views::{LoginView, PageOf, Paging};
 use crate::domain::identity::audit::AuditEntry;
@@ -21,7 +21,7 @@ use crate::domain::identity::credentials::StaffInvitation;
 use crate::domain::identity::logins::StaffAccess;
 use crate::domain::identity::{AccessSettings, Permission, Principal};
 use crate::domain::outbox;
-use crate::domain::tenancy::{AttributeDefinition, TenantError};
+use crate::domain::tenancy::AttributeDefinition;
 use crate::ids::LoginId;
 use crate::platform::Platform;
 use crate::ports::TableError;
@@ -86,8 +86,7 @@ pub async fn list_staff(
     let page = platform
         .identity()
         .staff(&staff.session.tenant, &paging.request())
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(PageOf::from(page)))
 }
 
@@ -132,8 +131,7 @@ pub async fn invite_staff(
             },
             Some((&staff.session, &staff.request_id)),
         )
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(StaffInvited {
@@ -213,8 +211,7 @@ pub async fn update_staff(
                 groups: body.groups,
             },
         )
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     identity
         .audit(
             &staff.session,
@@ -223,8 +220,7 @@ pub async fn update_staff(
             &updated.username,
             &staff.request_id,
         )
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(updated.into()))
 }
 
@@ -237,8 +233,7 @@ async fn staff_login(
     let login = platform
         .identity()
         .login(&staff.session.tenant, &id)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     if !matches!(login.principal, Principal::Staff { .. }) {
         return Err(Problem::not_found());
     }
@@ -274,8 +269,7 @@ pub async fn remove_staff(
     let identity = platform.identity();
     identity
         .remove_login(&staff.session.tenant, &login.id)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     identity
         .audit(
             &staff.session,
@@ -284,8 +278,7 @@ pub async fn remove_staff(
             &login.username,
             &staff.request_id,
         )
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -303,8 +296,7 @@ pub async fn unlock_staff(
     let login = platform
         .identity()
         .unlock(&staff.session, &login.id, &staff.request_id)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(login.into()))
 }
 
@@ -323,8 +315,7 @@ pub async fn reset_staff_two_factor(
     let login = platform
         .identity()
         .reset_two_factor(&staff.session, &login, &staff.request_id)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(login.into()))
 }
 
@@ -371,7 +362,7 @@ pub async fn failed_mail(
         &paging.request(),
     )
     .await
-    .map_err(|e| identity_problem(e.into()))?;
+    .map_err(Problem::from)?;
     Ok(Json(PageOf {
         items: page
             .items
@@ -402,17 +393,14 @@ pub async fn retry_failed_mail(
     let Some(retry) = outbox::retry_write(&staff.session.tenant, &id, platform.clock.now()) else {
         return Err(Problem::not_found());
     };
-    let audit = platform
-        .identity()
-        .audit_write(
-            &staff.session,
-            None,
-            "mail.retried",
-            &id,
-            &staff.request_id,
-            false,
-        )
-        .map_err(identity_problem)?;
+    let audit = platform.identity().audit_write(
+        &staff.session,
+        None,
+        "mail.retried",
+        &id,
+        &staff.request_id,
+        false,
+    )?;
     match platform.table.transact(vec![retry, audit]).await {
         Ok(()) => {}
         Err(TableError::TransactionConditionFailed { index: 0 }) => {
@@ -443,8 +431,7 @@ pub async fn audit_trail(
     let page = platform
         .identity()
         .audit_trail(&staff.session.tenant, &paging.request())
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(PageOf::from(page)))
 }
 
@@ -498,8 +485,7 @@ pub async fn locked_out_users(
                 cursor: q.cursor,
             },
         )
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     let rows: Vec<LockedOutUser> = page
         .items
         .into_iter()
@@ -575,11 +561,7 @@ pub async fn get_settings(
 ) -> Result<Json<AccessSettings>, Problem> {
     staff.require(Permission::SettingsManage)?;
     Ok(Json(
-        platform
-            .identity()
-            .settings(&staff.session.tenant)
-            .await
-            .map_err(identity_problem)?,
+        platform.identity().settings(&staff.session.tenant).await?,
     ))
 }
 
@@ -595,8 +577,7 @@ pub async fn put_settings(
     let identity = platform.identity();
     let saved = identity
         .set_settings(&staff.session.tenant, settings)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     identity
         .audit(
             &staff.session,
@@ -605,8 +586,7 @@ pub async fn put_settings(
             "",
             &staff.request_id,
         )
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(saved))
 }
 
@@ -639,14 +619,6 @@ fn attribute_views(definitions: Vec<AttributeDefinition>) -> Vec<AccountAttribut
     definitions.into_iter().map(Into::into).collect()
 }
 
-fn tenant_problem(error: TenantError) -> Problem {
-    match error {
-        TenantError::Invalid(violations) => Problem::from_violations(violations),
-        TenantError::Storage(e) => Problem::storage(&e),
-        _ => Problem::not_found(),
-    }
-}
-
 /// The attributes the provider's accounts carry (for staff who read accounts, whose forms
 /// show them, and for those who set them).
 #[utoipa::path(get, path = "/v1/console/settings/account-attributes", tag = "console",
@@ -658,11 +630,7 @@ pub async fn get_account_attributes(
     if !staff.session.principal.may(Permission::AccountsRead) {
         staff.require(Permission::SettingsManage)?;
     }
-    let tenant = platform
-        .tenants()
-        .get(&staff.session.tenant)
-        .await
-        .map_err(tenant_problem)?;
+    let tenant = platform.tenants().get(&staff.session.tenant).await?;
     Ok(Json(attribute_views(tenant.account_attributes)))
 }
 
@@ -688,8 +656,7 @@ pub async fn put_account_attributes(
     let tenant = platform
         .tenants()
         .set_account_attributes(&staff.session.tenant, definitions)
-        .await
-        .map_err(tenant_problem)?;
+        .await?;
     platform
         .identity()
         .audit(
@@ -704,8 +671,7 @@ pub async fn put_account_attributes(
                 .join(", "),
             &staff.request_id,
         )
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(attribute_views(tenant.account_attributes)))
 }
 

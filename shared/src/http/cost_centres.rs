@@ -17,33 +17,12 @@ use super::access::{PortalUser, StaffUser};
 use super::console_accounts::visible_account;
 use super::portal::{PortalAction, require};
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
-use super::services::{
-    PeriodQuery, ServiceView, TotalsView, period_of, portal_account, service_problem, today,
-    usage_problem,
-};
+use super::services::{PeriodQuery, ServiceView, TotalsView, period_of, portal_account, today};
 use crate::domain::catalogue::{UsageType, money};
-use crate::domain::cost_centres::{CostCentre, CostCentreError, CostCentreUsage, MAX_PER_ACCOUNT};
+use crate::domain::cost_centres::{CostCentre, CostCentreUsage};
 use crate::domain::identity::{Module, Permission};
 use crate::ids::{AccountId, TenantId};
 use crate::platform::Platform;
-
-fn problem(e: CostCentreError) -> Problem {
-    match e {
-        CostCentreError::Invalid(v) => Problem::from_violations(v),
-        CostCentreError::NotFound => Problem::not_found(),
-        CostCentreError::TooMany => Problem::new(
-            StatusCode::CONFLICT,
-            "too-many-cost-centres",
-            "The account has as many cost centres as it may",
-        )
-        .detail(format!(
-            "An account has at most {MAX_PER_ACCOUNT} cost centres."
-        )),
-        CostCentreError::Service(e) => service_problem(e),
-        CostCentreError::Usage(e) => usage_problem(e),
-        CostCentreError::Storage(e) => Problem::storage(&e),
-    }
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CostCentreView {
@@ -109,11 +88,7 @@ async fn list(
     tenant: &TenantId,
     account: &AccountId,
 ) -> Result<Json<Vec<CostCentreView>>, Problem> {
-    let centres = platform
-        .cost_centres()
-        .list(tenant, account)
-        .await
-        .map_err(problem)?;
+    let centres = platform.cost_centres().list(tenant, account).await?;
     Ok(Json(centres.into_iter().map(Into::into).collect()))
 }
 
@@ -127,8 +102,7 @@ async fn usage(
     let usage = platform
         .cost_centres()
         .usage(tenant, account, period_of(period, today)?, today)
-        .await
-        .map_err(problem)?;
+        .await?;
     Ok(Json(usage.into_iter().map(Into::into).collect()))
 }
 
@@ -164,8 +138,7 @@ pub async fn create_cost_centre(
             &body.name,
             body.code.as_deref(),
         )
-        .await
-        .map_err(problem)?;
+        .await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -195,8 +168,7 @@ pub async fn assign_cost_centre(
             &parse_id(&service)?,
             body.cost_centre.as_deref(),
         )
-        .await
-        .map_err(problem)?;
+        .await?;
     Ok(Json(service.into()))
 }
 

@@ -17,22 +17,11 @@ use utoipa_axum::routes;
 use super::access::{PortalUser, StaffUser};
 use super::console_accounts::visible_account;
 use super::problem::{JsonBody, Problem, parse_id};
-use super::services::{period_of, portal_account, usage_problem};
+use super::services::{period_of, portal_account};
 use crate::domain::identity::{Module, Permission};
-use crate::domain::usage::export::{ExportError, ExportJob, ExportScope, ExportStatus};
+use crate::domain::usage::export::{ExportJob, ExportScope, ExportStatus};
 use crate::ids::{AccountId, TenantId};
 use crate::platform::Platform;
-
-fn export_problem(e: ExportError) -> Problem {
-    match e {
-        ExportError::Invalid(m) => Problem::validation().detail(m),
-        ExportError::NotFound => Problem::not_found(),
-        ExportError::IdempotencyKeyReused => Problem::idempotency_key_reused(),
-        ExportError::Usage(e) => usage_problem(e),
-        ExportError::Storage(e) => Problem::storage(&e),
-        ExportError::Blobs(e) => Problem::unavailable(&e),
-    }
-}
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -67,7 +56,7 @@ pub struct ExportView {
 
 async fn view(platform: &Platform, job: ExportJob) -> Result<ExportView, Problem> {
     let exports = platform.usage_exports();
-    let link = exports.link(&job).await.map_err(export_problem)?;
+    let link = exports.link(&job).await?;
     let status = job.status_at(platform.clock.now());
     Ok(ExportView {
         error: match status {
@@ -112,8 +101,7 @@ async fn start(
     let job = platform
         .usage_exports()
         .request(tenant, account, scope, period, key)
-        .await
-        .map_err(export_problem)?;
+        .await?;
     let status = match job.status {
         ExportStatus::Completed => StatusCode::CREATED,
         _ => StatusCode::ACCEPTED,
@@ -130,8 +118,7 @@ async fn show(
     let job = platform
         .usage_exports()
         .job(tenant, account, &parse_id(id)?)
-        .await
-        .map_err(export_problem)?;
+        .await?;
     Ok(Json(view(platform, job).await?))
 }
 

@@ -9,6 +9,7 @@ pub mod console_accounts;
 pub mod console_admin;
 pub mod cost_centres;
 pub mod document;
+pub mod errors;
 pub mod exports;
 pub mod meta;
 pub mod orders;

@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::access::{PortalUser, StaffUser, identity_problem};
+use super::access::{PortalUser, StaffUser};
 use super::console_accounts::visible_account;
 use super::portal::{PortalAction, require};
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
@@ -35,44 +35,6 @@ use crate::domain::orders::{
 use crate::domain::paging::Page;
 use crate::ids::{AccountId, OrderId, TenantId};
 use crate::platform::Platform;
-
-fn order_problem(e: OrderError) -> Problem {
-    match e {
-        OrderError::Invalid(v) => Problem::from_violations(v),
-        OrderError::NotOffered(m) => Problem::new(
-            StatusCode::FORBIDDEN,
-            "order-not-offered",
-            "Your provider does not offer this order",
-        )
-        .detail(m),
-        OrderError::NotFound => Problem::not_found(),
-        OrderError::NumberUnavailable(n) => Problem::new(
-            StatusCode::CONFLICT,
-            "number-unavailable",
-            "That number is no longer available",
-        )
-        .detail(format!("{n} was taken or is not offered; search again.")),
-        OrderError::IdentifierTaken(id) => Problem::new(
-            StatusCode::CONFLICT,
-            "identifier-taken",
-            "Another service has this identifier",
-        )
-        .detail(format!("{id} is already a service of the provider.")),
-        OrderError::WrongState { state, step } => Problem::new(
-            StatusCode::CONFLICT,
-            "order-state",
-            "The order is not in a state for this",
-        )
-        .detail(format!(
-            "The order is {}: it cannot {step} now.",
-            super::access::wire_name(&state).replace('_', " ")
-        )),
-        OrderError::Conflict => Problem::conflict("the order changed meanwhile; try again"),
-        OrderError::IdempotencyKeyReused => Problem::idempotency_key_reused(),
-        OrderError::Paging(e) => identity_problem(e.into()),
-        OrderError::Storage(e) => Problem::storage(&e),
-    }
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderAccountView {
@@ -200,14 +162,14 @@ pub async fn portal_order_settings(
                 .identity()
                 .settings(&user.session.tenant)
                 .await
-                .map_err(identity_problem)
+                .map_err(Problem::from)
         },
         async {
             platform
                 .orders()
                 .settings(&user.session.tenant)
                 .await
-                .map_err(order_problem)
+                .map_err(Problem::from)
         },
     )?;
     let mut kinds = BTreeSet::new();
@@ -286,7 +248,7 @@ async fn available_numbers(
             &paging.request(),
         )
         .await
-        .map_err(|e| order_problem(e.into()))
+        .map_err(Problem::from)
 }
 
 /// The provider's numbers a customer may order, in an area (only the tiers it offers).
@@ -298,13 +260,9 @@ pub async fn portal_numbers(
     QueryParams(search): QueryParams<NumberSearch>,
 ) -> Result<Json<PageOf<NumberView>>, Problem> {
     portal_account(&platform, &user, Module::NumberOrdering).await?;
-    let settings = platform
-        .orders()
-        .settings(&user.session.tenant)
-        .await
-        .map_err(order_problem)?;
+    let settings = platform.orders().settings(&user.session.tenant).await?;
     if !settings.number_ordering {
-        return Err(order_problem(OrderError::NotOffered(
+        return Err(Problem::from(OrderError::NotOffered(
             "Your provider does not take orders for numbers here.".into(),
         )));
     }
@@ -350,8 +308,7 @@ pub async fn place_order(
     let order = platform
         .orders()
         .submit(&requester(&user, account), input.request, key)
-        .await
-        .map_err(order_problem)?;
+        .await?;
     Ok((StatusCode::CREATED, Json(OrderView::portal(order))))
 }
 
@@ -382,8 +339,7 @@ pub async fn portal_orders(
     let page = platform
         .orders()
         .of_account(&user.session.tenant, &account, &paging.request())
-        .await
-        .map_err(order_problem)?;
+        .await?;
     Ok(Json(PageOf {
         items: page.items.into_iter().map(OrderView::portal).collect(),
         next_cursor: page.next_cursor,
@@ -405,7 +361,7 @@ pub async fn portal_order(
         account,
         order: parse_id(&order)?,
     };
-    let order = platform.orders().get(&r).await.map_err(order_problem)?;
+    let order = platform.orders().get(&r).await?;
     Ok(Json(OrderView::portal(order)))
 }
 
@@ -433,8 +389,7 @@ pub async fn resubmit_order(
     let order = platform
         .orders()
         .resubmit(&requester(&user, account), &id, input.request)
-        .await
-        .map_err(order_problem)?;
+        .await?;
     Ok(Json(OrderView::portal(order)))
 }
 
@@ -457,11 +412,7 @@ pub async fn order_settings(
     staff: StaffUser,
 ) -> Result<Json<OrderSettings>, Problem> {
     staff.require(Permission::SettingsManage)?;
-    let settings = platform
-        .orders()
-        .settings(&staff.session.tenant)
-        .await
-        .map_err(order_problem)?;
+    let settings = platform.orders().settings(&staff.session.tenant).await?;
     Ok(Json(settings))
 }
 
@@ -478,8 +429,7 @@ pub async fn set_order_settings(
     let settings = platform
         .orders()
         .set_settings(&staff.session.tenant, settings)
-        .await
-        .map_err(order_problem)?;
+        .await?;
     Ok(Json(settings))
 }
 
@@ -516,8 +466,7 @@ pub async fn add_numbers(
             &input.tier,
             &input.numbers,
         )
-        .await
-        .map_err(order_problem)?;
+        .await?;
     Ok(Json(NumbersAdded { added }))
 }
 
@@ -589,8 +538,7 @@ pub async fn pending_orders(
     let page = platform
         .orders()
         .pending(&staff.session.tenant, &paging.request())
-        .await
-        .map_err(order_problem)?;
+        .await?;
     Ok(Json(PageOf {
         items: visible_orders(&platform, &staff, page.items).await?,
         next_cursor: page.next_cursor,
@@ -609,8 +557,7 @@ pub async fn order_history(
     let page = platform
         .orders()
         .decided(&staff.session.tenant, &paging.request())
-        .await
-        .map_err(order_problem)?;
+        .await?;
     Ok(Json(PageOf {
         items: visible_orders(&platform, &staff, page.items).await?,
         next_cursor: page.next_cursor,
@@ -632,8 +579,7 @@ pub async fn account_orders(
     let page = platform
         .orders()
         .of_account(&staff.session.tenant, &account.id, &paging.request())
-        .await
-        .map_err(order_problem)?;
+        .await?;
     Ok(Json(PageOf {
         items: page.items.into_iter().map(OrderView::console).collect(),
         next_cursor: page.next_cursor,
@@ -665,7 +611,7 @@ pub async fn account_order(
 ) -> Result<Json<OrderView>, Problem> {
     staff.require(Permission::AccountsRead)?;
     let r = account_order_ref(&platform, &staff, &account, &order).await?;
-    let order = platform.orders().get(&r).await.map_err(order_problem)?;
+    let order = platform.orders().get(&r).await?;
     Ok(Json(OrderView::console(order)))
 }
 
@@ -684,8 +630,7 @@ pub async fn approve_order(
     let order = platform
         .orders()
         .approve(&r, &staff_actor(&staff, false))
-        .await
-        .map_err(order_problem)?;
+        .await?;
     Ok(Json(OrderView::console(order)))
 }
 
@@ -712,8 +657,7 @@ pub async fn reject_order(
     let order = platform
         .orders()
         .reject(&r, &staff_actor(&staff, false), &input.reason)
-        .await
-        .map_err(order_problem)?;
+        .await?;
     Ok(Json(OrderView::console(order)))
 }
 
@@ -731,8 +675,7 @@ pub async fn undo_rejection(
     let order = platform
         .orders()
         .undo_rejection(&r, &staff_actor(&staff, false))
-        .await
-        .map_err(order_problem)?;
+        .await?;
     Ok(Json(OrderView::console(order)))
 }
 
@@ -749,8 +692,7 @@ pub async fn provisioning_queue(
     let page = platform
         .orders()
         .queue(&staff.session.tenant, &paging.request())
-        .await
-        .map_err(order_problem)?;
+        .await?;
     Ok(Json(PageOf {
         items: visible_orders(&platform, &staff, page.items).await?,
         next_cursor: page.next_cursor,
@@ -770,11 +712,7 @@ async fn queued_order(
         account: parse_id(account)?,
         order: parse_id(order)?,
     };
-    let order = platform
-        .orders()
-        .queued(&staff.session.tenant, &r)
-        .await
-        .map_err(order_problem)?;
+    let order = platform.orders().queued(&staff.session.tenant, &r).await?;
     let visible = visible_orders(platform, staff, vec![order.clone()]).await?;
     if visible.is_empty() {
         return Err(Problem::not_found());
@@ -817,8 +755,7 @@ pub async fn update_queued(
             &staff_actor(&staff, r.tenant != staff.session.tenant),
             &details,
         )
-        .await
-        .map_err(order_problem)?;
+        .await?;
     Ok(Json(OrderView::console(order)))
 }
 
@@ -854,8 +791,7 @@ pub async fn activate_order(
                 identifier: input.identifier,
             },
         )
-        .await
-        .map_err(order_problem)?;
+        .await?;
     Ok(Json(OrderView::console(order)))
 }
 
@@ -880,8 +816,7 @@ pub async fn halt_order(
             &staff_actor(&staff, r.tenant != staff.session.tenant),
             &input.reason,
         )
-        .await
-        .map_err(order_problem)?;
+        .await?;
     Ok(Json(OrderView::console(order)))
 }
 

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::access::{PortalUser, account_problem, identity_problem};
+use super::access::PortalUser;
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::views::{AccountPatch, AccountView, LoginView, PageOf, Paging};
 use crate::domain::identity::audit::AuditEntry;
@@ -139,13 +139,13 @@ pub async fn me(State(platform): State<Platform>, user: PortalUser) -> Result<Js
                 .accounts()
                 .get(&session.tenant, account)
                 .await
-                .map_err(account_problem)
+                .map_err(Problem::from)
         },
         async {
             identity
                 .settings(&session.tenant)
                 .await
-                .map_err(identity_problem)
+                .map_err(Problem::from)
         },
         async {
             platform
@@ -191,8 +191,7 @@ pub async fn get_account(
     let account = platform
         .accounts()
         .get(&user.session.tenant, &account)
-        .await
-        .map_err(account_problem)?;
+        .await?;
     Ok(Json(account.into()))
 }
 
@@ -212,10 +211,7 @@ pub async fn update_account(
     let session = &user.session;
     let account = require(session, PortalAction::AccountEdit)?;
     let identity = platform.identity();
-    let settings = identity
-        .settings(&session.tenant)
-        .await
-        .map_err(identity_problem)?;
+    let settings = identity.settings(&session.tenant).await?;
     let mut refused = Problem::new(
         StatusCode::FORBIDDEN,
         "field-not-editable",
@@ -253,8 +249,7 @@ pub async fn update_account(
     let updated = platform
         .accounts()
         .update(&tenant, &account, patch.changes(), patch.expected_version)
-        .await
-        .map_err(account_problem)?;
+        .await?;
     if session.impersonator.is_some() {
         identity
             .audit(
@@ -264,8 +259,7 @@ pub async fn update_account(
                 "account details changed in an impersonated session",
                 &user.request_id,
             )
-            .await
-            .map_err(identity_problem)?;
+            .await?;
     }
     Ok(Json(updated.into()))
 }
@@ -282,8 +276,7 @@ pub async fn access_history(
     let page = platform
         .identity()
         .access_history(&user.session.tenant, &account, &paging.request())
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(PageOf::from(page)))
 }
 
@@ -298,8 +291,7 @@ pub async fn list_logins(
     let logins = platform
         .identity()
         .logins_of_account(&user.session.tenant, &account)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(logins.into_iter().map(Into::into).collect()))
 }
 
@@ -345,8 +337,7 @@ pub async fn invite_login(
             },
             (&user.session, &user.request_id),
         )
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok((
         StatusCode::ACCEPTED,
         Json(Invited {
@@ -391,8 +382,7 @@ pub async fn update_login(
                 allow_orders: body.allow_orders,
             },
         )
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     if user.session.impersonator.is_some() {
         identity
             .audit(
@@ -402,8 +392,7 @@ pub async fn update_login(
                 &updated.username,
                 &user.request_id,
             )
-            .await
-            .map_err(identity_problem)?;
+            .await?;
     }
     Ok(Json(updated.into()))
 }
@@ -426,12 +415,10 @@ pub async fn remove_login(
     let identity = platform.identity();
     let found = identity
         .login_of_account(&user.session.tenant, &account, &login)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     identity
         .remove_login(&user.session.tenant, &found.id)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     if user.session.impersonator.is_some() {
         identity
             .audit(
@@ -441,8 +428,7 @@ pub async fn remove_login(
                 &found.username,
                 &user.request_id,
             )
-            .await
-            .map_err(identity_problem)?;
+            .await?;
     }
     Ok(StatusCode::NO_CONTENT)
 }

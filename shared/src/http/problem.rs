@@ -28,6 +28,9 @@ pub struct Problem {
     pub detail: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// Seconds to wait before trying again (throttling): sent as `Retry-After`.
+    #[serde(skip)]
+    pub retry_after: Option<u64>,
 }
 
 impl Problem {
@@ -38,11 +41,17 @@ impl Problem {
             status: status.as_u16(),
             detail: None,
             errors: Vec::new(),
+            retry_after: None,
         }
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {
         self.detail = Some(detail.into());
+        self
+    }
+
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after = Some(seconds);
         self
     }
 
@@ -56,6 +65,15 @@ impl Problem {
 
     pub fn not_found() -> Self {
         Problem::new(StatusCode::NOT_FOUND, "not-found", "Not found")
+    }
+
+    /// A page cursor this list did not give out (or one of another list or tenant).
+    pub fn invalid_cursor() -> Self {
+        Problem::new(
+            StatusCode::BAD_REQUEST,
+            "invalid-cursor",
+            "The cursor is not one this list gave out",
+        )
     }
 
     pub fn route_not_found() -> Self {
@@ -144,11 +162,16 @@ impl Problem {
 impl IntoResponse for Problem {
     fn into_response(self) -> Response {
         let status = self.status();
+        let retry_after = self.retry_after;
         let mut response = (status, Json(self)).into_response();
-        response.headers_mut().insert(
+        let headers = response.headers_mut();
+        headers.insert(
             header::CONTENT_TYPE,
             HeaderValue::from_static("application/problem+json"),
         );
+        if let Some(seconds) = retry_after {
+            headers.insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+        }
         response
     }
 }

@@ -11,24 +11,13 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::access::{StaffUser, identity_problem};
+use super::access::StaffUser;
 use super::console_accounts::visible_account;
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
-use super::services::service_problem;
 use super::views::{PageOf, Paging};
 use crate::domain::identity::Permission;
-use crate::domain::service_groups::{GroupError, Member, ServiceGroup};
+use crate::domain::service_groups::{Member, ServiceGroup};
 use crate::platform::Platform;
-
-fn problem(e: GroupError) -> Problem {
-    match e {
-        GroupError::Invalid(v) => Problem::from_violations(v),
-        GroupError::NotFound => Problem::not_found(),
-        GroupError::Service(e) => service_problem(e),
-        GroupError::Paging(e) => identity_problem(e.into()),
-        GroupError::Storage(e) => Problem::storage(&e),
-    }
-}
 
 fn every_account(staff: &StaffUser) -> Result<(), Problem> {
     if staff.session.principal.sees_group(None) {
@@ -106,8 +95,7 @@ pub async fn create_group(
     let (group, created) = platform
         .service_groups()
         .create(&staff.session.tenant, &body.name, &body.kind)
-        .await
-        .map_err(problem)?;
+        .await?;
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -129,8 +117,7 @@ pub async fn list_groups(
     let page = platform
         .service_groups()
         .list(&staff.session.tenant, &paging.request())
-        .await
-        .map_err(problem)?;
+        .await?;
     Ok(Json(PageOf {
         items: page.items.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,
@@ -152,8 +139,7 @@ pub async fn group_members(
     let page = platform
         .service_groups()
         .members(&staff.session.tenant, &group, &paging.request())
-        .await
-        .map_err(problem)?;
+        .await?;
     Ok(Json(PageOf {
         items: page.items.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,
@@ -180,8 +166,7 @@ pub async fn add_member(
             &account.id,
             &parse_id(&service)?,
         )
-        .await
-        .map_err(problem)?;
+        .await?;
     Ok(Json(member.into()))
 }
 
@@ -205,8 +190,7 @@ pub async fn remove_member(
             &account.id,
             &parse_id(&service)?,
         )
-        .await
-        .map_err(problem)?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

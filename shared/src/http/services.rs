@@ -17,59 +17,21 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::access::{PortalUser, StaffUser, identity_problem, module_disabled};
+use super::access::{PortalUser, StaffUser, module_disabled};
 use super::console_accounts::visible_account;
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::views::{PageOf, Paging};
 use crate::domain::catalogue::{
-    Allowance, BoltOn, CatalogueError, NewBoltOn, NewPlan, NewRate, Plan, ServiceType, UsageType,
-    money,
+    Allowance, BoltOn, NewBoltOn, NewPlan, NewRate, Plan, ServiceType, UsageType, money,
 };
 use crate::domain::identity::{Module, Permission, Session};
 use crate::domain::services::{
-    EmergencyAddress, NewService, Service, ServiceError, ServiceStatus, VoiceFeatures,
+    EmergencyAddress, NewService, Service, ServiceStatus, VoiceFeatures,
 };
 use crate::domain::usage::ingest::IngestResult;
-use crate::domain::usage::{MonthUsage, Period, Totals, UsageError, UsageRecord};
+use crate::domain::usage::{MonthUsage, Period, Totals, UsageRecord};
 use crate::ids::{AccountId, ServiceId, TenantId};
 use crate::platform::Platform;
-
-pub(super) fn service_problem(e: ServiceError) -> Problem {
-    match e {
-        ServiceError::Invalid(v) => Problem::from_violations(v),
-        ServiceError::NotFound => Problem::not_found(),
-        ServiceError::IdentifierTaken(id) => Problem::new(
-            StatusCode::CONFLICT,
-            "identifier-taken",
-            "Another service has this identifier",
-        )
-        .detail(format!(
-            "{id:?} belongs to another service of the provider."
-        ))
-        .field("/identifier", "taken"),
-        ServiceError::Conflict => Problem::conflict("the service changed meanwhile; try again"),
-        ServiceError::Storage(e) => Problem::storage(&e),
-    }
-}
-
-pub(super) fn catalogue_problem(e: CatalogueError) -> Problem {
-    match e {
-        CatalogueError::Invalid(v) => Problem::from_violations(v),
-        CatalogueError::NotFound => Problem::not_found(),
-        CatalogueError::Paging(e) => identity_problem(e.into()),
-        CatalogueError::Storage(e) => Problem::storage(&e),
-    }
-}
-
-pub(super) fn usage_problem(e: UsageError) -> Problem {
-    match e {
-        UsageError::Invalid(m) => Problem::validation().detail(m),
-        UsageError::Paging(e) => identity_problem(e.into()),
-        UsageError::Storage(e) => Problem::storage(&e),
-        UsageError::WaitingFor(file) => Problem::unavailable(&format!("waiting for {file}")),
-        UsageError::Blobs(e) => Problem::unavailable(&e),
-    }
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceView {
@@ -237,11 +199,7 @@ pub(super) async fn portal_account(
     user: &PortalUser,
     module: Module,
 ) -> Result<AccountId, Problem> {
-    let settings = platform
-        .identity()
-        .settings(&user.session.tenant)
-        .await
-        .map_err(identity_problem)?;
+    let settings = platform.identity().settings(&user.session.tenant).await?;
     if !settings.modules.contains(&module) {
         return Err(module_disabled(module));
     }
@@ -264,17 +222,12 @@ async fn service_month(
     period: Option<&str>,
 ) -> Result<Json<MonthView>, Problem> {
     let service: ServiceId = parse_id(service)?;
-    platform
-        .services()
-        .get(tenant, account, &service)
-        .await
-        .map_err(service_problem)?;
+    platform.services().get(tenant, account, &service).await?;
     let today = today(platform, tenant).await?;
     let month = platform
         .usage()
         .service_month(tenant, &service, period_of(period, today)?, today)
-        .await
-        .map_err(usage_problem)?;
+        .await?;
     Ok(Json(month.into()))
 }
 
@@ -289,8 +242,7 @@ pub async fn portal_services(
     let services = platform
         .services()
         .of_account(&user.session.tenant, &account)
-        .await
-        .map_err(service_problem)?;
+        .await?;
     Ok(Json(services.into_iter().map(Into::into).collect()))
 }
 
@@ -307,8 +259,7 @@ pub async fn portal_service(
     let service = platform
         .services()
         .get(&user.session.tenant, &account, &parse_id(&service)?)
-        .await
-        .map_err(service_problem)?;
+        .await?;
     Ok(Json(service.into()))
 }
 
@@ -340,8 +291,7 @@ pub async fn portal_service_bolt_ons(
     let service = platform
         .services()
         .get(&user.session.tenant, &account, &parse_id(&service)?)
-        .await
-        .map_err(service_problem)?;
+        .await?;
     let catalogue = platform.catalogue();
     let mut offered = Vec::new();
     let mut cursor = None;
@@ -351,8 +301,7 @@ pub async fn portal_service_bolt_ons(
                 &user.session.tenant,
                 &crate::domain::paging::PageRequest::after(100, cursor),
             )
-            .await
-            .map_err(catalogue_problem)?;
+            .await?;
         offered.extend(
             page.items
                 .into_iter()
@@ -387,8 +336,7 @@ pub async fn portal_plans(
     let page = platform
         .catalogue()
         .plans(&user.session.tenant, &paging.request())
-        .await
-        .map_err(catalogue_problem)?;
+        .await?;
     Ok(Json(PageOf {
         items: page.items.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,
@@ -441,8 +389,7 @@ async fn records(
     platform
         .services()
         .get(&session.tenant, account, &service)
-        .await
-        .map_err(service_problem)?;
+        .await?;
     let period = period_of(q.period.as_deref(), today(platform, &session.tenant).await?)?;
     let page = platform
         .usage()
@@ -457,8 +404,7 @@ async fn records(
             }
             .request(),
         )
-        .await
-        .map_err(usage_problem)?;
+        .await?;
     Ok(Json(PageOf {
         items: page.items.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,
@@ -483,8 +429,7 @@ pub async fn portal_usage(
             period_of(q.period.as_deref(), today)?,
             today,
         )
-        .await
-        .map_err(usage_problem)?;
+        .await?;
     Ok(Json(month.into()))
 }
 
@@ -598,8 +543,7 @@ pub async fn create_plan(
                     .collect(),
             },
         )
-        .await
-        .map_err(catalogue_problem)?;
+        .await?;
     Ok((StatusCode::CREATED, Json(plan.into())))
 }
 
@@ -615,8 +559,7 @@ pub async fn list_plans(
     let page = platform
         .catalogue()
         .plans(&staff.session.tenant, &paging.request())
-        .await
-        .map_err(catalogue_problem)?;
+        .await?;
     Ok(Json(PageOf {
         items: page.items.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,
@@ -690,8 +633,7 @@ pub async fn create_bolt_on(
                 plans,
             },
         )
-        .await
-        .map_err(catalogue_problem)?;
+        .await?;
     Ok((StatusCode::CREATED, Json(bolt_on.into())))
 }
 
@@ -730,8 +672,7 @@ pub async fn create_service(
                 attributes: body.attributes,
             },
         )
-        .await
-        .map_err(service_problem)?;
+        .await?;
     Ok((StatusCode::CREATED, Json(service.into())))
 }
 
@@ -749,8 +690,7 @@ pub async fn account_services(
     let services = platform
         .services()
         .of_account(&staff.session.tenant, &account.id)
-        .await
-        .map_err(service_problem)?;
+        .await?;
     Ok(Json(services.into_iter().map(Into::into).collect()))
 }
 
@@ -780,8 +720,7 @@ pub async fn attach_bolt_on(
             &parse_id(&service)?,
             &parse_id(&body.bolt_on)?,
         )
-        .await
-        .map_err(service_problem)?;
+        .await?;
     Ok(Json(service.into()))
 }
 
@@ -839,11 +778,10 @@ pub async fn ingests(
     let ingest = platform.ingest();
     let page = ingest
         .results(&staff.session.tenant, &paging.request())
-        .await
-        .map_err(usage_problem)?;
+        .await?;
     let mut items = Vec::with_capacity(page.items.len());
     for result in page.items {
-        let link = ingest.rejects_link(&result).await.map_err(usage_problem)?;
+        let link = ingest.rejects_link(&result).await?;
         items.push(IngestView {
             rejects_url_expires_at: link.as_ref().map(|(_, at)| *at),
             rejects_url: link.map(|(url, _)| url),
@@ -900,15 +838,13 @@ pub async fn usage_overview(
     let listed = match &group {
         Some(group) => accounts.list_in_group(&tenant, group, &page).await,
         None => accounts.list(&tenant, &page).await,
-    }
-    .map_err(super::access::account_problem)?;
+    }?;
     let usage = platform.usage();
     let mut items = Vec::with_capacity(listed.items.len());
     for account in listed.items {
         let month = usage
             .account_month(&tenant, &account.id, period, today)
-            .await
-            .map_err(usage_problem)?;
+            .await?;
         items.push(AccountUsageView {
             account: account.id.to_string(),
             number: account.number,

@@ -4,15 +4,15 @@
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::Response;
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::access::{Authenticated, ClientAddress, HostTenant, identity_problem};
-use super::auth::{SessionCarrier, sign_in_problem, signed_in};
+use super::access::{Authenticated, ClientAddress, HostTenant};
+use super::auth::{SessionCarrier, signed_in};
 use super::problem::{JsonBody, Problem};
 use crate::domain::identity::two_factor::{Proof, RecoveryCodes};
 use crate::platform::Platform;
@@ -64,7 +64,7 @@ pub async fn second_step(
         .await;
     Ok(match started {
         Ok(started) => signed_in(&platform, &started, body.session),
-        Err(e) => sign_in_problem(e),
+        Err(e) => Problem::from(e).into_response(),
     })
 }
 
@@ -88,8 +88,7 @@ pub async fn status(
     let status = platform
         .identity()
         .two_factor_status(&caller.session)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(TwoFactorStatus {
         enabled: status.enabled,
         enabled_at: status.enabled_at,
@@ -125,8 +124,7 @@ pub async fn setup(
     let setup = platform
         .identity()
         .begin_two_factor(&caller.session)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(TwoFactorSetup {
         secret: setup.secret,
         otpauth_uri: setup.uri,
@@ -171,8 +169,7 @@ pub async fn confirm(
     let codes = platform
         .identity()
         .confirm_two_factor(&caller.session, &body.code, &caller.request_id)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(codes.into()))
 }
 
@@ -191,8 +188,7 @@ pub async fn recovery_codes(
     let codes = platform
         .identity()
         .new_recovery_codes(&caller.session, &body.code, &caller.request_id)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(Json(codes.into()))
 }
 
@@ -220,8 +216,7 @@ pub async fn disable(
     platform
         .identity()
         .disable_two_factor(&caller.session, &body.password, proof, &caller.request_id)
-        .await
-        .map_err(identity_problem)?;
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
