@@ -2,10 +2,17 @@
 //! (a `__Host-` cookie for browsers, a bearer token for API clients), CSRF protection for
 //! cookie-borne changes, and the mapping of the domain's refusals to problems.
 
+use super::problem::parse_id;
+use crate::domain::accounts::Account;
+use crate::domain::identity::Role;
+use crate::ids::AccountId;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::response::Response;
+use serde::Serialize;
+use std::collections::BTreeSet;
+use utoipa::ToSchema;
 
 use super::problem::Problem;
 use super::request_id::RequestId;
@@ -392,4 +399,114 @@ pub async fn client_from_socket(
         .extensions_mut()
         .insert(ClientAddress(peer.ip().to_string()));
     next.run(request).await
+}
+
+/// The portal's account, once its module is on.
+pub async fn portal_account(
+    platform: &Platform,
+    user: &PortalUser,
+    module: Module,
+) -> Result<AccountId, Problem> {
+    let settings = platform.identity().settings(&user.session.tenant).await?;
+    if !settings.modules.contains(&module) {
+        return Err(module_disabled(module));
+    }
+    user.session.account().ok_or_else(Problem::not_found)
+}
+
+/// The account, if this staff member may see it.
+pub async fn visible_account(
+    platform: &Platform,
+    staff: &StaffUser,
+    account: &str,
+) -> Result<Account, Problem> {
+    let id: AccountId = parse_id(account)?;
+    let account = platform.accounts().get(&staff.session.tenant, &id).await?;
+    if !staff.session.principal.sees_group(account.group.as_deref()) {
+        return Err(Problem::not_found());
+    }
+    Ok(account)
+}
+
+/// What the signed-in end user may do, for a site to show only that.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum PortalAction {
+    AccountView,
+    AccountEdit,
+    LoginsManage,
+    OrdersCreate,
+}
+
+/// What the session's end user may do.
+pub fn actions(session: &Session) -> BTreeSet<PortalAction> {
+    let mut out = BTreeSet::from([PortalAction::AccountView]);
+    if let Principal::EndUser {
+        role, allow_orders, ..
+    } = &session.principal
+        && !session.read_only
+    {
+        if matches!(role, Role::Owner | Role::Billing) {
+            out.insert(PortalAction::AccountEdit);
+        }
+        // Logins outlive an impersonation: staff acting as the owner must not give
+        // themselves (or anyone) lasting access their own permissions do not.
+        if *role == Role::Owner && session.impersonator.is_none() {
+            out.insert(PortalAction::LoginsManage);
+        }
+        if *allow_orders && *role != Role::ReadOnly {
+            out.insert(PortalAction::OrdersCreate);
+        }
+    }
+    out
+}
+
+pub fn require(session: &Session, action: PortalAction) -> Result<AccountId, Problem> {
+    let account = session.account().ok_or_else(Problem::not_found)?;
+    if action == PortalAction::LoginsManage && session.impersonator.is_some() {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "impersonation-cannot-manage-logins",
+            "Logins cannot be added, changed or removed in an impersonation",
+        )
+        .detail("The account's owner manages its logins; staff do it from the console."));
+    }
+    if actions(session).contains(&action) {
+        Ok(account)
+    } else {
+        Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "action-not-allowed",
+            "Your login may not do this",
+        )
+        .detail("Ask the account's owner to change your login's role."))
+    }
+}
+
+/// Which account group a tenant-wide list shows the staff member: the one asked for (if
+/// the staff member sees it), else their only group; None for every account. Staff limited
+/// to several groups must choose one.
+pub fn group_to_list(
+    staff: &StaffUser,
+    requested: Option<&String>,
+) -> Result<Option<String>, Problem> {
+    let limited = match &staff.session.principal {
+        Principal::Staff {
+            groups: Some(groups),
+            ..
+        } => Some(groups),
+        _ => None,
+    };
+    match (requested, limited) {
+        (Some(group), _) if !staff.session.principal.sees_group(Some(group)) => {
+            Err(Problem::not_found())
+        }
+        (Some(group), _) => Ok(Some(group.clone())),
+        (None, Some(groups)) if groups.len() == 1 => Ok(groups.iter().next().cloned()),
+        (None, Some(_)) => Err(Problem::validation().field(
+            "group",
+            "you see several account groups: choose one to list",
+        )),
+        (None, None) => Ok(None),
+    }
 }

@@ -10,10 +10,10 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::access::portal_account;
+use super::access::{PortalAction, require};
 use super::access::{PortalUser, StaffUser};
-use super::portal::{PortalAction, require};
 use super::problem::{JsonBody, Problem, parse_id};
-use super::services::portal_account;
 use crate::domain::catalogue::UsageType;
 use crate::domain::identity::{Module, Permission};
 use crate::domain::usage::alerts::{Alert, AlertScope, Measure, NewAlert};

@@ -6,6 +6,7 @@
 //! staff member's account groups when it is limited to some: otherwise it is not found.
 //! Every change is audited.
 
+use super::access::{group_to_list, visible_account};
 use std::collections::BTreeMap;
 
 use axum::Json;
@@ -29,20 +30,6 @@ use crate::domain::paging::PageRequest;
 use crate::domain::tenancy::Tenant;
 use crate::ids::{AccountId, LoginId};
 use crate::platform::Platform;
-
-/// The account, if this staff member may see it.
-pub(super) async fn visible_account(
-    platform: &Platform,
-    staff: &StaffUser,
-    account: &str,
-) -> Result<Account, Problem> {
-    let id: AccountId = parse_id(account)?;
-    let account = platform.accounts().get(&staff.session.tenant, &id).await?;
-    if !staff.session.principal.sees_group(account.group.as_deref()) {
-        return Err(Problem::not_found());
-    }
-    Ok(account)
-}
 
 async fn own_tenant(platform: &Platform, staff: &StaffUser) -> Result<Tenant, Problem> {
     platform
@@ -78,34 +65,6 @@ pub struct AccountListing {
     pub group: Option<String>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,
-}
-
-/// Which account group a tenant-wide list shows the staff member: the one asked for (if
-/// the staff member sees it), else their only group; None for every account. Staff limited
-/// to several groups must choose one.
-pub(super) fn group_to_list(
-    staff: &StaffUser,
-    requested: Option<&String>,
-) -> Result<Option<String>, Problem> {
-    let limited = match &staff.session.principal {
-        Principal::Staff {
-            groups: Some(groups),
-            ..
-        } => Some(groups),
-        _ => None,
-    };
-    match (requested, limited) {
-        (Some(group), _) if !staff.session.principal.sees_group(Some(group)) => {
-            Err(Problem::not_found())
-        }
-        (Some(group), _) => Ok(Some(group.clone())),
-        (None, Some(groups)) if groups.len() == 1 => Ok(groups.iter().next().cloned()),
-        (None, Some(_)) => Err(Problem::validation().field(
-            "group",
-            "you see several account groups: choose one to list",
-        )),
-        (None, None) => Ok(None),
-    }
 }
 
 /// List or search the provider's accounts.

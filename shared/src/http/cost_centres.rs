@@ -13,11 +13,12 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::access::portal_account;
+use super::access::visible_account;
+use super::access::{PortalAction, require};
 use super::access::{PortalUser, StaffUser};
-use super::console_accounts::visible_account;
-use super::portal::{PortalAction, require};
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
-use super::services::{PeriodQuery, ServiceView, TotalsView, period_of, portal_account, today};
+use super::views::{PeriodQuery, ServiceView, TotalsView, period_of, today};
 use crate::domain::catalogue::{UsageType, money};
 use crate::domain::cost_centres::{CostCentre, CostCentreUsage};
 use crate::domain::identity::{Module, Permission};

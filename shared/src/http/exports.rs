@@ -14,10 +14,11 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::access::portal_account;
+use super::access::visible_account;
 use super::access::{PortalUser, StaffUser};
-use super::console_accounts::visible_account;
 use super::problem::{JsonBody, Problem, parse_id};
-use super::services::{period_of, portal_account};
+use super::views::period_of;
 use crate::domain::identity::{Module, Permission};
 use crate::domain::usage::export::{ExportJob, ExportScope, ExportStatus};
 use crate::ids::{AccountId, TenantId};
@@ -87,7 +88,7 @@ async fn start(
 ) -> Result<(StatusCode, Json<ExportView>), Problem> {
     let period = period_of(
         body.period.as_deref(),
-        super::services::today(platform, tenant).await?,
+        super::views::today(platform, tenant).await?,
     )?;
     let scope = match &body.service {
         Some(service) => ExportScope::Service(

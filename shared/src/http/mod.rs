@@ -5,20 +5,25 @@ pub mod access;
 pub mod alerts;
 pub mod auth;
 pub mod branding;
+pub mod catalogue;
 pub mod console_accounts;
 pub mod console_admin;
+pub mod console_orders;
 pub mod cost_centres;
 pub mod document;
 pub mod errors;
 pub mod exports;
 pub mod meta;
-pub mod orders;
+pub mod order_views;
 pub mod portal;
+pub mod portal_orders;
 pub mod problem;
 pub mod request_id;
 pub mod service_groups;
 pub mod services;
+pub mod signed_in;
 pub mod two_factor;
+pub mod usage;
 pub mod views;
 
 use std::sync::Arc;
@@ -71,7 +76,7 @@ pub const GROUPS: &[Group] = &[
     },
     Group {
         function: "api-auth",
-        routes: auth::router,
+        routes: sign_in_and_credentials,
     },
     Group {
         function: "api-portal",
@@ -87,21 +92,50 @@ pub const GROUPS: &[Group] = &[
     },
     Group {
         function: "api-services",
-        routes: services::portal_router,
+        routes: portal_services,
     },
     Group {
         function: "api-console-services",
-        routes: services::console_router,
+        routes: console_services,
     },
     Group {
         function: "api-orders",
-        routes: orders::portal_router,
+        routes: portal_orders::routes,
     },
     Group {
         function: "api-console-orders",
-        routes: orders::console_router,
+        routes: console_orders::routes,
     },
 ];
+
+/// The `api-auth` function: sign-in (with its second factor), sign-out and the credential
+/// links.
+fn sign_in_and_credentials() -> OpenApiRouter<Platform> {
+    auth::router().merge(two_factor::router())
+}
+
+/// The `api-services` function: an account's own services, catalogue, usage, exports,
+/// cost centres and alerts.
+fn portal_services() -> OpenApiRouter<Platform> {
+    services::portal_routes()
+        .merge(catalogue::portal_routes())
+        .merge(usage::portal_routes())
+        .merge(exports::portal_routes())
+        .merge(cost_centres::portal_routes())
+        .merge(alerts::portal_routes())
+}
+
+/// The `api-console-services` function: the catalogue, accounts' services and usage, usage
+/// files, exports, cost centres, alerts and service groups, for staff.
+fn console_services() -> OpenApiRouter<Platform> {
+    services::console_routes()
+        .merge(catalogue::console_routes())
+        .merge(usage::console_routes())
+        .merge(exports::console_routes())
+        .merge(cost_centres::console_routes())
+        .merge(alerts::console_routes())
+        .merge(service_groups::console_routes())
+}
 
 /// The OpenAPI document as served: the handlers' annotations completed with what the
 /// layers and extractors answer for every endpoint ([`document`]).

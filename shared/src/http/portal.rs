@@ -4,6 +4,7 @@
 //! Every endpoint takes the account from the session, never from the request: an end user
 //! cannot name another account. Actions in an impersonated session are audited.
 
+use super::access::{PortalAction, actions, require};
 use std::collections::BTreeSet;
 
 use axum::Json;
@@ -22,63 +23,9 @@ use crate::domain::identity::audit::AuditEntry;
 use crate::domain::identity::credentials::LoginInvitation;
 use crate::domain::identity::logins::EndUserAccess;
 use crate::domain::identity::settings::EditableField;
-use crate::domain::identity::{Module, Principal, Role, Session};
-use crate::ids::{AccountId, LoginId};
+use crate::domain::identity::{Module, Principal, Role};
+use crate::ids::LoginId;
 use crate::platform::Platform;
-
-/// What the signed-in end user may do, for a site to show only that.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum PortalAction {
-    AccountView,
-    AccountEdit,
-    LoginsManage,
-    OrdersCreate,
-}
-
-fn actions(session: &Session) -> BTreeSet<PortalAction> {
-    let mut out = BTreeSet::from([PortalAction::AccountView]);
-    if let Principal::EndUser {
-        role, allow_orders, ..
-    } = &session.principal
-        && !session.read_only
-    {
-        if matches!(role, Role::Owner | Role::Billing) {
-            out.insert(PortalAction::AccountEdit);
-        }
-        // Logins outlive an impersonation: staff acting as the owner must not give
-        // themselves (or anyone) lasting access their own permissions do not.
-        if *role == Role::Owner && session.impersonator.is_none() {
-            out.insert(PortalAction::LoginsManage);
-        }
-        if *allow_orders && *role != Role::ReadOnly {
-            out.insert(PortalAction::OrdersCreate);
-        }
-    }
-    out
-}
-
-pub(super) fn require(session: &Session, action: PortalAction) -> Result<AccountId, Problem> {
-    let account = session.account().ok_or_else(Problem::not_found)?;
-    if action == PortalAction::LoginsManage && session.impersonator.is_some() {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "impersonation-cannot-manage-logins",
-            "Logins cannot be added, changed or removed in an impersonation",
-        )
-        .detail("The account's owner manages its logins; staff do it from the console."));
-    }
-    if actions(session).contains(&action) {
-        Ok(account)
-    } else {
-        Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "action-not-allowed",
-            "Your login may not do this",
-        )
-        .detail("Ask the account's owner to change your login's role."))
-    }
-}
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImpersonationView {

@@ -12,7 +12,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::access::StaffUser;
-use super::console_accounts::visible_account;
+use super::access::visible_account;
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::views::{PageOf, Paging};
 use crate::domain::identity::Permission;

@@ -12,8 +12,8 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::access::{Authenticated, ClientAddress, HostTenant};
-use super::auth::{SessionCarrier, signed_in};
 use super::problem::{JsonBody, Problem};
+use super::signed_in::{SessionCarrier, signed_in};
 use crate::domain::identity::two_factor::{Proof, RecoveryCodes};
 use crate::platform::Platform;
 
@@ -45,7 +45,7 @@ pub struct SecondStep {
 /// The sign-in's second step: the challenge and a code.
 #[utoipa::path(post, path = "/v1/auth/sign-in/second-factor", tag = "auth", request_body = SecondStep,
     responses(
-        (status = 200, description = "Signed in", body = super::auth::SignedIn),
+        (status = 200, description = "Signed in", body = super::signed_in::SignedIn),
         (status = 401, description = "The challenge expired or ran out of tries: sign in again", body = Problem),
         (status = 422, description = "The code is wrong or already used", body = Problem),
         (status = 423, description = "Too many wrong codes: the login is locked", body = Problem),

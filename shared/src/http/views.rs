@@ -1,6 +1,14 @@
 //! What the API shows of accounts and logins, shared by the portal and the console.
 
+use super::problem::Problem;
+use crate::domain::catalogue::{ServiceType, money};
+use crate::domain::services::{EmergencyAddress, Service, ServiceStatus, VoiceFeatures};
+use crate::domain::usage::{Period, Totals};
+use crate::ids::TenantId;
+use crate::platform::Platform;
 use std::collections::BTreeMap;
+use time::Date;
+use utoipa::IntoParams;
 
 use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
@@ -219,4 +227,92 @@ impl Paging {
             cursor: self.cursor.clone(),
         }
     }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ServiceView {
+    pub id: String,
+    pub service_type: ServiceType,
+    pub plan: String,
+    pub identifier: String,
+    pub status: ServiceStatus,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    pub attributes: BTreeMap<String, String>,
+    pub bolt_ons: Vec<String>,
+    /// The account's cost centre the service is under.
+    pub cost_centre: Option<String>,
+    /// Voice services: the number's features (changed by ordering).
+    pub features: VoiceFeatures,
+    /// Voice services: the emergency address provisioned for the number.
+    pub emergency_address: Option<EmergencyAddress>,
+    pub version: u64,
+}
+
+impl From<Service> for ServiceView {
+    fn from(s: Service) -> Self {
+        ServiceView {
+            id: s.id.to_string(),
+            service_type: s.service_type,
+            plan: s.plan.to_string(),
+            identifier: s.identifier,
+            status: s.status,
+            started_at: s.started_at,
+            attributes: s.attributes,
+            bolt_ons: s.bolt_ons.iter().map(|b| b.bolt_on.to_string()).collect(),
+            cost_centre: s.cost_centre.map(|c| c.to_string()),
+            features: s.features,
+            emergency_address: s.emergency_address,
+            version: s.version,
+        }
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodQuery {
+    /// A month, `2026-11`; the current month when left out.
+    pub period: Option<String>,
+}
+
+/// The month asked for, or the provider's current one (`today` is the provider's date).
+pub(super) fn period_of(text: Option<&str>, today: Date) -> Result<Period, Problem> {
+    match text {
+        None => Ok(Period::containing(today)),
+        Some(text) => Period::parse(text)
+            .ok_or_else(|| Problem::validation().field("period", "a month such as 2026-11")),
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TotalsView {
+    pub count: i64,
+    /// Seconds, messages or bytes, as measured.
+    pub quantity: i64,
+    pub billable: i64,
+    /// What allowances covered.
+    pub covered: i64,
+    /// A decimal amount, `12.34`.
+    pub charge: String,
+}
+
+impl From<&Totals> for TotalsView {
+    fn from(t: &Totals) -> Self {
+        TotalsView {
+            count: t.count,
+            quantity: t.quantity,
+            billable: t.billable,
+            covered: t.covered,
+            charge: money::decimal(t.charge),
+        }
+    }
+}
+
+/// Today in the provider's calendar (its time zone).
+pub(super) async fn today(platform: &Platform, tenant: &TenantId) -> Result<Date, Problem> {
+    let zone = crate::domain::identity::settings::zone(platform.table.as_ref(), tenant)
+        .await
+        .map_err(|e| Problem::storage(&e))?;
+    Ok(zone.date_of(platform.clock.now()))
 }

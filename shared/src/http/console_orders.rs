@@ -1,119 +1,29 @@
-//! Orders over HTTP: the portal's ordering (the `api-orders` function) and the console's
-//! approvals, order settings, number inventory and manual-provisioning queue (the
-//! `api-console-orders` function).
+//! Orders over HTTP, for staff (the `api-console-orders` function): approvals, order
+//! settings, the number inventory and the manual-provisioning queue.
 //!
-//! The portal takes the account from the session. The console finds an order through its
-//! account, within the staff member's tenant and groups, for approvals; through the
-//! fulfiller (the caller's tenant) for the provisioning queue, where a wholesaler reaches
-//! its retailers' orders and nothing else.
+//! An order is found through its account, within the staff member's tenant and groups, for
+//! approvals; through the fulfiller (the caller's tenant) for the provisioning queue, where
+//! a wholesaler reaches its retailers' orders and nothing else.
 
-use std::collections::{BTreeMap, BTreeSet};
+use super::order_views::{NumberSearch, NumberView, OrderView, available_numbers};
+use std::collections::BTreeMap;
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
 use serde::{Deserialize, Serialize};
-use time::OffsetDateTime;
-use utoipa::{IntoParams, ToSchema};
+use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::access::{PortalUser, StaffUser};
-use super::console_accounts::visible_account;
-use super::portal::{PortalAction, require};
+use super::access::StaffUser;
+use super::access::visible_account;
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
-use super::services::portal_account;
 use super::views::{PageOf, Paging};
-use crate::domain::identity::{Module, Permission, Principal};
-use crate::domain::orders::lifecycle::OrderState;
-use crate::domain::orders::numbers::InventoryNumber;
-use crate::domain::orders::settings::{AutoApproval, Feature, OrderSettings};
-use crate::domain::orders::{
-    Activation, Actor, ActorKind, Order, OrderError, OrderEvent, OrderRef, OrderRequest,
-    ProvisioningDetails, Requester,
-};
-use crate::domain::paging::Page;
-use crate::ids::{AccountId, OrderId, TenantId};
+use crate::domain::identity::{Permission, Principal};
+use crate::domain::orders::settings::OrderSettings;
+use crate::domain::orders::{Activation, Actor, ActorKind, Order, OrderRef, ProvisioningDetails};
+use crate::ids::AccountId;
 use crate::platform::Platform;
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrderAccountView {
-    pub id: String,
-    pub number: String,
-    pub name: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct OrderView {
-    pub id: String,
-    /// The provider the account belongs to (a wholesaler's queue holds its retailers').
-    pub provider: String,
-    pub account: OrderAccountView,
-    pub request: OrderRequest,
-    pub summary: String,
-    pub state: OrderState,
-    /// Fulfilled by hand once approved.
-    pub needs_hands: bool,
-    /// Provisioned by the provider's wholesaler.
-    pub wholesale: bool,
-    #[serde(with = "time::serde::rfc3339")]
-    pub submitted_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub decided_at: Option<OffsetDateTime>,
-    #[serde(with = "time::serde::rfc3339::option")]
-    pub completed_at: Option<OffsetDateTime>,
-    /// Why it was rejected or halted.
-    pub reason: Option<String>,
-    pub provisioning: ProvisioningDetails,
-    /// The service it changed or created, once completed.
-    pub service: Option<String>,
-    pub events: Vec<OrderEvent>,
-    pub version: u64,
-}
-
-impl OrderView {
-    fn console(order: Order) -> Self {
-        OrderView {
-            wholesale: order
-                .fulfiller
-                .as_deref()
-                .is_some_and(|f| f != order.tenant),
-            id: order.id,
-            provider: order.tenant,
-            account: OrderAccountView {
-                id: order.account,
-                number: order.account_number,
-                name: order.account_name,
-            },
-            request: order.request,
-            summary: order.summary,
-            state: order.state,
-            needs_hands: order.needs_hands,
-            submitted_at: order.submitted_at,
-            decided_at: order.decided_at,
-            completed_at: order.completed_at,
-            reason: order.reason,
-            provisioning: order.provisioning,
-            service: order.service,
-            events: order.events,
-            version: order.version,
-        }
-    }
-
-    /// The customer's view: staff are named by role, not by login, and the provider's
-    /// internal notes stay out.
-    fn portal(order: Order) -> Self {
-        let mut view = OrderView::console(order);
-        view.provisioning.note = None;
-        for event in &mut view.events {
-            if event.actor.kind != ActorKind::Customer {
-                event.actor.login = None;
-                event.actor.username = None;
-            }
-        }
-        view
-    }
-}
 
 fn staff_actor(staff: &StaffUser, wholesale: bool) -> Actor {
     Actor::person(
@@ -126,283 +36,6 @@ fn staff_actor(staff: &StaffUser, wholesale: bool) -> Actor {
         &staff.session.username,
     )
 }
-
-// ---- Portal ----
-
-/// The modules an order's kind needs beyond orders.
-fn module_of(request: &OrderRequest) -> Option<Module> {
-    match request {
-        OrderRequest::Number { .. } | OrderRequest::PortIn { .. } => Some(Module::NumberOrdering),
-        OrderRequest::EmergencyAddress { .. } => Some(Module::E911),
-        _ => None,
-    }
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct PortalOrderSettings {
-    /// The kinds of order this login may place now (none without "allow order requests").
-    pub kinds: BTreeSet<String>,
-    pub orderable_tiers: BTreeSet<String>,
-    pub editable_features: BTreeSet<Feature>,
-    /// What is approved without waiting for the provider.
-    pub auto_approve: AutoApproval,
-}
-
-/// What this login may order, for a site to offer only that.
-#[utoipa::path(get, path = "/v1/portal/orders/settings", tag = "portal",
-    responses((status = 200, body = PortalOrderSettings), (status = 404, body = Problem)))]
-pub async fn portal_order_settings(
-    State(platform): State<Platform>,
-    user: PortalUser,
-) -> Result<Json<PortalOrderSettings>, Problem> {
-    portal_account(&platform, &user, Module::Orders).await?;
-    let (access, settings) = tokio::try_join!(
-        async {
-            platform
-                .identity()
-                .settings(&user.session.tenant)
-                .await
-                .map_err(Problem::from)
-        },
-        async {
-            platform
-                .orders()
-                .settings(&user.session.tenant)
-                .await
-                .map_err(Problem::from)
-        },
-    )?;
-    let mut kinds = BTreeSet::new();
-    if require(&user.session, PortalAction::OrdersCreate).is_ok() {
-        let numbers = access.modules.contains(&Module::NumberOrdering);
-        for (kind, offered) in [
-            ("subscribe_bolt_on", true),
-            ("cancel_bolt_on", true),
-            ("number_features", !settings.editable_features.is_empty()),
-            ("number", numbers && settings.number_ordering),
-            ("port_in", numbers && settings.port_ins),
-            (
-                "emergency_address",
-                access.modules.contains(&Module::E911) && settings.emergency_addresses,
-            ),
-            ("new_service", settings.new_services),
-        ] {
-            if offered {
-                kinds.insert(kind.to_owned());
-            }
-        }
-    }
-    Ok(Json(PortalOrderSettings {
-        kinds,
-        orderable_tiers: settings.orderable_tiers,
-        editable_features: settings.editable_features,
-        auto_approve: settings.auto_approve,
-    }))
-}
-
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-#[serde(deny_unknown_fields)]
-pub struct NumberSearch {
-    /// The area (code) to search.
-    pub area: String,
-    /// One tier only.
-    pub tier: Option<String>,
-    pub limit: Option<usize>,
-    pub cursor: Option<String>,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct NumberView {
-    pub number: String,
-    pub area: String,
-    pub tier: String,
-}
-
-impl From<InventoryNumber> for NumberView {
-    fn from(n: InventoryNumber) -> Self {
-        NumberView {
-            number: n.number,
-            area: n.area,
-            tier: n.tier,
-        }
-    }
-}
-
-async fn available_numbers(
-    platform: &Platform,
-    tenant: &TenantId,
-    search: &NumberSearch,
-) -> Result<Page<InventoryNumber>, Problem> {
-    let paging = Paging {
-        limit: search.limit,
-        cursor: search.cursor.clone(),
-    };
-    platform
-        .orders()
-        .numbers()
-        .available(
-            tenant,
-            &search.area,
-            search.tier.as_deref(),
-            &paging.request(),
-        )
-        .await
-        .map_err(Problem::from)
-}
-
-/// The provider's numbers a customer may order, in an area (only the tiers it offers).
-#[utoipa::path(get, path = "/v1/portal/numbers", tag = "portal", params(NumberSearch),
-    responses((status = 200, body = PageOf<NumberView>), (status = 403, body = Problem)))]
-pub async fn portal_numbers(
-    State(platform): State<Platform>,
-    user: PortalUser,
-    QueryParams(search): QueryParams<NumberSearch>,
-) -> Result<Json<PageOf<NumberView>>, Problem> {
-    portal_account(&platform, &user, Module::NumberOrdering).await?;
-    let settings = platform.orders().settings(&user.session.tenant).await?;
-    if !settings.number_ordering {
-        return Err(Problem::from(OrderError::NotOffered(
-            "Your provider does not take orders for numbers here.".into(),
-        )));
-    }
-    if let Some(tier) = &search.tier
-        && !settings.orderable_tiers.contains(tier)
-    {
-        return Ok(Json(PageOf {
-            items: Vec::new(),
-            next_cursor: None,
-        }));
-    }
-    let mut page = available_numbers(&platform, &user.session.tenant, &search).await?;
-    page.items
-        .retain(|n| settings.orderable_tiers.contains(&n.tier));
-    Ok(Json(PageOf::from(page)))
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct OrderInput {
-    pub request: OrderRequest,
-}
-
-/// Place an order. It is approved at once when the provider's settings say so (the
-/// answer then shows it completed); otherwise it waits for the provider. Send an
-/// `Idempotency-Key` header to retry safely.
-#[utoipa::path(post, path = "/v1/portal/orders", tag = "portal", request_body = OrderInput,
-    params(("Idempotency-Key" = Option<String>, Header)),
-    responses((status = 201, body = OrderView), (status = 403, body = Problem),
-        (status = 409, body = Problem), (status = 422, body = Problem)))]
-pub async fn place_order(
-    State(platform): State<Platform>,
-    user: PortalUser,
-    headers: HeaderMap,
-    JsonBody(input): JsonBody<OrderInput>,
-) -> Result<(StatusCode, Json<OrderView>), Problem> {
-    portal_account(&platform, &user, Module::Orders).await?;
-    if let Some(module) = module_of(&input.request) {
-        portal_account(&platform, &user, module).await?;
-    }
-    let account = require(&user.session, PortalAction::OrdersCreate)?;
-    let key = headers.get("idempotency-key").and_then(|h| h.to_str().ok());
-    let order = platform
-        .orders()
-        .submit(&requester(&user, account), input.request, key)
-        .await?;
-    Ok((StatusCode::CREATED, Json(OrderView::portal(order))))
-}
-
-fn requester(user: &PortalUser, account: AccountId) -> Requester<'_> {
-    Requester {
-        tenant: user.session.tenant,
-        account,
-        login: user.session.login,
-        username: &user.session.username,
-        language: &user.session.language,
-        impersonator: user
-            .session
-            .impersonator
-            .as_ref()
-            .map(|i| i.username.as_str()),
-    }
-}
-
-/// The account's orders, newest first.
-#[utoipa::path(get, path = "/v1/portal/orders", tag = "portal", params(Paging),
-    responses((status = 200, body = PageOf<OrderView>), (status = 404, body = Problem)))]
-pub async fn portal_orders(
-    State(platform): State<Platform>,
-    user: PortalUser,
-    QueryParams(paging): QueryParams<Paging>,
-) -> Result<Json<PageOf<OrderView>>, Problem> {
-    let account = portal_account(&platform, &user, Module::Orders).await?;
-    let page = platform
-        .orders()
-        .of_account(&user.session.tenant, &account, &paging.request())
-        .await?;
-    Ok(Json(PageOf {
-        items: page.items.into_iter().map(OrderView::portal).collect(),
-        next_cursor: page.next_cursor,
-    }))
-}
-
-/// One of the account's orders, with its history.
-#[utoipa::path(get, path = "/v1/portal/orders/{order}", tag = "portal",
-    params(("order" = String, Path)),
-    responses((status = 200, body = OrderView), (status = 404, body = Problem)))]
-pub async fn portal_order(
-    State(platform): State<Platform>,
-    user: PortalUser,
-    Path(order): Path<String>,
-) -> Result<Json<OrderView>, Problem> {
-    let account = portal_account(&platform, &user, Module::Orders).await?;
-    let r = OrderRef {
-        tenant: user.session.tenant,
-        account,
-        order: parse_id(&order)?,
-    };
-    let order = platform.orders().get(&r).await?;
-    Ok(Json(OrderView::portal(order)))
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct ResubmitInput {
-    /// The order as it should now be (same kind); as it was when left out.
-    #[serde(default)]
-    pub request: Option<OrderRequest>,
-}
-
-/// Send a halted order back to provisioning, changed as the reason asked or as it was.
-#[utoipa::path(post, path = "/v1/portal/orders/{order}/resubmit", tag = "portal",
-    params(("order" = String, Path)), request_body = ResubmitInput,
-    responses((status = 200, body = OrderView), (status = 409, body = Problem)))]
-pub async fn resubmit_order(
-    State(platform): State<Platform>,
-    user: PortalUser,
-    Path(order): Path<String>,
-    JsonBody(input): JsonBody<ResubmitInput>,
-) -> Result<Json<OrderView>, Problem> {
-    portal_account(&platform, &user, Module::Orders).await?;
-    let account = require(&user.session, PortalAction::OrdersCreate)?;
-    let id: OrderId = parse_id(&order)?;
-    let order = platform
-        .orders()
-        .resubmit(&requester(&user, account), &id, input.request)
-        .await?;
-    Ok(Json(OrderView::portal(order)))
-}
-
-pub fn portal_router() -> OpenApiRouter<Platform> {
-    OpenApiRouter::new()
-        .routes(routes!(portal_order_settings))
-        .routes(routes!(portal_numbers))
-        .routes(routes!(place_order, portal_orders))
-        .routes(routes!(portal_order))
-        .routes(routes!(resubmit_order))
-}
-
-// ---- Console ----
 
 /// The provider's order settings.
 #[utoipa::path(get, path = "/v1/console/settings/orders", tag = "console",
@@ -820,7 +453,7 @@ pub async fn halt_order(
     Ok(Json(OrderView::console(order)))
 }
 
-pub fn console_router() -> OpenApiRouter<Platform> {
+pub fn routes() -> OpenApiRouter<Platform> {
     OpenApiRouter::new()
         .routes(routes!(order_settings, set_order_settings))
         .routes(routes!(add_numbers, console_numbers))

@@ -1,0 +1,144 @@
+//! What orders and numbers look like over HTTP, to customers and to staff alike.
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+use utoipa::{IntoParams, ToSchema};
+
+use super::problem::Problem;
+use super::views::Paging;
+use crate::domain::orders::lifecycle::OrderState;
+use crate::domain::orders::numbers::InventoryNumber;
+use crate::domain::orders::{ActorKind, Order, OrderEvent, OrderRequest, ProvisioningDetails};
+use crate::domain::paging::Page;
+use crate::ids::TenantId;
+use crate::platform::Platform;
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderAccountView {
+    pub id: String,
+    pub number: String,
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrderView {
+    pub id: String,
+    /// The provider the account belongs to (a wholesaler's queue holds its retailers').
+    pub provider: String,
+    pub account: OrderAccountView,
+    pub request: OrderRequest,
+    pub summary: String,
+    pub state: OrderState,
+    /// Fulfilled by hand once approved.
+    pub needs_hands: bool,
+    /// Provisioned by the provider's wholesaler.
+    pub wholesale: bool,
+    #[serde(with = "time::serde::rfc3339")]
+    pub submitted_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub decided_at: Option<OffsetDateTime>,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub completed_at: Option<OffsetDateTime>,
+    /// Why it was rejected or halted.
+    pub reason: Option<String>,
+    pub provisioning: ProvisioningDetails,
+    /// The service it changed or created, once completed.
+    pub service: Option<String>,
+    pub events: Vec<OrderEvent>,
+    pub version: u64,
+}
+
+impl OrderView {
+    pub fn console(order: Order) -> Self {
+        OrderView {
+            wholesale: order
+                .fulfiller
+                .as_deref()
+                .is_some_and(|f| f != order.tenant),
+            id: order.id,
+            provider: order.tenant,
+            account: OrderAccountView {
+                id: order.account,
+                number: order.account_number,
+                name: order.account_name,
+            },
+            request: order.request,
+            summary: order.summary,
+            state: order.state,
+            needs_hands: order.needs_hands,
+            submitted_at: order.submitted_at,
+            decided_at: order.decided_at,
+            completed_at: order.completed_at,
+            reason: order.reason,
+            provisioning: order.provisioning,
+            service: order.service,
+            events: order.events,
+            version: order.version,
+        }
+    }
+
+    /// The customer's view: staff are named by role, not by login, and the provider's
+    /// internal notes stay out.
+    pub fn portal(order: Order) -> Self {
+        let mut view = OrderView::console(order);
+        view.provisioning.note = None;
+        for event in &mut view.events {
+            if event.actor.kind != ActorKind::Customer {
+                event.actor.login = None;
+                event.actor.username = None;
+            }
+        }
+        view
+    }
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct NumberSearch {
+    /// The area (code) to search.
+    pub area: String,
+    /// One tier only.
+    pub tier: Option<String>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct NumberView {
+    pub number: String,
+    pub area: String,
+    pub tier: String,
+}
+
+impl From<InventoryNumber> for NumberView {
+    fn from(n: InventoryNumber) -> Self {
+        NumberView {
+            number: n.number,
+            area: n.area,
+            tier: n.tier,
+        }
+    }
+}
+
+pub async fn available_numbers(
+    platform: &Platform,
+    tenant: &TenantId,
+    search: &NumberSearch,
+) -> Result<Page<InventoryNumber>, Problem> {
+    let paging = Paging {
+        limit: search.limit,
+        cursor: search.cursor.clone(),
+    };
+    platform
+        .orders()
+        .numbers()
+        .available(
+            tenant,
+            &search.area,
+            search.tier.as_deref(),
+            &paging.request(),
+        )
+        .await
+        .map_err(Problem::from)
+}
