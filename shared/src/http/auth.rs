@@ -14,7 +14,7 @@ use utoipa_axum::routes;
 use super::access::{Authenticated, ClientAddress, HostTenant, cleared_cookie};
 use super::problem::{JsonBody, Problem};
 use crate::domain::identity::credentials::LinkView;
-use crate::domain::identity::two_factor::SignInOutcome;
+use crate::domain::identity::model::SignInOutcome;
 use crate::platform::Platform;
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -24,7 +24,8 @@ use super::views::{AccountPatch, AccountSummaryView, AccountView, LoginView, Pag
 use crate::domain::accounts::{Account, AccountKind, AccountSearch, NewAccount};
 use crate::domain::contact::PostalAddressInput;
 use crate::domain::identity::audit::AuditEntry;
-use crate::domain::identity::logins::{EndUserAccess, LoginState};
+use crate::domain::identity::logins::EndUserAccess;
+use crate::domain::identity::model::LoginState;
 use crate::domain::identity::{Permission, Principal, Role};
 use crate::domain::paging::PageRequest;
 use crate::domain::tenancy::Tenant;

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 
 use super::access::session_cookie;
 use crate::domain::identity::Principal;
-use crate::domain::identity::sessions::Started;
+use crate::domain::identity::model::Started;
 use crate::platform::Platform;
 
 #[derive(Debug, Clone, Copy, Default, Deserialize, ToSchema)]

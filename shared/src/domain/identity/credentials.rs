@@ -5,16 +5,17 @@
 //! status: used once, it answers "sign in" like an expired or unknown one, never its form
 //! again. Sending a new credential-create email for an account retires the previous link.
 
+use super::model::{
+    LinkPurpose, Login, NewLogin, Permission, Principal, Role, Session, check_groups,
+    normalise_username,
+};
+use super::records;
 use std::collections::BTreeSet;
 
 use time::{Duration, OffsetDateTime};
 
-use super::logins::{Login, check_groups, normalise_username, record};
 use super::mail::{self, Content, Purpose};
-use super::{
-    Identity, IdentityError, LANGUAGE_FALLBACK, Permission, Principal, Role, Session, invalid,
-    passwords, tokens,
-};
+use super::{Identity, IdentityError, LANGUAGE_FALLBACK, invalid, passwords, tokens};
 use crate::domain::accounts::AccountStatus;
 use crate::domain::contact::EmailAddress;
 use crate::domain::outbox;
@@ -26,8 +27,6 @@ use crate::store::{self, keys};
 pub const RESET_LINK_LIFETIME: Duration = Duration::hours(1);
 /// At most one reset email per login in this time, however often it is asked for.
 pub const RESET_MAIL_GAP: Duration = Duration::minutes(5);
-/// Used links are kept (as "used") this long at least, so a second click is told so.
-const KEEP_USED: Duration = Duration::days(1);
 /// How long a forgot-password request is kept (answered in seconds; kept for redelivery).
 const PASSWORD_HELP_KEPT: Duration = Duration::days(1);
 /// The sort key of forgot-password requests (the notifier's stream filter names it).
@@ -36,34 +35,6 @@ pub const PASSWORD_HELP_SK: &str = "PASSWORD_HELP";
 /// Is this item a forgot-password request?
 pub fn is_password_help(item: &Item) -> bool {
     item.get("sk").and_then(Value::as_s) == Some(PASSWORD_HELP_SK)
-}
-
-/// The login a credential-create link makes.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub(super) struct NewLogin {
-    account: Option<String>,
-    /// The account's owner login (one per account).
-    owner: bool,
-    role: Option<Role>,
-    allow_orders: bool,
-    permissions: Vec<Permission>,
-    groups: Option<Vec<String>>,
-    email: String,
-    name: String,
-    language: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "purpose", rename_all = "snake_case")]
-pub(super) enum LinkPurpose {
-    Create(NewLogin),
-    Reset {
-        login: String,
-    },
-    /// Lifts the lock of a login locked after failed sign-ins (sent in the lock notice).
-    Unlock {
-        login: String,
-    },
 }
 
 /// What a link leads to.
@@ -99,41 +70,12 @@ pub struct StaffInvitation {
     pub language: Option<String>,
 }
 
-fn link_key(tenant: &TenantId, hash: &str) -> Key {
-    Key::new(keys::link(tenant, hash), "LINK")
-}
-
 fn invitation_key(tenant: &TenantId, account: &AccountId) -> Key {
     Key::new(keys::account(tenant, account), "INVITATION")
 }
 
 fn reset_gap_key(tenant: &TenantId, login: &LoginId) -> Key {
     Key::new(keys::login(tenant, login), "RESET_SENT")
-}
-
-pub(super) fn link_item(
-    tenant: &TenantId,
-    hash: &str,
-    purpose: &LinkPurpose,
-    expires_at: OffsetDateTime,
-) -> Result<Item, IdentityError> {
-    let k = link_key(tenant, hash);
-    let spec = serde_json::to_string(purpose).map_err(|e| IdentityError::Mail(e.to_string()))?;
-    Ok(store::keyed(
-        Item::from([
-            ("spec".to_owned(), Value::S(spec)),
-            ("status".to_owned(), Value::S("open".into())),
-            (
-                "valid_until".to_owned(),
-                Value::N(expires_at.unix_timestamp()),
-            ),
-            (
-                EXPIRES_AT.to_owned(),
-                Value::N((expires_at + KEEP_USED).unix_timestamp()),
-            ),
-        ]),
-        &[("pk", k.pk), ("sk", k.sk)],
-    ))
 }
 
 fn language_or(language: Option<&str>, fallback: &str) -> String {
@@ -174,7 +116,7 @@ impl Identity {
         }
         if self
             .table
-            .get(&record::owner_key(tenant, &account.id))
+            .get(&records::owner_key(tenant, &account.id))
             .await?
             .is_some()
         {
@@ -222,7 +164,7 @@ impl Identity {
         let invitation = invitation_key(tenant, &account.id);
         let mut writes = vec![
             Write::Put {
-                item: link_item(tenant, &hash, &purpose, valid_until)?,
+                item: records::link_item(tenant, &hash, &purpose, valid_until)?,
                 condition: Some(Condition::Absent),
             },
             Write::Put {
@@ -410,7 +352,7 @@ impl Identity {
         )?;
         let mut writes = vec![
             Write::Put {
-                item: link_item(tenant, &hash, &purpose, valid_until)?,
+                item: records::link_item(tenant, &hash, &purpose, valid_until)?,
                 condition: Some(Condition::Absent),
             },
             outbox::enqueue(&message, now),
@@ -426,7 +368,7 @@ impl Identity {
         secret: &str,
     ) -> Result<Option<(String, LinkPurpose)>, IdentityError> {
         let hash = tokens::hash(secret);
-        let Some(item) = self.table.get(&link_key(tenant, &hash)).await? else {
+        let Some(item) = self.table.get(&records::link_key(tenant, &hash)).await? else {
             return Ok(None);
         };
         let open = item.get("status").and_then(Value::as_s) == Some("open")
@@ -507,7 +449,7 @@ impl Identity {
             return Err(IdentityError::LinkUnusable);
         };
         let spend = Write::Update {
-            key: link_key(tenant, &hash),
+            key: records::link_key(tenant, &hash),
             update: Update::default()
                 .set("status", "used")
                 .set("used_at", store::rfc3339(self.clock.now())),
@@ -515,7 +457,7 @@ impl Identity {
         };
         let mut writes = vec![spend];
         if login.is_locked() {
-            writes.push(record::unlock_write(tenant, &login.id));
+            writes.push(records::unlock_write(tenant, &login.id));
         }
         match self.table.transact(writes).await {
             Ok(()) => {}
@@ -584,16 +526,16 @@ impl Identity {
             created_at: now,
         };
         let mut writes = vec![Write::Update {
-            key: link_key(tenant, &hash),
+            key: records::link_key(tenant, &hash),
             update: Update::default()
                 .set("status", "used")
                 .set("used_at", store::rfc3339(now)),
             condition: Some(Condition::Equals("status".into(), Value::S("open".into()))),
         }];
         let username_index = writes.len();
-        writes.extend(record::create_writes(&login)?);
+        writes.extend(records::create_writes(&login)?);
         if let (true, Some(account)) = (new.owner, login.principal.account()) {
-            writes.push(record::owner_write(tenant, &account, &login.id));
+            writes.push(records::owner_write(tenant, &account, &login.id));
             // Only the newest link the account was sent makes its owner.
             writes.push(Write::Delete {
                 key: invitation_key(tenant, &account),
@@ -606,7 +548,7 @@ impl Identity {
                 Ok(login)
             }
             Err(TableError::TransactionConditionFailed { index })
-                if (username_index..username_index + record::USERNAME_CLAIMS).contains(&index) =>
+                if (username_index..username_index + records::USERNAME_CLAIMS).contains(&index) =>
             {
                 Err(IdentityError::UsernameTaken(username))
             }
@@ -721,7 +663,7 @@ impl Identity {
                 condition: Some(Condition::Absent),
             },
             Write::Put {
-                item: link_item(
+                item: records::link_item(
                     &login.tenant,
                     &hash,
                     &LinkPurpose::Reset {
@@ -780,14 +722,14 @@ impl Identity {
         next.sessions_epoch = login.sessions_epoch + 1;
         let writes = vec![
             Write::Update {
-                key: link_key(tenant, &hash),
+                key: records::link_key(tenant, &hash),
                 update: Update::default()
                     .set("status", "used")
                     .set("used_at", store::rfc3339(self.clock.now())),
                 condition: Some(Condition::Equals("status".into(), Value::S("open".into()))),
             },
             Write::Put {
-                item: record::to_item(&next)?,
+                item: records::to_item(&next)?,
                 condition: Some(Condition::Equals(
                     "version".into(),
                     Value::N(login.version as i64),
@@ -836,7 +778,7 @@ impl Identity {
         // The other sessions end with the change; this one moves to the new epoch with it.
         let writes = vec![
             Write::Put {
-                item: record::to_item(&next)?,
+                item: records::to_item(&next)?,
                 condition: Some(Condition::Equals(
                     "version".into(),
                     Value::N(login.version as i64),
@@ -964,14 +906,14 @@ impl Identity {
             version: 1,
             created_at: now,
         };
-        let mut writes = record::create_writes(&login)?;
+        let mut writes = records::create_writes(&login)?;
         if let Some(account) = owner_of {
-            writes.push(record::owner_write(tenant, &account, &login.id));
+            writes.push(records::owner_write(tenant, &account, &login.id));
         }
         match self.table.transact(writes).await {
             Ok(()) => Ok(login),
             Err(TableError::TransactionConditionFailed { index })
-                if index < record::USERNAME_CLAIMS =>
+                if index < records::USERNAME_CLAIMS =>
             {
                 Err(IdentityError::UsernameTaken(username))
             }

@@ -14,210 +14,25 @@ pub mod audit;
 pub mod credentials;
 pub mod logins;
 pub mod mail;
+pub mod model;
 pub mod passwords;
+pub mod records;
 pub mod sessions;
 pub mod settings;
 pub mod sign_in;
 pub mod tokens;
 pub mod two_factor;
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use super::Violations;
 use super::accounts::AccountError;
-use crate::ids::{AccountId, TenantId};
+use crate::ids::TenantId;
 use crate::ports::{Clock, Table, TableError};
 use crate::store::CursorCodec;
 
-pub use logins::{Login, LoginState};
-pub use sessions::Session;
+pub use model::{Login, LoginState, Module, Permission, Principal, Role, Session};
 pub use settings::AccessSettings;
-
-/// An end user's role within its account.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Role {
-    /// Everything, including the account's other logins.
-    Owner,
-    /// Invoices, payments and the ledger.
-    Billing,
-    /// Services, usage and features.
-    Technical,
-    /// Looks, never changes.
-    ReadOnly,
-}
-
-/// What a staff member may do in the console.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Permission {
-    AccountsRead,
-    AccountsWrite,
-    LoginsManage,
-    OrdersApprove,
-    ProvisioningManage,
-    BrandingManage,
-    ReportsView,
-    Impersonate,
-    SettingsManage,
-    StaffManage,
-    AuditView,
-}
-
-impl Permission {
-    pub const ALL: [Permission; 11] = [
-        Permission::AccountsRead,
-        Permission::AccountsWrite,
-        Permission::LoginsManage,
-        Permission::OrdersApprove,
-        Permission::ProvisioningManage,
-        Permission::BrandingManage,
-        Permission::ReportsView,
-        Permission::Impersonate,
-        Permission::SettingsManage,
-        Permission::StaffManage,
-        Permission::AuditView,
-    ];
-}
-
-/// A part of the portal a tenant turns on or off.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Module {
-    Services,
-    Usage,
-    Invoices,
-    Payments,
-    Orders,
-    NumberOrdering,
-    E911,
-    ServiceDesk,
-    Reports,
-}
-
-/// Who a login is.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Principal {
-    EndUser {
-        account: AccountId,
-        role: Role,
-        allow_orders: bool,
-    },
-    Staff {
-        permissions: BTreeSet<Permission>,
-        /// None: every account of the tenant. Some: only accounts in these groups.
-        groups: Option<BTreeSet<String>>,
-    },
-}
-
-impl Principal {
-    pub fn account(&self) -> Option<AccountId> {
-        match self {
-            Principal::EndUser { account, .. } => Some(*account),
-            Principal::Staff { .. } => None,
-        }
-    }
-
-    pub fn may(&self, permission: Permission) -> bool {
-        matches!(self, Principal::Staff { permissions, .. } if permissions.contains(&permission))
-    }
-
-    /// Is everything `other` may do within this staff member's own reach: each of its
-    /// permissions held, and every account it sees seen? Staff manage only staff within
-    /// their reach (and never themselves), so nobody raises, removes or locks out a
-    /// colleague who may do more, and the last who may manage staff always remains.
-    pub fn reaches(&self, other: &Principal) -> bool {
-        let (
-            Principal::Staff {
-                permissions: mine,
-                groups: my_groups,
-            },
-            Principal::Staff {
-                permissions: theirs,
-                groups: their_groups,
-            },
-        ) = (self, other)
-        else {
-            return false;
-        };
-        let sees_theirs = match (my_groups, their_groups) {
-            (None, _) => true,
-            (Some(_), None) => false,
-            (Some(mine), Some(theirs)) => theirs.is_subset(mine),
-        };
-        theirs.is_subset(mine) && sees_theirs
-    }
-
-    /// May this staff member see an account in `group`?
-    pub fn sees_group(&self, group: Option<&str>) -> bool {
-        match self {
-            Principal::Staff { groups: None, .. } => true,
-            Principal::Staff {
-                groups: Some(groups),
-                ..
-            } => group.is_some_and(|g| groups.contains(g)),
-            Principal::EndUser { .. } => false,
-        }
-    }
-}
-
-#[cfg(test)]
-mod reach_tests {
-    use super::*;
-
-    fn staff(permissions: &[Permission], groups: Option<&[&str]>) -> Principal {
-        Principal::Staff {
-            permissions: permissions.iter().copied().collect(),
-            groups: groups.map(|g| g.iter().map(|s| (*s).to_owned()).collect()),
-        }
-    }
-
-    #[test]
-    fn staff_reach_only_colleagues_within_their_permissions_and_accounts() {
-        use Permission::*;
-        let manager = staff(&[StaffManage, AccountsRead], None);
-        let admin = staff(&Permission::ALL, None);
-        let north = staff(&[StaffManage, AccountsRead], Some(&["north"]));
-        assert!(admin.reaches(&manager));
-        assert!(!manager.reaches(&admin), "more permissions");
-        assert!(manager.reaches(&north));
-        assert!(!north.reaches(&manager), "sees every account");
-        assert!(north.reaches(&staff(&[AccountsRead], Some(&["north"]))));
-        assert!(!north.reaches(&staff(&[AccountsRead], Some(&["north", "south"]))));
-        assert!(manager.reaches(&manager.clone()), "equals are within reach");
-        let end_user = Principal::EndUser {
-            account: AccountId::generate(time::OffsetDateTime::UNIX_EPOCH),
-            role: Role::Owner,
-            allow_orders: true,
-        };
-        assert!(!admin.reaches(&end_user));
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {

@@ -6,11 +6,14 @@
 //! which role or permissions, who is impersonating), so an authenticated request costs one
 //! read for its session. It is refreshed at most once a minute, not on every request.
 
+use super::model::{
+    Impersonator, Login, Permission, Principal, Role, Session, SessionSpec, Started,
+};
 use std::collections::BTreeSet;
 
 use time::{Duration, OffsetDateTime};
 
-use super::{Identity, IdentityError, Login, Permission, Principal, Role, tokens};
+use super::{Identity, IdentityError, tokens};
 use crate::ids::{AccountId, LoginId, TenantId};
 use crate::ports::table::{
     Condition, EXPIRES_AT, Index, Item, Key, Query, TableError, Update, Value, Write,
@@ -21,58 +24,6 @@ use crate::store::{self, keys};
 pub const IMPERSONATION_LIFETIME: Duration = Duration::minutes(30);
 /// A session's idle deadline is pushed forward at most this often.
 const REFRESH_EVERY: Duration = Duration::minutes(1);
-
-/// The staff member acting in an end user's session.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Impersonator {
-    pub login: LoginId,
-    pub username: String,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Session {
-    pub tenant: TenantId,
-    pub login: LoginId,
-    pub username: String,
-    pub language: String,
-    pub principal: Principal,
-    pub impersonator: Option<Impersonator>,
-    /// Looks only: every change is refused.
-    pub read_only: bool,
-    /// The tenant requires two-factor sign-in and this login has not set it up: the
-    /// session may only set it up (or sign out).
-    pub enrolment_only: bool,
-    pub started_at: OffsetDateTime,
-    pub idle_expires_at: OffsetDateTime,
-    pub expires_at: OffsetDateTime,
-    /// The login's sessions epoch when this session started (see [`Login::sessions_epoch`]).
-    epoch: u64,
-    /// The impersonating staff member's, for an impersonation.
-    impersonator_epoch: Option<u64>,
-    idle: Duration,
-    hash: String,
-    csrf_hash: String,
-    last_seen_at: OffsetDateTime,
-}
-
-impl Session {
-    /// Is `token` this session's CSRF token (required on changes made with the cookie)?
-    pub fn csrf_matches(&self, token: &str) -> bool {
-        tokens::same(&tokens::hash(token), &self.csrf_hash)
-    }
-
-    pub fn account(&self) -> Option<AccountId> {
-        self.principal.account()
-    }
-}
-
-/// A session just started: the secrets are shown here once and never again.
-#[derive(Debug, Clone)]
-pub struct Started {
-    pub session: Session,
-    pub token: String,
-    pub csrf_token: String,
-}
 
 #[derive(serde::Serialize, serde::Deserialize)]
 struct SessionRecord {
@@ -224,16 +175,6 @@ fn to_item(s: &Session) -> Result<Item, TableError> {
     Ok(item)
 }
 
-/// How a session is to be started.
-pub(super) struct SessionSpec {
-    pub idle: Duration,
-    pub absolute: Duration,
-    /// The staff member, and their sessions epoch, for an impersonation.
-    pub impersonator: Option<(Impersonator, u64)>,
-    pub read_only: bool,
-    pub enrolment_only: bool,
-}
-
 impl Identity {
     /// The write that starts a session for `login` (to go in the sign-in's transaction).
     pub(super) fn new_session(
@@ -326,7 +267,7 @@ impl Identity {
     /// same sessions epoch (no new password, no less access since), an impersonating staff
     /// member likewise, and an end user's account is active. One batched read.
     async fn check_still_valid(&self, session: &Session) -> Result<(), IdentityError> {
-        use super::logins::record as login_record;
+        use super::records as login_record;
         let own = login_record::key(&session.tenant, &session.login);
         let mut keys = vec![own.clone()];
         let account = session
@@ -415,7 +356,7 @@ impl Identity {
         self.table
             .transact(vec![
                 Write::Update {
-                    key: super::logins::record::key(&session.tenant, &session.login),
+                    key: super::records::key(&session.tenant, &session.login),
                     update: Update::default()
                         .set("language", language)
                         .add("version", 1),

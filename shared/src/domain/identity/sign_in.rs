@@ -14,13 +14,14 @@
 //! done (reads, a password hash, writes) is the same, so neither the answer nor its timing
 //! tells which usernames exist.
 
+use super::model::{
+    LinkPurpose, Login, Permission, Principal, Session, SignInOutcome, THROTTLE_WINDOW,
+};
+use super::records;
 use time::{Duration, OffsetDateTime};
 
-use super::credentials::{LinkPurpose, link_item};
-use super::logins::{Login, record};
 use super::mail::{self, Content, Purpose};
-use super::two_factor::SignInOutcome;
-use super::{Identity, IdentityError, Permission, Principal, Session, tokens};
+use super::{Identity, IdentityError, tokens};
 use crate::domain::outbox;
 use crate::domain::paging::{self, Page, PageRequest};
 use crate::ids::{LoginId, TenantId};
@@ -29,7 +30,6 @@ use crate::ports::table::{
 };
 use crate::store::{self, keys};
 
-pub const THROTTLE_WINDOW: Duration = Duration::minutes(15);
 pub const THROTTLE_LIMIT: i64 = 30;
 /// How long the unlock link of a lock notice works.
 pub const UNLOCK_LINK_LIFETIME: Duration = Duration::hours(24);
@@ -41,17 +41,12 @@ const UNKNOWN_NAME_MEMORY: Duration = Duration::days(30);
 /// a login would be looked up (a username normalised as usernames are, NFKC and lower
 /// case, so `ａｌｉｃｅ` and `alice` are one name).
 fn unknown_name_key(tenant: &TenantId, identifier: &str) -> Key {
-    let name = super::logins::normalise_username(identifier)
+    let name = super::model::normalise_username(identifier)
         .unwrap_or_else(|_| identifier.trim().to_lowercase());
     Key::new(
         keys::unknown_sign_ins(tenant, &tokens::hash(&name)),
         "SIGN_INS",
     )
-}
-
-pub(super) fn window_key(tenant: &TenantId, address: &str, now: OffsetDateTime) -> Key {
-    let window = now.unix_timestamp() / THROTTLE_WINDOW.whole_seconds();
-    Key::new(keys::throttle(tenant, address), window.to_string())
 }
 
 impl Identity {
@@ -64,7 +59,7 @@ impl Identity {
         address: &str,
     ) -> Result<SignInOutcome, IdentityError> {
         let now = self.clock.now();
-        let window = window_key(tenant, address, now);
+        let window = records::window_key(tenant, address, now);
         self.refuse_if_throttled(&window, now).await?;
         let Some(login) = self.find_by_identifier(tenant, identifier).await? else {
             return Err(self
@@ -102,7 +97,7 @@ impl Identity {
         let writes = vec![
             session_write,
             Write::Update {
-                key: record::key(tenant, &login.id),
+                key: records::key(tenant, &login.id),
                 update: signed_in,
                 // Locked meanwhile by another attempt: no session.
                 condition: Some(Condition::Equals("locked".into(), Value::Bool(false))),
@@ -230,7 +225,7 @@ impl Identity {
         login: &Login,
         address: &str,
     ) -> Result<bool, IdentityError> {
-        let key = record::key(&login.tenant, &login.id);
+        let key = records::key(&login.tenant, &login.id);
         let now = self.clock.now();
         let updated = self
             .table
@@ -291,7 +286,7 @@ impl Identity {
             condition: Some(Condition::Equals("locked".into(), Value::Bool(false))),
         };
         let unlock_link = Write::Put {
-            item: link_item(
+            item: records::link_item(
                 &login.tenant,
                 &hash,
                 &LinkPurpose::Unlock {
@@ -343,7 +338,7 @@ impl Identity {
             request_id,
             false,
         )?;
-        let unlock = record::unlock_write(&staff.tenant, login);
+        let unlock = records::unlock_write(&staff.tenant, login);
         match self.table.transact(vec![unlock, audit]).await {
             // Unlocked by someone else meanwhile: the same result.
             Ok(()) | Err(TableError::TransactionConditionFailed { index: 0 }) => {}
@@ -374,7 +369,7 @@ impl Identity {
             &format!("locked:{}", staff.tenant),
             Query::partition(Index::Gsi2, keys::locked_logins(&staff.tenant)),
             page,
-            record::from_item,
+            records::from_item,
         )
         .await?)
     }

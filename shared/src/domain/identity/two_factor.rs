@@ -16,16 +16,16 @@
 //! stored as is, in the login's item (encrypted at rest by the table), and never shown
 //! again after set-up. Recovery codes are 50 random bits each and stored as SHA-256 hashes.
 
-use std::fmt;
+use super::model::{
+    Challenge, Login, Permission, Principal, SecondFactor, Session, SessionSpec, Started,
+};
+use super::records;
 
 use time::{Duration, OffsetDateTime};
 use totp_rs::{Builder, Secret, Totp};
 
-use super::logins::{Login, record};
 use super::mail::{self, Content, Purpose};
-use super::sessions::{SessionSpec, Started};
-use super::sign_in::window_key;
-use super::{Identity, IdentityError, Permission, Principal, Session, invalid, tokens};
+use super::{Identity, IdentityError, invalid, tokens};
 use crate::domain::outbox;
 use crate::ids::{LoginId, TenantId};
 use crate::ports::table::{Condition, EXPIRES_AT, Item, Key, TableError, Update, Value, Write};
@@ -41,33 +41,6 @@ pub const CHALLENGE_LIFETIME: Duration = Duration::minutes(5);
 pub const CHALLENGE_TRIES: i64 = 5;
 /// Crockford's base 32: no I, L, O or U to misread.
 const RECOVERY_ALPHABET: &[u8; 32] = b"0123456789abcdefghjkmnpqrstvwxyz";
-
-/// A login's second factor. Debug leaves the secret out.
-#[derive(Clone, PartialEq, Eq)]
-pub struct SecondFactor {
-    /// Base 32, as authenticator apps take it.
-    pub(super) secret: String,
-    /// The last time step whose code was accepted.
-    pub(super) last_step: u64,
-    pub(super) recovery_hashes: Vec<String>,
-    pub enabled_at: OffsetDateTime,
-}
-
-impl SecondFactor {
-    pub fn recovery_codes_left(&self) -> usize {
-        self.recovery_hashes.len()
-    }
-}
-
-impl fmt::Debug for SecondFactor {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SecondFactor")
-            .field("last_step", &self.last_step)
-            .field("recovery_codes_left", &self.recovery_hashes.len())
-            .field("enabled_at", &self.enabled_at)
-            .finish_non_exhaustive()
-    }
-}
 
 /// What a login's second factor looks like to its owner.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,20 +61,6 @@ pub struct Setup {
     /// The URI as a QR code, an SVG document.
     pub qr_svg: String,
     pub expires_at: OffsetDateTime,
-}
-
-/// The second step of a sign-in, waiting for a code.
-#[derive(Debug, Clone)]
-pub struct Challenge {
-    pub token: String,
-    pub expires_at: OffsetDateTime,
-}
-
-/// What a correct password leads to.
-#[derive(Debug, Clone)]
-pub enum SignInOutcome {
-    SignedIn(Box<Started>),
-    SecondFactorRequired(Challenge),
 }
 
 /// What proves the second factor.
@@ -172,7 +131,7 @@ fn challenge_key(tenant: &TenantId, hash: &str) -> Key {
 /// second factor (or a code used twice at once) cannot both land.
 fn versioned(login: &Login, update: Update) -> Write {
     Write::Update {
-        key: record::key(&login.tenant, &login.id),
+        key: records::key(&login.tenant, &login.id),
         update: update.add("version", 1),
         condition: Some(Condition::Equals(
             "version".into(),
@@ -475,7 +434,7 @@ impl Identity {
         address: &str,
     ) -> Result<Started, IdentityError> {
         let now = self.clock.now();
-        let window = window_key(tenant, address, now);
+        let window = records::window_key(tenant, address, now);
         self.refuse_if_throttled(&window, now).await?;
         let k = challenge_key(tenant, &tokens::hash(challenge));
         let open = self
