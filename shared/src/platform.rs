@@ -52,6 +52,14 @@ impl Platform {
         Tenants::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
     }
 
+    pub fn audit(&self) -> crate::domain::audit::Audit {
+        crate::domain::audit::Audit::new(
+            self.table.clone(),
+            self.clock.clone(),
+            self.cursors.clone(),
+        )
+    }
+
     pub fn identity(&self) -> Identity {
         Identity::new(
             self.table.clone(),

@@ -1,6 +1,7 @@
 //! The rules. One module per capability; nothing here knows HTTP or AWS.
 
 pub mod accounts;
+pub mod audit;
 pub mod branding;
 pub mod calendar;
 pub mod catalogue;

@@ -64,7 +64,7 @@ pub async fn impersonation_trail(
     if let Some(session) = slot.taken().filter(|s| s.impersonator.is_some() && changed) {
         let detail = format!("{method} {path}");
         let written = platform
-            .identity()
+            .audit()
             .record_impersonated_change(&session, &detail, &request_id)
             .await;
         if let Err(error) = written {

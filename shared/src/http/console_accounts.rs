@@ -22,8 +22,8 @@ use super::access::{StaffUser, wire_name};
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::views::{AccountPatch, AccountSummaryView, AccountView, LoginView, PageOf, Paging};
 use crate::domain::accounts::{Account, AccountKind, AccountSearch, NewAccount};
+use crate::domain::audit::AuditEntry;
 use crate::domain::contact::PostalAddressInput;
-use crate::domain::identity::audit::AuditEntry;
 use crate::domain::identity::logins::EndUserAccess;
 use crate::domain::identity::model::LoginState;
 use crate::domain::identity::{Permission, Principal, Role};
@@ -48,8 +48,8 @@ async fn audit(
     detail: &str,
 ) -> Result<(), Problem> {
     platform
-        .identity()
-        .audit(&staff.session, account, action, detail, &staff.request_id)
+        .audit()
+        .record(&staff.session, account, action, detail, &staff.request_id)
         .await
         .map_err(Problem::from)
 }
@@ -664,8 +664,8 @@ pub async fn account_audit(
     staff.require(Permission::AuditView)?;
     let account = visible_account(&platform, &staff, &account).await?;
     let page = platform
-        .identity()
-        .account_audit_trail(&staff.session.tenant, &account.id, &paging.request())
+        .audit()
+        .account_trail(&staff.session.tenant, &account.id, &paging.request())
         .await?;
     Ok(Json(PageOf::from(page)))
 }

@@ -16,7 +16,7 @@ use utoipa_axum::routes;
 use super::access::{StaffUser, wire_name};
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::views::{LoginView, PageOf, Paging};
-use crate::domain::identity::audit::AuditEntry;
+use crate::domain::audit::AuditEntry;
 use crate::domain::identity::credentials::StaffInvitation;
 use crate::domain::identity::logins::StaffAccess;
 use crate::domain::identity::{AccessSettings, Permission, Principal};
@@ -212,8 +212,9 @@ pub async fn update_staff(
             },
         )
         .await?;
-    identity
-        .audit(
+    platform
+        .audit()
+        .record(
             &staff.session,
             None,
             "staff.access_changed",
@@ -270,8 +271,9 @@ pub async fn remove_staff(
     identity
         .remove_login(&staff.session.tenant, &login.id)
         .await?;
-    identity
-        .audit(
+    platform
+        .audit()
+        .record(
             &staff.session,
             None,
             "staff.removed",
@@ -393,7 +395,7 @@ pub async fn retry_failed_mail(
     let Some(retry) = outbox::retry_write(&staff.session.tenant, &id, platform.clock.now()) else {
         return Err(Problem::not_found());
     };
-    let audit = platform.identity().audit_write(
+    let audit = platform.audit().write(
         &staff.session,
         None,
         "mail.retried",
@@ -429,8 +431,8 @@ pub async fn audit_trail(
         .detail("Open an account's own trail instead."));
     }
     let page = platform
-        .identity()
-        .audit_trail(&staff.session.tenant, &paging.request())
+        .audit()
+        .trail(&staff.session.tenant, &paging.request())
         .await?;
     Ok(Json(PageOf::from(page)))
 }
@@ -578,8 +580,9 @@ pub async fn put_settings(
     let saved = identity
         .set_settings(&staff.session.tenant, settings)
         .await?;
-    identity
-        .audit(
+    platform
+        .audit()
+        .record(
             &staff.session,
             None,
             "settings.access_changed",
@@ -658,8 +661,8 @@ pub async fn put_account_attributes(
         .set_account_attributes(&staff.session.tenant, definitions)
         .await?;
     platform
-        .identity()
-        .audit(
+        .audit()
+        .record(
             &staff.session,
             None,
             "settings.account_attributes_changed",

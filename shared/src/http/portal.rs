@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use super::access::PortalUser;
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::views::{AccountPatch, AccountView, LoginView, PageOf, Paging};
-use crate::domain::identity::audit::AuditEntry;
+use crate::domain::audit::AuditEntry;
 use crate::domain::identity::credentials::LoginInvitation;
 use crate::domain::identity::logins::EndUserAccess;
 use crate::domain::identity::settings::EditableField;
@@ -198,8 +198,9 @@ pub async fn update_account(
         .update(&tenant, &account, patch.changes(), patch.expected_version)
         .await?;
     if session.impersonator.is_some() {
-        identity
-            .audit(
+        platform
+            .audit()
+            .record(
                 session,
                 Some(account),
                 "account.updated",
@@ -221,7 +222,7 @@ pub async fn access_history(
 ) -> Result<Json<PageOf<AuditEntry>>, Problem> {
     let account = require(&user.session, PortalAction::AccountView)?;
     let page = platform
-        .identity()
+        .audit()
         .access_history(&user.session.tenant, &account, &paging.request())
         .await?;
     Ok(Json(PageOf::from(page)))
@@ -331,8 +332,9 @@ pub async fn update_login(
         )
         .await?;
     if user.session.impersonator.is_some() {
-        identity
-            .audit(
+        platform
+            .audit()
+            .record(
                 &user.session,
                 Some(account),
                 "login.access_changed",
@@ -367,8 +369,9 @@ pub async fn remove_login(
         .remove_login(&user.session.tenant, &found.id)
         .await?;
     if user.session.impersonator.is_some() {
-        identity
-            .audit(
+        platform
+            .audit()
+            .record(
                 &user.session,
                 Some(account),
                 "login.removed",

@@ -188,7 +188,7 @@ impl Identity {
             outbox::enqueue(&message, now),
         ];
         if let Some((session, request_id)) = actor {
-            writes.push(self.audit_write(
+            writes.push(self.audit().write(
                 session,
                 Some(account.id),
                 "login.create_email_sent",
@@ -291,7 +291,7 @@ impl Identity {
         account: Option<AccountId>,
         (session, request_id): (&Session, &str),
     ) -> Result<OffsetDateTime, IdentityError> {
-        let audit = self.audit_write(
+        let audit = self.audit().write(
             session,
             account,
             "login.invited",
@@ -676,7 +676,7 @@ impl Identity {
             outbox::enqueue(&message, now),
         ];
         if let Some((session, request_id)) = actor {
-            writes.push(self.audit_write(
+            writes.push(self.audit().write(
                 session,
                 login.principal.account(),
                 "login.reset_email_sent",

@@ -10,7 +10,6 @@
 //! only accounts of their own tenant, and of their account groups when limited to some;
 //! a login with a second factor signs in with a code as well, each code used once.
 
-pub mod audit;
 pub mod credentials;
 pub mod logins;
 pub mod mail;
@@ -174,6 +173,14 @@ impl Identity {
             links,
             sender,
         }
+    }
+
+    fn audit(&self) -> crate::domain::audit::Audit {
+        crate::domain::audit::Audit::new(
+            self.table.clone(),
+            self.clock.clone(),
+            self.cursors.clone(),
+        )
     }
 
     fn tenants(&self) -> super::tenancy::Tenants {

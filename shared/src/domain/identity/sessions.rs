@@ -431,7 +431,7 @@ impl Identity {
             enrolment_only: false,
         };
         let (started, write) = self.new_session(&login, spec)?;
-        let audit = self.audit_write(
+        let audit = self.audit().write(
             staff,
             Some(*account),
             "impersonation.started",

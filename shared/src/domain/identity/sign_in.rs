@@ -330,7 +330,7 @@ impl Identity {
         if !current.is_locked() {
             return Ok(current);
         }
-        let audit = self.audit_write(
+        let audit = self.audit().write(
             staff,
             current.principal.account(),
             "login.unlocked",

@@ -261,7 +261,7 @@ impl Identity {
                 key: setup_key(&session.tenant, &session.login),
                 condition: None,
             },
-            self.audit_write(
+            self.audit().write(
                 session,
                 login.principal.account(),
                 "two_factor.enabled",
@@ -309,7 +309,7 @@ impl Identity {
         self.check_proof(&login, proof).await?;
         let writes = vec![
             versioned(&login, turned_off()),
-            self.audit_write(
+            self.audit().write(
                 session,
                 login.principal.account(),
                 "two_factor.disabled",
@@ -342,7 +342,7 @@ impl Identity {
         let (codes, hashes) = new_recovery_codes();
         let writes = vec![
             versioned(&login, used.set("recovery_codes", hashes.join(","))),
-            self.audit_write(
+            self.audit().write(
                 session,
                 login.principal.account(),
                 "two_factor.recovery_codes_replaced",
@@ -388,7 +388,7 @@ impl Identity {
         if login.second_factor.is_some() {
             let writes = vec![
                 versioned(login, turned_off().add("sessions_epoch", 1)),
-                self.audit_write(
+                self.audit().write(
                     staff,
                     login.principal.account(),
                     "two_factor.reset",

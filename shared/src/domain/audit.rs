@@ -5,11 +5,14 @@
 
 use time::OffsetDateTime;
 
-use super::{Identity, IdentityError, Session};
+use std::sync::Arc;
+
+use super::identity::{IdentityError, Session};
 use crate::domain::paging::{self, Page, PageRequest};
 use crate::ids::{AccountId, TenantId};
-use crate::ports::table::{Condition, Index, Item, Query, TableError, Write};
-use crate::store::{self, keys};
+use crate::ports::Clock;
+use crate::ports::table::{Condition, Index, Item, Query, Table, TableError, Write};
+use crate::store::{self, CursorCodec, keys};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct AuditEntry {
@@ -33,10 +36,27 @@ fn from_item(item: &Item) -> Result<AuditEntry, TableError> {
     store::from_item(item)
 }
 
-impl Identity {
+/// The trail's service: writes entries (alone, or as a write for the change's own
+/// transaction) and reads the tenant's, an account's, and an account's access history.
+#[derive(Clone)]
+pub struct Audit {
+    table: Arc<dyn Table>,
+    clock: Arc<dyn Clock>,
+    cursors: CursorCodec,
+}
+
+impl Audit {
+    pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>, cursors: CursorCodec) -> Self {
+        Audit {
+            table,
+            clock,
+            cursors,
+        }
+    }
+
     /// The write that records an action of `session` (add it to the change's transaction).
     /// `access`: the entry also goes on the account's access history (impersonations).
-    pub fn audit_write(
+    pub fn write(
         &self,
         session: &Session,
         account: Option<AccountId>,
@@ -90,7 +110,7 @@ impl Identity {
     }
 
     /// Records an action that was not one transaction of its own.
-    pub async fn audit(
+    pub async fn record(
         &self,
         session: &Session,
         account: Option<AccountId>,
@@ -98,7 +118,7 @@ impl Identity {
         detail: &str,
         request_id: &str,
     ) -> Result<(), IdentityError> {
-        let write = self.audit_write(session, account, action, detail, request_id, false)?;
+        let write = self.write(session, account, action, detail, request_id, false)?;
         self.table.transact(vec![write]).await?;
         Ok(())
     }
@@ -111,7 +131,7 @@ impl Identity {
         asked: &str,
         request_id: &str,
     ) -> Result<(), IdentityError> {
-        let write = self.audit_write(
+        let write = self.write(
             session,
             session.account(),
             "impersonation.change",
@@ -124,7 +144,7 @@ impl Identity {
     }
 
     /// The tenant's trail, newest first.
-    pub async fn audit_trail(
+    pub async fn trail(
         &self,
         tenant: &TenantId,
         page: &PageRequest,
@@ -142,7 +162,7 @@ impl Identity {
     }
 
     /// One account's trail, newest first.
-    pub async fn account_audit_trail(
+    pub async fn account_trail(
         &self,
         tenant: &TenantId,
         account: &AccountId,
