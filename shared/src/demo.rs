@@ -23,6 +23,10 @@ pub enum SeedError {
     Account(#[from] AccountError),
     #[error(transparent)]
     Identity(#[from] IdentityError),
+    #[error(transparent)]
+    Settings(#[from] crate::domain::settings::SettingsError),
+    #[error(transparent)]
+    Storage(#[from] crate::ports::TableError),
     #[error("demo services and usage: {0}")]
     Demo(String),
 }
@@ -249,10 +253,10 @@ pub async fn seed(platform: &Platform) -> Result<usize, SeedError> {
         (&acme, "Australia/Sydney"),
         (&bluewave, "Australia/Melbourne"),
     ] {
-        let identity = platform.identity();
-        let mut access = identity.settings(&tenant.id).await?;
+        let _identity = platform.identity();
+        let mut access = platform.settings().get(&tenant.id).await?;
         access.time_zone = zone.into();
-        identity.set_settings(&tenant.id, access).await?;
+        platform.settings().set(&tenant.id, access).await?;
     }
     let created =
         accounts(platform, &acme, ACME).await? + accounts(platform, &bluewave, BLUEWAVE).await?;
@@ -271,15 +275,15 @@ pub async fn seed(platform: &Platform) -> Result<usize, SeedError> {
 /// ins left to its wholesaler, new orders copied to orders@acme.example. Settings are
 /// written again on every seed; numbers already held are skipped.
 async fn ordering(platform: &Platform, tenant: &Tenant) -> Result<(), SeedError> {
-    use crate::domain::identity::Module;
     use crate::domain::orders::settings::{ManualKind, OrderSettings};
+    use crate::domain::settings::Module;
     let fail = |e: &dyn std::fmt::Display| SeedError::Demo(e.to_string());
-    let identity = platform.identity();
-    let mut access = identity.settings(&tenant.id).await?;
+    let _identity = platform.identity();
+    let mut access = platform.settings().get(&tenant.id).await?;
     access
         .modules
         .extend([Module::NumberOrdering, Module::E911]);
-    identity.set_settings(&tenant.id, access).await?;
+    platform.settings().set(&tenant.id, access).await?;
     let orders = platform.orders();
     let mut settings = OrderSettings::default();
     settings.orderable_tiers.insert("gold".into());
@@ -435,7 +439,7 @@ async fn services_and_usage(platform: &Platform, tenant: &Tenant) -> Result<(), 
             }
         }
     }
-    let zone = crate::domain::identity::settings::zone(platform.table.as_ref(), &tenant.id)
+    let zone = crate::domain::settings::zone(platform.table.as_ref(), &tenant.id)
         .await
         .map_err(|e| fail(&e))?;
     let today = zone.date_of(platform.clock.now());

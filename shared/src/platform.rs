@@ -60,6 +60,10 @@ impl Platform {
         )
     }
 
+    pub fn settings(&self) -> crate::domain::settings::Settings {
+        crate::domain::settings::Settings::new(self.table.clone(), self.clock.clone())
+    }
+
     pub fn identity(&self) -> Identity {
         Identity::new(
             self.table.clone(),

@@ -7,7 +7,7 @@ use crate::common::usage_fixture::{
 };
 use crate::common::{ALL, Auth, Reply, STAFF_PASSWORD, World};
 use axum::http::StatusCode;
-use selfcare::domain::identity::Module;
+use selfcare::domain::settings::Module;
 use selfcare::domain::tenancy::{NewTenant, Tenant, TenantKind};
 use selfcare::ports::Clock;
 use serde_json::{Value as Json, json};
@@ -43,11 +43,11 @@ async fn shop() -> Shop {
         .await
         .unwrap();
     let f = fixture_for(w, acme).await;
-    let identity = f.w.platform.identity();
-    let mut access = identity.settings(&f.tenant.id).await.unwrap();
+    let settings_service = f.w.platform.settings();
+    let mut access = settings_service.get(&f.tenant.id).await.unwrap();
     access.modules.insert(Module::NumberOrdering);
     access.modules.insert(Module::E911);
-    identity.set_settings(&f.tenant.id, access).await.unwrap();
+    settings_service.set(&f.tenant.id, access).await.unwrap();
     let c = cast(&f).await;
     f.w.staff(&wisp, "wanda", ALL).await;
     f.w.staff(&other, "otto", ALL).await;

@@ -186,10 +186,10 @@ async fn a_record_sent_again_in_another_file_counts_once_and_a_changed_one_is_re
 async fn days_and_months_are_the_providers_across_a_month_boundary_and_daylight_saving() {
     use axum::http::StatusCode;
     let f = fixture().await;
-    let identity = f.w.platform.identity();
-    let mut settings = identity.settings(&f.tenant.id).await.unwrap();
+    let settings_service = f.w.platform.settings();
+    let mut settings = settings_service.get(&f.tenant.id).await.unwrap();
     settings.time_zone = "Australia/Sydney".into();
-    identity.set_settings(&f.tenant.id, settings).await.unwrap();
+    settings_service.set(&f.tenant.id, settings).await.unwrap();
     // Sydney's clocks go forward at 02:00 on Sunday 5 October 2036 (+10 to +11).
     let key = drop_file(
         &f,

@@ -13,6 +13,7 @@ pub mod outbox;
 pub mod paging;
 pub mod service_groups;
 pub mod services;
+pub mod settings;
 pub mod tenancy;
 pub mod usage;
 

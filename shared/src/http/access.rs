@@ -16,7 +16,8 @@ use utoipa::ToSchema;
 
 use super::problem::Problem;
 use super::request_id::RequestId;
-use crate::domain::identity::{IdentityError, Module, Permission, Principal, Session};
+use crate::domain::identity::{IdentityError, Permission, Principal, Session};
+use crate::domain::settings::Module;
 use crate::domain::tenancy::{Tenant, TenantError};
 use crate::platform::Platform;
 
@@ -407,7 +408,7 @@ pub async fn portal_account(
     user: &PortalUser,
     module: Module,
 ) -> Result<AccountId, Problem> {
-    let settings = platform.identity().settings(&user.session.tenant).await?;
+    let settings = platform.settings().get(&user.session.tenant).await?;
     if !settings.modules.contains(&module) {
         return Err(module_disabled(module));
     }

@@ -43,8 +43,8 @@ pub async fn public_branding(
     let (access, look) = tokio::try_join!(
         async {
             platform
-                .identity()
-                .settings(&tenant.id)
+                .settings()
+                .get(&tenant.id)
                 .await
                 .map_err(Problem::from)
         },

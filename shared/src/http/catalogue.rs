@@ -17,7 +17,8 @@ use super::views::{PageOf, Paging};
 use crate::domain::catalogue::{
     Allowance, BoltOn, NewBoltOn, NewPlan, NewRate, Plan, ServiceType, UsageType,
 };
-use crate::domain::identity::{Module, Permission};
+use crate::domain::identity::Permission;
+use crate::domain::settings::Module;
 use crate::platform::Platform;
 
 /// The provider's plans, for a customer choosing one when ordering a number, a port or a

@@ -168,7 +168,7 @@ pub async fn create_account(
         .create(&tenant, new, key.as_deref())
         .await?;
     let identity = platform.identity();
-    let settings = identity.settings(&tenant.id).await?;
+    let settings = platform.settings().get(&tenant.id).await?;
     // A replayed create finds the email already out (the account has its invitation).
     let mut create_email_sent = false;
     if settings.send_create_email_on_new_account

@@ -19,8 +19,9 @@ use super::views::{LoginView, PageOf, Paging};
 use crate::domain::audit::AuditEntry;
 use crate::domain::identity::credentials::StaffInvitation;
 use crate::domain::identity::logins::StaffAccess;
-use crate::domain::identity::{AccessSettings, Permission, Principal};
+use crate::domain::identity::{Permission, Principal};
 use crate::domain::outbox;
+use crate::domain::settings::AccessSettings;
 use crate::domain::tenancy::AttributeDefinition;
 use crate::ids::LoginId;
 use crate::platform::Platform;
@@ -562,9 +563,7 @@ pub async fn get_settings(
     staff: StaffUser,
 ) -> Result<Json<AccessSettings>, Problem> {
     staff.require(Permission::SettingsManage)?;
-    Ok(Json(
-        platform.identity().settings(&staff.session.tenant).await?,
-    ))
+    Ok(Json(platform.settings().get(&staff.session.tenant).await?))
 }
 
 /// Replace the access settings (fields left out take their defaults).
@@ -576,9 +575,10 @@ pub async fn put_settings(
     JsonBody(settings): JsonBody<AccessSettings>,
 ) -> Result<Json<AccessSettings>, Problem> {
     staff.require(Permission::SettingsManage)?;
-    let identity = platform.identity();
-    let saved = identity
-        .set_settings(&staff.session.tenant, settings)
+    let _identity = platform.identity();
+    let saved = platform
+        .settings()
+        .set(&staff.session.tenant, settings)
         .await?;
     platform
         .audit()

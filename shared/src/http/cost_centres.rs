@@ -21,7 +21,8 @@ use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::views::{PeriodQuery, ServiceView, TotalsView, period_of, today};
 use crate::domain::catalogue::{UsageType, money};
 use crate::domain::cost_centres::{CostCentre, CostCentreUsage};
-use crate::domain::identity::{Module, Permission};
+use crate::domain::identity::Permission;
+use crate::domain::settings::Module;
 use crate::ids::{AccountId, TenantId};
 use crate::platform::Platform;
 

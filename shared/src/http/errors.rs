@@ -303,3 +303,19 @@ impl From<PagingError> for Problem {
         }
     }
 }
+
+impl From<crate::ports::TableError> for Problem {
+    fn from(error: crate::ports::TableError) -> Self {
+        Problem::storage(&error)
+    }
+}
+
+impl From<crate::domain::settings::SettingsError> for Problem {
+    fn from(error: crate::domain::settings::SettingsError) -> Self {
+        use crate::domain::settings::SettingsError;
+        match error {
+            SettingsError::Invalid(violations) => Problem::from_violations(violations),
+            SettingsError::Storage(e) => Problem::storage(&e),
+        }
+    }
+}

@@ -22,8 +22,9 @@ use super::views::{AccountPatch, AccountView, LoginView, PageOf, Paging};
 use crate::domain::audit::AuditEntry;
 use crate::domain::identity::credentials::LoginInvitation;
 use crate::domain::identity::logins::EndUserAccess;
-use crate::domain::identity::settings::EditableField;
-use crate::domain::identity::{Module, Principal, Role};
+use crate::domain::identity::{Principal, Role};
+use crate::domain::settings::EditableField;
+use crate::domain::settings::Module;
 use crate::ids::LoginId;
 use crate::platform::Platform;
 
@@ -79,7 +80,7 @@ pub async fn me(State(platform): State<Platform>, user: PortalUser) -> Result<Js
     else {
         return Err(Problem::not_found());
     };
-    let identity = platform.identity();
+    let _identity = platform.identity();
     let (account, settings, tenant) = tokio::try_join!(
         async {
             platform
@@ -89,8 +90,9 @@ pub async fn me(State(platform): State<Platform>, user: PortalUser) -> Result<Js
                 .map_err(Problem::from)
         },
         async {
-            identity
-                .settings(&session.tenant)
+            platform
+                .settings()
+                .get(&session.tenant)
                 .await
                 .map_err(Problem::from)
         },
@@ -157,8 +159,8 @@ pub async fn update_account(
 ) -> Result<Json<AccountView>, Problem> {
     let session = &user.session;
     let account = require(session, PortalAction::AccountEdit)?;
-    let identity = platform.identity();
-    let settings = identity.settings(&session.tenant).await?;
+    let _identity = platform.identity();
+    let settings = platform.settings().get(&session.tenant).await?;
     let mut refused = Problem::new(
         StatusCode::FORBIDDEN,
         "field-not-editable",

@@ -18,9 +18,9 @@ use super::access::portal_account;
 use super::access::{PortalAction, require};
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::views::{PageOf, Paging};
-use crate::domain::identity::Module;
 use crate::domain::orders::settings::{AutoApproval, Feature};
 use crate::domain::orders::{OrderError, OrderRef, OrderRequest, Requester};
+use crate::domain::settings::Module;
 use crate::ids::{AccountId, OrderId};
 use crate::platform::Platform;
 
@@ -54,8 +54,8 @@ pub async fn portal_order_settings(
     let (access, settings) = tokio::try_join!(
         async {
             platform
-                .identity()
-                .settings(&user.session.tenant)
+                .settings()
+                .get(&user.session.tenant)
                 .await
                 .map_err(Problem::from)
         },

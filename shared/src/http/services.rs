@@ -20,8 +20,9 @@ use utoipa_axum::routes;
 use super::access::{PortalUser, StaffUser};
 use super::problem::{JsonBody, Problem, parse_id};
 use crate::domain::catalogue::money;
-use crate::domain::identity::{Module, Permission};
+use crate::domain::identity::Permission;
 use crate::domain::services::{NewService, ServiceStatus};
+use crate::domain::settings::Module;
 use crate::platform::Platform;
 
 /// The account's services.

@@ -311,7 +311,7 @@ impl From<&Totals> for TotalsView {
 
 /// Today in the provider's calendar (its time zone).
 pub(super) async fn today(platform: &Platform, tenant: &TenantId) -> Result<Date, Problem> {
-    let zone = crate::domain::identity::settings::zone(platform.table.as_ref(), tenant)
+    let zone = crate::domain::settings::zone(platform.table.as_ref(), tenant)
         .await
         .map_err(|e| Problem::storage(&e))?;
     Ok(zone.date_of(platform.clock.now()))

@@ -80,7 +80,7 @@ fn reset_gap_key(tenant: &TenantId, login: &LoginId) -> Key {
 
 fn language_or(language: Option<&str>, fallback: &str) -> String {
     match language {
-        Some(l) if super::settings::LANGUAGES.contains(&l) => l.to_owned(),
+        Some(l) if crate::domain::settings::LANGUAGES.contains(&l) => l.to_owned(),
         _ => fallback.to_owned(),
     }
 }

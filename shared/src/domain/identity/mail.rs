@@ -7,10 +7,10 @@ use std::sync::LazyLock;
 
 use minijinja::{Environment, context};
 
-use super::settings::AccessSettings;
 use super::{IdentityError, LANGUAGE_FALLBACK};
 use crate::domain::contact::EmailAddress;
 use crate::domain::outbox::Message;
+use crate::domain::settings::AccessSettings;
 use crate::domain::tenancy::Tenant;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -445,7 +445,7 @@ pub fn compose(
     to: &[EmailAddress],
     content: Content<'_>,
 ) -> Result<Message, IdentityError> {
-    let language = if super::settings::LANGUAGES.contains(&content.language) {
+    let language = if crate::domain::settings::LANGUAGES.contains(&content.language) {
         content.language
     } else {
         LANGUAGE_FALLBACK

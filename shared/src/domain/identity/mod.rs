@@ -17,7 +17,6 @@ pub mod model;
 pub mod passwords;
 pub mod records;
 pub mod sessions;
-pub mod settings;
 pub mod sign_in;
 pub mod tokens;
 pub mod two_factor;
@@ -30,8 +29,7 @@ use crate::ids::TenantId;
 use crate::ports::{Clock, Table, TableError};
 use crate::store::CursorCodec;
 
-pub use model::{Login, LoginState, Module, Permission, Principal, Role, Session};
-pub use settings::AccessSettings;
+pub use model::{Login, LoginState, Permission, Principal, Role, Session};
 
 #[derive(Debug, thiserror::Error)]
 pub enum IdentityError {
@@ -181,6 +179,14 @@ impl Identity {
             self.clock.clone(),
             self.cursors.clone(),
         )
+    }
+
+    /// The tenant's settings, the defaults where it has chosen none.
+    async fn settings(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<crate::domain::settings::AccessSettings, IdentityError> {
+        Ok(crate::domain::settings::read(self.table.as_ref(), tenant).await?)
     }
 
     fn tenants(&self) -> super::tenancy::Tenants {

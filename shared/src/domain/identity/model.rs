@@ -71,32 +71,6 @@ impl Permission {
     ];
 }
 
-/// A part of the portal a tenant turns on or off.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    serde::Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "snake_case")]
-pub enum Module {
-    Services,
-    Usage,
-    Invoices,
-    Payments,
-    Orders,
-    NumberOrdering,
-    E911,
-    ServiceDesk,
-    Reports,
-}
-
 /// Who a login is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Principal {

@@ -344,7 +344,7 @@ impl Identity {
         session: &Session,
         language: &str,
     ) -> Result<(), IdentityError> {
-        if !super::settings::LANGUAGES.contains(&language) {
+        if !crate::domain::settings::LANGUAGES.contains(&language) {
             return Err(super::invalid("/language", "one of en, fr"));
         }
         if session.impersonator.is_some() || session.read_only {

@@ -168,7 +168,8 @@ impl Identity {
                 .second_factor
                 .as_ref()
                 .map_or(0, SecondFactor::recovery_codes_left),
-            required: settings.requires_two_factor(&login.principal),
+            required: settings
+                .requires_two_factor(matches!(login.principal, Principal::Staff { .. })),
         })
     }
 
@@ -296,7 +297,7 @@ impl Identity {
         if self
             .settings(&session.tenant)
             .await?
-            .requires_two_factor(&login.principal)
+            .requires_two_factor(matches!(login.principal, Principal::Staff { .. }))
         {
             return Err(IdentityError::Forbidden(
                 "your provider requires two-factor sign-in; it cannot be turned off",
@@ -565,7 +566,8 @@ impl Identity {
                 absolute: Duration::hours(i64::from(settings.absolute_hours)),
                 impersonator: None,
                 read_only: false,
-                enrolment_only: settings.requires_two_factor(&login.principal)
+                enrolment_only: settings
+                    .requires_two_factor(matches!(login.principal, Principal::Staff { .. }))
                     && login.second_factor.is_none(),
             },
         )

@@ -298,9 +298,7 @@ impl Fulfilment {
                     return Err(invalid("/request/bolt_on", "the service does not have it"));
                 };
                 // Calendar months in the provider's time zone, from the day it was added.
-                let zone =
-                    crate::domain::identity::settings::zone(self.table.as_ref(), &who.tenant)
-                        .await?;
+                let zone = crate::domain::settings::zone(self.table.as_ref(), &who.tenant).await?;
                 let term_ends = crate::domain::calendar::add_months(
                     zone.date_of(attached.since),
                     offer.term_months,

@@ -19,8 +19,8 @@ use crate::domain::accounts::Accounts;
 use crate::domain::catalogue::{UsageType, money};
 use crate::domain::contact::EmailAddress;
 use crate::domain::identity::mail::{self, AlertFacts, Content, Purpose};
-use crate::domain::identity::settings;
 use crate::domain::outbox;
+use crate::domain::settings;
 use crate::domain::tenancy::Tenants;
 use crate::ids::{AccountId, AlertId, PlanId, ServiceId, TenantId};
 use crate::ports::Clock;
@@ -361,7 +361,7 @@ impl Alerts {
         if alerts.is_empty() {
             return Ok(0);
         }
-        let zone = crate::domain::identity::settings::zone(self.table.as_ref(), tenant).await?;
+        let zone = crate::domain::settings::zone(self.table.as_ref(), tenant).await?;
         let today = zone.date_of(self.clock.now());
         let mut sent = 0;
         let mut accounts_done = BTreeSet::new();

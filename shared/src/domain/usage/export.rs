@@ -227,7 +227,7 @@ impl UsageExports {
             ));
         }
         let now = self.clock.now();
-        let zone = crate::domain::identity::settings::zone(self.table.as_ref(), tenant).await?;
+        let zone = crate::domain::settings::zone(self.table.as_ref(), tenant).await?;
         let today = zone.date_of(now);
         if period > Period::containing(today) {
             return Err(ExportError::Invalid(format!(
@@ -486,7 +486,7 @@ impl UsageExports {
         // The records are read and formatted by one task while the bucket takes the body
         // from another; the channel holds at most a few pieces, which bounds memory.
         let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
-        let zone = crate::domain::identity::settings::zone(self.table.as_ref(), &tenant).await?;
+        let zone = crate::domain::settings::zone(self.table.as_ref(), &tenant).await?;
         let producer = tokio::spawn(produce_csv(
             self.views.clone(),
             tenant,

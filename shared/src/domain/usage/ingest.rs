@@ -418,7 +418,7 @@ impl Ingest {
         let rows = self.chunk_rows;
         let parser = tokio::task::spawn_blocking(move || parse_file(bridge, rows, &sender));
 
-        let zone = crate::domain::identity::settings::zone(self.table.as_ref(), &tenant).await?;
+        let zone = crate::domain::settings::zone(self.table.as_ref(), &tenant).await?;
         let mut run = FileRun::new(&state, zone);
         let mut chunk_no: i64 = 0;
         while let Some(chunk) = chunks.recv().await {

@@ -1,15 +1,43 @@
-//! A tenant's access settings: who gets portal access how, how long links live, when a
-//! login locks, which portal modules are on, what customers may edit, and the contact
-//! details their mail carries.
+//! A tenant's settings: which portal modules are on, who gets portal access how, how long
+//! links and sessions live, when a login locks, what customers may edit, its language and
+//! time zone, and the contact details its mail carries.
 
 use std::collections::BTreeSet;
 
-use super::{Identity, IdentityError, Module};
+use std::sync::Arc;
+
 use crate::domain::Violations;
 use crate::domain::contact::EmailAddress;
 use crate::ids::TenantId;
-use crate::ports::table::Key;
+use crate::ports::Clock;
+use crate::ports::table::{Key, Table, TableError};
 use crate::store::{self, keys};
+
+/// A part of the portal a tenant turns on or off.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Module {
+    Services,
+    Usage,
+    Invoices,
+    Payments,
+    Orders,
+    NumberOrdering,
+    E911,
+    ServiceDesk,
+    Reports,
+}
 
 /// The account fields a customer may change from the portal.
 #[derive(
@@ -106,10 +134,11 @@ impl Default for AccessSettings {
 
 impl AccessSettings {
     /// Must `principal` sign in with a second factor?
-    pub fn requires_two_factor(&self, principal: &super::Principal) -> bool {
-        match principal {
-            super::Principal::Staff { .. } => self.two_factor_required_for_staff,
-            super::Principal::EndUser { .. } => self.two_factor_required_for_end_users,
+    pub fn requires_two_factor(&self, staff: bool) -> bool {
+        if staff {
+            self.two_factor_required_for_staff
+        } else {
+            self.two_factor_required_for_end_users
         }
     }
 
@@ -163,11 +192,8 @@ fn key(tenant: &TenantId) -> Key {
 
 /// A tenant's settings, the defaults where it has chosen none (for other capabilities'
 /// mail, which needs the tenant's branding without the rest of identity).
-pub async fn read(
-    table: &dyn crate::ports::Table,
-    tenant: &TenantId,
-) -> Result<AccessSettings, IdentityError> {
-    Ok(store::read_settings(table, &key(tenant), "settings").await?)
+pub async fn read(table: &dyn Table, tenant: &TenantId) -> Result<AccessSettings, TableError> {
+    store::read_settings(table, &key(tenant), "settings").await
 }
 
 /// A provider's time zone as its settings hold it (UTC while it has chosen none; a name
@@ -175,12 +201,9 @@ pub async fn read(
 pub async fn zone(
     table: &dyn crate::ports::Table,
     tenant: &TenantId,
-) -> Result<crate::domain::calendar::ProviderZone, crate::ports::TableError> {
+) -> Result<crate::domain::calendar::ProviderZone, TableError> {
     use crate::domain::calendar::ProviderZone;
-    let settings = read(table, tenant).await.map_err(|e| match e {
-        IdentityError::Storage(e) => e,
-        other => crate::ports::TableError::Unreadable(other.to_string()),
-    })?;
+    let settings = read(table, tenant).await?;
     Ok(
         ProviderZone::parse(&settings.time_zone).unwrap_or_else(|why| {
             tracing::error!(tenant = %tenant, why, "a stored time zone does not parse; using UTC");
@@ -189,18 +212,37 @@ pub async fn zone(
     )
 }
 
-impl Identity {
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("invalid settings: {0}")]
+    Invalid(Violations),
+    #[error(transparent)]
+    Storage(#[from] TableError),
+}
+
+/// Reads and changes a tenant's settings.
+#[derive(Clone)]
+pub struct Settings {
+    table: Arc<dyn Table>,
+    clock: Arc<dyn Clock>,
+}
+
+impl Settings {
+    pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>) -> Self {
+        Settings { table, clock }
+    }
+
     /// The tenant's settings, the defaults where it has chosen none.
-    pub async fn settings(&self, tenant: &TenantId) -> Result<AccessSettings, IdentityError> {
+    pub async fn get(&self, tenant: &TenantId) -> Result<AccessSettings, TableError> {
         read(self.table.as_ref(), tenant).await
     }
 
-    pub async fn set_settings(
+    pub async fn set(
         &self,
         tenant: &TenantId,
         settings: AccessSettings,
-    ) -> Result<AccessSettings, IdentityError> {
-        settings.check().map_err(IdentityError::Invalid)?;
+    ) -> Result<AccessSettings, SettingsError> {
+        settings.check().map_err(SettingsError::Invalid)?;
         store::write_settings(
             self.table.as_ref(),
             &key(tenant),
