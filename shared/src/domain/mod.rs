@@ -8,6 +8,7 @@ pub mod catalogue;
 pub mod contact;
 pub mod cost_centres;
 pub mod identity;
+pub mod notifications;
 pub mod orders;
 pub mod outbox;
 pub mod paging;

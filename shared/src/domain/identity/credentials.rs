@@ -14,10 +14,10 @@ use std::collections::BTreeSet;
 
 use time::{Duration, OffsetDateTime};
 
-use super::mail::{self, Content, Purpose};
 use super::{Identity, IdentityError, LANGUAGE_FALLBACK, invalid, passwords, tokens};
 use crate::domain::accounts::AccountStatus;
 use crate::domain::contact::EmailAddress;
+use crate::domain::notifications::{self as mail, Mail, Notice};
 use crate::domain::outbox;
 use crate::domain::tenancy::TenantKind;
 use crate::ids::{AccountId, LoginId, TenantId};
@@ -148,17 +148,13 @@ impl Identity {
             &settings,
             &self.sender,
             &account.emails,
-            Content {
-                purpose: Purpose::CredentialCreate,
+            Mail {
                 language: &settings.default_language,
                 name: &account.name,
-                username: None,
-                link: Some(&link),
-                days: Some(settings.create_link_days),
-                attempts: None,
-                change: None,
-                alert: None,
-                order: None,
+                notice: Notice::CredentialCreate {
+                    link: &link,
+                    days: settings.create_link_days,
+                },
             },
         )?;
         let invitation = invitation_key(tenant, &account.id);
@@ -337,17 +333,13 @@ impl Identity {
             &settings,
             &self.sender,
             std::slice::from_ref(email),
-            Content {
-                purpose: Purpose::CredentialCreate,
+            Mail {
                 language,
                 name,
-                username: None,
-                link: Some(&link),
-                days: Some(settings.create_link_days),
-                attempts: None,
-                change: None,
-                alert: None,
-                order: None,
+                notice: Notice::CredentialCreate {
+                    link: &link,
+                    days: settings.create_link_days,
+                },
             },
         )?;
         let mut writes = vec![
@@ -636,17 +628,13 @@ impl Identity {
             &settings,
             &self.sender,
             std::slice::from_ref(&login.email),
-            Content {
-                purpose: Purpose::PasswordReset,
+            Mail {
                 language: &login.language,
                 name: login.name.as_deref().unwrap_or(&login.username),
-                username: Some(&login.username),
-                link: Some(&link),
-                days: None,
-                attempts: None,
-                change: None,
-                alert: None,
-                order: None,
+                notice: Notice::PasswordReset {
+                    username: &login.username,
+                    link: &link,
+                },
             },
         )?;
         let gap = reset_gap_key(&login.tenant, &login.id);

@@ -12,7 +12,6 @@
 
 pub mod credentials;
 pub mod logins;
-pub mod mail;
 pub mod model;
 pub mod passwords;
 pub mod records;
@@ -65,6 +64,12 @@ pub enum IdentityError {
     Hash(#[from] passwords::HashError),
     #[error("rendering mail: {0}")]
     Mail(String),
+}
+
+impl From<super::notifications::ComposeError> for IdentityError {
+    fn from(e: super::notifications::ComposeError) -> Self {
+        IdentityError::Mail(e.to_string())
+    }
 }
 
 impl From<AccountError> for IdentityError {

@@ -20,8 +20,8 @@ use super::model::{
 use super::records;
 use time::{Duration, OffsetDateTime};
 
-use super::mail::{self, Content, Purpose};
 use super::{Identity, IdentityError, tokens};
+use crate::domain::notifications::{self as mail, Mail, Notice};
 use crate::domain::outbox;
 use crate::domain::paging::{self, Page, PageRequest};
 use crate::ids::{LoginId, TenantId};
@@ -262,17 +262,14 @@ impl Identity {
             &settings,
             &self.sender,
             std::slice::from_ref(&login.email),
-            Content {
-                purpose: Purpose::LockedOut,
+            Mail {
                 language: &login.language,
                 name: login.name.as_deref().unwrap_or(&login.username),
-                username: Some(&login.username),
-                link: Some(&link),
-                days: None,
-                attempts: Some(settings.lockout_threshold),
-                change: None,
-                alert: None,
-                order: None,
+                notice: Notice::LockedOut {
+                    username: &login.username,
+                    link: &link,
+                    attempts: settings.lockout_threshold,
+                },
             },
         )?;
         let lock = Write::Update {

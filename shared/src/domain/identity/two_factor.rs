@@ -24,8 +24,8 @@ use super::records;
 use time::{Duration, OffsetDateTime};
 use totp_rs::{Builder, Secret, Totp};
 
-use super::mail::{self, Content, Purpose};
 use super::{Identity, IdentityError, invalid, tokens};
+use crate::domain::notifications::{self as mail, Mail, Notice};
 use crate::domain::outbox;
 use crate::ids::{LoginId, TenantId};
 use crate::ports::table::{Condition, EXPIRES_AT, Item, Key, TableError, Update, Value, Write};
@@ -585,17 +585,13 @@ impl Identity {
             &settings,
             &self.sender,
             std::slice::from_ref(&login.email),
-            Content {
-                purpose: Purpose::SecondFactorChanged,
+            Mail {
                 language: &login.language,
                 name: login.name.as_deref().unwrap_or(&login.username),
-                username: Some(&login.username),
-                link: None,
-                days: None,
-                attempts: None,
-                change: Some(change),
-                alert: None,
-                order: None,
+                notice: Notice::SecondFactorChanged {
+                    username: &login.username,
+                    change,
+                },
             },
         )?;
         Ok(outbox::enqueue(&message, self.clock.now()))

@@ -9,7 +9,7 @@ use super::settings::OrderSettings;
 use super::{Order, OrderError};
 use crate::domain::accounts::Accounts;
 use crate::domain::contact::EmailAddress;
-use crate::domain::identity::mail::{self, Content, OrderFacts, Purpose};
+use crate::domain::notifications::{self as mail, Mail, Notice, OrderFacts, OrderStep};
 use crate::domain::outbox;
 use crate::domain::settings;
 use crate::domain::tenancy::Tenants;
@@ -53,23 +53,17 @@ impl Notices {
         auto_approved: bool,
     ) -> Result<Vec<Write>, OrderError> {
         let customer = match (auto_approved, order.state) {
-            (true, OrderState::Completed) => Purpose::OrderCompleted,
-            (true, _) => Purpose::OrderApproved,
-            (false, _) => Purpose::OrderSubmitted,
+            (true, OrderState::Completed) => OrderStep::Completed,
+            (true, _) => OrderStep::Approved,
+            (false, _) => OrderStep::Submitted,
         };
         let mut writes = self.to_account(order, customer).await?;
         if let Some(address) = &order_settings.alert_email
             && let Ok(address) = EmailAddress::parse(address)
         {
             writes.extend(
-                self.compose(
-                    order,
-                    Purpose::OrderReceived,
-                    &[address],
-                    None,
-                    !auto_approved,
-                )
-                .await?,
+                self.compose(order, OrderStep::Received, &[address], None, !auto_approved)
+                    .await?,
             );
         }
         Ok(writes)
@@ -78,18 +72,18 @@ impl Notices {
     /// The customer's mail after `step` (none for steps the customer took or that change
     /// nothing they see).
     pub async fn after(&self, order: &Order, step: Step) -> Result<Vec<Write>, OrderError> {
-        let purpose = match (step, order.state) {
-            (Step::Approve { .. }, OrderState::Completed) => Purpose::OrderCompleted,
-            (Step::Approve { .. }, _) => Purpose::OrderApproved,
-            (Step::Reject, _) => Purpose::OrderRejected,
-            (Step::Halt, _) => Purpose::OrderHalted,
-            (Step::Activate, _) => Purpose::OrderCompleted,
+        let mail_step = match (step, order.state) {
+            (Step::Approve { .. }, OrderState::Completed) => OrderStep::Completed,
+            (Step::Approve { .. }, _) => OrderStep::Approved,
+            (Step::Reject, _) => OrderStep::Rejected,
+            (Step::Halt, _) => OrderStep::Halted,
+            (Step::Activate, _) => OrderStep::Completed,
             _ => return Ok(Vec::new()),
         };
-        self.to_account(order, purpose).await
+        self.to_account(order, mail_step).await
     }
 
-    async fn to_account(&self, order: &Order, purpose: Purpose) -> Result<Vec<Write>, OrderError> {
+    async fn to_account(&self, order: &Order, step: OrderStep) -> Result<Vec<Write>, OrderError> {
         let tenant = order.tenant_id()?;
         let account = Accounts::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
             .get(&tenant, &order.account_id()?)
@@ -98,14 +92,14 @@ impl Notices {
         if account.emails.is_empty() {
             return Ok(Vec::new());
         }
-        self.compose(order, purpose, &account.emails, Some(&account.name), false)
+        self.compose(order, step, &account.emails, Some(&account.name), false)
             .await
     }
 
     async fn compose(
         &self,
         order: &Order,
-        purpose: Purpose,
+        step: OrderStep,
         to: &[EmailAddress],
         name: Option<&str>,
         waits: bool,
@@ -119,17 +113,9 @@ impl Notices {
         let access = settings::read(self.table.as_ref(), &tenant)
             .await
             .map_err(unavailable)?;
-        let event = match purpose {
-            Purpose::OrderReceived => "received",
-            Purpose::OrderSubmitted => "submitted",
-            Purpose::OrderApproved => "approved",
-            Purpose::OrderRejected => "rejected",
-            Purpose::OrderHalted => "halted",
-            _ => "completed",
-        };
         // The provider's copy is in its own language; the customer's in the login's.
-        let language = match purpose {
-            Purpose::OrderReceived => access.default_language.clone(),
+        let language = match step {
+            OrderStep::Received => access.default_language.clone(),
             _ => order.language.clone(),
         };
         let account = format!("{} ({})", order.account_name, order.account_number);
@@ -138,24 +124,19 @@ impl Notices {
             &access,
             &self.sender,
             to,
-            Content {
-                purpose,
+            Mail {
                 language: &language,
                 name: name.unwrap_or(&tenant_record.name),
-                username: None,
-                link: None,
-                days: None,
-                attempts: None,
-                change: None,
-                alert: None,
-                order: Some(OrderFacts {
-                    event,
-                    reference: order.id.clone(),
-                    summary: order.summary.clone(),
-                    reason: order.reason.clone(),
-                    account,
-                    waits,
-                }),
+                notice: Notice::Order {
+                    step,
+                    facts: OrderFacts {
+                        reference: order.id.clone(),
+                        summary: order.summary.clone(),
+                        reason: order.reason.clone(),
+                        account,
+                        waits,
+                    },
+                },
             },
         )
         .map_err(unavailable)?;

@@ -18,7 +18,7 @@ use crate::domain::Violations;
 use crate::domain::accounts::Accounts;
 use crate::domain::catalogue::{UsageType, money};
 use crate::domain::contact::EmailAddress;
-use crate::domain::identity::mail::{self, AlertFacts, Content, Purpose};
+use crate::domain::notifications::{self as mail, AlertFacts, Mail, Notice};
 use crate::domain::outbox;
 use crate::domain::settings;
 use crate::domain::tenancy::Tenants;
@@ -467,22 +467,15 @@ impl Alerts {
             &settings,
             &self.sender,
             &account_record.emails,
-            Content {
-                purpose: Purpose::UsageAlert,
+            Mail {
                 language: &settings.default_language,
                 name: &account_record.name,
-                username: None,
-                link: None,
-                days: None,
-                attempts: None,
-                change: None,
-                alert: Some(AlertFacts {
+                notice: Notice::UsageAlert(AlertFacts {
                     what,
                     threshold,
                     reached,
                     period: month.period.to_string(),
                 }),
-                order: None,
             },
         )
         .map_err(|e| TableError::Unavailable(e.to_string()))?;
