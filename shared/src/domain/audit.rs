@@ -7,8 +7,8 @@ use time::OffsetDateTime;
 
 use std::sync::Arc;
 
-use super::identity::{IdentityError, Session};
-use crate::domain::paging::{self, Page, PageRequest};
+use super::identity::model::Session;
+use crate::domain::paging::{self, Page, PageRequest, PagingError};
 use crate::ids::{AccountId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{Condition, Index, Item, Query, Table, TableError, Write};
@@ -64,7 +64,7 @@ impl Audit {
         detail: &str,
         request_id: &str,
         access: bool,
-    ) -> Result<Write, IdentityError> {
+    ) -> Result<Write, TableError> {
         let now = self.clock.now();
         let id = ulid::Ulid::from_datetime(now.into()).to_string();
         let (actor, actor_username, on_behalf_of, on_behalf_of_username) =
@@ -117,7 +117,7 @@ impl Audit {
         action: &str,
         detail: &str,
         request_id: &str,
-    ) -> Result<(), IdentityError> {
+    ) -> Result<(), TableError> {
         let write = self.write(session, account, action, detail, request_id, false)?;
         self.table.transact(vec![write]).await?;
         Ok(())
@@ -130,7 +130,7 @@ impl Audit {
         session: &Session,
         asked: &str,
         request_id: &str,
-    ) -> Result<(), IdentityError> {
+    ) -> Result<(), TableError> {
         let write = self.write(
             session,
             session.account(),
@@ -148,9 +148,9 @@ impl Audit {
         &self,
         tenant: &TenantId,
         page: &PageRequest,
-    ) -> Result<Page<AuditEntry>, IdentityError> {
+    ) -> Result<Page<AuditEntry>, PagingError> {
         let query = Query::partition(Index::Primary, keys::audit(tenant)).backward();
-        Ok(paging::fetch(
+        paging::fetch(
             self.table.as_ref(),
             &self.cursors,
             &format!("audit:{tenant}"),
@@ -158,7 +158,7 @@ impl Audit {
             page,
             from_item,
         )
-        .await?)
+        .await
     }
 
     /// One account's trail, newest first.
@@ -167,9 +167,9 @@ impl Audit {
         tenant: &TenantId,
         account: &AccountId,
         page: &PageRequest,
-    ) -> Result<Page<AuditEntry>, IdentityError> {
+    ) -> Result<Page<AuditEntry>, PagingError> {
         let query = Query::partition(Index::Gsi1, keys::account_audit(tenant, account)).backward();
-        Ok(paging::fetch(
+        paging::fetch(
             self.table.as_ref(),
             &self.cursors,
             &format!("audit:{tenant}:{account}"),
@@ -177,7 +177,7 @@ impl Audit {
             page,
             from_item,
         )
-        .await?)
+        .await
     }
 
     /// Who accessed an account on its behalf (impersonations), newest first: what the
@@ -187,9 +187,9 @@ impl Audit {
         tenant: &TenantId,
         account: &AccountId,
         page: &PageRequest,
-    ) -> Result<Page<AuditEntry>, IdentityError> {
+    ) -> Result<Page<AuditEntry>, PagingError> {
         let query = Query::partition(Index::Gsi2, keys::account_access(tenant, account)).backward();
-        Ok(paging::fetch(
+        paging::fetch(
             self.table.as_ref(),
             &self.cursors,
             &format!("access:{tenant}:{account}"),
@@ -197,6 +197,6 @@ impl Audit {
             page,
             from_item,
         )
-        .await?)
+        .await
     }
 }

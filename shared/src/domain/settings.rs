@@ -96,6 +96,9 @@ pub struct AccessSettings {
 
 pub const LANGUAGES: [&str; 2] = ["en", "fr"];
 
+/// The language of mail and pages when a login's own is not one we have.
+pub const LANGUAGE_FALLBACK: &str = "en";
+
 impl Default for AccessSettings {
     fn default() -> Self {
         AccessSettings {

@@ -14,11 +14,12 @@ use std::collections::BTreeSet;
 
 use time::{Duration, OffsetDateTime};
 
-use super::{Identity, IdentityError, LANGUAGE_FALLBACK, invalid, passwords, tokens};
+use super::{Identity, IdentityError, invalid, passwords, tokens};
 use crate::domain::accounts::AccountStatus;
 use crate::domain::contact::EmailAddress;
 use crate::domain::notifications::{self as mail, Mail, Notice};
 use crate::domain::outbox;
+use crate::domain::settings::LANGUAGE_FALLBACK;
 use crate::domain::tenancy::TenantKind;
 use crate::ids::{AccountId, LoginId, TenantId};
 use crate::ports::table::{Condition, EXPIRES_AT, Item, Key, TableError, Update, Value, Write};

@@ -11,6 +11,7 @@
 //! a login with a second factor signs in with a code as well, each code used once.
 
 pub mod credentials;
+mod error;
 pub mod logins;
 pub mod model;
 pub mod passwords;
@@ -22,86 +23,13 @@ pub mod two_factor;
 
 use std::sync::Arc;
 
-use super::Violations;
-use super::accounts::AccountError;
 use crate::ids::TenantId;
-use crate::ports::{Clock, Table, TableError};
+use crate::ports::{Clock, Table};
 use crate::store::CursorCodec;
 
+pub use error::IdentityError;
+pub(crate) use error::invalid;
 pub use model::{Login, LoginState, Permission, Principal, Role, Session};
-
-#[derive(Debug, thiserror::Error)]
-pub enum IdentityError {
-    #[error("invalid request: {0}")]
-    Invalid(Violations),
-    #[error("not found")]
-    NotFound,
-    #[error("the username {0:?} is taken")]
-    UsernameTaken(String),
-    #[error("the username or password is wrong")]
-    InvalidCredentials,
-    #[error("this login is locked; staff can unlock it")]
-    Locked,
-    #[error("the login's account is inactive")]
-    AccountInactive,
-    #[error("too many attempts from this address; try again in {retry_after} seconds")]
-    Throttled { retry_after: u64 },
-    #[error("the link has expired or was already used")]
-    LinkUnusable,
-    #[error("the sign-in's second step expired or was used up; sign in again")]
-    ChallengeUnusable,
-    #[error("not signed in, or the session has ended")]
-    Unauthenticated,
-    #[error("not allowed: {0}")]
-    Forbidden(&'static str),
-    #[error("{0}")]
-    Conflict(String),
-    #[error("the cursor is not one this list issued")]
-    InvalidCursor,
-    #[error(transparent)]
-    Storage(#[from] TableError),
-    #[error(transparent)]
-    Hash(#[from] passwords::HashError),
-    #[error("rendering mail: {0}")]
-    Mail(String),
-}
-
-impl From<super::notifications::ComposeError> for IdentityError {
-    fn from(e: super::notifications::ComposeError) -> Self {
-        IdentityError::Mail(e.to_string())
-    }
-}
-
-impl From<AccountError> for IdentityError {
-    fn from(e: AccountError) -> Self {
-        match e {
-            AccountError::NotFound => IdentityError::NotFound,
-            AccountError::Invalid(v) => IdentityError::Invalid(v),
-            AccountError::Storage(e) => IdentityError::Storage(e),
-            other => IdentityError::Conflict(other.to_string()),
-        }
-    }
-}
-
-impl From<super::paging::PagingError> for IdentityError {
-    fn from(e: super::paging::PagingError) -> Self {
-        use super::paging::PagingError;
-        match e {
-            PagingError::InvalidLimit(m) => invalid("limit", m),
-            PagingError::InvalidCursor => IdentityError::InvalidCursor,
-            PagingError::Storage(e) => IdentityError::Storage(e),
-        }
-    }
-}
-
-pub(crate) fn invalid(field: &str, message: impl Into<String>) -> IdentityError {
-    let mut v = Violations::default();
-    v.add(field, message);
-    IdentityError::Invalid(v)
-}
-
-/// The language of mail and pages when a login's own is not one we have.
-pub const LANGUAGE_FALLBACK: &str = "en";
 
 /// Where people follow the links in their mail.
 #[derive(Debug, Clone, PartialEq, Eq)]

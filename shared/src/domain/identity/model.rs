@@ -7,7 +7,8 @@ use std::fmt;
 
 use time::{Duration, OffsetDateTime};
 
-use super::{IdentityError, invalid, tokens};
+use super::error::{IdentityError, invalid};
+use super::tokens;
 use crate::domain::contact::EmailAddress;
 use crate::ids::{AccountId, LoginId, TenantId};
 

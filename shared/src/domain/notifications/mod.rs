@@ -9,9 +9,9 @@ mod templates;
 use minijinja::context;
 
 use crate::domain::contact::EmailAddress;
-use crate::domain::identity::LANGUAGE_FALLBACK;
 use crate::domain::outbox::Message;
 use crate::domain::settings::AccessSettings;
+use crate::domain::settings::LANGUAGE_FALLBACK;
 use crate::domain::tenancy::Tenant;
 use templates::ENVIRONMENT;
 
