@@ -7,6 +7,7 @@ import { t } from '../shared/i18n';
 import { Empty, Field, Link, Loaded, ProblemNote, Table, useAction, useLoad } from '../shared/ui';
 import { EmergencyAddress, EmergencyForm, Features, FeaturesForm, OrderOffer } from './voice';
 import { NewService } from './alerts';
+import { Order, State } from './order';
 
 export interface Me {
   login: string;
@@ -45,21 +46,6 @@ interface OfferedBoltOn {
   currency: string;
   price: string;
   attached: boolean;
-}
-
-export interface Order {
-  id: string;
-  summary: string;
-  state: string;
-  submitted_at: string;
-  reason?: string | null;
-  provisioning: { expected_on?: string | null; reference?: string | null };
-  request: Record<string, unknown>;
-}
-
-
-export function State({ state }: { state: string }) {
-  return <span class={`sc-state sc-state-${state}`}>{t(`state.${state}` as 'state.pending')}</span>;
 }
 
 export function Overview({ api, me }: { api: Api; me: Me }) {
