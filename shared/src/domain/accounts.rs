@@ -21,7 +21,11 @@ use crate::ports::table::{
     Condition, EXPIRES_AT, Index, Item, Key, Query, SortKey, Table, TableError, Update, Value,
     Write,
 };
-use crate::store::{self, CursorCodec, keys};
+/// The names of the writes whose refusal means something of its own.
+const IDEMPOTENCY_CLAIM: &str = "idempotency claim";
+const NUMBER_CLAIM: &str = "account number claim";
+
+use crate::store::{self, CursorCodec, Transaction, TransactionError, keys};
 
 pub const MAX_EMAILS: usize = 10;
 pub const MAX_PHONES: usize = 5;
@@ -550,7 +554,7 @@ impl Accounts {
             created_at: now,
             updated_at: now,
         };
-        let mut writes = Vec::new();
+        let mut tx = Transaction::new();
         if let Some(key) = idempotency_key {
             let item = store::keyed(
                 Item::from([
@@ -566,56 +570,71 @@ impl Accounts {
                     ("sk", "CREATE_ACCOUNT".to_owned()),
                 ],
             );
-            writes.push(Write::Put {
-                item,
-                condition: Some(Condition::Absent),
-            });
+            tx.add(
+                IDEMPOTENCY_CLAIM,
+                Write::Put {
+                    item,
+                    condition: Some(Condition::Absent),
+                },
+            );
         }
-        let number_index = writes.len();
-        writes.push(Write::Put {
-            item: record::summary_item(&account, record::number_key(&tenant.id, &account.number))?,
-            condition: Some(Condition::Absent),
-        });
-        writes.push(Write::Put {
-            item: record::to_item(&account)?,
-            condition: Some(Condition::Absent),
-        });
-        if let Some(group) = &account.group {
-            writes.push(Write::Put {
+        tx.add(
+            NUMBER_CLAIM,
+            Write::Put {
                 item: record::summary_item(
                     &account,
-                    record::group_key(&tenant.id, group, &account.id),
+                    record::number_key(&tenant.id, &account.number),
                 )?,
-                condition: None,
-            });
+                condition: Some(Condition::Absent),
+            },
+        );
+        tx.add(
+            "account",
+            Write::Put {
+                item: record::to_item(&account)?,
+                condition: Some(Condition::Absent),
+            },
+        );
+        if let Some(group) = &account.group {
+            tx.add(
+                "index entry",
+                Write::Put {
+                    item: record::summary_item(
+                        &account,
+                        record::group_key(&tenant.id, group, &account.id),
+                    )?,
+                    condition: None,
+                },
+            );
         }
         for email in &account.emails {
-            writes.push(Write::Put {
-                item: record::summary_item(
-                    &account,
-                    record::email_key(&tenant.id, email, &account.id),
-                )?,
-                condition: None,
-            });
+            tx.add(
+                "index entry",
+                Write::Put {
+                    item: record::summary_item(
+                        &account,
+                        record::email_key(&tenant.id, email, &account.id),
+                    )?,
+                    condition: None,
+                },
+            );
         }
-        match self.table.transact(writes).await {
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => {
                 tracing::info!(tenant = %tenant.id, account = %account.id, "account opened");
                 Ok(account)
             }
-            Err(TableError::TransactionConditionFailed { index }) if index == number_index => {
+            Err(TransactionError::ConditionFailed(NUMBER_CLAIM)) => {
                 Err(AccountError::NumberTaken(account.number))
             }
-            Err(TableError::TransactionConditionFailed { index: 0 })
-                if idempotency_key.is_some() =>
-            {
+            Err(TransactionError::ConditionFailed(IDEMPOTENCY_CLAIM)) => {
                 // Another request with the same key won the race: answer as it was answered.
                 let key = idempotency_key.unwrap_or_default();
                 self.replay(&tenant.id, key, &fingerprint)
                     .await?
                     .ok_or(AccountError::IdempotencyKeyReused)
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(TableError::from(e).into()),
         }
     }
 
@@ -816,51 +835,63 @@ impl Accounts {
             }
             next.version = current.version + 1;
             next.updated_at = self.clock.now();
-            let mut writes = vec![Write::Put {
-                item: record::to_item(&next)?,
-                condition: Some(Condition::Equals(
-                    "version".into(),
-                    Value::N(current.version as i64),
-                )),
-            }];
-            writes.push(Write::Put {
-                item: record::summary_item(&next, record::number_key(tenant, &next.number))?,
-                condition: None,
-            });
+            let mut tx = Transaction::new();
+            tx.add(
+                "account",
+                store::put_on_version(record::to_item(&next)?, current.version),
+            );
+            tx.add(
+                "index entry",
+                Write::Put {
+                    item: record::summary_item(&next, record::number_key(tenant, &next.number))?,
+                    condition: None,
+                },
+            );
             for gone in current
                 .emails
                 .iter()
                 .filter(|e| !next.emails.iter().any(|n| n.folded() == e.folded()))
             {
-                writes.push(Write::Delete {
-                    key: record::email_key(tenant, gone, id),
-                    condition: None,
-                });
+                tx.add(
+                    "index entry",
+                    Write::Delete {
+                        key: record::email_key(tenant, gone, id),
+                        condition: None,
+                    },
+                );
             }
             for email in &next.emails {
-                writes.push(Write::Put {
-                    item: record::summary_item(&next, record::email_key(tenant, email, id))?,
-                    condition: None,
-                });
+                tx.add(
+                    "index entry",
+                    Write::Put {
+                        item: record::summary_item(&next, record::email_key(tenant, email, id))?,
+                        condition: None,
+                    },
+                );
             }
             if let Some(gone) = &current.group
                 && next.group.as_ref() != Some(gone)
             {
-                writes.push(Write::Delete {
-                    key: record::group_key(tenant, gone, id),
-                    condition: None,
-                });
+                tx.add(
+                    "index entry",
+                    Write::Delete {
+                        key: record::group_key(tenant, gone, id),
+                        condition: None,
+                    },
+                );
             }
             if let Some(group) = &next.group {
-                writes.push(Write::Put {
-                    item: record::summary_item(&next, record::group_key(tenant, group, id))?,
-                    condition: None,
-                });
+                tx.add(
+                    "index entry",
+                    Write::Put {
+                        item: record::summary_item(&next, record::group_key(tenant, group, id))?,
+                        condition: None,
+                    },
+                );
             }
-            match self.table.transact(writes).await {
+            match tx.commit(self.table.as_ref()).await {
                 Ok(()) => return Ok(next),
-                Err(TableError::TransactionConditionFailed { index: 0 })
-                | Err(TableError::TransactionConflict) => {
+                Err(TransactionError::ConditionFailed("account") | TransactionError::Conflict) => {
                     if let Some(expected) = expected_version {
                         let now = self.get(tenant, id).await?;
                         return Err(AccountError::StaleVersion {
@@ -869,7 +900,7 @@ impl Accounts {
                         });
                     }
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(TableError::from(e).into()),
             }
         }
         Err(AccountError::Storage(TableError::Unavailable(

@@ -18,7 +18,7 @@ use super::usage::{Period, Totals, UsageError, UsageViews};
 use crate::ids::{AccountId, CostCentreId, ServiceId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{Condition, Item, Key, Query, SortKey, Table, TableError, Value, Write};
-use crate::store::{self, CursorCodec, keys};
+use crate::store::{self, CursorCodec, Transaction, TransactionError, keys};
 
 /// An account has at most this many cost centres.
 pub const MAX_PER_ACCOUNT: usize = 200;
@@ -122,7 +122,9 @@ impl CostCentres {
         };
         let k = key(tenant, account, &centre.id);
         let claim = name_key(tenant, account, &name);
-        let writes = vec![
+        let mut tx = Transaction::new();
+        tx.add(
+            "name claim",
             Write::Put {
                 item: store::keyed(
                     Item::from([("cost_centre".to_owned(), Value::S(centre.id.clone()))]),
@@ -130,20 +132,23 @@ impl CostCentres {
                 ),
                 condition: Some(Condition::Absent),
             },
+        )
+        .add(
+            "cost centre",
             Write::Put {
                 item: store::keyed(store::to_item(&centre)?, &[("pk", k.pk), ("sk", k.sk)]),
                 condition: Some(Condition::Absent),
             },
-        ];
-        match self.table.transact(writes).await {
+        );
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => Ok((centre, true)),
             // A twin request made it meanwhile.
-            Err(TableError::TransactionConditionFailed { index: 0 }) => self
+            Err(TransactionError::ConditionFailed("name claim")) => self
                 .by_name(tenant, account, &name)
                 .await?
                 .map(|c| (c, false))
                 .ok_or(CostCentreError::NotFound),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(TableError::from(e).into()),
         }
     }
 

@@ -17,7 +17,7 @@ use crate::ports::Clock;
 use crate::ports::table::{
     Condition, Index, Item, Key, Query, SortKey, Table, TableError, Value, Write,
 };
-use crate::store::{self, CursorCodec};
+use crate::store::{self, CursorCodec, Transaction, TransactionError};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceGroup {
@@ -122,7 +122,9 @@ impl ServiceGroups {
             created_at: now,
         };
         let claim = keys::name(tenant, &name);
-        let writes = vec![
+        let mut tx = Transaction::new();
+        tx.add(
+            "name claim",
             Write::Put {
                 item: store::keyed(
                     Item::from([("group".to_owned(), Value::S(group.id.clone()))]),
@@ -130,6 +132,9 @@ impl ServiceGroups {
                 ),
                 condition: Some(Condition::Absent),
             },
+        );
+        tx.add(
+            "group",
             Write::Put {
                 item: store::keyed(
                     store::to_item(&group)?,
@@ -142,15 +147,16 @@ impl ServiceGroups {
                 ),
                 condition: Some(Condition::Absent),
             },
-        ];
-        match self.table.transact(writes).await {
+        );
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => Ok((group, true)),
-            Err(TableError::TransactionConditionFailed { index: 0 }) => self
+            // A twin request made it meanwhile.
+            Err(TransactionError::ConditionFailed("name claim")) => self
                 .by_name(tenant, &name)
                 .await?
                 .map(|g| (g, false))
                 .ok_or(GroupError::NotFound),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(TableError::from(e).into()),
         }
     }
 

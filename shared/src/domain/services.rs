@@ -16,7 +16,7 @@ use super::catalogue::{BoltOn, Catalogue, CatalogueError, Plan, ServiceType};
 use crate::ids::{AccountId, BoltOnId, CostCentreId, PlanId, ServiceId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{Condition, Item, Key, Query, SortKey, Table, TableError, Value, Write};
-use crate::store::{self, CursorCodec, keys};
+use crate::store::{self, CursorCodec, Transaction, TransactionError, keys};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
@@ -321,12 +321,16 @@ impl Services {
             new.attributes,
             now,
         )?;
-        match self.table.transact(writes).await {
+        let mut tx = Transaction::new();
+        for (name, write) in writes {
+            tx.add(name, write);
+        }
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => Ok(service),
-            Err(TableError::TransactionConditionFailed { index: 0 }) => {
+            Err(TransactionError::ConditionFailed(IDENTIFIER_CLAIM)) => {
                 Err(ServiceError::IdentifierTaken(identifier))
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(TableError::from(e).into()),
         }
     }
 
@@ -501,7 +505,7 @@ pub(crate) fn creation(
     started_at: OffsetDateTime,
     attributes: BTreeMap<String, String>,
     now: OffsetDateTime,
-) -> Result<(Service, Vec<Write>), TableError> {
+) -> Result<(Service, Vec<store::NamedWrite>), TableError> {
     let service = Service {
         id: ServiceId::generate(now),
         tenant: *tenant,
@@ -520,35 +524,38 @@ pub(crate) fn creation(
     };
     let claim = record::identifier_key(tenant, &identifier);
     let writes = vec![
-        Write::Put {
-            item: store::keyed(
-                Item::from([
-                    ("service".to_owned(), Value::S(service.id.to_string())),
-                    ("account".to_owned(), Value::S(account.to_string())),
-                ]),
-                &[("pk", claim.pk), ("sk", claim.sk)],
-            ),
-            condition: Some(Condition::Absent),
-        },
-        Write::Put {
-            item: record::to_item(&service)?,
-            condition: Some(Condition::Absent),
-        },
+        (
+            IDENTIFIER_CLAIM,
+            Write::Put {
+                item: store::keyed(
+                    Item::from([
+                        ("service".to_owned(), Value::S(service.id.to_string())),
+                        ("account".to_owned(), Value::S(account.to_string())),
+                    ]),
+                    &[("pk", claim.pk), ("sk", claim.sk)],
+                ),
+                condition: Some(Condition::Absent),
+            },
+        ),
+        (
+            "service",
+            Write::Put {
+                item: record::to_item(&service)?,
+                condition: Some(Condition::Absent),
+            },
+        ),
     ];
     Ok((service, writes))
 }
+
+/// The name of the write that claims a service identifier for one service of a provider.
+pub(crate) const IDENTIFIER_CLAIM: &str = "identifier claim";
 
 /// The write that stores a changed service over the version it was read at, and the
 /// service as stored.
 pub(crate) fn saving(mut next: Service) -> Result<(Service, Write), TableError> {
     let read_at = next.version;
     next.version += 1;
-    let write = Write::Put {
-        item: record::to_item(&next)?,
-        condition: Some(Condition::Equals(
-            "version".into(),
-            Value::N(read_at as i64),
-        )),
-    };
+    let write = store::put_on_version(record::to_item(&next)?, read_at);
     Ok((next, write))
 }

@@ -11,7 +11,7 @@ use super::paging::{self, Page, PageRequest, PagingError};
 use crate::ids::TenantId;
 use crate::ports::Clock;
 use crate::ports::table::{Condition, Index, Key, Query, Table, TableError, Update, Write};
-use crate::store::{self, CursorCodec, keys};
+use crate::store::{self, CursorCodec, Transaction, TransactionError, keys};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -241,22 +241,27 @@ impl Tenants {
             crate::ports::Item::from([("tenant".to_owned(), tenant.id.to_string().into())]),
             &[("pk", keys::slug(&tenant.slug)), ("sk", "SLUG".to_owned())],
         );
-        let writes = vec![
+        let mut tx = Transaction::new();
+        tx.add(
+            "slug claim",
             Write::Put {
                 item: slug_item,
                 condition: Some(Condition::Absent),
             },
+        )
+        .add(
+            "tenant",
             Write::Put {
                 item: record::to_item(&tenant)?,
                 condition: Some(Condition::Absent),
             },
-        ];
-        match self.table.transact(writes).await {
+        );
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => Ok(tenant),
-            Err(TableError::TransactionConditionFailed { index: 0 }) => {
+            Err(TransactionError::ConditionFailed("slug claim")) => {
                 Err(TenantError::SlugTaken(tenant.slug))
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(TableError::from(e).into()),
         }
     }
 
@@ -338,43 +343,52 @@ impl Tenants {
         if current.custom_domain == domain {
             return Ok(current);
         }
-        let mut writes = Vec::new();
+        let mut tx = Transaction::new();
         if let Some(domain) = &domain {
-            writes.push(Write::Put {
-                item: store::keyed(
-                    crate::ports::Item::from([("tenant".to_owned(), id.to_string().into())]),
-                    &[
-                        ("pk", keys::custom_domain(domain)),
-                        ("sk", "DOMAIN".to_owned()),
-                    ],
-                ),
-                condition: Some(Condition::Absent),
-            });
+            tx.add(
+                "domain claim",
+                Write::Put {
+                    item: store::keyed(
+                        crate::ports::Item::from([("tenant".to_owned(), id.to_string().into())]),
+                        &[
+                            ("pk", keys::custom_domain(domain)),
+                            ("sk", "DOMAIN".to_owned()),
+                        ],
+                    ),
+                    condition: Some(Condition::Absent),
+                },
+            );
         }
         if let Some(old) = &current.custom_domain {
-            writes.push(Write::Delete {
-                key: Key::new(keys::custom_domain(old), "DOMAIN"),
-                condition: None,
-            });
+            tx.add(
+                "old domain",
+                Write::Delete {
+                    key: Key::new(keys::custom_domain(old), "DOMAIN"),
+                    condition: None,
+                },
+            );
         }
         let next = Tenant {
             custom_domain: domain.clone(),
             ..current.clone()
         };
-        writes.push(Write::Put {
-            item: record::to_item(&next)?,
-            // Unchanged meanwhile, when it had a domain (another mapping racing this one).
-            condition: Some(match &current.custom_domain {
-                Some(old) => Condition::Equals("custom_domain".into(), old.as_str().into()),
-                None => Condition::Exists,
-            }),
-        });
-        match self.table.transact(writes).await {
+        tx.add(
+            "tenant",
+            Write::Put {
+                item: record::to_item(&next)?,
+                // Unchanged meanwhile, when it had a domain (another mapping racing this one).
+                condition: Some(match &current.custom_domain {
+                    Some(old) => Condition::Equals("custom_domain".into(), old.as_str().into()),
+                    None => Condition::Exists,
+                }),
+            },
+        );
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => Ok(next),
-            Err(TableError::TransactionConditionFailed { index: 0 }) if domain.is_some() => {
+            Err(TransactionError::ConditionFailed("domain claim")) => {
                 Err(TenantError::DomainTaken(domain.unwrap_or_default()))
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(TableError::from(e).into()),
         }
     }
 

@@ -25,7 +25,7 @@ use crate::domain::settings::AccessSettings;
 use crate::domain::tenancy::AttributeDefinition;
 use crate::ids::LoginId;
 use crate::platform::Platform;
-use crate::ports::TableError;
+use crate::store::{Transaction, TransactionError};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct StaffMe {
@@ -404,12 +404,14 @@ pub async fn retry_failed_mail(
         &staff.request_id,
         false,
     )?;
-    match platform.table.transact(vec![retry, audit]).await {
+    let mut tx = Transaction::new();
+    tx.add("failed mail", retry).add("audit entry", audit);
+    match tx.commit(platform.table.as_ref()).await {
         Ok(()) => {}
-        Err(TableError::TransactionConditionFailed { index: 0 }) => {
+        Err(TransactionError::ConditionFailed("failed mail")) => {
             return Err(Problem::not_found());
         }
-        Err(e) => return Err(Problem::storage(&e)),
+        Err(e) => return Err(Problem::storage(&e.into())),
     }
     Ok(StatusCode::ACCEPTED)
 }

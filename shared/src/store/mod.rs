@@ -4,6 +4,7 @@
 //! place keys are spelled.
 
 pub mod cursor;
+pub mod transaction;
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -11,6 +12,10 @@ use serde::de::DeserializeOwned;
 use crate::ports::table::{Item, Query, Table, TableError, Value};
 
 pub use cursor::{CursorCodec, InvalidCursor};
+pub use transaction::{
+    NamedWrite, Saved, Transaction, TransactionError, on_version, put_on_version, save_on_version,
+    update_on_version,
+};
 
 /// Converts a storage record (a private serde struct of a store module) to attributes.
 pub fn to_item<T: Serialize>(record: &T) -> Result<Item, TableError> {

@@ -23,7 +23,7 @@ use crate::domain::settings::LANGUAGE_FALLBACK;
 use crate::domain::tenancy::TenantKind;
 use crate::ids::{AccountId, LoginId, TenantId};
 use crate::ports::table::{Condition, EXPIRES_AT, Item, Key, TableError, Update, Value, Write};
-use crate::store::{self, keys};
+use crate::store::{self, Transaction, TransactionError, keys};
 
 pub const RESET_LINK_LIFETIME: Duration = Duration::hours(1);
 /// At most one reset email per login in this time, however often it is asked for.
@@ -448,18 +448,19 @@ impl Identity {
                 .set("used_at", store::rfc3339(self.clock.now())),
             condition: Some(Condition::Equals("status".into(), Value::S("open".into()))),
         };
-        let mut writes = vec![spend];
+        let mut tx = Transaction::new();
+        tx.add("open link", spend);
         if login.is_locked() {
-            writes.push(records::unlock_write(tenant, &login.id));
+            tx.add("locked login", records::unlock_write(tenant, &login.id));
         }
-        match self.table.transact(writes).await {
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => {}
-            Err(TableError::TransactionConditionFailed { index: 0 }) => {
+            Err(TransactionError::ConditionFailed("open link")) => {
                 return Err(IdentityError::LinkUnusable);
             }
             // Unlocked by staff meanwhile: the same result, and the link is not spent.
-            Err(TableError::TransactionConditionFailed { .. }) => {}
-            Err(e) => return Err(e.into()),
+            Err(TransactionError::ConditionFailed("locked login")) => {}
+            Err(e) => return Err(TableError::from(e).into()),
         }
         tracing::info!(tenant = %tenant, login = %login.id, "login unlocked from its lock notice");
         self.login(tenant, &login.id).await
@@ -518,36 +519,39 @@ impl Identity {
             version: 1,
             created_at: now,
         };
-        let mut writes = vec![Write::Update {
-            key: records::link_key(tenant, &hash),
-            update: Update::default()
-                .set("status", "used")
-                .set("used_at", store::rfc3339(now)),
-            condition: Some(Condition::Equals("status".into(), Value::S("open".into()))),
-        }];
-        let username_index = writes.len();
-        writes.extend(records::create_writes(&login)?);
+        let mut tx = Transaction::new();
+        tx.add(
+            "open link",
+            Write::Update {
+                key: records::link_key(tenant, &hash),
+                update: Update::default()
+                    .set("status", "used")
+                    .set("used_at", store::rfc3339(now)),
+                condition: Some(Condition::Equals("status".into(), Value::S("open".into()))),
+            },
+        );
+        records::add_creation(&mut tx, &login)?;
         if let (true, Some(account)) = (new.owner, login.principal.account()) {
-            writes.push(records::owner_write(tenant, &account, &login.id));
+            tx.add("owner", records::owner_write(tenant, &account, &login.id));
             // Only the newest link the account was sent makes its owner.
-            writes.push(Write::Delete {
-                key: invitation_key(tenant, &account),
-                condition: Some(Condition::Equals("link".into(), Value::S(hash.clone()))),
-            });
+            tx.add(
+                "newest invitation",
+                Write::Delete {
+                    key: invitation_key(tenant, &account),
+                    condition: Some(Condition::Equals("link".into(), Value::S(hash.clone()))),
+                },
+            );
         }
-        match self.table.transact(writes).await {
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => {
                 tracing::info!(tenant = %tenant, login = %login.id, "credentials created");
                 Ok(login)
             }
-            Err(TableError::TransactionConditionFailed { index })
-                if (username_index..username_index + records::USERNAME_CLAIMS).contains(&index) =>
-            {
-                Err(IdentityError::UsernameTaken(username))
-            }
-            Err(TableError::TransactionConditionFailed { .. })
-            | Err(TableError::TransactionConflict) => Err(IdentityError::LinkUnusable),
-            Err(e) => Err(e.into()),
+            Err(TransactionError::ConditionFailed(
+                records::USERNAME_CLAIM | records::LOOK_CLAIM,
+            )) => Err(IdentityError::UsernameTaken(username)),
+            Err(e) if e.is_contention() => Err(IdentityError::LinkUnusable),
+            Err(e) => Err(TableError::from(e).into()),
         }
     }
 
@@ -639,8 +643,10 @@ impl Identity {
             },
         )?;
         let gap = reset_gap_key(&login.tenant, &login.id);
-        let mut writes = vec![
-            // Refused (and nothing sent) while an earlier reset email is this recent.
+        let mut tx = Transaction::new();
+        // Refused (and nothing sent) while an earlier reset email is this recent.
+        tx.add(
+            "reset gap",
             Write::Put {
                 item: store::keyed(
                     Item::from([(
@@ -651,6 +657,9 @@ impl Identity {
                 ),
                 condition: Some(Condition::Absent),
             },
+        )
+        .add(
+            "reset link",
             Write::Put {
                 item: records::link_item(
                     &login.tenant,
@@ -662,21 +671,24 @@ impl Identity {
                 )?,
                 condition: Some(Condition::Absent),
             },
-            outbox::enqueue(&message, now),
-        ];
+        )
+        .add("mail", outbox::enqueue(&message, now));
         if let Some((session, request_id)) = actor {
-            writes.push(self.audit().write(
-                session,
-                login.principal.account(),
-                "login.reset_email_sent",
-                &login.username,
-                request_id,
-                false,
-            )?);
+            tx.add(
+                "audit entry",
+                self.audit().write(
+                    session,
+                    login.principal.account(),
+                    "login.reset_email_sent",
+                    &login.username,
+                    request_id,
+                    false,
+                )?,
+            );
         }
-        match self.table.transact(writes).await {
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => Ok(()),
-            Err(TableError::TransactionConditionFailed { index: 0 }) => {
+            Err(TransactionError::ConditionFailed("reset gap")) => {
                 if actor.is_some() {
                     Err(IdentityError::Conflict(
                         "a reset email was sent to this login minutes ago".into(),
@@ -685,7 +697,7 @@ impl Identity {
                     Ok(())
                 }
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(TableError::from(e).into()),
         }
     }
 
@@ -709,7 +721,9 @@ impl Identity {
         let mut next = self.with_password(&login, password).await?;
         next.version = login.version + 1;
         next.sessions_epoch = login.sessions_epoch + 1;
-        let writes = vec![
+        let mut tx = Transaction::new();
+        tx.add(
+            "open link",
             Write::Update {
                 key: records::link_key(tenant, &hash),
                 update: Update::default()
@@ -717,26 +731,18 @@ impl Identity {
                     .set("used_at", store::rfc3339(self.clock.now())),
                 condition: Some(Condition::Equals("status".into(), Value::S("open".into()))),
             },
-            Write::Put {
-                item: records::to_item(&next)?,
-                condition: Some(Condition::Equals(
-                    "version".into(),
-                    Value::N(login.version as i64),
-                )),
-            },
-        ];
-        match self.table.transact(writes).await {
+        )
+        .add(
+            "login",
+            store::put_on_version(records::to_item(&next)?, login.version),
+        );
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => {}
-            Err(TableError::TransactionConditionFailed { index: 0 }) => {
+            Err(TransactionError::ConditionFailed("open link")) => {
                 return Err(IdentityError::LinkUnusable);
             }
-            Err(TableError::TransactionConditionFailed { .. })
-            | Err(TableError::TransactionConflict) => {
-                return Err(IdentityError::Conflict(
-                    "the login changed meanwhile; try again".into(),
-                ));
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) if e.is_contention() => return Err(IdentityError::login_changed()),
+            Err(e) => return Err(TableError::from(e).into()),
         }
         self.end_sessions_of(tenant, &id, None).await?;
         Ok(next)
@@ -765,28 +771,22 @@ impl Identity {
         next.version = login.version + 1;
         next.sessions_epoch = login.sessions_epoch + 1;
         // The other sessions end with the change; this one moves to the new epoch with it.
-        let writes = vec![
-            Write::Put {
-                item: records::to_item(&next)?,
-                condition: Some(Condition::Equals(
-                    "version".into(),
-                    Value::N(login.version as i64),
-                )),
-            },
+        let mut tx = Transaction::new();
+        tx.add(
+            "login",
+            store::put_on_version(records::to_item(&next)?, login.version),
+        )
+        .add(
+            "this session",
             Self::session_epoch_write(session, next.sessions_epoch),
-        ];
-        match self.table.transact(writes).await {
+        );
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => {}
-            Err(TableError::TransactionConditionFailed { index: 1 }) => {
+            Err(TransactionError::ConditionFailed("this session")) => {
                 return Err(IdentityError::Unauthenticated);
             }
-            Err(TableError::TransactionConditionFailed { .. })
-            | Err(TableError::TransactionConflict) => {
-                return Err(IdentityError::Conflict(
-                    "the login changed meanwhile; try again".into(),
-                ));
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) if e.is_contention() => return Err(IdentityError::login_changed()),
+            Err(e) => return Err(TableError::from(e).into()),
         }
         self.end_sessions_of(&session.tenant, &session.login, Some(session))
             .await?;
@@ -895,21 +895,20 @@ impl Identity {
             version: 1,
             created_at: now,
         };
-        let mut writes = records::create_writes(&login)?;
+        let mut tx = Transaction::new();
+        records::add_creation(&mut tx, &login)?;
         if let Some(account) = owner_of {
-            writes.push(records::owner_write(tenant, &account, &login.id));
+            tx.add("owner", records::owner_write(tenant, &account, &login.id));
         }
-        match self.table.transact(writes).await {
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => Ok(login),
-            Err(TableError::TransactionConditionFailed { index })
-                if index < records::USERNAME_CLAIMS =>
-            {
-                Err(IdentityError::UsernameTaken(username))
-            }
-            Err(TableError::TransactionConditionFailed { .. }) => Err(IdentityError::Conflict(
+            Err(TransactionError::ConditionFailed(
+                records::USERNAME_CLAIM | records::LOOK_CLAIM,
+            )) => Err(IdentityError::UsernameTaken(username)),
+            Err(TransactionError::ConditionFailed(_)) => Err(IdentityError::Conflict(
                 "the account already has its owner login".into(),
             )),
-            Err(e) => Err(e.into()),
+            Err(e) => Err(TableError::from(e).into()),
         }
     }
 }

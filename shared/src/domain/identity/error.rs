@@ -74,3 +74,10 @@ pub(crate) fn invalid(field: &str, message: impl Into<String>) -> IdentityError 
     v.add(field, message);
     IdentityError::Invalid(v)
 }
+
+impl IdentityError {
+    /// A login changed between its read and the write that followed.
+    pub fn login_changed() -> Self {
+        IdentityError::Conflict("the login changed meanwhile; try again".into())
+    }
+}

@@ -15,7 +15,7 @@ use crate::domain::contact::EmailAddress;
 use crate::domain::paging::{self, Page, PageRequest};
 use crate::ids::{AccountId, LoginId, TenantId};
 use crate::ports::table::{Condition, Index, Item, Query, TableError, Value, Write};
-use crate::store::{self, keys};
+use crate::store::{self, Saved, Transaction, TransactionError, keys};
 
 /// What an account owner (or staff) may change of a login of an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -224,39 +224,44 @@ impl Identity {
                 ("sk", "USERNAME".to_owned()),
             ],
         );
-        let mut writes = vec![
+        let mut tx = Transaction::new();
+        tx.add(
+            "username claim",
             Write::Put {
                 item: claim,
                 condition: Some(Condition::Absent),
             },
+        )
+        .add(
+            "old username",
             Write::Delete {
                 key: records::username_key(tenant, &login.username),
                 condition: Some(Condition::Equals("login".into(), Value::S(id.to_string()))),
             },
-            Write::Put {
-                item: records::to_item(&next)?,
-                condition: Some(Condition::Equals(
-                    "version".into(),
-                    Value::N(login.version as i64),
-                )),
-            },
-        ];
+        )
+        .add(
+            "login",
+            store::put_on_version(records::to_item(&next)?, login.version),
+        );
         // A new look is claimed and the old one let go; the same look stays claimed.
         let look_changes = username_lookalike(&username) != username_lookalike(&login.username);
         if look_changes {
-            writes.push(records::lookalike_claim(tenant, &username, id));
-            writes.extend(self.let_go_of_look(tenant, &login.username, id).await?);
+            tx.add(
+                "look-alike claim",
+                records::lookalike_claim(tenant, &username, id),
+            );
+            tx.extend(
+                "old look",
+                self.let_go_of_look(tenant, &login.username, id).await?,
+            );
         }
-        match self.table.transact(writes).await {
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => Ok(next),
-            Err(TableError::TransactionConditionFailed { index: 0 | 3 }) => {
+            Err(TransactionError::ConditionFailed("username claim" | "look-alike claim")) => {
                 Err(IdentityError::UsernameTaken(username))
             }
-            Err(TableError::TransactionConditionFailed { .. })
-            | Err(TableError::TransactionConflict) => Err(IdentityError::Conflict(
-                "the login changed meanwhile; try again".into(),
-            )),
-            Err(e) => Err(e.into()),
+            Err(e) if e.is_contention() => Err(IdentityError::login_changed()),
+            Err(e) => Err(TableError::from(e).into()),
         }
     }
 
@@ -284,24 +289,32 @@ impl Identity {
     /// credential-create email). Its sessions end.
     pub async fn remove_login(&self, tenant: &TenantId, id: &LoginId) -> Result<(), IdentityError> {
         let login = self.login(tenant, id).await?;
-        let mut writes = vec![
+        let mut tx = Transaction::new();
+        tx.add(
+            "login",
             Write::Delete {
                 key: records::key(tenant, id),
-                condition: Some(Condition::Equals(
-                    "version".into(),
-                    Value::N(login.version as i64),
-                )),
+                condition: Some(store::on_version(login.version)),
             },
+        )
+        .add(
+            "username",
             Write::Delete {
                 key: records::username_key(tenant, &login.username),
                 condition: None,
             },
+        )
+        .add(
+            "email",
             Write::Delete {
                 key: records::email_key(tenant, &login.email, id),
                 condition: None,
             },
-        ];
-        writes.extend(self.let_go_of_look(tenant, &login.username, id).await?);
+        );
+        tx.extend(
+            "look",
+            self.let_go_of_look(tenant, &login.username, id).await?,
+        );
         if let Some(account) = login.principal.account() {
             let owner = records::owner_key(tenant, &account);
             let is_owner = self
@@ -311,21 +324,22 @@ impl Identity {
                 .and_then(|i| i.get("login").and_then(Value::as_s).map(str::to_owned))
                 == Some(id.to_string());
             if is_owner {
-                writes.push(Write::Delete {
-                    key: owner,
-                    condition: Some(Condition::Equals("login".into(), Value::S(id.to_string()))),
-                });
+                tx.add(
+                    "owner",
+                    Write::Delete {
+                        key: owner,
+                        condition: Some(Condition::Equals(
+                            "login".into(),
+                            Value::S(id.to_string()),
+                        )),
+                    },
+                );
             }
         }
-        match self.table.transact(writes).await {
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => {}
-            Err(TableError::TransactionConditionFailed { .. })
-            | Err(TableError::TransactionConflict) => {
-                return Err(IdentityError::Conflict(
-                    "the login changed meanwhile; try again".into(),
-                ));
-            }
-            Err(e) => return Err(e.into()),
+            Err(e) if e.is_contention() => return Err(IdentityError::login_changed()),
+            Err(e) => return Err(TableError::from(e).into()),
         }
         self.end_sessions_of(tenant, id, None).await?;
         Ok(())
@@ -376,24 +390,15 @@ impl Identity {
         }
         next.version = current.version + 1;
         next.sessions_epoch = current.sessions_epoch + 1;
-        match self
-            .table
-            .put(
-                records::to_item(&next)?,
-                Some(Condition::Equals(
-                    "version".into(),
-                    Value::N(current.version as i64),
-                )),
-            )
-            .await
+        if store::save_on_version(
+            self.table.as_ref(),
+            records::to_item(&next)?,
+            current.version,
+        )
+        .await?
+            == Saved::Stale
         {
-            Ok(()) => {}
-            Err(TableError::ConditionFailed) => {
-                return Err(IdentityError::Conflict(
-                    "the login changed meanwhile; try again".into(),
-                ));
-            }
-            Err(e) => return Err(e.into()),
+            return Err(IdentityError::login_changed());
         }
         self.end_sessions_of(&current.tenant, &current.id, None)
             .await?;

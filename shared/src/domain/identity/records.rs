@@ -12,7 +12,7 @@ use super::model::{
 use crate::domain::contact::EmailAddress;
 use crate::ids::{AccountId, LoginId, TenantId};
 use crate::ports::table::{Condition, EXPIRES_AT, Item, Key, TableError, Value, Write};
-use crate::store::{self, keys};
+use crate::store::{self, Transaction, keys};
 
 #[derive(serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -107,10 +107,6 @@ pub fn lookalike_claim(tenant: &TenantId, username: &str, login: &LoginId) -> Wr
         condition: Some(Condition::Absent),
     }
 }
-
-/// How many of [`create_writes`]' first writes are username claims: a failed condition
-/// among them means the username (or one that looks like it) is taken.
-pub const USERNAME_CLAIMS: usize = 2;
 
 pub fn email_key(tenant: &TenantId, email: &EmailAddress, id: &LoginId) -> Key {
     Key::new(
@@ -275,8 +271,13 @@ pub fn from_item(item: &Item) -> Result<Login, TableError> {
 }
 
 /// The writes that create a login with its claims.
-pub fn create_writes(l: &Login) -> Result<Vec<Write>, TableError> {
-    let mut writes = vec![
+/// The writes that make a login, added to `tx`: its username and look-alike claims
+/// (named [`USERNAME_CLAIM`] and [`LOOK_CLAIM`]: a failed condition of either means the
+/// username, or one that looks like it, is taken), the login, and its email index.
+pub fn add_creation(tx: &mut Transaction, l: &Login) -> Result<(), TableError> {
+    let email = email_key(&l.tenant, &l.email, &l.id);
+    tx.add(
+        USERNAME_CLAIM,
         Write::Put {
             item: store::keyed(
                 Item::from([("login".to_owned(), Value::S(l.id.to_string()))]),
@@ -287,22 +288,31 @@ pub fn create_writes(l: &Login) -> Result<Vec<Write>, TableError> {
             ),
             condition: Some(Condition::Absent),
         },
-        lookalike_claim(&l.tenant, &l.username, &l.id),
+    )
+    .add(LOOK_CLAIM, lookalike_claim(&l.tenant, &l.username, &l.id))
+    .add(
+        "login",
         Write::Put {
             item: to_item(l)?,
             condition: Some(Condition::Absent),
         },
-    ];
-    let email = email_key(&l.tenant, &l.email, &l.id);
-    writes.push(Write::Put {
-        item: store::keyed(
-            Item::from([("login".to_owned(), Value::S(l.id.to_string()))]),
-            &[("pk", email.pk), ("sk", email.sk)],
-        ),
-        condition: None,
-    });
-    Ok(writes)
+    )
+    .add(
+        "email index",
+        Write::Put {
+            item: store::keyed(
+                Item::from([("login".to_owned(), Value::S(l.id.to_string()))]),
+                &[("pk", email.pk), ("sk", email.sk)],
+            ),
+            condition: None,
+        },
+    );
+    Ok(())
 }
+
+/// The names of the writes that claim a username and its look.
+pub const USERNAME_CLAIM: &str = "username claim";
+pub const LOOK_CLAIM: &str = "look-alike claim";
 
 pub fn link_key(tenant: &TenantId, hash: &str) -> Key {
     Key::new(keys::link(tenant, hash), "LINK")

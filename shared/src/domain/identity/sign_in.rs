@@ -28,7 +28,7 @@ use crate::ids::{LoginId, TenantId};
 use crate::ports::table::{
     Condition, EXPIRES_AT, Index, Key, Query, TableError, Update, Value, Write,
 };
-use crate::store::{self, keys};
+use crate::store::{self, Transaction, TransactionError, keys};
 
 pub const THROTTLE_LIMIT: i64 = 30;
 /// How long the unlock link of a lock notice works.
@@ -94,21 +94,22 @@ impl Identity {
         if login.failed_attempts == 0 {
             signed_in = Update::default().set("last_sign_in_at", store::rfc3339(now));
         }
-        let writes = vec![
-            session_write,
+        let mut tx = Transaction::new();
+        tx.add("session", session_write).add(
+            "unlocked login",
             Write::Update {
                 key: records::key(tenant, &login.id),
                 update: signed_in,
                 // Locked meanwhile by another attempt: no session.
                 condition: Some(Condition::Equals("locked".into(), Value::Bool(false))),
             },
-        ];
-        match self.table.transact(writes).await {
+        );
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => {}
-            Err(TableError::TransactionConditionFailed { index: 1 }) => {
+            Err(TransactionError::ConditionFailed("unlocked login")) => {
                 return Err(IdentityError::Locked);
             }
-            Err(e) => return Err(e.into()),
+            Err(e) => return Err(TableError::from(e).into()),
         }
         tracing::info!(tenant = %tenant, login = %login.id, "signed in");
         Ok(SignInOutcome::SignedIn(Box::new(started)))
@@ -335,11 +336,13 @@ impl Identity {
             request_id,
             false,
         )?;
-        let unlock = records::unlock_write(&staff.tenant, login);
-        match self.table.transact(vec![unlock, audit]).await {
+        let mut tx = Transaction::new();
+        tx.add("locked login", records::unlock_write(&staff.tenant, login))
+            .add("audit entry", audit);
+        match tx.commit(self.table.as_ref()).await {
             // Unlocked by someone else meanwhile: the same result.
-            Ok(()) | Err(TableError::TransactionConditionFailed { index: 0 }) => {}
-            Err(e) => return Err(e.into()),
+            Ok(()) | Err(TransactionError::ConditionFailed("locked login")) => {}
+            Err(e) => return Err(TableError::from(e).into()),
         }
         self.login(&staff.tenant, login).await
     }

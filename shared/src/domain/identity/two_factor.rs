@@ -130,14 +130,11 @@ fn challenge_key(tenant: &TenantId, hash: &str) -> Key {
 /// The login's write, conditional on the version read, so concurrent changes of the
 /// second factor (or a code used twice at once) cannot both land.
 fn versioned(login: &Login, update: Update) -> Write {
-    Write::Update {
-        key: records::key(&login.tenant, &login.id),
-        update: update.add("version", 1),
-        condition: Some(Condition::Equals(
-            "version".into(),
-            Value::N(login.version as i64),
-        )),
-    }
+    store::update_on_version(
+        records::key(&login.tenant, &login.id),
+        update,
+        login.version,
+    )
 }
 
 fn turned_off() -> Update {
@@ -601,9 +598,7 @@ impl Identity {
         match self.table.transact(writes).await {
             Ok(()) => Ok(()),
             Err(TableError::TransactionConditionFailed { .. })
-            | Err(TableError::TransactionConflict) => Err(IdentityError::Conflict(
-                "the login changed meanwhile; try again".into(),
-            )),
+            | Err(TableError::TransactionConflict) => Err(IdentityError::login_changed()),
             Err(e) => Err(e.into()),
         }
     }

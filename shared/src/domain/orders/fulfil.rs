@@ -578,7 +578,7 @@ impl Fulfilment {
             BTreeMap::new(),
             now,
         )?;
-        Ok((service.id, writes))
+        Ok((service.id, writes.into_iter().map(|(_, w)| w).collect()))
     }
 }
 

@@ -33,7 +33,11 @@ use crate::ports::table::{
     Condition, EXPIRES_AT, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, Key, Query, SortKey,
     Table, TableError, Value, Write,
 };
-use crate::store::{self, CursorCodec, keys};
+use crate::store::{self, CursorCodec, Transaction, TransactionError, keys};
+
+/// The names of an order transaction's writes whose refusal means something of its own.
+const NUMBER_RESERVATION: &str = "number reservation";
+const IDEMPOTENCY_CLAIM: &str = "idempotency claim";
 
 /// What an order asks for. Ids are as the API spells them; [`Orders::submit`] checks them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -531,60 +535,66 @@ impl Orders {
             };
             let mut effects = Vec::new();
             if let OrderRequest::Number { number, .. } = &order.request {
-                effects.push(numbers::reserve(&who.tenant, number, &id));
+                effects.push((
+                    NUMBER_RESERVATION,
+                    numbers::reserve(&who.tenant, number, &id),
+                ));
             }
             if prepared.auto_approve {
                 let (next, writes) = self
                     .approval(order, &r, &Actor::automatic(), &Activation::default())
                     .await?;
                 order = next;
-                effects.extend(writes);
+                effects.extend(writes.into_iter().map(|w| ("approval", w)));
             }
-            let mut writes = vec![Write::Put {
-                item: to_item(&order, &r)?,
-                condition: Some(Condition::Absent),
-            }];
-            writes.extend(effects);
-            let claim_index = idempotency_key.map(|_| writes.len());
-            if let Some(k) = idempotency_key {
-                writes.push(Write::Put {
-                    item: store::keyed(
-                        Item::from([
-                            ("order".to_owned(), Value::S(order.id.clone())),
-                            ("fingerprint".to_owned(), Value::S(fingerprint.clone())),
-                            (
-                                EXPIRES_AT.to_owned(),
-                                Value::N((now + time::Duration::days(1)).unix_timestamp()),
-                            ),
-                        ]),
-                        &[
-                            ("pk", keys::idempotency(&who.tenant, k)),
-                            ("sk", format!("ORDER#{}", who.account)),
-                        ],
-                    ),
+            let mut tx = Transaction::new();
+            tx.add(
+                "order",
+                Write::Put {
+                    item: to_item(&order, &r)?,
                     condition: Some(Condition::Absent),
-                });
+                },
+            );
+            for (name, write) in effects {
+                tx.add(name, write);
+            }
+            if let Some(k) = idempotency_key {
+                tx.add(
+                    IDEMPOTENCY_CLAIM,
+                    Write::Put {
+                        item: store::keyed(
+                            Item::from([
+                                ("order".to_owned(), Value::S(order.id.clone())),
+                                ("fingerprint".to_owned(), Value::S(fingerprint.clone())),
+                                (
+                                    EXPIRES_AT.to_owned(),
+                                    Value::N((now + time::Duration::days(1)).unix_timestamp()),
+                                ),
+                            ]),
+                            &[
+                                ("pk", keys::idempotency(&who.tenant, k)),
+                                ("sk", format!("ORDER#{}", who.account)),
+                            ],
+                        ),
+                        condition: Some(Condition::Absent),
+                    },
+                );
             }
             let notices = self.notices();
-            writes.extend(
+            tx.extend(
+                "mail",
                 notices
                     .submitted(&order, &settings, prepared.auto_approve)
                     .await?,
             );
-            let reservation_index =
-                matches!(order.request, OrderRequest::Number { .. }).then_some(1);
-            match self.table.transact(writes).await {
+            match tx.commit(self.table.as_ref()).await {
                 Ok(()) => return Ok(order),
-                Err(TableError::TransactionConditionFailed { index })
-                    if Some(index) == reservation_index =>
-                {
+                Err(TransactionError::ConditionFailed(NUMBER_RESERVATION)) => {
                     if let OrderRequest::Number { number, .. } = &order.request {
                         return Err(OrderError::NumberUnavailable(number.clone()));
                     }
                 }
-                Err(TableError::TransactionConditionFailed { index })
-                    if Some(index) == claim_index =>
-                {
+                Err(TransactionError::ConditionFailed(IDEMPOTENCY_CLAIM)) => {
                     // A twin request with the same key won the race: answer its order.
                     let k = idempotency_key.unwrap_or_default();
                     return self
@@ -592,12 +602,9 @@ impl Orders {
                         .await?
                         .ok_or(OrderError::IdempotencyKeyReused);
                 }
-                Err(TableError::TransactionConditionFailed { .. })
-                | Err(TableError::TransactionConflict)
-                    if attempt < ATTEMPTS => {}
-                Err(TableError::TransactionConditionFailed { .. })
-                | Err(TableError::TransactionConflict) => return Err(OrderError::Conflict),
-                Err(e) => return Err(e.into()),
+                Err(e) if e.is_contention() && attempt < ATTEMPTS => {}
+                Err(e) if e.is_contention() => return Err(OrderError::Conflict),
+                Err(e) => return Err(TableError::from(e).into()),
             }
         }
     }
@@ -800,7 +807,7 @@ impl Orders {
                     let (order, writes) = self
                         .approval(current.clone(), r, actor, &Activation::default())
                         .await?;
-                    effects = writes;
+                    effects = writes.into_iter().map(|w| ("approval", w)).collect();
                     order
                 }
                 _ => {
@@ -819,7 +826,10 @@ impl Orders {
                                 && let Some(n) = self.numbers().get(&r.tenant, number).await?
                                 && n.order.as_deref() == Some(order.id.as_str())
                             {
-                                effects.push(numbers::release(&r.tenant, &n, &r.order));
+                                effects.push((
+                                    "number release",
+                                    numbers::release(&r.tenant, &n, &r.order),
+                                ));
                             }
                             EventKind::Rejected
                         }
@@ -827,7 +837,10 @@ impl Orders {
                             order.decided_at = None;
                             order.reason = None;
                             if let OrderRequest::Number { number, .. } = &order.request {
-                                effects.push(numbers::reserve(&r.tenant, number, &r.order));
+                                effects.push((
+                                    NUMBER_RESERVATION,
+                                    numbers::reserve(&r.tenant, number, &r.order),
+                                ));
                             }
                             EventKind::RejectionUndone
                         }
@@ -855,7 +868,7 @@ impl Orders {
                             };
                             let (service, writes) =
                                 self.fulfilment().apply(&order, r, &activation).await?;
-                            effects = writes;
+                            effects = writes.into_iter().map(|w| ("fulfilment", w)).collect();
                             order.service = Some(service.to_string());
                             order.completed_at = Some(now);
                             order.reason = None;
@@ -873,31 +886,24 @@ impl Orders {
                 }
             };
             order.version = read_at + 1;
-            let mut writes = vec![Write::Put {
-                item: to_item(&order, r)?,
-                condition: Some(Condition::Equals(
-                    "version".into(),
-                    Value::N(read_at as i64),
-                )),
-            }];
-            let reserving = step == Step::UndoRejection && !effects.is_empty();
-            writes.extend(effects);
-            writes.extend(self.notices().after(&order, step).await?);
-            match self.table.transact(writes).await {
+            let mut tx = Transaction::new();
+            tx.add("order", store::put_on_version(to_item(&order, r)?, read_at));
+            for (name, write) in effects {
+                tx.add(name, write);
+            }
+            tx.extend("mail", self.notices().after(&order, step).await?);
+            match tx.commit(self.table.as_ref()).await {
                 Ok(()) => return Ok(order),
-                Err(TableError::TransactionConditionFailed { index: 1 }) if reserving => {
+                Err(TransactionError::ConditionFailed(NUMBER_RESERVATION)) => {
                     if let OrderRequest::Number { number, .. } = &order.request {
                         return Err(OrderError::NumberUnavailable(number.clone()));
                     }
                 }
                 // Someone else moved the order, or the service it changes, meanwhile:
                 // read again; the state check then says whether the step still applies.
-                Err(TableError::TransactionConditionFailed { .. })
-                | Err(TableError::TransactionConflict)
-                    if attempt < ATTEMPTS => {}
-                Err(TableError::TransactionConditionFailed { .. })
-                | Err(TableError::TransactionConflict) => return Err(OrderError::Conflict),
-                Err(e) => return Err(e.into()),
+                Err(e) if e.is_contention() && attempt < ATTEMPTS => {}
+                Err(e) if e.is_contention() => return Err(OrderError::Conflict),
+                Err(e) => return Err(TableError::from(e).into()),
             }
         }
     }

@@ -27,7 +27,7 @@ use crate::ports::Clock;
 use crate::ports::table::{
     Condition, EXPIRES_AT, Index, Item, Key, Query, SortKey, Table, TableError, Value, Write,
 };
-use crate::store::{self, CursorCodec, keys};
+use crate::store::{self, CursorCodec, Transaction, TransactionError, keys};
 
 /// An account has at most this many alerts; a plan, this many defaults.
 pub const MAX_ALERTS: usize = 50;
@@ -480,7 +480,9 @@ impl Alerts {
         )
         .map_err(|e| TableError::Unavailable(e.to_string()))?;
         let now = self.clock.now();
-        let writes = vec![
+        let mut tx = Transaction::new();
+        tx.add(
+            "sent marker",
             Write::Put {
                 item: store::keyed(
                     Item::from([
@@ -495,13 +497,13 @@ impl Alerts {
                 ),
                 condition: Some(Condition::Absent),
             },
-            outbox::enqueue(&message, now),
-        ];
-        match self.table.transact(writes).await {
+        )
+        .add("mail", outbox::enqueue(&message, now));
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => Ok(true),
             // Sent meanwhile by a twin run of the same chunk.
-            Err(TableError::TransactionConditionFailed { index: 0 }) => Ok(false),
-            Err(e) => Err(e.into()),
+            Err(TransactionError::ConditionFailed("sent marker")) => Ok(false),
+            Err(e) => Err(TableError::from(e).into()),
         }
     }
 }

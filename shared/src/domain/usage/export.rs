@@ -27,7 +27,7 @@ use crate::ids::{AccountId, ExportId, ServiceId, TenantId};
 use crate::ports::Clock;
 use crate::ports::blobs::{BlobKey, Blobs, ByteStream};
 use crate::ports::table::{Condition, Item, Key, Table, TableError, Update, Value, Write};
-use crate::store::{self, CursorCodec, keys};
+use crate::store::{self, CursorCodec, Transaction, TransactionError, keys};
 
 /// Exports of at most this many records are written while the request waits.
 pub const AT_ONCE_LIMIT: i64 = 10_000;
@@ -287,41 +287,46 @@ impl UsageExports {
             job.rows = Some(rows);
             job.finished_at = Some(self.clock.now());
         }
-        let mut writes = vec![Write::Put {
-            item: job_item(&job, tenant, account, &id)?,
-            condition: Some(Condition::Absent),
-        }];
-        if let Some(key) = idempotency_key {
-            writes.push(Write::Put {
-                item: store::keyed(
-                    Item::from([
-                        ("export".to_owned(), Value::S(job.id.clone())),
-                        ("fingerprint".to_owned(), Value::S(fingerprint.clone())),
-                        (
-                            crate::ports::table::EXPIRES_AT.to_owned(),
-                            Value::N((now + Duration::days(1)).unix_timestamp()),
-                        ),
-                    ]),
-                    &[
-                        ("pk", keys::idempotency(tenant, key)),
-                        ("sk", format!("USAGE_EXPORT#{account}")),
-                    ],
-                ),
+        let mut tx = Transaction::new();
+        tx.add(
+            "export job",
+            Write::Put {
+                item: job_item(&job, tenant, account, &id)?,
                 condition: Some(Condition::Absent),
-            });
+            },
+        );
+        if let Some(key) = idempotency_key {
+            tx.add(
+                "idempotency claim",
+                Write::Put {
+                    item: store::keyed(
+                        Item::from([
+                            ("export".to_owned(), Value::S(job.id.clone())),
+                            ("fingerprint".to_owned(), Value::S(fingerprint.clone())),
+                            (
+                                crate::ports::table::EXPIRES_AT.to_owned(),
+                                Value::N((now + Duration::days(1)).unix_timestamp()),
+                            ),
+                        ]),
+                        &[
+                            ("pk", keys::idempotency(tenant, key)),
+                            ("sk", format!("USAGE_EXPORT#{account}")),
+                        ],
+                    ),
+                    condition: Some(Condition::Absent),
+                },
+            );
         }
-        match self.table.transact(writes).await {
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => Ok(job),
             // A twin request with the same key won the race: answer its export.
-            Err(TableError::TransactionConditionFailed { index: 1 })
-                if idempotency_key.is_some() =>
-            {
+            Err(TransactionError::ConditionFailed("idempotency claim")) => {
                 let key = idempotency_key.unwrap_or_default();
                 self.replay(tenant, account, key, &fingerprint)
                     .await?
                     .ok_or(ExportError::IdempotencyKeyReused)
             }
-            Err(e) => Err(e.into()),
+            Err(e) => Err(TableError::from(e).into()),
         }
     }
 
