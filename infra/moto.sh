@@ -10,7 +10,9 @@ case "${1:-}" in
   start)
     infra/python-tools.sh
     port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    .venv/bin/moto_server -H 127.0.0.1 -p "$port" >"$state/server.log" 2>&1 &
+    # One request at a time: DynamoDB isolates transactions, moto's threads do not
+    # (infra/moto/serve.py says how that was found).
+    .venv/bin/python infra/moto/serve.py 127.0.0.1 "$port" >"$state/server.log" 2>&1 &
     echo $! >"$state/pid"
     url="http://127.0.0.1:$port"
     for _ in $(seq 1 100); do

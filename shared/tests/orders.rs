@@ -23,7 +23,10 @@ struct Shop {
 }
 
 async fn shop() -> Shop {
-    let w = World::new().await;
+    shop_on(World::new().await).await
+}
+
+async fn shop_on(w: World) -> Shop {
     let tenants = w.platform.tenants();
     let wholesaler = |slug: &'static str| NewTenant {
         kind: TenantKind::Wholesale,
@@ -888,7 +891,18 @@ async fn a_wholesale_order_is_in_its_wholesalers_queue_and_no_one_elses() {
 
 #[tokio::test]
 async fn twenty_staff_deciding_one_order_at_once_take_exactly_one_step() {
-    let s = shop().await;
+    twenty_staff_deciding_one_order_at_once_take_exactly_one_step_on(World::new().await).await;
+}
+
+/// The same on DynamoDB: the conditions that make it so are the AWS adapter's too.
+#[tokio::test]
+async fn twenty_staff_deciding_one_order_at_once_take_exactly_one_step_on_dynamodb() {
+    twenty_staff_deciding_one_order_at_once_take_exactly_one_step_on(World::on_dynamodb().await)
+        .await;
+}
+
+async fn twenty_staff_deciding_one_order_at_once_take_exactly_one_step_on(w: World) {
+    let s = shop_on(w).await;
     let s = &s;
     let spare = s.service(SPARE).await;
     let order = s
@@ -951,7 +965,17 @@ async fn twenty_staff_deciding_one_order_at_once_take_exactly_one_step() {
 
 #[tokio::test]
 async fn twenty_customers_ordering_the_last_number_one_gets_it() {
-    let s = shop().await;
+    twenty_customers_ordering_the_last_number_one_gets_it_on(World::new().await).await;
+}
+
+/// The same on DynamoDB: the conditions that make it so are the AWS adapter's too.
+#[tokio::test]
+async fn twenty_customers_ordering_the_last_number_one_gets_it_on_dynamodb() {
+    twenty_customers_ordering_the_last_number_one_gets_it_on(World::on_dynamodb().await).await;
+}
+
+async fn twenty_customers_ordering_the_last_number_one_gets_it_on(w: World) {
+    let s = shop_on(w).await;
     let s = &s;
     s.call(
         "POST",

@@ -30,7 +30,20 @@ async fn rejects_of(f: &Fixture, result: &selfcare::domain::usage::ingest::Inges
 
 #[tokio::test]
 async fn a_file_loaded_twice_counts_once_with_exact_rejects_and_allowances() {
-    let f = fixture().await;
+    a_file_loaded_twice_counts_once_with_exact_rejects_and_allowances_on(World::new().await).await;
+}
+
+/// The same on DynamoDB: record claims and ingest state stand on its conditions too.
+#[tokio::test]
+async fn a_file_loaded_twice_counts_once_with_exact_rejects_and_allowances_on_dynamodb() {
+    a_file_loaded_twice_counts_once_with_exact_rejects_and_allowances_on(
+        World::on_dynamodb().await,
+    )
+    .await;
+}
+
+async fn a_file_loaded_twice_counts_once_with_exact_rejects_and_allowances_on(w: World) {
+    let f = fixture_on(w).await;
     let key = drop_file(&f, "nov-1.csv", FILE).await;
     let first = selfcare::events::on_usage_file(&f.w.platform, key.as_str())
         .await
@@ -125,7 +138,24 @@ async fn a_file_loaded_twice_counts_once_with_exact_rejects_and_allowances() {
 
 #[tokio::test]
 async fn a_record_sent_again_in_another_file_counts_once_and_a_changed_one_is_refused() {
-    let f = fixture().await;
+    a_record_sent_again_in_another_file_counts_once_and_a_changed_one_is_refused_on(
+        World::new().await,
+    )
+    .await;
+}
+
+/// The same on DynamoDB: record claims and ingest state stand on its conditions too.
+#[tokio::test]
+async fn a_record_sent_again_in_another_file_counts_once_and_a_changed_one_is_refused_on_dynamodb()
+{
+    a_record_sent_again_in_another_file_counts_once_and_a_changed_one_is_refused_on(
+        World::on_dynamodb().await,
+    )
+    .await;
+}
+
+async fn a_record_sent_again_in_another_file_counts_once_and_a_changed_one_is_refused_on(w: World) {
+    let f = fixture_on(w).await;
     let first = drop_file(&f, "nov-1.csv", FILE).await;
     selfcare::events::on_usage_file(&f.w.platform, first.as_str())
         .await

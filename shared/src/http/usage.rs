@@ -24,7 +24,7 @@ use super::views::{PageOf, Paging};
 use crate::domain::catalogue::{UsageType, money};
 use crate::domain::identity::{Permission, Session};
 use crate::domain::settings::Module;
-use crate::domain::usage::ingest::IngestResult;
+use crate::domain::usage::ingest::IngestStatus;
 use crate::domain::usage::{MonthUsage, Totals, UsageRecord};
 use crate::ids::{AccountId, ServiceId, TenantId};
 use crate::platform::Platform;
@@ -241,8 +241,22 @@ pub async fn console_service_usage(
 /// A usage file's ingest, as staff see it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IngestView {
-    #[serde(flatten)]
-    pub result: IngestResult,
+    pub id: String,
+    /// The file's key in the ingest bucket.
+    pub file: String,
+    pub status: IngestStatus,
+    pub rows_read: i64,
+    pub accepted: i64,
+    pub rejected: i64,
+    /// The rejects file (line, reason), when there were rejects.
+    pub rejects_file: Option<String>,
+    pub error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub finished_at: Option<OffsetDateTime>,
+    /// Chunks finished (progress, and where a redelivery carries on).
+    pub chunks_done: i64,
     /// Where to download the rejects file (line, reason) while the link works.
     pub rejects_url: Option<String>,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -277,7 +291,17 @@ pub async fn ingests(
         items.push(IngestView {
             rejects_url_expires_at: link.as_ref().map(|(_, at)| *at),
             rejects_url: link.map(|(url, _)| url),
-            result,
+            id: result.id,
+            file: result.file,
+            status: result.status,
+            rows_read: result.rows_read,
+            accepted: result.accepted,
+            rejected: result.rejected,
+            rejects_file: result.rejects_file,
+            error: result.error,
+            started_at: result.started_at,
+            finished_at: result.finished_at,
+            chunks_done: result.chunks_done,
         });
     }
     Ok(Json(PageOf {

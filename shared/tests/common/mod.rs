@@ -48,7 +48,33 @@ pub struct Reply {
 }
 
 impl World {
+    /// The world on the embedded adapters.
     pub async fn new() -> World {
+        Self::build(None).await
+    }
+
+    /// The same world with its table on DynamoDB (moto, started by infra/test.sh; the URL
+    /// in `SELFCARE_MOTO_URL`, a fresh table each time): for the rules that stand on the
+    /// table's conditions and transactions, so they hold on the AWS adapter too. Blobs and
+    /// mail stay local, and the table's stream is not delivered.
+    pub async fn on_dynamodb() -> World {
+        let url = std::env::var("SELFCARE_MOTO_URL")
+            .expect("SELFCARE_MOTO_URL is not set: run the tests with infra/test.sh");
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .endpoint_url(url)
+            .region(aws_config::Region::new("us-east-1"))
+            .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "testing", "testing", None, None, "tests",
+            ))
+            .load()
+            .await;
+        let client = aws_sdk_dynamodb::Client::new(&config);
+        let name = format!("suite-{}", ulid::Ulid::new().to_string().to_lowercase());
+        selfcare_aws::ensure_table(&client, &name).await.unwrap();
+        Self::build(Some((client, name))).await
+    }
+
+    async fn build(dynamodb: Option<(aws_sdk_dynamodb::Client, String)>) -> World {
         let dir = tempfile::tempdir().unwrap();
         let clock = Arc::new(ManualClock::at(time::OffsetDateTime::now_utc()));
         let (sender, blobs_created) = tokio::sync::mpsc::unbounded_channel();
@@ -59,7 +85,13 @@ impl World {
             clock.clone(),
         )
         .unwrap();
-        let counting = Arc::new(CountingTable::new(local.platform.table.clone()));
+        let table: Arc<dyn selfcare::ports::Table> = match dynamodb {
+            Some((client, name)) => {
+                Arc::new(selfcare_aws::DynamoTable::new(client, name, clock.clone()))
+            }
+            None => local.platform.table.clone(),
+        };
+        let counting = Arc::new(CountingTable::new(table));
         let mut platform = local.platform.clone();
         platform.table = counting.clone();
         // The local runtime's routes too: presigned downloads are served there.

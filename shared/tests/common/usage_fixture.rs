@@ -33,7 +33,11 @@ pub struct Fixture {
 }
 
 pub async fn fixture() -> Fixture {
-    let w = World::new().await;
+    fixture_on(World::new().await).await
+}
+
+/// The same on a world of the caller's (its table on DynamoDB, say).
+pub async fn fixture_on(w: World) -> Fixture {
     let tenant = w.tenant("acme").await;
     fixture_for(w, tenant).await
 }

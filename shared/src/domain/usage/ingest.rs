@@ -89,8 +89,8 @@ pub enum IngestStatus {
     Failed,
 }
 
-/// What staff see of an ingest.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+/// One load of a usage file: how far it got and what it came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IngestResult {
     pub id: String,
     /// The file's key in the ingest bucket.
@@ -100,16 +100,69 @@ pub struct IngestResult {
     pub accepted: i64,
     pub rejected: i64,
     /// The rejects file (line, reason), when there were rejects.
-    #[serde(default)]
     pub rejects_file: Option<String>,
-    #[serde(default)]
     pub error: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,
-    #[serde(default, with = "time::serde::rfc3339::option")]
     pub finished_at: Option<OffsetDateTime>,
     /// Chunks finished (progress, and where a redelivery carries on).
     pub chunks_done: i64,
+}
+
+/// An ingest's stored form. Fields it does not know are ignored (a rollback reads what a
+/// later version wrote); the API answers with a view of its own.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct IngestRecord {
+    id: String,
+    file: String,
+    status: IngestStatus,
+    rows_read: i64,
+    accepted: i64,
+    rejected: i64,
+    #[serde(default)]
+    rejects_file: Option<String>,
+    #[serde(default)]
+    error: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    started_at: OffsetDateTime,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    finished_at: Option<OffsetDateTime>,
+    chunks_done: i64,
+}
+
+impl From<&IngestResult> for IngestRecord {
+    fn from(r: &IngestResult) -> Self {
+        IngestRecord {
+            id: r.id.clone(),
+            file: r.file.clone(),
+            status: r.status,
+            rows_read: r.rows_read,
+            accepted: r.accepted,
+            rejected: r.rejected,
+            rejects_file: r.rejects_file.clone(),
+            error: r.error.clone(),
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            chunks_done: r.chunks_done,
+        }
+    }
+}
+
+impl From<IngestRecord> for IngestResult {
+    fn from(r: IngestRecord) -> Self {
+        IngestResult {
+            id: r.id,
+            file: r.file,
+            status: r.status,
+            rows_read: r.rows_read,
+            accepted: r.accepted,
+            rejected: r.rejected,
+            rejects_file: r.rejects_file,
+            error: r.error,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            chunks_done: r.chunks_done,
+        }
+    }
 }
 
 /// One parsed line: its number and the row, or why it is refused.
@@ -360,7 +413,7 @@ impl Ingest {
             chunks_done: 0,
         };
         let item = store::keyed(
-            store::to_item(&result)?,
+            store::to_item(&IngestRecord::from(&result))?,
             &[
                 ("pk", key.pk.clone()),
                 ("sk", key.sk.clone()),
@@ -994,7 +1047,7 @@ fn record_item(
 }
 
 fn result_from_item(item: &Item) -> Result<IngestResult, TableError> {
-    store::from_item(item)
+    store::from_item::<IngestRecord>(item).map(IngestResult::from)
 }
 
 fn storage(e: crate::ports::BlobError) -> UsageError {
