@@ -22,7 +22,7 @@ use crate::domain::outbox;
 use crate::domain::settings::LANGUAGE_FALLBACK;
 use crate::domain::tenancy::TenantKind;
 use crate::ids::{AccountId, LoginId, TenantId};
-use crate::ports::table::{Condition, EXPIRES_AT, Item, Key, TableError, Update, Value, Write};
+use crate::ports::table::{Condition, EXPIRES_AT, Item, Key, TableError, Value, Write};
 use crate::store::{self, Transaction, TransactionError, keys};
 
 pub const RESET_LINK_LIFETIME: Duration = Duration::hours(1);
@@ -441,13 +441,7 @@ impl Identity {
         let Some(login) = self.linked_login(tenant, &login).await? else {
             return Err(IdentityError::LinkUnusable);
         };
-        let spend = Write::Update {
-            key: records::link_key(tenant, &hash),
-            update: Update::default()
-                .set("status", "used")
-                .set("used_at", store::rfc3339(self.clock.now())),
-            condition: Some(Condition::Equals("status".into(), Value::S("open".into()))),
-        };
+        let spend = records::spend_link(tenant, &hash, self.clock.now());
         let mut tx = Transaction::new();
         tx.add("open link", spend);
         if login.is_locked() {
@@ -520,16 +514,7 @@ impl Identity {
             created_at: now,
         };
         let mut tx = Transaction::new();
-        tx.add(
-            "open link",
-            Write::Update {
-                key: records::link_key(tenant, &hash),
-                update: Update::default()
-                    .set("status", "used")
-                    .set("used_at", store::rfc3339(now)),
-                condition: Some(Condition::Equals("status".into(), Value::S("open".into()))),
-            },
-        );
+        tx.add("open link", records::spend_link(tenant, &hash, now));
         records::add_creation(&mut tx, &login)?;
         if let (true, Some(account)) = (new.owner, login.principal.account()) {
             tx.add("owner", records::owner_write(tenant, &account, &login.id));
@@ -724,13 +709,7 @@ impl Identity {
         let mut tx = Transaction::new();
         tx.add(
             "open link",
-            Write::Update {
-                key: records::link_key(tenant, &hash),
-                update: Update::default()
-                    .set("status", "used")
-                    .set("used_at", store::rfc3339(self.clock.now())),
-                condition: Some(Condition::Equals("status".into(), Value::S("open".into()))),
-            },
+            records::spend_link(tenant, &hash, self.clock.now()),
         )
         .add(
             "login",

@@ -314,6 +314,17 @@ pub fn add_creation(tx: &mut Transaction, l: &Login) -> Result<(), TableError> {
 pub const USERNAME_CLAIM: &str = "username claim";
 pub const LOOK_CLAIM: &str = "look-alike claim";
 
+/// The write that spends an open one-time link (refused once it is used).
+pub fn spend_link(tenant: &TenantId, hash: &str, now: OffsetDateTime) -> Write {
+    Write::Update {
+        key: link_key(tenant, hash),
+        update: crate::ports::table::Update::default()
+            .set("status", "used")
+            .set("used_at", store::rfc3339(now)),
+        condition: Some(Condition::Equals("status".into(), Value::S("open".into()))),
+    }
+}
+
 pub fn link_key(tenant: &TenantId, hash: &str) -> Key {
     Key::new(keys::link(tenant, hash), "LINK")
 }
