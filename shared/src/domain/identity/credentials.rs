@@ -71,10 +71,6 @@ pub struct StaffInvitation {
     pub language: Option<String>,
 }
 
-fn invitation_key(tenant: &TenantId, account: &AccountId) -> Key {
-    Key::new(keys::account(tenant, account), "INVITATION")
-}
-
 fn reset_gap_key(tenant: &TenantId, login: &LoginId) -> Key {
     Key::new(keys::login(tenant, login), "RESET_SENT")
 }
@@ -87,21 +83,6 @@ fn language_or(language: Option<&str>, fallback: &str) -> String {
 }
 
 impl Identity {
-    /// When the account's live credential-create link expires, if one is out.
-    pub async fn live_invitation(
-        &self,
-        tenant: &TenantId,
-        account: &AccountId,
-    ) -> Result<Option<OffsetDateTime>, IdentityError> {
-        Ok(self
-            .table
-            .get(&invitation_key(tenant, account))
-            .await?
-            .and_then(|i| i.get("valid_until").and_then(Value::as_n))
-            .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
-            .filter(|t| *t > self.clock.now()))
-    }
-
     /// Sends the account's credential-create email to every primary address of the account
     /// (staff, or on account creation when the tenant says so). Refused when the account
     /// already has its owner login: that one gets a password reset instead.
@@ -158,7 +139,7 @@ impl Identity {
                 },
             },
         )?;
-        let invitation = invitation_key(tenant, &account.id);
+        let invitation = records::invitation_key(tenant, &account.id);
         let mut writes = vec![
             Write::Put {
                 item: records::link_item(tenant, &hash, &purpose, valid_until)?,
@@ -522,7 +503,7 @@ impl Identity {
             tx.add(
                 "newest invitation",
                 Write::Delete {
-                    key: invitation_key(tenant, &account),
+                    key: records::invitation_key(tenant, &account),
                     condition: Some(Condition::Equals("link".into(), Value::S(hash.clone()))),
                 },
             );

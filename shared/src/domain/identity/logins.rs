@@ -44,6 +44,37 @@ pub struct AccessPanel {
 }
 
 impl Identity {
+    /// An inactive account's logins do not sign in (told only after a right password).
+    /// Making an account inactive also ends its sessions: each request checks the account.
+    pub(super) async fn refuse_if_account_inactive(
+        &self,
+        login: &Login,
+    ) -> Result<(), IdentityError> {
+        let Some(account) = login.principal.account() else {
+            return Ok(());
+        };
+        match self.accounts().get(&login.tenant, &account).await {
+            Ok(a) if a.status == crate::domain::accounts::AccountStatus::Active => Ok(()),
+            Ok(_) => Err(IdentityError::AccountInactive),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// When the account's live credential-create link expires, if one is out.
+    pub async fn live_invitation(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+    ) -> Result<Option<OffsetDateTime>, IdentityError> {
+        Ok(self
+            .table
+            .get(&records::invitation_key(tenant, account))
+            .await?
+            .and_then(|i| i.get("valid_until").and_then(Value::as_n))
+            .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
+            .filter(|t| *t > self.clock.now()))
+    }
+
     pub async fn login(&self, tenant: &TenantId, id: &LoginId) -> Result<Login, IdentityError> {
         let item = self
             .table

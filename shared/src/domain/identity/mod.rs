@@ -12,6 +12,8 @@
 
 pub mod credentials;
 mod error;
+pub mod impersonation;
+pub mod lockout;
 pub mod logins;
 pub mod model;
 pub mod passwords;

@@ -358,3 +358,7 @@ pub fn window_key(tenant: &TenantId, address: &str, now: OffsetDateTime) -> Key 
     let window = now.unix_timestamp() / THROTTLE_WINDOW.whole_seconds();
     Key::new(keys::throttle(tenant, address), window.to_string())
 }
+
+pub fn invitation_key(tenant: &TenantId, account: &AccountId) -> Key {
+    Key::new(keys::account(tenant, account), "INVITATION")
+}

@@ -14,14 +14,12 @@ use std::collections::BTreeSet;
 use time::{Duration, OffsetDateTime};
 
 use super::{Identity, IdentityError, tokens};
-use crate::ids::{AccountId, LoginId, TenantId};
+use crate::ids::{LoginId, TenantId};
 use crate::ports::table::{
     Condition, EXPIRES_AT, Index, Item, Key, Query, TableError, Update, Value, Write,
 };
 use crate::store::{self, keys};
 
-/// Impersonation sessions end this long after they start, whatever the tenant's settings.
-pub const IMPERSONATION_LIFETIME: Duration = Duration::minutes(30);
 /// A session's idle deadline is pushed forward at most this often.
 const REFRESH_EVERY: Duration = Duration::minutes(1);
 
@@ -398,54 +396,5 @@ impl Identity {
             ended += 1;
         }
         Ok(ended)
-    }
-
-    /// Starts a portal session as one of the tenant's end-user logins, on behalf of
-    /// `staff`: it ends within 30 minutes, can be read-only, and is audited.
-    pub async fn impersonate(
-        &self,
-        staff: &Session,
-        account: &AccountId,
-        login: &LoginId,
-        read_only: bool,
-        request_id: &str,
-    ) -> Result<Started, IdentityError> {
-        if staff.impersonator.is_some() || !staff.principal.may(Permission::Impersonate) {
-            return Err(IdentityError::Forbidden(
-                "impersonation needs its permission",
-            ));
-        }
-        let login = self.login_of_account(&staff.tenant, account, login).await?;
-        self.refuse_if_account_inactive(&login).await?;
-        let spec = SessionSpec {
-            idle: IMPERSONATION_LIFETIME,
-            absolute: IMPERSONATION_LIFETIME,
-            impersonator: Some((
-                Impersonator {
-                    login: staff.login,
-                    username: staff.username.clone(),
-                },
-                staff.epoch,
-            )),
-            read_only,
-            enrolment_only: false,
-        };
-        let (started, write) = self.new_session(&login, spec)?;
-        let audit = self.audit().write(
-            staff,
-            Some(*account),
-            "impersonation.started",
-            &format!(
-                "as {}{}",
-                login.username,
-                if read_only { ", read-only" } else { "" }
-            ),
-            request_id,
-            true,
-        )?;
-        self.table.transact(vec![write, audit]).await?;
-        tracing::info!(tenant = %staff.tenant, staff = %staff.login, login = %login.id,
-            read_only, "impersonation started");
-        Ok(started)
     }
 }
