@@ -107,6 +107,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await?;
     platform
         .identity()
+        .credentials
         .create_owner_with_password(&tenant.id, &account.id, "bench", "a bench password here")
         .await?;
     let app = selfcare::http::app(platform.clone(), None).layer(axum::middleware::from_fn(
@@ -166,6 +167,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for n in 0..60 {
         let username = format!("known{n}");
         identity
+            .credentials
             .create_staff_with_password(
                 &tenant.id,
                 &username,
@@ -181,6 +183,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         ] {
             let started = Instant::now();
             let refused = identity
+                .sign_in
                 .sign_in(
                     &tenant.id,
                     &name,

@@ -40,6 +40,7 @@ pub const DEMO_PORTAL_PASSWORD: &str = "portal-demo-2026";
 async fn staff(platform: &Platform, tenant: &Tenant) -> Result<(), SeedError> {
     let result = platform
         .identity()
+        .credentials
         .create_staff_with_password(
             &tenant.id,
             "admin",
@@ -74,6 +75,7 @@ async fn owner(
     };
     let result = platform
         .identity()
+        .credentials
         .create_owner_with_password(&tenant.id, &account.id, username, DEMO_PORTAL_PASSWORD)
         .await;
     match result {

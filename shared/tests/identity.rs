@@ -248,6 +248,7 @@ async fn a_login_locks_after_five_failures_and_its_owner_or_staff_unlock_it() {
     let account = w.account(&acme, "Sam Lee", "sam@example.com", None).await;
     w.platform
         .identity()
+        .credentials
         .create_owner_with_password(
             &acme.id,
             &account.parse().unwrap(),
@@ -450,6 +451,7 @@ async fn cookie_sessions_are_host_only_and_changes_need_the_csrf_token() {
     let account = w.account(&acme, "Sam Lee", "sam@example.com", None).await;
     w.platform
         .identity()
+        .credentials
         .create_owner_with_password(
             &acme.id,
             &account.parse().unwrap(),
@@ -576,6 +578,7 @@ async fn an_authenticated_read_costs_four_round_trips() {
     let account = w.account(&acme, "Sam Lee", "sam@example.com", None).await;
     w.platform
         .identity()
+        .credentials
         .create_owner_with_password(
             &acme.id,
             &account.parse().unwrap(),
@@ -622,6 +625,7 @@ async fn impersonation_is_visible_time_boxed_read_only_on_request_and_audited() 
     let sam = w
         .platform
         .identity()
+        .credentials
         .create_owner_with_password(
             &acme.id,
             &account.parse().unwrap(),
@@ -804,6 +808,7 @@ async fn nobody_reaches_another_tenants_another_accounts_or_another_groups_data(
     let theirs = w.account(&blue, "Blue Co", "blue@example.com", None).await;
     let identity = w.platform.identity();
     let north_login = identity
+        .credentials
         .create_owner_with_password(
             &acme.id,
             &north.parse().unwrap(),
@@ -813,6 +818,7 @@ async fn nobody_reaches_another_tenants_another_accounts_or_another_groups_data(
         .await
         .unwrap();
     let south_login = identity
+        .credentials
         .create_owner_with_password(
             &acme.id,
             &south.parse().unwrap(),
@@ -822,6 +828,7 @@ async fn nobody_reaches_another_tenants_another_accounts_or_another_groups_data(
         .await
         .unwrap();
     let blue_login = identity
+        .credentials
         .create_owner_with_password(
             &blue.id,
             &theirs.parse().unwrap(),
@@ -1315,6 +1322,7 @@ async fn an_owner_adds_limits_and_removes_the_accounts_other_logins() {
         .await;
     w.platform
         .identity()
+        .credentials
         .create_owner_with_password(
             &acme.id,
             &account.parse().unwrap(),
@@ -1840,6 +1848,7 @@ async fn a_session_answers_only_under_its_own_providers_address() {
     let account = w.account(&acme, "Sam Lee", "sam@example.com", None).await;
     w.platform
         .identity()
+        .credentials
         .create_owner_with_password(
             &acme.id,
             &account.parse().unwrap(),
@@ -1966,6 +1975,7 @@ async fn sam_and_boss(w: &World) -> (String, String) {
     let account = w.account(&acme, "Sam Lee", "sam@example.com", None).await;
     w.platform
         .identity()
+        .credentials
         .create_owner_with_password(
             &acme.id,
             &account.parse().unwrap(),

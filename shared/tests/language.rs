@@ -12,6 +12,7 @@ async fn a_login_chooses_its_language_for_pages_and_mail() {
     let account = w.account(&acme, "Sam Lee", "sam@example.com", None).await;
     w.platform
         .identity()
+        .credentials
         .create_owner_with_password(
             &acme.id,
             &account.parse().unwrap(),

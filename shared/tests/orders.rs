@@ -998,6 +998,7 @@ async fn twenty_customers_ordering_the_last_number_one_gets_it_on(w: World) {
                 )
                 .await;
         identity
+            .credentials
             .create_owner_with_password(
                 &s.f.tenant.id,
                 &account.parse().unwrap(),

@@ -36,6 +36,7 @@ async fn with_sam(w: &World, tenant: &Tenant) -> (String, String) {
     let sam = w
         .platform
         .identity()
+        .credentials
         .create_owner_with_password(&tenant.id, &account.parse().unwrap(), "sam", SAM_PASSWORD)
         .await
         .unwrap();

@@ -153,6 +153,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             let tenant = platform.tenants().by_slug(&tenant).await?;
             let expires = platform
                 .identity()
+                .credentials
                 .invite_staff(
                     &tenant.id,
                     StaffInvitation {

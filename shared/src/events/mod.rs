@@ -51,7 +51,7 @@ pub async fn on_password_help<'a>(platform: &Platform, changes: &'a [Change]) ->
         else {
             continue;
         };
-        if let Err(error) = identity.answer_password_help(request).await {
+        if let Err(error) = identity.credentials.answer_password_help(request).await {
             tracing::warn!(key = %change.key, %error, "forgot-password request not answered");
             failed.push(change);
         }

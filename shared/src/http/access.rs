@@ -205,7 +205,7 @@ impl FromRequestParts<Platform> for Authenticated {
         let Some((token, from_cookie)) = token(&parts.headers) else {
             return Err(Problem::from(IdentityError::Unauthenticated));
         };
-        let session = platform.identity().authenticate(&token).await?;
+        let session = platform.identity().sessions.authenticate(&token).await?;
         // A session answers only under its own provider's address: a token (or cookie)
         // carried to another provider's host is not signed in there.
         // A host that is no provider's own domain (the API's default address, a loopback

@@ -54,6 +54,7 @@ pub async fn sign_in(
 ) -> Response {
     let outcome = platform
         .identity()
+        .sign_in
         .sign_in(&tenant.id, &body.username, &body.password, &address)
         .await;
     match outcome {
@@ -75,7 +76,12 @@ pub async fn sign_in(
 #[utoipa::path(post, path = "/v1/auth/sign-out", tag = "auth",
     responses((status = 204, description = "Signed out; the cookie is cleared")))]
 pub async fn sign_out(State(platform): State<Platform>, caller: Authenticated) -> Response {
-    if let Err(e) = platform.identity().end_session(&caller.session).await {
+    if let Err(e) = platform
+        .identity()
+        .sessions
+        .end_session(&caller.session)
+        .await
+    {
         return Problem::from(e).into_response();
     }
     (
@@ -116,6 +122,7 @@ pub async fn inspect_link(
 ) -> Result<Json<LinkInfo>, Problem> {
     let view = platform
         .identity()
+        .credentials
         .inspect_link(&tenant.id, &body.token)
         .await?;
     Ok(Json(match view {
@@ -176,6 +183,7 @@ pub async fn create_credentials(
 ) -> Result<(StatusCode, Json<CredentialsCreated>), Problem> {
     let login = platform
         .identity()
+        .credentials
         .accept_create_link(&tenant.id, &body.token, &body.username, &body.password)
         .await?;
     Ok((
@@ -209,6 +217,7 @@ pub async fn forgot_password(
 ) -> Result<(StatusCode, Json<Accepted>), Problem> {
     platform
         .identity()
+        .credentials
         .forgot_password(&tenant.id, &body.username)
         .await?;
     Ok((
@@ -240,6 +249,7 @@ pub async fn reset_password(
 ) -> Result<StatusCode, Problem> {
     platform
         .identity()
+        .credentials
         .reset_password(&tenant.id, &body.token, &body.password)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -263,6 +273,7 @@ pub async fn unlock(
 ) -> Result<Json<Unlocked>, Problem> {
     let login = platform
         .identity()
+        .credentials
         .unlock_with_link(&tenant.id, &body.token)
         .await?;
     Ok(Json(Unlocked {
@@ -290,6 +301,7 @@ pub async fn change_password(
 ) -> Result<StatusCode, Problem> {
     platform
         .identity()
+        .credentials
         .change_password(&caller.session, &body.current_password, &body.new_password)
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -313,6 +325,7 @@ pub async fn choose_language(
 ) -> Result<StatusCode, Problem> {
     platform
         .identity()
+        .sessions
         .set_language(&caller.session, &body.language)
         .await?;
     Ok(StatusCode::NO_CONTENT)

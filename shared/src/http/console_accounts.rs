@@ -173,11 +173,13 @@ pub async fn create_account(
     let mut create_email_sent = false;
     if settings.send_create_email_on_new_account
         && identity
+            .logins
             .live_invitation(&tenant.id, &account.id)
             .await?
             .is_none()
     {
         identity
+            .credentials
             .send_create_email(
                 &tenant.id,
                 &account.id,
@@ -385,6 +387,7 @@ pub async fn portal_access(
     let account = visible_account(&platform, &staff, &account).await?;
     let panel = platform
         .identity()
+        .logins
         .access_panel(&staff.session.tenant, &account.id)
         .await?;
     let offers = match panel.state {
@@ -420,6 +423,7 @@ pub async fn send_create_email(
     let account = visible_account(&platform, &staff, &account).await?;
     let expires = platform
         .identity()
+        .credentials
         .send_create_email(
             &staff.session.tenant,
             &account.id,
@@ -444,6 +448,7 @@ async fn account_login(
     let login: LoginId = parse_id(login)?;
     let login = platform
         .identity()
+        .logins
         .login_of_account(&staff.session.tenant, &account.id, &login)
         .await?;
     Ok((account, login))
@@ -473,6 +478,7 @@ pub async fn update_login(
     if let Some(username) = &body.username {
         let before = login.username.clone();
         login = identity
+            .logins
             .rename(&staff.session.tenant, &login.id, username)
             .await?;
         audit(
@@ -492,6 +498,7 @@ pub async fn update_login(
             return Err(Problem::not_found());
         };
         login = identity
+            .logins
             .set_end_user_access(
                 &staff.session.tenant,
                 &account.id,
@@ -528,6 +535,7 @@ pub async fn remove_login(
     let (account, login) = account_login(&platform, &staff, &account, &login).await?;
     platform
         .identity()
+        .logins
         .remove_login(&staff.session.tenant, &login.id)
         .await?;
     audit(
@@ -554,6 +562,7 @@ pub async fn send_reset_email(
     let (_, login) = account_login(&platform, &staff, &account, &login).await?;
     platform
         .identity()
+        .credentials
         .send_reset_email(
             &staff.session.tenant,
             &login.id,
@@ -576,6 +585,7 @@ pub async fn unlock_login(
     let (_, login) = account_login(&platform, &staff, &account, &login).await?;
     let login = platform
         .identity()
+        .lockout
         .unlock(&staff.session, &login.id, &staff.request_id)
         .await?;
     Ok(Json(login.into()))
@@ -595,6 +605,7 @@ pub async fn reset_two_factor(
     let (_, login) = account_login(&platform, &staff, &account, &login).await?;
     let login = platform
         .identity()
+        .two_factor
         .reset_two_factor(&staff.session, &login, &staff.request_id)
         .await?;
     Ok(Json(login.into()))
@@ -632,6 +643,7 @@ pub async fn impersonate(
     let (account, login) = account_login(&platform, &staff, &account, &login).await?;
     let started = platform
         .identity()
+        .impersonation
         .impersonate(
             &staff.session,
             &account.id,

@@ -86,6 +86,7 @@ pub async fn list_staff(
     staff.require(Permission::StaffManage)?;
     let page = platform
         .identity()
+        .logins
         .staff(&staff.session.tenant, &paging.request())
         .await?;
     Ok(Json(PageOf::from(page)))
@@ -121,6 +122,7 @@ pub async fn invite_staff(
     grantable(&staff, &body.permissions, body.groups.as_ref())?;
     let expires = platform
         .identity()
+        .credentials
         .invite_staff(
             &staff.session.tenant,
             StaffInvitation {
@@ -204,6 +206,7 @@ pub async fn update_staff(
     grantable(&staff, &body.permissions, body.groups.as_ref())?;
     let identity = platform.identity();
     let updated = identity
+        .logins
         .set_staff_access(
             &staff.session.tenant,
             &login.id,
@@ -234,6 +237,7 @@ async fn staff_login(
     let id: LoginId = parse_id(login)?;
     let login = platform
         .identity()
+        .logins
         .login(&staff.session.tenant, &id)
         .await?;
     if !matches!(login.principal, Principal::Staff { .. }) {
@@ -270,6 +274,7 @@ pub async fn remove_staff(
     }
     let identity = platform.identity();
     identity
+        .logins
         .remove_login(&staff.session.tenant, &login.id)
         .await?;
     platform
@@ -298,6 +303,7 @@ pub async fn unlock_staff(
     let login = staff_login(&platform, &staff, &login).await?;
     let login = platform
         .identity()
+        .lockout
         .unlock(&staff.session, &login.id, &staff.request_id)
         .await?;
     Ok(Json(login.into()))
@@ -317,6 +323,7 @@ pub async fn reset_staff_two_factor(
     let login = staff_login(&platform, &staff, &login).await?;
     let login = platform
         .identity()
+        .two_factor
         .reset_two_factor(&staff.session, &login, &staff.request_id)
         .await?;
     Ok(Json(login.into()))
@@ -483,6 +490,7 @@ pub async fn locked_out_users(
     };
     let page = platform
         .identity()
+        .lockout
         .locked_logins(
             &staff.session,
             &crate::domain::paging::PageRequest {

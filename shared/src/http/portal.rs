@@ -240,6 +240,7 @@ pub async fn list_logins(
     let account = require(&user.session, PortalAction::LoginsManage)?;
     let logins = platform
         .identity()
+        .logins
         .logins_of_account(&user.session.tenant, &account)
         .await?;
     Ok(Json(logins.into_iter().map(Into::into).collect()))
@@ -275,6 +276,7 @@ pub async fn invite_login(
     let account = require(&user.session, PortalAction::LoginsManage)?;
     let expires = platform
         .identity()
+        .credentials
         .invite_login(
             &user.session.tenant,
             &account,
@@ -323,6 +325,7 @@ pub async fn update_login(
     }
     let identity = platform.identity();
     let updated = identity
+        .logins
         .set_end_user_access(
             &user.session.tenant,
             &account,
@@ -365,9 +368,11 @@ pub async fn remove_login(
     }
     let identity = platform.identity();
     let found = identity
+        .logins
         .login_of_account(&user.session.tenant, &account, &login)
         .await?;
     identity
+        .logins
         .remove_login(&user.session.tenant, &found.id)
         .await?;
     if user.session.impersonator.is_some() {

@@ -60,6 +60,7 @@ pub async fn second_step(
     let proof = proof(&body.code, &body.recovery_code)?;
     let started = platform
         .identity()
+        .two_factor
         .complete_sign_in(&tenant.id, &body.challenge, proof, &address)
         .await;
     Ok(match started {
@@ -87,6 +88,7 @@ pub async fn status(
 ) -> Result<Json<TwoFactorStatus>, Problem> {
     let status = platform
         .identity()
+        .two_factor
         .two_factor_status(&caller.session)
         .await?;
     Ok(Json(TwoFactorStatus {
@@ -123,6 +125,7 @@ pub async fn setup(
 ) -> Result<Json<TwoFactorSetup>, Problem> {
     let setup = platform
         .identity()
+        .two_factor
         .begin_two_factor(&caller.session)
         .await?;
     Ok(Json(TwoFactorSetup {
@@ -168,6 +171,7 @@ pub async fn confirm(
 ) -> Result<Json<RecoveryCodesView>, Problem> {
     let codes = platform
         .identity()
+        .two_factor
         .confirm_two_factor(&caller.session, &body.code, &caller.request_id)
         .await?;
     Ok(Json(codes.into()))
@@ -187,6 +191,7 @@ pub async fn recovery_codes(
 ) -> Result<Json<RecoveryCodesView>, Problem> {
     let codes = platform
         .identity()
+        .two_factor
         .new_recovery_codes(&caller.session, &body.code, &caller.request_id)
         .await?;
     Ok(Json(codes.into()))
@@ -215,6 +220,7 @@ pub async fn disable(
     let proof = proof(&body.code, &body.recovery_code)?;
     platform
         .identity()
+        .two_factor
         .disable_two_factor(&caller.session, &body.password, proof, &caller.request_id)
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -163,6 +163,7 @@ impl World {
     pub async fn staff(&self, tenant: &Tenant, username: &str, permissions: &[Permission]) {
         self.platform
             .identity()
+            .credentials
             .create_staff_with_password(
                 &tenant.id,
                 username,

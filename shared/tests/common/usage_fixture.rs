@@ -187,6 +187,7 @@ pub async fn cast(f: &Fixture) -> Cast {
         let identity = identity.clone();
         async move {
             identity
+                .credentials
                 .create_owner_with_password(
                     &tenant.id,
                     &account,

@@ -5,16 +5,23 @@
 //! status: used once, it answers "sign in" like an expired or unknown one, never its form
 //! again. Sending a new credential-create email for an account retires the previous link.
 
+use std::sync::Arc;
+
+use super::context::Context;
+use super::logins::Logins;
 use super::model::{
     LinkPurpose, Login, NewLogin, Permission, Principal, Role, Session, check_groups,
     normalise_username,
 };
 use super::records;
+use super::sessions::Sessions;
 use std::collections::BTreeSet;
 
 use time::{Duration, OffsetDateTime};
 
-use super::{Identity, IdentityError, invalid, passwords, tokens};
+use super::error::{IdentityError, invalid};
+use super::passwords;
+use super::tokens;
 use crate::domain::accounts::AccountStatus;
 use crate::domain::contact::EmailAddress;
 use crate::domain::notifications::{self as mail, Mail, Notice};
@@ -82,7 +89,25 @@ fn language_or(language: Option<&str>, fallback: &str) -> String {
     }
 }
 
-impl Identity {
+/// Credentials and one-time links: invitations, credential-create, password reset and change, forgot password, unlock links.
+#[derive(Clone)]
+pub struct Credentials {
+    pub(super) cx: Arc<Context>,
+}
+
+impl Credentials {
+    fn logins(&self) -> Logins {
+        Logins {
+            cx: self.cx.clone(),
+        }
+    }
+
+    fn sessions(&self) -> Sessions {
+        Sessions {
+            cx: self.cx.clone(),
+        }
+    }
+
     /// Sends the account's credential-create email to every primary address of the account
     /// (staff, or on account creation when the tenant says so). Refused when the account
     /// already has its owner login: that one gets a password reset instead.
@@ -92,11 +117,12 @@ impl Identity {
         account: &AccountId,
         actor: Option<(&Session, &str)>,
     ) -> Result<OffsetDateTime, IdentityError> {
-        let account = self.accounts().get(tenant, account).await?;
+        let account = self.cx.accounts().get(tenant, account).await?;
         if account.status != AccountStatus::Active {
             return Err(IdentityError::Conflict("the account is inactive".into()));
         }
         if self
+            .cx
             .table
             .get(&records::owner_key(tenant, &account.id))
             .await?
@@ -106,9 +132,9 @@ impl Identity {
                 "the account already has a username; send a password reset email instead".into(),
             ));
         }
-        let tenant_record = self.tenant(tenant).await?;
-        let settings = self.settings(tenant).await?;
-        let now = self.clock.now();
+        let tenant_record = self.cx.tenant(tenant).await?;
+        let settings = self.cx.settings(tenant).await?;
+        let now = self.cx.clock.now();
         let valid_until = now + Duration::days(i64::from(settings.create_link_days));
         let purpose = LinkPurpose::Create(NewLogin {
             account: Some(account.id.to_string()),
@@ -123,12 +149,13 @@ impl Identity {
         });
         let (secret, hash) = tokens::generate();
         let link = self
+            .cx
             .links
             .page_with_secret(&tenant_record, "credentials/create", &secret);
         let message = mail::compose(
             &tenant_record,
             &settings,
-            &self.sender,
+            &self.cx.sender,
             &account.emails,
             Mail {
                 language: &settings.default_language,
@@ -166,7 +193,7 @@ impl Identity {
             outbox::enqueue(&message, now),
         ];
         if let Some((session, request_id)) = actor {
-            writes.push(self.audit().write(
+            writes.push(self.cx.audit().write(
                 session,
                 Some(account.id),
                 "login.create_email_sent",
@@ -175,7 +202,7 @@ impl Identity {
                 false,
             )?);
         }
-        self.table.transact(writes).await?;
+        self.cx.table.transact(writes).await?;
         tracing::info!(tenant = %tenant, account = %account.id, "credential-create email queued");
         Ok(valid_until)
     }
@@ -194,10 +221,10 @@ impl Identity {
                 "an impersonation cannot create logins: they would outlive it",
             ));
         }
-        let account = self.accounts().get(tenant, account).await?;
+        let account = self.cx.accounts().get(tenant, account).await?;
         let email = EmailAddress::parse(&invitation.email).map_err(|m| invalid("/email", m))?;
         let name = check_name(&invitation.name)?;
-        let settings = self.settings(tenant).await?;
+        let settings = self.cx.settings(tenant).await?;
         let language = language_or(invitation.language.as_deref(), &settings.default_language);
         let purpose = LinkPurpose::Create(NewLogin {
             account: Some(account.id.to_string()),
@@ -233,7 +260,7 @@ impl Identity {
         let email = EmailAddress::parse(&invitation.email).map_err(|m| invalid("/email", m))?;
         let name = check_name(&invitation.name)?;
         check_groups(invitation.groups.as_ref())?;
-        let settings = self.settings(tenant).await?;
+        let settings = self.cx.settings(tenant).await?;
         let language = language_or(invitation.language.as_deref(), &settings.default_language);
         let purpose = LinkPurpose::Create(NewLogin {
             account: None,
@@ -269,7 +296,7 @@ impl Identity {
         account: Option<AccountId>,
         (session, request_id): (&Session, &str),
     ) -> Result<OffsetDateTime, IdentityError> {
-        let audit = self.audit().write(
+        let audit = self.cx.audit().write(
             session,
             account,
             "login.invited",
@@ -302,18 +329,19 @@ impl Identity {
         language: &str,
         audit: Option<Write>,
     ) -> Result<OffsetDateTime, IdentityError> {
-        let tenant_record = self.tenant(tenant).await?;
-        let settings = self.settings(tenant).await?;
-        let now = self.clock.now();
+        let tenant_record = self.cx.tenant(tenant).await?;
+        let settings = self.cx.settings(tenant).await?;
+        let now = self.cx.clock.now();
         let valid_until = now + Duration::days(i64::from(settings.create_link_days));
         let (secret, hash) = tokens::generate();
         let link = self
+            .cx
             .links
             .page_with_secret(&tenant_record, "credentials/create", &secret);
         let message = mail::compose(
             &tenant_record,
             &settings,
-            &self.sender,
+            &self.cx.sender,
             std::slice::from_ref(email),
             Mail {
                 language,
@@ -332,7 +360,7 @@ impl Identity {
             outbox::enqueue(&message, now),
         ];
         writes.extend(audit);
-        self.table.transact(writes).await?;
+        self.cx.table.transact(writes).await?;
         Ok(valid_until)
     }
 
@@ -342,14 +370,14 @@ impl Identity {
         secret: &str,
     ) -> Result<Option<(String, LinkPurpose)>, IdentityError> {
         let hash = tokens::hash(secret);
-        let Some(item) = self.table.get(&records::link_key(tenant, &hash)).await? else {
+        let Some(item) = self.cx.table.get(&records::link_key(tenant, &hash)).await? else {
             return Ok(None);
         };
         let open = item.get("status").and_then(Value::as_s) == Some("open")
             && item
                 .get("valid_until")
                 .and_then(Value::as_n)
-                .is_some_and(|t| t > self.clock.now().unix_timestamp());
+                .is_some_and(|t| t > self.cx.clock.now().unix_timestamp());
         if !open {
             return Ok(None);
         }
@@ -400,7 +428,7 @@ impl Identity {
         let Ok(id) = login.parse::<LoginId>() else {
             return Ok(None);
         };
-        match self.login(tenant, &id).await {
+        match self.logins().login(tenant, &id).await {
             Ok(login) => Ok(Some(login)),
             Err(IdentityError::NotFound) => Ok(None),
             Err(e) => Err(e),
@@ -422,13 +450,13 @@ impl Identity {
         let Some(login) = self.linked_login(tenant, &login).await? else {
             return Err(IdentityError::LinkUnusable);
         };
-        let spend = records::spend_link(tenant, &hash, self.clock.now());
+        let spend = records::spend_link(tenant, &hash, self.cx.clock.now());
         let mut tx = Transaction::new();
         tx.add("open link", spend);
         if login.is_locked() {
             tx.add("locked login", records::unlock_write(tenant, &login.id));
         }
-        match tx.commit(self.table.as_ref()).await {
+        match tx.commit(self.cx.table.as_ref()).await {
             Ok(()) => {}
             Err(TransactionError::ConditionFailed("open link")) => {
                 return Err(IdentityError::LinkUnusable);
@@ -438,7 +466,7 @@ impl Identity {
             Err(e) => return Err(TableError::from(e).into()),
         }
         tracing::info!(tenant = %tenant, login = %login.id, "login unlocked from its lock notice");
-        self.login(tenant, &login.id).await
+        self.logins().login(tenant, &login.id).await
     }
 
     /// Uses a credential-create link: the login is made with the username and password
@@ -475,7 +503,7 @@ impl Identity {
                 groups: new.groups.clone().map(|g| g.into_iter().collect()),
             },
         };
-        let now = self.clock.now();
+        let now = self.cx.clock.now();
         let login = Login {
             id: LoginId::generate(now),
             tenant: *tenant,
@@ -484,7 +512,7 @@ impl Identity {
             name: Some(new.name.clone()),
             language: language_or(Some(&new.language), LANGUAGE_FALLBACK),
             principal,
-            password_hash: self.hasher.hash(password).await?,
+            password_hash: self.cx.hasher.hash(password).await?,
             failed_attempts: 0,
             locked_at: None,
             last_failed_from: None,
@@ -508,7 +536,7 @@ impl Identity {
                 },
             );
         }
-        match tx.commit(self.table.as_ref()).await {
+        match tx.commit(self.cx.table.as_ref()).await {
             Ok(()) => {
                 tracing::info!(tenant = %tenant, login = %login.id, "credentials created");
                 Ok(login)
@@ -529,7 +557,7 @@ impl Identity {
         tenant: &TenantId,
         identifier: &str,
     ) -> Result<(), IdentityError> {
-        let now = self.clock.now();
+        let now = self.cx.clock.now();
         let id = ulid::Ulid::from_datetime(now.into()).to_string();
         let item = store::keyed(
             Item::from([
@@ -548,7 +576,7 @@ impl Identity {
                 ("sk", PASSWORD_HELP_SK.to_owned()),
             ],
         );
-        self.table.put(item, None).await?;
+        self.cx.table.put(item, None).await?;
         Ok(())
     }
 
@@ -565,7 +593,11 @@ impl Identity {
                 TableError::Unreadable("a password-help request is unreadable".into()).into(),
             );
         };
-        match self.find_by_identifier(&tenant, identifier).await? {
+        match self
+            .logins()
+            .find_by_identifier(&tenant, identifier)
+            .await?
+        {
             Some(login) => self.queue_reset(&login, None).await,
             None => Ok(()),
         }
@@ -578,7 +610,7 @@ impl Identity {
         login: &LoginId,
         actor: (&Session, &str),
     ) -> Result<(), IdentityError> {
-        let login = self.login(tenant, login).await?;
+        let login = self.logins().login(tenant, login).await?;
         self.queue_reset(&login, Some(actor)).await
     }
 
@@ -587,17 +619,18 @@ impl Identity {
         login: &Login,
         actor: Option<(&Session, &str)>,
     ) -> Result<(), IdentityError> {
-        let tenant_record = self.tenant(&login.tenant).await?;
-        let settings = self.settings(&login.tenant).await?;
-        let now = self.clock.now();
+        let tenant_record = self.cx.tenant(&login.tenant).await?;
+        let settings = self.cx.settings(&login.tenant).await?;
+        let now = self.cx.clock.now();
         let (secret, hash) = tokens::generate();
         let link = self
+            .cx
             .links
             .page_with_secret(&tenant_record, "credentials/reset", &secret);
         let message = mail::compose(
             &tenant_record,
             &settings,
-            &self.sender,
+            &self.cx.sender,
             std::slice::from_ref(&login.email),
             Mail {
                 language: &login.language,
@@ -642,7 +675,7 @@ impl Identity {
         if let Some((session, request_id)) = actor {
             tx.add(
                 "audit entry",
-                self.audit().write(
+                self.cx.audit().write(
                     session,
                     login.principal.account(),
                     "login.reset_email_sent",
@@ -652,7 +685,7 @@ impl Identity {
                 )?,
             );
         }
-        match tx.commit(self.table.as_ref()).await {
+        match tx.commit(self.cx.table.as_ref()).await {
             Ok(()) => Ok(()),
             Err(TransactionError::ConditionFailed("reset gap")) => {
                 if actor.is_some() {
@@ -679,7 +712,7 @@ impl Identity {
             return Err(IdentityError::LinkUnusable);
         };
         let id: LoginId = login.parse().map_err(|_| IdentityError::LinkUnusable)?;
-        let login = match self.login(tenant, &id).await {
+        let login = match self.logins().login(tenant, &id).await {
             Ok(login) => login,
             Err(IdentityError::NotFound) => return Err(IdentityError::LinkUnusable),
             Err(e) => return Err(e),
@@ -690,13 +723,13 @@ impl Identity {
         let mut tx = Transaction::new();
         tx.add(
             "open link",
-            records::spend_link(tenant, &hash, self.clock.now()),
+            records::spend_link(tenant, &hash, self.cx.clock.now()),
         )
         .add(
             "login",
             store::put_on_version(records::to_item(&next)?, login.version),
         );
-        match tx.commit(self.table.as_ref()).await {
+        match tx.commit(self.cx.table.as_ref()).await {
             Ok(()) => {}
             Err(TransactionError::ConditionFailed("open link")) => {
                 return Err(IdentityError::LinkUnusable);
@@ -704,7 +737,7 @@ impl Identity {
             Err(e) if e.is_contention() => return Err(IdentityError::login_changed()),
             Err(e) => return Err(TableError::from(e).into()),
         }
-        self.end_sessions_of(tenant, &id, None).await?;
+        self.sessions().end_sessions_of(tenant, &id, None).await?;
         Ok(next)
     }
 
@@ -720,8 +753,8 @@ impl Identity {
                 "an impersonated session cannot change the password",
             ));
         }
-        let login = self.login(&session.tenant, &session.login).await?;
-        if !self.hasher.verify(current, &login.password_hash).await? {
+        let login = self.logins().login(&session.tenant, &session.login).await?;
+        if !self.cx.hasher.verify(current, &login.password_hash).await? {
             return Err(invalid(
                 "/current_password",
                 "this is not your current password",
@@ -738,9 +771,9 @@ impl Identity {
         )
         .add(
             "this session",
-            Self::session_epoch_write(session, next.sessions_epoch),
+            Sessions::session_epoch_write(session, next.sessions_epoch),
         );
-        match tx.commit(self.table.as_ref()).await {
+        match tx.commit(self.cx.table.as_ref()).await {
             Ok(()) => {}
             Err(TransactionError::ConditionFailed("this session")) => {
                 return Err(IdentityError::Unauthenticated);
@@ -748,7 +781,8 @@ impl Identity {
             Err(e) if e.is_contention() => return Err(IdentityError::login_changed()),
             Err(e) => return Err(TableError::from(e).into()),
         }
-        self.end_sessions_of(&session.tenant, &session.login, Some(session))
+        self.sessions()
+            .end_sessions_of(&session.tenant, &session.login, Some(session))
             .await?;
         Ok(())
     }
@@ -762,7 +796,7 @@ impl Identity {
         )
         .map_err(|m| invalid("/password", m))?;
         let mut next = login.clone();
-        next.password_hash = self.hasher.hash(password).await?;
+        next.password_hash = self.cx.hasher.hash(password).await?;
         Ok(next)
     }
 
@@ -777,7 +811,7 @@ impl Identity {
         password: &str,
         permissions: BTreeSet<Permission>,
     ) -> Result<Login, IdentityError> {
-        let tenant_record = self.tenant(tenant).await?;
+        let tenant_record = self.cx.tenant(tenant).await?;
         debug_assert!(matches!(
             tenant_record.kind,
             TenantKind::Retail | TenantKind::Wholesale
@@ -799,7 +833,7 @@ impl Identity {
         username: &str,
         password: &str,
     ) -> Result<Login, IdentityError> {
-        let account = self.accounts().get(tenant, account).await?;
+        let account = self.cx.accounts().get(tenant, account).await?;
         let principal = Principal::EndUser {
             account: account.id,
             role: Role::Owner,
@@ -835,8 +869,8 @@ impl Identity {
         let local_part = email.as_str().split('@').next().unwrap_or_default();
         passwords::check_policy(password, &[&username, local_part, email.as_str(), &name])
             .map_err(|m| invalid("/password", m))?;
-        let now = self.clock.now();
-        let settings = self.settings(tenant).await?;
+        let now = self.cx.clock.now();
+        let settings = self.cx.settings(tenant).await?;
         let login = Login {
             id: LoginId::generate(now),
             tenant: *tenant,
@@ -845,7 +879,7 @@ impl Identity {
             name: Some(name),
             language: settings.default_language,
             principal,
-            password_hash: self.hasher.hash(password).await?,
+            password_hash: self.cx.hasher.hash(password).await?,
             failed_attempts: 0,
             locked_at: None,
             last_failed_from: None,
@@ -860,7 +894,7 @@ impl Identity {
         if let Some(account) = owner_of {
             tx.add("owner", records::owner_write(tenant, &account, &login.id));
         }
-        match tx.commit(self.table.as_ref()).await {
+        match tx.commit(self.cx.table.as_ref()).await {
             Ok(()) => Ok(login),
             Err(TransactionError::ConditionFailed(
                 records::USERNAME_CLAIM | records::LOOK_CLAIM,

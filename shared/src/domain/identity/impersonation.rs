@@ -1,15 +1,38 @@
 //! Impersonation: staff open a portal session as one of an account's end-user logins,
 //! read-only or not, for 30 minutes at most, audited and on the account's access history.
 
+use std::sync::Arc;
+
+use super::context::Context;
+use super::error::IdentityError;
+use super::logins::Logins;
 use super::model::{Impersonator, Permission, Session, SessionSpec, Started};
-use super::{Identity, IdentityError};
+use super::sessions::Sessions;
 use crate::ids::{AccountId, LoginId};
 use time::Duration;
 
 /// Impersonation sessions end this long after they start, whatever the tenant's settings.
 pub const IMPERSONATION_LIFETIME: Duration = Duration::minutes(30);
 
-impl Identity {
+/// Impersonation: staff acting in an end user's portal session.
+#[derive(Clone)]
+pub struct Impersonation {
+    pub(super) cx: Arc<Context>,
+}
+
+impl Impersonation {
+    fn logins(&self) -> Logins {
+        Logins {
+            cx: self.cx.clone(),
+        }
+    }
+
+    fn sessions(&self) -> Sessions {
+        Sessions {
+            cx: self.cx.clone(),
+        }
+    }
+
     /// Starts a portal session as one of the tenant's end-user logins, on behalf of
     /// `staff`: it ends within 30 minutes, can be read-only, and is audited.
     pub async fn impersonate(
@@ -25,8 +48,11 @@ impl Identity {
                 "impersonation needs its permission",
             ));
         }
-        let login = self.login_of_account(&staff.tenant, account, login).await?;
-        self.refuse_if_account_inactive(&login).await?;
+        let login = self
+            .logins()
+            .login_of_account(&staff.tenant, account, login)
+            .await?;
+        self.logins().refuse_if_account_inactive(&login).await?;
         let spec = SessionSpec {
             idle: IMPERSONATION_LIFETIME,
             absolute: IMPERSONATION_LIFETIME,
@@ -40,8 +66,8 @@ impl Identity {
             read_only,
             enrolment_only: false,
         };
-        let (started, write) = self.new_session(&login, spec)?;
-        let audit = self.audit().write(
+        let (started, write) = self.sessions().new_session(&login, spec)?;
+        let audit = self.cx.audit().write(
             staff,
             Some(*account),
             "impersonation.started",
@@ -53,7 +79,7 @@ impl Identity {
             request_id,
             true,
         )?;
-        self.table.transact(vec![write, audit]).await?;
+        self.cx.table.transact(vec![write, audit]).await?;
         tracing::info!(tenant = %staff.tenant, staff = %staff.login, login = %login.id,
             read_only, "impersonation started");
         Ok(started)

@@ -2,9 +2,14 @@
 //! provider's number of failures in a row (with the notice and its unlock link), throttling
 //! of an address, staff unlocking a login, and the Locked Out Users report.
 
+use std::sync::Arc;
+
+use super::context::Context;
+use super::error::IdentityError;
+use super::logins::Logins;
 use super::model::{LinkPurpose, Login, Permission, Principal, Session, THROTTLE_WINDOW};
 use super::records;
-use super::{Identity, IdentityError, tokens};
+use super::tokens;
 use crate::domain::notifications::{self as mail, Mail, Notice};
 use crate::domain::outbox;
 use crate::domain::paging::{self, Page, PageRequest};
@@ -20,7 +25,19 @@ pub const THROTTLE_LIMIT: i64 = 30;
 /// How long the unlock link of a lock notice works.
 pub const UNLOCK_LINK_LIFETIME: Duration = Duration::hours(24);
 
-impl Identity {
+/// Lock-out: failures counted, logins locked and unlocked, addresses throttled.
+#[derive(Clone)]
+pub struct Lockout {
+    pub(super) cx: Arc<Context>,
+}
+
+impl Lockout {
+    fn logins(&self) -> Logins {
+        Logins {
+            cx: self.cx.clone(),
+        }
+    }
+
     /// Refuses an address that failed too often in the current window.
     pub(super) async fn refuse_if_throttled(
         &self,
@@ -28,6 +45,7 @@ impl Identity {
         now: OffsetDateTime,
     ) -> Result<(), IdentityError> {
         let failures = self
+            .cx
             .table
             .get(window)
             .await?
@@ -48,7 +66,8 @@ impl Identity {
         window: &Key,
         now: OffsetDateTime,
     ) -> Result<(), IdentityError> {
-        self.table
+        self.cx
+            .table
             .update(
                 window,
                 Update::default().add("failures", 1).set(
@@ -69,8 +88,9 @@ impl Identity {
         address: &str,
     ) -> Result<bool, IdentityError> {
         let key = records::key(&login.tenant, &login.id);
-        let now = self.clock.now();
+        let now = self.cx.clock.now();
         let updated = self
+            .cx
             .table
             .update(
                 &key,
@@ -91,19 +111,20 @@ impl Identity {
             .get("failed_attempts")
             .and_then(Value::as_n)
             .unwrap_or(0);
-        let settings = self.settings(&login.tenant).await?;
+        let settings = self.cx.settings(&login.tenant).await?;
         if failures < i64::from(settings.lockout_threshold) {
             return Ok(false);
         }
-        let tenant = self.tenant(&login.tenant).await?;
+        let tenant = self.cx.tenant(&login.tenant).await?;
         let (secret, hash) = tokens::generate();
         let link = self
+            .cx
             .links
             .page_with_secret(&tenant, "credentials/unlock", &secret);
         let message = mail::compose(
             &tenant,
             &settings,
-            &self.sender,
+            &self.cx.sender,
             std::slice::from_ref(&login.email),
             Mail {
                 language: &login.language,
@@ -137,6 +158,7 @@ impl Identity {
             condition: Some(Condition::Absent),
         };
         match self
+            .cx
             .table
             .transact(vec![lock, unlock_link, outbox::enqueue(&message, now)])
             .await
@@ -159,7 +181,7 @@ impl Identity {
         login: &LoginId,
         request_id: &str,
     ) -> Result<Login, IdentityError> {
-        let current = self.login(&staff.tenant, login).await?;
+        let current = self.logins().login(&staff.tenant, login).await?;
         if matches!(current.principal, Principal::Staff { .. })
             && (current.id == staff.login || !staff.principal.reaches(&current.principal))
         {
@@ -170,7 +192,7 @@ impl Identity {
         if !current.is_locked() {
             return Ok(current);
         }
-        let audit = self.audit().write(
+        let audit = self.cx.audit().write(
             staff,
             current.principal.account(),
             "login.unlocked",
@@ -181,12 +203,12 @@ impl Identity {
         let mut tx = Transaction::new();
         tx.add("locked login", records::unlock_write(&staff.tenant, login))
             .add("audit entry", audit);
-        match tx.commit(self.table.as_ref()).await {
+        match tx.commit(self.cx.table.as_ref()).await {
             // Unlocked by someone else meanwhile: the same result.
             Ok(()) | Err(TransactionError::ConditionFailed("locked login")) => {}
             Err(e) => return Err(TableError::from(e).into()),
         }
-        self.login(&staff.tenant, login).await
+        self.logins().login(&staff.tenant, login).await
     }
 
     /// The Locked Out Users report: locked logins, longest locked first.
@@ -206,8 +228,8 @@ impl Identity {
             ));
         }
         Ok(paging::fetch(
-            self.table.as_ref(),
-            &self.cursors,
+            self.cx.table.as_ref(),
+            &self.cx.cursors,
             &format!("locked:{}", staff.tenant),
             Query::partition(Index::Gsi2, keys::locked_logins(&staff.tenant)),
             page,

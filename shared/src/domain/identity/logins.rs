@@ -1,16 +1,20 @@
 //! Logins: the record, its claims (username, email) and what staff and account owners do
 //! with them: list, rename, limit, remove.
 
+use std::sync::Arc;
+
+use super::context::Context;
 use super::model::{
     Login, LoginState, Permission, Principal, Role, check_groups, normalise_username,
     username_lookalike,
 };
 use super::records;
+use super::sessions::Sessions;
 use std::collections::BTreeSet;
 
 use time::OffsetDateTime;
 
-use super::{Identity, IdentityError, invalid};
+use super::error::{IdentityError, invalid};
 use crate::domain::contact::EmailAddress;
 use crate::domain::paging::{self, Page, PageRequest};
 use crate::ids::{AccountId, LoginId, TenantId};
@@ -43,7 +47,19 @@ pub struct AccessPanel {
     pub logins: Vec<Login>,
 }
 
-impl Identity {
+/// A tenant's logins: finding them, renaming, removing, and what each may do.
+#[derive(Clone)]
+pub struct Logins {
+    pub(super) cx: Arc<Context>,
+}
+
+impl Logins {
+    fn sessions(&self) -> Sessions {
+        Sessions {
+            cx: self.cx.clone(),
+        }
+    }
+
     /// An inactive account's logins do not sign in (told only after a right password).
     /// Making an account inactive also ends its sessions: each request checks the account.
     pub(super) async fn refuse_if_account_inactive(
@@ -53,7 +69,7 @@ impl Identity {
         let Some(account) = login.principal.account() else {
             return Ok(());
         };
-        match self.accounts().get(&login.tenant, &account).await {
+        match self.cx.accounts().get(&login.tenant, &account).await {
             Ok(a) if a.status == crate::domain::accounts::AccountStatus::Active => Ok(()),
             Ok(_) => Err(IdentityError::AccountInactive),
             Err(e) => Err(e.into()),
@@ -67,16 +83,18 @@ impl Identity {
         account: &AccountId,
     ) -> Result<Option<OffsetDateTime>, IdentityError> {
         Ok(self
+            .cx
             .table
             .get(&records::invitation_key(tenant, account))
             .await?
             .and_then(|i| i.get("valid_until").and_then(Value::as_n))
             .and_then(|t| OffsetDateTime::from_unix_timestamp(t).ok())
-            .filter(|t| *t > self.clock.now()))
+            .filter(|t| *t > self.cx.clock.now()))
     }
 
     pub async fn login(&self, tenant: &TenantId, id: &LoginId) -> Result<Login, IdentityError> {
         let item = self
+            .cx
             .table
             .get(&records::key(tenant, id))
             .await?
@@ -111,6 +129,7 @@ impl Identity {
             return Ok(None);
         };
         let Some(claim) = self
+            .cx
             .table
             .get(&records::username_key(tenant, &username))
             .await?
@@ -144,6 +163,7 @@ impl Identity {
             return Ok(None);
         };
         let page = self
+            .cx
             .table
             .query(
                 Query::partition(Index::Primary, keys::login_email(tenant, &email.folded()))
@@ -174,6 +194,7 @@ impl Identity {
         account: &AccountId,
     ) -> Result<Vec<Login>, IdentityError> {
         let page = self
+            .cx
             .table
             .query(Query::partition(Index::Gsi1, keys::logins_of(tenant, account)).limit(100))
             .await?;
@@ -190,8 +211,8 @@ impl Identity {
         page: &PageRequest,
     ) -> Result<Page<Login>, IdentityError> {
         Ok(paging::fetch(
-            self.table.as_ref(),
-            &self.cursors,
+            self.cx.table.as_ref(),
+            &self.cx.cursors,
             &format!("staff:{tenant}"),
             Query::partition(Index::Gsi1, keys::staff_of(tenant)),
             page,
@@ -206,9 +227,10 @@ impl Identity {
         tenant: &TenantId,
         account: &AccountId,
     ) -> Result<AccessPanel, IdentityError> {
-        self.accounts().get(tenant, account).await?;
+        self.cx.accounts().get(tenant, account).await?;
         let logins = self.logins_of_account(tenant, account).await?;
         let owner_id = self
+            .cx
             .table
             .get(&records::owner_key(tenant, account))
             .await?
@@ -286,7 +308,7 @@ impl Identity {
                 self.let_go_of_look(tenant, &login.username, id).await?,
             );
         }
-        match tx.commit(self.table.as_ref()).await {
+        match tx.commit(self.cx.table.as_ref()).await {
             Ok(()) => Ok(next),
             Err(TransactionError::ConditionFailed("username claim" | "look-alike claim")) => {
                 Err(IdentityError::UsernameTaken(username))
@@ -306,6 +328,7 @@ impl Identity {
     ) -> Result<Option<Write>, IdentityError> {
         let look = records::lookalike_key(tenant, username);
         let holder = self
+            .cx
             .table
             .get(&look)
             .await?
@@ -349,6 +372,7 @@ impl Identity {
         if let Some(account) = login.principal.account() {
             let owner = records::owner_key(tenant, &account);
             let is_owner = self
+                .cx
                 .table
                 .get(&owner)
                 .await?
@@ -367,12 +391,12 @@ impl Identity {
                 );
             }
         }
-        match tx.commit(self.table.as_ref()).await {
+        match tx.commit(self.cx.table.as_ref()).await {
             Ok(()) => {}
             Err(e) if e.is_contention() => return Err(IdentityError::login_changed()),
             Err(e) => return Err(TableError::from(e).into()),
         }
-        self.end_sessions_of(tenant, id, None).await?;
+        self.sessions().end_sessions_of(tenant, id, None).await?;
         Ok(())
     }
 
@@ -422,7 +446,7 @@ impl Identity {
         next.version = current.version + 1;
         next.sessions_epoch = current.sessions_epoch + 1;
         if store::save_on_version(
-            self.table.as_ref(),
+            self.cx.table.as_ref(),
             records::to_item(&next)?,
             current.version,
         )
@@ -431,7 +455,8 @@ impl Identity {
         {
             return Err(IdentityError::login_changed());
         }
-        self.end_sessions_of(&current.tenant, &current.id, None)
+        self.sessions()
+            .end_sessions_of(&current.tenant, &current.id, None)
             .await?;
         Ok(next)
     }

@@ -10,6 +10,7 @@
 //! only accounts of their own tenant, and of their account groups when limited to some;
 //! a login with a second factor signs in with a code as well, each code used once.
 
+mod context;
 pub mod credentials;
 mod error;
 pub mod impersonation;
@@ -25,68 +26,34 @@ pub mod two_factor;
 
 use std::sync::Arc;
 
-use crate::ids::TenantId;
 use crate::ports::{Clock, Table};
 use crate::store::CursorCodec;
 
+pub(crate) use context::Context;
+pub use context::SiteLinks;
+pub use credentials::Credentials;
 pub use error::IdentityError;
 pub(crate) use error::invalid;
+pub use impersonation::Impersonation;
+pub use lockout::Lockout;
+pub use logins::Logins;
 pub use model::{Login, LoginState, Permission, Principal, Role, Session};
+pub use sessions::Sessions;
+pub use sign_in::SignIn;
+pub use two_factor::TwoFactor;
 
-/// Where people follow the links in their mail.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum SiteLinks {
-    /// `https://{slug}.{domain}`: each tenant's portal on its own subdomain.
-    Subdomains { domain: String },
-    /// One site for every tenant, told the tenant in the query (the local runtime).
-    Single { base_url: String },
-}
-
-impl SiteLinks {
-    pub fn portal(&self, slug: &str) -> String {
-        match self {
-            SiteLinks::Subdomains { domain } => format!("https://{slug}.{domain}"),
-            SiteLinks::Single { base_url } => {
-                format!("{}/?tenant={slug}", base_url.trim_end_matches('/'))
-            }
-        }
-    }
-
-    /// A page of the tenant's site (its own domain when it has one mapped), with a secret
-    /// in the fragment (never sent to a server, so it stays out of access logs and Referer
-    /// headers).
-    pub fn page_with_secret(
-        &self,
-        tenant: &super::tenancy::Tenant,
-        page: &str,
-        secret: &str,
-    ) -> String {
-        let slug = &tenant.slug;
-        match (self, &tenant.custom_domain) {
-            (SiteLinks::Subdomains { .. }, Some(own)) => {
-                format!("https://{own}/{page}#token={secret}")
-            }
-            (SiteLinks::Subdomains { domain }, None) => {
-                format!("https://{slug}.{domain}/{page}#token={secret}")
-            }
-            (SiteLinks::Single { base_url }, _) => format!(
-                "{}/{page}?tenant={slug}#token={secret}",
-                base_url.trim_end_matches('/')
-            ),
-        }
-    }
-}
-
-/// The identity service: every operation of this module hangs off it.
+/// Identity's services, each with one job. They share a [`Context`] and call each other
+/// one way only: sign-in → two-factor → lock-out and sessions → logins; credentials and
+/// impersonation → logins and sessions.
 #[derive(Clone)]
 pub struct Identity {
-    table: Arc<dyn Table>,
-    clock: Arc<dyn Clock>,
-    cursors: CursorCodec,
-    hasher: passwords::Hasher,
-    links: SiteLinks,
-    /// The platform's sender, for tenants that have not set their own.
-    sender: crate::domain::contact::EmailAddress,
+    pub logins: Logins,
+    pub credentials: Credentials,
+    pub sessions: Sessions,
+    pub sign_in: SignIn,
+    pub two_factor: TwoFactor,
+    pub lockout: Lockout,
+    pub impersonation: Impersonation,
 }
 
 impl Identity {
@@ -98,45 +65,23 @@ impl Identity {
         links: SiteLinks,
         sender: crate::domain::contact::EmailAddress,
     ) -> Self {
-        Identity {
+        let cx = Arc::new(Context {
             table,
             clock,
             cursors,
             hasher,
             links,
             sender,
+        });
+        Identity {
+            logins: Logins { cx: cx.clone() },
+            credentials: Credentials { cx: cx.clone() },
+            sessions: Sessions { cx: cx.clone() },
+            sign_in: SignIn { cx: cx.clone() },
+            two_factor: TwoFactor { cx: cx.clone() },
+            lockout: Lockout { cx: cx.clone() },
+            impersonation: Impersonation { cx: cx.clone() },
         }
-    }
-
-    fn audit(&self) -> crate::domain::audit::Audit {
-        crate::domain::audit::Audit::new(
-            self.table.clone(),
-            self.clock.clone(),
-            self.cursors.clone(),
-        )
-    }
-
-    /// The tenant's settings, the defaults where it has chosen none.
-    async fn settings(
-        &self,
-        tenant: &TenantId,
-    ) -> Result<crate::domain::settings::AccessSettings, IdentityError> {
-        Ok(crate::domain::settings::read(self.table.as_ref(), tenant).await?)
-    }
-
-    fn tenants(&self) -> super::tenancy::Tenants {
-        super::tenancy::Tenants::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
-    }
-
-    async fn tenant(&self, id: &TenantId) -> Result<super::tenancy::Tenant, IdentityError> {
-        self.tenants().get(id).await.map_err(|e| match e {
-            super::tenancy::TenantError::Storage(e) => IdentityError::Storage(e),
-            _ => IdentityError::NotFound,
-        })
-    }
-
-    fn accounts(&self) -> super::accounts::Accounts {
-        super::accounts::Accounts::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
     }
 }
 
@@ -144,6 +89,7 @@ impl Identity {
 mod tests {
     use super::*;
     use crate::domain::tenancy::{Tenant, TenantKind, TenantStatus};
+    use crate::ids::TenantId;
 
     #[test]
     fn links_lead_to_the_providers_own_domain_when_it_has_one() {

@@ -4,7 +4,7 @@
 
 use time::OffsetDateTime;
 
-use super::IdentityError;
+use super::error::IdentityError;
 use super::model::{
     KEEP_USED, LinkPurpose, Login, Permission, Principal, Role, SecondFactor, THROTTLE_WINDOW,
     username_lookalike,

@@ -6,6 +6,9 @@
 //! which role or permissions, who is impersonating), so an authenticated request costs one
 //! read for its session. It is refreshed at most once a minute, not on every request.
 
+use std::sync::Arc;
+
+use super::context::Context;
 use super::model::{
     Impersonator, Login, Permission, Principal, Role, Session, SessionSpec, Started,
 };
@@ -13,7 +16,8 @@ use std::collections::BTreeSet;
 
 use time::{Duration, OffsetDateTime};
 
-use super::{Identity, IdentityError, tokens};
+use super::error::IdentityError;
+use super::tokens;
 use crate::ids::{LoginId, TenantId};
 use crate::ports::table::{
     Condition, EXPIRES_AT, Index, Item, Key, Query, TableError, Update, Value, Write,
@@ -173,14 +177,20 @@ fn to_item(s: &Session) -> Result<Item, TableError> {
     Ok(item)
 }
 
-impl Identity {
+/// Sessions: started, authenticated on each request, refreshed and ended.
+#[derive(Clone)]
+pub struct Sessions {
+    pub(super) cx: Arc<Context>,
+}
+
+impl Sessions {
     /// The write that starts a session for `login` (to go in the sign-in's transaction).
     pub(super) fn new_session(
         &self,
         login: &Login,
         spec: SessionSpec,
     ) -> Result<(Started, Write), IdentityError> {
-        let now = self.clock.now();
+        let now = self.cx.clock.now();
         let (secret, _) = tokens::generate();
         let token = format!("{}.{secret}", login.tenant);
         let (csrf_token, csrf_hash) = tokens::generate();
@@ -226,12 +236,13 @@ impl Identity {
             .ok_or(IdentityError::Unauthenticated)?;
         let hash = tokens::hash(token);
         let item = self
+            .cx
             .table
             .get(&key(&tenant, &hash))
             .await?
             .ok_or(IdentityError::Unauthenticated)?;
         let mut session = from_item(&item)?;
-        let now = self.clock.now();
+        let now = self.cx.clock.now();
         if session.tenant != tenant || now >= session.expires_at || now >= session.idle_expires_at {
             return Err(IdentityError::Unauthenticated);
         }
@@ -239,6 +250,7 @@ impl Identity {
         if now - session.last_seen_at >= REFRESH_EVERY {
             let idle_expires_at = (now + session.idle).min(session.expires_at);
             let refreshed = self
+                .cx
                 .table
                 .update(
                     &key(&tenant, &hash),
@@ -277,7 +289,7 @@ impl Identity {
             .as_ref()
             .map(|i| login_record::key(&session.tenant, &i.login));
         keys.extend(impersonator.clone());
-        let found = self.table.get_many(&keys).await?;
+        let found = self.cx.table.get_many(&keys).await?;
         let same_epoch = |key: &Key, epoch: u64| {
             found
                 .get(key)
@@ -351,7 +363,8 @@ impl Identity {
                 "the customer chooses their own language",
             ));
         }
-        self.table
+        self.cx
+            .table
             .transact(vec![
                 Write::Update {
                     key: super::records::key(&session.tenant, &session.login),
@@ -372,7 +385,8 @@ impl Identity {
 
     /// Ends one session (sign-out). Ending an ended session is not an error.
     pub async fn end_session(&self, session: &Session) -> Result<(), IdentityError> {
-        self.table
+        self.cx
+            .table
             .delete(&key(&session.tenant, &session.hash), None)
             .await?;
         Ok(())
@@ -387,12 +401,12 @@ impl Identity {
     ) -> Result<usize, IdentityError> {
         let mut ended = 0;
         let query = Query::partition(Index::Gsi1, keys::sessions_of(tenant, login)).limit(100);
-        for item in crate::store::query_all(self.table.as_ref(), query).await? {
+        for item in crate::store::query_all(self.cx.table.as_ref(), query).await? {
             let Some(k) = Key::of(&item) else { continue };
             if keep.is_some_and(|s| k == key(&s.tenant, &s.hash)) {
                 continue;
             }
-            self.table.delete(&k, None).await?;
+            self.cx.table.delete(&k, None).await?;
             ended += 1;
         }
         Ok(ended)

@@ -14,11 +14,18 @@
 //! done (reads, a password hash, writes) is the same, so neither the answer nor its timing
 //! tells which usernames exist.
 
+use std::sync::Arc;
+
+use super::context::Context;
+use super::lockout::Lockout;
+use super::logins::Logins;
 use super::model::SignInOutcome;
 use super::records;
+use super::two_factor::TwoFactor;
 use time::{Duration, OffsetDateTime};
 
-use super::{Identity, IdentityError, tokens};
+use super::error::IdentityError;
+use super::tokens;
 use crate::ids::TenantId;
 use crate::ports::table::{Condition, EXPIRES_AT, Key, TableError, Update, Value, Write};
 use crate::store::{self, Transaction, TransactionError, keys};
@@ -39,7 +46,31 @@ fn unknown_name_key(tenant: &TenantId, identifier: &str) -> Key {
     )
 }
 
-impl Identity {
+/// Sign-in with a username (or an address) and a password.
+#[derive(Clone)]
+pub struct SignIn {
+    pub(super) cx: Arc<Context>,
+}
+
+impl SignIn {
+    fn lockout(&self) -> Lockout {
+        Lockout {
+            cx: self.cx.clone(),
+        }
+    }
+
+    fn logins(&self) -> Logins {
+        Logins {
+            cx: self.cx.clone(),
+        }
+    }
+
+    fn two_factor(&self) -> TwoFactor {
+        TwoFactor {
+            cx: self.cx.clone(),
+        }
+    }
+
     /// Signs in with a username (or an address only one login has) and a password.
     pub async fn sign_in(
         &self,
@@ -48,10 +79,10 @@ impl Identity {
         password: &str,
         address: &str,
     ) -> Result<SignInOutcome, IdentityError> {
-        let now = self.clock.now();
+        let now = self.cx.clock.now();
         let window = records::window_key(tenant, address, now);
-        self.refuse_if_throttled(&window, now).await?;
-        let Some(login) = self.find_by_identifier(tenant, identifier).await? else {
+        self.lockout().refuse_if_throttled(&window, now).await?;
+        let Some(login) = self.logins().find_by_identifier(tenant, identifier).await? else {
             return Err(self
                 .refuse_unknown_name(tenant, identifier, password, &window, now)
                 .await?);
@@ -59,25 +90,30 @@ impl Identity {
         if login.is_locked() {
             // Still an attempt: an address that keeps trying a locked login is throttled,
             // so nobody polls for the moment its owner unlocks it.
-            self.count_failure(&window, now).await?;
+            self.lockout().count_failure(&window, now).await?;
             return Err(IdentityError::Locked);
         }
-        if !self.hasher.verify(password, &login.password_hash).await? {
-            self.count_failure(&window, now).await?;
-            return Err(if self.fail_login(&login, address).await? {
+        if !self
+            .cx
+            .hasher
+            .verify(password, &login.password_hash)
+            .await?
+        {
+            self.lockout().count_failure(&window, now).await?;
+            return Err(if self.lockout().fail_login(&login, address).await? {
                 IdentityError::Locked
             } else {
                 IdentityError::InvalidCredentials
             });
         }
-        self.refuse_if_account_inactive(&login).await?;
+        self.logins().refuse_if_account_inactive(&login).await?;
         if login.second_factor.is_some() {
             // The failed-attempt count stays until the second step succeeds too.
             return Ok(SignInOutcome::SecondFactorRequired(
-                self.challenge(&login).await?,
+                self.two_factor().challenge(&login).await?,
             ));
         }
-        let (started, session_write) = self.session_for(&login).await?;
+        let (started, session_write) = self.two_factor().session_for(&login).await?;
         let mut signed_in = Update::default()
             .set("last_sign_in_at", store::rfc3339(now))
             .set("failed_attempts", 0);
@@ -94,7 +130,7 @@ impl Identity {
                 condition: Some(Condition::Equals("locked".into(), Value::Bool(false))),
             },
         );
-        match tx.commit(self.table.as_ref()).await {
+        match tx.commit(self.cx.table.as_ref()).await {
             Ok(()) => {}
             Err(TransactionError::ConditionFailed("unlocked login")) => {
                 return Err(IdentityError::Locked);
@@ -118,18 +154,20 @@ impl Identity {
     ) -> Result<IdentityError, IdentityError> {
         let key = unknown_name_key(tenant, identifier);
         let locked = self
+            .cx
             .table
             .get(&key)
             .await?
             .and_then(|i| i.get("locked").cloned())
             == Some(Value::Bool(true));
         if locked {
-            self.count_failure(window, now).await?;
+            self.lockout().count_failure(window, now).await?;
             return Ok(IdentityError::Locked);
         }
-        self.hasher.verify_decoy(password).await?;
-        self.count_failure(window, now).await?;
+        self.cx.hasher.verify_decoy(password).await?;
+        self.lockout().count_failure(window, now).await?;
         let item = self
+            .cx
             .table
             .update(
                 &key,
@@ -143,11 +181,12 @@ impl Identity {
             .get("failed_attempts")
             .and_then(Value::as_n)
             .unwrap_or(0);
-        let settings = self.settings(tenant).await?;
+        let settings = self.cx.settings(tenant).await?;
         if failures < i64::from(settings.lockout_threshold) {
             return Ok(IdentityError::InvalidCredentials);
         }
-        self.table
+        self.cx
+            .table
             .update(&key, Update::default().set("locked", true), None)
             .await?;
         Ok(IdentityError::Locked)

@@ -16,15 +16,22 @@
 //! stored as is, in the login's item (encrypted at rest by the table), and never shown
 //! again after set-up. Recovery codes are 50 random bits each and stored as SHA-256 hashes.
 
+use std::sync::Arc;
+
+use super::context::Context;
+use super::lockout::Lockout;
+use super::logins::Logins;
 use super::model::{
     Challenge, Login, Permission, Principal, SecondFactor, Session, SessionSpec, Started,
 };
 use super::records;
+use super::sessions::Sessions;
 
 use time::{Duration, OffsetDateTime};
 use totp_rs::{Builder, Secret, Totp};
 
-use super::{Identity, IdentityError, invalid, tokens};
+use super::error::{IdentityError, invalid};
+use super::tokens;
 use crate::domain::notifications::{self as mail, Mail, Notice};
 use crate::domain::outbox;
 use crate::ids::{LoginId, TenantId};
@@ -154,10 +161,34 @@ fn own_session_only(session: &Session) -> Result<(), IdentityError> {
     Ok(())
 }
 
-impl Identity {
+/// Two-factor sign-in: set-up, the second step of a sign-in, recovery codes, reset by staff.
+#[derive(Clone)]
+pub struct TwoFactor {
+    pub(super) cx: Arc<Context>,
+}
+
+impl TwoFactor {
+    fn lockout(&self) -> Lockout {
+        Lockout {
+            cx: self.cx.clone(),
+        }
+    }
+
+    fn logins(&self) -> Logins {
+        Logins {
+            cx: self.cx.clone(),
+        }
+    }
+
+    fn sessions(&self) -> Sessions {
+        Sessions {
+            cx: self.cx.clone(),
+        }
+    }
+
     pub async fn two_factor_status(&self, session: &Session) -> Result<Status, IdentityError> {
-        let login = self.login(&session.tenant, &session.login).await?;
-        let settings = self.settings(&session.tenant).await?;
+        let login = self.logins().login(&session.tenant, &session.login).await?;
+        let settings = self.cx.settings(&session.tenant).await?;
         Ok(Status {
             enabled: login.second_factor.is_some(),
             enabled_at: login.second_factor.as_ref().map(|f| f.enabled_at),
@@ -174,14 +205,14 @@ impl Identity {
     /// replaces the one handed out before.
     pub async fn begin_two_factor(&self, session: &Session) -> Result<Setup, IdentityError> {
         own_session_only(session)?;
-        let login = self.login(&session.tenant, &session.login).await?;
+        let login = self.logins().login(&session.tenant, &session.login).await?;
         if login.second_factor.is_some() {
             return Err(IdentityError::Conflict(
                 "two-factor sign-in is already on; turn it off first to move it to a new device"
                     .into(),
             ));
         }
-        let tenant = self.tenant(&session.tenant).await?;
+        let tenant = self.cx.tenant(&session.tenant).await?;
         let secret = Secret::new_stack(rand::random::<[u8; 20]>()).to_base32();
         let code = totp(&secret, &tenant.name, &login.username)?;
         let uri = code
@@ -192,14 +223,14 @@ impl Identity {
             .render::<qrcode::render::svg::Color>()
             .min_dimensions(200, 200)
             .build();
-        let expires_at = self.clock.now() + SETUP_LIFETIME;
+        let expires_at = self.cx.clock.now() + SETUP_LIFETIME;
         let k = setup_key(&session.tenant, &session.login);
         let mut item = store::keyed(
             Item::from([("secret".to_owned(), Value::S(secret.clone()))]),
             &[("pk", k.pk), ("sk", k.sk)],
         );
         item.insert(EXPIRES_AT.to_owned(), Value::N(expires_at.unix_timestamp()));
-        self.table.put(item, None).await?;
+        self.cx.table.put(item, None).await?;
         Ok(Setup {
             secret,
             uri,
@@ -217,8 +248,9 @@ impl Identity {
         request_id: &str,
     ) -> Result<RecoveryCodes, IdentityError> {
         own_session_only(session)?;
-        let now = self.clock.now();
+        let now = self.cx.clock.now();
         let pending = self
+            .cx
             .table
             .get(&setup_key(&session.tenant, &session.login))
             .await?
@@ -232,13 +264,13 @@ impl Identity {
                 "no set-up is waiting (or it expired); start again".into(),
             ));
         };
-        let login = self.login(&session.tenant, &session.login).await?;
+        let login = self.logins().login(&session.tenant, &session.login).await?;
         if login.second_factor.is_some() {
             return Err(IdentityError::Conflict(
                 "two-factor sign-in is already on".into(),
             ));
         }
-        let tenant = self.tenant(&session.tenant).await?;
+        let tenant = self.cx.tenant(&session.tenant).await?;
         let Some(step) = code_step(&totp(secret, &tenant.name, &login.username)?, code, now) else {
             return Err(invalid(
                 "/code",
@@ -259,7 +291,7 @@ impl Identity {
                 key: setup_key(&session.tenant, &session.login),
                 condition: None,
             },
-            self.audit().write(
+            self.cx.audit().write(
                 session,
                 login.principal.account(),
                 "two_factor.enabled",
@@ -270,7 +302,7 @@ impl Identity {
             self.second_factor_notice(&login, "on").await?,
         ];
         if session.enrolment_only {
-            writes.push(Identity::enrolled_write(session));
+            writes.push(Sessions::enrolled_write(session));
         }
         self.commit_versioned(writes).await?;
         tracing::info!(tenant = %session.tenant, login = %session.login, "two-factor sign-in on");
@@ -287,11 +319,12 @@ impl Identity {
         request_id: &str,
     ) -> Result<(), IdentityError> {
         own_session_only(session)?;
-        let login = self.login(&session.tenant, &session.login).await?;
+        let login = self.logins().login(&session.tenant, &session.login).await?;
         if login.second_factor.is_none() {
             return Ok(());
         }
         if self
+            .cx
             .settings(&session.tenant)
             .await?
             .requires_two_factor(matches!(login.principal, Principal::Staff { .. }))
@@ -300,14 +333,19 @@ impl Identity {
                 "your provider requires two-factor sign-in; it cannot be turned off",
             ));
         }
-        if !self.hasher.verify(password, &login.password_hash).await? {
+        if !self
+            .cx
+            .hasher
+            .verify(password, &login.password_hash)
+            .await?
+        {
             return Err(invalid("/password", "this is not your current password"));
         }
         // What the proof would spend (a step, a recovery code) is moot: everything goes.
         self.check_proof(&login, proof).await?;
         let writes = vec![
             versioned(&login, turned_off()),
-            self.audit().write(
+            self.cx.audit().write(
                 session,
                 login.principal.account(),
                 "two_factor.disabled",
@@ -330,7 +368,7 @@ impl Identity {
         request_id: &str,
     ) -> Result<RecoveryCodes, IdentityError> {
         own_session_only(session)?;
-        let login = self.login(&session.tenant, &session.login).await?;
+        let login = self.logins().login(&session.tenant, &session.login).await?;
         if login.second_factor.is_none() {
             return Err(IdentityError::Conflict(
                 "two-factor sign-in is off; turn it on first".into(),
@@ -340,7 +378,7 @@ impl Identity {
         let (codes, hashes) = new_recovery_codes();
         let writes = vec![
             versioned(&login, used.set("recovery_codes", hashes.join(","))),
-            self.audit().write(
+            self.cx.audit().write(
                 session,
                 login.principal.account(),
                 "two_factor.recovery_codes_replaced",
@@ -386,7 +424,7 @@ impl Identity {
         if login.second_factor.is_some() {
             let writes = vec![
                 versioned(login, turned_off().add("sessions_epoch", 1)),
-                self.audit().write(
+                self.cx.audit().write(
                     staff,
                     login.principal.account(),
                     "two_factor.reset",
@@ -397,11 +435,13 @@ impl Identity {
                 self.second_factor_notice(login, "reset").await?,
             ];
             self.commit_versioned(writes).await?;
-            self.end_sessions_of(&login.tenant, &login.id, None).await?;
+            self.sessions()
+                .end_sessions_of(&login.tenant, &login.id, None)
+                .await?;
             tracing::info!(tenant = %staff.tenant, staff = %staff.login, login = %login.id,
                 "second factor reset by staff");
         }
-        self.login(&login.tenant, &login.id).await
+        self.logins().login(&login.tenant, &login.id).await
     }
 
     /// After a right password, for a login with a second factor: the challenge to answer.
@@ -409,7 +449,7 @@ impl Identity {
         let (secret, _) = tokens::generate();
         let token = format!("{}.{secret}", login.tenant);
         let hash_of_token = tokens::hash(&token);
-        let expires_at = self.clock.now() + CHALLENGE_LIFETIME;
+        let expires_at = self.cx.clock.now() + CHALLENGE_LIFETIME;
         let k = challenge_key(&login.tenant, &hash_of_token);
         let mut item = store::keyed(
             Item::from([
@@ -419,7 +459,7 @@ impl Identity {
             &[("pk", k.pk), ("sk", k.sk)],
         );
         item.insert(EXPIRES_AT.to_owned(), Value::N(expires_at.unix_timestamp()));
-        self.table.put(item, Some(Condition::Absent)).await?;
+        self.cx.table.put(item, Some(Condition::Absent)).await?;
         Ok(Challenge { token, expires_at })
     }
 
@@ -431,11 +471,12 @@ impl Identity {
         proof: Proof<'_>,
         address: &str,
     ) -> Result<Started, IdentityError> {
-        let now = self.clock.now();
+        let now = self.cx.clock.now();
         let window = records::window_key(tenant, address, now);
-        self.refuse_if_throttled(&window, now).await?;
+        self.lockout().refuse_if_throttled(&window, now).await?;
         let k = challenge_key(tenant, &tokens::hash(challenge));
         let open = self
+            .cx
             .table
             .get(&k)
             .await?
@@ -449,7 +490,7 @@ impl Identity {
         let Some(login_id) = login_id else {
             return Err(IdentityError::ChallengeUnusable);
         };
-        let login = match self.login(tenant, &login_id).await {
+        let login = match self.logins().login(tenant, &login_id).await {
             Ok(login) => login,
             Err(IdentityError::NotFound) => return Err(IdentityError::ChallengeUnusable),
             Err(e) => return Err(e),
@@ -457,12 +498,13 @@ impl Identity {
         if login.is_locked() {
             return Err(IdentityError::Locked);
         }
-        self.refuse_if_account_inactive(&login).await?;
+        self.logins().refuse_if_account_inactive(&login).await?;
         let used = match self.check_proof(&login, proof).await {
             Ok(used) => used,
             Err(IdentityError::Invalid(v)) => {
-                self.count_failure(&window, now).await?;
-                self.table
+                self.lockout().count_failure(&window, now).await?;
+                self.cx
+                    .table
                     .update(
                         &k,
                         Update::default().add("tries", 1),
@@ -473,7 +515,7 @@ impl Identity {
                         TableError::ConditionFailed => Ok(Item::new()),
                         e => Err(e),
                     })?;
-                if self.fail_login(&login, address).await? {
+                if self.lockout().fail_login(&login, address).await? {
                     return Err(IdentityError::Locked);
                 }
                 return Err(IdentityError::Invalid(v));
@@ -493,7 +535,7 @@ impl Identity {
                 condition: Some(Condition::Exists),
             },
         ];
-        match self.table.transact(writes).await {
+        match self.cx.table.transact(writes).await {
             Ok(()) => {}
             // The code was used meanwhile, or the challenge: as if the code were wrong.
             Err(TableError::TransactionConditionFailed { .. })
@@ -515,11 +557,11 @@ impl Identity {
         };
         match proof {
             Proof::Code(code) => {
-                let tenant = self.tenant(&login.tenant).await?;
+                let tenant = self.cx.tenant(&login.tenant).await?;
                 let step = code_step(
                     &totp(&factor.secret, &tenant.name, &login.username)?,
                     code,
-                    self.clock.now(),
+                    self.cx.clock.now(),
                 )
                 .filter(|step| *step > factor.last_step);
                 match step {
@@ -555,8 +597,8 @@ impl Identity {
         &self,
         login: &Login,
     ) -> Result<(Started, Write), IdentityError> {
-        let settings = self.settings(&login.tenant).await?;
-        self.new_session(
+        let settings = self.cx.settings(&login.tenant).await?;
+        self.sessions().new_session(
             login,
             SessionSpec {
                 idle: Duration::minutes(i64::from(settings.idle_minutes)),
@@ -575,12 +617,12 @@ impl Identity {
         login: &Login,
         change: &str,
     ) -> Result<Write, IdentityError> {
-        let tenant = self.tenant(&login.tenant).await?;
-        let settings = self.settings(&login.tenant).await?;
+        let tenant = self.cx.tenant(&login.tenant).await?;
+        let settings = self.cx.settings(&login.tenant).await?;
         let message = mail::compose(
             &tenant,
             &settings,
-            &self.sender,
+            &self.cx.sender,
             std::slice::from_ref(&login.email),
             Mail {
                 language: &login.language,
@@ -591,11 +633,11 @@ impl Identity {
                 },
             },
         )?;
-        Ok(outbox::enqueue(&message, self.clock.now()))
+        Ok(outbox::enqueue(&message, self.cx.clock.now()))
     }
 
     async fn commit_versioned(&self, writes: Vec<Write>) -> Result<(), IdentityError> {
-        match self.table.transact(writes).await {
+        match self.cx.table.transact(writes).await {
             Ok(()) => Ok(()),
             Err(TableError::TransactionConditionFailed { .. })
             | Err(TableError::TransactionConflict) => Err(IdentityError::login_changed()),
