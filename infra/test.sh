@@ -13,9 +13,11 @@ echo "moto at $SELFCARE_MOTO_URL"
 .venv/bin/cfn-lint template.yaml
 # The library's, the binaries' and the test binaries' tests; the examples (benchmarks) are
 # compiled by clippy, not linked again here.
+# It also builds target/debug/selfcare-local (cargo builds a package's binaries for its
+# integration tests), which the fuzzer and the browser tests run: building it again alone
+# would compile a dozen crates a second time without the tests' features.
 cargo test --workspace --lib --bins --tests "$@"
 infra/web-tools.sh --browser
-cargo build --bin selfcare-local "$@"
 echo "== the API against its document (schemathesis)"
 infra/fuzz-api.sh
 echo "== web sites in Chromium"
