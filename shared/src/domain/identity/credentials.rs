@@ -89,7 +89,8 @@ fn language_or(language: Option<&str>, fallback: &str) -> String {
     }
 }
 
-/// Credentials and one-time links: invitations, credential-create, password reset and change, forgot password, unlock links.
+/// Credentials and one-time links: invitations, credential-create, password reset and change,
+/// forgot password, unlock links.
 #[derive(Clone)]
 pub struct Credentials {
     pub(super) cx: Arc<Context>,
