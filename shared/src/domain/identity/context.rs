@@ -4,7 +4,10 @@
 use std::sync::Arc;
 
 use super::error::IdentityError;
+use super::model::Login;
 use super::passwords;
+use crate::domain::notifications::{self, Mail, Notice};
+use crate::domain::outbox::Message;
 use crate::domain::tenancy::{Tenant, TenantError, Tenants};
 use crate::ids::TenantId;
 use crate::ports::{Clock, Table};
@@ -62,6 +65,27 @@ pub(crate) struct Context {
 }
 
 impl Context {
+    /// A message to one login, at its address, in its language, greeting it by name.
+    pub(crate) fn mail_to_login(
+        &self,
+        tenant: &Tenant,
+        settings: &crate::domain::settings::AccessSettings,
+        login: &Login,
+        notice: Notice<'_>,
+    ) -> Result<Message, IdentityError> {
+        Ok(notifications::compose(
+            tenant,
+            settings,
+            &self.sender,
+            std::slice::from_ref(&login.email),
+            Mail {
+                language: &login.language,
+                name: login.name.as_deref().unwrap_or(&login.username),
+                notice,
+            },
+        )?)
+    }
+
     pub(crate) fn audit(&self) -> crate::domain::audit::Audit {
         crate::domain::audit::Audit::new(
             self.table.clone(),

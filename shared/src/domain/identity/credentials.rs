@@ -628,18 +628,13 @@ impl Credentials {
             .cx
             .links
             .page_with_secret(&tenant_record, "credentials/reset", &secret);
-        let message = mail::compose(
+        let message = self.cx.mail_to_login(
             &tenant_record,
             &settings,
-            &self.cx.sender,
-            std::slice::from_ref(&login.email),
-            Mail {
-                language: &login.language,
-                name: login.name.as_deref().unwrap_or(&login.username),
-                notice: Notice::PasswordReset {
-                    username: &login.username,
-                    link: &link,
-                },
+            login,
+            Notice::PasswordReset {
+                username: &login.username,
+                link: &link,
             },
         )?;
         let gap = reset_gap_key(&login.tenant, &login.id);

@@ -10,7 +10,7 @@ use super::logins::Logins;
 use super::model::{LinkPurpose, Login, Permission, Principal, Session, THROTTLE_WINDOW};
 use super::records;
 use super::tokens;
-use crate::domain::notifications::{self as mail, Mail, Notice};
+use crate::domain::notifications::Notice;
 use crate::domain::outbox;
 use crate::domain::paging::{self, Page, PageRequest};
 use crate::ids::LoginId;
@@ -121,19 +121,14 @@ impl Lockout {
             .cx
             .links
             .page_with_secret(&tenant, "credentials/unlock", &secret);
-        let message = mail::compose(
+        let message = self.cx.mail_to_login(
             &tenant,
             &settings,
-            &self.cx.sender,
-            std::slice::from_ref(&login.email),
-            Mail {
-                language: &login.language,
-                name: login.name.as_deref().unwrap_or(&login.username),
-                notice: Notice::LockedOut {
-                    username: &login.username,
-                    link: &link,
-                    attempts: settings.lockout_threshold,
-                },
+            login,
+            Notice::LockedOut {
+                username: &login.username,
+                link: &link,
+                attempts: settings.lockout_threshold,
             },
         )?;
         let lock = Write::Update {

@@ -32,7 +32,7 @@ use totp_rs::{Builder, Secret, Totp};
 
 use super::error::{IdentityError, invalid};
 use super::tokens;
-use crate::domain::notifications::{self as mail, Mail, Notice};
+use crate::domain::notifications::Notice;
 use crate::domain::outbox;
 use crate::ids::{LoginId, TenantId};
 use crate::ports::table::{Condition, EXPIRES_AT, Item, Key, TableError, Update, Value, Write};
@@ -619,18 +619,13 @@ impl TwoFactor {
     ) -> Result<Write, IdentityError> {
         let tenant = self.cx.tenant(&login.tenant).await?;
         let settings = self.cx.settings(&login.tenant).await?;
-        let message = mail::compose(
+        let message = self.cx.mail_to_login(
             &tenant,
             &settings,
-            &self.cx.sender,
-            std::slice::from_ref(&login.email),
-            Mail {
-                language: &login.language,
-                name: login.name.as_deref().unwrap_or(&login.username),
-                notice: Notice::SecondFactorChanged {
-                    username: &login.username,
-                    change,
-                },
+            login,
+            Notice::SecondFactorChanged {
+                username: &login.username,
+                change,
             },
         )?;
         Ok(outbox::enqueue(&message, self.cx.clock.now()))
