@@ -10,17 +10,7 @@ async fn a_login_chooses_its_language_for_pages_and_mail() {
     let w = World::new().await;
     let acme = w.tenant("acme").await;
     let account = w.account(&acme, "Sam Lee", "sam@example.com", None).await;
-    w.platform
-        .identity()
-        .credentials
-        .create_owner_with_password(
-            &acme.id,
-            &account.parse().unwrap(),
-            "sam",
-            "sam's long password",
-        )
-        .await
-        .unwrap();
+    w.owner(&acme, &account, "sam", "sam's long password").await;
     let sam = w.token("acme", "sam", "sam's long password").await;
     let choose = |token: String, language: &'static str| {
         let w = &w;

@@ -12,7 +12,7 @@ use axum::body::Body;
 use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use selfcare::domain::accounts::{AccountKind, NewAccount};
-use selfcare::domain::identity::Permission;
+use selfcare::domain::identity::{Login, Permission};
 use selfcare::domain::tenancy::{NewTenant, Tenant, TenantKind};
 use selfcare::platform::Platform;
 use selfcare::ports::ManualClock;
@@ -203,6 +203,27 @@ impl World {
             .unwrap()
             .id
             .to_string()
+    }
+
+    /// Gives an account its owner login with a password, as using the credential-create
+    /// link would.
+    pub async fn owner(
+        &self,
+        tenant: &Tenant,
+        account: &str,
+        username: &str,
+        password: &str,
+    ) -> Login {
+        self.platform
+            .identity()
+            .credentials
+            .create_owner_with_password(&tenant.id, &account.parse().unwrap(), username, password)
+            .await
+            .unwrap()
+    }
+
+    pub async fn get(&self, uri: &str, tenant: &str, auth: Auth<'_>) -> Reply {
+        self.call("GET", uri, tenant, auth, None).await
     }
 
     pub async fn call(

@@ -1,0 +1,131 @@
+//! An account's owner managing the account's other logins.
+
+use axum::http::StatusCode;
+use serde_json::json;
+
+use super::*;
+
+#[tokio::test]
+async fn an_owner_adds_limits_and_removes_the_accounts_other_logins() {
+    let w = World::new().await;
+    let acme = w.tenant("acme").await;
+    let account = w
+        .account(&acme, "Fitzroy Bakery", "hello@bakery.example", None)
+        .await;
+    w.owner(&acme, &account, "owner", "the owner's long password")
+        .await;
+    let owner = w.token("acme", "owner", "the owner's long password").await;
+    let invited = w
+        .call(
+            "POST",
+            "/v1/portal/logins",
+            "acme",
+            Auth::Bearer(&owner),
+            Some(json!({"email": "books@bakery.example", "name": "Bea Books", "role": "billing", "language": "fr"})),
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::ACCEPTED, "{}", invited.text);
+    let mail = w.mail("books@bakery.example", "credential-create").await;
+    assert!(
+        mail[0].contains("Bonjour Bea Books"),
+        "mail in the login's language: {}",
+        mail[0]
+    );
+    let link = w
+        .link_token("books@bakery.example", "credential-create")
+        .await;
+    let made = w
+        .call(
+            "POST",
+            "/v1/auth/credentials",
+            "acme",
+            Auth::None,
+            Some(json!({"token": link, "username": "bea", "password": "bea keeps the books"})),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED);
+    let bea_id = made.body["login"].as_str().unwrap().to_owned();
+    let bea = w.token("acme", "bea", "bea keeps the books").await;
+    let me = w
+        .call("GET", "/v1/portal/me", "acme", Auth::Bearer(&bea), None)
+        .await;
+    assert_eq!(me.body["role"], "billing");
+    assert_eq!(me.body["language"], "fr");
+    assert_eq!(me.body["allow_orders"], false);
+    assert!(
+        !me.body["actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("orders_create"))
+    );
+    // Bea is not the owner: she cannot manage logins.
+    let refused = w
+        .call("GET", "/v1/portal/logins", "acme", Auth::Bearer(&bea), None)
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.body["type"], "/problems/action-not-allowed");
+
+    // The owner makes Bea read-only: her session ends, and her next one is read-only.
+    let limited = w
+        .call(
+            "PATCH",
+            &format!("/v1/portal/logins/{bea_id}"),
+            "acme",
+            Auth::Bearer(&owner),
+            Some(json!({"role": "read_only", "allow_orders": false})),
+        )
+        .await;
+    assert_eq!(limited.status, StatusCode::OK, "{}", limited.text);
+    assert_eq!(
+        w.call("GET", "/v1/portal/me", "acme", Auth::Bearer(&bea), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let bea = w.token("acme", "bea", "bea keeps the books").await;
+    let edit = w
+        .call(
+            "PATCH",
+            "/v1/portal/account",
+            "acme",
+            Auth::Bearer(&bea),
+            Some(json!({"name": "Bea's Bakery"})),
+        )
+        .await;
+    assert_eq!(edit.status, StatusCode::FORBIDDEN);
+
+    // Removed, Bea's username is free and her session is over.
+    let removed = w
+        .call(
+            "DELETE",
+            &format!("/v1/portal/logins/{bea_id}"),
+            "acme",
+            Auth::Bearer(&owner),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        w.call("GET", "/v1/portal/me", "acme", Auth::Bearer(&bea), None)
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    let logins = w
+        .call(
+            "GET",
+            "/v1/portal/logins",
+            "acme",
+            Auth::Bearer(&owner),
+            None,
+        )
+        .await;
+    let names: Vec<&str> = logins
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["username"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["owner"]);
+}
