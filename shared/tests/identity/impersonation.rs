@@ -1,4 +1,5 @@
-//! Staff acting as an end user: visible, time-boxed, read-only on request, audited, and ended when the staff member's reach ends.
+//! Staff acting as an end user: visible, time-boxed, read-only on request, audited, and
+//! ended when the staff member's reach ends.
 
 use axum::http::StatusCode;
 use selfcare::domain::identity::Permission;
@@ -7,8 +8,9 @@ use serde_json::json;
 
 use super::*;
 
-#[tokio::test]
-async fn impersonation_is_visible_time_boxed_read_only_on_request_and_audited() {
+/// Acme with Boss (every permission) and Clerk (no impersonation), and Sam, owner of an
+/// account: the world, the account, the path that impersonates Sam, and Boss's token.
+async fn sam_and_staff() -> (World, String, String, String) {
     let w = World::new().await;
     let acme = w.tenant("acme").await;
     w.staff(&acme, "boss", ALL).await;
@@ -24,62 +26,76 @@ async fn impersonation_is_visible_time_boxed_read_only_on_request_and_audited() 
         "/v1/console/accounts/{account}/logins/{}/impersonate",
         sam.id
     );
+    let boss = w.token("acme", "boss", STAFF_PASSWORD).await;
+    (w, account, path, boss)
+}
 
-    // Without the permission: refused.
+/// Boss impersonates Sam; answers the whole reply.
+async fn impersonate(w: &World, path: &str, boss: &str, read_only: bool) -> Reply {
+    let body = if read_only {
+        json!({"read_only": true})
+    } else {
+        json!({})
+    };
+    let reply = w
+        .call("POST", path, "acme", Auth::Bearer(boss), Some(body))
+        .await;
+    assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+    reply
+}
+
+async fn rename_account(w: &World, token: &str, name: &str) -> Reply {
+    w.call(
+        "PATCH",
+        "/v1/portal/account",
+        "acme",
+        Auth::Bearer(token),
+        Some(json!({ "name": name })),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn staff_without_the_permission_cannot_impersonate() {
+    let (w, _, path, _) = sam_and_staff().await;
     let clerk = w.token("acme", "clerk", STAFF_PASSWORD).await;
     let refused = w
         .call("POST", &path, "acme", Auth::Bearer(&clerk), Some(json!({})))
         .await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(refused.body["type"], "/problems/permission-missing");
+}
 
-    let boss = w.token("acme", "boss", STAFF_PASSWORD).await;
-    let looking = w
-        .call(
-            "POST",
-            &path,
-            "acme",
-            Auth::Bearer(&boss),
-            Some(json!({"read_only": true})),
-        )
-        .await;
-    assert_eq!(looking.status, StatusCode::CREATED, "{}", looking.text);
+#[tokio::test]
+async fn a_read_only_impersonation_shows_who_is_looking_and_changes_nothing() {
+    let (w, _, path, boss) = sam_and_staff().await;
+    let looking = impersonate(&w, &path, &boss, true).await;
     let token = looking.body["token"].as_str().unwrap().to_owned();
-    let me = w
-        .call("GET", "/v1/portal/me", "acme", Auth::Bearer(&token), None)
-        .await;
+    let me = w.get("/v1/portal/me", "acme", Auth::Bearer(&token)).await;
     assert_eq!(me.body["username"], "sam");
     assert_eq!(me.body["impersonation"]["by"], "boss");
     assert_eq!(me.body["impersonation"]["read_only"], true);
     assert_eq!(me.body["actions"], json!(["account_view"]));
-    let change = w
-        .call(
-            "PATCH",
-            "/v1/portal/account",
-            "acme",
-            Auth::Bearer(&token),
-            Some(json!({"name": "X"})),
-        )
-        .await;
+    let change = rename_account(&w, &token, "X").await;
     assert_eq!(change.status, StatusCode::FORBIDDEN);
     assert_eq!(change.body["type"], "/problems/read-only-session");
-    // An impersonated session is not a way into the console.
+}
+
+#[tokio::test]
+async fn an_impersonated_session_is_no_way_into_the_console() {
+    let (w, _, path, boss) = sam_and_staff().await;
+    let looking = impersonate(&w, &path, &boss, true).await;
+    let token = looking.body["token"].as_str().unwrap().to_owned();
     let console = w
-        .call(
-            "GET",
-            "/v1/console/accounts",
-            "acme",
-            Auth::Bearer(&token),
-            None,
-        )
+        .get("/v1/console/accounts", "acme", Auth::Bearer(&token))
         .await;
     assert_eq!(console.status, StatusCode::FORBIDDEN);
+}
 
-    // A full impersonation can change things; each change records both identities.
-    w.clock.advance(time::Duration::seconds(1));
-    let acting = w
-        .call("POST", &path, "acme", Auth::Bearer(&boss), Some(json!({})))
-        .await;
+#[tokio::test]
+async fn a_full_impersonation_lasts_half_an_hour_at_most_and_each_change_names_both_people() {
+    let (w, account, path, boss) = sam_and_staff().await;
+    let acting = impersonate(&w, &path, &boss, false).await;
     let token = acting.body["token"].as_str().unwrap().to_owned();
     let expires = time::OffsetDateTime::parse(
         acting.body["expires_at"].as_str().unwrap(),
@@ -87,25 +103,13 @@ async fn impersonation_is_visible_time_boxed_read_only_on_request_and_audited() 
     )
     .unwrap();
     assert!(expires - w.clock.now() <= time::Duration::minutes(30));
-    // The trail orders by time; the test clock stands still unless moved.
-    w.clock.advance(time::Duration::seconds(1));
-    let change = w
-        .call(
-            "PATCH",
-            "/v1/portal/account",
-            "acme",
-            Auth::Bearer(&token),
-            Some(json!({"name": "Sam L."})),
-        )
-        .await;
+    let change = rename_account(&w, &token, "Sam L.").await;
     assert_eq!(change.status, StatusCode::OK, "{}", change.text);
     let trail = w
-        .call(
-            "GET",
+        .get(
             &format!("/v1/console/accounts/{account}/audit"),
             "acme",
             Auth::Bearer(&boss),
-            None,
         )
         .await;
     let first = trail.body["items"]
@@ -117,17 +121,24 @@ async fn impersonation_is_visible_time_boxed_read_only_on_request_and_audited() 
     assert_eq!(first["actor_username"], "boss");
     assert_eq!(first["on_behalf_of_username"], "sam");
     assert_eq!(first["request_id"].as_str().unwrap().len(), 26);
+}
 
-    // Sam sees, in the portal, that the account was accessed and by whom.
+#[tokio::test]
+async fn the_owner_sees_who_came_in_and_what_they_changed() {
+    let (w, _, path, boss) = sam_and_staff().await;
+    let looking = impersonate(&w, &path, &boss, true).await;
+    let read_only = looking.body["token"].as_str().unwrap().to_owned();
+    rename_account(&w, &read_only, "X").await;
+    // The trail orders by time; the test clock stands still unless moved.
+    w.clock.advance(time::Duration::seconds(1));
+    let acting = impersonate(&w, &path, &boss, false).await;
+    let token = acting.body["token"].as_str().unwrap().to_owned();
+    w.clock.advance(time::Duration::seconds(1));
+    rename_account(&w, &token, "Sam L.").await;
+
     let own = w.token("acme", "sam", "sam's long password").await;
     let history = w
-        .call(
-            "GET",
-            "/v1/portal/access-history",
-            "acme",
-            Auth::Bearer(&own),
-            None,
-        )
+        .get("/v1/portal/access-history", "acme", Auth::Bearer(&own))
         .await;
     let items = history.body["items"].as_array().unwrap();
     let seen: Vec<(&str, &str)> = items
@@ -144,8 +155,13 @@ async fn impersonation_is_visible_time_boxed_read_only_on_request_and_audited() 
         "what was done, not only that staff came in; the refused change is not there"
     );
     assert!(items.iter().all(|i| i["actor_username"] == "boss"));
+}
 
-    // Logins outlive an impersonation: a full one cannot add, change or remove any.
+#[tokio::test]
+async fn a_full_impersonation_cannot_add_change_or_remove_logins() {
+    let (w, _, path, boss) = sam_and_staff().await;
+    let acting = impersonate(&w, &path, &boss, false).await;
+    let token = acting.body["token"].as_str().unwrap().to_owned();
     let invite = w
         .call(
             "POST",
@@ -165,9 +181,7 @@ async fn impersonation_is_visible_time_boxed_read_only_on_request_and_audited() 
             .await
             .is_empty()
     );
-    let me = w
-        .call("GET", "/v1/portal/me", "acme", Auth::Bearer(&token), None)
-        .await;
+    let me = w.get("/v1/portal/me", "acme", Auth::Bearer(&token)).await;
     assert!(
         !me.body["actions"]
             .as_array()

@@ -5,8 +5,9 @@ use serde_json::json;
 
 use super::*;
 
-#[tokio::test]
-async fn an_owner_adds_limits_and_removes_the_accounts_other_logins() {
+/// Fitzroy Bakery's owner invites Bea (billing, in French), and Bea sets up her login: the
+/// world, the owner's token, Bea's login id and Bea's token.
+async fn bea_invited_by_the_owner() -> (World, String, String, String) {
     let w = World::new().await;
     let acme = w.tenant("acme").await;
     let account = w
@@ -21,16 +22,11 @@ async fn an_owner_adds_limits_and_removes_the_accounts_other_logins() {
             "/v1/portal/logins",
             "acme",
             Auth::Bearer(&owner),
-            Some(json!({"email": "books@bakery.example", "name": "Bea Books", "role": "billing", "language": "fr"})),
+            Some(json!({"email": "books@bakery.example", "name": "Bea Books",
+                        "role": "billing", "language": "fr"})),
         )
         .await;
     assert_eq!(invited.status, StatusCode::ACCEPTED, "{}", invited.text);
-    let mail = w.mail("books@bakery.example", "credential-create").await;
-    assert!(
-        mail[0].contains("Bonjour Bea Books"),
-        "mail in the login's language: {}",
-        mail[0]
-    );
     let link = w
         .link_token("books@bakery.example", "credential-create")
         .await;
@@ -46,9 +42,24 @@ async fn an_owner_adds_limits_and_removes_the_accounts_other_logins() {
     assert_eq!(made.status, StatusCode::CREATED);
     let bea_id = made.body["login"].as_str().unwrap().to_owned();
     let bea = w.token("acme", "bea", "bea keeps the books").await;
-    let me = w
-        .call("GET", "/v1/portal/me", "acme", Auth::Bearer(&bea), None)
-        .await;
+    (w, owner, bea_id, bea)
+}
+
+#[tokio::test]
+async fn an_invited_login_is_mailed_in_its_own_language() {
+    let (w, _, _, _) = bea_invited_by_the_owner().await;
+    let mail = w.mail("books@bakery.example", "credential-create").await;
+    assert!(
+        mail[0].contains("Bonjour Bea Books"),
+        "mail in the login's language: {}",
+        mail[0]
+    );
+}
+
+#[tokio::test]
+async fn an_invited_login_has_its_role_and_orders_nothing_until_allowed() {
+    let (w, _, _, bea) = bea_invited_by_the_owner().await;
+    let me = w.get("/v1/portal/me", "acme", Auth::Bearer(&bea)).await;
     assert_eq!(me.body["role"], "billing");
     assert_eq!(me.body["language"], "fr");
     assert_eq!(me.body["allow_orders"], false);
@@ -58,14 +69,19 @@ async fn an_owner_adds_limits_and_removes_the_accounts_other_logins() {
             .unwrap()
             .contains(&json!("orders_create"))
     );
-    // Bea is not the owner: she cannot manage logins.
-    let refused = w
-        .call("GET", "/v1/portal/logins", "acme", Auth::Bearer(&bea), None)
-        .await;
+}
+
+#[tokio::test]
+async fn only_the_owner_manages_logins() {
+    let (w, _, _, bea) = bea_invited_by_the_owner().await;
+    let refused = w.get("/v1/portal/logins", "acme", Auth::Bearer(&bea)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(refused.body["type"], "/problems/action-not-allowed");
+}
 
-    // The owner makes Bea read-only: her session ends, and her next one is read-only.
+#[tokio::test]
+async fn a_login_made_read_only_is_signed_out_and_its_next_session_changes_nothing() {
+    let (w, owner, bea_id, bea) = bea_invited_by_the_owner().await;
     let limited = w
         .call(
             "PATCH",
@@ -77,7 +93,7 @@ async fn an_owner_adds_limits_and_removes_the_accounts_other_logins() {
         .await;
     assert_eq!(limited.status, StatusCode::OK, "{}", limited.text);
     assert_eq!(
-        w.call("GET", "/v1/portal/me", "acme", Auth::Bearer(&bea), None)
+        w.get("/v1/portal/me", "acme", Auth::Bearer(&bea))
             .await
             .status,
         StatusCode::UNAUTHORIZED
@@ -93,8 +109,11 @@ async fn an_owner_adds_limits_and_removes_the_accounts_other_logins() {
         )
         .await;
     assert_eq!(edit.status, StatusCode::FORBIDDEN);
+}
 
-    // Removed, Bea's username is free and her session is over.
+#[tokio::test]
+async fn a_removed_login_is_signed_out_and_gone_from_the_list() {
+    let (w, owner, bea_id, bea) = bea_invited_by_the_owner().await;
     let removed = w
         .call(
             "DELETE",
@@ -106,19 +125,13 @@ async fn an_owner_adds_limits_and_removes_the_accounts_other_logins() {
         .await;
     assert_eq!(removed.status, StatusCode::NO_CONTENT);
     assert_eq!(
-        w.call("GET", "/v1/portal/me", "acme", Auth::Bearer(&bea), None)
+        w.get("/v1/portal/me", "acme", Auth::Bearer(&bea))
             .await
             .status,
         StatusCode::UNAUTHORIZED
     );
     let logins = w
-        .call(
-            "GET",
-            "/v1/portal/logins",
-            "acme",
-            Auth::Bearer(&owner),
-            None,
-        )
+        .get("/v1/portal/logins", "acme", Auth::Bearer(&owner))
         .await;
     let names: Vec<&str> = logins
         .body
