@@ -1051,7 +1051,7 @@ async fn twenty_customers_ordering_the_last_number_one_gets_it_on(w: World) {
 }
 
 #[tokio::test]
-async fn orders_are_reachable_only_by_their_account_provider_and_fulfiller() {
+async fn other_end_users_reach_no_order_of_the_account() {
     let s = shop().await;
     let s = &s;
     let spare = s.service(SPARE).await;
@@ -1059,8 +1059,6 @@ async fn orders_are_reachable_only_by_their_account_provider_and_fulfiller() {
         "bolt_on": s.f.bolt_on.to_string()});
     let order = s.placed(&s.c.sam, request.clone()).await;
     let oid = id(&order);
-    let acct = &s.sam_account;
-
     // Other end users: another account of acme, an end user of another provider.
     for (tenant, token) in [("acme", &s.c.kim), ("bluewave", &s.c.lee)] {
         let get = s
@@ -1089,6 +1087,13 @@ async fn orders_are_reachable_only_by_their_account_provider_and_fulfiller() {
             .await
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn what_a_service_is_offered_is_for_its_own_account_only() {
+    let s = shop().await;
+    let s = &s;
+    let spare = s.service(SPARE).await;
     // What a service is offered is for its own account only.
     let offered = format!(
         "/v1/portal/services/{}/bolt-ons",
@@ -1107,6 +1112,12 @@ async fn orders_are_reachable_only_by_their_account_provider_and_fulfiller() {
         let theirs = s.call("GET", &offered, tenant, token, None).await;
         assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{tenant}");
     }
+}
+
+#[tokio::test]
+async fn customers_see_their_own_providers_plans_only() {
+    let s = shop().await;
+    let s = &s;
     // Customers see their own provider's plans, to order numbers and services on.
     let plans = s.ids("/v1/portal/plans", "acme", &s.c.sam).await;
     assert_eq!(plans, vec![s.f.plan.to_string()]);
@@ -1115,11 +1126,31 @@ async fn orders_are_reachable_only_by_their_account_provider_and_fulfiller() {
             .await
             .is_empty()
     );
+}
+
+#[tokio::test]
+async fn nobody_orders_against_another_accounts_service() {
+    let s = shop().await;
+    let s = &s;
+    let spare = s.service(SPARE).await;
+    let request = json!({"kind": "subscribe_bolt_on", "service": spare["id"],
+        "bolt_on": s.f.bolt_on.to_string()});
     // Kim cannot order against Sam's service.
     let theirs = s.order(&s.c.kim, request.clone()).await;
     assert_eq!(theirs.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(theirs.body["errors"][0]["field"], "/request/service");
+}
 
+#[tokio::test]
+async fn another_providers_staff_reach_none_of_the_orders_settings_or_numbers() {
+    let s = shop().await;
+    let s = &s;
+    let spare = s.service(SPARE).await;
+    let request = json!({"kind": "subscribe_bolt_on", "service": spare["id"],
+        "bolt_on": s.f.bolt_on.to_string()});
+    let order = s.placed(&s.c.sam, request.clone()).await;
+    let oid = id(&order);
+    let acct = &s.sam_account;
     // Another provider's staff, under its own tenant: nothing of acme's.
     for uri in [
         format!("/v1/console/accounts/{acct}/orders"),
@@ -1189,8 +1220,18 @@ async fn orders_are_reachable_only_by_their_account_provider_and_fulfiller() {
             .await
             .is_empty()
     );
+}
 
-    // Staff limited to an account group see no order of an account outside it.
+#[tokio::test]
+async fn group_limited_staff_see_no_order_of_an_account_outside_their_groups() {
+    let s = shop().await;
+    let s = &s;
+    let spare = s.service(SPARE).await;
+    let request = json!({"kind": "subscribe_bolt_on", "service": spare["id"],
+        "bolt_on": s.f.bolt_on.to_string()});
+    let order = s.placed(&s.c.sam, request.clone()).await;
+    let oid = id(&order);
+    let acct = &s.sam_account;
     let olga = invite_limited_staff(
         &s.f.w,
         &s.c.boss,
@@ -1198,6 +1239,7 @@ async fn orders_are_reachable_only_by_their_account_provider_and_fulfiller() {
         &["accounts_read", "orders_approve", "provisioning_manage"],
     )
     .await;
+    // Staff limited to an account group see no order of an account outside it.
     assert!(
         s.ids("/v1/console/orders/pending", "acme", &olga)
             .await
@@ -1220,6 +1262,12 @@ async fn orders_are_reachable_only_by_their_account_provider_and_fulfiller() {
         let read = s.call("GET", &uri, "acme", &olga, None).await;
         assert_eq!(read.status, StatusCode::NOT_FOUND, "{uri}");
     }
+}
+
+#[tokio::test]
+async fn staff_without_the_order_permissions_are_told_so() {
+    let s = shop().await;
+    let s = &s;
     // Staff without the permission are told so.
     let nora = s
         .call("GET", "/v1/console/orders/pending", "acme", &s.c.nora, None)
@@ -1231,6 +1279,19 @@ async fn orders_are_reachable_only_by_their_account_provider_and_fulfiller() {
             .status,
         StatusCode::FORBIDDEN
     );
+}
+
+#[tokio::test]
+async fn group_limited_staff_do_not_see_a_queued_order_of_an_account_they_cannot_see() {
+    let s = shop().await;
+    let s = &s;
+    let olga = invite_limited_staff(
+        &s.f.w,
+        &s.c.boss,
+        "olga",
+        &["accounts_read", "orders_approve", "provisioning_manage"],
+    )
+    .await;
     // Group-limited staff do not see an order in the queue whose account they cannot see.
     let port = s
         .placed(
@@ -1255,7 +1316,12 @@ async fn orders_are_reachable_only_by_their_account_provider_and_fulfiller() {
         s.call("GET", &path, "acme", &s.c.boss, None).await.status,
         StatusCode::OK
     );
+}
 
+#[tokio::test]
+async fn a_login_without_allow_order_requests_may_look_but_not_order() {
+    let s = shop().await;
+    let s = &s;
     // A login without "allow order requests" may look but not order.
     let me = s.call("GET", "/v1/portal/me", "acme", &s.c.kim, None).await;
     let kim_login = me.body["login"].as_str().unwrap().to_owned();
@@ -1294,7 +1360,13 @@ async fn orders_are_reachable_only_by_their_account_provider_and_fulfiller() {
             .unwrap()
             .contains(&json!("number"))
     );
+}
 
+#[tokio::test]
+async fn a_read_only_impersonation_cannot_order_and_a_full_one_records_who_asked() {
+    let s = shop().await;
+    let s = &s;
+    let acct = &s.sam_account;
     // Impersonation: read-only may not order; a full one records who really asked.
     let me = s.call("GET", "/v1/portal/me", "acme", &s.c.sam, None).await;
     let sam_login = me.body["login"].as_str().unwrap().to_owned();
@@ -1333,7 +1405,12 @@ async fn orders_are_reachable_only_by_their_account_provider_and_fulfiller() {
         .await;
     assert_eq!(placed["events"][0]["actor"]["username"], "sam");
     assert_eq!(placed["events"][0]["actor"]["impersonator"], "boss");
+}
 
+#[tokio::test]
+async fn a_retried_order_with_the_same_key_is_the_same_order_and_another_request_is_refused() {
+    let s = shop().await;
+    let s = &s;
     // A retried order with the same key is the same order; another request under it is not.
     let keyed = |body: Json| {
         let body = json!({"request": body});
