@@ -103,26 +103,40 @@ async fn second_step(w: &World, tenant: &str, challenge: &str, proof: Json) -> R
     .await
 }
 
-#[tokio::test]
-async fn a_customer_turns_on_two_factor_and_each_code_signs_in_once() {
+/// Sam, owner of an account of acme, signed in with the password alone: the world and the
+/// session token.
+async fn sam_signed_in() -> (World, String) {
     let w = World::new().await;
     let acme = w.tenant("acme").await;
     with_sam(&w, &acme).await;
     let token = w.token("acme", "sam", SAM_PASSWORD).await;
+    (w, token)
+}
 
-    let status = w
-        .call(
-            "GET",
-            "/v1/auth/two-factor",
-            "acme",
-            Auth::Bearer(&token),
-            None,
-        )
-        .await;
+/// Sam with two-factor sign-in on, signed in again with a code half a minute later: the
+/// world, the secret, the recovery codes and the new session's token.
+async fn sam_with_two_factor() -> (World, String, Vec<String>, String) {
+    let (w, token) = sam_signed_in().await;
+    let (secret, codes) = turn_on(&w, "acme", &token).await;
+    w.clock.advance(time::Duration::seconds(30));
+    let first = challenge(&w, "acme", "sam", SAM_PASSWORD).await;
+    let signed_in = second_step(&w, "acme", &first, json!({"code": app_code(&w, &secret)})).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
+    let session = signed_in.body["token"].as_str().unwrap().to_owned();
+    (w, secret, codes, session)
+}
+
+async fn two_factor_status(w: &World, token: &str) -> Reply {
+    w.get("/v1/auth/two-factor", "acme", Auth::Bearer(token))
+        .await
+}
+
+#[tokio::test]
+async fn the_set_up_gives_what_an_authenticator_app_scans() {
+    let (w, token) = sam_signed_in().await;
+    let status = two_factor_status(&w, &token).await;
     assert_eq!(status.body["enabled"], false);
     assert_eq!(status.body["required"], false);
-
-    // The set-up gives what an authenticator app scans, and waits for a code.
     let setup = w
         .call(
             "POST",
@@ -145,27 +159,38 @@ async fn a_customer_turns_on_two_factor_and_each_code_signs_in_once() {
     );
     let svg = setup.body["qr_svg"].as_str().unwrap();
     assert!(svg.contains("<svg") && svg.contains("</svg>"), "{svg}");
-    let wrong = w
+}
+
+#[tokio::test]
+async fn only_a_right_code_confirms_the_set_up_which_gives_ten_recovery_codes_and_mail() {
+    let (w, token) = sam_signed_in().await;
+    let setup = w
         .call(
             "POST",
-            "/v1/auth/two-factor/confirm",
+            "/v1/auth/two-factor/setup",
             "acme",
             Auth::Bearer(&token),
-            Some(json!({"code": wrong_code(&app_code(&w, &secret))})),
+            None,
         )
         .await;
+    let secret = setup.body["secret"].as_str().unwrap().to_owned();
+    let confirm = |code: String| {
+        let (w, token) = (&w, &token);
+        async move {
+            w.call(
+                "POST",
+                "/v1/auth/two-factor/confirm",
+                "acme",
+                Auth::Bearer(token),
+                Some(json!({ "code": code })),
+            )
+            .await
+        }
+    };
+    let wrong = confirm(wrong_code(&app_code(&w, &secret))).await;
     assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(wrong.body["type"], "/problems/validation");
-    let confirm_code = app_code(&w, &secret);
-    let confirmed = w
-        .call(
-            "POST",
-            "/v1/auth/two-factor/confirm",
-            "acme",
-            Auth::Bearer(&token),
-            Some(json!({"code": confirm_code})),
-        )
-        .await;
+    let confirmed = confirm(app_code(&w, &secret)).await;
     assert_eq!(confirmed.status, StatusCode::OK, "{}", confirmed.text);
     let codes: Vec<String> = confirmed.body["recovery_codes"]
         .as_array()
@@ -203,8 +228,14 @@ async fn a_customer_turns_on_two_factor_and_each_code_signs_in_once() {
         )
         .await;
     assert_eq!(again.status, StatusCode::CONFLICT);
+}
 
-    // The password alone no longer signs in; the code used to confirm is spent.
+#[tokio::test]
+async fn with_two_factor_on_the_password_alone_opens_no_session_and_the_confirming_code_is_spent() {
+    let (w, token) = sam_signed_in().await;
+    let (secret, _) = turn_on(&w, "acme", &token).await;
+    // The clock stands still: the app shows the code that confirmed the set-up.
+    let confirm_code = app_code(&w, &secret);
     let first = challenge(&w, "acme", "sam", SAM_PASSWORD).await;
     let replay = second_step(&w, "acme", &first, json!({"code": confirm_code})).await;
     assert_eq!(
@@ -214,42 +245,48 @@ async fn a_customer_turns_on_two_factor_and_each_code_signs_in_once() {
         replay.text
     );
     w.clock.advance(time::Duration::seconds(30));
+    let signed_in = second_step(&w, "acme", &first, json!({"code": app_code(&w, &secret)})).await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
+    let session = signed_in.body["token"].as_str().unwrap().to_owned();
+    let me = w.get("/v1/portal/me", "acme", Auth::Bearer(&session)).await;
+    assert_eq!(me.body["username"], "sam");
+}
+
+#[tokio::test]
+async fn a_challenge_works_once_and_a_code_once_even_on_a_new_challenge() {
+    let (w, token) = sam_signed_in().await;
+    let (secret, _) = turn_on(&w, "acme", &token).await;
+    w.clock.advance(time::Duration::seconds(30));
+    let first = challenge(&w, "acme", "sam", SAM_PASSWORD).await;
     let code = app_code(&w, &secret);
     let signed_in = second_step(&w, "acme", &first, json!({"code": code})).await;
     assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
-    let session = signed_in.body["token"].as_str().unwrap().to_owned();
-    let me = w
-        .call("GET", "/v1/portal/me", "acme", Auth::Bearer(&session), None)
-        .await;
-    assert_eq!(me.body["username"], "sam");
-    // The challenge is spent, and so is the code, even on a new challenge.
     let spent = second_step(&w, "acme", &first, json!({"code": code})).await;
     assert_eq!(spent.status, StatusCode::UNAUTHORIZED);
     assert_eq!(spent.body["type"], "/problems/sign-in-challenge-unusable");
     let next = challenge(&w, "acme", "sam", SAM_PASSWORD).await;
     let reused = second_step(&w, "acme", &next, json!({"code": code})).await;
     assert_eq!(reused.status, StatusCode::UNPROCESSABLE_ENTITY);
+}
 
-    // A recovery code (typed in capitals, without its dash) works once.
+#[tokio::test]
+async fn a_recovery_code_typed_in_capitals_without_its_dash_works_once() {
+    let (w, _, codes, session) = sam_with_two_factor().await;
+    let next = challenge(&w, "acme", "sam", SAM_PASSWORD).await;
     let typed = codes[0].replace('-', "").to_uppercase();
     let recovered = second_step(&w, "acme", &next, json!({"recovery_code": typed})).await;
     assert_eq!(recovered.status, StatusCode::OK, "{}", recovered.text);
     let third = challenge(&w, "acme", "sam", SAM_PASSWORD).await;
     let twice = second_step(&w, "acme", &third, json!({"recovery_code": codes[0]})).await;
     assert_eq!(twice.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let status = w
-        .call(
-            "GET",
-            "/v1/auth/two-factor",
-            "acme",
-            Auth::Bearer(&session),
-            None,
-        )
-        .await;
+    let status = two_factor_status(&w, &session).await;
     assert_eq!(status.body["enabled"], true);
     assert_eq!(status.body["recovery_codes_left"], 9);
+}
 
-    // New recovery codes replace the old ones.
+#[tokio::test]
+async fn new_recovery_codes_replace_the_old_ones() {
+    let (w, secret, codes, session) = sam_with_two_factor().await;
     w.clock.advance(time::Duration::seconds(30));
     let renewed = w
         .call(
@@ -261,33 +298,34 @@ async fn a_customer_turns_on_two_factor_and_each_code_signs_in_once() {
         )
         .await;
     assert_eq!(renewed.status, StatusCode::OK, "{}", renewed.text);
-    let old = second_step(&w, "acme", &third, json!({"recovery_code": codes[1]})).await;
+    let next = challenge(&w, "acme", "sam", SAM_PASSWORD).await;
+    let old = second_step(&w, "acme", &next, json!({"recovery_code": codes[1]})).await;
     assert_eq!(old.status, StatusCode::UNPROCESSABLE_ENTITY);
     let fresh = renewed.body["recovery_codes"][0].as_str().unwrap();
-    let by_fresh = second_step(&w, "acme", &third, json!({"recovery_code": fresh})).await;
+    let by_fresh = second_step(&w, "acme", &next, json!({"recovery_code": fresh})).await;
     assert_eq!(by_fresh.status, StatusCode::OK, "{}", by_fresh.text);
+}
 
-    // Turning it off takes the password and a code.
+#[tokio::test]
+async fn turning_two_factor_off_takes_the_password_and_a_code_and_mails_the_owner() {
+    let (w, secret, _, session) = sam_with_two_factor().await;
     w.clock.advance(time::Duration::seconds(30));
-    let no_password = w
-        .call(
-            "POST",
-            "/v1/auth/two-factor/disable",
-            "acme",
-            Auth::Bearer(&session),
-            Some(json!({"password": "not the password at all", "code": app_code(&w, &secret)})),
-        )
-        .await;
+    let disable = |password: &'static str| {
+        let (w, session, code) = (&w, &session, app_code(&w, &secret));
+        async move {
+            w.call(
+                "POST",
+                "/v1/auth/two-factor/disable",
+                "acme",
+                Auth::Bearer(session),
+                Some(json!({ "password": password, "code": code })),
+            )
+            .await
+        }
+    };
+    let no_password = disable("not the password at all").await;
     assert_eq!(no_password.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let off = w
-        .call(
-            "POST",
-            "/v1/auth/two-factor/disable",
-            "acme",
-            Auth::Bearer(&session),
-            Some(json!({"password": SAM_PASSWORD, "code": app_code(&w, &secret)})),
-        )
-        .await;
+    let off = disable(SAM_PASSWORD).await;
     assert_eq!(off.status, StatusCode::NO_CONTENT, "{}", off.text);
     let notices = w.mail("sam@example.com", "second-factor-changed").await;
     assert_eq!(notices.len(), 2, "on, then off");
