@@ -7,17 +7,6 @@ use serde_json::json;
 use crate::common::usage_fixture::*;
 use crate::common::*;
 
-/// The usage fixture with November's file loaded, and its cast.
-async fn loaded() -> (Fixture, Cast) {
-    let f = fixture().await;
-    let key = drop_file(&f, "nov-1.csv", FILE).await;
-    selfcare::events::on_usage_file(&f.w.platform, key.as_str())
-        .await
-        .unwrap();
-    let cast = cast(&f).await;
-    (f, cast)
-}
-
 async fn add(f: &Fixture, token: &str, body: serde_json::Value) -> Reply {
     f.w.call(
         "POST",

@@ -515,198 +515,209 @@ async fn a_file_that_is_not_the_documented_csv_is_refused_whole() {
     );
 }
 
-#[tokio::test]
-async fn customers_and_staff_read_usage_over_http_and_only_their_own() {
+mod over_http {
+    //! What customers and staff read of the loaded usage, and only their own.
+
     use axum::http::StatusCode;
     use serde_json::json;
-    let f = fixture().await;
-    let key = drop_file(&f, "nov-1.csv", FILE).await;
-    selfcare::events::on_usage_file(&f.w.platform, key.as_str())
-        .await
-        .unwrap();
-    let Cast {
-        sam,
-        kim,
-        kim_account,
-        lee,
-        boss,
-        rival,
-        nora,
-        ..
-    } = cast(&f).await;
-    let services =
-        f.w.call(
-            "GET",
-            "/v1/portal/services",
-            "acme",
-            Auth::Bearer(&sam),
-            None,
-        )
-        .await;
-    assert_eq!(services.status, StatusCode::OK, "{}", services.text);
-    assert_eq!(services.body.as_array().unwrap().len(), 2);
-    let landline = f.landline.to_string();
-    let usage_path = format!("/v1/portal/services/{landline}/usage?period=2036-11");
-    let usage =
-        f.w.call("GET", &usage_path, "acme", Auth::Bearer(&sam), None)
-            .await;
-    assert_eq!(usage.status, StatusCode::OK, "{}", usage.text);
-    assert_eq!(usage.body["by_type"]["call"]["count"], 4);
-    assert_eq!(usage.body["by_type"]["call"]["covered"], 300);
-    assert_eq!(usage.body["total_charge"], "0.08");
-    assert_eq!(usage.body["days"][2]["date"], "2036-11-03");
-    let account_usage =
-        f.w.call("GET", "/v1/portal/usage", "acme", Auth::Bearer(&sam), None)
-            .await;
-    assert_eq!(account_usage.body["total_charge"], "0.23");
-    let records_path = format!("/v1/portal/services/{landline}/usage/records?limit=2&type=call");
-    let first =
-        f.w.call("GET", &records_path, "acme", Auth::Bearer(&sam), None)
-            .await;
-    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
-    assert_eq!(first.body["items"][0]["record_id"], "c4");
-    assert_eq!(first.body["items"][0]["charge"], "0.03");
-    let cursor = first.body["next_cursor"].as_str().unwrap().to_owned();
-    let second =
-        f.w.call(
-            "GET",
-            &format!("{records_path}&cursor={cursor}"),
-            "acme",
-            Auth::Bearer(&sam),
-            None,
-        )
-        .await;
-    let ids: Vec<&str> = second.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["record_id"].as_str().unwrap())
-        .collect();
-    assert_eq!(ids, ["c2", "c1"]);
-    let bad_period =
-        f.w.call(
-            "GET",
-            &format!("/v1/portal/services/{landline}/usage?period=November"),
-            "acme",
-            Auth::Bearer(&sam),
-            None,
-        )
-        .await;
-    assert_eq!(bad_period.status, StatusCode::UNPROCESSABLE_ENTITY);
 
-    // Another account of the tenant, another tenant's customer: the service is not there.
-    for (tenant, token) in [("acme", &kim), ("bluewave", &lee)] {
-        for path in [
-            format!("/v1/portal/services/{landline}"),
-            usage_path.clone(),
-            records_path.clone(),
-        ] {
-            let reply =
-                f.w.call("GET", &path, tenant, Auth::Bearer(token), None)
-                    .await;
-            assert_eq!(reply.status, StatusCode::NOT_FOUND, "{tenant} {path}");
-        }
+    use crate::common::usage_fixture::*;
+    use crate::common::*;
+
+    fn usage_path(f: &Fixture) -> String {
+        format!("/v1/portal/services/{}/usage?period=2036-11", f.landline)
     }
-    let kims =
-        f.w.call("GET", "/v1/portal/usage", "acme", Auth::Bearer(&kim), None)
-            .await;
-    assert_eq!(kims.body["total_charge"], "0.00");
-    // Not even with a cursor of Sam's list.
-    let forged =
-        f.w.call(
-            "GET",
-            &format!("{records_path}&cursor={cursor}"),
-            "acme",
-            Auth::Bearer(&kim),
-            None,
-        )
-        .await;
-    assert_eq!(forged.status, StatusCode::NOT_FOUND);
 
-    // Staff see the account's usage; another tenant's staff, or another account's path, not.
-    let console_path = format!(
-        "/v1/console/accounts/{}/services/{landline}/usage?period=2036-11",
-        f.account
-    );
-    let seen =
-        f.w.call("GET", &console_path, "acme", Auth::Bearer(&boss), None)
-            .await;
-    assert_eq!(seen.body["total_charge"], "0.08", "{}", seen.text);
-    let theirs =
-        f.w.call("GET", &console_path, "bluewave", Auth::Bearer(&rival), None)
-            .await;
-    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
-    // Staff limited to an account group Sam's account is not in.
-    let outside =
-        f.w.call("GET", &console_path, "acme", Auth::Bearer(&nora), None)
-            .await;
-    assert_eq!(outside.status, StatusCode::NOT_FOUND);
-    let crossed =
-        f.w.call(
-            "GET",
-            &format!("/v1/console/accounts/{kim_account}/services/{landline}/usage"),
-            "acme",
-            Auth::Bearer(&boss),
-            None,
+    fn records_path(f: &Fixture) -> String {
+        format!(
+            "/v1/portal/services/{}/usage/records?limit=2&type=call",
+            f.landline
         )
-        .await;
-    assert_eq!(crossed.status, StatusCode::NOT_FOUND);
-    let files =
-        f.w.call(
-            "GET",
-            "/v1/console/usage/ingests",
-            "acme",
-            Auth::Bearer(&boss),
-            None,
-        )
-        .await;
-    assert_eq!(files.body["items"][0]["rejected"], 4, "{}", files.text);
-    // Staff download the rejects file from the link the list gives.
-    let link = files.body["items"][0]["rejects_url"].as_str().unwrap();
-    let rejects =
-        f.w.call(
-            "GET",
-            link.strip_prefix("http://127.0.0.1:3000").unwrap(),
-            "acme",
-            Auth::None,
-            None,
-        )
-        .await;
-    assert_eq!(rejects.status, StatusCode::OK, "{}", rejects.text);
-    assert!(
-        rejects
-            .text
-            .starts_with("line,reason\r\n6,\"record_id \"\"c2\"\" appears earlier"),
-        "{}",
-        rejects.text
-    );
-    let none =
-        f.w.call(
-            "GET",
-            "/v1/console/usage/ingests",
-            "bluewave",
-            Auth::Bearer(&rival),
-            None,
-        )
-        .await;
-    assert_eq!(none.body["items"], json!([]));
+    }
 
-    // The provider turns the usage module off: the portal says so.
-    let off =
-        f.w.call(
-            "PUT",
-            "/v1/console/settings/access",
-            "acme",
-            Auth::Bearer(&boss),
-            Some(json!({"modules": ["services"]})),
+    fn console_path(f: &Fixture) -> String {
+        format!(
+            "/v1/console/accounts/{}/services/{}/usage?period=2036-11",
+            f.account, f.landline
         )
-        .await;
-    assert_eq!(off.status, StatusCode::OK, "{}", off.text);
-    let disabled =
-        f.w.call("GET", &usage_path, "acme", Auth::Bearer(&sam), None)
+    }
+
+    #[tokio::test]
+    async fn a_customer_reads_its_services_and_a_services_month_by_type_and_day() {
+        let (f, Cast { sam, .. }) = loaded().await;
+        let services =
+            f.w.get("/v1/portal/services", "acme", Auth::Bearer(&sam))
+                .await;
+        assert_eq!(services.status, StatusCode::OK, "{}", services.text);
+        assert_eq!(services.body.as_array().unwrap().len(), 2);
+        let usage = f.w.get(&usage_path(&f), "acme", Auth::Bearer(&sam)).await;
+        assert_eq!(usage.status, StatusCode::OK, "{}", usage.text);
+        assert_eq!(usage.body["by_type"]["call"]["count"], 4);
+        assert_eq!(usage.body["by_type"]["call"]["covered"], 300);
+        assert_eq!(usage.body["total_charge"], "0.08");
+        assert_eq!(usage.body["days"][2]["date"], "2036-11-03");
+        let account_usage =
+            f.w.get("/v1/portal/usage", "acme", Auth::Bearer(&sam))
+                .await;
+        assert_eq!(account_usage.body["total_charge"], "0.23");
+    }
+
+    #[tokio::test]
+    async fn a_services_records_page_newest_first_with_a_cursor() {
+        let (f, Cast { sam, .. }) = loaded().await;
+        let first = f.w.get(&records_path(&f), "acme", Auth::Bearer(&sam)).await;
+        assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+        assert_eq!(first.body["items"][0]["record_id"], "c4");
+        assert_eq!(first.body["items"][0]["charge"], "0.03");
+        let cursor = first.body["next_cursor"].as_str().unwrap();
+        let second =
+            f.w.get(
+                &format!("{}&cursor={cursor}", records_path(&f)),
+                "acme",
+                Auth::Bearer(&sam),
+            )
             .await;
-    assert_eq!(disabled.status, StatusCode::NOT_FOUND);
-    assert_eq!(disabled.body["type"], "/problems/module-disabled");
+        let ids: Vec<&str> = second.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["record_id"].as_str().unwrap())
+            .collect();
+        assert_eq!(ids, ["c2", "c1"]);
+    }
+
+    #[tokio::test]
+    async fn a_period_that_is_not_a_month_is_refused() {
+        let (f, Cast { sam, .. }) = loaded().await;
+        let bad_period =
+            f.w.get(
+                &format!("/v1/portal/services/{}/usage?period=November", f.landline),
+                "acme",
+                Auth::Bearer(&sam),
+            )
+            .await;
+        assert_eq!(bad_period.status, StatusCode::UNPROCESSABLE_ENTITY);
+    }
+
+    #[tokio::test]
+    async fn another_account_or_provider_finds_neither_the_service_nor_its_usage() {
+        let (f, Cast { sam, kim, lee, .. }) = loaded().await;
+        for (tenant, token) in [("acme", &kim), ("bluewave", &lee)] {
+            for path in [
+                format!("/v1/portal/services/{}", f.landline),
+                usage_path(&f),
+                records_path(&f),
+            ] {
+                let reply = f.w.get(&path, tenant, Auth::Bearer(token)).await;
+                assert_eq!(reply.status, StatusCode::NOT_FOUND, "{tenant} {path}");
+            }
+        }
+        let kims =
+            f.w.get("/v1/portal/usage", "acme", Auth::Bearer(&kim))
+                .await;
+        assert_eq!(kims.body["total_charge"], "0.00");
+        // Not even with a cursor of Sam's list.
+        let first = f.w.get(&records_path(&f), "acme", Auth::Bearer(&sam)).await;
+        let cursor = first.body["next_cursor"].as_str().unwrap();
+        let forged =
+            f.w.get(
+                &format!("{}&cursor={cursor}", records_path(&f)),
+                "acme",
+                Auth::Bearer(&kim),
+            )
+            .await;
+        assert_eq!(forged.status, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn staff_read_an_accounts_usage_within_their_reach_only() {
+        let (
+            f,
+            Cast {
+                kim_account,
+                boss,
+                rival,
+                nora,
+                ..
+            },
+        ) = loaded().await;
+        let seen =
+            f.w.get(&console_path(&f), "acme", Auth::Bearer(&boss))
+                .await;
+        assert_eq!(seen.body["total_charge"], "0.08", "{}", seen.text);
+        let theirs =
+            f.w.get(&console_path(&f), "bluewave", Auth::Bearer(&rival))
+                .await;
+        assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+        // Staff limited to an account group Sam's account is not in.
+        let outside =
+            f.w.get(&console_path(&f), "acme", Auth::Bearer(&nora))
+                .await;
+        assert_eq!(outside.status, StatusCode::NOT_FOUND);
+        // Sam's service under Kim's account.
+        let crossed =
+            f.w.get(
+                &format!(
+                    "/v1/console/accounts/{kim_account}/services/{}/usage",
+                    f.landline
+                ),
+                "acme",
+                Auth::Bearer(&boss),
+            )
+            .await;
+        assert_eq!(crossed.status, StatusCode::NOT_FOUND);
+    }
+
+    #[tokio::test]
+    async fn staff_list_their_providers_usage_files_and_download_the_rejects() {
+        let (f, Cast { boss, rival, .. }) = loaded().await;
+        let files =
+            f.w.get("/v1/console/usage/ingests", "acme", Auth::Bearer(&boss))
+                .await;
+        assert_eq!(files.body["items"][0]["rejected"], 4, "{}", files.text);
+        let link = files.body["items"][0]["rejects_url"].as_str().unwrap();
+        let rejects =
+            f.w.get(
+                link.strip_prefix("http://127.0.0.1:3000").unwrap(),
+                "acme",
+                Auth::None,
+            )
+            .await;
+        assert_eq!(rejects.status, StatusCode::OK, "{}", rejects.text);
+        assert!(
+            rejects
+                .text
+                .starts_with("line,reason\r\n6,\"record_id \"\"c2\"\" appears earlier"),
+            "{}",
+            rejects.text
+        );
+        let none =
+            f.w.get(
+                "/v1/console/usage/ingests",
+                "bluewave",
+                Auth::Bearer(&rival),
+            )
+            .await;
+        assert_eq!(none.body["items"], json!([]));
+    }
+
+    #[tokio::test]
+    async fn with_the_usage_module_off_the_portal_says_so() {
+        let (f, Cast { sam, boss, .. }) = loaded().await;
+        let off =
+            f.w.call(
+                "PUT",
+                "/v1/console/settings/access",
+                "acme",
+                Auth::Bearer(&boss),
+                Some(json!({"modules": ["services"]})),
+            )
+            .await;
+        assert_eq!(off.status, StatusCode::OK, "{}", off.text);
+        let disabled = f.w.get(&usage_path(&f), "acme", Auth::Bearer(&sam)).await;
+        assert_eq!(disabled.status, StatusCode::NOT_FOUND);
+        assert_eq!(disabled.body["type"], "/problems/module-disabled");
+    }
 }
 
 #[tokio::test]

@@ -272,3 +272,14 @@ pub async fn invite_limited_staff(
     .await;
     w.token("acme", username, &password).await
 }
+
+/// The fixture with November's file (`FILE`) loaded, and its cast.
+pub async fn loaded() -> (Fixture, Cast) {
+    let f = fixture().await;
+    let key = drop_file(&f, "nov-1.csv", FILE).await;
+    selfcare::events::on_usage_file(&f.w.platform, key.as_str())
+        .await
+        .unwrap();
+    let cast = cast(&f).await;
+    (f, cast)
+}
