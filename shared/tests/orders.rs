@@ -579,20 +579,67 @@ async fn number_features_and_emergency_addresses_follow_the_settings() {
     );
 }
 
-#[tokio::test]
-async fn a_port_is_provisioned_by_hand_halted_resubmitted_and_activated() {
+/// A port-in of +61255506000 from Telstra, with the losing carrier's account number.
+fn port_in(s: &Shop, carrier_account: &str) -> Json {
+    json!({"kind": "port_in", "number": "+61255506000", "plan": s.f.plan.to_string(),
+        "losing_carrier": "Telstra", "carrier_account": carrier_account,
+        "authorised_by": "Sam Lee"})
+}
+
+/// Sam's port-in, approved, in acme's manual-provisioning queue: the shop, the order as
+/// placed and the order's path in the queue.
+async fn port_in_the_queue() -> (Shop, Json, String) {
     let s = shop().await;
-    let plan = s.f.plan.to_string();
-    let port = |account: &str| {
-        json!({"kind": "port_in", "number": "+61255506000", "plan": plan,
-        "losing_carrier": "Telstra", "carrier_account": account, "authorised_by": "Sam Lee"})
-    };
-    let order = s.placed(&s.c.sam, port("123")).await;
+    let order = s.placed(&s.c.sam, port_in(&s, "123")).await;
+    let approved = s.decide(&order, "approve", None).await;
+    assert_eq!(approved.body["state"], "provisioning", "{}", approved.text);
+    let path = s.queue_path(&approved.body);
+    (s, order, path)
+}
+
+/// Halts the order at `path` because the carrier account does not match.
+async fn halt(s: &Shop, path: &str) -> Reply {
+    s.tick();
+    s.call(
+        "POST",
+        &format!("{path}/halt"),
+        "acme",
+        &s.c.boss,
+        Some(json!({"reason": "The Telstra account number does not match"})),
+    )
+    .await
+}
+
+async fn resubmit(s: &Shop, order: &Json, request: Json) -> Reply {
+    s.call(
+        "POST",
+        &format!("/v1/portal/orders/{}/resubmit", id(order)),
+        "acme",
+        &s.c.sam,
+        Some(json!({ "request": request })),
+    )
+    .await
+}
+
+async fn activate(s: &Shop, path: &str, body: Json) -> Reply {
+    s.call(
+        "POST",
+        &format!("{path}/activate"),
+        "acme",
+        &s.c.boss,
+        Some(body),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_port_needs_hands_and_once_approved_waits_in_the_providers_queue() {
+    let s = shop().await;
+    let order = s.placed(&s.c.sam, port_in(&s, "123")).await;
     assert_eq!(
         (order["state"].as_str(), order["needs_hands"].as_bool()),
         (Some("pending"), Some(true))
     );
-
     let approved = s.decide(&order, "approve", None).await;
     assert_eq!(approved.body["state"], "provisioning", "{}", approved.text);
     assert_eq!(approved.body["wholesale"], false);
@@ -604,7 +651,11 @@ async fn a_port_is_provisioned_by_hand_halted_resubmitted_and_activated() {
         s.ids("/v1/console/provisioning", "acme", &s.c.boss).await,
         vec![id(&order)]
     );
-    let path = s.queue_path(&approved.body);
+}
+
+#[tokio::test]
+async fn staff_progress_reaches_the_customer_and_internal_notes_do_not() {
+    let (s, order, path) = port_in_the_queue().await;
     let details = s
         .call(
             "PATCH",
@@ -626,18 +677,12 @@ async fn a_port_is_provisioned_by_hand_halted_resubmitted_and_activated() {
         seen["provisioning"]["note"].is_null(),
         "internal notes stay internal"
     );
+}
 
-    // Halted with a reason the customer sees, then resubmitted changed.
-    s.tick();
-    let halted = s
-        .call(
-            "POST",
-            &format!("{path}/halt"),
-            "acme",
-            &s.c.boss,
-            Some(json!({"reason": "The Telstra account number does not match"})),
-        )
-        .await;
+#[tokio::test]
+async fn a_halted_port_tells_the_customer_why_and_stays_in_the_queue_unactivatable() {
+    let (s, order, path) = port_in_the_queue().await;
+    let halted = halt(&s, &path).await;
     assert_eq!(
         halted.body["state"], "provisioning_halted",
         "{}",
@@ -652,37 +697,23 @@ async fn a_port_is_provisioned_by_hand_halted_resubmitted_and_activated() {
         s.ids("/v1/console/provisioning", "acme", &s.c.boss).await,
         vec![id(&order)]
     );
-    let early = s
-        .call(
-            "POST",
-            &format!("{path}/activate"),
-            "acme",
-            &s.c.boss,
-            Some(json!({})),
-        )
-        .await;
+    let early = activate(&s, &path, json!({})).await;
     assert_eq!(early.status, StatusCode::CONFLICT);
-    let resubmit = format!("/v1/portal/orders/{}/resubmit", id(&order));
-    let other_kind = s
-        .call(
-            "POST",
-            &resubmit,
-            "acme",
-            &s.c.sam,
-            Some(json!({"request": {"kind": "new_service", "plan": plan}})),
-        )
-        .await;
+}
+
+#[tokio::test]
+async fn a_halted_port_is_resubmitted_changed_but_not_as_another_kind() {
+    let (s, order, path) = port_in_the_queue().await;
+    halt(&s, &path).await;
+    let other_kind = resubmit(
+        &s,
+        &order,
+        json!({"kind": "new_service", "plan": s.f.plan.to_string()}),
+    )
+    .await;
     assert_eq!(other_kind.status, StatusCode::UNPROCESSABLE_ENTITY);
     s.tick();
-    let resubmitted = s
-        .call(
-            "POST",
-            &resubmit,
-            "acme",
-            &s.c.sam,
-            Some(json!({"request": port("456")})),
-        )
-        .await;
+    let resubmitted = resubmit(&s, &order, port_in(&s, "456")).await;
     assert_eq!(
         resubmitted.body["state"], "provisioning",
         "{}",
@@ -690,18 +721,24 @@ async fn a_port_is_provisioned_by_hand_halted_resubmitted_and_activated() {
     );
     assert_eq!(resubmitted.body["request"]["carrier_account"], "456");
     assert!(resubmitted.body["reason"].is_null());
+}
 
-    // Activated: the number is a live service from now, and the customer is told.
+#[tokio::test]
+async fn an_activated_port_is_a_live_service_from_that_moment_and_the_customer_is_told() {
+    let (s, order, path) = port_in_the_queue().await;
+    s.call(
+        "PATCH",
+        &path,
+        "acme",
+        &s.c.boss,
+        Some(json!({"stage": "confirmed", "reference": "PORT-77"})),
+    )
+    .await;
+    halt(&s, &path).await;
     s.tick();
-    let activated = s
-        .call(
-            "POST",
-            &format!("{path}/activate"),
-            "acme",
-            &s.c.boss,
-            Some(json!({})),
-        )
-        .await;
+    resubmit(&s, &order, port_in(&s, "456")).await;
+    s.tick();
+    let activated = activate(&s, &path, json!({})).await;
     assert_eq!(activated.body["state"], "completed", "{}", activated.text);
     assert_eq!(
         events(&activated.body),
@@ -736,45 +773,25 @@ async fn a_port_is_provisioned_by_hand_halted_resubmitted_and_activated() {
             .await
             .is_empty()
     );
+}
 
-    // A new service needs its identifier at activation.
+#[tokio::test]
+async fn a_new_service_needs_a_free_identifier_at_activation() {
+    let s = shop().await;
     let order = s
         .placed(
             &s.c.sam,
-            json!({"kind": "new_service", "plan": plan, "site_address": "1 George St"}),
+            json!({"kind": "new_service", "plan": s.f.plan.to_string(),
+                   "site_address": "1 George St"}),
         )
         .await;
     let approved = s.decide(&order, "approve", None).await;
     let path = s.queue_path(&approved.body);
-    let missing = s
-        .call(
-            "POST",
-            &format!("{path}/activate"),
-            "acme",
-            &s.c.boss,
-            Some(json!({})),
-        )
-        .await;
+    let missing = activate(&s, &path, json!({})).await;
     assert_eq!(missing.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let taken = s
-        .call(
-            "POST",
-            &format!("{path}/activate"),
-            "acme",
-            &s.c.boss,
-            Some(json!({"identifier": LANDLINE})),
-        )
-        .await;
+    let taken = activate(&s, &path, json!({"identifier": LANDLINE})).await;
     assert_eq!(taken.status, StatusCode::CONFLICT);
-    let done = s
-        .call(
-            "POST",
-            &format!("{path}/activate"),
-            "acme",
-            &s.c.boss,
-            Some(json!({"identifier": "NBN-12345"})),
-        )
-        .await;
+    let done = activate(&s, &path, json!({"identifier": "NBN-12345"})).await;
     assert_eq!(done.body["state"], "completed", "{}", done.text);
     assert_eq!(s.service("NBN-12345").await["status"], "active");
 }
