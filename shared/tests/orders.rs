@@ -187,17 +187,31 @@ fn events(order: &Json) -> Vec<String> {
         .collect()
 }
 
-#[tokio::test]
-async fn bolt_ons_wait_for_staff_or_are_approved_at_once_under_the_price_limit() {
+/// Subscribing the spare service to the 5-minute bolt-on, or cancelling it.
+fn bolt_on(s: &Shop, kind: &str, spare: &Json) -> Json {
+    json!({"kind": kind, "service": spare["id"], "bolt_on": s.f.bolt_on.to_string()})
+}
+
+/// Acme's order desk at orders@acme.example, no automatic approval, and Sam's order for the
+/// bolt-on on the spare service, waiting: the shop, the spare service and the order.
+async fn bolt_on_waiting() -> (Shop, Json, Json) {
     let s = shop().await;
     s.settings(json!({"alert_email": "orders@acme.example"}))
         .await;
     let spare = s.service(SPARE).await;
-    let subscribe = json!({"kind": "subscribe_bolt_on", "service": spare["id"],
-        "bolt_on": s.f.bolt_on.to_string()});
+    let order = s
+        .placed(&s.c.sam, bolt_on(&s, "subscribe_bolt_on", &spare))
+        .await;
+    (s, spare, order)
+}
 
-    // Off: the order waits; the customer and the provider's order desk are told.
-    let order = s.placed(&s.c.sam, subscribe.clone()).await;
+fn bolt_ons(service: &Json) -> Json {
+    service["bolt_ons"].clone()
+}
+
+#[tokio::test]
+async fn a_bolt_on_order_waits_and_the_customer_and_the_order_desk_are_told() {
+    let (s, _, order) = bolt_on_waiting().await;
     assert_eq!(order["state"], "pending");
     assert_eq!(order["summary"], format!("Bolt-on 5 minutes on {SPARE}"));
     assert_eq!(
@@ -215,13 +229,12 @@ async fn bolt_ons_wait_for_staff_or_are_approved_at_once_under_the_price_limit()
         s.ids("/v1/console/orders/pending", "acme", &s.c.boss).await,
         vec![id(&order)]
     );
-    assert!(
-        s.service(SPARE).await["bolt_ons"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(bolt_ons(&s.service(SPARE).await), json!([]));
+}
 
+#[tokio::test]
+async fn an_approved_bolt_on_is_attached_the_customer_told_and_the_order_in_the_history() {
+    let (s, spare, order) = bolt_on_waiting().await;
     let approved = s.decide(&order, "approve", None).await;
     assert_eq!(approved.status, StatusCode::OK, "{}", approved.text);
     assert_eq!(approved.body["state"], "completed");
@@ -232,7 +245,7 @@ async fn bolt_ons_wait_for_staff_or_are_approved_at_once_under_the_price_limit()
     assert_eq!(approved.body["events"][1]["actor"]["username"], "boss");
     assert_eq!(approved.body["service"], spare["id"]);
     assert_eq!(
-        s.service(SPARE).await["bolt_ons"],
+        bolt_ons(&s.service(SPARE).await),
         json!([s.f.bolt_on.to_string()])
     );
     assert_eq!(
@@ -248,24 +261,44 @@ async fn bolt_ons_wait_for_staff_or_are_approved_at_once_under_the_price_limit()
         s.ids("/v1/console/orders/history", "acme", &s.c.boss).await,
         vec![id(&order)]
     );
-    // The customer sees who decided by role only.
+}
+
+#[tokio::test]
+async fn the_customer_sees_who_decided_by_role_only() {
+    let (s, _, order) = bolt_on_waiting().await;
+    s.decide(&order, "approve", None).await;
     let seen = s.portal_order(&order).await;
     assert_eq!(seen["events"][1]["actor"]["kind"], "staff");
     assert!(seen["events"][1]["actor"]["username"].is_null());
-    // Approving again is a conflict, not a second bolt-on.
+}
+
+#[tokio::test]
+async fn approving_twice_is_a_conflict_and_ordering_what_the_service_has_is_refused() {
+    let (s, spare, order) = bolt_on_waiting().await;
+    s.decide(&order, "approve", None).await;
     let again = s.decide(&order, "approve", None).await;
     assert_eq!(again.status, StatusCode::CONFLICT);
     assert_eq!(again.body["type"], "/problems/order-state");
-    // Subscribing to what the service has is refused up front.
     assert_eq!(
-        s.order(&s.c.sam, subscribe.clone()).await.status,
+        s.order(&s.c.sam, bolt_on(&s, "subscribe_bolt_on", &spare))
+            .await
+            .status,
         StatusCode::UNPROCESSABLE_ENTITY
     );
+    assert_eq!(
+        bolt_ons(&s.service(SPARE).await),
+        json!([s.f.bolt_on.to_string()]),
+        "one bolt-on, not two"
+    );
+}
 
-    // A cancellation rejected, the rejection undone, then approved.
-    let cancel = json!({"kind": "cancel_bolt_on", "service": spare["id"],
-        "bolt_on": s.f.bolt_on.to_string()});
-    let order = s.placed(&s.c.sam, cancel.clone()).await;
+#[tokio::test]
+async fn a_rejection_needs_a_reason_the_customer_reads_and_can_be_undone() {
+    let (s, spare, order) = bolt_on_waiting().await;
+    s.decide(&order, "approve", None).await;
+    let order = s
+        .placed(&s.c.sam, bolt_on(&s, "cancel_bolt_on", &spare))
+        .await;
     let no_reason = s
         .decide(&order, "reject", Some(json!({"reason": "  "})))
         .await;
@@ -307,24 +340,25 @@ async fn bolt_ons_wait_for_staff_or_are_approved_at_once_under_the_price_limit()
             "completed"
         ]
     );
-    assert!(
-        s.service(SPARE).await["bolt_ons"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
+    assert_eq!(bolt_ons(&s.service(SPARE).await), json!([]));
+}
 
-    // On: a bolt-on at or under the limit, and cancellations, complete at once.
+#[tokio::test]
+async fn bolt_ons_up_to_the_price_limit_and_cancellations_complete_at_once_when_set() {
+    let s = shop().await;
     s.settings(
         json!({"auto_approve": {"bolt_ons_up_to_minor": 300, "bolt_on_cancellations": true},
         "alert_email": "orders@acme.example"}),
     )
     .await;
-    let order = s.placed(&s.c.sam, subscribe.clone()).await;
+    let spare = s.service(SPARE).await;
+    let order = s
+        .placed(&s.c.sam, bolt_on(&s, "subscribe_bolt_on", &spare))
+        .await;
     assert_eq!(order["state"], "completed");
     assert_eq!(order["events"][1]["actor"]["kind"], "automatic");
     assert_eq!(
-        s.service(SPARE).await["bolt_ons"],
+        bolt_ons(&s.service(SPARE).await),
         json!([s.f.bolt_on.to_string()])
     );
     assert!(
@@ -334,22 +368,27 @@ async fn bolt_ons_wait_for_staff_or_are_approved_at_once_under_the_price_limit()
     );
     assert_eq!(
         s.f.w.mail("sam@example.com", "order-completed").await.len(),
-        3
+        1
     );
     let desk = s.f.w.mail("orders@acme.example", "order-received").await;
     assert!(desk.last().unwrap().contains("approved automatically"));
-    let order = s.placed(&s.c.sam, cancel).await;
+    let order = s
+        .placed(&s.c.sam, bolt_on(&s, "cancel_bolt_on", &spare))
+        .await;
     assert_eq!(order["state"], "completed");
-    assert!(
-        s.service(SPARE).await["bolt_ons"]
-            .as_array()
-            .unwrap()
-            .is_empty()
-    );
-    // Over the limit it waits again.
+    assert_eq!(bolt_ons(&s.service(SPARE).await), json!([]));
+}
+
+#[tokio::test]
+async fn a_bolt_on_over_the_price_limit_waits() {
+    let s = shop().await;
     s.settings(json!({"auto_approve": {"bolt_ons_up_to_minor": 299}}))
         .await;
-    assert_eq!(s.placed(&s.c.sam, subscribe).await["state"], "pending");
+    let spare = s.service(SPARE).await;
+    let order = s
+        .placed(&s.c.sam, bolt_on(&s, "subscribe_bolt_on", &spare))
+        .await;
+    assert_eq!(order["state"], "pending");
 }
 
 #[tokio::test]
