@@ -1,12 +1,15 @@
 // The portal and the console in a real browser (Debian's Chromium through playwright-core),
-// against the local runtime with demo data on a fresh folder: the credential-create mail
-// to a first sign-in, a bolt-on ordered then approved in the console, an impersonation
-// with its banner and audit entry. Every page visited is checked with axe-core (nothing
-// serious or critical allowed) and photographed into test-results/screenshots/.
+// against the local runtime: the credential-create mail to a first sign-in, a bolt-on
+// ordered then approved in the console, an impersonation with its banner and audit entry,
+// and the rest below. Every test has a runtime of its own, started on a fresh folder with
+// the demo data, and a browser context of its own, so no test sees what another did and
+// each can run alone (`node --test --test-name-pattern ...`). Every page visited is checked
+// with axe-core (nothing serious or critical allowed) and photographed into
+// test-results/screenshots/.
 //
 // Needs the sites built (`npm run build`) and the runtime built (`cargo build`); infra/test.sh
 // does both. SELFCARE_LOCAL_BIN and CHROMIUM override where they are.
-import { after, before, test } from 'node:test';
+import { after, afterEach, before, beforeEach, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
@@ -45,6 +48,20 @@ function freePort() {
 }
 
 before(async () => {
+  browser = await chromium.launch({
+    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  });
+  mkdirSync(shots, { recursive: true });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+// A runtime of the test's own (a fresh folder seeded with the demo data, its own port; it
+// starts in about 0.2 s) and a browser context of its own (no cookies or storage shared).
+beforeEach(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   data = mkdtempSync(join(tmpdir(), 'selfcare-web-'));
@@ -61,18 +78,17 @@ before(async () => {
     if (i > 600) throw new Error('the local runtime did not start in 60 s');
     await new Promise((r) => setTimeout(r, 100));
   }
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
   // axe is injected as a script; the sites' CSP (script-src 'self') would refuse it.
   context = await browser.newContext({ bypassCSP: true, viewport: { width: 1100, height: 800 }, locale: 'en-AU' });
-  mkdirSync(shots, { recursive: true });
 });
 
-after(async () => {
-  await browser?.close();
-  server?.kill();
+afterEach(async () => {
+  await context?.close();
+  if (server) {
+    const exited = new Promise((resolve) => server.once('exit', resolve));
+    server.kill();
+    await exited;
+  }
   if (data) rmSync(data, { recursive: true, force: true });
 });
 
@@ -189,7 +205,7 @@ test('a bolt-on ordered on the portal is approved in the console and then active
   await Promise.all([staff.close(), portal.close()]);
 });
 
-test('an impersonation shows its banner and is in the audit trail', async () => {
+test('an impersonation shows its banner, is in the audit trail and in the customer\'s access history', async () => {
   const staff = await console_();
   await staff.getByRole('link', { name: 'Accounts' }).click();
   await check(staff, 'console-accounts');
@@ -205,10 +221,19 @@ test('an impersonation shows its banner and is in the audit trail', async () => 
   await staff.getByRole('link', { name: 'Audit trail' }).click();
   await staff.getByRole('cell', { name: 'impersonation.started' }).first().waitFor();
   await check(staff, 'console-audit');
-  await Promise.all([staff.close(), portal.close()]);
+
+  // Jo, signed in as herself, sees that staff came in.
+  const own = await context.newPage();
+  await signIn(own, `${base}/?tenant=acme`, JO);
+  await own.getByRole('heading', { name: 'Welcome, Jo Bloggs' }).waitFor();
+  await own.getByRole('navigation').getByRole('link', { name: 'Account' }).click();
+  await own.getByRole('link', { name: 'Access history' }).click();
+  await own.getByRole('cell', { name: /impersonation/ }).first().waitFor();
+  await check(own, 'portal-access-history');
+  await Promise.all([staff.close(), portal.close(), own.close()]);
 });
 
-test('voice: a number ordered from the inventory, forwarding changed at once, the access history', async () => {
+test('voice: a number ordered from the inventory, forwarding changed at once, a colleague invited, an alert, French', async () => {
   const portal = await context.newPage();
   await signIn(portal, `${base}/?tenant=acme`, JO);
   await portal.getByRole('heading', { name: 'Welcome, Jo Bloggs' }).waitFor();
@@ -242,9 +267,6 @@ test('voice: a number ordered from the inventory, forwarding changed at once, th
   await portal.getByText('The invitation is on its way.').waitFor();
   await mail((m) => m.to.includes('alex@bloggs.example'));
   await check(portal, 'portal-account');
-  await portal.getByRole('link', { name: 'Access history' }).click();
-  await portal.getByRole('cell', { name: /impersonation/ }).first().waitFor();
-  await check(portal, 'portal-access-history');
 
   // A usage alert, and the whole portal in French once Jo chooses it.
   await portal.getByRole('navigation').getByRole('link', { name: 'Usage' }).click();
