@@ -15,6 +15,7 @@ pub mod settings;
 
 mod fulfil;
 mod notices;
+mod record;
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use self::lifecycle::{OrderState, Step};
+use self::record::{from_item, key, to_item};
 use self::settings::OrderSettings;
 use super::Violations;
 use super::contact::EmailAddress;
@@ -29,10 +31,7 @@ use super::paging::{self, Page, PageRequest, PagingError};
 use super::services::{EmergencyAddress, VoiceFeatures};
 use crate::ids::{AccountId, LoginId, OrderId, TenantId};
 use crate::ports::Clock;
-use crate::ports::table::{
-    Condition, EXPIRES_AT, GSI1_PK, GSI1_SK, GSI2_PK, GSI2_SK, Index, Item, Key, Query, SortKey,
-    Table, TableError, Value, Write,
-};
+use crate::ports::table::{Condition, Index, Query, SortKey, Table, TableError, Write};
 use crate::store::{self, CursorCodec, Transaction, TransactionError, keys};
 
 /// The names of an order transaction's writes whose refusal means something of its own.
@@ -351,57 +350,6 @@ pub struct OrderRef {
 
 const ATTEMPTS: usize = 4;
 
-fn key(r: &OrderRef) -> Key {
-    Key::new(
-        keys::account(&r.tenant, &r.account),
-        format!("ORDER#{}", r.order),
-    )
-}
-
-/// The order's item, with the index entries its state puts it in: the pending list, the
-/// decided list, the provisioning queue of whoever fulfils it.
-fn to_item(order: &Order, r: &OrderRef) -> Result<Item, TableError> {
-    let k = key(r);
-    let mut attributes = vec![("pk", k.pk), ("sk", k.sk)];
-    match order.state {
-        OrderState::Pending => {
-            attributes.push((GSI1_PK, keys::orders_pending(&r.tenant)));
-            attributes.push((
-                GSI1_SK,
-                format!("{}#{}", store::rfc3339(order.submitted_at), order.id),
-            ));
-        }
-        _ => {
-            let decided = order.decided_at.unwrap_or(order.submitted_at);
-            attributes.push((GSI1_PK, keys::orders_decided(&r.tenant)));
-            attributes.push((GSI1_SK, format!("{}#{}", store::rfc3339(decided), order.id)));
-        }
-    }
-    if matches!(
-        order.state,
-        OrderState::Provisioning | OrderState::ProvisioningHalted
-    ) && let Some(fulfiller) = &order.fulfiller
-    {
-        let fulfiller: TenantId = fulfiller
-            .parse()
-            .map_err(|_| TableError::Invalid("an order's fulfiller is not a tenant".into()))?;
-        attributes.push((GSI2_PK, keys::provisioning_queue(&fulfiller)));
-        attributes.push((
-            GSI2_SK,
-            format!(
-                "{}#{}",
-                store::rfc3339(order.decided_at.unwrap_or(order.submitted_at)),
-                order.id
-            ),
-        ));
-    }
-    Ok(store::keyed(store::to_item(order)?, &attributes))
-}
-
-fn from_item(item: &Item) -> Result<Order, TableError> {
-    store::from_item(item)
-}
-
 #[derive(Clone)]
 pub struct Orders {
     table: Arc<dyn Table>,
@@ -562,19 +510,13 @@ impl Orders {
                 tx.add(
                     IDEMPOTENCY_CLAIM,
                     Write::Put {
-                        item: store::keyed(
-                            Item::from([
-                                ("order".to_owned(), Value::S(order.id.clone())),
-                                ("fingerprint".to_owned(), Value::S(fingerprint.clone())),
-                                (
-                                    EXPIRES_AT.to_owned(),
-                                    Value::N((now + time::Duration::days(1)).unix_timestamp()),
-                                ),
-                            ]),
-                            &[
-                                ("pk", keys::idempotency(&who.tenant, k)),
-                                ("sk", format!("ORDER#{}", who.account)),
-                            ],
+                        item: record::idempotency_claim(
+                            &who.tenant,
+                            k,
+                            &who.account,
+                            &order.id,
+                            &fingerprint,
+                            now + time::Duration::days(1),
                         ),
                         condition: Some(Condition::Absent),
                     },
@@ -615,21 +557,15 @@ impl Orders {
         idempotency_key: &str,
         fingerprint: &str,
     ) -> Result<Option<Order>, OrderError> {
-        let claim = Key::new(
-            keys::idempotency(&who.tenant, idempotency_key),
-            format!("ORDER#{}", who.account),
-        );
+        let claim = record::idempotency_key(&who.tenant, idempotency_key, &who.account);
         let Some(item) = self.table.get(&claim).await? else {
             return Ok(None);
         };
-        if item.get("fingerprint").and_then(Value::as_s) != Some(fingerprint) {
+        let claimed = record::claimed_order(&item)?;
+        if claimed.fingerprint != fingerprint {
             return Err(OrderError::IdempotencyKeyReused);
         }
-        let order = item
-            .get("order")
-            .and_then(Value::as_s)
-            .and_then(|s| s.parse::<OrderId>().ok())
-            .ok_or_else(|| TableError::Unavailable("an idempotency item lacks its order".into()))?;
+        let order = claimed.order;
         self.get(&OrderRef {
             tenant: who.tenant,
             account: who.account,

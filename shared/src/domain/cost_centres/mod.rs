@@ -6,6 +6,8 @@
 //! never makes two. Totals follow the services' current cost centres: moving a service
 //! moves its whole month, as the customer would expect of a report run today.
 
+mod record;
+
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -17,8 +19,8 @@ use super::services::{Service, ServiceError, Services};
 use super::usage::{Period, Totals, UsageError, UsageViews};
 use crate::ids::{AccountId, CostCentreId, ServiceId, TenantId};
 use crate::ports::Clock;
-use crate::ports::table::{Condition, Item, Key, Query, SortKey, Table, TableError, Value, Write};
-use crate::store::{self, CursorCodec, Transaction, TransactionError, keys};
+use crate::ports::table::{Condition, Table, TableError, Write};
+use crate::store::{self, CursorCodec, Transaction, TransactionError};
 
 /// An account has at most this many cost centres.
 pub const MAX_PER_ACCOUNT: usize = 200;
@@ -58,17 +60,6 @@ pub enum CostCentreError {
     Usage(#[from] UsageError),
     #[error(transparent)]
     Storage(#[from] TableError),
-}
-
-fn key(tenant: &TenantId, account: &AccountId, id: &str) -> Key {
-    Key::new(keys::account(tenant, account), format!("COST_CENTRE#{id}"))
-}
-
-fn name_key(tenant: &TenantId, account: &AccountId, name: &str) -> Key {
-    Key::new(
-        keys::account(tenant, account),
-        format!("COST_CENTRE_NAME#{}", name.to_lowercase()),
-    )
 }
 
 #[derive(Clone)]
@@ -120,23 +111,18 @@ impl CostCentres {
             code: code.map(str::to_owned),
             created_at: now,
         };
-        let k = key(tenant, account, &centre.id);
-        let claim = name_key(tenant, account, &name);
         let mut tx = Transaction::new();
         tx.add(
             "name claim",
             Write::Put {
-                item: store::keyed(
-                    Item::from([("cost_centre".to_owned(), Value::S(centre.id.clone()))]),
-                    &[("pk", claim.pk), ("sk", claim.sk)],
-                ),
+                item: record::name_claim(tenant, account, &name, &centre.id),
                 condition: Some(Condition::Absent),
             },
         )
         .add(
             "cost centre",
             Write::Put {
-                item: store::keyed(store::to_item(&centre)?, &[("pk", k.pk), ("sk", k.sk)]),
+                item: record::to_item(tenant, account, &centre)?,
                 condition: Some(Condition::Absent),
             },
         );
@@ -158,13 +144,14 @@ impl CostCentres {
         account: &AccountId,
         name: &str,
     ) -> Result<Option<CostCentre>, CostCentreError> {
-        let Some(claim) = self.table.get(&name_key(tenant, account, name)).await? else {
-            return Ok(None);
-        };
-        let Some(id) = claim.get("cost_centre").and_then(Value::as_s) else {
-            return Ok(None);
-        };
-        self.get(tenant, account, id).await.map(Some)
+        let claim = self
+            .table
+            .get(&record::name_key(tenant, account, name))
+            .await?;
+        match claim.as_ref().and_then(record::claimed) {
+            Some(id) => self.get(tenant, account, id).await.map(Some),
+            None => Ok(None),
+        }
     }
 
     /// One of the account's cost centres; NotFound for another account's.
@@ -179,10 +166,10 @@ impl CostCentres {
         }
         let item = self
             .table
-            .get(&key(tenant, account, id))
+            .get(&record::key(tenant, account, id))
             .await?
             .ok_or(CostCentreError::NotFound)?;
-        Ok(store::from_item(&item)?)
+        Ok(record::from_item(&item)?)
     }
 
     /// The account's cost centres, by name.
@@ -191,16 +178,11 @@ impl CostCentres {
         tenant: &TenantId,
         account: &AccountId,
     ) -> Result<Vec<CostCentre>, CostCentreError> {
-        let query = Query::partition(
-            crate::ports::table::Index::Primary,
-            keys::account(tenant, account),
-        )
-        .sort(SortKey::BeginsWith("COST_CENTRE#".into()))
-        .limit(200);
+        let query = record::all_of(tenant, account).limit(MAX_PER_ACCOUNT);
         let mut centres: Vec<CostCentre> = store::query_all(self.table.as_ref(), query)
             .await?
             .iter()
-            .map(store::from_item)
+            .map(record::from_item)
             .collect::<Result<_, _>>()?;
         centres.sort_by_key(|c| c.name.to_lowercase());
         Ok(centres)

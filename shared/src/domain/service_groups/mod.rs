@@ -5,6 +5,8 @@
 //! A group and its members share one partition, so its member list is one query a page.
 //! Each member names its account, so staff limited to account groups can be kept out.
 
+mod record;
+
 use std::sync::Arc;
 
 use time::OffsetDateTime;
@@ -14,10 +16,8 @@ use super::paging::{self, Page, PageRequest, PagingError};
 use super::services::{ServiceError, Services};
 use crate::ids::{AccountId, ServiceGroupId, ServiceId, TenantId};
 use crate::ports::Clock;
-use crate::ports::table::{
-    Condition, Index, Item, Key, Query, SortKey, Table, TableError, Value, Write,
-};
-use crate::store::{self, CursorCodec, Transaction, TransactionError};
+use crate::ports::table::{Condition, Table, TableError, Write};
+use crate::store::{CursorCodec, Transaction, TransactionError};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceGroup {
@@ -50,23 +50,6 @@ pub enum GroupError {
     Paging(#[from] PagingError),
     #[error(transparent)]
     Storage(#[from] TableError),
-}
-
-mod keys {
-    use super::*;
-
-    pub fn group(tenant: &TenantId, id: &str) -> String {
-        format!("TENANT#{tenant}#SERVICE_GROUP#{id}")
-    }
-    pub fn groups_of(tenant: &TenantId) -> String {
-        format!("TENANT#{tenant}#SERVICE_GROUPS")
-    }
-    pub fn name(tenant: &TenantId, name: &str) -> Key {
-        Key::new(
-            format!("TENANT#{tenant}#SERVICE_GROUP_NAME#{}", name.to_lowercase()),
-            "SERVICE_GROUP_NAME",
-        )
-    }
 }
 
 #[derive(Clone)]
@@ -121,30 +104,18 @@ impl ServiceGroups {
             kind,
             created_at: now,
         };
-        let claim = keys::name(tenant, &name);
         let mut tx = Transaction::new();
         tx.add(
             "name claim",
             Write::Put {
-                item: store::keyed(
-                    Item::from([("group".to_owned(), Value::S(group.id.clone()))]),
-                    &[("pk", claim.pk), ("sk", claim.sk)],
-                ),
+                item: record::name_claim(tenant, &name, &group.id),
                 condition: Some(Condition::Absent),
             },
         );
         tx.add(
             "group",
             Write::Put {
-                item: store::keyed(
-                    store::to_item(&group)?,
-                    &[
-                        ("pk", keys::group(tenant, &group.id)),
-                        ("sk", "GROUP".to_owned()),
-                        ("gsi1pk", keys::groups_of(tenant)),
-                        ("gsi1sk", format!("{}#{}", name.to_lowercase(), group.id)),
-                    ],
-                ),
+                item: record::group_item(tenant, &group)?,
                 condition: Some(Condition::Absent),
             },
         );
@@ -165,10 +136,8 @@ impl ServiceGroups {
         tenant: &TenantId,
         name: &str,
     ) -> Result<Option<ServiceGroup>, GroupError> {
-        let Some(claim) = self.table.get(&keys::name(tenant, name)).await? else {
-            return Ok(None);
-        };
-        match claim.get("group").and_then(Value::as_s) {
+        let claim = self.table.get(&record::name_key(tenant, name)).await?;
+        match claim.as_ref().and_then(record::claimed) {
             Some(id) => self.get(tenant, id).await.map(Some),
             None => Ok(None),
         }
@@ -181,10 +150,10 @@ impl ServiceGroups {
         }
         let item = self
             .table
-            .get(&Key::new(keys::group(tenant, id), "GROUP"))
+            .get(&record::group_key(tenant, id))
             .await?
             .ok_or(GroupError::NotFound)?;
-        Ok(store::from_item(&item)?)
+        Ok(record::group_from_item(&item)?)
     }
 
     /// The tenant's groups by name, a page at a time.
@@ -197,9 +166,9 @@ impl ServiceGroups {
             self.table.as_ref(),
             &self.cursors,
             &format!("service-groups:{tenant}"),
-            Query::partition(Index::Gsi1, keys::groups_of(tenant)),
+            record::groups_of(tenant),
             page,
-            store::from_item,
+            record::group_from_item,
         )
         .await?)
     }
@@ -215,12 +184,9 @@ impl ServiceGroups {
     ) -> Result<Member, GroupError> {
         let group = self.get(tenant, group).await?;
         let service = self.services.get(tenant, account, service).await?;
-        let key = Key::new(
-            keys::group(tenant, &group.id),
-            format!("MEMBER#{}", service.id),
-        );
+        let key = record::member_key(tenant, &group.id, &service.id);
         if let Some(item) = self.table.get(&key).await? {
-            return Ok(store::from_item(&item)?);
+            return Ok(record::member_from_item(&item)?);
         }
         let member = Member {
             service: service.id.to_string(),
@@ -229,10 +195,7 @@ impl ServiceGroups {
             added_at: self.clock.now(),
         };
         self.table
-            .put(
-                store::keyed(store::to_item(&member)?, &[("pk", key.pk), ("sk", key.sk)]),
-                None,
-            )
+            .put(record::member_item(key, &member)?, None)
             .await?;
         Ok(member)
     }
@@ -246,8 +209,8 @@ impl ServiceGroups {
         service: &ServiceId,
     ) -> Result<(), GroupError> {
         let group = self.get(tenant, group).await?;
-        let key = Key::new(keys::group(tenant, &group.id), format!("MEMBER#{service}"));
-        let theirs = Condition::Equals("account".into(), Value::S(account.to_string()));
+        let key = record::member_key(tenant, &group.id, service);
+        let theirs = record::member_of(account);
         match self.table.delete(&key, Some(theirs)).await {
             Ok(()) => Ok(()),
             Err(TableError::ConditionFailed) => Err(GroupError::NotFound),
@@ -267,10 +230,9 @@ impl ServiceGroups {
             self.table.as_ref(),
             &self.cursors,
             &format!("service-group:{tenant}:{}", group.id),
-            Query::partition(Index::Primary, keys::group(tenant, &group.id))
-                .sort(SortKey::BeginsWith("MEMBER#".into())),
+            record::members_of(tenant, &group.id),
             page,
-            store::from_item,
+            record::member_from_item,
         )
         .await?)
     }
