@@ -81,3 +81,11 @@ ulid_id!(
     /// An order: a change an end user asked for (a bolt-on, a number, a port, ...).
     OrderId
 );
+ulid_id!(
+    /// An invoice (its number is separate: sequential per provider, given when issued).
+    InvoiceId
+);
+ulid_id!(
+    /// A payment received outside a card gateway (bank transfer, cheque, cash).
+    PaymentId
+);

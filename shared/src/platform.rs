@@ -114,6 +114,14 @@ impl Platform {
         )
     }
 
+    pub fn billing(&self) -> crate::domain::billing::Billing {
+        crate::domain::billing::Billing::new(
+            self.table.clone(),
+            self.clock.clone(),
+            self.cursors.clone(),
+        )
+    }
+
     pub fn cost_centres(&self) -> crate::domain::cost_centres::CostCentres {
         crate::domain::cost_centres::CostCentres::new(
             self.table.clone(),

@@ -6,6 +6,7 @@ mod common;
 
 mod alerts;
 mod api;
+mod billing;
 mod branding;
 mod cost_centres;
 mod exports;

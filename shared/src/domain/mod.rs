@@ -2,6 +2,7 @@
 
 pub mod accounts;
 pub mod audit;
+pub mod billing;
 pub mod branding;
 pub mod calendar;
 pub mod catalogue;

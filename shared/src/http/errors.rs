@@ -7,6 +7,7 @@ use axum::http::StatusCode;
 use super::access::wire_name;
 use super::problem::Problem;
 use crate::domain::accounts::AccountError;
+use crate::domain::billing::BillingError;
 use crate::domain::catalogue::CatalogueError;
 use crate::domain::cost_centres::{CostCentreError, MAX_PER_ACCOUNT};
 use crate::domain::identity::IdentityError;
@@ -316,6 +317,40 @@ impl From<crate::domain::settings::SettingsError> for Problem {
         match error {
             SettingsError::Invalid(violations) => Problem::from_violations(violations),
             SettingsError::Storage(e) => Problem::storage(&e),
+        }
+    }
+}
+
+impl From<BillingError> for Problem {
+    fn from(e: BillingError) -> Self {
+        match e {
+            BillingError::Invalid(v) => Problem::from_violations(v),
+            BillingError::NotFound => Problem::not_found(),
+            BillingError::NothingToBill => Problem::new(
+                StatusCode::CONFLICT,
+                "nothing-to-bill",
+                "The account has nothing to bill for this period",
+            )
+            .detail("Every charge of the period is billed already and no new usage has arrived."),
+            BillingError::CurrencyMismatch(what, currency, billing) => Problem::new(
+                StatusCode::CONFLICT,
+                "currency-mismatch",
+                "A charge is priced in another currency than the provider bills in",
+            )
+            .detail(format!(
+                "{what} is priced in {currency}; the billing settings say {billing}."
+            )),
+            BillingError::TooManyCharges(n) => Problem::new(
+                StatusCode::CONFLICT,
+                "invoice-too-long",
+                "The invoice has more charges than one invoice can hold yet",
+            )
+            .detail(format!("{n} writes; an invoice holds up to 100.")),
+            BillingError::Conflict => {
+                Problem::conflict("Others changed the account's billing meanwhile; try again.")
+            }
+            BillingError::Paging(e) => Problem::from(e),
+            BillingError::Storage(e) => Problem::storage(&e),
         }
     }
 }

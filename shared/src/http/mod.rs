@@ -4,6 +4,7 @@
 pub mod access;
 pub mod alerts;
 pub mod auth;
+pub mod billing;
 pub mod branding;
 pub mod catalogue;
 pub mod console_accounts;
@@ -105,6 +106,10 @@ pub const GROUPS: &[Group] = &[
     Group {
         function: "api-console-orders",
         routes: console_orders::routes,
+    },
+    Group {
+        function: "api-billing",
+        routes: billing::routes,
     },
 ];
 

@@ -283,3 +283,17 @@ pub async fn loaded() -> (Fixture, Cast) {
     let cast = cast(&f).await;
     (f, cast)
 }
+
+/// The same cast signed in again (after the clock moved past their sessions' lifetime).
+pub async fn signed_in_again(f: &Fixture, cast: Cast) -> Cast {
+    let w = &f.w;
+    Cast {
+        sam: w.token("acme", "sam", "sam's long password").await,
+        kim: w.token("acme", "kim", "kim's long password").await,
+        lee: w.token("bluewave", "lee", "lee's long password").await,
+        boss: w.token("acme", "boss", super::STAFF_PASSWORD).await,
+        rival: w.token("bluewave", "rival", super::STAFF_PASSWORD).await,
+        nora: w.token("acme", "nora", "nora's long password").await,
+        ..cast
+    }
+}

@@ -54,10 +54,11 @@ pub enum Permission {
     SettingsManage,
     StaffManage,
     AuditView,
+    BillingManage,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 11] = [
+    pub const ALL: [Permission; 12] = [
         Permission::AccountsRead,
         Permission::AccountsWrite,
         Permission::LoginsManage,
@@ -69,6 +70,7 @@ impl Permission {
         Permission::SettingsManage,
         Permission::StaffManage,
         Permission::AuditView,
+        Permission::BillingManage,
     ];
 }
 

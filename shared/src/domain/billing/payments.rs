@@ -1,0 +1,66 @@
+//! Payments received outside a card gateway (bank transfer, cheque, cash), entered by
+//! staff, and how a payment is spread over an account's invoices.
+
+use time::{Date, OffsetDateTime};
+
+use super::dates;
+use super::invoice::Invoice;
+
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum PaymentMethod {
+    BankTransfer,
+    Cheque,
+    Cash,
+}
+
+/// The part of a payment that settled one invoice.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct Allocation {
+    pub invoice: String,
+    pub number: String,
+    /// Minor units.
+    pub amount: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Payment {
+    pub id: String,
+    pub method: PaymentMethod,
+    /// Minor units, more than zero.
+    pub amount: i64,
+    #[serde(with = "dates::iso")]
+    pub received_on: Date,
+    /// The bank's or cheque's reference; one payment a reference in an account.
+    pub reference: String,
+    pub allocations: Vec<Allocation>,
+    /// What no invoice needed: a credit the next invoices use first.
+    pub unallocated: i64,
+    pub recorded_by: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub recorded_at: OffsetDateTime,
+}
+
+/// Spreads `amount` over `invoices` oldest first (by number), each up to what it still
+/// owes; answers the allocations and what is left over.
+pub fn allocate(amount: i64, invoices: &[Invoice]) -> (Vec<Allocation>, i64) {
+    let mut open: Vec<&Invoice> = invoices.iter().filter(|i| i.outstanding() > 0).collect();
+    open.sort_by_key(|i| i.sequence);
+    let mut left = amount;
+    let mut out = Vec::new();
+    for invoice in open {
+        if left == 0 {
+            break;
+        }
+        let part = left.min(invoice.outstanding());
+        out.push(Allocation {
+            invoice: invoice.id.clone(),
+            number: invoice.number.clone(),
+            amount: part,
+        });
+        left -= part;
+    }
+    (out, left)
+}

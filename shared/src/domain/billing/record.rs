@@ -1,0 +1,373 @@
+//! How billing is keyed and mapped to items of the single table. Everything of an
+//! account's billing lives in its partition (its invoices, its ledger and balance, the
+//! claim each billing period makes, what each charge is billed up to); the invoice
+//! counter is the tenant's.
+//!
+//! Each record that several bill runs could race for is written on a condition: a period
+//! claim on its absence, the counter, the balance and the billed-up-to markers on the
+//! version they were read at. One invoice's writes are one transaction.
+
+use std::collections::BTreeMap;
+
+use time::Date;
+
+use super::dates;
+use super::invoice::{DayUsage, Invoice};
+use super::ledger::LedgerEntry;
+use super::payments::Payment;
+use crate::ids::{AccountId, TenantId};
+use crate::ports::table::{Condition, Index, Item, Key, Query, SortKey, TableError, Value, Write};
+use crate::store::transaction::{VERSION, on_version};
+use crate::store::{self, keys};
+
+/// Names of an invoice transaction's writes whose refusal means something of its own.
+pub const PERIOD_CLAIM: &str = "period claim";
+
+fn account(tenant: &TenantId, account: &AccountId) -> String {
+    keys::account(tenant, account)
+}
+
+/// A write over what was read: absent when nothing was (`read` None), else its version.
+fn versioned(item: Item, read: Option<u64>) -> Write {
+    Write::Put {
+        item,
+        condition: Some(match read {
+            None => Condition::Absent,
+            Some(v) => on_version(v),
+        }),
+    }
+}
+
+fn version_of(item: &Item) -> u64 {
+    item.get(VERSION).and_then(Value::as_n).unwrap_or(0) as u64
+}
+
+// Invoices.
+
+pub fn invoice_key(tenant: &TenantId, account_id: &AccountId, invoice: &str) -> Key {
+    Key::new(account(tenant, account_id), format!("INVOICE#{invoice}"))
+}
+
+pub fn invoice_item(
+    tenant: &TenantId,
+    account_id: &AccountId,
+    invoice: &Invoice,
+    version: u64,
+) -> Result<Item, TableError> {
+    let k = invoice_key(tenant, account_id, &invoice.id);
+    let mut item = store::keyed(store::to_item(invoice)?, &[("pk", k.pk), ("sk", k.sk)]);
+    item.insert(VERSION.into(), Value::N(version as i64));
+    Ok(item)
+}
+
+pub fn invoice_from_item(item: &Item) -> Result<(Invoice, u64), TableError> {
+    Ok((store::from_item(item)?, version_of(item)))
+}
+
+/// An account's invoices, newest first (ids sort by time).
+pub fn invoices_of(tenant: &TenantId, account_id: &AccountId) -> Query {
+    Query::partition(Index::Primary, account(tenant, account_id))
+        .sort(SortKey::BeginsWith("INVOICE#".into()))
+        .backward()
+}
+
+/// The claim an invoice makes on its account's billing period: one invoice a period,
+/// however many runs try.
+pub fn period_claim(
+    tenant: &TenantId,
+    account_id: &AccountId,
+    start: Date,
+    invoice: &str,
+) -> Write {
+    let k = period_key(tenant, account_id, start);
+    Write::Put {
+        item: store::keyed(
+            Item::from([("invoice".to_owned(), Value::S(invoice.to_owned()))]),
+            &[("pk", k.pk), ("sk", k.sk)],
+        ),
+        condition: Some(Condition::Absent),
+    }
+}
+
+pub fn period_key(tenant: &TenantId, account_id: &AccountId, start: Date) -> Key {
+    Key::new(
+        account(tenant, account_id),
+        format!("INVOICE_PERIOD#{}", dates::text(start)),
+    )
+}
+
+pub fn claimed_invoice(item: &Item) -> Option<&str> {
+    item.get("invoice").and_then(Value::as_s)
+}
+
+// The tenant's invoice counter: the next sequence number, moved on only by the
+// transaction that issues an invoice, so numbers have no gaps.
+
+pub fn counter_key(tenant: &TenantId) -> Key {
+    Key::new(keys::tenant(tenant), "INVOICE_COUNTER")
+}
+
+/// The next number and the version it was read at (None: no invoice yet).
+pub fn counter_from(item: Option<&Item>) -> (i64, Option<u64>) {
+    match item {
+        None => (1, None),
+        Some(item) => (
+            item.get("next").and_then(Value::as_n).unwrap_or(1),
+            Some(version_of(item)),
+        ),
+    }
+}
+
+pub fn counter_write(tenant: &TenantId, next: i64, read: Option<u64>) -> Write {
+    let k = counter_key(tenant);
+    let item = store::keyed(
+        Item::from([
+            ("next".to_owned(), Value::N(next)),
+            (
+                VERSION.to_owned(),
+                Value::N(read.map_or(1, |v| v + 1) as i64),
+            ),
+        ]),
+        &[("pk", k.pk), ("sk", k.sk)],
+    );
+    versioned(item, read)
+}
+
+// The balance and the ledger: entries append-only, numbered; the balance item holds the
+// running balance and the number of entries, moved on with each entry.
+
+pub fn balance_key(tenant: &TenantId, account_id: &AccountId) -> Key {
+    Key::new(account(tenant, account_id), "BALANCE")
+}
+
+/// The balance, the entries so far and the version they were read at.
+pub fn balance_from(item: Option<&Item>) -> (i64, i64, Option<u64>) {
+    match item {
+        None => (0, 0, None),
+        Some(item) => (
+            item.get("balance").and_then(Value::as_n).unwrap_or(0),
+            item.get("entries").and_then(Value::as_n).unwrap_or(0),
+            Some(version_of(item)),
+        ),
+    }
+}
+
+pub fn balance_write(
+    tenant: &TenantId,
+    account_id: &AccountId,
+    balance: i64,
+    entries: i64,
+    read: Option<u64>,
+) -> Write {
+    let k = balance_key(tenant, account_id);
+    let item = store::keyed(
+        Item::from([
+            ("balance".to_owned(), Value::N(balance)),
+            ("entries".to_owned(), Value::N(entries)),
+            (
+                VERSION.to_owned(),
+                Value::N(read.map_or(1, |v| v + 1) as i64),
+            ),
+        ]),
+        &[("pk", k.pk), ("sk", k.sk)],
+    );
+    versioned(item, read)
+}
+
+pub fn entry_write(
+    tenant: &TenantId,
+    account_id: &AccountId,
+    entry: &LedgerEntry,
+) -> Result<Write, TableError> {
+    Ok(Write::Put {
+        item: store::keyed(
+            store::to_item(entry)?,
+            &[
+                ("pk", account(tenant, account_id)),
+                ("sk", format!("LEDGER#{:010}", entry.sequence)),
+            ],
+        ),
+        condition: Some(Condition::Absent),
+    })
+}
+
+pub fn entry_from_item(item: &Item) -> Result<LedgerEntry, TableError> {
+    store::from_item(item)
+}
+
+/// An account's ledger, oldest first.
+pub fn ledger_of(tenant: &TenantId, account_id: &AccountId) -> Query {
+    Query::partition(Index::Primary, account(tenant, account_id))
+        .sort(SortKey::BeginsWith("LEDGER#".into()))
+}
+
+// What each recurring charge is billed up to.
+
+pub fn billed_through_key(tenant: &TenantId, account_id: &AccountId, charge: &str) -> Key {
+    Key::new(account(tenant, account_id), format!("BILLED#{charge}"))
+}
+
+pub fn billed_through_from(item: Option<&Item>) -> (Option<Date>, Option<u64>) {
+    match item {
+        None => (None, None),
+        Some(item) => (
+            item.get("through")
+                .and_then(Value::as_s)
+                .and_then(dates::parse),
+            Some(version_of(item)),
+        ),
+    }
+}
+
+pub fn billed_through_write(
+    tenant: &TenantId,
+    account_id: &AccountId,
+    charge: &str,
+    through: Date,
+    read: Option<u64>,
+) -> Write {
+    let k = billed_through_key(tenant, account_id, charge);
+    let item = store::keyed(
+        Item::from([
+            ("through".to_owned(), Value::S(dates::text(through))),
+            (
+                VERSION.to_owned(),
+                Value::N(read.map_or(1, |v| v + 1) as i64),
+            ),
+        ]),
+        &[("pk", k.pk), ("sk", k.sk)],
+    );
+    versioned(item, read)
+}
+
+// What each service's usage days have been billed at, one item a service and month.
+
+pub fn usage_billed_key(
+    tenant: &TenantId,
+    account_id: &AccountId,
+    service: &str,
+    month: &str,
+) -> Key {
+    Key::new(
+        account(tenant, account_id),
+        format!("USAGE_BILLED#{service}#{month}"),
+    )
+}
+
+pub type BilledDays = BTreeMap<Date, DayUsage>;
+
+pub fn usage_billed_from(item: Option<&Item>) -> Result<(BilledDays, Option<u64>), TableError> {
+    match item {
+        None => Ok((BTreeMap::new(), None)),
+        Some(item) => {
+            let stored: BTreeMap<String, DayUsage> = match item.get("days").and_then(Value::as_s) {
+                Some(text) => serde_json::from_str(text)
+                    .map_err(|e| TableError::Unreadable(format!("billed usage days: {e}")))?,
+                None => BTreeMap::new(),
+            };
+            let days = stored
+                .into_iter()
+                .filter_map(|(d, u)| Some((dates::parse(&d)?, u)))
+                .collect();
+            Ok((days, Some(version_of(item))))
+        }
+    }
+}
+
+pub fn usage_billed_write(
+    key: Key,
+    days: &BilledDays,
+    read: Option<u64>,
+) -> Result<Write, TableError> {
+    let stored: BTreeMap<String, DayUsage> =
+        days.iter().map(|(d, u)| (dates::text(*d), *u)).collect();
+    let text = serde_json::to_string(&stored)
+        .map_err(|e| TableError::Invalid(format!("billed usage days: {e}")))?;
+    let item = store::keyed(
+        Item::from([
+            ("days".to_owned(), Value::S(text)),
+            (
+                VERSION.to_owned(),
+                Value::N(read.map_or(1, |v| v + 1) as i64),
+            ),
+        ]),
+        &[("pk", key.pk), ("sk", key.sk)],
+    );
+    Ok(versioned(item, read))
+}
+
+// Payments received outside a card gateway.
+
+pub fn payment_key(tenant: &TenantId, account_id: &AccountId, payment: &str) -> Key {
+    Key::new(account(tenant, account_id), format!("PAYMENT#{payment}"))
+}
+
+pub fn payment_write(
+    tenant: &TenantId,
+    account_id: &AccountId,
+    payment: &Payment,
+) -> Result<Write, TableError> {
+    let k = payment_key(tenant, account_id, &payment.id);
+    Ok(Write::Put {
+        item: store::keyed(store::to_item(payment)?, &[("pk", k.pk), ("sk", k.sk)]),
+        condition: Some(Condition::Absent),
+    })
+}
+
+pub fn payment_from_item(item: &Item) -> Result<Payment, TableError> {
+    store::from_item(item)
+}
+
+/// The claim a payment's reference makes within its account, so a payment entered twice
+/// (a double click, a retried request) is recorded once.
+pub fn payment_reference_claim(
+    tenant: &TenantId,
+    account_id: &AccountId,
+    reference: &str,
+    payment: &str,
+) -> Write {
+    let k = payment_reference_key(tenant, account_id, reference);
+    Write::Put {
+        item: store::keyed(
+            Item::from([("payment".to_owned(), Value::S(payment.to_owned()))]),
+            &[("pk", k.pk), ("sk", k.sk)],
+        ),
+        condition: Some(Condition::Absent),
+    }
+}
+
+pub fn payment_reference_key(tenant: &TenantId, account_id: &AccountId, reference: &str) -> Key {
+    Key::new(
+        account(tenant, account_id),
+        format!("PAYMENT_REF#{}", reference.to_lowercase()),
+    )
+}
+
+pub fn claimed_payment(item: &Item) -> Option<&str> {
+    item.get("payment").and_then(Value::as_s)
+}
+
+/// An invoice written again with what was paid of it, over the version it was read at.
+pub fn invoice_paid_write(
+    tenant: &TenantId,
+    account_id: &AccountId,
+    invoice: &Invoice,
+    read: u64,
+) -> Result<Write, TableError> {
+    Ok(versioned(
+        invoice_item(tenant, account_id, invoice, read + 1)?,
+        Some(read),
+    ))
+}
+
+/// A put of a freshly issued invoice: its id is new, so nothing can be there.
+pub fn invoice_write(
+    tenant: &TenantId,
+    account_id: &AccountId,
+    invoice: &Invoice,
+) -> Result<Write, TableError> {
+    Ok(versioned(
+        invoice_item(tenant, account_id, invoice, 1)?,
+        None,
+    ))
+}

@@ -1,0 +1,170 @@
+//! A provider's billing settings: its currency, when its accounts are billed, its payment
+//! terms, how its invoices are numbered, its tax and the legal details printed on every
+//! invoice. One item per tenant; a provider that has chosen nothing bills in its plans'
+//! currency on the first of the month, due in 14 days, without tax.
+
+use time::Date;
+
+use crate::domain::Violations;
+use crate::domain::catalogue::money::Currency;
+use crate::ids::TenantId;
+use crate::ports::table::{Key, Table, TableError};
+use crate::store::{self, keys};
+
+/// When an account is billed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case")]
+pub enum BillDay {
+    /// Every account on the same day of the month (1 to 28, so every month has it).
+    Fixed { day: u8 },
+    /// Each account on the day of the month it was opened (the 29th to 31st bill on the
+    /// 28th).
+    Anniversary,
+}
+
+impl Default for BillDay {
+    fn default() -> Self {
+        BillDay::Fixed { day: 1 }
+    }
+}
+
+impl BillDay {
+    /// The day of the month an account opened on `opened` is billed.
+    pub fn day_for(self, opened: Date) -> u8 {
+        match self {
+            BillDay::Fixed { day } => day,
+            BillDay::Anniversary => opened.day().min(28),
+        }
+    }
+}
+
+/// The tax a provider charges.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct TaxSetting {
+    /// As printed: `GST`, `VAT`.
+    pub name: String,
+    /// Basis points: 1000 is 10 %.
+    pub rate_basis_points: u32,
+    /// The catalogue's prices include the tax (as Australian consumer prices must).
+    pub prices_include_tax: bool,
+}
+
+impl Default for TaxSetting {
+    fn default() -> Self {
+        TaxSetting {
+            name: "Tax".into(),
+            rate_basis_points: 0,
+            prices_include_tax: true,
+        }
+    }
+}
+
+/// What a provider has chosen. Stored as it is; unknown fields of a newer version are
+/// ignored on reading, so a rollback still reads it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct BillingSettings {
+    /// The one currency the provider bills in; its plans and bolt-ons are priced in it.
+    pub currency: String,
+    pub bill_day: BillDay,
+    /// Days from an invoice's date to its due date.
+    pub payment_terms_days: u16,
+    /// Printed before the invoice's sequence number: `INV-` gives `INV-000042`.
+    pub invoice_prefix: String,
+    pub tax: TaxSetting,
+    /// The provider as its invoices name it.
+    pub legal_name: String,
+    /// ABN, VAT number, ...
+    pub tax_number: String,
+    pub address: Vec<String>,
+}
+
+impl Default for BillingSettings {
+    fn default() -> Self {
+        BillingSettings {
+            currency: "AUD".into(),
+            bill_day: BillDay::default(),
+            payment_terms_days: 14,
+            invoice_prefix: "INV-".into(),
+            tax: TaxSetting::default(),
+            legal_name: String::new(),
+            tax_number: String::new(),
+            address: Vec::new(),
+        }
+    }
+}
+
+impl BillingSettings {
+    pub fn check(&self) -> Result<(), Violations> {
+        let mut v = Violations::default();
+        if let Err(m) = Currency::parse(&self.currency) {
+            v.add("/currency", m);
+        }
+        if let BillDay::Fixed { day } = self.bill_day
+            && !(1..=28).contains(&day)
+        {
+            v.add("/bill_day/day", "1 to 28, so that every month has it");
+        }
+        if self.payment_terms_days > 365 {
+            v.add("/payment_terms_days", "0 to 365 days");
+        }
+        if self.invoice_prefix.chars().count() > 12
+            || self
+                .invoice_prefix
+                .chars()
+                .any(|c| !(c.is_ascii_alphanumeric() || c == '-' || c == '/'))
+        {
+            v.add(
+                "/invoice_prefix",
+                "up to 12 letters, digits, dashes and slashes",
+            );
+        }
+        if self.tax.rate_basis_points > 5000 {
+            v.add("/tax/rate_basis_points", "0 to 5000 (50 %)");
+        }
+        if !(1..=20).contains(&self.tax.name.trim().chars().count()) {
+            v.add("/tax/name", "1 to 20 characters");
+        }
+        if self.legal_name.chars().count() > 120 {
+            v.add("/legal_name", "up to 120 characters");
+        }
+        if self.tax_number.chars().count() > 40 {
+            v.add("/tax_number", "up to 40 characters");
+        }
+        if self.address.len() > 6 || self.address.iter().any(|l| l.chars().count() > 80) {
+            v.add("/address", "up to 6 lines of up to 80 characters");
+        }
+        v.into_result()
+    }
+
+    /// The currency, checked when the settings were saved.
+    pub fn currency(&self) -> Currency {
+        Currency::parse(&self.currency).unwrap_or_else(|_| {
+            Currency::parse("AUD").expect("AUD is one of the currencies we bill in")
+        })
+    }
+
+    /// An invoice's number as printed.
+    pub fn invoice_number(&self, sequence: i64) -> String {
+        format!("{}{sequence:06}", self.invoice_prefix)
+    }
+}
+
+fn key(tenant: &TenantId) -> Key {
+    Key::new(keys::tenant(tenant), "SETTINGS#BILLING")
+}
+
+/// A tenant's billing settings, the defaults where it has chosen none.
+pub async fn read(table: &dyn Table, tenant: &TenantId) -> Result<BillingSettings, TableError> {
+    store::read_settings(table, &key(tenant), "settings").await
+}
+
+pub async fn write(
+    table: &dyn Table,
+    tenant: &TenantId,
+    settings: &BillingSettings,
+    now: time::OffsetDateTime,
+) -> Result<(), TableError> {
+    store::write_settings(table, &key(tenant), "settings", settings, now).await
+}

@@ -1,0 +1,669 @@
+//! Billing over HTTP (the `api-billing` function): an end user's invoices and ledger on
+//! the portal (the Invoices module turns them on); for staff, the billing settings, an
+//! account's invoices and ledger, the next invoice previewed, "bill now" and payments
+//! received outside a card gateway.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::{Deserialize, Serialize};
+use time::Date;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::access::{PortalUser, StaffUser, portal_account, visible_account};
+use super::problem::{JsonBody, Problem, QueryParams};
+use super::views::{PageOf, Paging, today};
+use crate::domain::billing::dates;
+use crate::domain::billing::invoice::{Invoice, InvoiceLine, InvoiceStatus, LineKind};
+use crate::domain::billing::ledger::{EntryKind, LedgerEntry};
+use crate::domain::billing::payments::{Allocation, Payment, PaymentMethod};
+use crate::domain::billing::settings::{BillDay, BillingSettings, TaxSetting};
+use crate::domain::billing::{Balance, Draft, NewPayment};
+use crate::domain::catalogue::money::decimal;
+use crate::domain::identity::Permission;
+use crate::domain::settings::Module;
+use crate::ids::AccountId;
+use crate::platform::Platform;
+
+// Settings.
+
+/// When accounts are billed.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
+pub enum BillDayInput {
+    /// Every account on the same day of the month, 1 to 28.
+    Fixed {
+        #[schema(minimum = 1, maximum = 28)]
+        day: u8,
+    },
+    /// Each account on the day of the month it was opened (29th to 31st: the 28th).
+    Anniversary,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TaxInput {
+    /// As printed on invoices: `GST`, `VAT`.
+    #[schema(min_length = 1, max_length = 20)]
+    pub name: String,
+    /// Basis points: 1000 is 10 %.
+    #[schema(minimum = 0, maximum = 5000)]
+    pub rate_basis_points: u32,
+    /// The catalogue's prices include the tax.
+    pub prices_include_tax: bool,
+}
+
+/// A provider's billing settings, as the console sends and reads them.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BillingSettingsBody {
+    /// ISO 4217: AUD, USD, EUR, GBP, NZD or CAD.
+    #[schema(min_length = 3, max_length = 3)]
+    pub currency: String,
+    pub bill_day: BillDayInput,
+    /// Days from an invoice's date to its due date.
+    #[schema(minimum = 0, maximum = 365)]
+    pub payment_terms_days: u16,
+    /// Printed before the sequence number: `INV-` gives `INV-000042`.
+    #[schema(max_length = 12)]
+    pub invoice_prefix: String,
+    pub tax: TaxInput,
+    #[schema(max_length = 120)]
+    pub legal_name: String,
+    #[schema(max_length = 40)]
+    pub tax_number: String,
+    #[schema(max_items = 6)]
+    pub address: Vec<String>,
+}
+
+impl From<BillingSettings> for BillingSettingsBody {
+    fn from(s: BillingSettings) -> Self {
+        BillingSettingsBody {
+            currency: s.currency,
+            bill_day: match s.bill_day {
+                BillDay::Fixed { day } => BillDayInput::Fixed { day },
+                BillDay::Anniversary => BillDayInput::Anniversary,
+            },
+            payment_terms_days: s.payment_terms_days,
+            invoice_prefix: s.invoice_prefix,
+            tax: TaxInput {
+                name: s.tax.name,
+                rate_basis_points: s.tax.rate_basis_points,
+                prices_include_tax: s.tax.prices_include_tax,
+            },
+            legal_name: s.legal_name,
+            tax_number: s.tax_number,
+            address: s.address,
+        }
+    }
+}
+
+impl From<BillingSettingsBody> for BillingSettings {
+    fn from(b: BillingSettingsBody) -> Self {
+        BillingSettings {
+            currency: b.currency.trim().to_ascii_uppercase(),
+            bill_day: match b.bill_day {
+                BillDayInput::Fixed { day } => BillDay::Fixed { day },
+                BillDayInput::Anniversary => BillDay::Anniversary,
+            },
+            payment_terms_days: b.payment_terms_days,
+            invoice_prefix: b.invoice_prefix,
+            tax: TaxSetting {
+                name: b.tax.name.trim().to_owned(),
+                rate_basis_points: b.tax.rate_basis_points,
+                prices_include_tax: b.tax.prices_include_tax,
+            },
+            legal_name: b.legal_name,
+            tax_number: b.tax_number,
+            address: b.address,
+        }
+    }
+}
+
+/// The provider's billing settings.
+#[utoipa::path(get, path = "/v1/console/settings/billing", tag = "console",
+    responses((status = 200, body = BillingSettingsBody), (status = 403, body = Problem)))]
+pub async fn billing_settings(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+) -> Result<Json<BillingSettingsBody>, Problem> {
+    staff.require(Permission::BillingManage)?;
+    let settings = platform.billing().settings(&staff.session.tenant).await?;
+    Ok(Json(settings.into()))
+}
+
+/// Replace the provider's billing settings.
+#[utoipa::path(put, path = "/v1/console/settings/billing", tag = "console",
+    request_body = BillingSettingsBody,
+    responses((status = 200, body = BillingSettingsBody), (status = 403, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn set_billing_settings(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    JsonBody(body): JsonBody<BillingSettingsBody>,
+) -> Result<Json<BillingSettingsBody>, Problem> {
+    staff.require(Permission::BillingManage)?;
+    let settings = platform
+        .billing()
+        .set_settings(&staff.session.tenant, body.into())
+        .await?;
+    platform
+        .audit()
+        .record(
+            &staff.session,
+            None,
+            "billing.settings_changed",
+            "billing settings saved",
+            &staff.request_id,
+        )
+        .await?;
+    Ok(Json(settings.into()))
+}
+
+// Invoices.
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceLineView {
+    pub kind: LineKind,
+    pub description: String,
+    pub service: String,
+    /// The service's identifier: its number, its circuit.
+    pub identifier: String,
+    /// The cost centre's name when the invoice was issued.
+    pub cost_centre: Option<String>,
+    /// `2026-11-01`.
+    pub period_start: String,
+    /// The last day the line covers.
+    pub period_end: String,
+    /// Days for a monthly charge, records for usage.
+    pub quantity: i64,
+    /// Decimal amounts in the invoice's currency: before tax, tax, and the two together.
+    pub net: String,
+    pub tax: String,
+    pub gross: String,
+}
+
+impl From<InvoiceLine> for InvoiceLineView {
+    fn from(l: InvoiceLine) -> Self {
+        InvoiceLineView {
+            kind: l.kind,
+            description: l.description,
+            service: l.service,
+            identifier: l.identifier,
+            cost_centre: l.cost_centre,
+            period_start: dates::text(l.period_start),
+            period_end: dates::text(l.period_end),
+            quantity: l.quantity,
+            net: decimal(l.net),
+            tax: decimal(l.tax),
+            gross: decimal(l.gross),
+        }
+    }
+}
+
+/// An invoice in a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceSummaryView {
+    pub id: String,
+    pub number: String,
+    pub status: InvoiceStatus,
+    pub period_start: String,
+    pub period_end: String,
+    pub issued_on: String,
+    pub due_on: String,
+    pub currency: String,
+    pub total: String,
+    /// Still to pay.
+    pub outstanding: String,
+}
+
+impl InvoiceSummaryView {
+    fn of(i: &Invoice, today: Date) -> Self {
+        InvoiceSummaryView {
+            id: i.id.clone(),
+            number: i.number.clone(),
+            status: i.status(today),
+            period_start: dates::text(i.period_start),
+            period_end: dates::text(i.period_end),
+            issued_on: dates::text(i.issued_on),
+            due_on: dates::text(i.due_on),
+            currency: i.currency.clone(),
+            total: decimal(i.total),
+            outstanding: decimal(i.outstanding()),
+        }
+    }
+}
+
+/// An invoice with its lines.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceView {
+    #[serde(flatten)]
+    pub summary: InvoiceSummaryView,
+    pub account: String,
+    pub account_name: String,
+    pub account_number: String,
+    pub tax_name: String,
+    pub lines: Vec<InvoiceLineView>,
+    pub subtotal: String,
+    pub tax: String,
+    pub credit_applied: String,
+    pub amount_due: String,
+    pub paid: String,
+}
+
+impl InvoiceView {
+    fn of(i: Invoice, today: Date) -> Self {
+        InvoiceView {
+            summary: InvoiceSummaryView::of(&i, today),
+            account: i.account.clone(),
+            account_name: i.account_name.clone(),
+            account_number: i.account_number.clone(),
+            tax_name: i.tax_name.clone(),
+            subtotal: decimal(i.subtotal),
+            tax: decimal(i.tax),
+            credit_applied: decimal(i.credit_applied),
+            amount_due: decimal(i.amount_due),
+            paid: decimal(i.paid),
+            lines: i.lines.into_iter().map(Into::into).collect(),
+        }
+    }
+}
+
+/// What the next invoice would hold if it were issued now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DraftView {
+    pub period_start: String,
+    pub period_end: String,
+    pub currency: String,
+    pub tax_name: String,
+    pub lines: Vec<InvoiceLineView>,
+    pub subtotal: String,
+    pub tax: String,
+    pub total: String,
+    pub credit_applied: String,
+    pub amount_due: String,
+}
+
+impl From<Draft> for DraftView {
+    fn from(d: Draft) -> Self {
+        DraftView {
+            period_start: dates::text(d.period.start),
+            period_end: dates::text(d.period.last_day()),
+            currency: d.currency,
+            tax_name: d.tax_name,
+            lines: d.lines.into_iter().map(Into::into).collect(),
+            subtotal: decimal(d.subtotal),
+            tax: decimal(d.tax),
+            total: decimal(d.total),
+            credit_applied: decimal(d.credit_applied),
+            amount_due: decimal(d.amount_due),
+        }
+    }
+}
+
+async fn invoice_page(
+    platform: &Platform,
+    tenant: &crate::ids::TenantId,
+    account: &AccountId,
+    paging: &Paging,
+) -> Result<PageOf<InvoiceSummaryView>, Problem> {
+    let page = platform
+        .billing()
+        .invoices(tenant, account, &paging.request())
+        .await?;
+    let today = today(platform, tenant).await?;
+    Ok(PageOf {
+        items: page
+            .items
+            .iter()
+            .map(|i| InvoiceSummaryView::of(i, today))
+            .collect(),
+        next_cursor: page.next_cursor,
+    })
+}
+
+async fn invoice_view(
+    platform: &Platform,
+    tenant: &crate::ids::TenantId,
+    account: &AccountId,
+    invoice: &str,
+) -> Result<InvoiceView, Problem> {
+    let invoice = platform.billing().invoice(tenant, account, invoice).await?;
+    Ok(InvoiceView::of(invoice, today(platform, tenant).await?))
+}
+
+/// The account's invoices, newest first.
+#[utoipa::path(get, path = "/v1/portal/invoices", tag = "portal", params(Paging),
+    responses((status = 200, body = PageOf<InvoiceSummaryView>), (status = 404, body = Problem)))]
+pub async fn portal_invoices(
+    State(platform): State<Platform>,
+    user: PortalUser,
+    QueryParams(paging): QueryParams<Paging>,
+) -> Result<Json<PageOf<InvoiceSummaryView>>, Problem> {
+    let account = portal_account(&platform, &user, Module::Invoices).await?;
+    Ok(Json(
+        invoice_page(&platform, &user.session.tenant, &account, &paging).await?,
+    ))
+}
+
+/// One of the account's invoices, with its lines.
+#[utoipa::path(get, path = "/v1/portal/invoices/{invoice}", tag = "portal",
+    params(("invoice" = String, Path)),
+    responses((status = 200, body = InvoiceView), (status = 404, body = Problem)))]
+pub async fn portal_invoice(
+    State(platform): State<Platform>,
+    user: PortalUser,
+    Path(invoice): Path<String>,
+) -> Result<Json<InvoiceView>, Problem> {
+    let account = portal_account(&platform, &user, Module::Invoices).await?;
+    Ok(Json(
+        invoice_view(&platform, &user.session.tenant, &account, &invoice).await?,
+    ))
+}
+
+/// An account's invoices, newest first.
+#[utoipa::path(get, path = "/v1/console/accounts/{account}/invoices", tag = "console",
+    params(("account" = String, Path), Paging),
+    responses((status = 200, body = PageOf<InvoiceSummaryView>), (status = 404, body = Problem)))]
+pub async fn console_invoices(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path(account): Path<String>,
+    QueryParams(paging): QueryParams<Paging>,
+) -> Result<Json<PageOf<InvoiceSummaryView>>, Problem> {
+    staff.require(Permission::AccountsRead)?;
+    let account = visible_account(&platform, &staff, &account).await?;
+    Ok(Json(
+        invoice_page(&platform, &staff.session.tenant, &account.id, &paging).await?,
+    ))
+}
+
+/// One of an account's invoices, with its lines.
+#[utoipa::path(get, path = "/v1/console/accounts/{account}/invoices/{invoice}", tag = "console",
+    params(("account" = String, Path), ("invoice" = String, Path)),
+    responses((status = 200, body = InvoiceView), (status = 404, body = Problem)))]
+pub async fn console_invoice(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path((account, invoice)): Path<(String, String)>,
+) -> Result<Json<InvoiceView>, Problem> {
+    staff.require(Permission::AccountsRead)?;
+    let account = visible_account(&platform, &staff, &account).await?;
+    Ok(Json(
+        invoice_view(&platform, &staff.session.tenant, &account.id, &invoice).await?,
+    ))
+}
+
+/// What the account's invoice for the current billing period would hold if it were issued
+/// now (nothing is written).
+#[utoipa::path(get, path = "/v1/console/accounts/{account}/invoice-preview", tag = "console",
+    params(("account" = String, Path)),
+    responses((status = 200, body = DraftView), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn invoice_preview(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path(account): Path<String>,
+) -> Result<Json<DraftView>, Problem> {
+    staff.require(Permission::BillingManage)?;
+    let account = visible_account(&platform, &staff, &account).await?;
+    let tenant = &staff.session.tenant;
+    let on = today(&platform, tenant).await?;
+    let draft = platform.billing().preview(tenant, &account.id, on).await?;
+    Ok(Json(draft.into()))
+}
+
+/// Issue the account's invoice for the current billing period now ("bill now"). Asked
+/// again for the same period, it answers the invoice already issued, with 200.
+#[utoipa::path(post, path = "/v1/console/accounts/{account}/invoices", tag = "console",
+    params(("account" = String, Path)),
+    responses((status = 201, body = InvoiceView), (status = 200, body = InvoiceView),
+        (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+pub async fn bill_now(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path(account): Path<String>,
+) -> Result<(StatusCode, Json<InvoiceView>), Problem> {
+    staff.require(Permission::BillingManage)?;
+    let account = visible_account(&platform, &staff, &account).await?;
+    let tenant = &staff.session.tenant;
+    let on = today(&platform, tenant).await?;
+    let (invoice, issued) = platform.billing().bill(tenant, &account.id, on).await?;
+    if issued {
+        platform
+            .audit()
+            .record(
+                &staff.session,
+                Some(account.id),
+                "invoice.issued",
+                &format!("{} for {}", invoice.number, decimal(invoice.total)),
+                &staff.request_id,
+            )
+            .await?;
+    }
+    let status = if issued {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(InvoiceView::of(invoice, on))))
+}
+
+// The ledger.
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerEntryView {
+    pub sequence: i64,
+    pub kind: EntryKind,
+    pub date: String,
+    pub reference: String,
+    pub description: String,
+    /// Positive adds to what the account owes; negative takes from it.
+    pub amount: String,
+    /// What the account owes after it (negative: credit).
+    pub balance: String,
+    pub invoice: Option<String>,
+}
+
+impl From<LedgerEntry> for LedgerEntryView {
+    fn from(e: LedgerEntry) -> Self {
+        LedgerEntryView {
+            sequence: e.sequence,
+            kind: e.kind,
+            date: dates::text(e.date),
+            reference: e.reference,
+            description: e.description,
+            amount: decimal(e.amount),
+            balance: decimal(e.balance),
+            invoice: e.invoice,
+        }
+    }
+}
+
+/// The account's balance and its ledger, oldest entry first.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LedgerView {
+    pub currency: String,
+    /// What the account owes now (negative: credit).
+    pub balance: String,
+    pub items: Vec<LedgerEntryView>,
+    /// Send it as `cursor` for the next page; absent on the last.
+    pub next_cursor: Option<String>,
+}
+
+async fn ledger_view(
+    platform: &Platform,
+    tenant: &crate::ids::TenantId,
+    account: &AccountId,
+    paging: &Paging,
+) -> Result<LedgerView, Problem> {
+    let billing = platform.billing();
+    let Balance { owed, .. } = billing.balance(tenant, account).await?;
+    let page = billing.ledger(tenant, account, &paging.request()).await?;
+    Ok(LedgerView {
+        currency: billing.settings(tenant).await?.currency,
+        balance: decimal(owed),
+        items: page.items.into_iter().map(Into::into).collect(),
+        next_cursor: page.next_cursor,
+    })
+}
+
+/// The account's balance and transaction ledger.
+#[utoipa::path(get, path = "/v1/portal/ledger", tag = "portal", params(Paging),
+    responses((status = 200, body = LedgerView), (status = 404, body = Problem)))]
+pub async fn portal_ledger(
+    State(platform): State<Platform>,
+    user: PortalUser,
+    QueryParams(paging): QueryParams<Paging>,
+) -> Result<Json<LedgerView>, Problem> {
+    let account = portal_account(&platform, &user, Module::Invoices).await?;
+    Ok(Json(
+        ledger_view(&platform, &user.session.tenant, &account, &paging).await?,
+    ))
+}
+
+/// An account's balance and transaction ledger.
+#[utoipa::path(get, path = "/v1/console/accounts/{account}/ledger", tag = "console",
+    params(("account" = String, Path), Paging),
+    responses((status = 200, body = LedgerView), (status = 404, body = Problem)))]
+pub async fn console_ledger(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path(account): Path<String>,
+    QueryParams(paging): QueryParams<Paging>,
+) -> Result<Json<LedgerView>, Problem> {
+    staff.require(Permission::AccountsRead)?;
+    let account = visible_account(&platform, &staff, &account).await?;
+    Ok(Json(
+        ledger_view(&platform, &staff.session.tenant, &account.id, &paging).await?,
+    ))
+}
+
+// Payments received outside a card gateway.
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaymentInput {
+    pub method: PaymentMethod,
+    /// Minor units (cents), more than zero.
+    #[schema(minimum = 1, maximum = 10000000000_i64)]
+    pub amount_minor: i64,
+    /// `2026-11-30`: the day the money arrived.
+    #[schema(format = Date)]
+    pub received_on: String,
+    /// The bank's or cheque's reference; one payment a reference in an account.
+    #[schema(min_length = 1, max_length = 60)]
+    pub reference: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AllocationView {
+    pub invoice: String,
+    pub number: String,
+    pub amount: String,
+}
+
+impl From<Allocation> for AllocationView {
+    fn from(a: Allocation) -> Self {
+        AllocationView {
+            invoice: a.invoice,
+            number: a.number,
+            amount: decimal(a.amount),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentView {
+    pub id: String,
+    pub method: PaymentMethod,
+    pub amount: String,
+    pub received_on: String,
+    pub reference: String,
+    /// The invoices it settled, oldest first.
+    pub allocations: Vec<AllocationView>,
+    /// What no invoice needed: a credit the next invoices use first.
+    pub unallocated: String,
+}
+
+impl From<Payment> for PaymentView {
+    fn from(p: Payment) -> Self {
+        PaymentView {
+            id: p.id,
+            method: p.method,
+            amount: decimal(p.amount),
+            received_on: dates::text(p.received_on),
+            reference: p.reference,
+            allocations: p.allocations.into_iter().map(Into::into).collect(),
+            unallocated: decimal(p.unallocated),
+        }
+    }
+}
+
+/// Record a payment received by bank transfer, cheque or cash; it settles the account's
+/// unpaid invoices oldest first and leaves the rest as credit. The same reference again
+/// answers the payment already recorded, with 200.
+#[utoipa::path(post, path = "/v1/console/accounts/{account}/payments", tag = "console",
+    params(("account" = String, Path)), request_body = PaymentInput,
+    responses((status = 201, body = PaymentView), (status = 200, body = PaymentView),
+        (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn record_payment(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path(account): Path<String>,
+    JsonBody(input): JsonBody<PaymentInput>,
+) -> Result<(StatusCode, Json<PaymentView>), Problem> {
+    staff.require(Permission::BillingManage)?;
+    let account = visible_account(&platform, &staff, &account).await?;
+    let received_on = dates::parse(&input.received_on)
+        .ok_or_else(|| Problem::validation().field("/received_on", "a date such as 2026-11-30"))?;
+    let (payment, recorded) = platform
+        .billing()
+        .record_payment(
+            &staff.session.tenant,
+            &account.id,
+            NewPayment {
+                method: input.method,
+                amount: input.amount_minor,
+                received_on,
+                reference: input.reference,
+            },
+            &staff.session.username,
+        )
+        .await?;
+    if recorded {
+        platform
+            .audit()
+            .record(
+                &staff.session,
+                Some(account.id),
+                "payment.recorded",
+                &format!("{} {}", payment.reference, decimal(payment.amount)),
+                &staff.request_id,
+            )
+            .await?;
+    }
+    let status = if recorded {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    };
+    Ok((status, Json(payment.into())))
+}
+
+pub fn routes() -> OpenApiRouter<Platform> {
+    OpenApiRouter::new()
+        .routes(routes!(portal_invoices))
+        .routes(routes!(portal_invoice))
+        .routes(routes!(portal_ledger))
+        .routes(routes!(billing_settings, set_billing_settings))
+        .routes(routes!(console_invoices, bill_now))
+        .routes(routes!(console_invoice))
+        .routes(routes!(invoice_preview))
+        .routes(routes!(console_ledger))
+        .routes(routes!(record_payment))
+}

@@ -1,0 +1,748 @@
+//! Billing through the API and the domain: what an invoice holds (worked examples with GST),
+//! one invoice a period whatever the run does, numbers without gaps, late usage billed once,
+//! payments settling invoices oldest first, the ledger always summing to the balance, and
+//! nobody reaching another account's bills.
+
+use std::sync::Arc;
+
+use axum::http::StatusCode;
+use rand::{Rng, SeedableRng};
+use selfcare::domain::billing::NewPayment;
+use selfcare::domain::billing::payments::PaymentMethod;
+use selfcare::ids::AccountId;
+use selfcare::ports::Clock;
+use serde_json::{Value as Json, json};
+use time::macros::{date, datetime};
+
+use crate::common::usage_fixture::*;
+use crate::common::*;
+
+/// GST at 10 %, prices including it, as an Australian provider bills.
+async fn gst(f: &Fixture, boss: &str) {
+    let saved =
+        f.w.call(
+            "PUT",
+            "/v1/console/settings/billing",
+            "acme",
+            Auth::Bearer(boss),
+            Some(json!({
+                "currency": "AUD",
+                "bill_day": {"rule": "fixed", "day": 1},
+                "payment_terms_days": 14,
+                "invoice_prefix": "INV-",
+                "tax": {"name": "GST", "rate_basis_points": 1000, "prices_include_tax": true},
+                "legal_name": "Acme Telecom Pty Ltd",
+                "tax_number": "ABN 12 345 678 901",
+                "address": ["1 George St", "Sydney NSW 2000"]
+            })),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+}
+
+/// The usage fixture (Sam's landline with its bolt-on and a spare line, both started on 20
+/// November 2036, November's usage loaded), GST on, and the clock at 1 December.
+async fn december() -> (Fixture, Cast) {
+    let (f, cast) = loaded().await;
+    gst(&f, &cast.boss).await;
+    f.w.clock
+        .advance(datetime!(2036-12-01 00:30 UTC) - f.w.clock.now());
+    let cast = signed_in_again(&f, cast).await;
+    (f, cast)
+}
+
+/// Moves the clock to `at` and signs the staff member Boss in again.
+async fn later(f: &Fixture, at: time::OffsetDateTime) -> String {
+    f.w.clock.advance(at - f.w.clock.now());
+    f.w.token("acme", "boss", STAFF_PASSWORD).await
+}
+
+async fn bill_now(f: &Fixture, boss: &str, account: &AccountId) -> Reply {
+    f.w.call(
+        "POST",
+        &format!("/v1/console/accounts/{account}/invoices"),
+        "acme",
+        Auth::Bearer(boss),
+        None,
+    )
+    .await
+}
+
+fn lines(invoice: &Json) -> Vec<(String, String, String, i64, String, String)> {
+    invoice["lines"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["description"].as_str().unwrap().to_owned(),
+                l["identifier"].as_str().unwrap().to_owned(),
+                l["period_start"].as_str().unwrap().to_owned(),
+                l["quantity"].as_i64().unwrap(),
+                l["gross"].as_str().unwrap().to_owned(),
+                l["tax"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn line(
+    description: &str,
+    identifier: &str,
+    start: &str,
+    quantity: i64,
+    gross: &str,
+    tax: &str,
+) -> (String, String, String, i64, String, String) {
+    (
+        description.into(),
+        identifier.into(),
+        start.into(),
+        quantity,
+        gross.into(),
+        tax.into(),
+    )
+}
+
+#[tokio::test]
+async fn an_invoice_bills_the_month_ahead_the_days_since_activation_and_last_months_usage() {
+    let (f, Cast { boss, .. }) = december().await;
+    let issued = bill_now(&f, &boss, &f.account).await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text);
+    let invoice = &issued.body;
+    assert_eq!(invoice["number"], "INV-000001");
+    assert_eq!(
+        (&invoice["period_start"], &invoice["period_end"]),
+        (&json!("2036-12-01"), &json!("2036-12-31"))
+    );
+    assert_eq!(
+        (&invoice["issued_on"], &invoice["due_on"]),
+        (&json!("2036-12-01"), &json!("2036-12-15"))
+    );
+    // 20 – 30 November is 11 of November's 30 days: $20.00 → $7.33, $3.00 → $1.10. GST is
+    // a line's price / 11, rounded half away from zero: $7.33 holds $0.67.
+    assert_eq!(
+        lines(invoice),
+        [
+            line(
+                "Talk 20 (11 of 30 days)",
+                LANDLINE,
+                "2036-11-20",
+                11,
+                "7.33",
+                "0.67"
+            ),
+            line("Talk 20", LANDLINE, "2036-12-01", 31, "20.00", "1.82"),
+            line(
+                "5 minutes (11 of 30 days)",
+                LANDLINE,
+                "2036-11-20",
+                11,
+                "1.10",
+                "0.10"
+            ),
+            line("5 minutes", LANDLINE, "2036-12-01", 31, "3.00", "0.27"),
+            line(
+                "Talk 20 (11 of 30 days)",
+                SPARE,
+                "2036-11-20",
+                11,
+                "7.33",
+                "0.67"
+            ),
+            line("Talk 20", SPARE, "2036-12-01", 31, "20.00", "1.82"),
+            // November's rated usage, in arrears.
+            line("Usage", LANDLINE, "2036-11-01", 5, "0.08", "0.01"),
+            line("Usage", SPARE, "2036-11-01", 2, "0.15", "0.01"),
+        ]
+    );
+    assert_eq!(invoice["total"], "58.99");
+    assert_eq!(invoice["tax"], "5.37");
+    assert_eq!(invoice["subtotal"], "53.62");
+    assert_eq!(invoice["amount_due"], "58.99");
+    assert_eq!(invoice["status"], "issued");
+}
+
+#[tokio::test]
+async fn the_preview_shows_what_bill_now_then_issues_and_writes_nothing() {
+    let (f, Cast { boss, .. }) = december().await;
+    let preview =
+        f.w.get(
+            &format!("/v1/console/accounts/{}/invoice-preview", f.account),
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
+    assert_eq!(preview.body["total"], "58.99");
+    let ledger =
+        f.w.get(
+            &format!("/v1/console/accounts/{}/ledger", f.account),
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    assert_eq!(ledger.body["items"], json!([]), "a preview issues nothing");
+    let issued = bill_now(&f, &boss, &f.account).await;
+    assert_eq!(lines(&issued.body), lines(&preview.body));
+}
+
+#[tokio::test]
+async fn billing_the_same_period_again_answers_the_invoice_already_issued() {
+    let (f, Cast { boss, .. }) = december().await;
+    let first = bill_now(&f, &boss, &f.account).await;
+    let again = bill_now(&f, &boss, &f.account).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    assert_eq!(again.body["id"], first.body["id"]);
+    let ledger =
+        f.w.get(
+            &format!("/v1/console/accounts/{}/ledger", f.account),
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    assert_eq!(ledger.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(ledger.body["balance"], "58.99");
+}
+
+#[tokio::test]
+async fn the_customer_reads_its_invoices_and_ledger_on_the_portal() {
+    let (f, Cast { sam, boss, .. }) = december().await;
+    let issued = bill_now(&f, &boss, &f.account).await;
+    let list =
+        f.w.get("/v1/portal/invoices", "acme", Auth::Bearer(&sam))
+            .await;
+    assert_eq!(list.status, StatusCode::OK, "{}", list.text);
+    assert_eq!(list.body["items"][0]["number"], "INV-000001");
+    assert_eq!(list.body["items"][0]["outstanding"], "58.99");
+    let one =
+        f.w.get(
+            &format!(
+                "/v1/portal/invoices/{}",
+                issued.body["id"].as_str().unwrap()
+            ),
+            "acme",
+            Auth::Bearer(&sam),
+        )
+        .await;
+    assert_eq!(lines(&one.body), lines(&issued.body));
+    let ledger =
+        f.w.get("/v1/portal/ledger", "acme", Auth::Bearer(&sam))
+            .await;
+    assert_eq!(ledger.body["balance"], "58.99");
+    assert_eq!(ledger.body["currency"], "AUD");
+    assert_eq!(ledger.body["items"][0]["reference"], "INV-000001");
+    assert_eq!(ledger.body["items"][0]["kind"], "invoice");
+}
+
+#[tokio::test]
+async fn an_invoice_past_its_due_date_with_something_owed_is_overdue() {
+    let (f, Cast { boss, .. }) = december().await;
+    bill_now(&f, &boss, &f.account).await;
+    later(&f, datetime!(2036-12-16 09:00 UTC)).await;
+    let sam = f.w.token("acme", "sam", "sam's long password").await;
+    let list =
+        f.w.get("/v1/portal/invoices", "acme", Auth::Bearer(&sam))
+            .await;
+    assert_eq!(list.body["items"][0]["status"], "overdue");
+}
+
+#[tokio::test]
+async fn an_account_with_nothing_new_to_bill_gets_no_invoice() {
+    let (
+        f,
+        Cast {
+            boss, kim_account, ..
+        },
+    ) = december().await;
+    let nothing = bill_now(&f, &boss, &kim_account).await;
+    assert_eq!(nothing.status, StatusCode::CONFLICT, "{}", nothing.text);
+    assert_eq!(nothing.body["type"], "/problems/nothing-to-bill");
+}
+
+#[tokio::test]
+async fn late_usage_is_billed_once_on_the_next_invoice_under_its_own_period() {
+    let (f, Cast { boss, .. }) = december().await;
+    bill_now(&f, &boss, &f.account).await;
+    // A November call arrives after November's usage was invoiced.
+    let late = "record_id,service,type,started_at,destination,quantity\r\n\
+                late1,+61255501235,call,2036-11-29T10:00:00Z,61255501111,60\r\n";
+    let key = drop_file(&f, "nov-late.csv", late).await;
+    selfcare::events::on_usage_file(&f.w.platform, key.as_str())
+        .await
+        .unwrap();
+    let boss = later(&f, datetime!(2037-01-01 00:30 UTC)).await;
+    let january = bill_now(&f, &boss, &f.account).await;
+    assert_eq!(january.status, StatusCode::CREATED, "{}", january.text);
+    let usage: Vec<_> = lines(&january.body)
+        .into_iter()
+        .filter(|l| l.0 == "Usage")
+        .collect();
+    assert_eq!(
+        usage,
+        [line("Usage", SPARE, "2036-11-01", 1, "0.03", "0.00")],
+        "the late call, once, labelled November"
+    );
+    // January bills January's plans and bolt-on, nothing of December twice.
+    let recurring: Vec<_> = lines(&january.body)
+        .into_iter()
+        .filter(|l| l.0 != "Usage")
+        .map(|l| (l.2, l.4))
+        .collect();
+    assert_eq!(
+        recurring,
+        [
+            ("2037-01-01".to_owned(), "20.00".to_owned()),
+            ("2037-01-01".to_owned(), "3.00".to_owned()),
+            ("2037-01-01".to_owned(), "20.00".to_owned()),
+        ]
+    );
+    assert_eq!(january.body["number"], "INV-000002");
+}
+
+/// Twenty runs billing one account's period at once issue one invoice.
+async fn twenty_runs_issue_one_invoice_on(w: World) {
+    let f = Arc::new(fixture_on(w).await);
+    f.w.clock
+        .advance(datetime!(2036-12-01 00:30 UTC) - f.w.clock.now());
+    let mut runs = Vec::new();
+    for _ in 0..20 {
+        let f = f.clone();
+        runs.push(tokio::spawn(async move {
+            f.w.platform
+                .billing()
+                .bill(&f.tenant.id, &f.account, date!(2036 - 12 - 01))
+                .await
+                .unwrap()
+        }));
+    }
+    let mut ids = std::collections::BTreeSet::new();
+    let mut issued = 0;
+    for run in runs {
+        let (invoice, created) = run.await.unwrap();
+        ids.insert(invoice.id);
+        issued += usize::from(created);
+    }
+    assert_eq!((ids.len(), issued), (1, 1));
+    let balance =
+        f.w.platform
+            .billing()
+            .balance(&f.tenant.id, &f.account)
+            .await
+            .unwrap();
+    assert_eq!(balance.entries, 1);
+}
+
+#[tokio::test]
+async fn twenty_runs_billing_one_period_at_once_issue_one_invoice() {
+    twenty_runs_issue_one_invoice_on(World::new().await).await;
+}
+
+#[tokio::test]
+async fn twenty_runs_billing_one_period_at_once_issue_one_invoice_on_dynamodb() {
+    twenty_runs_issue_one_invoice_on(World::on_dynamodb().await).await;
+}
+
+/// Accounts billed at once take the provider's numbers without gaps or repeats.
+async fn numbers_have_no_gaps_on(w: World) {
+    let f = Arc::new(fixture_on(w).await);
+    let services = f.w.platform.services();
+    let mut accounts = vec![f.account];
+    for n in 0..7 {
+        let account: AccountId =
+            f.w.account(&f.tenant, &format!("Customer {n}"), "c@example.com", None)
+                .await
+                .parse()
+                .unwrap();
+        services
+            .create(
+                &f.tenant.id,
+                &account,
+                selfcare::domain::services::NewService {
+                    plan: f.plan,
+                    identifier: format!("+6125550900{n}"),
+                    status: selfcare::domain::services::ServiceStatus::Active,
+                    started_at: None,
+                    attributes: Default::default(),
+                },
+            )
+            .await
+            .unwrap();
+        accounts.push(account);
+    }
+    f.w.clock
+        .advance(datetime!(2036-12-01 00:30 UTC) - f.w.clock.now());
+    let mut runs = Vec::new();
+    for account in accounts.iter().copied() {
+        let f = f.clone();
+        runs.push(tokio::spawn(async move {
+            f.w.platform
+                .billing()
+                .bill(&f.tenant.id, &account, date!(2036 - 12 - 01))
+                .await
+                .unwrap()
+                .0
+        }));
+    }
+    let mut numbers = Vec::new();
+    for run in runs {
+        numbers.push(run.await.unwrap().sequence);
+    }
+    numbers.sort();
+    assert_eq!(numbers, (1..=accounts.len() as i64).collect::<Vec<_>>());
+}
+
+#[tokio::test]
+async fn invoice_numbers_have_no_gaps_when_accounts_are_billed_at_once() {
+    numbers_have_no_gaps_on(World::new().await).await;
+}
+
+#[tokio::test]
+async fn invoice_numbers_have_no_gaps_when_accounts_are_billed_at_once_on_dynamodb() {
+    numbers_have_no_gaps_on(World::on_dynamodb().await).await;
+}
+
+async fn pay(f: &Fixture, boss: &str, amount: i64, reference: &str) -> Reply {
+    f.w.call(
+        "POST",
+        &format!("/v1/console/accounts/{}/payments", f.account),
+        "acme",
+        Auth::Bearer(boss),
+        Some(json!({"method": "bank_transfer", "amount_minor": amount,
+                    "received_on": "2036-12-05", "reference": reference})),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_payment_settles_invoices_oldest_first_and_the_rest_is_credit_for_the_next() {
+    let (f, Cast { boss, .. }) = december().await;
+    bill_now(&f, &boss, &f.account).await;
+    let paid = pay(&f, &boss, 7000, "BANK-REF-1").await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.text);
+    assert_eq!(paid.body["allocations"][0]["number"], "INV-000001");
+    assert_eq!(paid.body["allocations"][0]["amount"], "58.99");
+    assert_eq!(paid.body["unallocated"], "11.01");
+    // Entered twice (a double click), it is recorded once.
+    let twice = pay(&f, &boss, 7000, "bank-ref-1").await;
+    assert_eq!(twice.status, StatusCode::OK, "{}", twice.text);
+    assert_eq!(twice.body["id"], paid.body["id"]);
+    let invoices =
+        f.w.get(
+            &format!("/v1/console/accounts/{}/invoices", f.account),
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    assert_eq!(invoices.body["items"][0]["status"], "paid");
+    // January's invoice uses the credit first.
+    let boss = later(&f, datetime!(2037-01-01 00:30 UTC)).await;
+    let january = bill_now(&f, &boss, &f.account).await;
+    assert_eq!(january.body["total"], "43.00");
+    assert_eq!(january.body["credit_applied"], "11.01");
+    assert_eq!(january.body["amount_due"], "31.99");
+    let ledger =
+        f.w.get(
+            &format!("/v1/console/accounts/{}/ledger", f.account),
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    let running: Vec<(&str, &str)> = ledger.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["amount"].as_str().unwrap(),
+                e["balance"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        running,
+        [("58.99", "58.99"), ("-70.00", "-11.01"), ("43.00", "31.99")]
+    );
+}
+
+#[tokio::test]
+async fn a_payment_that_is_not_money_or_has_no_reference_is_refused() {
+    let (f, Cast { boss, .. }) = december().await;
+    let zero = pay(&f, &boss, 0, "REF").await;
+    assert_eq!(
+        zero.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        zero.text
+    );
+    let blank = pay(&f, &boss, 100, "  ").await;
+    assert_eq!(blank.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let date =
+        f.w.call(
+            "POST",
+            &format!("/v1/console/accounts/{}/payments", f.account),
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"method": "cash", "amount_minor": 100,
+                        "received_on": "5 December", "reference": "R"})),
+        )
+        .await;
+    assert_eq!(date.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(date.body["errors"][0]["field"], "/received_on");
+}
+
+#[tokio::test]
+async fn the_ledger_always_sums_to_the_balance() {
+    let f = fixture().await;
+    let billing = f.w.platform.billing();
+    let mut rng = rand::rngs::StdRng::seed_from_u64(16);
+    let mut month = date!(2036 - 12 - 01);
+    for n in 0..8 {
+        f.w.clock
+            .advance(month.midnight().assume_utc() - f.w.clock.now() + time::Duration::hours(1));
+        billing.bill(&f.tenant.id, &f.account, month).await.unwrap();
+        for p in 0..rng.random_range(0..3) {
+            billing
+                .record_payment(
+                    &f.tenant.id,
+                    &f.account,
+                    NewPayment {
+                        method: PaymentMethod::Cheque,
+                        amount: rng.random_range(1..9000),
+                        received_on: month,
+                        reference: format!("CHQ-{n}-{p}"),
+                    },
+                    "boss",
+                )
+                .await
+                .unwrap();
+        }
+        month = selfcare::domain::calendar::add_months(month, 1);
+    }
+    let entries = billing
+        .ledger(
+            &f.tenant.id,
+            &f.account,
+            &selfcare::domain::paging::PageRequest {
+                limit: Some(100),
+                cursor: None,
+            },
+        )
+        .await
+        .unwrap()
+        .items;
+    let balance = billing.balance(&f.tenant.id, &f.account).await.unwrap();
+    let mut running = 0;
+    for entry in &entries {
+        running += entry.amount;
+        assert_eq!(entry.balance, running, "entry {}", entry.sequence);
+    }
+    assert_eq!(balance.owed, running);
+    assert_eq!(balance.entries, entries.len() as i64);
+    // What the invoices still owe plus the credit is the balance.
+    let invoices = billing
+        .invoices(
+            &f.tenant.id,
+            &f.account,
+            &selfcare::domain::paging::PageRequest {
+                limit: Some(100),
+                cursor: None,
+            },
+        )
+        .await
+        .unwrap()
+        .items;
+    let outstanding: i64 = invoices.iter().map(|i| i.outstanding()).sum();
+    let paid: i64 = entries
+        .iter()
+        .filter(|e| e.amount < 0)
+        .map(|e| -e.amount)
+        .sum();
+    let billed: i64 = invoices.iter().map(|i| i.total).sum();
+    assert_eq!(billed - paid, balance.owed);
+    assert!(
+        outstanding >= balance.owed,
+        "{outstanding} {}",
+        balance.owed
+    );
+}
+
+#[tokio::test]
+async fn nobody_reaches_another_accounts_or_providers_bills() {
+    let (
+        f,
+        Cast {
+            kim,
+            kim_account,
+            lee,
+            boss,
+            rival,
+            nora,
+            ..
+        },
+    ) = december().await;
+    let issued = bill_now(&f, &boss, &f.account).await;
+    let invoice = issued.body["id"].as_str().unwrap();
+    // Another account of the provider, an end user of another: not there.
+    for (tenant, token) in [("acme", &kim), ("bluewave", &lee)] {
+        let one =
+            f.w.get(
+                &format!("/v1/portal/invoices/{invoice}"),
+                tenant,
+                Auth::Bearer(token),
+            )
+            .await;
+        assert_eq!(one.status, StatusCode::NOT_FOUND, "{tenant}");
+    }
+    let kims =
+        f.w.get("/v1/portal/invoices", "acme", Auth::Bearer(&kim))
+            .await;
+    assert_eq!(kims.body["items"], json!([]));
+    let kims =
+        f.w.get("/v1/portal/ledger", "acme", Auth::Bearer(&kim))
+            .await;
+    assert_eq!(kims.body["balance"], "0.00");
+    // Another provider's staff, and staff limited to a group the account is not in.
+    let account = f.account;
+    for (tenant, token) in [("bluewave", &rival), ("acme", &nora)] {
+        for (method, path) in [
+            ("GET", format!("/v1/console/accounts/{account}/invoices")),
+            (
+                "GET",
+                format!("/v1/console/accounts/{account}/invoices/{invoice}"),
+            ),
+            ("POST", format!("/v1/console/accounts/{account}/invoices")),
+            ("GET", format!("/v1/console/accounts/{account}/ledger")),
+            (
+                "GET",
+                format!("/v1/console/accounts/{account}/invoice-preview"),
+            ),
+        ] {
+            let reply =
+                f.w.call(method, &path, tenant, Auth::Bearer(token), None)
+                    .await;
+            assert!(
+                matches!(reply.status, StatusCode::NOT_FOUND | StatusCode::FORBIDDEN),
+                "{tenant} {method} {path}: {}",
+                reply.status
+            );
+        }
+    }
+    // An invoice id under another account's path.
+    let crossed =
+        f.w.get(
+            &format!("/v1/console/accounts/{kim_account}/invoices/{invoice}"),
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    assert_eq!(crossed.status, StatusCode::NOT_FOUND);
+    // A customer is no staff member.
+    let console =
+        f.w.get(
+            &format!("/v1/console/accounts/{account}/invoices"),
+            "acme",
+            Auth::Bearer(&kim),
+        )
+        .await;
+    assert_eq!(console.body["type"], "/problems/console-only");
+}
+
+#[tokio::test]
+async fn staff_without_the_billing_permission_read_bills_but_neither_bill_nor_take_payments() {
+    let (f, Cast { boss, .. }) = december().await;
+    f.w.staff(
+        &f.tenant,
+        "clerk",
+        &[selfcare::domain::identity::Permission::AccountsRead],
+    )
+    .await;
+    let clerk = f.w.token("acme", "clerk", STAFF_PASSWORD).await;
+    bill_now(&f, &boss, &f.account).await;
+    let read =
+        f.w.get(
+            &format!("/v1/console/accounts/{}/invoices", f.account),
+            "acme",
+            Auth::Bearer(&clerk),
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::OK);
+    for (method, path, body) in [
+        (
+            "POST",
+            format!("/v1/console/accounts/{}/invoices", f.account),
+            None,
+        ),
+        (
+            "POST",
+            format!("/v1/console/accounts/{}/payments", f.account),
+            Some(json!({"method": "cash", "amount_minor": 100,
+                        "received_on": "2036-12-05", "reference": "R"})),
+        ),
+        ("GET", "/v1/console/settings/billing".to_owned(), None),
+    ] {
+        let reply =
+            f.w.call(method, &path, "acme", Auth::Bearer(&clerk), body)
+                .await;
+        assert_eq!(reply.status, StatusCode::FORBIDDEN, "{method} {path}");
+        assert_eq!(reply.body["type"], "/problems/permission-missing");
+    }
+}
+
+#[tokio::test]
+async fn billing_settings_that_make_no_sense_are_refused_field_by_field() {
+    let (f, Cast { boss, .. }) = loaded().await;
+    let refused =
+        f.w.call(
+            "PUT",
+            "/v1/console/settings/billing",
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({
+                "currency": "XYZ",
+                "bill_day": {"rule": "fixed", "day": 31},
+                "payment_terms_days": 14,
+                "invoice_prefix": "INV 2036",
+                "tax": {"name": "GST", "rate_basis_points": 1000, "prices_include_tax": true},
+                "legal_name": "", "tax_number": "", "address": []
+            })),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields: Vec<&str> = refused.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["/currency", "/bill_day/day", "/invoice_prefix"]);
+    let kept =
+        f.w.get("/v1/console/settings/billing", "acme", Auth::Bearer(&boss))
+            .await;
+    assert_eq!(kept.body["currency"], "AUD", "nothing saved");
+}
+
+#[tokio::test]
+async fn an_issued_invoice_cannot_be_changed_or_removed() {
+    let (f, Cast { boss, .. }) = december().await;
+    let issued = bill_now(&f, &boss, &f.account).await;
+    let path = format!(
+        "/v1/console/accounts/{}/invoices/{}",
+        f.account,
+        issued.body["id"].as_str().unwrap()
+    );
+    for method in ["PUT", "PATCH", "DELETE"] {
+        let reply =
+            f.w.call(
+                method,
+                &path,
+                "acme",
+                Auth::Bearer(&boss),
+                Some(json!({"total": "0.00"})),
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::METHOD_NOT_ALLOWED, "{method}");
+    }
+    let after = f.w.get(&path, "acme", Auth::Bearer(&boss)).await;
+    assert_eq!(after.body["total"], "58.99");
+}
