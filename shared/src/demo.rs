@@ -269,7 +269,53 @@ pub async fn seed(platform: &Platform) -> Result<usize, SeedError> {
     owner(platform, &bluewave, "100001", "sam").await?;
     services_and_usage(platform, &acme).await?;
     ordering(platform, &acme).await?;
+    billing(platform, &acme).await?;
     Ok(created)
+}
+
+/// Acme bills on the first of the month with GST included in its prices, and account
+/// 100001 has its invoice for this billing period (issued once: seeding again finds it).
+async fn billing(platform: &Platform, tenant: &Tenant) -> Result<(), SeedError> {
+    use crate::domain::billing::settings::{BillingSettings, TaxSetting};
+    let fail = |e: &dyn std::fmt::Display| SeedError::Demo(e.to_string());
+    let billing = platform.billing();
+    billing
+        .set_settings(
+            &tenant.id,
+            BillingSettings {
+                tax: TaxSetting {
+                    name: "GST".into(),
+                    rate_basis_points: 1000,
+                    prices_include_tax: true,
+                },
+                legal_name: "Acme Telecom Pty Ltd".into(),
+                tax_number: "ABN 12 345 678 901".into(),
+                address: vec!["1 George Street".into(), "Sydney NSW 2000".into()],
+                ..BillingSettings::default()
+            },
+        )
+        .await
+        .map_err(|e| fail(&e))?;
+    let Some(account) = platform
+        .accounts()
+        .search(
+            &tenant.id,
+            &AccountSearch::Number("100001".into()),
+            &PageRequest::first(1),
+        )
+        .await?
+        .items
+        .into_iter()
+        .next()
+    else {
+        return Ok(());
+    };
+    let today = billing.today(&tenant.id).await.map_err(|e| fail(&e))?;
+    billing
+        .bill(&tenant.id, &account.id, today)
+        .await
+        .map_err(|e| fail(&e))?;
+    Ok(())
 }
 
 /// Acme takes orders: number ordering and E911 on, numbers of area 02 in its inventory

@@ -574,3 +574,43 @@ test('staff load a usage file from the console and download its rejects; the sam
   await staff.getByText('A file of this name was loaded before.').waitFor();
   await staff.close();
 });
+
+test("a customer reads its invoice and its transactions; staff preview, record a payment and change the billing settings", async () => {
+  const portal = await context.newPage();
+  await signIn(portal, `${base}/?tenant=acme`, JO);
+  await portal.getByRole('navigation').getByRole('link', { name: 'Invoices' }).click();
+  await portal.getByRole('heading', { name: 'Invoices', level: 1 }).waitFor();
+  await portal.getByRole('link', { name: 'INV-000001' }).waitFor();
+  await check(portal, 'portal-invoices');
+  await portal.getByRole('link', { name: 'INV-000001' }).click();
+  await portal.getByRole('heading', { name: /^Invoice INV-000001/ }).waitFor();
+  await portal.getByRole('heading', { name: LANDLINE }).waitFor();
+  await portal.getByText('Business Voice').first().waitFor();
+  await check(portal, 'portal-invoice');
+  await portal.getByRole('link', { name: 'All invoices' }).click();
+  await portal.getByRole('link', { name: 'Transactions' }).click();
+  await portal.getByRole('cell', { name: 'INV-000001' }).waitFor();
+  await portal.getByText(/^Balance owed: /).waitFor();
+  await check(portal, 'portal-ledger');
+
+  const staff = await console_();
+  await staff.getByRole('navigation').getByRole('link', { name: 'Accounts' }).click();
+  await staff.getByRole('link', { name: 'Jo Bloggs' }).click();
+  await staff.getByRole('heading', { name: 'Invoices', level: 2 }).waitFor();
+  await staff.getByRole('button', { name: 'Preview the next invoice' }).click();
+  await staff.getByText('Nothing new to bill.').waitFor();
+  await staff.getByLabel('Amount', { exact: true }).fill('10.00');
+  await staff.getByLabel('Received on').fill('2026-12-01');
+  await staff.getByLabel('Bank or cheque reference').fill('WEB-PAYMENT-1');
+  await staff.getByRole('button', { name: 'Record the payment' }).click();
+  await staff.getByText('Payment of $10.00 recorded.').waitFor();
+  await staff.getByRole('cell', { name: 'WEB-PAYMENT-1' }).waitFor();
+  await check(staff, 'console-account-billing');
+  await staff.getByRole('navigation').getByRole('link', { name: 'Billing settings' }).click();
+  await staff.getByLabel('Tax rate (%)').fill('15');
+  await staff.getByRole('button', { name: 'Save' }).click();
+  await staff.getByText('Saved. The next invoices follow these settings.').waitFor();
+  await check(staff, 'console-billing-settings');
+  await Promise.all([portal.close(), staff.close()]);
+});
+

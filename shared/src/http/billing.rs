@@ -580,6 +580,7 @@ impl From<Allocation> for AllocationView {
 pub struct PaymentView {
     pub id: String,
     pub method: PaymentMethod,
+    pub currency: String,
     pub amount: String,
     pub received_on: String,
     pub reference: String,
@@ -589,11 +590,12 @@ pub struct PaymentView {
     pub unallocated: String,
 }
 
-impl From<Payment> for PaymentView {
-    fn from(p: Payment) -> Self {
+impl PaymentView {
+    fn of(p: Payment, currency: String) -> Self {
         PaymentView {
             id: p.id,
             method: p.method,
+            currency,
             amount: decimal(p.amount),
             received_on: dates::text(p.received_on),
             reference: p.reference,
@@ -652,7 +654,12 @@ pub async fn record_payment(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(payment.into())))
+    let currency = platform
+        .billing()
+        .settings(&staff.session.tenant)
+        .await?
+        .currency;
+    Ok((status, Json(PaymentView::of(payment, currency))))
 }
 
 pub fn routes() -> OpenApiRouter<Platform> {

@@ -18,6 +18,7 @@ const PERMISSIONS = [
   'settings_manage',
   'staff_manage',
   'audit_view',
+  'billing_manage',
 ] as const;
 
 interface StaffView {

@@ -15,6 +15,7 @@ import { AccountPage, Accounts, Audit, History, Pending, Provisioning, Retailers
 import { BrandingPage, OrderSettingsPage } from './settings';
 import { AccessSettingsPage, AccountAttributesPage, FailedMailPage, Reports, Staff } from './admin';
 import { UsageFiles } from './usage';
+import { BillingSettingsPage, ConsoleInvoice } from './billing';
 
 const api = new Api('console');
 
@@ -53,18 +54,24 @@ function App() {
     { href: '/console/settings/access', label: t('nav.access_settings'), show: may('settings_manage') },
     { href: '/console/settings/orders', label: t('nav.order_settings'), show: may('settings_manage') },
     { href: '/console/settings/account-attributes', label: t('nav.account_attributes'), show: may('settings_manage') },
+    { href: '/console/settings/billing', label: t('nav.billing_settings'), show: may('billing_manage') },
     { href: '/console/branding', label: t('nav.branding'), show: may('branding_manage') },
   ]
     .filter((n) => n.show)
     .map((n) => ({ ...n, current: n.href === '/console/' ? path === '/' : ('/console' + path).startsWith(n.href) }));
   const account = path.match(/^\/accounts\/([0-9A-Z]+)$/);
+  const invoice = path.match(/^\/accounts\/([0-9A-Z]+)\/invoices\/([0-9A-Z]{26})$/);
   // The first page is the first the staff member may see.
   const home = nav[0]?.href ?? '/console/accounts';
   const language = { current: me.language, choose: chooseLanguage };
   return (
     <Frame brand={`${me.provider} · ${t('auth.console_title')}`} logo={branding?.logo_url} nav={nav} onSignOut={signOut} language={language}>
       {account ? (
-        <AccountPage api={api} id={account[1]} />
+        <AccountPage api={api} id={account[1]} mayBill={may('billing_manage')} />
+      ) : invoice ? (
+        <ConsoleInvoice api={api} account={invoice[1]} id={invoice[2]} />
+      ) : path === '/settings/billing' ? (
+        <BillingSettingsPage api={api} />
       ) : path === '/history' ? (
         <History api={api} />
       ) : path === '/provisioning' ? (

@@ -1,6 +1,7 @@
 // The console's pages. Every decision goes through the same endpoints a provider's own
 // tools would call; a refused one (another person acted first) shows its problem.
 import { useEffect, useState } from 'preact/hooks';
+import { AccountBilling } from './billing';
 import { Api, PageOf, idempotencyKey } from '../shared/api';
 import { navigate } from '../shared/router';
 import * as format from '../shared/format';
@@ -458,7 +459,7 @@ function AccountDetails({ api, id, onSaved }: { api: Api; id: string; onSaved: (
   );
 }
 
-export function AccountPage({ api, id }: { api: Api; id: string }) {
+export function AccountPage({ api, id, mayBill }: { api: Api; id: string; mayBill: boolean }) {
   const account = useLoad(() => api.get<AccountSummary & { emails: string[] }>(`/v1/console/accounts/${id}`), [id]);
   const [renaming, setRenaming] = useState<Record<string, string>>({});
   const access = useLoad(() => api.get<PortalAccess>(`/v1/console/accounts/${id}/portal-access`), [id]);
@@ -596,6 +597,7 @@ export function AccountPage({ api, id }: { api: Api; id: string }) {
               </div>
             )}
           </Loaded>
+          <AccountBilling api={api} id={id} mayBill={mayBill} />
         </>
       )}
     </Loaded>

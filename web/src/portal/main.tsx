@@ -14,6 +14,7 @@ import { Me, Orders, Overview, ServicePage, Services, Usage } from './pages';
 import { AccountPage } from './account';
 import { AccessHistory, Numbers, PortIn } from './voice';
 import { Alerts } from './alerts';
+import { Invoices, PortalInvoice, PortalLedger } from './billing';
 
 const api = new Api('portal');
 
@@ -50,6 +51,7 @@ function App() {
     { href: '/', label: t('nav.overview'), show: true },
     { href: '/services', label: t('nav.services'), show: modules.has('services') },
     { href: '/usage', label: t('nav.usage'), show: modules.has('usage') },
+    { href: '/invoices', label: t('nav.invoices'), show: modules.has('invoices') },
     { href: '/orders', label: t('nav.orders'), show: modules.has('orders') },
     { href: '/numbers', label: t('nav.numbers'), show: modules.has('number_ordering') },
     { href: '/account', label: t('nav.account'), show: true },
@@ -63,12 +65,19 @@ function App() {
     </div>
   );
   const service = path.match(/^\/services\/([0-9A-Z]+)$/);
+  const invoice = path.match(/^\/invoices\/([0-9A-Z]{26})$/);
   // Staff acting as the customer cannot choose the customer's language.
   const language = me.impersonation ? undefined : { current: me.language, choose: chooseLanguage };
   return (
     <Frame {...look} brand={me.provider} nav={nav} onSignOut={signOut} banner={banner} language={language}>
       {service ? (
         <ServicePage api={api} me={me} id={service[1]} />
+      ) : invoice && modules.has('invoices') ? (
+        <PortalInvoice api={api} id={invoice[1]} />
+      ) : path === '/invoices/ledger' && modules.has('invoices') ? (
+        <PortalLedger api={api} />
+      ) : path === '/invoices' && modules.has('invoices') ? (
+        <Invoices api={api} />
       ) : path === '/services' ? (
         <Services api={api} />
       ) : path === '/orders' ? (

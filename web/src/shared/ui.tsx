@@ -69,13 +69,13 @@ export function Loaded<T>({ load, children }: { load: ReturnType<typeof useLoad<
 export function Field(props: {
   label: string;
   name: string;
-  type?: 'text' | 'password' | 'email' | 'search';
+  type?: 'text' | 'password' | 'email' | 'search' | 'date';
   value: string;
   onInput: (value: string) => void;
   autocomplete?: string;
   required?: boolean;
   error?: string;
-  inputmode?: 'numeric' | 'text';
+  inputmode?: 'numeric' | 'decimal' | 'text';
   /// The id of a datalist of suggestions.
   list?: string;
   /// A sentence under the field saying what it does.

@@ -308,7 +308,9 @@ impl Billing {
             .into_iter()
             .map(|c| (c.id, c.name))
             .collect();
-        let services = self.services.of_account(tenant, account_id).await?;
+        let mut services = self.services.of_account(tenant, account_id).await?;
+        // An invoice lists its services by identifier, the same way every time.
+        services.sort_by(|a, b| a.identifier.cmp(&b.identifier));
         let mut recurring = Vec::new();
         let mut usage = Vec::new();
         let mut billed_through_read = BTreeMap::new();

@@ -1,0 +1,259 @@
+// Billing in the console: the provider's billing settings; on an account's page its
+// invoices, its ledger, the next invoice previewed, "bill now" and a payment received by
+// bank transfer, cheque or cash.
+import { useEffect, useState } from 'preact/hooks';
+import { Api } from '../shared/api';
+import * as format from '../shared/format';
+import { t } from '../shared/i18n';
+import { InvoiceList, InvoicePage, LedgerTable, type Invoice } from '../shared/invoice';
+import { Field, Link, Loading, ProblemNote, Table, fieldError, useAction } from '../shared/ui';
+
+interface BillingSettings {
+  currency: string;
+  bill_day: { rule: 'fixed'; day: number } | { rule: 'anniversary' };
+  payment_terms_days: number;
+  invoice_prefix: string;
+  tax: { name: string; rate_basis_points: number; prices_include_tax: boolean };
+  legal_name: string;
+  tax_number: string;
+  address: string[];
+}
+
+const CURRENCIES = ['AUD', 'USD', 'EUR', 'GBP', 'NZD', 'CAD'];
+
+export function BillingSettingsPage({ api }: { api: Api }) {
+  const [form, setForm] = useState<BillingSettings | null>(null);
+  const [loadError, setLoadError] = useState<unknown>(null);
+  const [saved, setSaved] = useState(false);
+  const action = useAction();
+  useEffect(() => {
+    api.get<BillingSettings>('/v1/console/settings/billing').then(setForm, setLoadError);
+  }, []);
+  if (loadError) return <ProblemNote error={loadError} />;
+  if (!form) return <Loading />;
+  const set = (change: Partial<BillingSettings>) => {
+    setSaved(false);
+    setForm({ ...form, ...change });
+  };
+  const day = form.bill_day.rule === 'fixed' ? form.bill_day.day : 1;
+  const save = (e: Event) => {
+    e.preventDefault();
+    action.run(async () => {
+      setForm(await api.put<BillingSettings>('/v1/console/settings/billing', form));
+      setSaved(true);
+    });
+  };
+  return (
+    <form onSubmit={save}>
+      <h1>{t('nav.billing_settings')}</h1>
+      <div class="sc-card">
+        <div class="sc-field">
+          <label for="field-currency">{t('billing.currency')}</label>
+          <select id="field-currency" value={form.currency} onChange={(e) => set({ currency: (e.currentTarget as HTMLSelectElement).value })}>
+            {CURRENCIES.map((c) => (
+              <option key={c} value={c}>
+                {c}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div class="sc-field">
+          <label for="field-bill-rule">{t('billing.bill_day_rule')}</label>
+          <select
+            id="field-bill-rule"
+            value={form.bill_day.rule}
+            onChange={(e) => set({ bill_day: (e.currentTarget as HTMLSelectElement).value === 'anniversary' ? { rule: 'anniversary' } : { rule: 'fixed', day } })}
+          >
+            <option value="fixed">{t('billing.fixed_day')}</option>
+            <option value="anniversary">{t('billing.anniversary')}</option>
+          </select>
+        </div>
+        {form.bill_day.rule === 'fixed' && (
+          <Field
+            label={t('billing.day')}
+            name="bill-day"
+            inputmode="numeric"
+            value={String(day)}
+            onInput={(v) => set({ bill_day: { rule: 'fixed', day: Number(v) || 0 } })}
+            error={fieldError(action.error, '/bill_day/day')}
+          />
+        )}
+        <Field
+          label={t('billing.terms')}
+          name="terms"
+          inputmode="numeric"
+          value={String(form.payment_terms_days)}
+          onInput={(v) => set({ payment_terms_days: Number(v) || 0 })}
+          error={fieldError(action.error, '/payment_terms_days')}
+        />
+        <Field label={t('billing.prefix')} name="prefix" value={form.invoice_prefix} onInput={(v) => set({ invoice_prefix: v })} error={fieldError(action.error, '/invoice_prefix')} />
+      </div>
+      <fieldset class="sc-card">
+        <legend>{t('billing.tax')}</legend>
+        <Field label={t('billing.tax_name')} name="tax-name" value={form.tax.name} onInput={(v) => set({ tax: { ...form.tax, name: v } })} error={fieldError(action.error, '/tax/name')} />
+        <Field
+          label={t('billing.tax_rate')}
+          name="tax-rate"
+          inputmode="decimal"
+          value={String(form.tax.rate_basis_points / 100)}
+          onInput={(v) => set({ tax: { ...form.tax, rate_basis_points: Math.round(Number(v.replace(',', '.')) * 100) || 0 } })}
+          error={fieldError(action.error, '/tax/rate_basis_points')}
+        />
+        <label>
+          <input
+            type="checkbox"
+            name="tax-inclusive"
+            checked={form.tax.prices_include_tax}
+            onChange={(e) => set({ tax: { ...form.tax, prices_include_tax: (e.currentTarget as HTMLInputElement).checked } })}
+          />{' '}
+          {t('billing.tax_inclusive')}
+        </label>
+      </fieldset>
+      <fieldset class="sc-card">
+        <legend>{t('billing.printed')}</legend>
+        <Field label={t('billing.legal_name')} name="legal-name" value={form.legal_name} onInput={(v) => set({ legal_name: v })} error={fieldError(action.error, '/legal_name')} />
+        <Field label={t('billing.tax_number')} name="tax-number" value={form.tax_number} onInput={(v) => set({ tax_number: v })} error={fieldError(action.error, '/tax_number')} />
+        <div class="sc-field">
+          <label for="field-address">{t('billing.address')}</label>
+          <textarea id="field-address" value={form.address.join('\n')} onInput={(e) => set({ address: (e.currentTarget as HTMLTextAreaElement).value.split('\n').filter((l) => l.trim()) })} />
+          {fieldError(action.error, '/address') && <p class="sc-field-error">{fieldError(action.error, '/address')}</p>}
+        </div>
+      </fieldset>
+      {action.error !== null && <ProblemNote error={action.error} />}
+      {saved && (
+        <p class="sc-notice" role="status">
+          {t('billing.saved')}
+        </p>
+      )}
+      <button type="submit" class="sc-button" disabled={action.busy}>
+        {t('app.save')}
+      </button>
+    </form>
+  );
+}
+
+interface Draft {
+  period_start: string;
+  period_end: string;
+  currency: string;
+  lines: Invoice['lines'];
+  total: string;
+  amount_due: string;
+}
+
+/// An account's bills, on its page in the console.
+export function AccountBilling({ api, id, mayBill }: { api: Api; id: string; mayBill: boolean }) {
+  const [draft, setDraft] = useState<Draft | null>(null);
+  const [issued, setIssued] = useState<Invoice | null>(null);
+  const [round, setRound] = useState(0);
+  const [payment, setPayment] = useState({ method: 'bank_transfer', amount: '', received_on: '', reference: '' });
+  const [paid, setPaid] = useState<string | null>(null);
+  const action = useAction();
+  const base = `/v1/console/accounts/${id}`;
+  return (
+    <section aria-labelledby="billing-heading">
+      <h2 id="billing-heading">{t('nav.invoices')}</h2>
+      {action.error !== null && <ProblemNote error={action.error} />}
+      {mayBill && (
+        <p class="sc-actions">
+          <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => action.run(async () => setDraft(await api.get<Draft>(`${base}/invoice-preview`)))}>
+            {t('billing.preview')}
+          </button>
+          <button
+            type="button"
+            class="sc-button"
+            disabled={action.busy}
+            onClick={() =>
+              action.run(async () => {
+                setIssued(await api.post<Invoice>(`${base}/invoices`));
+                setDraft(null);
+                setRound(round + 1);
+              })
+            }
+          >
+            {t('billing.bill_now')}
+          </button>
+        </p>
+      )}
+      {issued && (
+        <p class="sc-notice" role="status">
+          {t('billing.issued', { number: issued.number, total: format.money(issued.total, issued.currency) })}
+        </p>
+      )}
+      {draft && (
+        <div class="sc-card">
+          <h3>{t('billing.preview_title', { start: format.day(draft.period_start), end: format.day(draft.period_end) })}</h3>
+          <Table
+            rows={draft.lines}
+            rowKey={(l) => `${l.identifier}-${l.kind}-${l.description}-${l.period_start}`}
+            empty={t('billing.nothing_new')}
+            columns={[
+              { label: t('invoice.line'), cell: (l) => `${l.identifier} · ${l.kind === 'usage' ? t('invoice.usage') : l.description}` },
+              { label: t('invoice.period'), cell: (l) => `${format.day(l.period_start)} – ${format.day(l.period_end)}` },
+              { label: t('invoice.amount'), cell: (l) => format.money(l.gross, draft.currency) },
+            ]}
+          />
+          <p>
+            {t('invoice.total')}: <strong>{format.money(draft.total, draft.currency)}</strong>
+          </p>
+        </div>
+      )}
+      <InvoiceList key={round} api={api} path={`${base}/invoices`} href={(i) => `/console/accounts/${id}/invoices/${i.id}`} />
+      <h3>{t('ledger.title')}</h3>
+      <LedgerTable key={round} api={api} path={`${base}/ledger`} />
+      {mayBill && (
+        <form
+          class="sc-card"
+          onSubmit={(e) => {
+            e.preventDefault();
+            action.run(async () => {
+              const amount_minor = Math.round(Number(payment.amount.replace(',', '.')) * 100);
+              const recorded = await api.post<{ amount: string; currency: string; unallocated: string }>(`${base}/payments`, {
+                method: payment.method,
+                amount_minor: Number.isFinite(amount_minor) ? amount_minor : 0,
+                received_on: payment.received_on,
+                reference: payment.reference,
+              });
+              setPaid(t('billing.payment_recorded', { amount: format.money(recorded.amount, recorded.currency) }));
+              setPayment({ ...payment, amount: '', reference: '' });
+              setRound(round + 1);
+            });
+          }}
+        >
+          <h3>{t('billing.record_payment')}</h3>
+          <div class="sc-field">
+            <label for="field-payment-method">{t('billing.method')}</label>
+            <select id="field-payment-method" value={payment.method} onChange={(e) => setPayment({ ...payment, method: (e.currentTarget as HTMLSelectElement).value })}>
+              <option value="bank_transfer">{t('billing.bank_transfer')}</option>
+              <option value="cheque">{t('billing.cheque')}</option>
+              <option value="cash">{t('billing.cash')}</option>
+            </select>
+          </div>
+          <Field label={t('billing.amount')} name="payment-amount" inputmode="decimal" value={payment.amount} onInput={(v) => setPayment({ ...payment, amount: v })} error={fieldError(action.error, '/amount_minor')} required />
+          <Field label={t('billing.received_on')} name="payment-date" type="date" value={payment.received_on} onInput={(v) => setPayment({ ...payment, received_on: v })} error={fieldError(action.error, '/received_on')} required />
+          <Field label={t('billing.reference')} name="payment-reference" value={payment.reference} onInput={(v) => setPayment({ ...payment, reference: v })} error={fieldError(action.error, '/reference')} required />
+          {paid && (
+            <p class="sc-notice" role="status">
+              {paid}
+            </p>
+          )}
+          <button type="submit" class="sc-button" disabled={action.busy}>
+            {t('billing.record')}
+          </button>
+        </form>
+      )}
+    </section>
+  );
+}
+
+export function ConsoleInvoice({ api, account, id }: { api: Api; account: string; id: string }) {
+  return (
+    <>
+      <p>
+        <Link href={`/console/accounts/${account}`}>{t('app.back')}</Link>
+      </p>
+      <InvoicePage api={api} path={`/v1/console/accounts/${account}/invoices/${id}`} />
+    </>
+  );
+}
+

@@ -1,0 +1,249 @@
+// An invoice as both sites show it: its dates, its lines grouped by service (and the cost
+// centre the service was under), its totals; and the paged lists of invoices and of the
+// ledger. Money is shown in the invoice's currency in the login's language.
+import { useState } from 'preact/hooks';
+import { Api, PageOf } from './api';
+import * as format from './format';
+import { t } from './i18n';
+import { Link, Loaded, ProblemNote, Table, useAction, useLoad } from './ui';
+
+export interface InvoiceSummary {
+  id: string;
+  number: string;
+  status: 'issued' | 'partly_paid' | 'paid' | 'overdue';
+  period_start: string;
+  period_end: string;
+  issued_on: string;
+  due_on: string;
+  currency: string;
+  total: string;
+  outstanding: string;
+}
+
+export interface InvoiceLine {
+  kind: 'plan' | 'bolt_on' | 'usage';
+  description: string;
+  service: string;
+  identifier: string;
+  cost_centre?: string | null;
+  period_start: string;
+  period_end: string;
+  quantity: number;
+  net: string;
+  tax: string;
+  gross: string;
+}
+
+export interface Invoice extends InvoiceSummary {
+  account_name: string;
+  account_number: string;
+  tax_name: string;
+  lines: InvoiceLine[];
+  subtotal: string;
+  tax: string;
+  credit_applied: string;
+  amount_due: string;
+  paid: string;
+}
+
+export interface LedgerEntry {
+  sequence: number;
+  kind: 'invoice' | 'payment';
+  date: string;
+  reference: string;
+  description: string;
+  amount: string;
+  balance: string;
+  invoice?: string | null;
+}
+
+export interface Ledger {
+  currency: string;
+  balance: string;
+  items: LedgerEntry[];
+  next_cursor?: string | null;
+}
+
+export function InvoiceStatus({ status }: { status: InvoiceSummary['status'] }) {
+  return <span class={`sc-state sc-state-${status === 'overdue' ? 'rejected' : status === 'paid' ? 'completed' : 'pending'}`}>{t(`invoice.status.${status}` as 'invoice.status.paid')}</span>;
+}
+
+function period(start: string, end: string): string {
+  return `${format.day(start)} – ${format.day(end)}`;
+}
+
+/// A list that pages on: the first page loaded, the rest fetched by "Show more".
+function usePaged<T>(first: () => Promise<PageOf<T>>, next: (cursor: string) => Promise<PageOf<T>>, deps: unknown[] = []) {
+  const load = useLoad(first, deps);
+  const [more, setMore] = useState<{ items: T[]; next?: string | null }>({ items: [] });
+  const action = useAction();
+  const fetchMore = (cursor: string) =>
+    action.run(async () => {
+      const page = await next(cursor);
+      setMore({ items: [...more.items, ...page.items], next: page.next_cursor });
+    });
+  return { load, more, action, fetchMore };
+}
+
+/// The account's invoices, newest first; each links to `href(invoice)`.
+export function InvoiceList({ api, path, href }: { api: Api; path: string; href: (i: InvoiceSummary) => string }) {
+  const paged = usePaged<InvoiceSummary>(
+    () => api.get(`${path}?limit=25`),
+    (cursor) => api.get(`${path}?limit=25&cursor=${encodeURIComponent(cursor)}`),
+    [path],
+  );
+  return (
+    <Loaded load={paged.load}>
+      {(page) => {
+        const items = [...page.items, ...paged.more.items];
+        const next = paged.more.items.length ? paged.more.next : page.next_cursor;
+        return (
+          <>
+            <Table
+              rows={items}
+              rowKey={(i) => i.id}
+              empty={t('invoice.none')}
+              columns={[
+                { label: t('invoice.number'), cell: (i) => <Link href={href(i)}>{i.number}</Link> },
+                { label: t('invoice.issued_on'), cell: (i) => format.day(i.issued_on) },
+                { label: t('invoice.period'), cell: (i) => period(i.period_start, i.period_end) },
+                { label: t('invoice.total'), cell: (i) => format.money(i.total, i.currency) },
+                { label: t('invoice.due_on'), cell: (i) => format.day(i.due_on) },
+                { label: t('invoice.outstanding'), cell: (i) => format.money(i.outstanding, i.currency) },
+                { label: t('invoice.status'), cell: (i) => <InvoiceStatus status={i.status} /> },
+              ]}
+            />
+            {next && (
+              <button type="button" class="sc-button sc-button-quiet" disabled={paged.action.busy} onClick={() => paged.fetchMore(next)}>
+                {t('app.more')}
+              </button>
+            )}
+            {paged.action.error !== null && <ProblemNote error={paged.action.error} />}
+          </>
+        );
+      }}
+    </Loaded>
+  );
+}
+
+/// An invoice's lines by service, then its totals.
+export function InvoiceDetail({ invoice }: { invoice: Invoice }) {
+  const money = (amount: string) => format.money(amount, invoice.currency);
+  const services = new Map<string, InvoiceLine[]>();
+  for (const line of invoice.lines) {
+    const key = `${line.identifier}`;
+    services.set(key, [...(services.get(key) ?? []), line]);
+  }
+  return (
+    <>
+      <h1>
+        {t('invoice.title', { number: invoice.number })} <InvoiceStatus status={invoice.status} />
+      </h1>
+      <dl class="sc-card sc-facts">
+        <dt>{t('invoice.account')}</dt>
+        <dd>
+          {invoice.account_name} ({invoice.account_number})
+        </dd>
+        <dt>{t('invoice.issued_on')}</dt>
+        <dd>{format.day(invoice.issued_on)}</dd>
+        <dt>{t('invoice.period')}</dt>
+        <dd>{period(invoice.period_start, invoice.period_end)}</dd>
+        <dt>{t('invoice.due_on')}</dt>
+        <dd>{format.day(invoice.due_on)}</dd>
+      </dl>
+      {[...services.entries()].map(([identifier, lines]) => (
+        <section key={identifier} aria-label={identifier}>
+          <h2>
+            {identifier}
+            {lines[0].cost_centre && <span class="sc-muted"> · {t('invoice.cost_centre', { name: lines[0].cost_centre })}</span>}
+          </h2>
+          <Table
+            rows={lines}
+            rowKey={(l) => `${l.kind}-${l.description}-${l.period_start}`}
+            empty=""
+            columns={[
+              { label: t('invoice.line'), cell: (l) => (l.kind === 'usage' ? t('invoice.usage') : l.description) },
+              { label: t('invoice.period'), cell: (l) => period(l.period_start, l.period_end) },
+              { label: t('invoice.quantity'), cell: (l) => (l.kind === 'usage' ? t('invoice.records', { count: l.quantity }) : t('invoice.days', { count: l.quantity })) },
+              { label: invoice.tax_name, cell: (l) => money(l.tax) },
+              { label: t('invoice.amount'), cell: (l) => money(l.gross) },
+            ]}
+          />
+        </section>
+      ))}
+      <dl class="sc-card sc-facts sc-totals">
+        <dt>{t('invoice.subtotal')}</dt>
+        <dd>{money(invoice.subtotal)}</dd>
+        <dt>{invoice.tax_name}</dt>
+        <dd>{money(invoice.tax)}</dd>
+        <dt>{t('invoice.total')}</dt>
+        <dd>
+          <strong>{money(invoice.total)}</strong>
+        </dd>
+        {invoice.credit_applied !== '0.00' && (
+          <>
+            <dt>{t('invoice.credit_applied')}</dt>
+            <dd>-{money(invoice.credit_applied)}</dd>
+          </>
+        )}
+        <dt>{t('invoice.paid')}</dt>
+        <dd>{money(invoice.paid)}</dd>
+        <dt>{t('invoice.outstanding')}</dt>
+        <dd>
+          <strong>{money(invoice.outstanding)}</strong>
+        </dd>
+      </dl>
+    </>
+  );
+}
+
+/// One invoice, loaded from `path`.
+export function InvoicePage({ api, path }: { api: Api; path: string }) {
+  const invoice = useLoad(() => api.get<Invoice>(path), [path]);
+  return <Loaded load={invoice}>{(i) => <InvoiceDetail invoice={i} />}</Loaded>;
+}
+
+/// The balance and the ledger with its running balance, oldest first, paged.
+export function LedgerTable({ api, path }: { api: Api; path: string }) {
+  const paged = usePaged<LedgerEntry>(
+    () => api.get<Ledger>(`${path}?limit=50`),
+    (cursor) => api.get<Ledger>(`${path}?limit=50&cursor=${encodeURIComponent(cursor)}`),
+    [path],
+  );
+  return (
+    <Loaded load={paged.load}>
+      {(first) => {
+        const ledger = first as Ledger;
+        const money = (amount: string) => format.money(amount, ledger.currency);
+        const items = [...ledger.items, ...paged.more.items];
+        const next = paged.more.items.length ? paged.more.next : ledger.next_cursor;
+        const owed = Number(ledger.balance);
+        return (
+          <>
+            <p class="sc-card" role="status">
+              {owed < 0 ? t('ledger.credit', { amount: money(String(-owed)) }) : t('ledger.owed', { amount: money(ledger.balance) })}
+            </p>
+            <Table
+              rows={items}
+              rowKey={(e) => String(e.sequence)}
+              empty={t('ledger.none')}
+              columns={[
+                { label: t('ledger.date'), cell: (e) => format.day(e.date) },
+                { label: t('ledger.what'), cell: (e) => (e.kind === 'invoice' ? t('ledger.invoice') : t('ledger.payment')) },
+                { label: t('ledger.reference'), cell: (e) => e.reference },
+                { label: t('invoice.amount'), cell: (e) => money(e.amount) },
+                { label: t('ledger.balance'), cell: (e) => money(e.balance) },
+              ]}
+            />
+            {next && (
+              <button type="button" class="sc-button sc-button-quiet" disabled={paged.action.busy} onClick={() => paged.fetchMore(next)}>
+                {t('app.more')}
+              </button>
+            )}
+            {paged.action.error !== null && <ProblemNote error={paged.action.error} />}
+          </>
+        );
+      }}
+    </Loaded>
+  );
+}
