@@ -18,6 +18,8 @@ pub enum Trigger {
 pub const NOTIFIER: &str = "notifier";
 /// The scheduled function: retries and recovers outbox mail.
 pub const OUTBOX_SWEEP: &str = "outbox-sweep";
+/// The scheduled function: each provider's daily bill run.
+pub const BILL_RUN: &str = "bill-run";
 /// The blob function: loads usage files dropped in the ingest bucket.
 pub const USAGE_INGEST: &str = "usage-ingest";
 /// The stream function: writes the usage exports too large to write while a request waits.
@@ -30,6 +32,7 @@ pub fn catalogue() -> Vec<(&'static str, Trigger)> {
         .collect();
     functions.push((NOTIFIER, Trigger::Stream));
     functions.push((OUTBOX_SWEEP, Trigger::Schedule));
+    functions.push((BILL_RUN, Trigger::Schedule));
     functions.push((USAGE_INGEST, Trigger::Blob));
     functions.push((USAGE_EXPORT, Trigger::Stream));
     functions

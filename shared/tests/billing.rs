@@ -746,3 +746,138 @@ async fn an_issued_invoice_cannot_be_changed_or_removed() {
     let after = f.w.get(&path, "acme", Auth::Bearer(&boss)).await;
     assert_eq!(after.body["total"], "58.99");
 }
+
+#[tokio::test]
+async fn the_daily_run_bills_each_account_due_once_and_runs_again_only_after_a_failure() {
+    let (f, _) = december().await;
+    let runs = selfcare::events::bill_run(&f.w.platform).await.unwrap();
+    let acme = runs
+        .iter()
+        .find(|r| r.due == 2)
+        .expect("acme's run: Sam's and Kim's accounts are due on the 1st");
+    assert_eq!(
+        (acme.issued, acme.already, acme.nothing, acme.failures.len()),
+        (1, 0, 1, 0),
+        "Sam's invoice issued; Kim has nothing to bill"
+    );
+    // The next hour: every provider's day ran without failures, so nothing runs.
+    f.w.clock.advance(time::Duration::hours(1));
+    assert!(
+        selfcare::events::bill_run(&f.w.platform)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    // Run again by hand, it bills nothing twice.
+    let again =
+        f.w.platform
+            .billing()
+            .run_day(&f.tenant.id, date!(2036 - 12 - 01))
+            .await
+            .unwrap();
+    assert_eq!((again.issued, again.already, again.nothing), (0, 1, 1));
+}
+
+#[tokio::test]
+async fn an_account_the_run_cannot_bill_is_reported_with_why_and_tried_again_next_hour() {
+    let (f, Cast { kim_account, .. }) = december().await;
+    // Kim's service is on a plan priced in US dollars; the provider bills in AUD.
+    let plan =
+        f.w.platform
+            .catalogue()
+            .create_plan(
+                &f.tenant.id,
+                selfcare::domain::catalogue::NewPlan {
+                    name: "US Voice".into(),
+                    service_type: selfcare::domain::catalogue::ServiceType::Voice,
+                    currency: "USD".into(),
+                    recurring_minor: 1_000,
+                    rates: vec![],
+                },
+            )
+            .await
+            .unwrap();
+    f.w.platform
+        .services()
+        .create(
+            &f.tenant.id,
+            &kim_account,
+            selfcare::domain::services::NewService {
+                plan: plan.id,
+                identifier: "+61255509100".into(),
+                status: selfcare::domain::services::ServiceStatus::Active,
+                started_at: None,
+                attributes: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+    let runs = selfcare::events::bill_run(&f.w.platform).await.unwrap();
+    let acme = runs.iter().find(|r| r.due == 2).unwrap();
+    assert_eq!(acme.issued, 1, "Sam is billed all the same");
+    assert_eq!(acme.failures.len(), 1);
+    assert_eq!(acme.failures[0].account, kim_account.to_string());
+    assert!(
+        acme.failures[0].reason.contains("USD"),
+        "{}",
+        acme.failures[0].reason
+    );
+    f.w.clock.advance(time::Duration::hours(1));
+    let retried = selfcare::events::bill_run(&f.w.platform).await.unwrap();
+    assert_eq!(retried.len(), 1, "only acme's day runs again");
+    assert_eq!((retried[0].already, retried[0].failures.len()), (1, 1));
+}
+
+#[tokio::test]
+async fn on_a_fixed_bill_day_no_account_is_due_on_another_day() {
+    let (f, _) = december().await;
+    let run =
+        f.w.platform
+            .billing()
+            .run_day(&f.tenant.id, date!(2036 - 12 - 02))
+            .await
+            .unwrap();
+    assert_eq!(run.due, 0);
+}
+
+#[tokio::test]
+async fn staff_read_their_own_providers_runs_and_group_limited_staff_none() {
+    let (
+        f,
+        Cast {
+            boss, rival, nora, ..
+        },
+    ) = december().await;
+    let ran =
+        f.w.call(
+            "POST",
+            "/v1/console/billing/runs",
+            "acme",
+            Auth::Bearer(&boss),
+            None,
+        )
+        .await;
+    assert_eq!(ran.status, StatusCode::OK, "{}", ran.text);
+    assert_eq!(ran.body["issued"], 1);
+    let runs =
+        f.w.get("/v1/console/billing/runs", "acme", Auth::Bearer(&boss))
+            .await;
+    assert_eq!(runs.body[0]["date"], "2036-12-01");
+    assert_eq!(runs.body[0]["issued"], 1);
+    let theirs =
+        f.w.get("/v1/console/billing/runs", "bluewave", Auth::Bearer(&rival))
+            .await;
+    assert_eq!(theirs.body, json!([]), "acme's runs stay acme's");
+    for method in ["GET", "POST"] {
+        let limited =
+            f.w.call(
+                method,
+                "/v1/console/billing/runs",
+                "acme",
+                Auth::Bearer(&nora),
+                None,
+            )
+            .await;
+        assert_eq!(limited.status, StatusCode::FORBIDDEN, "{method}");
+    }
+}

@@ -8,7 +8,7 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use percent_encoding::percent_decode_str;
 use selfcare::platform::Platform;
 use selfcare_aws::{AwsConfig, changes_from_event};
-use selfcare_functions::{Trigger, USAGE_EXPORT, init_tracing, trigger_of};
+use selfcare_functions::{BILL_RUN, Trigger, USAGE_EXPORT, init_tracing, trigger_of};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -33,6 +33,17 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             lambda_runtime::run(service_fn(
                 move |event: LambdaEvent<dynamodb::Event>| async move {
                     on_stream(platform, exports, event.payload).await
+                },
+            ))
+            .await
+        }
+        Trigger::Schedule if handler == BILL_RUN => {
+            let platform = &platform;
+            lambda_runtime::run(service_fn(
+                move |_: LambdaEvent<serde_json::Value>| async move {
+                    let runs = selfcare::events::bill_run(platform).await?;
+                    tracing::info!(providers = runs.len(), "bill runs made");
+                    Ok::<(), lambda_runtime::Error>(())
                 },
             ))
             .await

@@ -139,7 +139,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
-    // Schedules: the outbox sweep, and the TTL sweep DynamoDB does by itself.
+    // Schedules: the outbox sweep, the bill run, and the TTL sweep DynamoDB does by itself.
     let platform = local.platform.clone();
     let table = local.table.clone();
     tokio::spawn(async move {
@@ -151,6 +151,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             }
             if let Err(error) = table.purge_expired().await {
                 tracing::warn!(%error, "purging expired items failed");
+            }
+            if let Err(error) = selfcare::events::bill_run(&platform).await {
+                tracing::warn!(%error, "the bill run failed");
             }
         }
     });

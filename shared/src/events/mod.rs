@@ -65,6 +65,49 @@ pub async fn sweep_outbox(platform: &Platform) -> Result<Vec<Outcome>, TableErro
     notifier(platform).sweep().await
 }
 
+/// The scheduled handler (`bill-run`, every hour): for each retail provider, the bill run
+/// of its today (its time zone's), unless today's run finished without failures. Hourly,
+/// so each provider's day starts at its own midnight and a failed account is tried again
+/// within the hour. Answers the runs it made.
+pub async fn bill_run(
+    platform: &Platform,
+) -> Result<Vec<crate::domain::billing::run::RunReport>, crate::domain::billing::BillingError> {
+    use crate::domain::billing::BillingError;
+    use crate::domain::paging::PageRequest;
+    use crate::domain::tenancy::TenantKind;
+    let billing = platform.billing();
+    let mut reports = Vec::new();
+    let mut page = PageRequest::first(100);
+    loop {
+        let tenants = platform
+            .tenants()
+            .list(&page)
+            .await
+            .map_err(|e| BillingError::Storage(TableError::Unavailable(e.to_string())))?;
+        for tenant in tenants
+            .items
+            .iter()
+            .filter(|t| t.kind == TenantKind::Retail)
+        {
+            let today = billing.today(&tenant.id).await?;
+            if let Some(done) = billing.run_of(&tenant.id, today).await?
+                && done.complete()
+            {
+                continue;
+            }
+            let report = billing.run_day(&tenant.id, today).await?;
+            tracing::info!(tenant = %tenant.id, date = %today, issued = report.issued,
+                failed = report.failures.len(), "bill run");
+            reports.push(report);
+        }
+        match tenants.next_cursor {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => break,
+        }
+    }
+    Ok(reports)
+}
+
 /// The blob handler (`usage-ingest`): loads a usage file dropped in the ingest bucket. Keys
 /// outside `{tenant}/usage/` (the rejects files it writes, stray objects) are ignored.
 /// An error makes the trigger deliver the file again, which carries on where it stopped.

@@ -19,6 +19,7 @@ use crate::domain::billing::dates;
 use crate::domain::billing::invoice::{Invoice, InvoiceLine, InvoiceStatus, LineKind};
 use crate::domain::billing::ledger::{EntryKind, LedgerEntry};
 use crate::domain::billing::payments::{Allocation, Payment, PaymentMethod};
+use crate::domain::billing::run::RunReport;
 use crate::domain::billing::settings::{BillDay, BillingSettings, TaxSetting};
 use crate::domain::billing::{Balance, Draft, NewPayment};
 use crate::domain::catalogue::money::decimal;
@@ -662,6 +663,105 @@ pub async fn record_payment(
     Ok((status, Json(PaymentView::of(payment, currency))))
 }
 
+// Bill runs.
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunFailureView {
+    pub account: String,
+    pub reason: String,
+}
+
+/// What a day's bill run came to (its latest attempt).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RunView {
+    /// `2026-12-01`: the provider's date.
+    pub date: String,
+    /// Accounts whose bill day it was.
+    pub due: u32,
+    pub issued: u32,
+    /// Already billed for the period (an earlier attempt, or "bill now").
+    pub already: u32,
+    /// Nothing new to bill.
+    pub nothing: u32,
+    pub failures: Vec<RunFailureView>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub finished_at: time::OffsetDateTime,
+}
+
+impl From<RunReport> for RunView {
+    fn from(r: RunReport) -> Self {
+        RunView {
+            date: dates::text(r.date),
+            due: r.due,
+            issued: r.issued,
+            already: r.already,
+            nothing: r.nothing,
+            failures: r
+                .failures
+                .into_iter()
+                .map(|f| RunFailureView {
+                    account: f.account,
+                    reason: f.reason,
+                })
+                .collect(),
+            finished_at: r.finished_at,
+        }
+    }
+}
+
+/// The bill runs reach every account: staff limited to account groups do not run or read
+/// them.
+fn every_account(staff: &StaffUser) -> Result<(), Problem> {
+    staff.require(Permission::BillingManage)?;
+    if staff.session.principal.sees_group(None) {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Bill runs are for staff who see every account",
+        )
+        .detail("Bill an account of your groups from its page instead."))
+    }
+}
+
+/// The provider's bill runs of the last 31 days that ran, newest first.
+#[utoipa::path(get, path = "/v1/console/billing/runs", tag = "console",
+    responses((status = 200, body = Vec<RunView>), (status = 403, body = Problem)))]
+pub async fn bill_runs(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+) -> Result<Json<Vec<RunView>>, Problem> {
+    every_account(&staff)?;
+    let runs = platform.billing().runs(&staff.session.tenant, 31).await?;
+    Ok(Json(runs.into_iter().map(Into::into).collect()))
+}
+
+/// Run today's bill run now (again): accounts already billed are left as they are, so
+/// this retries the failed ones and bills what is newly due.
+#[utoipa::path(post, path = "/v1/console/billing/runs", tag = "console",
+    responses((status = 200, body = RunView), (status = 403, body = Problem)))]
+pub async fn run_bills_now(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+) -> Result<Json<RunView>, Problem> {
+    every_account(&staff)?;
+    let tenant = &staff.session.tenant;
+    let on = today(&platform, tenant).await?;
+    let report = platform.billing().run_day(tenant, on).await?;
+    platform
+        .audit()
+        .record(
+            &staff.session,
+            None,
+            "billing.run",
+            &format!("{}: {} issued", dates::text(on), report.issued),
+            &staff.request_id,
+        )
+        .await?;
+    Ok(Json(report.into()))
+}
+
 pub fn routes() -> OpenApiRouter<Platform> {
     OpenApiRouter::new()
         .routes(routes!(portal_invoices))
@@ -673,4 +773,5 @@ pub fn routes() -> OpenApiRouter<Platform> {
         .routes(routes!(invoice_preview))
         .routes(routes!(console_ledger))
         .routes(routes!(record_payment))
+        .routes(routes!(bill_runs, run_bills_now))
 }

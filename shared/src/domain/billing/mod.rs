@@ -13,6 +13,7 @@ pub mod dates;
 pub mod invoice;
 pub mod ledger;
 pub mod payments;
+pub mod run;
 pub mod settings;
 
 mod record;
@@ -27,9 +28,10 @@ use self::invoice::{
 };
 use self::ledger::{EntryKind, LedgerEntry};
 use self::payments::{Payment, PaymentMethod};
+use self::run::{RunFailure, RunReport};
 use self::settings::BillingSettings;
 use super::Violations;
-use super::accounts::{Account, AccountError, Accounts};
+use super::accounts::{Account, AccountError, AccountKind, AccountStatus, Accounts};
 use super::calendar::{ProviderZone, add_months};
 use super::cost_centres::{CostCentreError, CostCentres};
 use super::paging::{self, Page, PageRequest, PagingError};
@@ -767,6 +769,99 @@ impl Billing {
                 TableError::Unreadable("a payment's reference names no payment".into())
             })?;
         Ok(Some(record::payment_from_item(&item)?))
+    }
+}
+
+impl Billing {
+    /// Bills every account of the tenant whose bill day is `on` (active end-user accounts),
+    /// and keeps what the run came to.
+    pub async fn run_day(&self, tenant: &TenantId, on: Date) -> Result<RunReport, BillingError> {
+        let settings = settings::read(self.table.as_ref(), tenant).await?;
+        let mut report = RunReport {
+            date: on,
+            due: 0,
+            issued: 0,
+            already: 0,
+            nothing: 0,
+            failures: Vec::new(),
+            finished_at: self.clock.now(),
+        };
+        // On a fixed bill day, no account is due on any other day: nothing to read.
+        let fixed_elsewhere =
+            matches!(settings.bill_day, settings::BillDay::Fixed { day } if day != on.day());
+        if !fixed_elsewhere {
+            let zone = self.zone(tenant).await?;
+            let mut page = PageRequest::first(100);
+            loop {
+                let accounts = self.accounts.list(tenant, &page).await?;
+                for summary in &accounts.items {
+                    if summary.kind != AccountKind::EndUser
+                        || summary.status != AccountStatus::Active
+                    {
+                        continue;
+                    }
+                    if matches!(settings.bill_day, settings::BillDay::Anniversary) {
+                        let account = self.accounts.get(tenant, &summary.id).await?;
+                        let opened = zone.date_of(account.created_at);
+                        if settings.bill_day.day_for(opened) != on.day() {
+                            continue;
+                        }
+                    }
+                    report.due += 1;
+                    match self.bill(tenant, &summary.id, on).await {
+                        Ok((_, true)) => report.issued += 1,
+                        Ok((_, false)) => report.already += 1,
+                        Err(BillingError::NothingToBill) => report.nothing += 1,
+                        Err(error) => {
+                            tracing::warn!(tenant = %tenant, account = %summary.id, %error,
+                                "the bill run could not bill an account");
+                            report.failures.push(RunFailure {
+                                account: summary.id.to_string(),
+                                reason: error.to_string(),
+                            });
+                        }
+                    }
+                }
+                match accounts.next_cursor {
+                    Some(cursor) => page.cursor = Some(cursor),
+                    None => break,
+                }
+            }
+        }
+        report.finished_at = self.clock.now();
+        self.table
+            .put(record::run_item(tenant, &report)?, None)
+            .await?;
+        Ok(report)
+    }
+
+    /// The tenant's bill runs, newest first (up to `limit`).
+    pub async fn runs(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+    ) -> Result<Vec<RunReport>, BillingError> {
+        let items = self
+            .table
+            .query(record::runs_of(tenant).limit(limit))
+            .await?
+            .items;
+        Ok(items
+            .iter()
+            .map(record::run_from_item)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// The tenant's run of `on`, if one has run.
+    pub async fn run_of(
+        &self,
+        tenant: &TenantId,
+        on: Date,
+    ) -> Result<Option<RunReport>, BillingError> {
+        match self.table.get(&record::run_key(tenant, on)).await? {
+            Some(item) => Ok(Some(record::run_from_item(&item)?)),
+            None => Ok(None),
+        }
     }
 }
 

@@ -15,6 +15,7 @@ use super::dates;
 use super::invoice::{DayUsage, Invoice};
 use super::ledger::LedgerEntry;
 use super::payments::Payment;
+use super::run::RunReport;
 use crate::ids::{AccountId, TenantId};
 use crate::ports::table::{Condition, Index, Item, Key, Query, SortKey, TableError, Value, Write};
 use crate::store::transaction::{VERSION, on_version};
@@ -370,4 +371,32 @@ pub fn invoice_write(
         invoice_item(tenant, account_id, invoice, 1)?,
         None,
     ))
+}
+
+// The tenant's bill runs, one item a day (its latest attempt).
+
+pub fn run_key(tenant: &TenantId, on: Date) -> Key {
+    Key::new(
+        keys::tenant(tenant),
+        format!("BILL_RUN#{}", dates::text(on)),
+    )
+}
+
+pub fn run_item(tenant: &TenantId, report: &RunReport) -> Result<Item, TableError> {
+    let k = run_key(tenant, report.date);
+    Ok(store::keyed(
+        store::to_item(report)?,
+        &[("pk", k.pk), ("sk", k.sk)],
+    ))
+}
+
+pub fn run_from_item(item: &Item) -> Result<RunReport, TableError> {
+    store::from_item(item)
+}
+
+/// The tenant's runs, newest first.
+pub fn runs_of(tenant: &TenantId) -> Query {
+    Query::partition(Index::Primary, keys::tenant(tenant))
+        .sort(SortKey::BeginsWith("BILL_RUN#".into()))
+        .backward()
 }
