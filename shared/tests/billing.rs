@@ -409,7 +409,7 @@ async fn pay(f: &Fixture, boss: &str, amount: i64, reference: &str) -> Reply {
         "acme",
         Auth::Bearer(boss),
         Some(json!({"method": "bank_transfer", "amount_minor": amount,
-                    "received_on": "2036-12-05", "reference": reference})),
+                    "received_on": "2036-12-01", "reference": reference})),
     )
     .await
 }
@@ -461,7 +461,8 @@ async fn a_payment_settles_invoices_oldest_first_and_the_rest_is_credit_for_the_
         .collect();
     assert_eq!(
         running,
-        [("58.99", "58.99"), ("-70.00", "-11.01"), ("43.00", "31.99")]
+        [("43.00", "31.99"), ("-70.00", "-11.01"), ("58.99", "58.99")],
+        "newest first, each with the balance after it"
     );
 }
 
@@ -519,7 +520,7 @@ async fn the_ledger_always_sums_to_the_balance() {
         }
         month = selfcare::domain::calendar::add_months(month, 1);
     }
-    let entries = billing
+    let mut entries = billing
         .ledger(
             &f.tenant.id,
             &f.account,
@@ -531,6 +532,7 @@ async fn the_ledger_always_sums_to_the_balance() {
         .await
         .unwrap()
         .items;
+    entries.sort_by_key(|e| e.sequence);
     let balance = billing.balance(&f.tenant.id, &f.account).await.unwrap();
     let mut running = 0;
     for entry in &entries {
@@ -880,4 +882,145 @@ async fn staff_read_their_own_providers_runs_and_group_limited_staff_none() {
             .await;
         assert_eq!(limited.status, StatusCode::FORBIDDEN, "{method}");
     }
+}
+
+#[tokio::test]
+async fn a_bolt_on_taken_off_after_its_month_was_billed_is_credited_on_the_next_invoice() {
+    let (f, Cast { boss, .. }) = december().await;
+    bill_now(&f, &boss, &f.account).await;
+    // On 21 December Sam takes the 5-minute bolt-on off; staff approve.
+    f.w.clock
+        .advance(datetime!(2036-12-21 03:00 UTC) - f.w.clock.now());
+    let sam = f.w.token("acme", "sam", "sam's long password").await;
+    let boss = f.w.token("acme", "boss", STAFF_PASSWORD).await;
+    let landline = f.landline.to_string();
+    let placed =
+        f.w.call(
+            "POST",
+            "/v1/portal/orders",
+            "acme",
+            Auth::Bearer(&sam),
+            Some(
+                json!({"request": {"kind": "cancel_bolt_on", "service": landline,
+                                    "bolt_on": f.bolt_on.to_string()}}),
+            ),
+        )
+        .await;
+    assert_eq!(placed.status, StatusCode::CREATED, "{}", placed.text);
+    let order = placed.body["id"].as_str().unwrap();
+    let approved =
+        f.w.call(
+            "POST",
+            &format!("/v1/console/accounts/{}/orders/{order}/approve", f.account),
+            "acme",
+            Auth::Bearer(&boss),
+            None,
+        )
+        .await;
+    assert_eq!(approved.body["state"], "completed", "{}", approved.text);
+    let boss = later(&f, datetime!(2037-01-01 00:30 UTC)).await;
+    let january = bill_now(&f, &boss, &f.account).await;
+    let bolt_on: Vec<_> = lines(&january.body)
+        .into_iter()
+        .filter(|l| l.0.starts_with("5 minutes"))
+        .collect();
+    // $3.00 × 11 of December's 31 days = $1.0645... → a credit of $1.06.
+    assert_eq!(
+        bolt_on,
+        [line(
+            "5 minutes (credit, 11 of 31 days unused)",
+            LANDLINE,
+            "2036-12-21",
+            11,
+            "-1.06",
+            "-0.10"
+        )],
+        "credited, and not billed for January"
+    );
+}
+
+#[tokio::test]
+async fn a_second_payment_under_a_used_reference_is_refused_not_dropped() {
+    let (f, Cast { boss, .. }) = december().await;
+    bill_now(&f, &boss, &f.account).await;
+    assert_eq!(
+        pay(&f, &boss, 1000, "MONTHLY").await.status,
+        StatusCode::CREATED
+    );
+    let other = pay(&f, &boss, 2500, "monthly").await;
+    assert_eq!(other.status, StatusCode::CONFLICT, "{}", other.text);
+    assert_eq!(other.body["type"], "/problems/payment-reference-used");
+    let same = pay(&f, &boss, 1000, "MONTHLY").await;
+    assert_eq!(same.status, StatusCode::OK);
+    assert_eq!(same.body["already_recorded"], true);
+}
+
+#[tokio::test]
+async fn the_currency_cannot_change_once_invoices_are_issued() {
+    let (f, Cast { boss, .. }) = december().await;
+    bill_now(&f, &boss, &f.account).await;
+    let mut settings =
+        f.w.get("/v1/console/settings/billing", "acme", Auth::Bearer(&boss))
+            .await
+            .body;
+    settings["currency"] = json!("NZD");
+    let refused =
+        f.w.call(
+            "PUT",
+            "/v1/console/settings/billing",
+            "acme",
+            Auth::Bearer(&boss),
+            Some(settings),
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::CONFLICT, "{}", refused.text);
+    assert_eq!(refused.body["type"], "/problems/currency-fixed");
+}
+
+#[tokio::test]
+async fn staff_limited_to_account_groups_cannot_change_provider_wide_billing() {
+    let (f, Cast { boss, .. }) = december().await;
+    let gail =
+        invite_limited_staff(&f.w, &boss, "gail", &["accounts_read", "billing_manage"]).await;
+    let settings =
+        f.w.get("/v1/console/settings/billing", "acme", Auth::Bearer(&boss))
+            .await
+            .body;
+    for (method, path) in [
+        ("GET", "/v1/console/settings/billing"),
+        ("PUT", "/v1/console/settings/billing"),
+        ("POST", "/v1/console/billing/runs"),
+    ] {
+        let reply =
+            f.w.call(
+                method,
+                path,
+                "acme",
+                Auth::Bearer(&gail),
+                Some(settings.clone()).filter(|_| method == "PUT"),
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::FORBIDDEN,
+            "{method} {path}: {}",
+            reply.text
+        );
+    }
+}
+
+#[tokio::test]
+async fn after_the_periods_invoice_the_preview_shows_the_next_periods() {
+    let (f, Cast { boss, .. }) = december().await;
+    bill_now(&f, &boss, &f.account).await;
+    let preview =
+        f.w.get(
+            &format!("/v1/console/accounts/{}/invoice-preview", f.account),
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    assert_eq!(preview.status, StatusCode::OK, "{}", preview.text);
+    assert_eq!(preview.body["period_start"], "2037-01-01");
+    assert_eq!(preview.body["total"], "43.00");
 }

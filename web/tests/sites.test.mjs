@@ -598,7 +598,9 @@ test("a customer reads its invoice and its transactions; staff preview, record a
   await staff.getByRole('link', { name: 'Jo Bloggs' }).click();
   await staff.getByRole('heading', { name: 'Invoices', level: 2 }).waitFor();
   await staff.getByRole('button', { name: 'Preview the next invoice' }).click();
-  await staff.getByText('Nothing new to bill.').waitFor();
+  // This period is invoiced: the preview is the next period's invoice.
+  await staff.getByRole('heading', { name: /^The next invoice, .* if issued now$/ }).waitFor();
+  await staff.getByRole('cell', { name: `${LANDLINE} · Business Voice` }).waitFor();
   await staff.getByLabel('Amount', { exact: true }).fill('10.00');
   await staff.getByLabel('Received on').fill('2026-12-01');
   await staff.getByLabel('Bank or cheque reference').fill('WEB-PAYMENT-1');

@@ -82,6 +82,44 @@ pub struct AttachedBoltOn {
     pub since: OffsetDateTime,
 }
 
+/// A bolt-on the service had: billing charges it up to `until` and credits what was billed
+/// beyond.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EndedBoltOn {
+    pub bolt_on: BoltOnId,
+    pub since: OffsetDateTime,
+    pub until: OffsetDateTime,
+}
+
+/// How many ended bolt-ons a service keeps for billing (the oldest are long settled).
+pub const ENDED_BOLT_ONS_KEPT: usize = 24;
+
+impl Service {
+    /// Takes a bolt-on off at `at`, keeping when it ran for billing. False when the service
+    /// does not have it.
+    pub fn end_bolt_on(&mut self, bolt_on: &str, at: OffsetDateTime) -> bool {
+        let Some(position) = self
+            .bolt_ons
+            .iter()
+            .position(|b| b.bolt_on.to_string() == bolt_on)
+        else {
+            return false;
+        };
+        let ended = self.bolt_ons.remove(position);
+        self.ended_bolt_ons.push(EndedBoltOn {
+            bolt_on: ended.bolt_on,
+            since: ended.since,
+            until: at,
+        });
+        let excess = self
+            .ended_bolt_ons
+            .len()
+            .saturating_sub(ENDED_BOLT_ONS_KEPT);
+        self.ended_bolt_ons.drain(..excess);
+        true
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Service {
     pub id: ServiceId,
@@ -95,6 +133,8 @@ pub struct Service {
     pub started_at: OffsetDateTime,
     pub attributes: BTreeMap<String, String>,
     pub bolt_ons: Vec<AttachedBoltOn>,
+    /// Bolt-ons taken off, newest last, up to [`ENDED_BOLT_ONS_KEPT`].
+    pub ended_bolt_ons: Vec<EndedBoltOn>,
     /// The account's cost centre the service is under, if any.
     pub cost_centre: Option<CostCentreId>,
     /// Voice services: the number's features.
@@ -408,6 +448,7 @@ pub(crate) fn creation(
         started_at,
         attributes,
         bolt_ons: Vec::new(),
+        ended_bolt_ons: Vec::new(),
         cost_centre: None,
         features: VoiceFeatures::default(),
         emergency_address: None,

@@ -28,6 +28,22 @@ use crate::domain::settings::Module;
 use crate::ids::AccountId;
 use crate::platform::Platform;
 
+/// Billing settings and bill runs reach every account: staff limited to account groups
+/// neither change nor run them.
+fn every_account(staff: &StaffUser) -> Result<(), Problem> {
+    staff.require(Permission::BillingManage)?;
+    if staff.session.principal.sees_group(None) {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "This is for staff who see every account",
+        )
+        .detail("Billing settings and bill runs reach every account; bill an account of your groups from its page."))
+    }
+}
+
 // Settings.
 
 /// When accounts are billed.
@@ -130,7 +146,7 @@ pub async fn billing_settings(
     State(platform): State<Platform>,
     staff: StaffUser,
 ) -> Result<Json<BillingSettingsBody>, Problem> {
-    staff.require(Permission::BillingManage)?;
+    every_account(&staff)?;
     let settings = platform.billing().settings(&staff.session.tenant).await?;
     Ok(Json(settings.into()))
 }
@@ -139,13 +155,13 @@ pub async fn billing_settings(
 #[utoipa::path(put, path = "/v1/console/settings/billing", tag = "console",
     request_body = BillingSettingsBody,
     responses((status = 200, body = BillingSettingsBody), (status = 403, body = Problem),
-        (status = 422, body = Problem)))]
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn set_billing_settings(
     State(platform): State<Platform>,
     staff: StaffUser,
     JsonBody(body): JsonBody<BillingSettingsBody>,
 ) -> Result<Json<BillingSettingsBody>, Problem> {
-    staff.require(Permission::BillingManage)?;
+    every_account(&staff)?;
     let settings = platform
         .billing()
         .set_settings(&staff.session.tenant, body.into())
@@ -484,12 +500,14 @@ impl From<LedgerEntry> for LedgerEntryView {
     }
 }
 
-/// The account's balance and its ledger, oldest entry first.
+/// The account's balance and its ledger, newest entry first.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LedgerView {
     pub currency: String,
     /// What the account owes now (negative: credit).
     pub balance: String,
+    /// The provider's date the account is next billed on.
+    pub next_bill_on: String,
     pub items: Vec<LedgerEntryView>,
     /// Send it as `cursor` for the next page; absent on the last.
     pub next_cursor: Option<String>,
@@ -507,6 +525,7 @@ async fn ledger_view(
     Ok(LedgerView {
         currency: billing.settings(tenant).await?.currency,
         balance: decimal(owed),
+        next_bill_on: dates::text(billing.next_bill_on(tenant, account).await?),
         items: page.items.into_iter().map(Into::into).collect(),
         next_cursor: page.next_cursor,
     })
@@ -589,10 +608,12 @@ pub struct PaymentView {
     pub allocations: Vec<AllocationView>,
     /// What no invoice needed: a credit the next invoices use first.
     pub unallocated: String,
+    /// True when this answers a payment recorded before under the same reference.
+    pub already_recorded: bool,
 }
 
 impl PaymentView {
-    fn of(p: Payment, currency: String) -> Self {
+    fn of(p: Payment, currency: String, already_recorded: bool) -> Self {
         PaymentView {
             id: p.id,
             method: p.method,
@@ -602,6 +623,7 @@ impl PaymentView {
             reference: p.reference,
             allocations: p.allocations.into_iter().map(Into::into).collect(),
             unallocated: decimal(p.unallocated),
+            already_recorded,
         }
     }
 }
@@ -613,7 +635,7 @@ impl PaymentView {
     params(("account" = String, Path)), request_body = PaymentInput,
     responses((status = 201, body = PaymentView), (status = 200, body = PaymentView),
         (status = 403, body = Problem), (status = 404, body = Problem),
-        (status = 422, body = Problem)))]
+        (status = 409, body = Problem), (status = 422, body = Problem)))]
 pub async fn record_payment(
     State(platform): State<Platform>,
     staff: StaffUser,
@@ -660,7 +682,7 @@ pub async fn record_payment(
         .settings(&staff.session.tenant)
         .await?
         .currency;
-    Ok((status, Json(PaymentView::of(payment, currency))))
+    Ok((status, Json(PaymentView::of(payment, currency, !recorded))))
 }
 
 // Bill runs.
@@ -706,22 +728,6 @@ impl From<RunReport> for RunView {
                 .collect(),
             finished_at: r.finished_at,
         }
-    }
-}
-
-/// The bill runs reach every account: staff limited to account groups do not run or read
-/// them.
-fn every_account(staff: &StaffUser) -> Result<(), Problem> {
-    staff.require(Permission::BillingManage)?;
-    if staff.session.principal.sees_group(None) {
-        Ok(())
-    } else {
-        Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Bill runs are for staff who see every account",
-        )
-        .detail("Bill an account of your groups from its page instead."))
     }
 }
 

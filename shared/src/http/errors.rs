@@ -346,6 +346,22 @@ impl From<BillingError> for Problem {
                 "The invoice has more charges than one invoice can hold yet",
             )
             .detail(format!("{n} writes; an invoice holds up to 100.")),
+            BillingError::PaymentReferenceUsed(reference) => Problem::new(
+                StatusCode::CONFLICT,
+                "payment-reference-used",
+                "Another payment of this account has that reference",
+            )
+            .detail(format!(
+                "{reference:?} was recorded with another amount, date or method; give this payment its own reference."
+            ))
+            .field("/reference", "belongs to another payment"),
+            BillingError::CurrencyFixed => Problem::new(
+                StatusCode::CONFLICT,
+                "currency-fixed",
+                "The currency cannot change once invoices are issued",
+            )
+            .detail("Invoices, payments and balances are in the currency they were issued in.")
+            .field("/currency", "fixed once invoices are issued"),
             BillingError::Conflict => {
                 Problem::conflict("Others changed the account's billing meanwhile; try again.")
             }

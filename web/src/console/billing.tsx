@@ -25,9 +25,17 @@ export function BillingSettingsPage({ api }: { api: Api }) {
   const [form, setForm] = useState<BillingSettings | null>(null);
   const [loadError, setLoadError] = useState<unknown>(null);
   const [saved, setSaved] = useState(false);
+  // What staff type, kept as typed ("12." on the way to "12.5", an empty second line).
+  const [rate, setRate] = useState('');
+  const [address, setAddress] = useState('');
   const action = useAction();
+  const loaded = (settings: BillingSettings) => {
+    setForm(settings);
+    setRate(String(settings.tax.rate_basis_points / 100));
+    setAddress(settings.address.join('\n'));
+  };
   useEffect(() => {
-    api.get<BillingSettings>('/v1/console/settings/billing').then(setForm, setLoadError);
+    api.get<BillingSettings>('/v1/console/settings/billing').then(loaded, setLoadError);
   }, []);
   if (loadError) return <ProblemNote error={loadError} />;
   if (!form) return <Loading />;
@@ -39,7 +47,13 @@ export function BillingSettingsPage({ api }: { api: Api }) {
   const save = (e: Event) => {
     e.preventDefault();
     action.run(async () => {
-      setForm(await api.put<BillingSettings>('/v1/console/settings/billing', form));
+      const basisPoints = Math.round(Number(rate.replace(',', '.')) * 100);
+      const body = {
+        ...form,
+        tax: { ...form.tax, rate_basis_points: Number.isFinite(basisPoints) ? basisPoints : -1 },
+        address: address.split('\n').map((l) => l.trim()).filter((l) => l),
+      };
+      loaded(await api.put<BillingSettings>('/v1/console/settings/billing', body));
       setSaved(true);
     });
   };
@@ -95,8 +109,11 @@ export function BillingSettingsPage({ api }: { api: Api }) {
           label={t('billing.tax_rate')}
           name="tax-rate"
           inputmode="decimal"
-          value={String(form.tax.rate_basis_points / 100)}
-          onInput={(v) => set({ tax: { ...form.tax, rate_basis_points: Math.round(Number(v.replace(',', '.')) * 100) || 0 } })}
+          value={rate}
+          onInput={(v) => {
+            setSaved(false);
+            setRate(v);
+          }}
           error={fieldError(action.error, '/tax/rate_basis_points')}
         />
         <label>
@@ -115,7 +132,14 @@ export function BillingSettingsPage({ api }: { api: Api }) {
         <Field label={t('billing.tax_number')} name="tax-number" value={form.tax_number} onInput={(v) => set({ tax_number: v })} error={fieldError(action.error, '/tax_number')} />
         <div class="sc-field">
           <label for="field-address">{t('billing.address')}</label>
-          <textarea id="field-address" value={form.address.join('\n')} onInput={(e) => set({ address: (e.currentTarget as HTMLTextAreaElement).value.split('\n').filter((l) => l.trim()) })} />
+          <textarea
+            id="field-address"
+            value={address}
+            onInput={(e) => {
+              setSaved(false);
+              setAddress((e.currentTarget as HTMLTextAreaElement).value);
+            }}
+          />
           {fieldError(action.error, '/address') && <p class="sc-field-error">{fieldError(action.error, '/address')}</p>}
         </div>
       </fieldset>
@@ -138,7 +162,18 @@ interface Draft {
   currency: string;
   lines: Invoice['lines'];
   total: string;
+  credit_applied: string;
   amount_due: string;
+}
+
+/// "1,234.56", "1 234,56", "12.5" as cents; -1 (refused by the API, field by field) when it
+/// is not an amount or has more than two decimals.
+function minorUnits(typed: string): number {
+  let text = typed.replace(/[\s$€£]/g, '');
+  const decimalComma = /,\d{1,2}$/.test(text) && !text.includes('.');
+  text = decimalComma ? text.replace(/\./g, '').replace(',', '.') : text.replace(/,/g, '');
+  if (!/^\d+(\.\d{1,2})?$/.test(text)) return -1;
+  return Math.round(Number(text) * 100);
 }
 
 /// An account's bills, on its page in the console.
@@ -184,8 +219,8 @@ export function AccountBilling({ api, id, mayBill }: { api: Api; id: string; may
         <div class="sc-card">
           <h3>{t('billing.preview_title', { start: format.day(draft.period_start), end: format.day(draft.period_end) })}</h3>
           <Table
-            rows={draft.lines}
-            rowKey={(l) => `${l.identifier}-${l.kind}-${l.description}-${l.period_start}`}
+            rows={draft.lines.map((l, n) => ({ ...l, n }))}
+            rowKey={(l) => String(l.n)}
             empty={t('billing.nothing_new')}
             columns={[
               { label: t('invoice.line'), cell: (l) => `${l.identifier} · ${l.kind === 'usage' ? t('invoice.usage') : l.description}` },
@@ -195,6 +230,8 @@ export function AccountBilling({ api, id, mayBill }: { api: Api; id: string; may
           />
           <p>
             {t('invoice.total')}: <strong>{format.money(draft.total, draft.currency)}</strong>
+            {draft.credit_applied !== '0.00' && <> · {t('invoice.credit_applied')}: {format.money(draft.credit_applied, draft.currency)}</>} · {t('billing.amount_due')}:{' '}
+            <strong>{format.money(draft.amount_due, draft.currency)}</strong>
           </p>
         </div>
       )}
@@ -207,14 +244,15 @@ export function AccountBilling({ api, id, mayBill }: { api: Api; id: string; may
           onSubmit={(e) => {
             e.preventDefault();
             action.run(async () => {
-              const amount_minor = Math.round(Number(payment.amount.replace(',', '.')) * 100);
-              const recorded = await api.post<{ amount: string; currency: string; unallocated: string }>(`${base}/payments`, {
+              const amount_minor = minorUnits(payment.amount);
+              const recorded = await api.post<{ amount: string; currency: string; unallocated: string; already_recorded: boolean }>(`${base}/payments`, {
                 method: payment.method,
-                amount_minor: Number.isFinite(amount_minor) ? amount_minor : 0,
+                amount_minor,
                 received_on: payment.received_on,
                 reference: payment.reference,
               });
-              setPaid(t('billing.payment_recorded', { amount: format.money(recorded.amount, recorded.currency) }));
+              const amount = format.money(recorded.amount, recorded.currency);
+              setPaid(t(recorded.already_recorded ? 'billing.payment_known' : 'billing.payment_recorded', { amount }));
               setPayment({ ...payment, amount: '', reference: '' });
               setRound(round + 1);
             });

@@ -1,5 +1,6 @@
 // The signed-in portal's pages: overview, services and a service (its bolt-ons, ordered),
 // orders (halted ones resubmitted), usage (a chart and the CSV), account details.
+import { BillingSummary } from '../shared/invoice';
 import { useState } from 'preact/hooks';
 import { Api, PageOf, idempotencyKey } from '../shared/api';
 import * as format from '../shared/format';
@@ -66,6 +67,7 @@ export function Overview({ api, me }: { api: Api; me: Me }) {
           )}
         </Loaded>
       </section>
+      {me.modules.includes('invoices') && <BillingSummary api={api} />}
       <section aria-labelledby="services">
         <h2 id="services">{t('overview.services')}</h2>
         <Loaded load={services}>{(list) => <ServiceTable services={list} />}</Loaded>

@@ -60,6 +60,7 @@ export interface LedgerEntry {
 export interface Ledger {
   currency: string;
   balance: string;
+  next_bill_on: string;
   items: LedgerEntry[];
   next_cursor?: string | null;
 }
@@ -129,11 +130,9 @@ export function InvoiceList({ api, path, href }: { api: Api; path: string; href:
 /// An invoice's lines by service, then its totals.
 export function InvoiceDetail({ invoice }: { invoice: Invoice }) {
   const money = (amount: string) => format.money(amount, invoice.currency);
-  const services = new Map<string, InvoiceLine[]>();
-  for (const line of invoice.lines) {
-    const key = `${line.identifier}`;
-    services.set(key, [...(services.get(key) ?? []), line]);
-  }
+  // By service (its id: a number reused by another service is another service).
+  const services = new Map<string, (InvoiceLine & { n: number })[]>();
+  invoice.lines.forEach((line, n) => services.set(line.service, [...(services.get(line.service) ?? []), { ...line, n }]));
   return (
     <>
       <h1>
@@ -151,15 +150,15 @@ export function InvoiceDetail({ invoice }: { invoice: Invoice }) {
         <dt>{t('invoice.due_on')}</dt>
         <dd>{format.day(invoice.due_on)}</dd>
       </dl>
-      {[...services.entries()].map(([identifier, lines]) => (
-        <section key={identifier} aria-label={identifier}>
+      {[...services.entries()].map(([service, lines]) => (
+        <section key={service} aria-label={lines[0].identifier}>
           <h2>
-            {identifier}
+            {lines[0].identifier}
             {lines[0].cost_centre && <span class="sc-muted"> · {t('invoice.cost_centre', { name: lines[0].cost_centre })}</span>}
           </h2>
           <Table
             rows={lines}
-            rowKey={(l) => `${l.kind}-${l.description}-${l.period_start}`}
+            rowKey={(l) => String(l.n)}
             empty=""
             columns={[
               { label: t('invoice.line'), cell: (l) => (l.kind === 'usage' ? t('invoice.usage') : l.description) },
@@ -201,6 +200,43 @@ export function InvoiceDetail({ invoice }: { invoice: Invoice }) {
 export function InvoicePage({ api, path }: { api: Api; path: string }) {
   const invoice = useLoad(() => api.get<Invoice>(path), [path]);
   return <Loaded load={invoice}>{(i) => <InvoiceDetail invoice={i} />}</Loaded>;
+}
+
+/// The balance, the next bill date and the latest invoice, for an overview.
+export function BillingSummary({ api }: { api: Api }) {
+  const ledger = useLoad(() => api.get<Ledger>('/v1/portal/ledger?limit=1'));
+  const latest = useLoad(() => api.get<PageOf<InvoiceSummary>>('/v1/portal/invoices?limit=1'));
+  return (
+    <section class="sc-card" aria-labelledby="billing-summary">
+      <h2 id="billing-summary">{t('overview.billing')}</h2>
+      <Loaded load={ledger}>
+        {(l) => {
+          const owed = Number(l.balance);
+          return (
+            <>
+              <p class="sc-figure">{format.money(owed < 0 ? String(-owed) : l.balance, l.currency)}</p>
+              <p>{owed < 0 ? t('overview.in_credit') : t('overview.balance')}</p>
+              <p>{t('overview.next_bill', { date: format.day(l.next_bill_on) })}</p>
+            </>
+          );
+        }}
+      </Loaded>
+      <Loaded load={latest}>
+        {(page) =>
+          page.items[0] ? (
+            <p>
+              <Link href={`/invoices/${page.items[0].id}`}>
+                {t('overview.last_invoice', { number: page.items[0].number, total: format.money(page.items[0].total, page.items[0].currency) })}
+              </Link>{' '}
+              <InvoiceStatus status={page.items[0].status} />
+            </p>
+          ) : (
+            <p class="sc-muted">{t('invoice.none')}</p>
+          )
+        }
+      </Loaded>
+    </section>
+  );
 }
 
 /// The balance and the ledger with its running balance, oldest first, paged.

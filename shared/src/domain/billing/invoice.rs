@@ -177,6 +177,8 @@ pub struct Recurring {
     pub price: i64,
     /// The provider's date billing started.
     pub from: Date,
+    /// The provider's date billing stopped (a bolt-on taken off), if it has.
+    pub until: Option<Date>,
     /// Billed up to (not including) this date already.
     pub billed_through: Option<Date>,
 }
@@ -223,50 +225,64 @@ pub fn compose(
     };
     let mut out = Composed::default();
     for charge in recurring {
-        let from = charge
-            .billed_through
-            .unwrap_or(charge.from)
+        // This invoice bills the charge up to the end of its period, or to the day the
+        // charge stopped if that is sooner.
+        let end = charge
+            .until
+            .map_or(period.end, |until| until.min(period.end))
             .max(charge.from);
-        if from >= period.end {
-            continue;
+        match charge.billed_through {
+            // Stopped inside a stretch already billed: the days after it are credited.
+            Some(billed) if charge.until.is_some() && billed > end => {
+                for (start, stop, within) in stretches(end, billed, day) {
+                    let days = amounts::days_between(start, stop);
+                    let t = taxed(-amounts::prorate(charge.price, days, within));
+                    out.lines.push(line(
+                        charge,
+                        start,
+                        stop,
+                        days,
+                        t,
+                        format!("{} (credit, {days} of {within} days unused)", charge.name),
+                    ));
+                }
+                out.billed_through.push((charge.charge_key.clone(), end));
+            }
+            billed => {
+                let from = billed.unwrap_or(charge.from).max(charge.from);
+                if from >= end {
+                    continue;
+                }
+                // A stretch left over from earlier periods is billed period by period,
+                // each part prorated against the length of the period it falls in.
+                for (start, stop, within) in stretches(from, end, day) {
+                    let days = amounts::days_between(start, stop);
+                    let t = taxed(amounts::prorate(charge.price, days, within));
+                    let description = if days == within {
+                        charge.name.clone()
+                    } else {
+                        format!("{} ({days} of {within} days)", charge.name)
+                    };
+                    out.lines
+                        .push(line(charge, start, stop, days, t, description));
+                }
+                out.billed_through.push((charge.charge_key.clone(), end));
+            }
         }
-        // A stretch left over from earlier periods is billed period by period, each part
-        // prorated against the length of the period it falls in.
-        let mut start = from;
-        while start < period.end {
-            let within = BillPeriod::containing(start, day);
-            let end = within.end.min(period.end);
-            let days = amounts::days_between(start, end);
-            let amount = amounts::prorate(charge.price, days, within.days());
-            let t = taxed(amount);
-            let whole = days == within.days();
-            out.lines.push(InvoiceLine {
-                kind: charge.kind,
-                description: if whole {
-                    charge.name.clone()
-                } else {
-                    format!("{} ({days} of {} days)", charge.name, within.days())
-                },
-                service: charge.service.clone(),
-                identifier: charge.identifier.clone(),
-                cost_centre: charge.cost_centre.clone(),
-                period_start: start,
-                period_end: end.previous_day().unwrap_or(end),
-                quantity: days,
-                net: t.net,
-                tax: t.tax,
-                gross: t.gross,
-            });
-            start = end;
-        }
-        out.billed_through
-            .push((charge.charge_key.clone(), period.end));
     }
     for service in usage {
         // Per billing period the days belong to: what is new since the last invoice.
         let mut by_period: BTreeMap<BillPeriod, DayUsage> = BTreeMap::new();
         let mut billed_now = BTreeMap::new();
-        for (date, now) in service.now.range(..period.start) {
+        // Every day rated now or billed before: a day corrected down to nothing is credited.
+        let days: std::collections::BTreeSet<Date> = service
+            .now
+            .range(..period.start)
+            .chain(service.billed.range(..period.start))
+            .map(|(d, _)| *d)
+            .collect();
+        for date in &days {
+            let now = &service.now.get(date).copied().unwrap_or_default();
             let before = service.billed.get(date).copied().unwrap_or_default();
             if *now == before {
                 continue;
@@ -304,6 +320,42 @@ pub fn compose(
     out
 }
 
+/// `[from, to)` cut at the bill day: each part with the length of the period it is in.
+fn stretches(from: Date, to: Date, day: u8) -> Vec<(Date, Date, i64)> {
+    let mut out = Vec::new();
+    let mut start = from;
+    while start < to {
+        let within = BillPeriod::containing(start, day);
+        let end = within.end.min(to);
+        out.push((start, end, within.days()));
+        start = end;
+    }
+    out
+}
+
+fn line(
+    charge: &Recurring,
+    start: Date,
+    stop: Date,
+    days: i64,
+    t: Taxed,
+    description: String,
+) -> InvoiceLine {
+    InvoiceLine {
+        kind: charge.kind,
+        description,
+        service: charge.service.clone(),
+        identifier: charge.identifier.clone(),
+        cost_centre: charge.cost_centre.clone(),
+        period_start: start,
+        period_end: stop.previous_day().unwrap_or(stop),
+        quantity: days,
+        net: t.net,
+        tax: t.tax,
+        gross: t.gross,
+    }
+}
+
 /// An invoice's totals: the sums of its rounded lines.
 pub fn totals(lines: &[InvoiceLine]) -> (i64, i64, i64) {
     lines.iter().fold((0, 0, 0), |(net, tax, gross), l| {
@@ -334,6 +386,7 @@ mod tests {
             cost_centre: None,
             price: 4995,
             from,
+            until: None,
             billed_through,
         }
     }
@@ -487,5 +540,122 @@ mod tests {
         after.billed.extend(c.usage_billed[0].1.clone());
         let again = compose(period, FIRST, OPENED, &gst(), &[], &[after]);
         assert!(again.lines.is_empty(), "{:?}", again.lines);
+    }
+}
+
+#[cfg(test)]
+mod stopped {
+    use super::*;
+    use time::macros::date;
+
+    fn bolt_on(from: Date, until: Option<Date>, billed_through: Option<Date>) -> Recurring {
+        Recurring {
+            kind: LineKind::BoltOn,
+            charge_key: "svc/bolt".into(),
+            name: "100 minutes".into(),
+            service: "svc".into(),
+            identifier: "+61255501234".into(),
+            cost_centre: None,
+            price: 3000,
+            from,
+            until,
+            billed_through,
+        }
+    }
+
+    fn tax_free() -> TaxSetting {
+        TaxSetting {
+            name: "Tax".into(),
+            rate_basis_points: 0,
+            prices_include_tax: true,
+        }
+    }
+
+    #[test]
+    fn a_bolt_on_taken_off_after_its_month_was_billed_is_credited_the_days_unused() {
+        // Billed through 1 January, taken off on 21 December: 11 of December's 31 days
+        // unused, $30.00 × 11 / 31 = $10.645... → a credit of $10.65.
+        let c = compose(
+            BillPeriod::containing(date!(2027 - 01 - 01), 1),
+            BillDay::Fixed { day: 1 },
+            date!(2026 - 01 - 01),
+            &tax_free(),
+            &[bolt_on(
+                date!(2026 - 11 - 05),
+                Some(date!(2026 - 12 - 21)),
+                Some(date!(2027 - 01 - 01)),
+            )],
+            &[],
+        );
+        let lines: Vec<(Date, i64, i64)> = c
+            .lines
+            .iter()
+            .map(|l| (l.period_start, l.quantity, l.gross))
+            .collect();
+        assert_eq!(lines, [(date!(2026 - 12 - 21), 11, -1065)]);
+        assert_eq!(
+            c.billed_through,
+            vec![("svc/bolt".to_owned(), date!(2026 - 12 - 21))]
+        );
+    }
+
+    #[test]
+    fn a_bolt_on_on_and_off_between_two_invoices_is_billed_the_days_it_ran() {
+        // On from 2 to 30 November, never invoiced: 28 of 30 days, $28.00.
+        let c = compose(
+            BillPeriod::containing(date!(2026 - 12 - 01), 1),
+            BillDay::Fixed { day: 1 },
+            date!(2026 - 01 - 01),
+            &tax_free(),
+            &[bolt_on(
+                date!(2026 - 11 - 02),
+                Some(date!(2026 - 11 - 30)),
+                None,
+            )],
+            &[],
+        );
+        assert_eq!(c.lines.len(), 1);
+        assert_eq!((c.lines[0].quantity, c.lines[0].gross), (28, 2800));
+        // Settled: the next invoice has nothing for it.
+        let next = compose(
+            BillPeriod::containing(date!(2027 - 01 - 01), 1),
+            BillDay::Fixed { day: 1 },
+            date!(2026 - 01 - 01),
+            &tax_free(),
+            &[bolt_on(
+                date!(2026 - 11 - 02),
+                Some(date!(2026 - 11 - 30)),
+                Some(date!(2026 - 11 - 30)),
+            )],
+            &[],
+        );
+        assert!(next.lines.is_empty());
+    }
+
+    #[test]
+    fn a_usage_day_corrected_down_to_nothing_is_credited() {
+        let usage = ServiceUsage {
+            service: "svc".into(),
+            identifier: "+61255501234".into(),
+            cost_centre: None,
+            now: BTreeMap::new(),
+            billed: BTreeMap::from([(
+                date!(2026 - 11 - 03),
+                DayUsage {
+                    records: 2,
+                    charge: 40,
+                },
+            )]),
+        };
+        let c = compose(
+            BillPeriod::containing(date!(2027 - 01 - 01), 1),
+            BillDay::Fixed { day: 1 },
+            date!(2026 - 01 - 01),
+            &tax_free(),
+            &[],
+            &[usage],
+        );
+        assert_eq!(c.lines.len(), 1);
+        assert_eq!((c.lines[0].quantity, c.lines[0].gross), (-2, -40));
     }
 }

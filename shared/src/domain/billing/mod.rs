@@ -33,6 +33,7 @@ use self::settings::BillingSettings;
 use super::Violations;
 use super::accounts::{Account, AccountError, AccountKind, AccountStatus, Accounts};
 use super::calendar::{ProviderZone, add_months};
+use super::catalogue::Catalogue;
 use super::cost_centres::{CostCentreError, CostCentres};
 use super::paging::{self, Page, PageRequest, PagingError};
 use super::services::{ServiceError, ServiceStatus, Services};
@@ -80,6 +81,13 @@ pub enum BillingError {
     /// long invoice written in parts).
     #[error("{0} charges are more than one invoice can hold")]
     TooManyCharges(usize),
+    /// A payment with this reference was recorded before with another amount, date or
+    /// method.
+    #[error("the reference {0} belongs to another payment")]
+    PaymentReferenceUsed(String),
+    /// The currency cannot change once invoices are issued in it.
+    #[error("the currency cannot change once invoices are issued")]
+    CurrencyFixed,
     /// Others kept changing the same records; try again.
     #[error("conflict")]
     Conflict,
@@ -178,6 +186,7 @@ pub struct Billing {
     services: Services,
     usage: UsageViews,
     cost_centres: CostCentres,
+    catalogue: Catalogue,
 }
 
 impl Billing {
@@ -187,6 +196,7 @@ impl Billing {
             services: Services::new(table.clone(), clock.clone(), cursors.clone()),
             usage: UsageViews::new(table.clone(), cursors.clone()),
             cost_centres: CostCentres::new(table.clone(), clock.clone(), cursors.clone()),
+            catalogue: Catalogue::new(table.clone(), clock.clone(), cursors.clone()),
             table,
             clock,
             cursors,
@@ -203,6 +213,13 @@ impl Billing {
         settings: BillingSettings,
     ) -> Result<BillingSettings, BillingError> {
         settings.check().map_err(BillingError::Invalid)?;
+        let current = settings::read(self.table.as_ref(), tenant).await?;
+        if current.currency != settings.currency {
+            let counter = self.table.get(&record::counter_key(tenant)).await?;
+            if record::counter_from(counter.as_ref()).0 > 1 {
+                return Err(BillingError::CurrencyFixed);
+            }
+        }
         settings::write(self.table.as_ref(), tenant, &settings, self.clock.now()).await?;
         Ok(settings)
     }
@@ -223,8 +240,30 @@ impl Billing {
         account: &AccountId,
         on: Date,
     ) -> Result<Draft, BillingError> {
+        // The period holding `on` invoiced already: the next invoice is the next period's.
+        let period = self.period_of(tenant, account, on).await?;
+        let on = match self.invoice_of_period(tenant, account, period).await? {
+            Some(_) => period.end,
+            None => on,
+        };
         let g = self.gather(tenant, account, on).await?;
         Ok(draft(&g))
+    }
+
+    /// The billing period of the account that holds `on`.
+    async fn period_of(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        on: Date,
+    ) -> Result<BillPeriod, BillingError> {
+        let settings = settings::read(self.table.as_ref(), tenant).await?;
+        let zone = self.zone(tenant).await?;
+        let opened = zone.date_of(self.accounts.get(tenant, account).await?.created_at);
+        Ok(BillPeriod::containing(
+            on,
+            settings.bill_day.day_for(opened),
+        ))
     }
 
     /// Issues the account's invoice for the billing period holding `on`, once: asked again
@@ -236,13 +275,19 @@ impl Billing {
         account: &AccountId,
         on: Date,
     ) -> Result<(Invoice, bool), BillingError> {
+        let period = self.period_of(tenant, account, on).await?;
         for attempt in 1..=ATTEMPTS {
-            let g = self.gather(tenant, account, on).await?;
-            if let Some(existing) = self.invoice_of_period(tenant, account, g.period).await? {
+            // Asked again: the invoice issued, whatever has changed since.
+            if let Some(existing) = self.invoice_of_period(tenant, account, period).await? {
                 return Ok((existing, false));
             }
+            let g = self.gather(tenant, account, on).await?;
             let d = draft(&g);
             if d.lines.is_empty() {
+                // Another run may have issued it while this one read.
+                if let Some(existing) = self.invoice_of_period(tenant, account, period).await? {
+                    return Ok((existing, false));
+                }
                 return Err(BillingError::NothingToBill);
             }
             let (invoice, writes) = self.issue(tenant, &g, d)?;
@@ -325,62 +370,79 @@ impl Billing {
                     .cloned()
                     .unwrap_or(c.to_string())
             });
+            // (kind, key, name, currency, price, started, stopped)
+            let mut charges = Vec::new();
             if matches!(
                 service.status,
                 ServiceStatus::Active | ServiceStatus::Suspended
             ) {
                 let (plan, bolt_ons) = self.services.pricing(service).await?;
-                let mut charges = vec![(
+                charges.push((
                     LineKind::Plan,
                     service.id.to_string(),
                     plan.name.clone(),
                     plan.currency.to_string(),
                     plan.recurring_minor,
                     service.started_at,
-                )];
+                    None,
+                ));
                 for (attached, bolt_on) in service.bolt_ons.iter().zip(&bolt_ons) {
                     charges.push((
                         LineKind::BoltOn,
-                        format!(
-                            "{}/{}/{}",
-                            service.id,
-                            bolt_on.id,
-                            attached.since.unix_timestamp()
-                        ),
+                        bolt_on_key(service, &bolt_on.id, attached.since),
                         bolt_on.name.clone(),
                         bolt_on.currency.to_string(),
                         bolt_on.price_minor,
                         attached.since,
+                        None,
                     ));
                 }
-                for (kind, charge_key, name, currency, price, since) in charges {
-                    if currency != settings.currency {
-                        return Err(BillingError::CurrencyMismatch(
-                            name,
-                            currency,
-                            settings.currency.clone(),
-                        ));
-                    }
-                    let item = self
-                        .table
-                        .get(&record::billed_through_key(tenant, account_id, &charge_key))
-                        .await?;
-                    let (billed_through, read) = record::billed_through_from(item.as_ref());
-                    billed_through_read.insert(charge_key.clone(), read);
-                    recurring.push(Recurring {
-                        kind,
-                        charge_key,
+            }
+            // Bolt-ons taken off: billed up to the day they stopped, credited beyond it.
+            for ended in &service.ended_bolt_ons {
+                let bolt_on = self
+                    .catalogue
+                    .bolt_on(tenant, &ended.bolt_on)
+                    .await
+                    .map_err(|e| BillingError::Storage(TableError::Unreadable(e.to_string())))?;
+                charges.push((
+                    LineKind::BoltOn,
+                    bolt_on_key(service, &bolt_on.id, ended.since),
+                    bolt_on.name.clone(),
+                    bolt_on.currency.to_string(),
+                    bolt_on.price_minor,
+                    ended.since,
+                    Some(ended.until),
+                ));
+            }
+            for (kind, charge_key, name, currency, price, since, until) in charges {
+                if currency != settings.currency {
+                    return Err(BillingError::CurrencyMismatch(
                         name,
-                        service: service.id.to_string(),
-                        identifier: service.identifier.clone(),
-                        cost_centre: cost_centre.clone(),
-                        price,
-                        // Billing starts the day the service or bolt-on started, in the
-                        // provider's calendar.
-                        from: zone.date_of(since),
-                        billed_through,
-                    });
+                        currency,
+                        settings.currency.clone(),
+                    ));
                 }
+                let item = self
+                    .table
+                    .get(&record::billed_through_key(tenant, account_id, &charge_key))
+                    .await?;
+                let (billed_through, read) = record::billed_through_from(item.as_ref());
+                billed_through_read.insert(charge_key.clone(), read);
+                recurring.push(Recurring {
+                    kind,
+                    charge_key,
+                    name,
+                    service: service.id.to_string(),
+                    identifier: service.identifier.clone(),
+                    cost_centre: cost_centre.clone(),
+                    price,
+                    // Billing starts the day the service or bolt-on started and stops the
+                    // day it was taken off, in the provider's calendar.
+                    from: zone.date_of(since),
+                    until: until.map(|u| zone.date_of(u)),
+                    billed_through,
+                });
             }
             // Usage of every month from a few before the period up to the one it starts
             // in: what is rated now, and what earlier invoices billed of it.
@@ -614,7 +676,17 @@ impl Billing {
         Ok(Balance { owed, entries })
     }
 
-    /// The account's ledger, oldest first, a page at a time.
+    /// The provider's date the account is next billed on.
+    pub async fn next_bill_on(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+    ) -> Result<Date, BillingError> {
+        let today = self.today(tenant).await?;
+        Ok(self.period_of(tenant, account, today).await?.end)
+    }
+
+    /// The account's ledger, newest first, a page at a time.
     pub async fn ledger(
         &self,
         tenant: &TenantId,
@@ -654,15 +726,36 @@ impl Billing {
         if !(1..=60).contains(&reference.chars().count()) {
             v.add("/reference", "1 to 60 characters");
         }
+        let today = self.today(tenant).await?;
+        if input.received_on > today + time::Duration::days(1)
+            || input.received_on < today - time::Duration::days(366)
+        {
+            v.add(
+                "/received_on",
+                "a day of the last year, and not after tomorrow",
+            );
+        }
         v.into_result().map_err(BillingError::Invalid)?;
         // The account must be the tenant's (and so the caller's to reach).
         self.accounts.get(tenant, account).await?;
+        // Entered twice, a payment is recorded once; another payment under the same
+        // reference is refused rather than silently dropped.
+        let again = |existing: Payment| {
+            if existing.amount == input.amount
+                && existing.received_on == input.received_on
+                && existing.method == input.method
+            {
+                Ok((existing, false))
+            } else {
+                Err(BillingError::PaymentReferenceUsed(existing.reference))
+            }
+        };
         for attempt in 1..=ATTEMPTS {
             if let Some(existing) = self
                 .payment_by_reference(tenant, account, &reference)
                 .await?
             {
-                return Ok((existing, false));
+                return again(existing);
             }
             let now = self.clock.now();
             let mut open = Vec::new();
@@ -673,6 +766,10 @@ impl Billing {
                     open.push((invoice, version));
                 }
             }
+            // Oldest first, as many as one transaction can settle beside the payment's own
+            // writes; what is left is credit the next invoices use.
+            open.sort_by_key(|(i, _)| i.sequence);
+            open.truncate(MAX_WRITES - 10);
             let invoices: Vec<Invoice> = open.iter().map(|(i, _)| i.clone()).collect();
             let (allocations, unallocated) = payments::allocate(input.amount, &invoices);
             let payment = Payment {
@@ -737,7 +834,7 @@ impl Billing {
                         .payment_by_reference(tenant, account, &reference)
                         .await?
                     {
-                        return Ok((existing, false));
+                        return again(existing);
                     }
                 }
                 Err(e) if e.is_contention() && attempt < ATTEMPTS => back_off(attempt).await,
@@ -863,6 +960,16 @@ impl Billing {
             None => Ok(None),
         }
     }
+}
+
+/// What a bolt-on's charge is known by: the service, the bolt-on and when it was put on
+/// (taken off and put on again, it is another charge, the first credited).
+fn bolt_on_key(
+    service: &crate::domain::services::Service,
+    bolt_on: &crate::ids::BoltOnId,
+    since: time::OffsetDateTime,
+) -> String {
+    format!("{}/{}/{}", service.id, bolt_on, since.unix_timestamp())
 }
 
 fn method_words(method: PaymentMethod) -> &'static str {

@@ -196,10 +196,11 @@ pub fn entry_from_item(item: &Item) -> Result<LedgerEntry, TableError> {
     store::from_item(item)
 }
 
-/// An account's ledger, oldest first.
+/// An account's ledger, newest first.
 pub fn ledger_of(tenant: &TenantId, account_id: &AccountId) -> Query {
     Query::partition(Index::Primary, account(tenant, account_id))
         .sort(SortKey::BeginsWith("LEDGER#".into()))
+        .backward()
 }
 
 // What each recurring charge is billed up to.

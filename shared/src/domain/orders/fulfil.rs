@@ -505,9 +505,7 @@ impl Fulfilment {
             }
             OrderRequest::CancelBoltOn { service, bolt_on } => {
                 let mut s = self.stored_service(r, &existing(service)?).await?;
-                let before = s.bolt_ons.len();
-                s.bolt_ons.retain(|b| b.bolt_on.to_string() != *bolt_on);
-                if s.bolt_ons.len() == before {
+                if !s.end_bolt_on(bolt_on, now) {
                     return Ok((s.id, Vec::new()));
                 }
                 change(s)

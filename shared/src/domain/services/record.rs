@@ -2,7 +2,7 @@
 
 use std::collections::BTreeMap;
 
-use super::{AttachedBoltOn, EmergencyAddress, Service, ServiceStatus, VoiceFeatures};
+use super::{AttachedBoltOn, EmergencyAddress, EndedBoltOn, Service, ServiceStatus, VoiceFeatures};
 use crate::domain::catalogue::ServiceType;
 use crate::ids::{AccountId, ServiceId, TenantId};
 use crate::ports::table::{Item, Key, TableError};
@@ -23,6 +23,8 @@ pub struct ServiceRecord {
     #[serde(default)]
     pub bolt_ons: Vec<AttachedRecord>,
     #[serde(default)]
+    pub ended_bolt_ons: Vec<EndedRecord>,
+    #[serde(default)]
     pub cost_centre: Option<String>,
     #[serde(default)]
     pub features: VoiceFeatures,
@@ -35,6 +37,13 @@ pub struct ServiceRecord {
 pub struct AttachedRecord {
     pub bolt_on: String,
     pub since: String,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+pub struct EndedRecord {
+    pub bolt_on: String,
+    pub since: String,
+    pub until: String,
 }
 
 pub fn key(tenant: &TenantId, account: &AccountId, id: &ServiceId) -> Key {
@@ -71,6 +80,15 @@ pub fn to_item(s: &Service) -> Result<Item, TableError> {
                 since: store::rfc3339(b.since),
             })
             .collect(),
+        ended_bolt_ons: s
+            .ended_bolt_ons
+            .iter()
+            .map(|b| EndedRecord {
+                bolt_on: b.bolt_on.to_string(),
+                since: store::rfc3339(b.since),
+                until: store::rfc3339(b.until),
+            })
+            .collect(),
         cost_centre: s.cost_centre.map(|c| c.to_string()),
         features: s.features.clone(),
         emergency_address: s.emergency_address.clone(),
@@ -102,6 +120,17 @@ pub fn from_item(item: &Item) -> Result<Service, TableError> {
                 Ok(AttachedBoltOn {
                     bolt_on: b.bolt_on.parse().map_err(|_| bad("bolt-on"))?,
                     since: store::parse_rfc3339(&b.since).ok_or_else(|| bad("time"))?,
+                })
+            })
+            .collect::<Result<_, TableError>>()?,
+        ended_bolt_ons: r
+            .ended_bolt_ons
+            .iter()
+            .map(|b| {
+                Ok(EndedBoltOn {
+                    bolt_on: b.bolt_on.parse().map_err(|_| bad("bolt-on"))?,
+                    since: store::parse_rfc3339(&b.since).ok_or_else(|| bad("time"))?,
+                    until: store::parse_rfc3339(&b.until).ok_or_else(|| bad("time"))?,
                 })
             })
             .collect::<Result<_, TableError>>()?,
