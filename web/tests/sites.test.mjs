@@ -613,6 +613,10 @@ test("a customer reads its invoice and its transactions; staff preview, record a
   await staff.getByRole('button', { name: 'Save' }).click();
   await staff.getByText('Saved. The next invoices follow these settings.').waitFor();
   await check(staff, 'console-billing-settings');
+  await staff.getByRole('navigation').getByRole('link', { name: 'Bill runs' }).click();
+  await staff.getByRole('button', { name: "Run today's bill run now" }).click();
+  await staff.getByText(/^Ran: \d+ invoices issued\.$/).waitFor();
+  await check(staff, 'console-bill-runs');
   await Promise.all([portal.close(), staff.close()]);
 });
 

@@ -6,7 +6,7 @@ import { Api } from '../shared/api';
 import * as format from '../shared/format';
 import { t } from '../shared/i18n';
 import { InvoiceList, InvoicePage, LedgerTable, type Invoice } from '../shared/invoice';
-import { Field, Link, Loading, ProblemNote, Table, fieldError, useAction } from '../shared/ui';
+import { Field, Link, Loaded, Loading, ProblemNote, Table, fieldError, useAction, useLoad } from '../shared/ui';
 
 interface BillingSettings {
   currency: string;
@@ -295,3 +295,79 @@ export function ConsoleInvoice({ api, account, id }: { api: Api; account: string
   );
 }
 
+
+interface Run {
+  date: string;
+  due: number;
+  issued: number;
+  already: number;
+  nothing: number;
+  failures: { account: string; reason: string }[];
+  finished_at: string;
+}
+
+/// Each day's bill run: what it issued, what failed and why; run today's again.
+export function BillRuns({ api }: { api: Api }) {
+  const [round, setRound] = useState(0);
+  const runs = useLoad(() => api.get<Run[]>('/v1/console/billing/runs'), [round]);
+  const [ran, setRan] = useState<Run | null>(null);
+  const action = useAction();
+  return (
+    <>
+      <h1>{t('nav.bill_runs')}</h1>
+      <p>{t('runs.intro')}</p>
+      <p class="sc-actions">
+        <button
+          type="button"
+          class="sc-button"
+          disabled={action.busy}
+          onClick={() =>
+            action.run(async () => {
+              setRan(await api.post<Run>('/v1/console/billing/runs'));
+              setRound(round + 1);
+            })
+          }
+        >
+          {t('runs.run_now')}
+        </button>
+      </p>
+      {ran && (
+        <p class="sc-notice" role="status">
+          {t('runs.ran', { issued: ran.issued })}
+        </p>
+      )}
+      {action.error !== null && <ProblemNote error={action.error} />}
+      <Loaded load={runs}>
+        {(list) => (
+          <Table
+            rows={list}
+            rowKey={(r) => r.date}
+            empty={t('runs.none')}
+            columns={[
+              { label: t('runs.date'), cell: (r) => format.day(r.date) },
+              { label: t('runs.due'), cell: (r) => r.due },
+              { label: t('runs.issued'), cell: (r) => r.issued },
+              { label: t('runs.already'), cell: (r) => r.already },
+              { label: t('runs.nothing'), cell: (r) => r.nothing },
+              {
+                label: t('runs.failed'),
+                cell: (r) =>
+                  r.failures.length === 0 ? (
+                    '0'
+                  ) : (
+                    <ul>
+                      {r.failures.map((f) => (
+                        <li key={f.account}>
+                          <Link href={`/console/accounts/${f.account}`}>{f.account}</Link>: {f.reason}
+                        </li>
+                      ))}
+                    </ul>
+                  ),
+              },
+            ]}
+          />
+        )}
+      </Loaded>
+    </>
+  );
+}

@@ -15,7 +15,7 @@ import { AccountPage, Accounts, Audit, History, Pending, Provisioning, Retailers
 import { BrandingPage, OrderSettingsPage } from './settings';
 import { AccessSettingsPage, AccountAttributesPage, FailedMailPage, Reports, Staff } from './admin';
 import { UsageFiles } from './usage';
-import { BillingSettingsPage, ConsoleInvoice } from './billing';
+import { BillRuns, BillingSettingsPage, ConsoleInvoice } from './billing';
 
 const api = new Api('console');
 
@@ -54,6 +54,7 @@ function App() {
     { href: '/console/settings/access', label: t('nav.access_settings'), show: may('settings_manage') },
     { href: '/console/settings/orders', label: t('nav.order_settings'), show: may('settings_manage') },
     { href: '/console/settings/account-attributes', label: t('nav.account_attributes'), show: may('settings_manage') },
+    { href: '/console/bill-runs', label: t('nav.bill_runs'), show: may('billing_manage') },
     { href: '/console/settings/billing', label: t('nav.billing_settings'), show: may('billing_manage') },
     { href: '/console/branding', label: t('nav.branding'), show: may('branding_manage') },
   ]
@@ -70,6 +71,8 @@ function App() {
         <AccountPage api={api} id={account[1]} mayBill={may('billing_manage')} />
       ) : invoice ? (
         <ConsoleInvoice api={api} account={invoice[1]} id={invoice[2]} />
+      ) : path === '/bill-runs' ? (
+        <BillRuns api={api} />
       ) : path === '/settings/billing' ? (
         <BillingSettingsPage api={api} />
       ) : path === '/history' ? (
