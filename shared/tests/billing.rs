@@ -1024,3 +1024,202 @@ async fn after_the_periods_invoice_the_preview_shows_the_next_periods() {
     assert_eq!(preview.body["period_start"], "2037-01-01");
     assert_eq!(preview.body["total"], "43.00");
 }
+
+async fn add_charge(f: &Fixture, boss: &str, description: &str, amount: i64) -> Reply {
+    f.w.call(
+        "POST",
+        &format!("/v1/console/accounts/{}/charges", f.account),
+        "acme",
+        Auth::Bearer(boss),
+        Some(json!({"description": description, "amount_minor": amount,
+                    "reason": "agreed with the customer"})),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn one_off_charges_and_credits_land_on_the_next_invoice_once() {
+    let (f, Cast { boss, .. }) = december().await;
+    let install = add_charge(&f, &boss, "Installation", 2500).await;
+    assert_eq!(install.status, StatusCode::CREATED, "{}", install.text);
+    add_charge(&f, &boss, "Goodwill credit", -500).await;
+    let dropped = add_charge(&f, &boss, "Entered by mistake", 999).await;
+    let removed =
+        f.w.call(
+            "DELETE",
+            &format!(
+                "/v1/console/accounts/{}/charges/{}",
+                f.account,
+                dropped.body["id"].as_str().unwrap()
+            ),
+            "acme",
+            Auth::Bearer(&boss),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let december = bill_now(&f, &boss, &f.account).await;
+    let one_offs: Vec<_> = lines(&december.body)
+        .into_iter()
+        .filter(|l| l.1.is_empty())
+        .map(|l| (l.0, l.4, l.5))
+        .collect();
+    assert_eq!(
+        one_offs,
+        [
+            (
+                "Installation".to_owned(),
+                "25.00".to_owned(),
+                "2.27".to_owned()
+            ),
+            (
+                "Goodwill credit".to_owned(),
+                "-5.00".to_owned(),
+                "-0.45".to_owned()
+            ),
+        ]
+    );
+    assert_eq!(december.body["total"], "78.99");
+    // Taken by the invoice: not removable, and not billed again.
+    let listed =
+        f.w.get(
+            &format!("/v1/console/accounts/{}/charges", f.account),
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    assert!(
+        listed
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["state"] == "invoiced"),
+        "{}",
+        listed.text
+    );
+    let too_late =
+        f.w.call(
+            "DELETE",
+            &format!(
+                "/v1/console/accounts/{}/charges/{}",
+                f.account,
+                install.body["id"].as_str().unwrap()
+            ),
+            "acme",
+            Auth::Bearer(&boss),
+            None,
+        )
+        .await;
+    assert_eq!(too_late.status, StatusCode::CONFLICT);
+    assert_eq!(too_late.body["type"], "/problems/charge-invoiced");
+    let boss = later(&f, datetime!(2037-01-01 00:30 UTC)).await;
+    let january = bill_now(&f, &boss, &f.account).await;
+    assert!(lines(&january.body).iter().all(|l| !l.1.is_empty()));
+}
+
+#[tokio::test]
+async fn a_credit_note_corrects_an_issued_invoice_which_itself_never_changes() {
+    let (f, Cast { boss, sam, kim, .. }) = december().await;
+    let issued = bill_now(&f, &boss, &f.account).await;
+    let invoice = issued.body["id"].as_str().unwrap().to_owned();
+    let path = format!(
+        "/v1/console/accounts/{}/invoices/{invoice}/credit-notes",
+        f.account
+    );
+    let credit = |amount: i64| {
+        let (f, boss, path) = (&f, boss.clone(), path.clone());
+        async move {
+            f.w.call(
+                "POST",
+                &path,
+                "acme",
+                Auth::Bearer(&boss),
+                Some(
+                    json!({"amount_minor": amount, "reason": "charged for days before activation"}),
+                ),
+            )
+            .await
+        }
+    };
+    let note = credit(899).await;
+    assert_eq!(note.status, StatusCode::CREATED, "{}", note.text);
+    assert_eq!(note.body["number"], "CN-000001");
+    // Its tax is the invoice's share: 8.99 × 5.37 / 58.99 = 0.818... → 0.82.
+    assert_eq!(note.body["tax"], "0.82");
+    let too_much = credit(5001).await;
+    assert_eq!(too_much.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(too_much.text.contains("at most 50.00"), "{}", too_much.text);
+    let seen =
+        f.w.get(
+            &format!("/v1/portal/invoices/{invoice}"),
+            "acme",
+            Auth::Bearer(&sam),
+        )
+        .await;
+    assert_eq!(seen.body["total"], "58.99", "the invoice is as issued");
+    assert_eq!(seen.body["credited"], "8.99");
+    assert_eq!(seen.body["outstanding"], "50.00");
+    assert_eq!(seen.body["credit_notes"][0]["number"], "CN-000001");
+    let ledger =
+        f.w.get("/v1/portal/ledger", "acme", Auth::Bearer(&sam))
+            .await;
+    assert_eq!(ledger.body["balance"], "50.00");
+    assert_eq!(ledger.body["items"][0]["kind"], "credit_note");
+    // Nobody else's.
+    let theirs =
+        f.w.get(
+            &format!("/v1/portal/invoices/{invoice}"),
+            "acme",
+            Auth::Bearer(&kim),
+        )
+        .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn corrections_are_for_staff_who_bill_the_account() {
+    let (f, Cast { boss, rival, .. }) = december().await;
+    let issued = bill_now(&f, &boss, &f.account).await;
+    let invoice = issued.body["id"].as_str().unwrap();
+    f.w.staff(
+        &f.tenant,
+        "clerk",
+        &[selfcare::domain::identity::Permission::AccountsRead],
+    )
+    .await;
+    let clerk = f.w.token("acme", "clerk", STAFF_PASSWORD).await;
+    let account = f.account;
+    let attempts = [
+        (
+            format!("/v1/console/accounts/{account}/charges"),
+            json!({"description": "x", "amount_minor": 100, "reason": "x"}),
+        ),
+        (
+            format!("/v1/console/accounts/{account}/invoices/{invoice}/credit-notes"),
+            json!({"amount_minor": 100, "reason": "x"}),
+        ),
+    ];
+    for (path, body) in &attempts {
+        let refused =
+            f.w.call(
+                "POST",
+                path,
+                "acme",
+                Auth::Bearer(&clerk),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
+        let elsewhere =
+            f.w.call(
+                "POST",
+                path,
+                "bluewave",
+                Auth::Bearer(&rival),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(elsewhere.status, StatusCode::NOT_FOUND, "{path}");
+    }
+}

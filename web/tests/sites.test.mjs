@@ -608,6 +608,21 @@ test("a customer reads its invoice and its transactions; staff preview, record a
   await staff.getByText('Payment of $10.00 recorded.').waitFor();
   await staff.getByRole('cell', { name: 'WEB-PAYMENT-1' }).waitFor();
   await check(staff, 'console-account-billing');
+  // A one-off credit waits for the next invoice; the issued invoice is corrected by a credit note.
+  await staff.getByLabel('Shown on the invoice as').fill('Goodwill credit');
+  await staff.getByLabel('Amount of the charge or credit').fill('5');
+  await staff.getByLabel('This is a credit').check();
+  await staff.getByLabel('Why').fill('Outage on 3 December');
+  await staff.getByRole('button', { name: 'Add to the next invoice' }).click();
+  await staff.getByRole('button', { name: 'Remove Goodwill credit' }).waitFor();
+  await staff.getByRole('link', { name: 'INV-000001' }).click();
+  await staff.getByRole('heading', { name: /^Invoice INV-000001/ }).waitFor();
+  await staff.getByLabel('Amount', { exact: true }).fill('5.00');
+  await staff.getByLabel('Why').fill('Charged from the 1st, active from the 2nd');
+  await staff.getByRole('button', { name: 'Issue the credit note' }).click();
+  await staff.getByText('Credit note CN-000001 issued: $5.00.').waitFor();
+  await staff.getByRole('cell', { name: 'CN-000001' }).waitFor();
+  await check(staff, 'console-invoice');
   await staff.getByRole('navigation').getByRole('link', { name: 'Billing settings' }).click();
   await staff.getByLabel('Tax rate (%)').fill('15');
   await staff.getByRole('button', { name: 'Save' }).click();

@@ -15,6 +15,7 @@ use utoipa_axum::routes;
 use super::access::{PortalUser, StaffUser, portal_account, visible_account};
 use super::problem::{JsonBody, Problem, QueryParams};
 use super::views::{PageOf, Paging, today};
+use crate::domain::billing::adjustments::{ChargeState, CreditNote, OneOffCharge};
 use crate::domain::billing::dates;
 use crate::domain::billing::invoice::{Invoice, InvoiceLine, InvoiceStatus, LineKind};
 use crate::domain::billing::ledger::{EntryKind, LedgerEntry};
@@ -268,10 +269,13 @@ pub struct InvoiceView {
     pub credit_applied: String,
     pub amount_due: String,
     pub paid: String,
+    /// Taken back by credit notes.
+    pub credited: String,
+    pub credit_notes: Vec<CreditNoteView>,
 }
 
 impl InvoiceView {
-    fn of(i: Invoice, today: Date) -> Self {
+    fn of(i: Invoice, today: Date, notes: Vec<CreditNote>) -> Self {
         InvoiceView {
             summary: InvoiceSummaryView::of(&i, today),
             account: i.account.clone(),
@@ -283,6 +287,8 @@ impl InvoiceView {
             credit_applied: decimal(i.credit_applied),
             amount_due: decimal(i.amount_due),
             paid: decimal(i.paid),
+            credited: decimal(i.credited),
+            credit_notes: notes.into_iter().map(Into::into).collect(),
             lines: i.lines.into_iter().map(Into::into).collect(),
         }
     }
@@ -347,8 +353,16 @@ async fn invoice_view(
     account: &AccountId,
     invoice: &str,
 ) -> Result<InvoiceView, Problem> {
-    let invoice = platform.billing().invoice(tenant, account, invoice).await?;
-    Ok(InvoiceView::of(invoice, today(platform, tenant).await?))
+    let billing = platform.billing();
+    let invoice = billing.invoice(tenant, account, invoice).await?;
+    let notes = billing
+        .credit_notes_of(tenant, account, &invoice.id)
+        .await?;
+    Ok(InvoiceView::of(
+        invoice,
+        today(platform, tenant).await?,
+        notes,
+    ))
 }
 
 /// The account's invoices, newest first.
@@ -466,7 +480,11 @@ pub async fn bill_now(
     } else {
         StatusCode::OK
     };
-    Ok((status, Json(InvoiceView::of(invoice, on))))
+    let notes = platform
+        .billing()
+        .credit_notes_of(tenant, &account.id, &invoice.id)
+        .await?;
+    Ok((status, Json(InvoiceView::of(invoice, on, notes))))
 }
 
 // The ledger.
@@ -685,6 +703,222 @@ pub async fn record_payment(
     Ok((status, Json(PaymentView::of(payment, currency, !recorded))))
 }
 
+// Corrections: one-off charges and credits, credit notes.
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreditNoteView {
+    pub id: String,
+    pub number: String,
+    pub invoice_number: String,
+    /// Tax included.
+    pub amount: String,
+    pub tax: String,
+    pub reason: String,
+    pub issued_on: String,
+}
+
+impl From<CreditNote> for CreditNoteView {
+    fn from(n: CreditNote) -> Self {
+        CreditNoteView {
+            id: n.id,
+            number: n.number,
+            invoice_number: n.invoice_number,
+            amount: decimal(n.amount),
+            tax: decimal(n.tax),
+            reason: n.reason,
+            issued_on: dates::text(n.issued_on),
+        }
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ChargeView {
+    pub id: String,
+    pub description: String,
+    /// Negative for a credit.
+    pub amount: String,
+    pub reason: String,
+    pub state: ChargeState,
+    /// The invoice that took it.
+    pub invoice: Option<String>,
+    pub added_on: String,
+    pub added_by: String,
+}
+
+impl From<OneOffCharge> for ChargeView {
+    fn from(c: OneOffCharge) -> Self {
+        ChargeView {
+            id: c.id,
+            description: c.description,
+            amount: decimal(c.amount),
+            reason: c.reason,
+            state: c.state,
+            invoice: c.invoice,
+            added_on: dates::text(c.added_on),
+            added_by: c.added_by,
+        }
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChargeInput {
+    /// What the customer reads on the invoice.
+    #[schema(min_length = 1, max_length = 80)]
+    pub description: String,
+    /// Minor units, as the provider's prices are (tax included or not); negative for a
+    /// credit, never zero.
+    #[schema(minimum = -100000000_i64, maximum = 100000000_i64)]
+    pub amount_minor: i64,
+    /// Why: kept with the charge and on the audit trail.
+    #[schema(min_length = 1, max_length = 200)]
+    pub reason: String,
+}
+
+/// An account's one-off charges and credits, newest first (the last 200).
+#[utoipa::path(get, path = "/v1/console/accounts/{account}/charges", tag = "console",
+    params(("account" = String, Path)),
+    responses((status = 200, body = Vec<ChargeView>), (status = 404, body = Problem)))]
+pub async fn charges(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path(account): Path<String>,
+) -> Result<Json<Vec<ChargeView>>, Problem> {
+    staff.require(Permission::AccountsRead)?;
+    let account = visible_account(&platform, &staff, &account).await?;
+    let list = platform
+        .billing()
+        .charges(&staff.session.tenant, &account.id)
+        .await?;
+    Ok(Json(list.into_iter().map(Into::into).collect()))
+}
+
+/// Add a one-off charge or credit to the account's next invoice.
+#[utoipa::path(post, path = "/v1/console/accounts/{account}/charges", tag = "console",
+    params(("account" = String, Path)), request_body = ChargeInput,
+    responses((status = 201, body = ChargeView), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn add_charge(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path(account): Path<String>,
+    JsonBody(input): JsonBody<ChargeInput>,
+) -> Result<(StatusCode, Json<ChargeView>), Problem> {
+    staff.require(Permission::BillingManage)?;
+    let account = visible_account(&platform, &staff, &account).await?;
+    let charge = platform
+        .billing()
+        .add_charge(
+            &staff.session.tenant,
+            &account.id,
+            &input.description,
+            input.amount_minor,
+            &input.reason,
+            &staff.session.username,
+        )
+        .await?;
+    platform
+        .audit()
+        .record(
+            &staff.session,
+            Some(account.id),
+            "charge.added",
+            &format!(
+                "{} {}: {}",
+                charge.description,
+                decimal(charge.amount),
+                charge.reason
+            ),
+            &staff.request_id,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(charge.into())))
+}
+
+/// Take back a one-off charge or credit no invoice has taken yet.
+#[utoipa::path(delete, path = "/v1/console/accounts/{account}/charges/{charge}", tag = "console",
+    params(("account" = String, Path), ("charge" = String, Path)),
+    responses((status = 204), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 409, body = Problem)))]
+pub async fn remove_charge(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path((account, charge)): Path<(String, String)>,
+) -> Result<StatusCode, Problem> {
+    staff.require(Permission::BillingManage)?;
+    let account = visible_account(&platform, &staff, &account).await?;
+    platform
+        .billing()
+        .remove_charge(&staff.session.tenant, &account.id, &charge)
+        .await?;
+    platform
+        .audit()
+        .record(
+            &staff.session,
+            Some(account.id),
+            "charge.removed",
+            &charge,
+            &staff.request_id,
+        )
+        .await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreditNoteInput {
+    /// Minor units, tax included: at most what the invoice still holds to credit.
+    #[schema(minimum = 1, maximum = 100000000_i64)]
+    pub amount_minor: i64,
+    #[schema(min_length = 1, max_length = 200)]
+    pub reason: String,
+}
+
+/// Correct an issued invoice with a credit note (its own number; the invoice itself
+/// never changes).
+#[utoipa::path(post, path = "/v1/console/accounts/{account}/invoices/{invoice}/credit-notes",
+    tag = "console", params(("account" = String, Path), ("invoice" = String, Path)),
+    request_body = CreditNoteInput,
+    responses((status = 201, body = CreditNoteView), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn credit_note(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path((account, invoice)): Path<(String, String)>,
+    JsonBody(input): JsonBody<CreditNoteInput>,
+) -> Result<(StatusCode, Json<CreditNoteView>), Problem> {
+    staff.require(Permission::BillingManage)?;
+    let account = visible_account(&platform, &staff, &account).await?;
+    let note = platform
+        .billing()
+        .credit_invoice(
+            &staff.session.tenant,
+            &account.id,
+            &invoice,
+            input.amount_minor,
+            &input.reason,
+            &staff.session.username,
+        )
+        .await?;
+    platform
+        .audit()
+        .record(
+            &staff.session,
+            Some(account.id),
+            "credit_note.issued",
+            &format!(
+                "{} against {} for {}: {}",
+                note.number,
+                note.invoice_number,
+                decimal(note.amount),
+                note.reason
+            ),
+            &staff.request_id,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(note.into())))
+}
+
 // Bill runs.
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -780,4 +1014,7 @@ pub fn routes() -> OpenApiRouter<Platform> {
         .routes(routes!(console_ledger))
         .routes(routes!(record_payment))
         .routes(routes!(bill_runs, run_bills_now))
+        .routes(routes!(charges, add_charge))
+        .routes(routes!(remove_charge))
+        .routes(routes!(credit_note))
 }

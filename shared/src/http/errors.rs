@@ -355,6 +355,12 @@ impl From<BillingError> for Problem {
                 "{reference:?} was recorded with another amount, date or method; give this payment its own reference."
             ))
             .field("/reference", "belongs to another payment"),
+            BillingError::ChargeInvoiced => Problem::new(
+                StatusCode::CONFLICT,
+                "charge-invoiced",
+                "The charge is on an invoice already",
+            )
+            .detail("Correct an issued invoice with a credit note."),
             BillingError::CurrencyFixed => Problem::new(
                 StatusCode::CONFLICT,
                 "currency-fixed",

@@ -236,6 +236,7 @@ export function AccountBilling({ api, id, mayBill }: { api: Api; id: string; may
         </div>
       )}
       <InvoiceList key={round} api={api} path={`${base}/invoices`} href={(i) => `/console/accounts/${id}/invoices/${i.id}`} />
+      <ChargesWithCurrency api={api} id={id} mayBill={mayBill} round={round} />
       <h3>{t('ledger.title')}</h3>
       <LedgerTable key={round} api={api} path={`${base}/ledger`} />
       {mayBill && (
@@ -284,14 +285,152 @@ export function AccountBilling({ api, id, mayBill }: { api: Api; id: string; may
   );
 }
 
-export function ConsoleInvoice({ api, account, id }: { api: Api; account: string; id: string }) {
+export function ConsoleInvoice({ api, account, id, mayBill }: { api: Api; account: string; id: string; mayBill: boolean }) {
   return (
     <>
       <p>
         <Link href={`/console/accounts/${account}`}>{t('app.back')}</Link>
       </p>
-      <InvoicePage api={api} path={`/v1/console/accounts/${account}/invoices/${id}`} />
+      <InvoicePage
+        api={api}
+        path={`/v1/console/accounts/${account}/invoices/${id}`}
+        after={(invoice, reload) => mayBill && <CreditNoteForm api={api} account={account} invoice={invoice} onIssued={reload} />}
+      />
     </>
+  );
+}
+
+/// A credit note against the invoice: an amount and why.
+function CreditNoteForm({ api, account, invoice, onIssued }: { api: Api; account: string; invoice: Invoice; onIssued: () => void }) {
+  const [amount, setAmount] = useState('');
+  const [reason, setReason] = useState('');
+  const [issued, setIssued] = useState<string | null>(null);
+  const action = useAction();
+  return (
+    <form
+      class="sc-card"
+      onSubmit={(e) => {
+        e.preventDefault();
+        action.run(async () => {
+          const note = await api.post<{ number: string; amount: string }>(`/v1/console/accounts/${account}/invoices/${invoice.id}/credit-notes`, {
+            amount_minor: minorUnits(amount),
+            reason,
+          });
+          setIssued(t('billing.credit_note_issued', { number: note.number, amount: format.money(note.amount, invoice.currency) }));
+          setAmount('');
+          setReason('');
+          onIssued();
+        });
+      }}
+    >
+      <h2>{t('billing.credit_note')}</h2>
+      <Field label={t('billing.amount')} name="credit-amount" inputmode="decimal" value={amount} onInput={setAmount} error={fieldError(action.error, '/amount_minor')} required />
+      <Field label={t('billing.why')} name="credit-reason" value={reason} onInput={setReason} error={fieldError(action.error, '/reason')} required />
+      {issued && (
+        <p class="sc-notice" role="status">
+          {issued}
+        </p>
+      )}
+      {action.error !== null && <ProblemNote error={action.error} />}
+      <button type="submit" class="sc-button" disabled={action.busy}>
+        {t('billing.issue_credit_note')}
+      </button>
+    </form>
+  );
+}
+
+interface Charge {
+  id: string;
+  description: string;
+  amount: string;
+  reason: string;
+  state: 'pending' | 'invoiced';
+  added_on: string;
+  added_by: string;
+}
+
+function ChargesWithCurrency({ api, id, mayBill, round }: { api: Api; id: string; mayBill: boolean; round: number }) {
+  const ledger = useLoad(() => api.get<{ currency: string }>(`/v1/console/accounts/${id}/ledger?limit=1`), [id]);
+  return <Loaded load={ledger}>{(l) => <Charges key={round} api={api} id={id} mayBill={mayBill} currency={l.currency} />}</Loaded>;
+}
+
+/// One-off charges and credits waiting for the account's next invoice, and those taken.
+function Charges({ api, id, mayBill, currency }: { api: Api; id: string; mayBill: boolean; currency: string }) {
+  const [round, setRound] = useState(0);
+  const list = useLoad(() => api.get<Charge[]>(`/v1/console/accounts/${id}/charges`), [id, round]);
+  const [form, setForm] = useState({ description: '', amount: '', reason: '', credit: false });
+  const action = useAction();
+  return (
+    <section aria-labelledby="charges-heading">
+      <h3 id="charges-heading">{t('billing.charges')}</h3>
+      {action.error !== null && <ProblemNote error={action.error} />}
+      <Loaded load={list}>
+        {(charges) => (
+          <Table
+            rows={charges}
+            rowKey={(c) => c.id}
+            empty={t('billing.no_charges')}
+            columns={[
+              { label: t('ledger.date'), cell: (c) => format.day(c.added_on) },
+              { label: t('billing.description'), cell: (c) => c.description },
+              { label: t('invoice.amount'), cell: (c) => format.money(c.amount, currency) },
+              { label: t('billing.why'), cell: (c) => c.reason },
+              {
+                label: t('invoice.status'),
+                cell: (c) =>
+                  c.state === 'invoiced' ? (
+                    t('billing.charge_invoiced')
+                  ) : mayBill ? (
+                    <button
+                      type="button"
+                      class="sc-button sc-button-quiet"
+                      disabled={action.busy}
+                      onClick={() =>
+                        action.run(async () => {
+                          await api.request('DELETE', `/v1/console/accounts/${id}/charges/${c.id}`);
+                          setRound(round + 1);
+                        })
+                      }
+                    >
+                      {t('billing.remove_charge', { description: c.description })}
+                    </button>
+                  ) : (
+                    t('billing.charge_pending')
+                  ),
+              },
+            ]}
+          />
+        )}
+      </Loaded>
+      {mayBill && (
+        <form
+          class="sc-card"
+          onSubmit={(e) => {
+            e.preventDefault();
+            action.run(async () => {
+              const cents = minorUnits(form.amount);
+              await api.post(`/v1/console/accounts/${id}/charges`, {
+                description: form.description,
+                amount_minor: cents > 0 && form.credit ? -cents : cents,
+                reason: form.reason,
+              });
+              setForm({ description: '', amount: '', reason: '', credit: false });
+              setRound(round + 1);
+            });
+          }}
+        >
+          <Field label={t('billing.description')} name="charge-description" value={form.description} onInput={(v) => setForm({ ...form, description: v })} error={fieldError(action.error, '/description')} required />
+          <Field label={t('billing.charge_amount')} name="charge-amount" inputmode="decimal" value={form.amount} onInput={(v) => setForm({ ...form, amount: v })} error={fieldError(action.error, '/amount_minor')} required />
+          <label>
+            <input type="checkbox" name="charge-credit" checked={form.credit} onChange={(e) => setForm({ ...form, credit: (e.currentTarget as HTMLInputElement).checked })} /> {t('billing.is_credit')}
+          </label>
+          <Field label={t('billing.why')} name="charge-reason" value={form.reason} onInput={(v) => setForm({ ...form, reason: v })} error={fieldError(action.error, '/reason')} required />
+          <button type="submit" class="sc-button" disabled={action.busy}>
+            {t('billing.add_charge')}
+          </button>
+        </form>
+      )}
+    </section>
   );
 }
 

@@ -70,7 +70,7 @@ function App() {
       {account ? (
         <AccountPage api={api} id={account[1]} mayBill={may('billing_manage')} />
       ) : invoice ? (
-        <ConsoleInvoice api={api} account={invoice[1]} id={invoice[2]} />
+        <ConsoleInvoice api={api} account={invoice[1]} id={invoice[2]} mayBill={may('billing_manage')} />
       ) : path === '/bill-runs' ? (
         <BillRuns api={api} />
       ) : path === '/settings/billing' ? (

@@ -21,7 +21,7 @@ export interface InvoiceSummary {
 }
 
 export interface InvoiceLine {
-  kind: 'plan' | 'bolt_on' | 'usage';
+  kind: 'plan' | 'bolt_on' | 'usage' | 'one_off';
   description: string;
   service: string;
   identifier: string;
@@ -44,11 +44,23 @@ export interface Invoice extends InvoiceSummary {
   credit_applied: string;
   amount_due: string;
   paid: string;
+  credited: string;
+  credit_notes: CreditNote[];
+}
+
+export interface CreditNote {
+  id: string;
+  number: string;
+  invoice_number: string;
+  amount: string;
+  tax: string;
+  reason: string;
+  issued_on: string;
 }
 
 export interface LedgerEntry {
   sequence: number;
-  kind: 'invoice' | 'payment';
+  kind: 'invoice' | 'payment' | 'credit_note';
   date: string;
   reference: string;
   description: string;
@@ -151,9 +163,9 @@ export function InvoiceDetail({ invoice }: { invoice: Invoice }) {
         <dd>{format.day(invoice.due_on)}</dd>
       </dl>
       {[...services.entries()].map(([service, lines]) => (
-        <section key={service} aria-label={lines[0].identifier}>
+        <section key={service} aria-label={lines[0].identifier || t('invoice.account_charges')}>
           <h2>
-            {lines[0].identifier}
+            {lines[0].identifier || t('invoice.account_charges')}
             {lines[0].cost_centre && <span class="sc-muted"> · {t('invoice.cost_centre', { name: lines[0].cost_centre })}</span>}
           </h2>
           <Table
@@ -163,7 +175,10 @@ export function InvoiceDetail({ invoice }: { invoice: Invoice }) {
             columns={[
               { label: t('invoice.line'), cell: (l) => (l.kind === 'usage' ? t('invoice.usage') : l.description) },
               { label: t('invoice.period'), cell: (l) => period(l.period_start, l.period_end) },
-              { label: t('invoice.quantity'), cell: (l) => (l.kind === 'usage' ? t('invoice.records', { count: l.quantity }) : t('invoice.days', { count: l.quantity })) },
+              {
+                label: t('invoice.quantity'),
+                cell: (l) => (l.kind === 'usage' ? t('invoice.records', { count: l.quantity }) : l.kind === 'one_off' ? '' : t('invoice.days', { count: l.quantity })),
+              },
               { label: invoice.tax_name, cell: (l) => money(l.tax) },
               { label: t('invoice.amount'), cell: (l) => money(l.gross) },
             ]}
@@ -187,19 +202,50 @@ export function InvoiceDetail({ invoice }: { invoice: Invoice }) {
         )}
         <dt>{t('invoice.paid')}</dt>
         <dd>{money(invoice.paid)}</dd>
+        {invoice.credited !== '0.00' && (
+          <>
+            <dt>{t('invoice.credited')}</dt>
+            <dd>-{money(invoice.credited)}</dd>
+          </>
+        )}
         <dt>{t('invoice.outstanding')}</dt>
         <dd>
           <strong>{money(invoice.outstanding)}</strong>
         </dd>
       </dl>
+      {invoice.credit_notes.length > 0 && (
+        <section aria-labelledby="credit-notes">
+          <h2 id="credit-notes">{t('invoice.credit_notes')}</h2>
+          <Table
+            rows={invoice.credit_notes}
+            rowKey={(n) => n.id}
+            empty=""
+            columns={[
+              { label: t('ledger.credit_note'), cell: (n) => n.number },
+              { label: t('invoice.issued_on'), cell: (n) => format.day(n.issued_on) },
+              { label: t('invoice.reason'), cell: (n) => n.reason },
+              { label: t('invoice.amount'), cell: (n) => money(n.amount) },
+            ]}
+          />
+        </section>
+      )}
     </>
   );
 }
 
-/// One invoice, loaded from `path`.
-export function InvoicePage({ api, path }: { api: Api; path: string }) {
+/// One invoice, loaded from `path`; `after` adds what a site offers beneath it.
+export function InvoicePage({ api, path, after }: { api: Api; path: string; after?: (invoice: Invoice, reload: () => void) => preact.ComponentChildren }) {
   const invoice = useLoad(() => api.get<Invoice>(path), [path]);
-  return <Loaded load={invoice}>{(i) => <InvoiceDetail invoice={i} />}</Loaded>;
+  return (
+    <Loaded load={invoice}>
+      {(i) => (
+        <>
+          <InvoiceDetail invoice={i} />
+          {after?.(i, invoice.reload)}
+        </>
+      )}
+    </Loaded>
+  );
 }
 
 /// The balance, the next bill date and the latest invoice, for an overview.
@@ -265,7 +311,7 @@ export function LedgerTable({ api, path }: { api: Api; path: string }) {
               empty={t('ledger.none')}
               columns={[
                 { label: t('ledger.date'), cell: (e) => format.day(e.date) },
-                { label: t('ledger.what'), cell: (e) => (e.kind === 'invoice' ? t('ledger.invoice') : t('ledger.payment')) },
+                { label: t('ledger.what'), cell: (e) => t(e.kind === 'invoice' ? 'ledger.invoice' : e.kind === 'payment' ? 'ledger.payment' : 'ledger.credit_note') },
                 { label: t('ledger.reference'), cell: (e) => e.reference },
                 { label: t('invoice.amount'), cell: (e) => money(e.amount) },
                 { label: t('ledger.balance'), cell: (e) => money(e.balance) },

@@ -70,6 +70,8 @@ pub enum LineKind {
     BoltOn,
     /// Rated usage.
     Usage,
+    /// A one-off charge or credit staff added to the account.
+    OneOff,
 }
 
 /// One line of an invoice. Amounts are minor units; `net + tax = gross`.
@@ -138,6 +140,9 @@ pub struct Invoice {
     pub amount_due: i64,
     /// Paid of `amount_due` since.
     pub paid: i64,
+    /// Corrected by credit notes since.
+    #[serde(default)]
+    pub credited: i64,
     #[serde(with = "time::serde::rfc3339")]
     pub issued_at: OffsetDateTime,
 }
@@ -145,7 +150,7 @@ pub struct Invoice {
 impl Invoice {
     /// What is still owed on it.
     pub fn outstanding(&self) -> i64 {
-        (self.amount_due - self.paid).max(0)
+        (self.amount_due - self.paid - self.credited).max(0)
     }
 
     /// Where it stands on `today` (the provider's date).

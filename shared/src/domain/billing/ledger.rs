@@ -15,6 +15,8 @@ pub enum EntryKind {
     Invoice,
     /// A payment received: the account owes that much less.
     Payment,
+    /// A credit note correcting an invoice: the account owes that much less.
+    CreditNote,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -34,6 +36,8 @@ pub struct LedgerEntry {
     pub balance: i64,
     pub invoice: Option<String>,
     pub payment: Option<String>,
+    #[serde(default)]
+    pub credit_note: Option<String>,
     #[serde(with = "time::serde::rfc3339")]
     pub recorded_at: OffsetDateTime,
 }

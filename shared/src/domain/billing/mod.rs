@@ -8,6 +8,7 @@
 //! ledger entry and balance, and what each charge is now billed up to (so nothing is billed
 //! twice). An issued invoice never changes except for what is paid of it.
 
+pub mod adjustments;
 pub mod amounts;
 pub mod dates;
 pub mod invoice;
@@ -85,6 +86,9 @@ pub enum BillingError {
     /// method.
     #[error("the reference {0} belongs to another payment")]
     PaymentReferenceUsed(String),
+    /// A one-off charge already on an invoice cannot be taken back (a credit note can).
+    #[error("the charge is on an invoice already")]
+    ChargeInvoiced,
     /// The currency cannot change once invoices are issued in it.
     #[error("the currency cannot change once invoices are issued")]
     CurrencyFixed,
@@ -168,6 +172,8 @@ pub struct NewPayment {
 struct Gathered {
     /// The provider's date the invoice would be issued on.
     on: Date,
+    /// The one-off charges the invoice takes.
+    charges: Vec<adjustments::OneOffCharge>,
     settings: BillingSettings,
     account: Account,
     period: BillPeriod,
@@ -484,13 +490,26 @@ impl Billing {
                 billed,
             });
         }
-        let composed = invoice::compose(
+        let mut composed = invoice::compose(
             period,
             settings.bill_day,
             opened,
             &settings.tax,
             &recurring,
             &usage,
+        );
+        // One-off charges and credits waiting for an invoice.
+        let charges: Vec<adjustments::OneOffCharge> = self
+            .charges(tenant, account_id)
+            .await?
+            .into_iter()
+            .filter(record::is_pending)
+            .collect();
+        composed.lines.extend(
+            charges
+                .iter()
+                .rev()
+                .map(|c| adjustments::one_off_line(c, &settings.tax)),
         );
         let counter =
             record::counter_from(self.table.get(&record::counter_key(tenant)).await?.as_ref());
@@ -502,6 +521,7 @@ impl Billing {
         );
         Ok(Gathered {
             on,
+            charges,
             settings,
             account,
             period,
@@ -545,6 +565,7 @@ impl Billing {
             credit_applied: d.credit_applied,
             amount_due: d.amount_due,
             paid: 0,
+            credited: 0,
             issued_at: now,
         };
         let entry = LedgerEntry {
@@ -561,6 +582,7 @@ impl Billing {
             balance: owed + invoice.total,
             invoice: Some(invoice.id.clone()),
             payment: None,
+            credit_note: None,
             recorded_at: now,
         };
         let mut writes: Vec<NamedWrite> = vec![
@@ -582,6 +604,17 @@ impl Billing {
                 record::entry_write(tenant, account, &entry)?,
             ),
         ];
+        for charge in &g.charges {
+            let taken = adjustments::OneOffCharge {
+                state: adjustments::ChargeState::Invoiced,
+                invoice: Some(invoice.id.clone()),
+                ..charge.clone()
+            };
+            writes.push((
+                "one-off charge",
+                record::charge_write(tenant, account, &taken, Some(()))?,
+            ));
+        }
         for (charge, through) in &g.composed.billed_through {
             let read = g.billed_through_read.get(charge).copied().flatten();
             writes.push((
@@ -799,6 +832,7 @@ impl Billing {
                 balance: owed - input.amount,
                 invoice: None,
                 payment: Some(payment.id.clone()),
+                credit_note: None,
                 recorded_at: now,
             };
             let mut tx = Transaction::new();

@@ -11,6 +11,7 @@ use std::collections::BTreeMap;
 
 use time::Date;
 
+use super::adjustments::{ChargeState, CreditNote, OneOffCharge};
 use super::dates;
 use super::invoice::{DayUsage, Invoice};
 use super::ledger::LedgerEntry;
@@ -400,4 +401,95 @@ pub fn runs_of(tenant: &TenantId) -> Query {
     Query::partition(Index::Primary, keys::tenant(tenant))
         .sort(SortKey::BeginsWith("BILL_RUN#".into()))
         .backward()
+}
+
+// One-off charges and credits: pending until an invoice takes them.
+
+pub fn charge_key(tenant: &TenantId, account_id: &AccountId, id: &str) -> Key {
+    Key::new(account(tenant, account_id), format!("CHARGE#{id}"))
+}
+
+/// The condition that a charge is still waiting for an invoice.
+pub fn still_pending() -> Condition {
+    Condition::Equals("state".into(), Value::S("pending".into()))
+}
+
+/// A charge written new (`was_pending` None) or taken by an invoice (over its pending
+/// state, so two invoices cannot both take it).
+pub fn charge_write(
+    tenant: &TenantId,
+    account_id: &AccountId,
+    charge: &OneOffCharge,
+    was_pending: Option<()>,
+) -> Result<Write, TableError> {
+    let k = charge_key(tenant, account_id, &charge.id);
+    Ok(Write::Put {
+        item: store::keyed(store::to_item(charge)?, &[("pk", k.pk), ("sk", k.sk)]),
+        condition: Some(match was_pending {
+            None => Condition::Absent,
+            Some(()) => still_pending(),
+        }),
+    })
+}
+
+pub fn charge_from_item(item: &Item) -> Result<OneOffCharge, TableError> {
+    store::from_item(item)
+}
+
+/// An account's one-off charges, newest first.
+pub fn charges_of(tenant: &TenantId, account_id: &AccountId) -> Query {
+    Query::partition(Index::Primary, account(tenant, account_id))
+        .sort(SortKey::BeginsWith("CHARGE#".into()))
+        .backward()
+}
+
+pub fn is_pending(charge: &OneOffCharge) -> bool {
+    charge.state == ChargeState::Pending
+}
+
+// Credit notes, and the tenant's counter of their numbers.
+
+pub fn credit_note_counter_key(tenant: &TenantId) -> Key {
+    Key::new(keys::tenant(tenant), "CREDIT_NOTE_COUNTER")
+}
+
+pub fn credit_note_counter_write(tenant: &TenantId, next: i64, read: Option<u64>) -> Write {
+    let k = credit_note_counter_key(tenant);
+    let item = store::keyed(
+        Item::from([
+            ("next".to_owned(), Value::N(next)),
+            (
+                VERSION.to_owned(),
+                Value::N(read.map_or(1, |v| v + 1) as i64),
+            ),
+        ]),
+        &[("pk", k.pk), ("sk", k.sk)],
+    );
+    versioned(item, read)
+}
+
+pub fn credit_note_write(
+    tenant: &TenantId,
+    account_id: &AccountId,
+    note: &CreditNote,
+) -> Result<Write, TableError> {
+    Ok(Write::Put {
+        item: store::keyed(
+            store::to_item(note)?,
+            &[
+                ("pk", account(tenant, account_id)),
+                ("sk", format!("CREDIT_NOTE#{}", note.id)),
+            ],
+        ),
+        condition: Some(Condition::Absent),
+    })
+}
+
+pub fn credit_note_from_item(item: &Item) -> Result<CreditNote, TableError> {
+    store::from_item(item)
+}
+
+pub fn credit_notes_of(tenant: &TenantId, account_id: &AccountId) -> Query {
+    Query::partition(Index::Primary, account(tenant, account_id))
+        .sort(SortKey::BeginsWith("CREDIT_NOTE#".into()))
 }
