@@ -1066,16 +1066,17 @@ async fn one_off_charges_and_credits_land_on_the_next_invoice_once() {
         .collect();
     assert_eq!(
         one_offs,
+        // Added at the same instant (the test clock stands still): by description.
         [
-            (
-                "Installation".to_owned(),
-                "25.00".to_owned(),
-                "2.27".to_owned()
-            ),
             (
                 "Goodwill credit".to_owned(),
                 "-5.00".to_owned(),
                 "-0.45".to_owned()
+            ),
+            (
+                "Installation".to_owned(),
+                "25.00".to_owned(),
+                "2.27".to_owned()
             ),
         ]
     );
@@ -1222,4 +1223,111 @@ async fn corrections_are_for_staff_who_bill_the_account() {
             .await;
         assert_eq!(elsewhere.status, StatusCode::NOT_FOUND, "{path}");
     }
+}
+
+#[tokio::test]
+async fn aged_balances_put_each_accounts_unpaid_invoices_by_how_late_they_are() {
+    let (f, Cast { boss, .. }) = december().await;
+    bill_now(&f, &boss, &f.account).await;
+    let boss = later(&f, datetime!(2037-01-01 00:30 UTC)).await;
+    bill_now(&f, &boss, &f.account).await;
+    // 20 January: December's invoice (due 15 December) is 36 days late, January's (due 15
+    // January) 5 days.
+    let boss = later(&f, datetime!(2037-01-20 09:00 UTC)).await;
+    let aged =
+        f.w.get(
+            "/v1/console/reports/aged-balances",
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    assert_eq!(aged.status, StatusCode::OK, "{}", aged.text);
+    let rows = aged.body.as_array().unwrap();
+    assert_eq!(rows.len(), 1, "Kim owes nothing: {}", aged.text);
+    assert_eq!(
+        (
+            &rows[0]["current"],
+            &rows[0]["days_1_30"],
+            &rows[0]["days_31_60"],
+            &rows[0]["total"]
+        ),
+        (
+            &json!("0.00"),
+            &json!("43.00"),
+            &json!("58.99"),
+            &json!("101.99")
+        )
+    );
+    let csv =
+        f.w.get(
+            "/v1/console/reports/aged-balances?format=csv",
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    assert!(
+        csv.text
+            .starts_with("account,number,name,current,1-30,31-60,61-90,over 90,total\n"),
+        "{}",
+        csv.text
+    );
+}
+
+#[tokio::test]
+async fn the_periods_invoices_and_credit_notes_give_the_tax_to_declare() {
+    let (
+        f,
+        Cast {
+            boss, rival, nora, ..
+        },
+    ) = december().await;
+    let issued = bill_now(&f, &boss, &f.account).await;
+    let credited =
+        f.w.call(
+            "POST",
+            &format!(
+                "/v1/console/accounts/{}/invoices/{}/credit-notes",
+                f.account,
+                issued.body["id"].as_str().unwrap()
+            ),
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"amount_minor": 899, "reason": "days before activation"})),
+        )
+        .await;
+    assert_eq!(credited.status, StatusCode::CREATED, "{}", credited.text);
+    let path = "/v1/console/reports/invoices?from=2036-12-01&to=2036-12-31";
+    let report = f.w.get(path, "acme", Auth::Bearer(&boss)).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.text);
+    let numbers: Vec<&str> = report.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| d["number"].as_str().unwrap())
+        .collect();
+    assert_eq!(numbers, ["INV-000001", "CN-000001"]);
+    // 5.37 of tax on the invoice, 0.82 of it credited.
+    assert_eq!(report.body["tax"], "4.55");
+    assert_eq!(report.body["total"], "50.00");
+    let csv =
+        f.w.get(&format!("{path}&format=csv"), "acme", Auth::Bearer(&boss))
+            .await;
+    assert!(
+        csv.text.trim_end().ends_with("total,,,,,45.45,4.55,50.00"),
+        "{}",
+        csv.text
+    );
+    let theirs = f.w.get(path, "bluewave", Auth::Bearer(&rival)).await;
+    assert_eq!(theirs.body["items"], json!([]));
+    let limited = f.w.get(path, "acme", Auth::Bearer(&nora)).await;
+    assert_eq!(limited.status, StatusCode::FORBIDDEN);
+    let backwards =
+        f.w.get(
+            "/v1/console/reports/invoices?from=2036-12-31&to=2036-12-01",
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
 }

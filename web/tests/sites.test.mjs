@@ -632,6 +632,15 @@ test("a customer reads its invoice and its transactions; staff preview, record a
   await staff.getByRole('button', { name: "Run today's bill run now" }).click();
   await staff.getByText(/^Ran: \d+ invoices issued\.$/).waitFor();
   await check(staff, 'console-bill-runs');
+  await staff.getByRole('navigation').getByRole('link', { name: 'Billing reports' }).click();
+  await staff.getByRole('link', { name: 'Jo Bloggs (100001)' }).waitFor();
+  const day = (offset) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
+  await staff.getByLabel('From').fill(day(-20));
+  await staff.getByLabel('To').fill(day(20));
+  await staff.getByRole('button', { name: 'Show' }).click();
+  await staff.getByRole('cell', { name: 'INV-000001', exact: true }).waitFor();
+  await staff.getByRole('cell', { name: 'CN-000001', exact: true }).waitFor();
+  await check(staff, 'console-billing-reports');
   await Promise.all([portal.close(), staff.close()]);
 });
 

@@ -5,7 +5,8 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{StatusCode, header};
+use axum::response::{IntoResponse, Response};
 use serde::{Deserialize, Serialize};
 use time::Date;
 use utoipa::ToSchema;
@@ -919,6 +920,285 @@ pub async fn credit_note(
     Ok((StatusCode::CREATED, Json(note.into())))
 }
 
+// Reports.
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ReportFormat {
+    /// `json` (the default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
+    pub format: Option<String>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct PeriodReport {
+    /// The first day, `2026-11-01` (the provider's date).
+    #[param(format = Date)]
+    pub from: String,
+    /// The last day, included.
+    #[param(format = Date)]
+    pub to: String,
+    /// `json` (the default) or `csv`.
+    #[param(pattern = "^(json|csv)$")]
+    pub format: Option<String>,
+}
+
+fn wants_csv(format: Option<&str>) -> Result<bool, Problem> {
+    match format {
+        None | Some("json") => Ok(false),
+        Some("csv") => Ok(true),
+        Some(_) => Err(Problem::validation().field("format", "json or csv")),
+    }
+}
+
+fn csv_response(
+    name: &str,
+    header_row: &[&str],
+    rows: Vec<Vec<String>>,
+) -> Result<Response, Problem> {
+    let fail = |e: &dyn std::fmt::Display| Problem::internal(e);
+    let mut writer = csv::Writer::from_writer(Vec::new());
+    writer.write_record(header_row).map_err(|e| fail(&e))?;
+    for row in rows {
+        writer.write_record(row).map_err(|e| fail(&e))?;
+    }
+    let body = writer.into_inner().map_err(|e| fail(&e))?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Reports cover every account: for staff who see them all.
+fn reports_of_every_account(staff: &StaffUser) -> Result<(), Problem> {
+    staff.require(Permission::ReportsView)?;
+    if staff.session.principal.sees_group(None) {
+        Ok(())
+    } else {
+        Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Billing reports are for staff who see every account",
+        ))
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AgedBalanceView {
+    pub account: String,
+    pub account_number: String,
+    pub account_name: String,
+    pub current: String,
+    pub days_1_30: String,
+    pub days_31_60: String,
+    pub days_61_90: String,
+    pub days_over_90: String,
+    pub total: String,
+}
+
+/// What each account owes on its invoices, by how long past due (on the provider's date
+/// today), most owed first; as JSON or CSV.
+#[utoipa::path(get, path = "/v1/console/reports/aged-balances", tag = "console", params(ReportFormat),
+    responses((status = 200, description = "JSON, or CSV with `format=csv`", body = Vec<AgedBalanceView>),
+        (status = 403, body = Problem)))]
+pub async fn aged_balances(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    QueryParams(q): QueryParams<ReportFormat>,
+) -> Result<Response, Problem> {
+    reports_of_every_account(&staff)?;
+    let csv = wants_csv(q.format.as_deref())?;
+    let tenant = &staff.session.tenant;
+    let on = today(&platform, tenant).await?;
+    let rows: Vec<AgedBalanceView> = platform
+        .billing()
+        .aged_balances(tenant, on)
+        .await?
+        .into_iter()
+        .map(|r| AgedBalanceView {
+            account: r.account,
+            account_number: r.account_number,
+            account_name: r.account_name,
+            current: decimal(r.current),
+            days_1_30: decimal(r.days_1_30),
+            days_31_60: decimal(r.days_31_60),
+            days_61_90: decimal(r.days_61_90),
+            days_over_90: decimal(r.days_over_90),
+            total: decimal(r.total),
+        })
+        .collect();
+    if !csv {
+        return Ok(Json(rows).into_response());
+    }
+    csv_response(
+        &format!("aged-balances-{}.csv", dates::text(on)),
+        &[
+            "account", "number", "name", "current", "1-30", "31-60", "61-90", "over 90", "total",
+        ],
+        rows.into_iter()
+            .map(|r| {
+                vec![
+                    r.account,
+                    crate::export::csv_safe(&r.account_number).into_owned(),
+                    crate::export::csv_safe(&r.account_name).into_owned(),
+                    r.current,
+                    r.days_1_30,
+                    r.days_31_60,
+                    r.days_61_90,
+                    r.days_over_90,
+                    r.total,
+                ]
+            })
+            .collect(),
+    )
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedDocumentView {
+    /// `invoice` or `credit_note`.
+    pub kind: String,
+    pub number: String,
+    pub issued_on: String,
+    pub account_number: String,
+    pub account_name: String,
+    /// Before tax; negative for a credit note.
+    pub subtotal: String,
+    pub tax: String,
+    pub total: String,
+}
+
+/// A period's invoices and credit notes, and what they come to.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IssuedInPeriodView {
+    pub from: String,
+    pub to: String,
+    pub currency: String,
+    pub items: Vec<IssuedDocumentView>,
+    /// Invoices less credit notes.
+    pub subtotal: String,
+    pub tax: String,
+    pub total: String,
+}
+
+/// The invoices and credit notes issued in a period with their tax (for the provider's tax
+/// return), oldest first; as JSON or CSV.
+#[utoipa::path(get, path = "/v1/console/reports/invoices", tag = "console", params(PeriodReport),
+    responses((status = 200, description = "JSON, or CSV with `format=csv`", body = IssuedInPeriodView),
+        (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn issued_in_period(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    QueryParams(q): QueryParams<PeriodReport>,
+) -> Result<Response, Problem> {
+    reports_of_every_account(&staff)?;
+    let csv = wants_csv(q.format.as_deref())?;
+    let (from, to) = match (dates::parse(&q.from), dates::parse(&q.to)) {
+        (Some(from), Some(to)) if from <= to && (to - from).whole_days() <= 366 => (from, to),
+        _ => {
+            return Err(Problem::validation().field(
+                "from",
+                "a date such as 2026-11-01, on or before `to`, a year at most",
+            ));
+        }
+    };
+    let tenant = &staff.session.tenant;
+    let billing = platform.billing();
+    let period = billing.issued_in(tenant, from, to).await?;
+    let currency = billing.settings(tenant).await?.currency;
+    let mut items: Vec<(Date, IssuedDocumentView)> = Vec::new();
+    for i in &period.invoices {
+        items.push((
+            i.issued_on,
+            IssuedDocumentView {
+                kind: "invoice".into(),
+                number: i.number.clone(),
+                issued_on: dates::text(i.issued_on),
+                account_number: i.account_number.clone(),
+                account_name: i.account_name.clone(),
+                subtotal: decimal(i.subtotal),
+                tax: decimal(i.tax),
+                total: decimal(i.total),
+            },
+        ));
+    }
+    for n in &period.credit_notes {
+        items.push((
+            n.issued_on,
+            IssuedDocumentView {
+                kind: "credit_note".into(),
+                number: n.number.clone(),
+                issued_on: dates::text(n.issued_on),
+                account_number: String::new(),
+                account_name: format!("against {}", n.invoice_number),
+                subtotal: decimal(-(n.amount - n.tax)),
+                tax: decimal(-n.tax),
+                total: decimal(-n.amount),
+            },
+        ));
+    }
+    items.sort_by(|a, b| a.0.cmp(&b.0));
+    let view = IssuedInPeriodView {
+        from: dates::text(from),
+        to: dates::text(to),
+        currency,
+        items: items.into_iter().map(|(_, v)| v).collect(),
+        subtotal: decimal(period.subtotal - (period.credited - period.credited_tax)),
+        tax: decimal(period.tax - period.credited_tax),
+        total: decimal(period.total - period.credited),
+    };
+    if !csv {
+        return Ok(Json(view).into_response());
+    }
+    let mut rows: Vec<Vec<String>> = view
+        .items
+        .iter()
+        .map(|d| {
+            vec![
+                d.kind.clone(),
+                d.number.clone(),
+                d.issued_on.clone(),
+                crate::export::csv_safe(&d.account_number).into_owned(),
+                crate::export::csv_safe(&d.account_name).into_owned(),
+                d.subtotal.clone(),
+                d.tax.clone(),
+                d.total.clone(),
+            ]
+        })
+        .collect();
+    rows.push(vec![
+        "total".into(),
+        String::new(),
+        String::new(),
+        String::new(),
+        String::new(),
+        view.subtotal.clone(),
+        view.tax.clone(),
+        view.total.clone(),
+    ]);
+    csv_response(
+        &format!("invoices-{}-to-{}.csv", view.from, view.to),
+        &[
+            "kind",
+            "number",
+            "issued_on",
+            "account",
+            "name",
+            "subtotal",
+            "tax",
+            "total",
+        ],
+        rows,
+    )
+}
+
 // Bill runs.
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -1017,4 +1297,6 @@ pub fn routes() -> OpenApiRouter<Platform> {
         .routes(routes!(charges, add_charge))
         .routes(routes!(remove_charge))
         .routes(routes!(credit_note))
+        .routes(routes!(aged_balances))
+        .routes(routes!(issued_in_period))
 }

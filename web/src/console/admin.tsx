@@ -164,15 +164,7 @@ interface LockedOut {
 export function Reports({ api }: { api: Api }) {
   const report = useLoad(() => api.get<PageOf<LockedOut>>('/v1/console/reports/locked-out-users?limit=100'));
   const action = useAction();
-  const download = () =>
-    action.run(async () => {
-      const csv = await api.text('/v1/console/reports/locked-out-users?format=csv&limit=100');
-      const link = document.createElement('a');
-      link.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
-      link.download = 'locked-out-users.csv';
-      link.click();
-      URL.revokeObjectURL(link.href);
-    });
+  const download = () => action.run(() => api.download('/v1/console/reports/locked-out-users?format=csv&limit=100', 'locked-out-users.csv'));
   return (
     <>
       <h1>{t('admin.locked_out')}</h1>

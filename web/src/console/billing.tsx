@@ -510,3 +510,132 @@ export function BillRuns({ api }: { api: Api }) {
     </>
   );
 }
+
+interface AgedBalance {
+  account: string;
+  account_number: string;
+  account_name: string;
+  current: string;
+  days_1_30: string;
+  days_31_60: string;
+  days_61_90: string;
+  days_over_90: string;
+  total: string;
+}
+
+interface IssuedDocument {
+  kind: 'invoice' | 'credit_note';
+  number: string;
+  issued_on: string;
+  account_number: string;
+  account_name: string;
+  subtotal: string;
+  tax: string;
+  total: string;
+}
+
+interface IssuedInPeriod {
+  from: string;
+  to: string;
+  currency: string;
+  items: IssuedDocument[];
+  subtotal: string;
+  tax: string;
+  total: string;
+}
+
+/// The last month's first and last days as the browser's calendar has them (staff change
+/// them at will; the API cuts by the provider's dates).
+function lastMonth(): { from: string; to: string } {
+  const now = new Date();
+  const first = new Date(Date.UTC(now.getFullYear(), now.getMonth() - 1, 1));
+  const last = new Date(Date.UTC(now.getFullYear(), now.getMonth(), 0));
+  return { from: first.toISOString().slice(0, 10), to: last.toISOString().slice(0, 10) };
+}
+
+/// Aged balances, and the invoices and credit notes of a period with their tax.
+export function BillingReports({ api }: { api: Api }) {
+  const aged = useLoad(() => api.get<AgedBalance[]>('/v1/console/reports/aged-balances'));
+  const currency = useLoad(() => api.get<{ currency: string }>('/v1/console/settings/billing'));
+  const [period, setPeriod] = useState(lastMonth());
+  const [issued, setIssued] = useState<IssuedInPeriod | null>(null);
+  const action = useAction();
+  const query = `from=${encodeURIComponent(period.from)}&to=${encodeURIComponent(period.to)}`;
+  return (
+    <>
+      <h1>{t('nav.billing_reports')}</h1>
+      {action.error !== null && <ProblemNote error={action.error} />}
+      <section aria-labelledby="aged">
+        <h2 id="aged">{t('reports.aged')}</h2>
+        <Loaded load={currency}>
+          {(c) => (
+            <Loaded load={aged}>
+              {(rows) => (
+                <Table
+                  rows={rows}
+                  rowKey={(r) => r.account}
+                  empty={t('reports.nothing_owed')}
+                  columns={[
+                    { label: t('invoice.account'), cell: (r) => <Link href={`/console/accounts/${r.account}`}>{`${r.account_name} (${r.account_number})`}</Link> },
+                    { label: t('reports.current'), cell: (r) => format.money(r.current, c.currency) },
+                    { label: t('reports.days_1_30'), cell: (r) => format.money(r.days_1_30, c.currency) },
+                    { label: t('reports.days_31_60'), cell: (r) => format.money(r.days_31_60, c.currency) },
+                    { label: t('reports.days_61_90'), cell: (r) => format.money(r.days_61_90, c.currency) },
+                    { label: t('reports.days_over_90'), cell: (r) => format.money(r.days_over_90, c.currency) },
+                    { label: t('invoice.total'), cell: (r) => format.money(r.total, c.currency) },
+                  ]}
+                />
+              )}
+            </Loaded>
+          )}
+        </Loaded>
+        <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => action.run(() => api.download('/v1/console/reports/aged-balances?format=csv', 'aged-balances.csv'))}>
+          {t('usage.download')}
+        </button>
+      </section>
+      <section aria-labelledby="issued">
+        <h2 id="issued">{t('reports.issued')}</h2>
+        <form
+          class="sc-card sc-actions"
+          onSubmit={(e) => {
+            e.preventDefault();
+            action.run(async () => setIssued(await api.get<IssuedInPeriod>(`/v1/console/reports/invoices?${query}`)));
+          }}
+        >
+          <Field label={t('reports.from')} name="report-from" type="date" value={period.from} onInput={(v) => setPeriod({ ...period, from: v })} required />
+          <Field label={t('reports.to')} name="report-to" type="date" value={period.to} onInput={(v) => setPeriod({ ...period, to: v })} required />
+          <button type="submit" class="sc-button" disabled={action.busy}>
+            {t('reports.show')}
+          </button>
+          <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => action.run(() => api.download(`/v1/console/reports/invoices?${query}&format=csv`, `invoices-${period.from}-to-${period.to}.csv`))}>
+            {t('usage.download')}
+          </button>
+        </form>
+        {issued && (
+          <>
+            <Table
+              rows={issued.items}
+              rowKey={(d) => d.number}
+              empty={t('reports.none_issued')}
+              columns={[
+                { label: t('invoice.number'), cell: (d) => d.number },
+                { label: t('invoice.issued_on'), cell: (d) => format.day(d.issued_on) },
+                { label: t('invoice.account'), cell: (d) => (d.kind === 'invoice' ? `${d.account_name} (${d.account_number})` : d.account_name) },
+                { label: t('invoice.subtotal'), cell: (d) => format.money(d.subtotal, issued.currency) },
+                { label: t('reports.tax'), cell: (d) => format.money(d.tax, issued.currency) },
+                { label: t('invoice.total'), cell: (d) => format.money(d.total, issued.currency) },
+              ]}
+            />
+            <p class="sc-card" role="status">
+              {t('reports.period_totals', {
+                subtotal: format.money(issued.subtotal, issued.currency),
+                tax: format.money(issued.tax, issued.currency),
+                total: format.money(issued.total, issued.currency),
+              })}
+            </p>
+          </>
+        )}
+      </section>
+    </>
+  );
+}

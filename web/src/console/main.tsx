@@ -15,7 +15,7 @@ import { AccountPage, Accounts, Audit, History, Pending, Provisioning, Retailers
 import { BrandingPage, OrderSettingsPage } from './settings';
 import { AccessSettingsPage, AccountAttributesPage, FailedMailPage, Reports, Staff } from './admin';
 import { UsageFiles } from './usage';
-import { BillRuns, BillingSettingsPage, ConsoleInvoice } from './billing';
+import { BillRuns, BillingReports, BillingSettingsPage, ConsoleInvoice } from './billing';
 
 const api = new Api('console');
 
@@ -49,6 +49,7 @@ function App() {
     { href: '/console/audit', label: t('nav.audit'), show: may('audit_view') },
     { href: '/console/staff', label: t('nav.staff'), show: may('staff_manage') },
     { href: '/console/reports', label: t('nav.reports'), show: may('reports_view') },
+    { href: '/console/billing-reports', label: t('nav.billing_reports'), show: may('reports_view') },
     { href: '/console/usage-files', label: t('nav.usage_files'), show: may('reports_view') },
     { href: '/console/mail', label: t('nav.failed_mail'), show: may('settings_manage') },
     { href: '/console/settings/access', label: t('nav.access_settings'), show: may('settings_manage') },
@@ -71,6 +72,8 @@ function App() {
         <AccountPage api={api} id={account[1]} mayBill={may('billing_manage')} />
       ) : invoice ? (
         <ConsoleInvoice api={api} account={invoice[1]} id={invoice[2]} mayBill={may('billing_manage')} />
+      ) : path === '/billing-reports' ? (
+        <BillingReports api={api} />
       ) : path === '/bill-runs' ? (
         <BillRuns api={api} />
       ) : path === '/settings/billing' ? (

@@ -85,13 +85,25 @@ export class Api {
     return json as T;
   }
 
-  /// A text resource (the provider's stylesheet).
+  /// A text resource (the provider's stylesheet, a CSV report); empty when refused.
   async text(path: string): Promise<string> {
     const headers: Record<string, string> = {};
     const tenant = tenantSlug();
     if (tenant) headers['x-selfcare-tenant'] = tenant;
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
     const response = await fetch(path, { headers });
     return response.ok ? response.text() : '';
+  }
+
+  /// Downloads a CSV the API makes, as a file named `name`.
+  async download(path: string, name: string): Promise<void> {
+    const csv = await this.text(path);
+    if (!csv) throw new ApiProblem(0, '/problems/unavailable', 'The file could not be made', 'Try again in a moment.', []);
+    const link = document.createElement('a');
+    link.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
+    link.download = name;
+    link.click();
+    URL.revokeObjectURL(link.href);
   }
 
   get<T>(path: string) {

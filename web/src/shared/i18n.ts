@@ -426,6 +426,21 @@ const en = {
   'billing.is_credit': 'This is a credit',
   'billing.add_charge': 'Add to the next invoice',
   'billing.charge_amount': 'Amount of the charge or credit',
+  'nav.billing_reports': 'Billing reports',
+  'reports.aged': 'Aged balances',
+  'reports.nothing_owed': 'No account owes anything.',
+  'reports.current': 'Not yet due',
+  'reports.days_1_30': '1–30 days late',
+  'reports.days_31_60': '31–60 days late',
+  'reports.days_61_90': '61–90 days late',
+  'reports.days_over_90': 'Over 90 days late',
+  'reports.issued': 'Invoices and credit notes of a period',
+  'reports.from': 'From',
+  'reports.to': 'To',
+  'reports.show': 'Show',
+  'reports.none_issued': 'No invoice or credit note in this period.',
+  'reports.tax': 'Tax',
+  'reports.period_totals': 'Less credit notes: {subtotal} before tax, {tax} of tax, {total} in all.',
 };
 
 type Key = keyof typeof en;
@@ -855,6 +870,21 @@ const fr: Record<Key, string> = {
   'billing.is_credit': "C'est un avoir",
   'billing.add_charge': 'Ajouter à la prochaine facture',
   'billing.charge_amount': 'Montant des frais ou de l’avoir',
+  'nav.billing_reports': 'Rapports de facturation',
+  'reports.aged': 'Balance âgée',
+  'reports.nothing_owed': 'Aucun compte ne doit rien.',
+  'reports.current': 'Pas encore échu',
+  'reports.days_1_30': '1 à 30 jours de retard',
+  'reports.days_31_60': '31 à 60 jours de retard',
+  'reports.days_61_90': '61 à 90 jours de retard',
+  'reports.days_over_90': 'Plus de 90 jours de retard',
+  'reports.issued': "Factures et notes d'avoir d'une période",
+  'reports.from': 'Du',
+  'reports.to': 'Au',
+  'reports.show': 'Afficher',
+  'reports.none_issued': "Aucune facture ni note d'avoir sur cette période.",
+  'reports.tax': 'Taxe',
+  'reports.period_totals': 'Avoirs déduits : {subtotal} hors taxes, {tax} de taxe, {total} au total.',
 };
 
 const catalogues: Record<string, Record<Key, string>> = { en, fr };

@@ -14,6 +14,7 @@ pub mod dates;
 pub mod invoice;
 pub mod ledger;
 pub mod payments;
+pub mod reports;
 pub mod run;
 pub mod settings;
 
@@ -499,16 +500,17 @@ impl Billing {
             &usage,
         );
         // One-off charges and credits waiting for an invoice.
-        let charges: Vec<adjustments::OneOffCharge> = self
+        let mut charges: Vec<adjustments::OneOffCharge> = self
             .charges(tenant, account_id)
             .await?
             .into_iter()
             .filter(record::is_pending)
             .collect();
+        // In the order they were added (the same instant: by description), every time.
+        charges.sort_by(|a, b| (a.added_at, &a.description).cmp(&(b.added_at, &b.description)));
         composed.lines.extend(
             charges
                 .iter()
-                .rev()
                 .map(|c| adjustments::one_off_line(c, &settings.tax)),
         );
         let counter =

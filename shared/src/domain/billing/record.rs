@@ -18,7 +18,9 @@ use super::ledger::LedgerEntry;
 use super::payments::Payment;
 use super::run::RunReport;
 use crate::ids::{AccountId, TenantId};
-use crate::ports::table::{Condition, Index, Item, Key, Query, SortKey, TableError, Value, Write};
+use crate::ports::table::{
+    Condition, GSI1_PK, GSI1_SK, Index, Item, Key, Query, SortKey, TableError, Value, Write,
+};
 use crate::store::transaction::{VERSION, on_version};
 use crate::store::{self, keys};
 
@@ -57,7 +59,23 @@ pub fn invoice_item(
     version: u64,
 ) -> Result<Item, TableError> {
     let k = invoice_key(tenant, account_id, &invoice.id);
-    let mut item = store::keyed(store::to_item(invoice)?, &[("pk", k.pk), ("sk", k.sk)]);
+    let mut item = store::keyed(
+        store::to_item(invoice)?,
+        &[
+            ("pk", k.pk),
+            ("sk", k.sk),
+            // The provider's invoices by date, for its reports.
+            (GSI1_PK, format!("{}#INVOICES", keys::tenant(tenant))),
+            (
+                GSI1_SK,
+                format!(
+                    "{}#{:012}",
+                    dates::text(invoice.issued_on),
+                    invoice.sequence
+                ),
+            ),
+        ],
+    );
     item.insert(VERSION.into(), Value::N(version as i64));
     Ok(item)
 }
@@ -479,6 +497,11 @@ pub fn credit_note_write(
             &[
                 ("pk", account(tenant, account_id)),
                 ("sk", format!("CREDIT_NOTE#{}", note.id)),
+                (GSI1_PK, format!("{}#CREDIT_NOTES", keys::tenant(tenant))),
+                (
+                    GSI1_SK,
+                    format!("{}#{:012}", dates::text(note.issued_on), note.sequence),
+                ),
             ],
         ),
         condition: Some(Condition::Absent),
@@ -492,4 +515,14 @@ pub fn credit_note_from_item(item: &Item) -> Result<CreditNote, TableError> {
 pub fn credit_notes_of(tenant: &TenantId, account_id: &AccountId) -> Query {
     Query::partition(Index::Primary, account(tenant, account_id))
         .sort(SortKey::BeginsWith("CREDIT_NOTE#".into()))
+}
+
+/// The provider's invoices, or credit notes, issued from `from` to `to` (both included).
+pub fn issued_between(tenant: &TenantId, what: &str, from: Date, to: Date) -> Query {
+    Query::partition(Index::Gsi1, format!("{}#{what}", keys::tenant(tenant))).sort(
+        SortKey::Between(
+            format!("{}#", dates::text(from)),
+            format!("{}#~", dates::text(to)),
+        ),
+    )
 }
