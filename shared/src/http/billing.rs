@@ -1144,7 +1144,7 @@ pub async fn issued_in_period(
             },
         ));
     }
-    items.sort_by(|a, b| a.0.cmp(&b.0));
+    items.sort_by_key(|(on, _)| *on);
     let view = IssuedInPeriodView {
         from: dates::text(from),
         to: dates::text(to),
