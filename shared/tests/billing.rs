@@ -1331,3 +1331,52 @@ async fn the_periods_invoices_and_credit_notes_give_the_tax_to_declare() {
         .await;
     assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn the_customer_downloads_the_invoice_as_a_pdf_holding_its_number_lines_and_totals() {
+    let (f, Cast { boss, sam, kim, .. }) = december().await;
+    let issued = bill_now(&f, &boss, &f.account).await;
+    let path = format!(
+        "/v1/portal/invoices/{}/pdf",
+        issued.body["id"].as_str().unwrap()
+    );
+    let pdf = f.w.get(&path, "acme", Auth::Bearer(&sam)).await;
+    assert_eq!(pdf.status, StatusCode::OK, "{}", pdf.text);
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+    assert_eq!(
+        pdf.headers["content-disposition"],
+        "attachment; filename=\"invoice-INV-000001.pdf\""
+    );
+    assert!(pdf.text.starts_with("%PDF-"));
+    // The text is written uncompressed: what a reader shows is in the file as it is.
+    for shown in [
+        "(Acme Telecom Pty Ltd)",
+        "(ABN 12 345 678 901)",
+        "(Tax invoice INV-000001)",
+        "(Sam Lee)",
+        "(+61255501234)",
+        "(Talk 20 (11 of 30 days))",
+        "(58.99)",
+        "(5.37)",
+        "(Amount (AUD))",
+    ] {
+        assert!(pdf.text.contains(shown), "{shown} is not in the PDF");
+    }
+    // In the login's language.
+    let chosen =
+        f.w.call(
+            "PUT",
+            "/v1/auth/language",
+            "acme",
+            Auth::Bearer(&sam),
+            Some(json!({"language": "fr"})),
+        )
+        .await;
+    assert!(chosen.status.is_success(), "{}", chosen.text);
+    let french = f.w.get(&path, "acme", Auth::Bearer(&sam)).await;
+    assert!(french.text.contains("(58,99)"), "French writes 58,99");
+    assert!(french.text.contains("(Facture INV-000001)"));
+    // Nobody else's.
+    let theirs = f.w.get(&path, "acme", Auth::Bearer(&kim)).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+}

@@ -587,6 +587,11 @@ test("a customer reads its invoice and its transactions; staff preview, record a
   await portal.getByRole('heading', { name: LANDLINE }).waitFor();
   await portal.getByText('Business Voice').first().waitFor();
   await check(portal, 'portal-invoice');
+  const [pdf] = await Promise.all([portal.waitForEvent('download'), portal.getByRole('button', { name: 'Download the PDF' }).click()]);
+  assert.equal(pdf.suggestedFilename(), 'invoice-INV-000001.pdf');
+  const bytes = await (await import('node:fs/promises')).readFile(await pdf.path());
+  assert.equal(bytes.subarray(0, 5).toString(), '%PDF-');
+  assert.ok(bytes.includes('(Tax invoice INV-000001)'), 'the PDF holds the invoice number');
   await portal.getByRole('link', { name: 'All invoices' }).click();
   await portal.getByRole('link', { name: 'Transactions' }).click();
   await portal.getByRole('cell', { name: 'INV-000001' }).waitFor();

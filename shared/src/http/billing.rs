@@ -395,6 +395,69 @@ pub async fn portal_invoice(
     ))
 }
 
+async fn invoice_pdf(
+    platform: &Platform,
+    session: &crate::domain::identity::Session,
+    account: &AccountId,
+    invoice: &str,
+) -> Result<Response, Problem> {
+    let tenant = &session.tenant;
+    let billing = platform.billing();
+    let invoice = billing.invoice(tenant, account, invoice).await?;
+    let notes = billing
+        .credit_notes_of(tenant, account, &invoice.id)
+        .await?;
+    let settings = billing.settings(tenant).await?;
+    let provider = platform.tenants().get(tenant).await?;
+    let pdf = crate::domain::billing::pdf::render(
+        &invoice,
+        &notes,
+        &settings,
+        &provider.name,
+        &session.language,
+    );
+    Ok((
+        [
+            (header::CONTENT_TYPE, "application/pdf".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"invoice-{}.pdf\"", invoice.number),
+            ),
+        ],
+        pdf,
+    )
+        .into_response())
+}
+
+/// One of the account's invoices as a PDF, in the login's language.
+#[utoipa::path(get, path = "/v1/portal/invoices/{invoice}/pdf", tag = "portal",
+    params(("invoice" = String, Path)),
+    responses((status = 200, description = "The invoice", content_type = "application/pdf"),
+        (status = 404, body = Problem)))]
+pub async fn portal_invoice_pdf(
+    State(platform): State<Platform>,
+    user: PortalUser,
+    Path(invoice): Path<String>,
+) -> Result<Response, Problem> {
+    let account = portal_account(&platform, &user, Module::Invoices).await?;
+    invoice_pdf(&platform, &user.session, &account, &invoice).await
+}
+
+/// One of an account's invoices as a PDF, in the staff member's language.
+#[utoipa::path(get, path = "/v1/console/accounts/{account}/invoices/{invoice}/pdf", tag = "console",
+    params(("account" = String, Path), ("invoice" = String, Path)),
+    responses((status = 200, description = "The invoice", content_type = "application/pdf"),
+        (status = 404, body = Problem)))]
+pub async fn console_invoice_pdf(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path((account, invoice)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    staff.require(Permission::AccountsRead)?;
+    let account = visible_account(&platform, &staff, &account).await?;
+    invoice_pdf(&platform, &staff.session, &account.id, &invoice).await
+}
+
 /// An account's invoices, newest first.
 #[utoipa::path(get, path = "/v1/console/accounts/{account}/invoices", tag = "console",
     params(("account" = String, Path), Paging),
@@ -1298,5 +1361,7 @@ pub fn routes() -> OpenApiRouter<Platform> {
         .routes(routes!(remove_charge))
         .routes(routes!(credit_note))
         .routes(routes!(aged_balances))
+        .routes(routes!(portal_invoice_pdf))
+        .routes(routes!(console_invoice_pdf))
         .routes(routes!(issued_in_period))
 }

@@ -95,12 +95,16 @@ export class Api {
     return response.ok ? response.text() : '';
   }
 
-  /// Downloads a CSV the API makes, as a file named `name`.
+  /// Downloads a file the API makes (a CSV report, an invoice's PDF) as `name`.
   async download(path: string, name: string): Promise<void> {
-    const csv = await this.text(path);
-    if (!csv) throw new ApiProblem(0, '/problems/unavailable', 'The file could not be made', 'Try again in a moment.', []);
+    const headers: Record<string, string> = {};
+    const tenant = tenantSlug();
+    if (tenant) headers['x-selfcare-tenant'] = tenant;
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    const response = await fetch(path, { headers });
+    if (!response.ok) throw new ApiProblem(response.status, '/problems/unavailable', 'The file could not be made', 'Try again in a moment.', []);
     const link = document.createElement('a');
-    link.href = URL.createObjectURL(new Blob([csv], { type: 'text/csv' }));
+    link.href = URL.createObjectURL(await response.blob());
     link.download = name;
     link.click();
     URL.revokeObjectURL(link.href);

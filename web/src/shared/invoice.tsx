@@ -233,14 +233,22 @@ export function InvoiceDetail({ invoice }: { invoice: Invoice }) {
   );
 }
 
-/// One invoice, loaded from `path`; `after` adds what a site offers beneath it.
+/// One invoice, loaded from `path`, with its PDF to download; `after` adds what a site
+/// offers beneath it.
 export function InvoicePage({ api, path, after }: { api: Api; path: string; after?: (invoice: Invoice, reload: () => void) => preact.ComponentChildren }) {
   const invoice = useLoad(() => api.get<Invoice>(path), [path]);
+  const action = useAction();
   return (
     <Loaded load={invoice}>
       {(i) => (
         <>
           <InvoiceDetail invoice={i} />
+          <p class="sc-actions">
+            <button type="button" class="sc-button" disabled={action.busy} onClick={() => action.run(() => api.download(`${path}/pdf`, `invoice-${i.number}.pdf`))}>
+              {t('invoice.download_pdf')}
+            </button>
+          </p>
+          {action.error !== null && <ProblemNote error={action.error} />}
           {after?.(i, invoice.reload)}
         </>
       )}

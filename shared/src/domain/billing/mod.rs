@@ -14,6 +14,7 @@ pub mod dates;
 pub mod invoice;
 pub mod ledger;
 pub mod payments;
+pub mod pdf;
 pub mod reports;
 pub mod run;
 pub mod settings;
