@@ -12,7 +12,8 @@ export AWS_ENDPOINT_URL AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=bench AWS_SECRET_
   SELFCARE_INGEST_BUCKET=bench-ingest SELFCARE_CURSOR_KEY=bench-cursor-key-0123456789abcdef0123 \
   SELFCARE_PORTAL_DOMAIN=portal.bench.example SELFCARE_MAIL_FROM=portal@bench.example
 cargo build --release -p selfcare-functions --bin bootstrap --bin selfcare-admin \
-  --example hello-lambda --example cold-start --example identity-bench --example usage-bench
+  --example hello-lambda --example cold-start --example identity-bench --example usage-bench \
+  --example billing-bench
 target/release/selfcare-admin --aws init-table
 target/release/examples/cold-start
 target/release/examples/identity-bench
@@ -21,3 +22,5 @@ target/release/examples/identity-bench
 for mode in ingest sink export; do
   MALLOC_ARENA_MAX=2 target/release/examples/usage-bench "$mode" 1000000
 done
+# Billing: a day's bill run over 10,000 accounts of three services each, then their PDFs.
+target/release/examples/billing-bench 10000
