@@ -43,7 +43,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .unwrap_or(10_000);
     let dir = tempfile::tempdir()?;
     let clock = std::sync::Arc::new(ManualClock::at(datetime!(2036-11-01 00:30 UTC)));
-    let local = LocalPlatform::open_with_clock(dir.path(), "http://127.0.0.1:3000", None, clock.clone())?;
+    let local =
+        LocalPlatform::open_with_clock(dir.path(), "http://127.0.0.1:3000", None, clock.clone())?;
     let platform = local.platform.clone();
     let tenant = platform
         .tenants()
@@ -208,7 +209,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let mut bytes = 0;
     for invoice in &invoices {
-        bytes += selfcare::domain::billing::pdf::render(invoice, &[], &settings, "Bench", "en").len();
+        bytes +=
+            selfcare::domain::billing::pdf::render(invoice, &[], &settings, "Bench", "en").len();
     }
     let seconds = started.elapsed().as_secs_f64();
     println!(

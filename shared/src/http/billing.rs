@@ -987,6 +987,7 @@ pub async fn credit_note(
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct ReportFormat {
     /// `json` (the default) or `csv`.
     #[param(pattern = "^(json|csv)$")]
@@ -995,6 +996,7 @@ pub struct ReportFormat {
 
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PeriodReport {
     /// The first day, `2026-11-01` (the provider's date).
     #[param(format = Date)]
