@@ -1072,7 +1072,8 @@ pub struct AgedBalanceView {
 /// What each account owes on its invoices, by how long past due (on the provider's date
 /// today), most owed first; as JSON or CSV.
 #[utoipa::path(get, path = "/v1/console/reports/aged-balances", tag = "console", params(ReportFormat),
-    responses((status = 200, description = "JSON, or CSV with `format=csv`", body = Vec<AgedBalanceView>),
+    responses((status = 200, description = "JSON, or CSV with `format=csv`",
+            content((Vec<AgedBalanceView> = "application/json"), (String = "text/csv"))),
         (status = 403, body = Problem)))]
 pub async fn aged_balances(
     State(platform): State<Platform>,
@@ -1156,7 +1157,8 @@ pub struct IssuedInPeriodView {
 /// The invoices and credit notes issued in a period with their tax (for the provider's tax
 /// return), oldest first; as JSON or CSV.
 #[utoipa::path(get, path = "/v1/console/reports/invoices", tag = "console", params(PeriodReport),
-    responses((status = 200, description = "JSON, or CSV with `format=csv`", body = IssuedInPeriodView),
+    responses((status = 200, description = "JSON, or CSV with `format=csv`",
+            content((IssuedInPeriodView = "application/json"), (String = "text/csv"))),
         (status = 403, body = Problem), (status = 422, body = Problem)))]
 pub async fn issued_in_period(
     State(platform): State<Platform>,

@@ -474,7 +474,8 @@ pub struct LockedOutUser {
 /// The Locked Out Users report, longest locked first, as JSON or CSV.
 #[utoipa::path(get, path = "/v1/console/reports/locked-out-users", tag = "console", params(ReportQuery),
     responses(
-        (status = 200, description = "JSON, or CSV with `format=csv`", body = PageOf<LockedOutUser>),
+        (status = 200, description = "JSON, or CSV with `format=csv`",
+            content((PageOf<LockedOutUser> = "application/json"), (String = "text/csv"))),
         (status = 403, body = Problem),
     ))]
 pub async fn locked_out_users(
