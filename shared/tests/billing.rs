@@ -1380,3 +1380,54 @@ async fn the_customer_downloads_the_invoice_as_a_pdf_holding_its_number_lines_an
     let theirs = f.w.get(&path, "acme", Auth::Bearer(&kim)).await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
 }
+
+#[tokio::test]
+async fn an_unpaid_invoice_is_reminded_once_on_each_reminder_day_until_paid() {
+    let (f, Cast { boss, .. }) = december().await;
+    bill_now(&f, &boss, &f.account).await;
+    let billing = f.w.platform.billing();
+    let sender = f.w.platform.sender.clone();
+    // Due 15 December: 7 days late on the 22nd.
+    let on = |d: time::Date| {
+        let (billing, sender, tenant) = (&billing, &sender, f.tenant.id);
+        async move { billing.send_reminders(&tenant, d, sender).await.unwrap() }
+    };
+    assert_eq!(on(date!(2036 - 12 - 21)).await, 0, "6 days late: not yet");
+    assert_eq!(on(date!(2036 - 12 - 22)).await, 1);
+    assert_eq!(on(date!(2036 - 12 - 22)).await, 0, "once");
+    let mail = f.w.mail("sam@example.com", "invoice-overdue").await;
+    assert_eq!(mail.len(), 1);
+    assert!(
+        mail[0].contains("Reminder: invoice INV-000001 is overdue")
+            && mail[0].contains("AUD 58.99"),
+        "{}",
+        mail[0]
+    );
+    // Part paid: the next reminder says what is left.
+    f.w.clock
+        .advance(datetime!(2036-12-27 00:00 UTC) - f.w.clock.now());
+    let boss = f.w.token("acme", "boss", STAFF_PASSWORD).await;
+    f.w.call(
+        "POST",
+        &format!("/v1/console/accounts/{}/payments", f.account),
+        "acme",
+        Auth::Bearer(&boss),
+        Some(json!({"method": "cheque", "amount_minor": 2000,
+                    "received_on": "2036-12-27", "reference": "CHQ-1"})),
+    )
+    .await;
+    assert_eq!(on(date!(2036 - 12 - 29)).await, 1);
+    let mail = f.w.mail("sam@example.com", "invoice-overdue").await;
+    assert!(mail[1].contains("AUD 38.99"), "{}", mail[1]);
+    // Paid in full: no third reminder.
+    f.w.call(
+        "POST",
+        &format!("/v1/console/accounts/{}/payments", f.account),
+        "acme",
+        Auth::Bearer(&boss),
+        Some(json!({"method": "cheque", "amount_minor": 3899,
+                    "received_on": "2036-12-27", "reference": "CHQ-2"})),
+    )
+    .await;
+    assert_eq!(on(date!(2037 - 01 - 14)).await, 0);
+}

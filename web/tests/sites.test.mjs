@@ -630,6 +630,7 @@ test("a customer reads its invoice and its transactions; staff preview, record a
   await check(staff, 'console-invoice');
   await staff.getByRole('navigation').getByRole('link', { name: 'Billing settings' }).click();
   await staff.getByLabel('Tax rate (%)').fill('15');
+  await staff.getByLabel('Reminder days after the due date').fill('5, 20');
   await staff.getByRole('button', { name: 'Save' }).click();
   await staff.getByText('Saved. The next invoices follow these settings.').waitFor();
   await check(staff, 'console-billing-settings');

@@ -96,8 +96,12 @@ pub async fn bill_run(
                 continue;
             }
             let report = billing.run_day(&tenant.id, today).await?;
+            // Once a day with the run: the reminders of invoices now overdue.
+            let reminded = billing
+                .send_reminders(&tenant.id, today, &platform.sender)
+                .await?;
             tracing::info!(tenant = %tenant.id, date = %today, issued = report.issued,
-                failed = report.failures.len(), "bill run");
+                failed = report.failures.len(), reminded, "bill run");
             reports.push(report);
         }
         match tenants.next_cursor {

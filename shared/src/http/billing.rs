@@ -95,6 +95,15 @@ pub struct BillingSettingsBody {
     pub tax_number: String,
     #[schema(max_items = 6)]
     pub address: Vec<String>,
+    /// Days after the due date on which an unpaid invoice's reminder is mailed, rising;
+    /// none to send no reminders.
+    #[serde(default = "default_reminders")]
+    #[schema(max_items = 5)]
+    pub reminder_days: Vec<u16>,
+}
+
+fn default_reminders() -> Vec<u16> {
+    BillingSettings::default().reminder_days
 }
 
 impl From<BillingSettings> for BillingSettingsBody {
@@ -115,6 +124,7 @@ impl From<BillingSettings> for BillingSettingsBody {
             legal_name: s.legal_name,
             tax_number: s.tax_number,
             address: s.address,
+            reminder_days: s.reminder_days,
         }
     }
 }
@@ -137,6 +147,7 @@ impl From<BillingSettingsBody> for BillingSettings {
             legal_name: b.legal_name,
             tax_number: b.tax_number,
             address: b.address,
+            reminder_days: b.reminder_days,
         }
     }
 }

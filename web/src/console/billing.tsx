@@ -17,6 +17,7 @@ interface BillingSettings {
   legal_name: string;
   tax_number: string;
   address: string[];
+  reminder_days: number[];
 }
 
 const CURRENCIES = ['AUD', 'USD', 'EUR', 'GBP', 'NZD', 'CAD'];
@@ -28,11 +29,13 @@ export function BillingSettingsPage({ api }: { api: Api }) {
   // What staff type, kept as typed ("12." on the way to "12.5", an empty second line).
   const [rate, setRate] = useState('');
   const [address, setAddress] = useState('');
+  const [reminders, setReminders] = useState('');
   const action = useAction();
   const loaded = (settings: BillingSettings) => {
     setForm(settings);
     setRate(String(settings.tax.rate_basis_points / 100));
     setAddress(settings.address.join('\n'));
+    setReminders(settings.reminder_days.join(', '));
   };
   useEffect(() => {
     api.get<BillingSettings>('/v1/console/settings/billing').then(loaded, setLoadError);
@@ -52,6 +55,10 @@ export function BillingSettingsPage({ api }: { api: Api }) {
         ...form,
         tax: { ...form.tax, rate_basis_points: Number.isFinite(basisPoints) ? basisPoints : -1 },
         address: address.split('\n').map((l) => l.trim()).filter((l) => l),
+        reminder_days: reminders
+          .split(/[,\s]+/)
+          .filter((d) => d)
+          .map((d) => (/^\d+$/.test(d) ? Number(d) : 0)),
       };
       loaded(await api.put<BillingSettings>('/v1/console/settings/billing', body));
       setSaved(true);
@@ -101,6 +108,17 @@ export function BillingSettingsPage({ api }: { api: Api }) {
           error={fieldError(action.error, '/payment_terms_days')}
         />
         <Field label={t('billing.prefix')} name="prefix" value={form.invoice_prefix} onInput={(v) => set({ invoice_prefix: v })} error={fieldError(action.error, '/invoice_prefix')} />
+        <Field
+          label={t('billing.reminders')}
+          name="reminders"
+          value={reminders}
+          onInput={(v) => {
+            setSaved(false);
+            setReminders(v);
+          }}
+          hint={t('billing.reminders_hint')}
+          error={fieldError(action.error, '/reminder_days')}
+        />
       </div>
       <fieldset class="sc-card">
         <legend>{t('billing.tax')}</legend>

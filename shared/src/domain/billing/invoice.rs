@@ -143,6 +143,9 @@ pub struct Invoice {
     /// Corrected by credit notes since.
     #[serde(default)]
     pub credited: i64,
+    /// Overdue reminders sent so far.
+    #[serde(default)]
+    pub reminders_sent: u8,
     #[serde(with = "time::serde::rfc3339")]
     pub issued_at: OffsetDateTime,
 }

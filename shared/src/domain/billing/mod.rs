@@ -15,6 +15,7 @@ pub mod invoice;
 pub mod ledger;
 pub mod payments;
 pub mod pdf;
+pub mod reminders;
 pub mod reports;
 pub mod run;
 pub mod settings;
@@ -569,6 +570,7 @@ impl Billing {
             amount_due: d.amount_due,
             paid: 0,
             credited: 0,
+            reminders_sent: 0,
             issued_at: now,
         };
         let entry = LedgerEntry {

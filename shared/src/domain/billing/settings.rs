@@ -78,6 +78,8 @@ pub struct BillingSettings {
     /// ABN, VAT number, ...
     pub tax_number: String,
     pub address: Vec<String>,
+    /// Days after the due date on which an unpaid invoice's reminder goes (one mail each).
+    pub reminder_days: Vec<u16>,
 }
 
 impl Default for BillingSettings {
@@ -91,6 +93,7 @@ impl Default for BillingSettings {
             legal_name: String::new(),
             tax_number: String::new(),
             address: Vec::new(),
+            reminder_days: vec![7, 14, 30],
         }
     }
 }
@@ -131,6 +134,15 @@ impl BillingSettings {
         }
         if self.tax_number.chars().count() > 40 {
             v.add("/tax_number", "up to 40 characters");
+        }
+        if self.reminder_days.len() > 5
+            || self.reminder_days.iter().any(|d| !(1..=365).contains(d))
+            || self.reminder_days.windows(2).any(|w| w[0] >= w[1])
+        {
+            v.add(
+                "/reminder_days",
+                "up to 5 days from 1 to 365 after the due date, each after the one before",
+            );
         }
         if self.address.len() > 6 || self.address.iter().any(|l| l.chars().count() > 80) {
             v.add("/address", "up to 6 lines of up to 80 characters");

@@ -33,6 +33,8 @@ enum Purpose {
     OrderRejected,
     OrderHalted,
     OrderCompleted,
+    /// An invoice past its due date with something still to pay (`invoice`).
+    InvoiceOverdue,
 }
 
 impl Purpose {
@@ -49,6 +51,7 @@ impl Purpose {
             Purpose::OrderRejected => "order-rejected",
             Purpose::OrderHalted => "order-halted",
             Purpose::OrderCompleted => "order-completed",
+            Purpose::InvoiceOverdue => "invoice-overdue",
         }
     }
 
@@ -99,6 +102,10 @@ impl Purpose {
             (Purpose::OrderHalted, _) => "Order {{ order.reference }}: we need something from you",
             (Purpose::OrderCompleted, "fr") => "Commande {{ order.reference }} terminée",
             (Purpose::OrderCompleted, _) => "Order {{ order.reference }} completed",
+            (Purpose::InvoiceOverdue, "fr") => {
+                "Rappel : facture {{ invoice.number }} en retard de paiement"
+            }
+            (Purpose::InvoiceOverdue, _) => "Reminder: invoice {{ invoice.number }} is overdue",
         }
     }
 }
@@ -129,6 +136,8 @@ pub enum Notice<'a> {
     UsageAlert(AlertFacts),
     /// A step of an order.
     Order { step: OrderStep, facts: OrderFacts },
+    /// An invoice past its due date with something still to pay.
+    InvoiceOverdue(InvoiceFacts),
 }
 
 /// The step of an order a message is about. `Received` is the provider's copy of a new
@@ -177,6 +186,7 @@ impl Notice<'_> {
             Notice::SecondFactorChanged { .. } => Purpose::SecondFactorChanged,
             Notice::UsageAlert(_) => Purpose::UsageAlert,
             Notice::Order { step, .. } => step.purpose(),
+            Notice::InvoiceOverdue(_) => Purpose::InvoiceOverdue,
         }
     }
 
@@ -195,6 +205,7 @@ impl Notice<'_> {
             Notice::Order { step, facts } => context! {
                 order => context! { event => step.event(), ..minijinja::Value::from_serialize(facts) },
             },
+            Notice::InvoiceOverdue(invoice) => context! { invoice },
         }
     }
 }
@@ -216,6 +227,17 @@ pub struct OrderFacts {
     pub account: String,
     /// The order waits for staff approval.
     pub waits: bool,
+}
+
+/// An overdue invoice, in words and figures ready to print.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct InvoiceFacts {
+    pub number: String,
+    /// What is still to pay, with its currency: `AUD 58.99`.
+    pub outstanding: String,
+    /// `2026-12-15`.
+    pub due_on: String,
+    pub days_late: i64,
 }
 
 /// A reached usage alert, in words and figures ready to print.

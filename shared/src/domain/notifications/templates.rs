@@ -203,6 +203,40 @@ const TEMPLATES: &[(&str, &str)] = &[
          sont dans le portail.</p>{% endblock %}",
     ),
     (
+        "invoice-overdue.en.txt",
+        "Hello {{ name }},\n\nInvoice {{ invoice.number }} was due on {{ invoice.due_on }}, \
+         {{ invoice.days_late }} days ago, and {{ invoice.outstanding }} of it is still to pay.\n\n\
+         If you have paid it since, thank you, and please ignore this reminder. The invoice and \
+         your transactions are in the portal.\n\n{{ tenant }}\
+         {% if support_email %}\n{{ support_email }}{% endif %}\
+         {% if support_phone %}\n{{ support_phone }}{% endif %}\n",
+    ),
+    (
+        "invoice-overdue.en.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Hello {{ name }},</p>\
+         <p>Invoice <b>{{ invoice.number }}</b> was due on {{ invoice.due_on }}, \
+         {{ invoice.days_late }} days ago, and <b>{{ invoice.outstanding }}</b> of it is still to \
+         pay.</p><p>If you have paid it since, thank you, and please ignore this reminder. The \
+         invoice and your transactions are in the portal.</p>{% endblock %}",
+    ),
+    (
+        "invoice-overdue.fr.txt",
+        "Bonjour {{ name }},\n\nLa facture {{ invoice.number }} était à payer le \
+         {{ invoice.due_on }}, il y a {{ invoice.days_late }} jours, et il en reste \
+         {{ invoice.outstanding }} à payer.\n\nSi vous l'avez réglée depuis, merci, et ignorez \
+         ce rappel. La facture et vos opérations sont dans le portail.\n\n{{ tenant }}\
+         {% if support_email %}\n{{ support_email }}{% endif %}\
+         {% if support_phone %}\n{{ support_phone }}{% endif %}\n",
+    ),
+    (
+        "invoice-overdue.fr.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Bonjour {{ name }},</p>\
+         <p>La facture <b>{{ invoice.number }}</b> était à payer le {{ invoice.due_on }}, il y a \
+         {{ invoice.days_late }} jours, et il en reste <b>{{ invoice.outstanding }}</b> à payer.</p>\
+         <p>Si vous l'avez réglée depuis, merci, et ignorez ce rappel. La facture et vos \
+         opérations sont dans le portail.</p>{% endblock %}",
+    ),
+    (
         "order.en.txt",
         "Hello {{ name }},\n\n{% if order.event == 'received' %}{{ order.account }} ordered: \
          {{ order.summary }}.{% if order.waits %}\nIt waits for approval in the console.\

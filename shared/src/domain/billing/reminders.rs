@@ -1,0 +1,97 @@
+//! Overdue reminders: an invoice past its due date with something still to pay is told to
+//! the account once on each of the provider's reminder days (7, 14 and 30 days late unless
+//! it chose others), by mail written in the same transaction that records it was sent, so
+//! a reminder goes once whatever runs overlap.
+
+use time::Date;
+
+use super::{Billing, BillingError, dates, record, settings};
+use crate::domain::catalogue::money::decimal;
+use crate::domain::notifications::{self, InvoiceFacts, Mail, Notice};
+use crate::domain::outbox;
+use crate::domain::tenancy::Tenants;
+use crate::ids::{AccountId, TenantId};
+use crate::ports::table::TableError;
+use crate::store::Transaction;
+
+impl Billing {
+    /// Sends the reminders due on `today` (the provider's date); answers how many went.
+    pub async fn send_reminders(
+        &self,
+        tenant: &TenantId,
+        today: Date,
+        sender: &crate::domain::contact::EmailAddress,
+    ) -> Result<u32, BillingError> {
+        let settings = settings::read(self.table.as_ref(), tenant).await?;
+        if settings.reminder_days.is_empty() {
+            return Ok(0);
+        }
+        let first = Date::from_calendar_date(2000, time::Month::January, 1).unwrap_or(today);
+        let everything = record::issued_between(tenant, "INVOICES", first, today)
+            .limit(super::reports::REPORT_LIMIT);
+        let tenant_record =
+            Tenants::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
+                .get(tenant)
+                .await
+                .map_err(|e| TableError::Unavailable(e.to_string()))?;
+        let access = crate::domain::settings::read(self.table.as_ref(), tenant).await?;
+        let mut sent = 0;
+        for item in crate::store::query_all(self.table.as_ref(), everything).await? {
+            let (invoice, version) = record::invoice_from_item(&item)?;
+            let late = (today - invoice.due_on).whole_days();
+            let step = settings
+                .reminder_days
+                .iter()
+                .filter(|d| late >= i64::from(**d))
+                .count() as u8;
+            if invoice.outstanding() == 0 || step <= invoice.reminders_sent {
+                continue;
+            }
+            let Ok(account_id) = invoice.account.parse::<AccountId>() else {
+                continue;
+            };
+            let account = self.accounts.get(tenant, &account_id).await?;
+            if account.emails.is_empty() {
+                continue;
+            }
+            let message = notifications::compose(
+                &tenant_record,
+                &access,
+                sender,
+                &account.emails,
+                Mail {
+                    language: &access.default_language,
+                    name: &account.name,
+                    notice: Notice::InvoiceOverdue(InvoiceFacts {
+                        number: invoice.number.clone(),
+                        outstanding: format!(
+                            "{} {}",
+                            invoice.currency,
+                            decimal(invoice.outstanding())
+                        ),
+                        due_on: dates::text(invoice.due_on),
+                        days_late: late,
+                    }),
+                },
+            )
+            .map_err(|e| TableError::Unavailable(e.to_string()))?;
+            let reminded = super::invoice::Invoice {
+                reminders_sent: step,
+                ..invoice
+            };
+            let mut tx = Transaction::new();
+            tx.add(
+                "invoice",
+                record::invoice_paid_write(tenant, &account_id, &reminded, version)?,
+            )
+            .add("mail", outbox::enqueue(&message, self.clock.now()));
+            match tx.commit(self.table.as_ref()).await {
+                Ok(()) => sent += 1,
+                // Paid, credited or reminded meanwhile: the next run looks again.
+                Err(e) if e.is_contention() => {}
+                Err(e) => return Err(TableError::from(e).into()),
+            }
+        }
+        Ok(sent)
+    }
+}
