@@ -1431,3 +1431,48 @@ async fn an_unpaid_invoice_is_reminded_once_on_each_reminder_day_until_paid() {
     .await;
     assert_eq!(on(date!(2037 - 01 - 14)).await, 0);
 }
+
+#[tokio::test]
+async fn the_customer_downloads_a_periods_transactions_as_csv_with_the_running_balance() {
+    let (f, Cast { boss, sam, kim, .. }) = december().await;
+    bill_now(&f, &boss, &f.account).await;
+    pay(&f, &boss, 1000, "REF-1").await;
+    let csv =
+        f.w.get(
+            "/v1/portal/ledger/export?from=2036-12-01&to=2036-12-31",
+            "acme",
+            Auth::Bearer(&sam),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
+    assert_eq!(csv.headers["content-type"], "text/csv; charset=utf-8");
+    let rows: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(
+        rows,
+        [
+            "date,transaction,reference,description,amount,balance",
+            "2036-12-01,invoice,INV-000001,Invoice for 2036-12-01 to 2036-12-31,58.99,58.99",
+            "2036-12-01,payment,REF-1,Payment received (bank transfer),-10.00,48.99",
+        ]
+    );
+    let before =
+        f.w.get(
+            "/v1/portal/ledger/export?to=2036-11-30",
+            "acme",
+            Auth::Bearer(&sam),
+        )
+        .await;
+    assert_eq!(before.text.lines().count(), 1, "only the header");
+    let kims =
+        f.w.get("/v1/portal/ledger/export", "acme", Auth::Bearer(&kim))
+            .await;
+    assert_eq!(kims.text.lines().count(), 1, "Kim's own: none");
+    let bad =
+        f.w.get(
+            "/v1/portal/ledger/export?from=December",
+            "acme",
+            Auth::Bearer(&sam),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

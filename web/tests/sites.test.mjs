@@ -597,6 +597,10 @@ test("a customer reads its invoice and its transactions; staff preview, record a
   await portal.getByRole('cell', { name: 'INV-000001' }).waitFor();
   await portal.getByText(/^Balance owed: /).waitFor();
   await check(portal, 'portal-ledger');
+  const [statement] = await Promise.all([portal.waitForEvent('download'), portal.getByRole('button', { name: 'Download CSV' }).click()]);
+  const rows = (await (await import('node:fs/promises')).readFile(await statement.path(), 'utf8')).split(/\r?\n/);
+  assert.equal(rows[0], 'date,transaction,reference,description,amount,balance');
+  assert.match(rows[1], /^\d{4}-\d{2}-\d{2},invoice,INV-000001,/);
 
   const staff = await console_();
   await staff.getByRole('navigation').getByRole('link', { name: 'Accounts' }).click();

@@ -638,6 +638,102 @@ pub async fn portal_ledger(
     ))
 }
 
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct LedgerExport {
+    /// The first day, `2026-11-01`; from the first entry when left out.
+    #[param(format = Date)]
+    pub from: Option<String>,
+    /// The last day, included; to the latest entry when left out.
+    #[param(format = Date)]
+    pub to: Option<String>,
+}
+
+async fn ledger_csv(
+    platform: &Platform,
+    tenant: &crate::ids::TenantId,
+    account: &AccountId,
+    q: &LedgerExport,
+) -> Result<Response, Problem> {
+    let day = |text: &Option<String>, field: &str| -> Result<Option<Date>, Problem> {
+        match text {
+            None => Ok(None),
+            Some(t) => dates::parse(t)
+                .map(Some)
+                .ok_or_else(|| Problem::validation().field(field, "a date such as 2026-11-01")),
+        }
+    };
+    let (from, to) = (day(&q.from, "from")?, day(&q.to, "to")?);
+    let entries = platform
+        .billing()
+        .ledger_between(tenant, account, from, to)
+        .await?;
+    let name = format!(
+        "transactions-{}-to-{}.csv",
+        from.map(dates::text).unwrap_or_else(|| "start".into()),
+        to.map(dates::text).unwrap_or_else(|| "now".into())
+    );
+    csv_response(
+        &name,
+        &[
+            "date",
+            "transaction",
+            "reference",
+            "description",
+            "amount",
+            "balance",
+        ],
+        entries
+            .into_iter()
+            .map(|e| {
+                vec![
+                    dates::text(e.date),
+                    wire_kind(e.kind),
+                    crate::export::csv_safe(&e.reference).into_owned(),
+                    crate::export::csv_safe(&e.description).into_owned(),
+                    decimal(e.amount),
+                    decimal(e.balance),
+                ]
+            })
+            .collect(),
+    )
+}
+
+fn wire_kind(kind: EntryKind) -> String {
+    crate::http::access::wire_name(&kind)
+}
+
+/// The account's transactions from `from` to `to` as CSV, oldest first, with the running
+/// balance.
+#[utoipa::path(get, path = "/v1/portal/ledger/export", tag = "portal", params(LedgerExport),
+    responses((status = 200, description = "CSV", content_type = "text/csv"),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn portal_ledger_csv(
+    State(platform): State<Platform>,
+    user: PortalUser,
+    QueryParams(q): QueryParams<LedgerExport>,
+) -> Result<Response, Problem> {
+    let account = portal_account(&platform, &user, Module::Invoices).await?;
+    ledger_csv(&platform, &user.session.tenant, &account, &q).await
+}
+
+/// An account's transactions from `from` to `to` as CSV, oldest first.
+#[utoipa::path(get, path = "/v1/console/accounts/{account}/ledger/export", tag = "console",
+    params(("account" = String, Path), LedgerExport),
+    responses((status = 200, description = "CSV", content_type = "text/csv"),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn console_ledger_csv(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path(account): Path<String>,
+    QueryParams(q): QueryParams<LedgerExport>,
+) -> Result<Response, Problem> {
+    staff.require(Permission::AccountsRead)?;
+    let account = visible_account(&platform, &staff, &account).await?;
+    ledger_csv(&platform, &staff.session.tenant, &account.id, &q).await
+}
+
 /// An account's balance and transaction ledger.
 #[utoipa::path(get, path = "/v1/console/accounts/{account}/ledger", tag = "console",
     params(("account" = String, Path), Paging),
@@ -1377,6 +1473,8 @@ pub fn routes() -> OpenApiRouter<Platform> {
         .routes(routes!(credit_note))
         .routes(routes!(aged_balances))
         .routes(routes!(portal_invoice_pdf))
+        .routes(routes!(portal_ledger_csv))
+        .routes(routes!(console_ledger_csv))
         .routes(routes!(console_invoice_pdf))
         .routes(routes!(issued_in_period))
 }

@@ -742,6 +742,26 @@ impl Billing {
         .await?)
     }
 
+    /// The account's ledger entries dated from `from` to `to` (either open), oldest first,
+    /// up to the last 10,000 entries: for a statement or a CSV.
+    pub async fn ledger_between(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        from: Option<Date>,
+        to: Option<Date>,
+    ) -> Result<Vec<LedgerEntry>, BillingError> {
+        let query = record::ledger_of(tenant, account).limit(10_000);
+        let mut entries: Vec<LedgerEntry> = crate::store::query_all(self.table.as_ref(), query)
+            .await?
+            .iter()
+            .map(record::entry_from_item)
+            .collect::<Result<_, _>>()?;
+        entries.retain(|e| from.is_none_or(|f| e.date >= f) && to.is_none_or(|t| e.date <= t));
+        entries.sort_by_key(|e| e.sequence);
+        Ok(entries)
+    }
+
     /// Records a payment received outside a card gateway and spreads it over the account's
     /// unpaid invoices, oldest first; what is left is a credit the next invoices use. A
     /// payment whose reference the account already has is answered as it was, with
