@@ -1476,3 +1476,44 @@ async fn the_customer_downloads_a_periods_transactions_as_csv_with_the_running_b
         .await;
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
 }
+
+#[tokio::test]
+async fn a_technical_login_reads_services_but_not_the_bills() {
+    let (f, Cast { sam, boss, .. }) = december().await;
+    bill_now(&f, &boss, &f.account).await;
+    let invited =
+        f.w.call(
+            "POST",
+            "/v1/portal/logins",
+            "acme",
+            Auth::Bearer(&sam),
+            Some(json!({"email": "tech@example.com", "name": "Tech", "role": "technical"})),
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::ACCEPTED, "{}", invited.text);
+    let link =
+        f.w.link_token("tech@example.com", "credential-create")
+            .await;
+    f.w.call(
+        "POST",
+        "/v1/auth/credentials",
+        "acme",
+        Auth::None,
+        Some(json!({"token": link, "username": "tech", "password": "a technical long password"})),
+    )
+    .await;
+    let tech = f.w.token("acme", "tech", "a technical long password").await;
+    let services =
+        f.w.get("/v1/portal/services", "acme", Auth::Bearer(&tech))
+            .await;
+    assert_eq!(services.status, StatusCode::OK);
+    for path in [
+        "/v1/portal/invoices",
+        "/v1/portal/ledger",
+        "/v1/portal/ledger/export",
+    ] {
+        let refused = f.w.get(path, "acme", Auth::Bearer(&tech)).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "{path}");
+        assert_eq!(refused.body["type"], "/problems/action-not-allowed");
+    }
+}

@@ -66,9 +66,9 @@ pub async fn sweep_outbox(platform: &Platform) -> Result<Vec<Outcome>, TableErro
 }
 
 /// The scheduled handler (`bill-run`, every hour): for each retail provider, the bill run
-/// of its today (its time zone's), unless today's run finished without failures. Hourly,
-/// so each provider's day starts at its own midnight and a failed account is tried again
-/// within the hour. Answers the runs it made.
+/// of its today (its time zone's), unless today's run finished without failures, and its
+/// overdue reminders once a day. Hourly, so each provider's day starts at its own midnight
+/// and a failed account is tried again within the hour. Answers the runs it made.
 pub async fn bill_run(
     platform: &Platform,
 ) -> Result<Vec<crate::domain::billing::run::RunReport>, crate::domain::billing::BillingError> {
@@ -89,20 +89,14 @@ pub async fn bill_run(
             .iter()
             .filter(|t| t.kind == TenantKind::Retail)
         {
-            let today = billing.today(&tenant.id).await?;
-            if let Some(done) = billing.run_of(&tenant.id, today).await?
-                && done.complete()
-            {
-                continue;
+            // One provider's failure is logged and retried next hour; the others go on.
+            match bill_and_remind(&billing, platform, &tenant.id).await {
+                Ok(Some(report)) => reports.push(report),
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::error!(tenant = %tenant.id, %error, "the bill run of a provider failed")
+                }
             }
-            let report = billing.run_day(&tenant.id, today).await?;
-            // Once a day with the run: the reminders of invoices now overdue.
-            let reminded = billing
-                .send_reminders(&tenant.id, today, &platform.sender)
-                .await?;
-            tracing::info!(tenant = %tenant.id, date = %today, issued = report.issued,
-                failed = report.failures.len(), reminded, "bill run");
-            reports.push(report);
         }
         match tenants.next_cursor {
             Some(cursor) => page.cursor = Some(cursor),
@@ -110,6 +104,32 @@ pub async fn bill_run(
         }
     }
     Ok(reports)
+}
+
+/// A provider's bill run of its today, unless it finished without failures, and its
+/// overdue reminders, once a day.
+async fn bill_and_remind(
+    billing: &crate::domain::billing::Billing,
+    platform: &Platform,
+    tenant: &crate::ids::TenantId,
+) -> Result<Option<crate::domain::billing::run::RunReport>, crate::domain::billing::BillingError> {
+    let today = billing.today(tenant).await?;
+    let mut report = None;
+    let done = billing.run_of(tenant, today).await?;
+    if !done.as_ref().is_some_and(|r| r.complete()) {
+        let ran = billing.run_day(tenant, today).await?;
+        tracing::info!(tenant = %tenant, date = %today, issued = ran.issued,
+            failed = ran.failures.len(), "bill run");
+        report = Some(ran);
+    }
+    if billing.reminded_on(tenant, today).await?.is_none() {
+        let sent = billing
+            .send_reminders(tenant, today, &platform.sender)
+            .await?;
+        billing.mark_reminded(tenant, today, sent).await?;
+        tracing::info!(tenant = %tenant, date = %today, sent, "overdue reminders");
+    }
+    Ok(report)
 }
 
 /// The blob handler (`usage-ingest`): loads a usage file dropped in the ingest bucket. Keys

@@ -434,6 +434,8 @@ pub async fn visible_account(
 #[serde(rename_all = "snake_case")]
 pub enum PortalAction {
     AccountView,
+    /// Invoices, the ledger and their files: every role but the technical one.
+    BillingView,
     AccountEdit,
     LoginsManage,
     OrdersCreate,
@@ -442,6 +444,11 @@ pub enum PortalAction {
 /// What the session's end user may do.
 pub fn actions(session: &Session) -> BTreeSet<PortalAction> {
     let mut out = BTreeSet::from([PortalAction::AccountView]);
+    if let Principal::EndUser { role, .. } = &session.principal
+        && *role != Role::Technical
+    {
+        out.insert(PortalAction::BillingView);
+    }
     if let Principal::EndUser {
         role, allow_orders, ..
     } = &session.principal

@@ -13,7 +13,9 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::access::{PortalUser, StaffUser, portal_account, visible_account};
+use super::access::{
+    PortalAction, PortalUser, StaffUser, portal_account, require, visible_account,
+};
 use super::problem::{JsonBody, Problem, QueryParams};
 use super::views::{PageOf, Paging, today};
 use crate::domain::billing::adjustments::{ChargeState, CreditNote, OneOffCharge};
@@ -386,6 +388,7 @@ pub async fn portal_invoices(
     QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Json<PageOf<InvoiceSummaryView>>, Problem> {
     let account = portal_account(&platform, &user, Module::Invoices).await?;
+    require(&user.session, PortalAction::BillingView)?;
     Ok(Json(
         invoice_page(&platform, &user.session.tenant, &account, &paging).await?,
     ))
@@ -401,6 +404,7 @@ pub async fn portal_invoice(
     Path(invoice): Path<String>,
 ) -> Result<Json<InvoiceView>, Problem> {
     let account = portal_account(&platform, &user, Module::Invoices).await?;
+    require(&user.session, PortalAction::BillingView)?;
     Ok(Json(
         invoice_view(&platform, &user.session.tenant, &account, &invoice).await?,
     ))
@@ -451,6 +455,7 @@ pub async fn portal_invoice_pdf(
     Path(invoice): Path<String>,
 ) -> Result<Response, Problem> {
     let account = portal_account(&platform, &user, Module::Invoices).await?;
+    require(&user.session, PortalAction::BillingView)?;
     invoice_pdf(&platform, &user.session, &account, &invoice).await
 }
 
@@ -633,6 +638,7 @@ pub async fn portal_ledger(
     QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Json<LedgerView>, Problem> {
     let account = portal_account(&platform, &user, Module::Invoices).await?;
+    require(&user.session, PortalAction::BillingView)?;
     Ok(Json(
         ledger_view(&platform, &user.session.tenant, &account, &paging).await?,
     ))
@@ -715,6 +721,7 @@ pub async fn portal_ledger_csv(
     QueryParams(q): QueryParams<LedgerExport>,
 ) -> Result<Response, Problem> {
     let account = portal_account(&platform, &user, Module::Invoices).await?;
+    require(&user.session, PortalAction::BillingView)?;
     ledger_csv(&platform, &user.session.tenant, &account, &q).await
 }
 
@@ -946,7 +953,7 @@ pub struct ChargeInput {
     pub reason: String,
 }
 
-/// An account's one-off charges and credits, newest first (the last 200).
+/// An account's one-off charges and credits, newest first (the last 1,000).
 #[utoipa::path(get, path = "/v1/console/accounts/{account}/charges", tag = "console",
     params(("account" = String, Path)),
     responses((status = 200, body = Vec<ChargeView>), (status = 404, body = Problem)))]
@@ -1051,7 +1058,8 @@ pub struct CreditNoteInput {
     tag = "console", params(("account" = String, Path), ("invoice" = String, Path)),
     request_body = CreditNoteInput,
     responses((status = 201, body = CreditNoteView), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 422, body = Problem)))]
+        (status = 404, body = Problem), (status = 409, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn credit_note(
     State(platform): State<Platform>,
     staff: StaffUser,
@@ -1165,6 +1173,7 @@ fn reports_of_every_account(staff: &StaffUser) -> Result<(), Problem> {
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct AgedBalanceView {
+    pub currency: String,
     pub account: String,
     pub account_number: String,
     pub account_name: String,
@@ -1191,12 +1200,14 @@ pub async fn aged_balances(
     let csv = wants_csv(q.format.as_deref())?;
     let tenant = &staff.session.tenant;
     let on = today(&platform, tenant).await?;
+    let currency = platform.billing().settings(tenant).await?.currency;
     let rows: Vec<AgedBalanceView> = platform
         .billing()
         .aged_balances(tenant, on)
         .await?
         .into_iter()
         .map(|r| AgedBalanceView {
+            currency: currency.clone(),
             account: r.account,
             account_number: r.account_number,
             account_name: r.account_name,

@@ -75,7 +75,7 @@ async fn a_read_only_impersonation_shows_who_is_looking_and_changes_nothing() {
     assert_eq!(me.body["username"], "sam");
     assert_eq!(me.body["impersonation"]["by"], "boss");
     assert_eq!(me.body["impersonation"]["read_only"], true);
-    assert_eq!(me.body["actions"], json!(["account_view"]));
+    assert_eq!(me.body["actions"], json!(["account_view", "billing_view"]));
     let change = rename_account(&w, &token, "X").await;
     assert_eq!(change.status, StatusCode::FORBIDDEN);
     assert_eq!(change.body["type"], "/problems/read-only-session");

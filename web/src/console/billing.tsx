@@ -426,10 +426,11 @@ function Charges({ api, id, mayBill, currency }: { api: Api; id: string; mayBill
           onSubmit={(e) => {
             e.preventDefault();
             action.run(async () => {
-              const cents = minorUnits(form.amount);
+              // Not an amount: 0, which the API refuses on the amount's field.
+              const cents = Math.max(minorUnits(form.amount), 0);
               await api.post(`/v1/console/accounts/${id}/charges`, {
                 description: form.description,
-                amount_minor: cents > 0 && form.credit ? -cents : cents,
+                amount_minor: form.credit ? -cents : cents,
                 reason: form.reason,
               });
               setForm({ description: '', amount: '', reason: '', credit: false });
@@ -530,6 +531,7 @@ export function BillRuns({ api }: { api: Api }) {
 }
 
 interface AgedBalance {
+  currency: string;
   account: string;
   account_number: string;
   account_name: string;
@@ -574,7 +576,6 @@ function lastMonth(): { from: string; to: string } {
 /// Aged balances, and the invoices and credit notes of a period with their tax.
 export function BillingReports({ api }: { api: Api }) {
   const aged = useLoad(() => api.get<AgedBalance[]>('/v1/console/reports/aged-balances'));
-  const currency = useLoad(() => api.get<{ currency: string }>('/v1/console/settings/billing'));
   const [period, setPeriod] = useState(lastMonth());
   const [issued, setIssued] = useState<IssuedInPeriod | null>(null);
   const action = useAction();
@@ -585,9 +586,7 @@ export function BillingReports({ api }: { api: Api }) {
       {action.error !== null && <ProblemNote error={action.error} />}
       <section aria-labelledby="aged">
         <h2 id="aged">{t('reports.aged')}</h2>
-        <Loaded load={currency}>
-          {(c) => (
-            <Loaded load={aged}>
+        <Loaded load={aged}>
               {(rows) => (
                 <Table
                   rows={rows}
@@ -595,17 +594,15 @@ export function BillingReports({ api }: { api: Api }) {
                   empty={t('reports.nothing_owed')}
                   columns={[
                     { label: t('invoice.account'), cell: (r) => <Link href={`/console/accounts/${r.account}`}>{`${r.account_name} (${r.account_number})`}</Link> },
-                    { label: t('reports.current'), cell: (r) => format.money(r.current, c.currency) },
-                    { label: t('reports.days_1_30'), cell: (r) => format.money(r.days_1_30, c.currency) },
-                    { label: t('reports.days_31_60'), cell: (r) => format.money(r.days_31_60, c.currency) },
-                    { label: t('reports.days_61_90'), cell: (r) => format.money(r.days_61_90, c.currency) },
-                    { label: t('reports.days_over_90'), cell: (r) => format.money(r.days_over_90, c.currency) },
-                    { label: t('invoice.total'), cell: (r) => format.money(r.total, c.currency) },
+                    { label: t('reports.current'), cell: (r) => format.money(r.current, r.currency) },
+                    { label: t('reports.days_1_30'), cell: (r) => format.money(r.days_1_30, r.currency) },
+                    { label: t('reports.days_31_60'), cell: (r) => format.money(r.days_31_60, r.currency) },
+                    { label: t('reports.days_61_90'), cell: (r) => format.money(r.days_61_90, r.currency) },
+                    { label: t('reports.days_over_90'), cell: (r) => format.money(r.days_over_90, r.currency) },
+                    { label: t('invoice.total'), cell: (r) => format.money(r.total, r.currency) },
                   ]}
                 />
               )}
-            </Loaded>
-          )}
         </Loaded>
         <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => action.run(() => api.download('/v1/console/reports/aged-balances?format=csv', 'aged-balances.csv'))}>
           {t('usage.download')}

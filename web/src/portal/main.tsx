@@ -47,11 +47,13 @@ function App() {
   if (!me) return <Loading />;
 
   const modules = new Set(me.modules);
+  // Invoices and the ledger: the module on, and a role that reads bills.
+  const bills = modules.has('invoices') && me.actions.includes('billing_view');
   const nav = [
     { href: '/', label: t('nav.overview'), show: true },
     { href: '/services', label: t('nav.services'), show: modules.has('services') },
     { href: '/usage', label: t('nav.usage'), show: modules.has('usage') },
-    { href: '/invoices', label: t('nav.invoices'), show: modules.has('invoices') },
+    { href: '/invoices', label: t('nav.invoices'), show: bills },
     { href: '/orders', label: t('nav.orders'), show: modules.has('orders') },
     { href: '/numbers', label: t('nav.numbers'), show: modules.has('number_ordering') },
     { href: '/account', label: t('nav.account'), show: true },
@@ -72,11 +74,11 @@ function App() {
     <Frame {...look} brand={me.provider} nav={nav} onSignOut={signOut} banner={banner} language={language}>
       {service ? (
         <ServicePage api={api} me={me} id={service[1]} />
-      ) : invoice && modules.has('invoices') ? (
+      ) : invoice && bills ? (
         <PortalInvoice api={api} id={invoice[1]} />
-      ) : path === '/invoices/ledger' && modules.has('invoices') ? (
+      ) : path === '/invoices/ledger' && bills ? (
         <PortalLedger api={api} />
-      ) : path === '/invoices' && modules.has('invoices') ? (
+      ) : path === '/invoices' && bills ? (
         <Invoices api={api} />
       ) : path === '/services' ? (
         <Services api={api} />

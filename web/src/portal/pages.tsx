@@ -67,7 +67,7 @@ export function Overview({ api, me }: { api: Api; me: Me }) {
           )}
         </Loaded>
       </section>
-      {me.modules.includes('invoices') && <BillingSummary api={api} />}
+      {me.modules.includes('invoices') && me.actions.includes('billing_view') && <BillingSummary api={api} />}
       <section aria-labelledby="services">
         <h2 id="services">{t('overview.services')}</h2>
         <Loaded load={services}>{(list) => <ServiceTable services={list} />}</Loaded>

@@ -129,7 +129,7 @@ impl Billing {
         Ok(charge)
     }
 
-    /// The account's one-off charges and credits, newest first (the last 200).
+    /// The account's one-off charges and credits, newest first (the last 1,000).
     pub async fn charges(
         &self,
         tenant: &TenantId,
@@ -137,7 +137,7 @@ impl Billing {
     ) -> Result<Vec<OneOffCharge>, BillingError> {
         let items = self
             .table
-            .query(record::charges_of(tenant, account).limit(200))
+            .query(record::charges_of(tenant, account).limit(1000))
             .await?
             .items;
         Ok(items
@@ -193,7 +193,7 @@ impl Billing {
         let mut v = Violations::default();
         check_text(&mut v, "/reason", reason, 200);
         if amount <= 0 || amount > MAX_ADJUSTMENT {
-            v.add("/amount_minor", "more than zero");
+            v.add("/amount_minor", "more than zero, at most 1,000,000.00");
         }
         v.into_result().map_err(BillingError::Invalid)?;
         for attempt in 1..=ATTEMPTS {

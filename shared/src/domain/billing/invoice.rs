@@ -143,9 +143,9 @@ pub struct Invoice {
     /// Corrected by credit notes since.
     #[serde(default)]
     pub credited: i64,
-    /// Overdue reminders sent so far.
+    /// The reminder day (days late) of the last overdue reminder sent; 0 for none.
     #[serde(default)]
-    pub reminders_sent: u8,
+    pub reminded_at_days: u16,
     #[serde(with = "time::serde::rfc3339")]
     pub issued_at: OffsetDateTime,
 }

@@ -570,7 +570,7 @@ impl Billing {
             amount_due: d.amount_due,
             paid: 0,
             credited: 0,
-            reminders_sent: 0,
+            reminded_at_days: 0,
             issued_at: now,
         };
         let entry = LedgerEntry {

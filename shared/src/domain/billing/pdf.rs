@@ -55,6 +55,10 @@ impl Words {
             ("total", true) => "Total",
             ("credit_applied", false) => "Credit used",
             ("credit_applied", true) => "Avoir utilisé",
+            ("paid", false) => "Paid",
+            ("paid", true) => "Payé",
+            ("credited", false) => "Credited",
+            ("credited", true) => "Avoirs",
             ("to_pay", false) => "To pay",
             ("to_pay", true) => "À payer",
             ("credit_note", false) => "Credit note",
@@ -114,6 +118,22 @@ fn win_ansi(text: &str) -> Vec<u8> {
             '•' => 0x95,
             '–' => 0x96,
             '—' => 0x97,
+            'ƒ' => 0x83,
+            '†' => 0x86,
+            '‡' => 0x87,
+            'ˆ' => 0x88,
+            '‰' => 0x89,
+            'Š' => 0x8a,
+            '‹' => 0x8b,
+            'Œ' => 0x8c,
+            'Ž' => 0x8e,
+            '˜' => 0x98,
+            '™' => 0x99,
+            'š' => 0x9a,
+            '›' => 0x9b,
+            'œ' => 0x9c,
+            'ž' => 0x9e,
+            'Ÿ' => 0x9f,
             _ => b'?',
         })
         .collect()
@@ -225,7 +245,7 @@ pub fn render(
     } else {
         provider.legal_name.as_str()
     };
-    out.text(LEFT, 16.0, true, name);
+    out.text(LEFT, 16.0, true, &cut(name, 45));
     out.down(18.0);
     for line in &provider.address {
         out.text(LEFT, 9.0, false, line);
@@ -245,7 +265,7 @@ pub fn render(
     out.down(22.0);
     // The customer and the dates.
     let facts = [
-        (w.get("bill_to"), invoice.account_name.clone()),
+        (w.get("bill_to"), cut(&invoice.account_name, 60)),
         (w.get("account"), invoice.account_number.clone()),
         (w.get("date"), w.date(invoice.issued_on)),
         (
@@ -284,7 +304,7 @@ pub fn render(
                 None => first.identifier.clone(),
             }
         };
-        out.text(LEFT, 11.0, true, &heading);
+        out.text(LEFT, 11.0, true, &cut(&heading, 70));
         out.down(14.0);
         out.text(LEFT, 8.0, true, w.get("charge"));
         out.text(LEFT + 260.0, 8.0, true, w.get("period"));
@@ -299,7 +319,7 @@ pub fn render(
             } else {
                 line.description.clone()
             };
-            out.text(LEFT, 9.0, false, &cut(&description, 55));
+            out.text(LEFT, 9.0, false, &cut(&description, 45));
             let period = if line.period_start == line.period_end {
                 w.date(line.period_start)
             } else {
@@ -331,7 +351,13 @@ pub fn render(
             false,
         ));
     }
-    totals.push((w.get("to_pay").to_owned(), invoice.amount_due, true));
+    if invoice.paid != 0 {
+        totals.push((w.get("paid").to_owned(), -invoice.paid, false));
+    }
+    if invoice.credited != 0 {
+        totals.push((w.get("credited").to_owned(), -invoice.credited, false));
+    }
+    totals.push((w.get("to_pay").to_owned(), invoice.outstanding(), true));
     for (label, amount, bold) in totals {
         out.text(RIGHT - 220.0, 10.0, bold, &label);
         out.right(RIGHT, 10.0, bold, &w.money(amount));

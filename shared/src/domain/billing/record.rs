@@ -526,3 +526,25 @@ pub fn issued_between(tenant: &TenantId, what: &str, from: Date, to: Date) -> Qu
         ),
     )
 }
+
+/// The mark that a provider's overdue reminders of a day ran (expires after 60 days).
+pub fn reminders_key(tenant: &TenantId, on: Date) -> Key {
+    Key::new(
+        keys::tenant(tenant),
+        format!("REMINDERS#{}", dates::text(on)),
+    )
+}
+
+pub fn reminders_item(tenant: &TenantId, on: Date, sent: u32, now: time::OffsetDateTime) -> Item {
+    let k = reminders_key(tenant, on);
+    store::keyed(
+        Item::from([
+            ("sent".to_owned(), Value::N(i64::from(sent))),
+            (
+                crate::ports::table::EXPIRES_AT.to_owned(),
+                Value::N((now + time::Duration::days(60)).unix_timestamp()),
+            ),
+        ]),
+        &[("pk", k.pk), ("sk", k.sk)],
+    )
+}

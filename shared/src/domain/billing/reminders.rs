@@ -1,7 +1,8 @@
 //! Overdue reminders: an invoice past its due date with something still to pay is told to
 //! the account once on each of the provider's reminder days (7, 14 and 30 days late unless
 //! it chose others), by mail written in the same transaction that records it was sent, so
-//! a reminder goes once whatever runs overlap.
+//! a reminder goes once whatever runs overlap. Run once a provider's day, on its own
+//! schedule beside the bill run.
 
 use time::Date;
 
@@ -39,12 +40,18 @@ impl Billing {
         for item in crate::store::query_all(self.table.as_ref(), everything).await? {
             let (invoice, version) = record::invoice_from_item(&item)?;
             let late = (today - invoice.due_on).whole_days();
-            let step = settings
+            // The latest reminder day passed; sent unless a reminder of that day or a
+            // later one went already (a changed list neither repeats nor skips one).
+            let Some(step) = settings
                 .reminder_days
                 .iter()
-                .filter(|d| late >= i64::from(**d))
-                .count() as u8;
-            if invoice.outstanding() == 0 || step <= invoice.reminders_sent {
+                .copied()
+                .filter(|d| late >= i64::from(*d))
+                .max()
+            else {
+                continue;
+            };
+            if invoice.outstanding() == 0 || step <= invoice.reminded_at_days {
                 continue;
             }
             let Ok(account_id) = invoice.account.parse::<AccountId>() else {
@@ -76,7 +83,7 @@ impl Billing {
             )
             .map_err(|e| TableError::Unavailable(e.to_string()))?;
             let reminded = super::invoice::Invoice {
-                reminders_sent: step,
+                reminded_at_days: step,
                 ..invoice
             };
             let mut tx = Transaction::new();
@@ -93,5 +100,31 @@ impl Billing {
             }
         }
         Ok(sent)
+    }
+
+    /// How many reminders the provider's reminders of `on` sent, if they ran.
+    pub async fn reminded_on(
+        &self,
+        tenant: &TenantId,
+        on: Date,
+    ) -> Result<Option<i64>, BillingError> {
+        let item = self.table.get(&record::reminders_key(tenant, on)).await?;
+        Ok(item.and_then(|i| i.get("sent").and_then(crate::ports::table::Value::as_n)))
+    }
+
+    /// Records that the reminders of `on` ran (kept for 60 days).
+    pub async fn mark_reminded(
+        &self,
+        tenant: &TenantId,
+        on: Date,
+        sent: u32,
+    ) -> Result<(), BillingError> {
+        self.table
+            .put(
+                record::reminders_item(tenant, on, sent, self.clock.now()),
+                None,
+            )
+            .await?;
+        Ok(())
     }
 }
