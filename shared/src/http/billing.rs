@@ -48,6 +48,30 @@ fn every_account(staff: &StaffUser) -> Result<(), Problem> {
     }
 }
 
+/// 201 for what this request made, 200 for what an earlier one did.
+fn created_or_found(created: bool) -> StatusCode {
+    if created {
+        StatusCode::CREATED
+    } else {
+        StatusCode::OK
+    }
+}
+
+/// Puts a staff member's billing action on the audit trail (of the account, if one).
+async fn audited(
+    platform: &Platform,
+    staff: &StaffUser,
+    account: Option<AccountId>,
+    action: &str,
+    detail: &str,
+) -> Result<(), Problem> {
+    platform
+        .audit()
+        .record(&staff.session, account, action, detail, &staff.request_id)
+        .await?;
+    Ok(())
+}
+
 // Settings.
 
 /// When accounts are billed.
@@ -181,16 +205,14 @@ pub async fn set_billing_settings(
         .billing()
         .set_settings(&staff.session.tenant, body.into())
         .await?;
-    platform
-        .audit()
-        .record(
-            &staff.session,
-            None,
-            "billing.settings_changed",
-            "billing settings saved",
-            &staff.request_id,
-        )
-        .await?;
+    audited(
+        &platform,
+        &staff,
+        None,
+        "billing.settings_changed",
+        "billing settings saved",
+    )
+    .await?;
     Ok(Json(settings.into()))
 }
 
@@ -544,22 +566,16 @@ pub async fn bill_now(
     let on = today(&platform, tenant).await?;
     let (invoice, issued) = platform.billing().bill(tenant, &account.id, on).await?;
     if issued {
-        platform
-            .audit()
-            .record(
-                &staff.session,
-                Some(account.id),
-                "invoice.issued",
-                &format!("{} for {}", invoice.number, decimal(invoice.total)),
-                &staff.request_id,
-            )
-            .await?;
+        audited(
+            &platform,
+            &staff,
+            Some(account.id),
+            "invoice.issued",
+            &format!("{} for {}", invoice.number, decimal(invoice.total)),
+        )
+        .await?;
     }
-    let status = if issued {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let status = created_or_found(issued);
     let notes = platform
         .billing()
         .credit_notes_of(tenant, &account.id, &invoice.id)
@@ -857,22 +873,16 @@ pub async fn record_payment(
         )
         .await?;
     if recorded {
-        platform
-            .audit()
-            .record(
-                &staff.session,
-                Some(account.id),
-                "payment.recorded",
-                &format!("{} {}", payment.reference, decimal(payment.amount)),
-                &staff.request_id,
-            )
-            .await?;
+        audited(
+            &platform,
+            &staff,
+            Some(account.id),
+            "payment.recorded",
+            &format!("{} {}", payment.reference, decimal(payment.amount)),
+        )
+        .await?;
     }
-    let status = if recorded {
-        StatusCode::CREATED
-    } else {
-        StatusCode::OK
-    };
+    let status = created_or_found(recorded);
     let currency = platform
         .billing()
         .settings(&staff.session.tenant)
@@ -995,21 +1005,19 @@ pub async fn add_charge(
             &staff.session.username,
         )
         .await?;
-    platform
-        .audit()
-        .record(
-            &staff.session,
-            Some(account.id),
-            "charge.added",
-            &format!(
-                "{} {}: {}",
-                charge.description,
-                decimal(charge.amount),
-                charge.reason
-            ),
-            &staff.request_id,
-        )
-        .await?;
+    audited(
+        &platform,
+        &staff,
+        Some(account.id),
+        "charge.added",
+        &format!(
+            "{} {}: {}",
+            charge.description,
+            decimal(charge.amount),
+            charge.reason
+        ),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(charge.into())))
 }
 
@@ -1029,16 +1037,14 @@ pub async fn remove_charge(
         .billing()
         .remove_charge(&staff.session.tenant, &account.id, &charge)
         .await?;
-    platform
-        .audit()
-        .record(
-            &staff.session,
-            Some(account.id),
-            "charge.removed",
-            &charge,
-            &staff.request_id,
-        )
-        .await?;
+    audited(
+        &platform,
+        &staff,
+        Some(account.id),
+        "charge.removed",
+        &charge,
+    )
+    .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -1079,22 +1085,20 @@ pub async fn credit_note(
             &staff.session.username,
         )
         .await?;
-    platform
-        .audit()
-        .record(
-            &staff.session,
-            Some(account.id),
-            "credit_note.issued",
-            &format!(
-                "{} against {} for {}: {}",
-                note.number,
-                note.invoice_number,
-                decimal(note.amount),
-                note.reason
-            ),
-            &staff.request_id,
-        )
-        .await?;
+    audited(
+        &platform,
+        &staff,
+        Some(account.id),
+        "credit_note.issued",
+        &format!(
+            "{} against {} for {}: {}",
+            note.number,
+            note.invoice_number,
+            decimal(note.amount),
+            note.reason
+        ),
+    )
+    .await?;
     Ok((StatusCode::CREATED, Json(note.into())))
 }
 
@@ -1454,16 +1458,14 @@ pub async fn run_bills_now(
     let tenant = &staff.session.tenant;
     let on = today(&platform, tenant).await?;
     let report = platform.billing().run_day(tenant, on).await?;
-    platform
-        .audit()
-        .record(
-            &staff.session,
-            None,
-            "billing.run",
-            &format!("{}: {} issued", dates::text(on), report.issued),
-            &staff.request_id,
-        )
-        .await?;
+    audited(
+        &platform,
+        &staff,
+        None,
+        "billing.run",
+        &format!("{}: {} issued", dates::text(on), report.issued),
+    )
+    .await?;
     Ok(Json(report.into()))
 }
 

@@ -42,6 +42,20 @@ fn versioned(item: Item, read: Option<u64>) -> Write {
     }
 }
 
+/// A small record of `attributes` at `key`, its version moved on, written over the version
+/// it was read at (`read` None: nothing was there).
+fn versioned_record(key: Key, attributes: Vec<(&str, Value)>, read: Option<u64>) -> Write {
+    let mut item: Item = attributes
+        .into_iter()
+        .map(|(name, value)| (name.to_owned(), value))
+        .collect();
+    item.insert(
+        VERSION.to_owned(),
+        Value::N(read.map_or(1, |v| v + 1) as i64),
+    );
+    versioned(store::keyed(item, &[("pk", key.pk), ("sk", key.sk)]), read)
+}
+
 fn version_of(item: &Item) -> u64 {
     item.get(VERSION).and_then(Value::as_n).unwrap_or(0) as u64
 }
@@ -139,18 +153,7 @@ pub fn counter_from(item: Option<&Item>) -> (i64, Option<u64>) {
 }
 
 pub fn counter_write(tenant: &TenantId, next: i64, read: Option<u64>) -> Write {
-    let k = counter_key(tenant);
-    let item = store::keyed(
-        Item::from([
-            ("next".to_owned(), Value::N(next)),
-            (
-                VERSION.to_owned(),
-                Value::N(read.map_or(1, |v| v + 1) as i64),
-            ),
-        ]),
-        &[("pk", k.pk), ("sk", k.sk)],
-    );
-    versioned(item, read)
+    versioned_record(counter_key(tenant), vec![("next", Value::N(next))], read)
 }
 
 // The balance and the ledger: entries append-only, numbered; the balance item holds the
@@ -179,19 +182,14 @@ pub fn balance_write(
     entries: i64,
     read: Option<u64>,
 ) -> Write {
-    let k = balance_key(tenant, account_id);
-    let item = store::keyed(
-        Item::from([
-            ("balance".to_owned(), Value::N(balance)),
-            ("entries".to_owned(), Value::N(entries)),
-            (
-                VERSION.to_owned(),
-                Value::N(read.map_or(1, |v| v + 1) as i64),
-            ),
-        ]),
-        &[("pk", k.pk), ("sk", k.sk)],
-    );
-    versioned(item, read)
+    versioned_record(
+        balance_key(tenant, account_id),
+        vec![
+            ("balance", Value::N(balance)),
+            ("entries", Value::N(entries)),
+        ],
+        read,
+    )
 }
 
 pub fn entry_write(
@@ -247,18 +245,11 @@ pub fn billed_through_write(
     through: Date,
     read: Option<u64>,
 ) -> Write {
-    let k = billed_through_key(tenant, account_id, charge);
-    let item = store::keyed(
-        Item::from([
-            ("through".to_owned(), Value::S(dates::text(through))),
-            (
-                VERSION.to_owned(),
-                Value::N(read.map_or(1, |v| v + 1) as i64),
-            ),
-        ]),
-        &[("pk", k.pk), ("sk", k.sk)],
-    );
-    versioned(item, read)
+    versioned_record(
+        billed_through_key(tenant, account_id, charge),
+        vec![("through", Value::S(dates::text(through)))],
+        read,
+    )
 }
 
 // What each service's usage days have been billed at, one item a service and month.
@@ -304,17 +295,7 @@ pub fn usage_billed_write(
         days.iter().map(|(d, u)| (dates::text(*d), *u)).collect();
     let text = serde_json::to_string(&stored)
         .map_err(|e| TableError::Invalid(format!("billed usage days: {e}")))?;
-    let item = store::keyed(
-        Item::from([
-            ("days".to_owned(), Value::S(text)),
-            (
-                VERSION.to_owned(),
-                Value::N(read.map_or(1, |v| v + 1) as i64),
-            ),
-        ]),
-        &[("pk", key.pk), ("sk", key.sk)],
-    );
-    Ok(versioned(item, read))
+    Ok(versioned_record(key, vec![("days", Value::S(text))], read))
 }
 
 // Payments received outside a card gateway.
@@ -472,18 +453,11 @@ pub fn credit_note_counter_key(tenant: &TenantId) -> Key {
 }
 
 pub fn credit_note_counter_write(tenant: &TenantId, next: i64, read: Option<u64>) -> Write {
-    let k = credit_note_counter_key(tenant);
-    let item = store::keyed(
-        Item::from([
-            ("next".to_owned(), Value::N(next)),
-            (
-                VERSION.to_owned(),
-                Value::N(read.map_or(1, |v| v + 1) as i64),
-            ),
-        ]),
-        &[("pk", k.pk), ("sk", k.sk)],
-    );
-    versioned(item, read)
+    versioned_record(
+        credit_note_counter_key(tenant),
+        vec![("next", Value::N(next))],
+        read,
+    )
 }
 
 pub fn credit_note_write(
