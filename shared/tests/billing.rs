@@ -1517,3 +1517,33 @@ async fn a_technical_login_reads_services_but_not_the_bills() {
         assert_eq!(refused.body["type"], "/problems/action-not-allowed");
     }
 }
+
+#[tokio::test]
+async fn an_invoices_itemised_usage_lists_the_records_its_usage_lines_cover() {
+    let (f, Cast { boss, sam, kim, .. }) = december().await;
+    let issued = bill_now(&f, &boss, &f.account).await;
+    let path = format!(
+        "/v1/portal/invoices/{}/usage",
+        issued.body["id"].as_str().unwrap()
+    );
+    let csv = f.w.get(&path, "acme", Auth::Bearer(&sam)).await;
+    assert_eq!(csv.status, StatusCode::OK, "{}", csv.text);
+    assert_eq!(
+        csv.headers["content-disposition"],
+        "attachment; filename=\"usage-INV-000001.csv\""
+    );
+    let rows: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(rows[0], selfcare::domain::usage::export::COLUMNS.join(","));
+    // November's seven rated records: the landline's five, the spare's two.
+    assert_eq!(rows.len(), 1 + 7, "{}", csv.text);
+    let charged: i64 = rows[1..]
+        .iter()
+        .map(|r| {
+            let charge = r.split(',').nth(10).unwrap();
+            (charge.parse::<f64>().unwrap() * 100.0).round() as i64
+        })
+        .sum();
+    assert_eq!(charged, 23, "the invoice's usage lines: 0.08 + 0.15");
+    let theirs = f.w.get(&path, "acme", Auth::Bearer(&kim)).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+}

@@ -592,6 +592,8 @@ test("a customer reads its invoice and its transactions; staff preview, record a
   const bytes = await (await import('node:fs/promises')).readFile(await pdf.path());
   assert.equal(bytes.subarray(0, 5).toString(), '%PDF-');
   assert.ok(bytes.includes('(Tax invoice INV-000001)'), 'the PDF holds the invoice number');
+  // The demo's first invoice bills this month ahead; its usage is on the next one.
+  assert.equal(await portal.getByRole('button', { name: 'Download the calls and data (CSV)' }).count(), 0);
   await portal.getByRole('link', { name: 'All invoices' }).click();
   await portal.getByRole('link', { name: 'Transactions' }).click();
   await portal.getByRole('cell', { name: 'INV-000001' }).waitFor();

@@ -496,6 +496,59 @@ pub async fn console_invoice_pdf(
     invoice_pdf(&platform, &staff.session, &account.id, &invoice).await
 }
 
+async fn itemised(
+    platform: &Platform,
+    tenant: &crate::ids::TenantId,
+    account: &AccountId,
+    invoice: &str,
+) -> Result<Response, Problem> {
+    let billing = platform.billing();
+    let invoice = billing.invoice(tenant, account, invoice).await?;
+    let csv = billing.itemised_usage(tenant, account, &invoice).await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"usage-{}.csv\"", invoice.number),
+            ),
+        ],
+        csv,
+    )
+        .into_response())
+}
+
+/// The calls, messages and data sessions an invoice's usage lines cover, as CSV (the
+/// usage export's columns).
+#[utoipa::path(get, path = "/v1/portal/invoices/{invoice}/usage", tag = "portal",
+    params(("invoice" = String, Path)),
+    responses((status = 200, description = "CSV", content_type = "text/csv"),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn portal_itemised(
+    State(platform): State<Platform>,
+    user: PortalUser,
+    Path(invoice): Path<String>,
+) -> Result<Response, Problem> {
+    let account = portal_account(&platform, &user, Module::Invoices).await?;
+    require(&user.session, PortalAction::BillingView)?;
+    itemised(&platform, &user.session.tenant, &account, &invoice).await
+}
+
+/// The usage records an account's invoice covers, as CSV.
+#[utoipa::path(get, path = "/v1/console/accounts/{account}/invoices/{invoice}/usage",
+    tag = "console", params(("account" = String, Path), ("invoice" = String, Path)),
+    responses((status = 200, description = "CSV", content_type = "text/csv"),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn console_itemised(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path((account, invoice)): Path<(String, String)>,
+) -> Result<Response, Problem> {
+    staff.require(Permission::AccountsRead)?;
+    let account = visible_account(&platform, &staff, &account).await?;
+    itemised(&platform, &staff.session.tenant, &account.id, &invoice).await
+}
+
 /// An account's invoices, newest first.
 #[utoipa::path(get, path = "/v1/console/accounts/{account}/invoices", tag = "console",
     params(("account" = String, Path), Paging),
@@ -1487,6 +1540,8 @@ pub fn routes() -> OpenApiRouter<Platform> {
         .routes(routes!(aged_balances))
         .routes(routes!(portal_invoice_pdf))
         .routes(routes!(portal_ledger_csv))
+        .routes(routes!(portal_itemised))
+        .routes(routes!(console_itemised))
         .routes(routes!(console_ledger_csv))
         .routes(routes!(console_invoice_pdf))
         .routes(routes!(issued_in_period))

@@ -247,6 +247,11 @@ export function InvoicePage({ api, path, after }: { api: Api; path: string; afte
             <button type="button" class="sc-button" disabled={action.busy} onClick={() => action.run(() => api.download(`${path}/pdf`, `invoice-${i.number}.pdf`))}>
               {t('invoice.download_pdf')}
             </button>
+            {i.lines.some((l) => l.kind === 'usage') && (
+              <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => action.run(() => api.download(`${path}/usage`, `usage-${i.number}.csv`))}>
+                {t('invoice.download_usage')}
+              </button>
+            )}
           </p>
           {action.error !== null && <ProblemNote error={action.error} />}
           {after?.(i, invoice.reload)}

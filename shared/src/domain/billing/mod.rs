@@ -12,6 +12,7 @@ pub mod adjustments;
 pub mod amounts;
 pub mod dates;
 pub mod invoice;
+pub mod itemised;
 pub mod ledger;
 pub mod payments;
 pub mod pdf;
