@@ -1547,3 +1547,68 @@ async fn an_invoices_itemised_usage_lists_the_records_its_usage_lines_cover() {
     let theirs = f.w.get(&path, "acme", Auth::Bearer(&kim)).await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND);
 }
+
+async fn account_billing(f: &Fixture, boss: &str, body: Json) -> Reply {
+    f.w.call(
+        "PUT",
+        &format!("/v1/console/accounts/{}/billing-settings", f.account),
+        "acme",
+        Auth::Bearer(boss),
+        Some(body),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_tax_exempt_account_is_billed_without_tax() {
+    let (f, Cast { boss, .. }) = december().await;
+    let no_reason = account_billing(&f, &boss, json!({"bill_day": null, "tax_exempt": true})).await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let set = account_billing(
+        &f,
+        &boss,
+        json!({"bill_day": null, "tax_exempt": true, "tax_exempt_reason": "registered charity"}),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    let invoice = bill_now(&f, &boss, &f.account).await;
+    assert_eq!(invoice.body["tax"], "0.00");
+    assert_eq!(
+        invoice.body["total"], "58.99",
+        "prices as they are, no tax in them"
+    );
+}
+
+#[tokio::test]
+async fn an_account_with_its_own_bill_day_is_billed_on_it() {
+    let (f, Cast { boss, .. }) = december().await;
+    let wrong = account_billing(&f, &boss, json!({"bill_day": 31, "tax_exempt": false})).await;
+    assert_eq!(wrong.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let set = account_billing(&f, &boss, json!({"bill_day": 15, "tax_exempt": false})).await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    // Not due on the provider's 1st; due on its own 15th.
+    let first =
+        f.w.platform
+            .billing()
+            .run_day(&f.tenant.id, date!(2036 - 12 - 01))
+            .await
+            .unwrap();
+    assert_eq!(first.issued, 0);
+    let fifteenth =
+        f.w.platform
+            .billing()
+            .run_day(&f.tenant.id, date!(2036 - 12 - 15))
+            .await
+            .unwrap();
+    assert_eq!(fifteenth.issued, 1);
+    let boss = later(&f, datetime!(2036-12-15 08:00 UTC)).await;
+    let invoices =
+        f.w.get(
+            &format!("/v1/console/accounts/{}/invoices", f.account),
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    assert_eq!(invoices.body["items"][0]["period_start"], "2036-12-15");
+    assert_eq!(invoices.body["items"][0]["period_end"], "2037-01-14");
+}

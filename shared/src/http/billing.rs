@@ -216,6 +216,95 @@ pub async fn set_billing_settings(
     Ok(Json(settings.into()))
 }
 
+/// An account's own billing settings, over the provider's.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AccountBillingBody {
+    /// Its own day of the month (1 to 28); null for the provider's rule.
+    #[schema(minimum = 1, maximum = 28)]
+    pub bill_day: Option<u8>,
+    /// Billed without tax; say why.
+    pub tax_exempt: bool,
+    #[serde(default)]
+    #[schema(max_length = 200)]
+    pub tax_exempt_reason: String,
+}
+
+impl From<crate::domain::billing::settings::AccountBillingSettings> for AccountBillingBody {
+    fn from(s: crate::domain::billing::settings::AccountBillingSettings) -> Self {
+        AccountBillingBody {
+            bill_day: s.bill_day,
+            tax_exempt: s.tax_exempt,
+            tax_exempt_reason: s.tax_exempt_reason,
+        }
+    }
+}
+
+/// An account's own billing settings.
+#[utoipa::path(get, path = "/v1/console/accounts/{account}/billing-settings", tag = "console",
+    params(("account" = String, Path)),
+    responses((status = 200, body = AccountBillingBody), (status = 404, body = Problem)))]
+pub async fn account_billing(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path(account): Path<String>,
+) -> Result<Json<AccountBillingBody>, Problem> {
+    staff.require(Permission::AccountsRead)?;
+    let account = visible_account(&platform, &staff, &account).await?;
+    let own = platform
+        .billing()
+        .account_settings(&staff.session.tenant, &account.id)
+        .await?;
+    Ok(Json(own.into()))
+}
+
+/// Replace an account's own billing settings (its bill day, its tax exemption); they apply
+/// from its next invoice.
+#[utoipa::path(put, path = "/v1/console/accounts/{account}/billing-settings", tag = "console",
+    params(("account" = String, Path)), request_body = AccountBillingBody,
+    responses((status = 200, body = AccountBillingBody), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
+pub async fn set_account_billing(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path(account): Path<String>,
+    JsonBody(body): JsonBody<AccountBillingBody>,
+) -> Result<Json<AccountBillingBody>, Problem> {
+    staff.require(Permission::BillingManage)?;
+    let account = visible_account(&platform, &staff, &account).await?;
+    let own = platform
+        .billing()
+        .set_account_settings(
+            &staff.session.tenant,
+            &account.id,
+            crate::domain::billing::settings::AccountBillingSettings {
+                bill_day: body.bill_day,
+                tax_exempt: body.tax_exempt,
+                tax_exempt_reason: body.tax_exempt_reason.trim().to_owned(),
+            },
+        )
+        .await?;
+    let detail = format!(
+        "bill day {}, tax exempt: {}",
+        own.bill_day
+            .map_or("of the provider".to_owned(), |d| d.to_string()),
+        if own.tax_exempt {
+            own.tax_exempt_reason.as_str()
+        } else {
+            "no"
+        }
+    );
+    audited(
+        &platform,
+        &staff,
+        Some(account.id),
+        "billing.account_settings_changed",
+        &detail,
+    )
+    .await?;
+    Ok(Json(own.into()))
+}
+
 // Invoices.
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -1541,6 +1630,7 @@ pub fn routes() -> OpenApiRouter<Platform> {
         .routes(routes!(portal_invoice_pdf))
         .routes(routes!(portal_ledger_csv))
         .routes(routes!(portal_itemised))
+        .routes(routes!(account_billing, set_account_billing))
         .routes(routes!(console_itemised))
         .routes(routes!(console_ledger_csv))
         .routes(routes!(console_invoice_pdf))

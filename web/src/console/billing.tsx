@@ -253,6 +253,7 @@ export function AccountBilling({ api, id, mayBill }: { api: Api; id: string; may
           </p>
         </div>
       )}
+      <AccountBillingSettings api={api} id={id} mayBill={mayBill} />
       <InvoiceList key={round} api={api} path={`${base}/invoices`} href={(i) => `/console/accounts/${id}/invoices/${i.id}`} />
       <ChargesWithCurrency api={api} id={id} mayBill={mayBill} round={round} />
       <h3>{t('ledger.title')}</h3>
@@ -365,6 +366,67 @@ interface Charge {
   state: 'pending' | 'invoiced';
   added_on: string;
   added_by: string;
+}
+
+interface AccountBilling {
+  bill_day: number | null;
+  tax_exempt: boolean;
+  tax_exempt_reason: string;
+}
+
+/// The account's own bill day and tax exemption.
+function AccountBillingSettings({ api, id, mayBill }: { api: Api; id: string; mayBill: boolean }) {
+  const path = `/v1/console/accounts/${id}/billing-settings`;
+  const [form, setForm] = useState<{ day: string; exempt: boolean; reason: string } | null>(null);
+  const [saved, setSaved] = useState(false);
+  const action = useAction();
+  useEffect(() => {
+    api.get<AccountBilling>(path).then((s) => setForm({ day: s.bill_day ? String(s.bill_day) : '', exempt: s.tax_exempt, reason: s.tax_exempt_reason }));
+  }, [path]);
+  if (!form) return null;
+  return (
+    <form
+      class="sc-card"
+      onSubmit={(e) => {
+        e.preventDefault();
+        action.run(async () => {
+          await api.put(path, { bill_day: form.day.trim() ? (/^\d+$/.test(form.day.trim()) ? Number(form.day) : 0) : null, tax_exempt: form.exempt, tax_exempt_reason: form.reason });
+          setSaved(true);
+        });
+      }}
+    >
+      <h3>{t('billing.account_settings')}</h3>
+      <Field
+        label={t('billing.own_bill_day')}
+        name="own-bill-day"
+        inputmode="numeric"
+        value={form.day}
+        onInput={(v) => {
+          setSaved(false);
+          setForm({ ...form, day: v });
+        }}
+        hint={t('billing.own_bill_day_hint')}
+        error={fieldError(action.error, '/bill_day')}
+      />
+      <label>
+        <input type="checkbox" name="tax-exempt" checked={form.exempt} disabled={!mayBill} onChange={(e) => setForm({ ...form, exempt: (e.currentTarget as HTMLInputElement).checked })} /> {t('billing.tax_exempt')}
+      </label>
+      {form.exempt && (
+        <Field label={t('billing.why')} name="tax-exempt-reason" value={form.reason} onInput={(v) => setForm({ ...form, reason: v })} error={fieldError(action.error, '/tax_exempt_reason')} required />
+      )}
+      {saved && (
+        <p class="sc-notice" role="status">
+          {t('billing.account_settings_saved')}
+        </p>
+      )}
+      {action.error !== null && <ProblemNote error={action.error} />}
+      {mayBill && (
+        <button type="submit" class="sc-button sc-button-quiet" disabled={action.busy}>
+          {t('app.save')}
+        </button>
+      )}
+    </form>
+  );
 }
 
 function ChargesWithCurrency({ api, id, mayBill, round }: { api: Api; id: string; mayBill: boolean; round: number }) {

@@ -234,6 +234,40 @@ impl Billing {
         Ok(settings)
     }
 
+    /// The provider's settings as they apply to one account (its own bill day, its tax
+    /// exemption).
+    pub async fn settings_for(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+    ) -> Result<BillingSettings, BillingError> {
+        let provider = settings::read(self.table.as_ref(), tenant).await?;
+        let own = settings::read_account(self.table.as_ref(), tenant, account).await?;
+        Ok(own.over(&provider))
+    }
+
+    pub async fn account_settings(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+    ) -> Result<settings::AccountBillingSettings, BillingError> {
+        self.accounts.get(tenant, account).await?;
+        Ok(settings::read_account(self.table.as_ref(), tenant, account).await?)
+    }
+
+    pub async fn set_account_settings(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        own: settings::AccountBillingSettings,
+    ) -> Result<settings::AccountBillingSettings, BillingError> {
+        own.check().map_err(BillingError::Invalid)?;
+        self.accounts.get(tenant, account).await?;
+        settings::write_account(self.table.as_ref(), tenant, account, &own, self.clock.now())
+            .await?;
+        Ok(own)
+    }
+
     /// The provider's date today.
     pub async fn today(&self, tenant: &TenantId) -> Result<Date, BillingError> {
         Ok(self.zone(tenant).await?.date_of(self.clock.now()))
@@ -267,7 +301,7 @@ impl Billing {
         account: &AccountId,
         on: Date,
     ) -> Result<BillPeriod, BillingError> {
-        let settings = settings::read(self.table.as_ref(), tenant).await?;
+        let settings = self.settings_for(tenant, account).await?;
         let zone = self.zone(tenant).await?;
         let opened = zone.date_of(self.accounts.get(tenant, account).await?.created_at);
         Ok(BillPeriod::containing(
@@ -352,7 +386,7 @@ impl Billing {
         account_id: &AccountId,
         on: Date,
     ) -> Result<Gathered, BillingError> {
-        let settings = settings::read(self.table.as_ref(), tenant).await?;
+        let settings = self.settings_for(tenant, account_id).await?;
         let zone = self.zone(tenant).await?;
         let account = self.accounts.get(tenant, account_id).await?;
         let opened = zone.date_of(account.created_at);
@@ -943,46 +977,45 @@ impl Billing {
             failures: Vec::new(),
             finished_at: self.clock.now(),
         };
-        // On a fixed bill day, no account is due on any other day: nothing to read.
-        let fixed_elsewhere =
-            matches!(settings.bill_day, settings::BillDay::Fixed { day } if day != on.day());
-        if !fixed_elsewhere {
-            let zone = self.zone(tenant).await?;
-            let mut page = PageRequest::first(100);
-            loop {
-                let accounts = self.accounts.list(tenant, &page).await?;
-                for summary in &accounts.items {
-                    if summary.kind != AccountKind::EndUser
-                        || summary.status != AccountStatus::Active
-                    {
-                        continue;
-                    }
-                    if matches!(settings.bill_day, settings::BillDay::Anniversary) {
+        let zone = self.zone(tenant).await?;
+        let mut page = PageRequest::first(100);
+        loop {
+            let accounts = self.accounts.list(tenant, &page).await?;
+            for summary in &accounts.items {
+                if summary.kind != AccountKind::EndUser || summary.status != AccountStatus::Active {
+                    continue;
+                }
+                // The account's own bill day, or the provider's rule.
+                let own = settings::read_account(self.table.as_ref(), tenant, &summary.id).await?;
+                let rule = own.over(&settings).bill_day;
+                let due = match rule {
+                    settings::BillDay::Fixed { day } => day == on.day(),
+                    settings::BillDay::Anniversary => {
                         let account = self.accounts.get(tenant, &summary.id).await?;
-                        let opened = zone.date_of(account.created_at);
-                        if settings.bill_day.day_for(opened) != on.day() {
-                            continue;
-                        }
+                        rule.day_for(zone.date_of(account.created_at)) == on.day()
                     }
-                    report.due += 1;
-                    match self.bill(tenant, &summary.id, on).await {
-                        Ok((_, true)) => report.issued += 1,
-                        Ok((_, false)) => report.already += 1,
-                        Err(BillingError::NothingToBill) => report.nothing += 1,
-                        Err(error) => {
-                            tracing::warn!(tenant = %tenant, account = %summary.id, %error,
-                                "the bill run could not bill an account");
-                            report.failures.push(RunFailure {
-                                account: summary.id.to_string(),
-                                reason: error.to_string(),
-                            });
-                        }
+                };
+                if !due {
+                    continue;
+                }
+                report.due += 1;
+                match self.bill(tenant, &summary.id, on).await {
+                    Ok((_, true)) => report.issued += 1,
+                    Ok((_, false)) => report.already += 1,
+                    Err(BillingError::NothingToBill) => report.nothing += 1,
+                    Err(error) => {
+                        tracing::warn!(tenant = %tenant, account = %summary.id, %error,
+                            "the bill run could not bill an account");
+                        report.failures.push(RunFailure {
+                            account: summary.id.to_string(),
+                            reason: error.to_string(),
+                        });
                     }
                 }
-                match accounts.next_cursor {
-                    Some(cursor) => page.cursor = Some(cursor),
-                    None => break,
-                }
+            }
+            match accounts.next_cursor {
+                Some(cursor) => page.cursor = Some(cursor),
+                None => break,
             }
         }
         report.finished_at = self.clock.now();

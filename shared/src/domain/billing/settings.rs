@@ -163,6 +163,75 @@ impl BillingSettings {
     }
 }
 
+/// What staff set for one account, over the provider's settings.
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(default)]
+pub struct AccountBillingSettings {
+    /// Its own day of the month (1 to 28), instead of the provider's rule.
+    pub bill_day: Option<u8>,
+    /// Billed without tax (a charity, an export customer), and why.
+    pub tax_exempt: bool,
+    pub tax_exempt_reason: String,
+}
+
+impl AccountBillingSettings {
+    pub fn check(&self) -> Result<(), Violations> {
+        let mut v = Violations::default();
+        if self.bill_day.is_some_and(|d| !(1..=28).contains(&d)) {
+            v.add("/bill_day", "1 to 28, so that every month has it");
+        }
+        if self.tax_exempt && self.tax_exempt_reason.trim().is_empty() {
+            v.add("/tax_exempt_reason", "say why the account is exempt");
+        }
+        if self.tax_exempt_reason.chars().count() > 200 {
+            v.add("/tax_exempt_reason", "up to 200 characters");
+        }
+        v.into_result()
+    }
+
+    /// The provider's settings as they apply to this account.
+    pub fn over(&self, provider: &BillingSettings) -> BillingSettings {
+        let mut out = provider.clone();
+        if let Some(day) = self.bill_day {
+            out.bill_day = BillDay::Fixed { day };
+        }
+        if self.tax_exempt {
+            out.tax.rate_basis_points = 0;
+        }
+        out
+    }
+}
+
+pub fn account_key(tenant: &TenantId, account: &crate::ids::AccountId) -> Key {
+    Key::new(keys::account(tenant, account), "SETTINGS#BILLING")
+}
+
+/// An account's own billing settings (none chosen: the provider's apply as they are).
+pub async fn read_account(
+    table: &dyn Table,
+    tenant: &TenantId,
+    account: &crate::ids::AccountId,
+) -> Result<AccountBillingSettings, TableError> {
+    store::read_settings(table, &account_key(tenant, account), "settings").await
+}
+
+pub async fn write_account(
+    table: &dyn Table,
+    tenant: &TenantId,
+    account: &crate::ids::AccountId,
+    settings: &AccountBillingSettings,
+    now: time::OffsetDateTime,
+) -> Result<(), TableError> {
+    store::write_settings(
+        table,
+        &account_key(tenant, account),
+        "settings",
+        settings,
+        now,
+    )
+    .await
+}
+
 fn key(tenant: &TenantId) -> Key {
     Key::new(keys::tenant(tenant), "SETTINGS#BILLING")
 }
