@@ -119,6 +119,7 @@ impl Platform {
             self.table.clone(),
             self.clock.clone(),
             self.cursors.clone(),
+            self.sender.clone(),
         )
     }
 

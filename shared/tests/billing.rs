@@ -1612,3 +1612,56 @@ async fn an_account_with_its_own_bill_day_is_billed_on_it() {
     assert_eq!(invoices.body["items"][0]["period_start"], "2036-12-15");
     assert_eq!(invoices.body["items"][0]["period_end"], "2037-01-14");
 }
+
+#[tokio::test]
+async fn an_issued_invoice_is_mailed_to_the_account_unless_it_wants_the_portal_only() {
+    let (
+        f,
+        Cast {
+            boss, kim_account, ..
+        },
+    ) = december().await;
+    bill_now(&f, &boss, &f.account).await;
+    let mail = f.w.mail("sam@example.com", "invoice-issued").await;
+    assert_eq!(mail.len(), 1);
+    assert!(
+        mail[0].contains("Your invoice INV-000001 is ready")
+            && mail[0].contains("AUD 58.99 to pay by 2036-12-15"),
+        "{}",
+        mail[0]
+    );
+    // Kim's account wants its invoices in the portal only.
+    let set =
+        f.w.call(
+            "PUT",
+            &format!("/v1/console/accounts/{kim_account}/billing-settings"),
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"bill_day": null, "tax_exempt": false, "portal_only": true})),
+        )
+        .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    add_charge_to(&f, &boss, &kim_account).await;
+    let kims = bill_now(&f, &boss, &kim_account).await;
+    assert_eq!(kims.status, StatusCode::CREATED, "{}", kims.text);
+    assert!(
+        f.w.mail("kim@example.com", "invoice-issued")
+            .await
+            .is_empty()
+    );
+}
+
+async fn add_charge_to(f: &Fixture, boss: &str, account: &AccountId) {
+    let added =
+        f.w.call(
+            "POST",
+            &format!("/v1/console/accounts/{account}/charges"),
+            "acme",
+            Auth::Bearer(boss),
+            Some(
+                json!({"description": "Installation", "amount_minor": 5000, "reason": "new site"}),
+            ),
+        )
+        .await;
+    assert_eq!(added.status, StatusCode::CREATED, "{}", added.text);
+}

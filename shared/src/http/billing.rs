@@ -228,6 +228,9 @@ pub struct AccountBillingBody {
     #[serde(default)]
     #[schema(max_length = 200)]
     pub tax_exempt_reason: String,
+    /// Invoices in the portal only, without mail.
+    #[serde(default)]
+    pub portal_only: bool,
 }
 
 impl From<crate::domain::billing::settings::AccountBillingSettings> for AccountBillingBody {
@@ -236,6 +239,7 @@ impl From<crate::domain::billing::settings::AccountBillingSettings> for AccountB
             bill_day: s.bill_day,
             tax_exempt: s.tax_exempt,
             tax_exempt_reason: s.tax_exempt_reason,
+            portal_only: s.portal_only,
         }
     }
 }
@@ -281,6 +285,7 @@ pub async fn set_account_billing(
                 bill_day: body.bill_day,
                 tax_exempt: body.tax_exempt,
                 tax_exempt_reason: body.tax_exempt_reason.trim().to_owned(),
+                portal_only: body.portal_only,
             },
         )
         .await?;

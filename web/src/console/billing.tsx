@@ -372,16 +372,17 @@ interface AccountBilling {
   bill_day: number | null;
   tax_exempt: boolean;
   tax_exempt_reason: string;
+  portal_only: boolean;
 }
 
 /// The account's own bill day and tax exemption.
 function AccountBillingSettings({ api, id, mayBill }: { api: Api; id: string; mayBill: boolean }) {
   const path = `/v1/console/accounts/${id}/billing-settings`;
-  const [form, setForm] = useState<{ day: string; exempt: boolean; reason: string } | null>(null);
+  const [form, setForm] = useState<{ day: string; exempt: boolean; reason: string; portalOnly: boolean } | null>(null);
   const [saved, setSaved] = useState(false);
   const action = useAction();
   useEffect(() => {
-    api.get<AccountBilling>(path).then((s) => setForm({ day: s.bill_day ? String(s.bill_day) : '', exempt: s.tax_exempt, reason: s.tax_exempt_reason }));
+    api.get<AccountBilling>(path).then((s) => setForm({ day: s.bill_day ? String(s.bill_day) : '', exempt: s.tax_exempt, reason: s.tax_exempt_reason, portalOnly: s.portal_only }));
   }, [path]);
   if (!form) return null;
   return (
@@ -390,7 +391,12 @@ function AccountBillingSettings({ api, id, mayBill }: { api: Api; id: string; ma
       onSubmit={(e) => {
         e.preventDefault();
         action.run(async () => {
-          await api.put(path, { bill_day: form.day.trim() ? (/^\d+$/.test(form.day.trim()) ? Number(form.day) : 0) : null, tax_exempt: form.exempt, tax_exempt_reason: form.reason });
+          await api.put(path, {
+            bill_day: form.day.trim() ? (/^\d+$/.test(form.day.trim()) ? Number(form.day) : 0) : null,
+            tax_exempt: form.exempt,
+            tax_exempt_reason: form.reason,
+            portal_only: form.portalOnly,
+          });
           setSaved(true);
         });
       }}
@@ -410,6 +416,9 @@ function AccountBillingSettings({ api, id, mayBill }: { api: Api; id: string; ma
       />
       <label>
         <input type="checkbox" name="tax-exempt" checked={form.exempt} disabled={!mayBill} onChange={(e) => setForm({ ...form, exempt: (e.currentTarget as HTMLInputElement).checked })} /> {t('billing.tax_exempt')}
+      </label>
+      <label>
+        <input type="checkbox" name="portal-only" checked={form.portalOnly} disabled={!mayBill} onChange={(e) => setForm({ ...form, portalOnly: (e.currentTarget as HTMLInputElement).checked })} /> {t('billing.portal_only')}
       </label>
       {form.exempt && (
         <Field label={t('billing.why')} name="tax-exempt-reason" value={form.reason} onInput={(v) => setForm({ ...form, reason: v })} error={fieldError(action.error, '/tax_exempt_reason')} required />

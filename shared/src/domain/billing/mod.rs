@@ -176,6 +176,12 @@ pub struct NewPayment {
 struct Gathered {
     /// The provider's date the invoice would be issued on.
     on: Date,
+    /// What the mail telling the account of its invoice needs: the provider and its
+    /// mail settings (None: the account has no address, or wants no invoice mail).
+    mail: Option<(
+        crate::domain::tenancy::Tenant,
+        crate::domain::settings::AccessSettings,
+    )>,
     /// The one-off charges the invoice takes.
     charges: Vec<adjustments::OneOffCharge>,
     settings: BillingSettings,
@@ -197,11 +203,19 @@ pub struct Billing {
     usage: UsageViews,
     cost_centres: CostCentres,
     catalogue: Catalogue,
+    /// Where the provider's billing mail comes from unless it chose an address.
+    sender: crate::domain::contact::EmailAddress,
 }
 
 impl Billing {
-    pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>, cursors: CursorCodec) -> Self {
+    pub fn new(
+        table: Arc<dyn Table>,
+        clock: Arc<dyn Clock>,
+        cursors: CursorCodec,
+        sender: crate::domain::contact::EmailAddress,
+    ) -> Self {
         Billing {
+            sender,
             accounts: Accounts::new(table.clone(), clock.clone(), cursors.clone()),
             services: Services::new(table.clone(), clock.clone(), cursors.clone()),
             usage: UsageViews::new(table.clone(), cursors.clone()),
@@ -558,8 +572,24 @@ impl Billing {
                 .await?
                 .as_ref(),
         );
+        let own = settings::read_account(self.table.as_ref(), tenant, account_id).await?;
+        let mail = if account.emails.is_empty() || own.portal_only {
+            None
+        } else {
+            let provider = crate::domain::tenancy::Tenants::new(
+                self.table.clone(),
+                self.clock.clone(),
+                self.cursors.clone(),
+            )
+            .get(tenant)
+            .await
+            .map_err(|e| TableError::Unavailable(e.to_string()))?;
+            let access = crate::domain::settings::read(self.table.as_ref(), tenant).await?;
+            Some((provider, access))
+        };
         Ok(Gathered {
             on,
+            mail,
             charges,
             settings,
             account,
@@ -644,6 +674,32 @@ impl Billing {
                 record::entry_write(tenant, account, &entry)?,
             ),
         ];
+        if let Some((provider, access)) = &g.mail {
+            let message = crate::domain::notifications::compose(
+                provider,
+                access,
+                &self.sender,
+                &g.account.emails,
+                crate::domain::notifications::Mail {
+                    language: &access.default_language,
+                    name: &g.account.name,
+                    notice: crate::domain::notifications::Notice::InvoiceIssued(
+                        crate::domain::notifications::InvoiceFacts {
+                            number: invoice.number.clone(),
+                            outstanding: format!(
+                                "{} {}",
+                                invoice.currency,
+                                crate::domain::catalogue::money::decimal(invoice.amount_due)
+                            ),
+                            due_on: dates::text(invoice.due_on),
+                            days_late: 0,
+                        },
+                    ),
+                },
+            )
+            .map_err(|e| TableError::Unavailable(e.to_string()))?;
+            writes.push(("mail", crate::domain::outbox::enqueue(&message, now)));
+        }
         for charge in &g.charges {
             let taken = adjustments::OneOffCharge {
                 state: adjustments::ChargeState::Invoiced,

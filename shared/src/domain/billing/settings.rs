@@ -172,6 +172,8 @@ pub struct AccountBillingSettings {
     /// Billed without tax (a charity, an export customer), and why.
     pub tax_exempt: bool,
     pub tax_exempt_reason: String,
+    /// Its invoices are in the portal only: no mail when one is issued.
+    pub portal_only: bool,
 }
 
 impl AccountBillingSettings {

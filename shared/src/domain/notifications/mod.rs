@@ -35,6 +35,8 @@ enum Purpose {
     OrderCompleted,
     /// An invoice past its due date with something still to pay (`invoice`).
     InvoiceOverdue,
+    /// An invoice issued (`invoice`).
+    InvoiceIssued,
 }
 
 impl Purpose {
@@ -52,6 +54,7 @@ impl Purpose {
             Purpose::OrderHalted => "order-halted",
             Purpose::OrderCompleted => "order-completed",
             Purpose::InvoiceOverdue => "invoice-overdue",
+            Purpose::InvoiceIssued => "invoice-issued",
         }
     }
 
@@ -106,6 +109,8 @@ impl Purpose {
                 "Rappel : facture {{ invoice.number }} en retard de paiement"
             }
             (Purpose::InvoiceOverdue, _) => "Reminder: invoice {{ invoice.number }} is overdue",
+            (Purpose::InvoiceIssued, "fr") => "Votre facture {{ invoice.number }} est disponible",
+            (Purpose::InvoiceIssued, _) => "Your invoice {{ invoice.number }} is ready",
         }
     }
 }
@@ -138,6 +143,8 @@ pub enum Notice<'a> {
     Order { step: OrderStep, facts: OrderFacts },
     /// An invoice past its due date with something still to pay.
     InvoiceOverdue(InvoiceFacts),
+    /// An invoice issued.
+    InvoiceIssued(InvoiceFacts),
 }
 
 /// The step of an order a message is about. `Received` is the provider's copy of a new
@@ -187,6 +194,7 @@ impl Notice<'_> {
             Notice::UsageAlert(_) => Purpose::UsageAlert,
             Notice::Order { step, .. } => step.purpose(),
             Notice::InvoiceOverdue(_) => Purpose::InvoiceOverdue,
+            Notice::InvoiceIssued(_) => Purpose::InvoiceIssued,
         }
     }
 
@@ -205,7 +213,9 @@ impl Notice<'_> {
             Notice::Order { step, facts } => context! {
                 order => context! { event => step.event(), ..minijinja::Value::from_serialize(facts) },
             },
-            Notice::InvoiceOverdue(invoice) => context! { invoice },
+            Notice::InvoiceOverdue(invoice) | Notice::InvoiceIssued(invoice) => {
+                context! { invoice }
+            }
         }
     }
 }

@@ -203,6 +203,36 @@ const TEMPLATES: &[(&str, &str)] = &[
          sont dans le portail.</p>{% endblock %}",
     ),
     (
+        "invoice-issued.en.txt",
+        "Hello {{ name }},\n\nYour invoice {{ invoice.number }} is ready: \
+         {{ invoice.outstanding }} to pay by {{ invoice.due_on }}.\n\nThe invoice, its PDF and \
+         your transactions are in the portal.\n\n{{ tenant }}\
+         {% if support_email %}\n{{ support_email }}{% endif %}\
+         {% if support_phone %}\n{{ support_phone }}{% endif %}\n",
+    ),
+    (
+        "invoice-issued.en.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Hello {{ name }},</p>\
+         <p>Your invoice <b>{{ invoice.number }}</b> is ready: <b>{{ invoice.outstanding }}</b> \
+         to pay by {{ invoice.due_on }}.</p><p>The invoice, its PDF and your transactions are \
+         in the portal.</p>{% endblock %}",
+    ),
+    (
+        "invoice-issued.fr.txt",
+        "Bonjour {{ name }},\n\nVotre facture {{ invoice.number }} est disponible : \
+         {{ invoice.outstanding }} à payer avant le {{ invoice.due_on }}.\n\nLa facture, son \
+         PDF et vos opérations sont dans le portail.\n\n{{ tenant }}\
+         {% if support_email %}\n{{ support_email }}{% endif %}\
+         {% if support_phone %}\n{{ support_phone }}{% endif %}\n",
+    ),
+    (
+        "invoice-issued.fr.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Bonjour {{ name }},</p>\
+         <p>Votre facture <b>{{ invoice.number }}</b> est disponible : \
+         <b>{{ invoice.outstanding }}</b> à payer avant le {{ invoice.due_on }}.</p>\
+         <p>La facture, son PDF et vos opérations sont dans le portail.</p>{% endblock %}",
+    ),
+    (
         "invoice-overdue.en.txt",
         "Hello {{ name }},\n\nInvoice {{ invoice.number }} was due on {{ invoice.due_on }}, \
          {{ invoice.days_late }} days ago, and {{ invoice.outstanding }} of it is still to pay.\n\n\
