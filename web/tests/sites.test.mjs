@@ -609,10 +609,10 @@ test("a customer reads its invoice and its transactions; staff preview, record a
   await staff.getByRole('link', { name: 'Jo Bloggs' }).click();
   await staff.getByRole('heading', { name: 'Invoices', level: 2 }).waitFor();
   await staff.getByLabel('Its own bill day (1 to 28)').fill('31');
-  await staff.getByRole('button', { name: 'Save', exact: true }).click();
+  await staff.getByRole('button', { name: "Update this account's billing" }).click();
   await staff.locator('#field-own-bill-day-error').waitFor();
   await staff.getByLabel('Its own bill day (1 to 28)').fill('');
-  await staff.getByRole('button', { name: 'Save', exact: true }).click();
+  await staff.getByRole('button', { name: "Update this account's billing" }).click();
   await staff.getByText('Saved. The next invoice follows it.').waitFor();
   await staff.getByRole('button', { name: 'Preview the next invoice' }).click();
   // This period is invoiced: the preview is the next period's invoice.

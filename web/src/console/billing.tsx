@@ -431,7 +431,7 @@ function AccountBillingSettings({ api, id, mayBill }: { api: Api; id: string; ma
       {action.error !== null && <ProblemNote error={action.error} />}
       {mayBill && (
         <button type="submit" class="sc-button sc-button-quiet" disabled={action.busy}>
-          {t('app.save')}
+          {t('billing.save_account')}
         </button>
       )}
     </form>
