@@ -10,6 +10,7 @@
 
 pub mod adjustments;
 pub mod amounts;
+pub mod corrections;
 pub mod dates;
 pub mod invoice;
 pub mod itemised;

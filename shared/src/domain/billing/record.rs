@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 use time::Date;
 
-use super::adjustments::{ChargeState, CreditNote, OneOffCharge};
+use super::corrections::{ChargeState, CreditNote, OneOffCharge};
 use super::dates;
 use super::invoice::{DayUsage, Invoice};
 use super::ledger::LedgerEntry;
