@@ -24,6 +24,8 @@ pub const BILL_RUN: &str = "bill-run";
 pub const USAGE_INGEST: &str = "usage-ingest";
 /// The stream function: writes the usage exports too large to write while a request waits.
 pub const USAGE_EXPORT: &str = "usage-export";
+/// The stream function: writes each issued invoice's and credit note's files to S3.
+pub const INVOICE_FILES: &str = "invoice-files";
 
 pub fn catalogue() -> Vec<(&'static str, Trigger)> {
     let mut functions: Vec<(&'static str, Trigger)> = selfcare::http::GROUPS
@@ -35,6 +37,7 @@ pub fn catalogue() -> Vec<(&'static str, Trigger)> {
     functions.push((BILL_RUN, Trigger::Schedule));
     functions.push((USAGE_INGEST, Trigger::Blob));
     functions.push((USAGE_EXPORT, Trigger::Stream));
+    functions.push((INVOICE_FILES, Trigger::Stream));
     functions
 }
 

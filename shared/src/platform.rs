@@ -123,6 +123,10 @@ impl Platform {
         )
     }
 
+    pub fn invoice_files(&self) -> crate::domain::billing::files::InvoiceFiles {
+        crate::domain::billing::files::InvoiceFiles::new(self.billing(), self.exports.clone())
+    }
+
     pub fn cost_centres(&self) -> crate::domain::cost_centres::CostCentres {
         crate::domain::cost_centres::CostCentres::new(
             self.table.clone(),

@@ -1665,3 +1665,156 @@ async fn add_charge_to(f: &Fixture, boss: &str, account: &AccountId) {
         .await;
     assert_eq!(added.status, StatusCode::CREATED, "{}", added.text);
 }
+
+/// The path a presigned link of the local buckets is served at (the test app serves it).
+fn local_path(url: &str) -> &str {
+    url.strip_prefix("http://127.0.0.1:3000")
+        .expect("a local bucket link")
+}
+
+#[tokio::test]
+async fn an_issued_invoice_and_its_credit_notes_are_stored_as_issued_and_reached_by_links() {
+    let (f, Cast { boss, sam, kim, .. }) = december().await;
+    let issued = bill_now(&f, &boss, &f.account).await;
+    let invoice = issued.body["id"].as_str().unwrap().to_owned();
+    // The stream writes the files as the invoice is inserted.
+    f.w.deliver_changes("invoice-files").await;
+    let stored =
+        f.w.platform
+            .exports
+            .list(&format!("{}/invoices/", f.tenant.id), None, 10)
+            .await
+            .unwrap();
+    let names: Vec<&str> = stored
+        .blobs
+        .iter()
+        .map(|b| b.key.as_str().rsplit('/').next().unwrap())
+        .collect();
+    assert_eq!(names, ["invoice-INV-000001.pdf", "usage-INV-000001.csv"]);
+    // A payment and a credit note later, the stored invoice is still the one issued.
+    assert_eq!(
+        pay(&f, &boss, 1000, "BT-1").await.status,
+        StatusCode::CREATED
+    );
+    let note =
+        f.w.call(
+            "POST",
+            &format!(
+                "/v1/console/accounts/{}/invoices/{invoice}/credit-notes",
+                f.account
+            ),
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"amount_minor": 899, "reason": "charged for days before activation"})),
+        )
+        .await;
+    assert_eq!(note.status, StatusCode::CREATED, "{}", note.text);
+    f.w.deliver_changes("invoice-files").await;
+    let path = format!("/v1/portal/invoices/{invoice}/files");
+    let files = f.w.get(&path, "acme", Auth::Bearer(&sam)).await;
+    assert_eq!(files.status, StatusCode::OK, "{}", files.text);
+    assert_eq!(files.body["pdf"]["name"], "invoice-INV-000001.pdf");
+    assert_eq!(files.body["usage_csv"]["name"], "usage-INV-000001.csv");
+    assert_eq!(
+        files.body["credit_notes"][0]["name"],
+        "credit-note-CN-000001.pdf"
+    );
+    let fetch = |url: &Json| {
+        let url = url.as_str().unwrap().to_owned();
+        let f = &f;
+        async move {
+            f.w.call("GET", local_path(&url), "acme", Auth::None, None)
+                .await
+        }
+    };
+    let pdf = fetch(&files.body["pdf"]["url"]).await;
+    assert_eq!(pdf.status, StatusCode::OK);
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+    assert_eq!(pdf.headers["content-disposition"], "attachment");
+    assert!(
+        files.body["pdf"]["url"]
+            .as_str()
+            .unwrap()
+            .contains("/invoice-INV-000001.pdf?")
+    );
+    for shown in ["(Tax invoice INV-000001)", "(58.99)", "(To pay)"] {
+        assert!(pdf.text.contains(shown), "{shown} is not in the stored PDF");
+    }
+    assert!(
+        !pdf.text.contains("(Paid)") && !pdf.text.contains("(Credited)"),
+        "the stored invoice is as issued"
+    );
+    let csv = fetch(&files.body["usage_csv"]["url"]).await;
+    assert!(csv.text.starts_with("record_id,"), "{}", csv.text);
+    assert!(csv.text.contains("+61255501234"));
+    let credit = fetch(&files.body["credit_notes"][0]["url"]).await;
+    for shown in [
+        "(Credit note CN-000001)",
+        "(Against invoice)",
+        "(INV-000001)",
+        "(charged for days before activation)",
+        "(8.99)",
+        "(0.82)",
+    ] {
+        assert!(
+            credit.text.contains(shown),
+            "{shown} is not in the credit note"
+        );
+    }
+    // Staff reach the same files; nobody reaches another account's.
+    let staff =
+        f.w.get(
+            &format!(
+                "/v1/console/accounts/{}/invoices/{invoice}/files",
+                f.account
+            ),
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    assert_eq!(staff.status, StatusCode::OK, "{}", staff.text);
+    let theirs = f.w.get(&path, "acme", Auth::Bearer(&kim)).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test]
+async fn files_the_stream_has_not_written_yet_are_written_when_asked_for() {
+    let (f, Cast { boss, sam, .. }) = december().await;
+    let issued = bill_now(&f, &boss, &f.account).await;
+    let invoice = issued.body["id"].as_str().unwrap().to_owned();
+    // No stream delivered: the first request writes them.
+    let path = format!("/v1/portal/invoices/{invoice}/files");
+    let files = f.w.get(&path, "acme", Auth::Bearer(&sam)).await;
+    assert_eq!(files.status, StatusCode::OK, "{}", files.text);
+    let pdf =
+        f.w.call(
+            "GET",
+            local_path(files.body["pdf"]["url"].as_str().unwrap()),
+            "acme",
+            Auth::None,
+            None,
+        )
+        .await;
+    assert!(pdf.text.contains("(Tax invoice INV-000001)"));
+    // The stream's late delivery writes the same file again, and nothing else.
+    f.w.deliver_changes("invoice-files").await;
+    let stored =
+        f.w.platform
+            .exports
+            .list(&format!("{}/invoices/", f.tenant.id), None, 10)
+            .await
+            .unwrap();
+    assert_eq!(stored.blobs.len(), 2);
+    // A link stops working after its quarter of an hour.
+    f.w.clock.advance(time::Duration::minutes(16));
+    let late =
+        f.w.call(
+            "GET",
+            local_path(files.body["pdf"]["url"].as_str().unwrap()),
+            "acme",
+            Auth::None,
+            None,
+        )
+        .await;
+    assert!(late.status.is_client_error(), "{}", late.status);
+}

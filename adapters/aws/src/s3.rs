@@ -13,7 +13,9 @@ use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use tracing::instrument;
 
-use selfcare::ports::blobs::{BlobError, BlobInfo, BlobKey, Blobs, ByteStream, Download, Listing};
+use selfcare::ports::blobs::{
+    BlobError, BlobInfo, BlobKey, Blobs, ByteStream, Download, Listing, RETENTION_TAG, Retention,
+};
 
 /// Bodies up to this size go in one PutObject; larger ones in parts of this size
 /// (S3's least part size is 5 MiB).
@@ -53,12 +55,49 @@ impl S3Blobs {
         }
     }
 
+    async fn store(
+        &self,
+        key: &BlobKey,
+        mut body: ByteStream,
+        content_type: &str,
+        tagging: Option<String>,
+    ) -> Result<BlobInfo, BlobError> {
+        let mut buffer = BytesMut::with_capacity(PART_SIZE);
+        let full = fill(&mut body, &mut buffer).await?;
+        let first = buffer.split().freeze();
+        let (size, version) = if full {
+            self.put_multipart(key, first, &mut body, content_type, tagging)
+                .await?
+        } else {
+            let size = first.len() as u64;
+            let stored = self
+                .client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(key.as_str())
+                .content_type(content_type)
+                .set_tagging(tagging)
+                .body(S3Body::from(first))
+                .send()
+                .await
+                .map_err(|e| sdk_error("PutObject", e))?;
+            (size, stored.version_id)
+        };
+        Ok(BlobInfo {
+            key: key.clone(),
+            size,
+            content_type: content_type.to_owned(),
+            version,
+        })
+    }
+
     async fn put_multipart(
         &self,
         key: &BlobKey,
         first: Bytes,
         body: &mut ByteStream,
         content_type: &str,
+        tagging: Option<String>,
     ) -> Result<(u64, Option<String>), BlobError> {
         let upload = self
             .client
@@ -66,6 +105,7 @@ impl S3Blobs {
             .bucket(&self.bucket)
             .key(key.as_str())
             .content_type(content_type)
+            .set_tagging(tagging)
             .send()
             .await
             .map_err(|e| sdk_error("CreateMultipartUpload", e))?;
@@ -143,35 +183,23 @@ impl Blobs for S3Blobs {
     async fn put(
         &self,
         key: &BlobKey,
-        mut body: ByteStream,
+        body: ByteStream,
         content_type: &str,
     ) -> Result<BlobInfo, BlobError> {
-        let mut buffer = BytesMut::with_capacity(PART_SIZE);
-        let full = fill(&mut body, &mut buffer).await?;
-        let first = buffer.split().freeze();
-        let (size, version) = if full {
-            self.put_multipart(key, first, &mut body, content_type)
-                .await?
-        } else {
-            let size = first.len() as u64;
-            let stored = self
-                .client
-                .put_object()
-                .bucket(&self.bucket)
-                .key(key.as_str())
-                .content_type(content_type)
-                .body(S3Body::from(first))
-                .send()
-                .await
-                .map_err(|e| sdk_error("PutObject", e))?;
-            (size, stored.version_id)
-        };
-        Ok(BlobInfo {
-            key: key.clone(),
-            size,
-            content_type: content_type.to_owned(),
-            version,
-        })
+        self.store(key, body, content_type, None).await
+    }
+
+    #[instrument(skip(self, body), fields(bucket = %self.bucket, key = %key))]
+    async fn put_kept(
+        &self,
+        key: &BlobKey,
+        body: ByteStream,
+        content_type: &str,
+        retention: Retention,
+    ) -> Result<BlobInfo, BlobError> {
+        // S3 takes tags as a URL query string; the tag and its values need no escaping.
+        let tagging = format!("{RETENTION_TAG}={}", retention.tag());
+        self.store(key, body, content_type, Some(tagging)).await
     }
 
     #[instrument(skip(self), fields(bucket = %self.bucket, key = %key))]
@@ -234,6 +262,8 @@ impl Blobs for S3Blobs {
             .get_object()
             .bucket(&self.bucket)
             .key(key.as_str())
+            // Every link is a file to save (an export, an invoice), named by its key.
+            .response_content_disposition("attachment")
             .presigned(config)
             .await
             .map_err(|e| sdk_error("presign GetObject", e))?;

@@ -15,7 +15,7 @@ use tokio::sync::mpsc::UnboundedSender;
 
 use selfcare::ports::Clock;
 use selfcare::ports::blobs::{
-    BlobCreated, BlobError, BlobInfo, BlobKey, Blobs, ByteStream, Download, Listing,
+    BlobCreated, BlobError, BlobInfo, BlobKey, Blobs, ByteStream, Download, Listing, Retention,
 };
 
 pub struct EmbeddedBlobs {
@@ -166,6 +166,17 @@ fn read_content_type(root: &Path, key: &BlobKey) -> String {
 
 #[async_trait]
 impl Blobs for EmbeddedBlobs {
+    /// The local buckets keep every object: there is no lifecycle to act on a retention.
+    async fn put_kept(
+        &self,
+        key: &BlobKey,
+        body: ByteStream,
+        content_type: &str,
+        _retention: Retention,
+    ) -> Result<BlobInfo, BlobError> {
+        self.put(key, body, content_type).await
+    }
+
     async fn put(
         &self,
         key: &BlobKey,

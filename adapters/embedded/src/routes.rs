@@ -45,8 +45,12 @@ async fn download(
         return denied();
     }
     match blobs.get(&key).await {
+        // A file to save, named by its key, as the S3 links ask for.
         Ok(Some(download)) => (
-            [(header::CONTENT_TYPE, download.info.content_type)],
+            [
+                (header::CONTENT_TYPE, download.info.content_type),
+                (header::CONTENT_DISPOSITION, "attachment".to_owned()),
+            ],
             Body::from_stream(download.body),
         )
             .into_response(),

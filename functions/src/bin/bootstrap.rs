@@ -8,7 +8,9 @@ use lambda_runtime::{LambdaEvent, service_fn};
 use percent_encoding::percent_decode_str;
 use selfcare::platform::Platform;
 use selfcare_aws::{AwsConfig, changes_from_event};
-use selfcare_functions::{BILL_RUN, Trigger, USAGE_EXPORT, init_tracing, trigger_of};
+use selfcare_functions::{
+    BILL_RUN, INVOICE_FILES, Trigger, USAGE_EXPORT, init_tracing, trigger_of,
+};
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_runtime::Error> {
@@ -29,10 +31,10 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         }
         Trigger::Stream => {
             let platform = &platform;
-            let exports = handler == USAGE_EXPORT;
+            let handler = handler.as_str();
             lambda_runtime::run(service_fn(
                 move |event: LambdaEvent<dynamodb::Event>| async move {
-                    on_stream(platform, exports, event.payload).await
+                    on_stream(platform, handler, event.payload).await
                 },
             ))
             .await
@@ -83,19 +85,19 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     }
 }
 
-/// Hands a stream batch to its handler (the notifier's or the export jobs') and reports the
-/// records it could not handle, so Lambda delivers those again (the template turns on
-/// ReportBatchItemFailures).
+/// Hands a stream batch to its handler (the notifier's, the export jobs' or the invoice
+/// files') and reports the records it could not handle, so Lambda delivers those again
+/// (the template turns on ReportBatchItemFailures).
 async fn on_stream(
     platform: &Platform,
-    exports: bool,
+    handler: &str,
     event: dynamodb::Event,
 ) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
     let changes = changes_from_event(&event)?;
-    let failed = if exports {
-        selfcare::events::on_export_jobs(platform, &changes).await
-    } else {
-        selfcare::events::on_changes(platform, &changes).await
+    let failed = match handler {
+        USAGE_EXPORT => selfcare::events::on_export_jobs(platform, &changes).await,
+        INVOICE_FILES => selfcare::events::on_issued_documents(platform, &changes).await,
+        _ => selfcare::events::on_changes(platform, &changes).await,
     };
     let mut response = DynamoDbEventResponse::default();
     response.batch_item_failures = failed

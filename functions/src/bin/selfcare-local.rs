@@ -90,6 +90,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 Ok(changes) if !changes.is_empty() => {
                     let mut failed = selfcare::events::on_changes(&platform, &changes).await;
                     failed.extend(selfcare::events::on_export_jobs(&platform, &changes).await);
+                    failed.extend(selfcare::events::on_issued_documents(&platform, &changes).await);
                     if failed.is_empty()
                         && let Some(last) = changes.last()
                         && let Err(error) = feed.acknowledge(last).await

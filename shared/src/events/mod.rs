@@ -187,3 +187,49 @@ pub async fn on_export_jobs<'a>(platform: &Platform, changes: &'a [Change]) -> V
     }
     failed
 }
+
+/// The stream handler (`invoice-files`): writes each issued invoice's PDF and itemised
+/// usage, and each credit note's PDF, to the exports bucket as it is inserted. A document
+/// whose files could not be written is reported for redelivery (writing them again stores
+/// the same files).
+pub async fn on_issued_documents<'a>(
+    platform: &Platform,
+    changes: &'a [Change],
+) -> Vec<&'a Change> {
+    use crate::domain::billing::files::{IssuedDocument, issued_document};
+    let files = platform.invoice_files();
+    let mut failed = Vec::new();
+    for change in changes {
+        if change.kind != ChangeKind::Insert {
+            continue;
+        }
+        let Some(document) = change.new.as_ref().and_then(issued_document) else {
+            continue;
+        };
+        let result = match &document {
+            IssuedDocument::Invoice {
+                tenant,
+                account,
+                invoice,
+            } => files.store_invoice(tenant, account, invoice).await,
+            IssuedDocument::CreditNote {
+                tenant,
+                account,
+                invoice,
+                note,
+            } => {
+                files
+                    .store_credit_note(tenant, account, invoice, note)
+                    .await
+            }
+        };
+        match result {
+            Ok(()) => tracing::info!(?document, "invoice files written"),
+            Err(error) => {
+                tracing::warn!(?document, %error, "invoice files not written");
+                failed.push(change);
+            }
+        }
+    }
+    failed
+}

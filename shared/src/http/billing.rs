@@ -24,7 +24,7 @@ use crate::domain::billing::invoice::{Invoice, InvoiceLine, InvoiceStatus, LineK
 use crate::domain::billing::ledger::{EntryKind, LedgerEntry};
 use crate::domain::billing::payments::{Allocation, Payment, PaymentMethod};
 use crate::domain::billing::run::RunReport;
-use crate::domain::billing::settings::{BillDay, BillingSettings, TaxSetting};
+use crate::domain::billing::settings::{BillDay, BillingSettings, Paper, TaxSetting};
 use crate::domain::billing::{Balance, Draft, NewPayment};
 use crate::domain::catalogue::money::decimal;
 use crate::domain::identity::Permission;
@@ -126,6 +126,17 @@ pub struct BillingSettingsBody {
     #[serde(default = "default_reminders")]
     #[schema(max_items = 5)]
     pub reminder_days: Vec<u16>,
+    /// The paper its invoice and credit note PDFs are laid out on.
+    #[serde(default)]
+    pub paper: Paper,
+    /// Years its invoices' and credit notes' files are kept: 1, 2, 5, 7 or 10.
+    #[serde(default = "default_retention")]
+    #[schema(minimum = 1, maximum = 10)]
+    pub retention_years: u16,
+}
+
+fn default_retention() -> u16 {
+    BillingSettings::default().retention_years
 }
 
 fn default_reminders() -> Vec<u16> {
@@ -151,6 +162,8 @@ impl From<BillingSettings> for BillingSettingsBody {
             tax_number: s.tax_number,
             address: s.address,
             reminder_days: s.reminder_days,
+            paper: s.paper,
+            retention_years: s.retention_years,
         }
     }
 }
@@ -174,6 +187,8 @@ impl From<BillingSettingsBody> for BillingSettings {
             tax_number: b.tax_number,
             address: b.address,
             reminder_days: b.reminder_days,
+            paper: b.paper,
+            retention_years: b.retention_years,
         }
     }
 }
@@ -588,6 +603,85 @@ pub async fn console_invoice_pdf(
     staff.require(Permission::AccountsRead)?;
     let account = visible_account(&platform, &staff, &account).await?;
     invoice_pdf(&platform, &staff.session, &account.id, &invoice).await
+}
+
+/// A stored file and a link to it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct FileLinkView {
+    /// What to save it as: `invoice-INV-000042.pdf`.
+    pub name: String,
+    /// A presigned link, good until `expires_at`.
+    pub url: String,
+}
+
+/// Links to an invoice's documents of record (the PDF as issued, its itemised usage, its
+/// credit notes), stored in the exports bucket.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct InvoiceFilesView {
+    pub pdf: FileLinkView,
+    /// Absent when the invoice bills no usage.
+    pub usage_csv: Option<FileLinkView>,
+    pub credit_notes: Vec<FileLinkView>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: time::OffsetDateTime,
+}
+
+impl From<crate::domain::billing::files::FileLink> for FileLinkView {
+    fn from(l: crate::domain::billing::files::FileLink) -> Self {
+        FileLinkView {
+            name: l.name,
+            url: l.url,
+        }
+    }
+}
+
+async fn invoice_files(
+    platform: &Platform,
+    tenant: &crate::ids::TenantId,
+    account: &AccountId,
+    invoice: &str,
+) -> Result<Json<InvoiceFilesView>, Problem> {
+    let links = platform
+        .invoice_files()
+        .links(tenant, account, invoice)
+        .await?;
+    Ok(Json(InvoiceFilesView {
+        pdf: links.pdf.into(),
+        usage_csv: links.usage_csv.map(Into::into),
+        credit_notes: links.credit_notes.into_iter().map(Into::into).collect(),
+        expires_at: links.expires_at,
+    }))
+}
+
+/// Links to one of the account's invoices as stored when it was issued: its PDF, its
+/// itemised usage and its credit notes.
+#[utoipa::path(get, path = "/v1/portal/invoices/{invoice}/files", tag = "portal",
+    params(("invoice" = String, Path)),
+    responses((status = 200, body = InvoiceFilesView), (status = 404, body = Problem),
+        (status = 503, body = Problem)))]
+pub async fn portal_invoice_files(
+    State(platform): State<Platform>,
+    user: PortalUser,
+    Path(invoice): Path<String>,
+) -> Result<Json<InvoiceFilesView>, Problem> {
+    let account = portal_account(&platform, &user, Module::Invoices).await?;
+    require(&user.session, PortalAction::BillingView)?;
+    invoice_files(&platform, &user.session.tenant, &account, &invoice).await
+}
+
+/// Links to one of an account's invoices as stored when it was issued.
+#[utoipa::path(get, path = "/v1/console/accounts/{account}/invoices/{invoice}/files",
+    tag = "console", params(("account" = String, Path), ("invoice" = String, Path)),
+    responses((status = 200, body = InvoiceFilesView), (status = 404, body = Problem),
+        (status = 503, body = Problem)))]
+pub async fn console_invoice_files(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path((account, invoice)): Path<(String, String)>,
+) -> Result<Json<InvoiceFilesView>, Problem> {
+    staff.require(Permission::AccountsRead)?;
+    let account = visible_account(&platform, &staff, &account).await?;
+    invoice_files(&platform, &staff.session.tenant, &account.id, &invoice).await
 }
 
 async fn itemised(
@@ -1640,4 +1734,6 @@ pub fn routes() -> OpenApiRouter<Platform> {
         .routes(routes!(console_ledger_csv))
         .routes(routes!(console_invoice_pdf))
         .routes(routes!(issued_in_period))
+        .routes(routes!(portal_invoice_files))
+        .routes(routes!(console_invoice_files))
 }

@@ -371,6 +371,7 @@ impl From<BillingError> for Problem {
             BillingError::Conflict => {
                 Problem::conflict("Others changed the account's billing meanwhile; try again.")
             }
+            BillingError::Files(e) => Problem::unavailable(&e),
             BillingError::Paging(e) => Problem::from(e),
             BillingError::Storage(e) => Problem::storage(&e),
         }

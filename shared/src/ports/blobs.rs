@@ -60,6 +60,33 @@ impl std::fmt::Display for BlobKey {
     }
 }
 
+/// How long the bucket keeps an object: its lifecycle rules act on the tag S3 stores with
+/// it (`selfcare-keep`). The embedded buckets keep everything.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Retention {
+    /// A download made on request (a usage export): a week.
+    Temporary,
+    /// A document of record (an invoice, a credit note): this many years, as the provider
+    /// chose (one of [`Retention::YEARS`]).
+    Years(u16),
+}
+
+impl Retention {
+    /// The years a provider may keep its documents for: the bucket has a rule for each.
+    pub const YEARS: [u16; 5] = [1, 2, 5, 7, 10];
+
+    /// The tag's value: `temporary`, `years-7`.
+    pub fn tag(self) -> String {
+        match self {
+            Retention::Temporary => "temporary".into(),
+            Retention::Years(n) => format!("years-{n}"),
+        }
+    }
+}
+
+/// The object tag the bucket's lifecycle rules read.
+pub const RETENTION_TAG: &str = "selfcare-keep";
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BlobInfo {
     pub key: BlobKey,
@@ -100,6 +127,14 @@ pub trait Blobs: Send + Sync {
         body: ByteStream,
         content_type: &str,
     ) -> Result<BlobInfo, BlobError>;
+    /// Stores the body as [`Blobs::put`] does, to be kept as long as `retention` says.
+    async fn put_kept(
+        &self,
+        key: &BlobKey,
+        body: ByteStream,
+        content_type: &str,
+        retention: Retention,
+    ) -> Result<BlobInfo, BlobError>;
     /// The object as a stream, or None when there is none.
     async fn get(&self, key: &BlobKey) -> Result<Option<Download>, BlobError>;
     /// One version of the object (as its [`BlobCreated`] named it), or None when that
@@ -116,7 +151,8 @@ pub trait Blobs: Send + Sync {
         after: Option<String>,
         limit: usize,
     ) -> Result<Listing, BlobError>;
-    /// A URL anyone holding it may download the object from until `expires_in` has passed.
+    /// A URL anyone holding it may download the object from until `expires_in` has passed,
+    /// as an attachment (a browser saves it under the key's last segment).
     async fn presign_get(&self, key: &BlobKey, expires_in: Duration) -> Result<String, BlobError>;
     /// A URL anyone holding it may store the object at with one HTTP PUT, sending this
     /// `Content-Type`, until `expires_in` has passed.

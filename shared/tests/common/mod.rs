@@ -110,8 +110,8 @@ impl World {
     }
 
     /// Delivers the table's changes since `reader` last read to the stream handlers (the
-    /// notifier's forgot-password answers and the export jobs'; the outbox's mail is read
-    /// from the table as written), as the local runtime and Lambda do.
+    /// notifier's forgot-password answers, the export jobs' and the invoice files'; the
+    /// outbox's mail is read from the table as written), as the local runtime and Lambda do.
     pub async fn deliver_changes(&self, reader: &str) {
         use selfcare::ports::ChangeFeed;
         let feed = self.local_table.change_feed(reader);
@@ -122,6 +122,8 @@ impl World {
             assert!(failed.is_empty(), "export jobs failed");
             let failed = selfcare::events::on_password_help(&self.platform, &changes).await;
             assert!(failed.is_empty(), "forgot-password requests failed");
+            let failed = selfcare::events::on_issued_documents(&self.platform, &changes).await;
+            assert!(failed.is_empty(), "invoice files failed");
             feed.acknowledge(last).await.unwrap();
         }
     }

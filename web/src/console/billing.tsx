@@ -18,6 +18,8 @@ interface BillingSettings {
   tax_number: string;
   address: string[];
   reminder_days: number[];
+  paper: 'a4' | 'letter';
+  retention_years: number;
 }
 
 const CURRENCIES = ['AUD', 'USD', 'EUR', 'GBP', 'NZD', 'CAD'];
@@ -159,6 +161,26 @@ export function BillingSettingsPage({ api }: { api: Api }) {
             }}
           />
           {fieldError(action.error, '/address') && <p class="sc-field-error">{fieldError(action.error, '/address')}</p>}
+        </div>
+        <div class="sc-field">
+          <label for="field-paper">{t('billing.paper')}</label>
+          <select id="field-paper" value={form.paper} onChange={(e) => set({ paper: (e.currentTarget as HTMLSelectElement).value as BillingSettings['paper'] })}>
+            <option value="a4">A4</option>
+            <option value="letter">Letter</option>
+          </select>
+        </div>
+        <div class="sc-field">
+          <label for="field-retention">{t('billing.retention')}</label>
+          <select id="field-retention" aria-describedby="field-retention-hint" value={String(form.retention_years)} onChange={(e) => set({ retention_years: Number((e.currentTarget as HTMLSelectElement).value) })}>
+            {[1, 2, 5, 7, 10].map((years) => (
+              <option key={years} value={String(years)}>
+                {years === 1 ? t('billing.one_year') : t('billing.years', { count: years })}
+              </option>
+            ))}
+          </select>
+          <p id="field-retention-hint" class="sc-hint">
+            {t('billing.retention_hint')}
+          </p>
         </div>
       </fieldset>
       {action.error !== null && <ProblemNote error={action.error} />}

@@ -58,6 +58,13 @@ export interface CreditNote {
   issued_on: string;
 }
 
+/// Links to an invoice's stored files (good for a quarter of an hour).
+interface InvoiceFiles {
+  pdf: { name: string; url: string };
+  usage_csv?: { name: string; url: string } | null;
+  credit_notes: { name: string; url: string }[];
+}
+
 export interface LedgerEntry {
   sequence: number;
   kind: 'invoice' | 'payment' | 'credit_note';
@@ -233,25 +240,37 @@ export function InvoiceDetail({ invoice }: { invoice: Invoice }) {
   );
 }
 
-/// One invoice, loaded from `path`, with its PDF to download; `after` adds what a site
+/// One invoice, loaded from `path`, with its files to download; `after` adds what a site
 /// offers beneath it.
 export function InvoicePage({ api, path, after }: { api: Api; path: string; after?: (invoice: Invoice, reload: () => void) => preact.ComponentChildren }) {
   const invoice = useLoad(() => api.get<Invoice>(path), [path]);
   const action = useAction();
+  // The files are kept as issued in the exports bucket; a fresh link is asked for on each
+  // click, since links last a quarter of an hour. The bucket answers "save as".
+  const save = (pick: (files: InvoiceFiles) => { url: string } | null | undefined) =>
+    action.run(async () => {
+      const file = pick(await api.get<InvoiceFiles>(`${path}/files`));
+      if (file) location.assign(file.url);
+    });
   return (
     <Loaded load={invoice}>
       {(i) => (
         <>
           <InvoiceDetail invoice={i} />
           <p class="sc-actions">
-            <button type="button" class="sc-button" disabled={action.busy} onClick={() => action.run(() => api.download(`${path}/pdf`, `invoice-${i.number}.pdf`))}>
+            <button type="button" class="sc-button" disabled={action.busy} onClick={() => save((f) => f.pdf)}>
               {t('invoice.download_pdf')}
             </button>
             {i.lines.some((l) => l.kind === 'usage') && (
-              <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => action.run(() => api.download(`${path}/usage`, `usage-${i.number}.csv`))}>
+              <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => save((f) => f.usage_csv)}>
                 {t('invoice.download_usage')}
               </button>
             )}
+            {i.credit_notes.map((note, n) => (
+              <button key={note.id} type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => save((f) => f.credit_notes[n])}>
+                {t('invoice.download_credit_note', { number: note.number })}
+              </button>
+            ))}
           </p>
           {action.error !== null && <ProblemNote error={action.error} />}
           {after?.(i, invoice.reload)}

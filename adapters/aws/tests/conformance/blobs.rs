@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use bytes::Bytes;
-use selfcare::ports::blobs::{BlobKey, bytes_stream, collect};
+use selfcare::ports::blobs::{BlobKey, Retention, bytes_stream, collect};
 use sha2::{Digest, Sha256};
 
 use crate::support::BlobFixture;
@@ -17,6 +17,7 @@ crate::contract!(blobs:
     listing_is_by_prefix_in_key_order_and_pages,
     a_presigned_url_downloads_the_object,
     a_presigned_url_uploads_the_object,
+    a_kept_object_reads_back_and_carries_its_retention_for_the_lifecycle,
 );
 
 fn key(text: &str) -> BlobKey {
@@ -226,4 +227,47 @@ fn keys_that_could_escape_their_folder_are_refused() {
         assert!(BlobKey::parse(bad).is_err(), "{bad:?} was accepted");
     }
     assert!(BlobKey::parse("tenant-1/usage/2026-11=cdr.csv").is_ok());
+}
+
+async fn a_kept_object_reads_back_and_carries_its_retention_for_the_lifecycle(f: &BlobFixture) {
+    let small = key("tenant-1/invoices/100001/01J/invoice.pdf");
+    f.blobs
+        .put_kept(
+            &small,
+            bytes_stream("%PDF-1.7"),
+            "application/pdf",
+            Retention::Years(7),
+        )
+        .await
+        .unwrap();
+    // Large enough to go in parts.
+    let large = key("tenant-1/usage-exports/100001/e1.csv");
+    let body = vec![b'x'; selfcare_aws::s3::PART_SIZE + 10];
+    f.blobs
+        .put_kept(&large, bytes_stream(body), "text/csv", Retention::Temporary)
+        .await
+        .unwrap();
+    let read = f.blobs.get(&small).await.unwrap().unwrap();
+    assert_eq!(read.info.content_type, "application/pdf");
+    assert_eq!(collect(read.body).await.unwrap(), b"%PDF-1.7");
+    let read = f.blobs.get(&large).await.unwrap().unwrap();
+    assert_eq!(read.info.size, selfcare_aws::s3::PART_SIZE as u64 + 10);
+    // S3's lifecycle rules act on the tag (the local buckets keep everything).
+    if let Some((client, bucket)) = &f.s3 {
+        for (k, expected) in [(&small, "years-7"), (&large, "temporary")] {
+            let tags = client
+                .get_object_tagging()
+                .bucket(bucket)
+                .key(k.as_str())
+                .send()
+                .await
+                .unwrap();
+            let tag: Vec<(&str, &str)> = tags
+                .tag_set()
+                .iter()
+                .map(|t| (t.key(), t.value()))
+                .collect();
+            assert_eq!(tag, [("selfcare-keep", expected)], "{k}");
+        }
+    }
 }

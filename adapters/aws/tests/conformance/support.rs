@@ -112,6 +112,8 @@ pub struct BlobFixture {
     pub blobs: Arc<dyn Blobs>,
     pub clock: Arc<ManualClock>,
     pub embedded: bool,
+    /// On moto: the client and bucket, to read what the port does not (object tags).
+    pub s3: Option<(aws_sdk_s3::Client, String)>,
     _server: Option<tokio::task::JoinHandle<()>>,
     _dir: Option<tempfile::TempDir>,
 }
@@ -144,6 +146,7 @@ pub mod blobs {
             blobs,
             clock,
             embedded: true,
+            s3: None,
             _server: Some(server),
             _dir: Some(dir),
         }
@@ -164,9 +167,10 @@ pub mod blobs {
             .await
             .expect("moto creates the bucket");
         BlobFixture {
-            blobs: Arc::new(S3Blobs::new(client, bucket)),
+            blobs: Arc::new(S3Blobs::new(client.clone(), bucket.clone())),
             clock: start_clock(),
             embedded: false,
+            s3: Some((client, bucket)),
             _server: None,
             _dir: None,
         }

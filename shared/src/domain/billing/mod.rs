@@ -12,6 +12,7 @@ pub mod adjustments;
 pub mod amounts;
 pub mod corrections;
 pub mod dates;
+pub mod files;
 pub mod invoice;
 pub mod itemised;
 pub mod ledger;
@@ -100,6 +101,9 @@ pub enum BillingError {
     /// Others kept changing the same records; try again.
     #[error("conflict")]
     Conflict,
+    /// The bucket the invoice files are kept in could not be reached.
+    #[error("the invoice files are unavailable: {0}")]
+    Files(String),
     #[error(transparent)]
     Paging(#[from] PagingError),
     #[error(transparent)]

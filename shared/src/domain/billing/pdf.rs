@@ -3,20 +3,21 @@
 //! French. Written with `pdf-writer` in Helvetica, one of the fonts every PDF reader has,
 //! so nothing is embedded and the file stays a few kilobytes.
 //!
+//! A credit note is a document of its own, with its own number, against the invoice it
+//! corrects. Both are laid out on A4 or Letter, as the provider chose.
+//!
 //! Not yet: the provider's logo and colours, a tagged (PDF/UA) structure for screen
-//! readers, Letter paper.
+//! readers.
 
 use pdf_writer::{Content, Finish, Name, Pdf, Rect, Ref, Str, TextStr};
 use time::Date;
 
 use super::adjustments::CreditNote;
 use super::invoice::{Invoice, InvoiceLine, LineKind};
-use super::settings::BillingSettings;
+use super::settings::{BillingSettings, Paper};
 
-const WIDTH: f32 = 595.0;
-const HEIGHT: f32 = 842.0;
 const LEFT: f32 = 50.0;
-const RIGHT: f32 = WIDTH - 50.0;
+const MARGIN: f32 = 50.0;
 const BOTTOM: f32 = 80.0;
 
 /// The words of the document, by language (English unless French is asked for).
@@ -65,6 +66,12 @@ impl Words {
             ("credit_note", true) => "Note d'avoir",
             ("page", false) => "Page",
             ("page", true) => "Page",
+            ("against", false) => "Against invoice",
+            ("against", true) => "Sur la facture",
+            ("reason", false) => "Reason",
+            ("reason", true) => "Motif",
+            ("credit_total", false) => "Credited",
+            ("credit_total", true) => "Total de l'avoir",
             (_, _) => "",
         }
     }
@@ -163,6 +170,8 @@ struct Page {
 
 struct Writer {
     pages: Vec<Page>,
+    width: f32,
+    height: f32,
 }
 
 impl Writer {
@@ -176,7 +185,7 @@ impl Writer {
     fn new_page(&mut self) {
         self.pages.push(Page {
             content: Content::new(),
-            y: HEIGHT - 60.0,
+            y: self.height - 60.0,
         });
     }
 
@@ -202,17 +211,22 @@ impl Writer {
         self.text(x - width(text, size), size, bold, text);
     }
 
+    fn right_edge(&self) -> f32 {
+        self.width - MARGIN
+    }
+
     fn down(&mut self, points: f32) {
         self.page().y -= points;
     }
 
     fn rule(&mut self) {
+        let right = self.right_edge();
         let page = self.page();
         let y = page.y + 4.0;
         page.content
             .set_line_width(0.5)
             .move_to(LEFT, y)
-            .line_to(RIGHT, y)
+            .line_to(right, y)
             .stroke();
     }
 }
@@ -227,19 +241,8 @@ fn cut(text: &str, most: usize) -> String {
     }
 }
 
-/// The invoice as a PDF document, in `language` (`fr` for French, else English).
-pub fn render(
-    invoice: &Invoice,
-    notes: &[CreditNote],
-    provider: &BillingSettings,
-    provider_name: &str,
-    language: &str,
-) -> Vec<u8> {
-    let w = Words {
-        french: language == "fr",
-    };
-    let mut out = Writer { pages: Vec::new() };
-    // The provider.
+/// The provider's name, address and tax number at the top of a document.
+fn letterhead(out: &mut Writer, provider: &BillingSettings, provider_name: &str) -> String {
     let name = if provider.legal_name.trim().is_empty() {
         provider_name
     } else {
@@ -256,6 +259,33 @@ pub fn render(
         out.down(12.0);
     }
     out.down(14.0);
+    name.to_owned()
+}
+
+fn writer(paper: Paper) -> Writer {
+    let (width, height) = paper.size();
+    Writer {
+        pages: Vec::new(),
+        width,
+        height,
+    }
+}
+
+/// The invoice as a PDF document, in `language` (`fr` for French, else English): as it
+/// stands, with what was paid and credited since it was issued.
+pub fn render(
+    invoice: &Invoice,
+    notes: &[CreditNote],
+    provider: &BillingSettings,
+    provider_name: &str,
+    language: &str,
+) -> Vec<u8> {
+    let w = Words {
+        french: language == "fr",
+    };
+    let mut out = writer(provider.paper);
+    let right = out.right_edge();
+    let name = letterhead(&mut out, provider, provider_name);
     let title = if invoice.tax != 0 {
         w.get("tax_invoice")
     } else {
@@ -308,7 +338,7 @@ pub fn render(
         out.down(14.0);
         out.text(LEFT, 8.0, true, w.get("charge"));
         out.text(LEFT + 260.0, 8.0, true, w.get("period"));
-        out.right(RIGHT, 8.0, true, &amount_header);
+        out.right(right, 8.0, true, &amount_header);
         out.down(4.0);
         out.rule();
         out.down(10.0);
@@ -330,7 +360,7 @@ pub fn render(
                 )
             };
             out.text(LEFT + 260.0, 9.0, false, &period);
-            out.right(RIGHT, 9.0, false, &w.money(line.gross));
+            out.right(right, 9.0, false, &w.money(line.gross));
             out.down(13.0);
         }
         out.down(8.0);
@@ -359,8 +389,8 @@ pub fn render(
     }
     totals.push((w.get("to_pay").to_owned(), invoice.outstanding(), true));
     for (label, amount, bold) in totals {
-        out.text(RIGHT - 220.0, 10.0, bold, &label);
-        out.right(RIGHT, 10.0, bold, &w.money(amount));
+        out.text(right - 220.0, 10.0, bold, &label);
+        out.right(right, 10.0, bold, &w.money(amount));
         out.down(14.0);
     }
     for note in notes {
@@ -373,11 +403,68 @@ pub fn render(
             cut(&note.reason, 40)
         );
         out.text(LEFT, 9.0, false, &label);
-        out.right(RIGHT, 9.0, false, &w.money(-note.amount));
+        out.right(right, 9.0, false, &w.money(-note.amount));
         out.down(13.0);
     }
 
-    // The document: catalog, page tree, the two fonts, each page and its content.
+    let title = format!("{} {}", w.get("invoice"), invoice.number);
+    document(out, &w, &title, &name)
+}
+
+/// A credit note as a PDF document of its own, in `language`: its number, the invoice it
+/// corrects, why, and what it credits with its tax.
+pub fn render_credit_note(
+    note: &CreditNote,
+    invoice: &Invoice,
+    provider: &BillingSettings,
+    provider_name: &str,
+    language: &str,
+) -> Vec<u8> {
+    let w = Words {
+        french: language == "fr",
+    };
+    let mut out = writer(provider.paper);
+    let right = out.right_edge();
+    let name = letterhead(&mut out, provider, provider_name);
+    let title = format!("{} {}", w.get("credit_note"), note.number);
+    out.text(LEFT, 14.0, true, &title);
+    out.down(22.0);
+    let facts = [
+        (w.get("bill_to"), cut(&invoice.account_name, 60)),
+        (w.get("account"), invoice.account_number.clone()),
+        (w.get("date"), w.date(note.issued_on)),
+        (w.get("against"), invoice.number.clone()),
+        (w.get("reason"), cut(&note.reason, 60)),
+    ];
+    for (label, value) in facts {
+        out.text(LEFT, 10.0, true, label);
+        out.text(LEFT + 110.0, 10.0, false, &value);
+        out.down(14.0);
+    }
+    out.down(16.0);
+    out.rule();
+    out.down(8.0);
+    let totals = [
+        (w.get("subtotal").to_owned(), note.amount - note.tax, false),
+        (invoice.tax_name.clone(), note.tax, false),
+        (
+            format!("{} ({})", w.get("credit_total"), invoice.currency),
+            note.amount,
+            true,
+        ),
+    ];
+    for (label, amount, bold) in totals {
+        out.text(right - 220.0, 10.0, bold, &label);
+        out.right(right, 10.0, bold, &w.money(amount));
+        out.down(14.0);
+    }
+    document(out, &w, &title, &name)
+}
+
+/// The document: catalog, page tree, the two fonts, each page and its content.
+fn document(out: Writer, w: &Words, title: &str, author: &str) -> Vec<u8> {
+    let right = out.right_edge();
+    let (page_width, page_height) = (out.width, out.height);
     let mut pdf = Pdf::new();
     let catalog = Ref::new(1);
     let tree = Ref::new(2);
@@ -397,8 +484,8 @@ pub fn render(
         .base_font(Name(b"Helvetica-Bold"))
         .encoding_predefined(Name(b"WinAnsiEncoding"));
     pdf.document_info(info)
-        .title(TextStr(&format!("{} {}", w.get("invoice"), invoice.number)))
-        .author(TextStr(name));
+        .title(TextStr(title))
+        .author(TextStr(author));
     for (n, mut page) in out.pages.into_iter().enumerate() {
         let page_ref = page_refs[n];
         let content_ref = Ref::new(page_ref.get() + 1);
@@ -407,12 +494,12 @@ pub fn render(
         page.content
             .begin_text()
             .set_font(Name(b"F1"), 8.0)
-            .next_line(RIGHT - width(&foot, 8.0), 40.0)
+            .next_line(right - width(&foot, 8.0), 40.0)
             .show(Str(&win_ansi(&foot)))
             .end_text();
         let mut writer = pdf.page(page_ref);
         writer
-            .media_box(Rect::new(0.0, 0.0, WIDTH, HEIGHT))
+            .media_box(Rect::new(0.0, 0.0, page_width, page_height))
             .parent(tree)
             .contents(content_ref);
         writer

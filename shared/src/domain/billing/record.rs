@@ -24,6 +24,11 @@ use crate::ports::table::{
 use crate::store::transaction::{VERSION, on_version};
 use crate::store::{self, keys};
 
+/// The `kind` of an invoice's item and a credit note's: the stream filter that writes their
+/// files picks them by it.
+pub const INVOICE_KIND: &str = "invoice";
+pub const CREDIT_NOTE_KIND: &str = "credit-note";
+
 /// Names of an invoice transaction's writes whose refusal means something of its own.
 pub const PERIOD_CLAIM: &str = "period claim";
 
@@ -78,6 +83,8 @@ pub fn invoice_item(
         &[
             ("pk", k.pk),
             ("sk", k.sk),
+            ("kind", INVOICE_KIND.to_owned()),
+            ("tenant", tenant.to_string()),
             // The provider's invoices by date, for its reports.
             (GSI1_PK, format!("{}#INVOICES", keys::tenant(tenant))),
             (
@@ -471,6 +478,9 @@ pub fn credit_note_write(
             &[
                 ("pk", account(tenant, account_id)),
                 ("sk", format!("CREDIT_NOTE#{}", note.id)),
+                ("kind", CREDIT_NOTE_KIND.to_owned()),
+                ("tenant", tenant.to_string()),
+                ("account", account_id.to_string()),
                 (GSI1_PK, format!("{}#CREDIT_NOTES", keys::tenant(tenant))),
                 (
                     GSI1_SK,

@@ -60,6 +60,36 @@ impl Default for TaxSetting {
     }
 }
 
+/// The paper an invoice's PDF is laid out on.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    Default,
+    PartialEq,
+    Eq,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Paper {
+    #[default]
+    A4,
+    /// US Letter, for providers in North America.
+    Letter,
+}
+
+impl Paper {
+    /// Width and height in points.
+    pub fn size(self) -> (f32, f32) {
+        match self {
+            Paper::A4 => (595.0, 842.0),
+            Paper::Letter => (612.0, 792.0),
+        }
+    }
+}
+
 /// What a provider has chosen. Stored as it is; unknown fields of a newer version are
 /// ignored on reading, so a rollback still reads it.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -80,6 +110,11 @@ pub struct BillingSettings {
     pub address: Vec<String>,
     /// Days after the due date on which an unpaid invoice's reminder goes (one mail each).
     pub reminder_days: Vec<u16>,
+    /// The paper its PDFs are laid out on.
+    pub paper: Paper,
+    /// Years its invoices' and credit notes' files are kept (one of
+    /// [`Retention::YEARS`](crate::ports::blobs::Retention::YEARS)).
+    pub retention_years: u16,
 }
 
 impl Default for BillingSettings {
@@ -94,6 +129,8 @@ impl Default for BillingSettings {
             tax_number: String::new(),
             address: Vec::new(),
             reminder_days: vec![7, 14, 30],
+            paper: Paper::A4,
+            retention_years: 7,
         }
     }
 }
@@ -108,6 +145,9 @@ impl BillingSettings {
             && !(1..=28).contains(&day)
         {
             v.add("/bill_day/day", "1 to 28, so that every month has it");
+        }
+        if !crate::ports::blobs::Retention::YEARS.contains(&self.retention_years) {
+            v.add("/retention_years", "1, 2, 5, 7 or 10 years");
         }
         if self.payment_terms_days > 365 {
             v.add("/payment_terms_days", "0 to 365 days");

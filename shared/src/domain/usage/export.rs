@@ -25,7 +25,7 @@ use crate::domain::services::{Service, ServiceError, Services};
 use crate::export::csv_safe;
 use crate::ids::{AccountId, ExportId, ServiceId, TenantId};
 use crate::ports::Clock;
-use crate::ports::blobs::{BlobKey, Blobs, ByteStream};
+use crate::ports::blobs::{BlobKey, Blobs, ByteStream, Retention};
 use crate::ports::table::{Condition, Item, Key, Table, TableError, Update, Value, Write};
 use crate::store::{self, CursorCodec, Transaction, TransactionError, keys};
 
@@ -503,7 +503,10 @@ impl UsageExports {
         let body: ByteStream = Box::pin(futures::stream::unfold(receiver, |mut r| async move {
             r.recv().await.map(|piece| (piece, r))
         }));
-        let stored = self.blobs.put(&key, body, "text/csv; charset=utf-8").await;
+        let stored = self
+            .blobs
+            .put_kept(&key, body, "text/csv; charset=utf-8", Retention::Temporary)
+            .await;
         let produced = producer
             .await
             .map_err(|e| ExportError::Blobs(format!("the export task stopped: {e}")))?;
