@@ -12,14 +12,18 @@ pub enum Trigger {
     Schedule,
     /// Objects created in the ingest bucket (S3 event notifications).
     Blob,
+    /// A step of a state machine (the bill run's), with a JSON payload.
+    Step,
 }
 
 /// The stream function: sends outbox mail as it is written.
 pub const NOTIFIER: &str = "notifier";
 /// The scheduled function: retries and recovers outbox mail.
 pub const OUTBOX_SWEEP: &str = "outbox-sweep";
-/// The scheduled function: each provider's daily bill run.
-pub const BILL_RUN: &str = "bill-run";
+/// The bill run's planning step: reminders, then each provider's accounts in batches.
+pub const BILL_RUN_PLAN: &str = "bill-run-plan";
+/// The bill run's worker: bills one batch of accounts.
+pub const BILL_RUN_BATCH: &str = "bill-run-batch";
 /// The blob function: loads usage files dropped in the ingest bucket.
 pub const USAGE_INGEST: &str = "usage-ingest";
 /// The stream function: writes the usage exports too large to write while a request waits.
@@ -34,7 +38,8 @@ pub fn catalogue() -> Vec<(&'static str, Trigger)> {
         .collect();
     functions.push((NOTIFIER, Trigger::Stream));
     functions.push((OUTBOX_SWEEP, Trigger::Schedule));
-    functions.push((BILL_RUN, Trigger::Schedule));
+    functions.push((BILL_RUN_PLAN, Trigger::Step));
+    functions.push((BILL_RUN_BATCH, Trigger::Step));
     functions.push((USAGE_INGEST, Trigger::Blob));
     functions.push((USAGE_EXPORT, Trigger::Stream));
     functions.push((INVOICE_FILES, Trigger::Stream));

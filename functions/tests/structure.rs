@@ -118,7 +118,7 @@ fn the_http_api_routes_exactly_what_each_function_serves() {
         let routes = declared.get(name).cloned().unwrap_or_default();
         match trigger {
             Trigger::Http => assert_eq!(routes, served[name], "routes of {name}"),
-            Trigger::Stream | Trigger::Schedule | Trigger::Blob => {
+            Trigger::Stream | Trigger::Schedule | Trigger::Blob | Trigger::Step => {
                 assert!(routes.is_empty(), "{name} is not an HTTP function")
             }
         }
@@ -127,21 +127,66 @@ fn the_http_api_routes_exactly_what_each_function_serves() {
 
 #[test]
 fn each_function_is_triggered_by_what_its_code_handles() {
-    let triggers = template_triggers(&template());
+    let template = template();
+    let triggers = template_triggers(&template);
+    let steps = state_machine_functions(&template);
     for (name, trigger) in catalogue() {
+        let kinds = &triggers[name];
         let expected = match trigger {
             Trigger::Http => "HttpApi",
             Trigger::Stream => "DynamoDB",
             Trigger::Schedule => "Schedule",
             Trigger::Blob => "S3",
+            Trigger::Step => {
+                assert!(
+                    kinds.is_empty(),
+                    "{name} is started by its state machine only"
+                );
+                assert!(
+                    steps.contains(name),
+                    "{name} is a step of a state machine: {steps:?}"
+                );
+                continue;
+            }
         };
-        let kinds = &triggers[name];
         assert_eq!(kinds.len(), 1, "{name} has one kind of trigger: {kinds:?}");
         assert!(
             kinds.contains(expected),
             "{name} is triggered by {expected}: {kinds:?}"
         );
     }
+}
+
+/// The handlers of the functions the state machines invoke (their definitions'
+/// substitutions name them by `!GetAtt Resource.Arn`).
+fn state_machine_functions(template: &Yaml) -> BTreeSet<String> {
+    let resources = template["Resources"].as_hash().expect("Resources");
+    let handler_of = |resource: &str| {
+        resources
+            .iter()
+            .find(|(name, _)| name.as_str() == Some(resource))
+            .and_then(|(_, r)| r["Properties"]["Handler"].as_str())
+            .map(str::to_owned)
+    };
+    let mut out = BTreeSet::new();
+    for (_, resource) in resources {
+        if resource["Type"].as_str() != Some("AWS::Serverless::StateMachine") {
+            continue;
+        }
+        let Some(substitutions) = resource["Properties"]["DefinitionSubstitutions"].as_hash()
+        else {
+            continue;
+        };
+        for value in substitutions.values() {
+            // `!GetAtt X.Arn` reads as the text "X.Arn" (the loader drops the tag).
+            if let Some(function) = value.as_str().and_then(|t| t.strip_suffix(".Arn"))
+                && let Some(handler) = handler_of(function)
+            {
+                out.insert(handler);
+            }
+        }
+    }
+    out
 }
 
 #[test]

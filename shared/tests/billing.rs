@@ -1818,3 +1818,117 @@ async fn files_the_stream_has_not_written_yet_are_written_when_asked_for() {
         .await;
     assert!(late.status.is_client_error(), "{}", late.status);
 }
+
+/// The batches the planner wrote for the workers.
+async fn planned_batches(f: &Fixture) -> Vec<selfcare::domain::billing::run::RunBatch> {
+    let planned = selfcare::events::plan_bill_runs(&f.w.platform)
+        .await
+        .unwrap();
+    let Some(file) = planned.file else {
+        return Vec::new();
+    };
+    let key = selfcare::ports::blobs::BlobKey::parse(&file).unwrap();
+    let download = f.w.platform.exports.get(&key).await.unwrap().unwrap();
+    let body = selfcare::ports::blobs::collect(download.body)
+        .await
+        .unwrap();
+    let batches: Vec<selfcare::domain::billing::run::RunBatch> =
+        serde_json::from_slice(&body).unwrap();
+    assert_eq!(batches.len(), planned.batches);
+    batches
+}
+
+#[tokio::test]
+async fn the_planned_batches_bill_each_account_once_however_often_the_workers_run_them() {
+    let (f, _) = december().await;
+    let batches: Vec<_> = planned_batches(&f)
+        .await
+        .into_iter()
+        .filter(|b| b.tenant == f.tenant.id)
+        .collect();
+    assert_eq!(batches.len(), 1, "acme's two accounts fit one batch");
+    let billing = f.w.platform.billing();
+    let on = date!(2036 - 12 - 01);
+    let before = billing.run_of(&f.tenant.id, on).await.unwrap().unwrap();
+    assert_eq!((before.batches, before.batches_done), (1, 0));
+    assert!(!before.finished(), "planned, not billed yet");
+    // Two workers handed the same batch (a retry after a timeout), one after the other
+    // and at once.
+    let (a, b) = tokio::join!(
+        selfcare::events::bill_batch(&f.w.platform, &batches[0]),
+        selfcare::events::bill_batch(&f.w.platform, &batches[0]),
+    );
+    a.unwrap();
+    b.unwrap();
+    selfcare::events::bill_batch(&f.w.platform, &batches[0])
+        .await
+        .unwrap();
+    let report = billing.run_of(&f.tenant.id, on).await.unwrap().unwrap();
+    assert!(report.complete(), "{report:?}");
+    assert_eq!(
+        (report.batches_done, report.due),
+        (1, 2),
+        "one outcome recorded"
+    );
+    assert_eq!(report.issued + report.already, 1, "Sam's account");
+    let invoices =
+        f.w.get(
+            &format!("/v1/console/accounts/{}/invoices", f.account),
+            "acme",
+            Auth::Bearer(&f.w.token("acme", "boss", STAFF_PASSWORD).await),
+        )
+        .await;
+    assert_eq!(invoices.body["items"].as_array().unwrap().len(), 1);
+    // The next hour, the day is done: nothing is planned for acme.
+    f.w.clock.advance(time::Duration::hours(1));
+    assert!(
+        planned_batches(&f)
+            .await
+            .iter()
+            .all(|b| b.tenant != f.tenant.id)
+    );
+}
+
+#[tokio::test]
+async fn a_run_whose_batch_never_reported_is_planned_again_once_it_has_stalled() {
+    let (f, _) = december().await;
+    let on = date!(2036 - 12 - 01);
+    let first = planned_batches(&f).await;
+    assert!(first.iter().any(|b| b.tenant == f.tenant.id));
+    // Its worker died: nothing reported. Within the hour the attempt is left to run.
+    f.w.clock.advance(time::Duration::minutes(30));
+    assert!(
+        planned_batches(&f)
+            .await
+            .iter()
+            .all(|b| b.tenant != f.tenant.id)
+    );
+    // Past the stall limit, it is planned again, as attempt 2, and finishes.
+    f.w.clock.advance(time::Duration::minutes(30));
+    let again: Vec<_> = planned_batches(&f)
+        .await
+        .into_iter()
+        .filter(|b| b.tenant == f.tenant.id)
+        .collect();
+    assert_eq!(again.len(), 1);
+    assert_eq!(again[0].attempt, 2);
+    selfcare::events::bill_batch(&f.w.platform, &again[0])
+        .await
+        .unwrap();
+    let report =
+        f.w.platform
+            .billing()
+            .run_of(&f.tenant.id, on)
+            .await
+            .unwrap()
+            .unwrap();
+    assert_eq!((report.attempt, report.issued), (2, 1));
+    assert!(report.complete());
+    // Staff see it with its batches.
+    let boss = f.w.token("acme", "boss", STAFF_PASSWORD).await;
+    let runs =
+        f.w.get("/v1/console/billing/runs", "acme", Auth::Bearer(&boss))
+            .await;
+    assert_eq!(runs.body[0]["attempt"], 2);
+    assert_eq!(runs.body[0]["batches_done"], 1);
+}

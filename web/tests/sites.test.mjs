@@ -640,15 +640,23 @@ test("a customer reads its invoice and its transactions; staff preview, record a
   await staff.getByText('Credit note CN-000001 issued: $5.00.').waitFor();
   await staff.getByRole('cell', { name: 'CN-000001' }).waitFor();
   await check(staff, 'console-invoice');
+  // The credit note is a document of its own, stored beside the invoice.
+  const [note] = await Promise.all([staff.waitForEvent('download'), staff.getByRole('button', { name: 'Download credit note CN-000001' }).click()]);
+  assert.equal(note.suggestedFilename(), 'credit-note-CN-000001.pdf');
+  const noteText = await (await import('node:fs/promises')).readFile(await note.path(), 'latin1');
+  assert.ok(noteText.includes('(Credit note CN-000001)') && noteText.includes('(INV-000001)'), 'the credit note names itself and its invoice');
   await staff.getByRole('navigation').getByRole('link', { name: 'Billing settings' }).click();
   await staff.getByLabel('Tax rate (%)').fill('15');
   await staff.getByLabel('Reminder days after the due date').fill('5, 20');
+  await staff.getByLabel('Paper of the PDFs').selectOption('letter');
+  await staff.getByLabel('Keep invoice files for').selectOption('10');
   await staff.getByRole('button', { name: 'Save' }).click();
   await staff.getByText('Saved. The next invoices follow these settings.').waitFor();
   await check(staff, 'console-billing-settings');
   await staff.getByRole('navigation').getByRole('link', { name: 'Bill runs' }).click();
   await staff.getByRole('button', { name: "Run today's bill run now" }).click();
   await staff.getByText(/^Ran: \d+ invoices issued\.$/).waitFor();
+  await staff.getByRole('cell', { name: /^Finished/ }).first().waitFor();
   await check(staff, 'console-bill-runs');
   await staff.getByRole('navigation').getByRole('link', { name: 'Billing reports' }).click();
   await staff.getByRole('link', { name: 'Jo Bloggs (100001)' }).waitFor();

@@ -9,7 +9,7 @@ use percent_encoding::percent_decode_str;
 use selfcare::platform::Platform;
 use selfcare_aws::{AwsConfig, changes_from_event};
 use selfcare_functions::{
-    BILL_RUN, INVOICE_FILES, Trigger, USAGE_EXPORT, init_tracing, trigger_of,
+    BILL_RUN_BATCH, BILL_RUN_PLAN, INVOICE_FILES, Trigger, USAGE_EXPORT, init_tracing, trigger_of,
 };
 
 #[tokio::main]
@@ -39,12 +39,26 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             ))
             .await
         }
-        Trigger::Schedule if handler == BILL_RUN => {
+        Trigger::Step if handler == BILL_RUN_PLAN => {
             let platform = &platform;
             lambda_runtime::run(service_fn(
                 move |_: LambdaEvent<serde_json::Value>| async move {
-                    let runs = selfcare::events::bill_run(platform).await?;
-                    tracing::info!(providers = runs.len(), "bill runs made");
+                    let planned = selfcare::events::plan_bill_runs(platform).await?;
+                    tracing::info!(batches = planned.batches, "bill runs planned");
+                    Ok::<_, lambda_runtime::Error>(planned)
+                },
+            ))
+            .await
+        }
+        Trigger::Step => {
+            debug_assert_eq!(handler, BILL_RUN_BATCH);
+            let platform = &platform;
+            lambda_runtime::run(service_fn(
+                move |event: LambdaEvent<selfcare::domain::billing::run::RunBatch>| async move {
+                    let batch = event.payload;
+                    selfcare::events::bill_batch(platform, &batch).await?;
+                    tracing::info!(tenant = %batch.tenant, batch = batch.batch,
+                        accounts = batch.accounts.len(), "bill run batch billed");
                     Ok::<(), lambda_runtime::Error>(())
                 },
             ))

@@ -65,18 +65,14 @@ pub async fn sweep_outbox(platform: &Platform) -> Result<Vec<Outcome>, TableErro
     notifier(platform).sweep().await
 }
 
-/// The scheduled handler (`bill-run`, every hour): for each retail provider, the bill run
-/// of its today (its time zone's), unless today's run finished without failures, and its
-/// overdue reminders once a day. Hourly, so each provider's day starts at its own midnight
-/// and a failed account is tried again within the hour. Answers the runs it made.
-pub async fn bill_run(
+/// The retail providers: the ones that bill.
+async fn retail_providers(
     platform: &Platform,
-) -> Result<Vec<crate::domain::billing::run::RunReport>, crate::domain::billing::BillingError> {
+) -> Result<Vec<crate::ids::TenantId>, crate::domain::billing::BillingError> {
     use crate::domain::billing::BillingError;
     use crate::domain::paging::PageRequest;
     use crate::domain::tenancy::TenantKind;
-    let billing = platform.billing();
-    let mut reports = Vec::new();
+    let mut out = Vec::new();
     let mut page = PageRequest::first(100);
     loop {
         let tenants = platform
@@ -84,52 +80,140 @@ pub async fn bill_run(
             .list(&page)
             .await
             .map_err(|e| BillingError::Storage(TableError::Unavailable(e.to_string())))?;
-        for tenant in tenants
-            .items
-            .iter()
-            .filter(|t| t.kind == TenantKind::Retail)
-        {
-            // One provider's failure is logged and retried next hour; the others go on.
-            match bill_and_remind(&billing, platform, &tenant.id).await {
-                Ok(Some(report)) => reports.push(report),
-                Ok(None) => {}
-                Err(error) => {
-                    tracing::error!(tenant = %tenant.id, %error, "the bill run of a provider failed")
-                }
-            }
-        }
+        out.extend(
+            tenants
+                .items
+                .iter()
+                .filter(|t| t.kind == TenantKind::Retail)
+                .map(|t| t.id.clone()),
+        );
         match tenants.next_cursor {
             Some(cursor) => page.cursor = Some(cursor),
             None => break,
         }
     }
+    Ok(out)
+}
+
+/// Every retail provider's overdue reminders, once a day, and the batches of each one's
+/// bill run of its today (its time zone's) that needs running: not run yet, or run with
+/// failures, or stalled. Hourly, so each provider's day starts at its own midnight and a
+/// failed account is tried again within the hour. One provider's failure is logged and
+/// retried next hour; the others go on.
+async fn plan_runs(
+    platform: &Platform,
+) -> Result<Vec<crate::domain::billing::run::RunBatch>, crate::domain::billing::BillingError> {
+    let billing = platform.billing();
+    let mut batches = Vec::new();
+    for tenant in retail_providers(platform).await? {
+        let planned = async {
+            let today = billing.today(&tenant).await?;
+            if billing.reminded_on(&tenant, today).await?.is_none() {
+                let sent = billing
+                    .send_reminders(&tenant, today, &platform.sender)
+                    .await?;
+                billing.mark_reminded(&tenant, today, sent).await?;
+                tracing::info!(tenant = %tenant, date = %today, sent, "overdue reminders");
+            }
+            billing.plan_run(&tenant, today, false).await
+        }
+        .await;
+        match planned {
+            Ok(Some(planned)) => {
+                tracing::info!(tenant = %tenant, batches = planned.len(), "bill run planned");
+                batches.extend(planned);
+            }
+            Ok(None) => {}
+            Err(error) => {
+                tracing::error!(tenant = %tenant, %error, "the bill run of a provider failed")
+            }
+        }
+    }
+    Ok(batches)
+}
+
+/// The bill run in one process (the local runtime's schedule, every minute): plans each
+/// provider's run as [`plan_bill_runs`] does and bills its batches one after another.
+/// Answers the runs it made.
+pub async fn bill_run(
+    platform: &Platform,
+) -> Result<Vec<crate::domain::billing::run::RunReport>, crate::domain::billing::BillingError> {
+    let billing = platform.billing();
+    let batches = plan_runs(platform).await?;
+    let mut runs: Vec<(crate::ids::TenantId, time::Date)> = Vec::new();
+    for batch in &batches {
+        if let Err(error) = billing.run_batch(batch).await {
+            tracing::error!(tenant = %batch.tenant, batch = batch.batch, %error,
+                "a bill run batch failed");
+        }
+        if !runs.contains(&(batch.tenant.clone(), batch.date)) {
+            runs.push((batch.tenant.clone(), batch.date));
+        }
+    }
+    let mut reports = Vec::new();
+    for (tenant, date) in runs {
+        reports.extend(billing.run_of(&tenant, date).await?);
+    }
     Ok(reports)
 }
 
-/// A provider's bill run of its today, unless it finished without failures, and its
-/// overdue reminders, once a day.
-async fn bill_and_remind(
-    billing: &crate::domain::billing::Billing,
+/// What the planner hands the workers: a file of batches in the exports bucket.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub struct PlannedRuns {
+    /// The key of the JSON array of batches; None when nothing needs billing.
+    pub file: Option<String>,
+    pub batches: usize,
+}
+
+/// The planning function (`bill-run-plan`, started hourly by the bill-run state machine):
+/// reminders, then each provider's run planned, its batches written as one JSON array
+/// to the exports bucket, for the state machine's distributed map to hand to
+/// [`bill_batch`] workers.
+pub async fn plan_bill_runs(
     platform: &Platform,
-    tenant: &crate::ids::TenantId,
-) -> Result<Option<crate::domain::billing::run::RunReport>, crate::domain::billing::BillingError> {
-    let today = billing.today(tenant).await?;
-    let mut report = None;
-    let done = billing.run_of(tenant, today).await?;
-    if !done.as_ref().is_some_and(|r| r.complete()) {
-        let ran = billing.run_day(tenant, today).await?;
-        tracing::info!(tenant = %tenant, date = %today, issued = ran.issued,
-            failed = ran.failures.len(), "bill run");
-        report = Some(ran);
+) -> Result<PlannedRuns, crate::domain::billing::BillingError> {
+    use crate::domain::billing::BillingError;
+    use crate::ports::blobs::{BlobKey, Retention, bytes_stream};
+    let batches = plan_runs(platform).await?;
+    if batches.is_empty() {
+        return Ok(PlannedRuns {
+            file: None,
+            batches: 0,
+        });
     }
-    if billing.reminded_on(tenant, today).await?.is_none() {
-        let sent = billing
-            .send_reminders(tenant, today, &platform.sender)
-            .await?;
-        billing.mark_reminded(tenant, today, sent).await?;
-        tracing::info!(tenant = %tenant, date = %today, sent, "overdue reminders");
-    }
-    Ok(report)
+    let now = platform.clock.now();
+    let key = BlobKey::parse(&format!(
+        "_bill-runs/{}-{}.json",
+        now.unix_timestamp(),
+        ulid::Ulid::new()
+    ))
+    .map_err(|e| BillingError::Files(e.to_string()))?;
+    let body = serde_json::to_vec(&batches)
+        .map_err(|e| BillingError::Storage(TableError::Invalid(e.to_string())))?;
+    platform
+        .exports
+        .put_kept(
+            &key,
+            bytes_stream(body),
+            "application/json",
+            Retention::Temporary,
+        )
+        .await
+        .map_err(|e| BillingError::Files(e.to_string()))?;
+    Ok(PlannedRuns {
+        file: Some(key.as_str().to_owned()),
+        batches: batches.len(),
+    })
+}
+
+/// The worker function (`bill-run-batch`, one batch of the distributed map): bills the
+/// batch's accounts that are due and records what it came to. Retried by the state
+/// machine after an error; a batch run twice issues nothing twice.
+pub async fn bill_batch(
+    platform: &Platform,
+    batch: &crate::domain::billing::run::RunBatch,
+) -> Result<(), crate::domain::billing::BillingError> {
+    platform.billing().run_batch(batch).await
 }
 
 /// The blob handler (`usage-ingest`): loads a usage file dropped in the ingest bucket. Keys

@@ -1637,11 +1637,17 @@ pub struct RunFailureView {
     pub reason: String,
 }
 
-/// What a day's bill run came to (its latest attempt).
+/// What a day's bill run came to (its latest attempt; while batches are still billing,
+/// what those that finished came to).
 #[derive(Debug, Serialize, ToSchema)]
 pub struct RunView {
     /// `2026-12-01`: the provider's date.
     pub date: String,
+    /// 1 for the day's first attempt; each retry after a failure is the next.
+    pub attempt: u32,
+    /// The batches the attempt bills its accounts in, and how many have finished.
+    pub batches: u32,
+    pub batches_done: u32,
     /// Accounts whose bill day it was.
     pub due: u32,
     pub issued: u32,
@@ -1651,6 +1657,9 @@ pub struct RunView {
     pub nothing: u32,
     pub failures: Vec<RunFailureView>,
     #[serde(with = "time::serde::rfc3339")]
+    pub started_at: time::OffsetDateTime,
+    /// When its last batch finished.
+    #[serde(with = "time::serde::rfc3339")]
     pub finished_at: time::OffsetDateTime,
 }
 
@@ -1658,6 +1667,9 @@ impl From<RunReport> for RunView {
     fn from(r: RunReport) -> Self {
         RunView {
             date: dates::text(r.date),
+            attempt: r.attempt,
+            batches: r.batches,
+            batches_done: r.batches_done,
             due: r.due,
             issued: r.issued,
             already: r.already,
@@ -1670,6 +1682,7 @@ impl From<RunReport> for RunView {
                     reason: f.reason,
                 })
                 .collect(),
+            started_at: r.started_at,
             finished_at: r.finished_at,
         }
     }

@@ -549,6 +549,9 @@ function Charges({ api, id, mayBill, currency }: { api: Api; id: string; mayBill
 
 interface Run {
   date: string;
+  attempt: number;
+  batches: number;
+  batches_done: number;
   due: number;
   issued: number;
   already: number;
@@ -596,6 +599,10 @@ export function BillRuns({ api }: { api: Api }) {
             empty={t('runs.none')}
             columns={[
               { label: t('runs.date'), cell: (r) => format.day(r.date) },
+              {
+                label: t('runs.progress'),
+                cell: (r) => (r.batches_done < r.batches ? t('runs.billing', { done: r.batches_done, of: r.batches }) : r.attempt > 1 ? t('runs.finished_attempt', { attempt: r.attempt }) : t('runs.finished')),
+              },
               { label: t('runs.due'), cell: (r) => r.due },
               { label: t('runs.issued'), cell: (r) => r.issued },
               { label: t('runs.already'), cell: (r) => r.already },

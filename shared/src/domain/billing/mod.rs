@@ -35,10 +35,9 @@ use self::invoice::{
 };
 use self::ledger::{EntryKind, LedgerEntry};
 use self::payments::{Payment, PaymentMethod};
-use self::run::{RunFailure, RunReport};
 use self::settings::BillingSettings;
 use super::Violations;
-use super::accounts::{Account, AccountError, AccountKind, AccountStatus, Accounts};
+use super::accounts::{Account, AccountError, Accounts};
 use super::calendar::{ProviderZone, add_months};
 use super::catalogue::Catalogue;
 use super::cost_centres::{CostCentreError, CostCentres};
@@ -1021,98 +1020,6 @@ impl Billing {
                 TableError::Unreadable("a payment's reference names no payment".into())
             })?;
         Ok(Some(record::payment_from_item(&item)?))
-    }
-}
-
-impl Billing {
-    /// Bills every account of the tenant whose bill day is `on` (active end-user accounts),
-    /// and keeps what the run came to.
-    pub async fn run_day(&self, tenant: &TenantId, on: Date) -> Result<RunReport, BillingError> {
-        let settings = settings::read(self.table.as_ref(), tenant).await?;
-        let mut report = RunReport {
-            date: on,
-            due: 0,
-            issued: 0,
-            already: 0,
-            nothing: 0,
-            failures: Vec::new(),
-            finished_at: self.clock.now(),
-        };
-        let zone = self.zone(tenant).await?;
-        let mut page = PageRequest::first(100);
-        loop {
-            let accounts = self.accounts.list(tenant, &page).await?;
-            for summary in &accounts.items {
-                if summary.kind != AccountKind::EndUser || summary.status != AccountStatus::Active {
-                    continue;
-                }
-                // The account's own bill day, or the provider's rule.
-                let own = settings::read_account(self.table.as_ref(), tenant, &summary.id).await?;
-                let rule = own.over(&settings).bill_day;
-                let due = match rule {
-                    settings::BillDay::Fixed { day } => day == on.day(),
-                    settings::BillDay::Anniversary => {
-                        let account = self.accounts.get(tenant, &summary.id).await?;
-                        rule.day_for(zone.date_of(account.created_at)) == on.day()
-                    }
-                };
-                if !due {
-                    continue;
-                }
-                report.due += 1;
-                match self.bill(tenant, &summary.id, on).await {
-                    Ok((_, true)) => report.issued += 1,
-                    Ok((_, false)) => report.already += 1,
-                    Err(BillingError::NothingToBill) => report.nothing += 1,
-                    Err(error) => {
-                        tracing::warn!(tenant = %tenant, account = %summary.id, %error,
-                            "the bill run could not bill an account");
-                        report.failures.push(RunFailure {
-                            account: summary.id.to_string(),
-                            reason: error.to_string(),
-                        });
-                    }
-                }
-            }
-            match accounts.next_cursor {
-                Some(cursor) => page.cursor = Some(cursor),
-                None => break,
-            }
-        }
-        report.finished_at = self.clock.now();
-        self.table
-            .put(record::run_item(tenant, &report)?, None)
-            .await?;
-        Ok(report)
-    }
-
-    /// The tenant's bill runs, newest first (up to `limit`).
-    pub async fn runs(
-        &self,
-        tenant: &TenantId,
-        limit: usize,
-    ) -> Result<Vec<RunReport>, BillingError> {
-        let items = self
-            .table
-            .query(record::runs_of(tenant).limit(limit))
-            .await?
-            .items;
-        Ok(items
-            .iter()
-            .map(record::run_from_item)
-            .collect::<Result<_, _>>()?)
-    }
-
-    /// The tenant's run of `on`, if one has run.
-    pub async fn run_of(
-        &self,
-        tenant: &TenantId,
-        on: Date,
-    ) -> Result<Option<RunReport>, BillingError> {
-        match self.table.get(&record::run_key(tenant, on)).await? {
-            Some(item) => Ok(Some(record::run_from_item(&item)?)),
-            None => Ok(None),
-        }
     }
 }
 

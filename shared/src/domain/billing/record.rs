@@ -16,7 +16,7 @@ use super::dates;
 use super::invoice::{DayUsage, Invoice};
 use super::ledger::LedgerEntry;
 use super::payments::Payment;
-use super::run::RunReport;
+use super::run::{BatchOutcome, RunBatch, RunStart};
 use crate::ids::{AccountId, TenantId};
 use crate::ports::table::{
     Condition, GSI1_PK, GSI1_SK, Index, Item, Key, Query, SortKey, TableError, Value, Write,
@@ -381,7 +381,8 @@ pub fn invoice_write(
     ))
 }
 
-// The tenant's bill runs, one item a day (its latest attempt).
+// The tenant's bill runs: one item a day (its latest attempt's plan), and one per batch of
+// each attempt that reported.
 
 pub fn run_key(tenant: &TenantId, on: Date) -> Key {
     Key::new(
@@ -390,15 +391,15 @@ pub fn run_key(tenant: &TenantId, on: Date) -> Key {
     )
 }
 
-pub fn run_item(tenant: &TenantId, report: &RunReport) -> Result<Item, TableError> {
-    let k = run_key(tenant, report.date);
+pub(super) fn run_item(tenant: &TenantId, start: &RunStart) -> Result<Item, TableError> {
+    let k = run_key(tenant, start.date);
     Ok(store::keyed(
-        store::to_item(report)?,
+        store::to_item(start)?,
         &[("pk", k.pk), ("sk", k.sk)],
     ))
 }
 
-pub fn run_from_item(item: &Item) -> Result<RunReport, TableError> {
+pub(super) fn run_from_item(item: &Item) -> Result<RunStart, TableError> {
     store::from_item(item)
 }
 
@@ -407,6 +408,38 @@ pub fn runs_of(tenant: &TenantId) -> Query {
     Query::partition(Index::Primary, keys::tenant(tenant))
         .sort(SortKey::BeginsWith("BILL_RUN#".into()))
         .backward()
+}
+
+fn batches_prefix(on: Date, attempt: u32) -> String {
+    format!("BILL_BATCH#{}#{attempt:06}#", dates::text(on))
+}
+
+pub(super) fn batch_item(batch: &RunBatch, outcome: &BatchOutcome) -> Result<Item, TableError> {
+    Ok(store::keyed(
+        store::to_item(outcome)?,
+        &[
+            ("pk", keys::tenant(&batch.tenant)),
+            (
+                "sk",
+                format!(
+                    "{}{:06}",
+                    batches_prefix(batch.date, batch.attempt),
+                    batch.batch
+                ),
+            ),
+        ],
+    ))
+}
+
+pub(super) fn batch_from_item(item: &Item) -> Result<BatchOutcome, TableError> {
+    store::from_item(item)
+}
+
+/// The batches of an attempt that reported.
+pub(super) fn batches_of(tenant: &TenantId, on: Date, attempt: u32) -> Query {
+    Query::partition(Index::Primary, keys::tenant(tenant))
+        .sort(SortKey::BeginsWith(batches_prefix(on, attempt)))
+        .limit(1000)
 }
 
 // One-off charges and credits: pending until an invoice takes them.

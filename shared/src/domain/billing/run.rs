@@ -3,23 +3,47 @@
 //! run harmless), and the run's outcome is kept per day for staff: how many accounts were
 //! billed, which had nothing new, which failed and why. A day whose run had failures is
 //! run again by the next schedule, so a failure is retried without anyone asking.
+//!
+//! A run is planned, then worked in batches: the plan pages the provider's accounts into
+//! batches of a page each and records how many there are (an *attempt*); each batch bills
+//! its accounts that are due and records what it came to, under the attempt and its
+//! number, so a batch delivered twice records one outcome. The day's report is the sum of
+//! its latest attempt's batches. Deployed, a Step Functions distributed map hands the
+//! batches to workers in parallel (docs/operations.md); locally they run one after another
+//! in-process, through the same functions.
 
+use serde::{Deserialize, Serialize};
 use time::{Date, OffsetDateTime};
 
-use super::dates;
+use super::{Billing, BillingError, dates, record, settings};
+use crate::domain::accounts::{AccountKind, AccountStatus};
+use crate::domain::paging::PageRequest;
+use crate::ids::{AccountId, TenantId};
+
+/// Accounts in one batch: a page of the provider's accounts.
+pub const BATCH_SIZE: usize = 100;
+
+/// An attempt not finished this long after it started is taken as dead (its worker
+/// stopped) and planned again; before that, the next schedule leaves it to run.
+pub const STALLED_AFTER: time::Duration = time::Duration::minutes(50);
 
 /// One account the run could not bill, and why.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunFailure {
     pub account: String,
     pub reason: String,
 }
 
 /// What a provider's bill run of one day came to (its latest attempt).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RunReport {
     #[serde(with = "dates::iso")]
     pub date: Date,
+    /// The attempt this is (1 the first; each schedule after a failure makes another).
+    pub attempt: u32,
+    /// Batches the attempt was planned in, and how many have reported.
+    pub batches: u32,
+    pub batches_done: u32,
     /// Accounts whose bill day it was.
     pub due: u32,
     /// Invoices this attempt issued.
@@ -30,11 +54,238 @@ pub struct RunReport {
     pub nothing: u32,
     pub failures: Vec<RunFailure>,
     #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    /// When its last batch reported (its start while none has).
+    #[serde(with = "time::serde::rfc3339")]
     pub finished_at: OffsetDateTime,
 }
 
 impl RunReport {
+    /// Every batch reported.
+    pub fn finished(&self) -> bool {
+        self.batches_done >= self.batches
+    }
+
+    /// Every batch reported, and no account failed.
     pub fn complete(&self) -> bool {
-        self.failures.is_empty()
+        self.finished() && self.failures.is_empty()
+    }
+}
+
+/// One batch of a run, as handed to a worker.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RunBatch {
+    pub tenant: TenantId,
+    #[serde(with = "dates::iso")]
+    pub date: Date,
+    pub attempt: u32,
+    /// Its number in the attempt, from 1.
+    pub batch: u32,
+    pub accounts: Vec<AccountId>,
+}
+
+/// A planned attempt, as stored: how many batches, and when it started.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct RunStart {
+    #[serde(with = "dates::iso")]
+    pub date: Date,
+    pub attempt: u32,
+    pub batches: u32,
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+}
+
+/// What one batch came to, as stored.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(super) struct BatchOutcome {
+    pub due: u32,
+    pub issued: u32,
+    pub already: u32,
+    pub nothing: u32,
+    pub failures: Vec<RunFailure>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub finished_at: OffsetDateTime,
+}
+
+impl Billing {
+    /// Plans the tenant's run of `on`: its active end-user accounts in batches, recorded as
+    /// a new attempt. None when the day's run needs nothing: it completed, or an attempt is
+    /// still running (started less than [`STALLED_AFTER`] ago). `again` plans a new
+    /// attempt whatever the last one came to (staff's "run again").
+    pub async fn plan_run(
+        &self,
+        tenant: &TenantId,
+        on: Date,
+        again: bool,
+    ) -> Result<Option<Vec<RunBatch>>, BillingError> {
+        let last = self.run_of(tenant, on).await?;
+        let now = self.clock.now();
+        if let Some(last) = &last
+            && !again
+            && (last.complete() || (!last.finished() && now - last.started_at < STALLED_AFTER))
+        {
+            return Ok(None);
+        }
+        let attempt = last.map_or(1, |l| l.attempt + 1);
+        let mut batches = Vec::new();
+        let mut page = PageRequest::first(BATCH_SIZE);
+        loop {
+            let accounts = self.accounts.list(tenant, &page).await?;
+            let billable: Vec<AccountId> = accounts
+                .items
+                .iter()
+                .filter(|a| a.kind == AccountKind::EndUser && a.status == AccountStatus::Active)
+                .map(|a| a.id.clone())
+                .collect();
+            if !billable.is_empty() {
+                batches.push(RunBatch {
+                    tenant: tenant.clone(),
+                    date: on,
+                    attempt,
+                    batch: batches.len() as u32 + 1,
+                    accounts: billable,
+                });
+            }
+            match accounts.next_cursor {
+                Some(cursor) => page.cursor = Some(cursor),
+                None => break,
+            }
+        }
+        let start = RunStart {
+            date: on,
+            attempt,
+            batches: batches.len() as u32,
+            started_at: now,
+        };
+        self.table
+            .put(record::run_item(tenant, &start)?, None)
+            .await?;
+        Ok(Some(batches))
+    }
+
+    /// Bills the batch's accounts whose bill day is its date, and records what it came
+    /// to. Run twice, it issues nothing twice and records one outcome.
+    pub async fn run_batch(&self, batch: &RunBatch) -> Result<(), BillingError> {
+        let tenant = &batch.tenant;
+        let on = batch.date;
+        let settings = settings::read(self.table.as_ref(), tenant).await?;
+        let zone = self.zone(tenant).await?;
+        let mut outcome = BatchOutcome {
+            due: 0,
+            issued: 0,
+            already: 0,
+            nothing: 0,
+            failures: Vec::new(),
+            finished_at: self.clock.now(),
+        };
+        for id in &batch.accounts {
+            // Read again: it may have closed since the plan.
+            let account = self.accounts.get(tenant, id).await?;
+            if account.kind() != AccountKind::EndUser || account.status != AccountStatus::Active {
+                continue;
+            }
+            // The account's own bill day, or the provider's rule.
+            let own = settings::read_account(self.table.as_ref(), tenant, id).await?;
+            let rule = own.over(&settings).bill_day;
+            if rule.day_for(zone.date_of(account.created_at)) != on.day() {
+                continue;
+            }
+            outcome.due += 1;
+            match self.bill(tenant, id, on).await {
+                Ok((_, true)) => outcome.issued += 1,
+                Ok((_, false)) => outcome.already += 1,
+                Err(BillingError::NothingToBill) => outcome.nothing += 1,
+                Err(error) => {
+                    tracing::warn!(tenant = %tenant, account = %id, %error,
+                        "the bill run could not bill an account");
+                    outcome.failures.push(RunFailure {
+                        account: id.to_string(),
+                        reason: error.to_string(),
+                    });
+                }
+            }
+        }
+        outcome.finished_at = self.clock.now();
+        self.table
+            .put(record::batch_item(batch, &outcome)?, None)
+            .await?;
+        Ok(())
+    }
+
+    /// Bills every account of the tenant whose bill day is `on` now, in this process: a
+    /// new attempt, its batches one after another. Answers what it came to.
+    pub async fn run_day(&self, tenant: &TenantId, on: Date) -> Result<RunReport, BillingError> {
+        for batch in self.plan_run(tenant, on, true).await?.unwrap_or_default() {
+            self.run_batch(&batch).await?;
+        }
+        self.run_of(tenant, on).await?.ok_or(BillingError::NotFound)
+    }
+
+    /// The tenant's bill runs, newest first (up to `limit`).
+    pub async fn runs(
+        &self,
+        tenant: &TenantId,
+        limit: usize,
+    ) -> Result<Vec<RunReport>, BillingError> {
+        let items = self
+            .table
+            .query(record::runs_of(tenant).limit(limit))
+            .await?
+            .items;
+        let mut reports = Vec::with_capacity(items.len());
+        for item in &items {
+            reports.push(self.report(tenant, record::run_from_item(item)?).await?);
+        }
+        Ok(reports)
+    }
+
+    /// The tenant's run of `on` (its latest attempt), if one was planned.
+    pub async fn run_of(
+        &self,
+        tenant: &TenantId,
+        on: Date,
+    ) -> Result<Option<RunReport>, BillingError> {
+        match self.table.get(&record::run_key(tenant, on)).await? {
+            Some(item) => Ok(Some(
+                self.report(tenant, record::run_from_item(&item)?).await?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// An attempt's report: the sum of the batches that reported.
+    async fn report(&self, tenant: &TenantId, start: RunStart) -> Result<RunReport, BillingError> {
+        let mut report = RunReport {
+            date: start.date,
+            attempt: start.attempt,
+            batches: start.batches,
+            batches_done: 0,
+            due: 0,
+            issued: 0,
+            already: 0,
+            nothing: 0,
+            failures: Vec::new(),
+            started_at: start.started_at,
+            finished_at: start.started_at,
+        };
+        let mut query = record::batches_of(tenant, start.date, start.attempt);
+        loop {
+            let page = self.table.query(query.clone()).await?;
+            for item in &page.items {
+                let outcome = record::batch_from_item(item)?;
+                report.batches_done += 1;
+                report.due += outcome.due;
+                report.issued += outcome.issued;
+                report.already += outcome.already;
+                report.nothing += outcome.nothing;
+                report.failures.extend(outcome.failures);
+                report.finished_at = report.finished_at.max(outcome.finished_at);
+            }
+            match page.next {
+                Some(next) => query = query.after(Some(next)),
+                None => break,
+            }
+        }
+        Ok(report)
     }
 }
