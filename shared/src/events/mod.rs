@@ -85,7 +85,7 @@ async fn retail_providers(
                 .items
                 .iter()
                 .filter(|t| t.kind == TenantKind::Retail)
-                .map(|t| t.id.clone()),
+                .map(|t| t.id),
         );
         match tenants.next_cursor {
             Some(cursor) => page.cursor = Some(cursor),
@@ -146,8 +146,8 @@ pub async fn bill_run(
             tracing::error!(tenant = %batch.tenant, batch = batch.batch, %error,
                 "a bill run batch failed");
         }
-        if !runs.contains(&(batch.tenant.clone(), batch.date)) {
-            runs.push((batch.tenant.clone(), batch.date));
+        if !runs.contains(&(batch.tenant, batch.date)) {
+            runs.push((batch.tenant, batch.date));
         }
     }
     let mut reports = Vec::new();

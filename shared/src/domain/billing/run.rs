@@ -135,11 +135,11 @@ impl Billing {
                 .items
                 .iter()
                 .filter(|a| a.kind == AccountKind::EndUser && a.status == AccountStatus::Active)
-                .map(|a| a.id.clone())
+                .map(|a| a.id)
                 .collect();
             if !billable.is_empty() {
                 batches.push(RunBatch {
-                    tenant: tenant.clone(),
+                    tenant: *tenant,
                     date: on,
                     attempt,
                     batch: batches.len() as u32 + 1,
