@@ -274,7 +274,8 @@ pub async fn seed(platform: &Platform) -> Result<usize, SeedError> {
 }
 
 /// Acme bills on the first of the month with GST included in its prices, and account
-/// 100001 has its invoice for this billing period (issued once: seeding again finds it).
+/// 100001 has its invoice for this billing period (issued once: seeding again finds it) and
+/// may read every report of it.
 async fn billing(platform: &Platform, tenant: &Tenant) -> Result<(), SeedError> {
     use crate::domain::billing::settings::{BillingSettings, TaxSetting};
     let fail = |e: &dyn std::fmt::Display| SeedError::Demo(e.to_string());
@@ -310,6 +311,25 @@ async fn billing(platform: &Platform, tenant: &Tenant) -> Result<(), SeedError> 
     else {
         return Ok(());
     };
+    // Its logins read every report of its invoices (the Reports module on).
+    let mut access = platform.settings().get(&tenant.id).await?;
+    access
+        .modules
+        .insert(crate::domain::settings::Module::Reports);
+    platform.settings().set(&tenant.id, access).await?;
+    billing
+        .set_account_settings(
+            &tenant.id,
+            &account.id,
+            crate::domain::billing::settings::AccountBillingSettings {
+                granted_reports: crate::domain::billing::granted::GrantedReport::ALL
+                    .into_iter()
+                    .collect(),
+                ..Default::default()
+            },
+        )
+        .await
+        .map_err(|e| fail(&e))?;
     let today = billing.today(&tenant.id).await.map_err(|e| fail(&e))?;
     billing
         .bill(&tenant.id, &account.id, today)

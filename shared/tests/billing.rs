@@ -1932,3 +1932,146 @@ async fn a_run_whose_batch_never_reported_is_planned_again_once_it_has_stalled()
     assert_eq!(runs.body[0]["attempt"], 2);
     assert_eq!(runs.body[0]["batches_done"], 1);
 }
+
+#[tokio::test]
+async fn a_customer_reads_only_the_reports_granted_to_it_and_they_add_up_to_the_invoice() {
+    let (
+        f,
+        Cast {
+            boss,
+            sam,
+            kim,
+            kim_account,
+            ..
+        },
+    ) = december().await;
+    // The landline under Sales before the invoice is issued.
+    let sales =
+        f.w.call(
+            "POST",
+            "/v1/portal/cost-centres",
+            "acme",
+            Auth::Bearer(&sam),
+            Some(json!({"name": "Sales"})),
+        )
+        .await;
+    assert_eq!(sales.status, StatusCode::CREATED, "{}", sales.text);
+    let under =
+        f.w.call(
+            "PUT",
+            &format!("/v1/portal/services/{}/cost-centre", f.landline),
+            "acme",
+            Auth::Bearer(&sam),
+            Some(json!({"cost_centre": sales.body["id"]})),
+        )
+        .await;
+    assert_eq!(under.status, StatusCode::OK, "{}", under.text);
+    let invoice = bill_now(&f, &boss, &f.account).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let report = |name: &str, token: &str, format: &str| {
+        let path = format!("/v1/portal/reports/{name}/invoices/{invoice}{format}");
+        let (f, token) = (&f, token.to_owned());
+        async move { f.w.get(&path, "acme", Auth::Bearer(&token)).await }
+    };
+    // The Reports module is off: nothing to read.
+    let off = report("spend-by-service", &sam, "").await;
+    assert_eq!(
+        off.body["type"], "/problems/module-disabled",
+        "{}",
+        off.text
+    );
+    let on =
+        f.w.call(
+            "PUT",
+            "/v1/console/settings/access",
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"modules": ["services", "usage", "invoices", "reports"]})),
+        )
+        .await;
+    assert_eq!(on.status, StatusCode::OK, "{}", on.text);
+    // On, but granted none.
+    let granted =
+        f.w.get("/v1/portal/reports", "acme", Auth::Bearer(&sam))
+            .await;
+    assert_eq!(granted.body["reports"], json!([]));
+    let refused = report("spend-by-service", &sam, "").await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN);
+    assert_eq!(refused.body["type"], "/problems/report-not-granted");
+    let set = account_billing(
+        &f,
+        &boss,
+        json!({"bill_day": null, "tax_exempt": false,
+               "granted_reports": ["spend-by-cost-centre", "calls-by-invoice"]}),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    let granted =
+        f.w.get("/v1/portal/reports", "acme", Auth::Bearer(&sam))
+            .await;
+    assert_eq!(
+        granted.body["reports"],
+        json!(["spend-by-cost-centre", "calls-by-invoice"])
+    );
+    // By cost centre: the landline's 31.51 under Sales, the spare line's 27.48 under none.
+    let by_centre = report("spend-by-cost-centre", &sam, "").await;
+    assert_eq!(by_centre.status, StatusCode::OK, "{}", by_centre.text);
+    let rows: Vec<(&str, &str, &str)> = by_centre.body["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["label"].as_str().unwrap(),
+                r["gross"].as_str().unwrap(),
+                r["tax"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(rows, [("", "27.48", "2.50"), ("Sales", "31.51", "2.87")]);
+    assert_eq!(by_centre.body["total"], "58.99", "the invoice's total");
+    // Calls by invoice: each service's usage line, with its records and days.
+    let calls = report("calls-by-invoice", &sam, "?format=csv").await;
+    assert_eq!(calls.status, StatusCode::OK, "{}", calls.text);
+    assert_eq!(
+        calls.headers["content-disposition"],
+        "attachment; filename=\"calls-by-invoice-INV-000001.csv\""
+    );
+    let lines: Vec<&str> = calls.text.lines().collect();
+    assert_eq!(
+        lines[0],
+        "label,quantity,period_start,period_end,currency,net,tax,gross"
+    );
+    assert_eq!(
+        &lines[1..],
+        [
+            "'+61255501234,5,2036-11-01,2036-11-30,AUD,0.07,0.01,0.08",
+            "'+61255501235,2,2036-11-01,2036-11-30,AUD,0.14,0.01,0.15",
+        ]
+    );
+    // Not granted; not another account's invoice; not a report that does not exist.
+    assert_eq!(
+        report("spend-by-service", &sam, "").await.status,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        report("everything", &sam, "").await.status,
+        StatusCode::NOT_FOUND
+    );
+    // Kim's account granted the same report still reaches only its own invoices.
+    let kims =
+        f.w.call(
+            "PUT",
+            &format!("/v1/console/accounts/{kim_account}/billing-settings"),
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"bill_day": null, "tax_exempt": false,
+                        "granted_reports": ["spend-by-cost-centre"]})),
+        )
+        .await;
+    assert_eq!(kims.status, StatusCode::OK, "{}", kims.text);
+    let theirs = report("spend-by-cost-centre", &kim, "").await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.text);
+}

@@ -595,6 +595,19 @@ test("a customer reads its invoice and its transactions; staff preview, record a
   // The demo's first invoice bills this month ahead; its usage is on the next one.
   assert.equal(await portal.getByRole('button', { name: 'Download the calls and data (CSV)' }).count(), 0);
   await portal.getByRole('link', { name: 'All invoices' }).click();
+  // The reports the provider granted: of the invoice, on screen and as CSV.
+  await portal.getByRole('navigation').getByRole('link', { name: 'Reports' }).click();
+  await portal.getByRole('heading', { name: 'Spend by cost centre: invoice INV-000001' }).waitFor();
+  await portal.getByRole('cell', { name: 'No cost centre' }).waitFor();
+  await check(portal, 'portal-reports');
+  await portal.getByLabel('Report', { exact: true }).selectOption('spend-by-service');
+  await portal.getByRole('heading', { name: 'Spend by service: invoice INV-000001' }).waitFor();
+  const [byService] = await Promise.all([portal.waitForEvent('download'), portal.getByRole('button', { name: 'Download CSV' }).click()]);
+  assert.equal(byService.suggestedFilename(), 'spend-by-service-INV-000001.csv');
+  const serviceRows = (await (await import('node:fs/promises')).readFile(await byService.path(), 'utf8')).trim().split(/\r?\n/);
+  assert.equal(serviceRows[0], 'label,quantity,period_start,period_end,currency,net,tax,gross');
+  assert.ok(serviceRows.length >= 2, 'a row per service');
+  await portal.getByRole('navigation').getByRole('link', { name: 'Invoices' }).click();
   await portal.getByRole('link', { name: 'Transactions' }).click();
   await portal.getByRole('cell', { name: 'INV-000001' }).waitFor();
   await portal.getByText(/^Balance owed: /).waitFor();
@@ -608,6 +621,8 @@ test("a customer reads its invoice and its transactions; staff preview, record a
   await staff.getByRole('navigation').getByRole('link', { name: 'Accounts' }).click();
   await staff.getByRole('link', { name: 'Jo Bloggs' }).click();
   await staff.getByRole('heading', { name: 'Invoices', level: 2 }).waitFor();
+  // The reports the account was granted, ticked on its billing settings.
+  assert.ok(await staff.getByLabel('Spend by service').isChecked(), 'granted in the demo');
   await staff.getByLabel('Its own bill day (1 to 28)').fill('31');
   await staff.getByRole('button', { name: "Update this account's billing" }).click();
   await staff.locator('#field-own-bill-day-error').waitFor();

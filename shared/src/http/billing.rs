@@ -16,10 +16,12 @@ use utoipa_axum::routes;
 use super::access::{
     PortalAction, PortalUser, StaffUser, portal_account, require, visible_account,
 };
+use super::downloads::{ReportFormat, csv_response, wants_csv};
 use super::problem::{JsonBody, Problem, QueryParams};
 use super::views::{PageOf, Paging, today};
 use crate::domain::billing::adjustments::{ChargeState, CreditNote, OneOffCharge};
 use crate::domain::billing::dates;
+use crate::domain::billing::granted::GrantedReport;
 use crate::domain::billing::invoice::{Invoice, InvoiceLine, InvoiceStatus, LineKind};
 use crate::domain::billing::ledger::{EntryKind, LedgerEntry};
 use crate::domain::billing::payments::{Allocation, Payment, PaymentMethod};
@@ -246,6 +248,10 @@ pub struct AccountBillingBody {
     /// Invoices in the portal only, without mail.
     #[serde(default)]
     pub portal_only: bool,
+    /// The reports its logins may read on the portal (the Reports module).
+    #[serde(default)]
+    #[schema(max_items = 3)]
+    pub granted_reports: Vec<GrantedReport>,
 }
 
 impl From<crate::domain::billing::settings::AccountBillingSettings> for AccountBillingBody {
@@ -255,6 +261,7 @@ impl From<crate::domain::billing::settings::AccountBillingSettings> for AccountB
             tax_exempt: s.tax_exempt,
             tax_exempt_reason: s.tax_exempt_reason,
             portal_only: s.portal_only,
+            granted_reports: s.granted_reports.into_iter().collect(),
         }
     }
 }
@@ -301,18 +308,20 @@ pub async fn set_account_billing(
                 tax_exempt: body.tax_exempt,
                 tax_exempt_reason: body.tax_exempt_reason.trim().to_owned(),
                 portal_only: body.portal_only,
+                granted_reports: body.granted_reports.into_iter().collect(),
             },
         )
         .await?;
     let detail = format!(
-        "bill day {}, tax exempt: {}",
+        "bill day {}, tax exempt: {}, reports granted: {}",
         own.bill_day
             .map_or("of the provider".to_owned(), |d| d.to_string()),
         if own.tax_exempt {
             own.tax_exempt_reason.as_str()
         } else {
             "no"
-        }
+        },
+        own.granted_reports.len()
     );
     audited(
         &platform,
@@ -1348,15 +1357,6 @@ pub async fn credit_note(
 #[derive(Debug, Deserialize, utoipa::IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
-pub struct ReportFormat {
-    /// `json` (the default) or `csv`.
-    #[param(pattern = "^(json|csv)$")]
-    pub format: Option<String>,
-}
-
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-#[serde(deny_unknown_fields)]
-#[into_params(parameter_in = Query)]
 pub struct PeriodReport {
     /// The first day, `2026-11-01` (the provider's date).
     #[param(format = Date)]
@@ -1367,39 +1367,6 @@ pub struct PeriodReport {
     /// `json` (the default) or `csv`.
     #[param(pattern = "^(json|csv)$")]
     pub format: Option<String>,
-}
-
-fn wants_csv(format: Option<&str>) -> Result<bool, Problem> {
-    match format {
-        None | Some("json") => Ok(false),
-        Some("csv") => Ok(true),
-        Some(_) => Err(Problem::validation().field("format", "json or csv")),
-    }
-}
-
-fn csv_response(
-    name: &str,
-    header_row: &[&str],
-    rows: Vec<Vec<String>>,
-) -> Result<Response, Problem> {
-    let fail = |e: &dyn std::fmt::Display| Problem::internal(e);
-    let mut writer = csv::Writer::from_writer(Vec::new());
-    writer.write_record(header_row).map_err(|e| fail(&e))?;
-    for row in rows {
-        writer.write_record(row).map_err(|e| fail(&e))?;
-    }
-    let body = writer.into_inner().map_err(|e| fail(&e))?;
-    Ok((
-        [
-            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"{name}\""),
-            ),
-        ],
-        body,
-    )
-        .into_response())
 }
 
 /// Reports cover every account: for staff who see them all.

@@ -12,8 +12,10 @@ pub mod console_admin;
 pub mod console_orders;
 pub mod cost_centres;
 pub mod document;
+mod downloads;
 pub mod errors;
 pub mod exports;
+pub mod granted_reports;
 pub mod meta;
 pub mod order_views;
 pub mod portal;
@@ -109,9 +111,15 @@ pub const GROUPS: &[Group] = &[
     },
     Group {
         function: "api-billing",
-        routes: billing::routes,
+        routes: billing_and_reports,
     },
 ];
+
+/// The `api-billing` function: invoices, the ledger, payments and corrections, settings,
+/// bill runs and reports, and the reports granted to customers.
+fn billing_and_reports() -> OpenApiRouter<Platform> {
+    billing::routes().merge(granted_reports::routes())
+}
 
 /// The `api-auth` function: sign-in (with its second factor), sign-out and the credential
 /// links.

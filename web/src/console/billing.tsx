@@ -390,21 +390,25 @@ interface Charge {
   added_by: string;
 }
 
+type GrantedReport = 'spend-by-cost-centre' | 'spend-by-service' | 'calls-by-invoice';
+export const GRANTABLE_REPORTS: GrantedReport[] = ['spend-by-cost-centre', 'spend-by-service', 'calls-by-invoice'];
+
 interface AccountBilling {
   bill_day: number | null;
   tax_exempt: boolean;
   tax_exempt_reason: string;
   portal_only: boolean;
+  granted_reports: GrantedReport[];
 }
 
 /// The account's own bill day and tax exemption.
 function AccountBillingSettings({ api, id, mayBill }: { api: Api; id: string; mayBill: boolean }) {
   const path = `/v1/console/accounts/${id}/billing-settings`;
-  const [form, setForm] = useState<{ day: string; exempt: boolean; reason: string; portalOnly: boolean } | null>(null);
+  const [form, setForm] = useState<{ day: string; exempt: boolean; reason: string; portalOnly: boolean; reports: GrantedReport[] } | null>(null);
   const [saved, setSaved] = useState(false);
   const action = useAction();
   useEffect(() => {
-    api.get<AccountBilling>(path).then((s) => setForm({ day: s.bill_day ? String(s.bill_day) : '', exempt: s.tax_exempt, reason: s.tax_exempt_reason, portalOnly: s.portal_only }));
+    api.get<AccountBilling>(path).then((s) => setForm({ day: s.bill_day ? String(s.bill_day) : '', exempt: s.tax_exempt, reason: s.tax_exempt_reason, portalOnly: s.portal_only, reports: s.granted_reports }));
   }, [path]);
   if (!form) return null;
   return (
@@ -418,6 +422,7 @@ function AccountBillingSettings({ api, id, mayBill }: { api: Api; id: string; ma
             tax_exempt: form.exempt,
             tax_exempt_reason: form.reason,
             portal_only: form.portalOnly,
+            granted_reports: form.reports,
           });
           setSaved(true);
         });
@@ -442,6 +447,25 @@ function AccountBillingSettings({ api, id, mayBill }: { api: Api; id: string; ma
       <label>
         <input type="checkbox" name="portal-only" checked={form.portalOnly} disabled={!mayBill} onChange={(e) => setForm({ ...form, portalOnly: (e.currentTarget as HTMLInputElement).checked })} /> {t('billing.portal_only')}
       </label>
+      <fieldset>
+        <legend>{t('billing.granted_reports')}</legend>
+        {GRANTABLE_REPORTS.map((report) => (
+          <label key={report}>
+            <input
+              type="checkbox"
+              name={`report-${report}`}
+              checked={form.reports.includes(report)}
+              disabled={!mayBill}
+              onChange={(e) => {
+                setSaved(false);
+                const on = (e.currentTarget as HTMLInputElement).checked;
+                setForm({ ...form, reports: on ? [...form.reports, report] : form.reports.filter((r) => r !== report) });
+              }}
+            />{' '}
+            {t(`report.${report}`)}
+          </label>
+        ))}
+      </fieldset>
       {form.exempt && (
         <Field label={t('billing.why')} name="tax-exempt-reason" value={form.reason} onInput={(v) => setForm({ ...form, reason: v })} error={fieldError(action.error, '/tax_exempt_reason')} required />
       )}

@@ -14,7 +14,7 @@ import { Me, Orders, Overview, ServicePage, Services, Usage } from './pages';
 import { AccountPage } from './account';
 import { AccessHistory, Numbers, PortIn } from './voice';
 import { Alerts } from './alerts';
-import { Invoices, PortalInvoice, PortalLedger } from './billing';
+import { Invoices, PortalInvoice, PortalLedger, Reports } from './billing';
 
 const api = new Api('portal');
 
@@ -49,11 +49,14 @@ function App() {
   const modules = new Set(me.modules);
   // Invoices and the ledger: the module on, and a role that reads bills.
   const bills = modules.has('invoices') && me.actions.includes('billing_view');
+  // The reports granted to the account are of its invoices: the same role reads them.
+  const reports = modules.has('reports') && me.actions.includes('billing_view');
   const nav = [
     { href: '/', label: t('nav.overview'), show: true },
     { href: '/services', label: t('nav.services'), show: modules.has('services') },
     { href: '/usage', label: t('nav.usage'), show: modules.has('usage') },
     { href: '/invoices', label: t('nav.invoices'), show: bills },
+    { href: '/reports', label: t('nav.reports'), show: reports },
     { href: '/orders', label: t('nav.orders'), show: modules.has('orders') },
     { href: '/numbers', label: t('nav.numbers'), show: modules.has('number_ordering') },
     { href: '/account', label: t('nav.account'), show: true },
@@ -80,6 +83,8 @@ function App() {
         <PortalLedger api={api} />
       ) : path === '/invoices' && bills ? (
         <Invoices api={api} />
+      ) : path === '/reports' && reports ? (
+        <Reports api={api} />
       ) : path === '/services' ? (
         <Services api={api} />
       ) : path === '/orders' ? (

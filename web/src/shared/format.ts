@@ -32,3 +32,8 @@ export function money(amount: string | number, currency: string): string {
 export function amount(decimal: string | number): string {
   return new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(Number(decimal));
 }
+
+/// A whole number in the login's language (1,234 or 1 234).
+export function count(n: number): string {
+  return new Intl.NumberFormat(locale).format(n);
+}

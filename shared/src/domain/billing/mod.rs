@@ -13,6 +13,7 @@ pub mod amounts;
 pub mod corrections;
 pub mod dates;
 pub mod files;
+pub mod granted;
 pub mod invoice;
 pub mod itemised;
 pub mod ledger;

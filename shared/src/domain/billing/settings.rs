@@ -214,6 +214,8 @@ pub struct AccountBillingSettings {
     pub tax_exempt_reason: String,
     /// Its invoices are in the portal only: no mail when one is issued.
     pub portal_only: bool,
+    /// The reports its logins may read on the portal.
+    pub granted_reports: std::collections::BTreeSet<super::granted::GrantedReport>,
 }
 
 impl AccountBillingSettings {
