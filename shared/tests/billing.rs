@@ -9,6 +9,7 @@ use axum::http::StatusCode;
 use rand::{Rng, SeedableRng};
 use selfcare::domain::billing::NewPayment;
 use selfcare::domain::billing::payments::PaymentMethod;
+use selfcare::domain::billing::reconciliation::WantedAllocation;
 use selfcare::ids::AccountId;
 use selfcare::ports::Clock;
 use serde_json::{Value as Json, json};
@@ -498,6 +499,7 @@ async fn the_ledger_always_sums_to_the_balance() {
     let billing = f.w.platform.billing();
     let mut rng = rand::rngs::StdRng::seed_from_u64(16);
     let mut month = date!(2036 - 12 - 01);
+    let mut reallocated = 0;
     for n in 0..8 {
         f.w.clock
             .advance(month.midnight().assume_utc() - f.w.clock.now() + time::Duration::hours(1));
@@ -515,6 +517,50 @@ async fn the_ledger_always_sums_to_the_balance() {
                     },
                     "boss",
                 )
+                .await
+                .unwrap();
+        }
+        // Now and then staff move part of a payment to another invoice, or write one off.
+        let picture = billing
+            .reconciliation(&f.tenant.id, &f.account)
+            .await
+            .unwrap();
+        if rng.random_bool(0.5)
+            && let Some(payment) = picture.payments.iter().find(|p| !p.allocations.is_empty())
+            && let Some(to) = picture
+                .invoices
+                .iter()
+                .find(|i| i.outstanding() > 0 && i.id != payment.allocations[0].invoice)
+        {
+            let mut wanted: Vec<WantedAllocation> = payment
+                .allocations
+                .iter()
+                .map(|a| WantedAllocation {
+                    invoice: a.invoice.clone(),
+                    amount: a.amount,
+                })
+                .collect();
+            let moved = rng.random_range(1..=wanted[0].amount).min(to.outstanding());
+            wanted[0].amount -= moved;
+            match wanted.iter_mut().find(|w| w.invoice == to.id) {
+                Some(w) => w.amount += moved,
+                None => wanted.push(WantedAllocation {
+                    invoice: to.id.clone(),
+                    amount: moved,
+                }),
+            }
+            wanted.retain(|w| w.amount > 0);
+            let (_, changed) = billing
+                .reallocate(&f.tenant.id, &f.account, &payment.id, &wanted)
+                .await
+                .unwrap();
+            reallocated += usize::from(changed);
+        }
+        if rng.random_bool(0.2)
+            && let Some(open) = picture.invoices.iter().find(|i| i.outstanding() > 0)
+        {
+            billing
+                .write_off(&f.tenant.id, &f.account, &open.id, "customer gone away")
                 .await
                 .unwrap();
         }
@@ -562,11 +608,35 @@ async fn the_ledger_always_sums_to_the_balance() {
         .sum();
     let billed: i64 = invoices.iter().map(|i| i.total).sum();
     assert_eq!(billed - paid, balance.owed);
-    assert!(
-        outstanding >= balance.owed,
-        "{outstanding} {}",
+    // Exactly: what the invoices owe, less the payments' money no invoice took that the
+    // next invoices have not used as credit yet.
+    let picture = billing
+        .reconciliation(&f.tenant.id, &f.account)
+        .await
+        .unwrap();
+    let credit_used: i64 = invoices.iter().map(|i| i.credit_applied).sum();
+    assert_eq!(
+        outstanding - picture.unallocated + credit_used,
         balance.owed
     );
+    // Each invoice shows as paid exactly what the payments' parts give it.
+    for invoice in &invoices {
+        let parts: i64 = picture
+            .payments
+            .iter()
+            .flat_map(|p| &p.allocations)
+            .filter(|a| a.invoice == invoice.id)
+            .map(|a| a.amount)
+            .sum();
+        assert_eq!(invoice.paid, parts, "{}", invoice.number);
+    }
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.kind == selfcare::domain::billing::ledger::EntryKind::WriteOff),
+        "the seed writes one off"
+    );
+    assert!(reallocated > 0, "the seed moves money between invoices");
 }
 
 #[tokio::test]
@@ -2074,4 +2144,215 @@ async fn a_customer_reads_only_the_reports_granted_to_it_and_they_add_up_to_the_
     assert_eq!(kims.status, StatusCode::OK, "{}", kims.text);
     let theirs = report("spend-by-cost-centre", &kim, "").await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.text);
+}
+
+#[tokio::test]
+async fn staff_move_a_payment_between_invoices_and_write_one_off_each_once_and_audited() {
+    let (
+        f,
+        Cast {
+            boss, kim_account, ..
+        },
+    ) = december().await;
+    let first = bill_now(&f, &boss, &f.account).await;
+    assert_eq!(first.body["total"], "58.99");
+    let boss = later(&f, datetime!(2037-01-01 00:30 UTC)).await;
+    let second = bill_now(&f, &boss, &f.account).await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.text);
+    let (inv1, inv2) = (
+        first.body["id"].as_str().unwrap().to_owned(),
+        second.body["id"].as_str().unwrap().to_owned(),
+    );
+    let paid = pay(&f, &boss, 5899, "BT-77").await;
+    assert_eq!(paid.status, StatusCode::CREATED, "{}", paid.text);
+    assert_eq!(paid.body["allocations"][0]["number"], "INV-000001");
+    let payment = paid.body["id"].as_str().unwrap().to_owned();
+    let path = format!(
+        "/v1/console/accounts/{}/payments/{payment}/allocations",
+        f.account
+    );
+    // Sam's session ended with the month: staff read the ledger.
+    let ledger_path = format!("/v1/console/accounts/{}/ledger", f.account);
+    let ledger_before = f.w.get(&ledger_path, "acme", Auth::Bearer(&boss)).await;
+    let move_to = |parts: Json| {
+        let (f, boss, path) = (&f, boss.clone(), path.clone());
+        async move {
+            f.w.call(
+                "PUT",
+                &path,
+                "acme",
+                Auth::Bearer(&boss),
+                Some(json!({"allocations": parts})),
+            )
+            .await
+        }
+    };
+    // The customer meant 30.00 for December's and the rest for January's.
+    let parts = json!([{"invoice": inv1, "amount_minor": 3000},
+                       {"invoice": inv2, "amount_minor": 2899}]);
+    let moved = move_to(parts.clone()).await;
+    assert_eq!(moved.status, StatusCode::OK, "{}", moved.text);
+    let outstanding = |view: &Reply, number: &str| {
+        view.body["invoices"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["number"] == number)
+            .unwrap()["outstanding"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(outstanding(&moved, "INV-000001"), "28.99");
+    assert_eq!(
+        moved.body["payments"][0]["allocations"][1]["number"],
+        "INV-000002"
+    );
+    assert_eq!(moved.body["unallocated"], "0.00");
+    // No money moved: the balance and the ledger are as they were.
+    let ledger_after = f.w.get(&ledger_path, "acme", Auth::Bearer(&boss)).await;
+    assert_eq!(ledger_after.status, StatusCode::OK, "{}", ledger_after.text);
+    assert_eq!(ledger_after.body["balance"], ledger_before.body["balance"]);
+    assert_eq!(ledger_after.body["items"], ledger_before.body["items"]);
+    // Sent again, nothing more changes, and the trail says it once.
+    let again = move_to(parts).await;
+    assert_eq!(again.status, StatusCode::OK);
+    assert_eq!(again.body, moved.body);
+    let trail =
+        f.w.get(
+            &format!("/v1/console/audit?account={}", f.account),
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    let reallocations = trail.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["action"] == "billing.payment_reallocated")
+        .count();
+    assert_eq!(reallocations, 1, "{}", trail.text);
+    // More than the payment, more than an invoice owes, another account's invoice: refused,
+    // nothing changed.
+    for (parts, says) in [
+        (
+            json!([{"invoice": inv1, "amount_minor": 6000}]),
+            "more than the payment",
+        ),
+        (
+            json!([{"invoice": inv2, "amount_minor": 4400}]),
+            "INV-000002 owes at most 43.00",
+        ),
+        (
+            json!([{"invoice": "01JAAAAAAAAAAAAAAAAAAAAAAA", "amount_minor": 100}]),
+            "not an invoice of this account",
+        ),
+    ] {
+        let refused = move_to(parts).await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.text
+        );
+        assert!(refused.text.contains(says), "{says}: {}", refused.text);
+    }
+    let unchanged =
+        f.w.get(
+            &format!("/v1/console/accounts/{}/reconciliation", f.account),
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    assert_eq!(unchanged.body, moved.body);
+    // Writing off what January's invoice owes: once, with a reason, in the ledger.
+    let write_off = format!(
+        "/v1/console/accounts/{}/invoices/{inv2}/write-off",
+        f.account
+    );
+    let no_reason =
+        f.w.call(
+            "POST",
+            &write_off,
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"reason": " "})),
+        )
+        .await;
+    assert_eq!(no_reason.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let owed_before = outstanding(&moved, "INV-000002");
+    let written =
+        f.w.call(
+            "POST",
+            &write_off,
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"reason": "customer gone away"})),
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.text);
+    assert_eq!(outstanding(&written, "INV-000002"), "0.00");
+    let inv2_row = written.body["invoices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["number"] == "INV-000002")
+        .unwrap()
+        .clone();
+    assert_eq!(inv2_row["status"], "written_off");
+    assert_eq!(inv2_row["written_off"], owed_before.as_str());
+    let twice =
+        f.w.call(
+            "POST",
+            &write_off,
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"reason": "customer gone away"})),
+        )
+        .await;
+    assert_eq!(twice.body["balance"], written.body["balance"]);
+    let ledger = f.w.get(&ledger_path, "acme", Auth::Bearer(&boss)).await;
+    assert_eq!(ledger.body["items"][0]["kind"], "write_off");
+    assert_eq!(ledger.body["balance"], written.body["balance"]);
+    // A clerk reads it but changes nothing; another account's payment is not found.
+    f.w.staff(
+        &f.tenant,
+        "clerk",
+        &[selfcare::domain::identity::Permission::AccountsRead],
+    )
+    .await;
+    let clerk = f.w.token("acme", "clerk", STAFF_PASSWORD).await;
+    let read =
+        f.w.get(
+            &format!("/v1/console/accounts/{}/reconciliation", f.account),
+            "acme",
+            Auth::Bearer(&clerk),
+        )
+        .await;
+    assert_eq!(read.status, StatusCode::OK);
+    let denied =
+        f.w.call(
+            "PUT",
+            &path,
+            "acme",
+            Auth::Bearer(&clerk),
+            Some(json!({"allocations": []})),
+        )
+        .await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    let elsewhere =
+        f.w.call(
+            "PUT",
+            &format!("/v1/console/accounts/{kim_account}/payments/{payment}/allocations"),
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"allocations": []})),
+        )
+        .await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::NOT_FOUND,
+        "{}",
+        elsewhere.text
+    );
 }

@@ -660,6 +660,21 @@ test("a customer reads its invoice and its transactions; staff preview, record a
   assert.equal(note.suggestedFilename(), 'credit-note-CN-000001.pdf');
   const noteText = await (await import('node:fs/promises')).readFile(await note.path(), 'latin1');
   assert.ok(noteText.includes('(Credit note CN-000001)') && noteText.includes('(INV-000001)'), 'the credit note names itself and its invoice');
+  // Reconciliation: the payment moved, partly, to credit; what the invoice owes written off.
+  await staff.getByRole('link', { name: 'Back' }).click();
+  await staff.getByRole('link', { name: 'Reconcile payments and invoices' }).click();
+  await staff.getByRole('heading', { name: 'Reconciliation', level: 1 }).waitFor();
+  await staff.getByRole('button', { name: 'Reallocate WEB-PAYMENT-1' }).click();
+  await staff.getByLabel('Amount for INV-000001').fill('4.00');
+  await staff.getByRole('button', { name: 'Save the allocation' }).click();
+  await staff.getByText('Saved: WEB-PAYMENT-1 now settles what it shows.').waitFor();
+  await staff.getByRole('cell', { name: 'INV-000001: $4.00' }).waitFor();
+  await check(staff, 'console-reconciliation');
+  await staff.getByRole('button', { name: 'Write off INV-000001' }).click();
+  await staff.getByLabel('Why it will not be collected').fill('Customer disputes the first month');
+  await staff.getByRole('button', { name: 'Write it off' }).click();
+  await staff.getByText(/^INV-000001: \$[\d.]+ written off\.$/).waitFor();
+  await staff.getByRole('cell', { name: 'Written off', exact: true }).waitFor();
   await staff.getByRole('navigation').getByRole('link', { name: 'Billing settings' }).click();
   await staff.getByLabel('Tax rate (%)').fill('15');
   await staff.getByLabel('Reminder days after the due date').fill('5, 20');
@@ -674,7 +689,10 @@ test("a customer reads its invoice and its transactions; staff preview, record a
   await staff.getByRole('cell', { name: /^Finished/ }).first().waitFor();
   await check(staff, 'console-bill-runs');
   await staff.getByRole('navigation').getByRole('link', { name: 'Billing reports' }).click();
-  await staff.getByRole('link', { name: 'Jo Bloggs (100001)' }).waitFor();
+  // Jo's invoice was written off: Jo owes nothing late or due.
+  const aged = staff.getByRole('region', { name: 'Aged balances' });
+  await aged.getByRole('table').or(aged.getByText('No account owes anything.')).waitFor();
+  assert.equal(await staff.getByRole('link', { name: 'Jo Bloggs (100001)' }).count(), 0);
   const day = (offset) => new Date(Date.now() + offset * 86_400_000).toISOString().slice(0, 10);
   await staff.getByLabel('From').fill(day(-20));
   await staff.getByLabel('To').fill(day(20));

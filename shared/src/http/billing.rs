@@ -425,6 +425,8 @@ pub struct InvoiceView {
     pub paid: String,
     /// Taken back by credit notes.
     pub credited: String,
+    /// Written off by staff.
+    pub written_off: String,
     pub credit_notes: Vec<CreditNoteView>,
 }
 
@@ -442,6 +444,7 @@ impl InvoiceView {
             amount_due: decimal(i.amount_due),
             paid: decimal(i.paid),
             credited: decimal(i.credited),
+            written_off: decimal(i.written_off),
             credit_notes: notes.into_iter().map(Into::into).collect(),
             lines: i.lines.into_iter().map(Into::into).collect(),
         }

@@ -21,6 +21,7 @@ pub mod order_views;
 pub mod portal;
 pub mod portal_orders;
 pub mod problem;
+pub mod reconciliation;
 pub mod request_id;
 pub mod service_groups;
 pub mod services;
@@ -118,7 +119,9 @@ pub const GROUPS: &[Group] = &[
 /// The `api-billing` function: invoices, the ledger, payments and corrections, settings,
 /// bill runs and reports, and the reports granted to customers.
 fn billing_and_reports() -> OpenApiRouter<Platform> {
-    billing::routes().merge(granted_reports::routes())
+    billing::routes()
+        .merge(granted_reports::routes())
+        .merge(reconciliation::routes())
 }
 
 /// The `api-auth` function: sign-in (with its second factor), sign-out and the credential

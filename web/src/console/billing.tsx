@@ -208,7 +208,7 @@ interface Draft {
 
 /// "1,234.56", "1 234,56", "12.5" as cents; -1 (refused by the API, field by field) when it
 /// is not an amount or has more than two decimals.
-function minorUnits(typed: string): number {
+export function minorUnits(typed: string): number {
   let text = typed.replace(/[\s$€£]/g, '');
   const decimalComma = /,\d{1,2}$/.test(text) && !text.includes('.');
   text = decimalComma ? text.replace(/\./g, '').replace(',', '.') : text.replace(/,/g, '');
@@ -280,6 +280,9 @@ export function AccountBilling({ api, id, mayBill }: { api: Api; id: string; may
       <ChargesWithCurrency api={api} id={id} mayBill={mayBill} round={round} />
       <h3>{t('ledger.title')}</h3>
       <LedgerTable key={round} api={api} path={`${base}/ledger`} />
+      <p>
+        <Link href={`/console/accounts/${id}/reconciliation`}>{t('reconcile.link')}</Link>
+      </p>
       {mayBill && (
         <form
           class="sc-card"

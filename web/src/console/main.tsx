@@ -16,6 +16,7 @@ import { BrandingPage, OrderSettingsPage } from './settings';
 import { AccessSettingsPage, AccountAttributesPage, FailedMailPage, Reports, Staff } from './admin';
 import { UsageFiles } from './usage';
 import { BillRuns, BillingReports, BillingSettingsPage, ConsoleInvoice } from './billing';
+import { ReconciliationPage } from './reconciliation';
 
 const api = new Api('console');
 
@@ -63,6 +64,7 @@ function App() {
     .map((n) => ({ ...n, current: n.href === '/console/' ? path === '/' : ('/console' + path).startsWith(n.href) }));
   const account = path.match(/^\/accounts\/([0-9A-Z]+)$/);
   const invoice = path.match(/^\/accounts\/([0-9A-Z]+)\/invoices\/([0-9A-Z]{26})$/);
+  const reconciliation = path.match(/^\/accounts\/([0-9A-Z]+)\/reconciliation$/);
   // The first page is the first the staff member may see.
   const home = nav[0]?.href ?? '/console/accounts';
   const language = { current: me.language, choose: chooseLanguage };
@@ -72,6 +74,8 @@ function App() {
         <AccountPage api={api} id={account[1]} mayBill={may('billing_manage')} />
       ) : invoice ? (
         <ConsoleInvoice api={api} account={invoice[1]} id={invoice[2]} mayBill={may('billing_manage')} />
+      ) : reconciliation ? (
+        <ReconciliationPage api={api} account={reconciliation[1]} mayBill={may('billing_manage')} />
       ) : path === '/billing-reports' ? (
         <BillingReports api={api} />
       ) : path === '/bill-runs' ? (

@@ -10,7 +10,7 @@ import { Link, Loaded, ProblemNote, Table, useAction, useLoad } from './ui';
 export interface InvoiceSummary {
   id: string;
   number: string;
-  status: 'issued' | 'partly_paid' | 'paid' | 'overdue';
+  status: 'issued' | 'partly_paid' | 'paid' | 'overdue' | 'written_off';
   period_start: string;
   period_end: string;
   issued_on: string;
@@ -67,7 +67,7 @@ interface InvoiceFiles {
 
 export interface LedgerEntry {
   sequence: number;
-  kind: 'invoice' | 'payment' | 'credit_note';
+  kind: 'invoice' | 'payment' | 'credit_note' | 'write_off';
   date: string;
   reference: string;
   description: string;
@@ -85,7 +85,7 @@ export interface Ledger {
 }
 
 export function InvoiceStatus({ status }: { status: InvoiceSummary['status'] }) {
-  return <span class={`sc-state sc-state-${status === 'overdue' ? 'rejected' : status === 'paid' ? 'completed' : 'pending'}`}>{t(`invoice.status.${status}` as 'invoice.status.paid')}</span>;
+  return <span class={`sc-state sc-state-${status === 'overdue' ? 'rejected' : status === 'paid' || status === 'written_off' ? 'completed' : 'pending'}`}>{t(`invoice.status.${status}` as 'invoice.status.paid')}</span>;
 }
 
 function period(start: string, end: string): string {
@@ -343,7 +343,7 @@ export function LedgerTable({ api, path }: { api: Api; path: string }) {
               empty={t('ledger.none')}
               columns={[
                 { label: t('ledger.date'), cell: (e) => format.day(e.date) },
-                { label: t('ledger.what'), cell: (e) => t(e.kind === 'invoice' ? 'ledger.invoice' : e.kind === 'payment' ? 'ledger.payment' : 'ledger.credit_note') },
+                { label: t('ledger.what'), cell: (e) => t(e.kind === 'invoice' ? 'ledger.invoice' : e.kind === 'payment' ? 'ledger.payment' : e.kind === 'write_off' ? 'ledger.write_off' : 'ledger.credit_note') },
                 { label: t('ledger.reference'), cell: (e) => e.reference },
                 { label: t('invoice.amount'), cell: (e) => money(e.amount) },
                 { label: t('ledger.balance'), cell: (e) => money(e.balance) },

@@ -194,6 +194,7 @@ impl InvoiceFiles {
         let issued = Invoice {
             paid: 0,
             credited: 0,
+            written_off: 0,
             ..invoice.clone()
         };
         let document = pdf::render(&issued, &[], settings, provider, language);

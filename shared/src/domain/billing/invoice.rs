@@ -107,6 +107,8 @@ pub enum InvoiceStatus {
     Paid,
     /// Past its due date with something still to pay (worked out when read).
     Overdue,
+    /// What was left to pay was written off.
+    WrittenOff,
 }
 
 /// An issued invoice.
@@ -143,6 +145,9 @@ pub struct Invoice {
     /// Corrected by credit notes since.
     #[serde(default)]
     pub credited: i64,
+    /// Written off since: staff gave up collecting it.
+    #[serde(default)]
+    pub written_off: i64,
     /// The reminder day (days late) of the last overdue reminder sent; 0 for none.
     #[serde(default)]
     pub reminded_at_days: u16,
@@ -153,12 +158,14 @@ pub struct Invoice {
 impl Invoice {
     /// What is still owed on it.
     pub fn outstanding(&self) -> i64 {
-        (self.amount_due - self.paid - self.credited).max(0)
+        (self.amount_due - self.paid - self.credited - self.written_off).max(0)
     }
 
     /// Where it stands on `today` (the provider's date).
     pub fn status(&self, today: Date) -> InvoiceStatus {
-        if self.outstanding() == 0 {
+        if self.outstanding() == 0 && self.written_off > 0 {
+            InvoiceStatus::WrittenOff
+        } else if self.outstanding() == 0 {
             InvoiceStatus::Paid
         } else if today > self.due_on {
             InvoiceStatus::Overdue

@@ -17,6 +17,8 @@ pub enum EntryKind {
     Payment,
     /// A credit note correcting an invoice: the account owes that much less.
     CreditNote,
+    /// What an invoice still owed, written off by staff: the account owes that much less.
+    WriteOff,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

@@ -19,6 +19,7 @@ pub mod itemised;
 pub mod ledger;
 pub mod payments;
 pub mod pdf;
+pub mod reconciliation;
 pub mod reminders;
 pub mod reports;
 pub mod run;
@@ -640,6 +641,7 @@ impl Billing {
             amount_due: d.amount_due,
             paid: 0,
             credited: 0,
+            written_off: 0,
             reminded_at_days: 0,
             issued_at: now,
         };

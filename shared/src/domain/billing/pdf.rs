@@ -66,6 +66,8 @@ impl Words {
             ("credit_note", true) => "Note d'avoir",
             ("page", false) => "Page",
             ("page", true) => "Page",
+            ("written_off", false) => "Written off",
+            ("written_off", true) => "Passé en perte",
             ("against", false) => "Against invoice",
             ("against", true) => "Sur la facture",
             ("reason", false) => "Reason",
@@ -386,6 +388,9 @@ pub fn render(
     }
     if invoice.credited != 0 {
         totals.push((w.get("credited").to_owned(), -invoice.credited, false));
+    }
+    if invoice.written_off != 0 {
+        totals.push((w.get("written_off").to_owned(), -invoice.written_off, false));
     }
     totals.push((w.get("to_pay").to_owned(), invoice.outstanding(), true));
     for (label, amount, bold) in totals {

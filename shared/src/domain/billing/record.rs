@@ -317,14 +317,41 @@ pub fn payment_write(
     payment: &Payment,
 ) -> Result<Write, TableError> {
     let k = payment_key(tenant, account_id, &payment.id);
+    let mut item = store::keyed(store::to_item(payment)?, &[("pk", k.pk), ("sk", k.sk)]);
+    item.insert(VERSION.into(), Value::N(1));
     Ok(Write::Put {
-        item: store::keyed(store::to_item(payment)?, &[("pk", k.pk), ("sk", k.sk)]),
+        item,
         condition: Some(Condition::Absent),
     })
 }
 
+/// A payment's allocations changed, over the version it was read at.
+pub fn payment_reallocated_write(
+    tenant: &TenantId,
+    account_id: &AccountId,
+    payment: &Payment,
+    read: u64,
+) -> Result<Write, TableError> {
+    let k = payment_key(tenant, account_id, &payment.id);
+    let mut item = store::keyed(store::to_item(payment)?, &[("pk", k.pk), ("sk", k.sk)]);
+    item.insert(VERSION.into(), Value::N(read as i64 + 1));
+    Ok(versioned(item, Some(read)))
+}
+
+/// An account's payments, newest first.
+pub fn payments_of(tenant: &TenantId, account_id: &AccountId) -> Query {
+    Query::partition(Index::Primary, account(tenant, account_id))
+        .sort(SortKey::BeginsWith("PAYMENT#".into()))
+        .backward()
+}
+
 pub fn payment_from_item(item: &Item) -> Result<Payment, TableError> {
     store::from_item(item)
+}
+
+/// A payment and the version it was read at.
+pub fn payment_with_version(item: &Item) -> Result<(Payment, u64), TableError> {
+    Ok((store::from_item(item)?, version_of(item)))
 }
 
 /// The claim a payment's reference makes within its account, so a payment entered twice
