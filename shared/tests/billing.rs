@@ -2356,3 +2356,107 @@ async fn staff_move_a_payment_between_invoices_and_write_one_off_each_once_and_a
         elsewhere.text
     );
 }
+
+#[tokio::test]
+async fn billing_mail_goes_to_the_chosen_contacts_each_in_its_own_language() {
+    let (f, Cast { boss, sam, kim, .. }) = december().await;
+    // Sam's account gets a bookkeeper, who reads French.
+    let invited =
+        f.w.call(
+            "POST",
+            "/v1/portal/logins",
+            "acme",
+            Auth::Bearer(&sam),
+            Some(
+                json!({"email": "books@acme-customer.example", "name": "Bea Books",
+                        "role": "billing", "language": "fr"}),
+            ),
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::ACCEPTED, "{}", invited.text);
+    let link =
+        f.w.link_token("books@acme-customer.example", "credential-create")
+            .await;
+    let made =
+        f.w.call(
+            "POST",
+            "/v1/auth/credentials",
+            "acme",
+            Auth::None,
+            Some(json!({"token": link, "username": "bea", "password": "bea keeps the books"})),
+        )
+        .await;
+    assert!(made.status.is_success(), "{}", made.text);
+    let id_of = |logins: &Reply, username: &str| {
+        logins
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|l| l["username"] == username)
+            .unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    let ours =
+        f.w.get("/v1/portal/logins", "acme", Auth::Bearer(&sam))
+            .await;
+    let bea = id_of(&ours, "bea");
+    let theirs =
+        f.w.get("/v1/portal/logins", "acme", Auth::Bearer(&kim))
+            .await;
+    let kims_login = id_of(&theirs, "kim");
+    // Another account's login, or no login at all, cannot be a contact.
+    for (contacts, field) in [
+        (json!([kims_login]), "/contacts/0"),
+        (json!([bea, "not-an-id"]), "/contacts/1"),
+    ] {
+        let refused = account_billing(
+            &f,
+            &boss,
+            json!({"bill_day": null, "tax_exempt": false, "contacts": contacts}),
+        )
+        .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{}",
+            refused.text
+        );
+        assert_eq!(
+            refused.body["errors"][0]["field"], field,
+            "{}",
+            refused.text
+        );
+    }
+    let set = account_billing(
+        &f,
+        &boss,
+        json!({"bill_day": null, "tax_exempt": false, "contacts": [bea]}),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.text);
+    assert_eq!(set.body["contacts"], json!([bea]));
+    bill_now(&f, &boss, &f.account).await;
+    let mail =
+        f.w.mail("books@acme-customer.example", "invoice-issued")
+            .await;
+    assert_eq!(mail.len(), 1);
+    assert!(
+        mail[0].contains("INV-000001") && mail[0].contains("Bea Books"),
+        "{}",
+        mail[0]
+    );
+    assert!(
+        mail[0].contains("Subject: Votre facture INV-000001 est disponible"),
+        "in French: {}",
+        mail[0]
+    );
+    assert!(
+        f.w.mail("sam@example.com", "invoice-issued")
+            .await
+            .is_empty(),
+        "the account's own address gets none once contacts are chosen"
+    );
+}

@@ -623,6 +623,10 @@ test("a customer reads its invoice and its transactions; staff preview, record a
   await staff.getByRole('heading', { name: 'Invoices', level: 2 }).waitFor();
   // The reports the account was granted, ticked on its billing settings.
   assert.ok(await staff.getByLabel('Spend by service').isChecked(), 'granted in the demo');
+  // Billing mail goes to the account's addresses until staff choose logins for it.
+  const contacts = staff.getByRole('group', { name: 'Billing mail goes to' });
+  await contacts.waitFor();
+  assert.equal(await contacts.getByRole('checkbox', { checked: true }).count(), 0);
   await staff.getByLabel('Its own bill day (1 to 28)').fill('31');
   await staff.getByRole('button', { name: "Update this account's billing" }).click();
   await staff.locator('#field-own-bill-day-error').waitFor();

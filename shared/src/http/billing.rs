@@ -252,6 +252,11 @@ pub struct AccountBillingBody {
     #[serde(default)]
     #[schema(max_items = 3)]
     pub granted_reports: Vec<GrantedReport>,
+    /// Its logins (ids) that get its billing mail, each in its own language; none for the
+    /// account's addresses.
+    #[serde(default)]
+    #[schema(max_items = 5)]
+    pub contacts: Vec<String>,
 }
 
 impl From<crate::domain::billing::settings::AccountBillingSettings> for AccountBillingBody {
@@ -262,6 +267,7 @@ impl From<crate::domain::billing::settings::AccountBillingSettings> for AccountB
             tax_exempt_reason: s.tax_exempt_reason,
             portal_only: s.portal_only,
             granted_reports: s.granted_reports.into_iter().collect(),
+            contacts: s.contacts.iter().map(ToString::to_string).collect(),
         }
     }
 }
@@ -298,6 +304,21 @@ pub async fn set_account_billing(
 ) -> Result<Json<AccountBillingBody>, Problem> {
     staff.require(Permission::BillingManage)?;
     let account = visible_account(&platform, &staff, &account).await?;
+    let mut contacts = Vec::new();
+    let mut bad = Problem::validation();
+    let mut any_bad = false;
+    for (n, id) in body.contacts.iter().enumerate() {
+        match id.parse::<crate::ids::LoginId>() {
+            Ok(id) => contacts.push(id),
+            Err(_) => {
+                bad = bad.field(&format!("/contacts/{n}"), "not a login of this account");
+                any_bad = true;
+            }
+        }
+    }
+    if any_bad {
+        return Err(bad);
+    }
     let own = platform
         .billing()
         .set_account_settings(
@@ -309,6 +330,7 @@ pub async fn set_account_billing(
                 tax_exempt_reason: body.tax_exempt_reason.trim().to_owned(),
                 portal_only: body.portal_only,
                 granted_reports: body.granted_reports.into_iter().collect(),
+                contacts,
             },
         )
         .await?;

@@ -402,16 +402,19 @@ interface AccountBilling {
   tax_exempt_reason: string;
   portal_only: boolean;
   granted_reports: GrantedReport[];
+  contacts: string[];
 }
 
 /// The account's own bill day and tax exemption.
 function AccountBillingSettings({ api, id, mayBill }: { api: Api; id: string; mayBill: boolean }) {
   const path = `/v1/console/accounts/${id}/billing-settings`;
-  const [form, setForm] = useState<{ day: string; exempt: boolean; reason: string; portalOnly: boolean; reports: GrantedReport[] } | null>(null);
+  const [form, setForm] = useState<{ day: string; exempt: boolean; reason: string; portalOnly: boolean; reports: GrantedReport[]; contacts: string[] } | null>(null);
+  // The account's logins, any of which may get its billing mail.
+  const access = useLoad(() => api.get<{ logins: { id: string; username: string; email: string }[] }>(`/v1/console/accounts/${id}/portal-access`), [id]);
   const [saved, setSaved] = useState(false);
   const action = useAction();
   useEffect(() => {
-    api.get<AccountBilling>(path).then((s) => setForm({ day: s.bill_day ? String(s.bill_day) : '', exempt: s.tax_exempt, reason: s.tax_exempt_reason, portalOnly: s.portal_only, reports: s.granted_reports }));
+    api.get<AccountBilling>(path).then((s) => setForm({ day: s.bill_day ? String(s.bill_day) : '', exempt: s.tax_exempt, reason: s.tax_exempt_reason, portalOnly: s.portal_only, reports: s.granted_reports, contacts: s.contacts }));
   }, [path]);
   if (!form) return null;
   return (
@@ -426,6 +429,7 @@ function AccountBillingSettings({ api, id, mayBill }: { api: Api; id: string; ma
             tax_exempt_reason: form.reason,
             portal_only: form.portalOnly,
             granted_reports: form.reports,
+            contacts: form.contacts,
           });
           setSaved(true);
         });
@@ -450,6 +454,31 @@ function AccountBillingSettings({ api, id, mayBill }: { api: Api; id: string; ma
       <label>
         <input type="checkbox" name="portal-only" checked={form.portalOnly} disabled={!mayBill} onChange={(e) => setForm({ ...form, portalOnly: (e.currentTarget as HTMLInputElement).checked })} /> {t('billing.portal_only')}
       </label>
+      {access.value && access.value.logins.length > 0 && (
+        <fieldset aria-describedby="contacts-hint">
+          <legend>{t('billing.contacts')}</legend>
+          <p id="contacts-hint" class="sc-hint">
+            {t('billing.contacts_hint')}
+          </p>
+          {access.value.logins.map((login) => (
+            <label key={login.id}>
+              <input
+                type="checkbox"
+                name={`contact-${login.username}`}
+                checked={form.contacts.includes(login.id)}
+                disabled={!mayBill}
+                onChange={(e) => {
+                  setSaved(false);
+                  const on = (e.currentTarget as HTMLInputElement).checked;
+                  setForm({ ...form, contacts: on ? [...form.contacts, login.id] : form.contacts.filter((c) => c !== login.id) });
+                }}
+              />{' '}
+              {login.username} ({login.email})
+            </label>
+          ))}
+          {fieldError(action.error, '/contacts') && <p class="sc-field-error">{fieldError(action.error, '/contacts')}</p>}
+        </fieldset>
+      )}
       <fieldset>
         <legend>{t('billing.granted_reports')}</legend>
         {GRANTABLE_REPORTS.map((report) => (

@@ -10,6 +10,7 @@
 
 pub mod adjustments;
 pub mod amounts;
+pub mod contacts;
 pub mod corrections;
 pub mod dates;
 pub mod files;
@@ -182,11 +183,12 @@ pub struct NewPayment {
 struct Gathered {
     /// The provider's date the invoice would be issued on.
     on: Date,
-    /// What the mail telling the account of its invoice needs: the provider and its
-    /// mail settings (None: the account has no address, or wants no invoice mail).
+    /// What the mail telling the account of its invoice needs: the provider, its mail
+    /// settings and who to write to (None: the account wants no invoice mail).
     mail: Option<(
         crate::domain::tenancy::Tenant,
         crate::domain::settings::AccessSettings,
+        Vec<contacts::Recipient>,
     )>,
     /// The one-off charges the invoice takes.
     charges: Vec<adjustments::OneOffCharge>,
@@ -283,6 +285,16 @@ impl Billing {
     ) -> Result<settings::AccountBillingSettings, BillingError> {
         own.check().map_err(BillingError::Invalid)?;
         self.accounts.get(tenant, account).await?;
+        if !own.contacts.is_empty() {
+            let logins = self.logins_of(tenant, account).await?;
+            let mut v = Violations::default();
+            for (n, contact) in own.contacts.iter().enumerate() {
+                if !logins.iter().any(|l| l.id == *contact) {
+                    v.add(format!("/contacts/{n}"), "not a login of this account");
+                }
+            }
+            v.into_result().map_err(BillingError::Invalid)?;
+        }
         settings::write_account(self.table.as_ref(), tenant, account, &own, self.clock.now())
             .await?;
         Ok(own)
@@ -579,7 +591,7 @@ impl Billing {
                 .as_ref(),
         );
         let own = settings::read_account(self.table.as_ref(), tenant, account_id).await?;
-        let mail = if account.emails.is_empty() || own.portal_only {
+        let mail = if own.portal_only {
             None
         } else {
             let provider = crate::domain::tenancy::Tenants::new(
@@ -591,7 +603,10 @@ impl Billing {
             .await
             .map_err(|e| TableError::Unavailable(e.to_string()))?;
             let access = crate::domain::settings::read(self.table.as_ref(), tenant).await?;
-            Some((provider, access))
+            let recipients = self
+                .recipients(tenant, &account, &own, &access.default_language)
+                .await?;
+            Some((provider, access, recipients))
         };
         Ok(Gathered {
             on,
@@ -681,31 +696,33 @@ impl Billing {
                 record::entry_write(tenant, account, &entry)?,
             ),
         ];
-        if let Some((provider, access)) = &g.mail {
-            let message = crate::domain::notifications::compose(
-                provider,
-                access,
-                &self.sender,
-                &g.account.emails,
-                crate::domain::notifications::Mail {
-                    language: &access.default_language,
-                    name: &g.account.name,
-                    notice: crate::domain::notifications::Notice::InvoiceIssued(
-                        crate::domain::notifications::InvoiceFacts {
-                            number: invoice.number.clone(),
-                            outstanding: format!(
-                                "{} {}",
-                                invoice.currency,
-                                crate::domain::catalogue::money::decimal(invoice.amount_due)
-                            ),
-                            due_on: dates::text(invoice.due_on),
-                            days_late: 0,
-                        },
-                    ),
-                },
-            )
-            .map_err(|e| TableError::Unavailable(e.to_string()))?;
-            writes.push(("mail", crate::domain::outbox::enqueue(&message, now)));
+        if let Some((provider, access, recipients)) = &g.mail {
+            for recipient in recipients {
+                let message = crate::domain::notifications::compose(
+                    provider,
+                    access,
+                    &self.sender,
+                    &recipient.to,
+                    crate::domain::notifications::Mail {
+                        language: &recipient.language,
+                        name: &recipient.name,
+                        notice: crate::domain::notifications::Notice::InvoiceIssued(
+                            crate::domain::notifications::InvoiceFacts {
+                                number: invoice.number.clone(),
+                                outstanding: format!(
+                                    "{} {}",
+                                    invoice.currency,
+                                    crate::domain::catalogue::money::decimal(invoice.amount_due)
+                                ),
+                                due_on: dates::text(invoice.due_on),
+                                days_late: 0,
+                            },
+                        ),
+                    },
+                )
+                .map_err(|e| TableError::Unavailable(e.to_string()))?;
+                writes.push(("mail", crate::domain::outbox::enqueue(&message, now)));
+            }
         }
         for charge in &g.charges {
             let taken = adjustments::OneOffCharge {

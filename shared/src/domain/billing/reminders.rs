@@ -58,30 +58,39 @@ impl Billing {
                 continue;
             };
             let account = self.accounts.get(tenant, &account_id).await?;
-            if account.emails.is_empty() {
+            let own = settings::read_account(self.table.as_ref(), tenant, &account_id).await?;
+            let recipients = self
+                .recipients(tenant, &account, &own, &access.default_language)
+                .await?;
+            if recipients.is_empty() {
                 continue;
             }
-            let message = notifications::compose(
-                &tenant_record,
-                &access,
-                sender,
-                &account.emails,
-                Mail {
-                    language: &access.default_language,
-                    name: &account.name,
-                    notice: Notice::InvoiceOverdue(InvoiceFacts {
-                        number: invoice.number.clone(),
-                        outstanding: format!(
-                            "{} {}",
-                            invoice.currency,
-                            decimal(invoice.outstanding())
-                        ),
-                        due_on: dates::text(invoice.due_on),
-                        days_late: late,
-                    }),
-                },
-            )
-            .map_err(|e| TableError::Unavailable(e.to_string()))?;
+            let mut messages = Vec::new();
+            for recipient in &recipients {
+                messages.push(
+                    notifications::compose(
+                        &tenant_record,
+                        &access,
+                        sender,
+                        &recipient.to,
+                        Mail {
+                            language: &recipient.language,
+                            name: &recipient.name,
+                            notice: Notice::InvoiceOverdue(InvoiceFacts {
+                                number: invoice.number.clone(),
+                                outstanding: format!(
+                                    "{} {}",
+                                    invoice.currency,
+                                    decimal(invoice.outstanding())
+                                ),
+                                due_on: dates::text(invoice.due_on),
+                                days_late: late,
+                            }),
+                        },
+                    )
+                    .map_err(|e| TableError::Unavailable(e.to_string()))?,
+                );
+            }
             let reminded = super::invoice::Invoice {
                 reminded_at_days: step,
                 ..invoice
@@ -90,8 +99,10 @@ impl Billing {
             tx.add(
                 "invoice",
                 record::invoice_paid_write(tenant, &account_id, &reminded, version)?,
-            )
-            .add("mail", outbox::enqueue(&message, self.clock.now()));
+            );
+            for message in &messages {
+                tx.add("mail", outbox::enqueue(message, self.clock.now()));
+            }
             match tx.commit(self.table.as_ref()).await {
                 Ok(()) => sent += 1,
                 // Paid, credited or reminded meanwhile: the next run looks again.

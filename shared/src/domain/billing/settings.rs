@@ -216,6 +216,9 @@ pub struct AccountBillingSettings {
     pub portal_only: bool,
     /// The reports its logins may read on the portal.
     pub granted_reports: std::collections::BTreeSet<super::granted::GrantedReport>,
+    /// Its logins that get its billing mail, each in its own language (none: the
+    /// account's addresses).
+    pub contacts: Vec<crate::ids::LoginId>,
 }
 
 impl AccountBillingSettings {
@@ -229,6 +232,9 @@ impl AccountBillingSettings {
         }
         if self.tax_exempt_reason.chars().count() > 200 {
             v.add("/tax_exempt_reason", "up to 200 characters");
+        }
+        if self.contacts.len() > super::contacts::MOST_CONTACTS {
+            v.add("/contacts", "up to 5 logins");
         }
         v.into_result()
     }

@@ -1,0 +1,73 @@
+//! Who an account's billing mail goes to: the logins staff chose as its billing contacts,
+//! each at its own address and in its own language; or, when none is chosen, the account's
+//! addresses in the provider's default language.
+
+use super::settings::AccountBillingSettings;
+use super::{Billing, BillingError};
+use crate::domain::accounts::Account;
+use crate::domain::contact::EmailAddress;
+use crate::domain::identity::Login;
+use crate::ids::{AccountId, TenantId};
+use crate::ports::table::{Index, Query};
+use crate::store::keys;
+
+/// The most billing contacts an account has.
+pub const MOST_CONTACTS: usize = 5;
+
+/// One message's addressees, the language it is written in and the name it greets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recipient {
+    pub to: Vec<EmailAddress>,
+    pub language: String,
+    pub name: String,
+}
+
+impl Billing {
+    /// The account's logins (an account has a handful).
+    pub(super) async fn logins_of(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+    ) -> Result<Vec<Login>, BillingError> {
+        let page = self
+            .table
+            .query(Query::partition(Index::Gsi1, keys::logins_of(tenant, account)).limit(100))
+            .await?;
+        Ok(page
+            .items
+            .iter()
+            .map(crate::domain::identity::records::from_item)
+            .collect::<Result<_, _>>()?)
+    }
+
+    /// Who the account's billing mail goes to (none: nobody to write to).
+    pub(super) async fn recipients(
+        &self,
+        tenant: &TenantId,
+        account: &Account,
+        own: &AccountBillingSettings,
+        default_language: &str,
+    ) -> Result<Vec<Recipient>, BillingError> {
+        if own.contacts.is_empty() {
+            if account.emails.is_empty() {
+                return Ok(Vec::new());
+            }
+            return Ok(vec![Recipient {
+                to: account.emails.clone(),
+                language: default_language.to_owned(),
+                name: account.name.clone(),
+            }]);
+        }
+        Ok(self
+            .logins_of(tenant, &account.id)
+            .await?
+            .into_iter()
+            .filter(|l| own.contacts.contains(&l.id))
+            .map(|l| Recipient {
+                to: vec![l.email.clone()],
+                language: l.language.clone(),
+                name: l.name.clone().unwrap_or_else(|| l.username.clone()),
+            })
+            .collect())
+    }
+}
