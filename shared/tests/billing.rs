@@ -2460,3 +2460,60 @@ async fn billing_mail_goes_to_the_chosen_contacts_each_in_its_own_language() {
         "the account's own address gets none once contacts are chosen"
     );
 }
+
+#[tokio::test]
+async fn the_payments_report_lists_each_part_of_each_payment_against_its_invoice() {
+    let (f, Cast { boss, rival, .. }) = december().await;
+    bill_now(&f, &boss, &f.account).await;
+    assert_eq!(
+        pay(&f, &boss, 7000, "BT-REPORT").await.status,
+        StatusCode::CREATED
+    );
+    let path = "/v1/console/reports/payments?from=2036-12-01&to=2036-12-31";
+    let report = f.w.get(path, "acme", Auth::Bearer(&boss)).await;
+    assert_eq!(report.status, StatusCode::OK, "{}", report.text);
+    let lines: Vec<(&str, &str, &str)> = report.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| {
+            (
+                l["reference"].as_str().unwrap(),
+                l["invoice_number"].as_str().unwrap(),
+                l["amount"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            ("BT-REPORT", "INV-000001", "58.99"),
+            ("BT-REPORT", "", "11.01")
+        ]
+    );
+    assert_eq!(report.body["total"], "70.00");
+    let csv =
+        f.w.get(&format!("{path}&format=csv"), "acme", Auth::Bearer(&boss))
+            .await;
+    let rows: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(
+        rows,
+        [
+            "received_on,account_number,account_name,method,reference,invoice,currency,amount",
+            "2036-12-01,100001,Sam Lee,bank_transfer,BT-REPORT,INV-000001,AUD,58.99",
+            "2036-12-01,100001,Sam Lee,bank_transfer,BT-REPORT,,AUD,11.01",
+        ]
+    );
+    // Outside the period, nothing; another provider's staff see their own, none.
+    let before =
+        f.w.get(
+            "/v1/console/reports/payments?from=2036-11-01&to=2036-11-30",
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    assert_eq!(before.body["items"], json!([]));
+    let theirs = f.w.get(path, "bluewave", Auth::Bearer(&rival)).await;
+    assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.text);
+    assert_eq!(theirs.body["items"], json!([]));
+}

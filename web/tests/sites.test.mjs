@@ -701,8 +701,12 @@ test("a customer reads its invoice and its transactions; staff preview, record a
   await staff.getByLabel('From').fill(day(-20));
   await staff.getByLabel('To').fill(day(20));
   await staff.getByRole('button', { name: 'Show' }).click();
-  await staff.getByRole('cell', { name: 'INV-000001', exact: true }).waitFor();
-  await staff.getByRole('cell', { name: 'CN-000001', exact: true }).waitFor();
+  const issuedInPeriod = staff.getByRole('region', { name: 'Invoices and credit notes of a period' });
+  await issuedInPeriod.getByRole('cell', { name: 'INV-000001', exact: true }).waitFor();
+  await issuedInPeriod.getByRole('cell', { name: 'CN-000001', exact: true }).waitFor();
+  // The payments of the period, against the invoices they settled.
+  const payments = staff.getByRole('region', { name: 'Payments by invoice' });
+  await payments.getByRole('cell', { name: 'WEB-PAYMENT-1' }).first().waitFor();
   await check(staff, 'console-billing-reports');
   await Promise.all([portal.close(), staff.close()]);
 });

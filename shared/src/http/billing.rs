@@ -1522,15 +1522,7 @@ pub async fn issued_in_period(
 ) -> Result<Response, Problem> {
     reports_of_every_account(&staff)?;
     let csv = wants_csv(q.format.as_deref())?;
-    let (from, to) = match (dates::parse(&q.from), dates::parse(&q.to)) {
-        (Some(from), Some(to)) if from <= to && (to - from).whole_days() <= 366 => (from, to),
-        _ => {
-            return Err(Problem::validation().field(
-                "from",
-                "a date such as 2026-11-01, on or before `to`, a year at most",
-            ));
-        }
-    };
+    let (from, to) = report_period(&q)?;
     let tenant = &staff.session.tenant;
     let billing = platform.billing();
     let period = billing.issued_in(tenant, from, to).await?;
@@ -1619,6 +1611,116 @@ pub async fn issued_in_period(
         ],
         rows,
     )
+}
+
+/// One part of a payment against the invoice it settled.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentLineView {
+    pub received_on: String,
+    pub account_number: String,
+    pub account_name: String,
+    pub method: PaymentMethod,
+    pub reference: String,
+    /// Empty for what no invoice took (credit).
+    pub invoice_number: String,
+    pub amount: String,
+}
+
+/// The payments received in a period, a line per invoice each settled.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PaymentsByInvoiceView {
+    pub from: String,
+    pub to: String,
+    pub currency: String,
+    pub items: Vec<PaymentLineView>,
+    pub total: String,
+}
+
+/// The payments received in a period, one line per invoice each settled (the "Cardlines
+/// by Invoice" report; card payments join it with the gateway), oldest first; as JSON or
+/// CSV.
+#[utoipa::path(get, path = "/v1/console/reports/payments", tag = "console", params(PeriodReport),
+    responses((status = 200, description = "JSON, or CSV with `format=csv`",
+            content((PaymentsByInvoiceView = "application/json"), (String = "text/csv"))),
+        (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn payments_by_invoice(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    QueryParams(q): QueryParams<PeriodReport>,
+) -> Result<Response, Problem> {
+    reports_of_every_account(&staff)?;
+    let csv = wants_csv(q.format.as_deref())?;
+    let (from, to) = report_period(&q)?;
+    let tenant = &staff.session.tenant;
+    let billing = platform.billing();
+    let lines = billing.payments_by_invoice(tenant, from, to).await?;
+    let total: i64 = lines.iter().map(|l| l.amount).sum();
+    let view = PaymentsByInvoiceView {
+        from: dates::text(from),
+        to: dates::text(to),
+        currency: billing.settings(tenant).await?.currency,
+        items: lines
+            .into_iter()
+            .map(|l| PaymentLineView {
+                received_on: dates::text(l.received_on),
+                account_number: l.account_number,
+                account_name: l.account_name,
+                method: l.method,
+                reference: l.reference,
+                invoice_number: l.invoice_number,
+                amount: decimal(l.amount),
+            })
+            .collect(),
+        total: decimal(total),
+    };
+    if !csv {
+        return Ok(Json(view).into_response());
+    }
+    let rows = view
+        .items
+        .iter()
+        .map(|l| {
+            vec![
+                l.received_on.clone(),
+                crate::export::csv_safe(&l.account_number).into_owned(),
+                crate::export::csv_safe(&l.account_name).into_owned(),
+                wire_method(l.method),
+                crate::export::csv_safe(&l.reference).into_owned(),
+                l.invoice_number.clone(),
+                view.currency.clone(),
+                l.amount.clone(),
+            ]
+        })
+        .collect();
+    csv_response(
+        &format!("payments-{}-to-{}.csv", view.from, view.to),
+        &[
+            "received_on",
+            "account_number",
+            "account_name",
+            "method",
+            "reference",
+            "invoice",
+            "currency",
+            "amount",
+        ],
+        rows,
+    )
+}
+
+fn wire_method(method: PaymentMethod) -> String {
+    crate::http::access::wire_name(&method)
+}
+
+/// A report's period: `from` on or before `to`, a year at most.
+fn report_period(q: &PeriodReport) -> Result<(Date, Date), Problem> {
+    match (dates::parse(&q.from), dates::parse(&q.to)) {
+        (Some(from), Some(to)) if from <= to && (to - from).whole_days() <= 366 => Ok((from, to)),
+        _ => Err(Problem::validation().field(
+            "from",
+            "a date such as 2026-11-01, on or before `to`, a year at most",
+        )),
+    }
 }
 
 // Bill runs.
@@ -1739,6 +1841,7 @@ pub fn routes() -> OpenApiRouter<Platform> {
         .routes(routes!(console_ledger_csv))
         .routes(routes!(console_invoice_pdf))
         .routes(routes!(issued_in_period))
+        .routes(routes!(payments_by_invoice))
         .routes(routes!(portal_invoice_files))
         .routes(routes!(console_invoice_files))
 }

@@ -710,6 +710,12 @@ interface IssuedDocument {
   total: string;
 }
 
+interface PaymentsByInvoice {
+  currency: string;
+  items: { received_on: string; account_number: string; account_name: string; method: string; reference: string; invoice_number: string; amount: string }[];
+  total: string;
+}
+
 interface IssuedInPeriod {
   from: string;
   to: string;
@@ -734,6 +740,7 @@ export function BillingReports({ api }: { api: Api }) {
   const aged = useLoad(() => api.get<AgedBalance[]>('/v1/console/reports/aged-balances'));
   const [period, setPeriod] = useState(lastMonth());
   const [issued, setIssued] = useState<IssuedInPeriod | null>(null);
+  const [payments, setPayments] = useState<PaymentsByInvoice | null>(null);
   const action = useAction();
   const query = `from=${encodeURIComponent(period.from)}&to=${encodeURIComponent(period.to)}`;
   return (
@@ -770,7 +777,10 @@ export function BillingReports({ api }: { api: Api }) {
           class="sc-card sc-actions"
           onSubmit={(e) => {
             e.preventDefault();
-            action.run(async () => setIssued(await api.get<IssuedInPeriod>(`/v1/console/reports/invoices?${query}`)));
+            action.run(async () => {
+              setIssued(await api.get<IssuedInPeriod>(`/v1/console/reports/invoices?${query}`));
+              setPayments(await api.get<PaymentsByInvoice>(`/v1/console/reports/payments?${query}`));
+            });
           }}
         >
           <Field label={t('reports.from')} name="report-from" type="date" value={period.from} onInput={(v) => setPeriod({ ...period, from: v })} required />
@@ -807,6 +817,29 @@ export function BillingReports({ api }: { api: Api }) {
           </>
         )}
       </section>
+      {payments && (
+        <section aria-labelledby="payments-report">
+          <h2 id="payments-report">{t('reports.payments')}</h2>
+          <Table
+            rows={payments.items.map((p, n) => ({ ...p, n }))}
+            rowKey={(p) => String(p.n)}
+            empty={t('reports.no_payments')}
+            columns={[
+              { label: t('reconcile.received'), cell: (p) => format.day(p.received_on) },
+              { label: t('invoice.account'), cell: (p) => `${p.account_name} (${p.account_number})` },
+              { label: t('reconcile.reference'), cell: (p) => p.reference },
+              { label: t('reconcile.number'), cell: (p) => p.invoice_number || t('reports.not_taken') },
+              { label: t('reconcile.amount'), cell: (p) => format.money(p.amount, payments.currency) },
+            ]}
+          />
+          <p class="sc-actions">
+            <span>{t('reports.total', { total: format.money(payments.total, payments.currency) })}</span>
+            <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => action.run(() => api.download(`/v1/console/reports/payments?${query}&format=csv`, `payments-${period.from}-to-${period.to}.csv`))}>
+              {t('usage.download')}
+            </button>
+          </p>
+        </section>
+      )}
     </>
   );
 }

@@ -311,16 +311,39 @@ pub fn payment_key(tenant: &TenantId, account_id: &AccountId, payment: &str) -> 
     Key::new(account(tenant, account_id), format!("PAYMENT#{payment}"))
 }
 
+/// A payment's item: in its account's partition, and by the date it was received in the
+/// provider's payments (for the payments-by-invoice report), at `version`.
+fn payment_item(
+    tenant: &TenantId,
+    account_id: &AccountId,
+    payment: &Payment,
+    version: u64,
+) -> Result<Item, TableError> {
+    let k = payment_key(tenant, account_id, &payment.id);
+    let mut item = store::keyed(
+        store::to_item(payment)?,
+        &[
+            ("pk", k.pk),
+            ("sk", k.sk),
+            ("account", account_id.to_string()),
+            (GSI1_PK, format!("{}#PAYMENTS", keys::tenant(tenant))),
+            (
+                GSI1_SK,
+                format!("{}#{}", dates::text(payment.received_on), payment.id),
+            ),
+        ],
+    );
+    item.insert(VERSION.into(), Value::N(version as i64));
+    Ok(item)
+}
+
 pub fn payment_write(
     tenant: &TenantId,
     account_id: &AccountId,
     payment: &Payment,
 ) -> Result<Write, TableError> {
-    let k = payment_key(tenant, account_id, &payment.id);
-    let mut item = store::keyed(store::to_item(payment)?, &[("pk", k.pk), ("sk", k.sk)]);
-    item.insert(VERSION.into(), Value::N(1));
     Ok(Write::Put {
-        item,
+        item: payment_item(tenant, account_id, payment, 1)?,
         condition: Some(Condition::Absent),
     })
 }
@@ -332,10 +355,15 @@ pub fn payment_reallocated_write(
     payment: &Payment,
     read: u64,
 ) -> Result<Write, TableError> {
-    let k = payment_key(tenant, account_id, &payment.id);
-    let mut item = store::keyed(store::to_item(payment)?, &[("pk", k.pk), ("sk", k.sk)]);
-    item.insert(VERSION.into(), Value::N(read as i64 + 1));
-    Ok(versioned(item, Some(read)))
+    Ok(versioned(
+        payment_item(tenant, account_id, payment, read + 1)?,
+        Some(read),
+    ))
+}
+
+/// The account a payment item belongs to.
+pub fn payment_account(item: &Item) -> Option<AccountId> {
+    item.get("account")?.as_s()?.parse().ok()
 }
 
 /// An account's payments, newest first.

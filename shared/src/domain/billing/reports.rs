@@ -114,3 +114,61 @@ impl Billing {
         Ok(out)
     }
 }
+
+/// One part of a payment against the invoice it settled (the "Cardlines by Invoice"
+/// report: card payments join these when the gateway is built); a part no invoice took is
+/// a line without an invoice.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PaymentLine {
+    pub received_on: Date,
+    pub account_number: String,
+    pub account_name: String,
+    pub method: super::payments::PaymentMethod,
+    pub reference: String,
+    /// The invoice's number; empty for what no invoice took.
+    pub invoice_number: String,
+    pub amount: i64,
+}
+
+impl Billing {
+    /// The payments received from `from` to `to` (both included), one line per invoice
+    /// each settles, oldest first.
+    pub async fn payments_by_invoice(
+        &self,
+        tenant: &TenantId,
+        from: Date,
+        to: Date,
+    ) -> Result<Vec<PaymentLine>, BillingError> {
+        let query = record::issued_between(tenant, "PAYMENTS", from, to).limit(REPORT_LIMIT);
+        let mut names: BTreeMap<String, (String, String)> = BTreeMap::new();
+        let mut out = Vec::new();
+        for item in store::query_all(self.table.as_ref(), query).await? {
+            let payment = record::payment_from_item(&item)?;
+            let Some(account) = record::payment_account(&item) else {
+                continue;
+            };
+            let key = account.to_string();
+            if !names.contains_key(&key) {
+                let a = self.accounts.get(tenant, &account).await?;
+                names.insert(key.clone(), (a.number.clone(), a.name.clone()));
+            }
+            let (number, name) = names[&key].clone();
+            let line = |invoice_number: String, amount: i64| PaymentLine {
+                received_on: payment.received_on,
+                account_number: number.clone(),
+                account_name: name.clone(),
+                method: payment.method,
+                reference: payment.reference.clone(),
+                invoice_number,
+                amount,
+            };
+            for part in &payment.allocations {
+                out.push(line(part.number.clone(), part.amount));
+            }
+            if payment.unallocated > 0 {
+                out.push(line(String::new(), payment.unallocated));
+            }
+        }
+        Ok(out)
+    }
+}
