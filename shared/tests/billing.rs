@@ -614,11 +614,16 @@ async fn the_ledger_always_sums_to_the_balance() {
         .reconciliation(&f.tenant.id, &f.account)
         .await
         .unwrap();
-    let credit_used: i64 = invoices.iter().map(|i| i.credit_applied).sum();
-    assert_eq!(
-        outstanding - picture.unallocated + credit_used,
-        balance.owed
-    );
+    // (All credit here comes from payments: each invoice's credit used is taken from them.)
+    let credit_applied: i64 = invoices.iter().map(|i| i.credit_applied).sum();
+    let credit_used: i64 = picture
+        .payments
+        .iter()
+        .flat_map(|p| &p.credit_used)
+        .map(|c| c.amount)
+        .sum();
+    assert_eq!(credit_used, credit_applied);
+    assert_eq!(outstanding - picture.unallocated, balance.owed);
     // Each invoice shows as paid exactly what the payments' parts give it.
     for invoice in &invoices {
         let parts: i64 = picture
@@ -2237,7 +2242,7 @@ async fn staff_move_a_payment_between_invoices_and_write_one_off_each_once_and_a
     for (parts, says) in [
         (
             json!([{"invoice": inv1, "amount_minor": 6000}]),
-            "more than the payment",
+            "more than the 58.99 of the payment",
         ),
         (
             json!([{"invoice": inv2, "amount_minor": 4400}]),
@@ -2459,6 +2464,66 @@ async fn billing_mail_goes_to_the_chosen_contacts_each_in_its_own_language() {
             .is_empty(),
         "the account's own address gets none once contacts are chosen"
     );
+    // A technical login does not read bills: it cannot be chosen.
+    let invited =
+        f.w.call(
+            "POST",
+            "/v1/portal/logins",
+            "acme",
+            Auth::Bearer(&sam),
+            Some(
+                json!({"email": "noc@acme-customer.example", "name": "Nick Ops",
+                        "role": "technical", "language": "en"}),
+            ),
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::ACCEPTED, "{}", invited.text);
+    let link =
+        f.w.link_token("noc@acme-customer.example", "credential-create")
+            .await;
+    f.w.call(
+        "POST",
+        "/v1/auth/credentials",
+        "acme",
+        Auth::None,
+        Some(json!({"token": link, "username": "nick", "password": "nick runs the network"})),
+    )
+    .await;
+    let ours =
+        f.w.get("/v1/portal/logins", "acme", Auth::Bearer(&sam))
+            .await;
+    let nick = id_of(&ours, "nick");
+    let refused = account_billing(
+        &f,
+        &boss,
+        json!({"bill_day": null, "tax_exempt": false, "contacts": [bea, nick]}),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert_eq!(refused.body["errors"][0]["field"], "/contacts/1");
+    // Bea leaves: the next invoice's mail goes to the account's address, not nowhere.
+    let removed =
+        f.w.call(
+            "DELETE",
+            &format!("/v1/portal/logins/{bea}"),
+            "acme",
+            Auth::Bearer(&sam),
+            None,
+        )
+        .await;
+    assert!(removed.status.is_success(), "{}", removed.text);
+    let boss = later(&f, datetime!(2037-01-01 00:30 UTC)).await;
+    assert_eq!(
+        bill_now(&f, &boss, &f.account).await.status,
+        StatusCode::CREATED
+    );
+    let mail = f.w.mail("sam@example.com", "invoice-issued").await;
+    assert_eq!(mail.len(), 1, "INV-000002 to the account's address");
 }
 
 #[tokio::test]
@@ -2516,4 +2581,87 @@ async fn the_payments_report_lists_each_part_of_each_payment_against_its_invoice
     let theirs = f.w.get(path, "bluewave", Auth::Bearer(&rival)).await;
     assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.text);
     assert_eq!(theirs.body["items"], json!([]));
+}
+
+#[tokio::test]
+async fn credit_from_a_payment_is_used_once_and_a_written_off_invoice_takes_no_credit_note() {
+    let (f, Cast { boss, .. }) = december().await;
+    // Paid ahead: nothing to settle yet, all of it credit.
+    let ahead = pay(&f, &boss, 10000, "AHEAD").await;
+    assert_eq!(ahead.body["unallocated"], "100.00");
+    let payment = ahead.body["id"].as_str().unwrap().to_owned();
+    let invoice = bill_now(&f, &boss, &f.account).await;
+    assert_eq!(invoice.body["credit_applied"], "58.99");
+    assert_eq!(invoice.body["amount_due"], "0.00");
+    let inv1 = invoice.body["id"].as_str().unwrap().to_owned();
+    let picture =
+        f.w.get(
+            &format!("/v1/console/accounts/{}/reconciliation", f.account),
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    let p = &picture.body["payments"][0];
+    assert_eq!(p["unallocated"], "41.01", "{}", picture.text);
+    assert_eq!(p["credit_used"][0]["number"], "INV-000001");
+    assert_eq!(p["credit_used"][0]["amount"], "58.99");
+    assert_eq!(picture.body["unallocated"], "41.01");
+    assert_eq!(picture.body["balance"], "-41.01");
+    // The money the invoice used as credit cannot settle it a second time, nor anything.
+    let again =
+        f.w.call(
+            "PUT",
+            &format!(
+                "/v1/console/accounts/{}/payments/{payment}/allocations",
+                f.account
+            ),
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"allocations": [{"invoice": inv1, "amount_minor": 1000}]})),
+        )
+        .await;
+    assert_eq!(
+        again.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        again.text
+    );
+    // A second invoice, its rest written off: a credit note may give back what the customer
+    // paid of it (the credit it used), never the part written off.
+    let boss = later(&f, datetime!(2037-01-01 00:30 UTC)).await;
+    let second = bill_now(&f, &boss, &f.account).await;
+    let inv2 = second.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(second.body["credit_applied"], "41.01");
+    let written =
+        f.w.call(
+            "POST",
+            &format!(
+                "/v1/console/accounts/{}/invoices/{inv2}/write-off",
+                f.account
+            ),
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"reason": "moved away"})),
+        )
+        .await;
+    assert_eq!(written.status, StatusCode::OK, "{}", written.text);
+    let note =
+        f.w.call(
+            "POST",
+            &format!(
+                "/v1/console/accounts/{}/invoices/{inv2}/credit-notes",
+                f.account
+            ),
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"amount_minor": 4102, "reason": "goodwill"})),
+        )
+        .await;
+    assert_eq!(
+        note.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        note.text
+    );
+    assert!(note.text.contains("at most 41.01"), "{}", note.text);
 }

@@ -445,7 +445,7 @@ pub enum PortalAction {
 pub fn actions(session: &Session) -> BTreeSet<PortalAction> {
     let mut out = BTreeSet::from([PortalAction::AccountView]);
     if let Principal::EndUser { role, .. } = &session.principal
-        && *role != Role::Technical
+        && role.reads_bills()
     {
         out.insert(PortalAction::BillingView);
     }

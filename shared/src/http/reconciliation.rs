@@ -48,7 +48,9 @@ pub struct ReconciledPaymentView {
     pub received_on: String,
     pub amount: String,
     pub allocations: Vec<PaymentPartView>,
-    /// What no invoice took: credit.
+    /// Parts later invoices used as credit when issued (they were issued owing less).
+    pub credit_used: Vec<PaymentPartView>,
+    /// What no invoice took nor used as credit yet.
     pub unallocated: String,
 }
 
@@ -71,7 +73,7 @@ pub struct AllocationInput {
     #[schema(min_length = 1, max_length = 40)]
     pub invoice: String,
     /// Minor units, more than zero.
-    #[schema(minimum = 1)]
+    #[schema(minimum = 1, maximum = 10000000000_i64)]
     pub amount_minor: i64,
 }
 
@@ -131,6 +133,15 @@ async fn view(
                 amount: decimal(p.amount),
                 allocations: p
                     .allocations
+                    .into_iter()
+                    .map(|a| PaymentPartView {
+                        invoice: a.invoice,
+                        number: a.number,
+                        amount: decimal(a.amount),
+                    })
+                    .collect(),
+                credit_used: p
+                    .credit_used
                     .into_iter()
                     .map(|a| PaymentPartView {
                         invoice: a.invoice,

@@ -27,6 +27,7 @@ interface ReconciledPayment {
   received_on: string;
   amount: string;
   allocations: { invoice: string; number: string; amount: string }[];
+  credit_used: { invoice: string; number: string; amount: string }[];
   unallocated: string;
 }
 
@@ -111,6 +112,7 @@ export function ReconciliationPage({ api, account, mayBill }: { api: Api; accoun
                   { label: t('reconcile.received'), cell: (p) => format.day(p.received_on) },
                   { label: t('reconcile.amount'), cell: (p) => money(p.amount) },
                   { label: t('reconcile.settles'), cell: (p) => p.allocations.map((a) => `${a.number}: ${money(a.amount)}`).join(', ') },
+                  { label: t('reconcile.credit_used'), cell: (p) => p.credit_used.map((a) => `${a.number}: ${money(a.amount)}`).join(', ') },
                   { label: t('reconcile.unallocated'), cell: (p) => money(p.unallocated) },
                   ...(mayBill
                     ? [

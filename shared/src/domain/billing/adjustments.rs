@@ -127,7 +127,9 @@ impl Billing {
         v.into_result().map_err(BillingError::Invalid)?;
         for attempt in 1..=ATTEMPTS {
             let (original, version) = self.invoice_versioned(tenant, account, invoice).await?;
-            let room = original.total - original.credited;
+            // What was written off is settled already: a credit for it would pay the
+            // customer back money it never paid.
+            let room = original.total - original.credited - original.written_off;
             if amount > room {
                 let mut v = Violations::default();
                 v.add(

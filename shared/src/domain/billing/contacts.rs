@@ -1,6 +1,7 @@
-//! Who an account's billing mail goes to: the logins staff chose as its billing contacts,
-//! each at its own address and in its own language; or, when none is chosen, the account's
-//! addresses in the provider's default language.
+//! Who an account's billing mail goes to: the logins staff chose as its billing contacts
+//! (of a role that reads bills), each at its own address and in its own language; or, when
+//! none is chosen or none of them is left, the account's addresses in the provider's
+//! default language.
 
 use super::settings::AccountBillingSettings;
 use super::{Billing, BillingError};
@@ -48,26 +49,37 @@ impl Billing {
         own: &AccountBillingSettings,
         default_language: &str,
     ) -> Result<Vec<Recipient>, BillingError> {
-        if own.contacts.is_empty() {
-            if account.emails.is_empty() {
-                return Ok(Vec::new());
-            }
-            return Ok(vec![Recipient {
-                to: account.emails.clone(),
-                language: default_language.to_owned(),
-                name: account.name.clone(),
-            }]);
+        let chosen: Vec<Recipient> = if own.contacts.is_empty() {
+            Vec::new()
+        } else {
+            self.logins_of(tenant, &account.id)
+                .await?
+                .into_iter()
+                .filter(|l| own.contacts.contains(&l.id) && reads_bills(l))
+                .map(|l| Recipient {
+                    to: vec![l.email.clone()],
+                    language: l.language.clone(),
+                    name: l.name.clone().unwrap_or_else(|| l.username.clone()),
+                })
+                .collect()
+        };
+        // None chosen, or every one chosen since removed or moved to a role that does not
+        // read bills: the account's own addresses, so the mail is never silently dropped.
+        if !chosen.is_empty() || account.emails.is_empty() {
+            return Ok(chosen);
         }
-        Ok(self
-            .logins_of(tenant, &account.id)
-            .await?
-            .into_iter()
-            .filter(|l| own.contacts.contains(&l.id))
-            .map(|l| Recipient {
-                to: vec![l.email.clone()],
-                language: l.language.clone(),
-                name: l.name.clone().unwrap_or_else(|| l.username.clone()),
-            })
-            .collect())
+        Ok(vec![Recipient {
+            to: account.emails.clone(),
+            language: default_language.to_owned(),
+            name: account.name.clone(),
+        }])
     }
+}
+
+/// Whether the login's role reads bills (the technical role does not).
+pub(super) fn reads_bills(login: &Login) -> bool {
+    matches!(
+        &login.principal,
+        crate::domain::identity::Principal::EndUser { role, .. } if role.reads_bills()
+    )
 }

@@ -198,6 +198,9 @@ struct Gathered {
     composed: Composed,
     counter: (i64, Option<u64>),
     balance: (i64, i64, Option<u64>),
+    /// Payments with money no invoice took, oldest first, and the versions read: the
+    /// credit an invoice applies is taken from them first.
+    unallocated_payments: Vec<(Payment, u64)>,
     billed_through_read: BTreeMap<String, Option<u64>>,
     usage_read: BTreeMap<(String, String), (record::BilledDays, Option<u64>)>,
 }
@@ -289,8 +292,13 @@ impl Billing {
             let logins = self.logins_of(tenant, account).await?;
             let mut v = Violations::default();
             for (n, contact) in own.contacts.iter().enumerate() {
-                if !logins.iter().any(|l| l.id == *contact) {
-                    v.add(format!("/contacts/{n}"), "not a login of this account");
+                match logins.iter().find(|l| l.id == *contact) {
+                    None => v.add(format!("/contacts/{n}"), "not a login of this account"),
+                    Some(login) if !contacts::reads_bills(login) => v.add(
+                        format!("/contacts/{n}"),
+                        "this login's role does not read bills",
+                    ),
+                    Some(_) => {}
                 }
             }
             v.into_result().map_err(BillingError::Invalid)?;
@@ -590,6 +598,19 @@ impl Billing {
                 .await?
                 .as_ref(),
         );
+        let mut unallocated_payments = Vec::new();
+        if balance.0 < 0 {
+            let query = record::payments_of(tenant, account_id).limit(1000);
+            for item in crate::store::query_all(self.table.as_ref(), query).await? {
+                let (payment, version) = record::payment_with_version(&item)?;
+                if payment.unallocated > 0 {
+                    unallocated_payments.push((payment, version));
+                }
+            }
+            unallocated_payments.sort_by(|(a, _), (b, _)| {
+                (a.received_on, a.recorded_at).cmp(&(b.received_on, b.recorded_at))
+            });
+        }
         let own = settings::read_account(self.table.as_ref(), tenant, account_id).await?;
         let mail = if own.portal_only {
             None
@@ -618,6 +639,7 @@ impl Billing {
             composed,
             counter,
             balance,
+            unallocated_payments,
             billed_through_read,
             usage_read,
         })
@@ -723,6 +745,27 @@ impl Billing {
                 .map_err(|e| TableError::Unavailable(e.to_string()))?;
                 writes.push(("mail", crate::domain::outbox::enqueue(&message, now)));
             }
+        }
+        // The credit it uses comes first from payments no invoice took, oldest first: they
+        // say which invoice used their money, so it cannot be spread over invoices again.
+        let mut credit = invoice.credit_applied;
+        for (payment, version) in &g.unallocated_payments {
+            if credit == 0 {
+                break;
+            }
+            let used = credit.min(payment.unallocated);
+            credit -= used;
+            let mut spent = payment.clone();
+            spent.unallocated -= used;
+            spent.credit_used.push(payments::Allocation {
+                invoice: invoice.id.clone(),
+                number: invoice.number.clone(),
+                amount: used,
+            });
+            writes.push((
+                "payment used as credit",
+                record::payment_reallocated_write(tenant, account, &spent, *version)?,
+            ));
         }
         for charge in &g.charges {
             let taken = adjustments::OneOffCharge {
@@ -953,6 +996,7 @@ impl Billing {
                 reference: reference.clone(),
                 allocations,
                 unallocated,
+                credit_used: Vec::new(),
                 recorded_by: recorded_by.to_owned(),
                 recorded_at: now,
             };

@@ -38,6 +38,10 @@ pub struct Payment {
     pub allocations: Vec<Allocation>,
     /// What no invoice needed: a credit the next invoices use first.
     pub unallocated: i64,
+    /// The parts of it later invoices used as credit when they were issued (taken from
+    /// `unallocated`; each such invoice was issued owing that much less).
+    #[serde(default)]
+    pub credit_used: Vec<Allocation>,
     pub recorded_by: String,
     #[serde(with = "time::serde::rfc3339")]
     pub recorded_at: OffsetDateTime,
@@ -63,4 +67,11 @@ pub fn allocate(amount: i64, invoices: &[Invoice]) -> (Vec<Allocation>, i64) {
         left -= part;
     }
     (out, left)
+}
+
+impl Payment {
+    /// What of it may be spread over invoices: all but what invoices used as credit.
+    pub fn allocatable(&self) -> i64 {
+        self.amount - self.credit_used.iter().map(|c| c.amount).sum::<i64>()
+    }
 }

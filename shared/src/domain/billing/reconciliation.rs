@@ -66,6 +66,7 @@ impl Billing {
             .iter()
             .map(record::payment_from_item)
             .collect::<Result<Vec<_>, _>>()?;
+        // What payments hold that no invoice took nor used as credit.
         let unallocated = payments.iter().map(|p| p.unallocated).sum();
         let balance = self.balance(tenant, account).await?.owed;
         Ok(Reconciliation {
@@ -89,8 +90,17 @@ impl Billing {
         let mut v = Violations::default();
         let mut amounts: BTreeMap<&str, i64> = BTreeMap::new();
         for (n, want) in wanted.iter().enumerate() {
-            if want.amount <= 0 {
-                v.add(format!("/allocations/{n}/amount_minor"), "more than zero");
+            if want.amount <= 0 || want.amount > super::MAX_PAYMENT {
+                v.add(
+                    format!("/allocations/{n}/amount_minor"),
+                    "more than zero, at most 100,000,000.00",
+                );
+            }
+            if want.invoice.parse::<crate::ids::InvoiceId>().is_err() {
+                v.add(
+                    format!("/allocations/{n}/invoice"),
+                    "not an invoice of this account",
+                );
             }
             if amounts.insert(want.invoice.as_str(), want.amount).is_some() {
                 v.add(format!("/allocations/{n}/invoice"), "once per invoice");
@@ -100,6 +110,9 @@ impl Billing {
             v.add("/allocations", "at most 90 invoices");
         }
         v.into_result().map_err(BillingError::Invalid)?;
+        if payment.parse::<crate::ids::PaymentId>().is_err() {
+            return Err(BillingError::NotFound);
+        }
         for attempt in 1..=ATTEMPTS {
             let item = self
                 .table
@@ -107,15 +120,17 @@ impl Billing {
                 .await?
                 .ok_or(BillingError::NotFound)?;
             let (current, version) = record::payment_with_version(&item)?;
-            let total: i64 = amounts.values().sum();
-            if total > current.amount {
+            let total = amounts
+                .values()
+                .try_fold(0i64, |sum, a| sum.checked_add(*a))
+                .unwrap_or(i64::MAX);
+            if total > current.allocatable() {
                 let mut v = Violations::default();
                 v.add(
                     "/allocations",
                     format!(
-                        "the parts come to {}, more than the payment's {}",
-                        crate::domain::catalogue::money::decimal(total),
-                        crate::domain::catalogue::money::decimal(current.amount)
+                        "the parts come to more than the {} of the payment that no invoice used as credit",
+                        crate::domain::catalogue::money::decimal(current.allocatable())
                     ),
                 );
                 return Err(BillingError::Invalid(v));
@@ -194,7 +209,7 @@ impl Billing {
                 .collect();
             allocations.sort_by(|a, b| a.number.cmp(&b.number));
             let changed = Payment {
-                unallocated: current.amount - total,
+                unallocated: current.allocatable() - total,
                 allocations,
                 ..current.clone()
             };
@@ -236,6 +251,9 @@ impl Billing {
             let mut v = Violations::default();
             v.add("/reason", "say why, in up to 200 characters");
             return Err(BillingError::Invalid(v));
+        }
+        if invoice.parse::<crate::ids::InvoiceId>().is_err() {
+            return Err(BillingError::NotFound);
         }
         for attempt in 1..=ATTEMPTS {
             let item = self

@@ -28,6 +28,13 @@ pub enum Role {
     ReadOnly,
 }
 
+impl Role {
+    /// Invoices, the ledger and billing mail are for every role but the technical one.
+    pub fn reads_bills(self) -> bool {
+        self != Role::Technical
+    }
+}
+
 /// What a staff member may do in the console.
 #[derive(
     Debug,
