@@ -1970,16 +1970,17 @@ async fn a_run_whose_batch_never_reported_is_planned_again_once_it_has_stalled()
     let on = date!(2036 - 12 - 01);
     let first = planned_batches(&f).await;
     assert!(first.iter().any(|b| b.tenant == f.tenant.id));
-    // Its worker died: nothing reported. Within the hour the attempt is left to run.
-    f.w.clock.advance(time::Duration::minutes(30));
+    // Its worker died: nothing reported. For a while the attempt is left to run.
+    f.w.clock.advance(time::Duration::minutes(15));
     assert!(
         planned_batches(&f)
             .await
             .iter()
             .all(|b| b.tenant != f.tenant.id)
     );
-    // Past the stall limit, it is planned again, as attempt 2, and finishes.
-    f.w.clock.advance(time::Duration::minutes(30));
+    // Twenty minutes without a batch reporting, it is planned again, as attempt 2, and
+    // finishes.
+    f.w.clock.advance(time::Duration::minutes(6));
     let again: Vec<_> = planned_batches(&f)
         .await
         .into_iter()
@@ -2664,4 +2665,100 @@ async fn credit_from_a_payment_is_used_once_and_a_written_off_invoice_takes_no_c
         note.text
     );
     assert!(note.text.contains("at most 41.01"), "{}", note.text);
+}
+
+#[tokio::test]
+async fn run_now_waits_for_a_running_attempt_and_a_day_that_failed_is_tried_again_the_next() {
+    let (
+        f,
+        Cast {
+            boss, kim_account, ..
+        },
+    ) = december().await;
+    // Planned, its batch not billed yet: "run now" says so rather than racing it.
+    let planned = planned_batches(&f).await;
+    let running =
+        f.w.call(
+            "POST",
+            "/v1/console/billing/runs",
+            "acme",
+            Auth::Bearer(&boss),
+            None,
+        )
+        .await;
+    assert_eq!(running.status, StatusCode::CONFLICT, "{}", running.text);
+    assert_eq!(running.body["type"], "/problems/bill-run-running");
+    for batch in planned.iter().filter(|b| b.tenant == f.tenant.id) {
+        selfcare::events::bill_batch(&f.w.platform, batch)
+            .await
+            .unwrap();
+    }
+    let ran =
+        f.w.call(
+            "POST",
+            "/v1/console/billing/runs",
+            "acme",
+            Auth::Bearer(&boss),
+            None,
+        )
+        .await;
+    assert_eq!(ran.status, StatusCode::OK, "{}", ran.text);
+    assert_eq!(
+        (ran.body["attempt"].as_u64(), ran.body["already"].as_u64()),
+        (Some(2), Some(1))
+    );
+    // Kim's service is priced in US dollars: Kim's account fails on the 1st.
+    let plan =
+        f.w.platform
+            .catalogue()
+            .create_plan(
+                &f.tenant.id,
+                selfcare::domain::catalogue::NewPlan {
+                    name: "US Voice".into(),
+                    service_type: selfcare::domain::catalogue::ServiceType::Voice,
+                    currency: "USD".into(),
+                    recurring_minor: 1_000,
+                    rates: vec![],
+                },
+            )
+            .await
+            .unwrap();
+    f.w.platform
+        .services()
+        .create(
+            &f.tenant.id,
+            &kim_account,
+            selfcare::domain::services::NewService {
+                plan: plan.id,
+                identifier: "+61255509100".into(),
+                status: selfcare::domain::services::ServiceStatus::Active,
+                started_at: None,
+                attributes: Default::default(),
+            },
+        )
+        .await
+        .unwrap();
+    let failed =
+        f.w.call(
+            "POST",
+            "/v1/console/billing/runs",
+            "acme",
+            Auth::Bearer(&boss),
+            None,
+        )
+        .await;
+    assert_eq!(failed.body["failures"].as_array().unwrap().len(), 1);
+    // The next day, the schedule plans the 1st again beside the 2nd.
+    f.w.clock.advance(time::Duration::days(1));
+    let mut days: Vec<(String, u32)> = planned_batches(&f)
+        .await
+        .into_iter()
+        .filter(|b| b.tenant == f.tenant.id)
+        .map(|b| (b.date.to_string(), b.attempt))
+        .collect();
+    days.sort();
+    assert_eq!(
+        days,
+        [("2036-12-01".to_owned(), 4), ("2036-12-02".to_owned(), 1)]
+    );
 }

@@ -95,19 +95,32 @@ async fn retail_providers(
     Ok(out)
 }
 
-/// Every retail provider's overdue reminders, once a day, and the batches of each one's
-/// bill run of its today (its time zone's) that needs running: not run yet, or run with
-/// failures, or stalled. Hourly, so each provider's day starts at its own midnight and a
-/// failed account is tried again within the hour. One provider's failure is logged and
-/// retried next hour; the others go on.
+/// Every retail provider's overdue reminders, once a day, and the plan of each one's bill
+/// run of its today (its time zone's) that needs running: not run yet, run with failures,
+/// or stalled; and of its yesterday when that run was left unfinished or failed (so a
+/// failure at midnight is still billed on its day). One provider's failure is logged and
+/// tried again by the next schedule; the others go on.
 async fn plan_runs(
     platform: &Platform,
-) -> Result<Vec<crate::domain::billing::run::RunBatch>, crate::domain::billing::BillingError> {
+) -> Result<Vec<crate::domain::billing::run::PlannedRun>, crate::domain::billing::BillingError> {
     let billing = platform.billing();
-    let mut batches = Vec::new();
+    let mut plans = Vec::new();
     for tenant in retail_providers(platform).await? {
         let planned = async {
             let today = billing.today(&tenant).await?;
+            let mut out = Vec::new();
+            if let Some(yesterday) = today.previous_day()
+                && billing
+                    .run_of(&tenant, yesterday)
+                    .await?
+                    .is_some_and(|r| !r.complete())
+                && let Ok(plan) = billing.plan_run(&tenant, yesterday, false).await?
+            {
+                out.push(plan);
+            }
+            if let Ok(plan) = billing.plan_run(&tenant, today, false).await? {
+                out.push(plan);
+            }
             if billing.reminded_on(&tenant, today).await?.is_none() {
                 let sent = billing
                     .send_reminders(&tenant, today, &platform.sender)
@@ -115,21 +128,22 @@ async fn plan_runs(
                 billing.mark_reminded(&tenant, today, sent).await?;
                 tracing::info!(tenant = %tenant, date = %today, sent, "overdue reminders");
             }
-            billing.plan_run(&tenant, today, false).await
+            Ok::<_, crate::domain::billing::BillingError>(out)
         }
         .await;
         match planned {
-            Ok(Some(planned)) => {
-                tracing::info!(tenant = %tenant, batches = planned.len(), "bill run planned");
-                batches.extend(planned);
+            Ok(planned) => {
+                for plan in &planned {
+                    tracing::info!(tenant = %tenant, batches = plan.batches.len(), "bill run planned");
+                }
+                plans.extend(planned);
             }
-            Ok(None) => {}
             Err(error) => {
                 tracing::error!(tenant = %tenant, %error, "the bill run of a provider failed")
             }
         }
     }
-    Ok(batches)
+    Ok(plans)
 }
 
 /// The bill run in one process (the local runtime's schedule, every minute): plans each
@@ -139,20 +153,20 @@ pub async fn bill_run(
     platform: &Platform,
 ) -> Result<Vec<crate::domain::billing::run::RunReport>, crate::domain::billing::BillingError> {
     let billing = platform.billing();
-    let batches = plan_runs(platform).await?;
-    let mut runs: Vec<(crate::ids::TenantId, time::Date)> = Vec::new();
-    for batch in &batches {
-        if let Err(error) = billing.run_batch(batch).await {
-            tracing::error!(tenant = %batch.tenant, batch = batch.batch, %error,
-                "a bill run batch failed");
-        }
-        if !runs.contains(&(batch.tenant, batch.date)) {
-            runs.push((batch.tenant, batch.date));
-        }
-    }
     let mut reports = Vec::new();
-    for (tenant, date) in runs {
-        reports.extend(billing.run_of(&tenant, date).await?);
+    for plan in plan_runs(platform).await? {
+        billing.record_plan(&plan).await?;
+        for batch in &plan.batches {
+            if let Err(error) = billing.run_batch(batch, None).await {
+                tracing::error!(tenant = %batch.tenant, batch = batch.batch, %error,
+                    "a bill run batch failed");
+            }
+        }
+        if let Some(date) = plan.batches.first().map(|b| b.date) {
+            reports.extend(billing.run_of(&plan.tenant, date).await?);
+        } else {
+            reports.extend(billing.runs(&plan.tenant, 1).await?);
+        }
     }
     Ok(reports)
 }
@@ -174,34 +188,41 @@ pub async fn plan_bill_runs(
 ) -> Result<PlannedRuns, crate::domain::billing::BillingError> {
     use crate::domain::billing::BillingError;
     use crate::ports::blobs::{BlobKey, Retention, bytes_stream};
-    let batches = plan_runs(platform).await?;
-    if batches.is_empty() {
-        return Ok(PlannedRuns {
-            file: None,
-            batches: 0,
-        });
-    }
-    let now = platform.clock.now();
-    let key = BlobKey::parse(&format!(
-        "_bill-runs/{}-{}.json",
-        now.unix_timestamp(),
-        ulid::Ulid::new()
-    ))
-    .map_err(|e| BillingError::Files(e.to_string()))?;
-    let body = serde_json::to_vec(&batches)
-        .map_err(|e| BillingError::Storage(TableError::Invalid(e.to_string())))?;
-    platform
-        .exports
-        .put_kept(
-            &key,
-            bytes_stream(body),
-            "application/json",
-            Retention::Temporary,
-        )
-        .await
+    let plans = plan_runs(platform).await?;
+    let batches: Vec<&crate::domain::billing::run::RunBatch> =
+        plans.iter().flat_map(|p| &p.batches).collect();
+    let file = if batches.is_empty() {
+        None
+    } else {
+        let now = platform.clock.now();
+        let key = BlobKey::parse(&format!(
+            "_bill-runs/{}-{}.json",
+            now.unix_timestamp(),
+            ulid::Ulid::new()
+        ))
         .map_err(|e| BillingError::Files(e.to_string()))?;
+        let body = serde_json::to_vec(&batches)
+            .map_err(|e| BillingError::Storage(TableError::Invalid(e.to_string())))?;
+        platform
+            .exports
+            .put_kept(
+                &key,
+                bytes_stream(body),
+                "application/json",
+                Retention::Temporary,
+            )
+            .await
+            .map_err(|e| BillingError::Files(e.to_string()))?;
+        Some(key.as_str().to_owned())
+    };
+    // Recorded once the workers have their batches: a plan that never reached them leaves
+    // the day as it was, for the next schedule.
+    let billing = platform.billing();
+    for plan in &plans {
+        billing.record_plan(plan).await?;
+    }
     Ok(PlannedRuns {
-        file: Some(key.as_str().to_owned()),
+        file,
         batches: batches.len(),
     })
 }
@@ -213,7 +234,15 @@ pub async fn bill_batch(
     platform: &Platform,
     batch: &crate::domain::billing::run::RunBatch,
 ) -> Result<(), crate::domain::billing::BillingError> {
-    platform.billing().run_batch(batch).await
+    // Well inside the function's five minutes: a batch cut short records nothing, and the
+    // attempt is planned again once stalled, rather than timing out mid-account.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(240);
+    let finished = platform.billing().run_batch(batch, Some(deadline)).await?;
+    if !finished {
+        tracing::warn!(tenant = %batch.tenant, batch = batch.batch,
+            "a bill run batch ran out of time; the attempt is planned again once stalled");
+    }
+    Ok(())
 }
 
 /// The blob handler (`usage-ingest`): loads a usage file dropped in the ingest bucket. Keys

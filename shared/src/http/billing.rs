@@ -692,7 +692,7 @@ async fn invoice_files(
 #[utoipa::path(get, path = "/v1/portal/invoices/{invoice}/files", tag = "portal",
     params(("invoice" = String, Path)),
     responses((status = 200, body = InvoiceFilesView), (status = 404, body = Problem),
-        (status = 503, body = Problem)))]
+        (status = 409, body = Problem), (status = 503, body = Problem)))]
 pub async fn portal_invoice_files(
     State(platform): State<Platform>,
     user: PortalUser,
@@ -707,7 +707,7 @@ pub async fn portal_invoice_files(
 #[utoipa::path(get, path = "/v1/console/accounts/{account}/invoices/{invoice}/files",
     tag = "console", params(("account" = String, Path), ("invoice" = String, Path)),
     responses((status = 200, body = InvoiceFilesView), (status = 404, body = Problem),
-        (status = 503, body = Problem)))]
+        (status = 409, body = Problem), (status = 503, body = Problem)))]
 pub async fn console_invoice_files(
     State(platform): State<Platform>,
     staff: StaffUser,
@@ -1794,18 +1794,38 @@ pub async fn bill_runs(
     Ok(Json(runs.into_iter().map(Into::into).collect()))
 }
 
+/// How long "run now" bills while the request waits; the function's own limit is 10 s.
+const RUN_NOW_BUDGET: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Run today's bill run now (again): accounts already billed are left as they are, so
-/// this retries the failed ones and bills what is newly due.
+/// this retries the failed ones and bills what is newly due. 200 when it finished while
+/// the request waited; 202 when it had more to bill than a request can wait for (the
+/// schedule carries on with the rest); 409 while an attempt is still billing.
 #[utoipa::path(post, path = "/v1/console/billing/runs", tag = "console",
-    responses((status = 200, body = RunView), (status = 403, body = Problem)))]
+    responses((status = 200, body = RunView), (status = 202, body = RunView),
+        (status = 403, body = Problem), (status = 409, body = Problem)))]
 pub async fn run_bills_now(
     State(platform): State<Platform>,
     staff: StaffUser,
-) -> Result<Json<RunView>, Problem> {
+) -> Result<(StatusCode, Json<RunView>), Problem> {
     every_account(&staff)?;
     let tenant = &staff.session.tenant;
     let on = today(&platform, tenant).await?;
-    let report = platform.billing().run_day(tenant, on).await?;
+    let (report, finished) = match platform
+        .billing()
+        .run_now(tenant, on, Some(RUN_NOW_BUDGET))
+        .await?
+    {
+        Ok(ran) => ran,
+        Err(_) => {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "bill-run-running",
+                "Today's bill run is still billing",
+            )
+            .detail("Its progress is on the bill runs page; run it again once it has finished."));
+        }
+    };
     audited(
         &platform,
         &staff,
@@ -1814,7 +1834,12 @@ pub async fn run_bills_now(
         &format!("{}: {} issued", dates::text(on), report.issued),
     )
     .await?;
-    Ok(Json(report.into()))
+    let status = if finished {
+        StatusCode::OK
+    } else {
+        StatusCode::ACCEPTED
+    };
+    Ok((status, Json(report.into())))
 }
 
 pub fn routes() -> OpenApiRouter<Platform> {

@@ -27,7 +27,12 @@ impl Billing {
         if settings.reminder_days.is_empty() {
             return Ok(0);
         }
-        let first = Date::from_calendar_date(2000, time::Month::January, 1).unwrap_or(today);
+        // Only invoices whose last reminder day can still be coming: issued within the
+        // payment terms, the last reminder day and a month's grace of today (an invoice left
+        // unreminded longer, as when reminders were off, is not reminded late).
+        let last_step = settings.reminder_days.iter().copied().max().unwrap_or(0);
+        let window = i64::from(settings.payment_terms_days) + i64::from(last_step) + 31;
+        let first = today - time::Duration::days(window);
         let everything = record::issued_between(tenant, "INVOICES", first, today)
             .limit(super::reports::REPORT_LIMIT);
         let tenant_record =

@@ -23,9 +23,10 @@ use crate::ids::{AccountId, TenantId};
 /// Accounts in one batch: a page of the provider's accounts.
 pub const BATCH_SIZE: usize = 100;
 
-/// An attempt not finished this long after it started is taken as dead (its worker
-/// stopped) and planned again; before that, the next schedule leaves it to run.
-pub const STALLED_AFTER: time::Duration = time::Duration::minutes(50);
+/// An attempt not finished, with no batch reported this long (nor started), is taken as
+/// stalled (its workers stopped) and planned again; before that, the schedule leaves it
+/// to run.
+pub const STALLED_AFTER: time::Duration = time::Duration::minutes(20);
 
 /// One account the run could not bill, and why.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -107,24 +108,44 @@ pub(super) struct BatchOutcome {
     pub finished_at: OffsetDateTime,
 }
 
+/// A planned attempt: its batches, to record with [`Billing::record_plan`] once they are
+/// safely handed to the workers.
+#[derive(Debug, Clone)]
+pub struct PlannedRun {
+    pub tenant: TenantId,
+    start: RunStart,
+    pub batches: Vec<RunBatch>,
+}
+
+/// Why a run cannot be started now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NotPlanned {
+    /// The day's run completed (and it was not asked for again).
+    Complete,
+    /// An attempt is still billing.
+    Running,
+}
+
 impl Billing {
-    /// Plans the tenant's run of `on`: its active end-user accounts in batches, recorded as
-    /// a new attempt. None when the day's run needs nothing: it completed, or an attempt is
-    /// still running (started less than [`STALLED_AFTER`] ago). `again` plans a new
-    /// attempt whatever the last one came to (staff's "run again").
+    /// Plans the tenant's run of `on`: its active end-user accounts in batches, as a new
+    /// attempt (recorded by [`Billing::record_plan`]). Not when the day's run completed
+    /// (unless `again`: staff's "run again"), nor while an attempt is still billing: a batch
+    /// reported, or it started, less than [`STALLED_AFTER`] ago.
     pub async fn plan_run(
         &self,
         tenant: &TenantId,
         on: Date,
         again: bool,
-    ) -> Result<Option<Vec<RunBatch>>, BillingError> {
+    ) -> Result<Result<PlannedRun, NotPlanned>, BillingError> {
         let last = self.run_of(tenant, on).await?;
         let now = self.clock.now();
-        if let Some(last) = &last
-            && !again
-            && (last.complete() || (!last.finished() && now - last.started_at < STALLED_AFTER))
-        {
-            return Ok(None);
+        if let Some(last) = &last {
+            if !last.finished() && now - last.finished_at.max(last.started_at) < STALLED_AFTER {
+                return Ok(Err(NotPlanned::Running));
+            }
+            if last.complete() && !again {
+                return Ok(Err(NotPlanned::Complete));
+            }
         }
         let attempt = last.map_or(1, |l| l.attempt + 1);
         let mut batches = Vec::new();
@@ -151,21 +172,37 @@ impl Billing {
                 None => break,
             }
         }
-        let start = RunStart {
-            date: on,
-            attempt,
-            batches: batches.len() as u32,
-            started_at: now,
-        };
+        Ok(Ok(PlannedRun {
+            tenant: *tenant,
+            start: RunStart {
+                date: on,
+                attempt,
+                batches: batches.len() as u32,
+                started_at: now,
+            },
+            batches,
+        }))
+    }
+
+    /// Records a planned attempt as the day's run: from now on the day's report is its
+    /// batches'. Done once its batches are handed to the workers, so a plan that never
+    /// reached them leaves the last attempt as it was, and the next schedule plans again.
+    pub async fn record_plan(&self, plan: &PlannedRun) -> Result<(), BillingError> {
         self.table
-            .put(record::run_item(tenant, &start)?, None)
+            .put(record::run_item(&plan.tenant, &plan.start)?, None)
             .await?;
-        Ok(Some(batches))
+        Ok(())
     }
 
     /// Bills the batch's accounts whose bill day is its date, and records what it came
-    /// to. Run twice, it issues nothing twice and records one outcome.
-    pub async fn run_batch(&self, batch: &RunBatch) -> Result<(), BillingError> {
+    /// to. Run twice, it issues nothing twice and records one outcome. Past `deadline`, it
+    /// stops before the next account and records nothing (false): the batch is unfinished,
+    /// and the attempt is planned again once it has stalled.
+    pub async fn run_batch(
+        &self,
+        batch: &RunBatch,
+        deadline: Option<std::time::Instant>,
+    ) -> Result<bool, BillingError> {
         let tenant = &batch.tenant;
         let on = batch.date;
         let settings = settings::read(self.table.as_ref(), tenant).await?;
@@ -179,6 +216,9 @@ impl Billing {
             finished_at: self.clock.now(),
         };
         for id in &batch.accounts {
+            if deadline.is_some_and(|d| std::time::Instant::now() >= d) {
+                return Ok(false);
+            }
             // Read again: it may have closed since the plan.
             let account = self.accounts.get(tenant, id).await?;
             if account.kind() != AccountKind::EndUser || account.status != AccountStatus::Active {
@@ -209,16 +249,45 @@ impl Billing {
         self.table
             .put(record::batch_item(batch, &outcome)?, None)
             .await?;
-        Ok(())
+        Ok(true)
     }
 
-    /// Bills every account of the tenant whose bill day is `on` now, in this process: a
-    /// new attempt, its batches one after another. Answers what it came to.
-    pub async fn run_day(&self, tenant: &TenantId, on: Date) -> Result<RunReport, BillingError> {
-        for batch in self.plan_run(tenant, on, true).await?.unwrap_or_default() {
-            self.run_batch(&batch).await?;
+    /// Bills the tenant's accounts whose bill day is `on` now, in this process (staff's
+    /// "run now", and the tests): a new attempt, its batches one after another until
+    /// `budget` has passed. Answers what it came to and whether it finished; what it did
+    /// not reach is billed when the schedule finds the attempt stalled.
+    pub async fn run_now(
+        &self,
+        tenant: &TenantId,
+        on: Date,
+        budget: Option<std::time::Duration>,
+    ) -> Result<Result<(RunReport, bool), NotPlanned>, BillingError> {
+        let deadline = budget.map(|b| std::time::Instant::now() + b);
+        let plan = match self.plan_run(tenant, on, true).await? {
+            Ok(plan) => plan,
+            Err(why) => return Ok(Err(why)),
+        };
+        self.record_plan(&plan).await?;
+        let mut finished = true;
+        for batch in &plan.batches {
+            if !self.run_batch(batch, deadline).await? {
+                finished = false;
+                break;
+            }
         }
-        self.run_of(tenant, on).await?.ok_or(BillingError::NotFound)
+        let report = self
+            .run_of(tenant, on)
+            .await?
+            .ok_or(BillingError::NotFound)?;
+        Ok(Ok((report, finished)))
+    }
+
+    /// [`Billing::run_now`] without a time limit: every batch of a new attempt.
+    pub async fn run_day(&self, tenant: &TenantId, on: Date) -> Result<RunReport, BillingError> {
+        match self.run_now(tenant, on, None).await? {
+            Ok((report, _)) => Ok(report),
+            Err(_) => Err(BillingError::Conflict),
+        }
     }
 
     /// The tenant's bill runs, newest first (up to `limit`).
