@@ -2762,3 +2762,72 @@ async fn run_now_waits_for_a_running_attempt_and_a_day_that_failed_is_tried_agai
         [("2036-12-01".to_owned(), 4), ("2036-12-02".to_owned(), 1)]
     );
 }
+
+#[tokio::test]
+async fn a_charge_or_credit_note_sent_again_under_its_idempotency_key_is_made_once() {
+    let (f, Cast { boss, .. }) = december().await;
+    let invoice = bill_now(&f, &boss, &f.account).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let charges = format!("/v1/console/accounts/{}/charges", f.account);
+    let notes = format!(
+        "/v1/console/accounts/{}/invoices/{invoice}/credit-notes",
+        f.account
+    );
+    let send = |path: &str, key: &str, body: Json| {
+        let (f, boss, path, key) = (&f, boss.clone(), path.to_owned(), key.to_owned());
+        async move {
+            f.w.call_with(
+                "POST",
+                &path,
+                "acme",
+                Auth::Bearer(&boss),
+                Some(body),
+                &[("idempotency-key", &key)],
+            )
+            .await
+        }
+    };
+    let charge = json!({"description": "Installation", "amount_minor": 2500, "reason": "on site"});
+    let first = send(&charges, "charge-key-0001", charge.clone()).await;
+    assert_eq!(first.status, StatusCode::CREATED, "{}", first.text);
+    let again = send(&charges, "charge-key-0001", charge).await;
+    assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    assert_eq!(again.body["id"], first.body["id"]);
+    let other = send(
+        &charges,
+        "charge-key-0001",
+        json!({"description": "Installation", "amount_minor": 9900, "reason": "on site"}),
+    )
+    .await;
+    assert_eq!(other.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(other.body["type"], "/problems/idempotency-key-reused");
+    let listed = f.w.get(&charges, "acme", Auth::Bearer(&boss)).await;
+    assert_eq!(listed.body.as_array().unwrap().len(), 1, "{}", listed.text);
+    // A credit note: twice at once under one key, one note and one ledger entry.
+    let note = json!({"amount_minor": 500, "reason": "late activation"});
+    let (a, b) = tokio::join!(
+        send(&notes, "note-key-0001", note.clone()),
+        send(&notes, "note-key-0001", note.clone()),
+    );
+    let mut statuses = [a.status, b.status];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::CREATED],
+        "{} {}",
+        a.text,
+        b.text
+    );
+    assert_eq!(a.body["number"], b.body["number"]);
+    let seen =
+        f.w.get(
+            &format!("/v1/console/accounts/{}/invoices/{invoice}", f.account),
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    assert_eq!(seen.body["credited"], "5.00");
+    assert_eq!(seen.body["credit_notes"].as_array().unwrap().len(), 1);
+}

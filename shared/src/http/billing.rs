@@ -50,6 +50,14 @@ fn every_account(staff: &StaffUser) -> Result<(), Problem> {
     }
 }
 
+/// The request's `Idempotency-Key`, if it sent one.
+fn idempotency_key(headers: &axum::http::HeaderMap) -> Option<String> {
+    headers
+        .get("idempotency-key")
+        .and_then(|h| h.to_str().ok())
+        .map(str::to_owned)
+}
+
 /// 201 for what this request made, 200 for what an earlier one did.
 fn created_or_found(created: bool) -> StatusCode {
     if created {
@@ -1258,18 +1266,22 @@ pub async fn charges(
 
 /// Add a one-off charge or credit to the account's next invoice.
 #[utoipa::path(post, path = "/v1/console/accounts/{account}/charges", tag = "console",
-    params(("account" = String, Path)), request_body = ChargeInput,
-    responses((status = 201, body = ChargeView), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 422, body = Problem)))]
+    params(("account" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "8 to 128 characters; a retry with the same key and body answers the charge the first added (200)")),
+    request_body = ChargeInput,
+    responses((status = 201, body = ChargeView), (status = 200, body = ChargeView),
+        (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn add_charge(
     State(platform): State<Platform>,
     staff: StaffUser,
     Path(account): Path<String>,
+    headers: axum::http::HeaderMap,
     JsonBody(input): JsonBody<ChargeInput>,
 ) -> Result<(StatusCode, Json<ChargeView>), Problem> {
     staff.require(Permission::BillingManage)?;
     let account = visible_account(&platform, &staff, &account).await?;
-    let charge = platform
+    let (charge, added) = platform
         .billing()
         .add_charge(
             &staff.session.tenant,
@@ -1278,8 +1290,12 @@ pub async fn add_charge(
             input.amount_minor,
             &input.reason,
             &staff.session.username,
+            idempotency_key(&headers).as_deref(),
         )
         .await?;
+    if !added {
+        return Ok((StatusCode::OK, Json(charge.into())));
+    }
     audited(
         &platform,
         &staff,
@@ -1336,20 +1352,23 @@ pub struct CreditNoteInput {
 /// Correct an issued invoice with a credit note (its own number; the invoice itself
 /// never changes).
 #[utoipa::path(post, path = "/v1/console/accounts/{account}/invoices/{invoice}/credit-notes",
-    tag = "console", params(("account" = String, Path), ("invoice" = String, Path)),
+    tag = "console", params(("account" = String, Path), ("invoice" = String, Path),
+        ("Idempotency-Key" = Option<String>, Header, description = "8 to 128 characters; a retry with the same key and body answers the credit note the first issued (200)")),
     request_body = CreditNoteInput,
-    responses((status = 201, body = CreditNoteView), (status = 403, body = Problem),
+    responses((status = 201, body = CreditNoteView), (status = 200, body = CreditNoteView),
+        (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 409, body = Problem),
         (status = 422, body = Problem)))]
 pub async fn credit_note(
     State(platform): State<Platform>,
     staff: StaffUser,
     Path((account, invoice)): Path<(String, String)>,
+    headers: axum::http::HeaderMap,
     JsonBody(input): JsonBody<CreditNoteInput>,
 ) -> Result<(StatusCode, Json<CreditNoteView>), Problem> {
     staff.require(Permission::BillingManage)?;
     let account = visible_account(&platform, &staff, &account).await?;
-    let note = platform
+    let (note, issued) = platform
         .billing()
         .credit_invoice(
             &staff.session.tenant,
@@ -1358,8 +1377,12 @@ pub async fn credit_note(
             input.amount_minor,
             &input.reason,
             &staff.session.username,
+            idempotency_key(&headers).as_deref(),
         )
         .await?;
+    if !issued {
+        return Ok((StatusCode::OK, Json(note.into())));
+    }
     audited(
         &platform,
         &staff,

@@ -372,6 +372,7 @@ impl From<BillingError> for Problem {
                 Problem::conflict("Others changed the account's billing meanwhile; try again.")
             }
             BillingError::Files(e) => Problem::unavailable(&e),
+            BillingError::IdempotencyKeyReused => Problem::idempotency_key_reused(),
             BillingError::Paging(e) => Problem::from(e),
             BillingError::Storage(e) => Problem::storage(&e),
         }

@@ -4,6 +4,7 @@
 //! place keys are spelled.
 
 pub mod cursor;
+pub mod idempotency;
 pub mod transaction;
 
 use serde::Serialize;

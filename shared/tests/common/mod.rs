@@ -236,10 +236,26 @@ impl World {
         auth: Auth<'_>,
         body: Option<Json>,
     ) -> Reply {
+        self.call_with(method, uri, tenant, auth, body, &[]).await
+    }
+
+    /// [`World::call`] with headers of its own (an `Idempotency-Key`).
+    pub async fn call_with(
+        &self,
+        method: &str,
+        uri: &str,
+        tenant: &str,
+        auth: Auth<'_>,
+        body: Option<Json>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
         let mut request = Request::builder()
             .method(method)
             .uri(uri)
             .header("x-selfcare-tenant", tenant);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         match auth {
             Auth::None => {}
             Auth::Bearer(token) => {

@@ -2,7 +2,7 @@
 // invoices, its ledger, the next invoice previewed, "bill now" and a payment received by
 // bank transfer, cheque or cash.
 import { useEffect, useState } from 'preact/hooks';
-import { Api } from '../shared/api';
+import { Api, idempotencyKey } from '../shared/api';
 import * as format from '../shared/format';
 import { t } from '../shared/i18n';
 import { InvoiceList, InvoicePage, LedgerTable, type Invoice } from '../shared/invoice';
@@ -349,6 +349,8 @@ function CreditNoteForm({ api, account, invoice, onIssued }: { api: Api; account
   const [amount, setAmount] = useState('');
   const [reason, setReason] = useState('');
   const [issued, setIssued] = useState<string | null>(null);
+  // One key per note being written: a retry after a lost answer issues it once.
+  const [key, setKey] = useState(idempotencyKey());
   const action = useAction();
   return (
     <form
@@ -356,10 +358,12 @@ function CreditNoteForm({ api, account, invoice, onIssued }: { api: Api; account
       onSubmit={(e) => {
         e.preventDefault();
         action.run(async () => {
-          const note = await api.post<{ number: string; amount: string }>(`/v1/console/accounts/${account}/invoices/${invoice.id}/credit-notes`, {
-            amount_minor: minorUnits(amount),
-            reason,
-          });
+          const note = await api.post<{ number: string; amount: string }>(
+            `/v1/console/accounts/${account}/invoices/${invoice.id}/credit-notes`,
+            { amount_minor: minorUnits(amount), reason },
+            { 'idempotency-key': key },
+          );
+          setKey(idempotencyKey());
           setIssued(t('billing.credit_note_issued', { number: note.number, amount: format.money(note.amount, invoice.currency) }));
           setAmount('');
           setReason('');
@@ -526,6 +530,8 @@ function Charges({ api, id, mayBill, currency }: { api: Api; id: string; mayBill
   const [round, setRound] = useState(0);
   const list = useLoad(() => api.get<Charge[]>(`/v1/console/accounts/${id}/charges`), [id, round]);
   const [form, setForm] = useState({ description: '', amount: '', reason: '', credit: false });
+  // One key per charge being entered: a retry after a lost answer adds it once.
+  const [chargeKey, setChargeKey] = useState(idempotencyKey());
   const action = useAction();
   return (
     <section aria-labelledby="charges-heading">
@@ -577,11 +583,12 @@ function Charges({ api, id, mayBill, currency }: { api: Api; id: string; mayBill
             action.run(async () => {
               // Not an amount: 0, which the API refuses on the amount's field.
               const cents = Math.max(minorUnits(form.amount), 0);
-              await api.post(`/v1/console/accounts/${id}/charges`, {
-                description: form.description,
-                amount_minor: form.credit ? -cents : cents,
-                reason: form.reason,
-              });
+              await api.post(
+                `/v1/console/accounts/${id}/charges`,
+                { description: form.description, amount_minor: form.credit ? -cents : cents, reason: form.reason },
+                { 'idempotency-key': chargeKey },
+              );
+              setChargeKey(idempotencyKey());
               setForm({ description: '', amount: '', reason: '', credit: false });
               setRound(round + 1);
             });

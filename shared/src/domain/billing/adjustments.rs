@@ -10,7 +10,19 @@ use super::{ATTEMPTS, Billing, BillingError, amounts, back_off, record};
 use crate::domain::Violations;
 use crate::ids::{AccountId, InvoiceId, TenantId};
 use crate::ports::table::TableError;
-use crate::store::Transaction;
+use crate::store::{Transaction, idempotency};
+
+/// What an idempotency key is claimed for.
+const CHARGE_SCOPE: &str = "ADD_CHARGE";
+const CREDIT_NOTE_SCOPE: &str = "CREDIT_NOTE";
+
+fn check_key(v: &mut Violations, key: Option<&str>) {
+    if let Some(key) = key
+        && let Err(m) = idempotency::check(key)
+    {
+        v.add("idempotency-key", m);
+    }
+}
 
 fn check_text(v: &mut Violations, field: &str, text: &str, most: usize) {
     if !(1..=most).contains(&text.trim().chars().count()) {
@@ -19,7 +31,10 @@ fn check_text(v: &mut Violations, field: &str, text: &str, most: usize) {
 }
 
 impl Billing {
-    /// Adds a one-off charge (or, negative, a credit) to the account's next invoice.
+    /// Adds a one-off charge (or, negative, a credit) to the account's next invoice. With
+    /// an idempotency key, the same request again answers the charge the first added
+    /// (false: not added now).
+    #[allow(clippy::too_many_arguments)]
     pub async fn add_charge(
         &self,
         tenant: &TenantId,
@@ -28,7 +43,8 @@ impl Billing {
         amount: i64,
         reason: &str,
         added_by: &str,
-    ) -> Result<OneOffCharge, BillingError> {
+        idempotency_key: Option<&str>,
+    ) -> Result<(OneOffCharge, bool), BillingError> {
         let mut v = Violations::default();
         check_text(&mut v, "/description", description, 80);
         check_text(&mut v, "/reason", reason, 200);
@@ -38,8 +54,28 @@ impl Billing {
                 "not zero, and at most 1,000,000.00 either way",
             );
         }
+        check_key(&mut v, idempotency_key);
         v.into_result().map_err(BillingError::Invalid)?;
         self.accounts.get(tenant, account).await?;
+        let fingerprint = idempotency::fingerprint(&(
+            "charge",
+            account.to_string(),
+            description.trim(),
+            amount,
+            reason.trim(),
+        ));
+        if let Some(key) = idempotency_key
+            && let Some(made) = self
+                .earlier(tenant, key, CHARGE_SCOPE, &fingerprint)
+                .await?
+        {
+            let charge = self
+                .table
+                .get(&record::charge_key(tenant, account, &made))
+                .await?
+                .ok_or(BillingError::NotFound)?;
+            return Ok((record::charge_from_item(&charge)?, false));
+        }
         let now = self.clock.now();
         let charge = OneOffCharge {
             id: InvoiceId::generate(now).to_string(),
@@ -52,10 +88,49 @@ impl Billing {
             added_on: self.today(tenant).await?,
             added_at: now,
         };
-        self.table
-            .transact(vec![record::charge_write(tenant, account, &charge, None)?])
-            .await?;
-        Ok(charge)
+        let mut writes = vec![record::charge_write(tenant, account, &charge, None)?];
+        if let Some(key) = idempotency_key {
+            writes.push(idempotency::claim(
+                tenant,
+                key,
+                CHARGE_SCOPE,
+                &fingerprint,
+                &charge.id,
+                now,
+            ));
+        }
+        match self.table.transact(writes).await {
+            Ok(()) => Ok((charge, true)),
+            // The same key at the same moment: the other request added it.
+            Err(TableError::ConditionFailed) if idempotency_key.is_some() => {
+                Box::pin(self.add_charge(
+                    tenant,
+                    account,
+                    description,
+                    amount,
+                    reason,
+                    added_by,
+                    idempotency_key,
+                ))
+                .await
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// What an earlier request under the key made, or that another request holds it.
+    async fn earlier(
+        &self,
+        tenant: &TenantId,
+        key: &str,
+        scope: &str,
+        fingerprint: &str,
+    ) -> Result<Option<String>, BillingError> {
+        match idempotency::earlier(self.table.as_ref(), tenant, key, scope, fingerprint).await? {
+            None => Ok(None),
+            Some(idempotency::Earlier::Made(id)) => Ok(Some(id)),
+            Some(idempotency::Earlier::Reused) => Err(BillingError::IdempotencyKeyReused),
+        }
     }
 
     /// The account's one-off charges and credits, newest first (the last 1,000).
@@ -118,14 +193,35 @@ impl Billing {
         amount: i64,
         reason: &str,
         issued_by: &str,
-    ) -> Result<CreditNote, BillingError> {
+        idempotency_key: Option<&str>,
+    ) -> Result<(CreditNote, bool), BillingError> {
         let mut v = Violations::default();
         check_text(&mut v, "/reason", reason, 200);
         if amount <= 0 || amount > MAX_ADJUSTMENT {
             v.add("/amount_minor", "more than zero, at most 1,000,000.00");
         }
+        check_key(&mut v, idempotency_key);
         v.into_result().map_err(BillingError::Invalid)?;
+        let fingerprint = idempotency::fingerprint(&(
+            "credit note",
+            account.to_string(),
+            invoice,
+            amount,
+            reason.trim(),
+        ));
         for attempt in 1..=ATTEMPTS {
+            if let Some(key) = idempotency_key
+                && let Some(made) = self
+                    .earlier(tenant, key, CREDIT_NOTE_SCOPE, &fingerprint)
+                    .await?
+            {
+                let notes = self.credit_notes_of(tenant, account, invoice).await?;
+                let note = notes
+                    .into_iter()
+                    .find(|n| n.id == made)
+                    .ok_or(BillingError::NotFound)?;
+                return Ok((note, false));
+            }
             let (original, version) = self.invoice_versioned(tenant, account, invoice).await?;
             // What was written off is settled already: a credit for it would pay the
             // customer back money it never paid.
@@ -213,8 +309,17 @@ impl Billing {
                 "ledger entry",
                 record::entry_write(tenant, account, &entry)?,
             );
+            if let Some(key) = idempotency_key {
+                tx.add(
+                    idempotency::CLAIM,
+                    idempotency::claim(tenant, key, CREDIT_NOTE_SCOPE, &fingerprint, &note.id, now),
+                );
+            }
             match tx.commit(self.table.as_ref()).await {
-                Ok(()) => return Ok(note),
+                Ok(()) => return Ok((note, true)),
+                // The same key at the same moment: the next turn answers what the other made.
+                Err(crate::store::TransactionError::ConditionFailed(idempotency::CLAIM))
+                    if attempt < ATTEMPTS => {}
                 Err(e) if e.is_contention() && attempt < ATTEMPTS => back_off(attempt).await,
                 Err(e) if e.is_contention() => return Err(BillingError::Conflict),
                 Err(e) => return Err(TableError::from(e).into()),

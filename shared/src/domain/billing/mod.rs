@@ -103,6 +103,9 @@ pub enum BillingError {
     /// Others kept changing the same records; try again.
     #[error("conflict")]
     Conflict,
+    /// This idempotency key was sent before with another request.
+    #[error("this idempotency key was used for a different request")]
+    IdempotencyKeyReused,
     /// The bucket the invoice files are kept in could not be reached.
     #[error("the invoice files are unavailable: {0}")]
     Files(String),
