@@ -185,6 +185,7 @@ impl Billing {
     }
 
     /// Issues a credit note of `amount` (tax included) against an issued invoice.
+    #[allow(clippy::too_many_arguments)]
     pub async fn credit_invoice(
         &self,
         tenant: &TenantId,
