@@ -4,6 +4,7 @@
 //! default language.
 
 use super::settings::AccountBillingSettings;
+pub use super::settings::MOST_CONTACTS;
 use super::{Billing, BillingError};
 use crate::domain::accounts::Account;
 use crate::domain::contact::EmailAddress;
@@ -11,9 +12,6 @@ use crate::domain::identity::Login;
 use crate::ids::{AccountId, TenantId};
 use crate::ports::table::{Index, Query};
 use crate::store::keys;
-
-/// The most billing contacts an account has.
-pub const MOST_CONTACTS: usize = 5;
 
 /// One message's addressees, the language it is written in and the name it greets.
 #[derive(Debug, Clone, PartialEq, Eq)]

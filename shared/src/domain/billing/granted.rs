@@ -8,39 +8,7 @@ use std::collections::BTreeMap;
 use time::Date;
 
 use super::invoice::{Invoice, LineKind};
-
-/// A report an account may be granted.
-#[derive(
-    Debug,
-    Clone,
-    Copy,
-    PartialEq,
-    Eq,
-    PartialOrd,
-    Ord,
-    Hash,
-    serde::Serialize,
-    serde::Deserialize,
-    utoipa::ToSchema,
-)]
-#[serde(rename_all = "kebab-case")]
-pub enum GrantedReport {
-    /// What each cost centre's services came to on an invoice.
-    SpendByCostCentre,
-    /// What each service came to on an invoice.
-    SpendByService,
-    /// Each service's calls, messages and data on an invoice: records and charges (the
-    /// records themselves are the invoice's itemised usage file).
-    CallsByInvoice,
-}
-
-impl GrantedReport {
-    pub const ALL: [GrantedReport; 3] = [
-        GrantedReport::SpendByCostCentre,
-        GrantedReport::SpendByService,
-        GrantedReport::CallsByInvoice,
-    ];
-}
+pub use super::settings::GrantedReport;
 
 /// One row of a report: what it groups by, and its sums in minor units.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -10,6 +10,7 @@
 
 pub mod adjustments;
 pub mod amounts;
+pub mod batches;
 pub mod contacts;
 pub mod corrections;
 pub mod dates;

@@ -341,9 +341,10 @@ pub fn render(
         out.text(LEFT, 8.0, true, w.get("charge"));
         out.text(LEFT + 260.0, 8.0, true, w.get("period"));
         out.right(right, 8.0, true, &amount_header);
-        out.down(4.0);
+        // The rule below the headings, clear of their letters.
+        out.down(7.0);
         out.rule();
-        out.down(10.0);
+        out.down(9.0);
         for line in lines {
             out.room(14.0);
             let description = if line.kind == LineKind::Usage {

@@ -11,12 +11,12 @@ use std::collections::BTreeMap;
 
 use time::Date;
 
+use super::batches::{BatchOutcome, RunBatch, RunStart};
 use super::corrections::{ChargeState, CreditNote, OneOffCharge};
 use super::dates;
 use super::invoice::{DayUsage, Invoice};
 use super::ledger::LedgerEntry;
 use super::payments::Payment;
-use super::run::{BatchOutcome, RunBatch, RunStart};
 use crate::ids::{AccountId, TenantId};
 use crate::ports::table::{
     Condition, GSI1_PK, GSI1_SK, Index, Item, Key, Query, SortKey, TableError, Value, Write,

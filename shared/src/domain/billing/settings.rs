@@ -203,6 +203,42 @@ impl BillingSettings {
     }
 }
 
+/// A report an account may be granted.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum GrantedReport {
+    /// What each cost centre's services came to on an invoice.
+    SpendByCostCentre,
+    /// What each service came to on an invoice.
+    SpendByService,
+    /// Each service's calls, messages and data on an invoice: records and charges (the
+    /// records themselves are the invoice's itemised usage file).
+    CallsByInvoice,
+}
+
+impl GrantedReport {
+    pub const ALL: [GrantedReport; 3] = [
+        GrantedReport::SpendByCostCentre,
+        GrantedReport::SpendByService,
+        GrantedReport::CallsByInvoice,
+    ];
+}
+
+/// The most billing contacts an account has.
+pub const MOST_CONTACTS: usize = 5;
+
 /// What staff set for one account, over the provider's settings.
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 #[serde(default)]
@@ -215,7 +251,7 @@ pub struct AccountBillingSettings {
     /// Its invoices are in the portal only: no mail when one is issued.
     pub portal_only: bool,
     /// The reports its logins may read on the portal.
-    pub granted_reports: std::collections::BTreeSet<super::granted::GrantedReport>,
+    pub granted_reports: std::collections::BTreeSet<GrantedReport>,
     /// Its logins that get its billing mail, each in its own language (none: the
     /// account's addresses).
     pub contacts: Vec<crate::ids::LoginId>,
@@ -233,7 +269,7 @@ impl AccountBillingSettings {
         if self.tax_exempt_reason.chars().count() > 200 {
             v.add("/tax_exempt_reason", "up to 200 characters");
         }
-        if self.contacts.len() > super::contacts::MOST_CONTACTS {
+        if self.contacts.len() > MOST_CONTACTS {
             v.add("/contacts", "up to 5 logins");
         }
         v.into_result()
