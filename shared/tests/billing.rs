@@ -2831,3 +2831,89 @@ async fn a_charge_or_credit_note_sent_again_under_its_idempotency_key_is_made_on
     assert_eq!(seen.body["credited"], "5.00");
     assert_eq!(seen.body["credit_notes"].as_array().unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn credit_that_settles_no_invoice_still_counts_against_aged_balances_and_reminders() {
+    let (f, Cast { boss, .. }) = december().await;
+    let first = bill_now(&f, &boss, &f.account).await;
+    let inv1 = first.body["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        pay(&f, &boss, 5899, "BT-DEC").await.status,
+        StatusCode::CREATED
+    );
+    let boss = later(&f, datetime!(2037-01-01 00:30 UTC)).await;
+    assert_eq!(bill_now(&f, &boss, &f.account).await.body["total"], "43.00");
+    // December's paid invoice is corrected by 20.00: credit, on no open invoice.
+    let note = |boss: &str, amount: i64, key: &'static str| {
+        let (f, boss, inv1) = (&f, boss.to_owned(), inv1.clone());
+        async move {
+            f.w.call_with(
+                "POST",
+                &format!(
+                    "/v1/console/accounts/{}/invoices/{inv1}/credit-notes",
+                    f.account
+                ),
+                "acme",
+                Auth::Bearer(&boss),
+                Some(json!({"amount_minor": amount, "reason": "overcharged"})),
+                &[("idempotency-key", key)],
+            )
+            .await
+        }
+    };
+    assert_eq!(
+        note(&boss, 2000, "note-20-00-key").await.status,
+        StatusCode::CREATED
+    );
+    let boss = later(&f, datetime!(2037-02-20 00:30 UTC)).await;
+    let aged =
+        f.w.get(
+            "/v1/console/reports/aged-balances",
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    let sams: Vec<&Json> = aged
+        .body
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["account_number"] == "100001")
+        .collect();
+    assert_eq!(sams.len(), 1, "{}", aged.text);
+    // January's 43.00, 36 days late, less the 20.00 of credit.
+    assert_eq!(sams[0]["days_31_60"], "23.00");
+    assert_eq!(sams[0]["total"], "23.00");
+    // Credit that covers the rest: the account owes nothing, is not listed, not reminded.
+    assert_eq!(
+        note(&boss, 3000, "note-30-00-key").await.status,
+        StatusCode::CREATED
+    );
+    let aged =
+        f.w.get(
+            "/v1/console/reports/aged-balances",
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    assert!(
+        aged.body
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|r| r["account_number"] != "100001"),
+        "{}",
+        aged.text
+    );
+    let today = f.w.platform.billing().today(&f.tenant.id).await.unwrap();
+    f.w.platform
+        .billing()
+        .send_reminders(&f.tenant.id, today, &f.w.platform.sender)
+        .await
+        .unwrap();
+    assert!(
+        f.w.mail("sam@example.com", "invoice-overdue")
+            .await
+            .is_empty()
+    );
+}

@@ -62,6 +62,11 @@ impl Billing {
             let Ok(account_id) = invoice.account.parse::<AccountId>() else {
                 continue;
             };
+            // An account whose credit covers what its invoices show (credit from a note or
+            // a negative invoice settles no invoice) owes nothing: no reminder.
+            if self.balance(tenant, &account_id).await?.owed <= 0 {
+                continue;
+            }
             let account = self.accounts.get(tenant, &account_id).await?;
             let own = settings::read_account(self.table.as_ref(), tenant, &account_id).await?;
             let recipients = self

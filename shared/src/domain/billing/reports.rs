@@ -39,6 +39,25 @@ pub struct IssuedInPeriod {
     pub credited: i64,
 }
 
+impl AgedBalance {
+    /// Takes `credit` off, from the oldest bucket up.
+    fn settle_oldest_first(&mut self, credit: i64) {
+        let mut left = credit.max(0);
+        for bucket in [
+            &mut self.days_over_90,
+            &mut self.days_61_90,
+            &mut self.days_31_60,
+            &mut self.days_1_30,
+            &mut self.current,
+        ] {
+            let taken = left.min(*bucket);
+            *bucket -= taken;
+            left -= taken;
+        }
+        self.total -= credit.max(0) - left;
+    }
+}
+
 /// The most invoices a report reads; past it the report says it is partial.
 pub const REPORT_LIMIT: usize = 20_000;
 
@@ -78,7 +97,20 @@ impl Billing {
             }
             row.total += owed;
         }
-        let mut rows: Vec<AgedBalance> = by_account.into_values().collect();
+        // Credit the invoices do not show (a credit note larger than what its invoice owed,
+        // a negative invoice, a payment no invoice took) settles the oldest first: an
+        // account is never shown owing more than its balance.
+        let mut rows = Vec::new();
+        for mut row in by_account.into_values() {
+            let Ok(account) = row.account.parse::<crate::ids::AccountId>() else {
+                continue;
+            };
+            let owed = self.balance(tenant, &account).await?.owed;
+            row.settle_oldest_first(row.total - owed.max(0));
+            if row.total > 0 {
+                rows.push(row);
+            }
+        }
         rows.sort_by(|a, b| {
             b.total
                 .cmp(&a.total)
