@@ -2917,3 +2917,78 @@ async fn credit_that_settles_no_invoice_still_counts_against_aged_balances_and_r
             .is_empty()
     );
 }
+
+#[tokio::test]
+async fn staff_limited_to_other_groups_reach_none_of_an_accounts_files_reconciliation_or_reports() {
+    let (f, Cast { boss, .. }) = december().await;
+    let invoice = bill_now(&f, &boss, &f.account).await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let payment = pay(&f, &boss, 1000, "BT-GROUPS").await.body["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Gail sees the accounts of group north only; Sam's is in none.
+    let gail = invite_limited_staff(
+        &f.w,
+        &boss,
+        "gail",
+        &["accounts_read", "billing_manage", "reports_view"],
+    )
+    .await;
+    let account = f.account;
+    for (method, path, body) in [
+        (
+            "GET",
+            format!("/v1/console/accounts/{account}/invoices/{invoice}/files"),
+            None,
+        ),
+        (
+            "GET",
+            format!("/v1/console/accounts/{account}/reconciliation"),
+            None,
+        ),
+        (
+            "PUT",
+            format!("/v1/console/accounts/{account}/payments/{payment}/allocations"),
+            Some(json!({"allocations": []})),
+        ),
+        (
+            "POST",
+            format!("/v1/console/accounts/{account}/invoices/{invoice}/write-off"),
+            Some(json!({"reason": "not mine to write off"})),
+        ),
+    ] {
+        let reply =
+            f.w.call(method, &path, "acme", Auth::Bearer(&gail), body)
+                .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NOT_FOUND,
+            "{method} {path}: {}",
+            reply.text
+        );
+    }
+    // Provider-wide reports are for staff who see every account.
+    let report =
+        f.w.get(
+            "/v1/console/reports/payments?from=2036-12-01&to=2036-12-31",
+            "acme",
+            Auth::Bearer(&gail),
+        )
+        .await;
+    assert_eq!(report.status, StatusCode::FORBIDDEN, "{}", report.text);
+    // And nothing changed.
+    let picture =
+        f.w.get(
+            &format!("/v1/console/accounts/{account}/reconciliation"),
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    assert_eq!(
+        picture.body["payments"][0]["allocations"][0]["amount"],
+        "10.00"
+    );
+}
