@@ -374,7 +374,7 @@ async fn numbers_have_no_gaps_on(w: World) {
     f.w.clock
         .advance(datetime!(2036-12-01 00:30 UTC) - f.w.clock.now());
     let mut runs = Vec::new();
-    for account in accounts.iter().copied() {
+    for &account in &accounts {
         let f = f.clone();
         runs.push(tokio::spawn(async move {
             f.w.platform

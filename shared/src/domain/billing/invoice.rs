@@ -536,7 +536,14 @@ mod tests {
             ]),
             billed: BTreeMap::from([(date!(2026 - 10 - 30), day(2, 100))]),
         };
-        let c = compose(period, FIRST, OPENED, &gst(), &[], &[usage.clone()]);
+        let c = compose(
+            period,
+            FIRST,
+            OPENED,
+            &gst(),
+            &[],
+            std::slice::from_ref(&usage),
+        );
         let lines: Vec<(Date, Date, i64, i64)> = c
             .lines
             .iter()
