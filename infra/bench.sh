@@ -10,7 +10,8 @@ trap 'infra/moto.sh stop' EXIT
 export AWS_ENDPOINT_URL AWS_REGION=us-east-1 AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=bench \
   AWS_EC2_METADATA_DISABLED=true SELFCARE_TABLE=bench SELFCARE_EXPORTS_BUCKET=bench-exports \
   SELFCARE_INGEST_BUCKET=bench-ingest SELFCARE_CURSOR_KEY=bench-cursor-key-0123456789abcdef0123 \
-  SELFCARE_PORTAL_DOMAIN=portal.bench.example SELFCARE_MAIL_FROM=portal@bench.example
+  SELFCARE_PORTAL_DOMAIN=portal.bench.example SELFCARE_MAIL_FROM=portal@bench.example \
+  SELFCARE_SEALING_KEY=bench-sealing-key-0123456789abcdef0123
 cargo build --release -p selfcare-functions --bin bootstrap --bin selfcare-admin \
   --example hello-lambda --example cold-start --example identity-bench --example usage-bench \
   --example billing-bench

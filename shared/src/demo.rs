@@ -311,12 +311,42 @@ async fn billing(platform: &Platform, tenant: &Tenant) -> Result<(), SeedError> 
     else {
         return Ok(());
     };
-    // Its logins read every report of its invoices (the Reports module on).
+    // Its logins read every report of its invoices (the Reports module on), and pay by
+    // card (the Payments module on, Acme connected to the gateway with test keys: the
+    // local runtime's test gateway, whose page takes Stripe's test cards).
     let mut access = platform.settings().get(&tenant.id).await?;
-    access
-        .modules
-        .insert(crate::domain::settings::Module::Reports);
+    access.modules.extend([
+        crate::domain::settings::Module::Reports,
+        crate::domain::settings::Module::Payments,
+    ]);
     platform.settings().set(&tenant.id, access).await?;
+    let payments = platform.payments();
+    if payments
+        .connection(&tenant.id)
+        .await
+        .map_err(|e| fail(&e))?
+        .is_none()
+    {
+        match payments
+            .connect(
+                &tenant.id,
+                crate::domain::payments::ConnectInput {
+                    publishable_key: "pk_test_selfcare_demo".into(),
+                    secret_key: "sk_test_selfcare_demo".into(),
+                    webhook_secret: "whsec_selfcare_demo".into(),
+                },
+                "demo",
+            )
+            .await
+        {
+            Ok(_) => {}
+            // A real gateway (the AWS adapters' Stripe) refuses the demo's keys: the demo
+            // goes on without card payments.
+            Err(crate::domain::payments::PaymentError::KeysRefused)
+            | Err(crate::domain::payments::PaymentError::GatewayUnavailable(_)) => {}
+            Err(e) => return Err(fail(&e)),
+        }
+    }
     billing
         .set_account_settings(
             &tenant.id,

@@ -103,3 +103,7 @@ ulid_id!(
     /// A payment received outside a card gateway (bank transfer, cheque, cash).
     PaymentId
 );
+ulid_id!(
+    /// A card payment started in the portal, by autopay or by staff, whatever its gateway.
+    CardPaymentId
+);

@@ -28,6 +28,10 @@ pub struct Platform {
     pub sender: EmailAddress,
     /// How the tenant of a request is found from its host.
     pub hosts: TenantHosts,
+    /// The card gateway (each provider connects its own account at it).
+    pub gateway: Arc<dyn crate::ports::payments::PaymentGateway>,
+    /// Seals the providers' gateway keys at rest.
+    pub sealer: crate::domain::payments::sealing::Sealer,
 }
 
 /// Maps request hosts to tenants: `{slug}.{portal_domain}`, else the tenant named by the
@@ -120,6 +124,18 @@ impl Platform {
             self.clock.clone(),
             self.cursors.clone(),
             self.sender.clone(),
+        )
+    }
+
+    pub fn payments(&self) -> crate::domain::payments::Payments {
+        crate::domain::payments::Payments::new(
+            self.table.clone(),
+            self.clock.clone(),
+            self.cursors.clone(),
+            self.gateway.clone(),
+            self.sealer.clone(),
+            self.billing(),
+            self.links.clone(),
         )
     }
 

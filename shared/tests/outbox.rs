@@ -90,6 +90,15 @@ fn world(failures: usize, refuse: bool) -> World {
         hosts: selfcare::platform::TenantHosts {
             portal_domain: None,
         },
+        gateway: Arc::new(
+            selfcare_embedded::EmbeddedGateway::open(
+                dir.path().join("gateway.json"),
+                "http://127.0.0.1:3000",
+                clock.clone(),
+            )
+            .unwrap(),
+        ),
+        sealer: selfcare::domain::payments::sealing::Sealer::new(b"k"),
     };
     World {
         platform,

@@ -14,6 +14,7 @@ mod identity;
 mod language;
 mod orders;
 mod outbox;
+mod payments;
 mod service_groups;
 mod tenants_and_accounts;
 mod two_factor;

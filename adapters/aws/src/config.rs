@@ -26,6 +26,16 @@ fn cursor_key(text: String) -> Result<Vec<u8>, ConfigError> {
     Ok(text.into_bytes())
 }
 
+fn sealing_key(text: String) -> Result<Vec<u8>, ConfigError> {
+    if text.len() < 32 {
+        return Err(ConfigError::Invalid(
+            "SELFCARE_SEALING_KEY",
+            "use at least 32 characters".into(),
+        ));
+    }
+    Ok(text.into_bytes())
+}
+
 /// What a deployed function needs: the names the template gives it.
 #[derive(Clone)]
 pub struct AwsConfig {
@@ -37,6 +47,11 @@ pub struct AwsConfig {
     pub portal_domain: String,
     /// The platform's sender address (verified in SES) for tenants without their own.
     pub mail_from: selfcare::domain::contact::EmailAddress,
+    /// Seals the providers' gateway keys at rest. At least 32 bytes; from the stack's
+    /// secret when deployed.
+    pub sealing_key: Vec<u8>,
+    /// Stripe's API (`https://api.stripe.com`; an emulator's address in tests).
+    pub stripe_api: String,
 }
 
 impl std::fmt::Debug for AwsConfig {
@@ -48,6 +63,8 @@ impl std::fmt::Debug for AwsConfig {
             .field("cursor_key", &"(secret)")
             .field("portal_domain", &self.portal_domain)
             .field("mail_from", &self.mail_from)
+            .field("sealing_key", &"(secret)")
+            .field("stripe_api", &self.stripe_api)
             .finish()
     }
 }
@@ -62,6 +79,11 @@ impl AwsConfig {
             portal_domain: var("SELFCARE_PORTAL_DOMAIN")?,
             mail_from: selfcare::domain::contact::EmailAddress::parse(&var("SELFCARE_MAIL_FROM")?)
                 .map_err(|m| ConfigError::Invalid("SELFCARE_MAIL_FROM", m))?,
+            sealing_key: sealing_key(var("SELFCARE_SEALING_KEY")?)?,
+            stripe_api: std::env::var("SELFCARE_STRIPE_API")
+                .ok()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| "https://api.stripe.com".to_owned()),
         })
     }
 }

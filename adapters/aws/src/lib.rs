@@ -55,5 +55,7 @@ pub async fn platform(config: &AwsConfig) -> Platform {
         hosts: TenantHosts {
             portal_domain: Some(config.portal_domain.clone()),
         },
+        gateway: Arc::new(selfcare_stripe::StripeGateway::new(&config.stripe_api)),
+        sealer: selfcare::domain::payments::sealing::Sealer::new(&config.sealing_key),
     }
 }

@@ -3,6 +3,7 @@
 //! and an outbox of sent mail. `LocalPlatform` builds the ports on them. Never deployed.
 
 pub mod blobs;
+pub mod gateway;
 pub mod mailer;
 pub mod routes;
 pub mod table;
@@ -17,6 +18,7 @@ use selfcare::ports::{Clock, SystemClock};
 use selfcare::store::CursorCodec;
 
 pub use blobs::EmbeddedBlobs;
+pub use gateway::EmbeddedGateway;
 pub use mailer::{LocalOutbox, OutboxEntry};
 pub use table::{EmbeddedChangeFeed, EmbeddedTable};
 
@@ -27,6 +29,7 @@ pub struct LocalPlatform {
     pub table: Arc<EmbeddedTable>,
     pub outbox: Arc<LocalOutbox>,
     pub buckets: Vec<Arc<EmbeddedBlobs>>,
+    pub gateway: Arc<EmbeddedGateway>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -79,6 +82,10 @@ impl LocalPlatform {
         let ingest = bucket("ingest")?;
         let outbox =
             Arc::new(LocalOutbox::open(&dir.join("outbox"), clock.clone()).map_err(|e| fail(&e))?);
+        let gateway = Arc::new(
+            EmbeddedGateway::open(dir.join("gateway.json"), base_url, clock.clone())
+                .map_err(|e| fail(&e))?,
+        );
         Ok(LocalPlatform {
             platform: Platform {
                 table: table.clone(),
@@ -95,10 +102,13 @@ impl LocalPlatform {
                 hosts: TenantHosts {
                     portal_domain: None,
                 },
+                gateway: gateway.clone(),
+                sealer: selfcare::domain::payments::sealing::Sealer::new(&key),
             },
             table,
             outbox,
             buckets: vec![exports, ingest],
+            gateway,
         })
     }
 }

@@ -110,6 +110,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
+    // The test gateway's webhooks, delivered in-process to the webhook handler as the
+    // gateway would post them (signed; tried again after a pause when refused).
+    let (deliveries, mut delivered) = tokio::sync::mpsc::unbounded_channel();
+    local.gateway.deliver_to(deliveries);
+    let platform = local.platform.clone();
+    tokio::spawn(async move {
+        while let Some(delivery) = delivered.recv().await {
+            let Ok(tenant) = delivery.tenant.parse() else {
+                continue;
+            };
+            let Ok(provider) = platform.tenants().get(&tenant).await else {
+                continue;
+            };
+            for attempt in 1..=3 {
+                match platform
+                    .payments()
+                    .webhook(&provider.slug, &delivery.signature, &delivery.body)
+                    .await
+                {
+                    Ok(handled) => {
+                        tracing::info!(?handled, "gateway webhook handled");
+                        break;
+                    }
+                    Err(error) => {
+                        tracing::warn!(attempt, %error, "gateway webhook refused");
+                        tokio::time::sleep(Duration::from_secs(2)).await;
+                    }
+                }
+            }
+        }
+    });
+
     // The ingest bucket's notifications, to the usage-ingest handler; a failed file is
     // delivered again after a pause, as S3 and Lambda would retry it.
     let platform = local.platform.clone();
@@ -161,6 +193,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let app = selfcare::http::app(local.platform.clone(), None)
         .merge(selfcare_embedded::routes::outbox(local.outbox.clone()))
+        .merge(selfcare_embedded::gateway::routes(local.gateway.clone()))
         .merge(selfcare_embedded::routes::blob_downloads(
             local.buckets.clone(),
         ))

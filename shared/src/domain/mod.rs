@@ -13,6 +13,7 @@ pub mod notifications;
 pub mod orders;
 pub mod outbox;
 pub mod paging;
+pub mod payments;
 pub mod service_groups;
 pub mod services;
 pub mod settings;

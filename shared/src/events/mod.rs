@@ -121,6 +121,13 @@ async fn plan_runs(
             if let Ok(plan) = billing.plan_run(&tenant, today, false).await? {
                 out.push(plan);
             }
+            // Failed autopays whose retry day has come (and autopays held for their due
+            // date): tried on the same schedule as the reminders.
+            match platform.payments().retry_due(&tenant).await {
+                Ok(0) => {}
+                Ok(tried) => tracing::info!(tenant = %tenant, tried, "autopay retries"),
+                Err(error) => tracing::warn!(tenant = %tenant, %error, "autopay retries failed"),
+            }
             if billing.reminded_on(&tenant, today).await?.is_none() {
                 let sent = billing
                     .send_reminders(&tenant, today, &platform.sender)
@@ -302,7 +309,8 @@ pub async fn on_export_jobs<'a>(platform: &Platform, changes: &'a [Change]) -> V
 }
 
 /// The stream handler (`invoice-files`): writes each issued invoice's PDF and itemised
-/// usage, and each credit note's PDF, to the exports bucket as it is inserted. A document
+/// usage, and each credit note's PDF, to the exports bucket as it is inserted, then charges
+/// autopay for the invoice. A document
 /// whose files could not be written is reported for redelivery (writing them again stores
 /// the same files).
 pub async fn on_issued_documents<'a>(
@@ -341,6 +349,26 @@ pub async fn on_issued_documents<'a>(
             Err(error) => {
                 tracing::warn!(?document, %error, "invoice files not written");
                 failed.push(change);
+                continue;
+            }
+        }
+        // Autopay: the account's default card charged for the new invoice (once per
+        // invoice, however often this is delivered).
+        if let IssuedDocument::Invoice {
+            tenant,
+            account,
+            invoice,
+        } = &document
+        {
+            match platform.payments().autopay(tenant, account, invoice).await {
+                Ok(Some(payment)) => {
+                    tracing::info!(?document, status = ?payment.status, "autopay")
+                }
+                Ok(None) => {}
+                Err(error) => {
+                    tracing::warn!(?document, %error, "autopay not tried");
+                    failed.push(change);
+                }
             }
         }
     }

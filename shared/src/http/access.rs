@@ -439,6 +439,9 @@ pub enum PortalAction {
     AccountEdit,
     LoginsManage,
     OrdersCreate,
+    /// Pay by card, keep cards, turn autopay on or off: the owner and billing roles, in
+    /// their own sessions (staff impersonating never spend a customer's card).
+    Pay,
 }
 
 /// What the session's end user may do.
@@ -456,6 +459,9 @@ pub fn actions(session: &Session) -> BTreeSet<PortalAction> {
     {
         if matches!(role, Role::Owner | Role::Billing) {
             out.insert(PortalAction::AccountEdit);
+            if session.impersonator.is_none() {
+                out.insert(PortalAction::Pay);
+            }
         }
         // Logins outlive an impersonation: staff acting as the owner must not give
         // themselves (or anyone) lasting access their own permissions do not.

@@ -18,6 +18,7 @@ pub mod exports;
 pub mod granted_reports;
 pub mod meta;
 pub mod order_views;
+pub mod payments;
 pub mod portal;
 pub mod portal_orders;
 pub mod problem;
@@ -113,6 +114,10 @@ pub const GROUPS: &[Group] = &[
     Group {
         function: "api-billing",
         routes: billing_and_reports,
+    },
+    Group {
+        function: "api-payments",
+        routes: payments::routes,
     },
 ];
 

@@ -4,6 +4,7 @@ pub mod blobs;
 pub mod clock;
 pub mod counting;
 pub mod mailer;
+pub mod payments;
 pub mod table;
 
 pub use blobs::{BlobError, BlobInfo, BlobKey, Blobs, ByteStream, Download, Listing};

@@ -27,6 +27,8 @@ pub const STAFF_PASSWORD: &str = "staff password for tests";
 
 pub struct World {
     pub platform: Platform,
+    /// The test gateway (its webhooks are collected by tests that ask for them).
+    pub gateway: Arc<selfcare_embedded::EmbeddedGateway>,
     pub counting: Arc<CountingTable>,
     /// Stands still until a test moves it (one-time codes, expiry).
     pub clock: Arc<ManualClock>,
@@ -95,11 +97,14 @@ impl World {
         let mut platform = local.platform.clone();
         platform.table = counting.clone();
         // The local runtime's routes too: presigned downloads are served there.
-        let app = selfcare::http::app(platform.clone(), None).merge(
-            selfcare_embedded::routes::blob_downloads(local.buckets.clone()),
-        );
+        let app = selfcare::http::app(platform.clone(), None)
+            .merge(selfcare_embedded::routes::blob_downloads(
+                local.buckets.clone(),
+            ))
+            .merge(selfcare_embedded::gateway::routes(local.gateway.clone()));
         World {
             platform,
+            gateway: local.gateway.clone(),
             counting,
             clock,
             app,
@@ -237,6 +242,40 @@ impl World {
         body: Option<Json>,
     ) -> Reply {
         self.call_with(method, uri, tenant, auth, body, &[]).await
+    }
+
+    /// A request with a body as it is (a form, a webhook's raw JSON).
+    pub async fn raw(
+        &self,
+        method: &str,
+        uri: &str,
+        content_type: &str,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Reply {
+        let mut request = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("content-type", content_type);
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        let response = self
+            .app
+            .clone()
+            .oneshot(request.body(Body::from(body)).unwrap())
+            .await
+            .unwrap();
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        let text = String::from_utf8_lossy(&bytes).into_owned();
+        Reply {
+            status,
+            headers,
+            body: serde_json::from_slice(&bytes).unwrap_or(Json::Null),
+            text,
+        }
     }
 
     /// [`World::call`] with headers of its own (an `Idempotency-Key`).

@@ -72,6 +72,48 @@ impl Billing {
             name: account.name.clone(),
         }])
     }
+    /// The outbox writes of a billing message to the account's billing contacts, each in
+    /// its own language (`notice` builds the message's facts for a language).
+    pub async fn mail_to_billing_contacts(
+        &self,
+        tenant: &TenantId,
+        account: &crate::ids::AccountId,
+        notice: impl Fn(&str) -> crate::domain::notifications::Notice<'static>,
+    ) -> Result<Vec<crate::ports::table::Write>, BillingError> {
+        use crate::ports::table::TableError;
+        let account = self.accounts.get(tenant, account).await?;
+        let own = super::settings::read_account(self.table.as_ref(), tenant, &account.id).await?;
+        let provider = crate::domain::tenancy::Tenants::new(
+            self.table.clone(),
+            self.clock.clone(),
+            self.cursors.clone(),
+        )
+        .get(tenant)
+        .await
+        .map_err(|e| TableError::Unavailable(e.to_string()))?;
+        let access = crate::domain::settings::read(self.table.as_ref(), tenant).await?;
+        let now = self.clock.now();
+        let mut writes = Vec::new();
+        for recipient in self
+            .recipients(tenant, &account, &own, &access.default_language)
+            .await?
+        {
+            let message = crate::domain::notifications::compose(
+                &provider,
+                &access,
+                &self.sender,
+                &recipient.to,
+                crate::domain::notifications::Mail {
+                    language: &recipient.language,
+                    name: &recipient.name,
+                    notice: notice(&recipient.language),
+                },
+            )
+            .map_err(|e| TableError::Unavailable(e.to_string()))?;
+            writes.push(crate::domain::outbox::enqueue(&message, now));
+        }
+        Ok(writes)
+    }
 }
 
 /// Whether the login's role reads bills (the technical role does not).

@@ -30,3 +30,27 @@ pub fn text(date: time::Date) -> String {
 pub fn parse(text: &str) -> Option<time::Date> {
     time::Date::parse(text, &time::format_description::well_known::Iso8601::DATE).ok()
 }
+
+/// The same for an optional date (absent or null: None).
+pub mod iso_option {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::Date;
+
+    pub fn serialize<S: Serializer>(date: &Option<Date>, serializer: S) -> Result<S::Ok, S::Error> {
+        match date {
+            Some(d) => serializer.collect_str(&super::text(*d)),
+            None => serializer.serialize_none(),
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        deserializer: D,
+    ) -> Result<Option<Date>, D::Error> {
+        match Option::<String>::deserialize(deserializer)? {
+            Some(text) => super::parse(&text)
+                .map(Some)
+                .ok_or_else(|| serde::de::Error::custom("not a date")),
+            None => Ok(None),
+        }
+    }
+}

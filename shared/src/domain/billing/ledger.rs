@@ -19,6 +19,8 @@ pub enum EntryKind {
     CreditNote,
     /// What an invoice still owed, written off by staff: the account owes that much less.
     WriteOff,
+    /// Money given back on a payment: the account owes that much more.
+    Refund,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]

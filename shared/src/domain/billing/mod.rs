@@ -174,6 +174,28 @@ pub struct Balance {
     pub entries: i64,
 }
 
+/// A card payment the gateway confirmed.
+#[derive(Debug, Clone, Copy)]
+pub struct CardReceipt<'a> {
+    /// The gateway's id of the payment: one payment a reference.
+    pub reference: &'a str,
+    pub amount: i64,
+    /// The invoice the payer chose, settled first.
+    pub invoice: Option<&'a str>,
+    /// The card, in words: "Visa ending 4242".
+    pub description: &'a str,
+}
+
+/// A refund the gateway made.
+#[derive(Debug, Clone, Copy)]
+pub struct RefundReceipt<'a> {
+    /// The payment's reference (the gateway's id of the payment).
+    pub payment_reference: &'a str,
+    /// The gateway's id of the refund: one ledger entry a refund.
+    pub refund: &'a str,
+    pub amount: i64,
+}
+
 /// A payment as staff enter it.
 #[derive(Debug, Clone)]
 pub struct NewPayment {
@@ -935,6 +957,55 @@ impl Billing {
         input: NewPayment,
         recorded_by: &str,
     ) -> Result<(Payment, bool), BillingError> {
+        if input.method == PaymentMethod::Card {
+            let mut v = Violations::default();
+            v.add(
+                "/method",
+                "card payments are recorded by the gateway, not entered",
+            );
+            return Err(BillingError::Invalid(v));
+        }
+        let description = format!("Payment received ({})", method_words(input.method));
+        self.receive(tenant, account, input, recorded_by, None, description)
+            .await
+    }
+
+    /// Records a card payment the gateway confirmed, under its reference at the gateway (so
+    /// the page that saw it succeed and the webhook that said so record it once), settling
+    /// `invoice` first when the payer chose one.
+    pub async fn record_card_payment(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        card: CardReceipt<'_>,
+    ) -> Result<(Payment, bool), BillingError> {
+        let today = self.today(tenant).await?;
+        let input = NewPayment {
+            method: PaymentMethod::Card,
+            amount: card.amount,
+            received_on: today,
+            reference: card.reference.to_owned(),
+        };
+        self.receive(
+            tenant,
+            account,
+            input,
+            "card",
+            card.invoice,
+            format!("Card payment ({})", card.description),
+        )
+        .await
+    }
+
+    async fn receive(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        input: NewPayment,
+        recorded_by: &str,
+        preferred: Option<&str>,
+        description: String,
+    ) -> Result<(Payment, bool), BillingError> {
         let reference = input.reference.trim().to_owned();
         let mut v = Violations::default();
         if input.amount <= 0 {
@@ -991,7 +1062,8 @@ impl Billing {
             open.sort_by_key(|(i, _)| i.sequence);
             open.truncate(MAX_WRITES - 10);
             let invoices: Vec<Invoice> = open.iter().map(|(i, _)| i.clone()).collect();
-            let (allocations, unallocated) = payments::allocate(input.amount, &invoices);
+            let (allocations, unallocated) =
+                payments::allocate_preferring(input.amount, &invoices, preferred);
             let payment = Payment {
                 id: PaymentId::generate(now).to_string(),
                 method: input.method,
@@ -1003,6 +1075,7 @@ impl Billing {
                 credit_used: Vec::new(),
                 recorded_by: recorded_by.to_owned(),
                 recorded_at: now,
+                refunded: 0,
             };
             let (owed, entries, balance_read) = record::balance_from(
                 self.table
@@ -1015,7 +1088,7 @@ impl Billing {
                 kind: EntryKind::Payment,
                 date: input.received_on,
                 reference: reference.clone(),
-                description: format!("Payment received ({})", method_words(input.method)),
+                description: description.clone(),
                 amount: -input.amount,
                 balance: owed - input.amount,
                 invoice: None,
@@ -1067,6 +1140,122 @@ impl Billing {
         Err(BillingError::Conflict)
     }
 
+    /// Records a refund of a card payment, once per refund id: the ledger says the account
+    /// owes that much more, the credit the payment left is taken back first, then what it
+    /// paid of its invoices, the newest first (they are owed again). Answers false when it
+    /// was recorded before; `NotFound` while the payment itself is not recorded yet.
+    pub async fn record_refund(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        refund: RefundReceipt<'_>,
+    ) -> Result<bool, BillingError> {
+        let today = self.today(tenant).await?;
+        for attempt in 1..=ATTEMPTS {
+            if self
+                .table
+                .get(&record::refund_key(tenant, account, refund.refund))
+                .await?
+                .is_some()
+            {
+                return Ok(false);
+            }
+            let Some(claim) = self
+                .table
+                .get(&record::payment_reference_key(
+                    tenant,
+                    account,
+                    refund.payment_reference,
+                ))
+                .await?
+            else {
+                return Err(BillingError::NotFound);
+            };
+            let payment_id = record::claimed_payment(&claim)
+                .ok_or_else(|| TableError::Unreadable("a payment claim names no payment".into()))?
+                .to_owned();
+            let item = self
+                .table
+                .get(&record::payment_key(tenant, account, &payment_id))
+                .await?
+                .ok_or(BillingError::NotFound)?;
+            let (mut payment, payment_version) = record::payment_with_version(&item)?;
+            let amount = refund.amount.min(payment.amount - payment.refunded);
+            if amount <= 0 {
+                return Ok(false);
+            }
+            let (from_credit, parts) = payments::unallocate(&payment, amount);
+            let now = self.clock.now();
+            let (owed, entries, balance_read) = record::balance_from(
+                self.table
+                    .get(&record::balance_key(tenant, account))
+                    .await?
+                    .as_ref(),
+            );
+            let entry = LedgerEntry {
+                sequence: entries + 1,
+                kind: EntryKind::Refund,
+                date: today,
+                reference: refund.payment_reference.to_owned(),
+                description: "Refund to card".to_owned(),
+                amount,
+                balance: owed + amount,
+                invoice: None,
+                payment: Some(payment.id.clone()),
+                credit_note: None,
+                recorded_at: now,
+            };
+            let mut tx = Transaction::new();
+            tx.add(
+                "refund claim",
+                record::refund_claim(tenant, account, refund.refund, amount),
+            );
+            payment.refunded += amount;
+            payment.unallocated -= from_credit;
+            for part in &parts {
+                if let Some(a) = payment
+                    .allocations
+                    .iter_mut()
+                    .find(|a| a.invoice == part.invoice)
+                {
+                    a.amount -= part.amount;
+                }
+                let invoice_item = self
+                    .table
+                    .get(&record::invoice_key(tenant, account, &part.invoice))
+                    .await?
+                    .ok_or(BillingError::NotFound)?;
+                let (mut invoice, version) = record::invoice_from_item(&invoice_item)?;
+                invoice.paid -= part.amount;
+                tx.add(
+                    "invoice",
+                    record::invoice_paid_write(tenant, account, &invoice, version)?,
+                );
+            }
+            payment.allocations.retain(|a| a.amount > 0);
+            tx.add(
+                "payment",
+                record::payment_reallocated_write(tenant, account, &payment, payment_version)?,
+            );
+            tx.add(
+                "balance",
+                record::balance_write(tenant, account, entry.balance, entry.sequence, balance_read),
+            );
+            tx.add(
+                "ledger entry",
+                record::entry_write(tenant, account, &entry)?,
+            );
+            match tx.commit(self.table.as_ref()).await {
+                Ok(()) => return Ok(true),
+                Err(TransactionError::ConditionFailed("refund claim")) => return Ok(false),
+                Err(e) if e.is_contention() && attempt < ATTEMPTS => back_off(attempt).await,
+                Err(e) if e.is_contention() => return Err(BillingError::Conflict),
+                Err(e) => return Err(TableError::from(e).into()),
+            }
+        }
+        Err(BillingError::Conflict)
+    }
+
     async fn payment_by_reference(
         &self,
         tenant: &TenantId,
@@ -1106,6 +1295,7 @@ fn method_words(method: PaymentMethod) -> &'static str {
         PaymentMethod::BankTransfer => "bank transfer",
         PaymentMethod::Cheque => "cheque",
         PaymentMethod::Cash => "cash",
+        PaymentMethod::Card => "card",
     }
 }
 

@@ -14,6 +14,9 @@ pub enum PaymentMethod {
     BankTransfer,
     Cheque,
     Cash,
+    /// Paid by card through the provider's gateway (recorded by selfcare itself, never
+    /// entered by staff).
+    Card,
 }
 
 /// The part of a payment that settled one invoice.
@@ -45,13 +48,25 @@ pub struct Payment {
     pub recorded_by: String,
     #[serde(with = "time::serde::rfc3339")]
     pub recorded_at: OffsetDateTime,
+    /// What was given back (card refunds), minor units.
+    #[serde(default)]
+    pub refunded: i64,
 }
 
 /// Spreads `amount` over `invoices` oldest first (by number), each up to what it still
 /// owes; answers the allocations and what is left over.
 pub fn allocate(amount: i64, invoices: &[Invoice]) -> (Vec<Allocation>, i64) {
+    allocate_preferring(amount, invoices, None)
+}
+
+/// The same, settling the invoice the payer chose (`preferred`) first.
+pub fn allocate_preferring(
+    amount: i64,
+    invoices: &[Invoice],
+    preferred: Option<&str>,
+) -> (Vec<Allocation>, i64) {
     let mut open: Vec<&Invoice> = invoices.iter().filter(|i| i.outstanding() > 0).collect();
-    open.sort_by_key(|i| i.sequence);
+    open.sort_by_key(|i| (Some(i.id.as_str()) != preferred, i.sequence));
     let mut left = amount;
     let mut out = Vec::new();
     for invoice in open {
@@ -67,6 +82,29 @@ pub fn allocate(amount: i64, invoices: &[Invoice]) -> (Vec<Allocation>, i64) {
         left -= part;
     }
     (out, left)
+}
+
+/// A refund's parts: what it takes back from the credit no invoice used, then from the
+/// invoices the payment settled, the newest first (they are owed again).
+pub fn unallocate(payment: &Payment, amount: i64) -> (i64, Vec<Allocation>) {
+    let spare = payment.unallocated.max(0);
+    let from_credit = amount.min(spare);
+    let mut left = amount - from_credit;
+    let mut parts = Vec::new();
+    for allocation in payment.allocations.iter().rev() {
+        if left == 0 {
+            break;
+        }
+        let part = left.min(allocation.amount);
+        if part > 0 {
+            parts.push(Allocation {
+                amount: part,
+                ..allocation.clone()
+            });
+            left -= part;
+        }
+    }
+    (from_credit, parts)
 }
 
 impl Payment {

@@ -400,6 +400,23 @@ pub fn payment_reference_claim(
     }
 }
 
+/// The claim a gateway's refund makes within its account: recorded once, whoever tells of
+/// it first (the console that asked for it, the webhook).
+pub fn refund_claim(tenant: &TenantId, account_id: &AccountId, refund: &str, amount: i64) -> Write {
+    let k = refund_key(tenant, account_id, refund);
+    Write::Put {
+        item: store::keyed(
+            Item::from([("amount".to_owned(), Value::N(amount))]),
+            &[("pk", k.pk), ("sk", k.sk)],
+        ),
+        condition: Some(Condition::Absent),
+    }
+}
+
+pub fn refund_key(tenant: &TenantId, account_id: &AccountId, refund: &str) -> Key {
+    Key::new(account(tenant, account_id), format!("REFUND#{refund}"))
+}
+
 pub fn payment_reference_key(tenant: &TenantId, account_id: &AccountId, reference: &str) -> Key {
     Key::new(
         account(tenant, account_id),

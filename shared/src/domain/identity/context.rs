@@ -32,6 +32,18 @@ impl SiteLinks {
         }
     }
 
+    /// A page of the tenant's site (its own domain when it has one mapped).
+    pub fn page(&self, tenant: &Tenant, page: &str) -> String {
+        let slug = &tenant.slug;
+        match (self, &tenant.custom_domain) {
+            (SiteLinks::Subdomains { .. }, Some(own)) => format!("https://{own}/{page}"),
+            (SiteLinks::Subdomains { domain }, None) => format!("https://{slug}.{domain}/{page}"),
+            (SiteLinks::Single { base_url }, _) => {
+                format!("{}/{page}?tenant={slug}", base_url.trim_end_matches('/'))
+            }
+        }
+    }
+
     /// A page of the tenant's site (its own domain when it has one mapped), with a secret
     /// in the fragment (never sent to a server, so it stays out of access logs and Referer
     /// headers).

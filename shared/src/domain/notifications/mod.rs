@@ -37,6 +37,10 @@ enum Purpose {
     InvoiceOverdue,
     /// An invoice issued (`invoice`).
     InvoiceIssued,
+    /// A card payment went through: the receipt (`payment`).
+    PaymentReceipt,
+    /// A card payment failed (`payment`, with the reason and the card page's link).
+    PaymentFailed,
 }
 
 impl Purpose {
@@ -55,6 +59,8 @@ impl Purpose {
             Purpose::OrderCompleted => "order-completed",
             Purpose::InvoiceOverdue => "invoice-overdue",
             Purpose::InvoiceIssued => "invoice-issued",
+            Purpose::PaymentReceipt => "payment-receipt",
+            Purpose::PaymentFailed => "payment-failed",
         }
     }
 
@@ -111,6 +117,12 @@ impl Purpose {
             (Purpose::InvoiceOverdue, _) => "Reminder: invoice {{ invoice.number }} is overdue",
             (Purpose::InvoiceIssued, "fr") => "Votre facture {{ invoice.number }} est disponible",
             (Purpose::InvoiceIssued, _) => "Your invoice {{ invoice.number }} is ready",
+            (Purpose::PaymentReceipt, "fr") => "Reçu de votre paiement de {{ payment.amount }}",
+            (Purpose::PaymentReceipt, _) => "Receipt for your payment of {{ payment.amount }}",
+            (Purpose::PaymentFailed, "fr") => "Votre paiement de {{ payment.amount }} a échoué",
+            (Purpose::PaymentFailed, _) => {
+                "Your payment of {{ payment.amount }} did not go through"
+            }
         }
     }
 }
@@ -145,6 +157,10 @@ pub enum Notice<'a> {
     InvoiceOverdue(InvoiceFacts),
     /// An invoice issued.
     InvoiceIssued(InvoiceFacts),
+    /// A card payment's receipt.
+    PaymentReceipt(PaymentFacts),
+    /// A card payment that failed.
+    PaymentFailed(PaymentFacts),
 }
 
 /// The step of an order a message is about. `Received` is the provider's copy of a new
@@ -195,6 +211,8 @@ impl Notice<'_> {
             Notice::Order { step, .. } => step.purpose(),
             Notice::InvoiceOverdue(_) => Purpose::InvoiceOverdue,
             Notice::InvoiceIssued(_) => Purpose::InvoiceIssued,
+            Notice::PaymentReceipt(_) => Purpose::PaymentReceipt,
+            Notice::PaymentFailed(_) => Purpose::PaymentFailed,
         }
     }
 
@@ -215,6 +233,9 @@ impl Notice<'_> {
             },
             Notice::InvoiceOverdue(invoice) | Notice::InvoiceIssued(invoice) => {
                 context! { invoice }
+            }
+            Notice::PaymentReceipt(payment) | Notice::PaymentFailed(payment) => {
+                context! { payment }
             }
         }
     }
@@ -248,6 +269,25 @@ pub struct InvoiceFacts {
     /// `2026-12-15`.
     pub due_on: String,
     pub days_late: i64,
+}
+
+/// A card payment, in words and figures ready to print.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PaymentFacts {
+    /// `AUD 58.99`.
+    pub amount: String,
+    /// `Visa ending 4242`.
+    pub card: String,
+    /// The gateway's reference of the payment.
+    pub reference: String,
+    /// The invoice it paid, if one.
+    pub invoice: Option<String>,
+    /// Why it failed, in plain words.
+    pub reason: Option<String>,
+    /// The portal's card page.
+    pub link: String,
+    /// When the card is tried again (`2026-12-04`), if it will be.
+    pub retry_on: Option<String>,
 }
 
 /// A reached usage alert, in words and figures ready to print.

@@ -203,6 +203,80 @@ const TEMPLATES: &[(&str, &str)] = &[
          sont dans le portail.</p>{% endblock %}",
     ),
     (
+        "payment-receipt.en.txt",
+        "Hello {{ name }},\n\nThank you: we received your payment of {{ payment.amount }} by \
+         {{ payment.card }}{% if payment.invoice %} for invoice {{ payment.invoice }}{% endif %}.\n\n\
+         Reference: {{ payment.reference }}\n\nYour transactions are in the portal.\n\n{{ tenant }}\
+         {% if support_email %}\n{{ support_email }}{% endif %}\
+         {% if support_phone %}\n{{ support_phone }}{% endif %}\n",
+    ),
+    (
+        "payment-receipt.en.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Hello {{ name }},</p>\
+         <p>Thank you: we received your payment of <b>{{ payment.amount }}</b> by \
+         {{ payment.card }}{% if payment.invoice %} for invoice <b>{{ payment.invoice }}</b>\
+         {% endif %}.</p><p>Reference: {{ payment.reference }}</p>\
+         <p>Your transactions are in the portal.</p>{% endblock %}",
+    ),
+    (
+        "payment-receipt.fr.txt",
+        "Bonjour {{ name }},\n\nMerci : nous avons reçu votre paiement de {{ payment.amount }} \
+         par {{ payment.card }}{% if payment.invoice %} pour la facture {{ payment.invoice }}\
+         {% endif %}.\n\nRéférence : {{ payment.reference }}\n\nVos opérations sont dans le \
+         portail.\n\n{{ tenant }}\
+         {% if support_email %}\n{{ support_email }}{% endif %}\
+         {% if support_phone %}\n{{ support_phone }}{% endif %}\n",
+    ),
+    (
+        "payment-receipt.fr.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Bonjour {{ name }},</p>\
+         <p>Merci : nous avons reçu votre paiement de <b>{{ payment.amount }}</b> par \
+         {{ payment.card }}{% if payment.invoice %} pour la facture <b>{{ payment.invoice }}</b>\
+         {% endif %}.</p><p>Référence : {{ payment.reference }}</p>\
+         <p>Vos opérations sont dans le portail.</p>{% endblock %}",
+    ),
+    (
+        "payment-failed.en.txt",
+        "Hello {{ name }},\n\nYour payment of {{ payment.amount }}{% if payment.card %} by \
+         {{ payment.card }}{% endif %}{% if payment.invoice %} for invoice {{ payment.invoice }}\
+         {% endif %} did not go through. {{ payment.reason }}\n\n\
+         {% if payment.retry_on %}We will try the card again on {{ payment.retry_on }}. {% endif %}\
+         To pay now or update your card, sign in to the portal: {{ payment.link }}\n\n{{ tenant }}\
+         {% if support_email %}\n{{ support_email }}{% endif %}\
+         {% if support_phone %}\n{{ support_phone }}{% endif %}\n",
+    ),
+    (
+        "payment-failed.en.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Hello {{ name }},</p>\
+         <p>Your payment of <b>{{ payment.amount }}</b>{% if payment.card %} by \
+         {{ payment.card }}{% endif %}{% if payment.invoice %} for invoice \
+         <b>{{ payment.invoice }}</b>{% endif %} did not go through. {{ payment.reason }}</p>\
+         {% if payment.retry_on %}<p>We will try the card again on {{ payment.retry_on }}.</p>\
+         {% endif %}<p><a href=\"{{ payment.link }}\">Pay now or update your card</a></p>\
+         {% endblock %}",
+    ),
+    (
+        "payment-failed.fr.txt",
+        "Bonjour {{ name }},\n\nVotre paiement de {{ payment.amount }}{% if payment.card %} par \
+         {{ payment.card }}{% endif %}{% if payment.invoice %} pour la facture \
+         {{ payment.invoice }}{% endif %} a échoué. {{ payment.reason }}\n\n\
+         {% if payment.retry_on %}Nous réessaierons la carte le {{ payment.retry_on }}. \
+         {% endif %}Pour payer maintenant ou changer de carte, connectez-vous au portail : \
+         {{ payment.link }}\n\n{{ tenant }}\
+         {% if support_email %}\n{{ support_email }}{% endif %}\
+         {% if support_phone %}\n{{ support_phone }}{% endif %}\n",
+    ),
+    (
+        "payment-failed.fr.html",
+        "{% extends \"layout.html\" %}{% block body %}<p>Bonjour {{ name }},</p>\
+         <p>Votre paiement de <b>{{ payment.amount }}</b>{% if payment.card %} par \
+         {{ payment.card }}{% endif %}{% if payment.invoice %} pour la facture \
+         <b>{{ payment.invoice }}</b>{% endif %} a échoué. {{ payment.reason }}</p>\
+         {% if payment.retry_on %}<p>Nous réessaierons la carte le {{ payment.retry_on }}.</p>\
+         {% endif %}<p><a href=\"{{ payment.link }}\">Payer maintenant ou changer de carte</a>\
+         </p>{% endblock %}",
+    ),
+    (
         "invoice-issued.en.txt",
         "Hello {{ name }},\n\nYour invoice {{ invoice.number }} is ready: \
          {{ invoice.outstanding }} to pay by {{ invoice.due_on }}.\n\nThe invoice, its PDF and \

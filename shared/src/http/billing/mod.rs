@@ -40,6 +40,22 @@ pub(super) fn every_account(staff: &StaffUser) -> Result<(), Problem> {
 }
 
 /// The request's `Idempotency-Key`, if it sent one.
+/// For the payment settings and reports: billing staff who see every account.
+pub(crate) fn every_account_staff(staff: &StaffUser) -> Result<(), Problem> {
+    every_account(staff)
+}
+
+/// Records a staff action on the audit trail.
+pub(crate) async fn audit_staff(
+    platform: &Platform,
+    staff: &StaffUser,
+    account: Option<AccountId>,
+    action: &str,
+    detail: &str,
+) -> Result<(), Problem> {
+    audited(platform, staff, account, action, detail).await
+}
+
 pub(super) fn idempotency_key(headers: &axum::http::HeaderMap) -> Option<String> {
     headers
         .get("idempotency-key")

@@ -1,0 +1,683 @@
+//! Card payments on the local runtime's test gateway, through the API as the portal,
+//! the console and the gateway's webhooks use it: paying an invoice, a decline in plain
+//! words, twenty clicks charging once, webhooks duplicated, forged or stale, a crash
+//! between the charge and the ledger finished by the webhook, refunds, autopay, and nobody
+//! reaching another account's payments.
+
+use axum::http::StatusCode;
+use selfcare::domain::payments::webhook;
+use selfcare::ports::Clock;
+use serde_json::{Value as Json, json};
+use time::macros::datetime;
+
+use crate::common::usage_fixture::*;
+use crate::common::*;
+
+/// The usage fixture billed on 1 December 2036 with GST, card payments on (the Payments
+/// module, Acme connected to the test gateway); answers Sam's invoice.
+async fn billed() -> (Fixture, Cast, Json) {
+    let (f, cast) = loaded().await;
+    let boss = &cast.boss;
+    let saved =
+        f.w.call(
+            "PUT",
+            "/v1/console/settings/billing",
+            "acme",
+            Auth::Bearer(boss),
+            Some(json!({
+                "currency": "AUD",
+                "bill_day": {"rule": "fixed", "day": 1},
+                "payment_terms_days": 14,
+                "invoice_prefix": "INV-",
+                "tax": {"name": "GST", "rate_basis_points": 1000, "prices_include_tax": true},
+                "legal_name": "Acme Telecom Pty Ltd",
+                "tax_number": "ABN 12 345 678 901",
+                "address": ["1 George St", "Sydney NSW 2000"]
+            })),
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    let on =
+        f.w.call(
+            "PUT",
+            "/v1/console/settings/access",
+            "acme",
+            Auth::Bearer(boss),
+            Some(json!({"modules": ["services", "usage", "invoices", "payments"]})),
+        )
+        .await;
+    assert_eq!(on.status, StatusCode::OK, "{}", on.text);
+    let connected = connect(&f, boss, "whsec_acme_signing_secret").await;
+    assert_eq!(connected.status, StatusCode::OK, "{}", connected.text);
+    assert_eq!(connected.body["key_last4"], "cret");
+    assert!(
+        !connected.text.contains("sk_test"),
+        "the secret key is never shown again"
+    );
+    f.w.clock
+        .advance(datetime!(2036-12-01 00:30 UTC) - f.w.clock.now());
+    let cast = signed_in_again(&f, cast).await;
+    let issued =
+        f.w.call(
+            "POST",
+            &format!("/v1/console/accounts/{}/invoices", f.account),
+            "acme",
+            Auth::Bearer(&cast.boss),
+            None,
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text);
+    (f, cast, issued.body)
+}
+
+async fn connect(f: &Fixture, boss: &str, webhook_secret: &str) -> Reply {
+    f.w.call(
+        "PUT",
+        "/v1/console/payments/gateway",
+        "acme",
+        Auth::Bearer(boss),
+        Some(json!({
+            "publishable_key": "pk_test_acme_publishable",
+            "secret_key": "sk_test_acme_secret",
+            "webhook_secret": webhook_secret,
+        })),
+    )
+    .await
+}
+
+async fn pay(f: &Fixture, token: &str, body: Json) -> Reply {
+    f.w.call(
+        "POST",
+        "/v1/portal/payments",
+        "acme",
+        Auth::Bearer(token),
+        Some(body),
+    )
+    .await
+}
+
+/// The customer types `card` into the gateway's page the checkout leads to (and completes
+/// or fails a 3-D Secure step when one is asked); answers the gateway's last answer.
+async fn enter_card(f: &Fixture, checkout: &Json, card: &str) -> Reply {
+    let url = checkout["url"]
+        .as_str()
+        .expect("the test gateway has a page");
+    let query = url.split_once('?').unwrap().1;
+    let field = |name: &str| {
+        query
+            .split('&')
+            .find_map(|p| p.strip_prefix(&format!("{name}=")))
+            .unwrap()
+            .to_owned()
+    };
+    let form = format!(
+        "client_secret={}&return_url={}&number={}&expiry=12%2F34&cvc=123",
+        field("client_secret"),
+        field("return_url"),
+        card
+    );
+    f.w.raw(
+        "POST",
+        "/_local/gateway/checkout",
+        "application/x-www-form-urlencoded",
+        form.into_bytes(),
+        &[],
+    )
+    .await
+}
+
+async fn ledger(f: &Fixture, token: &str) -> Json {
+    let reply =
+        f.w.get("/v1/portal/ledger", "acme", Auth::Bearer(token))
+            .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    reply.body
+}
+
+async fn invoice(f: &Fixture, token: &str, id: &str) -> Json {
+    let reply =
+        f.w.get(
+            &format!("/v1/portal/invoices/{id}"),
+            "acme",
+            Auth::Bearer(token),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    reply.body
+}
+
+fn payments_in(ledger: &Json) -> Vec<String> {
+    ledger["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "payment")
+        .map(|e| e["amount"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn an_invoice_paid_with_the_test_card_is_settled_once_in_the_ledger() {
+    let (f, cast, issued) = billed().await;
+    let id = issued["id"].as_str().unwrap();
+    let owed = issued["outstanding"].as_str().unwrap().to_owned();
+    let started = pay(&f, &cast.sam, json!({"invoice": id})).await;
+    assert_eq!(started.status, StatusCode::CREATED, "{}", started.text);
+    assert_eq!(started.body["payment"]["status"], "pending");
+    assert_eq!(started.body["payment"]["amount"], owed);
+    assert_eq!(started.body["checkout"]["gateway"], "embedded");
+    let payment = started.body["payment"]["id"].as_str().unwrap().to_owned();
+    let paid = enter_card(&f, &started.body["checkout"], "4242424242424242").await;
+    assert_eq!(paid.status, StatusCode::SEE_OTHER, "{}", paid.text);
+    let back = paid.headers["location"].to_str().unwrap();
+    assert!(back.contains(&format!("/payments/{payment}")), "{back}");
+
+    let result =
+        f.w.get(
+            &format!("/v1/portal/payments/{payment}"),
+            "acme",
+            Auth::Bearer(&cast.sam),
+        )
+        .await;
+    assert_eq!(result.status, StatusCode::OK, "{}", result.text);
+    assert_eq!(result.body["status"], "succeeded");
+    assert_eq!(result.body["card"]["last4"], "4242");
+    assert_eq!(result.body["invoice_number"], issued["number"]);
+    // Read again (the page reloaded): still one payment in the ledger.
+    f.w.get(
+        &format!("/v1/portal/payments/{payment}"),
+        "acme",
+        Auth::Bearer(&cast.sam),
+    )
+    .await;
+    let l = ledger(&f, &cast.sam).await;
+    assert_eq!(payments_in(&l), vec![format!("-{owed}")]);
+    assert_eq!(l["balance"], "0.00");
+    let inv = invoice(&f, &cast.sam, id).await;
+    assert_eq!(inv["outstanding"], "0.00");
+    assert_eq!(inv["status"], "paid");
+    // Nothing is left to pay on it.
+    let again = pay(&f, &cast.sam, json!({"invoice": id})).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+    assert_eq!(again.body["type"], "/problems/nothing-owed");
+}
+
+#[tokio::test]
+async fn a_declined_card_shows_the_banks_reason_and_the_invoice_can_be_paid_with_another() {
+    let (f, cast, issued) = billed().await;
+    let id = issued["id"].as_str().unwrap();
+    let started = pay(&f, &cast.sam, json!({"invoice": id})).await;
+    let payment = started.body["payment"]["id"].as_str().unwrap().to_owned();
+    enter_card(&f, &started.body["checkout"], "4000000000009995").await;
+    let result =
+        f.w.get(
+            &format!("/v1/portal/payments/{payment}"),
+            "acme",
+            Auth::Bearer(&cast.sam),
+        )
+        .await;
+    assert_eq!(result.body["status"], "failed");
+    assert_eq!(result.body["failure"], "The card has insufficient funds.");
+    assert!(payments_in(&ledger(&f, &cast.sam).await).is_empty());
+    // Trying again starts a new payment that goes through.
+    let retried = pay(&f, &cast.sam, json!({"invoice": id})).await;
+    assert_eq!(retried.status, StatusCode::CREATED, "{}", retried.text);
+    assert_ne!(retried.body["payment"]["id"], started.body["payment"]["id"]);
+    enter_card(&f, &retried.body["checkout"], "4242424242424242").await;
+    let second = retried.body["payment"]["id"].as_str().unwrap();
+    let result =
+        f.w.get(
+            &format!("/v1/portal/payments/{second}"),
+            "acme",
+            Auth::Bearer(&cast.sam),
+        )
+        .await;
+    assert_eq!(result.body["status"], "succeeded");
+    assert_eq!(payments_in(&ledger(&f, &cast.sam).await).len(), 1);
+}
+
+#[tokio::test]
+async fn twenty_concurrent_clicks_on_pay_start_one_payment_and_charge_once() {
+    let (f, cast, issued) = billed().await;
+    let id = issued["id"].as_str().unwrap().to_owned();
+    let f = std::sync::Arc::new(f);
+    let mut clicks = Vec::new();
+    for _ in 0..20 {
+        let (f, token, id) = (f.clone(), cast.sam.clone(), id.clone());
+        clicks.push(tokio::spawn(async move {
+            pay(&f, &token, json!({"invoice": id})).await
+        }));
+    }
+    let mut started = std::collections::BTreeSet::new();
+    let mut secrets = std::collections::BTreeSet::new();
+    let mut last = None;
+    for click in clicks {
+        let reply = click.await.unwrap();
+        assert_eq!(reply.status, StatusCode::CREATED, "{}", reply.text);
+        started.insert(reply.body["payment"]["id"].as_str().unwrap().to_owned());
+        secrets.insert(
+            reply.body["checkout"]["client_secret"]
+                .as_str()
+                .unwrap()
+                .to_owned(),
+        );
+        last = Some(reply.body);
+    }
+    assert_eq!(started.len(), 1, "one payment: {started:?}");
+    assert_eq!(secrets.len(), 1, "one gateway payment");
+    enter_card(&f, &last.unwrap()["checkout"], "4242424242424242").await;
+    let payment = started.into_iter().next().unwrap();
+    f.w.get(
+        &format!("/v1/portal/payments/{payment}"),
+        "acme",
+        Auth::Bearer(&cast.sam),
+    )
+    .await;
+    assert_eq!(payments_in(&ledger(&f, &cast.sam).await).len(), 1);
+}
+
+/// Collects the test gateway's webhooks instead of delivering them.
+fn webhooks(
+    f: &Fixture,
+) -> tokio::sync::mpsc::UnboundedReceiver<selfcare_embedded::gateway::Delivery> {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    f.w.gateway.deliver_to(tx);
+    rx
+}
+
+async fn deliver(f: &Fixture, provider: &str, body: &[u8], signature: &str) -> Reply {
+    f.w.raw(
+        "POST",
+        &format!("/v1/webhooks/stripe/{provider}"),
+        "application/json",
+        body.to_vec(),
+        &[("stripe-signature", signature)],
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_charge_whose_page_never_came_back_is_recorded_by_the_webhook_once_however_often_delivered()
+ {
+    let (f, cast, issued) = billed().await;
+    let mut events = webhooks(&f);
+    let id = issued["id"].as_str().unwrap();
+    let started = pay(&f, &cast.sam, json!({"invoice": id})).await;
+    // The card is charged, and the customer's browser (or our process) dies before the
+    // page that reads the result back.
+    enter_card(&f, &started.body["checkout"], "4242424242424242").await;
+    assert!(payments_in(&ledger(&f, &cast.sam).await).is_empty());
+    let mut delivered = Vec::new();
+    while let Ok(event) = events.try_recv() {
+        delivered.push(event);
+    }
+    let succeeded = delivered
+        .iter()
+        .find(|d| String::from_utf8_lossy(&d.body).contains("payment_intent.succeeded"))
+        .expect("a succeeded event");
+    // Delivered out of order (succeeded before created) and twice.
+    let first = deliver(&f, "acme", &succeeded.body, &succeeded.signature).await;
+    assert_eq!(first.status, StatusCode::OK, "{}", first.text);
+    assert_eq!(first.body["duplicate"], false);
+    for d in &delivered {
+        let again = deliver(&f, "acme", &d.body, &d.signature).await;
+        assert_eq!(again.status, StatusCode::OK, "{}", again.text);
+    }
+    let twice = deliver(&f, "acme", &succeeded.body, &succeeded.signature).await;
+    assert_eq!(twice.body["duplicate"], true);
+    let l = ledger(&f, &cast.sam).await;
+    assert_eq!(payments_in(&l).len(), 1);
+    assert_eq!(l["balance"], "0.00");
+    let payment = started.body["payment"]["id"].as_str().unwrap();
+    let result =
+        f.w.get(
+            &format!("/v1/portal/payments/{payment}"),
+            "acme",
+            Auth::Bearer(&cast.sam),
+        )
+        .await;
+    assert_eq!(result.body["status"], "succeeded");
+    assert_eq!(payments_in(&ledger(&f, &cast.sam).await).len(), 1);
+}
+
+#[tokio::test]
+async fn forged_changed_stale_or_misdirected_webhooks_are_refused_and_change_nothing() {
+    let (f, cast, issued) = billed().await;
+    let mut events = webhooks(&f);
+    let started = pay(&f, &cast.sam, json!({"invoice": issued["id"]})).await;
+    enter_card(&f, &started.body["checkout"], "4242424242424242").await;
+    let mut succeeded = None;
+    while let Ok(d) = events.try_recv() {
+        if String::from_utf8_lossy(&d.body).contains("payment_intent.succeeded") {
+            succeeded = Some(d);
+        }
+    }
+    let event = succeeded.unwrap();
+    let now = f.w.clock.now().unix_timestamp();
+    // Signed with another secret.
+    let forged = webhook::sign("whsec_not_acmes", now, &event.body);
+    let reply = deliver(&f, "acme", &event.body, &forged).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    assert_eq!(reply.body["type"], "/problems/webhook-signature-invalid");
+    // Signed right, then changed.
+    let changed = String::from_utf8_lossy(&event.body).replace("pi_", "pj_");
+    let reply = deliver(&f, "acme", changed.as_bytes(), &event.signature).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    // Signed right six minutes ago (a replay).
+    let old = webhook::sign("whsec_acme_signing_secret", now - 301, &event.body);
+    let reply = deliver(&f, "acme", &event.body, &old).await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    // No signature at all.
+    let reply = deliver(&f, "acme", &event.body, "").await;
+    assert_eq!(reply.status, StatusCode::BAD_REQUEST, "{}", reply.text);
+    // Sent to another provider's endpoint: its secret does not match (and that provider
+    // has none of this payment).
+    let reply = deliver(&f, "bluewave", &event.body, &event.signature).await;
+    assert!(
+        reply.status == StatusCode::NOT_FOUND || reply.status == StatusCode::BAD_REQUEST,
+        "{}",
+        reply.text
+    );
+    assert!(payments_in(&ledger(&f, &cast.sam).await).is_empty());
+    // The genuine one goes through.
+    let reply = deliver(&f, "acme", &event.body, &event.signature).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+    assert_eq!(payments_in(&ledger(&f, &cast.sam).await).len(), 1);
+}
+
+#[tokio::test]
+async fn a_partial_refund_reopens_the_invoice_by_its_amount_and_one_key_refunds_once() {
+    let (f, cast, issued) = billed().await;
+    let id = issued["id"].as_str().unwrap();
+    let started = pay(&f, &cast.sam, json!({"invoice": id})).await;
+    enter_card(&f, &started.body["checkout"], "4242424242424242").await;
+    let payment = started.body["payment"]["id"].as_str().unwrap();
+    f.w.get(
+        &format!("/v1/portal/payments/{payment}"),
+        "acme",
+        Auth::Bearer(&cast.sam),
+    )
+    .await;
+    let path = format!(
+        "/v1/console/accounts/{}/card-payments/{payment}/refunds",
+        f.account
+    );
+    // Without a key: refused (a retried click must not refund twice).
+    let keyless =
+        f.w.call(
+            "POST",
+            &path,
+            "acme",
+            Auth::Bearer(&cast.boss),
+            Some(json!({"amount_minor": 500})),
+        )
+        .await;
+    assert_eq!(
+        keyless.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        keyless.text
+    );
+    for _ in 0..2 {
+        let refunded =
+            f.w.call_with(
+                "POST",
+                &path,
+                "acme",
+                Auth::Bearer(&cast.boss),
+                Some(json!({"amount_minor": 500})),
+                &[("idempotency-key", "refund-one-five-dollars")],
+            )
+            .await;
+        assert_eq!(refunded.status, StatusCode::OK, "{}", refunded.text);
+        assert_eq!(refunded.body["refunded"], "5.00");
+    }
+    let l = ledger(&f, &cast.sam).await;
+    let refunds: Vec<&Json> = l["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["kind"] == "refund")
+        .collect();
+    assert_eq!(refunds.len(), 1);
+    assert_eq!(refunds[0]["amount"], "5.00");
+    assert_eq!(l["balance"], "5.00");
+    assert_eq!(invoice(&f, &cast.sam, id).await["outstanding"], "5.00");
+    // More than is left: refused, nothing changes.
+    let too_much =
+        f.w.call_with(
+            "POST",
+            &path,
+            "acme",
+            Auth::Bearer(&cast.boss),
+            Some(json!({"amount_minor": 99_999_999})),
+            &[("idempotency-key", "refund-too-much")],
+        )
+        .await;
+    assert_eq!(
+        too_much.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        too_much.text
+    );
+    assert_eq!(ledger(&f, &cast.sam).await["balance"], "5.00");
+}
+
+#[tokio::test]
+async fn staff_without_billing_rights_and_other_customers_reach_no_payment() {
+    let (f, cast, issued) = billed().await;
+    let started = pay(&f, &cast.sam, json!({"invoice": issued["id"]})).await;
+    let payment = started.body["payment"]["id"].as_str().unwrap();
+    // Kim, another account of the same provider: neither the payment nor the invoice.
+    let kim =
+        f.w.get(
+            &format!("/v1/portal/payments/{payment}"),
+            "acme",
+            Auth::Bearer(&cast.kim),
+        )
+        .await;
+    assert_eq!(kim.status, StatusCode::NOT_FOUND, "{}", kim.text);
+    let kim_pays = pay(&f, &cast.kim, json!({"invoice": issued["id"]})).await;
+    assert_eq!(kim_pays.status, StatusCode::NOT_FOUND, "{}", kim_pays.text);
+    // Another provider's staff: not this account.
+    let rival =
+        f.w.get(
+            &format!("/v1/console/accounts/{}/card-payments", f.account),
+            "bluewave",
+            Auth::Bearer(&cast.rival),
+        )
+        .await;
+    assert!(
+        rival.status == StatusCode::NOT_FOUND || rival.status == StatusCode::FORBIDDEN,
+        "{}",
+        rival.text
+    );
+    // Staff who may not manage billing (Nora reads and edits accounts) cannot refund or
+    // connect the gateway.
+    let lee =
+        f.w.call_with(
+            "POST",
+            &format!(
+                "/v1/console/accounts/{}/card-payments/{payment}/refunds",
+                f.account
+            ),
+            "acme",
+            Auth::Bearer(&cast.nora),
+            Some(json!({})),
+            &[("idempotency-key", "nora-tries")],
+        )
+        .await;
+    assert_eq!(lee.status, StatusCode::FORBIDDEN, "{}", lee.text);
+    let lee_connects = connect(&f, &cast.nora, "whsec_nora_owns_this_now").await;
+    assert_eq!(
+        lee_connects.status,
+        StatusCode::FORBIDDEN,
+        "{}",
+        lee_connects.text
+    );
+}
+
+#[tokio::test]
+async fn autopay_charges_the_saved_card_for_an_issued_invoice_once() {
+    let (f, cast, issued) = billed().await;
+    // Sam saves a card and turns autopay on.
+    let setup =
+        f.w.call(
+            "POST",
+            "/v1/portal/wallet/cards",
+            "acme",
+            Auth::Bearer(&cast.sam),
+            None,
+        )
+        .await;
+    assert_eq!(setup.status, StatusCode::CREATED, "{}", setup.text);
+    let entered = enter_card(&f, &setup.body, "4242424242424242").await;
+    assert_eq!(entered.status, StatusCode::SEE_OTHER, "{}", entered.text);
+    let back = entered.headers["location"].to_str().unwrap().to_owned();
+    let setup_id = back
+        .split("setup=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let saved =
+        f.w.call(
+            "POST",
+            &format!("/v1/portal/wallet/setups/{setup_id}"),
+            "acme",
+            Auth::Bearer(&cast.sam),
+            None,
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    assert_eq!(saved.body["cards"][0]["last4"], "4242");
+    assert!(
+        !saved.text.contains("4242424242424242"),
+        "the card number is never kept"
+    );
+    let on =
+        f.w.call(
+            "PUT",
+            "/v1/portal/wallet/autopay",
+            "acme",
+            Auth::Bearer(&cast.sam),
+            Some(json!({"autopay": true})),
+        )
+        .await;
+    assert_eq!(on.status, StatusCode::OK, "{}", on.text);
+    assert_eq!(on.body["autopay"], true);
+    // The invoice's issue, delivered twice (the stream handler's call).
+    let invoice_id = issued["id"].as_str().unwrap();
+    let payments = f.w.platform.payments();
+    let first = payments.autopay(&f.tenant.id, &f.account, invoice_id).await;
+    let first = first.unwrap().expect("autopay tried");
+    let second = payments
+        .autopay(&f.tenant.id, &f.account, invoice_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(first.id, second.id);
+    assert_eq!(
+        first.status,
+        selfcare::domain::payments::model::CardPaymentStatus::Succeeded
+    );
+    assert_eq!(payments_in(&ledger(&f, &cast.sam).await).len(), 1);
+    assert_eq!(
+        invoice(&f, &cast.sam, invoice_id).await["outstanding"],
+        "0.00"
+    );
+    // Removing the only card turns autopay off with it.
+    let card = saved.body["cards"][0]["id"].as_str().unwrap();
+    let removed =
+        f.w.call(
+            "DELETE",
+            &format!("/v1/portal/wallet/cards/{card}"),
+            "acme",
+            Auth::Bearer(&cast.sam),
+            None,
+        )
+        .await;
+    assert_eq!(removed.status, StatusCode::OK, "{}", removed.text);
+    assert_eq!(removed.body["autopay"], false);
+}
+
+#[tokio::test]
+async fn a_failed_autopay_is_retried_on_the_providers_days_with_a_mail_each_time() {
+    let (f, cast, issued) = billed().await;
+    let setup =
+        f.w.call(
+            "POST",
+            "/v1/portal/wallet/cards",
+            "acme",
+            Auth::Bearer(&cast.sam),
+            None,
+        )
+        .await;
+    // Saves fine, declines when charged.
+    let entered = enter_card(&f, &setup.body, "4000000000000341").await;
+    let back = entered.headers["location"].to_str().unwrap().to_owned();
+    let setup_id = back
+        .split("setup=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    f.w.call(
+        "POST",
+        &format!("/v1/portal/wallet/setups/{setup_id}"),
+        "acme",
+        Auth::Bearer(&cast.sam),
+        None,
+    )
+    .await;
+    f.w.call(
+        "PUT",
+        "/v1/portal/wallet/autopay",
+        "acme",
+        Auth::Bearer(&cast.sam),
+        Some(json!({"autopay": true})),
+    )
+    .await;
+    let invoice_id = issued["id"].as_str().unwrap();
+    let payments = f.w.platform.payments();
+    let failed = payments
+        .autopay(&f.tenant.id, &f.account, invoice_id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        failed.status,
+        selfcare::domain::payments::model::CardPaymentStatus::Failed
+    );
+    assert!(
+        failed
+            .failure
+            .as_deref()
+            .unwrap()
+            .starts_with("Your bank declined the card")
+    );
+    assert_eq!(
+        failed.next_retry_on,
+        Some(time::macros::date!(2036 - 12 - 02))
+    );
+    // Not before its day.
+    assert_eq!(payments.retry_due(&f.tenant.id).await.unwrap(), 0);
+    f.w.clock.advance(time::Duration::days(1));
+    assert_eq!(payments.retry_due(&f.tenant.id).await.unwrap(), 1);
+    let sam = f.w.token("acme", "sam", "sam's long password").await;
+    let list =
+        f.w.get("/v1/portal/payments", "acme", Auth::Bearer(&sam))
+            .await;
+    assert_eq!(list.body[0]["attempts"], 2);
+    assert_eq!(list.body[0]["status"], "failed");
+    // Day 3 counts from the first failure: two days after the first retry.
+    assert_eq!(list.body[0]["next_retry_on"], "2036-12-04");
+    assert_eq!(
+        payments.retry_due(&f.tenant.id).await.unwrap(),
+        0,
+        "each retry once"
+    );
+    assert!(payments_in(&ledger(&f, &sam).await).is_empty());
+}
