@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Python tools the tests use (moto, cfn-lint, schemathesis) into .venv, once,
+# Installs the Python tools the tests use (moto, cfn-lint, schemathesis, localstripe) into .venv, once,
 # with uv.
 # Pinned versions: see ../shared/TOOLCHAIN.md for what was measured.
 set -euo pipefail
@@ -7,7 +7,8 @@ cd "$(dirname "$0")/.."
 MOTO_VERSION=5.2.5
 CFN_LINT_VERSION=1.58.0
 SCHEMATHESIS_VERSION=4.32.5
-if .venv/bin/python -c "import moto, cfnlint, schemathesis" 2>/dev/null \
+LOCALSTRIPE_VERSION=1.15.10
+if .venv/bin/python -c "import moto, cfnlint, schemathesis, localstripe" 2>/dev/null \
   && [ "$(.venv/bin/python -c 'import moto; print(moto.__version__)')" = "$MOTO_VERSION" ] \
   && [ "$(.venv/bin/python -c 'from importlib.metadata import version; print(version("schemathesis"))')" = "$SCHEMATHESIS_VERSION" ]; then
   exit 0
@@ -19,4 +20,4 @@ UV="uv"; command -v uv >/dev/null 2>&1 || UV="python3 -m uv"
 [ -x .venv/bin/python ] || $UV venv --quiet .venv
 $UV pip install --quiet --python .venv/bin/python \
   "moto[server]==$MOTO_VERSION" "cfn-lint==$CFN_LINT_VERSION" \
-  "schemathesis==$SCHEMATHESIS_VERSION"
+  "schemathesis==$SCHEMATHESIS_VERSION" "localstripe==$LOCALSTRIPE_VERSION"

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The test command: installs what it lacks, starts moto, runs every test (unit, contract
+# The test command: installs what it lacks, starts moto and localstripe, runs every test (unit, contract
 # suites on both adapters, API, the API fuzzed against its document, then the web sites in
 # Chromium), lints the SAM template, and stops what it started.
 set -euo pipefail
@@ -8,8 +8,10 @@ infra/python-tools.sh
 export AWS_EC2_METADATA_DISABLED=true
 SELFCARE_MOTO_URL=$(infra/moto.sh start)
 export SELFCARE_MOTO_URL
-trap 'infra/moto.sh stop' EXIT
-echo "moto at $SELFCARE_MOTO_URL"
+SELFCARE_LOCALSTRIPE_URL=$(infra/localstripe.sh start)
+export SELFCARE_LOCALSTRIPE_URL
+trap 'infra/moto.sh stop; infra/localstripe.sh stop' EXIT
+echo "moto at $SELFCARE_MOTO_URL, localstripe at $SELFCARE_LOCALSTRIPE_URL"
 .venv/bin/cfn-lint template.yaml
 # The library's, the binaries' and the test binaries' tests; the examples (benchmarks) are
 # compiled by clippy, not linked again here.

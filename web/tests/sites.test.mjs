@@ -711,3 +711,39 @@ test("a customer reads its invoice and its transactions; staff preview, record a
   await Promise.all([portal.close(), staff.close()]);
 });
 
+
+test('a customer pays an invoice with the test gateway\'s card; a declined card shows the bank\'s reason', async () => {
+  const portal = await context.newPage();
+  await signIn(portal, `${base}/?tenant=acme`, JO);
+  await portal.getByRole('navigation').getByRole('link', { name: 'Invoices' }).click();
+  await portal.getByRole('link', { name: 'INV-000001' }).click();
+  await portal.getByRole('button', { name: 'Pay this invoice' }).click();
+  // The gateway's own page: the card number never reaches selfcare's site.
+  await portal.getByRole('heading', { name: /^Pay AUD / }).waitFor();
+  await portal.getByLabel('Card number').fill('4242 4242 4242 4242');
+  await portal.getByLabel('Expiry (MM/YY)').fill('12/34');
+  await portal.getByLabel('Security code').fill('123');
+  await portal.getByRole('button', { name: /^Pay AUD / }).click();
+  await portal.getByRole('heading', { name: 'Paid', level: 1 }).waitFor();
+  await portal.getByText(/^Thank you: your payment of .+ was received\.$/).waitFor();
+  await portal.getByText('Visa ending 4242, expires 12/2034').waitFor();
+  await check(portal, 'portal-payment-paid');
+  // The receipt, by mail.
+  await mail((m) => m.subject.startsWith('Receipt for your payment of'));
+  // The invoice is paid; the ledger has the card payment.
+  await portal.getByRole('navigation').getByRole('link', { name: 'Invoices' }).click();
+  await portal.getByRole('link', { name: 'Transactions' }).click();
+  await portal.getByRole('heading', { name: 'Transactions', level: 1 }).waitFor();
+  // An amount ahead with a card the bank declines.
+  await portal.getByRole('navigation').getByRole('link', { name: 'Payments' }).click();
+  await portal.getByRole('heading', { name: 'Payments', level: 1 }).waitFor();
+  await check(portal, 'portal-payments');
+  await portal.getByLabel('Amount').fill('10');
+  await portal.getByRole('button', { name: 'Pay by card' }).click();
+  await portal.getByLabel('Card number').fill('4000 0000 0000 0002');
+  await portal.getByLabel('Expiry (MM/YY)').fill('12/34');
+  await portal.getByLabel('Security code').fill('123');
+  await portal.getByRole('button', { name: /^Pay AUD 10\.00$/ }).click();
+  await portal.getByRole('heading', { name: 'Failed', level: 1 }).waitFor();
+  await portal.getByRole('alert').getByText('Your bank declined the card. Try another card or ask your bank why.').waitFor();
+});

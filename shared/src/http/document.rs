@@ -32,10 +32,17 @@ pub const PUBLIC: &[&str] = &[
     "/v1/auth/forgot-password",
     "/v1/auth/reset-password",
     "/v1/auth/unlock",
+    // Signed by the gateway with the provider's secret, not a session.
+    "/v1/webhooks/stripe/{provider}",
 ];
 
 /// Routes that name no provider (they answer the same at any address).
-const NO_TENANT: &[&str] = &["/v1/health", "/v1/openapi.json"];
+const NO_TENANT: &[&str] = &[
+    "/v1/health",
+    "/v1/openapi.json",
+    // The provider is in the path: the gateway posts to the API's own address.
+    "/v1/webhooks/stripe/{provider}",
+];
 
 const PROBLEM_TYPE: &str = "application/problem+json";
 

@@ -7,6 +7,7 @@ import * as format from '../shared/format';
 import { t } from '../shared/i18n';
 import { InvoiceList, InvoicePage, LedgerTable, type InvoiceSummary } from '../shared/invoice';
 import { Empty, Field, Link, Loaded, ProblemNote, Table, useAction, useLoad } from '../shared/ui';
+import { PayInvoice } from './payments';
 
 export function Invoices({ api }: { api: Api }) {
   return (
@@ -20,12 +21,14 @@ export function Invoices({ api }: { api: Api }) {
   );
 }
 
-export function PortalInvoice({ api, id }: { api: Api; id: string }) {
+export function PortalInvoice({ api, id, pays }: { api: Api; id: string; pays: boolean }) {
+  const owed = useLoad(() => (pays ? api.get<InvoiceSummary>(`/v1/portal/invoices/${id}`) : Promise.resolve(null)), [id, pays]);
   return (
     <>
       <p>
         <Link href="/invoices">{t('invoice.back')}</Link>
       </p>
+      {owed.value && Number(owed.value.outstanding) > 0 && <PayInvoice api={api} invoice={id} />}
       <InvoicePage api={api} path={`/v1/portal/invoices/${id}`} />
     </>
   );

@@ -15,6 +15,7 @@ import { AccountPage } from './account';
 import { AccessHistory, Numbers, PortIn } from './voice';
 import { Alerts } from './alerts';
 import { Invoices, PortalInvoice, PortalLedger, Reports } from './billing';
+import { CardSaved, PaymentResult, PaymentsPage } from './payments';
 
 const api = new Api('portal');
 
@@ -51,12 +52,17 @@ function App() {
   const bills = modules.has('invoices') && me.actions.includes('billing_view');
   // The reports granted to the account are of its invoices: the same role reads them.
   const reports = modules.has('reports') && me.actions.includes('billing_view');
+  // Card payments: the module on; paying needs a role that pays, in the customer's own
+  // session.
+  const payments = modules.has('payments') && me.actions.includes('billing_view');
+  const pays = payments && me.actions.includes('pay');
   const nav = [
     { href: '/', label: t('nav.overview'), show: true },
     { href: '/services', label: t('nav.services'), show: modules.has('services') },
     { href: '/usage', label: t('nav.usage'), show: modules.has('usage') },
     { href: '/invoices', label: t('nav.invoices'), show: bills },
     { href: '/reports', label: t('nav.reports'), show: reports },
+    { href: '/payments', label: t('nav.payments'), show: payments },
     { href: '/orders', label: t('nav.orders'), show: modules.has('orders') },
     { href: '/numbers', label: t('nav.numbers'), show: modules.has('number_ordering') },
     { href: '/account', label: t('nav.account'), show: true },
@@ -71,6 +77,8 @@ function App() {
   );
   const service = path.match(/^\/services\/([0-9A-Z]+)$/);
   const invoice = path.match(/^\/invoices\/([0-9A-Z]{26})$/);
+  const payment = path.match(/^\/payments\/([0-9A-Z]{26})$/);
+  const setup = path === '/payments/cards' ? new URLSearchParams(location.search).get('setup') : null;
   // Staff acting as the customer cannot choose the customer's language.
   const language = me.impersonation ? undefined : { current: me.language, choose: chooseLanguage };
   return (
@@ -78,7 +86,13 @@ function App() {
       {service ? (
         <ServicePage api={api} me={me} id={service[1]} />
       ) : invoice && bills ? (
-        <PortalInvoice api={api} id={invoice[1]} />
+        <PortalInvoice api={api} id={invoice[1]} pays={pays} />
+      ) : payment && payments ? (
+        <PaymentResult api={api} id={payment[1]} />
+      ) : setup && pays ? (
+        <CardSaved api={api} setup={setup} />
+      ) : path.startsWith('/payments') && payments ? (
+        <PaymentsPage api={api} />
       ) : path === '/invoices/ledger' && bills ? (
         <PortalLedger api={api} />
       ) : path === '/invoices' && bills ? (

@@ -119,6 +119,9 @@ export class Api {
   put<T>(path: string, body: unknown) {
     return this.request<T>('PUT', path, body);
   }
+  delete<T>(path: string) {
+    return this.request<T>('DELETE', path);
+  }
   patch<T>(path: string, body: unknown) {
     return this.request<T>('PATCH', path, body);
   }
