@@ -681,3 +681,231 @@ async fn a_failed_autopay_is_retried_on_the_providers_days_with_a_mail_each_time
     );
     assert!(payments_in(&ledger(&f, &sam).await).is_empty());
 }
+
+#[tokio::test]
+async fn card_reports_show_each_payment_against_its_invoice_with_its_card_fee_and_state() {
+    let (f, cast, issued) = billed().await;
+    let id = issued["id"].as_str().unwrap();
+    let owed = issued["outstanding"].as_str().unwrap().to_owned();
+    let declined = pay(&f, &cast.sam, json!({"invoice": id})).await;
+    enter_card(&f, &declined.body["checkout"], "4000000000009995").await;
+    f.w.get(
+        &format!(
+            "/v1/portal/payments/{}",
+            declined.body["payment"]["id"].as_str().unwrap()
+        ),
+        "acme",
+        Auth::Bearer(&cast.sam),
+    )
+    .await;
+    f.w.clock.advance(time::Duration::minutes(5));
+    let paid = pay(&f, &cast.sam, json!({"invoice": id})).await;
+    enter_card(&f, &paid.body["checkout"], "4242424242424242").await;
+    let payment = paid.body["payment"]["id"].as_str().unwrap();
+    f.w.get(
+        &format!("/v1/portal/payments/{payment}"),
+        "acme",
+        Auth::Bearer(&cast.sam),
+    )
+    .await;
+    let report = |path: &'static str| {
+        let f = &f;
+        let boss = cast.boss.clone();
+        async move {
+            let reply =
+                f.w.get(
+                    &format!("/v1/console/reports/{path}?from=2036-12-01&to=2036-12-31"),
+                    "acme",
+                    Auth::Bearer(&boss),
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+            reply.body
+        }
+    };
+    // Before the gateway's balance is read the fee is not known.
+    let lines = report("card-lines").await;
+    assert_eq!(lines["items"].as_array().unwrap().len(), 2, "{lines}");
+    assert_eq!(lines["items"][1]["fee"], Json::Null);
+
+    let differences =
+        f.w.get(
+            "/v1/console/payments/reconciliation",
+            "acme",
+            Auth::Bearer(&cast.boss),
+        )
+        .await;
+    assert_eq!(differences.status, StatusCode::OK, "{}", differences.text);
+    assert_eq!(
+        differences.body,
+        json!([]),
+        "the ledger and the gateway agree"
+    );
+
+    let lines = report("card-lines").await;
+    let failed = &lines["items"][0];
+    assert_eq!(failed["status"], "failed");
+    assert_eq!(failed["failure"], "The card has insufficient funds.");
+    assert_eq!(failed["invoice_number"], issued["number"]);
+    let line = &lines["items"][1];
+    assert_eq!(line["payment"], payment);
+    assert_eq!(line["day"], "2036-12-01");
+    assert_eq!(line["account_name"], "Sam Lee");
+    assert_eq!(line["invoice_number"], issued["number"]);
+    assert_eq!(line["brand"], "visa");
+    assert_eq!(line["last4"], "4242");
+    assert_eq!(line["amount"], owed);
+    assert_eq!(line["status"], "succeeded");
+    // The test gateway's price: 1.75% and 0.30.
+    let owed_minor = owed.replace('.', "").parse::<i64>().unwrap();
+    let fee_minor = (owed_minor * 175 + 5_000) / 10_000 + 30;
+    let fee = format!("{}.{:02}", fee_minor / 100, fee_minor % 100);
+    assert_eq!(line["fee"], fee);
+
+    let days = report("card-payments-by-day").await;
+    let net_minor = owed_minor - fee_minor;
+    assert_eq!(
+        days["items"],
+        json!([{
+            "day": "2036-12-01", "currency": "AUD", "succeeded": 1, "failed": 1,
+            "taken": owed, "refunded": "0.00", "fees": fee,
+            "net": format!("{}.{:02}", net_minor / 100, net_minor % 100),
+        }])
+    );
+    let failures = report("failed-card-payments").await;
+    assert_eq!(failures["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        failures["items"][0]["payment"],
+        declined.body["payment"]["id"]
+    );
+
+    let csv =
+        f.w.get(
+            "/v1/console/reports/card-lines?from=2036-12-01&to=2036-12-31&format=csv",
+            "acme",
+            Auth::Bearer(&cast.boss),
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    let rows: Vec<&str> = csv.text.lines().collect();
+    assert_eq!(
+        rows[0],
+        "day,payment,account_number,account_name,invoice,brand,last4,currency,amount,refunded,fee,status,origin,failure,attempts,reference"
+    );
+    assert!(
+        rows[2].contains(&format!(
+            ",visa,4242,AUD,{owed},0.00,{fee},succeeded,portal,,1,"
+        )),
+        "{}",
+        rows[2]
+    );
+
+    // Reports cover every account: staff who may not view reports, or who see only some
+    // accounts' groups, get none of them.
+    let gail = invite_limited_staff(
+        &f.w,
+        &cast.boss,
+        "gail",
+        &["accounts_read", "billing_manage", "reports_view"],
+    )
+    .await;
+    for token in [&cast.nora, &gail] {
+        for path in ["card-lines", "card-payments-by-day", "failed-card-payments"] {
+            let reply =
+                f.w.get(
+                    &format!("/v1/console/reports/{path}?from=2036-12-01&to=2036-12-31"),
+                    "acme",
+                    Auth::Bearer(token),
+                )
+                .await;
+            assert_eq!(
+                reply.status,
+                StatusCode::FORBIDDEN,
+                "{path}: {}",
+                reply.text
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn staff_who_see_other_groups_reach_none_of_an_accounts_card_payments() {
+    let (f, cast, issued) = billed().await;
+    let paid = pay(&f, &cast.sam, json!({"invoice": issued["id"]})).await;
+    enter_card(&f, &paid.body["checkout"], "4242424242424242").await;
+    let payment = paid.body["payment"]["id"].as_str().unwrap();
+    f.w.get(
+        &format!("/v1/portal/payments/{payment}"),
+        "acme",
+        Auth::Bearer(&cast.sam),
+    )
+    .await;
+    // Gail manages billing, but only for the accounts of group north; Sam's is in none.
+    let gail = invite_limited_staff(
+        &f.w,
+        &cast.boss,
+        "gail",
+        &["accounts_read", "billing_manage", "reports_view"],
+    )
+    .await;
+    let account = f.account;
+    for (method, path, body) in [
+        (
+            "GET",
+            format!("/v1/console/accounts/{account}/card-payments"),
+            None,
+        ),
+        (
+            "POST",
+            format!("/v1/console/accounts/{account}/card-payments/{payment}/refunds"),
+            Some(json!({"amount_minor": 100})),
+        ),
+        (
+            "POST",
+            format!("/v1/console/accounts/{account}/card-payments/{payment}/retry"),
+            None,
+        ),
+    ] {
+        let reply =
+            f.w.call_with(
+                method,
+                &path,
+                "acme",
+                Auth::Bearer(&gail),
+                body,
+                &[("idempotency-key", "gail-tries")],
+            )
+            .await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NOT_FOUND,
+            "{method} {path}: {}",
+            reply.text
+        );
+    }
+    // The gateway's connection and the provider-wide reconciliation are for staff who see
+    // every account.
+    for path in [
+        "/v1/console/payments/gateway",
+        "/v1/console/payments/reconciliation",
+        "/v1/console/payments/settings",
+    ] {
+        let reply = f.w.get(path, "acme", Auth::Bearer(&gail)).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::FORBIDDEN,
+            "{path}: {}",
+            reply.text
+        );
+    }
+    // Nothing was refunded.
+    let list =
+        f.w.get(
+            &format!("/v1/console/accounts/{account}/card-payments"),
+            "acme",
+            Auth::Bearer(&cast.boss),
+        )
+        .await;
+    assert_eq!(list.body[0]["refunded"], "0.00");
+    assert_eq!(list.body[0]["status"], "succeeded");
+}

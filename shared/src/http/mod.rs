@@ -6,6 +6,7 @@ pub mod alerts;
 pub mod auth;
 pub mod billing;
 pub mod branding;
+pub mod card_reports;
 pub mod catalogue;
 pub mod console_accounts;
 pub mod console_admin;
@@ -117,7 +118,7 @@ pub const GROUPS: &[Group] = &[
     },
     Group {
         function: "api-payments",
-        routes: payments::routes,
+        routes: payments_and_card_reports,
     },
 ];
 
@@ -127,6 +128,12 @@ fn billing_and_reports() -> OpenApiRouter<Platform> {
     billing::routes()
         .merge(granted_reports::routes())
         .merge(reconciliation::routes())
+}
+
+/// The `api-payments` function: card payments, the wallet, the gateway's webhook and the
+/// card reports.
+fn payments_and_card_reports() -> OpenApiRouter<Platform> {
+    payments::routes().merge(card_reports::routes())
 }
 
 /// The `api-auth` function: sign-in (with its second factor), sign-out and the credential

@@ -22,7 +22,7 @@ use crate::domain::settings::Module;
 use crate::http::access::{
     PortalAction, PortalUser, StaffUser, portal_account, require, visible_account,
 };
-use crate::http::problem::{JsonBody, Problem, QueryParams};
+use crate::http::problem::{JsonBody, Problem};
 use crate::platform::Platform;
 use crate::ports::payments::CardSummary;
 
@@ -618,74 +618,6 @@ pub async fn retry(
     Ok(Json(p.into()))
 }
 
-#[derive(Debug, Deserialize, utoipa::IntoParams)]
-pub struct Between {
-    /// `2026-11-01`
-    #[param(format = Date)]
-    pub from: String,
-    /// `2026-11-30`
-    #[param(format = Date)]
-    pub to: String,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CardLine {
-    pub payment: String,
-    pub account: String,
-    pub invoice_number: Option<String>,
-    pub brand: Option<String>,
-    pub last4: Option<String>,
-    pub currency: String,
-    pub amount: String,
-    pub refunded: String,
-    pub status: CardPaymentStatus,
-    pub origin: Origin,
-    pub failure: Option<String>,
-    #[serde(with = "time::serde::rfc3339")]
-    pub created_at: time::OffsetDateTime,
-}
-
-/// Cardlines by invoice: each card payment started between two of the provider's days,
-/// with the invoice it settled, the card's brand and last four, its status (failed ones
-/// too), oldest first. The gateway's fee is not known here (see the gateway's dashboard).
-#[utoipa::path(get, path = "/v1/console/reports/card-lines", tag = "console", params(Between),
-    responses((status = 200, body = Vec<CardLine>), (status = 400, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
-pub async fn card_lines(
-    State(platform): State<Platform>,
-    staff: StaffUser,
-    QueryParams(q): QueryParams<Between>,
-) -> Result<Json<Vec<CardLine>>, Problem> {
-    gateway_staff(&staff)?;
-    let (Some(from), Some(to)) = (dates::parse(&q.from), dates::parse(&q.to)) else {
-        return Err(Problem::validation().field("/from", "dates such as 2026-11-01"));
-    };
-    if to < from || (to - from).whole_days() > 366 {
-        return Err(Problem::validation().field("/to", "on or after from, within a year of it"));
-    }
-    let list = platform
-        .payments()
-        .payments_between(&staff.session.tenant, from, to)
-        .await?;
-    Ok(Json(
-        list.into_iter()
-            .map(|p| CardLine {
-                payment: p.id,
-                account: p.account,
-                invoice_number: p.invoice_number,
-                brand: p.card.as_ref().map(|c| c.brand.clone()),
-                last4: p.card.as_ref().map(|c| c.last4.clone()),
-                currency: p.currency,
-                amount: decimal(p.amount),
-                refunded: decimal(p.refunded),
-                status: p.status,
-                origin: p.origin,
-                failure: p.failure,
-                created_at: p.created_at,
-            })
-            .collect(),
-    ))
-}
-
 /// The gateway's recent balance movements the ledger does not know, and succeeded card
 /// payments the gateway's balance does not show.
 #[utoipa::path(get, path = "/v1/console/payments/reconciliation", tag = "console",
@@ -749,7 +681,6 @@ pub fn routes() -> OpenApiRouter<Platform> {
         .routes(routes!(console_payments))
         .routes(routes!(refund))
         .routes(routes!(retry))
-        .routes(routes!(card_lines))
         .routes(routes!(reconciliation))
         .routes(routes!(stripe_webhook))
 }

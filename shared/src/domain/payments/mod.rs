@@ -14,6 +14,7 @@
 
 pub mod model;
 pub mod record;
+pub mod reports;
 pub mod sealing;
 pub mod webhook;
 
@@ -663,6 +664,8 @@ impl Payments {
             }
             let now = self.clock.now();
             let payment = CardPayment {
+                charge: None,
+                fee: None,
                 id: CardPaymentId::generate(now).to_string(),
                 account: account.to_string(),
                 invoice: invoice.map(str::to_owned),
@@ -891,6 +894,9 @@ impl Payments {
         loop {
             let mut changed = payment.clone();
             changed.intent = Some(intent.id.clone());
+            if changed.charge.is_none() {
+                changed.charge = intent.charge.clone();
+            }
             if changed.card.is_none() {
                 changed.card = card.clone();
             }
@@ -1007,26 +1013,34 @@ impl Payments {
         if refunded == payment.refunded {
             return Ok(payment);
         }
+        self.change_payment(tenant, account, &payment.id, |p| {
+            let changes = p.refunded != refunded;
+            p.refunded = refunded;
+            changes
+        })
+        .await
+    }
+
+    /// Reads a payment, lets `change` edit it (answering whether it changed anything) and
+    /// writes it on the version read; a writer that came first makes it read again.
+    async fn change_payment(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        id: &str,
+        mut change: impl FnMut(&mut CardPayment) -> bool,
+    ) -> Result<CardPayment, PaymentError> {
         loop {
             let (mut p, version) = self
-                .read(tenant, account, &payment.id)
+                .read(tenant, account, id)
                 .await?
                 .ok_or(PaymentError::NotFound)?;
-            if p.refunded == refunded {
+            if !change(&mut p) {
                 return Ok(p);
             }
-            p.refunded = refunded;
             p.updated_at = self.clock.now();
-            match self
-                .table
-                .transact(vec![record::payment_write(
-                    tenant,
-                    account,
-                    &p,
-                    Some(version),
-                )?])
-                .await
-            {
+            let write = record::payment_write(tenant, account, &p, Some(version))?;
+            match self.table.transact(vec![write]).await {
                 Ok(()) => return Ok(p),
                 Err(e) if lost_race(&e) => continue,
                 Err(e) => return Err(e.into()),
@@ -1166,6 +1180,8 @@ impl Payments {
         let due_later = settings.autopay_on == AutopayOn::DueDate
             && invoice.due_on > self.billing.today(tenant).await?;
         let payment = CardPayment {
+            charge: None,
+            fee: None,
             id: CardPaymentId::generate(now).to_string(),
             account: account.to_string(),
             invoice: Some(invoice.id.clone()),
@@ -1314,64 +1330,44 @@ impl Payments {
         let owed = invoice.as_ref().map_or(0, |i| i.outstanding());
         let wallet = self.wallet(tenant, account).await?;
         let card = wallet.default_card.clone();
-        loop {
-            let (mut p, version) = self
-                .read(tenant, account, &payment.id)
-                .await?
-                .ok_or(PaymentError::NotFound)?;
-            if owed <= 0 || card.is_none() {
-                // Paid another way meanwhile, or no card left to try.
-                if owed <= 0 {
-                    p.status = CardPaymentStatus::Canceled;
+        let card_summary = wallet
+            .cards
+            .iter()
+            .find(|c| Some(&c.id) == card.as_ref())
+            .map(|c| c.card.clone());
+        let mut new_try = false;
+        let p = self
+            .change_payment(tenant, account, &payment.id, |p| {
+                new_try = false;
+                if p.attempts != payment.attempts || p.status == CardPaymentStatus::Succeeded {
+                    // Another retry (the schedule, a staff member) came first.
+                    return false;
                 }
-                p.next_retry_on = None;
-                p.updated_at = self.clock.now();
-                match self
-                    .table
-                    .transact(vec![record::payment_write(
-                        tenant,
-                        account,
-                        &p,
-                        Some(version),
-                    )?])
-                    .await
-                {
-                    Ok(()) => return Ok(p),
-                    Err(e) if lost_race(&e) => continue,
-                    Err(e) => return Err(e.into()),
+                if owed <= 0 || card.is_none() {
+                    // Paid another way meanwhile, or no card left to try.
+                    if owed <= 0 {
+                        p.status = CardPaymentStatus::Canceled;
+                    }
+                    p.next_retry_on = None;
+                } else {
+                    // A new try: a new gateway payment for what is owed now.
+                    p.attempts += 1;
+                    p.amount = owed;
+                    p.intent = None;
+                    p.charge = None;
+                    p.status = CardPaymentStatus::Pending;
+                    p.failure = None;
+                    p.failure_code = None;
+                    p.next_retry_on = None;
+                    p.card = card_summary.clone();
+                    new_try = true;
                 }
-            }
-            // A new try: a new gateway payment for what is owed now.
-            p.attempts += 1;
-            p.amount = owed;
-            p.intent = None;
-            p.status = CardPaymentStatus::Pending;
-            p.failure = None;
-            p.failure_code = None;
-            p.next_retry_on = None;
-            p.card = wallet
-                .cards
-                .iter()
-                .find(|c| Some(&c.id) == card.as_ref())
-                .map(|c| c.card.clone());
-            p.updated_at = self.clock.now();
-            match self
-                .table
-                .transact(vec![record::payment_write(
-                    tenant,
-                    account,
-                    &p,
-                    Some(version),
-                )?])
-                .await
-            {
-                Ok(()) => {
-                    let card = card.clone().unwrap_or_default();
-                    return self.charge_saved(tenant, account, p, &card, keys).await;
-                }
-                Err(e) if lost_race(&e) => continue,
-                Err(e) => return Err(e.into()),
-            }
+                true
+            })
+            .await?;
+        match card {
+            Some(card) if new_try => self.charge_saved(tenant, account, p, &card, keys).await,
+            _ => Ok(p),
         }
     }
 
@@ -1618,7 +1614,9 @@ impl Payments {
             .iter()
             .filter(|p| p.status == CardPaymentStatus::Succeeded)
         {
-            if let Some(intent) = &p.intent
+            if let Some(charge) = &p.charge {
+                charges.insert(charge.clone(), p);
+            } else if let Some(intent) = &p.intent
                 && let Ok(i) = self.gateway.intent(&keys, intent).await
                 && let Some(charge) = i.charge.clone()
             {
@@ -1627,6 +1625,19 @@ impl Payments {
         }
         let mut out = Vec::new();
         for m in &movements {
+            if let Some(p) = charges.get(&m.source)
+                && p.fee.is_none()
+                && m.amount > 0
+            {
+                // The balance shows the charge: its fee is known now (the card lines show it).
+                let account: AccountId = p.account.parse().map_err(|_| PaymentError::NotFound)?;
+                self.change_payment(tenant, &account, &p.id, |p| {
+                    let changes = p.fee.is_none();
+                    p.fee = Some(m.fee);
+                    changes
+                })
+                .await?;
+            }
             if m.amount > 0 && !charges.contains_key(&m.source) {
                 out.push(Difference {
                     gateway_id: m.source.clone(),

@@ -77,6 +77,12 @@ pub struct CardPayment {
     pub status: CardPaymentStatus,
     /// The gateway's payment.
     pub intent: Option<String>,
+    /// The gateway's charge of a succeeded payment (what its balance moves by).
+    #[serde(default)]
+    pub charge: Option<String>,
+    /// The gateway's fee in minor units, once its balance shows the charge.
+    #[serde(default)]
+    pub fee: Option<i64>,
     /// Why it failed, in plain words, and the gateway's code.
     pub failure: Option<String>,
     pub failure_code: Option<String>,

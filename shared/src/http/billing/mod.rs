@@ -9,7 +9,7 @@ mod corrections;
 mod invoices;
 mod ledger;
 mod payments;
-mod reports;
+pub mod reports;
 mod runs;
 mod settings;
 

@@ -34,7 +34,7 @@ pub struct PeriodReport {
 }
 
 /// Reports cover every account: for staff who see them all.
-fn reports_of_every_account(staff: &StaffUser) -> Result<(), Problem> {
+pub(crate) fn reports_of_every_account(staff: &StaffUser) -> Result<(), Problem> {
     staff.require(Permission::ReportsView)?;
     if staff.session.principal.sees_group(None) {
         Ok(())
@@ -352,7 +352,7 @@ fn wire_method(method: PaymentMethod) -> String {
 }
 
 /// A report's period: `from` on or before `to`, a year at most.
-fn report_period(q: &PeriodReport) -> Result<(Date, Date), Problem> {
+pub(crate) fn report_period(q: &PeriodReport) -> Result<(Date, Date), Problem> {
     match (dates::parse(&q.from), dates::parse(&q.to)) {
         (Some(from), Some(to)) if from <= to && (to - from).whole_days() <= 366 => Ok((from, to)),
         _ => Err(Problem::validation().field(
