@@ -136,6 +136,7 @@ impl Platform {
             self.sealer.clone(),
             self.billing(),
             self.links.clone(),
+            self.identity().credentials,
         )
     }
 

@@ -126,6 +126,56 @@ async fn enter_card(f: &Fixture, checkout: &Json, card: &str) -> Reply {
     .await
 }
 
+/// The customer saves `card` from the portal (the gateway's set-up, then back to the
+/// portal); answers the wallet.
+async fn save_card(f: &Fixture, token: &str, card: &str) -> Json {
+    let setup =
+        f.w.call(
+            "POST",
+            "/v1/portal/wallet/cards",
+            "acme",
+            Auth::Bearer(token),
+            None,
+        )
+        .await;
+    assert_eq!(setup.status, StatusCode::CREATED, "{}", setup.text);
+    let entered = enter_card(f, &setup.body, card).await;
+    assert_eq!(entered.status, StatusCode::SEE_OTHER, "{}", entered.text);
+    let back = entered.headers["location"].to_str().unwrap().to_owned();
+    let setup_id = back
+        .split("setup=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    let saved =
+        f.w.call(
+            "POST",
+            &format!("/v1/portal/wallet/setups/{setup_id}"),
+            "acme",
+            Auth::Bearer(token),
+            None,
+        )
+        .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    saved.body
+}
+
+async fn autopay_on(f: &Fixture, token: &str) {
+    let on =
+        f.w.call(
+            "PUT",
+            "/v1/portal/wallet/autopay",
+            "acme",
+            Auth::Bearer(token),
+            Some(json!({"autopay": true})),
+        )
+        .await;
+    assert_eq!(on.status, StatusCode::OK, "{}", on.text);
+    assert_eq!(on.body["autopay"], true);
+}
+
 async fn ledger(f: &Fixture, token: &str) -> Json {
     let reply =
         f.w.get("/v1/portal/ledger", "acme", Auth::Bearer(token))
@@ -521,52 +571,13 @@ async fn staff_without_billing_rights_and_other_customers_reach_no_payment() {
 async fn autopay_charges_the_saved_card_for_an_issued_invoice_once() {
     let (f, cast, issued) = billed().await;
     // Sam saves a card and turns autopay on.
-    let setup =
-        f.w.call(
-            "POST",
-            "/v1/portal/wallet/cards",
-            "acme",
-            Auth::Bearer(&cast.sam),
-            None,
-        )
-        .await;
-    assert_eq!(setup.status, StatusCode::CREATED, "{}", setup.text);
-    let entered = enter_card(&f, &setup.body, "4242424242424242").await;
-    assert_eq!(entered.status, StatusCode::SEE_OTHER, "{}", entered.text);
-    let back = entered.headers["location"].to_str().unwrap().to_owned();
-    let setup_id = back
-        .split("setup=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
-    let saved =
-        f.w.call(
-            "POST",
-            &format!("/v1/portal/wallet/setups/{setup_id}"),
-            "acme",
-            Auth::Bearer(&cast.sam),
-            None,
-        )
-        .await;
-    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
-    assert_eq!(saved.body["cards"][0]["last4"], "4242");
+    let saved = save_card(&f, &cast.sam, "4242424242424242").await;
+    assert_eq!(saved["cards"][0]["last4"], "4242");
     assert!(
-        !saved.text.contains("4242424242424242"),
+        !saved.to_string().contains("4242424242424242"),
         "the card number is never kept"
     );
-    let on =
-        f.w.call(
-            "PUT",
-            "/v1/portal/wallet/autopay",
-            "acme",
-            Auth::Bearer(&cast.sam),
-            Some(json!({"autopay": true})),
-        )
-        .await;
-    assert_eq!(on.status, StatusCode::OK, "{}", on.text);
-    assert_eq!(on.body["autopay"], true);
+    autopay_on(&f, &cast.sam).await;
     // The invoice's issue, delivered twice (the stream handler's call).
     let invoice_id = issued["id"].as_str().unwrap();
     let payments = f.w.platform.payments();
@@ -588,7 +599,7 @@ async fn autopay_charges_the_saved_card_for_an_issued_invoice_once() {
         "0.00"
     );
     // Removing the only card turns autopay off with it.
-    let card = saved.body["cards"][0]["id"].as_str().unwrap();
+    let card = saved["cards"][0]["id"].as_str().unwrap();
     let removed =
         f.w.call(
             "DELETE",
@@ -605,41 +616,9 @@ async fn autopay_charges_the_saved_card_for_an_issued_invoice_once() {
 #[tokio::test]
 async fn a_failed_autopay_is_retried_on_the_providers_days_with_a_mail_each_time() {
     let (f, cast, issued) = billed().await;
-    let setup =
-        f.w.call(
-            "POST",
-            "/v1/portal/wallet/cards",
-            "acme",
-            Auth::Bearer(&cast.sam),
-            None,
-        )
-        .await;
     // Saves fine, declines when charged.
-    let entered = enter_card(&f, &setup.body, "4000000000000341").await;
-    let back = entered.headers["location"].to_str().unwrap().to_owned();
-    let setup_id = back
-        .split("setup=")
-        .nth(1)
-        .unwrap()
-        .split('&')
-        .next()
-        .unwrap();
-    f.w.call(
-        "POST",
-        &format!("/v1/portal/wallet/setups/{setup_id}"),
-        "acme",
-        Auth::Bearer(&cast.sam),
-        None,
-    )
-    .await;
-    f.w.call(
-        "PUT",
-        "/v1/portal/wallet/autopay",
-        "acme",
-        Auth::Bearer(&cast.sam),
-        Some(json!({"autopay": true})),
-    )
-    .await;
+    save_card(&f, &cast.sam, "4000000000000341").await;
+    autopay_on(&f, &cast.sam).await;
     let invoice_id = issued["id"].as_str().unwrap();
     let payments = f.w.platform.payments();
     let failed = payments
@@ -908,4 +887,139 @@ async fn staff_who_see_other_groups_reach_none_of_an_accounts_card_payments() {
         .await;
     assert_eq!(list.body[0]["refunded"], "0.00");
     assert_eq!(list.body[0]["status"], "succeeded");
+}
+
+#[tokio::test]
+async fn a_failed_autopay_mail_signs_its_contact_in_once_to_the_card_page_and_never_past_two_factor()
+ {
+    let (f, cast, issued) = billed().await;
+    save_card(&f, &cast.sam, "4000000000000341").await;
+    autopay_on(&f, &cast.sam).await;
+    // Sam's own login is the account's billing contact.
+    let logins =
+        f.w.get("/v1/portal/logins", "acme", Auth::Bearer(&cast.sam))
+            .await;
+    let sam_login = logins.body[0]["id"].as_str().unwrap().to_owned();
+    let sam_email = logins.body[0]["email"].as_str().unwrap().to_owned();
+    let contacts =
+        f.w.call(
+            "PUT",
+            &format!("/v1/console/accounts/{}/billing-settings", f.account),
+            "acme",
+            Auth::Bearer(&cast.boss),
+            Some(json!({"bill_day": null, "tax_exempt": false, "contacts": [sam_login]})),
+        )
+        .await;
+    assert_eq!(contacts.status, StatusCode::OK, "{}", contacts.text);
+    let payments = f.w.platform.payments();
+    payments
+        .autopay(&f.tenant.id, &f.account, issued["id"].as_str().unwrap())
+        .await
+        .unwrap();
+    let mail = f.w.mail(&sam_email, "payment-failed").await;
+    assert_eq!(mail.len(), 1);
+    assert!(
+        mail[0].contains("it signs you in once, within three days"),
+        "{}",
+        mail[0]
+    );
+    assert!(mail[0].contains("/credentials/card"), "{}", mail[0]);
+    let token = f.w.link_token(&sam_email, "payment-failed").await;
+
+    let seen =
+        f.w.call(
+            "POST",
+            "/v1/auth/links/inspect",
+            "acme",
+            Auth::None,
+            Some(json!({"token": token})),
+        )
+        .await;
+    assert_eq!(seen.body["next"], "card");
+    assert_eq!(seen.body["username"], "sam");
+    // Another provider's portal does not know the link.
+    let elsewhere =
+        f.w.call(
+            "POST",
+            "/v1/auth/card-link",
+            "bluewave",
+            Auth::None,
+            Some(json!({"token": token, "session": "bearer"})),
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::GONE, "{}", elsewhere.text);
+    let signed_in =
+        f.w.call(
+            "POST",
+            "/v1/auth/card-link",
+            "acme",
+            Auth::None,
+            Some(json!({"token": token, "session": "bearer"})),
+        )
+        .await;
+    assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
+    let session = signed_in.body["token"].as_str().unwrap().to_owned();
+    let wallet =
+        f.w.get("/v1/portal/wallet", "acme", Auth::Bearer(&session))
+            .await;
+    assert_eq!(wallet.status, StatusCode::OK, "{}", wallet.text);
+    assert_eq!(wallet.body["cards"][0]["last4"], "0341");
+    // Once only.
+    let again =
+        f.w.call(
+            "POST",
+            "/v1/auth/card-link",
+            "acme",
+            Auth::None,
+            Some(json!({"token": token, "session": "bearer"})),
+        )
+        .await;
+    assert_eq!(again.status, StatusCode::GONE, "{}", again.text);
+    assert_eq!(again.body["type"], "/problems/link-unusable");
+
+    // With two-factor sign-in on, the next mail's link stands in for the password only.
+    let (secret, _) = crate::two_factor::turn_on(&f.w, "acme", &session).await;
+    f.w.clock.advance(time::Duration::days(1));
+    assert_eq!(payments.retry_due(&f.tenant.id).await.unwrap(), 1);
+    let token = f.w.link_token(&sam_email, "payment-failed").await;
+    let step =
+        f.w.call(
+            "POST",
+            "/v1/auth/card-link",
+            "acme",
+            Auth::None,
+            Some(json!({"token": token, "session": "bearer"})),
+        )
+        .await;
+    assert_eq!(step.status, StatusCode::ACCEPTED, "{}", step.text);
+    assert!(
+        step.body.get("token").is_none(),
+        "no session before the code"
+    );
+    let done =
+        f.w.call(
+            "POST",
+            "/v1/auth/sign-in/second-factor",
+            "acme",
+            Auth::None,
+            Some(json!({"challenge": step.body["challenge"], "code": crate::two_factor::app_code(&f.w, &secret), "session": "bearer"})),
+        )
+        .await;
+    assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    // Three days on, an unused link is dead.
+    f.w.clock.advance(time::Duration::days(2));
+    assert_eq!(payments.retry_due(&f.tenant.id).await.unwrap(), 1);
+    let late = f.w.link_token(&sam_email, "payment-failed").await;
+    f.w.clock
+        .advance(time::Duration::days(3) + time::Duration::minutes(1));
+    let expired =
+        f.w.call(
+            "POST",
+            "/v1/auth/card-link",
+            "acme",
+            Auth::None,
+            Some(json!({"token": late, "session": "bearer"})),
+        )
+        .await;
+    assert_eq!(expired.status, StatusCode::GONE, "{}", expired.text);
 }

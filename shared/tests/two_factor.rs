@@ -14,7 +14,7 @@ use crate::common::*;
 const SAM_PASSWORD: &str = "sam's long password";
 
 /// What the customer's authenticator app shows now for `secret`.
-fn app_code(w: &World, secret: &str) -> String {
+pub(crate) fn app_code(w: &World, secret: &str) -> String {
     Builder::new()
         .with_secret(Secret::try_from_base32(secret).unwrap())
         .build()
@@ -45,7 +45,7 @@ async fn with_sam(w: &World, tenant: &Tenant) -> (String, String) {
 
 /// Sets up two-factor sign-in for the holder of `token`; answers the secret and the
 /// recovery codes.
-async fn turn_on(w: &World, tenant: &str, token: &str) -> (String, Vec<String>) {
+pub(crate) async fn turn_on(w: &World, tenant: &str, token: &str) -> (String, Vec<String>) {
     let setup = w
         .call(
             "POST",

@@ -205,10 +205,12 @@ pub fn web_sites(dir: &std::path::Path, platform: selfcare::platform::Platform) 
         "/payments",
         "/payments/cards",
         "/payments/{payment}",
+        "/pay/{checkout}",
         "/forgot",
         "/credentials/create",
         "/credentials/reset",
         "/credentials/unlock",
+        "/credentials/card",
     ] {
         router = router.route_service(page, ServeFile::new(&portal));
     }
@@ -245,12 +247,24 @@ async fn site_policy(
             }
             Err(_) => Vec::new(),
         };
+    let card_page = parts.uri.path().starts_with("/pay/");
     let mut response = next
         .run(axum::extract::Request::from_parts(parts, body))
         .await;
+    // The card pages alone may load Stripe.js and its frames (as the deployed sites'
+    // `/pay/*` behaviour does).
+    let (scripts, connect, frames) = if card_page {
+        (
+            " https://js.stripe.com",
+            " https://api.stripe.com",
+            "; frame-src https://js.stripe.com https://hooks.stripe.com",
+        )
+    } else {
+        ("", "", "")
+    };
     let policy = format!(
-        "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'; \
-         connect-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'{}",
+        "default-src 'self'; img-src 'self' https: data:; style-src 'self'; script-src 'self'{scripts}; \
+         connect-src 'self'{connect}{frames}; base-uri 'none'; form-action 'self'; frame-ancestors 'self'{}",
         ancestors
             .iter()
             .map(|origin| format!(" {origin}"))

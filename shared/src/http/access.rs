@@ -457,7 +457,7 @@ pub fn actions(session: &Session) -> BTreeSet<PortalAction> {
     } = &session.principal
         && !session.read_only
     {
-        if matches!(role, Role::Owner | Role::Billing) {
+        if role.pays() {
             out.insert(PortalAction::AccountEdit);
             if session.impersonator.is_none() {
                 out.insert(PortalAction::Pay);

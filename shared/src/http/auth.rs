@@ -57,8 +57,17 @@ pub async fn sign_in(
         .sign_in
         .sign_in(&tenant.id, &body.username, &body.password, &address)
         .await;
+    answer_sign_in(&platform, outcome, body.session)
+}
+
+/// A session (200), or the second step still to take (202).
+fn answer_sign_in(
+    platform: &Platform,
+    outcome: Result<SignInOutcome, crate::domain::identity::IdentityError>,
+    carrier: SessionCarrier,
+) -> Response {
     match outcome {
-        Ok(SignInOutcome::SignedIn(started)) => signed_in(&platform, &started, body.session),
+        Ok(SignInOutcome::SignedIn(started)) => signed_in(platform, &started, carrier),
         Ok(SignInOutcome::SecondFactorRequired(challenge)) => (
             StatusCode::ACCEPTED,
             Json(SecondFactorRequired {
@@ -101,7 +110,8 @@ pub struct LinkToken {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LinkInfo {
     /// `create` (show the credential-create form), `reset` (the new-password form),
-    /// `unlock` (the unlock button of a lock notice) or `sign_in` (the link is used,
+    /// `unlock` (the unlock button of a lock notice), `card` (continue to the card page,
+    /// from a failed-payment mail) or `sign_in` (the link is used,
     /// expired or unknown: show the sign-in page).
     pub next: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -140,6 +150,12 @@ pub async fn inspect_link(
         },
         LinkView::Unlock { username } => LinkInfo {
             next: "unlock",
+            name: None,
+            email: None,
+            username: Some(username),
+        },
+        LinkView::CardSignIn { username } => LinkInfo {
+            next: "card",
             name: None,
             email: None,
             username: Some(username),
@@ -283,6 +299,38 @@ pub async fn unlock(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+pub struct CardLink {
+    pub token: String,
+    #[serde(default)]
+    pub session: SessionCarrier,
+}
+
+/// Use the "fix your card" link of a failed-payment mail: it signs its login in (in place
+/// of the password; a login with two-factor sign-in then answers its challenge). The link
+/// works once, for three days.
+#[utoipa::path(post, path = "/v1/auth/card-link", tag = "auth", request_body = CardLink,
+    responses(
+        (status = 200, description = "Signed in; the cookie is set unless a bearer token was asked for", body = SignedIn),
+        (status = 202, description = "Now a code from the authenticator app", body = SecondFactorRequired),
+        (status = 403, description = "The account is inactive", body = Problem),
+        (status = 410, description = "The link is used or expired", body = Problem),
+        (status = 423, description = "The login is locked", body = Problem),
+    ))]
+pub async fn card_link(
+    State(platform): State<Platform>,
+    HostTenant(tenant): HostTenant,
+    JsonBody(body): JsonBody<CardLink>,
+) -> Response {
+    let outcome = platform
+        .identity()
+        .sign_in
+        .sign_in_with_card_link(&tenant.id, &body.token)
+        .await;
+    answer_sign_in(&platform, outcome, body.session)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
 pub struct ChangePassword {
     pub current_password: String,
     pub new_password: String,
@@ -340,6 +388,7 @@ pub fn router() -> OpenApiRouter<Platform> {
         .routes(routes!(forgot_password))
         .routes(routes!(reset_password))
         .routes(routes!(unlock))
+        .routes(routes!(card_link))
         .routes(routes!(change_password))
         .routes(routes!(choose_language))
         .merge(super::branding::public_routes())

@@ -17,6 +17,7 @@ import { AccessSettingsPage, AccountAttributesPage, FailedMailPage, Reports, Sta
 import { UsageFiles } from './usage';
 import { BillRuns, BillingReports, BillingSettingsPage, ConsoleInvoice } from './billing';
 import { ReconciliationPage } from './reconciliation';
+import { CardReports, PaymentSettingsPage } from './payments';
 
 const api = new Api('console');
 
@@ -51,6 +52,7 @@ function App() {
     { href: '/console/staff', label: t('nav.staff'), show: may('staff_manage') },
     { href: '/console/reports', label: t('nav.reports'), show: may('reports_view') },
     { href: '/console/billing-reports', label: t('nav.billing_reports'), show: may('reports_view') },
+    { href: '/console/card-reports', label: t('nav.card_reports'), show: may('reports_view') },
     { href: '/console/usage-files', label: t('nav.usage_files'), show: may('reports_view') },
     { href: '/console/mail', label: t('nav.failed_mail'), show: may('settings_manage') },
     { href: '/console/settings/access', label: t('nav.access_settings'), show: may('settings_manage') },
@@ -58,6 +60,7 @@ function App() {
     { href: '/console/settings/account-attributes', label: t('nav.account_attributes'), show: may('settings_manage') },
     { href: '/console/bill-runs', label: t('nav.bill_runs'), show: may('billing_manage') },
     { href: '/console/settings/billing', label: t('nav.billing_settings'), show: may('billing_manage') },
+    { href: '/console/settings/payments', label: t('nav.payment_settings'), show: may('billing_manage') },
     { href: '/console/branding', label: t('nav.branding'), show: may('branding_manage') },
   ]
     .filter((n) => n.show)
@@ -78,6 +81,10 @@ function App() {
         <ReconciliationPage api={api} account={reconciliation[1]} mayBill={may('billing_manage')} />
       ) : path === '/billing-reports' ? (
         <BillingReports api={api} />
+      ) : path === '/card-reports' ? (
+        <CardReports api={api} />
+      ) : path === '/settings/payments' ? (
+        <PaymentSettingsPage api={api} />
       ) : path === '/bill-runs' ? (
         <BillRuns api={api} />
       ) : path === '/settings/billing' ? (

@@ -2,6 +2,7 @@
 // tools would call; a refused one (another person acted first) shows its problem.
 import { useEffect, useState } from 'preact/hooks';
 import { AccountBilling } from './billing';
+import { AccountCardPayments } from './payments';
 import { Api, PageOf, idempotencyKey } from '../shared/api';
 import { navigate } from '../shared/router';
 import * as format from '../shared/format';
@@ -598,6 +599,7 @@ export function AccountPage({ api, id, mayBill }: { api: Api; id: string; mayBil
             )}
           </Loaded>
           <AccountBilling api={api} id={id} mayBill={mayBill} />
+          {mayBill && <AccountCardPayments api={api} id={id} />}
         </>
       )}
     </Loaded>

@@ -47,7 +47,7 @@ function linkToken(): string {
 }
 
 interface LinkInfo {
-  next: 'create' | 'reset' | 'unlock' | 'sign_in';
+  next: 'create' | 'reset' | 'unlock' | 'card' | 'sign_in';
   name?: string;
   username?: string;
 }
@@ -150,6 +150,66 @@ export function UnlockLink({ api }: { api: Api }) {
       <p>
         <Link href="/forgot">{t('auth.forgot')}</Link>
       </p>
+    </div>
+  );
+}
+
+interface SignInAnswer {
+  token?: string;
+  next?: 'second_factor';
+  challenge?: string;
+}
+
+/// The "fix your card" link of a failed-payment mail: one button (so that a mail scanner
+/// following the link spends nothing), then the card page; a login with two-factor
+/// sign-in gives its code first.
+export function CardLink({ api, onSignedIn }: { api: Api; onSignedIn: () => void }) {
+  const [token, info] = useLink(api);
+  const [challenge, setChallenge] = useState<string | null>(null);
+  const [code, setCode] = useState('');
+  const action = useAction();
+  if (!info) return <p class="sc-loading" role="status">{t('app.loading')}</p>;
+  if (info.next !== 'card' && !challenge) {
+    return (
+      <div class="sc-card sc-auth">
+        <h1>{t('auth.card_title')}</h1>
+        <p class="sc-notice" role="status">{t('auth.link_unusable')}</p>
+        <button type="button" class="sc-button" onClick={() => navigate('/')}>
+          {t('auth.sign_in')}
+        </button>
+      </div>
+    );
+  }
+  const go = (e: Event) => {
+    e.preventDefault();
+    action.run(async () => {
+      const answer = challenge
+        ? await api.post<SignInAnswer>('/v1/auth/sign-in/second-factor', { challenge, code, session: 'bearer' })
+        : await api.post<SignInAnswer>('/v1/auth/card-link', { token, session: 'bearer' });
+      history.replaceState(null, '', location.pathname + location.search);
+      if (answer.next === 'second_factor' && answer.challenge) {
+        setChallenge(answer.challenge);
+        return;
+      }
+      api.token = answer.token ?? null;
+      navigate('/payments');
+      onSignedIn();
+    });
+  };
+  return (
+    <div class="sc-card sc-auth">
+      <h1>{t('auth.card_title')}</h1>
+      <form onSubmit={go}>
+        {challenge ? (
+          <Field label={t('auth.code')} name="code" value={code} onInput={setCode} autocomplete="one-time-code" inputmode="numeric" required />
+        ) : (
+          <p>{t('auth.card_intro', { username: info.username ?? '' })}</p>
+        )}
+        {action.error !== null && <ProblemNote error={action.error} />}
+        <button class="sc-button" type="submit" disabled={action.busy}>
+          {challenge ? t('auth.verify') : t('auth.card_button')}
+        </button>
+      </form>
     </div>
   );
 }

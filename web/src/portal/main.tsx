@@ -9,13 +9,14 @@ import { t } from '../shared/i18n';
 import { useSession } from '../shared/session';
 import { navigate, usePath } from '../shared/router';
 import { Frame, ProblemNote, Loading } from '../shared/ui';
-import { CredentialsLink, Forgot, SignIn, UnlockLink } from './auth';
+import { CardLink, CredentialsLink, Forgot, SignIn, UnlockLink } from './auth';
 import { Me, Orders, Overview, ServicePage, Services, Usage } from './pages';
 import { AccountPage } from './account';
 import { AccessHistory, Numbers, PortIn } from './voice';
 import { Alerts } from './alerts';
 import { Invoices, PortalInvoice, PortalLedger, Reports } from './billing';
 import { CardSaved, PaymentResult, PaymentsPage } from './payments';
+import { StripeCardPage } from './stripe';
 
 const api = new Api('portal');
 
@@ -37,6 +38,7 @@ function App() {
   if (path === '/credentials/create') return <Frame {...look} nav={[]}><CredentialsLink api={api} kind="create" /></Frame>;
   if (path === '/credentials/reset') return <Frame {...look} nav={[]}><CredentialsLink api={api} kind="reset" /></Frame>;
   if (path === '/credentials/unlock') return <Frame {...look} nav={[]}><UnlockLink api={api} /></Frame>;
+  if (path === '/credentials/card') return <Frame {...look} nav={[]}><CardLink api={api} onSignedIn={reload} /></Frame>;
   if (!api.token) {
     return (
       <Frame {...look} nav={[]}>
@@ -78,6 +80,7 @@ function App() {
   const service = path.match(/^\/services\/([0-9A-Z]+)$/);
   const invoice = path.match(/^\/invoices\/([0-9A-Z]{26})$/);
   const payment = path.match(/^\/payments\/([0-9A-Z]{26})$/);
+  const cardPage = path.match(/^\/pay\/([A-Za-z0-9_-]{1,64})$/);
   const setup = path === '/payments/cards' ? new URLSearchParams(location.search).get('setup') : null;
   // Staff acting as the customer cannot choose the customer's language.
   const language = me.impersonation ? undefined : { current: me.language, choose: chooseLanguage };
@@ -87,6 +90,8 @@ function App() {
         <ServicePage api={api} me={me} id={service[1]} />
       ) : invoice && bills ? (
         <PortalInvoice api={api} id={invoice[1]} pays={pays} />
+      ) : cardPage && pays ? (
+        <StripeCardPage id={cardPage[1]} />
       ) : payment && payments ? (
         <PaymentResult api={api} id={payment[1]} />
       ) : setup && pays ? (

@@ -2,10 +2,11 @@
 // provider's gateway, the page the gateway sends the customer back to, saved cards and
 // autopay. Card numbers are typed into the gateway's page, never into this site.
 import { useEffect, useState } from 'preact/hooks';
-import { Api } from '../shared/api';
+import { Api, idempotencyKey } from '../shared/api';
 import * as format from '../shared/format';
 import { t } from '../shared/i18n';
 import { navigate } from '../shared/router';
+import { goToStripe } from './stripe';
 import { Empty, Field, Link, Loaded, ProblemNote, Table, useAction, useLoad } from '../shared/ui';
 
 interface Card {
@@ -31,7 +32,10 @@ interface CardPayment {
 }
 interface Checkout {
   gateway: 'stripe' | 'embedded';
+  publishable_key: string;
+  client_secret: string;
   url?: string | null;
+  return_url: string;
 }
 interface SavedCard extends Card {
   id: string;
@@ -45,14 +49,21 @@ interface Wallet {
   payments_enabled: boolean;
 }
 
-/// Sends the browser to the gateway's page (the embedded gateway; Stripe's Elements form is
-/// not built yet, and says so).
-function goToGateway(checkout: Checkout) {
+/// Sends the browser to the gateway's card page: the embedded gateway's own, or this
+/// portal's Stripe page (`id`: the payment or the card set-up).
+function goToGateway(checkout: Checkout, id: string, payment?: CardPayment) {
   if (checkout.url) {
     location.assign(checkout.url);
     return;
   }
-  throw new Error(t('pay.stripe_unbuilt'));
+  goToStripe(id, {
+    kind: payment ? 'payment' : 'setup',
+    publishable_key: checkout.publishable_key,
+    client_secret: checkout.client_secret,
+    return_url: checkout.return_url,
+    amount: payment?.amount,
+    currency: payment?.currency,
+  });
 }
 
 function cardWords(card: Card) {
@@ -70,8 +81,8 @@ export function PayInvoice({ api, invoice }: { api: Api; invoice: string }) {
         disabled={action.busy}
         onClick={() =>
           action.run(async () => {
-            const started = await api.post<{ checkout: Checkout }>('/v1/portal/payments', { invoice });
-            goToGateway(started.checkout);
+            const started = await api.post<{ payment: CardPayment; checkout: Checkout }>('/v1/portal/payments', { invoice });
+            goToGateway(started.checkout, started.payment.id, started.payment);
           })
         }
       >
@@ -141,8 +152,8 @@ function PayAhead({ api }: { api: Api }) {
         e.preventDefault();
         action.run(async () => {
           const minor = Math.round(Number(amount.replace(',', '.')) * 100);
-          const started = await api.post<{ checkout: Checkout }>('/v1/portal/payments', { amount_minor: minor });
-          goToGateway(started.checkout);
+          const started = await api.post<{ payment: CardPayment; checkout: Checkout }>('/v1/portal/payments', { amount_minor: minor });
+          goToGateway(started.checkout, started.payment.id, started.payment);
         });
       }}
     >
@@ -193,7 +204,7 @@ function Cards({ api, wallet, reload }: { api: Api; wallet: Wallet; reload: () =
         disabled={action.busy}
         onClick={() =>
           action.run(async () => {
-            goToGateway(await api.post<Checkout>('/v1/portal/wallet/cards'));
+            goToGateway(await api.post<Checkout>('/v1/portal/wallet/cards'), `card-${idempotencyKey()}`);
           })
         }
       >

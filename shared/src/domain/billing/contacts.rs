@@ -9,7 +9,7 @@ use super::{Billing, BillingError};
 use crate::domain::accounts::Account;
 use crate::domain::contact::EmailAddress;
 use crate::domain::identity::Login;
-use crate::ids::{AccountId, TenantId};
+use crate::ids::{AccountId, LoginId, TenantId};
 use crate::ports::table::{Index, Query};
 use crate::store::keys;
 
@@ -19,6 +19,9 @@ pub struct Recipient {
     pub to: Vec<EmailAddress>,
     pub language: String,
     pub name: String,
+    /// The login it is written to, when it is a chosen contact who may pay by card (not
+    /// the account's own addresses).
+    pub paying_login: Option<LoginId>,
 }
 
 impl Billing {
@@ -40,6 +43,18 @@ impl Billing {
     }
 
     /// Who the account's billing mail goes to (none: nobody to write to).
+    pub async fn billing_recipients(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+    ) -> Result<Vec<Recipient>, BillingError> {
+        let account = self.accounts.get(tenant, account).await?;
+        let own = super::settings::read_account(self.table.as_ref(), tenant, &account.id).await?;
+        let access = crate::domain::settings::read(self.table.as_ref(), tenant).await?;
+        self.recipients(tenant, &account, &own, &access.default_language)
+            .await
+    }
+
     pub(super) async fn recipients(
         &self,
         tenant: &TenantId,
@@ -58,6 +73,12 @@ impl Billing {
                     to: vec![l.email.clone()],
                     language: l.language.clone(),
                     name: l.name.clone().unwrap_or_else(|| l.username.clone()),
+                    paying_login: match &l.principal {
+                        crate::domain::identity::Principal::EndUser { role, .. } if role.pays() => {
+                            Some(l.id)
+                        }
+                        _ => None,
+                    },
                 })
                 .collect()
         };
@@ -70,6 +91,7 @@ impl Billing {
             to: account.emails.clone(),
             language: default_language.to_owned(),
             name: account.name.clone(),
+            paying_login: None,
         }])
     }
     /// The outbox writes of a billing message to the account's billing contacts, each in
@@ -78,7 +100,7 @@ impl Billing {
         &self,
         tenant: &TenantId,
         account: &crate::ids::AccountId,
-        notice: impl Fn(&str) -> crate::domain::notifications::Notice<'static>,
+        notice: impl Fn(&Recipient) -> crate::domain::notifications::Notice<'static>,
     ) -> Result<Vec<crate::ports::table::Write>, BillingError> {
         use crate::ports::table::TableError;
         let account = self.accounts.get(tenant, account).await?;
@@ -106,7 +128,7 @@ impl Billing {
                 crate::domain::notifications::Mail {
                     language: &recipient.language,
                     name: &recipient.name,
-                    notice: notice(&recipient.language),
+                    notice: notice(&recipient),
                 },
             )
             .map_err(|e| TableError::Unavailable(e.to_string()))?;

@@ -33,6 +33,9 @@ use crate::ports::table::{Condition, EXPIRES_AT, Item, Key, TableError, Value, W
 use crate::store::{self, Transaction, TransactionError, keys};
 
 pub const RESET_LINK_LIFETIME: Duration = Duration::hours(1);
+/// A "fix your card" link works once, for three days: dunning mail is read later than a
+/// reset the reader asked for.
+pub const CARD_LINK_LIFETIME: Duration = Duration::days(3);
 /// At most one reset email per login in this time, however often it is asked for.
 pub const RESET_MAIL_GAP: Duration = Duration::minutes(5);
 /// How long a forgot-password request is kept (answered in seconds; kept for redelivery).
@@ -54,6 +57,8 @@ pub enum LinkView {
     Reset { username: String },
     /// The unlock button, for this username.
     Unlock { username: String },
+    /// "Continue to your card page" as this username (a link of a failed-payment mail).
+    CardSignIn { username: String },
     /// Used, expired or unknown: the sign-in page.
     SignIn,
 }
@@ -365,7 +370,7 @@ impl Credentials {
         Ok(valid_until)
     }
 
-    async fn open_link(
+    pub(super) async fn open_link(
         &self,
         tenant: &TenantId,
         secret: &str,
@@ -417,11 +422,47 @@ impl Credentials {
                     _ => LinkView::SignIn,
                 }
             }
+            Some((_, LinkPurpose::CardSignIn { login })) => {
+                match self.linked_login(tenant, &login).await? {
+                    Some(login) => LinkView::CardSignIn {
+                        username: login.username,
+                    },
+                    None => LinkView::SignIn,
+                }
+            }
         })
     }
 
+    /// A single-use link that signs the login in to the portal's card page (for a
+    /// failed-payment mail): the address, and the write that keeps its hash; the link
+    /// exists once that write is committed with the mail.
+    pub async fn card_sign_in_link(
+        &self,
+        tenant: &TenantId,
+        login: &LoginId,
+    ) -> Result<(String, Write), IdentityError> {
+        let provider = self.cx.tenant(tenant).await?;
+        let (secret, hash) = tokens::generate();
+        let link = self
+            .cx
+            .links
+            .page_with_secret(&provider, "credentials/card", &secret);
+        let write = Write::Put {
+            item: records::link_item(
+                tenant,
+                &hash,
+                &LinkPurpose::CardSignIn {
+                    login: login.to_string(),
+                },
+                self.cx.clock.now() + CARD_LINK_LIFETIME,
+            )?,
+            condition: Some(Condition::Absent),
+        };
+        Ok((link, write))
+    }
+
     /// The login a link names, if it is still there.
-    async fn linked_login(
+    pub(super) async fn linked_login(
         &self,
         tenant: &TenantId,
         login: &str,

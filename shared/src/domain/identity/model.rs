@@ -33,6 +33,11 @@ impl Role {
     pub fn reads_bills(self) -> bool {
         self != Role::Technical
     }
+
+    /// Paying by card and keeping cards are for the owner and billing roles.
+    pub fn pays(self) -> bool {
+        matches!(self, Role::Owner | Role::Billing)
+    }
 }
 
 /// What a staff member may do in the console.
@@ -397,6 +402,11 @@ pub(super) enum LinkPurpose {
     },
     /// Lifts the lock of a login locked after failed sign-ins (sent in the lock notice).
     Unlock {
+        login: String,
+    },
+    /// Signs a billing contact in to the portal's card page ("fix your card", sent when
+    /// autopay fails): instead of the password, never instead of the second factor.
+    CardSignIn {
         login: String,
     },
 }

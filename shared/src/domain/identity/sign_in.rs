@@ -17,8 +17,10 @@
 use std::sync::Arc;
 
 use super::context::Context;
+use super::credentials::Credentials;
 use super::lockout::Lockout;
 use super::logins::Logins;
+use super::model::LinkPurpose;
 use super::model::SignInOutcome;
 use super::records;
 use super::two_factor::TwoFactor;
@@ -69,6 +71,59 @@ impl SignIn {
         TwoFactor {
             cx: self.cx.clone(),
         }
+    }
+
+    fn credentials(&self) -> Credentials {
+        Credentials {
+            cx: self.cx.clone(),
+        }
+    }
+
+    /// Signs in with the single-use link of a failed-payment mail, in place of the password
+    /// only: a login with two-factor sign-in still answers its challenge, and a locked login
+    /// or an inactive account is refused as at the sign-in form. The link is spent either
+    /// way, so a mail read twice (or by a scanner that follows it) does not sign in twice.
+    pub async fn sign_in_with_card_link(
+        &self,
+        tenant: &TenantId,
+        secret: &str,
+    ) -> Result<SignInOutcome, IdentityError> {
+        let credentials = self.credentials();
+        let Some((hash, LinkPurpose::CardSignIn { login })) =
+            credentials.open_link(tenant, secret).await?
+        else {
+            return Err(IdentityError::LinkUnusable);
+        };
+        let Some(login) = credentials.linked_login(tenant, &login).await? else {
+            return Err(IdentityError::LinkUnusable);
+        };
+        if login.is_locked() {
+            return Err(IdentityError::Locked);
+        }
+        self.logins().refuse_if_account_inactive(&login).await?;
+        let now = self.cx.clock.now();
+        let mut tx = Transaction::new();
+        tx.add("open link", records::spend_link(tenant, &hash, now));
+        let mut started = None;
+        if login.second_factor.is_none() {
+            let (session, session_write) = self.two_factor().session_for(&login).await?;
+            tx.add("session", session_write);
+            started = Some(session);
+        }
+        match tx.commit(self.cx.table.as_ref()).await {
+            Ok(()) => {}
+            Err(TransactionError::ConditionFailed("open link")) => {
+                return Err(IdentityError::LinkUnusable);
+            }
+            Err(e) => return Err(TableError::from(e).into()),
+        }
+        // The challenge only once the link is spent: a used link never leads to one.
+        let outcome = match started {
+            Some(session) => SignInOutcome::SignedIn(Box::new(session)),
+            None => SignInOutcome::SecondFactorRequired(self.two_factor().challenge(&login).await?),
+        };
+        tracing::info!(tenant = %tenant, login = %login.id, "signed in from a card link");
+        Ok(outcome)
     }
 
     /// Signs in with a username (or an address only one login has) and a password.

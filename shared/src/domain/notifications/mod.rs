@@ -284,8 +284,10 @@ pub struct PaymentFacts {
     pub invoice: Option<String>,
     /// Why it failed, in plain words.
     pub reason: Option<String>,
-    /// The portal's card page.
+    /// The portal's card page, or a link that signs the contact in to it.
     pub link: String,
+    /// `link` signs in once (within three days).
+    pub signs_in: bool,
     /// When the card is tried again (`2026-12-04`), if it will be.
     pub retry_on: Option<String>,
 }

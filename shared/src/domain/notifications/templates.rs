@@ -241,7 +241,9 @@ const TEMPLATES: &[(&str, &str)] = &[
          {{ payment.card }}{% endif %}{% if payment.invoice %} for invoice {{ payment.invoice }}\
          {% endif %} did not go through. {{ payment.reason }}\n\n\
          {% if payment.retry_on %}We will try the card again on {{ payment.retry_on }}. {% endif %}\
-         To pay now or update your card, sign in to the portal: {{ payment.link }}\n\n{{ tenant }}\
+         {% if payment.signs_in %}To pay now or update your card, follow this link (it signs \
+         you in once, within three days): {% else %}To pay now or update your card, sign in to \
+         the portal: {% endif %}{{ payment.link }}\n\n{{ tenant }}\
          {% if support_email %}\n{{ support_email }}{% endif %}\
          {% if support_phone %}\n{{ support_phone }}{% endif %}\n",
     ),
@@ -261,8 +263,9 @@ const TEMPLATES: &[(&str, &str)] = &[
          {{ payment.card }}{% endif %}{% if payment.invoice %} pour la facture \
          {{ payment.invoice }}{% endif %} a échoué. {{ payment.reason }}\n\n\
          {% if payment.retry_on %}Nous réessaierons la carte le {{ payment.retry_on }}. \
-         {% endif %}Pour payer maintenant ou changer de carte, connectez-vous au portail : \
-         {{ payment.link }}\n\n{{ tenant }}\
+         {% endif %}{% if payment.signs_in %}Pour payer maintenant ou changer de carte, suivez ce \
+         lien (il vous connecte une fois, sous trois jours) : {% else %}Pour payer maintenant ou \
+         changer de carte, connectez-vous au portail : {% endif %}{{ payment.link }}\n\n{{ tenant }}\
          {% if support_email %}\n{{ support_email }}{% endif %}\
          {% if support_phone %}\n{{ support_phone }}{% endif %}\n",
     ),

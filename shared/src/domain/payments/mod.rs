@@ -29,7 +29,7 @@ use self::model::{
 use self::sealing::Sealer;
 use super::Violations;
 use super::billing::{Billing, BillingError, CardReceipt, RefundReceipt};
-use super::identity::SiteLinks;
+use super::identity::{Credentials, SiteLinks};
 use super::tenancy::Tenants;
 use crate::domain::catalogue::money;
 use crate::domain::notifications::{Notice, PaymentFacts};
@@ -174,6 +174,7 @@ pub struct Payments {
     billing: Billing,
     tenants: Tenants,
     links: SiteLinks,
+    credentials: Credentials,
 }
 
 impl Payments {
@@ -186,6 +187,7 @@ impl Payments {
         sealer: Sealer,
         billing: Billing,
         links: SiteLinks,
+        credentials: Credentials,
     ) -> Self {
         Payments {
             tenants: Tenants::new(table.clone(), clock.clone(), cursors),
@@ -195,6 +197,7 @@ impl Payments {
             sealer,
             billing,
             links,
+            credentials,
         }
     }
 
@@ -1103,12 +1106,34 @@ impl Payments {
         let facts = self
             .facts(tenant, payment, &reference, payment.next_retry_on)
             .await?;
-        Ok(self
-            .billing
-            .mail_to_billing_contacts(tenant, account, move |_| {
-                Notice::PaymentFailed(facts.clone())
-            })
-            .await?)
+        // Each contact who may pay gets a "fix your card" link of their own that signs
+        // them in to the card page once; the account's own addresses get the page.
+        let mut links = std::collections::BTreeMap::new();
+        let mut writes = Vec::new();
+        for recipient in self.billing.billing_recipients(tenant, account).await? {
+            if let Some(login) = recipient.paying_login {
+                let (link, write) = self
+                    .credentials
+                    .card_sign_in_link(tenant, &login)
+                    .await
+                    .map_err(|e| PaymentError::Storage(TableError::Unavailable(e.to_string())))?;
+                links.insert(login, link);
+                writes.push(write);
+            }
+        }
+        writes.extend(
+            self.billing
+                .mail_to_billing_contacts(tenant, account, move |recipient| {
+                    let mut facts = facts.clone();
+                    if let Some(link) = recipient.paying_login.as_ref().and_then(|l| links.get(l)) {
+                        facts.link = link.clone();
+                        facts.signs_in = true;
+                    }
+                    Notice::PaymentFailed(facts)
+                })
+                .await?,
+        );
+        Ok(writes)
     }
 
     async fn facts(
@@ -1129,6 +1154,7 @@ impl Payments {
             invoice: payment.invoice_number.clone(),
             reason: payment.failure.clone(),
             link: self.portal_page(tenant, "payments").await?,
+            signs_in: false,
             retry_on: retry_on.map(crate::domain::billing::dates::text),
         })
     }
