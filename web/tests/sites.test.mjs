@@ -747,3 +747,157 @@ test('a customer pays an invoice with the test gateway\'s card; a declined card 
   await portal.getByRole('heading', { name: 'Failed', level: 1 }).waitFor();
   await portal.getByRole('alert').getByText('Your bank declined the card. Try another card or ask your bank why.').waitFor();
 });
+
+/// Types a card into the local test gateway's page and submits it.
+async function gatewayCard(page, number, button) {
+  await page.getByLabel('Card number').fill(number);
+  await page.getByLabel('Expiry (MM/YY)').fill('12/34');
+  await page.getByLabel('Security code').fill('123');
+  await page.getByRole('button', { name: button }).click();
+}
+
+test("staff run card payments from the console: the gateway, settings, a refund, the card reports", async () => {
+  const portal = await context.newPage();
+  await signIn(portal, `${base}/?tenant=acme`, JO);
+  await portal.getByRole('navigation').getByRole('link', { name: 'Invoices' }).click();
+  await portal.getByRole('link', { name: 'INV-000001' }).click();
+  await portal.getByRole('button', { name: 'Pay this invoice' }).click();
+  await portal.getByRole('heading', { name: /^Pay AUD / }).waitFor();
+  await gatewayCard(portal, '4242 4242 4242 4242', /^Pay AUD /);
+  await portal.getByRole('heading', { name: 'Paid', level: 1 }).waitFor();
+
+  const staff = await console_();
+  await staff.getByRole('navigation').getByRole('link', { name: 'Card payments' }).click();
+  await staff.getByText('Connected to the test gateway: customers can pay by card.').waitFor();
+  await staff.getByText(/\/v1\/webhooks\/stripe\/acme$/).waitFor();
+  // A retry schedule that is not ascending is refused in the form; a good one is kept.
+  await staff.getByLabel('Try a failed autopay again after (days)').fill('3, 1');
+  await staff.getByRole('button', { name: 'Save' }).click();
+  await staff.locator('#field-retry-days-error').waitFor();
+  await staff.getByLabel('Try a failed autopay again after (days)').fill('1, 3, 5');
+  await staff.getByRole('button', { name: 'Save' }).click();
+  await staff.getByText('Saved.').waitFor();
+  await staff.getByRole('button', { name: 'Check now' }).click();
+  await staff.getByText('The gateway and the ledger agree.').waitFor();
+  await check(staff, 'console-payment-settings');
+
+  // A part of Jo's payment back to the card.
+  await staff.getByRole('navigation').getByRole('link', { name: 'Accounts' }).click();
+  await staff.getByRole('link', { name: 'Jo Bloggs' }).click();
+  const payments = staff.getByRole('region', { name: 'Card payments' });
+  await payments.getByRole('cell', { name: 'Visa ···· 4242' }).waitFor();
+  await payments.getByRole('button', { name: 'Refund' }).click();
+  await payments.getByLabel('Amount to refund').fill('5');
+  await check(staff, 'console-account-card-payments');
+  await payments.getByRole('button', { name: 'Refund to the card' }).click();
+  await staff.getByText('Refunded: $5.00 in all on this payment.').waitFor();
+  await payments.getByText(/Refunded \$5\.00/).waitFor();
+
+  // Cardlines by invoice, with the gateway's fee once the check read it; takings by day.
+  await staff.getByRole('navigation').getByRole('link', { name: 'Card reports' }).click();
+  await staff.getByRole('button', { name: 'Show' }).click();
+  const lines = staff.getByRole('region', { name: 'Card lines by invoice' });
+  await lines.getByRole('cell', { name: 'INV-000001' }).waitFor();
+  await lines.getByRole('cell', { name: 'Visa ···· 4242' }).waitFor();
+  assert.equal(await lines.getByRole('cell', { name: 'not known yet' }).count(), 0, 'the fee is known');
+  await staff.getByRole('region', { name: 'Card payments by day' }).getByRole('cell', { name: '$5.00' }).waitFor();
+  await staff.getByText('No failed card payment in this period.').waitFor();
+  await check(staff, 'console-card-reports');
+  const [csv] = await Promise.all([staff.waitForEvent('download'), lines.getByRole('button', { name: 'Download' }).click()]);
+  const rows = (await (await import('node:fs/promises')).readFile(await csv.path(), 'utf8')).trim().split(/\r?\n/);
+  assert.match(rows[0], /^day,payment,account_number,account_name,invoice,brand,last4/);
+  assert.match(rows[1], /,INV-000001,visa,4242,AUD,/);
+
+  // A Stripe provider's card page: out of this tab's storage it says so; when Stripe's
+  // script cannot be had (here blocked, as a privacy extension would) the page says so
+  // inside the frame.
+  await portal.goto(`${base}/pay/01JNOSUCHCHECKOUT?tenant=acme`);
+  await portal.getByRole('alert').getByText(/^This card page has expired/).waitFor();
+  await portal.getByRole('navigation').getByRole('link', { name: 'Payments' }).waitFor();
+  await context.route('https://js.stripe.com/**', (route) => route.abort());
+  await portal.evaluate(() =>
+    sessionStorage.setItem(
+      'selfcare.checkout.card-test',
+      JSON.stringify({ kind: 'setup', publishable_key: 'pk_test_x', client_secret: 'seti_x_secret_y', return_url: `${location.origin}/payments/cards` }),
+    ),
+  );
+  await portal.goto(`${base}/pay/card-test?tenant=acme`);
+  await portal.getByRole('alert').getByText(/^The card form could not be loaded from the payment provider/).waitFor();
+  await check(portal, 'portal-stripe-card-page-unavailable');
+
+  // Only the card pages may load Stripe's script and frames.
+  const policy = async (path) => (await fetch(`${base}${path}?tenant=acme`)).headers.get('content-security-policy');
+  assert.match(await policy('/pay/01JCARDPAGE'), /script-src 'self' https:\/\/js\.stripe\.com;.*frame-src https:\/\/js\.stripe\.com https:\/\/hooks\.stripe\.com/);
+  for (const path of ['/payments', '/invoices', '/console/settings/payments']) {
+    assert.doesNotMatch(await policy(path), /stripe/, path);
+  }
+  await Promise.all([portal.close(), staff.close()]);
+});
+
+test("a failed autopay's mail signs its billing contact in once, to pay with another card", async () => {
+  // Harbour Dental gets its portal access.
+  const staff = await console_();
+  await staff.getByRole('link', { name: 'Accounts' }).click();
+  await staff.getByRole('link', { name: 'Harbour Dental Pty Ltd' }).click();
+  await staff.getByRole('button', { name: 'Send the set-up email' }).click();
+  const setUp = await mail((m) => m.to.includes('accounts@harbourdental.example') && m.subject.includes('Set up'));
+  const raw = (await (await fetch(`${base}/_local/outbox/${setUp.id}`)).text()).replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+  const portal = await context.newPage();
+  await portal.goto(raw.match(/http:\/\/127\.0\.0\.1:\d+\/credentials\/create\?tenant=acme#token=[A-Za-z0-9_-]+/)[0]);
+  await portal.getByLabel('Username', { exact: true }).fill('harbour');
+  await portal.getByLabel('Password (12 characters or more)').fill('a long harbour password');
+  await portal.getByRole('button', { name: 'Create my access' }).click();
+  await portal.getByRole('button', { name: 'Sign in' }).click();
+  await portal.getByLabel('Username or email').fill('harbour');
+  await portal.getByLabel('Password', { exact: true }).fill('a long harbour password');
+  await portal.getByRole('button', { name: 'Sign in' }).click();
+  // A card the bank will decline when charged, kept for autopay.
+  await portal.getByRole('navigation').getByRole('link', { name: 'Payments' }).click();
+  await portal.getByRole('button', { name: 'Add a card' }).click();
+  await gatewayCard(portal, '4000 0000 0000 0341', 'Save a card');
+  await portal.getByText('Visa ending 0341, expires 12/2034').waitFor();
+  await portal.getByLabel('Pay each invoice automatically with the default card').click();
+  await portal.getByRole('checkbox', { name: 'Pay each invoice automatically with the default card', checked: true }).waitFor();
+  await portal.getByRole('button', { name: 'Sign out' }).click();
+
+  // Staff make the login its billing contact, add a charge and bill now: autopay fails.
+  await staff.reload();
+  const contacts = staff.getByRole('group', { name: 'Billing mail goes to' });
+  await contacts.getByRole('checkbox').check();
+  await staff.getByRole('button', { name: "Update this account's billing" }).click();
+  await staff.getByText('Saved. The next invoice follows it.').waitFor();
+  await staff.getByLabel('Shown on the invoice as').fill('Set-up fee');
+  await staff.getByLabel('Amount of the charge or credit').fill('49.00');
+  await staff.locator('#field-charge-reason').fill('New practice');
+  await staff.getByRole('button', { name: 'Add to the next invoice' }).click();
+  await staff.getByRole('button', { name: 'Bill now' }).click();
+  await staff.getByText(/^Invoice INV-\d+ for this period: \$49\.00\.$/).waitFor();
+  const failed = await mail((m) => m.to.includes('accounts@harbourdental.example') && m.subject === 'Your payment of AUD 49.00 did not go through');
+  const text = (await (await fetch(`${base}/_local/outbox/${failed.id}`)).text()).replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+  const link = text.match(/http:\/\/127\.0\.0\.1:\d+\/credentials\/card\?tenant=acme#token=[A-Za-z0-9_-]+/);
+  assert.ok(link, 'the mail carries a sign-in link to the card page');
+
+  // Staff see the failure and its next try.
+  await staff.reload();
+  const payments = staff.getByRole('region', { name: 'Card payments' });
+  await payments.getByText('Failed · autopay').waitFor();
+  await payments.getByRole('button', { name: 'Try again now' }).waitFor();
+
+  // The link: one button (a mail scanner that follows it spends nothing), then the card page.
+  const fix = await context.newPage();
+  await fix.goto(link[0]);
+  await fix.getByRole('heading', { name: 'Update your card' }).waitFor();
+  await fix.getByText('Continue as harbour to pay now or change your card.', { exact: false }).waitFor();
+  await check(fix, 'portal-card-link');
+  await fix.getByRole('button', { name: 'Continue to my card' }).click();
+  await fix.getByRole('heading', { name: 'Payments', level: 1 }).waitFor();
+  await fix.getByRole('listitem').filter({ hasText: 'Visa ending 0341, expires 12/2034' }).waitFor();
+  // The autopay that failed, with its card and the bank's reason.
+  await fix.getByRole('cell', { name: 'Visa ending 0341, expires 12/2034' }).waitFor();
+  await fix.getByText(/Your bank declined the card/).first().waitFor();
+  // Once only.
+  const again = await context.newPage();
+  await again.goto(link[0]);
+  await again.getByText('This link has been used or has expired.').waitFor();
+  await Promise.all([staff.close(), portal.close(), fix.close(), again.close()]);
+});

@@ -733,19 +733,11 @@ interface IssuedInPeriod {
   total: string;
 }
 
-/// The last month's first and last days as the browser's calendar has them (staff change
-/// them at will; the API cuts by the provider's dates).
-function lastMonth(): { from: string; to: string } {
-  const now = new Date();
-  const first = new Date(Date.UTC(now.getFullYear(), now.getMonth() - 1, 1));
-  const last = new Date(Date.UTC(now.getFullYear(), now.getMonth(), 0));
-  return { from: first.toISOString().slice(0, 10), to: last.toISOString().slice(0, 10) };
-}
 
 /// Aged balances, and the invoices and credit notes of a period with their tax.
 export function BillingReports({ api }: { api: Api }) {
   const aged = useLoad(() => api.get<AgedBalance[]>('/v1/console/reports/aged-balances'));
-  const [period, setPeriod] = useState(lastMonth());
+  const [period, setPeriod] = useState(format.lastMonth());
   const [issued, setIssued] = useState<IssuedInPeriod | null>(null);
   const [payments, setPayments] = useState<PaymentsByInvoice | null>(null);
   const action = useAction();

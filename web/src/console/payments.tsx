@@ -82,6 +82,9 @@ interface CardDay {
 
 const statusWords = (s: Status) => t(`pay.status.${s}` as Key);
 
+/// `Visa ···· 4242`: the card as the gateway names it, never more of its number.
+const cardWords = (brand: string, last4: string) => `${brand.charAt(0).toUpperCase()}${brand.slice(1)} ···· ${last4}`;
+
 /// The gateway connection, the card payment settings and the check against the gateway.
 export function PaymentSettingsPage({ api }: { api: Api }) {
   return (
@@ -309,7 +312,7 @@ export function AccountCardPayments({ api, id }: { api: Api; id: string }) {
             columns={[
               { label: t('pay.when'), cell: (p) => format.date(p.created_at) },
               { label: t('pay.what'), cell: (p) => (p.invoice ? <Link href={`/console/accounts/${id}/invoices/${p.invoice}`}>{p.invoice_number ?? p.invoice}</Link> : t('pay.ahead')) },
-              { label: t('pay.card'), cell: (p) => (p.card ? `${p.card.brand} ···· ${p.card.last4}` : '—') },
+              { label: t('pay.card'), cell: (p) => (p.card ? cardWords(p.card.brand, p.card.last4) : '—') },
               { label: t('reconcile.amount'), cell: (p) => format.money(p.amount, p.currency) },
               {
                 label: t('pay.status'),
@@ -382,15 +385,10 @@ export function AccountCardPayments({ api, id }: { api: Api; id: string }) {
   );
 }
 
-function lastThirtyDays(): { from: string; to: string } {
-  const to = new Date();
-  const from = new Date(to.getTime() - 29 * 86_400_000);
-  return { from: from.toISOString().slice(0, 10), to: to.toISOString().slice(0, 10) };
-}
 
 /// Cardlines by Invoice, card takings by day and failed card payments for a period.
 export function CardReports({ api }: { api: Api }) {
-  const [period, setPeriod] = useState(lastThirtyDays());
+  const [period, setPeriod] = useState({ from: format.today(-29), to: format.today() });
   const [shown, setShown] = useState<{ lines: CardLine[]; days: CardDay[]; failed: CardLine[] } | null>(null);
   const action = useAction();
   const query = `from=${encodeURIComponent(period.from)}&to=${encodeURIComponent(period.to)}`;
@@ -399,7 +397,7 @@ export function CardReports({ api }: { api: Api }) {
     { label: t('cpay.day'), cell: (l: CardLine) => format.day(l.day) },
     { label: t('invoice.account'), cell: (l: CardLine) => <Link href={`/console/accounts/${l.account}`}>{`${l.account_name} (${l.account_number})`}</Link> },
     { label: t('reconcile.number'), cell: (l: CardLine) => l.invoice_number ?? t('pay.ahead') },
-    { label: t('pay.card'), cell: (l: CardLine) => (l.brand ? `${l.brand} ···· ${l.last4}` : '—') },
+    { label: t('pay.card'), cell: (l: CardLine) => (l.brand ? cardWords(l.brand, l.last4 ?? '') : '—') },
     { label: t('reconcile.amount'), cell: (l: CardLine) => format.money(l.amount, l.currency) },
     { label: t('cpay.fee'), cell: (l: CardLine) => (l.fee === null ? t('cpay.fee_unknown') : format.money(l.fee, l.currency)) },
   ];

@@ -23,6 +23,22 @@ export function day(iso: string): string {
   return new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', timeZone: 'UTC' }).format(new Date(iso + 'T00:00:00Z'));
 }
 
+/// Today on the provider's calendar (`2026-12-02`), `days` later (or earlier, negative).
+export function today(days = 0): string {
+  const parts = new Intl.DateTimeFormat('en-CA', { timeZone, year: 'numeric', month: '2-digit', day: '2-digit' }).format(new Date());
+  const date = new Date(parts + 'T00:00:00Z');
+  date.setUTCDate(date.getUTCDate() + days);
+  return date.toISOString().slice(0, 10);
+}
+
+/// The provider's last calendar month: its first and last days.
+export function lastMonth(): { from: string; to: string } {
+  const now = new Date(today() + 'T00:00:00Z');
+  const first = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth() - 1, 1));
+  const last = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 0));
+  return { from: first.toISOString().slice(0, 10), to: last.toISOString().slice(0, 10) };
+}
+
 /// A decimal amount as the API gives it (`12.34`) in its currency.
 export function money(amount: string | number, currency: string): string {
   return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(Number(amount));
