@@ -270,10 +270,11 @@ impl EmbeddedGateway {
             amount: i.amount,
             currency: i.currency.clone(),
             client_secret: i.client_secret.clone(),
-            last_error: i
-                .last_error
-                .clone()
-                .map(|(code, message)| Decline { code, message }),
+            last_error: i.last_error.clone().map(|(code, message)| Decline {
+                code,
+                message,
+                intent: None,
+            }),
             payment_method: i.payment_method.clone(),
             charge: i.charge.clone(),
             metadata: i.metadata.clone(),
@@ -382,6 +383,17 @@ impl PaymentGateway for EmbeddedGateway {
                 }
                 _ => {}
             }
+        }
+        // As Stripe answers a saved card it cannot charge (402 with the failed payment),
+        // again for every retry of the same key.
+        if request.saved_card.is_some()
+            && let Some((code, message)) = intent.last_error.clone()
+        {
+            return Err(GatewayError::Declined(Decline {
+                code,
+                message,
+                intent: Some(intent.id.clone()),
+            }));
         }
         Ok(Self::intent_out(&intent))
     }

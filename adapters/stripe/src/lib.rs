@@ -82,7 +82,15 @@ impl StripeGateway {
             .to_owned();
         Err(match status.as_u16() {
             401 | 403 => GatewayError::Unauthorized,
-            402 => GatewayError::Declined(Decline { code, message }),
+            402 => GatewayError::Declined(Decline {
+                code,
+                message,
+                intent: error
+                    .get("payment_intent")
+                    .and_then(|i| i.get("id"))
+                    .and_then(|i| i.as_str())
+                    .map(str::to_owned),
+            }),
             404 => GatewayError::NotFound,
             400..=499 => GatewayError::Refused(message),
             _ => GatewayError::Unavailable(format!("{status}: {message}")),
@@ -152,6 +160,7 @@ fn intent_from(v: &serde_json::Value) -> Result<Intent, GatewayError> {
                 .unwrap_or("card_declined")
                 .to_owned(),
             message: text(e, "message"),
+            intent: None,
         });
     Ok(Intent {
         id: text(v, "id"),

@@ -1,11 +1,12 @@
-//! The Stripe adapter against localstripe (started by infra/test.sh; its URL in
-//! SELFCARE_LOCALSTRIPE_URL): the calls selfcare makes, and what it reads back. The tests
+//! What only the Stripe adapter does, against localstripe (started by infra/test.sh; its
+//! URL in SELFCARE_LOCALSTRIPE_URL): a card that asks for 3-D Secure, and a webhook
+//! localstripe signs and delivers. What both gateways do is in `gateway_contract.rs`. The tests
 //! play the customer's browser where Stripe.js would (entering a card through a SetupIntent
 //! with card data, which only Stripe.js may do against the real API).
 
 use selfcare::domain::payments::webhook;
 use selfcare::ports::payments::{
-    GatewayError, GatewayKeys, IntentStatus, NewIntent, PaymentGateway, SetupStatus,
+    GatewayKeys, IntentStatus, NewIntent, PaymentGateway, SetupStatus,
 };
 use selfcare_stripe::StripeGateway;
 
@@ -75,105 +76,6 @@ async fn reqwest_post(url: &str, form: &[(&str, &str)]) -> (bool, String) {
         .await
         .unwrap();
     (reply.status().is_success(), reply.text().await.unwrap())
-}
-
-#[tokio::test]
-async fn keys_are_checked_and_refused_ones_say_so() {
-    let gateway = StripeGateway::new(&api());
-    gateway.check(&keys()).await.unwrap();
-    let wrong = GatewayKeys {
-        secret_key: "not_a_key".into(),
-        webhook_secret: "whsec_x".into(),
-    };
-    assert!(matches!(
-        gateway.check(&wrong).await,
-        Err(GatewayError::Unauthorized)
-    ));
-}
-
-#[tokio::test]
-async fn a_saved_card_is_charged_off_session_refunded_in_part_and_shown_in_the_balance() {
-    let gateway = StripeGateway::new(&api());
-    let customer = gateway
-        .create_customer(&keys(), "Sam Smith (100001)", &meta("c"), "customer-sam")
-        .await
-        .unwrap();
-    assert!(customer.starts_with("cus_"));
-    let card = save_card(&gateway, &customer, "4242424242424242")
-        .await
-        .unwrap();
-    let summary = gateway.card(&keys(), &card).await.unwrap();
-    assert_eq!(summary.last4, "4242");
-    assert_eq!((summary.exp_month, summary.exp_year), (12, 2034));
-    let intent = gateway
-        .create_intent(
-            &keys(),
-            &NewIntent {
-                amount: 5899,
-                currency: "aud".into(),
-                customer: customer.clone(),
-                saved_card: Some(card.clone()),
-                metadata: meta("01PAYMENT"),
-            },
-            "pay-01PAYMENT-1",
-        )
-        .await
-        .unwrap();
-    assert_eq!(intent.status, IntentStatus::Succeeded);
-    assert_eq!(intent.amount, 5899);
-    assert_eq!(intent.metadata("payment"), Some("01PAYMENT"));
-    let read = gateway.intent(&keys(), &intent.id).await.unwrap();
-    assert_eq!(read.status, IntentStatus::Succeeded);
-    let charge = read
-        .charge
-        .clone()
-        .expect("the charge that moved the money");
-    let refund = gateway
-        .refund(&keys(), &intent.id, 1000, "refund-1")
-        .await
-        .unwrap();
-    assert!(refund.succeeded);
-    assert_eq!(refund.amount, 1000);
-    let refunds = gateway.refunds(&keys(), &intent.id).await.unwrap();
-    assert_eq!(refunds.iter().map(|r| r.amount).sum::<i64>(), 1000);
-    let movements = gateway.balance_movements(&keys(), 100).await.unwrap();
-    assert!(
-        movements
-            .iter()
-            .any(|m| m.source == charge && m.amount == 5899)
-    );
-    assert!(
-        movements
-            .iter()
-            .any(|m| m.source == refund.id && m.amount == -1000)
-    );
-    gateway.detach(&keys(), &card).await.unwrap();
-}
-
-#[tokio::test]
-async fn a_card_that_fails_when_charged_is_a_decline_with_the_banks_code() {
-    let gateway = StripeGateway::new(&api());
-    let customer = gateway
-        .create_customer(&keys(), "Kim (100002)", &meta("c"), "customer-kim")
-        .await
-        .unwrap();
-    let declined = gateway
-        .create_intent(
-            &keys(),
-            &NewIntent {
-                amount: 1000,
-                currency: "aud".into(),
-                customer,
-                saved_card: Some("pm_card_chargeCustomerFail".into()),
-                metadata: meta("02PAYMENT"),
-            },
-            "pay-02PAYMENT-1",
-        )
-        .await;
-    match declined {
-        Err(GatewayError::Declined(d)) => assert_eq!(d.code, "card_declined"),
-        other => panic!("expected a decline, got {other:?}"),
-    }
 }
 
 #[tokio::test]

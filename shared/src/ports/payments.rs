@@ -71,6 +71,9 @@ pub struct Decline {
     /// `authentication_required`, ...).
     pub code: String,
     pub message: String,
+    /// The gateway's payment the decline left behind (a saved card charged off-session
+    /// is refused with the payment in its failed state), when it says.
+    pub intent: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]

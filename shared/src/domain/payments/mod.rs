@@ -1288,11 +1288,17 @@ impl Payments {
                 self.apply(tenant, account, p, v, &intent, keys).await
             }
             Err(PaymentError::Declined(decline)) => {
-                // Declined at once (no payment to read back): the failure, from the words.
                 let (p, v) = self
                     .read(tenant, account, &payment.id)
                     .await?
                     .ok_or(PaymentError::NotFound)?;
+                // The gateway's failed payment, read back when the decline names it.
+                if let Some(id) = &decline.intent
+                    && let Ok(failed) = self.gateway.intent(keys, id).await
+                {
+                    return self.apply(tenant, account, p, v, &failed, keys).await;
+                }
+                // Declined at once with no payment to read back: the failure, from the words.
                 let failed = crate::ports::payments::Intent {
                     id: p
                         .intent
