@@ -18,29 +18,6 @@ use time::macros::{date, datetime};
 use crate::common::usage_fixture::*;
 use crate::common::*;
 
-/// GST at 10 %, prices including it, as an Australian provider bills.
-async fn gst(f: &Fixture, boss: &str) {
-    let saved =
-        f.w.call(
-            "PUT",
-            "/v1/console/settings/billing",
-            "acme",
-            Auth::Bearer(boss),
-            Some(json!({
-                "currency": "AUD",
-                "bill_day": {"rule": "fixed", "day": 1},
-                "payment_terms_days": 14,
-                "invoice_prefix": "INV-",
-                "tax": {"name": "GST", "rate_basis_points": 1000, "prices_include_tax": true},
-                "legal_name": "Acme Telecom Pty Ltd",
-                "tax_number": "ABN 12 345 678 901",
-                "address": ["1 George St", "Sydney NSW 2000"]
-            })),
-        )
-        .await;
-    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
-}
-
 /// The usage fixture (Sam's landline with its bolt-on and a spare line, both started on 20
 /// November 2036, November's usage loaded), GST on, and the clock at 1 December.
 async fn december() -> (Fixture, Cast) {

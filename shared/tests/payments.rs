@@ -18,25 +18,7 @@ use crate::common::*;
 async fn billed() -> (Fixture, Cast, Json) {
     let (f, cast) = loaded().await;
     let boss = &cast.boss;
-    let saved =
-        f.w.call(
-            "PUT",
-            "/v1/console/settings/billing",
-            "acme",
-            Auth::Bearer(boss),
-            Some(json!({
-                "currency": "AUD",
-                "bill_day": {"rule": "fixed", "day": 1},
-                "payment_terms_days": 14,
-                "invoice_prefix": "INV-",
-                "tax": {"name": "GST", "rate_basis_points": 1000, "prices_include_tax": true},
-                "legal_name": "Acme Telecom Pty Ltd",
-                "tax_number": "ABN 12 345 678 901",
-                "address": ["1 George St", "Sydney NSW 2000"]
-            })),
-        )
-        .await;
-    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    gst(&f, boss).await;
     let on =
         f.w.call(
             "PUT",
@@ -176,6 +158,17 @@ async fn autopay_on(f: &Fixture, token: &str) {
     assert_eq!(on.body["autopay"], true);
 }
 
+/// The portal's page of a payment, as the customer's browser reads it on its way back
+/// from the gateway (reading it is what finishes the payment when the webhook is late).
+async fn payment_page(f: &Fixture, token: &str, payment: &str) -> Reply {
+    f.w.get(
+        &format!("/v1/portal/payments/{payment}"),
+        "acme",
+        Auth::Bearer(token),
+    )
+    .await
+}
+
 async fn ledger(f: &Fixture, token: &str) -> Json {
     let reply =
         f.w.get("/v1/portal/ledger", "acme", Auth::Bearer(token))
@@ -222,24 +215,13 @@ async fn an_invoice_paid_with_the_test_card_is_settled_once_in_the_ledger() {
     let back = paid.headers["location"].to_str().unwrap();
     assert!(back.contains(&format!("/payments/{payment}")), "{back}");
 
-    let result =
-        f.w.get(
-            &format!("/v1/portal/payments/{payment}"),
-            "acme",
-            Auth::Bearer(&cast.sam),
-        )
-        .await;
+    let result = payment_page(&f, &cast.sam, &payment).await;
     assert_eq!(result.status, StatusCode::OK, "{}", result.text);
     assert_eq!(result.body["status"], "succeeded");
     assert_eq!(result.body["card"]["last4"], "4242");
     assert_eq!(result.body["invoice_number"], issued["number"]);
     // Read again (the page reloaded): still one payment in the ledger.
-    f.w.get(
-        &format!("/v1/portal/payments/{payment}"),
-        "acme",
-        Auth::Bearer(&cast.sam),
-    )
-    .await;
+    payment_page(&f, &cast.sam, &payment).await;
     let l = ledger(&f, &cast.sam).await;
     assert_eq!(payments_in(&l), vec![format!("-{owed}")]);
     assert_eq!(l["balance"], "0.00");
@@ -259,13 +241,7 @@ async fn a_declined_card_shows_the_banks_reason_and_the_invoice_can_be_paid_with
     let started = pay(&f, &cast.sam, json!({"invoice": id})).await;
     let payment = started.body["payment"]["id"].as_str().unwrap().to_owned();
     enter_card(&f, &started.body["checkout"], "4000000000009995").await;
-    let result =
-        f.w.get(
-            &format!("/v1/portal/payments/{payment}"),
-            "acme",
-            Auth::Bearer(&cast.sam),
-        )
-        .await;
+    let result = payment_page(&f, &cast.sam, &payment).await;
     assert_eq!(result.body["status"], "failed");
     assert_eq!(result.body["failure"], "The card has insufficient funds.");
     assert!(payments_in(&ledger(&f, &cast.sam).await).is_empty());
@@ -275,13 +251,7 @@ async fn a_declined_card_shows_the_banks_reason_and_the_invoice_can_be_paid_with
     assert_ne!(retried.body["payment"]["id"], started.body["payment"]["id"]);
     enter_card(&f, &retried.body["checkout"], "4242424242424242").await;
     let second = retried.body["payment"]["id"].as_str().unwrap();
-    let result =
-        f.w.get(
-            &format!("/v1/portal/payments/{second}"),
-            "acme",
-            Auth::Bearer(&cast.sam),
-        )
-        .await;
+    let result = payment_page(&f, &cast.sam, second).await;
     assert_eq!(result.body["status"], "succeeded");
     assert_eq!(payments_in(&ledger(&f, &cast.sam).await).len(), 1);
 }
@@ -317,12 +287,7 @@ async fn twenty_concurrent_clicks_on_pay_start_one_payment_and_charge_once() {
     assert_eq!(secrets.len(), 1, "one gateway payment");
     enter_card(&f, &last.unwrap()["checkout"], "4242424242424242").await;
     let payment = started.into_iter().next().unwrap();
-    f.w.get(
-        &format!("/v1/portal/payments/{payment}"),
-        "acme",
-        Auth::Bearer(&cast.sam),
-    )
-    .await;
+    payment_page(&f, &cast.sam, &payment).await;
     assert_eq!(payments_in(&ledger(&f, &cast.sam).await).len(), 1);
 }
 
@@ -379,13 +344,7 @@ async fn a_charge_whose_page_never_came_back_is_recorded_by_the_webhook_once_how
     assert_eq!(payments_in(&l).len(), 1);
     assert_eq!(l["balance"], "0.00");
     let payment = started.body["payment"]["id"].as_str().unwrap();
-    let result =
-        f.w.get(
-            &format!("/v1/portal/payments/{payment}"),
-            "acme",
-            Auth::Bearer(&cast.sam),
-        )
-        .await;
+    let result = payment_page(&f, &cast.sam, payment).await;
     assert_eq!(result.body["status"], "succeeded");
     assert_eq!(payments_in(&ledger(&f, &cast.sam).await).len(), 1);
 }
@@ -442,12 +401,7 @@ async fn a_partial_refund_reopens_the_invoice_by_its_amount_and_one_key_refunds_
     let started = pay(&f, &cast.sam, json!({"invoice": id})).await;
     enter_card(&f, &started.body["checkout"], "4242424242424242").await;
     let payment = started.body["payment"]["id"].as_str().unwrap();
-    f.w.get(
-        &format!("/v1/portal/payments/{payment}"),
-        "acme",
-        Auth::Bearer(&cast.sam),
-    )
-    .await;
+    payment_page(&f, &cast.sam, payment).await;
     let path = format!(
         "/v1/console/accounts/{}/card-payments/{payment}/refunds",
         f.account
@@ -519,13 +473,7 @@ async fn staff_without_billing_rights_and_other_customers_reach_no_payment() {
     let started = pay(&f, &cast.sam, json!({"invoice": issued["id"]})).await;
     let payment = started.body["payment"]["id"].as_str().unwrap();
     // Kim, another account of the same provider: neither the payment nor the invoice.
-    let kim =
-        f.w.get(
-            &format!("/v1/portal/payments/{payment}"),
-            "acme",
-            Auth::Bearer(&cast.kim),
-        )
-        .await;
+    let kim = payment_page(&f, &cast.kim, payment).await;
     assert_eq!(kim.status, StatusCode::NOT_FOUND, "{}", kim.text);
     let kim_pays = pay(&f, &cast.kim, json!({"invoice": issued["id"]})).await;
     assert_eq!(kim_pays.status, StatusCode::NOT_FOUND, "{}", kim_pays.text);
@@ -668,25 +616,17 @@ async fn card_reports_show_each_payment_against_its_invoice_with_its_card_fee_an
     let owed = issued["outstanding"].as_str().unwrap().to_owned();
     let declined = pay(&f, &cast.sam, json!({"invoice": id})).await;
     enter_card(&f, &declined.body["checkout"], "4000000000009995").await;
-    f.w.get(
-        &format!(
-            "/v1/portal/payments/{}",
-            declined.body["payment"]["id"].as_str().unwrap()
-        ),
-        "acme",
-        Auth::Bearer(&cast.sam),
+    payment_page(
+        &f,
+        &cast.sam,
+        declined.body["payment"]["id"].as_str().unwrap(),
     )
     .await;
     f.w.clock.advance(time::Duration::minutes(5));
     let paid = pay(&f, &cast.sam, json!({"invoice": id})).await;
     enter_card(&f, &paid.body["checkout"], "4242424242424242").await;
     let payment = paid.body["payment"]["id"].as_str().unwrap();
-    f.w.get(
-        &format!("/v1/portal/payments/{payment}"),
-        "acme",
-        Auth::Bearer(&cast.sam),
-    )
-    .await;
+    payment_page(&f, &cast.sam, payment).await;
     let report = |path: &'static str| {
         let f = &f;
         let boss = cast.boss.clone();
@@ -813,12 +753,7 @@ async fn staff_who_see_other_groups_reach_none_of_an_accounts_card_payments() {
     let paid = pay(&f, &cast.sam, json!({"invoice": issued["id"]})).await;
     enter_card(&f, &paid.body["checkout"], "4242424242424242").await;
     let payment = paid.body["payment"]["id"].as_str().unwrap();
-    f.w.get(
-        &format!("/v1/portal/payments/{payment}"),
-        "acme",
-        Auth::Bearer(&cast.sam),
-    )
-    .await;
+    payment_page(&f, &cast.sam, payment).await;
     // Gail manages billing, but only for the accounts of group north; Sam's is in none.
     let gail = invite_limited_staff(
         &f.w,

@@ -6,6 +6,8 @@
 //! saved card charged off-session, refunded in part and shown in the balance, a card the
 //! bank declines when charged.
 
+mod support;
+
 use std::sync::Arc;
 
 use selfcare::ports::payments::{
@@ -13,6 +15,7 @@ use selfcare::ports::payments::{
 };
 use selfcare_embedded::EmbeddedGateway;
 use selfcare_stripe::StripeGateway;
+use support::{keys, meta};
 
 /// A gateway and the browser that types cards into it.
 struct Fixture {
@@ -28,20 +31,6 @@ enum Browser {
         base: String,
         _dir: tempfile::TempDir,
     },
-}
-
-fn keys() -> GatewayKeys {
-    GatewayKeys {
-        secret_key: "sk_test_selfcare_conformance".into(),
-        webhook_secret: "whsec_selfcare_conformance".into(),
-    }
-}
-
-fn meta(payment: &str) -> Vec<(String, String)> {
-    vec![
-        ("tenant".into(), "01TENANT".into()),
-        ("payment".into(), payment.into()),
-    ]
 }
 
 /// A key no earlier run used (localstripe keeps its state while it runs).

@@ -4,29 +4,16 @@
 //! play the customer's browser where Stripe.js would (entering a card through a SetupIntent
 //! with card data, which only Stripe.js may do against the real API).
 
+mod support;
+
 use selfcare::domain::payments::webhook;
-use selfcare::ports::payments::{
-    GatewayKeys, IntentStatus, NewIntent, PaymentGateway, SetupStatus,
-};
+use selfcare::ports::payments::{IntentStatus, NewIntent, PaymentGateway, SetupStatus};
 use selfcare_stripe::StripeGateway;
+use support::{keys, meta};
 
 fn api() -> String {
     std::env::var("SELFCARE_LOCALSTRIPE_URL")
         .expect("SELFCARE_LOCALSTRIPE_URL is not set: run the tests with infra/test.sh")
-}
-
-fn keys() -> GatewayKeys {
-    GatewayKeys {
-        secret_key: "sk_test_selfcare_conformance".into(),
-        webhook_secret: "whsec_selfcare_conformance".into(),
-    }
-}
-
-fn meta(payment: &str) -> Vec<(String, String)> {
-    vec![
-        ("tenant".into(), "01TENANT".into()),
-        ("payment".into(), payment.into()),
-    ]
 }
 
 /// Saves `number` for `customer` as the browser would, answering the card's token.

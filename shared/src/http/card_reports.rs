@@ -15,8 +15,8 @@ use crate::domain::payments::model::{CardPaymentStatus, Origin};
 use crate::domain::payments::reports::{CardDay, CardLine};
 use crate::export::csv_safe;
 use crate::http::access::StaffUser;
-use crate::http::billing::reports::{PeriodReport, report_period, reports_of_every_account};
-use crate::http::downloads::{csv_response, wants_csv};
+use crate::http::billing::reports::{AskedPeriod, PeriodReport, asked_period};
+use crate::http::downloads::csv_response;
 use crate::http::problem::{Problem, QueryParams};
 use crate::platform::Platform;
 
@@ -163,9 +163,7 @@ pub async fn card_lines(
     staff: StaffUser,
     QueryParams(q): QueryParams<PeriodReport>,
 ) -> Result<Response, Problem> {
-    reports_of_every_account(&staff)?;
-    let csv = wants_csv(q.format.as_deref())?;
-    let (from, to) = report_period(&q)?;
+    let AskedPeriod { from, to, csv } = asked_period(&staff, &q)?;
     let lines = platform
         .payments()
         .card_lines(&staff.session.tenant, from, to)
@@ -184,9 +182,7 @@ pub async fn failed_card_payments(
     staff: StaffUser,
     QueryParams(q): QueryParams<PeriodReport>,
 ) -> Result<Response, Problem> {
-    reports_of_every_account(&staff)?;
-    let csv = wants_csv(q.format.as_deref())?;
-    let (from, to) = report_period(&q)?;
+    let AskedPeriod { from, to, csv } = asked_period(&staff, &q)?;
     let lines = platform
         .payments()
         .failed_card_payments(&staff.session.tenant, from, to)
@@ -241,9 +237,7 @@ pub async fn card_payments_by_day(
     staff: StaffUser,
     QueryParams(q): QueryParams<PeriodReport>,
 ) -> Result<Response, Problem> {
-    reports_of_every_account(&staff)?;
-    let csv = wants_csv(q.format.as_deref())?;
-    let (from, to) = report_period(&q)?;
+    let AskedPeriod { from, to, csv } = asked_period(&staff, &q)?;
     let days = platform
         .payments()
         .card_days(&staff.session.tenant, from, to)

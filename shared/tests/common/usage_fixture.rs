@@ -14,7 +14,7 @@ use selfcare::ports::Clock;
 use selfcare::ports::blobs::{BlobKey, bytes_stream};
 use time::macros::datetime;
 
-use super::World;
+use super::{Auth, World};
 
 /// The landline with 5 minutes of calls a month from a bolt-on.
 pub const LANDLINE: &str = "+61255501234";
@@ -296,4 +296,28 @@ pub async fn signed_in_again(f: &Fixture, cast: Cast) -> Cast {
         nora: w.token("acme", "nora", "nora's long password").await,
         ..cast
     }
+}
+
+/// GST at 10 %, prices including it, as an Australian provider bills (Acme's billing
+/// settings, set by its staff member `boss`).
+pub async fn gst(f: &Fixture, boss: &str) {
+    let saved =
+        f.w.call(
+            "PUT",
+            "/v1/console/settings/billing",
+            "acme",
+            Auth::Bearer(boss),
+            Some(serde_json::json!({
+                "currency": "AUD",
+                "bill_day": {"rule": "fixed", "day": 1},
+                "payment_terms_days": 14,
+                "invoice_prefix": "INV-",
+                "tax": {"name": "GST", "rate_basis_points": 1000, "prices_include_tax": true},
+                "legal_name": "Acme Telecom Pty Ltd",
+                "tax_number": "ABN 12 345 678 901",
+                "address": ["1 George St", "Sydney NSW 2000"]
+            })),
+        )
+        .await;
+    assert_eq!(saved.status, axum::http::StatusCode::OK, "{}", saved.text);
 }

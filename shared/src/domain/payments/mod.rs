@@ -355,46 +355,37 @@ impl Payments {
         Ok(record::wallet_from(item.as_ref())?.0)
     }
 
-    /// The account's customer at the gateway, made on first need (once, however many ask).
+    /// The account's customer at the gateway, made on first need (once, however many ask:
+    /// the gateway call's key is the account's, and the first customer kept wins).
     async fn customer(
         &self,
         tenant: &TenantId,
         account: &AccountId,
         keys: &GatewayKeys,
     ) -> Result<String, PaymentError> {
-        for _ in 0..5 {
-            let item = self.table.get(&record::wallet_key(tenant, account)).await?;
-            let (mut wallet, version) = record::wallet_from(item.as_ref())?;
-            if let Some(customer) = wallet.customer {
-                return Ok(customer);
-            }
-            let name = self.billing_account_name(tenant, account).await?;
-            let customer = self
-                .gateway
-                .create_customer(
-                    keys,
-                    &name,
-                    &[
-                        ("tenant".into(), tenant.to_string()),
-                        ("account".into(), account.to_string()),
-                    ],
-                    &format!("selfcare-customer-{tenant}-{account}"),
-                )
-                .await?;
-            wallet.customer = Some(customer.clone());
-            match self
-                .table
-                .transact(vec![record::wallet_write(
-                    tenant, account, &wallet, version,
-                )?])
-                .await
-            {
-                Ok(()) => return Ok(customer),
-                Err(e) if lost_race(&e) => continue,
-                Err(e) => return Err(e.into()),
-            }
+        if let Some(customer) = self.wallet(tenant, account).await?.customer {
+            return Ok(customer);
         }
-        Err(PaymentError::Conflict)
+        let name = self.billing_account_name(tenant, account).await?;
+        let made = self
+            .gateway
+            .create_customer(
+                keys,
+                &name,
+                &[
+                    ("tenant".into(), tenant.to_string()),
+                    ("account".into(), account.to_string()),
+                ],
+                &format!("selfcare-customer-{tenant}-{account}"),
+            )
+            .await?;
+        let wallet = self
+            .change_wallet(tenant, account, |wallet| {
+                wallet.customer.get_or_insert_with(|| made.clone());
+                Ok(())
+            })
+            .await?;
+        Ok(wallet.customer.unwrap_or(made))
     }
 
     async fn billing_account_name(
@@ -509,7 +500,12 @@ impl Payments {
         for _ in 0..8 {
             let item = self.table.get(&record::wallet_key(tenant, account)).await?;
             let (mut wallet, version) = record::wallet_from(item.as_ref())?;
+            let before = wallet.clone();
             change(&mut wallet)?;
+            if wallet == before {
+                // Nothing to write (the card is kept already, the customer made).
+                return Ok(wallet);
+            }
             match self
                 .table
                 .transact(vec![record::wallet_write(

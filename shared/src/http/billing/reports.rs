@@ -159,9 +159,7 @@ pub async fn issued_in_period(
     staff: StaffUser,
     QueryParams(q): QueryParams<PeriodReport>,
 ) -> Result<Response, Problem> {
-    reports_of_every_account(&staff)?;
-    let csv = wants_csv(q.format.as_deref())?;
-    let (from, to) = report_period(&q)?;
+    let AskedPeriod { from, to, csv } = asked_period(&staff, &q)?;
     let tenant = &staff.session.tenant;
     let billing = platform.billing();
     let period = billing.issued_in(tenant, from, to).await?;
@@ -287,9 +285,7 @@ pub async fn payments_by_invoice(
     staff: StaffUser,
     QueryParams(q): QueryParams<PeriodReport>,
 ) -> Result<Response, Problem> {
-    reports_of_every_account(&staff)?;
-    let csv = wants_csv(q.format.as_deref())?;
-    let (from, to) = report_period(&q)?;
+    let AskedPeriod { from, to, csv } = asked_period(&staff, &q)?;
     let tenant = &staff.session.tenant;
     let billing = platform.billing();
     let lines = billing.payments_by_invoice(tenant, from, to).await?;
@@ -352,7 +348,22 @@ fn wire_method(method: PaymentMethod) -> String {
 }
 
 /// A report's period: `from` on or before `to`, a year at most.
-pub(crate) fn report_period(q: &PeriodReport) -> Result<(Date, Date), Problem> {
+/// A period report staff asked for: allowed (they see every account), its days, and
+/// whether as CSV.
+pub(crate) struct AskedPeriod {
+    pub from: Date,
+    pub to: Date,
+    pub csv: bool,
+}
+
+pub(crate) fn asked_period(staff: &StaffUser, q: &PeriodReport) -> Result<AskedPeriod, Problem> {
+    reports_of_every_account(staff)?;
+    let csv = wants_csv(q.format.as_deref())?;
+    let (from, to) = report_period(q)?;
+    Ok(AskedPeriod { from, to, csv })
+}
+
+fn report_period(q: &PeriodReport) -> Result<(Date, Date), Problem> {
     match (dates::parse(&q.from), dates::parse(&q.to)) {
         (Some(from), Some(to)) if from <= to && (to - from).whole_days() <= 366 => Ok((from, to)),
         _ => Err(Problem::validation().field(
