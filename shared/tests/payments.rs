@@ -647,19 +647,39 @@ async fn card_reports_show_each_payment_against_its_invoice_with_its_card_fee_an
     assert_eq!(lines["items"].as_array().unwrap().len(), 2, "{lines}");
     assert_eq!(lines["items"][1]["fee"], Json::Null);
 
-    let differences =
+    let none_yet =
         f.w.get(
             "/v1/console/payments/reconciliation",
             "acme",
             Auth::Bearer(&cast.boss),
         )
         .await;
-    assert_eq!(differences.status, StatusCode::OK, "{}", differences.text);
+    assert_eq!(none_yet.status, StatusCode::OK, "{}", none_yet.text);
+    assert_eq!(none_yet.body, Json::Null, "no check has run");
+    let checked =
+        f.w.call(
+            "POST",
+            "/v1/console/payments/reconciliation",
+            "acme",
+            Auth::Bearer(&cast.boss),
+            None,
+        )
+        .await;
+    assert_eq!(checked.status, StatusCode::OK, "{}", checked.text);
     assert_eq!(
-        differences.body,
+        checked.body["differences"],
         json!([]),
         "the ledger and the gateway agree"
     );
+    assert_eq!(checked.body["day"], "2036-12-01");
+    let last =
+        f.w.get(
+            "/v1/console/payments/reconciliation",
+            "acme",
+            Auth::Bearer(&cast.boss),
+        )
+        .await;
+    assert_eq!(last.body, checked.body, "staff read the last check");
 
     let lines = report("card-lines").await;
     let failed = &lines["items"][0];
@@ -745,6 +765,21 @@ async fn card_reports_show_each_payment_against_its_invoice_with_its_card_fee_an
             );
         }
     }
+    // The schedule's check: not again the same day, again the next.
+    let payments = f.w.platform.payments();
+    assert!(
+        payments
+            .check_gateway_daily(&f.tenant.id)
+            .await
+            .unwrap()
+            .is_none()
+    );
+    f.w.clock.advance(time::Duration::days(1));
+    let next = payments.check_gateway_daily(&f.tenant.id).await.unwrap();
+    assert_eq!(
+        next.map(|c| c.day),
+        Some(time::macros::date!(2036 - 12 - 02))
+    );
 }
 
 #[tokio::test]

@@ -57,6 +57,26 @@ fn behaviour(number: &str) -> Option<(Behaviour, &'static str)> {
     })
 }
 
+/// Stripe's test payment methods, which a server names without a card page
+/// (`pm_card_visa`, `pm_card_chargeCustomerFail`, ...), as the cards they stand for.
+fn test_payment_method(id: &str) -> Option<StoredCard> {
+    let number = match id {
+        "pm_card_visa" => "4242424242424242",
+        "pm_card_mastercard" => "5555555555554444",
+        "pm_card_amex" => "378282246310005",
+        "pm_card_chargeCustomerFail" => "4000000000000341",
+        "pm_card_authenticationRequired" => "4000002500003155",
+        _ => return None,
+    };
+    let (_, brand) = behaviour(number)?;
+    Some(StoredCard {
+        number: number.to_owned(),
+        brand: brand.to_owned(),
+        exp_month: 12,
+        exp_year: 2034,
+    })
+}
+
 fn decline_message(code: &str) -> &'static str {
     match code {
         "insufficient_funds" => "Your card has insufficient funds.",
@@ -367,7 +387,10 @@ impl PaymentGateway for EmbeddedGateway {
             match &request.saved_card {
                 Some(card) => {
                     if !s.cards.contains_key(card) {
-                        return Err(GatewayError::Refused("no such payment method".into()));
+                        let Some(test) = test_payment_method(card) else {
+                            return Err(GatewayError::Refused("no such payment method".into()));
+                        };
+                        s.cards.insert(card.clone(), test);
                     }
                     Ok((Self::charge(s, &id, card, true).unwrap_or(intent), true))
                 }

@@ -185,6 +185,7 @@ contract!(
     test_keys_are_taken_and_others_refused,
     a_saved_card_is_charged_off_session_refunded_in_part_and_shown_in_the_balance,
     a_card_declined_when_charged_is_refused_with_the_banks_code,
+    stripes_test_payment_methods_charge_and_decline_as_stripe_documents,
 );
 
 // localstripe ignores `Idempotency-Key` (Stripe keeps each key's answer for 24 hours), so
@@ -309,6 +310,28 @@ async fn a_card_declined_when_charged_is_refused_with_the_banks_code(f: &Fixture
                 assert!(failed.charge.is_none());
             }
         }
+        other => panic!("expected a decline, got {other:?}"),
+    }
+}
+
+async fn stripes_test_payment_methods_charge_and_decline_as_stripe_documents(f: &Fixture) {
+    let customer = f.customer("Ray (100004)").await;
+    let paid = f
+        .charge(&customer, "pm_card_visa", 1500, &fresh("pay-visa"))
+        .await
+        .unwrap();
+    assert_eq!(paid.status, IntentStatus::Succeeded);
+    assert!(paid.charge.is_some());
+    match f
+        .charge(
+            &customer,
+            "pm_card_chargeCustomerFail",
+            1500,
+            &fresh("pay-fail"),
+        )
+        .await
+    {
+        Err(GatewayError::Declined(d)) => assert_eq!(d.code, "card_declined"),
         other => panic!("expected a decline, got {other:?}"),
     }
 }

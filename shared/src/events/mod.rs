@@ -128,6 +128,10 @@ async fn plan_runs(
                 Ok(tried) => tracing::info!(tenant = %tenant, tried, "autopay retries"),
                 Err(error) => tracing::warn!(tenant = %tenant, %error, "autopay retries failed"),
             }
+            // The gateway's balance against the ledger, once a day (staff read the result).
+            if let Err(error) = platform.payments().check_gateway_daily(&tenant).await {
+                tracing::warn!(tenant = %tenant, %error, "the daily gateway check failed");
+            }
             if billing.reminded_on(&tenant, today).await?.is_none() {
                 let sent = billing
                     .send_reminders(&tenant, today, &platform.sender)

@@ -32,6 +32,7 @@ pub const PUBLIC: &[&str] = &[
     "/v1/auth/forgot-password",
     "/v1/auth/reset-password",
     "/v1/auth/unlock",
+    "/v1/auth/card-link",
     // Signed by the gateway with the provider's secret, not a session.
     "/v1/webhooks/stripe/{provider}",
 ];

@@ -17,7 +17,9 @@ use crate::domain::identity::Permission;
 use crate::domain::payments::model::{
     AutopayOn, CardPayment, CardPaymentStatus, Origin, PaymentSettings, SavedCard, Wallet,
 };
-use crate::domain::payments::{Checkout, ConnectInput, ConnectionView, Difference, PaymentError};
+use crate::domain::payments::{
+    Checkout, ConnectInput, ConnectionView, Difference, GatewayCheck, PaymentError,
+};
 use crate::domain::settings::Module;
 use crate::http::access::{
     PortalAction, PortalUser, StaffUser, portal_account, require, visible_account,
@@ -618,17 +620,60 @@ pub async fn retry(
     Ok(Json(p.into()))
 }
 
-/// The gateway's recent balance movements the ledger does not know, and succeeded card
-/// payments the gateway's balance does not show.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct GatewayCheckView {
+    #[serde(with = "time::serde::rfc3339")]
+    pub checked_at: time::OffsetDateTime,
+    /// The provider's day it ran on (the schedule checks once a day).
+    #[schema(format = Date)]
+    pub day: String,
+    /// The gateway's recent charges and refunds the ledger does not know, and succeeded
+    /// card payments the gateway's balance does not show; none when they agree.
+    pub differences: Vec<Difference>,
+}
+
+impl From<GatewayCheck> for GatewayCheckView {
+    fn from(c: GatewayCheck) -> Self {
+        GatewayCheckView {
+            checked_at: c.checked_at,
+            day: dates::text(c.day),
+            differences: c.differences,
+        }
+    }
+}
+
+/// The last check of the gateway's balance against the ledger (the schedule runs one a
+/// day; none before the first).
 #[utoipa::path(get, path = "/v1/console/payments/reconciliation", tag = "console",
-    responses((status = 200, body = Vec<Difference>), (status = 403, body = Problem), (status = 409, body = Problem), (status = 503, body = Problem)))]
-pub async fn reconciliation(
+    responses((status = 200, body = Option<GatewayCheckView>), (status = 403, body = Problem)))]
+pub async fn last_gateway_check(
     State(platform): State<Platform>,
     staff: StaffUser,
-) -> Result<Json<Vec<Difference>>, Problem> {
+) -> Result<Json<Option<GatewayCheckView>>, Problem> {
     gateway_staff(&staff)?;
     Ok(Json(
-        platform.payments().reconcile(&staff.session.tenant).await?,
+        platform
+            .payments()
+            .last_check(&staff.session.tenant)
+            .await?
+            .map(Into::into),
+    ))
+}
+
+/// Check the gateway's balance against the ledger now (it also learns the gateway's fees).
+#[utoipa::path(post, path = "/v1/console/payments/reconciliation", tag = "console",
+    responses((status = 200, body = GatewayCheckView), (status = 403, body = Problem), (status = 409, body = Problem), (status = 503, body = Problem)))]
+pub async fn check_gateway(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+) -> Result<Json<GatewayCheckView>, Problem> {
+    gateway_staff(&staff)?;
+    Ok(Json(
+        platform
+            .payments()
+            .check_gateway(&staff.session.tenant)
+            .await?
+            .into(),
     ))
 }
 
@@ -681,6 +726,6 @@ pub fn routes() -> OpenApiRouter<Platform> {
         .routes(routes!(console_payments))
         .routes(routes!(refund))
         .routes(routes!(retry))
-        .routes(routes!(reconciliation))
+        .routes(routes!(last_gateway_check, check_gateway))
         .routes(routes!(stripe_webhook))
 }

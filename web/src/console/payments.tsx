@@ -257,32 +257,58 @@ function CardSettings({ api }: { api: Api }) {
   );
 }
 
-/// The gateway's recent balance against the ledger: differences listed, fees learnt.
+interface GatewayCheckResult {
+  checked_at: string;
+  day: string;
+  differences: Difference[];
+}
+
+/// The gateway's recent balance against the ledger: the last check (the schedule runs one
+/// a day) and one now; differences listed, fees learnt.
 function GatewayCheck({ api }: { api: Api }) {
-  const [differences, setDifferences] = useState<Difference[] | null>(null);
+  const last = useLoad(() => api.get<GatewayCheckResult | null>('/v1/console/payments/reconciliation'));
   const action = useAction();
   return (
     <section aria-labelledby="gateway-check-heading">
       <h2 id="gateway-check-heading">{t('cpay.check')}</h2>
       <p class="sc-hint">{t('cpay.check_help')}</p>
       {action.error !== null && <ProblemNote error={action.error} />}
+      <Loaded load={last}>
+        {(check) =>
+          check ? (
+            <>
+              <p role="status">{t('cpay.checked_at', { when: format.date(check.checked_at) })}</p>
+              <Table
+                rows={check.differences}
+                rowKey={(d) => d.gateway_id}
+                empty={t('cpay.agree')}
+                columns={[
+                  { label: t('cpay.gateway_id'), cell: (d) => <code>{d.gateway_id}</code> },
+                  { label: t('reconcile.amount'), cell: (d) => format.amount(d.amount / 100) },
+                  { label: t('cpay.difference'), cell: (d) => d.what },
+                ]}
+              />
+            </>
+          ) : (
+            <p>{t('cpay.never_checked')}</p>
+          )
+        }
+      </Loaded>
       <p class="sc-actions">
-        <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => action.run(async () => setDifferences(await api.get<Difference[]>('/v1/console/payments/reconciliation')))}>
+        <button
+          type="button"
+          class="sc-button sc-button-quiet"
+          disabled={action.busy}
+          onClick={() =>
+            action.run(async () => {
+              await api.post('/v1/console/payments/reconciliation');
+              last.reload();
+            })
+          }
+        >
           {t('cpay.check_now')}
         </button>
       </p>
-      {differences && (
-        <Table
-          rows={differences}
-          rowKey={(d) => d.gateway_id}
-          empty={t('cpay.agree')}
-          columns={[
-            { label: t('cpay.gateway_id'), cell: (d) => <code>{d.gateway_id}</code> },
-            { label: t('reconcile.amount'), cell: (d) => format.amount(d.amount / 100) },
-            { label: t('cpay.difference'), cell: (d) => d.what },
-          ]}
-        />
-      )}
     </section>
   );
 }

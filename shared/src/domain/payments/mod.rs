@@ -1627,9 +1627,58 @@ impl Payments {
             .collect::<Result<_, _>>()?)
     }
 
+    /// The provider's last check against the gateway, if one ran.
+    pub async fn last_check(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<GatewayCheck>, PaymentError> {
+        match self.table.get(&record::check_key(tenant)).await? {
+            Some(item) => Ok(Some(record::check_from(&item)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Checks the gateway against the ledger now and keeps the result for staff (the
+    /// console shows the last one).
+    pub async fn check_gateway(&self, tenant: &TenantId) -> Result<GatewayCheck, PaymentError> {
+        let differences = self.reconcile(tenant).await?;
+        let check = GatewayCheck {
+            checked_at: self.clock.now(),
+            day: self.billing.today(tenant).await?,
+            differences,
+        };
+        self.table
+            .put(record::check_item(tenant, &check)?, None)
+            .await?;
+        if !check.differences.is_empty() {
+            tracing::warn!(tenant = %tenant, differences = check.differences.len(),
+                "the gateway's balance and the ledger differ");
+        }
+        Ok(check)
+    }
+
+    /// The daily check of a connected provider (the schedule's): once a provider day.
+    pub async fn check_gateway_daily(
+        &self,
+        tenant: &TenantId,
+    ) -> Result<Option<GatewayCheck>, PaymentError> {
+        if self.connection(tenant).await?.is_none() {
+            return Ok(None);
+        }
+        let today = self.billing.today(tenant).await?;
+        if self
+            .last_check(tenant)
+            .await?
+            .is_some_and(|c| c.day == today)
+        {
+            return Ok(None);
+        }
+        Ok(Some(self.check_gateway(tenant).await?))
+    }
+
     /// The gateway's recent balance movements that the ledger does not know (a charge or
     /// refund of no payment of ours), and our succeeded payments the gateway does not show.
-    pub async fn reconcile(&self, tenant: &TenantId) -> Result<Vec<Difference>, PaymentError> {
+    async fn reconcile(&self, tenant: &TenantId) -> Result<Vec<Difference>, PaymentError> {
         let (_, keys) = self.keys(tenant).await?;
         let movements = self.gateway.balance_movements(&keys, 100).await?;
         let oldest = movements.iter().map(|m| m.created).min();
@@ -1690,8 +1739,19 @@ impl Payments {
     }
 }
 
+/// A check of the gateway's balance against the ledger, kept for staff.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct GatewayCheck {
+    #[serde(with = "time::serde::rfc3339")]
+    pub checked_at: time::OffsetDateTime,
+    /// The provider's day it ran on (the schedule checks once a day).
+    #[serde(with = "crate::domain::billing::dates::iso")]
+    pub day: Date,
+    pub differences: Vec<Difference>,
+}
+
 /// A difference between the gateway's balance and the ledger.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct Difference {
     pub gateway_id: String,
     pub payment: Option<String>,

@@ -2,6 +2,7 @@
 //! in its partition; the provider's connection, settings, the index from the gateway's
 //! payment ids to ours, and the webhook events seen live in the tenant's.
 
+use super::GatewayCheck;
 use super::model::{CardPayment, Connection, PaymentSettings, Wallet};
 use crate::domain::billing::dates;
 use crate::ids::{AccountId, TenantId};
@@ -66,6 +67,19 @@ pub fn connection_item(tenant: &TenantId, c: &Connection) -> Result<Item, TableE
 }
 
 pub fn connection_from(item: &Item) -> Result<Connection, TableError> {
+    Ok(from_json(item)?.0)
+}
+
+/// The provider's last check of the gateway's balance against the ledger.
+pub fn check_key(tenant: &TenantId) -> Key {
+    Key::new(keys::tenant(tenant), "PAYMENT_GATEWAY_CHECK")
+}
+
+pub fn check_item(tenant: &TenantId, check: &GatewayCheck) -> Result<Item, TableError> {
+    json_record(check_key(tenant), check, 1)
+}
+
+pub fn check_from(item: &Item) -> Result<GatewayCheck, TableError> {
     Ok(from_json(item)?.0)
 }
 
