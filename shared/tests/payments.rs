@@ -16,6 +16,23 @@ use crate::common::*;
 /// The usage fixture billed on 1 December 2036 with GST, card payments on (the Payments
 /// module, Acme connected to the test gateway); answers Sam's invoice.
 async fn billed() -> (Fixture, Cast, Json) {
+    let (f, cast) = card_payments_on().await;
+    let issued =
+        f.w.call(
+            "POST",
+            &format!("/v1/console/accounts/{}/invoices", f.account),
+            "acme",
+            Auth::Bearer(&cast.boss),
+            None,
+        )
+        .await;
+    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text);
+    (f, cast, issued.body)
+}
+
+/// The usage fixture with GST and card payments on, the clock at 1 December 2036 before
+/// anything is billed.
+async fn card_payments_on() -> (Fixture, Cast) {
     let (f, cast) = loaded().await;
     let boss = &cast.boss;
     gst(&f, boss).await;
@@ -39,17 +56,7 @@ async fn billed() -> (Fixture, Cast, Json) {
     f.w.clock
         .advance(datetime!(2036-12-01 00:30 UTC) - f.w.clock.now());
     let cast = signed_in_again(&f, cast).await;
-    let issued =
-        f.w.call(
-            "POST",
-            &format!("/v1/console/accounts/{}/invoices", f.account),
-            "acme",
-            Auth::Bearer(&cast.boss),
-            None,
-        )
-        .await;
-    assert_eq!(issued.status, StatusCode::CREATED, "{}", issued.text);
-    (f, cast, issued.body)
+    (f, cast)
 }
 
 async fn connect(f: &Fixture, boss: &str, webhook_secret: &str) -> Reply {
@@ -992,4 +999,37 @@ async fn a_failed_autopay_mail_signs_its_contact_in_once_to_the_card_page_and_ne
         )
         .await;
     assert_eq!(expired.status, StatusCode::GONE, "{}", expired.text);
+}
+
+#[tokio::test]
+async fn the_scheduled_bill_run_issues_the_invoice_and_autopay_settles_it_once() {
+    let (f, cast) = card_payments_on().await;
+    save_card(&f, &cast.sam, "4242424242424242").await;
+    autopay_on(&f, &cast.sam).await;
+    // The schedule's run of the day, then the table's stream (twice, as a redelivery).
+    let runs = selfcare::events::bill_run(&f.w.platform).await.unwrap();
+    assert!(runs.iter().any(|r| r.issued == 1), "Sam's invoice issued");
+    f.w.deliver_changes("invoice-files").await;
+    f.w.deliver_changes("invoice-files-again").await;
+    let invoices =
+        f.w.get("/v1/portal/invoices", "acme", Auth::Bearer(&cast.sam))
+            .await;
+    let first = &invoices.body["items"][0];
+    assert_eq!(first["status"], "paid", "{}", invoices.text);
+    assert_eq!(first["outstanding"], "0.00");
+    let l = ledger(&f, &cast.sam).await;
+    assert_eq!(
+        payments_in(&l),
+        vec![format!("-{}", first["total"].as_str().unwrap())]
+    );
+    let list =
+        f.w.get("/v1/portal/payments", "acme", Auth::Bearer(&cast.sam))
+            .await;
+    assert_eq!(list.body.as_array().unwrap().len(), 1, "charged once");
+    assert_eq!(list.body[0]["origin"], "autopay");
+    assert_eq!(list.body[0]["status"], "succeeded");
+    assert_eq!(
+        f.w.mail("sam@example.com", "payment-receipt").await.len(),
+        1
+    );
 }

@@ -895,6 +895,15 @@ test("a failed autopay's mail signs its billing contact in once, to pay with ano
   // The autopay that failed, with its card and the bank's reason.
   await fix.getByRole('cell', { name: 'Visa ending 0341, expires 12/2034' }).waitFor();
   await fix.getByText(/Your bank declined the card/).first().waitFor();
+  // The customer puts a good card first; staff try the payment again: paid.
+  await fix.getByRole('button', { name: 'Add a card' }).click();
+  await gatewayCard(fix, '4242 4242 4242 4242', 'Save a card');
+  const good = fix.getByRole('listitem').filter({ hasText: 'Visa ending 4242, expires 12/2034' });
+  await good.getByRole('button', { name: 'Make default' }).click();
+  await good.getByText('Default').waitFor();
+  await payments.getByRole('button', { name: 'Try again now' }).click();
+  await staff.getByText('Tried again: Paid.').waitFor();
+  await mail((m) => m.to.includes('accounts@harbourdental.example') && m.subject.startsWith('Receipt for your payment of AUD 49.00'));
   // Once only.
   const again = await context.newPage();
   await again.goto(link[0]);
