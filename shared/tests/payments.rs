@@ -714,7 +714,7 @@ async fn card_reports_show_each_payment_against_its_invoice_with_its_card_fee_an
         days["items"],
         json!([{
             "day": "2036-12-01", "currency": "AUD", "succeeded": 1, "failed": 1,
-            "taken": owed, "refunded": "0.00", "fees": fee,
+            "taken": owed, "refunded": "0.00", "fees": fee, "fees_unknown": 0,
             "net": format!("{}.{:02}", net_minor / 100, net_minor % 100),
         }])
     );
@@ -954,8 +954,44 @@ async fn a_failed_autopay_mail_signs_its_contact_in_once_to_the_card_page_and_ne
     assert_eq!(again.status, StatusCode::GONE, "{}", again.text);
     assert_eq!(again.body["type"], "/problems/link-unusable");
 
+    // The link's session is for the card pages only, for half an hour: no two-factor
+    // set-up (a link holder cannot take the login over), no other page.
+    for (method, path) in [
+        ("POST", "/v1/auth/two-factor/setup"),
+        ("GET", "/v1/portal/services"),
+        ("POST", "/v1/portal/logins"),
+        ("PATCH", "/v1/portal/account"),
+    ] {
+        let refused =
+            f.w.call(
+                method,
+                path,
+                "acme",
+                Auth::Bearer(&session),
+                Some(json!({})),
+            )
+            .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::FORBIDDEN,
+            "{method} {path}: {}",
+            refused.text
+        );
+        assert_eq!(refused.body["type"], "/problems/card-pages-only");
+    }
+    let me =
+        f.w.get("/v1/portal/me", "acme", Auth::Bearer(&session))
+            .await;
+    assert_eq!(me.body["card_pages_only"], true);
+    f.w.clock.advance(time::Duration::minutes(31));
+    let ended =
+        f.w.get("/v1/portal/wallet", "acme", Auth::Bearer(&session))
+            .await;
+    assert_eq!(ended.status, StatusCode::UNAUTHORIZED, "{}", ended.text);
+
     // With two-factor sign-in on, the next mail's link stands in for the password only.
-    let (secret, _) = crate::two_factor::turn_on(&f.w, "acme", &session).await;
+    let sam = f.w.token("acme", "sam", "sam's long password").await;
+    let (secret, _) = crate::two_factor::turn_on(&f.w, "acme", &sam).await;
     f.w.clock.advance(time::Duration::days(1));
     assert_eq!(payments.retry_due(&f.tenant.id).await.unwrap(), 1);
     let token = f.w.link_token(&sam_email, "payment-failed").await;
@@ -983,6 +1019,15 @@ async fn a_failed_autopay_mail_signs_its_contact_in_once_to_the_card_page_and_ne
         )
         .await;
     assert_eq!(done.status, StatusCode::OK, "{}", done.text);
+    let after_code = done.body["token"].as_str().unwrap();
+    let still_card_only =
+        f.w.get("/v1/portal/services", "acme", Auth::Bearer(after_code))
+            .await;
+    assert_eq!(
+        still_card_only.status,
+        StatusCode::FORBIDDEN,
+        "the code does not widen it"
+    );
     // Three days on, an unused link is dead.
     f.w.clock.advance(time::Duration::days(2));
     assert_eq!(payments.retry_due(&f.tenant.id).await.unwrap(), 1);
@@ -1032,4 +1077,53 @@ async fn the_scheduled_bill_run_issues_the_invoice_and_autopay_settles_it_once()
         f.w.mail("sam@example.com", "payment-receipt").await.len(),
         1
     );
+}
+
+#[tokio::test]
+async fn a_payment_read_and_refunded_on_a_later_day_stays_one_payment() {
+    let (f, _, issued) = billed().await;
+    // Paid in the first second of the provider's 2 December (its zone is UTC here).
+    f.w.clock
+        .advance(datetime!(2036-12-02 00:00:00.25 UTC) - f.w.clock.now());
+    let sam = f.w.token("acme", "sam", "sam's long password").await;
+    let paid = pay(&f, &sam, json!({"invoice": issued["id"]})).await;
+    enter_card(&f, &paid.body["checkout"], "4242424242424242").await;
+    let payment = paid.body["payment"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        payment_page(&f, &sam, &payment).await.body["status"],
+        "succeeded"
+    );
+    let boss = f.w.token("acme", "boss", STAFF_PASSWORD).await;
+    let day =
+        f.w.get(
+            "/v1/console/reports/card-lines?from=2036-12-02&to=2036-12-02",
+            "acme",
+            Auth::Bearer(&boss),
+        )
+        .await;
+    assert_eq!(day.body["items"][0]["payment"], payment, "{}", day.text);
+    // Two days later: the page reads it again, staff refund part of it, the webhook of
+    // the refund comes; one payment in the ledger throughout.
+    f.w.clock.advance(time::Duration::days(2));
+    let sam = f.w.token("acme", "sam", "sam's long password").await;
+    let boss = f.w.token("acme", "boss", STAFF_PASSWORD).await;
+    let page = payment_page(&f, &sam, &payment).await;
+    assert_eq!(page.status, StatusCode::OK, "{}", page.text);
+    let refunded =
+        f.w.call_with(
+            "POST",
+            &format!(
+                "/v1/console/accounts/{}/card-payments/{payment}/refunds",
+                f.account
+            ),
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"amount_minor": 500})),
+            &[("idempotency-key", "later-refund-1")],
+        )
+        .await;
+    assert_eq!(refunded.status, StatusCode::OK, "{}", refunded.text);
+    assert_eq!(refunded.body["refunded"], "5.00");
+    let l = ledger(&f, &sam).await;
+    assert_eq!(payments_in(&l).len(), 1, "{l}");
 }

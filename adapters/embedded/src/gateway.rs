@@ -367,6 +367,16 @@ impl PaymentGateway for EmbeddedGateway {
             {
                 return Ok((i.clone(), false));
             }
+            // An unknown card is refused before anything is kept (as Stripe answers 400 and
+            // keeps no payment), so a replay of the key is refused the same way.
+            if let Some(card) = &request.saved_card
+                && !s.cards.contains_key(card)
+            {
+                let Some(test) = test_payment_method(card) else {
+                    return Err(GatewayError::Refused("no such payment method".into()));
+                };
+                s.cards.insert(card.clone(), test);
+            }
             let id = new_id("pi");
             let intent = StoredIntent {
                 client_secret: format!("{id}_secret_{}", new_id("s")),
@@ -385,15 +395,7 @@ impl PaymentGateway for EmbeddedGateway {
             s.intents.insert(id.clone(), intent.clone());
             s.idempotent.insert(idempotency_key.to_owned(), id.clone());
             match &request.saved_card {
-                Some(card) => {
-                    if !s.cards.contains_key(card) {
-                        let Some(test) = test_payment_method(card) else {
-                            return Err(GatewayError::Refused("no such payment method".into()));
-                        };
-                        s.cards.insert(card.clone(), test);
-                    }
-                    Ok((Self::charge(s, &id, card, true).unwrap_or(intent), true))
-                }
+                Some(card) => Ok((Self::charge(s, &id, card, true).unwrap_or(intent), true)),
                 None => Ok((intent, true)),
             }
         })?;

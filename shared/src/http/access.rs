@@ -252,6 +252,14 @@ impl FromRequestParts<Platform> for Authenticated {
                 "This is a read-only impersonation: nothing can be changed in it",
             ));
         }
+        if session.card_only && !allowed_on_card_pages(safe, parts.uri.path()) {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "card-pages-only",
+                "This session came from a payment link: it reaches the card pages only",
+            )
+            .detail("Sign in with your password for the rest of the portal."));
+        }
         if session.enrolment_only && !allowed_before_enrolment(parts.uri.path()) {
             return Err(Problem::new(
                 StatusCode::FORBIDDEN,
@@ -268,6 +276,19 @@ impl FromRequestParts<Platform> for Authenticated {
             request_id: request_id(parts),
         })
     }
+}
+
+/// What a session from a "fix your card" link reaches: paying, the cards, and reading the
+/// invoices and ledger it pays against.
+fn allowed_on_card_pages(safe: bool, path: &str) -> bool {
+    let under = |base: &str| path == base || path.starts_with(&format!("{base}/"));
+    path == "/v1/auth/sign-out"
+        || under("/v1/portal/payments")
+        || under("/v1/portal/wallet")
+        || (safe
+            && (path == "/v1/portal/me"
+                || under("/v1/portal/invoices")
+                || path == "/v1/portal/ledger"))
 }
 
 /// What a session that must set up its second factor first may still reach.

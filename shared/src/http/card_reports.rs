@@ -201,6 +201,8 @@ pub struct CardDayView {
     pub taken: String,
     pub refunded: String,
     pub fees: String,
+    /// Paid payments whose fee is not known yet (left out of `fees` and `net`).
+    pub fees_unknown: u32,
     pub net: String,
 }
 
@@ -215,6 +217,7 @@ impl From<CardDay> for CardDayView {
             taken: decimal(d.taken),
             refunded: decimal(d.refunded),
             fees: decimal(d.fees),
+            fees_unknown: d.fees_unknown,
         }
     }
 }
@@ -260,6 +263,7 @@ pub async fn card_payments_by_day(
             "taken",
             "refunded",
             "fees",
+            "fees_unknown",
             "net",
         ],
         view.items
@@ -273,6 +277,7 @@ pub async fn card_payments_by_day(
                     d.taken.clone(),
                     d.refunded.clone(),
                     d.fees.clone(),
+                    d.fees_unknown.to_string(),
                     d.net.clone(),
                 ]
             })

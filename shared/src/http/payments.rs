@@ -411,6 +411,13 @@ fn gateway_staff(staff: &StaffUser) -> Result<(), Problem> {
     super::billing::every_account_staff(staff)
 }
 
+/// Connecting or disconnecting the gateway decides where every card payment goes: staff
+/// who manage billing for every account and the provider's settings.
+fn gateway_owner(staff: &StaffUser) -> Result<(), Problem> {
+    gateway_staff(staff)?;
+    staff.require(Permission::SettingsManage)
+}
+
 /// The provider's payment gateway connection (never a secret).
 #[utoipa::path(get, path = "/v1/console/payments/gateway", tag = "console",
     responses((status = 200, body = Option<ConnectionView>), (status = 403, body = Problem)))]
@@ -454,7 +461,7 @@ pub async fn connect_gateway(
     staff: StaffUser,
     JsonBody(input): JsonBody<ConnectGatewayInput>,
 ) -> Result<Json<ConnectionView>, Problem> {
-    gateway_staff(&staff)?;
+    gateway_owner(&staff)?;
     let view = platform
         .payments()
         .connect(
@@ -485,7 +492,7 @@ pub async fn disconnect_gateway(
     State(platform): State<Platform>,
     staff: StaffUser,
 ) -> Result<StatusCode, Problem> {
-    gateway_staff(&staff)?;
+    gateway_owner(&staff)?;
     platform
         .payments()
         .disconnect(&staff.session.tenant)

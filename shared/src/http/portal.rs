@@ -65,6 +65,9 @@ pub struct Me {
     /// The provider requires two-factor sign-in and it is not set up: show the set-up
     /// first; everything else answers `two-factor-enrolment-required` until then.
     pub two_factor_enrolment_required: bool,
+    /// Signed in from a "fix your card" link: the card pages only (payments, cards,
+    /// invoices), for half an hour; everything else answers `card-pages-only`.
+    pub card_pages_only: bool,
 }
 
 /// Who am I, and what may I do here?
@@ -126,6 +129,7 @@ pub async fn me(State(platform): State<Platform>, user: PortalUser) -> Result<Js
         }),
         session_expires_at: session.expires_at,
         two_factor_enrolment_required: session.enrolment_only,
+        card_pages_only: session.card_only,
     }))
 }
 

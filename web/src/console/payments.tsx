@@ -77,6 +77,7 @@ interface CardDay {
   taken: string;
   refunded: string;
   fees: string;
+  fees_unknown: number;
   net: string;
 }
 
@@ -472,7 +473,7 @@ export function CardReports({ api }: { api: Api }) {
                 { label: t('cpay.failed'), cell: (d) => format.count(d.failed) },
                 { label: t('cpay.taken'), cell: (d) => format.money(d.taken, d.currency) },
                 { label: t('cpay.refunds'), cell: (d) => format.money(d.refunded, d.currency) },
-                { label: t('cpay.fees'), cell: (d) => format.money(d.fees, d.currency) },
+                { label: t('cpay.fees'), cell: (d) => format.money(d.fees, d.currency) + (d.fees_unknown > 0 ? ` ${t('cpay.fees_unknown', { count: d.fees_unknown })}` : '') },
                 { label: t('cpay.net'), cell: (d) => format.money(d.net, d.currency) },
               ]}
             />

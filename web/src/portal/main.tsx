@@ -69,24 +69,35 @@ function App() {
     { href: '/numbers', label: t('nav.numbers'), show: modules.has('number_ordering') },
     { href: '/account', label: t('nav.account'), show: true },
   ]
-    .filter((n) => n.show)
+    // A session from a payment link reaches the card pages only.
+    .filter((n) => n.show && (!me.card_pages_only || n.href === '/invoices' || n.href === '/payments'))
     .map((n) => ({ ...n, current: n.href === '/' ? path === '/' : path.startsWith(n.href) }));
-  const banner = me.impersonation && (
+  const cardOnlyBanner = me.card_pages_only && (
+    <div class="sc-banner" role="status">
+      {t('pay.card_session', { until: format.date(me.session_expires_at) })}
+    </div>
+  );
+  const banner = cardOnlyBanner || (me.impersonation && (
     <div class="sc-banner" role="status">
       {t('impersonation.banner', { by: me.impersonation.by, until: format.date(me.impersonation.ends_at) })}{' '}
       {me.impersonation.read_only && t('impersonation.read_only')}
     </div>
-  );
+  ));
   const service = path.match(/^\/services\/([0-9A-Z]+)$/);
   const invoice = path.match(/^\/invoices\/([0-9A-Z]{26})$/);
   const payment = path.match(/^\/payments\/([0-9A-Z]{26})$/);
   const cardPage = path.match(/^\/pay\/([A-Za-z0-9_-]{1,64})$/);
   const setup = path === '/payments/cards' ? new URLSearchParams(location.search).get('setup') : null;
+  const onCardPages = path.startsWith('/payments') || path.startsWith('/invoices') || cardPage;
   // Staff acting as the customer cannot choose the customer's language.
   const language = me.impersonation ? undefined : { current: me.language, choose: chooseLanguage };
   return (
-    <Frame {...look} brand={me.provider} nav={nav} onSignOut={signOut} banner={banner} language={language}>
-      {service ? (
+    // The Stripe card page has no menu: its wider content security policy must not follow
+    // the customer to other pages, so leaving it is a full page load.
+    <Frame {...look} brand={me.provider} nav={cardPage ? [] : nav} onSignOut={signOut} banner={banner || undefined} language={language}>
+      {me.card_pages_only && !onCardPages ? (
+        <PaymentsPage api={api} />
+      ) : service ? (
         <ServicePage api={api} me={me} id={service[1]} />
       ) : invoice && bills ? (
         <PortalInvoice api={api} id={invoice[1]} pays={pays} />

@@ -20,6 +20,9 @@ export interface Me {
   modules: string[];
   actions: string[];
   impersonation: { by: string; read_only: boolean; ends_at: string } | null;
+  /// Signed in from a "fix your card" link: the card pages only, for half an hour.
+  card_pages_only?: boolean;
+  session_expires_at?: string;
 }
 
 interface Service {

@@ -1031,10 +1031,13 @@ impl Billing {
         self.accounts.get(tenant, account).await?;
         // Entered twice, a payment is recorded once; another payment under the same
         // reference is refused rather than silently dropped.
+        // A card payment's reference is the gateway's payment id: the same id is the same
+        // payment whatever day it is told again (the webhook, the result page, a retry).
         let again = |existing: Payment| {
             if existing.amount == input.amount
-                && existing.received_on == input.received_on
                 && existing.method == input.method
+                && (existing.received_on == input.received_on
+                    || input.method == PaymentMethod::Card)
             {
                 Ok((existing, false))
             } else {

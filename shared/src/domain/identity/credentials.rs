@@ -422,12 +422,12 @@ impl Credentials {
                     _ => LinkView::SignIn,
                 }
             }
-            Some((_, LinkPurpose::CardSignIn { login })) => {
+            Some((_, LinkPurpose::CardSignIn { login, epoch })) => {
                 match self.linked_login(tenant, &login).await? {
-                    Some(login) => LinkView::CardSignIn {
+                    Some(login) if login.sessions_epoch == epoch => LinkView::CardSignIn {
                         username: login.username,
                     },
-                    None => LinkView::SignIn,
+                    _ => LinkView::SignIn,
                 }
             }
         })
@@ -442,6 +442,7 @@ impl Credentials {
         login: &LoginId,
     ) -> Result<(String, Write), IdentityError> {
         let provider = self.cx.tenant(tenant).await?;
+        let epoch = self.logins().login(tenant, login).await?.sessions_epoch;
         let (secret, hash) = tokens::generate();
         let link = self
             .cx
@@ -453,6 +454,7 @@ impl Credentials {
                 &hash,
                 &LinkPurpose::CardSignIn {
                     login: login.to_string(),
+                    epoch,
                 },
                 self.cx.clock.now() + CARD_LINK_LIFETIME,
             )?,

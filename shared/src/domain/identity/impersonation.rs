@@ -65,6 +65,7 @@ impl Impersonation {
             )),
             read_only,
             enrolment_only: false,
+            card_only: false,
         };
         let (started, write) = self.sessions().new_session(&login, spec)?;
         let audit = self.cx.audit().write(

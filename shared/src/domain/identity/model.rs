@@ -292,6 +292,9 @@ pub struct Session {
     /// The tenant requires two-factor sign-in and this login has not set it up: the
     /// session may only set it up (or sign out).
     pub enrolment_only: bool,
+    /// Started from a "fix your card" link: the card pages only (payments, cards, the
+    /// invoices they pay), for half an hour.
+    pub card_only: bool,
     pub started_at: OffsetDateTime,
     pub idle_expires_at: OffsetDateTime,
     pub expires_at: OffsetDateTime,
@@ -332,6 +335,7 @@ pub(super) struct SessionSpec {
     pub impersonator: Option<(Impersonator, u64)>,
     pub read_only: bool,
     pub enrolment_only: bool,
+    pub card_only: bool,
 }
 
 /// A login's second factor. Debug leaves the secret out.
@@ -408,6 +412,10 @@ pub(super) enum LinkPurpose {
     /// autopay fails): instead of the password, never instead of the second factor.
     CardSignIn {
         login: String,
+        /// The login's sessions epoch when the link was made: a password changed or reset
+        /// since (which ends its sessions) ends the link too.
+        #[serde(default)]
+        epoch: u64,
     },
 }
 

@@ -45,6 +45,8 @@ struct SessionRecord {
     read_only: bool,
     #[serde(default)]
     enrolment_only: bool,
+    #[serde(default)]
+    card_only: bool,
     csrf_hash: String,
     started_at: i64,
     last_seen_at: i64,
@@ -102,6 +104,7 @@ fn from_item(item: &Item) -> Result<Session, TableError> {
         impersonator,
         read_only: r.read_only,
         enrolment_only: r.enrolment_only,
+        card_only: r.card_only,
         started_at: at(r.started_at)?,
         idle_expires_at,
         expires_at: at(r.absolute_expires_at)?,
@@ -152,6 +155,7 @@ fn to_item(s: &Session) -> Result<Item, TableError> {
         impersonator_username: s.impersonator.as_ref().map(|i| i.username.clone()),
         read_only: s.read_only,
         enrolment_only: s.enrolment_only,
+        card_only: s.card_only,
         csrf_hash: s.csrf_hash.clone(),
         started_at: s.started_at.unix_timestamp(),
         last_seen_at: s.last_seen_at.unix_timestamp(),
@@ -206,6 +210,7 @@ impl Sessions {
             epoch: login.sessions_epoch,
             read_only: spec.read_only,
             enrolment_only: spec.enrolment_only,
+            card_only: spec.card_only,
             started_at: now,
             idle_expires_at: (now + spec.idle).min(expires_at),
             expires_at,

@@ -89,12 +89,17 @@ impl SignIn {
         secret: &str,
     ) -> Result<SignInOutcome, IdentityError> {
         let credentials = self.credentials();
-        let Some((hash, LinkPurpose::CardSignIn { login })) =
+        let Some((hash, LinkPurpose::CardSignIn { login, epoch })) =
             credentials.open_link(tenant, secret).await?
         else {
             return Err(IdentityError::LinkUnusable);
         };
-        let Some(login) = credentials.linked_login(tenant, &login).await? else {
+        // Gone, or its password changed or reset since the link was made.
+        let Some(login) = credentials
+            .linked_login(tenant, &login)
+            .await?
+            .filter(|l| l.sessions_epoch == epoch)
+        else {
             return Err(IdentityError::LinkUnusable);
         };
         if login.is_locked() {
@@ -106,8 +111,16 @@ impl SignIn {
         tx.add("open link", records::spend_link(tenant, &hash, now));
         let mut started = None;
         if login.second_factor.is_none() {
-            let (session, session_write) = self.two_factor().session_for(&login).await?;
-            tx.add("session", session_write);
+            let (session, session_write) = self.two_factor().card_session_for(&login).await?;
+            tx.add("session", session_write).add(
+                "unlocked login",
+                Write::Update {
+                    key: records::key(tenant, &login.id),
+                    update: Update::default().set("last_sign_in_at", store::rfc3339(now)),
+                    // Locked meanwhile: no session.
+                    condition: Some(Condition::Equals("locked".into(), Value::Bool(false))),
+                },
+            );
             started = Some(session);
         }
         match tx.commit(self.cx.table.as_ref()).await {
@@ -115,12 +128,18 @@ impl SignIn {
             Err(TransactionError::ConditionFailed("open link")) => {
                 return Err(IdentityError::LinkUnusable);
             }
+            Err(TransactionError::ConditionFailed("unlocked login")) => {
+                return Err(IdentityError::Locked);
+            }
             Err(e) => return Err(TableError::from(e).into()),
         }
-        // The challenge only once the link is spent: a used link never leads to one.
+        // The challenge only once the link is spent: a used link never leads to one. Its
+        // session, after the code, is for the card pages only too.
         let outcome = match started {
             Some(session) => SignInOutcome::SignedIn(Box::new(session)),
-            None => SignInOutcome::SecondFactorRequired(self.two_factor().challenge(&login).await?),
+            None => SignInOutcome::SecondFactorRequired(
+                self.two_factor().challenge_for(&login, true).await?,
+            ),
         };
         tracing::info!(tenant = %tenant, login = %login.id, "signed in from a card link");
         Ok(outcome)

@@ -44,6 +44,8 @@ pub const RECOVERY_CODES: usize = 10;
 pub const SETUP_LIFETIME: Duration = Duration::minutes(15);
 /// How long the second step of a sign-in may take.
 pub const CHALLENGE_LIFETIME: Duration = Duration::minutes(5);
+/// The longest a card-pages-only session lasts (from a "fix your card" link).
+pub const CARD_SESSION: Duration = Duration::minutes(30);
 /// Wrong codes a challenge takes before it is spent (each also counts towards lock-out).
 pub const CHALLENGE_TRIES: i64 = 5;
 /// Crockford's base 32: no I, L, O or U to misread.
@@ -446,6 +448,15 @@ impl TwoFactor {
 
     /// After a right password, for a login with a second factor: the challenge to answer.
     pub(super) async fn challenge(&self, login: &Login) -> Result<Challenge, IdentityError> {
+        self.challenge_for(login, false).await
+    }
+
+    /// The second step's challenge; `card_only`: its session is for the card pages only.
+    pub(super) async fn challenge_for(
+        &self,
+        login: &Login,
+        card_only: bool,
+    ) -> Result<Challenge, IdentityError> {
         let (secret, _) = tokens::generate();
         let token = format!("{}.{secret}", login.tenant);
         let hash_of_token = tokens::hash(&token);
@@ -455,6 +466,7 @@ impl TwoFactor {
             Item::from([
                 ("login".to_owned(), Value::S(login.id.to_string())),
                 ("tries".to_owned(), Value::N(0)),
+                ("card_only".to_owned(), Value::Bool(card_only)),
             ]),
             &[("pk", k.pk), ("sk", k.sk)],
         );
@@ -482,6 +494,10 @@ impl TwoFactor {
             .await?
             .filter(|i| i.get(EXPIRES_AT).and_then(Value::as_n) > Some(now.unix_timestamp()))
             .filter(|i| i.get("tries").and_then(Value::as_n) < Some(CHALLENGE_TRIES));
+        let card_only = open
+            .as_ref()
+            .and_then(|i| i.get("card_only"))
+            .is_some_and(|v| *v == Value::Bool(true));
         let login_id: Option<LoginId> = open
             .as_ref()
             .and_then(|i| i.get("login"))
@@ -522,7 +538,7 @@ impl TwoFactor {
             }
             Err(e) => return Err(e),
         };
-        let (started, session_write) = self.session_for(&login).await?;
+        let (started, session_write) = self.new_session_for(&login, card_only).await?;
         let writes = vec![
             session_write,
             versioned(
@@ -597,17 +613,42 @@ impl TwoFactor {
         &self,
         login: &Login,
     ) -> Result<(Started, Write), IdentityError> {
+        self.new_session_for(login, false).await
+    }
+
+    /// A session for the card pages only, for half an hour at most (a "fix your card"
+    /// link's, once spent, and after its second step).
+    pub(super) async fn card_session_for(
+        &self,
+        login: &Login,
+    ) -> Result<(Started, Write), IdentityError> {
+        self.new_session_for(login, true).await
+    }
+
+    async fn new_session_for(
+        &self,
+        login: &Login,
+        card_only: bool,
+    ) -> Result<(Started, Write), IdentityError> {
         let settings = self.cx.settings(&login.tenant).await?;
+        let mut idle = Duration::minutes(i64::from(settings.idle_minutes));
+        let mut absolute = Duration::hours(i64::from(settings.absolute_hours));
+        if card_only {
+            idle = idle.min(CARD_SESSION);
+            absolute = absolute.min(CARD_SESSION);
+        }
         self.sessions().new_session(
             login,
             SessionSpec {
-                idle: Duration::minutes(i64::from(settings.idle_minutes)),
-                absolute: Duration::hours(i64::from(settings.absolute_hours)),
+                idle,
+                absolute,
                 impersonator: None,
                 read_only: false,
-                enrolment_only: settings
-                    .requires_two_factor(matches!(login.principal, Principal::Staff { .. }))
+                enrolment_only: !card_only
+                    && settings
+                        .requires_two_factor(matches!(login.principal, Principal::Staff { .. }))
                     && login.second_factor.is_none(),
+                card_only,
             },
         )
     }

@@ -871,7 +871,10 @@ impl Payments {
             Some(method) if payment.card.is_none() => self.gateway.card(keys, method).await.ok(),
             _ => None,
         };
-        if status == CardPaymentStatus::Succeeded {
+        // Into the ledger once: a payment stored as succeeded was recorded before its
+        // record changed (a crash between the two is finished here, by the reference).
+        if status == CardPaymentStatus::Succeeded && payment.status != CardPaymentStatus::Succeeded
+        {
             let card_text = card
                 .as_ref()
                 .or(payment.card.as_ref())
@@ -1332,11 +1335,23 @@ impl Payments {
             };
             let key = crate::ports::table::Key::of(&item)
                 .ok_or_else(|| TableError::Unreadable("a retry has no key".into()))?;
-            if let Some((payment, _)) = self.read(tenant, &account, &id).await? {
-                self.retry_one(tenant, &account, payment, &keys).await?;
-                tried += 1;
+            // One payment's trouble neither stops the others nor loses its retry: it is
+            // logged and its retry stays for the next schedule.
+            let done = match self.read(tenant, &account, &id).await {
+                Ok(Some((payment, _))) => self
+                    .retry_one(tenant, &account, payment, &keys)
+                    .await
+                    .map(|_| tried += 1),
+                Ok(None) => Ok(()),
+                Err(e) => Err(e),
+            };
+            match done {
+                Ok(()) => self.table.delete(&key, None).await?,
+                Err(error) => {
+                    tracing::warn!(tenant = %tenant, account = %account, payment = %id, %error,
+                        "an autopay retry failed; tried again with the next schedule");
+                }
             }
-            self.table.delete(&key, None).await?;
         }
         Ok(tried)
     }
@@ -1350,6 +1365,11 @@ impl Payments {
     ) -> Result<CardPayment, PaymentError> {
         if payment.status == CardPaymentStatus::Succeeded || payment.origin != Origin::Autopay {
             return Ok(payment);
+        }
+        if !may_try_again(&payment) {
+            // The last try's outcome is not known here (a charge in flight, a crash after
+            // it): read it back from the gateway rather than charge again.
+            return self.payment(tenant, account, &payment.id).await;
         }
         let invoice = match &payment.invoice {
             Some(id) => Some(self.billing.invoice(tenant, account, id).await?),
@@ -1367,7 +1387,7 @@ impl Payments {
         let p = self
             .change_payment(tenant, account, &payment.id, |p| {
                 new_try = false;
-                if p.attempts != payment.attempts || p.status == CardPaymentStatus::Succeeded {
+                if p.attempts != payment.attempts || !may_try_again(p) {
                     // Another retry (the schedule, a staff member) came first.
                     return false;
                 }
@@ -1607,9 +1627,14 @@ impl Payments {
         let zone = crate::domain::settings::zone(self.table.as_ref(), tenant).await?;
         let start = zone.start_of(from);
         let end = zone.start_of(to + time::Duration::days(1));
+        // Bounds to the second with no zone mark: the keys are RFC 3339 in UTC with their
+        // fraction of a second ("…T00:00:00.25Z"), which sorts after "…T00:00:00" but before
+        // "…T00:00:00Z", so a payment in a period's first second would fall outside.
         let text = |t: time::OffsetDateTime| {
             t.to_offset(time::UtcOffset::UTC)
-                .format(&time::format_description::well_known::Rfc3339)
+                .format(time::macros::format_description!(
+                    "[year]-[month]-[day]T[hour]:[minute]:[second]"
+                ))
                 .unwrap_or_default()
         };
         let items = crate::store::query_all(
@@ -1758,6 +1783,14 @@ pub struct Difference {
     /// Minor units.
     pub amount: i64,
     pub what: String,
+}
+
+/// May an autopay be charged again with a new try? Only once the last try is known to
+/// have failed, or when none was made (held for its due date): a try whose outcome is not
+/// known yet is read back, never charged over.
+fn may_try_again(p: &CardPayment) -> bool {
+    p.status == CardPaymentStatus::Failed
+        || (p.status == CardPaymentStatus::Pending && p.intent.is_none())
 }
 
 /// Another writer changed the record first: read it again and retry.

@@ -15,11 +15,12 @@ pub struct CardLine {
     pub payment: CardPayment,
     pub account_number: String,
     pub account_name: String,
-    /// The provider's day it was started on.
+    /// The provider's day the money was taken (a succeeded payment), or the day it was
+    /// started (the others).
     pub day: Date,
 }
 
-/// The card takings of one of the provider's days (by the day each payment was started).
+/// The card takings of one of the provider's days (by the day each payment succeeded).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CardDay {
     pub day: Date,
@@ -31,6 +32,8 @@ pub struct CardDay {
     pub taken: i64,
     pub refunded: i64,
     pub fees: i64,
+    /// Succeeded payments whose fee the gateway check has not read yet (not in `fees`).
+    pub fees_unknown: u32,
 }
 
 impl CardDay {
@@ -71,7 +74,7 @@ impl Payments {
             }
             let (number, name) = names[&payment.account].clone();
             out.push(CardLine {
-                day: zone.date_of(payment.created_at),
+                day: zone.date_of(payment.succeeded_at.unwrap_or(payment.created_at)),
                 payment,
                 account_number: number,
                 account_name: name,
@@ -120,13 +123,17 @@ pub fn days_of(lines: &[CardLine]) -> Vec<CardDay> {
                 taken: 0,
                 refunded: 0,
                 fees: 0,
+                fees_unknown: 0,
             });
         match p.status {
             CardPaymentStatus::Succeeded => {
                 day.succeeded += 1;
                 day.taken += p.amount;
                 day.refunded += p.refunded;
-                day.fees += p.fee.unwrap_or(0);
+                match p.fee {
+                    Some(fee) => day.fees += fee,
+                    None => day.fees_unknown += 1,
+                }
             }
             CardPaymentStatus::Failed => day.failed += 1,
             _ => {}
