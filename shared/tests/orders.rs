@@ -233,6 +233,32 @@ async fn a_bolt_on_order_waits_and_the_customer_and_the_order_desk_are_told() {
 }
 
 #[tokio::test]
+async fn the_same_order_again_while_the_first_waits_is_refused_with_the_first() {
+    let (s, spare, order) = bolt_on_waiting().await;
+    // A second click, or another login of the account: the same request.
+    let again = s
+        .order(&s.c.sam, bolt_on(&s, "subscribe_bolt_on", &spare))
+        .await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+    assert_eq!(again.body["type"], "/problems/order-already-open");
+    assert_eq!(again.body["existing"], order["id"]);
+    assert_eq!(
+        s.ids("/v1/console/orders/pending", "acme", &s.c.boss).await,
+        vec![id(&order)],
+        "one order waits"
+    );
+    // Once it is decided (here rejected), the same request may be placed again.
+    let rejected = s
+        .decide(&order, "reject", Some(json!({"reason": "Not this month"})))
+        .await;
+    assert_eq!(rejected.body["state"], "rejected", "{}", rejected.text);
+    let second = s
+        .placed(&s.c.sam, bolt_on(&s, "subscribe_bolt_on", &spare))
+        .await;
+    assert_ne!(second["id"], order["id"]);
+}
+
+#[tokio::test]
 async fn an_approved_bolt_on_is_attached_the_customer_told_and_the_order_in_the_history() {
     let (s, spare, order) = bolt_on_waiting().await;
     let approved = s.decide(&order, "approve", None).await;

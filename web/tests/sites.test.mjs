@@ -177,7 +177,16 @@ test('a bolt-on ordered on the portal is approved in the console and then active
   await portal.getByRole('button', { name: 'Add International 60 minutes' }).click();
   await portal.getByText(`Order placed: Bolt-on International 60 minutes on ${LANDLINE}.`).waitFor();
   await portal.getByRole('status').getByText('Waiting for approval').waitFor();
+  // What was just ordered cannot be ordered twice: its button is off, and after a reload
+  // the API refuses the same order again, which the page shows as waiting.
+  const ordered = portal.getByRole('button', { name: 'Ordered, waiting for approval International 60 minutes' });
+  assert.ok(await ordered.isDisabled(), 'the ordered bolt-on cannot be ordered again');
   await check(portal, 'portal-service');
+  await portal.reload();
+  await portal.getByRole('button', { name: 'Add International 60 minutes' }).click();
+  await ordered.waitFor();
+  assert.ok(await ordered.isDisabled());
+  assert.equal(await portal.getByRole('alert').count(), 0, 'no error: it is simply waiting');
 
   const staff = await console_();
   await staff.getByRole('button', { name: `Approve: Bolt-on International 60 minutes on ${LANDLINE}` }).click();

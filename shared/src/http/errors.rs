@@ -234,6 +234,13 @@ impl From<OrderError> for Problem {
             )),
             OrderError::Conflict => Problem::conflict("the order changed meanwhile; try again"),
             OrderError::IdempotencyKeyReused => Problem::idempotency_key_reused(),
+            OrderError::AlreadyOpen(order) => Problem::new(
+                StatusCode::CONFLICT,
+                "order-already-open",
+                "The same order is already waiting or being fulfilled",
+            )
+            .detail(format!("See order {order}: it asks for the same."))
+            .existing(&order),
             OrderError::Paging(e) => Problem::from(e),
             OrderError::Storage(e) => Problem::storage(&e),
         }

@@ -28,6 +28,9 @@ pub struct Problem {
     pub detail: Option<String>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub errors: Vec<FieldError>,
+    /// What already does what was asked (the open order with the same request).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub existing: Option<String>,
     /// Seconds to wait before trying again (throttling): sent as `Retry-After`.
     #[serde(skip)]
     pub retry_after: Option<u64>,
@@ -41,8 +44,14 @@ impl Problem {
             status: status.as_u16(),
             detail: None,
             errors: Vec::new(),
+            existing: None,
             retry_after: None,
         }
+    }
+
+    pub fn existing(mut self, id: &str) -> Self {
+        self.existing = Some(id.to_owned());
+        self
     }
 
     pub fn detail(mut self, detail: impl Into<String>) -> Self {

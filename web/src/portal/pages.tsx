@@ -2,7 +2,7 @@
 // orders (halted ones resubmitted), usage (a chart and the CSV), account details.
 import { BillingSummary } from '../shared/invoice';
 import { useState } from 'preact/hooks';
-import { Api, PageOf, idempotencyKey } from '../shared/api';
+import { Api, ApiProblem, PageOf, idempotencyKey } from '../shared/api';
 import * as format from '../shared/format';
 import { t } from '../shared/i18n';
 import { Empty, Field, Link, Loaded, ProblemNote, Table, useAction, useLoad } from '../shared/ui';
@@ -109,17 +109,26 @@ export function ServicePage({ api, me, id }: { api: Api; me: Me; id: string }) {
   const offered = useLoad(() => api.get<OfferedBoltOn[]>(`/v1/portal/services/${id}/bolt-ons`), [id]);
   const offer = useLoad(() => api.get<OrderOffer>('/v1/portal/orders/settings'));
   const [placed, setPlaced] = useState<Order | null>(null);
+  // Bolt-ons with an order waiting: their button stays off (a second click would be the
+  // same order; the API refuses it too, naming the first).
+  const [waiting, setWaiting] = useState<Set<string>>(new Set());
   const action = useAction();
   const mayOrder = me.actions.includes('orders_create');
   const order = (kind: string, boltOn: OfferedBoltOn, identifier: string) =>
     action.run(async () => {
       if (kind === 'cancel_bolt_on' && !confirm(t('orders.confirm_remove', { name: boltOn.name, service: identifier }))) return;
-      const result = await api.post<Order>(
-        '/v1/portal/orders',
-        { request: { kind, service: id, bolt_on: boltOn.id } },
-        { 'idempotency-key': idempotencyKey() },
-      );
-      setPlaced(result);
+      try {
+        const result = await api.post<Order>(
+          '/v1/portal/orders',
+          { request: { kind, service: id, bolt_on: boltOn.id } },
+          { 'idempotency-key': idempotencyKey() },
+        );
+        setPlaced(result);
+        if (result.state === 'pending' || result.state === 'provisioning') setWaiting(new Set([...waiting, boltOn.id]));
+      } catch (e) {
+        if (!(e instanceof ApiProblem && e.type === '/problems/order-already-open')) throw e;
+        setWaiting(new Set([...waiting, boltOn.id]));
+      }
       service.reload();
       offered.reload();
     });
@@ -166,11 +175,11 @@ export function ServicePage({ api, me, id }: { api: Api; me: Me; id: string }) {
                             <button
                               type="button"
                               class={b.attached ? 'sc-button sc-button-quiet' : 'sc-button'}
-                              disabled={action.busy}
-                              aria-label={`${t(b.attached ? 'services.remove' : 'services.add')} ${b.name}`}
+                              disabled={action.busy || waiting.has(b.id)}
+                              aria-label={`${t(waiting.has(b.id) ? 'services.ordered_waiting' : b.attached ? 'services.remove' : 'services.add')} ${b.name}`}
                               onClick={() => order(b.attached ? 'cancel_bolt_on' : 'subscribe_bolt_on', b, s.identifier)}
                             >
-                              {t(b.attached ? 'services.remove' : 'services.add')}
+                              {t(waiting.has(b.id) ? 'services.ordered_waiting' : b.attached ? 'services.remove' : 'services.add')}
                             </button>
                           )}
                         </td>

@@ -37,6 +37,7 @@ use crate::store::{self, CursorCodec, Transaction, TransactionError, keys};
 /// The names of an order transaction's writes whose refusal means something of its own.
 const NUMBER_RESERVATION: &str = "number reservation";
 const IDEMPOTENCY_CLAIM: &str = "idempotency claim";
+const OPEN_REQUEST: &str = "open request";
 
 /// What an order asks for. Ids are as the API spells them; [`Orders::submit`] checks them.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -257,6 +258,11 @@ pub struct Order {
 }
 
 impl Order {
+    /// Waiting for approval or being fulfilled: the same request again is refused.
+    pub fn is_open(&self) -> bool {
+        matches!(self.state, OrderState::Pending | OrderState::Provisioning)
+    }
+
     pub fn id(&self) -> Result<OrderId, TableError> {
         self.id
             .parse()
@@ -297,6 +303,10 @@ pub enum OrderError {
     Conflict,
     #[error("this idempotency key was used for a different request")]
     IdempotencyKeyReused,
+    /// The account has the same request open already (pending or being fulfilled): the
+    /// order that has it.
+    #[error("the same order {0} is already open")]
+    AlreadyOpen(String),
     #[error(transparent)]
     Paging(PagingError),
     #[error(transparent)]
@@ -444,9 +454,16 @@ impl Orders {
         .await
         .map_err(|_| OrderError::NotFound)?;
         let fulfilment = self.fulfilment();
+        // The same request from the same account, whoever places it: one open order.
+        let same_request = hex::encode(Sha256::digest(
+            serde_json::to_string(&request)
+                .unwrap_or_default()
+                .as_bytes(),
+        ));
         let mut attempt = 0;
         loop {
             attempt += 1;
+            let open_claim = self.open_request(who, &same_request).await?;
             let prepared = fulfilment.prepare(who, &request, &settings).await?;
             let now = self.clock.now();
             let id = OrderId::generate(now);
@@ -506,6 +523,27 @@ impl Orders {
             for (name, write) in effects {
                 tx.add(name, write);
             }
+            if order.is_open() {
+                tx.add(
+                    OPEN_REQUEST,
+                    Write::Put {
+                        item: record::open_request_item(
+                            &who.tenant,
+                            &who.account,
+                            &same_request,
+                            &order.id,
+                        ),
+                        // No claim, or the claim of an order that is no longer open.
+                        condition: Some(match &open_claim {
+                            None => Condition::Absent,
+                            Some(closed) => Condition::Equals(
+                                "order".into(),
+                                crate::ports::table::Value::S(closed.to_string()),
+                            ),
+                        }),
+                    },
+                );
+            }
             if let Some(k) = idempotency_key {
                 tx.add(
                     IDEMPOTENCY_CLAIM,
@@ -544,10 +582,40 @@ impl Orders {
                         .await?
                         .ok_or(OrderError::IdempotencyKeyReused);
                 }
+                // A twin placed at the same moment: the next round finds it open.
+                Err(TransactionError::ConditionFailed(OPEN_REQUEST)) if attempt < ATTEMPTS => {}
                 Err(e) if e.is_contention() && attempt < ATTEMPTS => {}
                 Err(e) if e.is_contention() => return Err(OrderError::Conflict),
                 Err(e) => return Err(TableError::from(e).into()),
             }
+        }
+    }
+
+    /// The account's open order for the same request: refused as `AlreadyOpen` while it is
+    /// open; the id of a closed one whose claim a new order may take over; none.
+    async fn open_request(
+        &self,
+        who: &Requester<'_>,
+        same_request: &str,
+    ) -> Result<Option<OrderId>, OrderError> {
+        let claim = record::open_request_key(&who.tenant, &who.account, same_request);
+        let Some(item) = self.table.get(&claim).await? else {
+            return Ok(None);
+        };
+        let Some(order) = record::open_request_order(&item) else {
+            return Ok(None);
+        };
+        let existing = self
+            .get(&OrderRef {
+                tenant: who.tenant,
+                account: who.account,
+                order,
+            })
+            .await;
+        match existing {
+            Ok(existing) if existing.is_open() => Err(OrderError::AlreadyOpen(existing.id)),
+            Ok(_) | Err(OrderError::NotFound) => Ok(Some(order)),
+            Err(e) => Err(e),
         }
     }
 

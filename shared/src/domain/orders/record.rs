@@ -21,6 +21,34 @@ pub(super) fn key(r: &OrderRef) -> Key {
 
 /// The order's item, with the index entries its state puts it in: the pending list, the
 /// decided list, the provisioning queue of whoever fulfils it.
+/// The one open order of an account for a request (a second identical one is refused while
+/// the first is pending or being fulfilled): its key, by the request's fingerprint.
+pub(super) fn open_request_key(tenant: &TenantId, account: &AccountId, fingerprint: &str) -> Key {
+    Key::new(
+        keys::account(tenant, account),
+        format!("ORDER_OPEN#{fingerprint}"),
+    )
+}
+
+pub(super) fn open_request_item(
+    tenant: &TenantId,
+    account: &AccountId,
+    fingerprint: &str,
+    order: &str,
+) -> Item {
+    let k = open_request_key(tenant, account, fingerprint);
+    store::keyed(
+        Item::from([("order".to_owned(), Value::S(order.to_owned()))]),
+        &[("pk", k.pk), ("sk", k.sk)],
+    )
+}
+
+pub(super) fn open_request_order(item: &Item) -> Option<OrderId> {
+    item.get("order")
+        .and_then(Value::as_s)
+        .and_then(|o| o.parse().ok())
+}
+
 pub(super) fn to_item(order: &Order, r: &OrderRef) -> Result<Item, TableError> {
     let k = key(r);
     let mut attributes = vec![("pk", k.pk), ("sk", k.sk)];
