@@ -30,10 +30,12 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
     /// What already does what was asked (the open order with the same request).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub existing: Option<String>,
+    // Boxed: problems travel in every `Result`, so they stay small.
+    #[schema(value_type = Option<String>)]
+    pub existing: Option<Box<String>>,
     /// Seconds to wait before trying again (throttling): sent as `Retry-After`.
     #[serde(skip)]
-    pub retry_after: Option<u64>,
+    pub retry_after: Option<u32>,
 }
 
 impl Problem {
@@ -50,7 +52,7 @@ impl Problem {
     }
 
     pub fn existing(mut self, id: &str) -> Self {
-        self.existing = Some(id.to_owned());
+        self.existing = Some(Box::new(id.to_owned()));
         self
     }
 
@@ -60,7 +62,7 @@ impl Problem {
     }
 
     pub fn retry_after(mut self, seconds: u64) -> Self {
-        self.retry_after = Some(seconds);
+        self.retry_after = Some(u32::try_from(seconds).unwrap_or(u32::MAX));
         self
     }
 
