@@ -922,3 +922,30 @@ test("a failed autopay's mail signs its billing contact in once, to pay with ano
   await again.getByText('This link has been used or has expired.').waitFor();
   await Promise.all([staff.close(), portal.close(), fix.close(), again.close()]);
 });
+
+test('a path that is no page says so inside the frame on both sites', async () => {
+  const portal = await context.newPage();
+  await signIn(portal, `${base}/?tenant=acme`, JO);
+  await portal.getByRole('heading', { name: 'Welcome, Jo Bloggs' }).waitFor();
+  for (const path of ['/account/logins', '/usage/', '/no-such-page']) {
+    await portal.goto(`${base}${path}?tenant=acme`);
+    await portal.getByRole('heading', { name: 'Page not found', level: 1 }).waitFor();
+    // The frame stays: the menu and sign-out.
+    await portal.getByRole('navigation').getByRole('link', { name: 'Services' }).waitFor();
+    await portal.getByRole('button', { name: 'Sign out' }).waitFor();
+  }
+  await check(portal, 'portal-not-found');
+  await portal.getByRole('link', { name: 'Go to the first page' }).click();
+  await portal.getByRole('heading', { name: 'Welcome, Jo Bloggs' }).waitFor();
+
+  const staff = await console_();
+  await staff.goto(`${base}/console/no-such-page?tenant=acme`);
+  await staff.getByRole('heading', { name: 'Page not found', level: 1 }).waitFor();
+  await staff.getByRole('navigation').getByRole('link', { name: 'Accounts' }).waitFor();
+  await check(staff, 'console-not-found');
+  // The API's unknown paths stay problems.
+  const api = await fetch(`${base}/v1/no-such-route`);
+  assert.equal(api.status, 404);
+  assert.equal(api.headers.get('content-type'), 'application/problem+json');
+  await Promise.all([portal.close(), staff.close()]);
+});

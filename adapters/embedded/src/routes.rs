@@ -214,6 +214,30 @@ pub fn web_sites(dir: &std::path::Path, platform: selfcare::platform::Platform) 
     ] {
         router = router.route_service(page, ServeFile::new(&portal));
     }
+    // Any other page path is the portal's too (as the deployed sites' edge function maps
+    // every path without a dot), so the site answers its own "page not found"; API and
+    // local-tool paths, and files, stay the API's 404 problem.
+    let index = std::fs::read_to_string(&portal).unwrap_or_default();
+    router = router.route(
+        "/{*page}",
+        axum::routing::any(move |request: axum::extract::Request| {
+            let index = index.clone();
+            async move {
+                let path = request.uri().path();
+                let page = matches!(
+                    *request.method(),
+                    axum::http::Method::GET | axum::http::Method::HEAD
+                ) && !path.starts_with("/v1/")
+                    && !path.starts_with("/_local/")
+                    && !path.contains('.');
+                if page {
+                    axum::response::Html(index).into_response()
+                } else {
+                    selfcare::http::problem::Problem::route_not_found().into_response()
+                }
+            }
+        }),
+    );
     router.layer(axum::middleware::from_fn_with_state(platform, site_policy))
 }
 

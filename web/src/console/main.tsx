@@ -10,7 +10,7 @@ import { useSession } from '../shared/session';
 import { useEffect } from 'preact/hooks';
 import { navigate, usePath } from '../shared/router';
 import { SignIn } from '../shared/sign-in';
-import { Frame, Loading, ProblemNote } from '../shared/ui';
+import { Frame, Loading, NotFound, ProblemNote } from '../shared/ui';
 import { AccountPage, Accounts, Audit, History, Pending, Provisioning, Retailers, StaffMe } from './pages';
 import { BrandingPage, OrderSettingsPage } from './settings';
 import { AccessSettingsPage, AccountAttributesPage, FailedMailPage, Reports, Staff } from './admin';
@@ -38,7 +38,14 @@ function App() {
       </Frame>
     );
   }
-  if (error) return <ProblemNote error={error} onRetry={reload} />;
+  // A session that cannot be read keeps the frame: the brand, and a way out.
+  if (error) {
+    return (
+      <Frame brand={branding?.provider ?? tenantSlug() ?? t('auth.console_title')} logo={branding?.logo_url} nav={[]} onSignOut={signOut}>
+        <ProblemNote error={error} onRetry={reload} />
+      </Frame>
+    );
+  }
   if (!me) return <Loading />;
 
   const may = (permission: string) => me.permissions.includes(permission);
@@ -117,8 +124,10 @@ function App() {
         <AccountAttributesPage api={api} />
       ) : path === '/' && home !== '/console/' ? (
         <Redirect to={home} />
-      ) : (
+      ) : path === '/' ? (
         <Pending api={api} />
+      ) : (
+        <NotFound home="/console/" />
       )}
     </Frame>
   );

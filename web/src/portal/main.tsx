@@ -8,7 +8,7 @@ import * as format from '../shared/format';
 import { t } from '../shared/i18n';
 import { useSession } from '../shared/session';
 import { navigate, usePath } from '../shared/router';
-import { Frame, ProblemNote, Loading } from '../shared/ui';
+import { Frame, Loading, NotFound, ProblemNote } from '../shared/ui';
 import { CardLink, CredentialsLink, Forgot, SignIn, UnlockLink } from './auth';
 import { Me, Orders, Overview, ServicePage, Services, Usage } from './pages';
 import { AccountPage } from './account';
@@ -46,7 +46,14 @@ function App() {
       </Frame>
     );
   }
-  if (error) return <ProblemNote error={error} onRetry={reload} />;
+  // A session that cannot be read keeps the frame: the brand, and a way out.
+  if (error) {
+    return (
+      <Frame {...look} nav={[]} onSignOut={signOut}>
+        <ProblemNote error={error} onRetry={reload} />
+      </Frame>
+    );
+  }
   if (!me) return <Loading />;
 
   const modules = new Set(me.modules);
@@ -131,8 +138,10 @@ function App() {
         <AccessHistory api={api} />
       ) : path === '/account' ? (
         <AccountPage api={api} actions={me.actions} />
-      ) : (
+      ) : path === '/' ? (
         <Overview api={api} me={me} />
+      ) : (
+        <NotFound home="/" />
       )}
     </Frame>
   );

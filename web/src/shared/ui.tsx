@@ -1,7 +1,7 @@
 // The pieces every page is built of. Class names start with `sc-` and are documented in
 // styles.css, so a provider's stylesheet can restyle them.
 import type { ComponentChildren } from 'preact';
-import { useEffect, useState } from 'preact/hooks';
+import { useEffect, useErrorBoundary, useState } from 'preact/hooks';
 import { ApiProblem } from './api';
 import { t } from './i18n';
 import { follow } from './router';
@@ -161,6 +161,25 @@ export function Link({ href, children, current }: { href: string; children: Comp
   );
 }
 
+/// A page that failed while drawing says so inside the frame (the menu, the brand and
+/// sign-out stay), with a way to try again.
+function Boundary({ children }: { children: ComponentChildren }) {
+  const [error, reset] = useErrorBoundary();
+  if (error) return <ProblemNote error={error} onRetry={reset} />;
+  return <>{children}</>;
+}
+
+/// A path that is no page of the site: said as a page, inside the frame.
+export function NotFound({ home }: { home: string }) {
+  return (
+    <section class="sc-card" aria-labelledby="not-found-heading">
+      <h1 id="not-found-heading">{t('app.not_found')}</h1>
+      <p>{t('app.not_found_help')}</p>
+      <Link href={home}>{t('app.go_home')}</Link>
+    </section>
+  );
+}
+
 /// A page's frame: the brand, the menu, the content.
 export function Frame(props: {
   brand: string;
@@ -213,7 +232,7 @@ export function Frame(props: {
         )}
       </header>
       <main id="main" class="sc-main" tabIndex={-1}>
-        {props.children}
+        <Boundary>{props.children}</Boundary>
       </main>
       {(props.contact?.support_email || props.contact?.support_phone) && (
         <footer class="sc-footer">
