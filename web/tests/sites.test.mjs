@@ -370,11 +370,18 @@ test('the console\'s staff, reports, failed mail and settings pages', async () =
   const invitation = await mail((m) => m.to.includes('ola@acme.example'));
   const text = (await (await fetch(`${base}/_local/outbox/${invitation.id}`)).text()).replace(/=\r?\n/g, '').replace(/=3D/g, '=');
   const setUp = await context.newPage();
-  await setUp.goto(text.match(/http:\/\/127\.0\.0\.1:\d+\/credentials\/create\?tenant=acme#token=[A-Za-z0-9_-]+/)[0]);
+  // Staff set up their access on the console, not the customers' portal.
+  await setUp.goto(text.match(/http:\/\/127\.0\.0\.1:\d+\/console\/credentials\/create\?tenant=acme#token=[A-Za-z0-9_-]+/)[0]);
   await setUp.getByLabel('Username', { exact: true }).fill('ola');
   await setUp.getByLabel('Password (12 characters or more)').fill('a long password for ola');
+  await check(setUp, 'console-credentials-create');
   await setUp.getByRole('button', { name: 'Create my access' }).click();
   await setUp.getByText('Your access is ready').waitFor();
+  await setUp.getByRole('button', { name: 'Sign in' }).click();
+  await setUp.getByLabel('Username or email').fill('ola');
+  await setUp.getByLabel('Password', { exact: true }).fill('a long password for ola');
+  await setUp.getByRole('button', { name: 'Sign in' }).click();
+  await setUp.getByRole('heading', { name: 'Pending orders' }).waitFor();
   await setUp.close();
   await staff.reload();
   const ola = staff.getByRole('row', { name: /ola@acme\.example/ });

@@ -259,6 +259,12 @@ pub async fn invite_limited_staff(
         "{}",
         invited.text
     );
+    let mail = w.mail(&email, "credential-create").await;
+    assert!(
+        mail[0].contains("/console/credentials/create?tenant=acme#token="),
+        "staff set up their access on the console: {}",
+        mail[0]
+    );
     let link = w.link_token(&email, "credential-create").await;
     let password = format!("{username}'s long password");
     w.call(

@@ -10,6 +10,7 @@ import { useSession } from '../shared/session';
 import { useEffect } from 'preact/hooks';
 import { navigate, usePath } from '../shared/router';
 import { SignIn } from '../shared/sign-in';
+import { CredentialsLink } from '../shared/credentials';
 import { Frame, Loading, NotFound, ProblemNote } from '../shared/ui';
 import { AccountPage, Accounts, Audit, History, Pending, Provisioning, Retailers, StaffMe } from './pages';
 import { BrandingPage, OrderSettingsPage } from './settings';
@@ -31,6 +32,14 @@ function App() {
   const branding = useBranding(api);
   const { me, error, reload, signOut, chooseLanguage } = useSession<StaffMe>(api, '/v1/console/me', '/console/');
 
+  // A staff member's set-up or reset link from mail: no session yet.
+  if (path === '/credentials/create' || path === '/credentials/reset') {
+    return (
+      <Frame brand={branding?.provider ?? tenantSlug() ?? t('auth.console_title')} logo={branding?.logo_url} nav={[]}>
+        <CredentialsLink api={api} kind={path === '/credentials/create' ? 'create' : 'reset'} home="/console/" />
+      </Frame>
+    );
+  }
   if (!api.token) {
     return (
       <Frame brand={branding?.provider ?? tenantSlug() ?? t('auth.console_title')} logo={branding?.logo_url} nav={[]}>

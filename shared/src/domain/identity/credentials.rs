@@ -340,10 +340,15 @@ impl Credentials {
         let now = self.cx.clock.now();
         let valid_until = now + Duration::days(i64::from(settings.create_link_days));
         let (secret, hash) = tokens::generate();
+        // Staff set up their access on the console, customers on the portal.
+        let page = match &purpose {
+            LinkPurpose::Create(new) if new.account.is_none() => "console/credentials/create",
+            _ => "credentials/create",
+        };
         let link = self
             .cx
             .links
-            .page_with_secret(&tenant_record, "credentials/create", &secret);
+            .page_with_secret(&tenant_record, page, &secret);
         let message = mail::compose(
             &tenant_record,
             &settings,
@@ -667,10 +672,14 @@ impl Credentials {
         let settings = self.cx.settings(&login.tenant).await?;
         let now = self.cx.clock.now();
         let (secret, hash) = tokens::generate();
+        let page = match login.principal {
+            Principal::Staff { .. } => "console/credentials/reset",
+            _ => "credentials/reset",
+        };
         let link = self
             .cx
             .links
-            .page_with_secret(&tenant_record, "credentials/reset", &secret);
+            .page_with_secret(&tenant_record, page, &secret);
         let message = self.cx.mail_to_login(
             &tenant_record,
             &settings,
