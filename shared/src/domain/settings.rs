@@ -147,6 +147,13 @@ impl AccessSettings {
 
     pub fn check(&self) -> Result<(), Violations> {
         let mut v = Violations::default();
+        // A module with no pages yet is not offered to customers.
+        if self.modules.contains(&Module::ServiceDesk) {
+            v.add(
+                "/modules",
+                "the service desk is not built yet: it cannot be turned on",
+            );
+        }
         if !(1..=30).contains(&self.create_link_days) {
             v.add("/create_link_days", "from 1 to 30 days");
         }

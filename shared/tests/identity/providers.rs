@@ -209,4 +209,21 @@ async fn stored_settings_with_fields_this_version_does_not_know_still_read() {
         "{}",
         unknown.text
     );
+    // A module with no pages yet cannot be offered to customers.
+    let desk = w
+        .call(
+            "PUT",
+            "/v1/console/settings/access",
+            "acme",
+            Auth::Bearer(&boss),
+            Some(json!({"modules": ["services", "service_desk"]})),
+        )
+        .await;
+    assert_eq!(
+        desk.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        desk.text
+    );
+    assert_eq!(desk.body["errors"][0]["field"], "/modules");
 }

@@ -248,7 +248,8 @@ export function FailedMailPage({ api }: { api: Api }) {
   );
 }
 
-const MODULES = ['services', 'usage', 'invoices', 'payments', 'orders', 'number_ordering', 'e911', 'service_desk', 'reports'] as const;
+// The modules with pages on the portal (a service desk is not built yet, so not offered).
+const MODULES = ['services', 'usage', 'invoices', 'payments', 'orders', 'number_ordering', 'e911', 'reports'] as const;
 
 interface AccessSettings {
   send_create_email_on_new_account: boolean;
@@ -302,7 +303,9 @@ export function AccessSettingsPage({ api }: { api: Api }) {
         onSubmit={(e) => {
           e.preventDefault();
           action.run(async () => {
-            setSettings(await api.put<AccessSettings>('/v1/console/settings/access', s));
+            // Only the modules offered here (one stored before it was withdrawn is dropped).
+            const modules = s.modules.filter((m) => (MODULES as readonly string[]).includes(m));
+            setSettings(await api.put<AccessSettings>('/v1/console/settings/access', { ...s, modules }));
             setSaved(true);
           });
         }}
