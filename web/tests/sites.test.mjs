@@ -18,6 +18,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createRequire } from 'node:module';
+import { createHmac } from 'node:crypto';
 import { chromium } from 'playwright-core';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -955,4 +956,58 @@ test('a path that is no page says so inside the frame on both sites', async () =
   assert.equal(api.status, 404);
   assert.equal(api.headers.get('content-type'), 'application/problem+json');
   await Promise.all([portal.close(), staff.close()]);
+});
+
+/// What an authenticator app shows now for a base-32 key (RFC 6238: 30 s, 6 digits).
+function totp(key) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const bits = [...key.replace(/=+$/, '').toUpperCase()].map((c) => alphabet.indexOf(c).toString(2).padStart(5, '0')).join('');
+  const secret = Buffer.from(bits.match(/.{8}/g).map((b) => parseInt(b, 2)));
+  const counter = Buffer.alloc(8);
+  counter.writeBigUInt64BE(BigInt(Math.floor(Date.now() / 30000)));
+  const mac = createHmac('sha1', secret).update(counter).digest();
+  const offset = mac[mac.length - 1] & 15;
+  return String((mac.readUInt32BE(offset) & 0x7fffffff) % 1000000).padStart(6, '0');
+}
+
+test('a provider requires two-factor sign-in: a customer sets it up, keeps the recovery codes, and changes the password', async () => {
+  const staff = await console_();
+  await staff.getByRole('navigation').getByRole('link', { name: 'Login and email settings', exact: true }).click();
+  await staff.getByLabel('Customers must use two-factor sign-in').check();
+  await staff.getByRole('button', { name: 'Save' }).click();
+  await staff.getByRole('status').getByText('Saved.', { exact: false }).waitFor();
+
+  const portal = await context.newPage();
+  await signIn(portal, `${base}/?tenant=acme`, JO);
+  // The set-up page, inside the frame: no raw API text.
+  await portal.getByRole('heading', { name: 'Set up two-factor sign-in' }).waitFor();
+  await portal.getByText('Your provider requires two-factor sign-in: set it up to go on.').waitFor();
+  assert.equal(await portal.getByText('POST /v1/auth').count(), 0);
+  await portal.getByRole('button', { name: 'Set it up' }).click();
+  await portal.getByRole('img', { name: 'QR code for your authenticator app' }).waitFor();
+  await check(portal, 'portal-two-factor-setup');
+  const key = await portal.locator('code').first().textContent();
+  await portal.getByLabel('Code from your authenticator app').fill(totp(key));
+  await portal.getByRole('button', { name: 'Confirm' }).click();
+  await portal.getByRole('heading', { name: 'Your recovery codes' }).waitFor();
+  assert.ok((await portal.locator('.sc-codes li').count()) >= 8, 'recovery codes shown');
+  const [codes] = await Promise.all([portal.waitForEvent('download'), portal.getByRole('button', { name: 'Download' }).click()]);
+  assert.equal(codes.suggestedFilename(), 'recovery-codes.txt');
+  await check(portal, 'portal-recovery-codes');
+  await portal.getByRole('button', { name: 'I have kept them' }).click();
+  await portal.getByRole('heading', { name: 'Welcome, Jo Bloggs' }).waitFor();
+
+  // The settings page: on, cannot be turned off (required); the password changed.
+  await portal.getByRole('navigation').getByRole('link', { name: 'Sign-in security' }).click();
+  await portal.getByText(/^On since .+ recovery codes left\.$/).waitFor();
+  await portal.getByText('Your provider requires two-factor sign-in: it cannot be turned off.').waitFor();
+  await portal.getByLabel('Current password').fill('not my password');
+  await portal.getByLabel('Password (12 characters or more)').fill('a brand new portal password');
+  await portal.getByRole('button', { name: 'Change the password' }).click();
+  await portal.locator('#field-current-password-error').waitFor();
+  await portal.getByLabel('Current password').fill(JO.password);
+  await portal.getByRole('button', { name: 'Change the password' }).click();
+  await portal.getByText('Your password is changed; your other sessions are signed out.').waitFor();
+  await check(portal, 'portal-security');
+  await Promise.all([staff.close(), portal.close()]);
 });

@@ -11,6 +11,7 @@ import { useEffect } from 'preact/hooks';
 import { navigate, usePath } from '../shared/router';
 import { SignIn } from '../shared/sign-in';
 import { CredentialsLink } from '../shared/credentials';
+import { SecurityPage, TwoFactorEnrolment } from '../shared/security';
 import { Frame, Loading, NotFound, ProblemNote } from '../shared/ui';
 import { AccountPage, Accounts, Audit, History, Pending, Provisioning, Retailers, StaffMe } from './pages';
 import { BrandingPage, OrderSettingsPage } from './settings';
@@ -57,6 +58,15 @@ function App() {
   }
   if (!me) return <Loading />;
 
+  // The provider requires two-factor sign-in of staff and this login has not set it up.
+  if (me.two_factor_enrolment_required) {
+    return (
+      <Frame brand={`${me.provider} · ${t('auth.console_title')}`} logo={branding?.logo_url} nav={[]} onSignOut={signOut}>
+        <h1>{t('security.title')}</h1>
+        <TwoFactorEnrolment api={api} required onDone={reload} />
+      </Frame>
+    );
+  }
   const may = (permission: string) => me.permissions.includes(permission);
   const nav = [
     { href: '/console/', label: t('nav.pending'), show: may('orders_approve') },
@@ -78,6 +88,7 @@ function App() {
     { href: '/console/settings/billing', label: t('nav.billing_settings'), show: may('billing_manage') },
     { href: '/console/settings/payments', label: t('nav.payment_settings'), show: may('billing_manage') },
     { href: '/console/branding', label: t('nav.branding'), show: may('branding_manage') },
+    { href: '/console/security', label: t('nav.security'), show: true },
   ]
     .filter((n) => n.show)
     .map((n) => ({ ...n, current: n.href === '/console/' ? path === '/' : ('/console' + path).startsWith(n.href) }));
@@ -97,6 +108,8 @@ function App() {
         <ReconciliationPage api={api} account={reconciliation[1]} mayBill={may('billing_manage')} />
       ) : path === '/billing-reports' ? (
         <BillingReports api={api} />
+      ) : path === '/security' ? (
+        <SecurityPage api={api} />
       ) : path === '/card-reports' ? (
         <CardReports api={api} />
       ) : path === '/settings/payments' ? (

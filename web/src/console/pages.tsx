@@ -16,6 +16,7 @@ export interface StaffMe {
   /// `retail` or `wholesale`.
   provider_kind: string;
   permissions: string[];
+  two_factor_enrolment_required?: boolean;
 }
 
 interface Details {

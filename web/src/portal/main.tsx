@@ -17,6 +17,7 @@ import { Alerts } from './alerts';
 import { Invoices, PortalInvoice, PortalLedger, Reports } from './billing';
 import { CardSaved, PaymentResult, PaymentsPage } from './payments';
 import { StripeCardPage } from './stripe';
+import { SecurityPage, TwoFactorEnrolment } from '../shared/security';
 
 const api = new Api('portal');
 
@@ -56,6 +57,15 @@ function App() {
   }
   if (!me) return <Loading />;
 
+  // The provider requires two-factor sign-in and this login has not set it up: that first.
+  if (me.two_factor_enrolment_required) {
+    return (
+      <Frame {...look} brand={me.provider} nav={[]} onSignOut={signOut}>
+        <h1>{t('security.title')}</h1>
+        <TwoFactorEnrolment api={api} required onDone={reload} />
+      </Frame>
+    );
+  }
   const modules = new Set(me.modules);
   // Invoices and the ledger: the module on, and a role that reads bills.
   const bills = modules.has('invoices') && me.actions.includes('billing_view');
@@ -75,6 +85,7 @@ function App() {
     { href: '/orders', label: t('nav.orders'), show: modules.has('orders') },
     { href: '/numbers', label: t('nav.numbers'), show: modules.has('number_ordering') },
     { href: '/account', label: t('nav.account'), show: true },
+    { href: '/security', label: t('nav.security'), show: !me.impersonation },
   ]
     // A session from a payment link reaches the card pages only.
     .filter((n) => n.show && (!me.card_pages_only || n.href === '/invoices' || n.href === '/payments'))
@@ -136,6 +147,8 @@ function App() {
         <PortIn api={api} />
       ) : path === '/account/access' ? (
         <AccessHistory api={api} />
+      ) : path === '/security' && !me.impersonation ? (
+        <SecurityPage api={api} />
       ) : path === '/account' ? (
         <AccountPage api={api} actions={me.actions} />
       ) : path === '/' ? (

@@ -22,6 +22,7 @@ export interface Me {
   impersonation: { by: string; read_only: boolean; ends_at: string } | null;
   /// Signed in from a "fix your card" link: the card pages only, for half an hour.
   card_pages_only?: boolean;
+  two_factor_enrolment_required?: boolean;
   session_expires_at?: string;
 }
 
