@@ -2100,8 +2100,8 @@ async fn a_customer_reads_only_the_reports_granted_to_it_and_they_add_up_to_the_
     assert_eq!(
         &lines[1..],
         [
-            "'+61255501234,5,2036-11-01,2036-11-30,AUD,0.07,0.01,0.08",
-            "'+61255501235,2,2036-11-01,2036-11-30,AUD,0.14,0.01,0.15",
+            "+61255501234,5,2036-11-01,2036-11-30,AUD,0.07,0.01,0.08",
+            "+61255501235,2,2036-11-01,2036-11-30,AUD,0.14,0.01,0.15",
         ]
     );
     // Not granted; not another account's invoice; not a report that does not exist.

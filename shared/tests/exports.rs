@@ -134,6 +134,9 @@ async fn the_downloaded_csv_holds_exactly_the_records_and_its_link_expires() {
         f.w.call("GET", local_path(&url), "acme", Auth::None, None)
             .await;
     assert_eq!(download.status, StatusCode::OK, "{}", download.text);
+    // Saved under a name that says what it holds.
+    let saved_as = download.headers["content-disposition"].to_str().unwrap();
+    assert!(saved_as.contains("usage-2036-11-account.csv"), "{saved_as}");
     assert!(
         download.headers["content-type"]
             .to_str()
@@ -145,9 +148,9 @@ async fn the_downloaded_csv_holds_exactly_the_records_and_its_link_expires() {
         "record_id,service_id,service,type,started_at,destination,quantity,unit,billable,covered,charge,currency\r\n"
     ));
     assert_eq!(download.text.matches("\r\n").count(), 8);
-    // A destination or identifier a spreadsheet would read as a formula is guarded.
+    // A phone number is a number to a spreadsheet: written as it is, with no apostrophe.
     assert!(
-        download.text.contains(",'+61255501234,call,"),
+        download.text.contains(",+61255501234,call,"),
         "{}",
         download.text
     );

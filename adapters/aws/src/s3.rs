@@ -263,7 +263,7 @@ impl Blobs for S3Blobs {
             .bucket(&self.bucket)
             .key(key.as_str())
             // Every link is a file to save (an export, an invoice), named by its key.
-            .response_content_disposition("attachment")
+            .response_content_disposition(key.attachment())
             .presigned(config)
             .await
             .map_err(|e| sdk_error("presign GetObject", e))?;

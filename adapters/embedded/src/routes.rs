@@ -49,7 +49,7 @@ async fn download(
         Ok(Some(download)) => (
             [
                 (header::CONTENT_TYPE, download.info.content_type),
-                (header::CONTENT_DISPOSITION, "attachment".to_owned()),
+                (header::CONTENT_DISPOSITION, key.attachment()),
             ],
             Body::from_stream(download.body),
         )

@@ -49,6 +49,12 @@ impl BlobKey {
         }
         Ok(BlobKey(key.to_owned()))
     }
+    /// How a download of it is saved: as a file named by the key's last segment (keys
+    /// hold only letters, digits and `- _ . = +`, nothing to quote).
+    pub fn attachment(&self) -> String {
+        let name = self.0.rsplit('/').next().unwrap_or(&self.0);
+        format!("attachment; filename=\"{name}\"")
+    }
     pub fn as_str(&self) -> &str {
         &self.0
     }

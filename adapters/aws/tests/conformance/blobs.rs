@@ -150,6 +150,11 @@ async fn a_presigned_url_downloads_the_object(f: &BlobFixture) {
     let response = reqwest::get(&url).await.unwrap();
     assert_eq!(response.status(), 200);
     assert_eq!(
+        response.headers()["content-disposition"],
+        "attachment; filename=\"invoice-42.pdf\"",
+        "saved under its name"
+    );
+    assert_eq!(
         response.bytes().await.unwrap().as_ref(),
         b"%PDF-1.7 invoice"
     );

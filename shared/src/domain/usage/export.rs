@@ -243,9 +243,11 @@ impl UsageExports {
             return Ok(job);
         }
         // The service must be the account's: a service id of another account is not found.
+        // The file is named for what it holds (`usage-2026-11-+61255501234.csv`).
+        let mut holds = "account".to_owned();
         let count = match scope {
             ExportScope::Service(id) => {
-                self.services.get(tenant, account, &id).await?;
+                holds = self.services.get(tenant, account, &id).await?.identifier;
                 self.views
                     .service_month(tenant, &id, period, today)
                     .await?
@@ -275,7 +277,10 @@ impl UsageExports {
             period: period.to_string(),
             status: ExportStatus::Queued,
             rows: None,
-            file: format!("{tenant}/usage-exports/{account}/{id}.csv"),
+            file: format!(
+                "{tenant}/usage-exports/{account}/{id}/usage-{period}-{}.csv",
+                file_name_part(&holds)
+            ),
             requested_at: now,
             finished_at: None,
             error: None,
@@ -619,4 +624,19 @@ pub fn queued_job(item: &Item) -> Option<(TenantId, AccountId, ExportId)> {
         text("account")?.parse().ok()?,
         text("id")?.parse().ok()?,
     ))
+}
+
+/// What a file name may hold of a service's identifier: letters, digits and `+ - _ .`
+/// (an address's `@` or a slash become `-`).
+fn file_name_part(text: &str) -> String {
+    text.chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '+' | '-' | '_' | '.') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .take(64)
+        .collect()
 }
