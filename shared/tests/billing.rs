@@ -1782,7 +1782,10 @@ async fn an_issued_invoice_and_its_credit_notes_are_stored_as_issued_and_reached
     let pdf = fetch(&files.body["pdf"]["url"]).await;
     assert_eq!(pdf.status, StatusCode::OK);
     assert_eq!(pdf.headers["content-type"], "application/pdf");
-    assert_eq!(pdf.headers["content-disposition"], "attachment");
+    assert_eq!(
+        pdf.headers["content-disposition"],
+        "attachment; filename=\"invoice-INV-000001.pdf\""
+    );
     assert!(
         files.body["pdf"]["url"]
             .as_str()
