@@ -176,6 +176,18 @@ async fn payment_page(f: &Fixture, token: &str, payment: &str) -> Reply {
     .await
 }
 
+/// The customer follows a "fix your card" link on `provider`'s portal (the page's button).
+async fn follow_card_link(f: &Fixture, provider: &str, token: &str) -> Reply {
+    f.w.call(
+        "POST",
+        "/v1/auth/card-link",
+        provider,
+        Auth::None,
+        Some(json!({"token": token, "session": "bearer"})),
+    )
+    .await
+}
+
 async fn ledger(f: &Fixture, token: &str) -> Json {
     let reply =
         f.w.get("/v1/portal/ledger", "acme", Auth::Bearer(token))
@@ -915,25 +927,9 @@ async fn a_failed_autopay_mail_signs_its_contact_in_once_to_the_card_page_and_ne
     assert_eq!(seen.body["next"], "card");
     assert_eq!(seen.body["username"], "sam");
     // Another provider's portal does not know the link.
-    let elsewhere =
-        f.w.call(
-            "POST",
-            "/v1/auth/card-link",
-            "bluewave",
-            Auth::None,
-            Some(json!({"token": token, "session": "bearer"})),
-        )
-        .await;
+    let elsewhere = follow_card_link(&f, "bluewave", &token).await;
     assert_eq!(elsewhere.status, StatusCode::GONE, "{}", elsewhere.text);
-    let signed_in =
-        f.w.call(
-            "POST",
-            "/v1/auth/card-link",
-            "acme",
-            Auth::None,
-            Some(json!({"token": token, "session": "bearer"})),
-        )
-        .await;
+    let signed_in = follow_card_link(&f, "acme", &token).await;
     assert_eq!(signed_in.status, StatusCode::OK, "{}", signed_in.text);
     let session = signed_in.body["token"].as_str().unwrap().to_owned();
     let wallet =
@@ -942,15 +938,7 @@ async fn a_failed_autopay_mail_signs_its_contact_in_once_to_the_card_page_and_ne
     assert_eq!(wallet.status, StatusCode::OK, "{}", wallet.text);
     assert_eq!(wallet.body["cards"][0]["last4"], "0341");
     // Once only.
-    let again =
-        f.w.call(
-            "POST",
-            "/v1/auth/card-link",
-            "acme",
-            Auth::None,
-            Some(json!({"token": token, "session": "bearer"})),
-        )
-        .await;
+    let again = follow_card_link(&f, "acme", &token).await;
     assert_eq!(again.status, StatusCode::GONE, "{}", again.text);
     assert_eq!(again.body["type"], "/problems/link-unusable");
 
@@ -995,15 +983,7 @@ async fn a_failed_autopay_mail_signs_its_contact_in_once_to_the_card_page_and_ne
     f.w.clock.advance(time::Duration::days(1));
     assert_eq!(payments.retry_due(&f.tenant.id).await.unwrap(), 1);
     let token = f.w.link_token(&sam_email, "payment-failed").await;
-    let step =
-        f.w.call(
-            "POST",
-            "/v1/auth/card-link",
-            "acme",
-            Auth::None,
-            Some(json!({"token": token, "session": "bearer"})),
-        )
-        .await;
+    let step = follow_card_link(&f, "acme", &token).await;
     assert_eq!(step.status, StatusCode::ACCEPTED, "{}", step.text);
     assert!(
         step.body.get("token").is_none(),
@@ -1034,15 +1014,7 @@ async fn a_failed_autopay_mail_signs_its_contact_in_once_to_the_card_page_and_ne
     let late = f.w.link_token(&sam_email, "payment-failed").await;
     f.w.clock
         .advance(time::Duration::days(3) + time::Duration::minutes(1));
-    let expired =
-        f.w.call(
-            "POST",
-            "/v1/auth/card-link",
-            "acme",
-            Auth::None,
-            Some(json!({"token": late, "session": "bearer"})),
-        )
-        .await;
+    let expired = follow_card_link(&f, "acme", &late).await;
     assert_eq!(expired.status, StatusCode::GONE, "{}", expired.text);
 }
 

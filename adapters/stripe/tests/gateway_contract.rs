@@ -25,7 +25,7 @@ struct Fixture {
 
 enum Browser {
     /// localstripe: the card goes to the set-up's confirm call, as Stripe.js sends it.
-    Stripe { api: String },
+    Stripe,
     /// The test gateway: its card page, served here.
     Embedded {
         base: String,
@@ -49,11 +49,9 @@ fn ulid_like() -> String {
 
 impl Fixture {
     async fn stripe() -> Self {
-        let api = std::env::var("SELFCARE_LOCALSTRIPE_URL")
-            .expect("SELFCARE_LOCALSTRIPE_URL is not set: run the tests with infra/test.sh");
         Fixture {
-            gateway: Arc::new(StripeGateway::new(&api)),
-            browser: Browser::Stripe { api },
+            gateway: Arc::new(StripeGateway::new(&support::localstripe())),
+            browser: Browser::Stripe,
         }
     }
 
@@ -85,40 +83,30 @@ impl Fixture {
             .await
             .unwrap();
         assert_eq!(setup.status, SetupStatus::Waiting);
-        let http = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .build()
-            .unwrap();
-        let reply = match &self.browser {
-            Browser::Stripe { api } => http
-                .post(format!("{api}/v1/setup_intents/{}/confirm", setup.id))
-                .bearer_auth(&keys().secret_key)
-                .form(&[
-                    ("client_secret", setup.client_secret.as_str()),
-                    ("payment_method_data[type]", "card"),
-                    ("payment_method_data[card][number]", number),
-                    ("payment_method_data[card][exp_month]", "12"),
-                    ("payment_method_data[card][exp_year]", "2034"),
-                    ("payment_method_data[card][cvc]", "123"),
-                ]),
+        let (taken, answer) = match &self.browser {
+            Browser::Stripe => support::browser_confirms_setup(&setup, number).await,
             Browser::Embedded { base, .. } => {
-                http.post(format!("{base}/_local/gateway/checkout")).form(&[
-                    ("client_secret", setup.client_secret.as_str()),
-                    ("return_url", &format!("{base}/payments/cards")),
-                    ("number", number),
-                    ("expiry", "12/34"),
-                    ("cvc", "123"),
-                ])
+                // The test gateway's own card page, posted as the browser posts it.
+                let reply = reqwest::Client::builder()
+                    .redirect(reqwest::redirect::Policy::none())
+                    .build()
+                    .unwrap()
+                    .post(format!("{base}/_local/gateway/checkout"))
+                    .form(&[
+                        ("client_secret", setup.client_secret.as_str()),
+                        ("return_url", &format!("{base}/payments/cards")),
+                        ("number", number),
+                        ("expiry", "12/34"),
+                        ("cvc", "123"),
+                    ])
+                    .send()
+                    .await
+                    .unwrap();
+                let taken = reply.status().is_redirection();
+                (taken, reply.text().await.unwrap())
             }
-        }
-        .send()
-        .await
-        .unwrap();
-        assert!(
-            reply.status().is_success() || reply.status().is_redirection(),
-            "{}",
-            reply.text().await.unwrap()
-        );
+        };
+        assert!(taken, "{answer}");
         let saved = self.gateway.setup(&keys(), &setup.id).await.unwrap();
         assert_eq!(saved.status, SetupStatus::Succeeded);
         saved.payment_method.expect("the saved card")

@@ -12,8 +12,7 @@ use selfcare_stripe::StripeGateway;
 use support::{keys, meta};
 
 fn api() -> String {
-    std::env::var("SELFCARE_LOCALSTRIPE_URL")
-        .expect("SELFCARE_LOCALSTRIPE_URL is not set: run the tests with infra/test.sh")
+    support::localstripe()
 }
 
 /// Saves `number` for `customer` as the browser would, answering the card's token.
@@ -32,18 +31,7 @@ async fn save_card(
         .await
         .map_err(|e| e.to_string())?;
     assert_eq!(setup.status, SetupStatus::Waiting);
-    let reply = reqwest_post(
-        &format!("{}/v1/setup_intents/{}/confirm", api(), setup.id),
-        &[
-            ("client_secret", setup.client_secret.as_str()),
-            ("payment_method_data[type]", "card"),
-            ("payment_method_data[card][number]", number),
-            ("payment_method_data[card][exp_month]", "12"),
-            ("payment_method_data[card][exp_year]", "2034"),
-            ("payment_method_data[card][cvc]", "123"),
-        ],
-    )
-    .await;
+    let reply = support::browser_confirms_setup(&setup, number).await;
     if !reply.0 {
         return Err(reply.1);
     }
