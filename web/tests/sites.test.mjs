@@ -290,7 +290,12 @@ test('voice: a number ordered from the inventory, forwarding changed at once, a 
   await portal.getByRole('heading', { name: 'Vos commandes' }).waitFor();
   await portal.getByRole('heading', { name: 'Commander un nouveau service' }).waitFor();
   await check(portal, 'portal-orders-fr');
+  // States in the login's language too: "active" is "Actif".
+  await portal.getByRole('navigation').getByRole('link', { name: 'Services' }).click();
+  await portal.getByRole('cell', { name: 'Actif' }).first().waitFor();
+  assert.equal(await portal.getByRole('cell', { name: 'active', exact: true }).count(), 0);
   await portal.getByLabel('Langue').selectOption('en');
+  await portal.getByRole('navigation').getByRole('link', { name: 'Orders' }).click();
   await portal.getByRole('heading', { name: 'Your orders' }).waitFor();
   await portal.close();
 });

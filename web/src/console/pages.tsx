@@ -6,7 +6,7 @@ import { AccountCardPayments } from './payments';
 import { Api, PageOf, idempotencyKey } from '../shared/api';
 import { navigate } from '../shared/router';
 import * as format from '../shared/format';
-import { t } from '../shared/i18n';
+import { statusWords, t } from '../shared/i18n';
 import { Empty, Field, Link, Loaded, ProblemNote, Table, fieldError, useAction, useLoad } from '../shared/ui';
 
 export interface StaffMe {
@@ -363,7 +363,7 @@ export function Accounts({ api, mayWrite }: { api: Api; mayWrite: boolean }) {
             columns={[
               { label: t('account.number'), cell: (a) => a.number },
               { label: t('account.name'), cell: (a) => <Link href={`/console/accounts/${a.id}`}>{a.name}</Link> },
-              { label: t('services.status'), cell: (a) => a.status },
+              { label: t('services.status'), cell: (a) => statusWords(a.status) },
             ]}
           />
         )}
@@ -493,7 +493,7 @@ export function AccountPage({ api, id, mayBill }: { api: Api; id: string; mayBil
           <AccountDetails api={api} id={id} onSaved={account.reload} />
           <p class="sc-actions">
             <span>
-              {t('services.status')}: {a.status}
+              {t('services.status')}: {statusWords(a.status)}
             </span>
             <button
               type="button"

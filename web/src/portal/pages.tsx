@@ -4,7 +4,7 @@ import { BillingSummary } from '../shared/invoice';
 import { useState } from 'preact/hooks';
 import { Api, ApiProblem, PageOf, idempotencyKey } from '../shared/api';
 import * as format from '../shared/format';
-import { t } from '../shared/i18n';
+import { statusWords, t } from '../shared/i18n';
 import { Empty, Field, Link, Loaded, ProblemNote, Table, useAction, useLoad } from '../shared/ui';
 import { EmergencyAddress, EmergencyForm, Features, FeaturesForm, OrderOffer } from './voice';
 import { NewService } from './alerts';
@@ -88,7 +88,7 @@ function ServiceTable({ services }: { services: Service[] }) {
       empty={t('services.none')}
       columns={[
         { label: t('services.identifier'), cell: (s) => <Link href={`/services/${s.id}`}>{s.identifier}</Link> },
-        { label: t('services.status'), cell: (s) => s.status },
+        { label: t('services.status'), cell: (s) => statusWords(s.status) },
         { label: t('services.since'), cell: (s) => format.date(s.started_at) },
       ]}
     />
@@ -140,7 +140,7 @@ export function ServicePage({ api, me, id }: { api: Api; me: Me; id: string }) {
           <h1>{s.identifier}</h1>
           <dl class="sc-card">
             <dt>{t('services.status')}</dt>
-            <dd>{s.status}</dd>
+            <dd>{statusWords(s.status)}</dd>
             <dt>{t('services.since')}</dt>
             <dd>{format.date(s.started_at)}</dd>
             {s.service_type === 'voice' && (

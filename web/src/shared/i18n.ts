@@ -656,6 +656,12 @@ const en = {
   'security.current_password': "Current password",
   'security.password_change': "Change the password",
   'security.password_changed': "Your password is changed; your other sessions are signed out.",
+  'status.pending_provisioning': "Being set up",
+  'status.provisioning_halted': "Set-up halted",
+  'status.active': "Active",
+  'status.suspended': "Suspended",
+  'status.cancelled': "Cancelled",
+  'status.inactive': "Inactive",
 };
 
 export type Key = keyof typeof en;
@@ -1315,6 +1321,12 @@ const fr: Record<Key, string> = {
   'security.current_password': "Mot de passe actuel",
   'security.password_change': "Changer le mot de passe",
   'security.password_changed': "Votre mot de passe est changé ; vos autres sessions sont fermées.",
+  'status.pending_provisioning': "En cours de mise en service",
+  'status.provisioning_halted': "Mise en service interrompue",
+  'status.active': "Actif",
+  'status.suspended': "Suspendu",
+  'status.cancelled': "Résilié",
+  'status.inactive': "Inactif",
 };
 
 const catalogues: Record<string, Record<Key, string>> = { en, fr };
@@ -1329,6 +1341,13 @@ export function setLanguage(language: string) {
 
 export function language(): string {
   return currentLanguage;
+}
+
+/// A service's or an account's state in words (`active` → "Active", "Actif"); a state this
+/// version does not know is shown as the API gives it.
+export function statusWords(status: string): string {
+  const key = `status.${status}` as Key;
+  return key in current ? t(key) : status;
 }
 
 export function t(key: Key, values: Record<string, string | number> = {}): string {
