@@ -1099,3 +1099,86 @@ async fn a_payment_read_and_refunded_on_a_later_day_stays_one_payment() {
     let l = ledger(&f, &sam).await;
     assert_eq!(payments_in(&l).len(), 1, "{l}");
 }
+
+#[tokio::test]
+async fn an_impersonation_a_rival_provider_and_narrow_staff_neither_pay_nor_read_card_money() {
+    let (f, cast, issued) = billed().await;
+    let paid = pay(&f, &cast.sam, json!({"invoice": issued["id"]})).await;
+    enter_card(&f, &paid.body["checkout"], "4242424242424242").await;
+    let payment = paid.body["payment"]["id"].as_str().unwrap().to_owned();
+    payment_page(&f, &cast.sam, &payment).await;
+    // Staff acting as Sam may look, never pay or keep cards with Sam's money.
+    let logins =
+        f.w.get("/v1/portal/logins", "acme", Auth::Bearer(&cast.sam))
+            .await;
+    let sam_login = logins.body[0]["id"].as_str().unwrap().to_owned();
+    let acting =
+        f.w.call(
+            "POST",
+            &format!(
+                "/v1/console/accounts/{}/logins/{sam_login}/impersonate",
+                f.account
+            ),
+            "acme",
+            Auth::Bearer(&cast.boss),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(acting.status, StatusCode::CREATED, "{}", acting.text);
+    let as_sam = acting.body["token"].as_str().unwrap().to_owned();
+    for (method, path, body) in [
+        ("POST", "/v1/portal/payments", json!({"amount_minor": 1000})),
+        ("POST", "/v1/portal/wallet/cards", json!({})),
+        ("PUT", "/v1/portal/wallet/autopay", json!({"autopay": true})),
+    ] {
+        let refused =
+            f.w.call(method, path, "acme", Auth::Bearer(&as_sam), Some(body))
+                .await;
+        assert_eq!(
+            refused.status,
+            StatusCode::FORBIDDEN,
+            "{method} {path}: {}",
+            refused.text
+        );
+    }
+    // Another provider's staff read their own provider's card reports: none of Acme's.
+    let rival =
+        f.w.get(
+            "/v1/console/reports/card-lines?from=2036-12-01&to=2036-12-31",
+            "bluewave",
+            Auth::Bearer(&cast.rival),
+        )
+        .await;
+    assert_eq!(rival.status, StatusCode::OK, "{}", rival.text);
+    assert_eq!(rival.body["items"], json!([]));
+    assert!(
+        !rival.text.contains(&payment),
+        "another provider's report shows none of Acme's payments: {}",
+        rival.text
+    );
+    // Staff who see only some groups run no gateway check.
+    let gail = invite_limited_staff(
+        &f.w,
+        &cast.boss,
+        "gail",
+        &[
+            "accounts_read",
+            "billing_manage",
+            "reports_view",
+            "settings_manage",
+        ],
+    )
+    .await;
+    let check =
+        f.w.call(
+            "POST",
+            "/v1/console/payments/reconciliation",
+            "acme",
+            Auth::Bearer(&gail),
+            None,
+        )
+        .await;
+    assert_eq!(check.status, StatusCode::FORBIDDEN, "{}", check.text);
+    let connect = connect(&f, &gail, "whsec_gail_takes_the_money").await;
+    assert_eq!(connect.status, StatusCode::FORBIDDEN, "{}", connect.text);
+}
