@@ -173,6 +173,7 @@ pub struct Payments {
     sealer: Sealer,
     billing: Billing,
     tenants: Tenants,
+    accounts: crate::domain::accounts::Accounts,
     links: SiteLinks,
     credentials: Credentials,
 }
@@ -190,7 +191,8 @@ impl Payments {
         credentials: Credentials,
     ) -> Self {
         Payments {
-            tenants: Tenants::new(table.clone(), clock.clone(), cursors),
+            tenants: Tenants::new(table.clone(), clock.clone(), cursors.clone()),
+            accounts: crate::domain::accounts::Accounts::new(table.clone(), clock.clone(), cursors),
             table,
             clock,
             gateway,
@@ -393,12 +395,8 @@ impl Payments {
         tenant: &TenantId,
         account: &AccountId,
     ) -> Result<String, PaymentError> {
-        let accounts = crate::domain::accounts::Accounts::new(
-            self.table.clone(),
-            self.clock.clone(),
-            CursorCodec::new(b"unused: no cursor is made here"),
-        );
-        let a = accounts
+        let a = self
+            .accounts
             .get(tenant, account)
             .await
             .map_err(|_| PaymentError::NotFound)?;

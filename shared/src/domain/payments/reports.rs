@@ -53,11 +53,6 @@ impl Payments {
         to: Date,
     ) -> Result<Vec<CardLine>, PaymentError> {
         let zone = crate::domain::settings::zone(self.table.as_ref(), tenant).await?;
-        let accounts = crate::domain::accounts::Accounts::new(
-            self.table.clone(),
-            self.clock.clone(),
-            crate::store::CursorCodec::new(b"unused: no cursor is made here"),
-        );
         let mut names: BTreeMap<String, (String, String)> = BTreeMap::new();
         let mut out = Vec::new();
         for payment in self.payments_between(tenant, from, to).await? {
@@ -66,7 +61,8 @@ impl Payments {
                     .account
                     .parse()
                     .map_err(|_| PaymentError::NotFound)?;
-                let a = accounts
+                let a = self
+                    .accounts
                     .get(tenant, &id)
                     .await
                     .map_err(|_| PaymentError::NotFound)?;
