@@ -7,6 +7,7 @@
 //!
 //!     billing-bench [accounts]
 
+use selfcare::domain::audit::Stamp;
 use std::collections::BTreeMap;
 use std::time::Instant;
 
@@ -68,6 +69,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 legal_name: "Bench Telecom Pty Ltd".into(),
                 ..BillingSettings::default()
             },
+            &Stamp::none(),
         )
         .await?;
     let catalogue = platform.catalogue();
@@ -86,6 +88,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                     increment_seconds: Some(60),
                 }],
             },
+            &Stamp::none(),
         )
         .await?;
     let bolt_on = catalogue
@@ -102,6 +105,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                 }],
                 plans: vec![plan.id],
             },
+            &Stamp::none(),
         )
         .await?;
     let started = Instant::now();

@@ -11,6 +11,7 @@
 //! tenth of the services have a bolt-on allowance. Peak memory is the process's resident
 //! high-water mark (VmHWM), reset just before the measured step.
 
+use selfcare::domain::audit::Stamp;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -103,6 +104,7 @@ async fn provider(platform: &Platform) -> Result<(Tenant, AccountId), Box<dyn st
                     rate(UsageType::Data, "", "0.8", None),
                 ],
             },
+            &Stamp::none(),
         )
         .await?;
     let bolt_on = catalogue
@@ -119,6 +121,7 @@ async fn provider(platform: &Platform) -> Result<(Tenant, AccountId), Box<dyn st
                 }],
                 plans: vec![plan.id],
             },
+            &Stamp::none(),
         )
         .await?;
     let services = platform.services();

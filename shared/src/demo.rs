@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 
 use crate::domain::accounts::{AccountError, AccountKind, AccountSearch, NewAccount};
+use crate::domain::audit::Stamp;
 use crate::domain::contact::PostalAddressInput;
 use crate::domain::identity::{IdentityError, Permission};
 use crate::domain::paging::PageRequest;
@@ -258,7 +259,10 @@ pub async fn seed(platform: &Platform) -> Result<usize, SeedError> {
         let _identity = platform.identity();
         let mut access = platform.settings().get(&tenant.id).await?;
         access.time_zone = zone.into();
-        platform.settings().set(&tenant.id, access).await?;
+        platform
+            .settings()
+            .set(&tenant.id, access, &Stamp::none())
+            .await?;
     }
     let created =
         accounts(platform, &acme, ACME).await? + accounts(platform, &bluewave, BLUEWAVE).await?;
@@ -294,6 +298,7 @@ async fn billing(platform: &Platform, tenant: &Tenant) -> Result<(), SeedError> 
                 address: vec!["1 George Street".into(), "Sydney NSW 2000".into()],
                 ..BillingSettings::default()
             },
+            &Stamp::none(),
         )
         .await
         .map_err(|e| fail(&e))?;
@@ -319,7 +324,10 @@ async fn billing(platform: &Platform, tenant: &Tenant) -> Result<(), SeedError> 
         crate::domain::settings::Module::Reports,
         crate::domain::settings::Module::Payments,
     ]);
-    platform.settings().set(&tenant.id, access).await?;
+    platform
+        .settings()
+        .set(&tenant.id, access, &Stamp::none())
+        .await?;
     let payments = platform.payments();
     if payments
         .connection(&tenant.id)
@@ -357,6 +365,7 @@ async fn billing(platform: &Platform, tenant: &Tenant) -> Result<(), SeedError> 
                     .collect(),
                 ..Default::default()
             },
+            &Stamp::none(),
         )
         .await
         .map_err(|e| fail(&e))?;
@@ -381,7 +390,10 @@ async fn ordering(platform: &Platform, tenant: &Tenant) -> Result<(), SeedError>
     access
         .modules
         .extend([Module::NumberOrdering, Module::E911]);
-    platform.settings().set(&tenant.id, access).await?;
+    platform
+        .settings()
+        .set(&tenant.id, access, &Stamp::none())
+        .await?;
     let orders = platform.orders();
     let mut settings = OrderSettings::default();
     settings.orderable_tiers.insert("gold".into());
@@ -389,7 +401,7 @@ async fn ordering(platform: &Platform, tenant: &Tenant) -> Result<(), SeedError>
     settings.wholesaler_provisions.insert(ManualKind::PortIn);
     settings.alert_email = Some("orders@acme.example".into());
     orders
-        .set_settings(&tenant.id, settings)
+        .set_settings(&tenant.id, settings, &Stamp::none())
         .await
         .map_err(|e| fail(&e))?;
     let numbers = orders.numbers();
@@ -456,6 +468,7 @@ async fn services_and_usage(platform: &Platform, tenant: &Tenant) -> Result<(), 
                         rate(UsageType::Message, "", "8", None),
                     ],
                 },
+                &Stamp::none(),
             )
             .await
             .map_err(|e| fail(&e))?;
@@ -473,6 +486,7 @@ async fn services_and_usage(platform: &Platform, tenant: &Tenant) -> Result<(), 
                         rate(UsageType::Data, "", "1", None),
                     ],
                 },
+                &Stamp::none(),
             )
             .await
             .map_err(|e| fail(&e))?;
@@ -490,6 +504,7 @@ async fn services_and_usage(platform: &Platform, tenant: &Tenant) -> Result<(), 
                     }],
                     plans: vec![voice.id],
                 },
+                &Stamp::none(),
             )
             .await
             .map_err(|e| fail(&e))?;
@@ -508,6 +523,7 @@ async fn services_and_usage(platform: &Platform, tenant: &Tenant) -> Result<(), 
                     }],
                     plans: vec![voice.id],
                 },
+                &Stamp::none(),
             )
             .await
             .map_err(|e| fail(&e))?;

@@ -3,6 +3,7 @@
 //! payments settling invoices oldest first, the ledger always summing to the balance, and
 //! nobody reaching another account's bills.
 
+use selfcare::domain::audit::Stamp;
 use std::sync::Arc;
 
 use axum::http::StatusCode;
@@ -848,6 +849,7 @@ async fn an_account_the_run_cannot_bill_is_reported_with_why_and_tried_again_nex
                     recurring_minor: 1_000,
                     rates: vec![],
                 },
+                &Stamp::none(),
             )
             .await
             .unwrap();
@@ -2700,6 +2702,7 @@ async fn run_now_waits_for_a_running_attempt_and_a_day_that_failed_is_tried_agai
                     recurring_minor: 1_000,
                     rates: vec![],
                 },
+                &Stamp::none(),
             )
             .await
             .unwrap();

@@ -7,6 +7,7 @@ use crate::common::usage_fixture::{
 };
 use crate::common::{ALL, Auth, Reply, STAFF_PASSWORD, World};
 use axum::http::StatusCode;
+use selfcare::domain::audit::Stamp;
 use selfcare::domain::settings::Module;
 use selfcare::domain::tenancy::{NewTenant, Tenant, TenantKind};
 use selfcare::ports::Clock;
@@ -50,7 +51,10 @@ async fn shop_on(w: World) -> Shop {
     let mut access = settings_service.get(&f.tenant.id).await.unwrap();
     access.modules.insert(Module::NumberOrdering);
     access.modules.insert(Module::E911);
-    settings_service.set(&f.tenant.id, access).await.unwrap();
+    settings_service
+        .set(&f.tenant.id, access, &Stamp::none())
+        .await
+        .unwrap();
     let c = cast(&f).await;
     f.w.staff(&wisp, "wanda", ALL).await;
     f.w.staff(&other, "otto", ALL).await;
@@ -1528,4 +1532,177 @@ async fn a_retried_order_with_the_same_key_is_the_same_order_and_another_request
         keyed(json!({"kind": "new_service", "plan": s.f.plan.to_string()})).await;
     assert_eq!(reused, StatusCode::UNPROCESSABLE_ENTITY);
     assert_eq!(problem["type"], "/problems/idempotency-key-reused");
+}
+
+impl Shop {
+    /// The actions of acme's trail read by its boss with `query`, newest first.
+    async fn trail(&self, query: &str) -> Vec<String> {
+        let reply = self
+            .call(
+                "GET",
+                &format!("/v1/console/audit?limit=100{query}"),
+                "acme",
+                &self.c.boss,
+                None,
+            )
+            .await;
+        assert_eq!(reply.status, StatusCode::OK, "{}", reply.text);
+        reply.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect()
+    }
+}
+
+#[tokio::test]
+async fn a_morning_of_staff_decisions_and_settings_is_on_the_trail_once_each_and_can_be_narrowed() {
+    let (s, _, order) = bolt_on_waiting().await;
+    let before = s.trail("").await;
+    let rejected = s
+        .decide(&order, "reject", Some(json!({"reason": "Term contract"})))
+        .await;
+    assert_eq!(rejected.status, StatusCode::OK, "{}", rejected.text);
+    s.decide(&order, "undo-rejection", None).await;
+    s.decide(&order, "approve", None).await;
+    // A step refused changes nothing, so it leaves no entry.
+    let again = s.decide(&order, "approve", None).await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    // The trail orders entries by time: each step a second apart, as staff would be.
+    s.tick();
+    s.settings(json!({"alert_email": "desk@acme.example"}))
+        .await;
+    s.tick();
+    let unreadable = s
+        .call(
+            "PUT",
+            "/v1/console/branding",
+            "acme",
+            &s.c.boss,
+            Some(json!({"brand_colour": "#FFCC00"})),
+        )
+        .await;
+    assert_eq!(unreadable.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let branded = s
+        .call(
+            "PUT",
+            "/v1/console/branding",
+            "acme",
+            &s.c.boss,
+            Some(json!({"brand_colour": "#5B2A86"})),
+        )
+        .await;
+    assert_eq!(branded.status, StatusCode::OK, "{}", branded.text);
+
+    let trail = s.trail("").await;
+    assert_eq!(
+        trail[..trail.len() - before.len()],
+        [
+            "branding.changed",
+            "settings.orders_changed",
+            "order.approved",
+            "order.rejection_undone",
+            "order.rejected",
+        ]
+    );
+    let account = format!("&account={}", s.sam_account);
+    assert_eq!(
+        s.trail(&account).await[..3],
+        ["order.approved", "order.rejection_undone", "order.rejected"]
+    );
+    let full = s
+        .call("GET", "/v1/console/audit?limit=1", "acme", &s.c.boss, None)
+        .await;
+    let boss = full.body["items"][0]["actor"].as_str().unwrap().to_owned();
+    assert_eq!(s.trail(&format!("&actor={boss}")).await.len(), trail.len());
+    assert_eq!(
+        s.trail("&actor=01J00000000000000000000000").await,
+        Vec::<String>::new()
+    );
+    let today = s.f.w.clock.now().date();
+    assert_eq!(s.trail(&format!("&from={today}&to={today}")).await, trail);
+    let tomorrow = today.next_day().unwrap();
+    assert_eq!(
+        s.trail(&format!("&from={tomorrow}")).await,
+        Vec::<String>::new()
+    );
+    let backwards = s
+        .call(
+            "GET",
+            &format!("/v1/console/audit?from={tomorrow}&to={today}"),
+            "acme",
+            &s.c.boss,
+            None,
+        )
+        .await;
+    assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    let csv = s
+        .call(
+            "GET",
+            &format!("/v1/console/audit?format=csv{account}"),
+            "acme",
+            &s.c.boss,
+            None,
+        )
+        .await;
+    assert_eq!(csv.status, StatusCode::OK);
+    assert!(
+        csv.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/csv")
+    );
+    let lines: Vec<&str> = csv.text.lines().collect();
+    assert!(lines[0].starts_with("at,staff member,acting as,account,action"));
+    assert!(
+        lines[3].contains("order.rejected") && lines[3].contains("Term contract"),
+        "{}",
+        csv.text
+    );
+    // A staff member who sees some account groups only reads one account's trail.
+    let limited = invite_limited_staff(&s.f.w, &s.c.boss, "lim", &["audit_view"]).await;
+    let whole = s
+        .call("GET", "/v1/console/audit", "acme", &limited, None)
+        .await;
+    assert_eq!(whole.status, StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn a_wholesalers_decision_on_a_retailers_order_is_on_its_own_trail_naming_the_retailer() {
+    let s = shop().await;
+    s.settings(json!({"wholesaler_provisions": ["port_in"]}))
+        .await;
+    let order = s.placed(&s.c.sam, port_in(&s, "9")).await;
+    let approved = s.decide(&order, "approve", None).await;
+    let path = s.queue_path(&approved.body);
+    let acme_before = s.trail("").await;
+    let wanda = s.f.w.token("wisp", "wanda", STAFF_PASSWORD).await;
+    let halted = s
+        .call(
+            "POST",
+            &format!("{path}/halt"),
+            "wisp",
+            &wanda,
+            Some(json!({"reason": "Wrong account"})),
+        )
+        .await;
+    assert_eq!(halted.status, StatusCode::OK, "{}", halted.text);
+    let wisp_trail = s
+        .call("GET", "/v1/console/audit", "wisp", &wanda, None)
+        .await;
+    let newest = &wisp_trail.body["items"][0];
+    assert_eq!(newest["action"], "order.halted", "{}", wisp_trail.text);
+    let detail = newest["detail"].as_str().unwrap();
+    assert!(
+        detail.starts_with(&format!("retailer {}", s.f.tenant.id))
+            && detail.ends_with("Wrong account"),
+        "{detail}"
+    );
+    assert_eq!(
+        s.trail("").await,
+        acme_before,
+        "not on the retailer's trail"
+    );
 }

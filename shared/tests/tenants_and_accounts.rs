@@ -1,6 +1,7 @@
 //! The first domain: tenants and accounts, through the domain services over the embedded
 //! table (the contract suite holds the adapters to the same behaviour).
 
+use selfcare::domain::audit::Stamp;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
@@ -299,11 +300,15 @@ async fn no_tenant_reads_or_changes_another_tenants_account_whatever_id_it_sends
         ..Default::default()
     };
     assert!(matches!(
-        w.accounts.update(&acme, &theirs.id, change, None).await,
+        w.accounts
+            .update(&acme, &theirs.id, change, None, &Stamp::none())
+            .await,
         Err(AccountError::NotFound)
     ));
     assert!(matches!(
-        w.accounts.deactivate(&acme.id, &theirs.id).await,
+        w.accounts
+            .deactivate(&acme.id, &theirs.id, &Stamp::none())
+            .await,
         Err(AccountError::NotFound)
     ));
     let by_email = w
@@ -351,7 +356,7 @@ async fn updates_show_in_searches_and_a_stale_version_is_refused() {
     };
     let updated = w
         .accounts
-        .update(&acme, &account.id, change, Some(1))
+        .update(&acme, &account.id, change, Some(1), &Stamp::none())
         .await
         .unwrap();
     assert_eq!(updated.version, 2);
@@ -391,7 +396,7 @@ async fn updates_show_in_searches_and_a_stale_version_is_refused() {
     };
     let error = w
         .accounts
-        .update(&acme, &account.id, stale, Some(1))
+        .update(&acme, &account.id, stale, Some(1), &Stamp::none())
         .await
         .unwrap_err();
     assert!(matches!(
@@ -416,12 +421,16 @@ async fn accounts_are_deactivated_and_reactivated_never_deleted() {
         .create(&acme, new_account("Jo", "jo@example.com"), None)
         .await
         .unwrap();
-    let inactive = w.accounts.deactivate(&acme.id, &account.id).await.unwrap();
+    let inactive = w
+        .accounts
+        .deactivate(&acme.id, &account.id, &Stamp::none())
+        .await
+        .unwrap();
     assert_eq!(inactive.status, AccountStatus::Inactive);
     // Again: nothing changes, no new version.
     assert_eq!(
         w.accounts
-            .deactivate(&acme.id, &account.id)
+            .deactivate(&acme.id, &account.id, &Stamp::none())
             .await
             .unwrap()
             .version,
@@ -441,7 +450,11 @@ async fn accounts_are_deactivated_and_reactivated_never_deleted() {
         w.accounts.delete(&acme.id, &account.id).await,
         Err(AccountError::DeletionRefused)
     ));
-    let active = w.accounts.reactivate(&acme.id, &account.id).await.unwrap();
+    let active = w
+        .accounts
+        .reactivate(&acme.id, &account.id, &Stamp::none())
+        .await
+        .unwrap();
     assert_eq!(active.status, AccountStatus::Active);
     assert_eq!(active.kind(), AccountKind::EndUser);
 }

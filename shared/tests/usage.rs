@@ -2,6 +2,7 @@
 //! loaded twice and once after a crash halfway; allowances that run out mid-file; what the
 //! customer then reads.
 
+use selfcare::domain::audit::Stamp;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
@@ -219,7 +220,10 @@ async fn days_and_months_are_the_providers_across_a_month_boundary_and_daylight_
     let settings_service = f.w.platform.settings();
     let mut settings = settings_service.get(&f.tenant.id).await.unwrap();
     settings.time_zone = "Australia/Sydney".into();
-    settings_service.set(&f.tenant.id, settings).await.unwrap();
+    settings_service
+        .set(&f.tenant.id, settings, &Stamp::none())
+        .await
+        .unwrap();
     // Sydney's clocks go forward at 02:00 on Sunday 5 October 2036 (+10 to +11).
     let key = drop_file(
         &f,

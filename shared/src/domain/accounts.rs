@@ -12,6 +12,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::Violations;
+use super::audit::Stamp;
 use super::contact::{EmailAddress, PhoneNumber, PostalAddress, PostalAddressInput};
 use super::paging::{self, Page, PageRequest, PagingError};
 use super::tenancy::{Tenant, TenantKind};
@@ -560,8 +561,9 @@ impl Accounts {
         id: &AccountId,
         changes: AccountChanges,
         expected_version: Option<u64>,
+        stamp: &Stamp,
     ) -> Result<Account, AccountError> {
-        self.change(&tenant.id, id, expected_version, |current| {
+        self.change(&tenant.id, id, expected_version, stamp, |current| {
             if changes.kind.is_some_and(|kind| kind != current.kind) {
                 return Err(AccountError::KindImmutable(current.kind));
             }
@@ -625,16 +627,20 @@ impl Accounts {
         &self,
         tenant: &TenantId,
         id: &AccountId,
+        stamp: &Stamp,
     ) -> Result<Account, AccountError> {
-        self.set_status(tenant, id, AccountStatus::Inactive).await
+        self.set_status(tenant, id, AccountStatus::Inactive, stamp)
+            .await
     }
 
     pub async fn reactivate(
         &self,
         tenant: &TenantId,
         id: &AccountId,
+        stamp: &Stamp,
     ) -> Result<Account, AccountError> {
-        self.set_status(tenant, id, AccountStatus::Active).await
+        self.set_status(tenant, id, AccountStatus::Active, stamp)
+            .await
     }
 
     /// Always refused: an account keeps its history. Deactivate it instead.
@@ -648,8 +654,9 @@ impl Accounts {
         tenant: &TenantId,
         id: &AccountId,
         status: AccountStatus,
+        stamp: &Stamp,
     ) -> Result<Account, AccountError> {
-        self.change(tenant, id, None, |current| {
+        self.change(tenant, id, None, stamp, |current| {
             let mut next = current.clone();
             next.status = status;
             Ok(next)
@@ -664,6 +671,7 @@ impl Accounts {
         tenant: &TenantId,
         id: &AccountId,
         expected_version: Option<u64>,
+        stamp: &Stamp,
         edit: impl Fn(&Account) -> Result<Account, AccountError>,
     ) -> Result<Account, AccountError> {
         for _ in 0..5 {
@@ -687,6 +695,7 @@ impl Accounts {
                 "account",
                 store::put_on_version(record::to_item(&next)?, current.version),
             );
+            tx.extend("audit entry", stamp.writes());
             tx.add(
                 "index entry",
                 Write::Put {

@@ -11,7 +11,7 @@ use super::identity::model::Session;
 use crate::domain::paging::{self, Page, PageRequest, PagingError};
 use crate::ids::{AccountId, TenantId};
 use crate::ports::Clock;
-use crate::ports::table::{Condition, Index, Item, Query, Table, TableError, Write};
+use crate::ports::table::{Condition, Index, Item, Query, SortKey, Table, TableError, Write};
 use crate::store::{self, CursorCodec, keys};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -32,8 +32,71 @@ pub struct AuditEntry {
     pub request_id: String,
 }
 
+/// The audit entry of a staff change, carried into the change's own transaction so that
+/// the change and its entry are written together or not at all. Changes nobody made in a
+/// session (demo data, the operator tool) carry none.
+#[derive(Debug, Clone, Default)]
+pub struct Stamp(Option<Write>);
+
+impl Stamp {
+    pub fn none() -> Self {
+        Stamp(None)
+    }
+
+    pub fn of(write: Write) -> Self {
+        Stamp(Some(write))
+    }
+
+    /// The entry's write, for the change's transaction (cloned: a retried transaction
+    /// writes it again).
+    pub fn writes(&self) -> Vec<Write> {
+        self.0.iter().cloned().collect()
+    }
+}
+
 fn from_item(item: &Item) -> Result<AuditEntry, TableError> {
     store::from_item(item)
+}
+
+/// What a reading of the trail is narrowed to. Times are instants: the caller turns the
+/// provider's days into them.
+#[derive(Debug, Clone, Default)]
+pub struct TrailFilter {
+    pub account: Option<AccountId>,
+    /// The staff member who acted (also when impersonating).
+    pub actor: Option<String>,
+    /// From this instant on.
+    pub since: Option<OffsetDateTime>,
+    /// Before this instant.
+    pub before: Option<OffsetDateTime>,
+}
+
+impl TrailFilter {
+    /// The entries' ids are ULIDs, which sort by time: a time range is a key range.
+    fn key_range(&self) -> SortKey {
+        let millis = |t: OffsetDateTime| (t.unix_timestamp_nanos() / 1_000_000).max(0) as u64;
+        let low = self
+            .since
+            .map_or(ulid::Ulid::nil(), |t| ulid::Ulid::from_parts(millis(t), 0));
+        let high = match self.before {
+            Some(t) if millis(t) == 0 => ulid::Ulid::nil(),
+            Some(t) => ulid::Ulid::from_parts(millis(t) - 1, u128::MAX),
+            None => ulid::Ulid::from(u128::MAX),
+        };
+        SortKey::Between(low.to_string(), high.to_string())
+    }
+
+    fn scope(&self, tenant: &TenantId) -> String {
+        let when =
+            |t: Option<OffsetDateTime>| t.map_or(String::new(), |t| t.unix_timestamp().to_string());
+        format!(
+            "audit:{tenant}:{}:{}:{}:{}",
+            self.account.map(|a| a.to_string()).unwrap_or_default(),
+            self.actor.as_deref().unwrap_or_default(),
+            when(self.since),
+            when(self.before)
+        )
+    }
 }
 
 /// The trail's service: writes entries (alone, or as a write for the change's own
@@ -143,22 +206,45 @@ impl Audit {
         Ok(())
     }
 
-    /// The tenant's trail, newest first.
-    pub async fn trail(
+    /// The tenant's trail (or one account's) narrowed by `filter`, newest first.
+    pub async fn search(
         &self,
         tenant: &TenantId,
+        filter: &TrailFilter,
         page: &PageRequest,
     ) -> Result<Page<AuditEntry>, PagingError> {
-        let query = Query::partition(Index::Primary, keys::audit(tenant)).backward();
-        paging::fetch(
-            self.table.as_ref(),
-            &self.cursors,
-            &format!("audit:{tenant}"),
-            query,
-            page,
-            from_item,
-        )
-        .await
+        let query = match &filter.account {
+            Some(account) => Query::partition(Index::Gsi1, keys::account_audit(tenant, account)),
+            None => Query::partition(Index::Primary, keys::audit(tenant)),
+        }
+        .sort(filter.key_range())
+        .backward();
+        let scope = filter.scope(tenant);
+        match &filter.actor {
+            None => {
+                paging::fetch(
+                    self.table.as_ref(),
+                    &self.cursors,
+                    &scope,
+                    query,
+                    page,
+                    from_item,
+                )
+                .await
+            }
+            Some(actor) => {
+                paging::fetch_where(
+                    self.table.as_ref(),
+                    &self.cursors,
+                    &scope,
+                    query,
+                    page,
+                    from_item,
+                    |entry| entry.actor == *actor,
+                )
+                .await
+            }
+        }
     }
 
     /// One account's trail, newest first.

@@ -74,3 +74,49 @@ pub async fn fetch<T>(
         next_cursor: result.next.map(|c| cursors.encode(scope, &c)),
     })
 }
+
+/// How many reads one filtered page may take before it answers short, with a cursor.
+pub const FILTERED_READS: usize = 20;
+
+/// Like [`fetch`], keeping only the items `keep` accepts (a filter no index serves): reads
+/// on until the page is full, the partition ends or [`FILTERED_READS`] queries were made. A page can
+/// then be short, even empty, with a cursor to go on from, as DynamoDB's own filters do.
+pub async fn fetch_where<T>(
+    table: &dyn crate::ports::Table,
+    cursors: &crate::store::CursorCodec,
+    scope: &str,
+    query: crate::ports::Query,
+    request: &PageRequest,
+    read: fn(&crate::ports::Item) -> Result<T, crate::ports::TableError>,
+    keep: impl Fn(&T) -> bool,
+) -> Result<Page<T>, PagingError> {
+    let limit = request.limit().map_err(PagingError::InvalidLimit)?;
+    let mut after = request
+        .cursor
+        .as_deref()
+        .map(|c| cursors.decode(scope, c))
+        .transpose()
+        .map_err(|_| PagingError::InvalidCursor)?;
+    let mut items = Vec::new();
+    for _ in 0..FILTERED_READS {
+        // Asking only for what the page still lacks keeps the cursor exact: every item
+        // before it was seen, and none after it.
+        let result = table
+            .query(query.clone().limit(limit - items.len()).after(after))
+            .await?;
+        for item in &result.items {
+            let value = read(item)?;
+            if keep(&value) {
+                items.push(value);
+            }
+        }
+        after = result.next;
+        if after.is_none() || items.len() == limit {
+            break;
+        }
+    }
+    Ok(Page {
+        items,
+        next_cursor: after.map(|c| cursors.encode(scope, &c)),
+    })
+}

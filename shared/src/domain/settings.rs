@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::domain::Violations;
+use crate::domain::audit::Stamp;
 use crate::domain::contact::EmailAddress;
 use crate::ids::TenantId;
 use crate::ports::Clock;
@@ -251,6 +252,7 @@ impl Settings {
         &self,
         tenant: &TenantId,
         settings: AccessSettings,
+        stamp: &Stamp,
     ) -> Result<AccessSettings, SettingsError> {
         settings.check().map_err(SettingsError::Invalid)?;
         store::write_settings(
@@ -259,6 +261,7 @@ impl Settings {
             "settings",
             &settings,
             self.clock.now(),
+            stamp.writes(),
         )
         .await?;
         Ok(settings)

@@ -4,6 +4,7 @@
 
 use super::problem::parse_id;
 use crate::domain::accounts::Account;
+use crate::domain::audit::Stamp;
 use crate::domain::identity::Role;
 use crate::ids::AccountId;
 use axum::extract::FromRequestParts;
@@ -337,6 +338,41 @@ pub struct StaffUser {
 }
 
 impl StaffUser {
+    /// The audit entry of this staff member's change, for the change's own transaction.
+    pub fn stamp(
+        &self,
+        platform: &Platform,
+        account: Option<AccountId>,
+        action: &str,
+        detail: &str,
+    ) -> Result<Stamp, Problem> {
+        let write = platform.audit().write(
+            &self.session,
+            account,
+            action,
+            detail,
+            &self.request_id,
+            false,
+        )?;
+        Ok(Stamp::of(write))
+    }
+
+    /// Records an action of this staff member after it was made, for actions that are not
+    /// one transaction of their own (a file handed to the ingest, an export started).
+    pub async fn record(
+        &self,
+        platform: &Platform,
+        account: Option<AccountId>,
+        action: &str,
+        detail: &str,
+    ) -> Result<(), Problem> {
+        platform
+            .audit()
+            .record(&self.session, account, action, detail, &self.request_id)
+            .await?;
+        Ok(())
+    }
+
     /// Refuses unless the staff member holds `permission`.
     pub fn require(&self, permission: Permission) -> Result<(), Problem> {
         if self.session.principal.may(permission) {

@@ -194,6 +194,14 @@ pub async fn create_plan_alert(
             },
         )
         .await?;
+    staff
+        .record(
+            &platform,
+            None,
+            "catalogue.plan_alert_added",
+            &plan.to_string(),
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(alert.into())))
 }
 
@@ -214,6 +222,14 @@ pub async fn delete_plan_alert(
             &staff.session.tenant,
             &AlertScope::Plan(plan),
             &parse_id(&alert)?,
+        )
+        .await?;
+    staff
+        .record(
+            &platform,
+            None,
+            "catalogue.plan_alert_removed",
+            &plan.to_string(),
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -116,11 +116,13 @@ pub async fn set_branding(
 ) -> Result<Json<Branding>, Problem> {
     staff.require(Permission::BrandingManage)?;
     let look = look.checked().map_err(Problem::from_violations)?;
+    let stamp = staff.stamp(&platform, None, "branding.changed", "")?;
     branding::write(
         platform.table.as_ref(),
         &staff.session.tenant,
         &look,
         platform.clock.now(),
+        &stamp,
     )
     .await
     .map_err(|e| Problem::storage(&e))?;

@@ -114,6 +114,15 @@ pub async fn create_plan(
     JsonBody(body): JsonBody<PlanInput>,
 ) -> Result<(StatusCode, Json<PlanView>), Problem> {
     staff.require(Permission::SettingsManage)?;
+    let stamp = staff.stamp(
+        &platform,
+        None,
+        "catalogue.plan_added",
+        &format!(
+            "{} ({:?}, {} {})",
+            body.name, body.service_type, body.recurring_minor, body.currency
+        ),
+    )?;
     let plan = platform
         .catalogue()
         .create_plan(
@@ -134,6 +143,7 @@ pub async fn create_plan(
                     })
                     .collect(),
             },
+            &stamp,
         )
         .await?;
     Ok((StatusCode::CREATED, Json(plan.into())))
@@ -212,6 +222,12 @@ pub async fn create_bolt_on(
         .iter()
         .map(|p| parse_id(p))
         .collect::<Result<Vec<_>, _>>()?;
+    let stamp = staff.stamp(
+        &platform,
+        None,
+        "catalogue.bolt_on_added",
+        &format!("{} ({} {})", body.name, body.price_minor, body.currency),
+    )?;
     let bolt_on = platform
         .catalogue()
         .create_bolt_on(
@@ -224,6 +240,7 @@ pub async fn create_bolt_on(
                 allowances: body.allowances,
                 plans,
             },
+            &stamp,
         )
         .await?;
     Ok((StatusCode::CREATED, Json(bolt_on.into())))

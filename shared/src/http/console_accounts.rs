@@ -238,6 +238,7 @@ pub async fn update_account(
         return Err(Problem::validation().field("/group", "choose one of your account groups"));
     }
     let tenant = own_tenant(&platform, &staff).await?;
+    let stamp = staff.stamp(&platform, Some(account.id), "account.updated", "")?;
     let updated = platform
         .accounts()
         .update(
@@ -245,9 +246,9 @@ pub async fn update_account(
             &account.id,
             patch.changes(),
             patch.expected_version,
+            &stamp,
         )
         .await?;
-    audit(&platform, &staff, Some(account.id), "account.updated", "").await?;
     Ok(Json(updated.into()))
 }
 
@@ -322,19 +323,17 @@ async fn set_active(
     let account = visible_account(platform, staff, account).await?;
     let accounts = platform.accounts();
     let tenant = &staff.session.tenant;
-    let (updated, action) = if active {
-        (
-            accounts.reactivate(tenant, &account.id).await,
-            "account.reactivated",
-        )
+    let action = if active {
+        "account.reactivated"
     } else {
-        (
-            accounts.deactivate(tenant, &account.id).await,
-            "account.deactivated",
-        )
+        "account.deactivated"
     };
-    let updated = updated?;
-    audit(platform, staff, Some(account.id), action, "").await?;
+    let stamp = staff.stamp(platform, Some(account.id), action, &account.number)?;
+    let updated = if active {
+        accounts.reactivate(tenant, &account.id, &stamp).await?
+    } else {
+        accounts.deactivate(tenant, &account.id, &stamp).await?
+    };
     Ok(Json(updated.into()))
 }
 

@@ -13,14 +13,16 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::access::visible_account;
 use super::access::{StaffUser, wire_name};
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::views::{LoginView, PageOf, Paging};
-use crate::domain::audit::AuditEntry;
+use crate::domain::audit::{AuditEntry, TrailFilter};
 use crate::domain::identity::credentials::StaffInvitation;
 use crate::domain::identity::logins::StaffAccess;
 use crate::domain::identity::{Permission, Principal};
 use crate::domain::outbox;
+use crate::domain::paging::PageRequest;
 use crate::domain::settings::AccessSettings;
 use crate::domain::tenancy::AttributeDefinition;
 use crate::ids::LoginId;
@@ -423,28 +425,127 @@ pub async fn retry_failed_mail(
     Ok(StatusCode::ACCEPTED)
 }
 
-/// The provider's audit trail, newest first.
-#[utoipa::path(get, path = "/v1/console/audit", tag = "console", params(Paging),
-    responses((status = 200, body = PageOf<AuditEntry>), (status = 403, body = Problem)))]
+/// What the audit trail is narrowed to, and how it is answered.
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct TrailQuery {
+    /// Only this account's entries (its id).
+    pub account: Option<String>,
+    /// Only what this staff member did (their login id), also while impersonating.
+    pub actor: Option<String>,
+    /// From this day on (the provider's date, `2026-11-01`).
+    #[param(format = Date)]
+    pub from: Option<String>,
+    /// Up to this day, included.
+    #[param(format = Date)]
+    pub to: Option<String>,
+    /// `json` (the default: a page) or `csv` (every matching entry, up to 10,000).
+    pub format: Option<String>,
+    /// 1 to 100; 25 when left out (JSON only).
+    pub limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// The most entries one CSV file holds.
+const TRAIL_CSV_ROWS: usize = 10_000;
+
+/// The provider's audit trail, newest first, narrowed by account, staff member and the
+/// provider's days; as pages of JSON or one CSV file. Staff limited to some account
+/// groups read it one account at a time.
+#[utoipa::path(get, path = "/v1/console/audit", tag = "console", params(TrailQuery),
+    responses((status = 200, description = "A page as JSON, or every entry as CSV with `format=csv`",
+            content((PageOf<AuditEntry> = "application/json"), (String = "text/csv"))),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn audit_trail(
     State(platform): State<Platform>,
     staff: StaffUser,
-    QueryParams(paging): QueryParams<Paging>,
-) -> Result<Json<PageOf<AuditEntry>>, Problem> {
+    QueryParams(q): QueryParams<TrailQuery>,
+) -> Result<Response, Problem> {
     staff.require(Permission::AuditView)?;
-    if !staff.session.principal.sees_group(None) {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "The whole trail is for staff who see every account",
-        )
-        .detail("Open an account's own trail instead."));
+    let csv = super::downloads::wants_csv(q.format.as_deref())?;
+    let account = match q.account.as_deref() {
+        Some(id) => Some(visible_account(&platform, &staff, id).await?.id),
+        None if !staff.session.principal.sees_group(None) => {
+            return Err(Problem::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "The whole trail is for staff who see every account",
+            )
+            .detail("Open an account's own trail instead."));
+        }
+        None => None,
+    };
+    let zone = crate::domain::settings::zone(platform.table.as_ref(), &staff.session.tenant)
+        .await
+        .map_err(|e| Problem::storage(&e))?;
+    let day = |text: &Option<String>, field: &str| match text.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => crate::domain::billing::dates::parse(t)
+            .map(Some)
+            .ok_or_else(|| Problem::validation().field(field, "a date such as 2026-11-01")),
+    };
+    let (from, to) = (day(&q.from, "from")?, day(&q.to, "to")?);
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(Problem::validation().field("from", "on or before `to`"));
     }
-    let page = platform
-        .audit()
-        .trail(&staff.session.tenant, &paging.request())
-        .await?;
-    Ok(Json(PageOf::from(page)))
+    let filter = TrailFilter {
+        account,
+        actor: q.actor.clone().filter(|a| !a.trim().is_empty()),
+        since: from.map(|d| zone.start_of(d)),
+        before: to.and_then(|d| d.next_day()).map(|d| zone.start_of(d)),
+    };
+    let audit = platform.audit();
+    let tenant = &staff.session.tenant;
+    if !csv {
+        let paging = Paging {
+            limit: q.limit,
+            cursor: q.cursor.clone(),
+        };
+        let page = audit.search(tenant, &filter, &paging.request()).await?;
+        return Ok(Json(PageOf::<AuditEntry>::from(page)).into_response());
+    }
+    let mut rows = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = audit
+            .search(tenant, &filter, &PageRequest::after(100, cursor))
+            .await?;
+        rows.extend(page.items.into_iter().map(|e| {
+            vec![
+                zone.local(e.at)
+                    .format(&time::format_description::well_known::Rfc3339)
+                    .unwrap_or_default(),
+                e.actor_username,
+                e.on_behalf_of_username.unwrap_or_default(),
+                e.account.unwrap_or_default(),
+                e.action,
+                e.detail,
+                e.request_id,
+            ]
+        }));
+        cursor = page.next_cursor;
+        if cursor.is_none() || rows.len() >= TRAIL_CSV_ROWS {
+            break;
+        }
+    }
+    rows.truncate(TRAIL_CSV_ROWS);
+    super::downloads::csv_response(
+        "audit-trail.csv",
+        &[
+            "at",
+            "staff member",
+            "acting as",
+            "account",
+            "action",
+            "detail",
+            "request id",
+        ],
+        rows,
+    )
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -586,20 +687,17 @@ pub async fn put_settings(
     JsonBody(settings): JsonBody<AccessSettings>,
 ) -> Result<Json<AccessSettings>, Problem> {
     staff.require(Permission::SettingsManage)?;
-    let _identity = platform.identity();
+    let detail = format!(
+        "modules {}, two-factor for staff {}, for customers {}, lock-out after {}",
+        serde_json::to_string(&settings.modules).unwrap_or_default(),
+        settings.two_factor_required_for_staff,
+        settings.two_factor_required_for_end_users,
+        settings.lockout_threshold
+    );
+    let stamp = staff.stamp(&platform, None, "settings.access_changed", &detail)?;
     let saved = platform
         .settings()
-        .set(&staff.session.tenant, settings)
-        .await?;
-    platform
-        .audit()
-        .record(
-            &staff.session,
-            None,
-            "settings.access_changed",
-            "",
-            &staff.request_id,
-        )
+        .set(&staff.session.tenant, settings, &stamp)
         .await?;
     Ok(Json(saved))
 }

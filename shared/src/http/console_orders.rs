@@ -19,6 +19,7 @@ use super::access::StaffUser;
 use super::access::visible_account;
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::views::{PageOf, Paging};
+use crate::domain::audit::Stamp;
 use crate::domain::identity::{Permission, Principal};
 use crate::domain::orders::settings::OrderSettings;
 use crate::domain::orders::{Activation, Actor, ActorKind, Order, OrderRef, ProvisioningDetails};
@@ -59,9 +60,10 @@ pub async fn set_order_settings(
     JsonBody(settings): JsonBody<OrderSettings>,
 ) -> Result<Json<OrderSettings>, Problem> {
     staff.require(Permission::SettingsManage)?;
+    let stamp = staff.stamp(&platform, None, "settings.orders_changed", "")?;
     let settings = platform
         .orders()
-        .set_settings(&staff.session.tenant, settings)
+        .set_settings(&staff.session.tenant, settings, &stamp)
         .await?;
     Ok(Json(settings))
 }
@@ -233,6 +235,31 @@ async fn account_order_ref(
     })
 }
 
+/// The audit entry of a decision on the order at `r`, naming what was asked (and why,
+/// for a refusal). A wholesaler acting on a retailer's order keeps it on its own trail,
+/// naming the retailer, since the account is not one of its own.
+async fn decision_stamp(
+    platform: &Platform,
+    staff: &StaffUser,
+    r: &OrderRef,
+    action: &str,
+    reason: Option<&str>,
+) -> Result<Stamp, Problem> {
+    let order = platform.orders().get(r).await?;
+    let mut detail = format!("{} ({})", order.summary, order.id);
+    if let Some(reason) = reason {
+        detail.push_str(": ");
+        detail.push_str(reason);
+    }
+    let account = if r.tenant == staff.session.tenant {
+        Some(r.account)
+    } else {
+        detail = format!("retailer {}, account {}: {detail}", r.tenant, r.account);
+        None
+    };
+    staff.stamp(platform, account, action, &detail)
+}
+
 /// One order of an account, with its history.
 #[utoipa::path(get, path = "/v1/console/accounts/{account}/orders/{order}", tag = "console",
     params(("account" = String, Path), ("order" = String, Path)),
@@ -260,9 +287,10 @@ pub async fn approve_order(
 ) -> Result<Json<OrderView>, Problem> {
     staff.require(Permission::OrdersApprove)?;
     let r = account_order_ref(&platform, &staff, &account, &order).await?;
+    let stamp = decision_stamp(&platform, &staff, &r, "order.approved", None).await?;
     let order = platform
         .orders()
-        .approve(&r, &staff_actor(&staff, false))
+        .approve(&r, &staff_actor(&staff, false), &stamp)
         .await?;
     Ok(Json(OrderView::console(order)))
 }
@@ -287,9 +315,17 @@ pub async fn reject_order(
 ) -> Result<Json<OrderView>, Problem> {
     staff.require(Permission::OrdersApprove)?;
     let r = account_order_ref(&platform, &staff, &account, &order).await?;
+    let stamp = decision_stamp(
+        &platform,
+        &staff,
+        &r,
+        "order.rejected",
+        Some(input.reason.trim()),
+    )
+    .await?;
     let order = platform
         .orders()
-        .reject(&r, &staff_actor(&staff, false), &input.reason)
+        .reject(&r, &staff_actor(&staff, false), &input.reason, &stamp)
         .await?;
     Ok(Json(OrderView::console(order)))
 }
@@ -305,9 +341,10 @@ pub async fn undo_rejection(
 ) -> Result<Json<OrderView>, Problem> {
     staff.require(Permission::OrdersApprove)?;
     let r = account_order_ref(&platform, &staff, &account, &order).await?;
+    let stamp = decision_stamp(&platform, &staff, &r, "order.rejection_undone", None).await?;
     let order = platform
         .orders()
-        .undo_rejection(&r, &staff_actor(&staff, false))
+        .undo_rejection(&r, &staff_actor(&staff, false), &stamp)
         .await?;
     Ok(Json(OrderView::console(order)))
 }
@@ -380,6 +417,7 @@ pub async fn update_queued(
     JsonBody(details): JsonBody<ProvisioningDetails>,
 ) -> Result<Json<OrderView>, Problem> {
     let (r, _) = queued_order(&platform, &staff, &path).await?;
+    let stamp = decision_stamp(&platform, &staff, &r, "order.details_updated", None).await?;
     let order = platform
         .orders()
         .update_details(
@@ -387,6 +425,7 @@ pub async fn update_queued(
             &r,
             &staff_actor(&staff, r.tenant != staff.session.tenant),
             &details,
+            &stamp,
         )
         .await?;
     Ok(Json(OrderView::console(order)))
@@ -414,6 +453,7 @@ pub async fn activate_order(
     JsonBody(input): JsonBody<ActivationInput>,
 ) -> Result<Json<OrderView>, Problem> {
     let (r, _) = queued_order(&platform, &staff, &path).await?;
+    let stamp = decision_stamp(&platform, &staff, &r, "order.activated", None).await?;
     let order = platform
         .orders()
         .activate(
@@ -423,6 +463,7 @@ pub async fn activate_order(
             &Activation {
                 identifier: input.identifier,
             },
+            &stamp,
         )
         .await?;
     Ok(Json(OrderView::console(order)))
@@ -441,6 +482,14 @@ pub async fn halt_order(
     JsonBody(input): JsonBody<ReasonInput>,
 ) -> Result<Json<OrderView>, Problem> {
     let (r, _) = queued_order(&platform, &staff, &path).await?;
+    let stamp = decision_stamp(
+        &platform,
+        &staff,
+        &r,
+        "order.halted",
+        Some(input.reason.trim()),
+    )
+    .await?;
     let order = platform
         .orders()
         .halt(
@@ -448,6 +497,7 @@ pub async fn halt_order(
             &r,
             &staff_actor(&staff, r.tenant != staff.session.tenant),
             &input.reason,
+            &stamp,
         )
         .await?;
     Ok(Json(OrderView::console(order)))

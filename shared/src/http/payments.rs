@@ -523,11 +523,12 @@ pub async fn set_payment_settings(
     JsonBody(input): JsonBody<PaymentSettings>,
 ) -> Result<Json<PaymentSettings>, Problem> {
     gateway_staff(&staff)?;
+    let detail = format!("retry days {:?}", input.retry_days);
+    let stamp = staff.stamp(&platform, None, "payments.settings_changed", &detail)?;
     let s = platform
         .payments()
-        .set_settings(&staff.session.tenant, input)
+        .set_settings(&staff.session.tenant, input, &stamp)
         .await?;
-    super::billing::audit_staff(&platform, &staff, None, "payments.settings-changed", "").await?;
     Ok(Json(s))
 }
 

@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use super::access::PortalUser;
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::views::{AccountPatch, AccountView, LoginView, PageOf, Paging};
-use crate::domain::audit::AuditEntry;
+use crate::domain::audit::{AuditEntry, Stamp};
 use crate::domain::identity::credentials::LoginInvitation;
 use crate::domain::identity::logins::EndUserAccess;
 use crate::domain::identity::{Principal, Role};
@@ -199,22 +199,28 @@ pub async fn update_account(
         .get(&session.tenant)
         .await
         .map_err(|_| Problem::not_found())?;
+    // A change made while impersonating is on the trail, in the change's transaction.
+    let stamp = match session.impersonator {
+        Some(_) => Stamp::of(platform.audit().write(
+            session,
+            Some(account),
+            "account.updated",
+            "account details changed in an impersonated session",
+            &user.request_id,
+            false,
+        )?),
+        None => Stamp::none(),
+    };
     let updated = platform
         .accounts()
-        .update(&tenant, &account, patch.changes(), patch.expected_version)
+        .update(
+            &tenant,
+            &account,
+            patch.changes(),
+            patch.expected_version,
+            &stamp,
+        )
         .await?;
-    if session.impersonator.is_some() {
-        platform
-            .audit()
-            .record(
-                session,
-                Some(account),
-                "account.updated",
-                "account details changed in an impersonated session",
-                &user.request_id,
-            )
-            .await?;
-    }
     Ok(Json(updated.into()))
 }
 

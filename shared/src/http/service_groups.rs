@@ -96,6 +96,11 @@ pub async fn create_group(
         .service_groups()
         .create(&staff.session.tenant, &body.name, &body.kind)
         .await?;
+    if created {
+        staff
+            .record(&platform, None, "service_group.created", &body.name)
+            .await?;
+    }
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -167,6 +172,14 @@ pub async fn add_member(
             &parse_id(&service)?,
         )
         .await?;
+    staff
+        .record(
+            &platform,
+            Some(account.id),
+            "service_group.service_added",
+            &format!("{service} to {group}"),
+        )
+        .await?;
     Ok(Json(member.into()))
 }
 
@@ -189,6 +202,14 @@ pub async fn remove_member(
             &group,
             &account.id,
             &parse_id(&service)?,
+        )
+        .await?;
+    staff
+        .record(
+            &platform,
+            Some(account.id),
+            "service_group.service_removed",
+            &format!("{service} from {group}"),
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)

@@ -162,6 +162,14 @@ pub async fn create_service(
             },
         )
         .await?;
+    staff
+        .record(
+            &platform,
+            Some(account.id),
+            "service.created",
+            &service.identifier,
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(service.into())))
 }
 
@@ -208,6 +216,14 @@ pub async fn attach_bolt_on(
             &account.id,
             &parse_id(&service)?,
             &parse_id(&body.bolt_on)?,
+        )
+        .await?;
+    staff
+        .record(
+            &platform,
+            Some(account.id),
+            "service.bolt_on_attached",
+            &format!("{} on {}", body.bolt_on, service.identifier),
         )
         .await?;
     Ok(Json(service.into()))

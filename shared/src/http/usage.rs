@@ -454,6 +454,9 @@ pub async fn usage_upload(
         .presign_put(&file, UPLOAD_LIFETIME.unsigned_abs(), "text/csv")
         .await
         .map_err(|e| Problem::unavailable(&e))?;
+    staff
+        .record(&platform, None, "usage.upload_started", file.as_str())
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(UploadView {

@@ -10,7 +10,7 @@ pub mod transaction;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::ports::table::{Item, Query, Table, TableError, Value};
+use crate::ports::table::{Item, Query, Table, TableError, Value, Write};
 
 pub use cursor::{CursorCodec, InvalidCursor};
 pub use transaction::{
@@ -126,6 +126,7 @@ pub async fn write_settings<T: Serialize>(
     attribute: &str,
     settings: &T,
     now: time::OffsetDateTime,
+    with: Vec<Write>,
 ) -> Result<(), TableError> {
     let json = serde_json::to_string(settings)
         .map_err(|e| TableError::Invalid(format!("settings would not serialise: {e}")))?;
@@ -136,7 +137,12 @@ pub async fn write_settings<T: Serialize>(
         ]),
         &[("pk", key.pk.clone()), ("sk", key.sk.clone())],
     );
-    table.put(item, None).await
+    let mut writes = vec![Write::Put {
+        item,
+        condition: None,
+    }];
+    writes.extend(with);
+    table.transact(writes).await
 }
 
 /// Adds the key and index attributes to a record's item.

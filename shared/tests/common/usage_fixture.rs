@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+use selfcare::domain::audit::Stamp;
 use std::collections::BTreeMap;
 
 use selfcare::domain::catalogue::{Allowance, NewBoltOn, NewPlan, NewRate, ServiceType, UsageType};
@@ -72,6 +73,7 @@ pub async fn fixture_for(w: World, tenant: Tenant) -> Fixture {
                     rate(UsageType::Message, "", "5", None),
                 ],
             },
+            &Stamp::none(),
         )
         .await
         .unwrap();
@@ -89,6 +91,7 @@ pub async fn fixture_for(w: World, tenant: Tenant) -> Fixture {
                 }],
                 plans: vec![plan.id],
             },
+            &Stamp::none(),
         )
         .await
         .unwrap();

@@ -42,6 +42,7 @@ use self::payments::{Payment, PaymentMethod};
 use self::settings::BillingSettings;
 use super::Violations;
 use super::accounts::{Account, AccountError, Accounts};
+use super::audit::Stamp;
 use super::calendar::{ProviderZone, add_months};
 use super::catalogue::Catalogue;
 use super::cost_centres::{CostCentreError, CostCentres};
@@ -272,6 +273,7 @@ impl Billing {
         &self,
         tenant: &TenantId,
         settings: BillingSettings,
+        stamp: &Stamp,
     ) -> Result<BillingSettings, BillingError> {
         settings.check().map_err(BillingError::Invalid)?;
         let current = settings::read(self.table.as_ref(), tenant).await?;
@@ -281,7 +283,14 @@ impl Billing {
                 return Err(BillingError::CurrencyFixed);
             }
         }
-        settings::write(self.table.as_ref(), tenant, &settings, self.clock.now()).await?;
+        settings::write(
+            self.table.as_ref(),
+            tenant,
+            &settings,
+            self.clock.now(),
+            stamp,
+        )
+        .await?;
         Ok(settings)
     }
 
@@ -311,6 +320,7 @@ impl Billing {
         tenant: &TenantId,
         account: &AccountId,
         own: settings::AccountBillingSettings,
+        stamp: &Stamp,
     ) -> Result<settings::AccountBillingSettings, BillingError> {
         own.check().map_err(BillingError::Invalid)?;
         self.accounts.get(tenant, account).await?;
@@ -329,8 +339,15 @@ impl Billing {
             }
             v.into_result().map_err(BillingError::Invalid)?;
         }
-        settings::write_account(self.table.as_ref(), tenant, account, &own, self.clock.now())
-            .await?;
+        settings::write_account(
+            self.table.as_ref(),
+            tenant,
+            account,
+            &own,
+            self.clock.now(),
+            stamp,
+        )
+        .await?;
         Ok(own)
     }
 

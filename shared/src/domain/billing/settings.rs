@@ -3,6 +3,7 @@
 //! invoice. One item per tenant; a provider that has chosen nothing bills in its plans'
 //! currency on the first of the month, due in 14 days, without tax.
 
+use crate::domain::audit::Stamp;
 use time::Date;
 
 use crate::domain::Violations;
@@ -307,6 +308,7 @@ pub async fn write_account(
     account: &crate::ids::AccountId,
     settings: &AccountBillingSettings,
     now: time::OffsetDateTime,
+    stamp: &Stamp,
 ) -> Result<(), TableError> {
     store::write_settings(
         table,
@@ -314,6 +316,7 @@ pub async fn write_account(
         "settings",
         settings,
         now,
+        stamp.writes(),
     )
     .await
 }
@@ -332,6 +335,15 @@ pub async fn write(
     tenant: &TenantId,
     settings: &BillingSettings,
     now: time::OffsetDateTime,
+    stamp: &Stamp,
 ) -> Result<(), TableError> {
-    store::write_settings(table, &key(tenant), "settings", settings, now).await
+    store::write_settings(
+        table,
+        &key(tenant),
+        "settings",
+        settings,
+        now,
+        stamp.writes(),
+    )
+    .await
 }

@@ -6,6 +6,7 @@
 pub mod stylesheet;
 
 use crate::domain::Violations;
+use crate::domain::audit::Stamp;
 use crate::ids::TenantId;
 use crate::ports::table::{Key, Table, TableError};
 use crate::store::{self, keys};
@@ -153,8 +154,17 @@ pub async fn write(
     tenant: &TenantId,
     branding: &Branding,
     now: time::OffsetDateTime,
+    stamp: &Stamp,
 ) -> Result<(), TableError> {
-    store::write_settings(table, &key(tenant), "branding", branding, now).await
+    store::write_settings(
+        table,
+        &key(tenant),
+        "branding",
+        branding,
+        now,
+        stamp.writes(),
+    )
+    .await
 }
 
 #[cfg(test)]

@@ -13,10 +13,11 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::Violations;
+use super::audit::Stamp;
 use super::paging::{self, Page, PageRequest, PagingError};
 use crate::ids::{BoltOnId, PlanId, TenantId};
 use crate::ports::Clock;
-use crate::ports::table::{Condition, Index, Query, Table, TableError};
+use crate::ports::table::{Condition, Index, Query, Table, TableError, Write};
 use crate::store::{CursorCodec, keys};
 pub use money::{Currency, Money, Price};
 
@@ -208,6 +209,7 @@ impl Catalogue {
         &self,
         tenant: &TenantId,
         new: NewPlan,
+        stamp: &Stamp,
     ) -> Result<Plan, CatalogueError> {
         let mut v = Violations::default();
         let name = check_name(&new.name, &mut v);
@@ -264,9 +266,12 @@ impl Catalogue {
             rates,
             created_at: now,
         };
-        self.table
-            .put(record::plan_to_item(&plan)?, Some(Condition::Absent))
-            .await?;
+        let mut writes = vec![Write::Put {
+            item: record::plan_to_item(&plan)?,
+            condition: Some(Condition::Absent),
+        }];
+        writes.extend(stamp.writes());
+        self.table.transact(writes).await?;
         Ok(plan)
     }
 
@@ -299,6 +304,7 @@ impl Catalogue {
         &self,
         tenant: &TenantId,
         new: NewBoltOn,
+        stamp: &Stamp,
     ) -> Result<BoltOn, CatalogueError> {
         let mut v = Violations::default();
         let name = check_name(&new.name, &mut v);
@@ -343,9 +349,12 @@ impl Catalogue {
             plans: new.plans,
             created_at: now,
         };
-        self.table
-            .put(record::bolt_on_to_item(&bolt_on)?, Some(Condition::Absent))
-            .await?;
+        let mut writes = vec![Write::Put {
+            item: record::bolt_on_to_item(&bolt_on)?,
+            condition: Some(Condition::Absent),
+        }];
+        writes.extend(stamp.writes());
+        self.table.transact(writes).await?;
         Ok(bolt_on)
     }
 

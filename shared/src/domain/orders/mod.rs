@@ -26,6 +26,7 @@ use self::lifecycle::{OrderState, Step};
 use self::record::{from_item, key, to_item};
 use self::settings::OrderSettings;
 use super::Violations;
+use super::audit::Stamp;
 use super::contact::EmailAddress;
 use super::paging::{self, Page, PageRequest, PagingError};
 use super::services::{EmergencyAddress, VoiceFeatures};
@@ -391,9 +392,10 @@ impl Orders {
         &self,
         tenant: &TenantId,
         new: OrderSettings,
+        stamp: &Stamp,
     ) -> Result<OrderSettings, OrderError> {
         new.check().map_err(OrderError::Invalid)?;
-        settings::write(self.table.as_ref(), tenant, &new, self.clock.now()).await?;
+        settings::write(self.table.as_ref(), tenant, &new, self.clock.now(), stamp).await?;
         Ok(new)
     }
 
@@ -793,6 +795,7 @@ impl Orders {
         actor: &Actor,
         reason: Option<&str>,
         change: Change<'_>,
+        stamp: &Stamp,
     ) -> Result<Order, OrderError> {
         let mut attempt = 0;
         loop {
@@ -896,6 +899,7 @@ impl Orders {
                 tx.add(name, write);
             }
             tx.extend("mail", self.notices().after(&order, step).await?);
+            tx.extend("audit entry", stamp.writes());
             match tx.commit(self.table.as_ref()).await {
                 Ok(()) => return Ok(order),
                 Err(TransactionError::ConditionFailed(NUMBER_RESERVATION)) => {
@@ -912,13 +916,19 @@ impl Orders {
         }
     }
 
-    pub async fn approve(&self, r: &OrderRef, actor: &Actor) -> Result<Order, OrderError> {
+    pub async fn approve(
+        &self,
+        r: &OrderRef,
+        actor: &Actor,
+        stamp: &Stamp,
+    ) -> Result<Order, OrderError> {
         self.take(
             r,
             Step::Approve { needs_hands: false },
             actor,
             None,
             Change::None,
+            stamp,
         )
         .await
     }
@@ -928,14 +938,20 @@ impl Orders {
         r: &OrderRef,
         actor: &Actor,
         reason: &str,
+        stamp: &Stamp,
     ) -> Result<Order, OrderError> {
         let reason = check_reason(reason)?;
-        self.take(r, Step::Reject, actor, Some(&reason), Change::None)
+        self.take(r, Step::Reject, actor, Some(&reason), Change::None, stamp)
             .await
     }
 
-    pub async fn undo_rejection(&self, r: &OrderRef, actor: &Actor) -> Result<Order, OrderError> {
-        self.take(r, Step::UndoRejection, actor, None, Change::None)
+    pub async fn undo_rejection(
+        &self,
+        r: &OrderRef,
+        actor: &Actor,
+        stamp: &Stamp,
+    ) -> Result<Order, OrderError> {
+        self.take(r, Step::UndoRejection, actor, None, Change::None, stamp)
             .await
     }
 
@@ -976,6 +992,7 @@ impl Orders {
             &who.actor(),
             None,
             Change::Resubmit(changed.as_ref()),
+            &Stamp::none(),
         )
         .await
     }
@@ -987,6 +1004,7 @@ impl Orders {
         r: &OrderRef,
         actor: &Actor,
         details: &ProvisioningDetails,
+        stamp: &Stamp,
     ) -> Result<Order, OrderError> {
         details.check().map_err(OrderError::Invalid)?;
         self.take(
@@ -998,6 +1016,7 @@ impl Orders {
                 fulfiller: *fulfiller,
                 details,
             },
+            stamp,
         )
         .await
     }
@@ -1009,6 +1028,7 @@ impl Orders {
         r: &OrderRef,
         actor: &Actor,
         activation: &Activation,
+        stamp: &Stamp,
     ) -> Result<Order, OrderError> {
         self.take(
             r,
@@ -1019,6 +1039,7 @@ impl Orders {
                 fulfiller: *fulfiller,
                 activation,
             },
+            stamp,
         )
         .await
     }
@@ -1029,6 +1050,7 @@ impl Orders {
         r: &OrderRef,
         actor: &Actor,
         reason: &str,
+        stamp: &Stamp,
     ) -> Result<Order, OrderError> {
         let reason = check_reason(reason)?;
         self.take(
@@ -1040,6 +1062,7 @@ impl Orders {
                 fulfiller: *fulfiller,
                 activation: &Activation::default(),
             },
+            stamp,
         )
         .await
     }

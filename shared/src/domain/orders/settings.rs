@@ -5,6 +5,7 @@
 use std::collections::BTreeSet;
 
 use crate::domain::Violations;
+use crate::domain::audit::Stamp;
 use crate::domain::contact::EmailAddress;
 use crate::ids::TenantId;
 use crate::ports::table::{Key, Table, TableError};
@@ -178,6 +179,15 @@ pub async fn write(
     tenant: &TenantId,
     settings: &OrderSettings,
     now: time::OffsetDateTime,
+    stamp: &Stamp,
 ) -> Result<(), TableError> {
-    store::write_settings(table, &key(tenant), "settings", settings, now).await
+    store::write_settings(
+        table,
+        &key(tenant),
+        "settings",
+        settings,
+        now,
+        stamp.writes(),
+    )
+    .await
 }

@@ -28,6 +28,7 @@ use self::model::{
 };
 use self::sealing::Sealer;
 use super::Violations;
+use super::audit::Stamp;
 use super::billing::{Billing, BillingError, CardReceipt, RefundReceipt};
 use super::identity::{Credentials, SiteLinks};
 use super::tenancy::Tenants;
@@ -329,6 +330,7 @@ impl Payments {
         &self,
         tenant: &TenantId,
         settings: PaymentSettings,
+        stamp: &Stamp,
     ) -> Result<PaymentSettings, PaymentError> {
         let mut v = Violations::default();
         if settings.retry_days.len() > 5 {
@@ -340,9 +342,12 @@ impl Payments {
             v.add("/retry_days", "ascending days, each 1 to 30");
         }
         v.into_result().map_err(PaymentError::Invalid)?;
-        self.table
-            .put(record::settings_item(tenant, &settings)?, None)
-            .await?;
+        let mut writes = vec![Write::Put {
+            item: record::settings_item(tenant, &settings)?,
+            condition: None,
+        }];
+        writes.extend(stamp.writes());
+        self.table.transact(writes).await?;
         Ok(settings)
     }
 

@@ -5,7 +5,7 @@ use axum::extract::{Path, State};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{audited, every_account};
+use super::every_account;
 use crate::domain::billing::granted::GrantedReport;
 use crate::domain::billing::settings::{BillDay, BillingSettings, Paper, TaxSetting};
 use crate::domain::identity::Permission;
@@ -155,18 +155,19 @@ pub async fn set_billing_settings(
     JsonBody(body): JsonBody<BillingSettingsBody>,
 ) -> Result<Json<BillingSettingsBody>, Problem> {
     every_account(&staff)?;
-    let settings = platform
-        .billing()
-        .set_settings(&staff.session.tenant, body.into())
-        .await?;
-    audited(
+    let stamp = staff.stamp(
         &platform,
-        &staff,
         None,
         "billing.settings_changed",
-        "billing settings saved",
-    )
-    .await?;
+        &format!(
+            "currency {}, terms {} days",
+            body.currency, body.payment_terms_days
+        ),
+    )?;
+    let settings = platform
+        .billing()
+        .set_settings(&staff.session.tenant, body.into(), &stamp)
+        .await?;
     Ok(Json(settings.into()))
 }
 
@@ -256,21 +257,14 @@ pub async fn set_account_billing(
     if any_bad {
         return Err(bad);
     }
-    let own = platform
-        .billing()
-        .set_account_settings(
-            &staff.session.tenant,
-            &account.id,
-            crate::domain::billing::settings::AccountBillingSettings {
-                bill_day: body.bill_day,
-                tax_exempt: body.tax_exempt,
-                tax_exempt_reason: body.tax_exempt_reason.trim().to_owned(),
-                portal_only: body.portal_only,
-                granted_reports: body.granted_reports.into_iter().collect(),
-                contacts,
-            },
-        )
-        .await?;
+    let own = crate::domain::billing::settings::AccountBillingSettings {
+        bill_day: body.bill_day,
+        tax_exempt: body.tax_exempt,
+        tax_exempt_reason: body.tax_exempt_reason.trim().to_owned(),
+        portal_only: body.portal_only,
+        granted_reports: body.granted_reports.into_iter().collect(),
+        contacts,
+    };
     let detail = format!(
         "bill day {}, tax exempt: {}, reports granted: {}",
         own.bill_day
@@ -282,13 +276,15 @@ pub async fn set_account_billing(
         },
         own.granted_reports.len()
     );
-    audited(
+    let stamp = staff.stamp(
         &platform,
-        &staff,
         Some(account.id),
         "billing.account_settings_changed",
         &detail,
-    )
-    .await?;
+    )?;
+    let own = platform
+        .billing()
+        .set_account_settings(&staff.session.tenant, &account.id, own, &stamp)
+        .await?;
     Ok(Json(own.into()))
 }
