@@ -219,6 +219,11 @@ async fn a_bolt_on_order_waits_and_the_customer_and_the_order_desk_are_told() {
     assert_eq!(order["state"], "pending");
     assert_eq!(order["summary"], format!("Bolt-on 5 minutes on {SPARE}"));
     assert_eq!(
+        order["price"],
+        json!({"monthly_minor": 300, "currency": "AUD"}),
+        "staff approve the price the customer agreed to"
+    );
+    assert_eq!(
         s.f.w.mail("sam@example.com", "order-submitted").await.len(),
         1
     );
@@ -712,6 +717,8 @@ async fn a_port_needs_hands_and_once_approved_waits_in_the_providers_queue() {
     let approved = s.decide(&order, "approve", None).await;
     assert_eq!(approved.body["state"], "provisioning", "{}", approved.text);
     assert_eq!(approved.body["wholesale"], false);
+    assert_eq!(approved.body["price"]["monthly_minor"], 2_000);
+    assert_eq!(approved.body["request"]["carrier_account"], "123");
     assert_eq!(
         s.f.w.mail("sam@example.com", "order-approved").await.len(),
         1
@@ -1679,6 +1686,14 @@ async fn a_wholesalers_decision_on_a_retailers_order_is_on_its_own_trail_naming_
     let path = s.queue_path(&approved.body);
     let acme_before = s.trail("").await;
     let wanda = s.f.w.token("wisp", "wanda", STAFF_PASSWORD).await;
+    let queue = s
+        .call("GET", "/v1/console/provisioning", "wisp", &wanda, None)
+        .await;
+    assert_eq!(
+        queue.body["items"][0]["provider_name"], "acme Telecom",
+        "the wholesaler's queue names the retailer: {}",
+        queue.text
+    );
     let halted = s
         .call(
             "POST",

@@ -125,6 +125,32 @@ async fn visible_orders(
     staff: &StaffUser,
     orders: Vec<Order>,
 ) -> Result<Vec<OrderView>, Problem> {
+    let mut views = visible_to_staff(platform, staff, orders).await?;
+    name_retailers(platform, staff, &mut views).await;
+    Ok(views)
+}
+
+/// Names the retailer of each order a wholesaler sees in its queue.
+async fn name_retailers(platform: &Platform, staff: &StaffUser, views: &mut [OrderView]) {
+    let own = staff.session.tenant.to_string();
+    let mut names: BTreeMap<String, Option<String>> = BTreeMap::new();
+    for view in views.iter_mut().filter(|v| v.provider != own) {
+        if !names.contains_key(&view.provider) {
+            let name = match view.provider.parse() {
+                Ok(id) => platform.tenants().get(&id).await.ok().map(|t| t.name),
+                Err(_) => None,
+            };
+            names.insert(view.provider.clone(), name);
+        }
+        view.provider_name = names.get(&view.provider).cloned().flatten();
+    }
+}
+
+async fn visible_to_staff(
+    platform: &Platform,
+    staff: &StaffUser,
+    orders: Vec<Order>,
+) -> Result<Vec<OrderView>, Problem> {
     if !matches!(
         staff.session.principal,
         Principal::Staff {
@@ -401,7 +427,10 @@ pub async fn queued(
     Path(path): Path<(String, String, String)>,
 ) -> Result<Json<OrderView>, Problem> {
     let (_, order) = queued_order(&platform, &staff, &path).await?;
-    Ok(Json(OrderView::console(order)))
+    let mut views = [OrderView::console(order)];
+    name_retailers(&platform, &staff, &mut views).await;
+    let [view] = views;
+    Ok(Json(view))
 }
 
 /// Record provisioning progress: the carrier's reference, the expected date, a note.

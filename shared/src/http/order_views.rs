@@ -8,7 +8,9 @@ use super::problem::Problem;
 use super::views::Paging;
 use crate::domain::orders::lifecycle::OrderState;
 use crate::domain::orders::numbers::InventoryNumber;
-use crate::domain::orders::{ActorKind, Order, OrderEvent, OrderRequest, ProvisioningDetails};
+use crate::domain::orders::{
+    ActorKind, Order, OrderEvent, OrderPrice, OrderRequest, ProvisioningDetails,
+};
 use crate::domain::paging::Page;
 use crate::ids::TenantId;
 use crate::platform::Platform;
@@ -25,12 +27,17 @@ pub struct OrderView {
     pub id: String,
     /// The provider the account belongs to (a wholesaler's queue holds its retailers').
     pub provider: String,
+    /// That provider's name, in a wholesaler's queue where it is a retailer (account
+    /// numbers repeat across retailers).
+    pub provider_name: Option<String>,
     pub account: OrderAccountView,
     pub request: OrderRequest,
     pub summary: String,
     pub state: OrderState,
     /// Fulfilled by hand once approved.
     pub needs_hands: bool,
+    /// What it adds to the bill each month, as priced when it was placed.
+    pub price: Option<OrderPrice>,
     /// Provisioned by the provider's wholesaler.
     pub wholesale: bool,
     #[serde(with = "time::serde::rfc3339")]
@@ -57,6 +64,7 @@ impl OrderView {
                 .is_some_and(|f| f != order.tenant),
             id: order.id,
             provider: order.tenant,
+            provider_name: None,
             account: OrderAccountView {
                 id: order.account,
                 number: order.account_number,
@@ -66,6 +74,7 @@ impl OrderView {
             summary: order.summary,
             state: order.state,
             needs_hands: order.needs_hands,
+            price: order.price,
             submitted_at: order.submitted_at,
             decided_at: order.decided_at,
             completed_at: order.completed_at,

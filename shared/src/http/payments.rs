@@ -478,7 +478,7 @@ pub async fn connect_gateway(
         &platform,
         &staff,
         None,
-        "payments.gateway-connected",
+        "payments.gateway_connected",
         &format!("key …{}", view.key_last4),
     )
     .await?;
@@ -497,7 +497,7 @@ pub async fn disconnect_gateway(
         .payments()
         .disconnect(&staff.session.tenant)
         .await?;
-    super::billing::audit_staff(&platform, &staff, None, "payments.gateway-disconnected", "")
+    super::billing::audit_staff(&platform, &staff, None, "payments.gateway_disconnected", "")
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

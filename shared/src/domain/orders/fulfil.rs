@@ -14,6 +14,7 @@ use crate::domain::contact::EmailAddress;
 use crate::domain::services::{
     self, EmergencyAddress, Service, ServiceError, ServiceStatus, Services, VoiceFeatures,
 };
+use super::OrderPrice;
 use crate::domain::tenancy::Tenants;
 use crate::ids::{BoltOnId, PlanId, ServiceId, TenantId};
 use crate::ports::Clock;
@@ -26,6 +27,7 @@ pub(super) struct Prepared {
     pub request: OrderRequest,
     pub summary: String,
     pub needs_hands: bool,
+    pub price: Option<OrderPrice>,
     /// Who provisions it by hand, when it needs hands.
     pub fulfiller: Option<TenantId>,
     pub auto_approve: bool,
@@ -262,8 +264,15 @@ impl Fulfilment {
             request,
             summary,
             needs_hands: false,
+            price: None,
             fulfiller: None,
             auto_approve,
+        };
+        let monthly = |minor: i64, currency: &crate::domain::catalogue::Currency| {
+            Some(OrderPrice {
+                monthly_minor: minor,
+                currency: currency.to_string(),
+            })
         };
         match request {
             OrderRequest::SubscribeBoltOn { service, bolt_on } => {
@@ -282,14 +291,17 @@ impl Fulfilment {
                     .auto_approve
                     .bolt_ons_up_to_minor
                     .is_some_and(|limit| offer.price_minor <= limit);
-                Ok(automatic(
-                    OrderRequest::SubscribeBoltOn {
-                        service: s.id.to_string(),
-                        bolt_on: offer.id.to_string(),
-                    },
-                    format!("Bolt-on {} on {}", offer.name, s.identifier),
-                    auto,
-                ))
+                Ok(Prepared {
+                    price: monthly(offer.price_minor, &offer.currency),
+                    ..automatic(
+                        OrderRequest::SubscribeBoltOn {
+                            service: s.id.to_string(),
+                            bolt_on: offer.id.to_string(),
+                        },
+                        format!("Bolt-on {} on {}", offer.name, s.identifier),
+                        auto,
+                    )
+                })
             }
             OrderRequest::CancelBoltOn { service, bolt_on } => {
                 let s = self.own_service(who, service, false).await?;
@@ -337,14 +349,17 @@ impl Fulfilment {
                             && settings.orderable_tiers.contains(&n.tier) => {}
                     _ => return Err(OrderError::NumberUnavailable(number)),
                 }
-                Ok(automatic(
-                    OrderRequest::Number {
-                        number: number.clone(),
-                        plan: plan.id.to_string(),
-                    },
-                    format!("Number {number} on {}", plan.name),
-                    false,
-                ))
+                Ok(Prepared {
+                    price: monthly(plan.recurring_minor, &plan.currency),
+                    ..automatic(
+                        OrderRequest::Number {
+                            number: number.clone(),
+                            plan: plan.id.to_string(),
+                        },
+                        format!("Number {number} on {}", plan.name),
+                        false,
+                    )
+                })
             }
             OrderRequest::NumberFeatures { service, features } => {
                 let s = self.own_service(who, service, true).await?;
@@ -415,6 +430,7 @@ impl Fulfilment {
                 let plan = self.plan(&who.tenant, plan, true).await?;
                 self.identifier_free(&who.tenant, &number).await?;
                 Ok(Prepared {
+                    price: monthly(plan.recurring_minor, &plan.currency),
                     summary: format!("Port {number} in from {losing_carrier}"),
                     request: OrderRequest::PortIn {
                         number,
@@ -446,6 +462,7 @@ impl Fulfilment {
                 v.into_result().map_err(OrderError::Invalid)?;
                 let plan = self.plan(&who.tenant, plan, false).await?;
                 Ok(Prepared {
+                    price: monthly(plan.recurring_minor, &plan.currency),
                     summary: format!("New service on {}", plan.name),
                     request: OrderRequest::NewService {
                         plan: plan.id.to_string(),

@@ -223,6 +223,17 @@ impl ProvisioningDetails {
     }
 }
 
+/// What an order adds to the bill each month, as the catalogue priced it when the order was
+/// placed (what staff approve and the customer agreed to).
+#[derive(
+    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+pub struct OrderPrice {
+    /// In the currency's minor unit (cents).
+    pub monthly_minor: i64,
+    pub currency: String,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Order {
     pub id: String,
@@ -236,6 +247,10 @@ pub struct Order {
     pub state: OrderState,
     /// Fulfilled by hand once approved.
     pub needs_hands: bool,
+    /// Absent for orders that change no price (features, addresses, cancellations) and
+    /// for orders placed before prices were kept.
+    #[serde(default)]
+    pub price: Option<OrderPrice>,
     /// The tenant whose queue it lands in when approved (the retailer or its wholesaler).
     pub fulfiller: Option<String>,
     /// The language of the login that ordered: its mail is written in it.
@@ -484,6 +499,7 @@ impl Orders {
                 summary: prepared.summary.clone(),
                 state: OrderState::Pending,
                 needs_hands: prepared.needs_hands,
+                price: prepared.price.clone(),
                 fulfiller: prepared.fulfiller.map(|t| t.to_string()),
                 language: who.language.to_owned(),
                 submitted_at: now,
