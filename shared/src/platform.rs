@@ -175,6 +175,7 @@ impl Platform {
             self.clock.clone(),
             self.cursors.clone(),
             self.sender.clone(),
+            self.links.clone(),
         )
     }
 

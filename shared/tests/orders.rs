@@ -223,9 +223,15 @@ async fn a_bolt_on_order_waits_and_the_customer_and_the_order_desk_are_told() {
         json!({"monthly_minor": 300, "currency": "AUD"}),
         "staff approve the price the customer agreed to"
     );
-    assert_eq!(
-        s.f.w.mail("sam@example.com", "order-submitted").await.len(),
-        1
+    let reference = order["reference"].as_str().unwrap();
+    let order_id = id(&order);
+    assert_eq!(reference, format!("O-{}", &order_id[18..]));
+    let told = s.f.w.mail("sam@example.com", "order-submitted").await;
+    assert_eq!(told.len(), 1);
+    assert!(
+        told[0].contains(reference) && told[0].contains(&format!("/orders/{order_id}")),
+        "the customer's mail gives the reference and links to the order's page: {}",
+        told[0]
     );
     let desk = s.f.w.mail("orders@acme.example", "order-received").await;
     assert_eq!(desk.len(), 1);
@@ -265,6 +271,46 @@ async fn the_same_order_again_while_the_first_waits_is_refused_with_the_first() 
         .placed(&s.c.sam, bolt_on(&s, "subscribe_bolt_on", &spare))
         .await;
     assert_ne!(second["id"], order["id"]);
+}
+
+#[tokio::test]
+async fn a_customer_withdraws_a_waiting_order_once_and_may_order_the_same_again() {
+    let (s, spare, order) = bolt_on_waiting().await;
+    let path = format!("/v1/portal/orders/{}/withdraw", id(&order));
+    // Another account of the provider, and another provider's customer, reach nothing.
+    for (tenant, token) in [("acme", s.c.kim.as_str()), ("bluewave", s.c.lee.as_str())] {
+        let reply = s.call("POST", &path, tenant, token, None).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NOT_FOUND,
+            "{tenant}: {}",
+            reply.text
+        );
+    }
+    s.tick();
+    let withdrawn = s.call("POST", &path, "acme", &s.c.sam, None).await;
+    assert_eq!(withdrawn.status, StatusCode::OK, "{}", withdrawn.text);
+    assert_eq!(withdrawn.body["state"], "withdrawn");
+    assert_eq!(events(&withdrawn.body), ["submitted", "withdrawn"]);
+    assert!(
+        s.ids("/v1/console/orders/pending", "acme", &s.c.boss)
+            .await
+            .is_empty(),
+        "no longer waits for staff"
+    );
+    let again = s.call("POST", &path, "acme", &s.c.sam, None).await;
+    assert_eq!(again.status, StatusCode::CONFLICT, "{}", again.text);
+    let approve = s.decide(&order, "approve", None).await;
+    assert_eq!(
+        approve.status,
+        StatusCode::CONFLICT,
+        "staff cannot approve it now"
+    );
+    assert_eq!(bolt_ons(&s.service(SPARE).await), json!([]));
+    let second = s
+        .placed(&s.c.sam, bolt_on(&s, "subscribe_bolt_on", &spare))
+        .await;
+    assert_eq!(second["state"], "pending");
 }
 
 #[tokio::test]

@@ -25,6 +25,8 @@ pub struct OrderAccountView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderView {
     pub id: String,
+    /// For people: in mail, on the phone (`O-7XK2M9QZ`).
+    pub reference: String,
     /// The provider the account belongs to (a wholesaler's queue holds its retailers').
     pub provider: String,
     /// That provider's name, in a wholesaler's queue where it is a retailer (account
@@ -62,6 +64,7 @@ impl OrderView {
                 .fulfiller
                 .as_deref()
                 .is_some_and(|f| f != order.tenant),
+            reference: order.reference(),
             id: order.id,
             provider: order.tenant,
             provider_name: None,

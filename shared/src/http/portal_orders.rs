@@ -237,6 +237,27 @@ pub async fn resubmit_order(
     Ok(Json(OrderView::portal(order)))
 }
 
+/// Take back an order still waiting for approval (a number it reserved is released; the
+/// same request may be placed again). Withdrawing it again, or once decided, is 409.
+#[utoipa::path(post, path = "/v1/portal/orders/{order}/withdraw", tag = "portal",
+    params(("order" = String, Path)),
+    responses((status = 200, body = OrderView), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 409, body = Problem)))]
+pub async fn withdraw_order(
+    State(platform): State<Platform>,
+    user: PortalUser,
+    Path(order): Path<String>,
+) -> Result<Json<OrderView>, Problem> {
+    portal_account(&platform, &user, Module::Orders).await?;
+    let account = require(&user.session, PortalAction::OrdersCreate)?;
+    let id: OrderId = parse_id(&order)?;
+    let order = platform
+        .orders()
+        .withdraw(&requester(&user, account), &id)
+        .await?;
+    Ok(Json(OrderView::portal(order)))
+}
+
 pub fn routes() -> OpenApiRouter<Platform> {
     OpenApiRouter::new()
         .routes(routes!(portal_order_settings))
@@ -244,4 +265,5 @@ pub fn routes() -> OpenApiRouter<Platform> {
         .routes(routes!(place_order, portal_orders))
         .routes(routes!(portal_order))
         .routes(routes!(resubmit_order))
+        .routes(routes!(withdraw_order))
 }

@@ -95,13 +95,14 @@ function App() {
   const account = path.match(/^\/accounts\/([0-9A-Z]+)$/);
   const invoice = path.match(/^\/accounts\/([0-9A-Z]+)\/invoices\/([0-9A-Z]{26})$/);
   const reconciliation = path.match(/^\/accounts\/([0-9A-Z]+)\/reconciliation$/);
+  const accountAudit = path.match(/^\/audit\/accounts\/([0-9A-Z]+)$/);
   // The first page is the first the staff member may see.
   const home = nav[0]?.href ?? '/console/accounts';
   const language = { current: me.language, choose: chooseLanguage };
   return (
-    <Frame brand={`${me.provider} · ${t('auth.console_title')}`} logo={branding?.logo_url} nav={nav} onSignOut={signOut} language={language}>
+    <Frame brand={`${me.provider} · ${t('auth.console_title')}`} logo={branding?.logo_url} nav={nav} onSignOut={signOut} language={language} wide>
       {account ? (
-        <AccountPage api={api} id={account[1]} mayBill={may('billing_manage')} />
+        <AccountPage api={api} id={account[1]} mayBill={may('billing_manage')} mayAudit={may('audit_view')} />
       ) : invoice ? (
         <ConsoleInvoice api={api} account={invoice[1]} id={invoice[2]} mayBill={may('billing_manage')} />
       ) : reconciliation ? (
@@ -126,6 +127,8 @@ function App() {
         <Accounts api={api} mayWrite={may('accounts_write')} />
       ) : path === '/audit' ? (
         <Audit api={api} />
+      ) : accountAudit ? (
+        <Audit api={api} account={accountAudit[1]} key={accountAudit[1]} />
       ) : path === '/retailers' ? (
         <Retailers api={api} />
       ) : path === '/branding' ? (

@@ -6,8 +6,8 @@ import { AccountCardPayments } from './payments';
 import { Api, PageOf, idempotencyKey } from '../shared/api';
 import { navigate } from '../shared/router';
 import * as format from '../shared/format';
-import { statusWords, t } from '../shared/i18n';
-import { Empty, Field, Link, Loaded, ProblemNote, Table, fieldError, useAction, useLoad } from '../shared/ui';
+import { actionWords, statusWords, t } from '../shared/i18n';
+import { Empty, Field, Link, Loaded, PagedTable, ProblemNote, Table, fieldError, useAction, useLoad, usePaged } from '../shared/ui';
 
 export interface StaffMe {
   username: string;
@@ -461,7 +461,7 @@ function AccountDetails({ api, id, onSaved }: { api: Api; id: string; onSaved: (
   );
 }
 
-export function AccountPage({ api, id, mayBill }: { api: Api; id: string; mayBill: boolean }) {
+export function AccountPage({ api, id, mayBill, mayAudit }: { api: Api; id: string; mayBill: boolean; mayAudit: boolean }) {
   const account = useLoad(() => api.get<AccountSummary & { emails: string[] }>(`/v1/console/accounts/${id}`), [id]);
   const [renaming, setRenaming] = useState<Record<string, string>>({});
   const access = useLoad(() => api.get<PortalAccess>(`/v1/console/accounts/${id}/portal-access`), [id]);
@@ -490,6 +490,11 @@ export function AccountPage({ api, id, mayBill }: { api: Api; id: string; mayBil
           <h1>
             {a.name} ({a.number})
           </h1>
+          {mayAudit && (
+            <p>
+              <Link href={`/console/audit/accounts/${id}`}>{t('nav.audit')}</Link>
+            </p>
+          )}
           <AccountDetails api={api} id={id} onSaved={account.reload} />
           <p class="sc-actions">
             <span>
@@ -610,32 +615,86 @@ export function AccountPage({ api, id, mayBill }: { api: Api; id: string; mayBil
 interface AuditEntry {
   id: string;
   at: string;
+  actor: string;
   actor_username: string;
   on_behalf_of_username?: string | null;
+  account?: string | null;
   action: string;
   detail: string;
 }
 
-export function Audit({ api }: { api: Api }) {
-  const entries = useLoad(() => api.get<PageOf<AuditEntry>>('/v1/console/audit?limit=50'));
+/// The audit trail, newest first, a page at a time: narrowed by staff member and days (and
+/// to one account when opened from it), in words, and as a CSV file of what is shown.
+export function Audit({ api, account }: { api: Api; account?: string }) {
+  const staff = useLoad(() => api.get<PageOf<{ id: string; username: string; name?: string | null }>>('/v1/console/staff?limit=100').catch(() => ({ items: [] })));
+  const [asked, setAsked] = useState({ actor: '', from: '', to: '' });
+  const [draft, setDraft] = useState(asked);
+  const query = new URLSearchParams();
+  if (account) query.set('account', account);
+  if (asked.actor) query.set('actor', asked.actor);
+  if (asked.from) query.set('from', asked.from);
+  if (asked.to) query.set('to', asked.to);
+  const paged = usePaged<AuditEntry>(api, `/v1/console/audit?${query}`, 50);
+  const download = useAction();
   return (
     <>
       <h1>{t('nav.audit')}</h1>
-      <Loaded load={entries}>
-        {(page) => (
-          <Table
-            rows={page.items}
-            rowKey={(e) => e.id}
-            empty={t('app.empty')}
-            columns={[
-              { label: t('console.audit_when'), cell: (e) => format.date(e.at) },
-              { label: t('console.audit_who'), cell: (e) => e.actor_username + (e.on_behalf_of_username ? ` → ${e.on_behalf_of_username}` : '') },
-              { label: t('console.audit_action'), cell: (e) => e.action },
-              { label: t('console.audit_detail'), cell: (e) => e.detail },
-            ]}
-          />
-        )}
-      </Loaded>
+      <p>{t('audit.intro')}</p>
+      {account && (
+        <p>
+          {t('audit.account_only', { number: account })} · <Link href="/console/audit">{t('audit.all_accounts')}</Link>
+        </p>
+      )}
+      <form
+        class="sc-filters"
+        onSubmit={(e) => {
+          e.preventDefault();
+          setAsked(draft);
+        }}
+      >
+        <label class="sc-field">
+          <span>{t('audit.filter_staff')}</span>
+          <select value={draft.actor} onChange={(e) => setDraft({ ...draft, actor: (e.target as HTMLSelectElement).value })}>
+            <option value="">{t('audit.filter_anyone')}</option>
+            {(staff.value?.items ?? []).map((m) => (
+              <option key={m.id} value={m.id}>
+                {m.name ? `${m.name} (${m.username})` : m.username}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label class="sc-field">
+          <span>{t('audit.filter_from')}</span>
+          <input type="date" value={draft.from} onInput={(e) => setDraft({ ...draft, from: (e.target as HTMLInputElement).value })} />
+        </label>
+        <label class="sc-field">
+          <span>{t('audit.filter_to')}</span>
+          <input type="date" value={draft.to} onInput={(e) => setDraft({ ...draft, to: (e.target as HTMLInputElement).value })} />
+        </label>
+        <button type="submit" class="sc-button">
+          {t('audit.filter')}
+        </button>
+        <button
+          type="button"
+          class="sc-button sc-button-quiet"
+          disabled={download.busy}
+          onClick={() => download.run(() => api.download(`/v1/console/audit?${query}${query.size ? '&' : ''}format=csv`, `audit-trail${asked.from ? `-${asked.from}` : ''}${asked.to ? `-to-${asked.to}` : ''}.csv`))}
+        >
+          {t('audit.download')}
+        </button>
+      </form>
+      {download.error !== null && <ProblemNote error={download.error} />}
+      <PagedTable
+        paged={paged}
+        rowKey={(e) => e.id}
+        empty={t('audit.none')}
+        columns={[
+          { label: t('console.audit_when'), cell: (e) => format.date(e.at) },
+          { label: t('console.audit_who'), cell: (e) => e.actor_username + (e.on_behalf_of_username ? ` → ${e.on_behalf_of_username}` : '') },
+          { label: t('console.audit_action'), cell: (e) => <span title={e.action}>{actionWords(e.action)}</span> },
+          { label: t('console.audit_detail'), cell: (e) => (e.account && !account ? <>{e.detail} · <Link href={`/console/accounts/${e.account}`}>{t('audit.open_account')}</Link></> : e.detail) },
+        ]}
+      />
     </>
   );
 }

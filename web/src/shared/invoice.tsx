@@ -5,7 +5,7 @@ import { useState } from 'preact/hooks';
 import { Api, PageOf } from './api';
 import * as format from './format';
 import { t } from './i18n';
-import { Link, Loaded, ProblemNote, Table, useAction, useLoad } from './ui';
+import { Link, Loaded, MoreButton, PagedTable, ProblemNote, Table, useAction, useLoad, usePaged } from './ui';
 
 export interface InvoiceSummary {
   id: string;
@@ -92,57 +92,24 @@ function period(start: string, end: string): string {
   return `${format.day(start)} – ${format.day(end)}`;
 }
 
-/// A list that pages on: the first page loaded, the rest fetched by "Show more".
-function usePaged<T>(first: () => Promise<PageOf<T>>, next: (cursor: string) => Promise<PageOf<T>>, deps: unknown[] = []) {
-  const load = useLoad(first, deps);
-  const [more, setMore] = useState<{ items: T[]; next?: string | null }>({ items: [] });
-  const action = useAction();
-  const fetchMore = (cursor: string) =>
-    action.run(async () => {
-      const page = await next(cursor);
-      setMore({ items: [...more.items, ...page.items], next: page.next_cursor });
-    });
-  return { load, more, action, fetchMore };
-}
-
 /// The account's invoices, newest first; each links to `href(invoice)`.
 export function InvoiceList({ api, path, href }: { api: Api; path: string; href: (i: InvoiceSummary) => string }) {
-  const paged = usePaged<InvoiceSummary>(
-    () => api.get(`${path}?limit=25`),
-    (cursor) => api.get(`${path}?limit=25&cursor=${encodeURIComponent(cursor)}`),
-    [path],
-  );
+  const paged = usePaged<InvoiceSummary>(api, path);
   return (
-    <Loaded load={paged.load}>
-      {(page) => {
-        const items = [...page.items, ...paged.more.items];
-        const next = paged.more.items.length ? paged.more.next : page.next_cursor;
-        return (
-          <>
-            <Table
-              rows={items}
-              rowKey={(i) => i.id}
-              empty={t('invoice.none')}
-              columns={[
-                { label: t('invoice.number'), cell: (i) => <Link href={href(i)}>{i.number}</Link> },
-                { label: t('invoice.issued_on'), cell: (i) => format.day(i.issued_on) },
-                { label: t('invoice.period'), cell: (i) => period(i.period_start, i.period_end) },
-                { label: t('invoice.total'), cell: (i) => format.money(i.total, i.currency) },
-                { label: t('invoice.due_on'), cell: (i) => format.day(i.due_on) },
-                { label: t('invoice.outstanding'), cell: (i) => format.money(i.outstanding, i.currency) },
-                { label: t('invoice.status'), cell: (i) => <InvoiceStatus status={i.status} /> },
-              ]}
-            />
-            {next && (
-              <button type="button" class="sc-button sc-button-quiet" disabled={paged.action.busy} onClick={() => paged.fetchMore(next)}>
-                {t('app.more')}
-              </button>
-            )}
-            {paged.action.error !== null && <ProblemNote error={paged.action.error} />}
-          </>
-        );
-      }}
-    </Loaded>
+    <PagedTable
+      paged={paged}
+      rowKey={(i) => i.id}
+      empty={t('invoice.none')}
+      columns={[
+        { label: t('invoice.number'), cell: (i) => <Link href={href(i)}>{i.number}</Link> },
+        { label: t('invoice.issued_on'), cell: (i) => format.day(i.issued_on) },
+        { label: t('invoice.period'), cell: (i) => period(i.period_start, i.period_end) },
+        { label: t('invoice.total'), cell: (i) => format.money(i.total, i.currency) },
+        { label: t('invoice.due_on'), cell: (i) => format.day(i.due_on) },
+        { label: t('invoice.outstanding'), cell: (i) => format.money(i.outstanding, i.currency) },
+        { label: t('invoice.status'), cell: (i) => <InvoiceStatus status={i.status} /> },
+      ]}
+    />
   );
 }
 
@@ -319,18 +286,12 @@ export function BillingSummary({ api }: { api: Api }) {
 
 /// The balance and the ledger with its running balance, oldest first, paged.
 export function LedgerTable({ api, path }: { api: Api; path: string }) {
-  const paged = usePaged<LedgerEntry>(
-    () => api.get<Ledger>(`${path}?limit=50`),
-    (cursor) => api.get<Ledger>(`${path}?limit=50&cursor=${encodeURIComponent(cursor)}`),
-    [path],
-  );
+  const paged = usePaged<LedgerEntry, Ledger>(api, path, 50);
   return (
     <Loaded load={paged.load}>
       {(first) => {
         const ledger = first as Ledger;
         const money = (amount: string) => format.money(amount, ledger.currency);
-        const items = [...ledger.items, ...paged.more.items];
-        const next = paged.more.items.length ? paged.more.next : ledger.next_cursor;
         const owed = Number(ledger.balance);
         return (
           <>
@@ -338,7 +299,7 @@ export function LedgerTable({ api, path }: { api: Api; path: string }) {
               {owed < 0 ? t('ledger.credit', { amount: money(String(-owed)) }) : t('ledger.owed', { amount: money(ledger.balance) })}
             </p>
             <Table
-              rows={items}
+              rows={paged.items}
               rowKey={(e) => String(e.sequence)}
               empty={t('ledger.none')}
               columns={[
@@ -349,12 +310,7 @@ export function LedgerTable({ api, path }: { api: Api; path: string }) {
                 { label: t('ledger.balance'), cell: (e) => money(e.balance) },
               ]}
             />
-            {next && (
-              <button type="button" class="sc-button sc-button-quiet" disabled={paged.action.busy} onClick={() => paged.fetchMore(next)}>
-                {t('app.more')}
-              </button>
-            )}
-            {paged.action.error !== null && <ProblemNote error={paged.action.error} />}
+            <MoreButton paged={paged} />
           </>
         );
       }}

@@ -2,9 +2,9 @@
 // styles.css, so a provider's stylesheet can restyle them.
 import type { ComponentChildren } from 'preact';
 import { useEffect, useErrorBoundary, useState } from 'preact/hooks';
-import { ApiProblem } from './api';
+import { type Api, ApiProblem, type PageOf } from './api';
 import { t } from './i18n';
-import { follow } from './router';
+import { follow, usePath } from './router';
 
 export function Loading() {
   return (
@@ -148,6 +148,63 @@ export function Table<T>({ rows, columns, empty, rowKey }: { rows: T[]; columns:
   );
 }
 
+/// A list the API pages: its first page at `path`, then the next ones from their cursors
+/// ("Show more"). A new path (a filter changed) starts again from its first page.
+export function usePaged<T, P extends PageOf<T> = PageOf<T>>(api: Api, path: string, limit = 25) {
+  const url = (cursor?: string | null) => `${path}${path.includes('?') ? '&' : '?'}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+  const load = useLoad(() => api.get<P>(url()), [path]);
+  const [more, setMore] = useState<{ path: string; round: number; items: T[]; next?: string | null }>({ path, round: 0, items: [] });
+  const [round, setRound] = useState(0);
+  const extra = more.path === path && more.round === round ? more : { path, round, items: [] as T[], next: undefined };
+  const action = useAction();
+  const items = load.value ? [...load.value.items, ...extra.items] : [];
+  const next = extra.items.length ? extra.next : load.value?.next_cursor;
+  return {
+    load,
+    items,
+    next,
+    action,
+    fetchMore: () =>
+      next &&
+      action.run(async () => {
+        const page = await api.get<P>(url(next));
+        setMore({ path, round, items: [...extra.items, ...page.items], next: page.next_cursor });
+      }),
+    reload: () => {
+      setRound((r) => r + 1);
+      load.reload();
+    },
+  };
+}
+
+/// "Show more" under a paged list, and what went wrong fetching it.
+export function MoreButton({ paged }: { paged: ReturnType<typeof usePaged<unknown>> }) {
+  return (
+    <>
+      {paged.next && (
+        <button type="button" class="sc-button sc-button-quiet sc-more" disabled={paged.action.busy} onClick={paged.fetchMore}>
+          {t('app.more')}
+        </button>
+      )}
+      {paged.action.error !== null && <ProblemNote error={paged.action.error} />}
+    </>
+  );
+}
+
+/// A paged list as a table, with its loading, error and empty states and "Show more".
+export function PagedTable<T>({ paged, columns, empty, rowKey }: { paged: ReturnType<typeof usePaged<T>>; columns: Column<T>[]; empty: string; rowKey: (row: T) => string }) {
+  return (
+    <Loaded load={paged.load}>
+      {() => (
+        <>
+          <Table rows={paged.items} columns={columns} empty={empty} rowKey={rowKey} />
+          <MoreButton paged={paged} />
+        </>
+      )}
+    </Loaded>
+  );
+}
+
 /// The message of a field of a problem, if the problem names it.
 export function fieldError(error: unknown, field: string): string | undefined {
   return error instanceof ApiProblem ? error.errors.find((e) => e.field === field)?.message : undefined;
@@ -190,8 +247,14 @@ export function Frame(props: {
   contact?: { support_email?: string | null; support_phone?: string | null } | null;
   /// The signed-in login's language and how to change it (absent: no switch shown).
   language?: { current: string; choose: (language: string) => void };
+  /// Use the screen's width (the console's tables), not a reading column.
+  wide?: boolean;
   children: ComponentChildren;
 }) {
+  const path = usePath('/');
+  const [menuOpen, setMenuOpen] = useState(false);
+  usePageHeading(path, props.brand);
+  useEffect(() => setMenuOpen(false), [path]);
   return (
     <div class="sc-app">
       <a class="sc-skip" href="#main">
@@ -204,7 +267,12 @@ export function Frame(props: {
           <span class="sc-brand-name">{props.brand}</span>
         </span>
         {props.nav.length > 0 && (
-          <nav class="sc-nav" aria-label={t('app.main_menu')}>
+          <button type="button" class="sc-button sc-button-quiet sc-menu-button" aria-expanded={menuOpen} aria-controls="sc-nav" onClick={() => setMenuOpen(!menuOpen)}>
+            {t('app.menu')}
+          </button>
+        )}
+        {props.nav.length > 0 && (
+          <nav id="sc-nav" class="sc-nav" data-open={menuOpen} aria-label={t('app.main_menu')}>
             <ul>
               {props.nav.map((n) => (
                 <li key={n.href}>
@@ -231,7 +299,7 @@ export function Frame(props: {
           </button>
         )}
       </header>
-      <main id="main" class="sc-main" tabIndex={-1}>
+      <main id="main" class={props.wide ? 'sc-main sc-main-wide' : 'sc-main'} tabIndex={-1}>
         <Boundary>{props.children}</Boundary>
       </main>
       {(props.contact?.support_email || props.contact?.support_phone) && (
@@ -248,6 +316,31 @@ export function Frame(props: {
       )}
     </div>
   );
+}
+
+/// Each page's title is its heading and the site's name; after a navigation, focus moves to
+/// the new page's heading (a screen reader reads where it landed). Pages draw their heading
+/// once their data is in, so the heading is watched for, not read once.
+function usePageHeading(path: string, site: string) {
+  const [first] = useState(path);
+  useEffect(() => {
+    const main = document.getElementById('main');
+    if (!main) return;
+    let focused = path === first;
+    const settle = () => {
+      const heading = main.querySelector('h1');
+      document.title = heading?.textContent ? `${heading.textContent} · ${site}` : site;
+      if (heading && !focused) {
+        focused = true;
+        heading.setAttribute('tabindex', '-1');
+        heading.focus();
+      }
+    };
+    settle();
+    const watcher = new MutationObserver(settle);
+    watcher.observe(main, { childList: true, subtree: true, characterData: true });
+    return () => watcher.disconnect();
+  }, [path, site]);
 }
 
 /// A button that does something that can fail, showing the failure beside it.

@@ -249,8 +249,10 @@ pub struct ComposeError(String);
 /// An order, in words ready to print.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct OrderFacts {
-    /// The order's id, as the portal shows it.
+    /// The order's reference, as the portal shows it.
     pub reference: String,
+    /// The order's page on the portal (the customer's copies).
+    pub link: Option<String>,
     /// `Bolt-on Data 10 GB on +61255501234`.
     pub summary: String,
     pub reason: Option<String>,

@@ -357,7 +357,8 @@ const TEMPLATES: &[(&str, &str)] = &[
          {% elif order.event == 'halted' %}We had to stop setting up your order: \
          {{ order.summary }}.\nWhat we need: {{ order.reason }}\nChange it in the portal and \
          send the order again.{% else %}Your order is done: {{ order.summary }}.{% endif %}\
-         \n\nOrder reference: {{ order.reference }}\n\n{{ tenant }}\
+         \n\nOrder reference: {{ order.reference }}{% if order.link %}\n{{ order.link }}\
+         {% endif %}\n\n{{ tenant }}\
          {% if support_email %}\n{{ support_email }}{% endif %}\
          {% if support_phone %}\n{{ support_phone }}{% endif %}\n",
     ),
@@ -377,7 +378,8 @@ const TEMPLATES: &[(&str, &str)] = &[
          {% endif %}{% elif order.event == 'halted' %}<p>We had to stop setting up your order: \
          <b>{{ order.summary }}</b>.</p><p>What we need: {{ order.reason }}</p><p>Change it in \
          the portal and send the order again.</p>{% else %}<p>Your order is done: \
-         <b>{{ order.summary }}</b>.</p>{% endif %}<p>Order reference: {{ order.reference }}</p>\
+         <b>{{ order.summary }}</b>.</p>{% endif %}<p>Order reference: {{ order.reference }}</p>{% if order.link %}<p>\
+         <a href=\"{{ order.link }}\">See the order</a></p>{% endif %}\
          {% endblock %}",
     ),
     (
@@ -396,7 +398,7 @@ const TEMPLATES: &[(&str, &str)] = &[
          votre commande : {{ order.summary }}.\nCe qu'il nous faut : {{ order.reason }}\n\
          Modifiez-la dans le portail et renvoyez-la.{% else %}Votre commande est terminée : \
          {{ order.summary }}.{% endif %}\n\nRéférence de la commande : {{ order.reference }}\
-         \n\n{{ tenant }}{% if support_email %}\n{{ support_email }}{% endif %}\
+         {% if order.link %}\n{{ order.link }}{% endif %}\n\n{{ tenant }}{% if support_email %}\n{{ support_email }}{% endif %}\
          {% if support_phone %}\n{{ support_phone }}{% endif %}\n",
     ),
     (
@@ -417,7 +419,8 @@ const TEMPLATES: &[(&str, &str)] = &[
          <p>Ce qu'il nous faut : {{ order.reason }}</p><p>Modifiez-la dans le portail et \
          renvoyez-la.</p>{% else %}<p>Votre commande est terminée : \
          <b>{{ order.summary }}</b>.</p>{% endif %}<p>Référence de la commande : \
-         {{ order.reference }}</p>{% endblock %}",
+         {{ order.reference }}</p>{% if order.link %}<p><a href=\"{{ order.link }}\">Voir la \
+         commande</a></p>{% endif %}{% endblock %}",
     ),
 ];
 

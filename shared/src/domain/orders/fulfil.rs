@@ -5,6 +5,7 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::OrderPrice;
 use super::numbers::{self, NumberState, normalise_e164};
 use super::settings::{Feature, ManualKind, OrderSettings};
 use super::{Activation, Order, OrderError, OrderRef, OrderRequest, Requester};
@@ -14,7 +15,6 @@ use crate::domain::contact::EmailAddress;
 use crate::domain::services::{
     self, EmergencyAddress, Service, ServiceError, ServiceStatus, Services, VoiceFeatures,
 };
-use super::OrderPrice;
 use crate::domain::tenancy::Tenants;
 use crate::ids::{BoltOnId, PlanId, ServiceId, TenantId};
 use crate::ports::Clock;

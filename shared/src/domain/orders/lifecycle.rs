@@ -9,7 +9,8 @@
 //!    │                  halt  resubmit (the customer)
 //!    │                   ▼      │
 //!    │                  halted ─┘
-//!    └──reject──▶ rejected ──undo──▶ pending
+//!    ├──reject──▶ rejected ──undo──▶ pending
+//!    └──withdraw (the customer)──▶ withdrawn
 //! ```
 
 #[derive(
@@ -26,6 +27,8 @@ pub enum OrderState {
     ProvisioningHalted,
     /// Done: the change is in effect.
     Completed,
+    /// The customer took it back before it was decided.
+    Withdrawn,
 }
 
 /// A step someone takes on an order.
@@ -44,6 +47,8 @@ pub enum Step {
     Resubmit,
     /// Provisioning details changed; the state stays.
     UpdateDetails,
+    /// The customer takes back an order still waiting for approval.
+    Withdraw,
 }
 
 impl Step {
@@ -56,6 +61,7 @@ impl Step {
             Step::Halt => "halt",
             Step::Resubmit => "resubmit",
             Step::UpdateDetails => "update",
+            Step::Withdraw => "withdraw",
         }
     }
 }
@@ -68,6 +74,7 @@ pub fn next(from: OrderState, step: Step) -> Option<OrderState> {
         (Pending, Step::Approve { needs_hands: true }) => Some(Provisioning),
         (Pending, Step::Reject) => Some(Rejected),
         (Rejected, Step::UndoRejection) => Some(Pending),
+        (Pending, Step::Withdraw) => Some(Withdrawn),
         (Provisioning, Step::Activate) => Some(Completed),
         (Provisioning, Step::Halt) => Some(ProvisioningHalted),
         (Provisioning, Step::UpdateDetails) => Some(Provisioning),
@@ -82,14 +89,15 @@ mod tests {
     use super::OrderState::*;
     use super::*;
 
-    const ALL_STATES: [OrderState; 5] = [
+    const ALL_STATES: [OrderState; 6] = [
         Pending,
         Rejected,
         Provisioning,
         ProvisioningHalted,
         Completed,
+        Withdrawn,
     ];
-    const ALL_STEPS: [Step; 8] = [
+    const ALL_STEPS: [Step; 9] = [
         Step::Approve { needs_hands: false },
         Step::Approve { needs_hands: true },
         Step::Reject,
@@ -98,6 +106,7 @@ mod tests {
         Step::Halt,
         Step::Resubmit,
         Step::UpdateDetails,
+        Step::Withdraw,
     ];
 
     #[test]
@@ -107,9 +116,18 @@ mod tests {
             .flat_map(|s| ALL_STEPS.iter().map(move |t| (*s, *t)))
             .filter_map(|(s, t)| next(s, t).map(|n| (s, t, n)))
             .collect();
-        assert_eq!(allowed.len(), 9, "{allowed:?}");
-        // A completed order is final; a rejected one only comes back through an undo.
+        assert_eq!(allowed.len(), 10, "{allowed:?}");
+        // A completed or withdrawn order is final; a rejected one only comes back through
+        // an undo; only a pending one can be withdrawn.
         assert!(ALL_STEPS.iter().all(|t| next(Completed, *t).is_none()));
+        assert!(ALL_STEPS.iter().all(|t| next(Withdrawn, *t).is_none()));
+        assert_eq!(
+            ALL_STATES
+                .iter()
+                .filter(|s| next(**s, Step::Withdraw).is_some())
+                .collect::<Vec<_>>(),
+            [&Pending]
+        );
         assert_eq!(
             ALL_STEPS
                 .iter()

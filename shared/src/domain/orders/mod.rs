@@ -28,6 +28,7 @@ use self::settings::OrderSettings;
 use super::Violations;
 use super::audit::Stamp;
 use super::contact::EmailAddress;
+use super::identity::SiteLinks;
 use super::paging::{self, Page, PageRequest, PagingError};
 use super::services::{EmergencyAddress, VoiceFeatures};
 use crate::ids::{AccountId, LoginId, OrderId, TenantId};
@@ -156,6 +157,7 @@ pub enum EventKind {
     Halted,
     Resubmitted,
     Completed,
+    Withdrawn,
 }
 
 /// One step of an order's history.
@@ -225,9 +227,7 @@ impl ProvisioningDetails {
 
 /// What an order adds to the bill each month, as the catalogue priced it when the order was
 /// placed (what staff approve and the customer agreed to).
-#[derive(
-    Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
 pub struct OrderPrice {
     /// In the currency's minor unit (cents).
     pub monthly_minor: i64,
@@ -274,6 +274,13 @@ pub struct Order {
 }
 
 impl Order {
+    /// The order's reference for people: short enough to read out on the phone, from the
+    /// random end of its id (`O-7XK2M9QZ`).
+    pub fn reference(&self) -> String {
+        let id = self.id.as_str();
+        format!("O-{}", &id[id.len().saturating_sub(8)..])
+    }
+
     /// Waiting for approval or being fulfilled: the same request again is refused.
     pub fn is_open(&self) -> bool {
         matches!(self.state, OrderState::Pending | OrderState::Provisioning)
@@ -382,6 +389,7 @@ pub struct Orders {
     clock: Arc<dyn Clock>,
     cursors: CursorCodec,
     sender: EmailAddress,
+    links: SiteLinks,
 }
 
 impl Orders {
@@ -390,12 +398,14 @@ impl Orders {
         clock: Arc<dyn Clock>,
         cursors: CursorCodec,
         sender: EmailAddress,
+        links: SiteLinks,
     ) -> Self {
         Orders {
             table,
             clock,
             cursors,
             sender,
+            links,
         }
     }
 
@@ -428,6 +438,7 @@ impl Orders {
             self.clock.clone(),
             self.cursors.clone(),
             self.sender.clone(),
+            self.links.clone(),
         )
     }
 
@@ -845,15 +856,7 @@ impl Orders {
                         Step::Reject => {
                             order.decided_at = Some(now);
                             order.reason = reason.map(str::to_owned);
-                            if let OrderRequest::Number { number, .. } = &order.request
-                                && let Some(n) = self.numbers().get(&r.tenant, number).await?
-                                && n.order.as_deref() == Some(order.id.as_str())
-                            {
-                                effects.push((
-                                    "number release",
-                                    numbers::release(&r.tenant, &n, &r.order),
-                                ));
-                            }
+                            effects.extend(self.number_release(r, &order).await?);
                             EventKind::Rejected
                         }
                         Step::UndoRejection => {
@@ -870,6 +873,11 @@ impl Orders {
                         Step::Halt => {
                             order.reason = reason.map(str::to_owned);
                             EventKind::Halted
+                        }
+                        Step::Withdraw => {
+                            order.decided_at = Some(now);
+                            effects.extend(self.number_release(r, &order).await?);
+                            EventKind::Withdrawn
                         }
                         Step::Resubmit => {
                             order.reason = None;
@@ -1008,6 +1016,48 @@ impl Orders {
             &who.actor(),
             None,
             Change::Resubmit(changed.as_ref()),
+            &Stamp::none(),
+        )
+        .await
+    }
+
+    /// The write that gives back the number a closing order reserved (none when it
+    /// reserved none, or no longer holds it).
+    async fn number_release(
+        &self,
+        r: &OrderRef,
+        order: &Order,
+    ) -> Result<Option<(&'static str, Write)>, OrderError> {
+        if let OrderRequest::Number { number, .. } = &order.request
+            && let Some(n) = self.numbers().get(&r.tenant, number).await?
+            && n.order.as_deref() == Some(order.id.as_str())
+        {
+            return Ok(Some((
+                "number release",
+                numbers::release(&r.tenant, &n, &r.order),
+            )));
+        }
+        Ok(None)
+    }
+
+    /// The customer takes back an order still waiting for approval (a number it reserved
+    /// goes back to the inventory; the same request may be placed again).
+    pub async fn withdraw(
+        &self,
+        who: &Requester<'_>,
+        order: &OrderId,
+    ) -> Result<Order, OrderError> {
+        let r = OrderRef {
+            tenant: who.tenant,
+            account: who.account,
+            order: *order,
+        };
+        self.take(
+            &r,
+            Step::Withdraw,
+            &who.actor(),
+            None,
+            Change::None,
             &Stamp::none(),
         )
         .await

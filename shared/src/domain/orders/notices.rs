@@ -9,6 +9,7 @@ use super::settings::OrderSettings;
 use super::{Order, OrderError};
 use crate::domain::accounts::Accounts;
 use crate::domain::contact::EmailAddress;
+use crate::domain::identity::SiteLinks;
 use crate::domain::notifications::{self as mail, Mail, Notice, OrderFacts, OrderStep};
 use crate::domain::outbox;
 use crate::domain::settings;
@@ -23,6 +24,7 @@ pub(super) struct Notices {
     clock: Arc<dyn Clock>,
     cursors: CursorCodec,
     sender: EmailAddress,
+    links: SiteLinks,
 }
 
 fn unavailable(e: impl std::fmt::Display) -> OrderError {
@@ -35,12 +37,14 @@ impl Notices {
         clock: Arc<dyn Clock>,
         cursors: CursorCodec,
         sender: EmailAddress,
+        links: SiteLinks,
     ) -> Self {
         Notices {
             table,
             clock,
             cursors,
             sender,
+            links,
         }
     }
 
@@ -130,7 +134,16 @@ impl Notices {
                 notice: Notice::Order {
                     step,
                     facts: OrderFacts {
-                        reference: order.id.clone(),
+                        reference: order.reference(),
+                        // The customer's copy links to the order's page; the provider's
+                        // copy is read in the console.
+                        link: match step {
+                            OrderStep::Received => None,
+                            _ => Some(
+                                self.links
+                                    .page(&tenant_record, &format!("orders/{}", order.id)),
+                            ),
+                        },
                         summary: order.summary.clone(),
                         reason: order.reason.clone(),
                         account,
