@@ -137,6 +137,35 @@ pub enum AccountSearch {
     NamePrefix(String),
     Email(String),
     Number(String),
+    /// What staff type in one box: a piece of the name anywhere in it, the account
+    /// number, an email address, or the digits of a phone number (national or
+    /// international form). No index serves a piece of a name: accounts are read in name
+    /// order and a page may come back short, with a cursor to go on from.
+    Anything(String),
+}
+
+impl AccountSearch {
+    fn matches(text: &str) -> impl Fn(&Account) -> bool {
+        let folded = fold_name(text);
+        let digits: String = text.chars().filter(char::is_ascii_digit).collect();
+        // A phone number as typed: digits and the usual separators, at least six digits.
+        let phone = digits.len() >= 6
+            && text
+                .chars()
+                .all(|c| c.is_ascii_digit() || " +-.()".contains(c));
+        // National form (02 5550 1234) matches the international one (+61 2 5550 1234).
+        let national = digits.trim_start_matches('0').to_owned();
+        move |account: &Account| {
+            fold_name(&account.name).contains(&folded)
+                || account.number.eq_ignore_ascii_case(text.trim())
+                || account.emails.iter().any(|e| e.folded() == folded)
+                || (phone
+                    && account.phones.iter().any(|p| {
+                        let own: String = p.as_str().chars().filter(char::is_ascii_digit).collect();
+                        own.ends_with(&national)
+                    }))
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -196,6 +225,14 @@ pub fn check_group(name: &str) -> Result<(), String> {
 }
 
 /// How names are compared in search: lower case, single spaces.
+fn paging_error(e: PagingError) -> AccountError {
+    match e {
+        PagingError::InvalidLimit(m) => invalid("limit", m),
+        PagingError::InvalidCursor => AccountError::InvalidCursor,
+        PagingError::Storage(e) => AccountError::Storage(e),
+    }
+}
+
 pub fn fold_name(name: &str) -> String {
     name.split_whitespace()
         .collect::<Vec<_>>()
@@ -832,6 +869,27 @@ impl Accounts {
                 )
                 .await
             }
+            AccountSearch::Anything(text) => {
+                let text = text.trim();
+                if text.is_empty() || text.chars().count() > 120 {
+                    return Err(invalid("q", "give 1 to 120 characters to search for"));
+                }
+                let found = paging::fetch_where(
+                    self.table.as_ref(),
+                    &self.cursors,
+                    &format!("accounts-matching:{tenant}:{}", fold_name(text)),
+                    Query::partition(Index::Gsi2, keys::accounts_by_name(tenant)),
+                    page,
+                    record::from_item,
+                    AccountSearch::matches(text),
+                )
+                .await
+                .map_err(paging_error)?;
+                Ok(Page {
+                    items: found.items.iter().map(Account::summary).collect(),
+                    next_cursor: found.next_cursor,
+                })
+            }
             AccountSearch::NamePrefix(prefix) => {
                 let prefix = fold_name(prefix);
                 if prefix.is_empty() || prefix.chars().count() > 120 {
@@ -866,10 +924,6 @@ impl Accounts {
             read,
         )
         .await
-        .map_err(|e| match e {
-            PagingError::InvalidLimit(m) => invalid("limit", m),
-            PagingError::InvalidCursor => AccountError::InvalidCursor,
-            PagingError::Storage(e) => AccountError::Storage(e),
-        })
+        .map_err(paging_error)
     }
 }

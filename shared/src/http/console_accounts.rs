@@ -58,6 +58,10 @@ async fn audit(
 #[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub struct AccountListing {
+    /// One box for everything: a piece of the name anywhere in it, the account number,
+    /// an email address or a phone number (national or international). A page may come
+    /// back short with a cursor: go on from it to search further.
+    pub q: Option<String>,
     /// Accounts whose name begins with this.
     pub name: Option<String>,
     pub email: Option<String>,
@@ -83,7 +87,9 @@ pub async fn list_accounts(
         cursor: q.cursor.clone(),
     };
     let accounts = platform.accounts();
-    let search = if let Some(name) = &q.name {
+    let search = if let Some(text) = &q.q {
+        Some(AccountSearch::Anything(text.clone()))
+    } else if let Some(name) = &q.name {
         Some(AccountSearch::NamePrefix(name.clone()))
     } else if let Some(email) = &q.email {
         Some(AccountSearch::Email(email.clone()))

@@ -643,3 +643,97 @@ async fn a_made_up_token_or_none_is_unauthenticated() {
         assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
     }
 }
+
+#[tokio::test]
+async fn one_search_box_finds_an_account_by_name_anywhere_number_email_or_phone_and_nothing_else() {
+    let Neighbours {
+        w,
+        acme_boss,
+        blue_boss,
+        nora,
+        north,
+        ..
+    } = neighbours().await;
+    let acme = w.platform.tenants().by_slug("acme").await.unwrap();
+    let north_id: selfcare::ids::AccountId = north.parse().unwrap();
+    let number = w
+        .platform
+        .accounts()
+        .update(
+            &acme,
+            &north_id,
+            selfcare::domain::accounts::AccountChanges {
+                phones: Some(vec!["+61 2 5550 1234".into()]),
+                ..Default::default()
+            },
+            None,
+            &selfcare::domain::audit::Stamp::none(),
+        )
+        .await
+        .unwrap()
+        .number;
+    let search = |q: String, tenant: &'static str, token: String| {
+        let w = &w;
+        async move {
+            let reply = w
+                .call(
+                    "GET",
+                    &format!(
+                        "/v1/console/accounts?q={}",
+                        form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+                    ),
+                    tenant,
+                    Auth::Bearer(&token),
+                    None,
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::OK, "{q}: {}", reply.text);
+            reply.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["name"].as_str().unwrap().to_owned())
+                .collect::<Vec<_>>()
+        }
+    };
+    for q in [
+        "rth c".to_owned(),
+        number.clone(),
+        "NORTH@example.com".to_owned(),
+        "(02) 5550 1234".to_owned(),
+        "+61255501234".to_owned(),
+    ] {
+        assert_eq!(
+            search(q.clone(), "acme", acme_boss.clone()).await,
+            ["North Co"],
+            "{q}"
+        );
+    }
+    assert_eq!(
+        search("Co".into(), "acme", acme_boss.clone()).await,
+        ["North Co", "South Co"]
+    );
+    // Staff of one group find nothing of another; another provider nothing of acme's.
+    assert_eq!(
+        search("South".into(), "acme", nora.clone()).await,
+        Vec::<String>::new()
+    );
+    assert_eq!(
+        search("Co".into(), "bluewave", blue_boss.clone()).await,
+        ["Blue Co"]
+    );
+    assert_eq!(
+        search("5550 1234".into(), "bluewave", blue_boss).await,
+        Vec::<String>::new()
+    );
+    let empty = w
+        .call(
+            "GET",
+            "/v1/console/accounts?q=%20",
+            "acme",
+            Auth::Bearer(&acme_boss),
+            None,
+        )
+        .await;
+    assert_eq!(empty.status, StatusCode::UNPROCESSABLE_ENTITY);
+}

@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { AccountBilling } from './billing';
 import { AccountCardPayments } from './payments';
 import { Api, PageOf, idempotencyKey } from '../shared/api';
+import { Order, OrderFacts, OrderHistory, State } from '../shared/orders';
 import { navigate } from '../shared/router';
 import * as format from '../shared/format';
 import { actionWords, statusWords, t } from '../shared/i18n';
@@ -19,29 +20,7 @@ export interface StaffMe {
   two_factor_enrolment_required?: boolean;
 }
 
-interface Details {
-  stage?: string | null;
-  reference?: string | null;
-  expected_on?: string | null;
-  note?: string | null;
-}
-
-interface Order {
-  provisioning?: Details;
-  id: string;
-  provider: string;
-  account: { id: string; number: string; name: string };
-  summary: string;
-  state: string;
-  wholesale: boolean;
-  submitted_at: string;
-  decided_at?: string | null;
-  reason?: string | null;
-}
-
-function State({ state }: { state: string }) {
-  return <span class={`sc-state sc-state-${state}`}>{t(`state.${state}` as 'state.pending')}</span>;
-}
+type Details = Order['provisioning'];
 
 /// A step that needs a reason: the button opens the field and a confirming button.
 function WithReason(props: { label: string; reasonLabel: string; confirm: string; busy: boolean; onConfirm: (reason: string) => void; id: string }) {
@@ -73,32 +52,29 @@ function WithReason(props: { label: string; reasonLabel: string; confirm: string
   );
 }
 
-function OrderTable({ orders, actions, empty }: { orders: Order[]; actions: (o: Order) => preact.ComponentChildren; empty: string }) {
+/// Orders with everything staff decide on: what was asked in full, the price, the
+/// customer (and the retailer, in a wholesaler's queue), and the history.
+function OrderTable({ paged, actions, empty }: { paged: ReturnType<typeof usePaged<Order>>; actions: (o: Order) => preact.ComponentChildren; empty: string }) {
   return (
-    <Table
-      rows={orders}
+    <PagedTable
+      paged={paged}
       rowKey={(o) => o.id}
       empty={empty}
       columns={[
         {
-          label: t('console.account'),
+          label: t('console.order'),
           cell: (o) => (
             <>
-              {o.account.name} ({o.account.number}){o.wholesale && <span class="sc-muted"> · {t('console.wholesale')}</span>}
+              <OrderFacts order={o} staff />
+              {o.wholesale && <p class="sc-muted">{t('console.wholesale')}</p>}
+              <details>
+                <summary>{t('facts.history')}</summary>
+                <OrderHistory order={o} staff />
+              </details>
             </>
           ),
         },
-        { label: t('console.order'), cell: (o) => o.summary },
-        {
-          label: t('orders.state'),
-          cell: (o) => (
-            <>
-              <State state={o.state} />
-              {o.reason && <p class="sc-muted">{o.reason}</p>}
-            </>
-          ),
-        },
-        { label: t('orders.submitted'), cell: (o) => format.date(o.submitted_at) },
+        { label: t('orders.state'), cell: (o) => <State state={o.state} staff /> },
         { label: t('app.actions'), cell: (o) => <div class="sc-actions">{actions(o)}</div> },
       ]}
     />
@@ -108,7 +84,7 @@ function OrderTable({ orders, actions, empty }: { orders: Order[]; actions: (o: 
 const orderPath = (o: Order) => `/v1/console/accounts/${o.account.id}/orders/${o.id}`;
 
 export function Pending({ api }: { api: Api }) {
-  const orders = useLoad(() => api.get<PageOf<Order>>('/v1/console/orders/pending?limit=50'));
+  const orders = usePaged<Order>(api, '/v1/console/orders/pending');
   const action = useAction();
   const step = (o: Order, name: string, body: unknown = {}) =>
     action.run(async () => {
@@ -119,58 +95,50 @@ export function Pending({ api }: { api: Api }) {
     <>
       <h1>{t('nav.pending')}</h1>
       {action.error !== null && <ProblemNote error={action.error} />}
-      <Loaded load={orders}>
-        {(page) => (
-          <OrderTable
-            orders={page.items}
-            empty={t('console.pending_none')}
-            actions={(o) => (
-              <>
-                <button type="button" class="sc-button" disabled={action.busy} aria-label={`${t('console.approve')}: ${o.summary}`} onClick={() => step(o, 'approve')}>
-                  {t('console.approve')}
-                </button>
-                <WithReason id={o.id} label={t('console.reject')} reasonLabel={t('console.reject_reason')} confirm={t('console.confirm_reject')} busy={action.busy} onConfirm={(reason) => step(o, 'reject', { reason })} />
-              </>
-            )}
-          />
+      <OrderTable
+        paged={orders}
+        empty={t('console.pending_none')}
+        actions={(o) => (
+          <>
+            <button type="button" class="sc-button" disabled={action.busy} aria-label={`${t('console.approve')}: ${o.summary}`} onClick={() => step(o, 'approve')}>
+              {t('console.approve')}
+            </button>
+            <WithReason id={o.id} label={t('console.reject')} reasonLabel={t('console.reject_reason')} confirm={t('console.confirm_reject')} busy={action.busy} onConfirm={(reason) => step(o, 'reject', { reason })} />
+          </>
         )}
-      </Loaded>
+      />
     </>
   );
 }
 
 export function History({ api }: { api: Api }) {
-  const orders = useLoad(() => api.get<PageOf<Order>>('/v1/console/orders/history?limit=50'));
+  const orders = usePaged<Order>(api, '/v1/console/orders/history');
   const action = useAction();
   return (
     <>
       <h1>{t('nav.history')}</h1>
       {action.error !== null && <ProblemNote error={action.error} />}
-      <Loaded load={orders}>
-        {(page) => (
-          <OrderTable
-            orders={page.items}
-            empty={t('console.history_none')}
-            actions={(o) =>
-              o.state === 'rejected' && (
-                <button
-                  type="button"
-                  class="sc-button sc-button-quiet"
-                  disabled={action.busy}
-                  onClick={() =>
-                    action.run(async () => {
-                      await api.post(`${orderPath(o)}/undo-rejection`);
-                      orders.reload();
-                    })
-                  }
-                >
-                  {t('console.undo')}
-                </button>
-              )
-            }
-          />
-        )}
-      </Loaded>
+      <OrderTable
+        paged={orders}
+        empty={t('console.history_none')}
+        actions={(o) =>
+          o.state === 'rejected' && (
+            <button
+              type="button"
+              class="sc-button sc-button-quiet"
+              disabled={action.busy}
+              onClick={() =>
+                action.run(async () => {
+                  await api.post(`${orderPath(o)}/undo-rejection`);
+                  orders.reload();
+                })
+              }
+            >
+              {t('console.undo')}
+            </button>
+          )
+        }
+      />
     </>
   );
 }
@@ -221,7 +189,7 @@ function Details({ api, path, order, onSaved }: { api: Api; path: string; order:
 }
 
 export function Provisioning({ api }: { api: Api }) {
-  const orders = useLoad(() => api.get<PageOf<Order>>('/v1/console/provisioning?limit=50'));
+  const orders = usePaged<Order>(api, '/v1/console/provisioning');
   const [identifiers, setIdentifiers] = useState<Record<string, string>>({});
   const action = useAction();
   const path = (o: Order) => `/v1/console/provisioning/${o.provider}/${o.account.id}/${o.id}`;
@@ -234,28 +202,24 @@ export function Provisioning({ api }: { api: Api }) {
     <>
       <h1>{t('nav.provisioning')}</h1>
       {action.error !== null && <ProblemNote error={action.error} />}
-      <Loaded load={orders}>
-        {(page) => (
-          <OrderTable
-            orders={page.items}
-            empty={t('console.queue_none')}
-            actions={(o) => (
-              <>
-                <Details api={api} path={path(o)} order={o} onSaved={orders.reload} />
-                {o.state === 'provisioning' && (
-                <>
-                  <Field label={t('console.identifier')} name={`identifier-${o.id}`} value={identifiers[o.id] ?? ''} onInput={(v) => setIdentifiers({ ...identifiers, [o.id]: v })} />
-                  <button type="button" class="sc-button" disabled={action.busy} onClick={() => step(o, 'activate', identifiers[o.id] ? { identifier: identifiers[o.id] } : {})}>
-                    {t('console.activate')}
-                  </button>
-                  <WithReason id={o.id} label={t('console.halt')} reasonLabel={t('console.halt_reason')} confirm={t('console.confirm_halt')} busy={action.busy} onConfirm={(reason) => step(o, 'halt', { reason })} />
-                </>
-                )}
-              </>
+      <OrderTable
+        paged={orders}
+        empty={t('console.queue_none')}
+        actions={(o) => (
+          <>
+            <Details api={api} path={path(o)} order={o} onSaved={orders.reload} />
+            {o.state === 'provisioning' && (
+            <>
+              <Field label={t('console.identifier')} name={`identifier-${o.id}`} value={identifiers[o.id] ?? ''} onInput={(v) => setIdentifiers({ ...identifiers, [o.id]: v })} />
+              <button type="button" class="sc-button" disabled={action.busy} onClick={() => step(o, 'activate', identifiers[o.id] ? { identifier: identifiers[o.id] } : {})}>
+                {t('console.activate')}
+              </button>
+              <WithReason id={o.id} label={t('console.halt')} reasonLabel={t('console.halt_reason')} confirm={t('console.confirm_halt')} busy={action.busy} onConfirm={(reason) => step(o, 'halt', { reason })} />
+            </>
             )}
-          />
+          </>
         )}
-      </Loaded>
+      />
     </>
   );
 }

@@ -5,7 +5,7 @@ import { Api, PageOf, idempotencyKey } from '../shared/api';
 import * as format from '../shared/format';
 import { t } from '../shared/i18n';
 import { Empty, Field, Loaded, ProblemNote, fieldError, useAction, useLoad } from '../shared/ui';
-import { Order, State } from './order';
+import { Order, State } from '../shared/orders';
 
 interface Alert {
   id: string;

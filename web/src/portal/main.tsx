@@ -10,7 +10,7 @@ import { useSession } from '../shared/session';
 import { navigate, usePath } from '../shared/router';
 import { Frame, Loading, NotFound, ProblemNote } from '../shared/ui';
 import { CardLink, CredentialsLink, Forgot, SignIn, UnlockLink } from './auth';
-import { Me, Orders, Overview, ServicePage, Services, Usage } from './pages';
+import { Me, OrderPage, Orders, Overview, ServicePage, Services, Usage } from './pages';
 import { AccountPage } from './account';
 import { AccessHistory, Numbers, PortIn } from './voice';
 import { Alerts } from './alerts';
@@ -43,7 +43,7 @@ function App() {
   if (!api.token) {
     return (
       <Frame {...look} nav={[]}>
-        {path === '/forgot' ? <Forgot api={api} /> : <SignIn api={api} title={t('auth.sign_in')} onSignedIn={() => { navigate('/'); reload(); }} />}
+        {path === '/forgot' ? <Forgot api={api} /> : <SignIn api={api} title={t('auth.sign_in')} onSignedIn={() => { if (path === '/forgot') navigate('/'); reload(); }} />}
       </Frame>
     );
   }
@@ -102,6 +102,7 @@ function App() {
     </div>
   ));
   const service = path.match(/^\/services\/([0-9A-Z]+)$/);
+  const order = path.match(/^\/orders\/([0-9A-Z]{26})$/);
   const invoice = path.match(/^\/invoices\/([0-9A-Z]{26})$/);
   const payment = path.match(/^\/payments\/([0-9A-Z]{26})$/);
   const cardPage = path.match(/^\/pay\/([A-Za-z0-9_-]{1,64})$/);
@@ -135,6 +136,8 @@ function App() {
         <Reports api={api} />
       ) : path === '/services' ? (
         <Services api={api} />
+      ) : order ? (
+        <OrderPage api={api} me={me} id={order[1]} />
       ) : path === '/orders' ? (
         <Orders api={api} me={me} />
       ) : path === '/usage/alerts' ? (

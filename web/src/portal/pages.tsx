@@ -5,10 +5,10 @@ import { useState } from 'preact/hooks';
 import { Api, ApiProblem, PageOf, idempotencyKey } from '../shared/api';
 import * as format from '../shared/format';
 import { statusWords, t } from '../shared/i18n';
-import { Empty, Field, Link, Loaded, ProblemNote, Table, useAction, useLoad } from '../shared/ui';
+import { Empty, Field, Link, Loaded, PagedTable, ProblemNote, Table, useAction, useLoad, usePaged } from '../shared/ui';
 import { EmergencyAddress, EmergencyForm, Features, FeaturesForm, OrderOffer } from './voice';
 import { NewService } from './alerts';
-import { Order, State } from './order';
+import { Order, OrderFacts, OrderHistory, State, monthly } from '../shared/orders';
 
 export interface Me {
   login: string;
@@ -293,49 +293,89 @@ function CostCentre({ api, service, mayEdit, onChanged }: { api: Api; service: S
 }
 
 export function Orders({ api, me }: { api: Api; me: Me }) {
-  const orders = useLoad(() => api.get<PageOf<Order>>('/v1/portal/orders?limit=50'));
-  const action = useAction();
-  const resubmit = (order: Order, request?: Record<string, unknown>) =>
-    action.run(async () => {
-      await api.post(`/v1/portal/orders/${order.id}/resubmit`, request ? { request } : {});
-      orders.reload();
-    });
+  const orders = usePaged<Order>(api, '/v1/portal/orders');
   return (
     <>
       <h1>{t('orders.title')}</h1>
       {me.actions.includes('orders_create') && <NewService api={api} onPlaced={orders.reload} />}
-      {action.error !== null && <ProblemNote error={action.error} />}
-      <Loaded load={orders}>
-        {(page) => (
-          <Table
-            rows={page.items}
-            rowKey={(o) => o.id}
-            empty={t('orders.none')}
-            columns={[
-              { label: t('console.order'), cell: (o) => o.summary },
-              {
-                label: t('orders.state'),
-                cell: (o) => (
-                  <>
-                    <State state={o.state} />
-                    {o.reason && (
-                      <p>
-                        {t('orders.reason')}: {o.reason}
-                      </p>
-                    )}
-                    {o.provisioning.expected_on && <p>{t('orders.expected', { date: o.provisioning.expected_on })}</p>}
-                    {o.state === 'provisioning_halted' && me.actions.includes('orders_create') && (
-                      <Resubmit order={o} busy={action.busy} onSend={(request) => resubmit(o, request)} />
-                    )}
-                  </>
-                ),
-              },
-              { label: t('orders.submitted'), cell: (o) => format.date(o.submitted_at) },
-            ]}
-          />
-        )}
-      </Loaded>
+      <PagedTable
+        paged={orders}
+        rowKey={(o) => o.id}
+        empty={t('orders.none')}
+        columns={[
+          { label: t('facts.reference'), cell: (o) => <Link href={`/orders/${o.id}`}>{o.reference}</Link> },
+          { label: t('console.order'), cell: (o) => o.summary },
+          {
+            label: t('orders.state'),
+            cell: (o) => (
+              <>
+                <State state={o.state} />
+                {o.reason && (
+                  <p>
+                    {t('orders.reason')}: {o.reason}
+                  </p>
+                )}
+                {o.provisioning.expected_on && <p>{t('orders.expected', { date: format.day(o.provisioning.expected_on) })}</p>}
+              </>
+            ),
+          },
+          { label: t('facts.price'), cell: (o) => (o.price ? monthly(o.price) : '—') },
+          { label: t('orders.submitted'), cell: (o) => format.date(o.submitted_at) },
+        ]}
+      />
     </>
+  );
+}
+
+/// One order: what was asked, its price and history; a waiting order can be withdrawn,
+/// a halted one sent again (changed as the reason asks).
+export function OrderPage({ api, me, id }: { api: Api; me: Me; id: string }) {
+  const order = useLoad(() => api.get<Order>(`/v1/portal/orders/${id}`), [id]);
+  const action = useAction();
+  const [asking, setAsking] = useState(false);
+  const mayOrder = me.actions.includes('orders_create');
+  const step = (name: 'withdraw' | 'resubmit', body?: unknown) =>
+    action.run(async () => {
+      await api.post(`/v1/portal/orders/${id}/${name}`, body ?? {});
+      setAsking(false);
+      order.reload();
+    });
+  return (
+    <Loaded load={order}>
+      {(o) => (
+        <>
+          <p>
+            <Link href="/orders">{t('orders.back')}</Link>
+          </p>
+          <h1>
+            {t('orders.order_title', { reference: o.reference })} <State state={o.state} />
+          </h1>
+          <OrderFacts order={o} />
+          {mayOrder && o.state === 'pending' && !asking && (
+            <button type="button" class="sc-button sc-button-quiet" onClick={() => setAsking(true)}>
+              {t('orders.withdraw')}
+            </button>
+          )}
+          {asking && (
+            <div class="sc-card" role="group" aria-label={t('orders.withdraw')}>
+              <p>{t('orders.withdraw_question', { summary: o.summary })}</p>
+              <p class="sc-actions">
+                <button type="button" class="sc-button sc-button-danger" disabled={action.busy} onClick={() => step('withdraw')}>
+                  {t('orders.withdraw_confirm')}
+                </button>
+                <button type="button" class="sc-button sc-button-quiet" onClick={() => setAsking(false)}>
+                  {t('orders.keep')}
+                </button>
+              </p>
+            </div>
+          )}
+          {mayOrder && o.state === 'provisioning_halted' && <Resubmit order={o} busy={action.busy} onSend={(request) => step('resubmit', request ? { request } : {})} />}
+          {action.error !== null && <ProblemNote error={action.error} />}
+          <h2>{t('facts.history')}</h2>
+          <OrderHistory order={o} />
+        </>
+      )}
+    </Loaded>
   );
 }
 

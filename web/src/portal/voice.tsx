@@ -6,7 +6,7 @@ import { Api, PageOf, idempotencyKey } from '../shared/api';
 import * as format from '../shared/format';
 import { t } from '../shared/i18n';
 import { Empty, Field, Link, Loaded, ProblemNote, Table, fieldError, useAction, useLoad } from '../shared/ui';
-import { Order, State } from './order';
+import { Order, State } from '../shared/orders';
 
 export interface OrderOffer {
   kinds: string[];

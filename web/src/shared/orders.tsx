@@ -1,0 +1,134 @@
+// An order as both sites read it: its state as a badge, what was asked in full, its price
+// and its history. Customers and staff see the same facts; staff read states in their own
+// words ("Halted: waiting for the customer", not "Needs something from you") and see who
+// acted by name.
+import { Fragment } from 'preact';
+import * as format from './format';
+import { t } from './i18n';
+
+export interface OrderEvent {
+  event: string;
+  at: string;
+  actor: { kind: 'customer' | 'staff' | 'wholesaler' | 'automatic'; username?: string | null; impersonator?: string | null };
+  reason?: string | null;
+}
+
+export interface Order {
+  id: string;
+  reference: string;
+  provider: string;
+  provider_name?: string | null;
+  account: { id: string; number: string; name: string };
+  summary: string;
+  state: string;
+  wholesale: boolean;
+  needs_hands: boolean;
+  submitted_at: string;
+  decided_at?: string | null;
+  completed_at?: string | null;
+  reason?: string | null;
+  price?: { monthly_minor: number; currency: string } | null;
+  provisioning: { stage?: string | null; reference?: string | null; expected_on?: string | null; note?: string | null };
+  request: Record<string, unknown> & { kind: string };
+  events: OrderEvent[];
+}
+
+export function State({ state, staff }: { state: string; staff?: boolean }) {
+  const key = staff && state === 'provisioning_halted' ? 'staff_state.provisioning_halted' : `state.${state}`;
+  return <span class={`sc-state sc-state-${state}`}>{t(key as 'state.pending')}</span>;
+}
+
+/// A month's price in the currency's own words (`$20.00 a month`).
+export function monthly(price: NonNullable<Order['price']>): string {
+  return t('facts.per_month', { amount: format.money((price.monthly_minor / 100).toFixed(2), price.currency) });
+}
+
+type Fact = [label: string, value: string | null | undefined];
+
+/// What the request asks, field by field, for its kind (the summary names plans and
+/// bolt-ons; these are the details behind it).
+function requestFacts(request: Order['request']): Fact[] {
+  const text = (name: string) => (typeof request[name] === 'string' ? (request[name] as string) : null);
+  switch (request.kind) {
+    case 'number':
+      return [[t('facts.number'), text('number')]];
+    case 'port_in':
+      return [
+        [t('facts.number'), text('number')],
+        [t('facts.losing_carrier'), text('losing_carrier')],
+        [t('facts.carrier_account'), text('carrier_account')],
+        [t('facts.authorised_by'), text('authorised_by')],
+      ];
+    case 'new_service':
+      return [
+        [t('facts.site_address'), text('site_address')],
+        [t('facts.notes'), text('notes')],
+      ];
+    case 'emergency_address': {
+      const a = (request.address ?? {}) as Record<string, string | null>;
+      const lines = [a.name, a.street, a.location, [a.city, a.region, a.postcode].filter(Boolean).join(' '), a.country].filter(Boolean);
+      return [[t('facts.e911'), lines.join(', ')]];
+    }
+    case 'number_features': {
+      const f = (request.features ?? {}) as Record<string, string | boolean | null>;
+      return [
+        [t('facts.forward_to'), (f.forward_to as string) ?? null],
+        [t('facts.failover_to'), (f.failover_to as string) ?? null],
+        [t('facts.caller_id_name'), (f.caller_id_name as string) ?? null],
+        [t('facts.fax_to_email'), (f.fax_to_email as string) ?? null],
+        [t('facts.conference'), f.conference ? t('facts.yes') : t('facts.no')],
+      ];
+    }
+    default:
+      return [];
+  }
+}
+
+/// The order's facts as a definition list: reference, what was asked, its price, who
+/// asked (for staff: the customer and, in a wholesaler's queue, the retailer).
+export function OrderFacts({ order, staff }: { order: Order; staff?: boolean }) {
+  const facts: Fact[] = [
+    [t('facts.reference'), order.reference],
+    [t('facts.what'), order.summary],
+    ...requestFacts(order.request),
+    [t('facts.price'), order.price ? monthly(order.price) : null],
+    [t('orders.submitted'), format.date(order.submitted_at)],
+  ];
+  if (staff) {
+    facts.push([t('console.account'), `${order.account.name} (${order.account.number})`]);
+    if (order.provider_name) facts.push([t('facts.retailer'), order.provider_name]);
+  }
+  if (order.provisioning.expected_on) facts.push([t('facts.expected_on'), format.day(order.provisioning.expected_on)]);
+  if (order.reason) facts.push([t('orders.reason'), order.reason]);
+  return (
+    <dl class="sc-facts">
+      {facts
+        .filter(([, value]) => value)
+        .map(([label, value]) => (
+          <Fragment key={label}>
+            <dt>{label}</dt>
+            <dd>{value}</dd>
+          </Fragment>
+        ))}
+    </dl>
+  );
+}
+
+/// Who did what, oldest first. Customers read staff by role; staff read names.
+export function OrderHistory({ order, staff }: { order: Order; staff?: boolean }) {
+  const who = (e: OrderEvent) => {
+    const role = t(`history.by_${e.actor.kind}` as 'history.by_customer');
+    if (!staff || !e.actor.username) return role;
+    return e.actor.impersonator ? `${role}: ${e.actor.username} (${t('history.impersonated')})` : `${role}: ${e.actor.username}`;
+  };
+  return (
+    <ol class="sc-history">
+      {order.events.map((e, n) => (
+        <li key={n}>
+          <time dateTime={e.at}>{format.date(e.at)}</time> · {t(`event.${e.event}` as 'event.submitted')} · {who(e)}
+          {e.reason && <> · {e.reason}</>}
+        </li>
+      ))}
+    </ol>
+  );
+}
