@@ -325,9 +325,13 @@ async fn an_approved_bolt_on_is_attached_the_customer_told_and_the_order_in_the_
     );
     assert_eq!(approved.body["events"][1]["actor"]["username"], "boss");
     assert_eq!(approved.body["service"], spare["id"]);
+    let service = s.service(SPARE).await;
+    assert_eq!(bolt_ons(&service), json!([s.f.bolt_on.to_string()]));
+    assert_eq!(service["plan_name"], "Talk 20");
     assert_eq!(
-        bolt_ons(&s.service(SPARE).await),
-        json!([s.f.bolt_on.to_string()])
+        service["price"],
+        json!({"monthly_minor": 2_300, "currency": "AUD"}),
+        "the plan and its bolt-on, a month"
     );
     assert_eq!(
         s.f.w.mail("sam@example.com", "order-completed").await.len(),

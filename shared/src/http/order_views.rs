@@ -6,11 +6,10 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::problem::Problem;
 use super::views::Paging;
+use crate::domain::catalogue::MonthlyPrice;
 use crate::domain::orders::lifecycle::OrderState;
 use crate::domain::orders::numbers::InventoryNumber;
-use crate::domain::orders::{
-    ActorKind, Order, OrderEvent, OrderPrice, OrderRequest, ProvisioningDetails,
-};
+use crate::domain::orders::{ActorKind, Order, OrderEvent, OrderRequest, ProvisioningDetails};
 use crate::domain::paging::Page;
 use crate::ids::TenantId;
 use crate::platform::Platform;
@@ -39,7 +38,7 @@ pub struct OrderView {
     /// Fulfilled by hand once approved.
     pub needs_hands: bool,
     /// What it adds to the bill each month, as priced when it was placed.
-    pub price: Option<OrderPrice>,
+    pub price: Option<MonthlyPrice>,
     /// Provisioned by the provider's wholesaler.
     pub wholesale: bool,
     #[serde(with = "time::serde::rfc3339")]

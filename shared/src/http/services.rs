@@ -19,11 +19,59 @@ use utoipa_axum::routes;
 
 use super::access::{PortalUser, StaffUser};
 use super::problem::{JsonBody, Problem, parse_id};
-use crate::domain::catalogue::money;
+use crate::domain::catalogue::{MonthlyPrice, money};
 use crate::domain::identity::Permission;
-use crate::domain::services::{NewService, ServiceStatus};
+use crate::domain::services::{NewService, Service, ServiceStatus};
 use crate::domain::settings::Module;
+use crate::ids::TenantId;
 use crate::platform::Platform;
+
+/// Services as people read them: each with its plan's name and what it costs a month (its
+/// plan and bolt-ons), the catalogue read once per plan and bolt-on.
+pub(super) async fn priced(
+    platform: &Platform,
+    tenant: &TenantId,
+    services: Vec<Service>,
+) -> Vec<ServiceView> {
+    let catalogue = platform.catalogue();
+    let mut plans = BTreeMap::new();
+    let mut bolt_ons = BTreeMap::new();
+    let mut views = Vec::with_capacity(services.len());
+    for service in services {
+        if !plans.contains_key(&service.plan) {
+            let plan = catalogue.plan(tenant, &service.plan).await.ok();
+            plans.insert(service.plan, plan);
+        }
+        for attached in &service.bolt_ons {
+            if !bolt_ons.contains_key(&attached.bolt_on) {
+                let offer = catalogue.bolt_on(tenant, &attached.bolt_on).await.ok();
+                bolt_ons.insert(attached.bolt_on, offer);
+            }
+        }
+        let plan = plans.get(&service.plan).cloned().flatten();
+        let extras: Option<i64> = service
+            .bolt_ons
+            .iter()
+            .map(|b| {
+                bolt_ons
+                    .get(&b.bolt_on)
+                    .cloned()
+                    .flatten()
+                    .map(|o| o.price_minor)
+            })
+            .sum();
+        let mut view = ServiceView::from(service);
+        if let Some(plan) = plan {
+            view.price = extras.map(|extras| MonthlyPrice {
+                monthly_minor: plan.recurring_minor + extras,
+                currency: plan.currency.to_string(),
+            });
+            view.plan_name = Some(plan.name);
+        }
+        views.push(view);
+    }
+    views
+}
 
 /// The account's services.
 #[utoipa::path(get, path = "/v1/portal/services", tag = "portal",
@@ -37,7 +85,9 @@ pub async fn portal_services(
         .services()
         .of_account(&user.session.tenant, &account)
         .await?;
-    Ok(Json(services.into_iter().map(Into::into).collect()))
+    Ok(Json(
+        priced(&platform, &user.session.tenant, services).await,
+    ))
 }
 
 /// One of the account's services.
@@ -54,7 +104,11 @@ pub async fn portal_service(
         .services()
         .get(&user.session.tenant, &account, &parse_id(&service)?)
         .await?;
-    Ok(Json(service.into()))
+    let [view] = priced(&platform, &user.session.tenant, vec![service])
+        .await
+        .try_into()
+        .map_err(|_| Problem::not_found())?;
+    Ok(Json(view))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -188,7 +242,9 @@ pub async fn account_services(
         .services()
         .of_account(&staff.session.tenant, &account.id)
         .await?;
-    Ok(Json(services.into_iter().map(Into::into).collect()))
+    Ok(Json(
+        priced(&platform, &staff.session.tenant, services).await,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

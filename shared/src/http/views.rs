@@ -1,6 +1,7 @@
 //! What the API shows of accounts and logins, shared by the portal and the console.
 
 use super::problem::Problem;
+use crate::domain::catalogue::MonthlyPrice;
 use crate::domain::catalogue::{ServiceType, money};
 use crate::domain::services::{EmergencyAddress, Service, ServiceStatus, VoiceFeatures};
 use crate::domain::usage::{Period, Totals};
@@ -234,6 +235,10 @@ pub struct ServiceView {
     pub id: String,
     pub service_type: ServiceType,
     pub plan: String,
+    /// The plan's name (absent where the plan could not be read).
+    pub plan_name: Option<String>,
+    /// What the service costs a month: its plan and its bolt-ons.
+    pub price: Option<MonthlyPrice>,
     pub identifier: String,
     pub status: ServiceStatus,
     #[serde(with = "time::serde::rfc3339")]
@@ -255,6 +260,8 @@ impl From<Service> for ServiceView {
             id: s.id.to_string(),
             service_type: s.service_type,
             plan: s.plan.to_string(),
+            plan_name: None,
+            price: None,
             identifier: s.identifier,
             status: s.status,
             started_at: s.started_at,

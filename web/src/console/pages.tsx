@@ -298,9 +298,9 @@ function NewAccount({ api, onCreated }: { api: Api; onCreated: (id: string) => v
 }
 
 export function Accounts({ api, mayWrite }: { api: Api; mayWrite: boolean }) {
-  const [name, setName] = useState('');
+  const [text, setText] = useState('');
   const [query, setQuery] = useState('');
-  const accounts = useLoad(() => api.get<PageOf<AccountSummary>>(`/v1/console/accounts?limit=50${query ? `&name=${encodeURIComponent(query)}` : ''}`), [query]);
+  const accounts = usePaged<AccountSummary>(api, `/v1/console/accounts${query ? `?q=${encodeURIComponent(query)}` : ''}`, 50);
   return (
     <>
       <h1>{t('nav.accounts')}</h1>
@@ -309,29 +309,25 @@ export function Accounts({ api, mayWrite }: { api: Api; mayWrite: boolean }) {
         role="search"
         onSubmit={(e) => {
           e.preventDefault();
-          setQuery(name);
+          setQuery(text.trim());
         }}
       >
-        <Field label={t('console.search')} name="name" type="search" value={name} onInput={setName} />
+        <Field label={t('console.search')} name="q" type="search" value={text} onInput={setText} hint={t('console.search_hint')} />
         <button type="submit" class="sc-button">
           {t('console.search_button')}
         </button>
       </form>
       {mayWrite && <NewAccount api={api} onCreated={(id) => navigate(`/console/accounts/${id}`)} />}
-      <Loaded load={accounts}>
-        {(page) => (
-          <Table
-            rows={page.items}
-            rowKey={(a) => a.id}
-            empty={t('app.empty')}
-            columns={[
-              { label: t('account.number'), cell: (a) => a.number },
-              { label: t('account.name'), cell: (a) => <Link href={`/console/accounts/${a.id}`}>{a.name}</Link> },
-              { label: t('services.status'), cell: (a) => statusWords(a.status) },
-            ]}
-          />
-        )}
-      </Loaded>
+      <PagedTable
+        paged={accounts}
+        rowKey={(a) => a.id}
+        empty={query ? t('console.search_none') : t('app.empty')}
+        columns={[
+          { label: t('account.number'), cell: (a) => a.number },
+          { label: t('account.name'), cell: (a) => <Link href={`/console/accounts/${a.id}`}>{a.name}</Link> },
+          { label: t('services.status'), cell: (a) => statusWords(a.status) },
+        ]}
+      />
     </>
   );
 }

@@ -19,7 +19,7 @@ use crate::ids::{BoltOnId, PlanId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{Condition, Index, Query, Table, TableError, Write};
 use crate::store::{CursorCodec, keys};
-pub use money::{Currency, Money, Price};
+pub use money::{Currency, Money, MonthlyPrice, Price};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize, utoipa::ToSchema,

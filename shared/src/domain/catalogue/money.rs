@@ -159,3 +159,12 @@ mod tests {
         assert!(Currency::parse("JPY").is_err());
     }
 }
+
+/// What something adds to the bill each month: a plan, a service with its bolt-ons, or
+/// an order as the catalogue priced it when it was placed.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct MonthlyPrice {
+    /// In the currency's minor unit (cents).
+    pub monthly_minor: i64,
+    pub currency: String,
+}

@@ -5,11 +5,11 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use super::OrderPrice;
 use super::numbers::{self, NumberState, normalise_e164};
 use super::settings::{Feature, ManualKind, OrderSettings};
 use super::{Activation, Order, OrderError, OrderRef, OrderRequest, Requester};
 use crate::domain::Violations;
+use crate::domain::catalogue::MonthlyPrice;
 use crate::domain::catalogue::{BoltOn, Catalogue, CatalogueError, Plan, ServiceType};
 use crate::domain::contact::EmailAddress;
 use crate::domain::services::{
@@ -27,7 +27,7 @@ pub(super) struct Prepared {
     pub request: OrderRequest,
     pub summary: String,
     pub needs_hands: bool,
-    pub price: Option<OrderPrice>,
+    pub price: Option<MonthlyPrice>,
     /// Who provisions it by hand, when it needs hands.
     pub fulfiller: Option<TenantId>,
     pub auto_approve: bool,
@@ -269,7 +269,7 @@ impl Fulfilment {
             auto_approve,
         };
         let monthly = |minor: i64, currency: &crate::domain::catalogue::Currency| {
-            Some(OrderPrice {
+            Some(MonthlyPrice {
                 monthly_minor: minor,
                 currency: currency.to_string(),
             })

@@ -27,6 +27,7 @@ use self::record::{from_item, key, to_item};
 use self::settings::OrderSettings;
 use super::Violations;
 use super::audit::Stamp;
+use super::catalogue::MonthlyPrice;
 use super::contact::EmailAddress;
 use super::identity::SiteLinks;
 use super::paging::{self, Page, PageRequest, PagingError};
@@ -225,15 +226,6 @@ impl ProvisioningDetails {
     }
 }
 
-/// What an order adds to the bill each month, as the catalogue priced it when the order was
-/// placed (what staff approve and the customer agreed to).
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
-pub struct OrderPrice {
-    /// In the currency's minor unit (cents).
-    pub monthly_minor: i64,
-    pub currency: String,
-}
-
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Order {
     pub id: String,
@@ -250,7 +242,7 @@ pub struct Order {
     /// Absent for orders that change no price (features, addresses, cancellations) and
     /// for orders placed before prices were kept.
     #[serde(default)]
-    pub price: Option<OrderPrice>,
+    pub price: Option<MonthlyPrice>,
     /// The tenant whose queue it lands in when approved (the retailer or its wholesaler).
     pub fulfiller: Option<String>,
     /// The language of the login that ordered: its mail is written in it.
