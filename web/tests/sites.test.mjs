@@ -228,9 +228,31 @@ test('an impersonation shows its banner, is in the audit trail and in the custom
   await portal.getByRole('heading', { name: 'Welcome, Jo Bloggs' }).waitFor();
   await check(portal, 'portal-impersonated');
 
-  await staff.getByRole('link', { name: 'Audit trail' }).click();
-  await staff.getByRole('cell', { name: 'impersonation.started' }).first().waitFor();
+  // The customer page: services with plan and price, orders with their facts.
+  await staff.getByRole('heading', { name: 'Services' }).waitFor();
+  await staff.getByRole('cell', { name: /a month/ }).first().waitFor();
+  await staff.getByRole('heading', { name: 'Orders' }).waitFor();
+  // The account's own trail, from its page: the impersonation in words.
+  await staff.getByRole('main').getByRole('link', { name: 'Audit trail' }).click();
+  await staff.getByText(/^Account .* only/).waitFor();
+  await staff.getByRole('cell', { name: 'Signed in as the customer' }).first().waitFor();
+  // The whole trail narrowed to one staff member and to days, and as a CSV file.
+  await staff.getByRole('navigation').getByRole('link', { name: 'Audit trail' }).click();
+  await staff.getByRole('heading', { name: 'Audit trail' }).waitFor();
+  assert.match(await staff.title(), /^Audit trail · Acme Telecom/);
+  const admin = await staff.getByLabel('Staff member').locator('option', { hasText: 'admin' }).first().getAttribute('value');
+  await staff.getByLabel('Staff member').selectOption(admin);
+  await staff.getByRole('button', { name: 'Show' }).click();
+  await staff.getByRole('cell', { name: 'Signed in as the customer' }).first().waitFor();
   await check(staff, 'console-audit');
+  const [trail] = await Promise.all([staff.waitForEvent('download'), staff.getByRole('button', { name: 'Download CSV' }).click()]);
+  const rows = (await (await import('node:fs/promises')).readFile(await trail.path(), 'utf8')).trim().split(/\r?\n/);
+  assert.equal(rows[0], 'at,staff member,acting as,account,action,detail,request id');
+  assert.ok(rows.slice(1).some((row) => row.includes('impersonation.started')), rows.join('\n'));
+  await staff.getByLabel('From').fill('2001-01-01');
+  await staff.getByLabel('To').fill('2001-01-31');
+  await staff.getByRole('button', { name: 'Show' }).click();
+  await staff.getByText('No entries match.').waitFor();
 
   // Jo, signed in as herself, sees that staff came in.
   const own = await context.newPage();
@@ -327,11 +349,19 @@ test("a port goes through the wholesaler's queue: details, halted, resubmitted, 
   await wholesaler.getByRole('button', { name: 'Halt' }).click();
   await wholesaler.getByLabel('What the customer must change').fill('The Telstra account number does not match');
   await wholesaler.getByRole('button', { name: 'Halt provisioning' }).click();
-  await wholesaler.getByText('Needs something from you').waitFor();
+  // Staff read the state in their own words; the queue names the retailer and the facts.
+  await wholesaler.getByText('Halted: waiting for the customer').waitFor();
+  await wholesaler.getByText('Acme Telecom', { exact: true }).waitFor();
+  await wholesaler.getByText('Jo Bloggs', { exact: true }).waitFor();
+  await wholesaler.getByRole('definition').filter({ hasText: /^123$/ }).waitFor();
   await check(wholesaler, 'console-wholesale-queue');
 
   await portal.getByRole('navigation').getByRole('link', { name: 'Orders' }).click();
   await portal.getByText('Reason: The Telstra account number does not match').waitFor();
+  // Each order has its page: reference, facts, history; a halted one is sent again there.
+  await portal.getByRole('link', { name: /^O-/ }).first().click();
+  await portal.getByRole('heading', { name: /^Order O-/ }).waitFor();
+  await portal.getByRole('list').getByText(/Set-up stopped/).waitFor();
   await check(portal, 'portal-order-halted');
   await portal.getByLabel('Account number with that carrier').fill('456');
   await portal.getByRole('button', { name: 'Send it again' }).click();

@@ -5,6 +5,7 @@ import { AccountBilling } from './billing';
 import { AccountCardPayments } from './payments';
 import { Api, PageOf, idempotencyKey } from '../shared/api';
 import { Order, OrderFacts, OrderHistory, State } from '../shared/orders';
+import { Service, ServiceTable } from '../shared/services';
 import { navigate } from '../shared/router';
 import * as format from '../shared/format';
 import { actionWords, statusWords, t } from '../shared/i18n';
@@ -421,6 +422,48 @@ function AccountDetails({ api, id, onSaved }: { api: Api; id: string; onSaved: (
   );
 }
 
+/// The account's services with their plan, price and state.
+function AccountServices({ api, id }: { api: Api; id: string }) {
+  const services = useLoad(() => api.get<Service[]>(`/v1/console/accounts/${id}/services`), [id]);
+  return (
+    <section aria-labelledby="account-services">
+      <h2 id="account-services">{t('nav.services')}</h2>
+      <Loaded load={services}>{(list) => <ServiceTable services={list} />}</Loaded>
+    </section>
+  );
+}
+
+/// The account's orders, newest first, each with its facts and history.
+function AccountOrders({ api, id }: { api: Api; id: string }) {
+  const orders = usePaged<Order>(api, `/v1/console/accounts/${id}/orders`);
+  return (
+    <section aria-labelledby="account-orders">
+      <h2 id="account-orders">{t('nav.orders')}</h2>
+      <PagedTable
+        paged={orders}
+        rowKey={(o) => o.id}
+        empty={t('orders.none')}
+        columns={[
+          {
+            label: t('console.order'),
+            cell: (o) => (
+              <details>
+                <summary>
+                  {o.reference} · {o.summary}
+                </summary>
+                <OrderFacts order={o} staff />
+                <OrderHistory order={o} staff />
+              </details>
+            ),
+          },
+          { label: t('orders.state'), cell: (o) => <State state={o.state} staff /> },
+          { label: t('orders.submitted'), cell: (o) => format.date(o.submitted_at) },
+        ]}
+      />
+    </section>
+  );
+}
+
 export function AccountPage({ api, id, mayBill, mayAudit }: { api: Api; id: string; mayBill: boolean; mayAudit: boolean }) {
   const account = useLoad(() => api.get<AccountSummary & { emails: string[] }>(`/v1/console/accounts/${id}`), [id]);
   const [renaming, setRenaming] = useState<Record<string, string>>({});
@@ -456,6 +499,8 @@ export function AccountPage({ api, id, mayBill, mayAudit }: { api: Api; id: stri
             </p>
           )}
           <AccountDetails api={api} id={id} onSaved={account.reload} />
+          <AccountServices api={api} id={id} />
+          <AccountOrders api={api} id={id} />
           <p class="sc-actions">
             <span>
               {t('services.status')}: {statusWords(a.status)}

@@ -9,6 +9,10 @@ import { Empty, Field, Link, Loaded, PagedTable, ProblemNote, Table, useAction, 
 import { EmergencyAddress, EmergencyForm, Features, FeaturesForm, OrderOffer } from './voice';
 import { NewService } from './alerts';
 import { Order, OrderFacts, OrderHistory, State, monthly } from '../shared/orders';
+import { Service as ListedService, ServiceTable } from '../shared/services';
+
+/// A service as the portal's own pages read it: with a voice number's features and address.
+type Service = ListedService & { features: Features; emergency_address: EmergencyAddress | null };
 
 export interface Me {
   login: string;
@@ -26,18 +30,6 @@ export interface Me {
   session_expires_at?: string;
 }
 
-interface Service {
-  id: string;
-  service_type: string;
-  plan: string;
-  identifier: string;
-  status: string;
-  started_at: string;
-  bolt_ons: string[];
-  cost_centre?: string | null;
-  features: Features;
-  emergency_address: EmergencyAddress | null;
-}
 
 interface Month {
   period: string;
@@ -74,33 +66,19 @@ export function Overview({ api, me }: { api: Api; me: Me }) {
       {me.modules.includes('invoices') && me.actions.includes('billing_view') && <BillingSummary api={api} />}
       <section aria-labelledby="services">
         <h2 id="services">{t('overview.services')}</h2>
-        <Loaded load={services}>{(list) => <ServiceTable services={list} />}</Loaded>
+        <Loaded load={services}>{(list) => <ServiceTable services={list} href={(s) => `/services/${s.id}`} />}</Loaded>
       </section>
     </>
   );
 }
 
-function ServiceTable({ services }: { services: Service[] }) {
-  return (
-    <Table
-      rows={services}
-      rowKey={(s) => s.id}
-      empty={t('services.none')}
-      columns={[
-        { label: t('services.identifier'), cell: (s) => <Link href={`/services/${s.id}`}>{s.identifier}</Link> },
-        { label: t('services.status'), cell: (s) => statusWords(s.status) },
-        { label: t('services.since'), cell: (s) => format.date(s.started_at) },
-      ]}
-    />
-  );
-}
 
 export function Services({ api }: { api: Api }) {
   const services = useLoad(() => api.get<Service[]>('/v1/portal/services'));
   return (
     <>
       <h1>{t('nav.services')}</h1>
-      <Loaded load={services}>{(list) => <ServiceTable services={list} />}</Loaded>
+      <Loaded load={services}>{(list) => <ServiceTable services={list} href={(s) => `/services/${s.id}`} />}</Loaded>
     </>
   );
 }
@@ -141,6 +119,18 @@ export function ServicePage({ api, me, id }: { api: Api; me: Me; id: string }) {
           <dl class="sc-card">
             <dt>{t('services.status')}</dt>
             <dd>{statusWords(s.status)}</dd>
+            {s.plan_name && (
+              <>
+                <dt>{t('services.plan')}</dt>
+                <dd>{s.plan_name}</dd>
+              </>
+            )}
+            {s.price && (
+              <>
+                <dt>{t('facts.price')}</dt>
+                <dd>{monthly(s.price)}</dd>
+              </>
+            )}
             <dt>{t('services.since')}</dt>
             <dd>{format.date(s.started_at)}</dd>
             {s.service_type === 'voice' && (

@@ -1,0 +1,35 @@
+// A service as both sites list it: its number or circuit, plan, monthly price and state.
+import * as format from './format';
+import { statusWords, t } from './i18n';
+import { monthly } from './orders';
+import { Link, Table } from './ui';
+
+export interface Service {
+  id: string;
+  service_type: string;
+  plan: string;
+  plan_name?: string | null;
+  price?: { monthly_minor: number; currency: string } | null;
+  identifier: string;
+  status: string;
+  started_at: string;
+  bolt_ons: string[];
+  cost_centre?: string | null;
+}
+
+export function ServiceTable({ services, href }: { services: Service[]; href?: (s: Service) => string }) {
+  return (
+    <Table
+      rows={services}
+      rowKey={(s) => s.id}
+      empty={t('services.none')}
+      columns={[
+        { label: t('services.identifier'), cell: (s) => (href ? <Link href={href(s)}>{s.identifier}</Link> : s.identifier) },
+        { label: t('services.plan'), cell: (s) => s.plan_name ?? '—' },
+        { label: t('facts.price'), cell: (s) => (s.price ? monthly(s.price) : '—') },
+        { label: t('services.status'), cell: (s) => statusWords(s.status) },
+        { label: t('services.since'), cell: (s) => format.date(s.started_at) },
+      ]}
+    />
+  );
+}
