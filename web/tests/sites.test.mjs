@@ -167,6 +167,38 @@ test('the credential-create email leads to a first sign-in', async () => {
   await Promise.all([staff.close(), portal.close(), again.close()]);
 });
 
+test("the order mail's link opens the order after sign-in, where the customer withdraws it", async () => {
+  const portal = await context.newPage();
+  await signIn(portal, `${base}/?tenant=acme`, JO);
+  await portal.getByRole('heading', { name: 'Welcome, Jo Bloggs' }).waitFor();
+  await portal.getByRole('navigation').getByRole('link', { name: 'Orders' }).click();
+  await portal.getByLabel('Where it is installed').fill('12 Wharf Road, Balmain');
+  await portal.getByRole('button', { name: 'Place the order' }).click();
+  await portal.getByText(/^Order placed: New service on /).waitFor();
+  const told = await mail((m) => /^Order O-\w+ received$/.test(m.subject));
+  const raw = (await (await fetch(`${base}/_local/outbox/${told.id}`)).text()).replace(/=\r?\n/g, '').replace(/=3D/g, '=');
+  const link = raw.match(/http:\/\/127\.0\.0\.1:\d+\/orders\/[0-9A-Z]{26}\?tenant=acme/);
+  assert.ok(link, 'the mail links to the order');
+
+  // A new tab has no session: it signs in and lands on the order, not the overview.
+  const fromMail = await context.newPage();
+  await signIn(fromMail, link[0], JO);
+  await fromMail.getByRole('heading', { name: /^Order O-\w+ Waiting for approval$/ }).waitFor();
+  assert.match(await fromMail.title(), /^Order O-/);
+  await fromMail.getByText('12 Wharf Road, Balmain').waitFor();
+  await fromMail.getByRole('button', { name: 'Withdraw this order' }).click();
+  await check(fromMail, 'portal-order-withdraw');
+  await fromMail.getByRole('button', { name: 'Withdraw it' }).click();
+  await fromMail.getByRole('heading', { name: /Withdrawn$/ }).waitFor();
+  assert.equal(await fromMail.getByRole('button', { name: 'Withdraw this order' }).count(), 0);
+  await fromMail.getByRole('list').getByText(/Withdrawn · Customer/).waitFor();
+
+  // Staff no longer have it to approve.
+  const staff = await console_();
+  await staff.getByText('No orders are waiting for approval.').waitFor();
+  await Promise.all([portal.close(), fromMail.close(), staff.close()]);
+});
+
 test('a bolt-on ordered on the portal is approved in the console and then active', async () => {
   const portal = await context.newPage();
   await signIn(portal, `${base}/?tenant=acme`, JO);
