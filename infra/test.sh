@@ -19,6 +19,8 @@ echo "moto at $SELFCARE_MOTO_URL, localstripe at $SELFCARE_LOCALSTRIPE_URL"
 # integration tests), which the fuzzer and the browser tests run: building it again alone
 # would compile a dozen crates a second time without the tests' features.
 cargo test --workspace --lib --bins --tests "$@"
+# The sites' API types are generated from the document the binary just built serves.
+infra/api-types.sh --check
 infra/web-tools.sh --browser
 echo "== the API against its document (schemathesis)"
 infra/fuzz-api.sh

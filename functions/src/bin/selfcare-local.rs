@@ -37,12 +37,23 @@ struct Args {
     /// (SELFCARE_TABLE, SELFCARE_*_BUCKET, SELFCARE_CURSOR_KEY), and AWS_ENDPOINT_URL for moto.
     #[arg(long)]
     aws: bool,
+    /// Print the API's OpenAPI document and exit (the web sites' API types are generated
+    /// from it: infra/api-types.sh).
+    #[arg(long)]
+    print_openapi: bool,
 }
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     init_tracing(false);
     let args = Args::parse();
+    if args.print_openapi {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&selfcare::http::openapi_document())?
+        );
+        return Ok(());
+    }
     let base_url = format!("http://{}", args.listen);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     if args.aws {

@@ -48,7 +48,7 @@ pub struct StaffMe {
 /// Who am I in the console, and what may I do?
 #[utoipa::path(get, path = "/v1/console/me", tag = "console",
     responses((status = 200, body = StaffMe), (status = 401, body = Problem)))]
-pub async fn me(
+pub async fn staff_me(
     State(platform): State<Platform>,
     staff: StaffUser,
 ) -> Result<Json<StaffMe>, Problem> {
@@ -789,7 +789,7 @@ pub async fn put_account_attributes(
 
 pub fn router() -> OpenApiRouter<Platform> {
     OpenApiRouter::new()
-        .routes(routes!(me))
+        .routes(routes!(staff_me))
         .routes(routes!(list_staff, invite_staff))
         .routes(routes!(update_staff, remove_staff))
         .routes(routes!(unlock_staff))

@@ -73,7 +73,10 @@ pub struct Me {
 /// Who am I, and what may I do here?
 #[utoipa::path(get, path = "/v1/portal/me", tag = "portal",
     responses((status = 200, body = Me), (status = 401, body = Problem)))]
-pub async fn me(State(platform): State<Platform>, user: PortalUser) -> Result<Json<Me>, Problem> {
+pub async fn portal_me(
+    State(platform): State<Platform>,
+    user: PortalUser,
+) -> Result<Json<Me>, Problem> {
     let session = &user.session;
     let Principal::EndUser {
         account,
@@ -136,7 +139,7 @@ pub async fn me(State(platform): State<Platform>, user: PortalUser) -> Result<Js
 /// My account's details.
 #[utoipa::path(get, path = "/v1/portal/account", tag = "portal",
     responses((status = 200, body = AccountView), (status = 401, body = Problem)))]
-pub async fn get_account(
+pub async fn own_account(
     State(platform): State<Platform>,
     user: PortalUser,
 ) -> Result<Json<AccountView>, Problem> {
@@ -156,7 +159,7 @@ pub async fn get_account(
         (status = 409, description = "Stale version", body = Problem),
         (status = 422, body = Problem),
     ))]
-pub async fn update_account(
+pub async fn update_own_account(
     State(platform): State<Platform>,
     user: PortalUser,
     JsonBody(patch): JsonBody<AccountPatch>,
@@ -320,7 +323,7 @@ pub struct LoginAccess {
     params(("login" = String, Path)),
     responses((status = 200, body = LoginView), (status = 404, body = Problem),
         (status = 409, description = "Your own login, or it changed meanwhile", body = Problem)))]
-pub async fn update_login(
+pub async fn update_own_login(
     State(platform): State<Platform>,
     user: PortalUser,
     Path(login): Path<String>,
@@ -366,7 +369,7 @@ pub async fn update_login(
     params(("login" = String, Path)),
     responses((status = 204), (status = 404, body = Problem),
         (status = 409, description = "Your own login, or it changed meanwhile", body = Problem)))]
-pub async fn remove_login(
+pub async fn remove_own_login(
     State(platform): State<Platform>,
     user: PortalUser,
     Path(login): Path<String>,
@@ -402,9 +405,9 @@ pub async fn remove_login(
 
 pub fn router() -> OpenApiRouter<Platform> {
     OpenApiRouter::new()
-        .routes(routes!(me))
-        .routes(routes!(get_account, update_account))
+        .routes(routes!(portal_me))
+        .routes(routes!(own_account, update_own_account))
         .routes(routes!(access_history))
         .routes(routes!(list_logins, invite_login))
-        .routes(routes!(update_login, remove_login))
+        .routes(routes!(update_own_login, remove_own_login))
 }

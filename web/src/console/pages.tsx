@@ -4,6 +4,7 @@ import { useEffect, useState } from 'preact/hooks';
 import { AccountBilling } from './billing';
 import { AccountCardPayments } from './payments';
 import { Api, PageOf, idempotencyKey } from '../shared/api';
+import type { components } from '../shared/api-types';
 import { Order, OrderFacts, OrderHistory, State } from '../shared/orders';
 import { Service, ServiceTable } from '../shared/services';
 import { navigate } from '../shared/router';
@@ -168,7 +169,7 @@ function Details({ api, path, order, onSaved }: { api: Api; path: string; order:
       >
         <div class="sc-field">
           <label for={`stage-${order.id}`}>{t('console.stage')}</label>
-          <select id={`stage-${order.id}`} value={details.stage ?? ''} onChange={(e) => setDetails({ ...details, stage: (e.currentTarget as HTMLSelectElement).value || null })}>
+          <select id={`stage-${order.id}`} value={details.stage ?? ''} onChange={(e) => setDetails({ ...details, stage: ((e.currentTarget as HTMLSelectElement).value || null) as Details['stage'] })}>
             <option value="">—</option>
             {STAGES.map((stage) => (
               <option key={stage} value={stage}>
@@ -617,16 +618,7 @@ export function AccountPage({ api, id, mayBill, mayAudit }: { api: Api; id: stri
   );
 }
 
-interface AuditEntry {
-  id: string;
-  at: string;
-  actor: string;
-  actor_username: string;
-  on_behalf_of_username?: string | null;
-  account?: string | null;
-  action: string;
-  detail: string;
-}
+type AuditEntry = components['schemas']['AuditEntry'];
 
 /// The audit trail, newest first, a page at a time: narrowed by staff member and days (and
 /// to one account when opened from it), in words, and as a CSV file of what is shown.

@@ -200,10 +200,11 @@ export function ServicePage({ api, me, id }: { api: Api; me: Me; id: string }) {
 /// A halted order sent back: a port's carrier details can be corrected first (what a
 /// halt usually asks for); other orders go back as they were.
 function Resubmit({ order, busy, onSend }: { order: Order; busy: boolean; onSend: (request?: Record<string, unknown>) => void }) {
-  const port = order.request.kind === 'port_in';
+  const asked = order.request;
+  const port = asked.kind === 'port_in';
   const [fields, setFields] = useState({
-    losing_carrier: String(order.request.losing_carrier ?? ''),
-    carrier_account: String(order.request.carrier_account ?? ''),
+    losing_carrier: asked.kind === 'port_in' ? asked.losing_carrier : '',
+    carrier_account: asked.kind === 'port_in' ? asked.carrier_account : '',
   });
   return (
     <form

@@ -3,35 +3,14 @@
 // words ("Halted: waiting for the customer", not "Needs something from you") and see who
 // acted by name.
 import { Fragment } from 'preact';
+import type { components } from './api-types';
 import * as format from './format';
 import { t } from './i18n';
 
-export interface OrderEvent {
-  event: string;
-  at: string;
-  actor: { kind: 'customer' | 'staff' | 'wholesaler' | 'automatic'; username?: string | null; impersonator?: string | null };
-  reason?: string | null;
-}
-
-export interface Order {
-  id: string;
-  reference: string;
-  provider: string;
-  provider_name?: string | null;
-  account: { id: string; number: string; name: string };
-  summary: string;
-  state: string;
-  wholesale: boolean;
-  needs_hands: boolean;
-  submitted_at: string;
-  decided_at?: string | null;
-  completed_at?: string | null;
-  reason?: string | null;
-  price?: { monthly_minor: number; currency: string } | null;
-  provisioning: { stage?: string | null; reference?: string | null; expected_on?: string | null; note?: string | null };
-  request: Record<string, unknown> & { kind: string };
-  events: OrderEvent[];
-}
+/// The API's own types (generated from its document: infra/api-types.sh).
+export type Order = components['schemas']['OrderView'];
+export type OrderEvent = components['schemas']['OrderEvent'];
+export type MonthlyPrice = components['schemas']['MonthlyPrice'];
 
 export function State({ state, staff }: { state: string; staff?: boolean }) {
   const key = staff && state === 'provisioning_halted' ? 'staff_state.provisioning_halted' : `state.${state}`;
@@ -39,7 +18,7 @@ export function State({ state, staff }: { state: string; staff?: boolean }) {
 }
 
 /// A month's price in the currency's own words (`$20.00 a month`).
-export function monthly(price: NonNullable<Order['price']>): string {
+export function monthly(price: MonthlyPrice): string {
   return t('facts.per_month', { amount: format.money((price.monthly_minor / 100).toFixed(2), price.currency) });
 }
 
@@ -48,34 +27,33 @@ type Fact = [label: string, value: string | null | undefined];
 /// What the request asks, field by field, for its kind (the summary names plans and
 /// bolt-ons; these are the details behind it).
 function requestFacts(request: Order['request']): Fact[] {
-  const text = (name: string) => (typeof request[name] === 'string' ? (request[name] as string) : null);
   switch (request.kind) {
     case 'number':
-      return [[t('facts.number'), text('number')]];
+      return [[t('facts.number'), request.number]];
     case 'port_in':
       return [
-        [t('facts.number'), text('number')],
-        [t('facts.losing_carrier'), text('losing_carrier')],
-        [t('facts.carrier_account'), text('carrier_account')],
-        [t('facts.authorised_by'), text('authorised_by')],
+        [t('facts.number'), request.number],
+        [t('facts.losing_carrier'), request.losing_carrier],
+        [t('facts.carrier_account'), request.carrier_account],
+        [t('facts.authorised_by'), request.authorised_by],
       ];
     case 'new_service':
       return [
-        [t('facts.site_address'), text('site_address')],
-        [t('facts.notes'), text('notes')],
+        [t('facts.site_address'), request.site_address],
+        [t('facts.notes'), request.notes],
       ];
     case 'emergency_address': {
-      const a = (request.address ?? {}) as Record<string, string | null>;
+      const a = request.address;
       const lines = [a.name, a.street, a.location, [a.city, a.region, a.postcode].filter(Boolean).join(' '), a.country].filter(Boolean);
       return [[t('facts.e911'), lines.join(', ')]];
     }
     case 'number_features': {
-      const f = (request.features ?? {}) as Record<string, string | boolean | null>;
+      const f = request.features;
       return [
-        [t('facts.forward_to'), (f.forward_to as string) ?? null],
-        [t('facts.failover_to'), (f.failover_to as string) ?? null],
-        [t('facts.caller_id_name'), (f.caller_id_name as string) ?? null],
-        [t('facts.fax_to_email'), (f.fax_to_email as string) ?? null],
+        [t('facts.forward_to'), f.forward_to],
+        [t('facts.failover_to'), f.failover_to],
+        [t('facts.caller_id_name'), f.caller_id_name],
+        [t('facts.fax_to_email'), f.fax_to_email],
         [t('facts.conference'), f.conference ? t('facts.yes') : t('facts.no')],
       ];
     }

@@ -1,21 +1,12 @@
 // A service as both sites list it: its number or circuit, plan, monthly price and state.
+import type { components } from './api-types';
 import * as format from './format';
 import { statusWords, t } from './i18n';
 import { monthly } from './orders';
 import { Link, Table } from './ui';
 
-export interface Service {
-  id: string;
-  service_type: string;
-  plan: string;
-  plan_name?: string | null;
-  price?: { monthly_minor: number; currency: string } | null;
-  identifier: string;
-  status: string;
-  started_at: string;
-  bolt_ons: string[];
-  cost_centre?: string | null;
-}
+/// The API's own type (generated from its document: infra/api-types.sh).
+export type Service = components['schemas']['ServiceView'];
 
 export function ServiceTable({ services, href }: { services: Service[]; href?: (s: Service) => string }) {
   return (
