@@ -8,6 +8,7 @@
 use super::access::{portal_account, visible_account};
 use super::views::ServiceView;
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use axum::Json;
 use axum::extract::{Path, State};
@@ -38,14 +39,12 @@ pub(super) async fn priced(
     let mut bolt_ons = BTreeMap::new();
     let mut views = Vec::with_capacity(services.len());
     for service in services {
-        if !plans.contains_key(&service.plan) {
-            let plan = catalogue.plan(tenant, &service.plan).await.ok();
-            plans.insert(service.plan, plan);
+        if let Entry::Vacant(slot) = plans.entry(service.plan) {
+            slot.insert(catalogue.plan(tenant, &service.plan).await.ok());
         }
         for attached in &service.bolt_ons {
-            if !bolt_ons.contains_key(&attached.bolt_on) {
-                let offer = catalogue.bolt_on(tenant, &attached.bolt_on).await.ok();
-                bolt_ons.insert(attached.bolt_on, offer);
+            if let Entry::Vacant(slot) = bolt_ons.entry(attached.bolt_on) {
+                slot.insert(catalogue.bolt_on(tenant, &attached.bolt_on).await.ok());
             }
         }
         let plan = plans.get(&service.plan).cloned().flatten();
