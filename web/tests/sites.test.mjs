@@ -509,6 +509,79 @@ test('the portal works from the keyboard alone', async () => {
   await page.close();
 });
 
+/// Presses Tab until focus is on the control called `name` (its label, its accessible
+/// name or its text), as a keyboard user would; fails when Tab never gets there.
+async function tabTo(page, name) {
+  for (let i = 0; i < 120; i++) {
+    await page.keyboard.press('Tab');
+    const here = await page.evaluate(() => {
+      const e = document.activeElement;
+      return (e?.getAttribute('aria-label') || e?.labels?.[0]?.textContent || e?.textContent || '').trim();
+    });
+    if (typeof name === 'string' ? here === name : name.test(here)) return;
+  }
+  assert.fail(`Tab never reaches ${name}`);
+}
+
+/// Signs in with the keyboard alone: past the skip link, the username, the password, Enter.
+async function keyboardSignIn(page, url, who) {
+  await page.goto(url);
+  await page.getByLabel('Username or email').waitFor();
+  await tabTo(page, 'Username or email');
+  await page.keyboard.type(who.username);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(who.password);
+  await page.keyboard.press('Enter');
+}
+
+test('ordering, approving and paying, each from the keyboard alone', async () => {
+  const portal = await context.newPage();
+  await keyboardSignIn(portal, `${base}/?tenant=acme`, JO);
+  await portal.getByRole('heading', { name: 'Welcome, Jo Bloggs' }).waitFor();
+  await tabTo(portal, 'Services');
+  await portal.keyboard.press('Enter');
+  await portal.getByRole('heading', { name: 'Services', level: 1 }).waitFor();
+  // Focus moved to the new page's heading: the next Tab starts from there.
+  assert.equal(await portal.evaluate(() => document.activeElement?.tagName), 'H1');
+  await portal.getByRole('link', { name: LANDLINE }).waitFor();
+  await tabTo(portal, LANDLINE);
+  await portal.keyboard.press('Enter');
+  await portal.getByRole('heading', { name: LANDLINE }).waitFor();
+  await portal.getByRole('button', { name: 'Add International 60 minutes' }).waitFor();
+  await tabTo(portal, 'Add International 60 minutes');
+  await portal.keyboard.press('Enter');
+  await portal.getByText(`Order placed: Bolt-on International 60 minutes on ${LANDLINE}.`).waitFor();
+
+  const staff = await context.newPage();
+  await keyboardSignIn(staff, `${base}/console/?tenant=acme`, STAFF);
+  await staff.getByRole('heading', { name: 'Pending orders' }).waitFor();
+  await staff.getByRole('button', { name: `Approve: Bolt-on International 60 minutes on ${LANDLINE}` }).waitFor();
+  await tabTo(staff, `Approve: Bolt-on International 60 minutes on ${LANDLINE}`);
+  await staff.keyboard.press('Enter');
+  await staff.getByText('No orders are waiting for approval.').waitFor();
+
+  await tabTo(portal, 'Invoices');
+  await portal.keyboard.press('Enter');
+  await portal.getByRole('heading', { name: 'Invoices', level: 1 }).waitFor();
+  // Tab goes through what is drawn: wait for the list, as a person would see it first.
+  await portal.getByRole('link', { name: 'INV-000001' }).waitFor();
+  await tabTo(portal, 'INV-000001');
+  await portal.keyboard.press('Enter');
+  await portal.getByRole('button', { name: 'Pay this invoice' }).waitFor();
+  await tabTo(portal, 'Pay this invoice');
+  await portal.keyboard.press('Enter');
+  await portal.getByRole('heading', { name: /^Pay AUD / }).waitFor();
+  await tabTo(portal, 'Card number');
+  await portal.keyboard.type('4242 4242 4242 4242');
+  await tabTo(portal, 'Expiry (MM/YY)');
+  await portal.keyboard.type('12/34');
+  await tabTo(portal, 'Security code');
+  await portal.keyboard.type('123');
+  await portal.keyboard.press('Enter');
+  await portal.getByRole('heading', { name: 'Paid', level: 1 }).waitFor();
+  await Promise.all([portal.close(), staff.close()]);
+});
+
 test("a provider's brand colour, logo and contacts show on its portal; an unreadable colour is refused", async () => {
   const staff = await console_();
   await staff.getByRole('link', { name: 'Branding' }).click();
