@@ -225,7 +225,7 @@ async fn a_bolt_on_order_waits_and_the_customer_and_the_order_desk_are_told() {
     );
     let reference = order["reference"].as_str().unwrap();
     let order_id = id(&order);
-    assert_eq!(reference, format!("O-{}", &order_id[18..]));
+    assert_eq!(reference, format!("O-{}", &order_id[16..]));
     let told = s.f.w.mail("sam@example.com", "order-submitted").await;
     assert_eq!(told.len(), 1);
     assert!(

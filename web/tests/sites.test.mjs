@@ -266,7 +266,7 @@ test('an impersonation shows its banner, is in the audit trail and in the custom
   await staff.getByRole('heading', { name: 'Orders' }).waitFor();
   // The account's own trail, from its page: the impersonation in words.
   await staff.getByRole('main').getByRole('link', { name: 'Audit trail' }).click();
-  await staff.getByText(/^Account .* only/).waitFor();
+  await staff.getByText('Jo Bloggs (100001) only').waitFor();
   await staff.getByRole('cell', { name: 'Signed in as the customer' }).first().waitFor();
   // The whole trail narrowed to one staff member and to days, and as a CSV file.
   await staff.getByRole('navigation').getByRole('link', { name: 'Audit trail' }).click();

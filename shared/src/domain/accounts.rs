@@ -5,7 +5,7 @@
 //! within the tenant; every account has one to ten primary email addresses, all of which
 //! receive its mail; the tenant decides which extra attributes accounts carry.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
@@ -140,30 +140,41 @@ pub enum AccountSearch {
     /// What staff type in one box: a piece of the name anywhere in it, the account
     /// number, an email address, or the digits of a phone number (national or
     /// international form). No index serves a piece of a name: accounts are read in name
-    /// order and a page may come back short, with a cursor to go on from.
-    Anything(String),
+    /// order and a page may come back short, with a cursor to go on from. `groups`: the
+    /// account groups the reader sees (None: every account); an account outside them is
+    /// never counted, so neither a page's items nor where it stopped depend on it.
+    Anything {
+        text: String,
+        groups: Option<BTreeSet<String>>,
+    },
 }
 
 impl AccountSearch {
-    fn matches(text: &str) -> impl Fn(&Account) -> bool {
+    fn matches(text: &str, groups: Option<BTreeSet<String>>) -> impl Fn(&Account) -> bool {
         let folded = fold_name(text);
         let digits: String = text.chars().filter(char::is_ascii_digit).collect();
         // A phone number as typed: digits and the usual separators, at least six digits.
-        let phone = digits.len() >= 6
+        let national = digits.trim_start_matches('0').to_owned();
+        let phone = national.len() >= 6
             && text
                 .chars()
                 .all(|c| c.is_ascii_digit() || " +-.()".contains(c));
-        // National form (02 5550 1234) matches the international one (+61 2 5550 1234).
-        let national = digits.trim_start_matches('0').to_owned();
         move |account: &Account| {
-            fold_name(&account.name).contains(&folded)
-                || account.number.eq_ignore_ascii_case(text.trim())
-                || account.emails.iter().any(|e| e.folded() == folded)
-                || (phone
-                    && account.phones.iter().any(|p| {
-                        let own: String = p.as_str().chars().filter(char::is_ascii_digit).collect();
-                        own.ends_with(&national)
-                    }))
+            let visible = match &groups {
+                None => true,
+                Some(groups) => account.group.as_ref().is_some_and(|g| groups.contains(g)),
+            };
+            // National form (02 5550 1234) matches the international one (+61 2 5550 1234).
+            visible
+                && (fold_name(&account.name).contains(&folded)
+                    || account.number.eq_ignore_ascii_case(text.trim())
+                    || account.emails.iter().any(|e| e.folded() == folded)
+                    || (phone
+                        && account.phones.iter().any(|p| {
+                            let own: String =
+                                p.as_str().chars().filter(char::is_ascii_digit).collect();
+                            own.ends_with(&national)
+                        })))
         }
     }
 }
@@ -869,7 +880,7 @@ impl Accounts {
                 )
                 .await
             }
-            AccountSearch::Anything(text) => {
+            AccountSearch::Anything { text, groups } => {
                 let text = text.trim();
                 if text.is_empty() || text.chars().count() > 120 {
                     return Err(invalid("q", "give 1 to 120 characters to search for"));
@@ -881,7 +892,7 @@ impl Accounts {
                     Query::partition(Index::Gsi2, keys::accounts_by_name(tenant)),
                     page,
                     record::from_item,
-                    AccountSearch::matches(text),
+                    AccountSearch::matches(text, groups.clone()),
                 )
                 .await
                 .map_err(paging_error)?;

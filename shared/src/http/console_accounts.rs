@@ -74,7 +74,8 @@ pub struct AccountListing {
 
 /// List or search the provider's accounts.
 #[utoipa::path(get, path = "/v1/console/accounts", tag = "console", params(AccountListing),
-    responses((status = 200, body = PageOf<AccountSummaryView>), (status = 403, body = Problem)))]
+    responses((status = 200, body = PageOf<AccountSummaryView>), (status = 400, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn list_accounts(
     State(platform): State<Platform>,
     staff: StaffUser,
@@ -88,7 +89,14 @@ pub async fn list_accounts(
     };
     let accounts = platform.accounts();
     let search = if let Some(text) = &q.q {
-        Some(AccountSearch::Anything(text.clone()))
+        let groups = match &staff.session.principal {
+            Principal::Staff { groups, .. } => groups.clone(),
+            Principal::EndUser { .. } => Some(Default::default()),
+        };
+        Some(AccountSearch::Anything {
+            text: text.clone(),
+            groups,
+        })
     } else if let Some(name) = &q.name {
         Some(AccountSearch::NamePrefix(name.clone()))
     } else if let Some(email) = &q.email {

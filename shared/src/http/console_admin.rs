@@ -440,7 +440,8 @@ pub struct TrailQuery {
     /// Up to this day, included.
     #[param(format = Date)]
     pub to: Option<String>,
-    /// `json` (the default: a page) or `csv` (every matching entry, up to 10,000).
+    /// `json` (the default: a page) or `csv` (every matching entry, up to 5,000; more is
+    /// refused with `export-too-large`: narrow the days).
     pub format: Option<String>,
     /// 1 to 100; 25 when left out (JSON only).
     pub limit: Option<usize>,
@@ -448,8 +449,10 @@ pub struct TrailQuery {
     pub cursor: Option<String>,
 }
 
-/// The most entries one CSV file holds.
-const TRAIL_CSV_ROWS: usize = 10_000;
+/// The most entries one CSV file holds, and the most pages read for it (a filter by staff
+/// member reads more than it keeps): a file that would hold more is refused, never cut.
+const TRAIL_CSV_ROWS: usize = 5_000;
+const TRAIL_CSV_PAGES: usize = 50;
 
 /// The provider's audit trail, newest first, narrowed by account, staff member and the
 /// provider's days; as pages of JSON or one CSV file. Staff limited to some account
@@ -457,7 +460,8 @@ const TRAIL_CSV_ROWS: usize = 10_000;
 #[utoipa::path(get, path = "/v1/console/audit", tag = "console", params(TrailQuery),
     responses((status = 200, description = "A page as JSON, or every entry as CSV with `format=csv`",
             content((PageOf<AuditEntry> = "application/json"), (String = "text/csv"))),
-        (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)))]
+        (status = 400, body = Problem), (status = 403, body = Problem), (status = 404, body = Problem),
+        (status = 422, body = Problem)))]
 pub async fn audit_trail(
     State(platform): State<Platform>,
     staff: StaffUser,
@@ -510,7 +514,7 @@ pub async fn audit_trail(
     }
     let mut rows = Vec::new();
     let mut cursor = None;
-    loop {
+    for page_read in 1.. {
         let page = audit
             .search(tenant, &filter, &PageRequest::after(100, cursor))
             .await?;
@@ -528,11 +532,18 @@ pub async fn audit_trail(
             ]
         }));
         cursor = page.next_cursor;
-        if cursor.is_none() || rows.len() >= TRAIL_CSV_ROWS {
+        if cursor.is_none() {
             break;
         }
+        if rows.len() >= TRAIL_CSV_ROWS || page_read >= TRAIL_CSV_PAGES {
+            return Err(Problem::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "export-too-large",
+                "More entries match than one file holds",
+            )
+            .detail("Choose fewer days (from and to), or one staff member or account."));
+        }
     }
-    rows.truncate(TRAIL_CSV_ROWS);
     super::downloads::csv_response(
         "audit-trail.csv",
         &[

@@ -25,7 +25,8 @@ pub fn wants_csv(format: Option<&str>) -> Result<bool, Problem> {
     }
 }
 
-/// A CSV file to save as `name`: the header row, then the rows.
+/// A CSV file to save as `name`: the header row, then the rows (each cell made safe for
+/// spreadsheets: see [`crate::export::csv_safe`]).
 pub fn csv_response(
     name: &str,
     header_row: &[&str],
@@ -34,8 +35,14 @@ pub fn csv_response(
     let fail = |e: &dyn std::fmt::Display| Problem::internal(e);
     let mut writer = csv::Writer::from_writer(Vec::new());
     writer.write_record(header_row).map_err(|e| fail(&e))?;
+    // Every cell is made safe for spreadsheets here, where every file is written.
     for row in rows {
-        writer.write_record(row).map_err(|e| fail(&e))?;
+        writer
+            .write_record(
+                row.iter()
+                    .map(|cell| crate::export::csv_safe(cell).into_owned()),
+            )
+            .map_err(|e| fail(&e))?;
     }
     let body = writer.into_inner().map_err(|e| fail(&e))?;
     Ok((

@@ -24,7 +24,7 @@ pub struct OrderAccountView {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct OrderView {
     pub id: String,
-    /// For people: in mail, on the phone (`O-7XK2M9QZ`).
+    /// For people: in mail, on the phone (`O-A7XK2M9QZ4`).
     pub reference: String,
     /// The provider the account belongs to (a wholesaler's queue holds its retailers').
     pub provider: String,

@@ -41,12 +41,24 @@ pub struct MonthView {
     pub period: String,
     pub by_type: BTreeMap<UsageType, TotalsView>,
     pub total_charge: String,
+    /// The currency of every charge in it (the provider's billing currency).
+    pub currency: String,
     /// A day-by-day series for a chart (up to today in the current month).
     pub days: Vec<DayView>,
 }
 
-impl From<MonthUsage> for MonthView {
-    fn from(m: MonthUsage) -> Self {
+/// The month as the customer reads it, its charges in the provider's currency.
+async fn month_view(
+    platform: &Platform,
+    tenant: &TenantId,
+    month: MonthUsage,
+) -> Result<Json<MonthView>, Problem> {
+    let currency = platform.billing().settings(tenant).await?.currency;
+    Ok(Json(MonthView::of(month, currency)))
+}
+
+impl MonthView {
+    fn of(m: MonthUsage, currency: String) -> Self {
         let by_type = |map: &BTreeMap<UsageType, Totals>| {
             map.iter().map(|(k, v)| (*k, TotalsView::from(v))).collect()
         };
@@ -54,6 +66,7 @@ impl From<MonthUsage> for MonthView {
             period: m.period.to_string(),
             by_type: by_type(&m.by_type),
             total_charge: money::decimal(m.total_charge),
+            currency,
             days: m
                 .days
                 .iter()
@@ -123,7 +136,7 @@ async fn service_month(
         .usage()
         .service_month(tenant, &service, period_of(period, today)?, today)
         .await?;
-    Ok(Json(month.into()))
+    month_view(platform, tenant, month).await
 }
 
 /// A service's usage and spend in a month, by type and by day.
@@ -213,7 +226,7 @@ pub async fn portal_usage(
             today,
         )
         .await?;
-    Ok(Json(month.into()))
+    month_view(&platform, &user.session.tenant, month).await
 }
 
 /// An account's service's usage in a month, as its customer sees it.

@@ -718,6 +718,31 @@ async fn one_search_box_finds_an_account_by_name_anywhere_number_email_or_phone_
         search("South".into(), "acme", nora.clone()).await,
         Vec::<String>::new()
     );
+    // Limited to one group, the hidden accounts are not counted either: a page of one is
+    // the visible account, and where a page stopped says nothing of the others.
+    let one = w
+        .call(
+            "GET",
+            "/v1/console/accounts?q=co&limit=1",
+            "acme",
+            Auth::Bearer(&nora),
+            None,
+        )
+        .await;
+    assert_eq!(one.body["items"][0]["name"], "North Co", "{}", one.text);
+    if let Some(cursor) = one.body["next_cursor"].as_str() {
+        let shown = String::from_utf8_lossy(
+            &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, cursor)
+                .unwrap_or_default(),
+        )
+        .to_lowercase();
+        assert!(!shown.contains("south"), "{shown}");
+    }
+    assert_eq!(
+        search("000000".into(), "acme", acme_boss.clone()).await,
+        Vec::<String>::new(),
+        "zeros are no phone number"
+    );
     assert_eq!(
         search("Co".into(), "bluewave", blue_boss.clone()).await,
         ["Blue Co"]

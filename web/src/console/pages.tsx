@@ -633,13 +633,14 @@ export function Audit({ api, account }: { api: Api; account?: string }) {
   if (asked.to) query.set('to', asked.to);
   const paged = usePaged<AuditEntry>(api, `/v1/console/audit?${query}`, 50);
   const download = useAction();
+  const named = useLoad(() => (account ? api.get<AccountSummary>(`/v1/console/accounts/${account}`) : Promise.resolve(null)), [account]);
   return (
     <>
       <h1>{t('nav.audit')}</h1>
       <p>{t('audit.intro')}</p>
       {account && (
         <p>
-          {t('audit.account_only', { number: account })} · <Link href="/console/audit">{t('audit.all_accounts')}</Link>
+          {t('audit.account_only', { name: named.value ? `${named.value.name} (${named.value.number})` : '…' })} · <Link href="/console/audit">{t('audit.all_accounts')}</Link>
         </p>
       )}
       <form
@@ -675,7 +676,7 @@ export function Audit({ api, account }: { api: Api; account?: string }) {
           type="button"
           class="sc-button sc-button-quiet"
           disabled={download.busy}
-          onClick={() => download.run(() => api.download(`/v1/console/audit?${query}${query.size ? '&' : ''}format=csv`, `audit-trail${asked.from ? `-${asked.from}` : ''}${asked.to ? `-to-${asked.to}` : ''}.csv`))}
+          onClick={() => download.run(() => api.download(`/v1/console/audit?${query.toString() ? `${query}&` : ''}format=csv`, `audit-trail${asked.from ? `-${asked.from}` : ''}${asked.to ? `-to-${asked.to}` : ''}.csv`))}
         >
           {t('audit.download')}
         </button>

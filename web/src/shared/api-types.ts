@@ -3819,6 +3819,8 @@ export interface components {
             by_type: {
                 [key: string]: components["schemas"]["TotalsView"];
             };
+            /** @description The currency of every charge in it (the provider's billing currency). */
+            currency: string;
             /** @description A day-by-day series for a chart (up to today in the current month). */
             days: components["schemas"]["DayView"][];
             period: string;
@@ -4040,7 +4042,7 @@ export interface components {
             provisioning: components["schemas"]["ProvisioningDetails"];
             /** @description Why it was rejected or halted. */
             reason?: string | null;
-            /** @description For people: in mail, on the phone (`O-7XK2M9QZ`). */
+            /** @description For people: in mail, on the phone (`O-A7XK2M9QZ4`). */
             reference: string;
             request: components["schemas"]["OrderRequest"];
             /** @description The service it changed or created, once completed. */
@@ -4266,7 +4268,7 @@ export interface components {
                 provisioning: components["schemas"]["ProvisioningDetails"];
                 /** @description Why it was rejected or halted. */
                 reason?: string | null;
-                /** @description For people: in mail, on the phone (`O-7XK2M9QZ`). */
+                /** @description For people: in mail, on the phone (`O-A7XK2M9QZ4`). */
                 reference: string;
                 request: components["schemas"]["OrderRequest"];
                 /** @description The service it changed or created, once completed. */
@@ -5965,7 +5967,6 @@ export interface operations {
                     "application/json": components["schemas"]["PageOf_AccountSummaryView"];
                 };
             };
-            /** @description The body or the query parameters are not what this endpoint takes, or the cursor was not issued by this list (malformed-body, malformed-query, invalid-cursor) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -5991,7 +5992,14 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A value is refused; every field is listed (validation) */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -9175,7 +9183,10 @@ export interface operations {
                 from?: string;
                 /** @description Up to this day, included. */
                 to?: string;
-                /** @description `json` (the default: a page) or `csv` (every matching entry, up to 10,000). */
+                /**
+                 * @description `json` (the default: a page) or `csv` (every matching entry, up to 5,000; more is
+                 *     refused with `export-too-large`: narrow the days).
+                 */
                 format?: string;
                 /** @description 1 to 100; 25 when left out (JSON only). */
                 limit?: number;
@@ -9198,7 +9209,6 @@ export interface operations {
                     "text/csv": string;
                 };
             };
-            /** @description The body or the query parameters are not what this endpoint takes, or the cursor was not issued by this list (malformed-body, malformed-query, invalid-cursor) */
             400: {
                 headers: {
                     [name: string]: unknown;

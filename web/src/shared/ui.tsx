@@ -153,12 +153,15 @@ export function Table<T>({ rows, columns, empty, rowKey }: { rows: T[]; columns:
 export function usePaged<T, P extends PageOf<T> = PageOf<T>>(api: Api, path: string, limit = 25) {
   const url = (cursor?: string | null) => `${path}${path.includes('?') ? '&' : '?'}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
   const load = useLoad(() => api.get<P>(url()), [path]);
-  const [more, setMore] = useState<{ path: string; round: number; items: T[]; next?: string | null }>({ path, round: 0, items: [] });
+  // The pages fetched after the first, and the cursor the last of them gave (a filtered
+  // page may be empty and still carry one: the next page follows from it, not from the
+  // first page's).
+  const [more, setMore] = useState<{ path: string; round: number; items: T[]; fetched: boolean; next?: string | null }>({ path, round: 0, items: [], fetched: false });
   const [round, setRound] = useState(0);
-  const extra = more.path === path && more.round === round ? more : { path, round, items: [] as T[], next: undefined };
+  const extra = more.path === path && more.round === round ? more : { path, round, items: [] as T[], fetched: false, next: undefined };
   const action = useAction();
   const items = load.value ? [...load.value.items, ...extra.items] : [];
-  const next = extra.items.length ? extra.next : load.value?.next_cursor;
+  const next = extra.fetched ? extra.next : load.value?.next_cursor;
   return {
     load,
     items,
@@ -168,7 +171,7 @@ export function usePaged<T, P extends PageOf<T> = PageOf<T>>(api: Api, path: str
       next &&
       action.run(async () => {
         const page = await api.get<P>(url(next));
-        setMore({ path, round, items: [...extra.items, ...page.items], next: page.next_cursor });
+        setMore({ path, round, items: [...extra.items, ...page.items], fetched: true, next: page.next_cursor });
       }),
     reload: () => {
       setRound((r) => r + 1);

@@ -267,10 +267,11 @@ pub struct Order {
 
 impl Order {
     /// The order's reference for people: short enough to read out on the phone, from the
-    /// random end of its id (`O-7XK2M9QZ`).
+    /// random end of its id (`O-A7XK2M9QZ4`: 50 random bits, so a provider's references
+    /// stay distinct well past millions of orders). For reading, not for finding orders.
     pub fn reference(&self) -> String {
         let id = self.id.as_str();
-        format!("O-{}", &id[id.len().saturating_sub(8)..])
+        format!("O-{}", &id[id.len().saturating_sub(10)..])
     }
 
     /// Waiting for approval or being fulfilled: the same request again is refused.
