@@ -241,7 +241,19 @@ test('a bolt-on ordered on the portal is approved in the console and then active
   await check(portal, 'portal-orders');
   await portal.getByRole('navigation').getByRole('link', { name: 'Usage' }).click();
   await portal.getByText('Spend by day').first().waitFor();
+  // Money with its currency; this month and the eleven before it to choose from.
+  await portal.getByText(/Total so far: \$\d/).waitFor();
+  assert.equal(await portal.getByLabel('Month').locator('option').count(), 12);
+  // Each service's month by usage type, and its records a page at a time.
+  await portal.getByRole('heading', { name: 'By service' }).waitFor();
+  await portal.getByRole('button', { name: `Records of ${LANDLINE}` }).click();
+  await portal.getByRole('heading', { name: `Records of ${LANDLINE}` }).waitFor();
+  await portal.getByRole('cell', { name: 'Call', exact: true }).first().waitFor();
   await check(portal, 'portal-usage');
+  // An earlier month: nothing was used then.
+  const earlier = await portal.getByLabel('Month').locator('option').nth(1).getAttribute('value');
+  await portal.getByLabel('Month').selectOption(earlier);
+  await portal.getByText(/^No spend in \w+ \d{4}\.$/).waitFor();
   await portal.setViewportSize({ width: 390, height: 844 });
   await check(portal, 'portal-usage-phone');
   await Promise.all([staff.close(), portal.close()]);
@@ -337,7 +349,12 @@ test('voice: a number ordered from the inventory, forwarding changed at once, a 
   await portal.getByRole('link', { name: 'Alerts' }).click();
   await portal.getByLabel('Alert me when this month').fill('50');
   await portal.getByRole('button', { name: 'Add the alert' }).click();
-  await portal.getByText('Spend reaches 50.00').waitFor();
+  await portal.getByText('Spend reaches $50.00').waitFor();
+  // Use as well as spend: an alert on call minutes.
+  await portal.getByLabel('Watch').selectOption('call');
+  await portal.getByLabel('Alert me when this month’s calls reach (minutes)').fill('300');
+  await portal.getByRole('button', { name: 'Add the alert' }).click();
+  await portal.getByText('Calls reach 300 minutes').waitFor();
   await check(portal, 'portal-alerts');
   await portal.getByLabel('Language').selectOption('fr');
   await portal.getByRole('navigation').getByRole('link', { name: 'Commandes' }).click();

@@ -15,15 +15,34 @@ interface Alert {
   threshold: number;
 }
 
+/// What an alert watches, as the form offers it: spend in money, or a usage type in the
+/// unit people count it in (minutes, messages, megabytes), sent in the API's unit.
+const KINDS = {
+  spend: { measure: 'spend', usage: null, toApi: (n: number) => Math.round(n * 100) },
+  call: { measure: 'quantity', usage: 'call', toApi: (n: number) => Math.round(n * 60) },
+  message: { measure: 'quantity', usage: 'message', toApi: (n: number) => Math.round(n) },
+  data: { measure: 'quantity', usage: 'data', toApi: (n: number) => Math.round(n * 1_000_000) },
+} as const;
+
+function alertWords(a: Alert, currency: string): string {
+  if (a.measure === 'spend') return t('alerts.spend', { amount: format.money(a.threshold / 100, currency) });
+  if (a.usage === 'call') return t('alerts.minutes', { minutes: format.count(Math.round(a.threshold / 60)) });
+  if (a.usage === 'data') return t('alerts.megabytes', { megabytes: format.count(Math.round(a.threshold / 1_000_000)) });
+  return t('alerts.messages', { messages: format.count(a.threshold) });
+}
+
 export function Alerts({ api }: { api: Api }) {
   const alerts = useLoad(() => api.get<Alert[]>('/v1/portal/usage/alerts'));
+  const month = useLoad(() => api.get<{ currency: string }>('/v1/portal/usage'));
   const [amount, setAmount] = useState('');
+  const [kind, setKind] = useState<keyof typeof KINDS>('spend');
   const action = useAction();
   const add = (e: Event) => {
     e.preventDefault();
     action.run(async () => {
-      const threshold = Math.round(Number(amount.replace(',', '.')) * 100);
-      await api.post('/v1/portal/usage/alerts', { measure: 'spend', threshold: Number.isFinite(threshold) ? threshold : -1 });
+      const chosen = KINDS[kind];
+      const threshold = chosen.toApi(Number(amount.replace(',', '.')));
+      await api.post('/v1/portal/usage/alerts', { measure: chosen.measure, usage: chosen.usage, threshold: Number.isFinite(threshold) ? threshold : -1 });
       setAmount('');
       alerts.reload();
     });
@@ -34,6 +53,7 @@ export function Alerts({ api }: { api: Api }) {
       await api.request('DELETE', `/v1/portal/usage/alerts/${alert.id}`);
       alerts.reload();
     });
+  const currency = month.value?.currency ?? 'AUD';
   return (
     <>
       <h1>{t('alerts.title')}</h1>
@@ -47,7 +67,7 @@ export function Alerts({ api }: { api: Api }) {
             <ul class="sc-card">
               {list.map((a) => (
                 <li key={a.id} class="sc-actions">
-                  <span>{a.measure === 'spend' ? t('alerts.spend', { amount: format.amount(a.threshold / 100) }) : `${a.usage}: ${a.threshold}`}</span>
+                  <span>{alertWords(a, currency)}</span>
                   <button type="button" class="sc-button sc-button-quiet" disabled={action.busy} onClick={() => remove(a)}>
                     {t('services.remove')}
                   </button>
@@ -58,7 +78,17 @@ export function Alerts({ api }: { api: Api }) {
         }
       </Loaded>
       <form class="sc-card sc-actions" onSubmit={add}>
-        <Field label={t('alerts.amount')} name="amount" inputmode="numeric" value={amount} onInput={setAmount} required error={fieldError(action.error, '/threshold')} />
+        <div class="sc-field">
+          <label for="alert-kind">{t('alerts.watch')}</label>
+          <select id="alert-kind" value={kind} onChange={(e) => setKind((e.currentTarget as HTMLSelectElement).value as keyof typeof KINDS)}>
+            {(Object.keys(KINDS) as (keyof typeof KINDS)[]).map((k) => (
+              <option key={k} value={k}>
+                {t(`alerts.kind_${k}`)}
+              </option>
+            ))}
+          </select>
+        </div>
+        <Field label={t(`alerts.amount_${kind}`)} name="amount" inputmode="decimal" value={amount} onInput={setAmount} required error={fieldError(action.error, '/threshold')} />
         <button type="submit" class="sc-button" disabled={action.busy}>
           {t('alerts.add')}
         </button>

@@ -5,6 +5,7 @@ import { useState } from 'preact/hooks';
 import { Api, ApiProblem, PageOf, idempotencyKey } from '../shared/api';
 import * as format from '../shared/format';
 import { statusWords, t } from '../shared/i18n';
+import type { components } from '../shared/api-types';
 import { Empty, Field, Link, Loaded, PagedTable, ProblemNote, Table, useAction, useLoad, usePaged } from '../shared/ui';
 import { EmergencyAddress, EmergencyForm, Features, FeaturesForm, OrderOffer } from './voice';
 import { NewService } from './alerts';
@@ -31,11 +32,9 @@ export interface Me {
 }
 
 
-interface Month {
-  period: string;
-  total_charge: string;
-  days: { date: string; by_type: Record<string, { charge: string }> }[];
-}
+/// A month's usage as the API gives it (generated types: infra/api-types.sh).
+type Month = components['schemas']['MonthView'];
+type UsageRecord = components['schemas']['RecordView'];
 
 interface OfferedBoltOn {
   id: string;
@@ -54,7 +53,7 @@ export function Overview({ api, me }: { api: Api; me: Me }) {
       <h1>{t('overview.welcome', { name: me.account.name })}</h1>
       <section class="sc-card" aria-labelledby="month">
         <h2 id="month">{t('overview.month')}</h2>
-        <Loaded load={month}>{(m) => <p class="sc-figure">{format.amount(m.total_charge)}</p>}</Loaded>
+        <Loaded load={month}>{(m) => <p class="sc-figure">{format.money(m.total_charge, m.currency)}</p>}</Loaded>
         <Loaded load={alerts}>
           {(list) => (
             <p>
@@ -377,15 +376,35 @@ interface ExportJob {
   error?: string | null;
 }
 
+/// `2026-12` and the eleven months before it, newest first.
+function lastMonths(current: string, count = 12): string[] {
+  const [year, month] = current.split('-').map(Number);
+  return Array.from({ length: count }, (_, back) => {
+    const total = year * 12 + (month - 1) - back;
+    return `${Math.floor(total / 12)}-${String((total % 12) + 1).padStart(2, '0')}`;
+  });
+}
+
+/// What a usage type's quantity means in words: minutes of calls, messages, megabytes.
+function quantity(usage: string, totals: { count: number; quantity: number }): string {
+  if (usage === 'call') return t('usage.minutes', { minutes: format.count(Math.ceil(totals.quantity / 60)), calls: format.count(totals.count) });
+  if (usage === 'data') return t('usage.megabytes', { megabytes: format.count(Math.ceil(totals.quantity / 1_000_000)) });
+  return t('usage.messages', { messages: format.count(totals.count) });
+}
+
 export function Usage({ api }: { api: Api }) {
-  const month = useLoad(() => api.get<Month>('/v1/portal/usage'));
+  const [period, setPeriod] = useState<string | null>(null);
+  const month = useLoad(() => api.get<Month>(`/v1/portal/usage${period ? `?period=${period}` : ''}`), [period]);
+  const [current, setCurrent] = useState<string | null>(null);
+  if (!current && month.value && !period) setCurrent(month.value.period);
+  const services = useLoad(() => api.get<ListedService[]>('/v1/portal/services'));
   const [preparing, setPreparing] = useState(false);
   const action = useAction();
   const download = () =>
     action.run(async () => {
       setPreparing(true);
       try {
-        let job = await api.post<ExportJob>('/v1/portal/usage/exports', {}, { 'idempotency-key': idempotencyKey() });
+        let job = await api.post<ExportJob>('/v1/portal/usage/exports', period ? { period } : {}, { 'idempotency-key': idempotencyKey() });
         while (job.status === 'queued' || job.status === 'running') {
           await new Promise((r) => setTimeout(r, 1000));
           job = await api.get<ExportJob>(`/v1/portal/usage/exports/${job.id}`);
@@ -402,6 +421,18 @@ export function Usage({ api }: { api: Api }) {
       <p>
         <Link href="/usage/alerts">{t('nav.alerts')}</Link>
       </p>
+      {current && (
+        <div class="sc-field sc-narrow">
+          <label for="usage-period">{t('usage.period')}</label>
+          <select id="usage-period" value={period ?? current} onChange={(e) => setPeriod((e.currentTarget as HTMLSelectElement).value)}>
+            {lastMonths(current).map((p) => (
+              <option key={p} value={p}>
+                {format.month(p)}
+              </option>
+            ))}
+          </select>
+        </div>
+      )}
       <Loaded load={month}>{(m) => <DailyChart month={m} />}</Loaded>
       <div class="sc-actions">
         <button type="button" class="sc-button" disabled={action.busy} onClick={download}>
@@ -414,7 +445,79 @@ export function Usage({ api }: { api: Api }) {
         )}
       </div>
       {action.error !== null && <ProblemNote error={action.error} />}
+      <Loaded load={services}>{(list) => <UsageByService api={api} services={list} period={period ?? current} />}</Loaded>
     </>
+  );
+}
+
+/// Each service's month by usage type, and its records a page at a time.
+function UsageByService({ api, services, period }: { api: Api; services: ListedService[]; period: string | null }) {
+  const months = useLoad(
+    () => Promise.all(services.map((s) => api.get<Month>(`/v1/portal/services/${s.id}/usage${period ? `?period=${period}` : ''}`))),
+    [period, services.length],
+  );
+  const [chosen, setChosen] = useState<string | null>(null);
+  return (
+    <section aria-labelledby="usage-by-service">
+      <h2 id="usage-by-service">{t('usage.by_service')}</h2>
+      <Loaded load={months}>
+        {(list) => (
+          <Table
+            rows={services.map((s, n) => ({ service: s, month: list[n] }))}
+            rowKey={(r) => r.service.id}
+            empty={t('services.none')}
+            columns={[
+              { label: t('services.identifier'), cell: (r) => r.service.identifier },
+              {
+                label: t('usage.used'),
+                cell: (r) =>
+                  Object.keys(r.month.by_type).length === 0 ? (
+                    t('usage.nothing')
+                  ) : (
+                    <ul class="sc-plain">
+                      {Object.entries(r.month.by_type).map(([usage, totals]) => (
+                        <li key={usage}>{quantity(usage, totals)}</li>
+                      ))}
+                    </ul>
+                  ),
+              },
+              { label: t('usage.spend'), cell: (r) => format.money(r.month.total_charge, r.month.currency) },
+              {
+                label: t('usage.records'),
+                cell: (r) => (
+                  <button type="button" class="sc-button sc-button-quiet" aria-expanded={chosen === r.service.id} onClick={() => setChosen(chosen === r.service.id ? null : r.service.id)}>
+                    {t('usage.show_records', { service: r.service.identifier })}
+                  </button>
+                ),
+              },
+            ]}
+          />
+        )}
+      </Loaded>
+      {chosen && <Records api={api} service={services.find((s) => s.id === chosen)!} period={period} />}
+    </section>
+  );
+}
+
+/// A service's call, message and data records for the month, newest first, paged.
+function Records({ api, service, period }: { api: Api; service: ListedService; period: string | null }) {
+  const records = usePaged<UsageRecord>(api, `/v1/portal/services/${service.id}/usage/records${period ? `?period=${period}` : ''}`, 50);
+  return (
+    <section aria-labelledby="usage-records">
+      <h3 id="usage-records">{t('usage.records_of', { service: service.identifier })}</h3>
+      <PagedTable
+        paged={records}
+        rowKey={(r) => r.record_id}
+        empty={t('usage.no_records')}
+        columns={[
+          { label: t('usage.when'), cell: (r) => format.date(r.started_at) },
+          { label: t('usage.type'), cell: (r) => t(`usage.type_${r.usage}` as 'usage.type_call') },
+          { label: t('usage.destination'), cell: (r) => r.destination || '—' },
+          { label: t('usage.amount'), cell: (r) => quantity(r.usage, { count: 1, quantity: r.quantity }) },
+          { label: t('usage.charge'), cell: (r) => format.money(r.charge, r.currency) },
+        ]}
+      />
+    </section>
   );
 }
 
@@ -425,24 +528,37 @@ function DailyChart({ month }: { month: Month }) {
     date: d.date,
     charge: Object.values(d.by_type).reduce((sum, x) => sum + Number(x.charge), 0),
   }));
-  if (days.length === 0) return <Empty text={t('usage.none')} />;
+  if (days.every((d) => d.charge === 0)) return <Empty text={t('usage.none_in', { month: format.month(month.period) })} />;
   const most = Math.max(...days.map((d) => d.charge), 0.01);
+  // Drawn in a box of 600 by 200 that scales to the screen: the labels are large enough
+  // to stay readable when a phone shrinks it to a third, and only every seventh day has one.
   const width = 600;
+  const left = 80;
   const height = 160;
-  const bar = width / days.length;
+  const bar = (width - left) / days.length;
+  const money = (n: number) => format.money(n, month.currency);
   return (
     <figure class="sc-card">
       <figcaption>
-        {t('usage.chart')} — {t('usage.total', { amount: format.amount(month.total_charge) })}
+        {t('usage.chart')} — {t('usage.total', { amount: money(Number(month.total_charge)) })}
       </figcaption>
-      <svg class="sc-chart" viewBox={`0 0 ${width} ${height + 16}`} role="img" aria-label={t('usage.chart')}>
+      <svg class="sc-chart" viewBox={`0 0 ${width} ${height + 30}`} role="img" aria-label={`${t('usage.chart')}: ${t('usage.total', { amount: money(Number(month.total_charge)) })}`}>
+        <line class="sc-axis" x1={left - 4} y1={0} x2={left - 4} y2={height} />
+        <text class="sc-axis-label" x={left - 8} y={14} text-anchor="end">
+          {money(most)}
+        </text>
+        <text class="sc-axis-label" x={left - 8} y={height} text-anchor="end">
+          {money(0)}
+        </text>
         {days.map((d, i) => {
           const h = (d.charge / most) * height;
           return (
             <g key={d.date}>
-              <rect x={i * bar + 2} y={height - h} width={Math.max(bar - 4, 1)} height={h} />
-              {i % 5 === 0 && (
-                <text x={i * bar + 2} y={height + 12}>
+              <rect x={left + i * bar + 1} y={height - h} width={Math.max(bar - 2, 1)} height={h}>
+                <title>{`${format.day(d.date)}: ${money(d.charge)}`}</title>
+              </rect>
+              {i % 7 === 0 && (
+                <text class="sc-axis-label" x={left + i * bar} y={height + 24}>
                   {format.day(d.date)}
                 </text>
               )}
@@ -451,13 +567,19 @@ function DailyChart({ month }: { month: Month }) {
         })}
       </svg>
       <details>
-        <summary>{t('usage.chart')}</summary>
+        <summary>{t('usage.figures')}</summary>
         <table class="sc-table">
+          <thead>
+            <tr>
+              <th scope="col">{t('usage.day')}</th>
+              <th scope="col">{t('usage.spend')}</th>
+            </tr>
+          </thead>
           <tbody>
             {days.map((d) => (
               <tr key={d.date}>
                 <th scope="row">{format.day(d.date)}</th>
-                <td>{format.amount(String(d.charge))}</td>
+                <td>{money(d.charge)}</td>
               </tr>
             ))}
           </tbody>

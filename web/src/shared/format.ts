@@ -40,6 +40,11 @@ export function lastMonth(): { from: string; to: string } {
 }
 
 /// A decimal amount as the API gives it (`12.34`) in its currency.
+/// A month's name in the login's language (`December 2026`), from `2026-12`.
+export function month(period: string): string {
+  return new Intl.DateTimeFormat(locale, { month: 'long', year: 'numeric', timeZone: 'UTC' }).format(new Date(`${period}-01T00:00:00Z`));
+}
+
 export function money(amount: string | number, currency: string): string {
   return new Intl.NumberFormat(locale, { style: 'currency', currency }).format(Number(amount));
 }
