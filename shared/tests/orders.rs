@@ -334,6 +334,11 @@ async fn an_approved_bolt_on_is_attached_the_customer_told_and_the_order_in_the_
         "the plan and its bolt-on, a month"
     );
     assert_eq!(
+        service["allowances"],
+        json!([{"usage": "call", "quantity": 300}]),
+        "what the bolt-on includes each month"
+    );
+    assert_eq!(
         s.f.w.mail("sam@example.com", "order-completed").await.len(),
         1
     );

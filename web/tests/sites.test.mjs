@@ -203,6 +203,11 @@ test('a bolt-on ordered on the portal is approved in the console and then active
   const portal = await context.newPage();
   await signIn(portal, `${base}/?tenant=acme`, JO);
   await portal.getByRole('heading', { name: 'Welcome, Jo Bloggs' }).waitFor();
+  // The overview: this month's allowance as a meter, recent orders, plans and prices.
+  await portal.getByText(new RegExp(`^\\${LANDLINE}: [\\d,]+ of [\\d,]+ minutes used, [\\d,]+ left$`)).waitFor();
+  assert.equal(await portal.locator('progress').count(), 1);
+  await portal.getByRole('heading', { name: 'Recent orders' }).waitFor();
+  await portal.getByRole('cell', { name: /a month$/ }).first().waitFor();
   await check(portal, 'portal-overview');
   await portal.getByRole('navigation').getByRole('link', { name: 'Services' }).click();
   await portal.getByRole('link', { name: LANDLINE }).click();

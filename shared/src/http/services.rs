@@ -6,7 +6,7 @@
 //! nothing either way.
 
 use super::access::{portal_account, visible_account};
-use super::views::ServiceView;
+use super::views::{IncludedView, ServiceView};
 use std::collections::BTreeMap;
 use std::collections::btree_map::Entry;
 
@@ -20,7 +20,7 @@ use utoipa_axum::routes;
 
 use super::access::{PortalUser, StaffUser};
 use super::problem::{JsonBody, Problem, parse_id};
-use crate::domain::catalogue::{MonthlyPrice, money};
+use crate::domain::catalogue::{BoltOn, MonthlyPrice, UsageType, money};
 use crate::domain::identity::Permission;
 use crate::domain::services::{NewService, Service, ServiceStatus};
 use crate::domain::settings::Module;
@@ -48,18 +48,21 @@ pub(super) async fn priced(
             }
         }
         let plan = plans.get(&service.plan).cloned().flatten();
-        let extras: Option<i64> = service
+        let offers: Vec<Option<BoltOn>> = service
             .bolt_ons
             .iter()
-            .map(|b| {
-                bolt_ons
-                    .get(&b.bolt_on)
-                    .cloned()
-                    .flatten()
-                    .map(|o| o.price_minor)
-            })
-            .sum();
+            .map(|b| bolt_ons.get(&b.bolt_on).cloned().flatten())
+            .collect();
+        let extras: Option<i64> = offers.iter().map(|o| o.as_ref().map(|o| o.price_minor)).sum();
+        let mut included: BTreeMap<UsageType, i64> = BTreeMap::new();
+        for allowance in offers.iter().flatten().flat_map(|o| &o.allowances) {
+            *included.entry(allowance.usage).or_default() += allowance.quantity;
+        }
         let mut view = ServiceView::from(service);
+        view.allowances = included
+            .into_iter()
+            .map(|(usage, quantity)| IncludedView { usage, quantity })
+            .collect();
         if let Some(plan) = plan {
             view.price = extras.map(|extras| MonthlyPrice {
                 monthly_minor: plan.recurring_minor + extras,

@@ -2,7 +2,7 @@
 
 use super::problem::Problem;
 use crate::domain::catalogue::MonthlyPrice;
-use crate::domain::catalogue::{ServiceType, money};
+use crate::domain::catalogue::{ServiceType, UsageType, money};
 use crate::domain::services::{EmergencyAddress, Service, ServiceStatus, VoiceFeatures};
 use crate::domain::usage::{Period, Totals};
 use crate::ids::TenantId;
@@ -230,6 +230,14 @@ impl Paging {
     }
 }
 
+/// What a service's bolt-ons include each month of one usage type.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct IncludedView {
+    pub usage: UsageType,
+    /// In the usage type's unit: seconds, messages or bytes.
+    pub quantity: i64,
+}
+
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ServiceView {
     pub id: String,
@@ -239,6 +247,9 @@ pub struct ServiceView {
     pub plan_name: Option<String>,
     /// What the service costs a month: its plan and its bolt-ons.
     pub price: Option<MonthlyPrice>,
+    /// What its bolt-ons include each month, by usage type (seconds, messages, bytes); the
+    /// month's usage says how much of it is used (`covered`).
+    pub allowances: Vec<IncludedView>,
     pub identifier: String,
     pub status: ServiceStatus,
     #[serde(with = "time::serde::rfc3339")]
@@ -262,6 +273,7 @@ impl From<Service> for ServiceView {
             plan: s.plan.to_string(),
             plan_name: None,
             price: None,
+            allowances: Vec::new(),
             identifier: s.identifier,
             status: s.status,
             started_at: s.started_at,

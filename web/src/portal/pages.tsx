@@ -63,14 +63,81 @@ export function Overview({ api, me }: { api: Api; me: Me }) {
         </Loaded>
       </section>
       {me.modules.includes('invoices') && me.actions.includes('billing_view') && <BillingSummary api={api} />}
+      <Loaded load={services}>{(list) => <Allowances api={api} services={list.filter((s) => s.allowances.length > 0)} />}</Loaded>
       <section aria-labelledby="services">
         <h2 id="services">{t('overview.services')}</h2>
         <Loaded load={services}>{(list) => <ServiceTable services={list} href={(s) => `/services/${s.id}`} />}</Loaded>
       </section>
+      {me.modules.includes('orders') && <RecentOrders api={api} />}
     </>
   );
 }
 
+
+/// This month's allowances: what the bolt-ons include, what is used and what is left.
+function Allowances({ api, services }: { api: Api; services: ListedService[] }) {
+  const months = useLoad(() => Promise.all(services.map((s) => api.get<Month>(`/v1/portal/services/${s.id}/usage`))), [services.length]);
+  if (services.length === 0) return null;
+  const inUnits = (usage: string, n: number) => (usage === 'call' ? Math.floor(n / 60) : usage === 'data' ? Math.floor(n / 1_000_000) : n);
+  return (
+    <section class="sc-card" aria-labelledby="allowances">
+      <h2 id="allowances">{t('overview.allowances')}</h2>
+      <Loaded load={months}>
+        {(list) => (
+          <ul class="sc-plain sc-meters">
+            {services.flatMap((s, n) =>
+              s.allowances.map((a) => {
+                const used = Math.min(list[n].by_type[a.usage]?.covered ?? 0, a.quantity);
+                const words = t(`overview.allowance_${a.usage}` as 'overview.allowance_call', {
+                  used: format.count(inUnits(a.usage, used)),
+                  included: format.count(inUnits(a.usage, a.quantity)),
+                  left: format.count(inUnits(a.usage, a.quantity - used)),
+                });
+                const id = `meter-${s.id}-${a.usage}`;
+                return (
+                  <li key={id}>
+                    <span id={id}>
+                      {s.identifier}: {words}
+                    </span>
+                    <progress aria-labelledby={id} max={a.quantity} value={used} />
+                  </li>
+                );
+              }),
+            )}
+          </ul>
+        )}
+      </Loaded>
+    </section>
+  );
+}
+
+/// The account's last few orders, each linking to its page.
+function RecentOrders({ api }: { api: Api }) {
+  const orders = useLoad(() => api.get<PageOf<Order>>('/v1/portal/orders?limit=3'));
+  return (
+    <section aria-labelledby="recent-orders">
+      <h2 id="recent-orders">{t('overview.recent_orders')}</h2>
+      <Loaded load={orders}>
+        {(page) =>
+          page.items.length === 0 ? (
+            <Empty text={t('orders.none')} />
+          ) : (
+            <ul class="sc-plain">
+              {page.items.map((o) => (
+                <li key={o.id}>
+                  <Link href={`/orders/${o.id}`}>{o.reference}</Link> · {o.summary} <State state={o.state} />
+                </li>
+              ))}
+            </ul>
+          )
+        }
+      </Loaded>
+      <p>
+        <Link href="/orders">{t('orders.back')}</Link>
+      </p>
+    </section>
+  );
+}
 
 export function Services({ api }: { api: Api }) {
   const services = useLoad(() => api.get<Service[]>('/v1/portal/services'));

@@ -3530,6 +3530,15 @@ export interface components {
             ends_at: string;
             read_only: boolean;
         };
+        /** @description What a service's bolt-ons include each month of one usage type. */
+        IncludedView: {
+            /**
+             * Format: int64
+             * @description In the usage type's unit: seconds, messages or bytes.
+             */
+            quantity: number;
+            usage: components["schemas"]["UsageType"];
+        };
         /**
          * @description Where an ingest is.
          * @enum {string}
@@ -4712,6 +4721,11 @@ export interface components {
         /** @enum {string} */
         ServiceType: "voice" | "broadband" | "mobile" | "generic";
         ServiceView: {
+            /**
+             * @description What its bolt-ons include each month, by usage type (seconds, messages, bytes); the
+             *     month's usage says how much of it is used (`covered`).
+             */
+            allowances: components["schemas"]["IncludedView"][];
             attributes: {
                 [key: string]: string;
             };

@@ -811,6 +811,11 @@ const en = {
   'usage.type_data': 'Data',
   'usage.figures': 'The figures as a table',
   'usage.day': 'Day',
+  'overview.allowances': 'Allowances this month',
+  'overview.allowance_call': '{used} of {included} minutes used, {left} left',
+  'overview.allowance_message': '{used} of {included} messages used, {left} left',
+  'overview.allowance_data': '{used} of {included} MB used, {left} left',
+  'overview.recent_orders': 'Recent orders',
 };
 
 export type Key = keyof typeof en;
@@ -1625,6 +1630,11 @@ const fr: Record<Key, string> = {
   'usage.type_data': 'Données',
   'usage.figures': 'Les chiffres en tableau',
   'usage.day': 'Jour',
+  'overview.allowances': 'Forfaits inclus ce mois-ci',
+  'overview.allowance_call': '{used} minutes sur {included} utilisées, {left} restantes',
+  'overview.allowance_message': '{used} messages sur {included} utilisés, {left} restants',
+  'overview.allowance_data': '{used} Mo sur {included} utilisés, {left} restants',
+  'overview.recent_orders': 'Commandes récentes',
 };
 
 const catalogues: Record<string, Record<Key, string>> = { en, fr };
