@@ -250,7 +250,8 @@ pub async fn seed(platform: &Platform) -> Result<usize, SeedError> {
         None,
     )
     .await?;
-    // Australian providers: their days and months are Sydney's and Melbourne's.
+    // Australian providers: their days and months are Sydney's and Melbourne's, and a
+    // number written 02 5550 1234 is an Australian one.
     for (tenant, zone) in [
         (&wholesaler, "Australia/Sydney"),
         (&acme, "Australia/Sydney"),
@@ -259,6 +260,7 @@ pub async fn seed(platform: &Platform) -> Result<usize, SeedError> {
         let _identity = platform.identity();
         let mut access = platform.settings().get(&tenant.id).await?;
         access.time_zone = zone.into();
+        access.phone_country = Some("AU".into());
         platform
             .settings()
             .set(&tenant.id, access, &Stamp::none())

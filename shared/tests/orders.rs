@@ -1776,3 +1776,49 @@ async fn a_wholesalers_decision_on_a_retailers_order_is_on_its_own_trail_naming_
         "not on the retailer's trail"
     );
 }
+
+#[tokio::test]
+async fn numbers_written_as_dialled_in_the_providers_country_are_read_as_its_own() {
+    let s = shop().await;
+    let national = json!({"kind": "port_in", "number": "(02) 5550 6002",
+        "plan": s.f.plan.to_string(), "losing_carrier": "Telstra", "carrier_account": "1",
+        "authorised_by": "Sam Lee"});
+    // No country set: only the international form is understood.
+    let refused = s.order(&s.c.sam, national.clone()).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    assert!(refused.text.contains("/request/number"), "{}", refused.text);
+    let settings = s.f.w.platform.settings();
+    let mut access = settings.get(&s.f.tenant.id).await.unwrap();
+    access.phone_country = Some("AU".into());
+    settings
+        .set(&s.f.tenant.id, access, &Stamp::none())
+        .await
+        .unwrap();
+    let placed = s.placed(&s.c.sam, national).await;
+    assert_eq!(placed["request"]["number"], "+61255506002");
+    // A number that is no Australian number stays refused.
+    let short = s
+        .order(
+            &s.c.sam,
+            json!({"kind": "port_in", "number": "02 5550 600",
+            "plan": s.f.plan.to_string(), "losing_carrier": "Telstra", "carrier_account": "1",
+            "authorised_by": "Sam Lee"}),
+        )
+        .await;
+    assert_eq!(
+        short.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        short.text
+    );
+    // Services show their number as people read it.
+    assert_eq!(
+        s.service(LANDLINE).await["identifier_shown"],
+        "+61 2 5550 1234"
+    );
+}

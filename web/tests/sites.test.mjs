@@ -30,6 +30,8 @@ const shots = join(here, '..', 'test-results', 'screenshots');
 const STAFF = { username: 'admin', password: 'console-demo-2026' };
 const JO = { username: 'jo', password: 'portal-demo-2026' };
 const LANDLINE = '+61255501234';
+/// The landline as people read it on the sites (libphonenumber's spacing).
+const LANDLINE_SHOWN = '+61 2 5550 1234';
 
 let server;
 let browser;
@@ -204,14 +206,14 @@ test('a bolt-on ordered on the portal is approved in the console and then active
   await signIn(portal, `${base}/?tenant=acme`, JO);
   await portal.getByRole('heading', { name: 'Welcome, Jo Bloggs' }).waitFor();
   // The overview: this month's allowance as a meter, recent orders, plans and prices.
-  await portal.getByText(new RegExp(`^\\${LANDLINE}: [\\d,]+ of [\\d,]+ minutes used, [\\d,]+ left$`)).waitFor();
+  await portal.getByText(new RegExp(`^\\${LANDLINE_SHOWN}: [\\d,]+ of [\\d,]+ minutes used, [\\d,]+ left$`)).waitFor();
   assert.equal(await portal.locator('progress').count(), 1);
   await portal.getByRole('heading', { name: 'Recent orders' }).waitFor();
   await portal.getByRole('cell', { name: /a month$/ }).first().waitFor();
   await check(portal, 'portal-overview');
   await portal.getByRole('navigation').getByRole('link', { name: 'Services' }).click();
-  await portal.getByRole('link', { name: LANDLINE }).click();
-  await portal.getByRole('heading', { name: LANDLINE }).waitFor();
+  await portal.getByRole('link', { name: LANDLINE_SHOWN }).click();
+  await portal.getByRole('heading', { name: LANDLINE_SHOWN }).waitFor();
   await portal.getByRole('button', { name: 'Add International 60 minutes' }).click();
   await portal.getByText(`Order placed: Bolt-on International 60 minutes on ${LANDLINE}.`).waitFor();
   await portal.getByRole('status').getByText('Waiting for approval').waitFor();
@@ -251,8 +253,8 @@ test('a bolt-on ordered on the portal is approved in the console and then active
   assert.equal(await portal.getByLabel('Month').locator('option').count(), 12);
   // Each service's month by usage type, and its records a page at a time.
   await portal.getByRole('heading', { name: 'By service' }).waitFor();
-  await portal.getByRole('button', { name: `Records of ${LANDLINE}` }).click();
-  await portal.getByRole('heading', { name: `Records of ${LANDLINE}` }).waitFor();
+  await portal.getByRole('button', { name: `Records of ${LANDLINE_SHOWN}` }).click();
+  await portal.getByRole('heading', { name: `Records of ${LANDLINE_SHOWN}` }).waitFor();
   await portal.getByRole('cell', { name: 'Call', exact: true }).first().waitFor();
   await check(portal, 'portal-usage');
   // An earlier month: nothing was used then.
@@ -330,7 +332,7 @@ test('voice: a number ordered from the inventory, forwarding changed at once, a 
 
   // Acme approves call forwarding at once (demo settings): the service shows it after.
   await portal.getByRole('navigation').getByRole('link', { name: 'Services' }).click();
-  await portal.getByRole('link', { name: LANDLINE }).click();
+  await portal.getByRole('link', { name: LANDLINE_SHOWN }).click();
   await portal.getByLabel('Forward every call to').fill('+61 2 5550 9999');
   await portal.getByRole('button', { name: 'Request the change' }).first().click();
   await portal.getByText(`Order placed: Change call forwarding on ${LANDLINE}.`).waitFor();
@@ -381,7 +383,8 @@ test("a port goes through the wholesaler's queue: details, halted, resubmitted, 
   await signIn(portal, `${base}/?tenant=acme`, JO);
   await portal.getByRole('navigation').getByRole('link', { name: 'Numbers' }).click();
   await portal.getByRole('link', { name: 'Bring a number from another carrier' }).click();
-  await portal.getByLabel('Number to bring').fill('+61 2 5550 6000');
+  // Written as it is dialled in Australia, the provider's country.
+  await portal.getByLabel('Number to bring').fill('02 5550 6000');
   await portal.getByLabel('Current carrier').fill('Telstra');
   await portal.getByLabel('Account number with that carrier').fill('123');
   await portal.getByLabel('Authorised by').fill('Jo Bloggs');
@@ -431,7 +434,7 @@ test("a port goes through the wholesaler's queue: details, halted, resubmitted, 
   await wholesaler.getByRole('button', { name: 'Activate' }).click();
   await wholesaler.getByText('Nothing is waiting to be provisioned.').waitFor();
   await portal.getByRole('navigation').getByRole('link', { name: 'Services' }).click();
-  await portal.getByRole('link', { name: '+61255506000' }).waitFor();
+  await portal.getByRole('link', { name: '+61 2 5550 6000' }).waitFor();
   await Promise.all([portal.close(), retailer.close(), wholesaler.close()]);
 });
 
@@ -565,10 +568,10 @@ test('ordering, approving and paying, each from the keyboard alone', async () =>
   await portal.getByRole('heading', { name: 'Services', level: 1 }).waitFor();
   // Focus moved to the new page's heading: the next Tab starts from there.
   assert.equal(await portal.evaluate(() => document.activeElement?.tagName), 'H1');
-  await portal.getByRole('link', { name: LANDLINE }).waitFor();
-  await tabTo(portal, LANDLINE);
+  await portal.getByRole('link', { name: LANDLINE_SHOWN }).waitFor();
+  await tabTo(portal, LANDLINE_SHOWN);
   await portal.keyboard.press('Enter');
-  await portal.getByRole('heading', { name: LANDLINE }).waitFor();
+  await portal.getByRole('heading', { name: LANDLINE_SHOWN }).waitFor();
   await portal.getByRole('button', { name: 'Add International 60 minutes' }).waitFor();
   await tabTo(portal, 'Add International 60 minutes');
   await portal.keyboard.press('Enter');
@@ -763,7 +766,7 @@ test("a customer reads its invoice and its transactions; staff preview, record a
   await check(portal, 'portal-invoices');
   await portal.getByRole('link', { name: 'INV-000001' }).click();
   await portal.getByRole('heading', { name: /^Invoice INV-000001/ }).waitFor();
-  await portal.getByRole('heading', { name: LANDLINE }).waitFor();
+  await portal.getByRole('heading', { name: LANDLINE_SHOWN }).waitFor();
   await portal.getByText('Business Voice').first().waitFor();
   await check(portal, 'portal-invoice');
   const [pdf] = await Promise.all([portal.waitForEvent('download'), portal.getByRole('button', { name: 'Download the PDF' }).click()]);

@@ -53,28 +53,73 @@ impl fmt::Display for EmailAddress {
     }
 }
 
-/// A phone number in E.164 form (`+` and 8 to 15 digits); spaces, dots, dashes and
-/// brackets in the input are dropped.
+/// A phone number, kept in E.164 form (`+61298765432`), checked and formatted by
+/// libphonenumber's rules (the `phonenumber` port) rather than rules of our own.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct PhoneNumber(String);
 
 impl PhoneNumber {
+    /// A number in international form, valid for its country.
     pub fn parse(text: &str) -> Result<Self, String> {
-        let compact: String = text
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '.' | '-' | '(' | ')'))
-            .collect();
-        let digits = compact.strip_prefix('+').unwrap_or("");
-        if digits.len() < 8 || digits.len() > 15 || !digits.chars().all(|c| c.is_ascii_digit()) {
-            return Err(format!(
+        Self::parse_in(text, None)
+    }
+
+    /// A number as people write it: in international form anywhere, or in national form
+    /// (`02 9876 5432`) when `region` (the provider's country, ISO 3166-1 alpha-2) is known.
+    pub fn parse_in(text: &str, region: Option<&str>) -> Result<Self, String> {
+        let country = region.and_then(|r| {
+            r.trim()
+                .to_uppercase()
+                .parse::<phonenumber::country::Id>()
+                .ok()
+        });
+        let refused = || match country {
+            Some(_) => format!(
+                "{text:?} is not a phone number we can call: write it as you dial it, or as +61 2 9876 5432"
+            ),
+            None => format!(
                 "{text:?} is not a phone number in international form, like +61 2 9876 5432"
-            ));
+            ),
+        };
+        if text.chars().filter(char::is_ascii_digit).count() > 17 || text.len() > 40 {
+            return Err(refused());
         }
-        Ok(PhoneNumber(compact))
+        let number = phonenumber::parse(country, text.trim()).map_err(|_| refused())?;
+        if !phonenumber::is_valid(&number) {
+            return Err(refused());
+        }
+        Ok(PhoneNumber(
+            number.format().mode(phonenumber::Mode::E164).to_string(),
+        ))
+    }
+
+    /// A number this product stored (already checked when it was given).
+    pub fn stored(e164: &str) -> Self {
+        PhoneNumber(e164.to_owned())
     }
 
     pub fn as_str(&self) -> &str {
         &self.0
+    }
+
+    /// For people: `+61 2 9876 5432`.
+    pub fn for_people(&self) -> String {
+        for_people(&self.0)
+    }
+}
+
+/// An E.164 number spaced as its country writes it (`+61 2 9876 5432`); anything that is
+/// no phone number (a circuit id) comes back as it is.
+pub fn for_people(text: &str) -> String {
+    if !text.starts_with('+') {
+        return text.to_owned();
+    }
+    match phonenumber::parse(None, text) {
+        Ok(number) => number
+            .format()
+            .mode(phonenumber::Mode::International)
+            .to_string(),
+        Err(_) => text.to_owned(),
     }
 }
 
@@ -190,10 +235,31 @@ mod tests {
     }
 
     #[test]
-    fn phone_numbers_must_be_international() {
+    fn phone_numbers_are_international_or_national_in_the_providers_country() {
         assert_eq!(
             PhoneNumber::parse("+61 (2) 9876-5432").unwrap().as_str(),
             "+61298765432"
+        );
+        let national = PhoneNumber::parse_in("(02) 9876 5432", Some("au")).unwrap();
+        assert_eq!(national.as_str(), "+61298765432");
+        assert_eq!(national.for_people(), "+61 2 9876 5432");
+        assert_eq!(
+            PhoneNumber::parse_in("0412 555 678", Some("AU"))
+                .unwrap()
+                .as_str(),
+            "+61412555678"
+        );
+        assert_eq!(
+            PhoneNumber::parse_in("+44 20 7946 0958", Some("AU"))
+                .unwrap()
+                .as_str(),
+            "+442079460958",
+            "international numbers stay welcome"
+        );
+        assert_eq!(for_people("CIRCUIT-42"), "CIRCUIT-42");
+        assert!(
+            PhoneNumber::parse_in("02 9876 543", Some("AU")).is_err(),
+            "a digit short"
         );
         for bad in [
             "02 9876 5432",

@@ -93,6 +93,9 @@ pub struct AccessSettings {
     /// The provider's time zone (IANA, `Australia/Sydney`): its days, months and due dates.
     /// Usage already loaded keeps the days it was cut into.
     pub time_zone: String,
+    /// The provider's country (ISO 3166-1 alpha-2, `AU`): phone numbers written in its
+    /// national form (`02 9876 5432`) are read as its numbers. None: international form only.
+    pub phone_country: Option<String>,
 }
 
 pub const LANGUAGES: [&str; 2] = ["en", "fr"];
@@ -132,6 +135,7 @@ impl Default for AccessSettings {
             support_phone: None,
             logo_url: None,
             time_zone: crate::domain::calendar::DEFAULT_ZONE.to_owned(),
+            phone_country: None,
         }
     }
 }
@@ -166,6 +170,16 @@ impl AccessSettings {
         }
         if !(1..=720).contains(&self.absolute_hours) {
             v.add("/absolute_hours", "from 1 to 720 hours");
+        }
+        if let Some(country) = &self.phone_country
+            && (country.len() != 2
+                || !country.bytes().all(|b| b.is_ascii_uppercase())
+                || country.parse::<phonenumber::country::Id>().is_err())
+        {
+            v.add(
+                "/phone_country",
+                "a country's two capital letters, as in AU or GB",
+            );
         }
         if let Err(why) = crate::domain::calendar::ProviderZone::parse(&self.time_zone) {
             v.add("/time_zone", why);

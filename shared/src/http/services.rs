@@ -53,7 +53,10 @@ pub(super) async fn priced(
             .iter()
             .map(|b| bolt_ons.get(&b.bolt_on).cloned().flatten())
             .collect();
-        let extras: Option<i64> = offers.iter().map(|o| o.as_ref().map(|o| o.price_minor)).sum();
+        let extras: Option<i64> = offers
+            .iter()
+            .map(|o| o.as_ref().map(|o| o.price_minor))
+            .sum();
         let mut included: BTreeMap<UsageType, i64> = BTreeMap::new();
         for allowance in offers.iter().flatten().flat_map(|o| &o.allowances) {
             *included.entry(allowance.usage).or_default() += allowance.quantity;

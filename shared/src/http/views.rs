@@ -251,6 +251,9 @@ pub struct ServiceView {
     /// month's usage says how much of it is used (`covered`).
     pub allowances: Vec<IncludedView>,
     pub identifier: String,
+    /// The identifier as people read it: a phone number spaced as its country writes it
+    /// (`+61 2 5550 1234`), anything else as it is.
+    pub identifier_shown: String,
     pub status: ServiceStatus,
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,
@@ -274,6 +277,7 @@ impl From<Service> for ServiceView {
             plan_name: None,
             price: None,
             allowances: Vec::new(),
+            identifier_shown: crate::domain::contact::for_people(&s.identifier),
             identifier: s.identifier,
             status: s.status,
             started_at: s.started_at,

@@ -263,6 +263,7 @@ interface AccessSettings {
   default_language: string;
   mail_from?: string | null;
   time_zone: string;
+  phone_country?: string | null;
   [other: string]: unknown;
 }
 
@@ -342,6 +343,7 @@ export function AccessSettingsPage({ api }: { api: Api }) {
           </select>
         </div>
         <Field label={t('admin.time_zone')} name="time_zone" value={s.time_zone} onInput={(v) => update({ time_zone: v.trim() })} error={fieldError(action.error, '/time_zone')} list="time-zones" hint={t('admin.time_zone_hint')} />
+        <Field label={t('admin.phone_country')} name="phone_country" value={s.phone_country ?? ''} onInput={(v) => update({ phone_country: v.trim().toUpperCase() || null })} error={fieldError(action.error, '/phone_country')} hint={t('admin.phone_country_hint')} />
         <datalist id="time-zones">
           {timeZones().map((zone) => (
             <option key={zone} value={zone} />

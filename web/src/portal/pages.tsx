@@ -97,7 +97,7 @@ function Allowances({ api, services }: { api: Api; services: ListedService[] }) 
                 return (
                   <li key={id}>
                     <span id={id}>
-                      {s.identifier}: {words}
+                      {s.identifier_shown}: {words}
                     </span>
                     <progress aria-labelledby={id} max={a.quantity} value={used} />
                   </li>
@@ -181,7 +181,7 @@ export function ServicePage({ api, me, id }: { api: Api; me: Me; id: string }) {
     <Loaded load={service}>
       {(s) => (
         <>
-          <h1>{s.identifier}</h1>
+          <h1>{s.identifier_shown}</h1>
           <dl class="sc-card">
             <dt>{t('services.status')}</dt>
             <dd>{statusWords(s.status)}</dd>
@@ -534,7 +534,7 @@ function UsageByService({ api, services, period }: { api: Api; services: ListedS
             rowKey={(r) => r.service.id}
             empty={t('services.none')}
             columns={[
-              { label: t('services.identifier'), cell: (r) => r.service.identifier },
+              { label: t('services.identifier'), cell: (r) => r.service.identifier_shown },
               {
                 label: t('usage.used'),
                 cell: (r) =>
@@ -553,7 +553,7 @@ function UsageByService({ api, services, period }: { api: Api; services: ListedS
                 label: t('usage.records'),
                 cell: (r) => (
                   <button type="button" class="sc-button sc-button-quiet" aria-expanded={chosen === r.service.id} onClick={() => setChosen(chosen === r.service.id ? null : r.service.id)}>
-                    {t('usage.show_records', { service: r.service.identifier })}
+                    {t('usage.show_records', { service: r.service.identifier_shown })}
                   </button>
                 ),
               },
@@ -571,7 +571,7 @@ function Records({ api, service, period }: { api: Api; service: ListedService; p
   const records = usePaged<UsageRecord>(api, `/v1/portal/services/${service.id}/usage/records${period ? `?period=${period}` : ''}`, 50);
   return (
     <section aria-labelledby="usage-records">
-      <h3 id="usage-records">{t('usage.records_of', { service: service.identifier })}</h3>
+      <h3 id="usage-records">{t('usage.records_of', { service: service.identifier_shown })}</h3>
       <PagedTable
         paged={records}
         rowKey={(r) => r.record_id}

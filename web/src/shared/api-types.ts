@@ -2777,6 +2777,12 @@ export interface components {
              */
             modules: components["schemas"]["Module"][];
             /**
+             * @description The provider's country (ISO 3166-1 alpha-2, `AU`): phone numbers written in its
+             *     national form (`02 9876 5432`) are read as its numbers. None: international form only.
+             * @default null
+             */
+            phone_country: string | null;
+            /**
              * @description New accounts get a credential-create email at once.
              * @default true
              */
@@ -3598,6 +3604,8 @@ export interface components {
             gross: string;
             /** @description The service's identifier: its number, its circuit. */
             identifier: string;
+            /** @description As people read it (`+61 2 5550 1234`). */
+            identifier_shown: string;
             kind: components["schemas"]["LineKind"];
             /** @description Decimal amounts in the invoice's currency: before tax, tax, and the two together. */
             net: string;
@@ -4737,6 +4745,11 @@ export interface components {
             features: components["schemas"]["VoiceFeatures"];
             id: string;
             identifier: string;
+            /**
+             * @description The identifier as people read it: a phone number spaced as its country writes it
+             *     (`+61 2 5550 1234`), anything else as it is.
+             */
+            identifier_shown: string;
             plan: string;
             /** @description The plan's name (absent where the plan could not be read). */
             plan_name?: string | null;

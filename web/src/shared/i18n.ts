@@ -816,6 +816,8 @@ const en = {
   'overview.allowance_message': '{used} of {included} messages used, {left} left',
   'overview.allowance_data': '{used} of {included} MB used, {left} left',
   'overview.recent_orders': 'Recent orders',
+  'admin.phone_country': 'Country of your phone numbers',
+  'admin.phone_country_hint': 'Two letters, as in AU: customers may then write numbers as they dial them (02 5550 1234). Empty: international form only.',
 };
 
 export type Key = keyof typeof en;
@@ -1635,6 +1637,8 @@ const fr: Record<Key, string> = {
   'overview.allowance_message': '{used} messages sur {included} utilisés, {left} restants',
   'overview.allowance_data': '{used} Mo sur {included} utilisés, {left} restants',
   'overview.recent_orders': 'Commandes récentes',
+  'admin.phone_country': 'Pays de vos numéros de téléphone',
+  'admin.phone_country_hint': 'Deux lettres, comme FR : les clients peuvent alors écrire les numéros comme ils les composent (01 23 45 67 89). Vide : format international seulement.',
 };
 
 const catalogues: Record<string, Record<Key, string>> = { en, fr };

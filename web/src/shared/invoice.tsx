@@ -25,6 +25,7 @@ export interface InvoiceLine {
   description: string;
   service: string;
   identifier: string;
+  identifier_shown: string;
   cost_centre?: string | null;
   period_start: string;
   period_end: string;
@@ -137,9 +138,9 @@ export function InvoiceDetail({ invoice }: { invoice: Invoice }) {
         <dd>{format.day(invoice.due_on)}</dd>
       </dl>
       {[...services.entries()].map(([service, lines]) => (
-        <section key={service} aria-label={lines[0].identifier || t('invoice.account_charges')}>
+        <section key={service} aria-label={lines[0].identifier_shown || t('invoice.account_charges')}>
           <h2>
-            {lines[0].identifier || t('invoice.account_charges')}
+            {lines[0].identifier_shown || t('invoice.account_charges')}
             {lines[0].cost_centre && <span class="sc-muted"> · {t('invoice.cost_centre', { name: lines[0].cost_centre })}</span>}
           </h2>
           <Table

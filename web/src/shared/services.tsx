@@ -15,7 +15,7 @@ export function ServiceTable({ services, href }: { services: Service[]; href?: (
       rowKey={(s) => s.id}
       empty={t('services.none')}
       columns={[
-        { label: t('services.identifier'), cell: (s) => (href ? <Link href={href(s)}>{s.identifier}</Link> : s.identifier) },
+        { label: t('services.identifier'), cell: (s) => (href ? <Link href={href(s)}>{s.identifier_shown}</Link> : s.identifier_shown) },
         { label: t('services.plan'), cell: (s) => s.plan_name ?? '—' },
         { label: t('facts.price'), cell: (s) => (s.price ? monthly(s.price) : '—') },
         { label: t('services.status'), cell: (s) => statusWords(s.status) },

@@ -107,12 +107,7 @@ pub fn from_item(item: &Item) -> Result<Account, TableError> {
             .map(PostalAddress::parse)
             .transpose()
             .map_err(|_| bad("address"))?,
-        phones: r
-            .phones
-            .iter()
-            .map(|p| PhoneNumber::parse(p))
-            .collect::<Result<_, _>>()
-            .map_err(|_| bad("phone"))?,
+        phones: r.phones.iter().map(|p| PhoneNumber::stored(p)).collect(),
         emails: r
             .emails
             .iter()

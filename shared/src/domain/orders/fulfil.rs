@@ -87,13 +87,16 @@ fn changed_features(current: &VoiceFeatures, wanted: &VoiceFeatures) -> Vec<Feat
     out
 }
 
-fn normalise_features(wanted: &VoiceFeatures) -> Result<VoiceFeatures, OrderError> {
+fn normalise_features(
+    wanted: &VoiceFeatures,
+    region: Option<&str>,
+) -> Result<VoiceFeatures, OrderError> {
     let mut v = Violations::default();
     let number = |field: &str, value: &Option<String>, v: &mut Violations| {
         value
             .as_deref()
             .filter(|s| !s.trim().is_empty())
-            .and_then(|n| normalise_e164(n).map_err(|m| v.add(field, m)).ok())
+            .and_then(|n| normalise_e164(n, region).map_err(|m| v.add(field, m)).ok())
     };
     let out = VoiceFeatures {
         forward_to: number("/request/features/forward_to", &wanted.forward_to, &mut v),
@@ -268,6 +271,10 @@ impl Fulfilment {
             fulfiller: None,
             auto_approve,
         };
+        // Numbers people write in national form are the provider's country's.
+        let region = crate::domain::settings::read(self.table.as_ref(), &who.tenant)
+            .await?
+            .phone_country;
         let monthly = |minor: i64, currency: &crate::domain::catalogue::Currency| {
             Some(MonthlyPrice {
                 monthly_minor: minor,
@@ -334,7 +341,8 @@ impl Fulfilment {
                 if !settings.number_ordering {
                     return Err(not_offered("numbers"));
                 }
-                let number = normalise_e164(number).map_err(|m| invalid("/request/number", m))?;
+                let number = normalise_e164(number, region.as_deref())
+                    .map_err(|m| invalid("/request/number", m))?;
                 let plan = self.plan(&who.tenant, plan, true).await?;
                 let held = numbers::NumberInventory::new(
                     self.table.clone(),
@@ -363,7 +371,7 @@ impl Fulfilment {
             }
             OrderRequest::NumberFeatures { service, features } => {
                 let s = self.own_service(who, service, true).await?;
-                let wanted = normalise_features(features)?;
+                let wanted = normalise_features(features, region.as_deref())?;
                 let changed = changed_features(&s.features, &wanted);
                 if changed.is_empty() {
                     return Err(invalid("/request/features", "the number has these already"));
@@ -420,7 +428,7 @@ impl Fulfilment {
                     return Err(not_offered("ports"));
                 }
                 let mut v = Violations::default();
-                let number = normalise_e164(number)
+                let number = normalise_e164(number, region.as_deref())
                     .map_err(|m| v.add("/request/number", m))
                     .unwrap_or_default();
                 let losing_carrier = text("/request/losing_carrier", losing_carrier, 100, &mut v);

@@ -20,18 +20,10 @@ use crate::ports::table::{
 };
 use crate::store::{self, CursorCodec, keys};
 
-/// E.164: a `+`, then 8 to 15 digits (spaces, dashes and brackets are dropped).
-pub fn normalise_e164(text: &str) -> Result<String, String> {
-    let kept: String = text
-        .chars()
-        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
-        .collect();
-    let digits = kept.strip_prefix('+').unwrap_or("");
-    if (8..=15).contains(&digits.len()) && digits.bytes().all(|b| b.is_ascii_digit()) {
-        Ok(kept)
-    } else {
-        Err("an international number such as +61255501234".into())
-    }
+/// A number as people write it (national form in `region`, the provider's country), in
+/// E.164, checked by libphonenumber's rules.
+pub fn normalise_e164(text: &str, region: Option<&str>) -> Result<String, String> {
+    crate::domain::contact::PhoneNumber::parse_in(text, region).map(|n| n.as_str().to_owned())
 }
 
 /// An area code or name: 1 to 12 letters and digits.
@@ -155,9 +147,12 @@ impl NumberInventory {
         if numbers.is_empty() || numbers.len() > 100 {
             v.add("/numbers", "1 to 100 numbers");
         }
+        let region = crate::domain::settings::read(self.table.as_ref(), tenant)
+            .await?
+            .phone_country;
         let mut normalised = Vec::with_capacity(numbers.len());
         for (i, n) in numbers.iter().enumerate() {
-            match normalise_e164(n) {
+            match normalise_e164(n, region.as_deref()) {
                 Ok(n) => normalised.push(n),
                 Err(m) => v.add(format!("/numbers/{i}"), m),
             }

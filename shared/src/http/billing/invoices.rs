@@ -32,6 +32,8 @@ pub struct InvoiceLineView {
     pub service: String,
     /// The service's identifier: its number, its circuit.
     pub identifier: String,
+    /// As people read it (`+61 2 5550 1234`).
+    pub identifier_shown: String,
     /// The cost centre's name when the invoice was issued.
     pub cost_centre: Option<String>,
     /// `2026-11-01`.
@@ -52,6 +54,7 @@ impl From<InvoiceLine> for InvoiceLineView {
             kind: l.kind,
             description: l.description,
             service: l.service,
+            identifier_shown: crate::domain::contact::for_people(&l.identifier),
             identifier: l.identifier,
             cost_centre: l.cost_centre,
             period_start: dates::text(l.period_start),
