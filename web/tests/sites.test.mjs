@@ -559,6 +559,27 @@ async function keyboardSignIn(page, url, who) {
   await page.keyboard.press('Enter');
 }
 
+test('a customer sees where it is signed in and signs out everywhere else', async () => {
+  const phone = await context.newPage();
+  await signIn(phone, `${base}/?tenant=acme`, JO);
+  await phone.getByRole('heading', { name: 'Welcome, Jo Bloggs' }).waitFor();
+  const laptop = await context.newPage();
+  await signIn(laptop, `${base}/?tenant=acme`, JO);
+  await laptop.getByRole('heading', { name: 'Welcome, Jo Bloggs' }).waitFor();
+  await laptop.getByRole('navigation').getByRole('link', { name: 'Sign-in security' }).click();
+  await laptop.getByRole('heading', { name: 'Where you are signed in' }).waitFor();
+  await laptop.getByText('this browser').waitFor();
+  assert.equal(await laptop.getByText(/^Signed in /).count(), 2);
+  await check(laptop, 'portal-sessions');
+  await laptop.getByRole('button', { name: 'Sign out everywhere else' }).click();
+  await laptop.getByText('Signed out of 1 other sessions.').waitFor();
+  assert.equal(await laptop.getByText(/^Signed in /).count(), 1);
+  // The phone's session is over: it asks to sign in again.
+  await phone.reload();
+  await phone.getByLabel('Username or email').waitFor();
+  await Promise.all([phone.close(), laptop.close()]);
+});
+
 test('ordering, approving and paying, each from the keyboard alone', async () => {
   const portal = await context.newPage();
   await keyboardSignIn(portal, `${base}/?tenant=acme`, JO);

@@ -15,6 +15,7 @@ use super::access::{Authenticated, ClientAddress, HostTenant, cleared_cookie};
 use super::problem::{JsonBody, Problem};
 use crate::domain::identity::credentials::LinkView;
 use crate::domain::identity::model::SignInOutcome;
+use crate::domain::identity::sessions::OwnSession;
 use crate::platform::Platform;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -379,6 +380,44 @@ pub async fn choose_language(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// The signed-in login's sessions in force, newest first.
+#[utoipa::path(get, path = "/v1/auth/sessions", tag = "auth",
+    responses((status = 200, body = Vec<OwnSession>), (status = 401, body = Problem)))]
+pub async fn own_sessions(
+    State(platform): State<Platform>,
+    caller: Authenticated,
+) -> Result<Json<Vec<OwnSession>>, Problem> {
+    Ok(Json(
+        platform
+            .identity()
+            .sessions
+            .of_own_login(&caller.session)
+            .await?,
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SessionsEnded {
+    pub ended: usize,
+}
+
+/// Sign out everywhere else: every other session of the signed-in login ends (this one
+/// stays). Doing it again ends nothing more.
+#[utoipa::path(post, path = "/v1/auth/sessions/end-others", tag = "auth",
+    responses((status = 200, body = SessionsEnded), (status = 401, body = Problem),
+        (status = 403, body = Problem)))]
+pub async fn end_other_sessions(
+    State(platform): State<Platform>,
+    caller: Authenticated,
+) -> Result<Json<SessionsEnded>, Problem> {
+    let ended = platform
+        .identity()
+        .sessions
+        .end_other_sessions(&caller.session)
+        .await?;
+    Ok(Json(SessionsEnded { ended }))
+}
+
 pub fn router() -> OpenApiRouter<Platform> {
     OpenApiRouter::new()
         .routes(routes!(sign_in))
@@ -391,5 +430,7 @@ pub fn router() -> OpenApiRouter<Platform> {
         .routes(routes!(card_link))
         .routes(routes!(change_password))
         .routes(routes!(choose_language))
+        .routes(routes!(own_sessions))
+        .routes(routes!(end_other_sessions))
         .merge(super::branding::public_routes())
 }

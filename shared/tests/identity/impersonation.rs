@@ -295,3 +295,77 @@ async fn an_impersonation_ends_when_the_account_leaves_the_staff_members_groups(
     assert_eq!(move_to("south").await.status, StatusCode::OK);
     assert_eq!(me(&w, &token).await, StatusCode::UNAUTHORIZED);
 }
+
+#[tokio::test]
+async fn the_customer_sees_its_sessions_and_signs_out_everywhere_else_which_staff_cannot_do_for_it()
+{
+    let (w, _, path, boss) = sam_and_staff().await;
+    let phone = w.token("acme", "sam", "sam's long password").await;
+    let laptop = w.token("acme", "sam", "sam's long password").await;
+    let acting = impersonate(&w, &path, &boss, false).await.body["token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let listed = w
+        .call(
+            "GET",
+            "/v1/auth/sessions",
+            "acme",
+            Auth::Bearer(&laptop),
+            None,
+        )
+        .await;
+    assert_eq!(listed.status, StatusCode::OK, "{}", listed.text);
+    let sessions = listed.body.as_array().unwrap();
+    assert_eq!(sessions.len(), 3, "{}", listed.text);
+    assert_eq!(sessions.iter().filter(|s| s["current"] == true).count(), 1);
+    assert_eq!(
+        sessions
+            .iter()
+            .filter(|s| s["staff_acting"] == true)
+            .count(),
+        1,
+        "staff using the portal as Sam show as such"
+    );
+    // Staff acting as Sam cannot sign Sam out.
+    let refused = w
+        .call(
+            "POST",
+            "/v1/auth/sessions/end-others",
+            "acme",
+            Auth::Bearer(&acting),
+            None,
+        )
+        .await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    let ended = w
+        .call(
+            "POST",
+            "/v1/auth/sessions/end-others",
+            "acme",
+            Auth::Bearer(&laptop),
+            None,
+        )
+        .await;
+    assert_eq!(ended.body["ended"], 2, "{}", ended.text);
+    for gone in [&phone, &acting] {
+        let reply = w
+            .call("GET", "/v1/portal/me", "acme", Auth::Bearer(gone), None)
+            .await;
+        assert_eq!(reply.status, StatusCode::UNAUTHORIZED);
+    }
+    let again = w
+        .call(
+            "POST",
+            "/v1/auth/sessions/end-others",
+            "acme",
+            Auth::Bearer(&laptop),
+            None,
+        )
+        .await;
+    assert_eq!(again.body["ended"], 0, "nothing more to end");
+    let me = w
+        .call("GET", "/v1/portal/me", "acme", Auth::Bearer(&laptop), None)
+        .await;
+    assert_eq!(me.status, StatusCode::OK, "this session stays");
+}

@@ -131,6 +131,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/auth/sessions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The signed-in login's sessions in force, newest first. */
+        get: operations["own_sessions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/auth/sessions/end-others": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Sign out everywhere else: every other session of the signed-in login ends (this one
+         *     stays). Doing it again ends nothing more.
+         */
+        post: operations["end_other_sessions"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/auth/sign-in": {
         parameters: {
             query?: never;
@@ -4075,6 +4112,22 @@ export interface components {
         };
         /** @enum {string} */
         Origin: "portal" | "autopay";
+        /** @description One of a login's sessions, as its owner sees it. */
+        OwnSession: {
+            /** @description The session asking. */
+            current: boolean;
+            /**
+             * Format: date-time
+             * @description When it ends at the latest (sooner when idle).
+             */
+            expires_at: string;
+            /** Format: date-time */
+            last_seen_at: string;
+            /** @description The provider's staff using the portal as this login. */
+            staff_acting: boolean;
+            /** Format: date-time */
+            started_at: string;
+        };
         PageOf_AccountSummaryView: {
             items: {
                 group?: string | null;
@@ -4763,6 +4816,9 @@ export interface components {
         };
         /** @enum {string} */
         SessionCarrier: "cookie" | "bearer";
+        SessionsEnded: {
+            ended: number;
+        };
         SignIn: {
             password: string;
             session?: components["schemas"]["SessionCarrier"];
@@ -5359,6 +5415,77 @@ export interface operations {
             };
             /** @description The password is refused */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    own_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["OwnSession"][];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not for this caller: the other site's session, a missing permission or role, a missing CSRF token, a read-only impersonation, or two-factor set-up first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    end_other_sessions: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SessionsEnded"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
                 headers: {
                     [name: string]: unknown;
                 };

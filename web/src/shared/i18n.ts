@@ -818,6 +818,12 @@ const en = {
   'overview.recent_orders': 'Recent orders',
   'admin.phone_country': 'Country of your phone numbers',
   'admin.phone_country_hint': 'Two letters, as in AU: customers may then write numbers as they dial them (02 5550 1234). Empty: international form only.',
+  'security.sessions_title': 'Where you are signed in',
+  'security.session_line': 'Signed in {started}, last used {seen}',
+  'security.this_session': 'this browser',
+  'security.staff_session': 'your provider’s staff, helping you',
+  'security.end_others': 'Sign out everywhere else',
+  'security.ended': 'Signed out of {count} other sessions.',
 };
 
 export type Key = keyof typeof en;
@@ -1639,6 +1645,12 @@ const fr: Record<Key, string> = {
   'overview.recent_orders': 'Commandes récentes',
   'admin.phone_country': 'Pays de vos numéros de téléphone',
   'admin.phone_country_hint': 'Deux lettres, comme FR : les clients peuvent alors écrire les numéros comme ils les composent (01 23 45 67 89). Vide : format international seulement.',
+  'security.sessions_title': 'Où vous êtes connecté',
+  'security.session_line': 'Connexion le {started}, dernière activité le {seen}',
+  'security.this_session': 'ce navigateur',
+  'security.staff_session': 'le personnel de votre fournisseur, pour vous aider',
+  'security.end_others': 'Se déconnecter partout ailleurs',
+  'security.ended': '{count} autres sessions fermées.',
 };
 
 const catalogues: Record<string, Record<Key, string>> = { en, fr };

@@ -3,6 +3,7 @@
 // (new recovery codes, turning it off where the provider allows) and changing the password.
 import { useState } from 'preact/hooks';
 import { Api } from './api';
+import type { components } from './api-types';
 import * as format from './format';
 import { t } from './i18n';
 import { Field, Loaded, ProblemNote, fieldError, useAction, useLoad } from './ui';
@@ -208,6 +209,50 @@ function ChangePassword({ api }: { api: Api }) {
   );
 }
 
+type OwnSession = components['schemas']['OwnSession'];
+
+/// Where this login is signed in, and "sign out everywhere else" (a lost phone, a shared
+/// computer).
+function Sessions({ api }: { api: Api }) {
+  const sessions = useLoad(() => api.get<OwnSession[]>('/v1/auth/sessions'));
+  const action = useAction();
+  const [ended, setEnded] = useState<number | null>(null);
+  return (
+    <section class="sc-card" aria-labelledby="sessions-heading">
+      <h2 id="sessions-heading">{t('security.sessions_title')}</h2>
+      <Loaded load={sessions}>
+        {(list) => (
+          <ul class="sc-plain">
+            {list.map((s) => (
+              <li key={s.started_at}>
+                {t('security.session_line', { started: format.date(s.started_at), seen: format.date(s.last_seen_at) })}
+                {s.current && <strong> · {t('security.this_session')}</strong>}
+                {s.staff_acting && <> · {t('security.staff_session')}</>}
+              </li>
+            ))}
+          </ul>
+        )}
+      </Loaded>
+      <button
+        type="button"
+        class="sc-button sc-button-quiet"
+        disabled={action.busy}
+        onClick={() =>
+          action.run(async () => {
+            const result = await api.post<{ ended: number }>('/v1/auth/sessions/end-others', {});
+            setEnded(result.ended);
+            sessions.reload();
+          })
+        }
+      >
+        {t('security.end_others')}
+      </button>
+      {ended !== null && <p role="status">{t('security.ended', { count: ended })}</p>}
+      {action.error !== null && <ProblemNote error={action.error} />}
+    </section>
+  );
+}
+
 /// The sign-in and security page of the signed-in login.
 export function SecurityPage({ api }: { api: Api }) {
   return (
@@ -215,6 +260,7 @@ export function SecurityPage({ api }: { api: Api }) {
       <h1>{t('security.title')}</h1>
       <TwoFactorSettings api={api} />
       <ChangePassword api={api} />
+      <Sessions api={api} />
     </>
   );
 }

@@ -67,6 +67,22 @@ fn at(seconds: i64) -> Result<OffsetDateTime, TableError> {
         .map_err(|_| TableError::Unreadable("a stored session has a bad time".into()))
 }
 
+/// One of a login's sessions, as its owner sees it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+pub struct OwnSession {
+    #[serde(with = "time::serde::rfc3339")]
+    pub started_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub last_seen_at: OffsetDateTime,
+    /// When it ends at the latest (sooner when idle).
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    /// The session asking.
+    pub current: bool,
+    /// The provider's staff using the portal as this login.
+    pub staff_acting: bool,
+}
+
 fn from_item(item: &Item) -> Result<Session, TableError> {
     let r: SessionRecord = store::from_item(item)?;
     let bad = |what: &str| TableError::Unreadable(format!("a stored session has a bad {what}"));
@@ -395,6 +411,44 @@ impl Sessions {
             .delete(&key(&session.tenant, &session.hash), None)
             .await?;
         Ok(())
+    }
+
+    /// The sessions of `session`'s login still in force, newest first (expired ones that
+    /// the table has not swept yet are left out).
+    pub async fn of_own_login(&self, session: &Session) -> Result<Vec<OwnSession>, IdentityError> {
+        let now = self.cx.clock.now();
+        let query = Query::partition(
+            Index::Gsi1,
+            keys::sessions_of(&session.tenant, &session.login),
+        )
+        .limit(100);
+        let mut found = Vec::new();
+        for item in crate::store::query_all(self.cx.table.as_ref(), query).await? {
+            let s = from_item(&item)?;
+            if s.expires_at > now && s.idle_expires_at > now {
+                found.push(OwnSession {
+                    started_at: s.started_at,
+                    last_seen_at: s.last_seen_at,
+                    expires_at: s.expires_at,
+                    current: s.hash == session.hash,
+                    staff_acting: s.impersonator.is_some(),
+                });
+            }
+        }
+        found.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        Ok(found)
+    }
+
+    /// "Sign out everywhere else": every other session of the caller's login ends. Staff
+    /// acting as the customer cannot do this for them.
+    pub async fn end_other_sessions(&self, session: &Session) -> Result<usize, IdentityError> {
+        if session.impersonator.is_some() || session.read_only {
+            return Err(IdentityError::Forbidden(
+                "the customer signs out their own sessions",
+            ));
+        }
+        self.end_sessions_of(&session.tenant, &session.login, Some(session))
+            .await
     }
 
     /// Ends every session of a login, but `keep` (the one changing its password).
