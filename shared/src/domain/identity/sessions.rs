@@ -435,7 +435,7 @@ impl Sessions {
                 });
             }
         }
-        found.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        found.sort_by_key(|s| std::cmp::Reverse(s.started_at));
         Ok(found)
     }
 
