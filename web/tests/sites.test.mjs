@@ -440,6 +440,14 @@ test("a port goes through the wholesaler's queue: details, halted, resubmitted, 
 
 test('the console\'s staff, reports, failed mail and settings pages', async () => {
   const staff = await console_();
+  // Today: what needs staff, counted from the same lists, each linking to its page.
+  await staff.getByRole('navigation').getByRole('link', { name: 'Today' }).click();
+  await staff.getByRole('heading', { name: 'Today', level: 1 }).waitFor();
+  for (const tile of ['Orders waiting for approval', 'To provision', 'Locked-out logins', 'Mail that failed', 'Usage files with rejects or failed']) {
+    await staff.getByRole('region', { name: tile }).locator('.sc-figure').waitFor();
+  }
+  assert.equal(await staff.getByRole('region', { name: 'Orders waiting for approval' }).locator('.sc-figure').textContent(), '0');
+  await check(staff, 'console-dashboard');
   for (const [link, heading, shot] of [
     ['Staff', 'Staff', 'console-staff'],
     ['Reports', 'Locked Out Users', 'console-reports'],

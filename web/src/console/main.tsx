@@ -1,6 +1,7 @@
 // The provider console: staff sign in, then approve orders, work the provisioning queue,
 // find accounts (their portal access, impersonation) and read the audit trail. Menu items
 // follow the staff member's permissions.
+import { Dashboard } from './dashboard';
 import { render } from 'preact';
 import '../shared/styles.css';
 import { Api, tenantSlug } from '../shared/api';
@@ -69,6 +70,7 @@ function App() {
   }
   const may = (permission: string) => me.permissions.includes(permission);
   const nav = [
+    { href: '/console/dashboard', label: t('nav.dashboard'), show: true },
     { href: '/console/', label: t('nav.pending'), show: may('orders_approve') },
     { href: '/console/history', label: t('nav.history'), show: may('orders_approve') },
     { href: '/console/provisioning', label: t('nav.provisioning'), show: may('provisioning_manage') },
@@ -96,8 +98,8 @@ function App() {
   const invoice = path.match(/^\/accounts\/([0-9A-Z]+)\/invoices\/([0-9A-Z]{26})$/);
   const reconciliation = path.match(/^\/accounts\/([0-9A-Z]+)\/reconciliation$/);
   const accountAudit = path.match(/^\/audit\/accounts\/([0-9A-Z]+)$/);
-  // The first page is the first the staff member may see.
-  const home = nav[0]?.href ?? '/console/accounts';
+  // The first page is the first the staff member may see after the dashboard.
+  const home = nav[1]?.href ?? '/console/dashboard';
   const language = { current: me.language, choose: chooseLanguage };
   return (
     <Frame brand={`${me.provider} · ${t('auth.console_title')}`} logo={branding?.logo_url} nav={nav} onSignOut={signOut} language={language} wide>
@@ -107,6 +109,8 @@ function App() {
         <ConsoleInvoice api={api} account={invoice[1]} id={invoice[2]} mayBill={may('billing_manage')} />
       ) : reconciliation ? (
         <ReconciliationPage api={api} account={reconciliation[1]} mayBill={may('billing_manage')} />
+      ) : path === '/dashboard' ? (
+        <Dashboard api={api} may={may} />
       ) : path === '/billing-reports' ? (
         <BillingReports api={api} />
       ) : path === '/security' ? (

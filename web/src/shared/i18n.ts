@@ -824,6 +824,16 @@ const en = {
   'security.staff_session': 'your provider’s staff, helping you',
   'security.end_others': 'Sign out everywhere else',
   'security.ended': 'Signed out of {count} other sessions.',
+  'nav.dashboard': 'Today',
+  'dashboard.pending': 'Orders waiting for approval',
+  'dashboard.oldest': 'The oldest waits {days} days',
+  'dashboard.queue': 'To provision',
+  'dashboard.halted': 'Halted, waiting for the customer: {count}',
+  'dashboard.week_old': 'A week old or more: {count}',
+  'dashboard.locked': 'Locked-out logins',
+  'dashboard.failed_mail': 'Mail that failed',
+  'dashboard.ingests': 'Usage files with rejects or failed',
+  'dashboard.ingests_of': 'of the last {count} files',
 };
 
 export type Key = keyof typeof en;
@@ -1651,6 +1661,16 @@ const fr: Record<Key, string> = {
   'security.staff_session': 'le personnel de votre fournisseur, pour vous aider',
   'security.end_others': 'Se déconnecter partout ailleurs',
   'security.ended': '{count} autres sessions fermées.',
+  'nav.dashboard': "Aujourd'hui",
+  'dashboard.pending': "Commandes en attente d'approbation",
+  'dashboard.oldest': 'La plus ancienne attend depuis {days} jours',
+  'dashboard.queue': 'À mettre en service',
+  'dashboard.halted': 'Suspendues, en attente du client : {count}',
+  'dashboard.week_old': "D'une semaine ou plus : {count}",
+  'dashboard.locked': 'Identifiants bloqués',
+  'dashboard.failed_mail': 'Courriels en échec',
+  'dashboard.ingests': 'Fichiers de consommation avec rejets ou en échec',
+  'dashboard.ingests_of': 'sur les {count} derniers fichiers',
 };
 
 const catalogues: Record<string, Record<Key, string>> = { en, fr };
