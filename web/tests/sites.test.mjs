@@ -296,6 +296,11 @@ test('an impersonation shows its banner, is in the audit trail and in the custom
   await staff.getByRole('button', { name: 'Show' }).click();
   await staff.getByRole('cell', { name: 'Signed in as the customer' }).first().waitFor();
   await check(staff, 'console-audit');
+  // A column's heading sorts the rows shown, and says so.
+  await staff.getByRole('button', { name: /^When/ }).click();
+  assert.equal(await staff.getByRole('columnheader', { name: /^When/ }).getAttribute('aria-sort'), 'ascending');
+  await staff.getByRole('button', { name: /^When/ }).click();
+  assert.equal(await staff.getByRole('columnheader', { name: /^When/ }).getAttribute('aria-sort'), 'descending');
   const [trail] = await Promise.all([staff.waitForEvent('download'), staff.getByRole('button', { name: 'Download CSV' }).click()]);
   const rows = (await (await import('node:fs/promises')).readFile(await trail.path(), 'utf8')).trim().split(/\r?\n/);
   assert.equal(rows[0], 'at,staff member,acting as,account,action,detail,request id');

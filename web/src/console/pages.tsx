@@ -325,9 +325,9 @@ export function Accounts({ api, mayWrite }: { api: Api; mayWrite: boolean }) {
         rowKey={(a) => a.id}
         empty={query ? t('console.search_none') : t('app.empty')}
         columns={[
-          { label: t('account.number'), cell: (a) => a.number },
-          { label: t('account.name'), cell: (a) => <Link href={`/console/accounts/${a.id}`}>{a.name}</Link> },
-          { label: t('services.status'), cell: (a) => statusWords(a.status) },
+          { label: t('account.number'), cell: (a) => a.number, sort: (a) => a.number },
+          { label: t('account.name'), cell: (a) => <Link href={`/console/accounts/${a.id}`}>{a.name}</Link>, sort: (a) => a.name },
+          { label: t('services.status'), cell: (a) => statusWords(a.status), sort: (a) => statusWords(a.status) },
         ]}
       />
     </>
@@ -457,8 +457,8 @@ function AccountOrders({ api, id }: { api: Api; id: string }) {
               </details>
             ),
           },
-          { label: t('orders.state'), cell: (o) => <State state={o.state} staff /> },
-          { label: t('orders.submitted'), cell: (o) => format.date(o.submitted_at) },
+          { label: t('orders.state'), cell: (o) => <State state={o.state} staff />, sort: (o) => o.state },
+          { label: t('orders.submitted'), cell: (o) => format.date(o.submitted_at), sort: (o) => o.submitted_at },
         ]}
       />
     </section>
@@ -687,9 +687,9 @@ export function Audit({ api, account }: { api: Api; account?: string }) {
         rowKey={(e) => e.id}
         empty={t('audit.none')}
         columns={[
-          { label: t('console.audit_when'), cell: (e) => format.date(e.at) },
-          { label: t('console.audit_who'), cell: (e) => e.actor_username + (e.on_behalf_of_username ? ` → ${e.on_behalf_of_username}` : '') },
-          { label: t('console.audit_action'), cell: (e) => <span title={e.action}>{actionWords(e.action)}</span> },
+          { label: t('console.audit_when'), cell: (e) => format.date(e.at), sort: (e) => e.at },
+          { label: t('console.audit_who'), cell: (e) => e.actor_username + (e.on_behalf_of_username ? ` → ${e.on_behalf_of_username}` : ''), sort: (e) => e.actor_username },
+          { label: t('console.audit_action'), cell: (e) => <span title={e.action}>{actionWords(e.action)}</span>, sort: (e) => actionWords(e.action) },
           { label: t('console.audit_detail'), cell: (e) => (e.account && !account ? <>{e.detail} · <Link href={`/console/accounts/${e.account}`}>{t('audit.open_account')}</Link></> : e.detail) },
         ]}
       />

@@ -376,8 +376,8 @@ export function Orders({ api, me }: { api: Api; me: Me }) {
               </>
             ),
           },
-          { label: t('facts.price'), cell: (o) => (o.price ? monthly(o.price) : '—') },
-          { label: t('orders.submitted'), cell: (o) => format.date(o.submitted_at) },
+          { label: t('facts.price'), cell: (o) => (o.price ? monthly(o.price) : '—'), sort: (o) => o.price?.monthly_minor ?? 0 },
+          { label: t('orders.submitted'), cell: (o) => format.date(o.submitted_at), sort: (o) => o.submitted_at },
         ]}
       />
     </>

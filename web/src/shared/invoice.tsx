@@ -103,10 +103,10 @@ export function InvoiceList({ api, path, href }: { api: Api; path: string; href:
       empty={t('invoice.none')}
       columns={[
         { label: t('invoice.number'), cell: (i) => <Link href={href(i)}>{i.number}</Link> },
-        { label: t('invoice.issued_on'), cell: (i) => format.day(i.issued_on) },
+        { label: t('invoice.issued_on'), cell: (i) => format.day(i.issued_on), sort: (i) => i.issued_on },
         { label: t('invoice.period'), cell: (i) => period(i.period_start, i.period_end) },
-        { label: t('invoice.total'), cell: (i) => format.money(i.total, i.currency) },
-        { label: t('invoice.due_on'), cell: (i) => format.day(i.due_on) },
+        { label: t('invoice.total'), cell: (i) => format.money(i.total, i.currency), sort: (i) => Number(i.total) },
+        { label: t('invoice.due_on'), cell: (i) => format.day(i.due_on), sort: (i) => i.due_on },
         { label: t('invoice.outstanding'), cell: (i) => format.money(i.outstanding, i.currency) },
         { label: t('invoice.status'), cell: (i) => <InvoiceStatus status={i.status} /> },
       ]}

@@ -16,10 +16,10 @@ export function ServiceTable({ services, href }: { services: Service[]; href?: (
       empty={t('services.none')}
       columns={[
         { label: t('services.identifier'), cell: (s) => (href ? <Link href={href(s)}>{s.identifier_shown}</Link> : s.identifier_shown) },
-        { label: t('services.plan'), cell: (s) => s.plan_name ?? '—' },
-        { label: t('facts.price'), cell: (s) => (s.price ? monthly(s.price) : '—') },
-        { label: t('services.status'), cell: (s) => statusWords(s.status) },
-        { label: t('services.since'), cell: (s) => format.date(s.started_at) },
+        { label: t('services.plan'), cell: (s) => s.plan_name ?? '—', sort: (s) => s.plan_name ?? '' },
+        { label: t('facts.price'), cell: (s) => (s.price ? monthly(s.price) : '—'), sort: (s) => s.price?.monthly_minor ?? 0 },
+        { label: t('services.status'), cell: (s) => statusWords(s.status), sort: (s) => statusWords(s.status) },
+        { label: t('services.since'), cell: (s) => format.date(s.started_at), sort: (s) => s.started_at },
       ]}
     />
   );

@@ -117,24 +117,47 @@ export function Field(props: {
 export interface Column<T> {
   label: string;
   cell: (row: T) => ComponentChildren;
+  /// What the column sorts by; a column without it does not sort.
+  sort?: (row: T) => string | number;
 }
 
 /// A list as a table (on a phone each row stacks, each cell labelled), or its empty text.
+/// Columns that say how sort the rows shown when their heading is pressed (again: the
+/// other way); the heading tells assistive technology the order (`aria-sort`).
 export function Table<T>({ rows, columns, empty, rowKey }: { rows: T[]; columns: Column<T>[]; empty: string; rowKey: (row: T) => string }) {
+  const [order, setOrder] = useState<{ label: string; ascending: boolean } | null>(null);
   if (rows.length === 0) return <Empty text={empty} />;
+  const by = order && columns.find((c) => c.label === order.label)?.sort;
+  const shown = by
+    ? [...rows].sort((a, b) => {
+        const [x, y] = [by(a), by(b)];
+        const compared = typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y));
+        return order.ascending ? compared : -compared;
+      })
+    : rows;
   return (
     <table class="sc-table">
       <thead>
         <tr>
-          {columns.map((c) => (
-            <th scope="col" key={c.label}>
-              {c.label}
-            </th>
-          ))}
+          {columns.map((c) => {
+            const current = order?.label === c.label;
+            return (
+              <th scope="col" key={c.label} aria-sort={current ? (order.ascending ? 'ascending' : 'descending') : c.sort ? 'none' : undefined}>
+                {c.sort ? (
+                  <button type="button" class="sc-sort" onClick={() => setOrder({ label: c.label, ascending: current ? !order.ascending : true })}>
+                    {c.label}
+                    <span aria-hidden="true">{current ? (order.ascending ? ' ▲' : ' ▼') : ' ↕'}</span>
+                  </button>
+                ) : (
+                  c.label
+                )}
+              </th>
+            );
+          })}
         </tr>
       </thead>
       <tbody>
-        {rows.map((row) => (
+        {shown.map((row) => (
           <tr key={rowKey(row)}>
             {columns.map((c) => (
               <td key={c.label} data-label={c.label}>
