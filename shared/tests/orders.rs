@@ -1822,3 +1822,22 @@ async fn numbers_written_as_dialled_in_the_providers_country_are_read_as_its_own
         "+61 2 5550 1234"
     );
 }
+
+#[tokio::test]
+async fn the_catalogue_lists_a_providers_own_bolt_ons_only() {
+    let s = shop().await;
+    let own = s
+        .call("GET", "/v1/console/bolt-ons", "acme", &s.c.boss, None)
+        .await;
+    assert_eq!(own.status, StatusCode::OK, "{}", own.text);
+    assert_eq!(own.body["items"][0]["name"], "5 minutes");
+    assert_eq!(own.body["items"][0]["allowances"][0]["quantity"], 300);
+    let rival = s
+        .call("GET", "/v1/console/bolt-ons", "bluewave", &s.c.rival, None)
+        .await;
+    assert_eq!(rival.body["items"], json!([]), "{}", rival.text);
+    let customer = s
+        .call("GET", "/v1/console/bolt-ons", "acme", &s.c.sam, None)
+        .await;
+    assert!(customer.status.is_client_error(), "{}", customer.text);
+}

@@ -593,6 +593,41 @@ test('a customer sees where it is signed in and signs out everywhere else', asyn
   await Promise.all([phone.close(), laptop.close()]);
 });
 
+test('staff add a plan, a bolt-on and a service group from the console, and the trail says so', async () => {
+  const staff = await console_();
+  await staff.getByRole('navigation').getByRole('link', { name: 'Catalogue' }).click();
+  await staff.getByRole('heading', { name: 'Plans' }).waitFor();
+  await staff.getByRole('cell', { name: 'Business Voice' }).first().waitFor();
+  await staff.getByLabel('Name').first().fill('Fibre 100');
+  await staff.getByLabel('Service type').selectOption('broadband');
+  await staff.locator('#field-plan-monthly').fill('79');
+  await staff.getByRole('button', { name: 'Add the plan' }).click();
+  await staff.getByRole('cell', { name: 'Fibre 100' }).first().waitFor();
+  await staff.getByRole('cell', { name: '$79.00' }).waitFor();
+  await staff.locator('#field-bolt-on-name').fill('Data 10 GB');
+  await staff.locator('#field-bolt-on-price').fill('10');
+  await staff.locator('#bolt-on-usage').selectOption('data');
+  await staff.getByLabel('MB', { exact: true }).fill('10000');
+  await staff.getByRole('checkbox', { name: 'Fibre 100' }).check();
+  await staff.getByRole('button', { name: 'Add the bolt-on' }).click();
+  await staff.getByRole('cell', { name: 'Data 10 GB' }).waitFor();
+  await staff.getByRole('cell', { name: '10,000 MB' }).waitFor();
+  await check(staff, 'console-catalogue');
+  await staff.getByRole('navigation').getByRole('link', { name: 'Service groups' }).click();
+  await staff.getByRole('heading', { name: 'Service groups', level: 1 }).waitFor();
+  await staff.locator('#field-group-name').fill('North sites');
+  await staff.locator('#field-group-kind').fill('site');
+  await staff.getByRole('button', { name: 'Add the group' }).click();
+  await staff.getByRole('button', { name: 'Services of North sites' }).click();
+  await staff.getByText('No services in this group.').waitFor();
+  await check(staff, 'console-service-groups');
+  await staff.getByRole('navigation').getByRole('link', { name: 'Audit trail' }).click();
+  await staff.getByRole('cell', { name: 'Plan added to the catalogue' }).waitFor();
+  await staff.getByRole('cell', { name: 'Bolt-on added to the catalogue' }).waitFor();
+  await staff.getByRole('cell', { name: 'Service group created' }).waitFor();
+  await staff.close();
+});
+
 test('ordering, approving and paying, each from the keyboard alone', async () => {
   const portal = await context.newPage();
   await keyboardSignIn(portal, `${base}/?tenant=acme`, JO);

@@ -250,8 +250,25 @@ pub fn portal_routes() -> OpenApiRouter<Platform> {
     OpenApiRouter::new().routes(routes!(portal_plans))
 }
 
+/// The catalogue's bolt-ons and add-ons.
+#[utoipa::path(get, path = "/v1/console/bolt-ons", tag = "console", params(Paging),
+    responses((status = 200, body = PageOf<BoltOnView>), (status = 400, body = Problem),
+        (status = 403, body = Problem), (status = 422, body = Problem)))]
+pub async fn list_bolt_ons(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    QueryParams(paging): QueryParams<Paging>,
+) -> Result<Json<PageOf<BoltOnView>>, Problem> {
+    staff.require(Permission::AccountsRead)?;
+    let page = platform
+        .catalogue()
+        .bolt_ons(&staff.session.tenant, &paging.request())
+        .await?;
+    Ok(Json(PageOf::from(page)))
+}
+
 pub fn console_routes() -> OpenApiRouter<Platform> {
     OpenApiRouter::new()
         .routes(routes!(create_plan, list_plans))
-        .routes(routes!(create_bolt_on))
+        .routes(routes!(create_bolt_on, list_bolt_ons))
 }

@@ -1,6 +1,7 @@
 // The provider console: staff sign in, then approve orders, work the provisioning queue,
 // find accounts (their portal access, impersonation) and read the audit trail. Menu items
 // follow the staff member's permissions.
+import { CataloguePage, ServiceGroupsPage } from './catalogue';
 import { Dashboard } from './dashboard';
 import { render } from 'preact';
 import '../shared/styles.css';
@@ -75,6 +76,8 @@ function App() {
     { href: '/console/history', label: t('nav.history'), show: may('orders_approve') },
     { href: '/console/provisioning', label: t('nav.provisioning'), show: may('provisioning_manage') },
     { href: '/console/accounts', label: t('nav.accounts'), show: may('accounts_read') },
+    { href: '/console/catalogue', label: t('nav.catalogue'), show: may('accounts_read') },
+    { href: '/console/service-groups', label: t('nav.service_groups'), show: may('accounts_read') },
     { href: '/console/retailers', label: t('nav.retailers'), show: me.provider_kind === 'wholesale' && may('accounts_read') },
     { href: '/console/audit', label: t('nav.audit'), show: may('audit_view') },
     { href: '/console/staff', label: t('nav.staff'), show: may('staff_manage') },
@@ -109,6 +112,10 @@ function App() {
         <ConsoleInvoice api={api} account={invoice[1]} id={invoice[2]} mayBill={may('billing_manage')} />
       ) : reconciliation ? (
         <ReconciliationPage api={api} account={reconciliation[1]} mayBill={may('billing_manage')} />
+      ) : path === '/catalogue' ? (
+        <CataloguePage api={api} mayEdit={may('settings_manage')} />
+      ) : path === '/service-groups' ? (
+        <ServiceGroupsPage api={api} mayEdit={may('accounts_write')} />
       ) : path === '/dashboard' ? (
         <Dashboard api={api} may={may} />
       ) : path === '/billing-reports' ? (

@@ -1198,7 +1198,8 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        get?: never;
+        /** The catalogue's bolt-ons and add-ons. */
+        get: operations["list_bolt_ons"];
         put?: never;
         /** Add a bolt-on to the catalogue. */
         post: operations["create_bolt_on"];
@@ -4170,6 +4171,21 @@ export interface components {
                 on_behalf_of?: string | null;
                 on_behalf_of_username?: string | null;
                 request_id: string;
+            }[];
+            /** @description Send it as `cursor` for the next page; absent on the last. */
+            next_cursor?: string | null;
+        };
+        PageOf_BoltOnView: {
+            items: {
+                allowances: components["schemas"]["Allowance"][];
+                currency: string;
+                id: string;
+                name: string;
+                plans: string[];
+                /** Format: int64 */
+                price_minor: number;
+                /** Format: int32 */
+                term_months: number;
             }[];
             /** @description Send it as `cursor` for the next page; absent on the last. */
             next_cursor?: string | null;
@@ -9485,6 +9501,63 @@ export interface operations {
                 };
             };
             409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    list_bolt_ons: {
+        parameters: {
+            query?: {
+                /** @description 1 to 100; 25 when left out. */
+                limit?: number;
+                /** @description The `next_cursor` of the previous page. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PageOf_BoltOnView"];
+                };
+            };
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not signed in, or the session has ended (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };
