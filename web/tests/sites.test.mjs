@@ -354,6 +354,10 @@ test('voice: a number ordered from the inventory, forwarding changed at once, a 
   await portal.getByRole('button', { name: 'Send the invitation' }).click();
   await portal.getByText('The invitation is on its way.').waitFor();
   await mail((m) => m.to.includes('alex@bloggs.example'));
+  // Alex shows as invited, with how long the link works, until Alex sets up.
+  await portal.getByRole('heading', { name: 'Invited, not set up yet' }).waitFor();
+  await portal.getByRole('cell', { name: 'Alex Tran <alex@bloggs.example>' }).waitFor();
+  await portal.getByText(/^Invited: the link works until /).waitFor();
   await check(portal, 'portal-account');
 
   // A usage alert, and the whole portal in French once Jo chooses it.

@@ -22,6 +22,7 @@ use super::views::{AccountPatch, AccountView, LoginView, PageOf, Paging};
 use crate::domain::audit::{AuditEntry, Stamp};
 use crate::domain::identity::credentials::LoginInvitation;
 use crate::domain::identity::logins::EndUserAccess;
+use crate::domain::identity::records::InvitedColleague;
 use crate::domain::identity::{Principal, Role};
 use crate::domain::settings::EditableField;
 use crate::domain::settings::Module;
@@ -259,6 +260,23 @@ pub async fn list_logins(
     Ok(Json(logins.into_iter().map(Into::into).collect()))
 }
 
+/// The colleagues invited to the account who have not set up their access yet: their
+/// link in force until `valid_until`, or run out (invite them again).
+#[utoipa::path(get, path = "/v1/portal/logins/invitations", tag = "portal",
+    responses((status = 200, body = Vec<InvitedColleague>), (status = 403, body = Problem)))]
+pub async fn invited_logins(
+    State(platform): State<Platform>,
+    user: PortalUser,
+) -> Result<Json<Vec<InvitedColleague>>, Problem> {
+    let account = require(&user.session, PortalAction::LoginsManage)?;
+    let invited = platform
+        .identity()
+        .logins
+        .invited(&user.session.tenant, &account)
+        .await?;
+    Ok(Json(invited))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewLogin {
@@ -410,4 +428,5 @@ pub fn router() -> OpenApiRouter<Platform> {
         .routes(routes!(access_history))
         .routes(routes!(list_logins, invite_login))
         .routes(routes!(update_own_login, remove_own_login))
+        .routes(routes!(invited_logins))
 }

@@ -277,6 +277,10 @@ pub mod keys {
         format!("TENANT#{tenant}#ACCOUNT#{account}#AUDIT")
     }
     /// Who accessed an account on its behalf: impersonations (GSI2).
+    /// The colleagues an account's owner invited who have not set up their access yet.
+    pub fn account_invitations(tenant: &TenantId, account: &AccountId) -> String {
+        format!("TENANT#{tenant}#ACCOUNT#{account}#INVITED")
+    }
     pub fn account_access(tenant: &TenantId, account: &AccountId) -> String {
         format!("TENANT#{tenant}#ACCOUNT#{account}#ACCESS")
     }

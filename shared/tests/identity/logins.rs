@@ -142,3 +142,92 @@ async fn a_removed_login_is_signed_out_and_gone_from_the_list() {
         .collect();
     assert_eq!(names, ["owner"]);
 }
+
+#[tokio::test]
+async fn an_invited_colleague_shows_as_invited_until_set_up_and_then_as_a_login() {
+    let w = World::new().await;
+    let acme = w.tenant("acme").await;
+    let account = w
+        .account(&acme, "Fitzroy Bakery", "hello@bakery.example", None)
+        .await;
+    w.owner(&acme, &account, "owner", "the owner's long password")
+        .await;
+    let owner = w.token("acme", "owner", "the owner's long password").await;
+    let invite = |email: &'static str| {
+        let (w, owner) = (&w, owner.clone());
+        async move {
+            let reply = w
+                .call(
+                    "POST",
+                    "/v1/portal/logins",
+                    "acme",
+                    Auth::Bearer(&owner),
+                    Some(json!({"email": email, "name": "Bea Books", "role": "billing"})),
+                )
+                .await;
+            assert_eq!(reply.status, StatusCode::ACCEPTED, "{}", reply.text);
+        }
+    };
+    invite("books@bakery.example").await;
+    let invited = w
+        .get(
+            "/v1/portal/logins/invitations",
+            "acme",
+            Auth::Bearer(&owner),
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::OK, "{}", invited.text);
+    assert_eq!(invited.body[0]["email"], "books@bakery.example");
+    assert_eq!(invited.body[0]["role"], "billing");
+    // Inviting the same address again replaces the invitation, it does not add one.
+    w.clock.advance(time::Duration::minutes(1));
+    invite("books@bakery.example").await;
+    let invited = w
+        .get(
+            "/v1/portal/logins/invitations",
+            "acme",
+            Auth::Bearer(&owner),
+        )
+        .await;
+    assert_eq!(invited.body.as_array().unwrap().len(), 1);
+    // Set up: no longer invited, a login of the account.
+    let links = w.mail("books@bakery.example", "credential-create").await;
+    assert_eq!(links.len(), 2);
+    let link = w
+        .link_token("books@bakery.example", "credential-create")
+        .await;
+    let made = w
+        .call(
+            "POST",
+            "/v1/auth/credentials",
+            "acme",
+            Auth::None,
+            Some(json!({"token": link, "username": "bea", "password": "bea keeps the books"})),
+        )
+        .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    let invited = w
+        .get(
+            "/v1/portal/logins/invitations",
+            "acme",
+            Auth::Bearer(&owner),
+        )
+        .await;
+    assert_eq!(invited.body, json!([]));
+    // Another account's owner sees none of them.
+    let other = w
+        .account(&acme, "Other Co", "other@example.com", None)
+        .await;
+    w.owner(&acme, &other, "other", "the other's long password")
+        .await;
+    let other = w.token("acme", "other", "the other's long password").await;
+    invite("cleo@bakery.example").await;
+    let theirs = w
+        .get(
+            "/v1/portal/logins/invitations",
+            "acme",
+            Auth::Bearer(&other),
+        )
+        .await;
+    assert_eq!(theirs.body, json!([]));
+}

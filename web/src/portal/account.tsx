@@ -1,7 +1,9 @@
 // The account's details (the fields the provider lets customers change) and, for its
 // owner, the account's other logins: invite, change role and ordering, remove.
 import { useState } from 'preact/hooks';
+import type { components } from '../shared/api-types';
 import { Api } from '../shared/api';
+import * as format from '../shared/format';
 import { t } from '../shared/i18n';
 import { Field, Link, Loaded, ProblemNote, Table, fieldError, useAction, useLoad } from '../shared/ui';
 
@@ -98,6 +100,7 @@ const ROLES = ['owner', 'billing', 'technical', 'read_only'] as const;
 
 function Logins({ api }: { api: Api }) {
   const logins = useLoad(() => api.get<Login[]>('/v1/portal/logins'));
+  const invited = useLoad(() => api.get<components['schemas']['InvitedColleague'][]>('/v1/portal/logins/invitations'));
   const [invite, setInvite] = useState({ name: '', email: '', role: 'technical', allow_orders: false });
   const [sent, setSent] = useState(false);
   const action = useAction();
@@ -162,6 +165,29 @@ function Logins({ api }: { api: Api }) {
           />
         )}
       </Loaded>
+      <Loaded load={invited}>
+        {(list) =>
+          list.length > 0 && (
+            <>
+              <h3>{t('account.invited_title')}</h3>
+              <Table
+                rows={list}
+                rowKey={(i) => i.email}
+                empty=""
+                columns={[
+                  { label: t('account.name'), cell: (i) => `${i.name} <${i.email}>` },
+                  { label: t('account.role'), cell: (i) => t(`role.${i.role ?? 'read_only'}` as 'role.owner') },
+                  {
+                    label: t('orders.state'),
+                    cell: (i) =>
+                      new Date(i.valid_until) > new Date() ? t('account.invited_until', { date: format.date(i.valid_until) }) : <strong>{t('account.invitation_expired')}</strong>,
+                  },
+                ]}
+              />
+            </>
+          )
+        }
+      </Loaded>
       <form
         class="sc-card"
         onSubmit={(e) => {
@@ -171,6 +197,7 @@ function Logins({ api }: { api: Api }) {
             setSent(true);
             setInvite({ name: '', email: '', role: 'technical', allow_orders: false });
             logins.reload();
+            invited.reload();
           });
         }}
       >

@@ -2184,6 +2184,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/portal/logins/invitations": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The colleagues invited to the account who have not set up their access yet: their
+         *     link in force until `valid_until`, or run out (invite them again).
+         */
+        get: operations["invited_logins"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/portal/logins/{login}": {
         parameters: {
             query?: never;
@@ -3623,6 +3643,22 @@ export interface components {
              * @description When the credential-create link sent expires.
              */
             link_expires_at: string;
+        };
+        /**
+         * @description A colleague invited to an account, until they set up their access (one per address:
+         *     inviting again replaces it).
+         */
+        InvitedColleague: {
+            email: string;
+            /** Format: date-time */
+            invited_at: string;
+            name: string;
+            role?: null | components["schemas"]["Role"];
+            /**
+             * Format: date-time
+             * @description The link works until then; after it, invite again.
+             */
+            valid_until: string;
         };
         /**
          * @description Links to an invoice's documents of record (the PDF as issued, its itemised usage, its
@@ -13573,6 +13609,51 @@ export interface operations {
                 };
             };
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    invited_logins: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["InvitedColleague"][];
+                };
+            };
+            /** @description Not signed in, or the session has ended (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found for this caller, a portal module that is off, or no provider at this address */
+            404: {
                 headers: {
                     [name: string]: unknown;
                 };

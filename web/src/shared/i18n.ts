@@ -876,6 +876,9 @@ const en = {
   'groups.members_of': 'Services of {name}',
   'groups.no_members': 'No services in this group.',
   'groups.added': 'Added',
+  'account.invited_title': 'Invited, not set up yet',
+  'account.invited_until': 'Invited: the link works until {date}',
+  'account.invitation_expired': 'The link ran out: invite again',
 };
 
 export type Key = keyof typeof en;
@@ -1755,6 +1758,9 @@ const fr: Record<Key, string> = {
   'groups.members_of': 'Services de {name}',
   'groups.no_members': 'Aucun service dans ce groupe.',
   'groups.added': 'Ajouté le',
+  'account.invited_title': 'Invités, pas encore inscrits',
+  'account.invited_until': "Invité : le lien fonctionne jusqu'au {date}",
+  'account.invitation_expired': 'Le lien a expiré : invitez de nouveau',
 };
 
 const catalogues: Record<string, Record<Key, string>> = { en, fr };

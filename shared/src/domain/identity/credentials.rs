@@ -370,6 +370,26 @@ impl Credentials {
             },
             outbox::enqueue(&message, now),
         ];
+        // A colleague an owner invited shows on the account's list until they set up.
+        if let LinkPurpose::Create(new) = &purpose
+            && !new.owner
+            && let Some(account) = new.account.as_deref().and_then(|a| a.parse().ok())
+        {
+            writes.push(Write::Put {
+                item: records::invited_item(
+                    tenant,
+                    &account,
+                    &records::InvitedColleague {
+                        email: new.email.clone(),
+                        name: new.name.clone(),
+                        role: new.role,
+                        invited_at: now,
+                        valid_until,
+                    },
+                )?,
+                condition: None,
+            });
+        }
         writes.extend(audit);
         self.cx.table.transact(writes).await?;
         Ok(valid_until)
@@ -574,6 +594,15 @@ impl Credentials {
         let mut tx = Transaction::new();
         tx.add("open link", records::spend_link(tenant, &hash, now));
         records::add_creation(&mut tx, &login)?;
+        if let (false, Some(account)) = (new.owner, login.principal.account()) {
+            tx.add(
+                "invitation shown",
+                Write::Delete {
+                    key: records::invited_key(tenant, &account, &new.email),
+                    condition: None,
+                },
+            );
+        }
         if let (true, Some(account)) = (new.owner, login.principal.account()) {
             tx.add("owner", records::owner_write(tenant, &account, &login.id));
             // Only the newest link the account was sent makes its owner.

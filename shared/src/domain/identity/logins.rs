@@ -188,6 +188,30 @@ impl Logins {
     }
 
     /// Every login of an account (at most 100: an account has a handful).
+    /// The colleagues invited to an account who have not set up their access yet (their
+    /// link in force or run out), newest first.
+    pub async fn invited(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+    ) -> Result<Vec<records::InvitedColleague>, IdentityError> {
+        let page = self
+            .cx
+            .table
+            .query(
+                Query::partition(Index::Primary, keys::account_invitations(tenant, account))
+                    .limit(100),
+            )
+            .await?;
+        let mut invited = page
+            .items
+            .iter()
+            .map(records::invited_from)
+            .collect::<Result<Vec<_>, _>>()?;
+        invited.sort_by_key(|i| std::cmp::Reverse(i.invited_at));
+        Ok(invited)
+    }
+
     pub async fn logins_of_account(
         &self,
         tenant: &TenantId,

@@ -359,6 +359,43 @@ pub fn window_key(tenant: &TenantId, address: &str, now: OffsetDateTime) -> Key 
     Key::new(keys::throttle(tenant, address), window.to_string())
 }
 
+/// A colleague invited to an account, until they set up their access (one per address:
+/// inviting again replaces it).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
+pub struct InvitedColleague {
+    pub email: String,
+    pub name: String,
+    pub role: Option<super::model::Role>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub invited_at: OffsetDateTime,
+    /// The link works until then; after it, invite again.
+    #[serde(with = "time::serde::rfc3339")]
+    pub valid_until: OffsetDateTime,
+}
+
+pub fn invited_key(tenant: &TenantId, account: &AccountId, email: &str) -> Key {
+    Key::new(
+        keys::account_invitations(tenant, account),
+        email.to_lowercase(),
+    )
+}
+
+pub fn invited_item(
+    tenant: &TenantId,
+    account: &AccountId,
+    invited: &InvitedColleague,
+) -> Result<Item, TableError> {
+    let key = invited_key(tenant, account, &invited.email);
+    Ok(store::keyed(
+        store::to_item(invited)?,
+        &[("pk", key.pk), ("sk", key.sk)],
+    ))
+}
+
+pub fn invited_from(item: &Item) -> Result<InvitedColleague, TableError> {
+    store::from_item(item)
+}
+
 pub fn invitation_key(tenant: &TenantId, account: &AccountId) -> Key {
     Key::new(keys::account(tenant, account), "INVITATION")
 }
