@@ -271,6 +271,27 @@ async fn the_same_order_again_while_the_first_waits_is_refused_with_the_first() 
         .placed(&s.c.sam, bolt_on(&s, "subscribe_bolt_on", &spare))
         .await;
     assert_ne!(second["id"], order["id"]);
+    // Undoing the first one's rejection now would make two identical open orders.
+    let undo = s.decide(&order, "undo-rejection", None).await;
+    assert_eq!(undo.status, StatusCode::CONFLICT, "{}", undo.text);
+    assert_eq!(undo.body["type"], "/problems/order-already-open");
+    assert_eq!(undo.body["existing"], second["id"]);
+    // Once the second is decided, the first can come back, and holds the claim again.
+    let rejected = s
+        .decide(
+            &second,
+            "reject",
+            Some(json!({"reason": "Not this month either"})),
+        )
+        .await;
+    assert_eq!(rejected.body["state"], "rejected");
+    let undone = s.decide(&order, "undo-rejection", None).await;
+    assert_eq!(undone.body["state"], "pending", "{}", undone.text);
+    let third = s
+        .order(&s.c.sam, bolt_on(&s, "subscribe_bolt_on", &spare))
+        .await;
+    assert_eq!(third.status, StatusCode::CONFLICT);
+    assert_eq!(third.body["existing"], order["id"]);
 }
 
 #[tokio::test]

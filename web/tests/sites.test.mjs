@@ -590,6 +590,8 @@ test('a customer sees where it is signed in and signs out everywhere else', asyn
   await check(laptop, 'portal-sessions');
   await laptop.getByRole('button', { name: 'Sign out everywhere else' }).click();
   await laptop.getByText('Signed out of 1 other sessions.').waitFor();
+  // The list is read again: this browser's session is the one left.
+  await laptop.getByText(/^Signed in /).nth(1).waitFor({ state: 'detached' });
   assert.equal(await laptop.getByText(/^Signed in /).count(), 1);
   // The phone's session is over: it asks to sign in again.
   await phone.reload();

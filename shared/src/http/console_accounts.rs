@@ -29,7 +29,7 @@ use crate::domain::identity::model::LoginState;
 use crate::domain::identity::{Permission, Principal, Role};
 use crate::domain::paging::PageRequest;
 use crate::domain::tenancy::Tenant;
-use crate::ids::{AccountId, LoginId};
+use crate::ids::LoginId;
 use crate::platform::Platform;
 
 async fn own_tenant(platform: &Platform, staff: &StaffUser) -> Result<Tenant, Problem> {
@@ -38,20 +38,6 @@ async fn own_tenant(platform: &Platform, staff: &StaffUser) -> Result<Tenant, Pr
         .get(&staff.session.tenant)
         .await
         .map_err(|_| Problem::not_found())
-}
-
-async fn audit(
-    platform: &Platform,
-    staff: &StaffUser,
-    account: Option<AccountId>,
-    action: &str,
-    detail: &str,
-) -> Result<(), Problem> {
-    platform
-        .audit()
-        .record(&staff.session, account, action, detail, &staff.request_id)
-        .await
-        .map_err(Problem::from)
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
@@ -202,14 +188,14 @@ pub async fn create_account(
             .await?;
         create_email_sent = true;
     }
-    audit(
-        &platform,
-        &staff,
-        Some(account.id),
-        "account.created",
-        &account.number,
-    )
-    .await?;
+    staff
+        .record(
+            &platform,
+            Some(account.id),
+            "account.created",
+            &account.number,
+        )
+        .await?;
     Ok((
         StatusCode::CREATED,
         Json(AccountCreated {
@@ -494,14 +480,14 @@ pub async fn update_login(
             .logins
             .rename(&staff.session.tenant, &login.id, username)
             .await?;
-        audit(
-            &platform,
-            &staff,
-            Some(account.id),
-            "login.renamed",
-            &format!("{before} to {}", login.username),
-        )
-        .await?;
+        staff
+            .record(
+                &platform,
+                Some(account.id),
+                "login.renamed",
+                &format!("{before} to {}", login.username),
+            )
+            .await?;
     }
     if body.role.is_some() || body.allow_orders.is_some() {
         let Principal::EndUser {
@@ -522,14 +508,14 @@ pub async fn update_login(
                 },
             )
             .await?;
-        audit(
-            &platform,
-            &staff,
-            Some(account.id),
-            "login.access_changed",
-            &login.username,
-        )
-        .await?;
+        staff
+            .record(
+                &platform,
+                Some(account.id),
+                "login.access_changed",
+                &login.username,
+            )
+            .await?;
     }
     Ok(Json(login.into()))
 }
@@ -551,14 +537,14 @@ pub async fn remove_login(
         .logins
         .remove_login(&staff.session.tenant, &login.id)
         .await?;
-    audit(
-        &platform,
-        &staff,
-        Some(account.id),
-        "login.removed",
-        &login.username,
-    )
-    .await?;
+    staff
+        .record(
+            &platform,
+            Some(account.id),
+            "login.removed",
+            &login.username,
+        )
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -474,14 +474,14 @@ pub async fn connect_gateway(
             &staff.session.username,
         )
         .await?;
-    super::billing::audit_staff(
-        &platform,
-        &staff,
-        None,
-        "payments.gateway_connected",
-        &format!("key …{}", view.key_last4),
-    )
-    .await?;
+    staff
+        .record(
+            &platform,
+            None,
+            "payments.gateway_connected",
+            &format!("key …{}", view.key_last4),
+        )
+        .await?;
     Ok(Json(view))
 }
 
@@ -497,7 +497,8 @@ pub async fn disconnect_gateway(
         .payments()
         .disconnect(&staff.session.tenant)
         .await?;
-    super::billing::audit_staff(&platform, &staff, None, "payments.gateway_disconnected", "")
+    staff
+        .record(&platform, None, "payments.gateway_disconnected", "")
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -586,18 +587,18 @@ pub async fn refund(
             &key,
         )
         .await?;
-    super::billing::audit_staff(
-        &platform,
-        &staff,
-        Some(account.id),
-        "payments.refunded",
-        &format!(
-            "{} refunded {}",
-            p.intent.clone().unwrap_or_default(),
-            decimal(p.refunded)
-        ),
-    )
-    .await?;
+    staff
+        .record(
+            &platform,
+            Some(account.id),
+            "payments.refunded",
+            &format!(
+                "{} refunded {}",
+                p.intent.clone().unwrap_or_default(),
+                decimal(p.refunded)
+            ),
+        )
+        .await?;
     Ok(Json(p.into()))
 }
 
@@ -617,14 +618,9 @@ pub async fn retry(
         .payments()
         .retry(&staff.session.tenant, &account.id, &payment)
         .await?;
-    super::billing::audit_staff(
-        &platform,
-        &staff,
-        Some(account.id),
-        "payments.retried",
-        &p.id,
-    )
-    .await?;
+    staff
+        .record(&platform, Some(account.id), "payments.retried", &p.id)
+        .await?;
     Ok(Json(p.into()))
 }
 

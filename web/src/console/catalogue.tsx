@@ -37,6 +37,22 @@ function allowanceWords(a: components['schemas']['Allowance']): string {
   return t('catalogue.messages', { count: format.count(a.quantity) });
 }
 
+/// Calls, messages or data.
+function UsageSelect({ id, value, onChange }: { id: string; value: UsageType; onChange: (usage: UsageType) => void }) {
+  return (
+    <div class="sc-field">
+      <label for={id}>{t('usage.type')}</label>
+      <select id={id} value={value} onChange={(e) => onChange((e.currentTarget as HTMLSelectElement).value as UsageType)}>
+        {USAGE_TYPES.map((u) => (
+          <option key={u} value={u}>
+            {t(`usage.type_${u}` as 'usage.type_call')}
+          </option>
+        ))}
+      </select>
+    </div>
+  );
+}
+
 function NewPlan({ api, onAdded }: { api: Api; onAdded: () => void }) {
   const empty = { name: '', service_type: 'voice' as ServiceType, currency: 'AUD', monthly: '', usage: 'call' as UsageType, rate: '' };
   const [plan, setPlan] = useState(empty);
@@ -70,16 +86,7 @@ function NewPlan({ api, onAdded }: { api: Api; onAdded: () => void }) {
       <Field label={t('catalogue.monthly')} name="plan-monthly" inputmode="decimal" value={plan.monthly} onInput={(v) => setPlan({ ...plan, monthly: v })} required error={fieldError(action.error, '/recurring_minor')} />
       <fieldset class="sc-checks">
         <legend>{t('catalogue.rate')}</legend>
-        <div class="sc-field">
-          <label for="plan-rate-usage">{t('usage.type')}</label>
-          <select id="plan-rate-usage" value={plan.usage} onChange={(e) => setPlan({ ...plan, usage: (e.currentTarget as HTMLSelectElement).value as UsageType })}>
-            {USAGE_TYPES.map((u) => (
-              <option key={u} value={u}>
-                {t(`usage.type_${u}` as 'usage.type_call')}
-              </option>
-            ))}
-          </select>
-        </div>
+        <UsageSelect id="plan-rate-usage" value={plan.usage} onChange={(usage) => setPlan({ ...plan, usage })} />
         <Field label={t('catalogue.rate_price')} name="plan-rate" inputmode="decimal" value={plan.rate} onInput={(v) => setPlan({ ...plan, rate: v })} hint={t('catalogue.rate_hint')} error={fieldError(action.error, '/rates/0/price')} />
       </fieldset>
       {action.error !== null && <ProblemNote error={action.error} />}
@@ -124,16 +131,7 @@ function NewBoltOn({ api, plans, onAdded }: { api: Api; plans: Plan[]; onAdded: 
       <Field label={t('catalogue.term')} name="bolt-on-term" inputmode="numeric" value={offer.term} onInput={(v) => setOffer({ ...offer, term: v })} error={fieldError(action.error, '/term_months')} />
       <fieldset class="sc-checks">
         <legend>{t('catalogue.allowance')}</legend>
-        <div class="sc-field">
-          <label for="bolt-on-usage">{t('usage.type')}</label>
-          <select id="bolt-on-usage" value={offer.usage} onChange={(e) => setOffer({ ...offer, usage: (e.currentTarget as HTMLSelectElement).value as UsageType })}>
-            {USAGE_TYPES.map((u) => (
-              <option key={u} value={u}>
-                {t(`usage.type_${u}` as 'usage.type_call')}
-              </option>
-            ))}
-          </select>
-        </div>
+        <UsageSelect id="bolt-on-usage" value={offer.usage} onChange={(usage) => setOffer({ ...offer, usage })} />
         <Field label={t(`catalogue.quantity_${offer.usage}` as 'catalogue.quantity_call')} name="bolt-on-quantity" inputmode="decimal" value={offer.quantity} onInput={(v) => setOffer({ ...offer, quantity: v })} error={fieldError(action.error, '/allowances/0/quantity')} />
       </fieldset>
       <fieldset class="sc-checks">

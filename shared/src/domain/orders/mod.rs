@@ -243,6 +243,10 @@ pub struct Order {
     /// for orders placed before prices were kept.
     #[serde(default)]
     pub price: Option<MonthlyPrice>,
+    /// The request's fingerprint: while the order is open, the account's claim on the same
+    /// request names it (an undone rejection takes the claim again).
+    #[serde(default)]
+    pub same_request: Option<String>,
     /// The tenant whose queue it lands in when approved (the retailer or its wholesaler).
     pub fulfiller: Option<String>,
     /// The language of the login that ordered: its mail is written in it.
@@ -484,7 +488,9 @@ impl Orders {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let open_claim = self.open_request(who, &same_request).await?;
+            let open_claim = self
+                .open_request(&who.tenant, &who.account, &same_request)
+                .await?;
             let prepared = fulfilment.prepare(who, &request, &settings).await?;
             let now = self.clock.now();
             let id = OrderId::generate(now);
@@ -504,6 +510,7 @@ impl Orders {
                 state: OrderState::Pending,
                 needs_hands: prepared.needs_hands,
                 price: prepared.price.clone(),
+                same_request: Some(same_request.clone()),
                 fulfiller: prepared.fulfiller.map(|t| t.to_string()),
                 language: who.language.to_owned(),
                 submitted_at: now,
@@ -613,14 +620,31 @@ impl Orders {
         }
     }
 
+    /// The write that gives the claim on `same` back to the order `id` (a rejection
+    /// undone), or `AlreadyOpen` when another identical order holds it open.
+    async fn reclaim(&self, r: &OrderRef, same: &str, id: &str) -> Result<Write, OrderError> {
+        let held = self.open_request(&r.tenant, &r.account, same).await?;
+        Ok(Write::Put {
+            item: record::open_request_item(&r.tenant, &r.account, same, id),
+            condition: Some(match held {
+                None => Condition::Absent,
+                Some(closed) => Condition::Equals(
+                    "order".into(),
+                    crate::ports::table::Value::S(closed.to_string()),
+                ),
+            }),
+        })
+    }
+
     /// The account's open order for the same request: refused as `AlreadyOpen` while it is
     /// open; the id of a closed one whose claim a new order may take over; none.
     async fn open_request(
         &self,
-        who: &Requester<'_>,
+        tenant: &TenantId,
+        account: &AccountId,
         same_request: &str,
     ) -> Result<Option<OrderId>, OrderError> {
-        let claim = record::open_request_key(&who.tenant, &who.account, same_request);
+        let claim = record::open_request_key(tenant, account, same_request);
         let Some(item) = self.table.get(&claim).await? else {
             return Ok(None);
         };
@@ -629,8 +653,8 @@ impl Orders {
         };
         let existing = self
             .get(&OrderRef {
-                tenant: who.tenant,
-                account: who.account,
+                tenant: *tenant,
+                account: *account,
                 order,
             })
             .await;
@@ -855,6 +879,12 @@ impl Orders {
                         Step::UndoRejection => {
                             order.decided_at = None;
                             order.reason = None;
+                            // Open again, the order takes back its claim on the same
+                            // request, unless an identical order was placed meanwhile.
+                            if let Some(same) = &order.same_request {
+                                effects
+                                    .push((OPEN_REQUEST, self.reclaim(r, same, &order.id).await?));
+                            }
                             if let OrderRequest::Number { number, .. } = &order.request {
                                 effects.push((
                                     NUMBER_RESERVATION,

@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{audited, idempotency_key};
+use super::idempotency_key;
 use crate::domain::billing::adjustments::{ChargeState, CreditNote, OneOffCharge};
 use crate::domain::billing::dates;
 use crate::domain::catalogue::money::decimal;
@@ -135,19 +135,19 @@ pub async fn add_charge(
     if !added {
         return Ok((StatusCode::OK, Json(charge.into())));
     }
-    audited(
-        &platform,
-        &staff,
-        Some(account.id),
-        "charge.added",
-        &format!(
-            "{} {}: {}",
-            charge.description,
-            decimal(charge.amount),
-            charge.reason
-        ),
-    )
-    .await?;
+    staff
+        .record(
+            &platform,
+            Some(account.id),
+            "charge.added",
+            &format!(
+                "{} {}: {}",
+                charge.description,
+                decimal(charge.amount),
+                charge.reason
+            ),
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(charge.into())))
 }
 
@@ -167,14 +167,9 @@ pub async fn remove_charge(
         .billing()
         .remove_charge(&staff.session.tenant, &account.id, &charge)
         .await?;
-    audited(
-        &platform,
-        &staff,
-        Some(account.id),
-        "charge.removed",
-        &charge,
-    )
-    .await?;
+    staff
+        .record(&platform, Some(account.id), "charge.removed", &charge)
+        .await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -222,19 +217,19 @@ pub async fn credit_note(
     if !issued {
         return Ok((StatusCode::OK, Json(note.into())));
     }
-    audited(
-        &platform,
-        &staff,
-        Some(account.id),
-        "credit_note.issued",
-        &format!(
-            "{} against {} for {}: {}",
-            note.number,
-            note.invoice_number,
-            decimal(note.amount),
-            note.reason
-        ),
-    )
-    .await?;
+    staff
+        .record(
+            &platform,
+            Some(account.id),
+            "credit_note.issued",
+            &format!(
+                "{} against {} for {}: {}",
+                note.number,
+                note.invoice_number,
+                decimal(note.amount),
+                note.reason
+            ),
+        )
+        .await?;
     Ok((StatusCode::CREATED, Json(note.into())))
 }

@@ -9,7 +9,7 @@ use time::Date;
 use utoipa::ToSchema;
 
 use super::corrections::CreditNoteView;
-use super::{audited, created_or_found};
+use super::created_or_found;
 use crate::domain::billing::Draft;
 use crate::domain::billing::adjustments::CreditNote;
 use crate::domain::billing::dates;
@@ -511,14 +511,14 @@ pub async fn bill_now(
     let on = today(&platform, tenant).await?;
     let (invoice, issued) = platform.billing().bill(tenant, &account.id, on).await?;
     if issued {
-        audited(
-            &platform,
-            &staff,
-            Some(account.id),
-            "invoice.issued",
-            &format!("{} for {}", invoice.number, decimal(invoice.total)),
-        )
-        .await?;
+        staff
+            .record(
+                &platform,
+                Some(account.id),
+                "invoice.issued",
+                &format!("{} for {}", invoice.number, decimal(invoice.total)),
+            )
+            .await?;
     }
     let status = created_or_found(issued);
     let notes = platform

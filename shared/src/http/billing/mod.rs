@@ -20,7 +20,6 @@ use utoipa_axum::routes;
 use crate::domain::identity::Permission;
 use crate::http::access::StaffUser;
 use crate::http::problem::Problem;
-use crate::ids::AccountId;
 use crate::platform::Platform;
 
 /// Billing settings and bill runs reach every account: staff limited to account groups
@@ -45,17 +44,6 @@ pub(crate) fn every_account_staff(staff: &StaffUser) -> Result<(), Problem> {
     every_account(staff)
 }
 
-/// Records a staff action on the audit trail.
-pub(crate) async fn audit_staff(
-    platform: &Platform,
-    staff: &StaffUser,
-    account: Option<AccountId>,
-    action: &str,
-    detail: &str,
-) -> Result<(), Problem> {
-    audited(platform, staff, account, action, detail).await
-}
-
 pub(super) fn idempotency_key(headers: &axum::http::HeaderMap) -> Option<String> {
     headers
         .get("idempotency-key")
@@ -70,21 +58,6 @@ pub(super) fn created_or_found(created: bool) -> StatusCode {
     } else {
         StatusCode::OK
     }
-}
-
-/// Puts a staff member's billing action on the audit trail (of the account, if one).
-pub(super) async fn audited(
-    platform: &Platform,
-    staff: &StaffUser,
-    account: Option<AccountId>,
-    action: &str,
-    detail: &str,
-) -> Result<(), Problem> {
-    platform
-        .audit()
-        .record(&staff.session, account, action, detail, &staff.request_id)
-        .await?;
-    Ok(())
 }
 
 pub fn routes() -> OpenApiRouter<Platform> {

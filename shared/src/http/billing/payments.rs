@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use super::{audited, created_or_found};
+use super::created_or_found;
 use crate::domain::billing::NewPayment;
 use crate::domain::billing::dates;
 use crate::domain::billing::payments::{Allocation, Payment, PaymentMethod};
@@ -113,14 +113,14 @@ pub async fn record_payment(
         )
         .await?;
     if recorded {
-        audited(
-            &platform,
-            &staff,
-            Some(account.id),
-            "payment.recorded",
-            &format!("{} {}", payment.reference, decimal(payment.amount)),
-        )
-        .await?;
+        staff
+            .record(
+                &platform,
+                Some(account.id),
+                "payment.recorded",
+                &format!("{} {}", payment.reference, decimal(payment.amount)),
+            )
+            .await?;
     }
     let status = created_or_found(recorded);
     let currency = platform

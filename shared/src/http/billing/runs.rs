@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{audited, every_account};
+use super::every_account;
 use crate::domain::billing::dates;
 use crate::domain::billing::run::RunReport;
 use crate::http::access::StaffUser;
@@ -115,14 +115,14 @@ pub async fn run_bills_now(
             .detail("Its progress is on the bill runs page; run it again once it has finished."));
         }
     };
-    audited(
-        &platform,
-        &staff,
-        None,
-        "billing.run",
-        &format!("{}: {} issued", dates::text(on), report.issued),
-    )
-    .await?;
+    staff
+        .record(
+            &platform,
+            None,
+            "billing.run",
+            &format!("{}: {} issued", dates::text(on), report.issued),
+        )
+        .await?;
     let status = if finished {
         StatusCode::OK
     } else {
