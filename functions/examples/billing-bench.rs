@@ -7,7 +7,7 @@
 //!
 //!     billing-bench [accounts]
 
-use selfcare::domain::audit::Stamp;
+use selfcare::store::Stamp;
 use std::collections::BTreeMap;
 use std::time::Instant;
 

@@ -11,7 +11,7 @@
 //! tenth of the services have a bolt-on allowance. Peak memory is the process's resident
 //! high-water mark (VmHWM), reset just before the measured step.
 
-use selfcare::domain::audit::Stamp;
+use selfcare::store::Stamp;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

@@ -9,12 +9,12 @@
 use std::collections::BTreeMap;
 
 use crate::domain::accounts::{AccountError, AccountKind, AccountSearch, NewAccount};
-use crate::domain::audit::Stamp;
 use crate::domain::contact::PostalAddressInput;
 use crate::domain::identity::{IdentityError, Permission};
 use crate::domain::paging::PageRequest;
 use crate::domain::tenancy::{NewTenant, Tenant, TenantError, TenantKind};
 use crate::platform::Platform;
+use crate::store::Stamp;
 
 #[derive(Debug, thiserror::Error)]
 pub enum SeedError {

@@ -3,7 +3,7 @@
 //! payments settling invoices oldest first, the ledger always summing to the balance, and
 //! nobody reaching another account's bills.
 
-use selfcare::domain::audit::Stamp;
+use selfcare::store::Stamp;
 use std::sync::Arc;
 
 use axum::http::StatusCode;

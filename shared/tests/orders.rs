@@ -7,10 +7,10 @@ use crate::common::usage_fixture::{
 };
 use crate::common::{ALL, Auth, Reply, STAFF_PASSWORD, World};
 use axum::http::StatusCode;
-use selfcare::domain::audit::Stamp;
 use selfcare::domain::settings::Module;
 use selfcare::domain::tenancy::{NewTenant, Tenant, TenantKind};
 use selfcare::ports::Clock;
+use selfcare::store::Stamp;
 use serde_json::{Value as Json, json};
 
 /// Acme (a retailer buying through the wholesaler Wisp) with the usage fixture's account,

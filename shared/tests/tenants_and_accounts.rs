@@ -1,7 +1,7 @@
 //! The first domain: tenants and accounts, through the domain services over the embedded
 //! table (the contract suite holds the adapters to the same behaviour).
 
-use selfcare::domain::audit::Stamp;
+use selfcare::store::Stamp;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 

@@ -2,7 +2,7 @@
 //! loaded twice and once after a crash halfway; allowances that run out mid-file; what the
 //! customer then reads.
 
-use selfcare::domain::audit::Stamp;
+use selfcare::store::Stamp;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

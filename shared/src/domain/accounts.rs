@@ -12,7 +12,6 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::Violations;
-use super::audit::Stamp;
 use super::contact::{EmailAddress, PhoneNumber, PostalAddress, PostalAddressInput};
 use super::paging::{self, Page, PageRequest, PagingError};
 use super::tenancy::{Tenant, TenantKind};
@@ -22,6 +21,7 @@ use crate::ports::table::{
     Condition, EXPIRES_AT, Index, Item, Key, Query, SortKey, Table, TableError, Update, Value,
     Write,
 };
+use crate::store::Stamp;
 /// The names of the writes whose refusal means something of its own.
 const IDEMPOTENCY_CLAIM: &str = "idempotency claim";
 const NUMBER_CLAIM: &str = "account number claim";

@@ -32,28 +32,6 @@ pub struct AuditEntry {
     pub request_id: String,
 }
 
-/// The audit entry of a staff change, carried into the change's own transaction so that
-/// the change and its entry are written together or not at all. Changes nobody made in a
-/// session (demo data, the operator tool) carry none.
-#[derive(Debug, Clone, Default)]
-pub struct Stamp(Option<Write>);
-
-impl Stamp {
-    pub fn none() -> Self {
-        Stamp(None)
-    }
-
-    pub fn of(write: Write) -> Self {
-        Stamp(Some(write))
-    }
-
-    /// The entry's write, for the change's transaction (cloned: a retried transaction
-    /// writes it again).
-    pub fn writes(&self) -> Vec<Write> {
-        self.0.iter().cloned().collect()
-    }
-}
-
 fn from_item(item: &Item) -> Result<AuditEntry, TableError> {
     store::from_item(item)
 }

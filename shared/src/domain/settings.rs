@@ -7,11 +7,11 @@ use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use crate::domain::Violations;
-use crate::domain::audit::Stamp;
 use crate::domain::contact::EmailAddress;
 use crate::ids::TenantId;
 use crate::ports::Clock;
 use crate::ports::table::{Key, Table, TableError};
+use crate::store::Stamp;
 use crate::store::{self, keys};
 
 /// A part of the portal a tenant turns on or off.

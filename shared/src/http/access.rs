@@ -4,9 +4,9 @@
 
 use super::problem::parse_id;
 use crate::domain::accounts::Account;
-use crate::domain::audit::Stamp;
 use crate::domain::identity::Role;
 use crate::ids::AccountId;
+use crate::store::Stamp;
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};

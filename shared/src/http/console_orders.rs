@@ -19,12 +19,12 @@ use super::access::StaffUser;
 use super::access::visible_account;
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::views::{PageOf, Paging};
-use crate::domain::audit::Stamp;
 use crate::domain::identity::{Permission, Principal};
 use crate::domain::orders::settings::OrderSettings;
 use crate::domain::orders::{Activation, Actor, ActorKind, Order, OrderRef, ProvisioningDetails};
 use crate::ids::AccountId;
 use crate::platform::Platform;
+use crate::store::Stamp;
 
 fn staff_actor(staff: &StaffUser, wholesale: bool) -> Actor {
     Actor::person(

@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use super::access::PortalUser;
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::views::{AccountPatch, AccountView, LoginView, PageOf, Paging};
-use crate::domain::audit::{AuditEntry, Stamp};
+use crate::domain::audit::AuditEntry;
 use crate::domain::identity::credentials::LoginInvitation;
 use crate::domain::identity::logins::EndUserAccess;
 use crate::domain::identity::records::InvitedColleague;
@@ -28,6 +28,7 @@ use crate::domain::settings::EditableField;
 use crate::domain::settings::Module;
 use crate::ids::LoginId;
 use crate::platform::Platform;
+use crate::store::Stamp;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImpersonationView {

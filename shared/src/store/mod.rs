@@ -5,6 +5,7 @@
 
 pub mod cursor;
 pub mod idempotency;
+pub mod stamp;
 pub mod transaction;
 
 use serde::Serialize;
@@ -13,6 +14,7 @@ use serde::de::DeserializeOwned;
 use crate::ports::table::{Item, Query, Table, TableError, Value, Write};
 
 pub use cursor::{CursorCodec, InvalidCursor};
+pub use stamp::Stamp;
 pub use transaction::{
     NamedWrite, Saved, Transaction, TransactionError, on_version, put_on_version, save_on_version,
     update_on_version,

@@ -3,7 +3,7 @@
 
 #![allow(dead_code)]
 
-use selfcare::domain::audit::Stamp;
+use selfcare::store::Stamp;
 use std::collections::BTreeMap;
 
 use selfcare::domain::catalogue::{Allowance, NewBoltOn, NewPlan, NewRate, ServiceType, UsageType};

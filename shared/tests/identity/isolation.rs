@@ -667,7 +667,7 @@ async fn one_search_box_finds_an_account_by_name_anywhere_number_email_or_phone_
                 ..Default::default()
             },
             None,
-            &selfcare::domain::audit::Stamp::none(),
+            &selfcare::store::Stamp::none(),
         )
         .await
         .unwrap()

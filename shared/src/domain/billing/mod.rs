@@ -42,7 +42,6 @@ use self::payments::{Payment, PaymentMethod};
 use self::settings::BillingSettings;
 use super::Violations;
 use super::accounts::{Account, AccountError, Accounts};
-use super::audit::Stamp;
 use super::calendar::{ProviderZone, add_months};
 use super::catalogue::Catalogue;
 use super::cost_centres::{CostCentreError, CostCentres};
@@ -52,6 +51,7 @@ use super::usage::{Period, UsageError, UsageViews};
 use crate::ids::{AccountId, InvoiceId, PaymentId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{Table, TableError};
+use crate::store::Stamp;
 use crate::store::{CursorCodec, NamedWrite, Transaction, TransactionError};
 
 /// How many months back an invoice looks for usage that arrived late.

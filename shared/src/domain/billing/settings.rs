@@ -3,7 +3,7 @@
 //! invoice. One item per tenant; a provider that has chosen nothing bills in its plans'
 //! currency on the first of the month, due in 14 days, without tax.
 
-use crate::domain::audit::Stamp;
+use crate::store::Stamp;
 use time::Date;
 
 use crate::domain::Violations;

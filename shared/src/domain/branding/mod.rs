@@ -6,9 +6,9 @@
 pub mod stylesheet;
 
 use crate::domain::Violations;
-use crate::domain::audit::Stamp;
 use crate::ids::TenantId;
 use crate::ports::table::{Key, Table, TableError};
+use crate::store::Stamp;
 use crate::store::{self, keys};
 
 /// The most a provider's stylesheet may hold.

@@ -13,11 +13,11 @@ use std::sync::Arc;
 use time::OffsetDateTime;
 
 use super::Violations;
-use super::audit::Stamp;
 use super::paging::{self, Page, PageRequest, PagingError};
 use crate::ids::{BoltOnId, PlanId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{Condition, Index, Query, Table, TableError, Write};
+use crate::store::Stamp;
 use crate::store::{CursorCodec, keys};
 pub use money::{Currency, Money, MonthlyPrice, Price};
 

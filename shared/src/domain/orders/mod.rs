@@ -26,7 +26,6 @@ use self::lifecycle::{OrderState, Step};
 use self::record::{from_item, key, to_item};
 use self::settings::OrderSettings;
 use super::Violations;
-use super::audit::Stamp;
 use super::catalogue::MonthlyPrice;
 use super::contact::EmailAddress;
 use super::identity::SiteLinks;
@@ -35,6 +34,7 @@ use super::services::{EmergencyAddress, VoiceFeatures};
 use crate::ids::{AccountId, LoginId, OrderId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{Condition, Index, Query, SortKey, Table, TableError, Write};
+use crate::store::Stamp;
 use crate::store::{self, CursorCodec, Transaction, TransactionError, keys};
 
 /// The names of an order transaction's writes whose refusal means something of its own.

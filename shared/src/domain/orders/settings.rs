@@ -5,10 +5,10 @@
 use std::collections::BTreeSet;
 
 use crate::domain::Violations;
-use crate::domain::audit::Stamp;
 use crate::domain::contact::EmailAddress;
 use crate::ids::TenantId;
 use crate::ports::table::{Key, Table, TableError};
+use crate::store::Stamp;
 use crate::store::{self, keys};
 
 /// A number feature a customer may change by ordering.

@@ -28,7 +28,6 @@ use self::model::{
 };
 use self::sealing::Sealer;
 use super::Violations;
-use super::audit::Stamp;
 use super::billing::{Billing, BillingError, CardReceipt, RefundReceipt};
 use super::identity::{Credentials, SiteLinks};
 use super::tenancy::Tenants;
@@ -40,6 +39,7 @@ use crate::ports::payments::{
     GatewayError, GatewayKeys, GatewayKind, IntentStatus, NewIntent, PaymentGateway, SetupStatus,
 };
 use crate::ports::table::{Table, TableError, Write};
+use crate::store::Stamp;
 use crate::store::{CursorCodec, Transaction, TransactionError};
 
 /// The largest card payment: 1,000,000.00.
