@@ -261,3 +261,45 @@ fn the_conventions_page_lists_every_problem_type_the_code_answers_and_no_other()
     assert!(answered.len() > 40, "{answered:?}");
     assert_eq!(documented, answered);
 }
+
+#[tokio::test]
+async fn a_problem_answers_in_the_language_the_site_asks_for() {
+    use crate::common::{Auth, World};
+    use serde_json::json;
+    let w = World::new().await;
+    w.tenant("acme").await;
+    let wrong = json!({"username": "nobody", "password": "not a password at all"});
+    let french = w
+        .call_with(
+            "POST",
+            "/v1/auth/sign-in",
+            "acme",
+            Auth::None,
+            Some(wrong.clone()),
+            &[("accept-language", "fr-FR,fr;q=0.9,en;q=0.5")],
+        )
+        .await;
+    assert_eq!(french.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(french.body["type"], "/problems/invalid-credentials");
+    assert_eq!(
+        french.body["title"],
+        "Le nom d'utilisateur ou le mot de passe est incorrect"
+    );
+    assert_eq!(french.headers["content-language"], "fr");
+    let english = w
+        .call_with(
+            "POST",
+            "/v1/auth/sign-in",
+            "acme",
+            Auth::None,
+            Some(wrong),
+            &[("accept-language", "en-AU")],
+        )
+        .await;
+    assert_eq!(english.body["type"], "/problems/invalid-credentials");
+    assert!(
+        english.body["title"].as_str().unwrap().contains("password"),
+        "{}",
+        english.text
+    );
+}

@@ -377,6 +377,12 @@ test('voice: a number ordered from the inventory, forwarding changed at once, a 
   await portal.getByRole('heading', { name: 'Vos commandes' }).waitFor();
   await portal.getByRole('heading', { name: 'Commander un nouveau service' }).waitFor();
   await check(portal, 'portal-orders-fr');
+  // A problem from the API in the login's language too.
+  await portal.getByRole('navigation').getByRole('link', { name: 'Consommation' }).click();
+  await portal.getByRole('link', { name: 'Alertes' }).click();
+  await portal.getByLabel('M’alerter quand les dépenses du mois atteignent').fill('beaucoup');
+  await portal.getByRole('button', { name: 'Ajouter l’alerte' }).click();
+  await portal.getByRole('alert').getByText('Certains champs sont à corriger').waitFor();
   // States in the login's language too: "active" is "Actif".
   await portal.getByRole('navigation').getByRole('link', { name: 'Services' }).click();
   await portal.getByRole('cell', { name: 'Actif' }).first().waitFor();

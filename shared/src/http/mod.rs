@@ -23,6 +23,7 @@ pub mod payments;
 pub mod portal;
 pub mod portal_orders;
 pub mod problem;
+pub mod problem_words;
 pub mod reconciliation;
 pub mod request_id;
 pub mod service_groups;
@@ -262,5 +263,7 @@ pub fn with_layers(router: Router) -> Router {
     let router = router.layer(CatchPanicLayer::custom(
         |_: Box<dyn std::any::Any + Send>| Problem::internal(&"a handler panicked").into_response(),
     ));
-    router.layer(axum::middleware::from_fn(request_id::assign))
+    router
+        .layer(axum::middleware::from_fn(problem_words::in_asked_language))
+        .layer(axum::middleware::from_fn(request_id::assign))
 }

@@ -4,6 +4,8 @@
 // own tab on one origin without overwriting each other's session, and it is gone when the
 // tab closes.
 
+import { language } from './i18n';
+
 export interface FieldError {
   field: string;
   message: string;
@@ -52,7 +54,8 @@ export class Api {
   }
 
   async request<T>(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<T> {
-    const all: Record<string, string> = { accept: 'application/json', ...headers };
+    // Problems come back in the login's language (their titles; see problem_words.rs).
+    const all: Record<string, string> = { accept: 'application/json', 'accept-language': language(), ...headers };
     const tenant = tenantSlug();
     if (tenant) all['x-selfcare-tenant'] = tenant;
     if (this.token) all.authorization = `Bearer ${this.token}`;
@@ -101,8 +104,13 @@ export class Api {
     const tenant = tenantSlug();
     if (tenant) headers['x-selfcare-tenant'] = tenant;
     if (this.token) headers.authorization = `Bearer ${this.token}`;
+    headers['accept-language'] = language();
     const response = await fetch(path, { headers });
-    if (!response.ok) throw new ApiProblem(response.status, '/problems/unavailable', 'The file could not be made', 'Try again in a moment.', []);
+    if (!response.ok) {
+      // The API's problem when it sent one (a file too large to make, say), in the login's language.
+      const problem = await response.json().catch(() => null);
+      throw new ApiProblem(response.status, problem?.type ?? '/problems/unavailable', problem?.title ?? 'The file could not be made', problem?.detail ?? 'Try again in a moment.', problem?.errors ?? []);
+    }
     const link = document.createElement('a');
     link.href = URL.createObjectURL(await response.blob());
     link.download = name;
