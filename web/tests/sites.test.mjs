@@ -383,6 +383,9 @@ test('voice: a number ordered from the inventory, forwarding changed at once, a 
   await portal.getByLabel('M’alerter quand les dépenses du mois atteignent').fill('beaucoup');
   await portal.getByRole('button', { name: 'Ajouter l’alerte' }).click();
   await portal.getByRole('alert').getByText('Certains champs sont à corriger').waitFor();
+  // The field's message stands beside the field; the box above links to it rather than repeating it.
+  await portal.getByRole('alert').getByRole('link').first().click();
+  assert.equal(await portal.evaluate(() => document.activeElement?.id), 'field-amount');
   // States in the login's language too: "active" is "Actif".
   await portal.getByRole('navigation').getByRole('link', { name: 'Services' }).click();
   await portal.getByRole('cell', { name: 'Actif' }).first().waitFor();

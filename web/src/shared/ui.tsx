@@ -19,8 +19,21 @@ export function Empty({ text }: { text: string }) {
 }
 
 /// A problem as the person should read it: the title, what to do, and the fields at fault.
+/// A field's message that its field already shows beside it is a link to that field here,
+/// not a second copy of the words to hunt for.
 export function ProblemNote({ error, onRetry }: { error: unknown; onRetry?: () => void }) {
   const problem = error instanceof ApiProblem ? error : null;
+  const [shownAt, setShownAt] = useState<Record<string, string>>({});
+  useEffect(() => {
+    // The fields draw their messages in the same pass: look for them once drawn.
+    const found: Record<string, string> = {};
+    document.querySelectorAll<HTMLElement>('.sc-field-error').forEach((note) => {
+      const input = note.id.replace(/-error$/, '');
+      const match = problem?.errors.find((e) => e.message === note.textContent);
+      if (match && document.getElementById(input)) found[match.field] = input;
+    });
+    setShownAt(found);
+  }, [problem]);
   return (
     <div class="sc-problem" role="alert">
       <p class="sc-problem-title">{problem?.title ?? t('app.error')}</p>
@@ -28,7 +41,21 @@ export function ProblemNote({ error, onRetry }: { error: unknown; onRetry?: () =
       {problem && problem.errors.length > 0 && (
         <ul>
           {problem.errors.map((e) => (
-            <li key={e.field}>{e.message}</li>
+            <li key={e.field}>
+              {shownAt[e.field] ? (
+                <a
+                  href={`#${shownAt[e.field]}`}
+                  onClick={(event) => {
+                    event.preventDefault();
+                    document.getElementById(shownAt[e.field])?.focus();
+                  }}
+                >
+                  {e.message}
+                </a>
+              ) : (
+                e.message
+              )}
+            </li>
           ))}
         </ul>
       )}
