@@ -282,6 +282,8 @@ test('an impersonation shows its banner, is in the audit trail and in the custom
   // The customer page: services with plan and price, orders with their facts.
   await staff.getByRole('heading', { name: 'Services' }).waitFor();
   await staff.getByRole('cell', { name: /a month/ }).first().waitFor();
+  await staff.getByRole('heading', { name: 'Usage this month' }).waitFor();
+  await staff.getByRole('cell', { name: /^\$\d/ }).first().waitFor();
   await staff.getByRole('heading', { name: 'Orders' }).waitFor();
   // The account's own trail, from its page: the impersonation in words.
   await staff.getByRole('main').getByRole('link', { name: 'Audit trail' }).click();

@@ -429,8 +429,43 @@ function AccountServices({ api, id }: { api: Api; id: string }) {
   return (
     <section aria-labelledby="account-services">
       <h2 id="account-services">{t('nav.services')}</h2>
-      <Loaded load={services}>{(list) => <ServiceTable services={list} />}</Loaded>
+      <Loaded load={services}>
+        {(list) => (
+          <>
+            <ServiceTable services={list} />
+            <MonthUsage api={api} account={id} services={list} />
+          </>
+        )}
+      </Loaded>
     </section>
+  );
+}
+
+/// Each service's usage and spend this month, as its customer sees it.
+function MonthUsage({ api, account, services }: { api: Api; account: string; services: Service[] }) {
+  const months = useLoad(
+    () => Promise.all(services.map((s) => api.get<components['schemas']['MonthView']>(`/v1/console/accounts/${account}/services/${s.id}/usage`))),
+    [account, services.length],
+  );
+  if (services.length === 0) return null;
+  return (
+    <Loaded load={months}>
+      {(list) => (
+        <>
+          <h3>{t('account.usage_this_month')}</h3>
+          <Table
+            rows={services.map((s, n) => ({ service: s, month: list[n] }))}
+            rowKey={(r) => r.service.id}
+            empty=""
+            columns={[
+              { label: t('services.identifier'), cell: (r) => r.service.identifier_shown },
+              { label: t('usage.records'), cell: (r) => format.count(Object.values(r.month.by_type).reduce((n, x) => n + x.count, 0)), sort: (r) => Object.values(r.month.by_type).reduce((n, x) => n + x.count, 0) },
+              { label: t('usage.spend'), cell: (r) => format.money(r.month.total_charge, r.month.currency), sort: (r) => Number(r.month.total_charge) },
+            ]}
+          />
+        </>
+      )}
+    </Loaded>
   );
 }
 

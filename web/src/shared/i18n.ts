@@ -877,6 +877,7 @@ const en = {
   'groups.no_members': 'No services in this group.',
   'groups.added': 'Added',
   'account.invited_title': 'Invited, not set up yet',
+  'account.usage_this_month': 'Usage this month',
   'account.invited_until': 'Invited: the link works until {date}',
   'account.invitation_expired': 'The link ran out: invite again',
 };
@@ -1759,6 +1760,7 @@ const fr: Record<Key, string> = {
   'groups.no_members': 'Aucun service dans ce groupe.',
   'groups.added': 'Ajouté le',
   'account.invited_title': 'Invités, pas encore inscrits',
+  'account.usage_this_month': 'Consommation du mois',
   'account.invited_until': "Invité : le lien fonctionne jusqu'au {date}",
   'account.invitation_expired': 'Le lien a expiré : invitez de nouveau',
 };
