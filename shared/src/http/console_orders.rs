@@ -409,7 +409,7 @@ async fn queued_order(
         order: parse_id(order)?,
     };
     let order = platform.orders().queued(&staff.session.tenant, &r).await?;
-    let visible = visible_orders(platform, staff, vec![order.clone()]).await?;
+    let visible = visible_to_staff(platform, staff, vec![order.clone()]).await?;
     if visible.is_empty() {
         return Err(Problem::not_found());
     }

@@ -652,8 +652,10 @@ async fn one_search_box_finds_an_account_by_name_anywhere_number_email_or_phone_
         blue_boss,
         nora,
         north,
+        theirs,
         ..
     } = neighbours().await;
+    let theirs_id = theirs.clone();
     let acme = w.platform.tenants().by_slug("acme").await.unwrap();
     let north_id: selfcare::ids::AccountId = north.parse().unwrap();
     let number = w
@@ -718,6 +720,31 @@ async fn one_search_box_finds_an_account_by_name_anywhere_number_email_or_phone_
         search("South".into(), "acme", nora.clone()).await,
         Vec::<String>::new()
     );
+    // Nor the audit trail of an account outside Nora's groups, or of another provider's.
+    let south = w
+        .platform
+        .accounts()
+        .search(
+            &acme.id,
+            &selfcare::domain::accounts::AccountSearch::Email("south@example.com".into()),
+            &Default::default(),
+        )
+        .await
+        .unwrap()
+        .items[0]
+        .id;
+    for (account, token) in [(south.to_string(), &nora), (theirs_id.clone(), &acme_boss)] {
+        let trail = w
+            .call(
+                "GET",
+                &format!("/v1/console/audit?account={account}"),
+                "acme",
+                Auth::Bearer(token),
+                None,
+            )
+            .await;
+        assert_eq!(trail.status, StatusCode::NOT_FOUND, "{}", trail.text);
+    }
     // Limited to one group, the hidden accounts are not counted either: a page of one is
     // the visible account, and where a page stopped says nothing of the others.
     let one = w

@@ -77,6 +77,10 @@ async fn only_the_owner_manages_logins() {
     let refused = w.get("/v1/portal/logins", "acme", Auth::Bearer(&bea)).await;
     assert_eq!(refused.status, StatusCode::FORBIDDEN);
     assert_eq!(refused.body["type"], "/problems/action-not-allowed");
+    let invitations = w
+        .get("/v1/portal/logins/invitations", "acme", Auth::Bearer(&bea))
+        .await;
+    assert_eq!(invitations.status, StatusCode::FORBIDDEN);
 }
 
 #[tokio::test]
