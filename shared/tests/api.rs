@@ -303,3 +303,57 @@ async fn a_problem_answers_in_the_language_the_site_asks_for() {
         english.text
     );
 }
+
+#[tokio::test]
+async fn a_problems_field_messages_and_detail_answer_in_the_asked_language() {
+    use crate::common::{Auth, World};
+    use serde_json::json;
+    let w = World::new().await;
+    let acme = w.tenant("acme").await;
+    let account = w.account(&acme, "Sam Lee", "sam@example.com", None).await;
+    w.owner(&acme, &account, "sam", "sam's long password").await;
+    let sam = w.token("acme", "sam", "sam's long password").await;
+    let bad = json!({"name": "", "phones": ["02 555"]});
+    let french = w
+        .call_with(
+            "PATCH",
+            "/v1/portal/account",
+            "acme",
+            Auth::Bearer(&sam),
+            Some(bad.clone()),
+            &[("accept-language", "fr")],
+        )
+        .await;
+    assert_eq!(french.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let message = |reply: &crate::common::Reply, field: &str| {
+        reply.body["errors"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|e| e["field"] == field)
+            .map(|e| e["message"].as_str().unwrap().to_owned())
+            .unwrap()
+    };
+    assert_eq!(
+        message(&french, "/name"),
+        "indiquez un nom de 1 à 120 caractères"
+    );
+    assert!(
+        message(&french, "/phones/0").starts_with("\"02 555\" n'est pas un numéro"),
+        "the customer's own words are kept as typed: {}",
+        french.text
+    );
+    let english = w
+        .call(
+            "PATCH",
+            "/v1/portal/account",
+            "acme",
+            Auth::Bearer(&sam),
+            Some(bad),
+        )
+        .await;
+    assert_eq!(
+        message(&english, "/name"),
+        "give a name of 1 to 120 characters"
+    );
+}

@@ -217,7 +217,7 @@ fn bolt_ons(service: &Json) -> Json {
 async fn a_bolt_on_order_waits_and_the_customer_and_the_order_desk_are_told() {
     let (s, _, order) = bolt_on_waiting().await;
     assert_eq!(order["state"], "pending");
-    assert_eq!(order["summary"], format!("Bolt-on 5 minutes on {SPARE}"));
+    assert_eq!(order["summary"], "Bolt-on 5 minutes on +61 2 5550 1235");
     assert_eq!(
         order["price"],
         json!({"monthly_minor": 300, "currency": "AUD"}),
@@ -245,6 +245,60 @@ async fn a_bolt_on_order_waits_and_the_customer_and_the_order_desk_are_told() {
         vec![id(&order)]
     );
     assert_eq!(bolt_ons(&s.service(SPARE).await), json!([]));
+}
+
+#[tokio::test]
+async fn an_order_reads_in_each_readers_language_on_pages_and_in_mail() {
+    let s = shop().await;
+    let spare = s.service(SPARE).await;
+    let chose = s
+        .call(
+            "PUT",
+            "/v1/auth/language",
+            "acme",
+            &s.c.sam,
+            Some(json!({"language": "fr"})),
+        )
+        .await;
+    assert_eq!(chose.status, StatusCode::NO_CONTENT);
+    let order = s
+        .placed(&s.c.sam, bolt_on(&s, "subscribe_bolt_on", &spare))
+        .await;
+    assert_eq!(order["summary"], "Option 5 minutes sur +61 2 5550 1235");
+    let page = s
+        .call(
+            "GET",
+            &format!("/v1/portal/orders/{}", id(&order)),
+            "acme",
+            &s.c.sam,
+            None,
+        )
+        .await;
+    assert_eq!(page.body["summary"], "Option 5 minutes sur +61 2 5550 1235");
+    let told = s.f.w.mail("sam@example.com", "order-submitted").await;
+    assert!(
+        told[0].contains("Option 5 minutes sur +61 2 5550 1235"),
+        "the customer's mail is in its login's language throughout: {}",
+        told[0]
+    );
+    // Staff read the same order in their own language.
+    let staff_view = s
+        .call(
+            "GET",
+            &format!(
+                "/v1/console/accounts/{}/orders/{}",
+                s.sam_account,
+                id(&order)
+            ),
+            "acme",
+            &s.c.boss,
+            None,
+        )
+        .await;
+    assert_eq!(
+        staff_view.body["summary"],
+        "Bolt-on 5 minutes on +61 2 5550 1235"
+    );
 }
 
 #[tokio::test]
@@ -647,7 +701,7 @@ async fn number_features_and_emergency_addresses_follow_the_settings() {
     assert_eq!(order["state"], "pending");
     assert_eq!(
         order["summary"],
-        format!("Change call forwarding on {LANDLINE}")
+        "Change call forwarding on +61 2 5550 1234"
     );
     s.decide(&order, "approve", None).await;
     assert_eq!(

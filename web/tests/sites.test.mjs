@@ -215,7 +215,7 @@ test('a bolt-on ordered on the portal is approved in the console and then active
   await portal.getByRole('link', { name: LANDLINE_SHOWN }).click();
   await portal.getByRole('heading', { name: LANDLINE_SHOWN }).waitFor();
   await portal.getByRole('button', { name: 'Add International 60 minutes' }).click();
-  await portal.getByText(`Order placed: Bolt-on International 60 minutes on ${LANDLINE}.`).waitFor();
+  await portal.getByText(`Order placed: Bolt-on International 60 minutes on ${LANDLINE_SHOWN}.`).waitFor();
   await portal.getByRole('status').getByText('Waiting for approval').waitFor();
   // What was just ordered cannot be ordered twice: its button is off, and after a reload
   // the API refuses the same order again, which the page shows as waiting.
@@ -229,10 +229,10 @@ test('a bolt-on ordered on the portal is approved in the console and then active
   assert.equal(await portal.getByRole('alert').count(), 0, 'no error: it is simply waiting');
 
   const staff = await console_();
-  await staff.getByRole('button', { name: `Approve: Bolt-on International 60 minutes on ${LANDLINE}` }).click();
+  await staff.getByRole('button', { name: `Approve: Bolt-on International 60 minutes on ${LANDLINE_SHOWN}` }).click();
   await staff.getByText('No orders are waiting for approval.').waitFor();
   await staff.getByRole('link', { name: 'Order history' }).click();
-  await staff.getByText(`Bolt-on International 60 minutes on ${LANDLINE}`).waitFor();
+  await staff.getByText(`Bolt-on International 60 minutes on ${LANDLINE_SHOWN}`).waitFor();
   await check(staff, 'console-order-history');
   await staff.getByRole('link', { name: 'Provisioning' }).click();
   await staff.getByText('Nothing is waiting to be provisioned.').waitFor();
@@ -243,7 +243,7 @@ test('a bolt-on ordered on the portal is approved in the console and then active
   const row = portal.getByRole('row', { name: /International 60 minutes/ });
   await row.getByText('Active').waitFor();
   await portal.getByRole('navigation').getByRole('link', { name: 'Orders' }).click();
-  await portal.getByRole('cell', { name: `Bolt-on International 60 minutes on ${LANDLINE}` }).waitFor();
+  await portal.getByRole('cell', { name: `Bolt-on International 60 minutes on ${LANDLINE_SHOWN}` }).waitFor();
   await portal.getByText('Done').first().waitFor();
   await check(portal, 'portal-orders');
   await portal.getByRole('navigation').getByRole('link', { name: 'Usage' }).click();
@@ -331,7 +331,7 @@ test('voice: a number ordered from the inventory, forwarding changed at once, a 
   await portal.getByLabel('Area code').fill('02');
   await portal.getByRole('button', { name: 'Search' }).click();
   await portal.getByRole('button', { name: 'Order +61255507001' }).click();
-  await portal.getByText('Order placed: Number +61255507001 on Business Voice.').waitFor();
+  await portal.getByText('Order placed: Number +61 2 5550 7001 on Business Voice.').waitFor();
   await check(portal, 'portal-numbers');
   await portal.getByRole('link', { name: 'Bring a number from another carrier' }).click();
   await portal.getByLabel('Number to bring').waitFor();
@@ -342,7 +342,7 @@ test('voice: a number ordered from the inventory, forwarding changed at once, a 
   await portal.getByRole('link', { name: LANDLINE_SHOWN }).click();
   await portal.getByLabel('Forward every call to').fill('+61 2 5550 9999');
   await portal.getByRole('button', { name: 'Request the change' }).first().click();
-  await portal.getByText(`Order placed: Change call forwarding on ${LANDLINE}.`).waitFor();
+  await portal.getByText(`Order placed: Change call forwarding on ${LANDLINE_SHOWN}.`).waitFor();
   await portal.getByRole('status').getByText('Done').waitFor();
   await portal.getByLabel('New cost centre').fill('Sales');
   await portal.getByRole('button', { name: 'Add', exact: true }).click();
@@ -409,16 +409,16 @@ test("a port goes through the wholesaler's queue: details, halted, resubmitted, 
   await portal.getByLabel('Account number with that carrier').fill('123');
   await portal.getByLabel('Authorised by').fill('Jo Bloggs');
   await portal.getByRole('button', { name: 'Request the port' }).click();
-  await portal.getByText('Order placed: Port +61255506000 in from Telstra.').waitFor();
+  await portal.getByText('Order placed: Port +61 2 5550 6000 in from Telstra.').waitFor();
 
   const retailer = await console_();
-  await retailer.getByRole('button', { name: 'Approve: Port +61255506000 in from Telstra' }).click();
-  await retailer.getByRole('button', { name: 'Approve: Port +61255506000 in from Telstra' }).waitFor({ state: 'detached' });
+  await retailer.getByRole('button', { name: 'Approve: Port +61 2 5550 6000 in from Telstra' }).click();
+  await retailer.getByRole('button', { name: 'Approve: Port +61 2 5550 6000 in from Telstra' }).waitFor({ state: 'detached' });
 
   // Acme leaves ports to its wholesaler (demo settings): the wholesaler works it.
   const wholesaler = await console_('wholesale');
   await wholesaler.getByRole('navigation').getByRole('link', { name: 'Provisioning' }).click();
-  await wholesaler.getByText('Port +61255506000 in from Telstra').waitFor();
+  await wholesaler.getByText('Port +61 2 5550 6000 in from Telstra').waitFor();
   await wholesaler.getByText('Provisioning details').click();
   await wholesaler.getByLabel('Stage').selectOption('confirmed');
   await wholesaler.getByLabel('Carrier reference').fill('TLS-4471');
@@ -661,13 +661,13 @@ test('ordering, approving and paying, each from the keyboard alone', async () =>
   await portal.getByRole('button', { name: 'Add International 60 minutes' }).waitFor();
   await tabTo(portal, 'Add International 60 minutes');
   await portal.keyboard.press('Enter');
-  await portal.getByText(`Order placed: Bolt-on International 60 minutes on ${LANDLINE}.`).waitFor();
+  await portal.getByText(`Order placed: Bolt-on International 60 minutes on ${LANDLINE_SHOWN}.`).waitFor();
 
   const staff = await context.newPage();
   await keyboardSignIn(staff, `${base}/console/?tenant=acme`, STAFF);
   await staff.getByRole('heading', { name: 'Pending orders' }).waitFor();
-  await staff.getByRole('button', { name: `Approve: Bolt-on International 60 minutes on ${LANDLINE}` }).waitFor();
-  await tabTo(staff, `Approve: Bolt-on International 60 minutes on ${LANDLINE}`);
+  await staff.getByRole('button', { name: `Approve: Bolt-on International 60 minutes on ${LANDLINE_SHOWN}` }).waitFor();
+  await tabTo(staff, `Approve: Bolt-on International 60 minutes on ${LANDLINE_SHOWN}`);
   await staff.keyboard.press('Enter');
   await staff.getByText('No orders are waiting for approval.').waitFor();
 

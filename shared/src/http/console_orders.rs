@@ -158,7 +158,10 @@ async fn visible_to_staff(
             ..
         }
     ) {
-        return Ok(orders.into_iter().map(OrderView::console).collect());
+        return Ok(orders
+            .into_iter()
+            .map(|o| OrderView::console(o, &staff.session.language))
+            .collect());
     }
     let own = staff.session.tenant.to_string();
     let mut groups: BTreeMap<String, Option<String>> = BTreeMap::new();
@@ -181,7 +184,7 @@ async fn visible_to_staff(
         }
         let group = groups.get(&order.account).cloned().flatten();
         if staff.session.principal.sees_group(group.as_deref()) {
-            out.push(OrderView::console(order));
+            out.push(OrderView::console(order, &staff.session.language));
         }
     }
     Ok(out)
@@ -242,7 +245,11 @@ pub async fn account_orders(
         .of_account(&staff.session.tenant, &account.id, &paging.request())
         .await?;
     Ok(Json(PageOf {
-        items: page.items.into_iter().map(OrderView::console).collect(),
+        items: page
+            .items
+            .into_iter()
+            .map(|o| OrderView::console(o, &staff.session.language))
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }
@@ -298,7 +305,7 @@ pub async fn account_order(
     staff.require(Permission::AccountsRead)?;
     let r = account_order_ref(&platform, &staff, &account, &order).await?;
     let order = platform.orders().get(&r).await?;
-    Ok(Json(OrderView::console(order)))
+    Ok(Json(OrderView::console(order, &staff.session.language)))
 }
 
 /// Approve a pending order: it is applied at once, or joins the provisioning queue
@@ -318,7 +325,7 @@ pub async fn approve_order(
         .orders()
         .approve(&r, &staff_actor(&staff, false), &stamp)
         .await?;
-    Ok(Json(OrderView::console(order)))
+    Ok(Json(OrderView::console(order, &staff.session.language)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -353,7 +360,7 @@ pub async fn reject_order(
         .orders()
         .reject(&r, &staff_actor(&staff, false), &input.reason, &stamp)
         .await?;
-    Ok(Json(OrderView::console(order)))
+    Ok(Json(OrderView::console(order, &staff.session.language)))
 }
 
 /// Undo a rejection: the order waits for approval again.
@@ -372,7 +379,7 @@ pub async fn undo_rejection(
         .orders()
         .undo_rejection(&r, &staff_actor(&staff, false), &stamp)
         .await?;
-    Ok(Json(OrderView::console(order)))
+    Ok(Json(OrderView::console(order, &staff.session.language)))
 }
 
 /// The orders this provider fulfils by hand: its own and, for a wholesaler, those its
@@ -427,7 +434,7 @@ pub async fn queued(
     Path(path): Path<(String, String, String)>,
 ) -> Result<Json<OrderView>, Problem> {
     let (_, order) = queued_order(&platform, &staff, &path).await?;
-    let mut views = [OrderView::console(order)];
+    let mut views = [OrderView::console(order, &staff.session.language)];
     name_retailers(&platform, &staff, &mut views).await;
     let [view] = views;
     Ok(Json(view))
@@ -457,7 +464,7 @@ pub async fn update_queued(
             &stamp,
         )
         .await?;
-    Ok(Json(OrderView::console(order)))
+    Ok(Json(OrderView::console(order, &staff.session.language)))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -495,7 +502,7 @@ pub async fn activate_order(
             &stamp,
         )
         .await?;
-    Ok(Json(OrderView::console(order)))
+    Ok(Json(OrderView::console(order, &staff.session.language)))
 }
 
 /// Halt provisioning, telling the customer what must change; they may resubmit.
@@ -529,7 +536,7 @@ pub async fn halt_order(
             &stamp,
         )
         .await?;
-    Ok(Json(OrderView::console(order)))
+    Ok(Json(OrderView::console(order, &staff.session.language)))
 }
 
 pub fn routes() -> OpenApiRouter<Platform> {

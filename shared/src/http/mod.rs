@@ -17,6 +17,7 @@ mod downloads;
 pub mod errors;
 pub mod exports;
 pub mod granted_reports;
+mod message_words;
 pub mod meta;
 pub mod order_views;
 pub mod payments;

@@ -33,6 +33,7 @@ pub struct OrderView {
     pub provider_name: Option<String>,
     pub account: OrderAccountView,
     pub request: OrderRequest,
+    /// What it asks, in the reader's language.
     pub summary: String,
     pub state: OrderState,
     /// Fulfilled by hand once approved.
@@ -57,8 +58,10 @@ pub struct OrderView {
 }
 
 impl OrderView {
-    pub fn console(order: Order) -> Self {
+    /// Staff's view, its summary in `language` (the reader's).
+    pub fn console(order: Order, language: &str) -> Self {
         OrderView {
+            summary: order.summary_in(language),
             wholesale: order
                 .fulfiller
                 .as_deref()
@@ -73,7 +76,6 @@ impl OrderView {
                 name: order.account_name,
             },
             request: order.request,
-            summary: order.summary,
             state: order.state,
             needs_hands: order.needs_hands,
             price: order.price,
@@ -90,8 +92,8 @@ impl OrderView {
 
     /// The customer's view: staff are named by role, not by login, and the provider's
     /// internal notes stay out.
-    pub fn portal(order: Order) -> Self {
-        let mut view = OrderView::console(order);
+    pub fn portal(order: Order, language: &str) -> Self {
+        let mut view = OrderView::console(order, language);
         view.provisioning.note = None;
         for event in &mut view.events {
             if event.actor.kind != ActorKind::Customer {

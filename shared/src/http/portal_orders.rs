@@ -153,7 +153,10 @@ pub async fn place_order(
         .orders()
         .submit(&requester(&user, account), input.request, key)
         .await?;
-    Ok((StatusCode::CREATED, Json(OrderView::portal(order))))
+    Ok((
+        StatusCode::CREATED,
+        Json(OrderView::portal(order, &user.session.language)),
+    ))
 }
 
 fn requester(user: &PortalUser, account: AccountId) -> Requester<'_> {
@@ -185,7 +188,11 @@ pub async fn portal_orders(
         .of_account(&user.session.tenant, &account, &paging.request())
         .await?;
     Ok(Json(PageOf {
-        items: page.items.into_iter().map(OrderView::portal).collect(),
+        items: page
+            .items
+            .into_iter()
+            .map(|o| OrderView::portal(o, &user.session.language))
+            .collect(),
         next_cursor: page.next_cursor,
     }))
 }
@@ -206,7 +213,7 @@ pub async fn portal_order(
         order: parse_id(&order)?,
     };
     let order = platform.orders().get(&r).await?;
-    Ok(Json(OrderView::portal(order)))
+    Ok(Json(OrderView::portal(order, &user.session.language)))
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
@@ -234,7 +241,7 @@ pub async fn resubmit_order(
         .orders()
         .resubmit(&requester(&user, account), &id, input.request)
         .await?;
-    Ok(Json(OrderView::portal(order)))
+    Ok(Json(OrderView::portal(order, &user.session.language)))
 }
 
 /// Take back an order still waiting for approval (a number it reserved is released; the
@@ -255,7 +262,7 @@ pub async fn withdraw_order(
         .orders()
         .withdraw(&requester(&user, account), &id)
         .await?;
-    Ok(Json(OrderView::portal(order)))
+    Ok(Json(OrderView::portal(order, &user.session.language)))
 }
 
 pub fn routes() -> OpenApiRouter<Platform> {

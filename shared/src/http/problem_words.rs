@@ -1,7 +1,7 @@
-//! Problem titles in the login's language: a site sends `Accept-Language` (the login's own
-//! language) and a problem's title comes back in it, chosen by the problem's stable type.
-//! The `detail` and the field messages stay in English (not translated yet: see
-//! docs/not-built.md); English is the default and needs no table.
+//! Problems in the login's language: a site sends `Accept-Language` (the login's own
+//! language) and a problem comes back in it: its title chosen by the problem's stable type,
+//! its detail and field messages by their words (`message_words`; a sentence without an
+//! entry stays English). English is the default and needs no table.
 
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, header};
@@ -107,6 +107,12 @@ fn asked_language(request: &Request<Body>) -> Option<&'static str> {
         })
 }
 
+fn translate(text: &mut serde_json::Value) {
+    if let Some(words) = text.as_str().and_then(super::message_words::french) {
+        *text = serde_json::Value::from(words);
+    }
+}
+
 /// The most of a problem body that is read to put its title in the asked language.
 const MOST: usize = 64 * 1024;
 
@@ -133,6 +139,16 @@ pub async fn in_asked_language(request: Request<Body>, next: Next) -> Response {
         .and_then(|mut problem| {
             let title = french(problem.get("type")?.as_str()?)?;
             problem["title"] = serde_json::Value::from(title);
+            if let Some(detail) = problem.get_mut("detail") {
+                translate(detail);
+            }
+            if let Some(errors) = problem.get_mut("errors").and_then(|e| e.as_array_mut()) {
+                for error in errors {
+                    if let Some(message) = error.get_mut("message") {
+                        translate(message);
+                    }
+                }
+            }
             serde_json::to_vec(&problem).ok()
         });
     match translated {

@@ -5,13 +5,14 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
+use super::asked::Asked;
 use super::numbers::{self, NumberState, normalise_e164};
 use super::settings::{Feature, ManualKind, OrderSettings};
 use super::{Activation, Order, OrderError, OrderRef, OrderRequest, Requester};
 use crate::domain::Violations;
 use crate::domain::catalogue::MonthlyPrice;
 use crate::domain::catalogue::{BoltOn, Catalogue, CatalogueError, Plan, ServiceType};
-use crate::domain::contact::EmailAddress;
+use crate::domain::contact::{EmailAddress, for_people};
 use crate::domain::services::{
     self, EmergencyAddress, Service, ServiceError, ServiceStatus, Services, VoiceFeatures,
 };
@@ -25,7 +26,7 @@ use crate::store::CursorCodec;
 pub(super) struct Prepared {
     /// The request with its values normalised (numbers in E.164, text trimmed).
     pub request: OrderRequest,
-    pub summary: String,
+    pub asked: Asked,
     pub needs_hands: bool,
     pub price: Option<MonthlyPrice>,
     /// Who provisions it by hand, when it needs hands.
@@ -263,9 +264,9 @@ impl Fulfilment {
         request: &OrderRequest,
         settings: &OrderSettings,
     ) -> Result<Prepared, OrderError> {
-        let automatic = |request, summary, auto_approve| Prepared {
+        let automatic = |request, asked, auto_approve| Prepared {
             request,
-            summary,
+            asked,
             needs_hands: false,
             price: None,
             fulfiller: None,
@@ -305,7 +306,10 @@ impl Fulfilment {
                             service: s.id.to_string(),
                             bolt_on: offer.id.to_string(),
                         },
-                        format!("Bolt-on {} on {}", offer.name, s.identifier),
+                        Asked::BoltOn {
+                            name: offer.name.clone(),
+                            on: for_people(&s.identifier),
+                        },
                         auto,
                     )
                 })
@@ -333,7 +337,10 @@ impl Fulfilment {
                         service: s.id.to_string(),
                         bolt_on: offer.id.to_string(),
                     },
-                    format!("Cancel bolt-on {} on {}", offer.name, s.identifier),
+                    Asked::BoltOnCancellation {
+                        name: offer.name.clone(),
+                        on: for_people(&s.identifier),
+                    },
                     settings.auto_approve.bolt_on_cancellations,
                 ))
             }
@@ -364,7 +371,10 @@ impl Fulfilment {
                             number: number.clone(),
                             plan: plan.id.to_string(),
                         },
-                        format!("Number {number} on {}", plan.name),
+                        Asked::Number {
+                            number: for_people(&number),
+                            plan: plan.name.clone(),
+                        },
                         false,
                     )
                 })
@@ -391,14 +401,15 @@ impl Fulfilment {
                     Feature::Failover => settings.auto_approve.failover,
                     _ => false,
                 });
-                let names: Vec<String> =
-                    changed.iter().map(|f| f.name().replace('_', " ")).collect();
                 Ok(automatic(
                     OrderRequest::NumberFeatures {
                         service: s.id.to_string(),
                         features: wanted,
                     },
-                    format!("Change {} on {}", names.join(", "), s.identifier),
+                    Asked::Features {
+                        features: changed.clone(),
+                        on: for_people(&s.identifier),
+                    },
                     auto,
                 ))
             }
@@ -413,7 +424,9 @@ impl Fulfilment {
                         service: s.id.to_string(),
                         address,
                     },
-                    format!("Emergency address for {}", s.identifier),
+                    Asked::EmergencyAddress {
+                        on: for_people(&s.identifier),
+                    },
                     settings.auto_approve.emergency_address,
                 ))
             }
@@ -439,7 +452,10 @@ impl Fulfilment {
                 self.identifier_free(&who.tenant, &number).await?;
                 Ok(Prepared {
                     price: monthly(plan.recurring_minor, &plan.currency),
-                    summary: format!("Port {number} in from {losing_carrier}"),
+                    asked: Asked::PortIn {
+                        number: for_people(&number),
+                        from: losing_carrier.clone(),
+                    },
                     request: OrderRequest::PortIn {
                         number,
                         plan: plan.id.to_string(),
@@ -471,7 +487,9 @@ impl Fulfilment {
                 let plan = self.plan(&who.tenant, plan, false).await?;
                 Ok(Prepared {
                     price: monthly(plan.recurring_minor, &plan.currency),
-                    summary: format!("New service on {}", plan.name),
+                    asked: Asked::NewService {
+                        plan: plan.name.clone(),
+                    },
                     request: OrderRequest::NewService {
                         plan: plan.id.to_string(),
                         site_address,

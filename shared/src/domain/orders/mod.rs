@@ -9,6 +9,7 @@
 //! happens once and whole or not at all. A number is reserved when its order is submitted,
 //! so of many customers ordering the last one, one gets it.
 
+pub mod asked;
 pub mod lifecycle;
 pub mod numbers;
 pub mod settings;
@@ -234,8 +235,12 @@ pub struct Order {
     pub account_name: String,
     pub account_number: String,
     pub request: OrderRequest,
-    /// The request in words: `Bolt-on Data 10 GB on +61255501234`.
+    /// The request in words, in English: `Bolt-on Data 10 GB on +61 2 5550 1234`.
     pub summary: String,
+    /// The same as its parts, for words in the reader's language (absent on orders placed
+    /// before they were kept: those read as `summary`).
+    #[serde(default)]
+    pub asked: Option<asked::Asked>,
     pub state: OrderState,
     /// Fulfilled by hand once approved.
     pub needs_hands: bool,
@@ -276,6 +281,14 @@ impl Order {
     pub fn reference(&self) -> String {
         let id = self.id.as_str();
         format!("O-{}", &id[id.len().saturating_sub(10)..])
+    }
+
+    /// What it asks, in `language`.
+    pub fn summary_in(&self, language: &str) -> String {
+        match &self.asked {
+            Some(asked) => asked.words(language),
+            None => self.summary.clone(),
+        }
     }
 
     /// Waiting for approval or being fulfilled: the same request again is refused.
@@ -506,7 +519,8 @@ impl Orders {
                 account_name: account.name.clone(),
                 account_number: account.number.clone(),
                 request: prepared.request.clone(),
-                summary: prepared.summary.clone(),
+                summary: prepared.asked.words("en"),
+                asked: Some(prepared.asked.clone()),
                 state: OrderState::Pending,
                 needs_hands: prepared.needs_hands,
                 price: prepared.price.clone(),

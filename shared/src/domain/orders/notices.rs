@@ -144,7 +144,7 @@ impl Notices {
                                     .page(&tenant_record, &format!("orders/{}", order.id)),
                             ),
                         },
-                        summary: order.summary.clone(),
+                        summary: order.summary_in(&language),
                         reason: order.reason.clone(),
                         account,
                         waits,
