@@ -107,10 +107,10 @@ async fn reaching_an_alert_mails_the_account_once_a_month() {
     let all = mail.join("\n---\n");
     assert!(all.contains("spend on your account"), "{all}");
     assert!(all.contains("0.23 so far, against the 0.20"), "{all}");
-    assert!(all.contains("calls on +61255501234"), "{all}");
+    assert!(all.contains("calls on +61 2 5550 1234"), "{all}");
     assert!(all.contains("5 min so far, against the 4 min"), "{all}");
-    assert!(all.contains("spend on +61255501235"), "{all}");
-    assert!(!all.contains("spend on +61255501234"), "{all}");
+    assert!(all.contains("spend on +61 2 5550 1235"), "{all}");
+    assert!(!all.contains("spend on +61 2 5550 1234"), "{all}");
 
     // More usage the same month: every alert is past, none is sent again; the landline's
     // spend now passes the plan's default for the first time.
@@ -118,7 +118,7 @@ async fn reaching_an_alert_mails_the_account_once_a_month() {
     load(&f, "nov-2.csv", MORE).await;
     let mail = f.w.mail("sam@example.com", "usage-alert").await;
     assert_eq!(mail.len(), 4, "{mail:#?}");
-    assert!(mail.join("\n").contains("spend on +61255501234"));
+    assert!(mail.join("\n").contains("spend on +61 2 5550 1234"));
 
     // A removed alert is gone; removing it again is not found.
     let id = calls_alert.body["id"].as_str().unwrap();

@@ -1916,3 +1916,133 @@ async fn the_catalogue_lists_a_providers_own_bolt_ons_only() {
         .await;
     assert!(customer.status.is_client_error(), "{}", customer.text);
 }
+
+/// Sam invites Tia (technical, in French) to the account, and Tia sets up her login:
+/// Tia's token.
+async fn tia_invited(s: &Shop) -> String {
+    let invited = s
+        .call(
+            "POST",
+            "/v1/portal/logins",
+            "acme",
+            &s.c.sam,
+            Some(
+                json!({"email": "tia@example.com", "name": "Tia", "role": "technical",
+                        "language": "fr"}),
+            ),
+        )
+        .await;
+    assert_eq!(invited.status, StatusCode::ACCEPTED, "{}", invited.text);
+    let link =
+        s.f.w
+            .link_token("tia@example.com", "credential-create")
+            .await;
+    let made =
+        s.f.w
+            .call(
+                "POST",
+                "/v1/auth/credentials",
+                "acme",
+                Auth::None,
+                Some(json!({"token": link, "username": "tia", "password": "tia runs the phones"})),
+            )
+            .await;
+    assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
+    s.f.w.token("acme", "tia", "tia runs the phones").await
+}
+
+#[tokio::test]
+async fn a_login_that_chose_order_mail_gets_it_at_its_address_in_its_language() {
+    let s = shop().await;
+    let tia = tia_invited(&s).await;
+    let choices = s
+        .call("GET", "/v1/portal/notifications", "acme", &tia, None)
+        .await;
+    assert_eq!(
+        choices.body,
+        json!({"email": "tia@example.com", "topics": [], "offered": ["orders", "usage_alerts"]}),
+        "a technical login is not offered bill mail"
+    );
+    let choose = |token: &str, topics: Json| {
+        let token = token.to_owned();
+        let s = &s;
+        async move {
+            s.call(
+                "PUT",
+                "/v1/portal/notifications",
+                "acme",
+                &token,
+                Some(json!({ "topics": topics })),
+            )
+            .await
+        }
+    };
+    let bills = choose(&tia, json!(["bills"])).await;
+    assert_eq!(
+        bills.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        bills.text
+    );
+    let chosen = choose(&tia, json!(["orders"])).await;
+    assert_eq!(chosen.status, StatusCode::OK, "{}", chosen.text);
+    assert_eq!(chosen.body["topics"], json!(["orders"]));
+
+    let spare = s.service(SPARE).await;
+    s.placed(&s.c.sam, bolt_on(&s, "subscribe_bolt_on", &spare))
+        .await;
+    let to_tia = s.f.w.mail("tia@example.com", "order-submitted").await;
+    assert_eq!(to_tia.len(), 1);
+    assert!(
+        to_tia[0].contains("Bonjour Tia") && to_tia[0].contains("Option 5 minutes sur"),
+        "in Tia's language: {}",
+        to_tia[0]
+    );
+    let to_account = s.f.w.mail("sam@example.com", "order-submitted").await;
+    assert_eq!(to_account.len(), 1, "the account's address still gets it");
+    assert!(to_account[0].contains("Bolt-on 5 minutes on"));
+
+    // Staff acting as Tia cannot choose for her; her choice stands.
+    s.f.w.staff(&s.f.tenant, "helper", ALL).await;
+    let helper = s.f.w.token("acme", "helper", STAFF_PASSWORD).await;
+    let tia_login = s
+        .call("GET", "/v1/portal/me", "acme", &tia, None)
+        .await
+        .body["login"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let acting = s
+        .call(
+            "POST",
+            &format!(
+                "/v1/console/accounts/{}/logins/{tia_login}/impersonate",
+                s.sam_account
+            ),
+            "acme",
+            &helper,
+            Some(json!({})),
+        )
+        .await;
+    let acting = acting.body["token"].as_str().unwrap().to_owned();
+    let refused = choose(&acting, json!([])).await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+
+    // Tia stops it: the next order's mail goes to the account's address only.
+    assert_eq!(choose(&tia, json!([])).await.status, StatusCode::OK);
+    let landline = s.service(LANDLINE).await;
+    s.placed(
+        &s.c.sam,
+        json!({"kind": "number_features", "service": landline["id"],
+               "features": {"forward_to": "+61 2 5550 9999"}}),
+    )
+    .await;
+    assert_eq!(
+        s.f.w.mail("sam@example.com", "order-submitted").await.len(),
+        2
+    );
+    assert_eq!(
+        s.f.w.mail("tia@example.com", "order-submitted").await.len(),
+        1
+    );
+}

@@ -360,7 +360,16 @@ test('voice: a number ordered from the inventory, forwarding changed at once, a 
   await portal.getByRole('heading', { name: 'Invited, not set up yet' }).waitFor();
   await portal.getByRole('cell', { name: 'Alex Tran <alex@bloggs.example>' }).waitFor();
   await portal.getByText(/^Invited: the link works until /).waitFor();
+  // Jo also wants order mail at Jo's own address; the choice stays after a reload.
+  await portal.getByRole('heading', { name: 'Mail you get' }).waitFor();
+  await portal.getByLabel("Each step of the account's orders").check();
+  await portal.getByRole('button', { name: 'Save mail choices' }).click();
+  await portal.getByText('Your mail choices are saved.').waitFor();
   await check(portal, 'portal-account');
+  await portal.reload();
+  await portal.getByLabel("Each step of the account's orders").waitFor();
+  assert.equal(await portal.getByLabel("Each step of the account's orders").isChecked(), true);
+  assert.equal(await portal.getByLabel('Usage alerts reaching their limit').isChecked(), false);
 
   // A usage alert, and the whole portal in French once Jo chooses it.
   await portal.getByRole('navigation').getByRole('link', { name: 'Usage' }).click();
@@ -378,6 +387,8 @@ test('voice: a number ordered from the inventory, forwarding changed at once, a 
   await portal.getByRole('navigation').getByRole('link', { name: 'Commandes' }).click();
   await portal.getByRole('heading', { name: 'Vos commandes' }).waitFor();
   await portal.getByRole('heading', { name: 'Commander un nouveau service' }).waitFor();
+  // What each order asks, in the login's language.
+  await portal.getByText('Numéro +61 2 5550 7001 avec Business Voice').first().waitFor();
   await check(portal, 'portal-orders-fr');
   // A problem from the API in the login's language too.
   await portal.getByRole('navigation').getByRole('link', { name: 'Consommation' }).click();

@@ -22,8 +22,9 @@ use super::views::{AccountPatch, AccountView, LoginView, PageOf, Paging};
 use crate::domain::audit::AuditEntry;
 use crate::domain::identity::credentials::LoginInvitation;
 use crate::domain::identity::logins::EndUserAccess;
+use crate::domain::identity::mail_choices::MailChoices;
 use crate::domain::identity::records::InvitedColleague;
-use crate::domain::identity::{Principal, Role};
+use crate::domain::identity::{MailTopic, Principal, Role};
 use crate::domain::settings::EditableField;
 use crate::domain::settings::Module;
 use crate::ids::LoginId;
@@ -422,6 +423,49 @@ pub async fn remove_own_login(
     Ok(StatusCode::NO_CONTENT)
 }
 
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MailChoice {
+    /// Every topic this login wants at its own address (the rest it does not).
+    pub topics: BTreeSet<MailTopic>,
+}
+
+/// The mail the signed-in customer gets at their own address, in their language, beside
+/// the account's addresses (sign-in and security mail always goes).
+#[utoipa::path(get, path = "/v1/portal/notifications", tag = "portal",
+    responses((status = 200, body = MailChoices), (status = 401, body = Problem)))]
+pub async fn own_notifications(
+    State(platform): State<Platform>,
+    user: PortalUser,
+) -> Result<Json<MailChoices>, Problem> {
+    Ok(Json(
+        platform
+            .identity()
+            .logins
+            .mail_choices(&user.session)
+            .await?,
+    ))
+}
+
+/// Choose which mail to get. The customer's own choice: staff acting as them cannot make
+/// it, and bill mail is for roles that read bills.
+#[utoipa::path(put, path = "/v1/portal/notifications", tag = "portal", request_body = MailChoice,
+    responses((status = 200, body = MailChoices), (status = 401, body = Problem),
+        (status = 422, body = Problem)))]
+pub async fn choose_notifications(
+    State(platform): State<Platform>,
+    user: PortalUser,
+    JsonBody(body): JsonBody<MailChoice>,
+) -> Result<Json<MailChoices>, Problem> {
+    Ok(Json(
+        platform
+            .identity()
+            .logins
+            .choose_mail(&user.session, &body.topics)
+            .await?,
+    ))
+}
+
 pub fn router() -> OpenApiRouter<Platform> {
     OpenApiRouter::new()
         .routes(routes!(portal_me))
@@ -430,4 +474,5 @@ pub fn router() -> OpenApiRouter<Platform> {
         .routes(routes!(list_logins, invite_login))
         .routes(routes!(update_own_login, remove_own_login))
         .routes(routes!(invited_logins))
+        .routes(routes!(own_notifications, choose_notifications))
 }

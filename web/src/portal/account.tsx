@@ -15,7 +15,7 @@ interface Account {
   version: number;
 }
 
-export function AccountPage({ api, actions }: { api: Api; actions: string[] }) {
+export function AccountPage({ api, actions, impersonating }: { api: Api; actions: string[]; impersonating: boolean }) {
   const account = useLoad(() => api.get<Account>('/v1/portal/account'));
   const [edit, setEdit] = useState<{ name: string; emails: string; phones: string } | null>(null);
   const [saved, setSaved] = useState(false);
@@ -79,11 +79,80 @@ export function AccountPage({ api, actions }: { api: Api; actions: string[] }) {
           )
         }
       </Loaded>
+      <Loaded load={account}>{(a) => <MailChoices api={api} accountEmails={a.emails} impersonating={impersonating} />}</Loaded>
       {actions.includes('logins_manage') && <Logins api={api} />}
       <p>
         <Link href="/account/access">{t('nav.access')}</Link>
       </p>
     </>
+  );
+}
+
+type Topic = components['schemas']['MailTopic'];
+
+/// Which mail this login gets at its own address, beside the account's addresses.
+function MailChoices({ api, accountEmails, impersonating }: { api: Api; accountEmails: string[]; impersonating: boolean }) {
+  const choices = useLoad(() => api.get<components['schemas']['MailChoices']>('/v1/portal/notifications'));
+  const [picked, setPicked] = useState<Topic[] | null>(null);
+  const [saved, setSaved] = useState(false);
+  const action = useAction();
+  return (
+    <section class="sc-card" aria-labelledby="mail-title">
+      <h2 id="mail-title">{t('mail.title')}</h2>
+      <Loaded load={choices}>
+        {(c) => {
+          const topics = picked ?? c.topics;
+          return (
+            <form
+              onSubmit={(e) => {
+                e.preventDefault();
+                action.run(async () => {
+                  await api.put('/v1/portal/notifications', { topics });
+                  setSaved(true);
+                  setPicked(null);
+                  choices.reload();
+                });
+              }}
+            >
+              <p>{t('mail.intro', { emails: accountEmails.join(', ') || '—', email: c.email })}</p>
+              <fieldset class="sc-checks" disabled={impersonating}>
+                <legend>{t('mail.title')}</legend>
+                {c.offered.map((topic) => (
+                  <label key={topic}>
+                    <input
+                      type="checkbox"
+                      name={`mail-${topic}`}
+                      checked={topics.includes(topic)}
+                      onChange={(e) => {
+                        setSaved(false);
+                        const on = (e.currentTarget as HTMLInputElement).checked;
+                        setPicked(on ? [...topics, topic] : topics.filter((x) => x !== topic));
+                      }}
+                    />{' '}
+                    {t(`mail.topic.${topic}` as 'mail.topic.orders')}
+                  </label>
+                ))}
+              </fieldset>
+              {impersonating ? (
+                <p>{t('mail.customer_chooses')}</p>
+              ) : (
+                <div class="sc-actions">
+                  <button type="submit" class="sc-button" disabled={action.busy}>
+                    {t('mail.save')}
+                  </button>
+                </div>
+              )}
+              {action.error !== null && <ProblemNote error={action.error} />}
+              {saved && (
+                <p class="sc-notice" role="status">
+                  {t('mail.saved')}
+                </p>
+              )}
+            </form>
+          );
+        }}
+      </Loaded>
+    </section>
   );
 }
 

@@ -153,7 +153,7 @@ function App() {
       ) : path === '/security' && !me.impersonation ? (
         <SecurityPage api={api} />
       ) : path === '/account' ? (
-        <AccountPage api={api} actions={me.actions} />
+        <AccountPage api={api} actions={me.actions} impersonating={Boolean(me.impersonation)} />
       ) : path === '/' ? (
         <Overview api={api} me={me} />
       ) : (

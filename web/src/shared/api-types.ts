@@ -2239,6 +2239,30 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/portal/notifications": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The mail the signed-in customer gets at their own address, in their language, beside
+         *     the account's addresses (sign-in and security mail always goes).
+         */
+        get: operations["own_notifications"];
+        /**
+         * Choose which mail to get. The customer's own choice: staff acting as them cannot make
+         *     it, and bill mail is for roles that read bills.
+         */
+        put: operations["choose_notifications"];
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/portal/numbers": {
         parameters: {
             query?: never;
@@ -3856,6 +3880,25 @@ export interface components {
             two_factor: boolean;
             username: string;
         };
+        MailChoice: {
+            /** @description Every topic this login wants at its own address (the rest it does not). */
+            topics: components["schemas"]["MailTopic"][];
+        };
+        /** @description What the signed-in login gets, and what it may choose from. */
+        MailChoices: {
+            /** @description The login's own address, where these go. */
+            email: string;
+            /** @description The topics its role may have (bills only for roles that read them). */
+            offered: components["schemas"]["MailTopic"][];
+            topics: components["schemas"]["MailTopic"][];
+        };
+        /**
+         * @description The mail a customer's login may choose to get at its own address, in its own language,
+         *     beside the account's addresses (which get it whatever logins choose). Sign-in and
+         *     security mail (links, lock-outs, two-factor changes) is not a choice: it always goes.
+         * @enum {string}
+         */
+        MailTopic: "orders" | "usage_alerts" | "bills";
         /**
          * @description The kinds of order fulfilled by hand, which a retailer may leave to its wholesaler.
          * @enum {string}
@@ -4141,6 +4184,7 @@ export interface components {
             state: components["schemas"]["OrderState"];
             /** Format: date-time */
             submitted_at: string;
+            /** @description What it asks, in the reader's language. */
             summary: string;
             /** Format: int64 */
             version: number;
@@ -4398,6 +4442,7 @@ export interface components {
                 state: components["schemas"]["OrderState"];
                 /** Format: date-time */
                 submitted_at: string;
+                /** @description What it asks, in the reader's language. */
                 summary: string;
                 /** Format: int64 */
                 version: number;
@@ -13831,6 +13876,117 @@ export interface operations {
             };
             /** @description Not found for this caller, a portal module that is off, or no provider at this address */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    own_notifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailChoices"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not for this caller: the other site's session, a missing permission or role, a missing CSRF token, a read-only impersonation, or two-factor set-up first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found for this caller, a portal module that is off, or no provider at this address */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    choose_notifications: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["MailChoice"];
+            };
+        };
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MailChoices"];
+                };
+            };
+            /** @description The body or the query parameters are not what this endpoint takes, or the cursor was not issued by this list (malformed-body, malformed-query, invalid-cursor) */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not for this caller: the other site's session, a missing permission or role, a missing CSRF token, a read-only impersonation, or two-factor set-up first */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found for this caller, a portal module that is off, or no provider at this address */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            422: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -880,6 +880,14 @@ const en = {
   'account.usage_this_month': 'Usage this month',
   'account.invited_until': 'Invited: the link works until {date}',
   'account.invitation_expired': 'The link ran out: invite again',
+  'mail.title': 'Mail you get',
+  'mail.intro': 'The account\'s addresses ({emails}) get every message. Tick what you also want at {email}, in your language. Sign-in and security mail always comes.',
+  'mail.topic.orders': 'Each step of the account\'s orders',
+  'mail.topic.usage_alerts': 'Usage alerts reaching their limit',
+  'mail.topic.bills': 'Bills, receipts and failed payments',
+  'mail.save': 'Save mail choices',
+  'mail.saved': 'Your mail choices are saved.',
+  'mail.customer_chooses': 'The customer chooses their own mail.',
 };
 
 export type Key = keyof typeof en;
@@ -1763,6 +1771,14 @@ const fr: Record<Key, string> = {
   'account.usage_this_month': 'Consommation du mois',
   'account.invited_until': "Invité : le lien fonctionne jusqu'au {date}",
   'account.invitation_expired': 'Le lien a expiré : invitez de nouveau',
+  'mail.title': 'Les e-mails que vous recevez',
+  'mail.intro': 'Les adresses du compte ({emails}) reçoivent chaque message. Cochez ce que vous voulez aussi recevoir à {email}, dans votre langue. Les e-mails de connexion et de sécurité arrivent toujours.',
+  'mail.topic.orders': 'Chaque étape des commandes du compte',
+  'mail.topic.usage_alerts': 'Les alertes de consommation atteintes',
+  'mail.topic.bills': 'Factures, reçus et paiements refusés',
+  'mail.save': 'Enregistrer ces choix',
+  'mail.saved': 'Vos choix sont enregistrés.',
+  'mail.customer_chooses': 'Le client choisit lui-même ses e-mails.',
 };
 
 const catalogues: Record<string, Record<Key, string>> = { en, fr };

@@ -8,7 +8,7 @@ pub use super::settings::MOST_CONTACTS;
 use super::{Billing, BillingError};
 use crate::domain::accounts::Account;
 use crate::domain::contact::EmailAddress;
-use crate::domain::identity::Login;
+use crate::domain::identity::{Login, MailTopic, mail_choices};
 use crate::ids::{AccountId, LoginId, TenantId};
 use crate::ports::table::{Index, Query};
 use crate::store::keys;
@@ -62,37 +62,60 @@ impl Billing {
         own: &AccountBillingSettings,
         default_language: &str,
     ) -> Result<Vec<Recipient>, BillingError> {
-        let chosen: Vec<Recipient> = if own.contacts.is_empty() {
-            Vec::new()
-        } else {
-            self.logins_of(tenant, &account.id)
-                .await?
-                .into_iter()
-                .filter(|l| own.contacts.contains(&l.id) && reads_bills(l))
-                .map(|l| Recipient {
-                    to: vec![l.email.clone()],
-                    language: l.language.clone(),
-                    name: l.name.clone().unwrap_or_else(|| l.username.clone()),
-                    paying_login: match &l.principal {
-                        crate::domain::identity::Principal::EndUser { role, .. } if role.pays() => {
-                            Some(l.id)
-                        }
-                        _ => None,
-                    },
-                })
-                .collect()
+        let logins = self.logins_of(tenant, &account.id).await?;
+        let recipient = |l: &Login| Recipient {
+            to: vec![l.email.clone()],
+            language: l.language.clone(),
+            name: l.name.clone().unwrap_or_else(|| l.username.clone()),
+            paying_login: match &l.principal {
+                crate::domain::identity::Principal::EndUser { role, .. } if role.pays() => {
+                    Some(l.id)
+                }
+                _ => None,
+            },
         };
-        // None chosen, or every one chosen since removed or moved to a role that does not
-        // read bills: the account's own addresses, so the mail is never silently dropped.
-        if !chosen.is_empty() || account.emails.is_empty() {
-            return Ok(chosen);
+        let chosen: Vec<Recipient> = logins
+            .iter()
+            .filter(|l| own.contacts.contains(&l.id) && reads_bills(l))
+            .map(recipient)
+            .collect();
+        // Logins that chose bill mail for themselves get it too, once.
+        let opted_in = logins.iter().filter(|l| {
+            mail_choices::choices_of(l)
+                .topics
+                .contains(&MailTopic::Bills)
+                && !chosen
+                    .iter()
+                    .any(|c| c.paying_login == Some(l.id) || c.to == [l.email.clone()])
+        });
+        let opted_in: Vec<Recipient> = opted_in.map(recipient).collect();
+        // None chosen by staff, or every one chosen since removed or moved to a role that
+        // does not read bills: the account's own addresses too, so the mail is never
+        // silently dropped (less the addresses a login took in its own language).
+        let mut out = chosen;
+        let staff_chose = !out.is_empty();
+        out.extend(opted_in);
+        if staff_chose {
+            return Ok(out);
         }
-        Ok(vec![Recipient {
-            to: account.emails.clone(),
-            language: default_language.to_owned(),
-            name: account.name.clone(),
-            paying_login: None,
-        }])
+        let rest: Vec<EmailAddress> = account
+            .emails
+            .iter()
+            .filter(|e| {
+                !out.iter()
+                    .any(|r| r.to.iter().any(|t| t.folded() == e.folded()))
+            })
+            .cloned()
+            .collect();
+        if !rest.is_empty() {
+            out.push(Recipient {
+                to: rest,
+                language: default_language.to_owned(),
+                name: account.name.clone(),
+                paying_login: None,
+            });
+        }
+        Ok(out)
     }
     /// The outbox writes of a billing message to the account's billing contacts, each in
     /// its own language (`notice` builds the message's facts for a language).

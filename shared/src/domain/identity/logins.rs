@@ -106,6 +106,27 @@ impl Logins {
         Ok(login)
     }
 
+    /// The mail the signed-in login chose to get at its own address.
+    pub async fn mail_choices(
+        &self,
+        session: &super::Session,
+    ) -> Result<super::mail_choices::MailChoices, IdentityError> {
+        let login = self.login(&session.tenant, &session.login).await?;
+        Ok(super::mail_choices::choices_of(&login))
+    }
+
+    /// Keeps what mail the signed-in login gets (see [`super::mail_choices::choose`]);
+    /// choosing the same again changes nothing.
+    pub async fn choose_mail(
+        &self,
+        session: &super::Session,
+        topics: &std::collections::BTreeSet<super::MailTopic>,
+    ) -> Result<super::mail_choices::MailChoices, IdentityError> {
+        let write = super::mail_choices::choose(session, topics)?;
+        self.cx.table.transact(vec![write]).await?;
+        self.mail_choices(session).await
+    }
+
     /// The login of an account, or NotFound (also when it belongs to another account).
     pub async fn login_of_account(
         &self,

@@ -40,6 +40,42 @@ impl Role {
     }
 }
 
+/// The mail a customer's login may choose to get at its own address, in its own language,
+/// beside the account's addresses (which get it whatever logins choose). Sign-in and
+/// security mail (links, lock-outs, two-factor changes) is not a choice: it always goes.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    serde::Serialize,
+    serde::Deserialize,
+    utoipa::ToSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum MailTopic {
+    /// Each step of the account's orders.
+    Orders,
+    /// Usage alerts reaching their threshold.
+    UsageAlerts,
+    /// Invoices issued and overdue, card receipts and failed payments (roles that read
+    /// bills only).
+    Bills,
+}
+
+impl MailTopic {
+    pub const ALL: [MailTopic; 3] = [MailTopic::Orders, MailTopic::UsageAlerts, MailTopic::Bills];
+
+    /// Whether a login of `role` may have it.
+    pub fn offered_to(self, role: Role) -> bool {
+        self != MailTopic::Bills || role.reads_bills()
+    }
+}
+
 /// What a staff member may do in the console.
 #[derive(
     Debug,
@@ -204,6 +240,8 @@ pub struct Login {
     pub last_sign_in_at: Option<OffsetDateTime>,
     /// Two-factor sign-in, when the login has turned it on.
     pub second_factor: Option<SecondFactor>,
+    /// The mail it chose to get at its own address (customers' logins).
+    pub mail_topics: std::collections::BTreeSet<MailTopic>,
     /// Sessions started under an earlier epoch are over: a change that must end the
     /// login's sessions (a new password, less access) moves it in its own write, so no
     /// session outlives the change even if cleaning them up fails.

@@ -6,8 +6,8 @@ use time::OffsetDateTime;
 
 use super::error::IdentityError;
 use super::model::{
-    KEEP_USED, LinkPurpose, Login, Permission, Principal, Role, SecondFactor, THROTTLE_WINDOW,
-    username_lookalike,
+    KEEP_USED, LinkPurpose, Login, MailTopic, Permission, Principal, Role, SecondFactor,
+    THROTTLE_WINDOW, username_lookalike,
 };
 use crate::domain::contact::EmailAddress;
 use crate::ids::{AccountId, LoginId, TenantId};
@@ -54,6 +54,8 @@ pub struct LoginRecord {
     pub two_factor_enabled_at: Option<String>,
     #[serde(default)]
     pub sessions_epoch: i64,
+    #[serde(default)]
+    pub mail_topics: Vec<MailTopic>,
     pub version: i64,
     pub created_at: String,
 }
@@ -192,6 +194,7 @@ pub fn to_item(l: &Login) -> Result<Item, TableError> {
             .as_ref()
             .map(|f| store::rfc3339(f.enabled_at)),
         sessions_epoch: l.sessions_epoch as i64,
+        mail_topics: l.mail_topics.iter().copied().collect(),
         version: l.version as i64,
         created_at: store::rfc3339(l.created_at),
     };
@@ -265,6 +268,7 @@ pub fn from_item(item: &Item) -> Result<Login, TableError> {
             _ => None,
         },
         sessions_epoch: u64::try_from(r.sessions_epoch).unwrap_or(0),
+        mail_topics: r.mail_topics.into_iter().collect(),
         version: u64::try_from(r.version).map_err(|_| bad("version"))?,
         created_at: store::parse_rfc3339(&r.created_at).ok_or_else(|| bad("time"))?,
     })

@@ -9,7 +9,8 @@ use super::settings::OrderSettings;
 use super::{Order, OrderError};
 use crate::domain::accounts::Accounts;
 use crate::domain::contact::EmailAddress;
-use crate::domain::identity::SiteLinks;
+use crate::domain::identity::mail_choices;
+use crate::domain::identity::{MailTopic, SiteLinks};
 use crate::domain::notifications::{self as mail, Mail, Notice, OrderFacts, OrderStep};
 use crate::domain::outbox;
 use crate::domain::settings;
@@ -66,8 +67,15 @@ impl Notices {
             && let Ok(address) = EmailAddress::parse(address)
         {
             writes.extend(
-                self.compose(order, OrderStep::Received, &[address], None, !auto_approved)
-                    .await?,
+                self.compose(
+                    order,
+                    OrderStep::Received,
+                    &[address],
+                    None,
+                    !auto_approved,
+                    None,
+                )
+                .await?,
             );
         }
         Ok(writes)
@@ -87,17 +95,37 @@ impl Notices {
         self.to_account(order, mail_step).await
     }
 
+    /// To the account's addresses in the language of the login that ordered, and to each
+    /// login that chose order mail, in its own.
     async fn to_account(&self, order: &Order, step: OrderStep) -> Result<Vec<Write>, OrderError> {
         let tenant = order.tenant_id()?;
         let account = Accounts::new(self.table.clone(), self.clock.clone(), self.cursors.clone())
             .get(&tenant, &order.account_id()?)
             .await
             .map_err(unavailable)?;
-        if account.emails.is_empty() {
-            return Ok(Vec::new());
+        let addressees = mail_choices::addressees(
+            self.table.as_ref(),
+            &tenant,
+            &account,
+            MailTopic::Orders,
+            &order.language,
+        )
+        .await?;
+        let mut writes = Vec::new();
+        for addressee in addressees {
+            writes.extend(
+                self.compose(
+                    order,
+                    step,
+                    &addressee.to,
+                    Some(&addressee.name),
+                    false,
+                    Some(&addressee.language),
+                )
+                .await?,
+            );
         }
-        self.compose(order, step, &account.emails, Some(&account.name), false)
-            .await
+        Ok(writes)
     }
 
     async fn compose(
@@ -107,6 +135,7 @@ impl Notices {
         to: &[EmailAddress],
         name: Option<&str>,
         waits: bool,
+        language: Option<&str>,
     ) -> Result<Vec<Write>, OrderError> {
         let tenant: TenantId = order.tenant_id()?;
         let tenant_record =
@@ -118,10 +147,7 @@ impl Notices {
             .await
             .map_err(unavailable)?;
         // The provider's copy is in its own language; the customer's in the login's.
-        let language = match step {
-            OrderStep::Received => access.default_language.clone(),
-            _ => order.language.clone(),
-        };
+        let language = language.unwrap_or(&access.default_language).to_owned();
         let account = format!("{} ({})", order.account_name, order.account_number);
         let message = mail::compose(
             &tenant_record,

@@ -17,7 +17,8 @@ use super::{MonthUsage, Period, UsageError, UsageViews};
 use crate::domain::Violations;
 use crate::domain::accounts::Accounts;
 use crate::domain::catalogue::{UsageType, money};
-use crate::domain::contact::EmailAddress;
+use crate::domain::contact::{self, EmailAddress};
+use crate::domain::identity::{MailTopic, mail_choices};
 use crate::domain::notifications::{self as mail, AlertFacts, Mail, Notice};
 use crate::domain::outbox;
 use crate::domain::settings;
@@ -296,7 +297,7 @@ impl Alerts {
                 for alert in service_alerts {
                     let on = format!("{}#{}", t.service, t.period);
                     sent += self
-                        .fire_if_reached(tenant, t.account, alert, &month, &on, &identifier)
+                        .fire_if_reached(tenant, t.account, alert, &month, &on, Some(&identifier))
                         .await? as usize;
                 }
             }
@@ -310,7 +311,7 @@ impl Alerts {
                 for alert in account_alerts {
                     let on = format!("ACCOUNT#{}", t.period);
                     sent += self
-                        .fire_if_reached(tenant, t.account, alert, &month, &on, "your account")
+                        .fire_if_reached(tenant, t.account, alert, &month, &on, None)
                         .await? as usize;
                 }
             }
@@ -325,7 +326,8 @@ impl Alerts {
         alert: &Alert,
         month: &MonthUsage,
         on: &str,
-        subject: &str,
+        // The service's number or identifier; none for the account's alerts.
+        service: Option<&str>,
     ) -> Result<bool, AlertError> {
         let (value, currency_or_unit) = match (alert.measure, alert.usage) {
             (Measure::Spend, _) => (month.total_charge, None),
@@ -350,7 +352,18 @@ impl Alerts {
             Ok(a) => a,
             Err(e) => return Err(TableError::Unavailable(e.to_string()).into()),
         };
-        if account_record.emails.is_empty() {
+        let settings = settings::read(self.table.as_ref(), tenant)
+            .await
+            .map_err(|e| TableError::Unavailable(e.to_string()))?;
+        let addressees = mail_choices::addressees(
+            self.table.as_ref(),
+            tenant,
+            &account_record,
+            MailTopic::UsageAlerts,
+            &settings.default_language,
+        )
+        .await?;
+        if addressees.is_empty() {
             return Ok(false);
         }
         let tenant_record =
@@ -358,38 +371,51 @@ impl Alerts {
                 .get(tenant)
                 .await
                 .map_err(|e| TableError::Unavailable(e.to_string()))?;
-        let settings = settings::read(self.table.as_ref(), tenant)
-            .await
-            .map_err(|e| TableError::Unavailable(e.to_string()))?;
-        let (what, threshold, reached) = match currency_or_unit {
-            None => (
-                format!("spend on {subject}"),
-                money::decimal(alert.threshold),
-                money::decimal(value),
-            ),
-            Some(usage) => (
-                format!("{} on {subject}", plural(usage)),
-                quantity_text(usage, alert.threshold),
-                quantity_text(usage, value),
-            ),
-        };
-        let message = mail::compose(
-            &tenant_record,
-            &settings,
-            &self.sender,
-            &account_record.emails,
-            Mail {
-                language: &settings.default_language,
-                name: &account_record.name,
-                notice: Notice::UsageAlert(AlertFacts {
-                    what,
-                    threshold,
-                    reached,
-                    period: month.period.to_string(),
-                }),
-            },
-        )
-        .map_err(|e| TableError::Unavailable(e.to_string()))?;
+        let mut messages = Vec::new();
+        for addressee in &addressees {
+            let french = addressee.language == "fr";
+            let subject = match (service, french) {
+                (Some(service), _) => contact::for_people(service),
+                (None, false) => "your account".to_owned(),
+                (None, true) => "votre compte".to_owned(),
+            };
+            let (what, threshold, reached) = match currency_or_unit {
+                None if french => (
+                    format!("les dépenses de {subject}"),
+                    money::decimal(alert.threshold),
+                    money::decimal(value),
+                ),
+                None => (
+                    format!("spend on {subject}"),
+                    money::decimal(alert.threshold),
+                    money::decimal(value),
+                ),
+                Some(usage) => (
+                    format!("{} {subject}", usage_words(usage, french)),
+                    quantity_text(usage, alert.threshold, french),
+                    quantity_text(usage, value, french),
+                ),
+            };
+            messages.push(
+                mail::compose(
+                    &tenant_record,
+                    &settings,
+                    &self.sender,
+                    &addressee.to,
+                    Mail {
+                        language: &addressee.language,
+                        name: &addressee.name,
+                        notice: Notice::UsageAlert(AlertFacts {
+                            what,
+                            threshold,
+                            reached,
+                            period: month.period.to_string(),
+                        }),
+                    },
+                )
+                .map_err(|e| TableError::Unavailable(e.to_string()))?,
+            );
+        }
         let now = self.clock.now();
         let mut tx = Transaction::new();
         tx.add(
@@ -408,8 +434,10 @@ impl Alerts {
                 ),
                 condition: Some(Condition::Absent),
             },
-        )
-        .add("mail", outbox::enqueue(&message, now));
+        );
+        for message in &messages {
+            tx.add("mail", outbox::enqueue(message, now));
+        }
         match tx.commit(self.table.as_ref()).await {
             Ok(()) => Ok(true),
             // Sent meanwhile by a twin run of the same chunk.
@@ -419,19 +447,25 @@ impl Alerts {
     }
 }
 
-fn plural(usage: UsageType) -> &'static str {
-    match usage {
-        UsageType::Call => "calls",
-        UsageType::Message => "messages",
-        UsageType::Data => "data",
+/// What an alert counts, before what it counts on.
+fn usage_words(usage: UsageType, french: bool) -> &'static str {
+    match (usage, french) {
+        (UsageType::Call, false) => "calls on",
+        (UsageType::Message, false) => "messages on",
+        (UsageType::Data, false) => "data on",
+        (UsageType::Call, true) => "les appels de",
+        (UsageType::Message, true) => "les messages de",
+        (UsageType::Data, true) => "les données de",
     }
 }
 
-/// Seconds as minutes, bytes as megabytes, messages as they are.
-fn quantity_text(usage: UsageType, quantity: i64) -> String {
+/// Seconds as minutes, bytes as megabytes, messages as they are (a decimal comma in
+/// French).
+fn quantity_text(usage: UsageType, quantity: i64, french: bool) -> String {
     match usage {
         UsageType::Call => format!("{} min", (quantity + 59) / 60),
         UsageType::Message => format!("{quantity} messages"),
+        UsageType::Data if french => format!("{:.1} Mo", quantity as f64 / 1e6).replace('.', ","),
         UsageType::Data => format!("{:.1} MB", quantity as f64 / 1e6),
     }
 }
