@@ -379,7 +379,7 @@ async fn billing(platform: &Platform, tenant: &Tenant) -> Result<(), SeedError> 
     Ok(())
 }
 
-/// Acme takes orders: number ordering and E911 on, numbers of area 02 in its inventory
+/// Acme takes orders: number ordering and E911 on (for Australian numbers too), numbers of area 02 in its inventory
 /// (standard and gold; customers may order both), call forwarding approved at once, port
 /// ins left to its wholesaler, new orders copied to orders@acme.example. Settings are
 /// written again on every seed; numbers already held are skipped.
@@ -400,6 +400,8 @@ async fn ordering(platform: &Platform, tenant: &Tenant) -> Result<(), SeedError>
     let mut settings = OrderSettings::default();
     settings.orderable_tiers.insert("gold".into());
     settings.auto_approve.call_forwarding = true;
+    // Australian numbers keep a registered emergency address too (for 000).
+    settings.emergency_address_countries.insert("AU".into());
     settings.wholesaler_provisions.insert(ManualKind::PortIn);
     settings.alert_email = Some("orders@acme.example".into());
     orders

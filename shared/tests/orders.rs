@@ -762,6 +762,30 @@ async fn number_features_and_emergency_addresses_follow_the_settings() {
     let address = json!({"kind": "emergency_address", "service": landline["id"], "address": {
         "name": "Sam Lee", "street": "1 George St", "location": "Level 3", "city": "Sydney",
         "region": "NSW", "postcode": "2000", "country": "au"}});
+    // Only where it applies: E911 is North America's by default, and this is an
+    // Australian number.
+    let elsewhere = s.order(&s.c.sam, address.clone()).await;
+    assert_eq!(
+        elsewhere.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        elsewhere.text
+    );
+    assert_eq!(
+        elsewhere.body["errors"][0]["field"], "/request/service",
+        "{}",
+        elsewhere.text
+    );
+    assert_eq!(s.service(LANDLINE).await["country"], "AU");
+    let offer = s
+        .call("GET", "/v1/portal/orders/settings", "acme", &s.c.sam, None)
+        .await;
+    assert_eq!(
+        offer.body["emergency_address_countries"],
+        json!(["CA", "US"])
+    );
+    s.settings(json!({"emergency_address_countries": ["AU", "CA", "US"]}))
+        .await;
     let order = s.placed(&s.c.sam, address.clone()).await;
     assert_eq!(order["state"], "pending");
     s.decide(&order, "approve", None).await;
@@ -770,7 +794,8 @@ async fn number_features_and_emergency_addresses_follow_the_settings() {
         (stored["city"].as_str(), stored["country"].as_str()),
         (Some("Sydney"), Some("AU"))
     );
-    s.settings(json!({"auto_approve": {"emergency_address": true}}))
+    s.settings(json!({"auto_approve": {"emergency_address": true},
+                      "emergency_address_countries": ["AU"]}))
         .await;
     assert_eq!(
         s.placed(&s.c.sam, address.clone()).await["state"],

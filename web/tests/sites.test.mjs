@@ -212,7 +212,7 @@ test('a bolt-on ordered on the portal is approved in the console and then active
   await portal.getByRole('cell', { name: /a month$/ }).first().waitFor();
   await check(portal, 'portal-overview');
   await portal.getByRole('navigation').getByRole('link', { name: 'Services' }).click();
-  await portal.getByRole('link', { name: LANDLINE_SHOWN }).click();
+  await portal.getByRole('link', { name: LANDLINE_SHOWN }).first().click();
   await portal.getByRole('heading', { name: LANDLINE_SHOWN }).waitFor();
   await portal.getByRole('button', { name: 'Add International 60 minutes' }).click();
   await portal.getByText(`Order placed: Bolt-on International 60 minutes on ${LANDLINE_SHOWN}.`).waitFor();
@@ -339,15 +339,23 @@ test('voice: a number ordered from the inventory, forwarding changed at once, a 
 
   // Acme approves call forwarding at once (demo settings): the service shows it after.
   await portal.getByRole('navigation').getByRole('link', { name: 'Services' }).click();
-  await portal.getByRole('link', { name: LANDLINE_SHOWN }).click();
+  await portal.getByRole('link', { name: LANDLINE_SHOWN }).first().click();
   await portal.getByLabel('Forward every call to').fill('+61 2 5550 9999');
   await portal.getByRole('button', { name: 'Request the change' }).first().click();
   await portal.getByText(`Order placed: Change call forwarding on ${LANDLINE_SHOWN}.`).waitFor();
   await portal.getByRole('status').getByText('Done').waitFor();
+  // Australian numbers take an emergency address with Acme: the form is there.
+  await portal.getByRole('heading', { name: 'Emergency address (E911)' }).waitFor();
   await portal.getByLabel('New cost centre').fill('Sales');
   await portal.getByRole('button', { name: 'Add', exact: true }).click();
   await portal.waitForFunction(() => document.querySelector('#field-cost-centre')?.selectedOptions[0]?.textContent === 'Sales');
   await check(portal, 'portal-voice-service');
+  // Every number in one list with its features; the forwarding just changed is there.
+  await portal.getByRole('navigation').getByRole('link', { name: 'Services' }).click();
+  await portal.getByRole('heading', { name: 'Your numbers and their features' }).waitFor();
+  const row = portal.getByRole('row').filter({ has: portal.getByRole('link', { name: LANDLINE_SHOWN }) }).last();
+  await row.getByRole('cell', { name: '+61 2 5550 9999' }).waitFor();
+  await check(portal, 'portal-numbers-list');
   await portal.getByRole('navigation').getByRole('link', { name: 'Account' }).click();
   // The owner gives a colleague a login: a set-up email goes to them.
   await portal.getByRole('cell', { name: /^jo/ }).waitFor();
@@ -718,6 +726,16 @@ test("a provider's brand colour, logo and contacts show on its portal; an unread
   await check(staff, 'console-branding');
   await staff.getByRole('link', { name: 'Order settings' }).click();
   await staff.getByLabel('Customers may order numbers').waitFor();
+  // Which countries' numbers take an emergency address: a code that is no country is
+  // refused beside its field; the demo's list saved again as it was.
+  const countries = staff.getByLabel('Countries whose numbers take an emergency address');
+  assert.equal(await countries.inputValue(), 'AU, CA, US');
+  await countries.fill('AU, CA, XX');
+  await staff.getByRole('button', { name: 'Save' }).click();
+  await staff.locator('#field-emergency_address_countries-error').getByText("a country's two capital letters, as in AU or GB").waitFor();
+  await countries.fill('au, ca, us');
+  await staff.getByRole('button', { name: 'Save' }).click();
+  await staff.getByText('Saved. Your portal shows it now.').waitFor();
   await check(staff, 'console-order-settings');
 
   const portal = await context.newPage();

@@ -123,6 +123,18 @@ pub fn for_people(text: &str) -> String {
     }
 }
 
+/// The country (ISO 3166-1 alpha-2) of an E.164 number, as its numbering plan says (a
+/// +1 416 number is Canada's, a +1 212 one the United States'); none for anything that is
+/// no phone number.
+pub fn country_of(text: &str) -> Option<String> {
+    if !text.starts_with('+') {
+        return None;
+    }
+    let number = phonenumber::parse(None, text).ok()?;
+    let id = number.country().id()?;
+    Some(AsRef::<str>::as_ref(&id).to_owned())
+}
+
 /// A postal address. The country is an ISO 3166-1 alpha-2 code.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PostalAddress {
@@ -210,6 +222,15 @@ impl PostalAddress {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_number_belongs_to_its_numbering_plans_country() {
+        assert_eq!(country_of("+61255501234").as_deref(), Some("AU"));
+        assert_eq!(country_of("+14165550123").as_deref(), Some("CA"));
+        assert_eq!(country_of("+12125550123").as_deref(), Some("US"));
+        assert_eq!(country_of("CIRCUIT-42"), None);
+    }
+
     use super::*;
 
     #[test]

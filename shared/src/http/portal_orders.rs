@@ -39,6 +39,8 @@ pub struct PortalOrderSettings {
     pub kinds: BTreeSet<String>,
     pub orderable_tiers: BTreeSet<String>,
     pub editable_features: BTreeSet<Feature>,
+    /// The countries whose numbers take an emergency address (a service's `country`).
+    pub emergency_address_countries: BTreeSet<String>,
     /// What is approved without waiting for the provider.
     pub auto_approve: AutoApproval,
 }
@@ -91,6 +93,7 @@ pub async fn portal_order_settings(
         kinds,
         orderable_tiers: settings.orderable_tiers,
         editable_features: settings.editable_features,
+        emergency_address_countries: settings.emergency_address_countries,
         auto_approve: settings.auto_approve,
     }))
 }

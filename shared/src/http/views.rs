@@ -3,6 +3,7 @@
 use super::problem::Problem;
 use crate::domain::catalogue::MonthlyPrice;
 use crate::domain::catalogue::{ServiceType, UsageType, money};
+use crate::domain::contact::for_people;
 use crate::domain::services::{EmergencyAddress, Service, ServiceStatus, VoiceFeatures};
 use crate::domain::usage::{Period, Totals};
 use crate::ids::TenantId;
@@ -254,6 +255,8 @@ pub struct ServiceView {
     /// The identifier as people read it: a phone number spaced as its country writes it
     /// (`+61 2 5550 1234`), anything else as it is.
     pub identifier_shown: String,
+    /// A phone number's country (ISO 3166-1 alpha-2), by its numbering plan.
+    pub country: Option<String>,
     pub status: ServiceStatus,
     #[serde(with = "time::serde::rfc3339")]
     pub started_at: OffsetDateTime,
@@ -263,6 +266,8 @@ pub struct ServiceView {
     pub cost_centre: Option<String>,
     /// Voice services: the number's features (changed by ordering).
     pub features: VoiceFeatures,
+    /// The same with their numbers as people read them (`+61 2 5550 9999`).
+    pub features_shown: VoiceFeatures,
     /// Voice services: the emergency address provisioned for the number.
     pub emergency_address: Option<EmergencyAddress>,
     pub version: u64,
@@ -277,13 +282,19 @@ impl From<Service> for ServiceView {
             plan_name: None,
             price: None,
             allowances: Vec::new(),
-            identifier_shown: crate::domain::contact::for_people(&s.identifier),
+            identifier_shown: for_people(&s.identifier),
+            country: crate::domain::contact::country_of(&s.identifier),
             identifier: s.identifier,
             status: s.status,
             started_at: s.started_at,
             attributes: s.attributes,
             bolt_ons: s.bolt_ons.iter().map(|b| b.bolt_on.to_string()).collect(),
             cost_centre: s.cost_centre.map(|c| c.to_string()),
+            features_shown: VoiceFeatures {
+                forward_to: s.features.forward_to.as_deref().map(for_people),
+                failover_to: s.features.failover_to.as_deref().map(for_people),
+                ..s.features.clone()
+            },
             features: s.features,
             emergency_address: s.emergency_address,
             version: s.version,

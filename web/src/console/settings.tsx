@@ -128,6 +128,7 @@ interface OrderSettings {
   orderable_tiers: string[];
   editable_features: string[];
   emergency_addresses: boolean;
+  emergency_address_countries: string[];
   port_ins: boolean;
   new_services: boolean;
   auto_approve: {
@@ -146,6 +147,7 @@ const FEATURES = ['call_forwarding', 'failover', 'caller_id_name', 'fax_to_email
 export function OrderSettingsPage({ api }: { api: Api }) {
   const form = useSettings(() => api.get<OrderSettings>('/v1/console/settings/orders'));
   const [tiers, setTiers] = useState<string | null>(null);
+  const [countries, setCountries] = useState<string | null>(null);
   const [saved, setSaved] = useState(false);
   const action = useAction();
   if (form.error) return <ProblemNote error={form.error} />;
@@ -159,8 +161,10 @@ export function OrderSettingsPage({ api }: { api: Api }) {
   const save = (e: Event) => {
     e.preventDefault();
     action.run(async () => {
-      const orderable_tiers = (tiers ?? s.orderable_tiers.join(', ')).split(',').map((x) => x.trim()).filter(Boolean);
-      form.setValue(await api.put<OrderSettings>('/v1/console/settings/orders', { ...s, orderable_tiers }));
+      const list = (text: string) => text.split(',').map((x) => x.trim()).filter(Boolean);
+      const orderable_tiers = list(tiers ?? s.orderable_tiers.join(', '));
+      const emergency_address_countries = list(countries ?? s.emergency_address_countries.join(', ')).map((x) => x.toUpperCase());
+      form.setValue(await api.put<OrderSettings>('/v1/console/settings/orders', { ...s, orderable_tiers, emergency_address_countries }));
       setSaved(true);
     });
   };
@@ -175,6 +179,17 @@ export function OrderSettingsPage({ api }: { api: Api }) {
           <Check name="new_services" label={t('settings.new_services')} checked={s.new_services} onChange={(v) => update({ new_services: v })} />
         </Group>
         <Field label={t('settings.tiers')} name="orderable_tiers" value={tiers ?? s.orderable_tiers.join(', ')} onInput={setTiers} error={fieldError(action.error, '/orderable_tiers')} />
+        <Field
+          label={t('settings.emergency_countries')}
+          name="emergency_address_countries"
+          hint={t('settings.emergency_countries_hint')}
+          value={countries ?? s.emergency_address_countries.join(', ')}
+          onInput={(v) => {
+            setSaved(false);
+            setCountries(v);
+          }}
+          error={fieldError(action.error, '/emergency_address_countries')}
+        />
         <Group legend={t('settings.features')}>
           {FEATURES.map((feature) => (
             <Check

@@ -7,7 +7,7 @@ import * as format from '../shared/format';
 import { statusWords, t } from '../shared/i18n';
 import type { components } from '../shared/api-types';
 import { Empty, Field, Link, Loaded, PagedTable, ProblemNote, Table, useAction, useLoad, usePaged } from '../shared/ui';
-import { EmergencyAddress, EmergencyForm, Features, FeaturesForm, OrderOffer } from './voice';
+import { EmergencyAddress, EmergencyForm, Features, FeaturesForm, NumberList, OrderOffer } from './voice';
 import { NewService } from './alerts';
 import { Order, OrderFacts, OrderHistory, State, monthly } from '../shared/orders';
 import { Service as ListedService, ServiceTable } from '../shared/services';
@@ -66,7 +66,14 @@ export function Overview({ api, me }: { api: Api; me: Me }) {
       <Loaded load={services}>{(list) => <Allowances api={api} services={list.filter((s) => s.allowances.length > 0)} />}</Loaded>
       <section aria-labelledby="services">
         <h2 id="services">{t('overview.services')}</h2>
-        <Loaded load={services}>{(list) => <ServiceTable services={list} href={(s) => `/services/${s.id}`} />}</Loaded>
+        <Loaded load={services}>
+        {(list) => (
+          <>
+            <ServiceTable services={list} href={(s) => `/services/${s.id}`} />
+            <NumberList api={api} services={list} />
+          </>
+        )}
+      </Loaded>
       </section>
       {me.modules.includes('orders') && <RecentOrders api={api} />}
     </>
@@ -144,7 +151,14 @@ export function Services({ api }: { api: Api }) {
   return (
     <>
       <h1>{t('nav.services')}</h1>
-      <Loaded load={services}>{(list) => <ServiceTable services={list} href={(s) => `/services/${s.id}`} />}</Loaded>
+      <Loaded load={services}>
+        {(list) => (
+          <>
+            <ServiceTable services={list} href={(s) => `/services/${s.id}`} />
+            <NumberList api={api} services={list} />
+          </>
+        )}
+      </Loaded>
     </>
   );
 }
@@ -252,7 +266,7 @@ export function ServicePage({ api, me, id }: { api: Api; me: Me; id: string }) {
               {(o) => (
                 <>
                   <FeaturesForm api={api} service={s.id} current={s.features} offer={o} onPlaced={service.reload} />
-                  <EmergencyForm api={api} service={s.id} current={s.emergency_address} offer={o} onPlaced={service.reload} />
+                  <EmergencyForm api={api} service={s.id} country={s.country} current={s.emergency_address} offer={o} onPlaced={service.reload} />
                 </>
               )}
             </Loaded>

@@ -7,11 +7,13 @@ import * as format from '../shared/format';
 import { t } from '../shared/i18n';
 import { Empty, Field, Link, Loaded, ProblemNote, Table, fieldError, useAction, useLoad } from '../shared/ui';
 import { Order, State } from '../shared/orders';
+import type { components } from '../shared/api-types';
 
 export interface OrderOffer {
   kinds: string[];
   orderable_tiers: string[];
   editable_features: string[];
+  emergency_address_countries: string[];
 }
 
 export interface Features {
@@ -100,10 +102,15 @@ export function FeaturesForm({ api, service, current, offer, onPlaced }: { api: 
   );
 }
 
-export function EmergencyForm({ api, service, current, offer, onPlaced }: { api: Api; service: string; current: EmergencyAddress | null; offer: OrderOffer; onPlaced: () => void }) {
-  const [address, setAddress] = useState<EmergencyAddress>(current ?? { name: '', street: '', location: '', city: '', region: '', postcode: '', country: '' });
+/// Whether a number of `country` takes an emergency address with this provider.
+export function emergencyApplies(offer: OrderOffer, country: string | null | undefined): boolean {
+  return offer.kinds.includes('emergency_address') && !!country && offer.emergency_address_countries.includes(country);
+}
+
+export function EmergencyForm({ api, service, country, current, offer, onPlaced }: { api: Api; service: string; country: string | null | undefined; current: EmergencyAddress | null; offer: OrderOffer; onPlaced: () => void }) {
+  const [address, setAddress] = useState<EmergencyAddress>(current ?? { name: '', street: '', location: '', city: '', region: '', postcode: '', country: country ?? '' });
   const { place, notice, action } = usePlace(api);
-  if (!offer.kinds.includes('emergency_address')) return null;
+  if (!emergencyApplies(offer, country)) return null;
   const field = (key: keyof EmergencyAddress, label: Parameters<typeof t>[0]) => (
     <Field label={t(label)} name={`e911-${key}`} value={String(address[key] ?? '')} onInput={(v) => setAddress({ ...address, [key]: v })} error={fieldError(action.error, `/request/address/${key}`)} />
   );
@@ -150,6 +157,44 @@ function PlanChoice({ plans, value, onChange }: { plans: Plan[]; value: string; 
         ))}
       </select>
     </div>
+  );
+}
+
+type VoiceService = Pick<components['schemas']['ServiceView'], 'id' | 'identifier_shown' | 'service_type' | 'country' | 'features_shown' | 'emergency_address'>;
+
+/// Every number of the account with its features and emergency address, in one list; each
+/// links to its page, where they are changed.
+export function NumberList({ api, services }: { api: Api; services: VoiceService[] }) {
+  const offer = useLoad(() => api.get<OrderOffer>('/v1/portal/orders/settings'));
+  const voice = services.filter((s) => s.service_type === 'voice');
+  if (voice.length === 0) return null;
+  const text = (value: string | null | undefined) => value || '—';
+  return (
+    <section aria-labelledby="numbers-title">
+      <h2 id="numbers-title">{t('voice.your_numbers')}</h2>
+      <Loaded load={offer}>
+        {(o) => (
+          <Table
+            rows={voice}
+            rowKey={(s) => s.id}
+            empty={t('services.none')}
+            columns={[
+              { label: t('services.identifier'), cell: (s) => <Link href={`/services/${s.id}`}>{s.identifier_shown}</Link>, sort: (s) => s.identifier_shown },
+              { label: t('feature.call_forwarding'), cell: (s) => text(s.features_shown.forward_to) },
+              { label: t('feature.failover'), cell: (s) => text(s.features_shown.failover_to) },
+              { label: t('feature.caller_id_name'), cell: (s) => text(s.features_shown.caller_id_name) },
+              { label: t('feature.fax_to_email'), cell: (s) => text(s.features_shown.fax_to_email) },
+              { label: t('feature.conference'), cell: (s) => (s.features_shown.conference ? t('voice.on') : t('voice.off')) },
+              {
+                label: t('voice.emergency_short'),
+                cell: (s) =>
+                  !emergencyApplies(o, s.country) ? <span class="sc-muted">{t('voice.emergency_not_needed')}</span> : s.emergency_address ? `${s.emergency_address.street}, ${s.emergency_address.city}` : <strong>{t('voice.emergency_missing')}</strong>,
+              },
+            ]}
+          />
+        )}
+      </Loaded>
+    </section>
   );
 }
 

@@ -4120,6 +4120,16 @@ export interface components {
              */
             editable_features: components["schemas"]["Feature"][];
             /**
+             * @description The countries (ISO 3166-1 alpha-2) whose numbers take an emergency address: a
+             *     number's country is its numbering plan's (E911 is the United States' and
+             *     Canada's, the default).
+             * @default [
+             *       "CA",
+             *       "US"
+             *     ]
+             */
+            emergency_address_countries: string[];
+            /**
              * @description Customers may order emergency (E911) addresses for their numbers.
              * @default true
              */
@@ -4618,6 +4628,8 @@ export interface components {
             /** @description What is approved without waiting for the provider. */
             auto_approve: components["schemas"]["AutoApproval"];
             editable_features: components["schemas"]["Feature"][];
+            /** @description The countries whose numbers take an emergency address (a service's `country`). */
+            emergency_address_countries: string[];
             /** @description The kinds of order this login may place now (none without "allow order requests"). */
             kinds: string[];
             orderable_tiers: string[];
@@ -4890,9 +4902,13 @@ export interface components {
             bolt_ons: string[];
             /** @description The account's cost centre the service is under. */
             cost_centre?: string | null;
+            /** @description A phone number's country (ISO 3166-1 alpha-2), by its numbering plan. */
+            country?: string | null;
             emergency_address?: null | components["schemas"]["EmergencyAddress"];
             /** @description Voice services: the number's features (changed by ordering). */
             features: components["schemas"]["VoiceFeatures"];
+            /** @description The same with their numbers as people read them (`+61 2 5550 9999`). */
+            features_shown: components["schemas"]["VoiceFeatures"];
             id: string;
             identifier: string;
             /**

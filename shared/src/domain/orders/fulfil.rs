@@ -418,6 +418,12 @@ impl Fulfilment {
                     return Err(not_offered("emergency addresses"));
                 }
                 let s = self.own_service(who, service, true).await?;
+                if !settings.emergency_address_applies(&s.identifier) {
+                    return Err(invalid(
+                        "/request/service",
+                        "numbers of this country take no emergency address here",
+                    ));
+                }
                 let address = normalise_address(address)?;
                 Ok(automatic(
                     OrderRequest::EmergencyAddress {

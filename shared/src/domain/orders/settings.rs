@@ -99,6 +99,10 @@ pub struct OrderSettings {
     pub editable_features: BTreeSet<Feature>,
     /// Customers may order emergency (E911) addresses for their numbers.
     pub emergency_addresses: bool,
+    /// The countries (ISO 3166-1 alpha-2) whose numbers take an emergency address: a
+    /// number's country is its numbering plan's (E911 is the United States' and
+    /// Canada's, the default).
+    pub emergency_address_countries: BTreeSet<String>,
     /// Customers may ask to port numbers in.
     pub port_ins: bool,
     /// Customers may order new services.
@@ -118,6 +122,7 @@ impl Default for OrderSettings {
             orderable_tiers: BTreeSet::from(["standard".to_owned()]),
             editable_features: Feature::ALL.into_iter().collect(),
             emergency_addresses: true,
+            emergency_address_countries: BTreeSet::from(["CA".to_owned(), "US".to_owned()]),
             port_ins: true,
             new_services: true,
             auto_approve: AutoApproval::default(),
@@ -141,6 +146,12 @@ pub fn check_tier(tier: &str) -> Result<(), String> {
 }
 
 impl OrderSettings {
+    /// Whether the number (or identifier) `identifier` takes an emergency address.
+    pub fn emergency_address_applies(&self, identifier: &str) -> bool {
+        crate::domain::contact::country_of(identifier)
+            .is_some_and(|c| self.emergency_address_countries.contains(&c))
+    }
+
     pub fn check(&self) -> Result<(), Violations> {
         let mut v = Violations::default();
         if self.orderable_tiers.len() > 20 {
@@ -149,6 +160,14 @@ impl OrderSettings {
         for tier in &self.orderable_tiers {
             if let Err(m) = check_tier(tier) {
                 v.add("/orderable_tiers", format!("{tier:?}: {m}"));
+            }
+        }
+        for country in &self.emergency_address_countries {
+            if country.len() != 2 || country.parse::<phonenumber::country::Id>().is_err() {
+                v.add(
+                    "/emergency_address_countries",
+                    "a country's two capital letters, as in AU or GB",
+                );
             }
         }
         if let Some(limit) = self.auto_approve.bolt_ons_up_to_minor
