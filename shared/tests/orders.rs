@@ -2071,3 +2071,81 @@ async fn a_login_that_chose_order_mail_gets_it_at_its_address_in_its_language() 
         1
     );
 }
+
+#[tokio::test]
+async fn order_lists_narrow_by_state_and_the_providers_days() {
+    let (s, _, waiting) = bolt_on_waiting().await;
+    let landline = s.service(LANDLINE).await;
+    let rejected = s
+        .placed(
+            &s.c.sam,
+            json!({"kind": "number_features", "service": landline["id"],
+                   "features": {"failover_to": "+61 2 5550 9999"}}),
+        )
+        .await;
+    s.decide(
+        &rejected,
+        "reject",
+        Some(json!({"reason": "not on this plan"})),
+    )
+    .await;
+    let today = s.f.w.clock.now().date();
+    let portal = |query: String| {
+        let s = &s;
+        async move {
+            s.ids(&format!("/v1/portal/orders?{query}"), "acme", &s.c.sam)
+                .await
+        }
+    };
+    assert_eq!(portal("state=pending".into()).await, vec![id(&waiting)]);
+    assert_eq!(portal("state=rejected".into()).await, vec![id(&rejected)]);
+    assert_eq!(
+        portal(format!("from={today}&to={today}")).await,
+        vec![id(&rejected), id(&waiting)]
+    );
+    let tomorrow = today.next_day().unwrap();
+    assert!(portal(format!("from={tomorrow}")).await.is_empty());
+    let backwards = s
+        .call(
+            "GET",
+            &format!("/v1/portal/orders?from={tomorrow}&to={today}"),
+            "acme",
+            &s.c.sam,
+            None,
+        )
+        .await;
+    assert_eq!(backwards.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let unknown = s
+        .call(
+            "GET",
+            "/v1/portal/orders?state=lost",
+            "acme",
+            &s.c.sam,
+            None,
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::BAD_REQUEST, "{}", unknown.text);
+
+    // Staff's history and the account's orders narrow the same way.
+    assert_eq!(
+        s.ids(
+            "/v1/console/orders/history?state=rejected",
+            "acme",
+            &s.c.boss
+        )
+        .await,
+        vec![id(&rejected)]
+    );
+    assert_eq!(
+        s.ids(
+            &format!(
+                "/v1/console/accounts/{}/orders?state=pending",
+                s.sam_account
+            ),
+            "acme",
+            &s.c.boss
+        )
+        .await,
+        vec![id(&waiting)]
+    );
+}

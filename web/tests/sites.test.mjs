@@ -194,6 +194,18 @@ test("the order mail's link opens the order after sign-in, where the customer wi
   await fromMail.getByRole('heading', { name: /Withdrawn$/ }).waitFor();
   assert.equal(await fromMail.getByRole('button', { name: 'Withdraw this order' }).count(), 0);
   await fromMail.getByRole('list').getByText(/Withdrawn · Customer/).waitFor();
+  const reference = (await fromMail.getByRole('heading', { level: 1 }).textContent()).match(/O-\w+/)[0];
+
+  // The order list narrows by state: withdrawn shows it, waiting does not.
+  await portal.getByRole('navigation').getByRole('link', { name: 'Orders' }).click();
+  const filters = portal.getByRole('form', { name: 'Narrow the orders' });
+  await filters.getByLabel('State').selectOption('withdrawn');
+  await filters.getByRole('button', { name: 'Show' }).click();
+  await portal.getByRole('link', { name: reference }).waitFor();
+  await filters.getByLabel('State').selectOption('pending');
+  await filters.getByRole('button', { name: 'Show' }).click();
+  await portal.getByRole('link', { name: reference }).waitFor({ state: 'detached' });
+  await check(portal, 'portal-orders-filtered');
 
   // Staff no longer have it to approve.
   const staff = await console_();
@@ -661,6 +673,30 @@ test('staff add a plan, a bolt-on and a service group from the console, and the 
   await staff.getByRole('cell', { name: 'Plan added to the catalogue' }).waitFor();
   await staff.getByRole('cell', { name: 'Bolt-on added to the catalogue' }).waitFor();
   await staff.getByRole('cell', { name: 'Service group created' }).waitFor();
+  await staff.close();
+});
+
+test('a list sorted by a heading sorts the whole list, not only the rows shown', async () => {
+  const staff = await console_();
+  const token = await staff.evaluate(() => sessionStorage.getItem('selfcare.console.token'));
+  for (let i = 1; i <= 55; i++) {
+    const made = await fetch(`${base}/v1/console/service-groups`, {
+      method: 'POST',
+      headers: { 'x-selfcare-tenant': 'acme', authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ name: `zone-${String(i).padStart(2, '0')}`, kind: 'zone' }),
+    });
+    assert.ok(made.ok, await made.text());
+  }
+  await staff.getByRole('navigation').getByRole('link', { name: 'Service groups' }).click();
+  // Fifty shown, more to fetch: zone-55 is not loaded yet.
+  await staff.getByRole('button', { name: 'Show more' }).waitFor();
+  assert.equal(await staff.getByRole('cell', { name: 'zone-55' }).count(), 0);
+  const byName = staff.getByRole('button', { name: /^Name/ });
+  await byName.click();
+  await byName.click();
+  await staff.getByRole('columnheader', { name: /^Name/ }).and(staff.locator('[aria-sort="descending"]')).waitFor();
+  await staff.getByRole('button', { name: 'Show more' }).waitFor({ state: 'detached' });
+  assert.equal(await staff.locator('tbody tr').first().getByRole('cell').first().textContent(), 'zone-55');
   await staff.close();
 });
 

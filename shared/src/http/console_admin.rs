@@ -481,29 +481,24 @@ pub async fn audit_trail(
         }
         None => None,
     };
-    let zone = crate::domain::settings::zone(platform.table.as_ref(), &staff.session.tenant)
-        .await
-        .map_err(|e| Problem::storage(&e))?;
-    let day = |text: &Option<String>, field: &str| match text.as_deref().map(str::trim) {
-        None | Some("") => Ok(None),
-        Some(t) => crate::domain::billing::dates::parse(t)
-            .map(Some)
-            .ok_or_else(|| Problem::validation().field(field, "a date such as 2026-11-01")),
-    };
-    let (from, to) = (day(&q.from, "from")?, day(&q.to, "to")?);
-    if let (Some(from), Some(to)) = (from, to)
-        && from > to
-    {
-        return Err(Problem::validation().field("from", "on or before `to`"));
-    }
+    let (since, before) = super::views::day_range(
+        &platform,
+        &staff.session.tenant,
+        q.from.as_deref(),
+        q.to.as_deref(),
+    )
+    .await?;
     let filter = TrailFilter {
         account,
         actor: q.actor.clone().filter(|a| !a.trim().is_empty()),
-        since: from.map(|d| zone.start_of(d)),
-        before: to.and_then(|d| d.next_day()).map(|d| zone.start_of(d)),
+        since,
+        before,
     };
     let audit = platform.audit();
     let tenant = &staff.session.tenant;
+    let zone = crate::domain::settings::zone(platform.table.as_ref(), tenant)
+        .await
+        .map_err(|e| Problem::storage(&e))?;
     if !csv {
         let paging = Paging {
             limit: q.limit,

@@ -5,7 +5,7 @@
 //! approvals; through the fulfiller (the caller's tenant) for the provisioning queue, where
 //! a wholesaler reaches its retailers' orders and nothing else.
 
-use super::order_views::{NumberSearch, NumberView, OrderView, available_numbers};
+use super::order_views::{NumberSearch, NumberView, OrderQuery, OrderView, available_numbers};
 use std::collections::BTreeMap;
 
 use axum::Json;
@@ -209,18 +209,21 @@ pub async fn pending_orders(
     }))
 }
 
-/// Approved and rejected orders, most recently decided first.
-#[utoipa::path(get, path = "/v1/console/orders/history", tag = "console", params(Paging),
-    responses((status = 200, body = PageOf<OrderView>), (status = 403, body = Problem)))]
+/// Approved and rejected orders, most recently decided first; narrowed by state and the
+/// provider's days they were placed (a narrowed page can be short and carry a cursor).
+#[utoipa::path(get, path = "/v1/console/orders/history", tag = "console", params(OrderQuery),
+    responses((status = 200, body = PageOf<OrderView>), (status = 403, body = Problem),
+        (status = 400, body = Problem), (status = 422, body = Problem)))]
 pub async fn order_history(
     State(platform): State<Platform>,
     staff: StaffUser,
-    QueryParams(paging): QueryParams<Paging>,
+    QueryParams(q): QueryParams<OrderQuery>,
 ) -> Result<Json<PageOf<OrderView>>, Problem> {
     staff.require(Permission::OrdersApprove)?;
+    let (filter, page) = q.read(&platform, &staff.session.tenant).await?;
     let page = platform
         .orders()
-        .decided(&staff.session.tenant, &paging.request())
+        .decided(&staff.session.tenant, &page, &filter)
         .await?;
     Ok(Json(PageOf {
         items: visible_orders(&platform, &staff, page.items).await?,
@@ -228,21 +231,24 @@ pub async fn order_history(
     }))
 }
 
-/// An account's orders, newest first.
+/// An account's orders, newest first; narrowed by state and the provider's days they were
+/// placed.
 #[utoipa::path(get, path = "/v1/console/accounts/{account}/orders", tag = "console",
-    params(("account" = String, Path), Paging),
-    responses((status = 200, body = PageOf<OrderView>), (status = 404, body = Problem)))]
+    params(("account" = String, Path), OrderQuery),
+    responses((status = 200, body = PageOf<OrderView>), (status = 404, body = Problem),
+        (status = 400, body = Problem), (status = 422, body = Problem)))]
 pub async fn account_orders(
     State(platform): State<Platform>,
     staff: StaffUser,
     Path(account): Path<String>,
-    QueryParams(paging): QueryParams<Paging>,
+    QueryParams(q): QueryParams<OrderQuery>,
 ) -> Result<Json<PageOf<OrderView>>, Problem> {
     staff.require(Permission::AccountsRead)?;
     let account = visible_account(&platform, &staff, &account).await?;
+    let (filter, page) = q.read(&platform, &staff.session.tenant).await?;
     let page = platform
         .orders()
-        .of_account(&staff.session.tenant, &account.id, &paging.request())
+        .of_account_where(&staff.session.tenant, &account.id, &page, &filter)
         .await?;
     Ok(Json(PageOf {
         items: page

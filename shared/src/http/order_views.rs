@@ -9,8 +9,10 @@ use super::views::Paging;
 use crate::domain::catalogue::MonthlyPrice;
 use crate::domain::orders::lifecycle::OrderState;
 use crate::domain::orders::numbers::InventoryNumber;
-use crate::domain::orders::{ActorKind, Order, OrderEvent, OrderRequest, ProvisioningDetails};
-use crate::domain::paging::Page;
+use crate::domain::orders::{
+    ActorKind, Order, OrderEvent, OrderFilter, OrderRequest, ProvisioningDetails,
+};
+use crate::domain::paging::{Page, PageRequest};
 use crate::ids::TenantId;
 use crate::platform::Platform;
 
@@ -102,6 +104,50 @@ impl OrderView {
             }
         }
         view
+    }
+}
+
+/// A list of orders narrowed by state and the provider's days they were placed, paged.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct OrderQuery {
+    /// One state only.
+    pub state: Option<OrderState>,
+    /// Placed on or after this day (the provider's calendar).
+    #[param(format = Date)]
+    pub from: Option<String>,
+    /// Placed on or before this day.
+    #[param(format = Date)]
+    pub to: Option<String>,
+    /// 1 to 100; 25 when left out.
+    pub limit: Option<usize>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+impl OrderQuery {
+    /// The filter and the page it asks for. A narrowed page can be short, even empty,
+    /// and still carry a cursor: follow it.
+    pub async fn read(
+        &self,
+        platform: &Platform,
+        tenant: &TenantId,
+    ) -> Result<(OrderFilter, PageRequest), Problem> {
+        let (since, before) =
+            super::views::day_range(platform, tenant, self.from.as_deref(), self.to.as_deref())
+                .await?;
+        Ok((
+            OrderFilter {
+                state: self.state,
+                since,
+                before,
+            },
+            PageRequest {
+                limit: self.limit,
+                cursor: self.cursor.clone(),
+            },
+        ))
     }
 }
 

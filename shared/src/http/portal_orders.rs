@@ -2,7 +2,7 @@
 //! offers, numbers to choose from, placing an order, and its history. The account is the
 //! session's; another account's order finds nothing.
 
-use super::order_views::{NumberSearch, NumberView, OrderView, available_numbers};
+use super::order_views::{NumberSearch, NumberView, OrderQuery, OrderView, available_numbers};
 use std::collections::BTreeSet;
 
 use axum::Json;
@@ -17,7 +17,7 @@ use super::access::PortalUser;
 use super::access::portal_account;
 use super::access::{PortalAction, require};
 use super::problem::{JsonBody, Problem, QueryParams, parse_id};
-use super::views::{PageOf, Paging};
+use super::views::PageOf;
 use crate::domain::orders::settings::{AutoApproval, Feature};
 use crate::domain::orders::{OrderError, OrderRef, OrderRequest, Requester};
 use crate::domain::settings::Module;
@@ -177,18 +177,21 @@ fn requester(user: &PortalUser, account: AccountId) -> Requester<'_> {
     }
 }
 
-/// The account's orders, newest first.
-#[utoipa::path(get, path = "/v1/portal/orders", tag = "portal", params(Paging),
-    responses((status = 200, body = PageOf<OrderView>), (status = 404, body = Problem)))]
+/// The account's orders, newest first; narrowed by state and the provider's days they
+/// were placed (a narrowed page can be short and carry a cursor).
+#[utoipa::path(get, path = "/v1/portal/orders", tag = "portal", params(OrderQuery),
+    responses((status = 200, body = PageOf<OrderView>), (status = 404, body = Problem),
+        (status = 400, body = Problem), (status = 422, body = Problem)))]
 pub async fn portal_orders(
     State(platform): State<Platform>,
     user: PortalUser,
-    QueryParams(paging): QueryParams<Paging>,
+    QueryParams(q): QueryParams<OrderQuery>,
 ) -> Result<Json<PageOf<OrderView>>, Problem> {
     let account = portal_account(&platform, &user, Module::Orders).await?;
+    let (filter, page) = q.read(&platform, &user.session.tenant).await?;
     let page = platform
         .orders()
-        .of_account(&user.session.tenant, &account, &paging.request())
+        .of_account_where(&user.session.tenant, &account, &page, &filter)
         .await?;
     Ok(Json(PageOf {
         items: page

@@ -231,6 +231,36 @@ impl Paging {
     }
 }
 
+/// The instants a range of the provider's days covers: from the start of `from` to the
+/// start of the day after `to` (either open). Refused when a day is no date or `from` is
+/// after `to`.
+pub(super) async fn day_range(
+    platform: &Platform,
+    tenant: &TenantId,
+    from: Option<&str>,
+    to: Option<&str>,
+) -> Result<(Option<OffsetDateTime>, Option<OffsetDateTime>), Problem> {
+    let day = |text: Option<&str>, field: &str| match text.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(t) => crate::domain::billing::dates::parse(t)
+            .map(Some)
+            .ok_or_else(|| Problem::validation().field(field, "a date such as 2026-11-01")),
+    };
+    let (from, to) = (day(from, "from")?, day(to, "to")?);
+    if let (Some(from), Some(to)) = (from, to)
+        && from > to
+    {
+        return Err(Problem::validation().field("from", "on or before `to`"));
+    }
+    let zone = crate::domain::settings::zone(platform.table.as_ref(), tenant)
+        .await
+        .map_err(|e| Problem::storage(&e))?;
+    Ok((
+        from.map(|d| zone.start_of(d)),
+        to.and_then(|d| d.next_day()).map(|d| zone.start_of(d)),
+    ))
+}
+
 /// What a service's bolt-ons include each month of one usage type.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IncludedView {

@@ -5,7 +5,7 @@ import { AccountBilling } from './billing';
 import { AccountCardPayments } from './payments';
 import { Api, PageOf, idempotencyKey } from '../shared/api';
 import type { components } from '../shared/api-types';
-import { Order, OrderFacts, OrderHistory, State } from '../shared/orders';
+import { Order, OrderFacts, OrderFilter, OrderFilters, OrderHistory, State, orderQuery } from '../shared/orders';
 import { Service, ServiceTable } from '../shared/services';
 import { navigate } from '../shared/router';
 import * as format from '../shared/format';
@@ -114,15 +114,18 @@ export function Pending({ api }: { api: Api }) {
 }
 
 export function History({ api }: { api: Api }) {
-  const orders = usePaged<Order>(api, '/v1/console/orders/history');
+  const [filter, setFilter] = useState<OrderFilter | null>(null);
+  const query = filter ? orderQuery(filter) : '';
+  const orders = usePaged<Order>(api, `/v1/console/orders/history${query ? `?${query}` : ''}`);
   const action = useAction();
   return (
     <>
       <h1>{t('nav.history')}</h1>
+      <OrderFilters staff states={['provisioning', 'provisioning_halted', 'completed', 'rejected']} onApply={setFilter} />
       {action.error !== null && <ProblemNote error={action.error} />}
       <OrderTable
         paged={orders}
-        empty={t('console.history_none')}
+        empty={query ? t('orders.none_match') : t('console.history_none')}
         actions={(o) =>
           o.state === 'rejected' && (
             <button
@@ -471,14 +474,17 @@ function MonthUsage({ api, account, services }: { api: Api; account: string; ser
 
 /// The account's orders, newest first, each with its facts and history.
 function AccountOrders({ api, id }: { api: Api; id: string }) {
-  const orders = usePaged<Order>(api, `/v1/console/accounts/${id}/orders`);
+  const [filter, setFilter] = useState<OrderFilter | null>(null);
+  const query = filter ? orderQuery(filter) : '';
+  const orders = usePaged<Order>(api, `/v1/console/accounts/${id}/orders${query ? `?${query}` : ''}`);
   return (
     <section aria-labelledby="account-orders">
       <h2 id="account-orders">{t('nav.orders')}</h2>
+      <OrderFilters staff onApply={setFilter} />
       <PagedTable
         paged={orders}
         rowKey={(o) => o.id}
-        empty={t('orders.none')}
+        empty={query ? t('orders.none_match') : t('orders.none')}
         columns={[
           {
             label: t('console.order'),

@@ -9,7 +9,7 @@ import type { components } from '../shared/api-types';
 import { Empty, Field, Link, Loaded, PagedTable, ProblemNote, Table, useAction, useLoad, usePaged } from '../shared/ui';
 import { EmergencyAddress, EmergencyForm, Features, FeaturesForm, NumberList, OrderOffer } from './voice';
 import { NewService } from './alerts';
-import { Order, OrderFacts, OrderHistory, State, monthly } from '../shared/orders';
+import { Order, OrderFacts, OrderFilter, OrderFilters, OrderHistory, State, monthly, orderQuery } from '../shared/orders';
 import { Service as ListedService, ServiceTable } from '../shared/services';
 
 /// A service as the portal's own pages read it: with a voice number's features and address.
@@ -364,15 +364,18 @@ function CostCentre({ api, service, mayEdit, onChanged }: { api: Api; service: S
 }
 
 export function Orders({ api, me }: { api: Api; me: Me }) {
-  const orders = usePaged<Order>(api, '/v1/portal/orders');
+  const [filter, setFilter] = useState<OrderFilter | null>(null);
+  const query = filter ? orderQuery(filter) : '';
+  const orders = usePaged<Order>(api, `/v1/portal/orders${query ? `?${query}` : ''}`);
   return (
     <>
       <h1>{t('orders.title')}</h1>
       {me.actions.includes('orders_create') && <NewService api={api} onPlaced={orders.reload} />}
+      <OrderFilters onApply={setFilter} />
       <PagedTable
         paged={orders}
         rowKey={(o) => o.id}
-        empty={t('orders.none')}
+        empty={query ? t('orders.none_match') : t('orders.none')}
         columns={[
           { label: t('facts.reference'), cell: (o) => <Link href={`/orders/${o.id}`}>{o.reference}</Link> },
           { label: t('console.order'), cell: (o) => o.summary },

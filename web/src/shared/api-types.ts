@@ -852,7 +852,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** An account's orders, newest first. */
+        /**
+         * An account's orders, newest first; narrowed by state and the provider's days they were
+         *     placed.
+         */
         get: operations["account_orders"];
         put?: never;
         post?: never;
@@ -1306,7 +1309,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Approved and rejected orders, most recently decided first. */
+        /**
+         * Approved and rejected orders, most recently decided first; narrowed by state and the
+         *     provider's days they were placed (a narrowed page can be short and carry a cursor).
+         */
         get: operations["order_history"];
         put?: never;
         post?: never;
@@ -2287,7 +2293,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** The account's orders, newest first. */
+        /**
+         * The account's orders, newest first; narrowed by state and the provider's days they
+         *     were placed (a narrowed page can be short and carry a cursor).
+         */
         get: operations["portal_orders"];
         put?: never;
         /**
@@ -8290,6 +8299,12 @@ export interface operations {
     account_orders: {
         parameters: {
             query?: {
+                /** @description One state only. */
+                state?: components["schemas"]["OrderState"];
+                /** @description Placed on or after this day (the provider's calendar). */
+                from?: string;
+                /** @description Placed on or before this day. */
+                to?: string;
                 /** @description 1 to 100; 25 when left out. */
                 limit?: number;
                 /** @description The `next_cursor` of the previous page. */
@@ -8311,7 +8326,6 @@ export interface operations {
                     "application/json": components["schemas"]["PageOf_OrderView"];
                 };
             };
-            /** @description The body or the query parameters are not what this endpoint takes, or the cursor was not issued by this list (malformed-body, malformed-query, invalid-cursor) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -8346,7 +8360,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A value is refused; every field is listed (validation) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -10088,6 +10101,12 @@ export interface operations {
     order_history: {
         parameters: {
             query?: {
+                /** @description One state only. */
+                state?: components["schemas"]["OrderState"];
+                /** @description Placed on or after this day (the provider's calendar). */
+                from?: string;
+                /** @description Placed on or before this day. */
+                to?: string;
                 /** @description 1 to 100; 25 when left out. */
                 limit?: number;
                 /** @description The `next_cursor` of the previous page. */
@@ -10107,7 +10126,6 @@ export interface operations {
                     "application/json": components["schemas"]["PageOf_OrderView"];
                 };
             };
-            /** @description The body or the query parameters are not what this endpoint takes, or the cursor was not issued by this list (malformed-body, malformed-query, invalid-cursor) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -10133,7 +10151,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A value is refused; every field is listed (validation) */
             422: {
                 headers: {
                     [name: string]: unknown;
@@ -14085,6 +14102,12 @@ export interface operations {
     portal_orders: {
         parameters: {
             query?: {
+                /** @description One state only. */
+                state?: components["schemas"]["OrderState"];
+                /** @description Placed on or after this day (the provider's calendar). */
+                from?: string;
+                /** @description Placed on or before this day. */
+                to?: string;
                 /** @description 1 to 100; 25 when left out. */
                 limit?: number;
                 /** @description The `next_cursor` of the previous page. */
@@ -14104,7 +14127,6 @@ export interface operations {
                     "application/json": components["schemas"]["PageOf_OrderView"];
                 };
             };
-            /** @description The body or the query parameters are not what this endpoint takes, or the cursor was not issued by this list (malformed-body, malformed-query, invalid-cursor) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14139,7 +14161,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description A value is refused; every field is listed (validation) */
             422: {
                 headers: {
                     [name: string]: unknown;

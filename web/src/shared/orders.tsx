@@ -3,6 +3,7 @@
 // words ("Halted: waiting for the customer", not "Needs something from you") and see who
 // acted by name.
 import { Fragment } from 'preact';
+import { useState } from 'preact/hooks';
 import type { components } from './api-types';
 import * as format from './format';
 import { t } from './i18n';
@@ -15,6 +16,59 @@ export type MonthlyPrice = components['schemas']['MonthlyPrice'];
 export function State({ state, staff }: { state: string; staff?: boolean }) {
   const key = staff && state === 'provisioning_halted' ? 'staff_state.provisioning_halted' : `state.${state}`;
   return <span class={`sc-state sc-state-${state}`}>{t(key as 'state.pending')}</span>;
+}
+
+const STATES = ['pending', 'provisioning', 'provisioning_halted', 'completed', 'rejected', 'withdrawn'] as const;
+
+export interface OrderFilter {
+  state: string;
+  from: string;
+  to: string;
+}
+
+/// The query string of `filter` (empty parts left out), to put after a list's path.
+export function orderQuery(filter: OrderFilter): string {
+  const query = new URLSearchParams();
+  for (const [name, value] of Object.entries(filter)) if (value) query.set(name, value);
+  return query.toString();
+}
+
+/// State and the provider's days an order was placed: the list narrows when applied.
+export function OrderFilters({ states, staff, onApply }: { states?: readonly string[]; staff?: boolean; onApply: (filter: OrderFilter) => void }) {
+  const [draft, setDraft] = useState<OrderFilter>({ state: '', from: '', to: '' });
+  return (
+    <form
+      class="sc-filters"
+      aria-label={t('orders.filters')}
+      onSubmit={(e) => {
+        e.preventDefault();
+        onApply(draft);
+      }}
+    >
+      <label class="sc-field">
+        <span>{t('orders.state')}</span>
+        <select name="order-state" value={draft.state} onChange={(e) => setDraft({ ...draft, state: (e.target as HTMLSelectElement).value })}>
+          <option value="">{t('orders.any_state')}</option>
+          {(states ?? STATES).map((state) => (
+            <option key={state} value={state}>
+              {t((staff && state === 'provisioning_halted' ? 'staff_state.provisioning_halted' : `state.${state}`) as 'state.pending')}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label class="sc-field">
+        <span>{t('orders.placed_from')}</span>
+        <input type="date" name="order-from" value={draft.from} onInput={(e) => setDraft({ ...draft, from: (e.target as HTMLInputElement).value })} />
+      </label>
+      <label class="sc-field">
+        <span>{t('orders.placed_to')}</span>
+        <input type="date" name="order-to" value={draft.to} onInput={(e) => setDraft({ ...draft, to: (e.target as HTMLInputElement).value })} />
+      </label>
+      <button type="submit" class="sc-button">
+        {t('audit.filter')}
+      </button>
+    </form>
+  );
 }
 
 /// A month's price in the currency's own words (`$20.00 a month`).

@@ -151,7 +151,7 @@ export interface Column<T> {
 /// A list as a table (on a phone each row stacks, each cell labelled), or its empty text.
 /// Columns that say how sort the rows shown when their heading is pressed (again: the
 /// other way); the heading tells assistive technology the order (`aria-sort`).
-export function Table<T>({ rows, columns, empty, rowKey }: { rows: T[]; columns: Column<T>[]; empty: string; rowKey: (row: T) => string }) {
+export function Table<T>({ rows, columns, empty, rowKey, onSort }: { rows: T[]; columns: Column<T>[]; empty: string; rowKey: (row: T) => string; onSort?: () => void }) {
   const [order, setOrder] = useState<{ label: string; ascending: boolean } | null>(null);
   if (rows.length === 0) return <Empty text={empty} />;
   const by = order && columns.find((c) => c.label === order.label)?.sort;
@@ -171,7 +171,14 @@ export function Table<T>({ rows, columns, empty, rowKey }: { rows: T[]; columns:
             return (
               <th scope="col" key={c.label} aria-sort={current ? (order.ascending ? 'ascending' : 'descending') : c.sort ? 'none' : undefined}>
                 {c.sort ? (
-                  <button type="button" class="sc-sort" onClick={() => setOrder({ label: c.label, ascending: current ? !order.ascending : true })}>
+                  <button
+                    type="button"
+                    class="sc-sort"
+                    onClick={() => {
+                      setOrder({ label: c.label, ascending: current ? !order.ascending : true });
+                      onSort?.();
+                    }}
+                  >
                     {c.label}
                     <span aria-hidden="true">{current ? (order.ascending ? ' ▲' : ' ▼') : ' ↕'}</span>
                   </button>
@@ -200,8 +207,11 @@ export function Table<T>({ rows, columns, empty, rowKey }: { rows: T[]; columns:
 
 /// A list the API pages: its first page at `path`, then the next ones from their cursors
 /// ("Show more"). A new path (a filter changed) starts again from its first page.
+/// The most rows a list loads to sort itself whole.
+const SORT_ROWS = 1000;
+
 export function usePaged<T, P extends PageOf<T> = PageOf<T>>(api: Api, path: string, limit = 25) {
-  const url = (cursor?: string | null) => `${path}${path.includes('?') ? '&' : '?'}limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+  const url = (cursor?: string | null, size = limit) => `${path}${path.includes('?') ? '&' : '?'}limit=${size}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
   const load = useLoad(() => api.get<P>(url()), [path]);
   // The pages fetched after the first, and the cursor the last of them gave (a filtered
   // page may be empty and still carry one: the next page follows from it, not from the
@@ -222,6 +232,20 @@ export function usePaged<T, P extends PageOf<T> = PageOf<T>>(api: Api, path: str
       action.run(async () => {
         const page = await api.get<P>(url(next));
         setMore({ path, round, items: [...extra.items, ...page.items], fetched: true, next: page.next_cursor });
+      }),
+    /// Every remaining page, up to SORT_ROWS rows in all: sorting by a heading sorts the
+    /// whole list, not the rows loaded so far.
+    fetchAll: () =>
+      next &&
+      action.run(async () => {
+        let items = extra.items;
+        let cursor: string | null | undefined = next;
+        while (cursor && (load.value?.items.length ?? 0) + items.length < SORT_ROWS) {
+          const page: P = await api.get<P>(url(cursor, 100));
+          items = [...items, ...page.items];
+          cursor = page.next_cursor;
+        }
+        setMore({ path, round, items, fetched: true, next: cursor });
       }),
     reload: () => {
       setRound((r) => r + 1);
@@ -246,11 +270,22 @@ export function MoreButton({ paged }: { paged: ReturnType<typeof usePaged<unknow
 
 /// A paged list as a table, with its loading, error and empty states and "Show more".
 export function PagedTable<T>({ paged, columns, empty, rowKey }: { paged: ReturnType<typeof usePaged<T>>; columns: Column<T>[]; empty: string; rowKey: (row: T) => string }) {
+  const [sorted, setSorted] = useState(false);
   return (
     <Loaded load={paged.load}>
       {() => (
         <>
-          <Table rows={paged.items} columns={columns} empty={empty} rowKey={rowKey} />
+          <Table
+            rows={paged.items}
+            columns={columns}
+            empty={empty}
+            rowKey={rowKey}
+            onSort={() => {
+              setSorted(true);
+              paged.fetchAll();
+            }}
+          />
+          {sorted && paged.next && !paged.action.busy && <p class="sc-muted">{t('app.sorted_loaded', { count: paged.items.length })}</p>}
           <MoreButton paged={paged} />
         </>
       )}

@@ -38,6 +38,24 @@ use crate::ports::table::{Condition, Index, Query, SortKey, Table, TableError, W
 use crate::store::Stamp;
 use crate::store::{self, CursorCodec, Transaction, TransactionError, keys};
 
+/// What narrows a list of orders: their state, and when they were placed.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OrderFilter {
+    pub state: Option<OrderState>,
+    /// Placed from this instant on.
+    pub since: Option<OffsetDateTime>,
+    /// Placed before this instant.
+    pub before: Option<OffsetDateTime>,
+}
+
+impl OrderFilter {
+    pub fn keeps(&self, order: &Order) -> bool {
+        self.state.is_none_or(|s| s == order.state)
+            && self.since.is_none_or(|t| order.submitted_at >= t)
+            && self.before.is_none_or(|t| order.submitted_at < t)
+    }
+}
+
 /// The names of an order transaction's writes whose refusal means something of its own.
 const NUMBER_RESERVATION: &str = "number reservation";
 const IDEMPOTENCY_CLAIM: &str = "idempotency claim";
@@ -727,6 +745,30 @@ impl Orders {
         .await?)
     }
 
+    /// A list narrowed by `filter`: every order when it narrows nothing, else pages that
+    /// can be short (see [`paging::fetch_where`]).
+    async fn list_where(
+        &self,
+        scope: &str,
+        query: Query,
+        page: &PageRequest,
+        filter: &OrderFilter,
+    ) -> Result<Page<Order>, OrderError> {
+        if *filter == OrderFilter::default() {
+            return self.list(scope, query, page).await;
+        }
+        Ok(paging::fetch_where(
+            self.table.as_ref(),
+            &self.cursors,
+            scope,
+            query,
+            page,
+            from_item,
+            |order| filter.keeps(order),
+        )
+        .await?)
+    }
+
     /// An account's orders, newest first.
     pub async fn of_account(
         &self,
@@ -734,12 +776,24 @@ impl Orders {
         account: &AccountId,
         page: &PageRequest,
     ) -> Result<Page<Order>, OrderError> {
+        self.of_account_where(tenant, account, page, &OrderFilter::default())
+            .await
+    }
+
+    /// An account's orders narrowed by state and the day they were placed, newest first.
+    pub async fn of_account_where(
+        &self,
+        tenant: &TenantId,
+        account: &AccountId,
+        page: &PageRequest,
+        filter: &OrderFilter,
+    ) -> Result<Page<Order>, OrderError> {
         let partition = keys::account(tenant, account);
         let scope = format!("{partition}|ORDERS");
         let query = Query::partition(Index::Primary, partition)
             .sort(SortKey::BeginsWith("ORDER#".into()))
             .backward();
-        self.list(&scope, query, page).await
+        self.list_where(&scope, query, page, filter).await
     }
 
     /// A tenant's orders waiting for approval, oldest first.
@@ -757,15 +811,17 @@ impl Orders {
         .await
     }
 
-    /// A tenant's approved and rejected orders, most recently decided first.
+    /// A tenant's approved and rejected orders, most recently decided first, narrowed by
+    /// state and the day they were placed.
     pub async fn decided(
         &self,
         tenant: &TenantId,
         page: &PageRequest,
+        filter: &OrderFilter,
     ) -> Result<Page<Order>, OrderError> {
         let partition = keys::orders_decided(tenant);
         let query = Query::partition(Index::Gsi1, partition.clone()).backward();
-        self.list(&partition, query, page).await
+        self.list_where(&partition, query, page, filter).await
     }
 
     /// The orders `fulfiller` provisions by hand (its own and its retailers'), oldest
