@@ -297,8 +297,12 @@ test('an impersonation shows its banner, is in the audit trail and in the custom
   await staff.getByRole('heading', { name: 'Usage this month' }).waitFor();
   await staff.getByRole('cell', { name: /^\$\d/ }).first().waitFor();
   await staff.getByRole('heading', { name: 'Orders' }).waitFor();
-  // The account's own trail, from its page: the impersonation in words.
-  await staff.getByRole('main').getByRole('link', { name: 'Audit trail' }).click();
+  // The account's own trail on its page: the impersonation in words; the whole trail a link away.
+  await staff.reload();
+  const ownTrail = staff.getByRole('region', { name: 'Audit trail' });
+  await ownTrail.getByRole('cell', { name: 'Signed in as the customer' }).first().waitFor();
+  await check(staff, 'console-customer-page');
+  await ownTrail.getByRole('link', { name: "The account's whole trail: days, staff, CSV" }).click();
   await staff.getByText('Jo Bloggs (100001) only').waitFor();
   await staff.getByRole('cell', { name: 'Signed in as the customer' }).first().waitFor();
   // The whole trail narrowed to one staff member and to days, and as a CSV file.

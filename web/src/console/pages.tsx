@@ -535,11 +535,6 @@ export function AccountPage({ api, id, mayBill, mayAudit }: { api: Api; id: stri
           <h1>
             {a.name} ({a.number})
           </h1>
-          {mayAudit && (
-            <p>
-              <Link href={`/console/audit/accounts/${id}`}>{t('nav.audit')}</Link>
-            </p>
-          )}
           <AccountDetails api={api} id={id} onSaved={account.reload} />
           <AccountServices api={api} id={id} />
           <AccountOrders api={api} id={id} />
@@ -653,6 +648,7 @@ export function AccountPage({ api, id, mayBill, mayAudit }: { api: Api; id: stri
           </Loaded>
           <AccountBilling api={api} id={id} mayBill={mayBill} />
           {mayBill && <AccountCardPayments api={api} id={id} />}
+          {mayAudit && <AccountTrail api={api} id={id} />}
         </>
       )}
     </Loaded>
@@ -660,6 +656,31 @@ export function AccountPage({ api, id, mayBill, mayAudit }: { api: Api; id: stri
 }
 
 type AuditEntry = components['schemas']['AuditEntry'];
+
+/// What staff did on this account, newest first, with the whole trail (filters, CSV) a
+/// link away.
+function AccountTrail({ api, id }: { api: Api; id: string }) {
+  const paged = usePaged<AuditEntry>(api, `/v1/console/audit?account=${encodeURIComponent(id)}`, 10);
+  return (
+    <section aria-labelledby="account-trail">
+      <h2 id="account-trail">{t('nav.audit')}</h2>
+      <PagedTable
+        paged={paged}
+        rowKey={(e) => e.id}
+        empty={t('audit.none')}
+        columns={[
+          { label: t('console.audit_when'), cell: (e) => format.date(e.at), sort: (e) => e.at },
+          { label: t('console.audit_who'), cell: (e) => e.actor_username + (e.on_behalf_of_username ? ` → ${e.on_behalf_of_username}` : ''), sort: (e) => e.actor_username },
+          { label: t('console.audit_action'), cell: (e) => <span title={e.action}>{actionWords(e.action)}</span>, sort: (e) => actionWords(e.action) },
+          { label: t('console.audit_detail'), cell: (e) => e.detail },
+        ]}
+      />
+      <p>
+        <Link href={`/console/audit/accounts/${id}`}>{t('audit.whole_trail')}</Link>
+      </p>
+    </section>
+  );
+}
 
 /// The audit trail, newest first, a page at a time: narrowed by staff member and days (and
 /// to one account when opened from it), in words, and as a CSV file of what is shown.
