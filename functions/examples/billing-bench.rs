@@ -142,11 +142,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
                         started_at: None,
                         attributes: BTreeMap::new(),
                     },
+                    &Stamp::none(),
                 )
                 .await?;
             if s == 0 {
                 services
-                    .attach_bolt_on(&tenant.id, &account.id, &service.id, &bolt_on.id)
+                    .attach_bolt_on(
+                        &tenant.id,
+                        &account.id,
+                        &service.id,
+                        &bolt_on.id,
+                        &Stamp::none(),
+                    )
                     .await?;
             }
             // A month of calls: one every third day.

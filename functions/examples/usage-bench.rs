@@ -137,11 +137,18 @@ async fn provider(platform: &Platform) -> Result<(Tenant, AccountId), Box<dyn st
                     started_at: None,
                     attributes: BTreeMap::new(),
                 },
+                &Stamp::none(),
             )
             .await?;
         if n % 10 == 0 {
             services
-                .attach_bolt_on(&tenant.id, &account.id, &service.id, &bolt_on.id)
+                .attach_bolt_on(
+                    &tenant.id,
+                    &account.id,
+                    &service.id,
+                    &bolt_on.id,
+                    &Stamp::none(),
+                )
                 .await?;
         }
     }

@@ -543,11 +543,20 @@ async fn services_and_usage(platform: &Platform, tenant: &Tenant) -> Result<(), 
                 started_at: None,
                 attributes: BTreeMap::new(),
             };
-            match services.create(&tenant.id, &account.id, new).await {
+            match services
+                .create(&tenant.id, &account.id, new, &Stamp::none())
+                .await
+            {
                 Ok(service) => {
                     if let Some(bolt_on) = bolt_on {
                         services
-                            .attach_bolt_on(&tenant.id, &account.id, &service.id, &bolt_on)
+                            .attach_bolt_on(
+                                &tenant.id,
+                                &account.id,
+                                &service.id,
+                                &bolt_on,
+                                &Stamp::none(),
+                            )
                             .await
                             .map_err(|e| fail(&e))?;
                     }

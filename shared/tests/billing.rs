@@ -344,6 +344,7 @@ async fn numbers_have_no_gaps_on(w: World) {
                     started_at: None,
                     attributes: Default::default(),
                 },
+                &Stamp::none(),
             )
             .await
             .unwrap();
@@ -865,6 +866,7 @@ async fn an_account_the_run_cannot_bill_is_reported_with_why_and_tried_again_nex
                 started_at: None,
                 attributes: Default::default(),
             },
+            &Stamp::none(),
         )
         .await
         .unwrap();
@@ -2718,6 +2720,7 @@ async fn run_now_waits_for_a_running_attempt_and_a_day_that_failed_is_tried_agai
                 started_at: None,
                 attributes: Default::default(),
             },
+            &Stamp::none(),
         )
         .await
         .unwrap();

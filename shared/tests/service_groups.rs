@@ -157,3 +157,93 @@ async fn a_provider_groups_services_across_accounts_and_nobody_else_sees_them() 
             .await;
     assert_eq!(empty.body["items"], json!([]));
 }
+
+/// The actions of staff on services, groups and plan alerts are on the trail once each,
+/// written with the change: a repeat that changes nothing leaves none.
+#[tokio::test]
+async fn staff_changes_to_services_groups_and_plan_alerts_are_on_the_trail_once_each() {
+    let f = fixture().await;
+    let Cast { boss, .. } = cast(&f).await;
+    let call = |method: &'static str, path: String, body: Option<serde_json::Value>| {
+        let (w, boss) = (&f.w, boss.clone());
+        async move {
+            w.clock.advance(time::Duration::seconds(1));
+            w.call(method, &path, "acme", Auth::Bearer(&boss), body)
+                .await
+        }
+    };
+    let trail = || async {
+        let reply = call("GET", "/v1/console/audit?limit=100".into(), None).await;
+        reply.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["action"].as_str().unwrap().to_owned())
+            .collect::<Vec<_>>()
+    };
+    let before = trail().await.len();
+    let made = call(
+        "POST",
+        "/v1/console/service-groups".into(),
+        Some(json!({"name": "Depots", "kind": "site"})),
+    )
+    .await;
+    let group = made.body["id"].as_str().unwrap().to_owned();
+    call(
+        "POST",
+        "/v1/console/service-groups".into(),
+        Some(json!({"name": "depots", "kind": "site"})),
+    )
+    .await;
+    let member = format!(
+        "/v1/console/accounts/{}/services/{}/groups/{group}",
+        f.account, f.landline
+    );
+    call("PUT", member.clone(), None).await;
+    call("PUT", member.clone(), None).await;
+    assert_eq!(
+        call("DELETE", member.clone(), None).await.status,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        call("DELETE", member, None).await.status,
+        StatusCode::NOT_FOUND
+    );
+    let service = call(
+        "POST",
+        format!("/v1/console/accounts/{}/services", f.account),
+        Some(json!({"plan": f.plan.to_string(), "identifier": "+61 2 5550 4444"})),
+    )
+    .await;
+    assert_eq!(service.status, StatusCode::CREATED, "{}", service.text);
+    let alert = call(
+        "POST",
+        format!("/v1/console/plans/{}/alerts", f.plan),
+        Some(json!({"measure": "spend", "threshold": 5000})),
+    )
+    .await;
+    assert_eq!(alert.status, StatusCode::CREATED, "{}", alert.text);
+    let removed = call(
+        "DELETE",
+        format!(
+            "/v1/console/plans/{}/alerts/{}",
+            f.plan,
+            alert.body["id"].as_str().unwrap()
+        ),
+        None,
+    )
+    .await;
+    assert_eq!(removed.status, StatusCode::NO_CONTENT);
+    let after = trail().await;
+    assert_eq!(
+        after[..after.len() - before],
+        [
+            "catalogue.plan_alert_removed",
+            "catalogue.plan_alert_added",
+            "service.created",
+            "service_group.service_removed",
+            "service_group.service_added",
+            "service_group.created",
+        ]
+    );
+}

@@ -222,6 +222,7 @@ async fn the_tenant_decides_which_attributes_accounts_carry() {
                     required: true,
                 },
             ],
+            &selfcare::store::Stamp::none(),
         )
         .await
         .unwrap();

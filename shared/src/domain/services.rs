@@ -16,7 +16,7 @@ use super::catalogue::{BoltOn, Catalogue, CatalogueError, Plan, ServiceType};
 use crate::ids::{AccountId, BoltOnId, CostCentreId, PlanId, ServiceId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{Condition, Item, Key, Query, SortKey, Table, TableError, Value, Write};
-use crate::store::{self, CursorCodec, Transaction, TransactionError, keys};
+use crate::store::{self, CursorCodec, Stamp, Transaction, TransactionError, keys};
 
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
@@ -215,6 +215,7 @@ impl Services {
         tenant: &TenantId,
         account: &AccountId,
         new: NewService,
+        stamp: &Stamp,
     ) -> Result<Service, ServiceError> {
         let mut v = Violations::default();
         let identifier = normalise_identifier(&new.identifier)
@@ -256,6 +257,7 @@ impl Services {
         for (name, write) in writes {
             tx.add(name, write);
         }
+        tx.extend("audit entry", stamp.writes());
         match tx.commit(self.table.as_ref()).await {
             Ok(()) => Ok(service),
             Err(TransactionError::ConditionFailed(IDENTIFIER_CLAIM)) => {
@@ -342,6 +344,7 @@ impl Services {
         account: &AccountId,
         id: &ServiceId,
         bolt_on: &BoltOnId,
+        stamp: &Stamp,
     ) -> Result<Service, ServiceError> {
         let service = self.get(tenant, account, id).await?;
         let offer: BoltOn = match self.catalogue.bolt_on(tenant, bolt_on).await {
@@ -369,7 +372,7 @@ impl Services {
             bolt_on: *bolt_on,
             since: self.clock.now(),
         });
-        self.save(next).await
+        self.save(next, stamp).await
     }
 
     /// Puts a service under one of its account's cost centres (the caller has checked the
@@ -380,6 +383,7 @@ impl Services {
         account: &AccountId,
         id: &ServiceId,
         cost_centre: Option<CostCentreId>,
+        stamp: &Stamp,
     ) -> Result<Service, ServiceError> {
         let service = self.get(tenant, account, id).await?;
         if service.cost_centre == cost_centre {
@@ -387,19 +391,21 @@ impl Services {
         }
         let mut next = service;
         next.cost_centre = cost_centre;
-        self.save(next).await
+        self.save(next, stamp).await
     }
 
     /// Stores a changed service over the version it was read at.
-    async fn save(&self, next: Service) -> Result<Service, ServiceError> {
+    /// Saves `next` on the condition that it is still at the version read, with the
+    /// audit entry of the change in the same transaction.
+    async fn save(&self, next: Service, stamp: &Stamp) -> Result<Service, ServiceError> {
         let (next, write) = saving(next)?;
-        let Write::Put { item, condition } = write else {
-            return Err(TableError::Invalid("a service is saved with a put".into()).into());
-        };
-        match self.table.put(item, condition).await {
+        let mut tx = Transaction::new();
+        tx.add("service", write);
+        tx.extend("audit entry", stamp.writes());
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => Ok(next),
-            Err(TableError::ConditionFailed) => Err(ServiceError::Conflict),
-            Err(e) => Err(e.into()),
+            Err(TransactionError::ConditionFailed("service")) => Err(ServiceError::Conflict),
+            Err(e) => Err(TableError::from(e).into()),
         }
     }
 

@@ -380,6 +380,7 @@ impl Tenants {
         &self,
         id: &TenantId,
         definitions: Vec<AttributeDefinition>,
+        stamp: &crate::store::Stamp,
     ) -> Result<Tenant, TenantError> {
         let mut violations = Violations::default();
         let mut seen = std::collections::BTreeSet::new();
@@ -405,13 +406,13 @@ impl Tenants {
             .get("account_attributes")
             .cloned()
             .unwrap_or(crate::ports::Value::L(vec![]));
-        self.table
-            .update(
-                &Key::new(keys::tenant(id), keys::TENANT_SK),
-                Update::default().set("account_attributes", attributes),
-                Some(Condition::Exists),
-            )
-            .await?;
+        let mut writes = vec![crate::ports::table::Write::Update {
+            key: Key::new(keys::tenant(id), keys::TENANT_SK),
+            update: Update::default().set("account_attributes", attributes),
+            condition: Some(Condition::Exists),
+        }];
+        writes.extend(stamp.writes());
+        self.table.transact(writes).await?;
         Ok(tenant)
     }
 }

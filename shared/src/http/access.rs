@@ -29,23 +29,42 @@ pub const TENANT_HEADER: &str = "x-selfcare-tenant";
 /// Where the authentication extractor leaves the session a request was served in, for the
 /// layers that act after the handler (the impersonation trail).
 #[derive(Clone, Default)]
-pub struct ServedSession(std::sync::Arc<std::sync::Mutex<Option<Session>>>);
+pub struct ServedSession(std::sync::Arc<std::sync::Mutex<Served>>);
+
+#[derive(Default)]
+struct Served {
+    session: Option<Session>,
+    /// The handler put the impersonated change's entry in its own transaction.
+    stamped: bool,
+}
 
 impl ServedSession {
     fn keep(&self, session: &Session) {
         if let Ok(mut slot) = self.0.lock() {
-            *slot = Some(session.clone());
+            slot.session = Some(session.clone());
         }
     }
-    fn taken(&self) -> Option<Session> {
-        self.0.lock().ok().and_then(|mut slot| slot.take())
+    fn mark_stamped(&self) {
+        if let Ok(mut slot) = self.0.lock() {
+            slot.stamped = true;
+        }
+    }
+    /// The session served, unless its change was audited in its own transaction.
+    fn unstamped(&self) -> Option<Session> {
+        self.0
+            .lock()
+            .ok()
+            .filter(|slot| !slot.stamped)
+            .and_then(|mut slot| slot.session.take())
     }
 }
 
 /// Middleware: every change made in an impersonated session (a request other than a read
 /// that succeeded) goes on the customer's access history and the audit trail as its method
 /// and path, whatever endpoint made it, so the customer sees what was done and not only
-/// that staff came in.
+/// that staff came in. Handlers that change the table put that entry in the change's own
+/// transaction (`PortalUser::stamp`); this records the rest after the fact, the safety net
+/// for an endpoint that forgot, and says so in the log.
 pub async fn impersonation_trail(
     axum::extract::State(platform): axum::extract::State<Platform>,
     mut request: axum::extract::Request,
@@ -63,8 +82,12 @@ pub async fn impersonation_trail(
     let response = next.run(request).await;
     let changed = !matches!(method, Method::GET | Method::HEAD | Method::OPTIONS)
         && response.status().is_success();
-    if let Some(session) = slot.taken().filter(|s| s.impersonator.is_some() && changed) {
+    if let Some(session) = slot
+        .unstamped()
+        .filter(|s| s.impersonator.is_some() && changed)
+    {
         let detail = format!("{method} {path}");
+        tracing::warn!(%detail, "an impersonated change was audited after it was made");
         let written = platform
             .audit()
             .record_impersonated_change(&session, &detail, &request_id)
@@ -305,6 +328,31 @@ fn allowed_before_enrolment(path: &str) -> bool {
 pub struct PortalUser {
     pub session: Session,
     pub request_id: String,
+    served: Option<ServedSession>,
+}
+
+impl PortalUser {
+    /// The audit entry of this request's change when staff make it as the customer (on
+    /// the trail and the customer's access history), for the change's own transaction;
+    /// nothing when the customer makes it. `asked` says what was asked, as the method and
+    /// path do on the entries the middleware writes.
+    pub fn stamp(&self, platform: &Platform, asked: &str) -> Result<Stamp, Problem> {
+        if self.session.impersonator.is_none() {
+            return Ok(Stamp::none());
+        }
+        let write = platform.audit().write(
+            &self.session,
+            self.session.account(),
+            "impersonation.change",
+            asked,
+            &self.request_id,
+            true,
+        )?;
+        if let Some(served) = &self.served {
+            served.mark_stamped();
+        }
+        Ok(Stamp::of(write))
+    }
 }
 
 impl FromRequestParts<Platform> for PortalUser {
@@ -327,6 +375,7 @@ impl FromRequestParts<Platform> for PortalUser {
         Ok(PortalUser {
             session,
             request_id,
+            served: parts.extensions.get::<ServedSession>().cloned(),
         })
     }
 }

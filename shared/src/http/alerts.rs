@@ -18,7 +18,7 @@ use crate::domain::catalogue::UsageType;
 use crate::domain::identity::Permission;
 use crate::domain::settings::Module;
 use crate::domain::usage::alerts::{Alert, AlertScope, Measure, NewAlert};
-use crate::ids::PlanId;
+use crate::ids::{AlertId, PlanId};
 use crate::platform::Platform;
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -102,6 +102,7 @@ pub async fn create_portal_alert(
         }
         None => AlertScope::Account(account),
     };
+    let stamp = user.stamp(&platform, "POST /v1/portal/usage/alerts")?;
     let alert = platform
         .alerts()
         .create(
@@ -112,6 +113,7 @@ pub async fn create_portal_alert(
                 usage: body.usage,
                 threshold: body.threshold,
             },
+            &stamp,
         )
         .await?;
     Ok((StatusCode::CREATED, Json(alert.into())))
@@ -128,12 +130,18 @@ pub async fn delete_portal_alert(
 ) -> Result<StatusCode, Problem> {
     let account = portal_account(&platform, &user, Module::Usage).await?;
     require(&user.session, PortalAction::AccountEdit)?;
+    let alert: AlertId = parse_id(&alert)?;
+    let stamp = user.stamp(
+        &platform,
+        &format!("DELETE /v1/portal/usage/alerts/{alert}"),
+    )?;
     platform
         .alerts()
         .delete(
             &user.session.tenant,
             &AlertScope::Account(account),
-            &parse_id(&alert)?,
+            &alert,
+            &stamp,
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)
@@ -182,6 +190,12 @@ pub async fn create_plan_alert(
     if body.service.is_some() {
         return Err(Problem::validation().field("/service", "a plan's alert covers its services"));
     }
+    let stamp = staff.stamp(
+        &platform,
+        None,
+        "catalogue.plan_alert_added",
+        &plan.to_string(),
+    )?;
     let alert = platform
         .alerts()
         .create(
@@ -192,14 +206,7 @@ pub async fn create_plan_alert(
                 usage: body.usage,
                 threshold: body.threshold,
             },
-        )
-        .await?;
-    staff
-        .record(
-            &platform,
-            None,
-            "catalogue.plan_alert_added",
-            &plan.to_string(),
+            &stamp,
         )
         .await?;
     Ok((StatusCode::CREATED, Json(alert.into())))
@@ -216,20 +223,19 @@ pub async fn delete_plan_alert(
 ) -> Result<StatusCode, Problem> {
     staff.require(Permission::SettingsManage)?;
     let plan = own_plan(&platform, &staff, &plan).await?;
+    let stamp = staff.stamp(
+        &platform,
+        None,
+        "catalogue.plan_alert_removed",
+        &plan.to_string(),
+    )?;
     platform
         .alerts()
         .delete(
             &staff.session.tenant,
             &AlertScope::Plan(plan),
             &parse_id(&alert)?,
-        )
-        .await?;
-    staff
-        .record(
-            &platform,
-            None,
-            "catalogue.plan_alert_removed",
-            &plan.to_string(),
+            &stamp,
         )
         .await?;
     Ok(StatusCode::NO_CONTENT)

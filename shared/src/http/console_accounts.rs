@@ -475,18 +475,15 @@ pub async fn update_login(
     let (account, mut login) = account_login(&platform, &staff, &account, &login).await?;
     let identity = platform.identity();
     if let Some(username) = &body.username {
-        let before = login.username.clone();
+        let stamp = staff.stamp(
+            &platform,
+            Some(account.id),
+            "login.renamed",
+            &format!("{} to {}", login.username, username.trim()),
+        )?;
         login = identity
             .logins
-            .rename(&staff.session.tenant, &login.id, username)
-            .await?;
-        staff
-            .record(
-                &platform,
-                Some(account.id),
-                "login.renamed",
-                &format!("{before} to {}", login.username),
-            )
+            .rename(&staff.session.tenant, &login.id, username, &stamp)
             .await?;
     }
     if body.role.is_some() || body.allow_orders.is_some() {
@@ -496,6 +493,12 @@ pub async fn update_login(
         else {
             return Err(Problem::not_found());
         };
+        let stamp = staff.stamp(
+            &platform,
+            Some(account.id),
+            "login.access_changed",
+            &login.username,
+        )?;
         login = identity
             .logins
             .set_end_user_access(
@@ -506,14 +509,7 @@ pub async fn update_login(
                     role: body.role.unwrap_or(role),
                     allow_orders: body.allow_orders.unwrap_or(allow_orders),
                 },
-            )
-            .await?;
-        staff
-            .record(
-                &platform,
-                Some(account.id),
-                "login.access_changed",
-                &login.username,
+                &stamp,
             )
             .await?;
     }
@@ -532,18 +528,16 @@ pub async fn remove_login(
 ) -> Result<StatusCode, Problem> {
     staff.require(Permission::LoginsManage)?;
     let (account, login) = account_login(&platform, &staff, &account, &login).await?;
+    let stamp = staff.stamp(
+        &platform,
+        Some(account.id),
+        "login.removed",
+        &login.username,
+    )?;
     platform
         .identity()
         .logins
-        .remove_login(&staff.session.tenant, &login.id)
-        .await?;
-    staff
-        .record(
-            &platform,
-            Some(account.id),
-            "login.removed",
-            &login.username,
-        )
+        .remove_login(&staff.session.tenant, &login.id, &stamp)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -206,6 +206,7 @@ pub async fn update_staff(
         return Err(Problem::conflict("you cannot change your own permissions"));
     }
     grantable(&staff, &body.permissions, body.groups.as_ref())?;
+    let stamp = staff.stamp(&platform, None, "staff.access_changed", &login.username)?;
     let identity = platform.identity();
     let updated = identity
         .logins
@@ -216,16 +217,7 @@ pub async fn update_staff(
                 permissions: body.permissions,
                 groups: body.groups,
             },
-        )
-        .await?;
-    platform
-        .audit()
-        .record(
-            &staff.session,
-            None,
-            "staff.access_changed",
-            &updated.username,
-            &staff.request_id,
+            &stamp,
         )
         .await?;
     Ok(Json(updated.into()))
@@ -274,20 +266,11 @@ pub async fn remove_staff(
     if login.id == staff.session.login {
         return Err(Problem::conflict("you cannot remove yourself"));
     }
-    let identity = platform.identity();
-    identity
-        .logins
-        .remove_login(&staff.session.tenant, &login.id)
-        .await?;
+    let stamp = staff.stamp(&platform, None, "staff.removed", &login.username)?;
     platform
-        .audit()
-        .record(
-            &staff.session,
-            None,
-            "staff.removed",
-            &login.username,
-            &staff.request_id,
-        )
+        .identity()
+        .logins
+        .remove_login(&staff.session.tenant, &login.id, &stamp)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -770,25 +753,21 @@ pub async fn put_account_attributes(
             default: a.default.filter(|d| !d.trim().is_empty()),
             required: a.required,
         })
-        .collect();
+        .collect::<Vec<AttributeDefinition>>();
+    let names = definitions
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
+    let stamp = staff.stamp(
+        &platform,
+        None,
+        "settings.account_attributes_changed",
+        &names,
+    )?;
     let tenant = platform
         .tenants()
-        .set_account_attributes(&staff.session.tenant, definitions)
-        .await?;
-    platform
-        .audit()
-        .record(
-            &staff.session,
-            None,
-            "settings.account_attributes_changed",
-            &tenant
-                .account_attributes
-                .iter()
-                .map(|a| a.name.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
-            &staff.request_id,
-        )
+        .set_account_attributes(&staff.session.tenant, definitions, &stamp)
         .await?;
     Ok(Json(attribute_views(tenant.account_attributes)))
 }

@@ -132,6 +132,10 @@ pub async fn create_cost_centre(
 ) -> Result<(StatusCode, Json<CostCentreView>), Problem> {
     let account = portal_account(&platform, &user, Module::Services).await?;
     require(&user.session, PortalAction::AccountEdit)?;
+    let stamp = user.stamp(
+        &platform,
+        &format!("POST /v1/portal/cost-centres ({})", body.name.trim()),
+    )?;
     let (centre, created) = platform
         .cost_centres()
         .create(
@@ -139,6 +143,7 @@ pub async fn create_cost_centre(
             &account,
             &body.name,
             body.code.as_deref(),
+            &stamp,
         )
         .await?;
     let status = if created {
@@ -162,13 +167,19 @@ pub async fn assign_cost_centre(
 ) -> Result<Json<ServiceView>, Problem> {
     let account = portal_account(&platform, &user, Module::Services).await?;
     require(&user.session, PortalAction::AccountEdit)?;
+    let service: crate::ids::ServiceId = parse_id(&service)?;
+    let stamp = user.stamp(
+        &platform,
+        &format!("PUT /v1/portal/services/{service}/cost-centre"),
+    )?;
     let service = platform
         .cost_centres()
         .assign(
             &user.session.tenant,
             &account,
-            &parse_id(&service)?,
+            &service,
             body.cost_centre.as_deref(),
+            &stamp,
         )
         .await?;
     Ok(Json(service.into()))

@@ -29,7 +29,6 @@ use crate::domain::settings::EditableField;
 use crate::domain::settings::Module;
 use crate::ids::LoginId;
 use crate::platform::Platform;
-use crate::store::Stamp;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ImpersonationView {
@@ -206,17 +205,7 @@ pub async fn update_own_account(
         .await
         .map_err(|_| Problem::not_found())?;
     // A change made while impersonating is on the trail, in the change's transaction.
-    let stamp = match session.impersonator {
-        Some(_) => Stamp::of(platform.audit().write(
-            session,
-            Some(account),
-            "account.updated",
-            "account details changed in an impersonated session",
-            &user.request_id,
-            false,
-        )?),
-        None => Stamp::none(),
-    };
+    let stamp = user.stamp(&platform, "PATCH /v1/portal/account")?;
     let updated = platform
         .accounts()
         .update(
@@ -356,6 +345,7 @@ pub async fn update_own_login(
             "you cannot change your own role; another owner or your provider can",
         ));
     }
+    let stamp = user.stamp(&platform, &format!("PATCH /v1/portal/logins/{login}"))?;
     let identity = platform.identity();
     let updated = identity
         .logins
@@ -367,20 +357,9 @@ pub async fn update_own_login(
                 role: body.role,
                 allow_orders: body.allow_orders,
             },
+            &stamp,
         )
         .await?;
-    if user.session.impersonator.is_some() {
-        platform
-            .audit()
-            .record(
-                &user.session,
-                Some(account),
-                "login.access_changed",
-                &updated.username,
-                &user.request_id,
-            )
-            .await?;
-    }
     Ok(Json(updated.into()))
 }
 
@@ -404,22 +383,11 @@ pub async fn remove_own_login(
         .logins
         .login_of_account(&user.session.tenant, &account, &login)
         .await?;
+    let stamp = user.stamp(&platform, &format!("DELETE /v1/portal/logins/{login}"))?;
     identity
         .logins
-        .remove_login(&user.session.tenant, &found.id)
+        .remove_login(&user.session.tenant, &found.id, &stamp)
         .await?;
-    if user.session.impersonator.is_some() {
-        platform
-            .audit()
-            .record(
-                &user.session,
-                Some(account),
-                "login.removed",
-                &found.username,
-                &user.request_id,
-            )
-            .await?;
-    }
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -23,6 +23,7 @@ use crate::domain::orders::{OrderError, OrderRef, OrderRequest, Requester};
 use crate::domain::settings::Module;
 use crate::ids::{AccountId, OrderId};
 use crate::platform::Platform;
+use crate::store::Stamp;
 
 /// The modules an order's kind needs beyond orders.
 fn module_of(request: &OrderRequest) -> Option<Module> {
@@ -152,9 +153,10 @@ pub async fn place_order(
     }
     let account = require(&user.session, PortalAction::OrdersCreate)?;
     let key = headers.get("idempotency-key").and_then(|h| h.to_str().ok());
+    let stamp = user.stamp(&platform, "POST /v1/portal/orders")?;
     let order = platform
         .orders()
-        .submit(&requester(&user, account), input.request, key)
+        .submit(&requester(&user, account, &stamp), input.request, key)
         .await?;
     Ok((
         StatusCode::CREATED,
@@ -162,8 +164,9 @@ pub async fn place_order(
     ))
 }
 
-fn requester(user: &PortalUser, account: AccountId) -> Requester<'_> {
+fn requester<'a>(user: &'a PortalUser, account: AccountId, stamp: &'a Stamp) -> Requester<'a> {
     Requester {
+        stamp,
         tenant: user.session.tenant,
         account,
         login: user.session.login,
@@ -243,9 +246,10 @@ pub async fn resubmit_order(
     portal_account(&platform, &user, Module::Orders).await?;
     let account = require(&user.session, PortalAction::OrdersCreate)?;
     let id: OrderId = parse_id(&order)?;
+    let stamp = user.stamp(&platform, &format!("POST /v1/portal/orders/{id}/resubmit"))?;
     let order = platform
         .orders()
-        .resubmit(&requester(&user, account), &id, input.request)
+        .resubmit(&requester(&user, account, &stamp), &id, input.request)
         .await?;
     Ok(Json(OrderView::portal(order, &user.session.language)))
 }
@@ -264,9 +268,10 @@ pub async fn withdraw_order(
     portal_account(&platform, &user, Module::Orders).await?;
     let account = require(&user.session, PortalAction::OrdersCreate)?;
     let id: OrderId = parse_id(&order)?;
+    let stamp = user.stamp(&platform, &format!("POST /v1/portal/orders/{id}/withdraw"))?;
     let order = platform
         .orders()
-        .withdraw(&requester(&user, account), &id)
+        .withdraw(&requester(&user, account, &stamp), &id)
         .await?;
     Ok(Json(OrderView::portal(order, &user.session.language)))
 }

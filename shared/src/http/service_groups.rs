@@ -17,6 +17,7 @@ use super::problem::{JsonBody, Problem, QueryParams, parse_id};
 use super::views::{PageOf, Paging};
 use crate::domain::identity::Permission;
 use crate::domain::service_groups::{Member, ServiceGroup};
+use crate::ids::ServiceId;
 use crate::platform::Platform;
 
 fn every_account(staff: &StaffUser) -> Result<(), Problem> {
@@ -92,15 +93,11 @@ pub async fn create_group(
 ) -> Result<(StatusCode, Json<GroupView>), Problem> {
     staff.require(Permission::AccountsWrite)?;
     every_account(&staff)?;
+    let stamp = staff.stamp(&platform, None, "service_group.created", body.name.trim())?;
     let (group, created) = platform
         .service_groups()
-        .create(&staff.session.tenant, &body.name, &body.kind)
+        .create(&staff.session.tenant, &body.name, &body.kind, &stamp)
         .await?;
-    if created {
-        staff
-            .record(&platform, None, "service_group.created", &body.name)
-            .await?;
-    }
     let status = if created {
         StatusCode::CREATED
     } else {
@@ -163,22 +160,16 @@ pub async fn add_member(
 ) -> Result<Json<MemberView>, Problem> {
     staff.require(Permission::AccountsWrite)?;
     let account = visible_account(&platform, &staff, &account).await?;
+    let service: ServiceId = parse_id(&service)?;
+    let stamp = staff.stamp(
+        &platform,
+        Some(account.id),
+        "service_group.service_added",
+        &format!("{service} to {group}"),
+    )?;
     let member = platform
         .service_groups()
-        .add(
-            &staff.session.tenant,
-            &group,
-            &account.id,
-            &parse_id(&service)?,
-        )
-        .await?;
-    staff
-        .record(
-            &platform,
-            Some(account.id),
-            "service_group.service_added",
-            &format!("{service} to {group}"),
-        )
+        .add(&staff.session.tenant, &group, &account.id, &service, &stamp)
         .await?;
     Ok(Json(member.into()))
 }
@@ -195,22 +186,16 @@ pub async fn remove_member(
 ) -> Result<StatusCode, Problem> {
     staff.require(Permission::AccountsWrite)?;
     let account = visible_account(&platform, &staff, &account).await?;
+    let service: ServiceId = parse_id(&service)?;
+    let stamp = staff.stamp(
+        &platform,
+        Some(account.id),
+        "service_group.service_removed",
+        &format!("{service} from {group}"),
+    )?;
     platform
         .service_groups()
-        .remove(
-            &staff.session.tenant,
-            &group,
-            &account.id,
-            &parse_id(&service)?,
-        )
-        .await?;
-    staff
-        .record(
-            &platform,
-            Some(account.id),
-            "service_group.service_removed",
-            &format!("{service} from {group}"),
-        )
+        .remove(&staff.session.tenant, &group, &account.id, &service, &stamp)
         .await?;
     Ok(StatusCode::NO_CONTENT)
 }

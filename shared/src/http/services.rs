@@ -207,6 +207,12 @@ pub async fn create_service(
 ) -> Result<(StatusCode, Json<ServiceView>), Problem> {
     staff.require(Permission::AccountsWrite)?;
     let account = visible_account(&platform, &staff, &account).await?;
+    let stamp = staff.stamp(
+        &platform,
+        Some(account.id),
+        "service.created",
+        body.identifier.trim(),
+    )?;
     let service = platform
         .services()
         .create(
@@ -219,14 +225,7 @@ pub async fn create_service(
                 started_at: None,
                 attributes: body.attributes,
             },
-        )
-        .await?;
-    staff
-        .record(
-            &platform,
-            Some(account.id),
-            "service.created",
-            &service.identifier,
+            &stamp,
         )
         .await?;
     Ok((StatusCode::CREATED, Json(service.into())))
@@ -270,21 +269,26 @@ pub async fn attach_bolt_on(
 ) -> Result<Json<ServiceView>, Problem> {
     staff.require(Permission::AccountsWrite)?;
     let account = visible_account(&platform, &staff, &account).await?;
+    let service_id = parse_id(&service)?;
+    let bolt_on = parse_id(&body.bolt_on)?;
+    let known = platform
+        .services()
+        .get(&staff.session.tenant, &account.id, &service_id)
+        .await?;
+    let stamp = staff.stamp(
+        &platform,
+        Some(account.id),
+        "service.bolt_on_attached",
+        &format!("{} on {}", body.bolt_on, known.identifier),
+    )?;
     let service = platform
         .services()
         .attach_bolt_on(
             &staff.session.tenant,
             &account.id,
-            &parse_id(&service)?,
-            &parse_id(&body.bolt_on)?,
-        )
-        .await?;
-    staff
-        .record(
-            &platform,
-            Some(account.id),
-            "service.bolt_on_attached",
-            &format!("{} on {}", body.bolt_on, service.identifier),
+            &service_id,
+            &bolt_on,
+            &stamp,
         )
         .await?;
     Ok(Json(service.into()))

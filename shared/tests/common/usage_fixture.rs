@@ -104,15 +104,21 @@ pub async fn fixture_for(w: World, tenant: Tenant) -> Fixture {
         attributes: BTreeMap::new(),
     };
     let landline = services
-        .create(&tenant.id, &account, new(LANDLINE))
+        .create(&tenant.id, &account, new(LANDLINE), &Stamp::none())
         .await
         .unwrap();
     services
-        .attach_bolt_on(&tenant.id, &account, &landline.id, &bolt_on.id)
+        .attach_bolt_on(
+            &tenant.id,
+            &account,
+            &landline.id,
+            &bolt_on.id,
+            &Stamp::none(),
+        )
         .await
         .unwrap();
     services
-        .create(&tenant.id, &account, new(SPARE))
+        .create(&tenant.id, &account, new(SPARE), &Stamp::none())
         .await
         .unwrap();
     Fixture {

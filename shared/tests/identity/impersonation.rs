@@ -112,12 +112,20 @@ async fn a_full_impersonation_lasts_half_an_hour_at_most_and_each_change_names_b
             Auth::Bearer(&boss),
         )
         .await;
-    let first = trail.body["items"]
+    let changes: Vec<&serde_json::Value> = trail.body["items"]
         .as_array()
         .unwrap()
         .iter()
-        .find(|i| i["action"] == "account.updated")
-        .unwrap();
+        .filter(|i| i["action"] == "impersonation.change")
+        .collect();
+    assert_eq!(
+        changes.len(),
+        1,
+        "one entry, written with the change: {}",
+        trail.text
+    );
+    let first = changes[0];
+    assert_eq!(first["detail"], "PATCH /v1/portal/account");
     assert_eq!(first["actor_username"], "boss");
     assert_eq!(first["on_behalf_of_username"], "sam");
     assert_eq!(first["request_id"].as_str().unwrap().len(), 26);

@@ -20,7 +20,7 @@ use super::usage::{Period, Totals, UsageError, UsageViews};
 use crate::ids::{AccountId, CostCentreId, ServiceId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{Condition, Table, TableError, Write};
-use crate::store::{self, CursorCodec, Transaction, TransactionError};
+use crate::store::{self, CursorCodec, Stamp, Transaction, TransactionError};
 
 /// An account has at most this many cost centres.
 pub const MAX_PER_ACCOUNT: usize = 200;
@@ -87,6 +87,7 @@ impl CostCentres {
         account: &AccountId,
         name: &str,
         code: Option<&str>,
+        stamp: &Stamp,
     ) -> Result<(CostCentre, bool), CostCentreError> {
         let name = name.split_whitespace().collect::<Vec<_>>().join(" ");
         let mut v = Violations::default();
@@ -126,6 +127,7 @@ impl CostCentres {
                 condition: Some(Condition::Absent),
             },
         );
+        tx.extend("audit entry", stamp.writes());
         match tx.commit(self.table.as_ref()).await {
             Ok(()) => Ok((centre, true)),
             // A twin request made it meanwhile.
@@ -195,6 +197,7 @@ impl CostCentres {
         account: &AccountId,
         service: &ServiceId,
         cost_centre: Option<&str>,
+        stamp: &Stamp,
     ) -> Result<Service, CostCentreError> {
         let centre = match cost_centre {
             Some(id) => match self.get(tenant, account, id).await {
@@ -210,7 +213,7 @@ impl CostCentres {
         };
         Ok(self
             .services
-            .set_cost_centre(tenant, account, service, centre)
+            .set_cost_centre(tenant, account, service, centre, stamp)
             .await?)
     }
 

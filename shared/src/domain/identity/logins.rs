@@ -19,7 +19,7 @@ use crate::domain::contact::EmailAddress;
 use crate::domain::paging::{self, Page, PageRequest};
 use crate::ids::{AccountId, LoginId, TenantId};
 use crate::ports::table::{Condition, Index, Item, Query, TableError, Value, Write};
-use crate::store::{self, Saved, Transaction, TransactionError, keys};
+use crate::store::{self, Stamp, Transaction, TransactionError, keys};
 
 /// What an account owner (or staff) may change of a login of an account.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -306,6 +306,7 @@ impl Logins {
         tenant: &TenantId,
         id: &LoginId,
         username: &str,
+        stamp: &Stamp,
     ) -> Result<Login, IdentityError> {
         let username = normalise_username(username).map_err(|m| invalid("/username", m))?;
         let login = self.login(tenant, id).await?;
@@ -353,6 +354,7 @@ impl Logins {
                 self.let_go_of_look(tenant, &login.username, id).await?,
             );
         }
+        tx.extend("audit entry", stamp.writes());
         match tx.commit(self.cx.table.as_ref()).await {
             Ok(()) => Ok(next),
             Err(TransactionError::ConditionFailed("username claim" | "look-alike claim")) => {
@@ -386,7 +388,12 @@ impl Logins {
 
     /// Removes a login and its username (an account's owner can then be sent a new
     /// credential-create email). Its sessions end.
-    pub async fn remove_login(&self, tenant: &TenantId, id: &LoginId) -> Result<(), IdentityError> {
+    pub async fn remove_login(
+        &self,
+        tenant: &TenantId,
+        id: &LoginId,
+        stamp: &Stamp,
+    ) -> Result<(), IdentityError> {
         let login = self.login(tenant, id).await?;
         let mut tx = Transaction::new();
         tx.add(
@@ -436,6 +443,7 @@ impl Logins {
                 );
             }
         }
+        tx.extend("audit entry", stamp.writes());
         match tx.commit(self.cx.table.as_ref()).await {
             Ok(()) => {}
             Err(e) if e.is_contention() => return Err(IdentityError::login_changed()),
@@ -453,6 +461,7 @@ impl Logins {
         account: &AccountId,
         id: &LoginId,
         access: EndUserAccess,
+        stamp: &Stamp,
     ) -> Result<Login, IdentityError> {
         let login = self.login_of_account(tenant, account, id).await?;
         let mut next = login.clone();
@@ -461,7 +470,7 @@ impl Logins {
             role: access.role,
             allow_orders: access.allow_orders,
         };
-        self.replace(&login, next).await
+        self.replace(&login, next, stamp).await
     }
 
     /// Changes a staff member's permissions and account groups; its sessions end.
@@ -470,6 +479,7 @@ impl Logins {
         tenant: &TenantId,
         id: &LoginId,
         access: StaffAccess,
+        stamp: &Stamp,
     ) -> Result<Login, IdentityError> {
         check_groups(access.groups.as_ref())?;
         let login = self.login(tenant, id).await?;
@@ -481,24 +491,37 @@ impl Logins {
             permissions: access.permissions,
             groups: access.groups,
         };
-        self.replace(&login, next).await
+        self.replace(&login, next, stamp).await
     }
 
-    async fn replace(&self, current: &Login, mut next: Login) -> Result<Login, IdentityError> {
+    /// Saves `next` in place of `current` if nobody changed it meanwhile, with the change's
+    /// audit entry, and ends the login's sessions (its access changed).
+    async fn replace(
+        &self,
+        current: &Login,
+        mut next: Login,
+        stamp: &Stamp,
+    ) -> Result<Login, IdentityError> {
         if next == *current {
             return Ok(next);
         }
         next.version = current.version + 1;
         next.sessions_epoch = current.sessions_epoch + 1;
-        if store::save_on_version(
-            self.cx.table.as_ref(),
-            records::to_item(&next)?,
-            current.version,
-        )
-        .await?
-            == Saved::Stale
-        {
-            return Err(IdentityError::login_changed());
+        let mut tx = Transaction::new();
+        tx.add(
+            "login",
+            Write::Put {
+                item: records::to_item(&next)?,
+                condition: Some(store::on_version(current.version)),
+            },
+        );
+        tx.extend("audit entry", stamp.writes());
+        match tx.commit(self.cx.table.as_ref()).await {
+            Ok(()) => {}
+            Err(TransactionError::ConditionFailed("login")) => {
+                return Err(IdentityError::login_changed());
+            }
+            Err(e) => return Err(TableError::from(e).into()),
         }
         self.sessions()
             .end_sessions_of(&current.tenant, &current.id, None)

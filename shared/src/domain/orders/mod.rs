@@ -382,6 +382,9 @@ pub struct Requester<'a> {
     pub language: &'a str,
     /// The staff member's username when impersonating.
     pub impersonator: Option<&'a str>,
+    /// The audit entry of a change staff make as the customer (none otherwise), written
+    /// with the change.
+    pub stamp: &'a Stamp,
 }
 
 impl Requester<'_> {
@@ -628,6 +631,7 @@ impl Orders {
                     .submitted(&order, &settings, prepared.auto_approve)
                     .await?,
             );
+            tx.extend("audit entry", who.stamp.writes());
             match tx.commit(self.table.as_ref()).await {
                 Ok(()) => return Ok(order),
                 Err(TransactionError::ConditionFailed(NUMBER_RESERVATION)) => {
@@ -1109,7 +1113,7 @@ impl Orders {
             &who.actor(),
             None,
             Change::Resubmit(changed.as_ref()),
-            &Stamp::none(),
+            who.stamp,
         )
         .await
     }
@@ -1151,7 +1155,7 @@ impl Orders {
             &who.actor(),
             None,
             Change::None,
-            &Stamp::none(),
+            who.stamp,
         )
         .await
     }

@@ -17,7 +17,7 @@ use super::services::{ServiceError, Services};
 use crate::ids::{AccountId, ServiceGroupId, ServiceId, TenantId};
 use crate::ports::Clock;
 use crate::ports::table::{Condition, Table, TableError, Write};
-use crate::store::{CursorCodec, Transaction, TransactionError};
+use crate::store::{CursorCodec, Stamp, Transaction, TransactionError};
 
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct ServiceGroup {
@@ -80,6 +80,7 @@ impl ServiceGroups {
         tenant: &TenantId,
         name: &str,
         kind: &str,
+        stamp: &Stamp,
     ) -> Result<(ServiceGroup, bool), GroupError> {
         let (name, kind) = (clean(name), clean(kind));
         let mut v = Violations::default();
@@ -119,6 +120,7 @@ impl ServiceGroups {
                 condition: Some(Condition::Absent),
             },
         );
+        tx.extend("audit entry", stamp.writes());
         match tx.commit(self.table.as_ref()).await {
             Ok(()) => Ok((group, true)),
             // A twin request made it meanwhile.
@@ -181,6 +183,7 @@ impl ServiceGroups {
         group: &str,
         account: &AccountId,
         service: &ServiceId,
+        stamp: &Stamp,
     ) -> Result<Member, GroupError> {
         let group = self.get(tenant, group).await?;
         let service = self.services.get(tenant, account, service).await?;
@@ -194,10 +197,24 @@ impl ServiceGroups {
             identifier: service.identifier,
             added_at: self.clock.now(),
         };
-        self.table
-            .put(record::member_item(key, &member)?, None)
-            .await?;
-        Ok(member)
+        let mut tx = Transaction::new();
+        tx.add(
+            "member",
+            Write::Put {
+                item: record::member_item(key.clone(), &member)?,
+                condition: Some(Condition::Absent),
+            },
+        );
+        tx.extend("audit entry", stamp.writes());
+        match tx.commit(self.table.as_ref()).await {
+            Ok(()) => Ok(member),
+            // A twin request added it meanwhile: it is a member, once.
+            Err(TransactionError::ConditionFailed("member")) => match self.table.get(&key).await? {
+                Some(item) => Ok(record::member_from_item(&item)?),
+                None => Err(GroupError::Storage(TableError::ConditionFailed)),
+            },
+            Err(e) => Err(TableError::from(e).into()),
+        }
     }
 
     /// Takes an account's service out of a group; NotFound when it is not in it.
@@ -207,14 +224,24 @@ impl ServiceGroups {
         group: &str,
         account: &AccountId,
         service: &ServiceId,
+        stamp: &Stamp,
     ) -> Result<(), GroupError> {
         let group = self.get(tenant, group).await?;
         let key = record::member_key(tenant, &group.id, service);
         let theirs = record::member_of(account);
-        match self.table.delete(&key, Some(theirs)).await {
+        let mut tx = Transaction::new();
+        tx.add(
+            "member",
+            Write::Delete {
+                key,
+                condition: Some(theirs),
+            },
+        );
+        tx.extend("audit entry", stamp.writes());
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => Ok(()),
-            Err(TableError::ConditionFailed) => Err(GroupError::NotFound),
-            Err(e) => Err(e.into()),
+            Err(TransactionError::ConditionFailed("member")) => Err(GroupError::NotFound),
+            Err(e) => Err(TableError::from(e).into()),
         }
     }
 

@@ -28,7 +28,7 @@ use crate::ports::Clock;
 use crate::ports::table::{
     Condition, EXPIRES_AT, Index, Item, Key, Query, SortKey, Table, TableError, Value, Write,
 };
-use crate::store::{self, CursorCodec, Transaction, TransactionError, keys};
+use crate::store::{self, CursorCodec, Stamp, Transaction, TransactionError, keys};
 
 /// An account has at most this many alerts; a plan, this many defaults.
 pub const MAX_ALERTS: usize = 50;
@@ -178,6 +178,7 @@ impl Alerts {
         tenant: &TenantId,
         scope: AlertScope,
         new: NewAlert,
+        stamp: &Stamp,
     ) -> Result<Alert, AlertError> {
         check_new(&new)?;
         let existing = self.list(tenant, &scope).await?;
@@ -204,9 +205,18 @@ impl Alerts {
             threshold: new.threshold,
             created_at: now,
         };
-        self.table
-            .put(record::to_item(tenant, &alert)?, Some(Condition::Absent))
-            .await?;
+        let mut tx = Transaction::new();
+        tx.add(
+            "alert",
+            Write::Put {
+                item: record::to_item(tenant, &alert)?,
+                condition: Some(Condition::Absent),
+            },
+        );
+        tx.extend("audit entry", stamp.writes());
+        tx.commit(self.table.as_ref())
+            .await
+            .map_err(TableError::from)?;
         Ok(alert)
     }
 
@@ -233,12 +243,22 @@ impl Alerts {
         tenant: &TenantId,
         scope: &AlertScope,
         id: &AlertId,
+        stamp: &Stamp,
     ) -> Result<(), AlertError> {
         let key = Key::new(record::partition(tenant, scope), format!("ALERT#{id}"));
-        match self.table.delete(&key, Some(Condition::Exists)).await {
+        let mut tx = Transaction::new();
+        tx.add(
+            "alert",
+            Write::Delete {
+                key,
+                condition: Some(Condition::Exists),
+            },
+        );
+        tx.extend("audit entry", stamp.writes());
+        match tx.commit(self.table.as_ref()).await {
             Ok(()) => Ok(()),
-            Err(TableError::ConditionFailed) => Err(AlertError::NotFound),
-            Err(e) => Err(e.into()),
+            Err(TransactionError::ConditionFailed("alert")) => Err(AlertError::NotFound),
+            Err(e) => Err(TableError::from(e).into()),
         }
     }
 
