@@ -1945,23 +1945,23 @@ async fn the_catalogue_lists_a_providers_own_bolt_ons_only() {
 /// Sam invites Tia (technical, in French) to the account, and Tia sets up her login:
 /// Tia's token.
 async fn tia_invited(s: &Shop) -> String {
+    colleague(s, "tia", "technical", "fr").await
+}
+
+/// Sam invites a colleague (`{name}@example.com`), who sets up a login: its token.
+async fn colleague(s: &Shop, name: &str, role: &str, language: &str) -> String {
+    let email = format!("{name}@example.com");
     let invited = s
         .call(
             "POST",
             "/v1/portal/logins",
             "acme",
             &s.c.sam,
-            Some(
-                json!({"email": "tia@example.com", "name": "Tia", "role": "technical",
-                        "language": "fr"}),
-            ),
+            Some(json!({"email": email, "name": name, "role": role, "language": language})),
         )
         .await;
     assert_eq!(invited.status, StatusCode::ACCEPTED, "{}", invited.text);
-    let link =
-        s.f.w
-            .link_token("tia@example.com", "credential-create")
-            .await;
+    let link = s.f.w.link_token(&email, "credential-create").await;
     let made =
         s.f.w
             .call(
@@ -1969,11 +1969,39 @@ async fn tia_invited(s: &Shop) -> String {
                 "/v1/auth/credentials",
                 "acme",
                 Auth::None,
-                Some(json!({"token": link, "username": "tia", "password": "tia runs the phones"})),
+                Some(json!({"token": link, "username": name, "password": "runs the phones well"})),
             )
             .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
-    s.f.w.token("acme", "tia", "tia runs the phones").await
+    s.f.w.token("acme", name, "runs the phones well").await
+}
+
+#[tokio::test]
+async fn five_logins_of_an_account_at_most_get_a_kind_of_mail_at_their_own_address() {
+    let s = shop().await;
+    for n in 0..6 {
+        let token = colleague(&s, &format!("helper{n}"), "billing", "en").await;
+        let chose = s
+            .call(
+                "PUT",
+                "/v1/portal/notifications",
+                "acme",
+                &token,
+                Some(json!({"topics": ["bills", "orders"]})),
+            )
+            .await;
+        if n < 5 {
+            assert_eq!(chose.status, StatusCode::OK, "{}", chose.text);
+        } else {
+            assert_eq!(
+                chose.status,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "{}",
+                chose.text
+            );
+            assert_eq!(chose.body["errors"][0]["field"], "/topics");
+        }
+    }
 }
 
 #[tokio::test]
@@ -2019,7 +2047,7 @@ async fn a_login_that_chose_order_mail_gets_it_at_its_address_in_its_language() 
     let to_tia = s.f.w.mail("tia@example.com", "order-submitted").await;
     assert_eq!(to_tia.len(), 1);
     assert!(
-        to_tia[0].contains("Bonjour Tia") && to_tia[0].contains("Option 5 minutes sur"),
+        to_tia[0].contains("Bonjour tia") && to_tia[0].contains("Option 5 minutes sur"),
         "in Tia's language: {}",
         to_tia[0]
     );

@@ -256,7 +256,7 @@ test('a bolt-on ordered on the portal is approved in the console and then active
   await row.getByText('Active').waitFor();
   await portal.getByRole('navigation').getByRole('link', { name: 'Orders' }).click();
   await portal.getByRole('cell', { name: `Bolt-on International 60 minutes on ${LANDLINE_SHOWN}` }).waitFor();
-  await portal.getByText('Done').first().waitFor();
+  await portal.getByRole('row').filter({ has: portal.getByRole('cell', { name: `Bolt-on International 60 minutes on ${LANDLINE_SHOWN}` }) }).getByText('Done').waitFor();
   await check(portal, 'portal-orders');
   await portal.getByRole('navigation').getByRole('link', { name: 'Usage' }).click();
   await portal.getByText('Spend by day').first().waitFor();

@@ -150,16 +150,28 @@ const FRENCH: &[(&str, &str)] = &[
     ),
     // Orders and services.
     (
-        "Your provider does not take orders for {q} here.",
-        "Votre fournisseur ne prend pas de commandes pour {q} ici.",
+        "Your provider does not take orders for numbers here.",
+        "Votre fournisseur ne prend pas de commandes de numéros ici.",
     ),
     (
-        "{n} was taken or is not offered; search again.",
-        "{n} a été pris ou n'est pas proposé : cherchez à nouveau.",
+        "Your provider does not take orders for ports here.",
+        "Votre fournisseur ne prend pas de demandes de portabilité ici.",
     ),
     (
-        "See order {q}: it asks for the same.",
-        "Voyez la commande {q} : elle demande la même chose.",
+        "Your provider does not take orders for new services here.",
+        "Votre fournisseur ne prend pas de commandes de nouveaux services ici.",
+    ),
+    (
+        "Your provider does not take orders for emergency addresses here.",
+        "Votre fournisseur ne prend pas de commandes d'adresses d'urgence ici.",
+    ),
+    (
+        "+{n} was taken or is not offered; search again.",
+        "+{n} a été pris ou n'est pas proposé : cherchez à nouveau.",
+    ),
+    (
+        "at most {n} logins of an account get this mail",
+        "au plus {n} identifiants d'un compte reçoivent ces e-mails",
     ),
     (
         "this bolt-on is not offered on the service's plan",
@@ -342,6 +354,10 @@ mod tests {
         assert_eq!(
             french("\"02 555\" is not a phone number we can call: write it as you dial it, or as +61 2 9876 5432").as_deref(),
             Some("\"02 555\" n'est pas un numéro que l'on peut appeler : écrivez-le comme vous le composez, ou sous la forme +61 2 9876 5432")
+        );
+        assert_eq!(
+            french("+61255507001 was taken or is not offered; search again.").as_deref(),
+            Some("+61255507001 a été pris ou n'est pas proposé : cherchez à nouveau.")
         );
         assert_eq!(french("a sentence nobody wrote"), None);
     }

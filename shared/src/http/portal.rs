@@ -401,7 +401,8 @@ pub struct MailChoice {
 /// The mail the signed-in customer gets at their own address, in their language, beside
 /// the account's addresses (sign-in and security mail always goes).
 #[utoipa::path(get, path = "/v1/portal/notifications", tag = "portal",
-    responses((status = 200, body = MailChoices), (status = 401, body = Problem)))]
+    responses((status = 200, body = MailChoices), (status = 401, body = Problem),
+        (status = 403, body = Problem)))]
 pub async fn own_notifications(
     State(platform): State<Platform>,
     user: PortalUser,
@@ -418,8 +419,9 @@ pub async fn own_notifications(
 /// Choose which mail to get. The customer's own choice: staff acting as them cannot make
 /// it, and bill mail is for roles that read bills.
 #[utoipa::path(put, path = "/v1/portal/notifications", tag = "portal", request_body = MailChoice,
-    responses((status = 200, body = MailChoices), (status = 401, body = Problem),
-        (status = 422, body = Problem)))]
+    responses((status = 200, body = MailChoices), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 404, body = Problem), (status = 422, body = Problem)))]
 pub async fn choose_notifications(
     State(platform): State<Platform>,
     user: PortalUser,

@@ -13943,7 +13943,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not for this caller: the other site's session, a missing permission or role, a missing CSRF token, a read-only impersonation, or two-factor set-up first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -13984,7 +13983,6 @@ export interface operations {
                     "application/json": components["schemas"]["MailChoices"];
                 };
             };
-            /** @description The body or the query parameters are not what this endpoint takes, or the cursor was not issued by this list (malformed-body, malformed-query, invalid-cursor) */
             400: {
                 headers: {
                     [name: string]: unknown;
@@ -14001,7 +13999,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not for this caller: the other site's session, a missing permission or role, a missing CSRF token, a read-only impersonation, or two-factor set-up first */
             403: {
                 headers: {
                     [name: string]: unknown;
@@ -14010,7 +14007,6 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
-            /** @description Not found for this caller, a portal module that is off, or no provider at this address */
             404: {
                 headers: {
                     [name: string]: unknown;

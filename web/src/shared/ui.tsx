@@ -207,8 +207,9 @@ export function Table<T>({ rows, columns, empty, rowKey, onSort }: { rows: T[]; 
 
 /// A list the API pages: its first page at `path`, then the next ones from their cursors
 /// ("Show more"). A new path (a filter changed) starts again from its first page.
-/// The most rows a list loads to sort itself whole.
+/// The most rows, and requests, a list spends loading itself to sort whole.
 const SORT_ROWS = 1000;
+const SORT_REQUESTS = 10;
 
 export function usePaged<T, P extends PageOf<T> = PageOf<T>>(api: Api, path: string, limit = 25) {
   const url = (cursor?: string | null, size = limit) => `${path}${path.includes('?') ? '&' : '?'}limit=${size}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
@@ -240,7 +241,9 @@ export function usePaged<T, P extends PageOf<T> = PageOf<T>>(api: Api, path: str
       action.run(async () => {
         let items = extra.items;
         let cursor: string | null | undefined = next;
-        while (cursor && (load.value?.items.length ?? 0) + items.length < SORT_ROWS) {
+        // A narrowed list can answer short or empty pages that still carry a cursor:
+        // a bounded number of requests, whatever they hold.
+        for (let asked = 0; cursor && asked < SORT_REQUESTS && (load.value?.items.length ?? 0) + items.length < SORT_ROWS; asked++) {
           const page: P = await api.get<P>(url(cursor, 100));
           items = [...items, ...page.items];
           cursor = page.next_cursor;

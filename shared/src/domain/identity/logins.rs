@@ -122,9 +122,13 @@ impl Logins {
         session: &super::Session,
         topics: &std::collections::BTreeSet<super::MailTopic>,
     ) -> Result<super::mail_choices::MailChoices, IdentityError> {
-        let write = super::mail_choices::choose(session, topics)?;
-        self.cx.table.transact(vec![write]).await?;
-        self.mail_choices(session).await
+        let write = super::mail_choices::choose(self.cx.table.as_ref(), session, topics).await?;
+        match self.cx.table.transact(vec![write]).await {
+            Ok(()) => self.mail_choices(session).await,
+            // The login was removed meanwhile.
+            Err(TableError::ConditionFailed) => Err(IdentityError::NotFound),
+            Err(e) => Err(e.into()),
+        }
     }
 
     /// The login of an account, or NotFound (also when it belongs to another account).

@@ -15,6 +15,11 @@ use crate::ids::TenantId;
 use crate::ports::table::{Condition, Index, Query, Table, Update, Value, Write};
 use crate::store::keys;
 
+/// The most logins of one account that get a topic's mail at their own address: each is
+/// one more message in the transaction of the change it tells of (an order's step, an
+/// invoice), which holds at most 100 writes.
+pub const MOST_PER_TOPIC: usize = 5;
+
 /// What the signed-in login gets, and what it may choose from.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
 pub struct MailChoices {
@@ -64,9 +69,13 @@ pub fn choices_of(login: &Login) -> MailChoices {
 }
 
 /// The write that keeps `topics` as the session's login's choice. The customer's own: an
-/// impersonating or read-only session cannot choose for them, and a role gets only what
-/// it is offered.
-pub fn choose(session: &Session, topics: &BTreeSet<MailTopic>) -> Result<Write, IdentityError> {
+/// impersonating or read-only session cannot choose for them, a role gets only what it is
+/// offered, and a topic [`MOST_PER_TOPIC`] other logins of the account have is full.
+pub async fn choose(
+    table: &dyn Table,
+    session: &Session,
+    topics: &BTreeSet<MailTopic>,
+) -> Result<Write, IdentityError> {
     let Some(role) = role_of(&session.principal) else {
         return Err(super::invalid(
             "/topics",
@@ -86,6 +95,23 @@ pub fn choose(session: &Session, topics: &BTreeSet<MailTopic>) -> Result<Write, 
         }
     }
     v.into_result().map_err(IdentityError::Invalid)?;
+    if let Some(account) = session.principal.account() {
+        let logins = logins_of(table, &session.tenant, &account).await?;
+        let mut v = Violations::default();
+        for topic in topics {
+            let others = logins
+                .iter()
+                .filter(|l| l.id != session.login && choices_of(l).topics.contains(topic))
+                .count();
+            if others >= MOST_PER_TOPIC {
+                v.add(
+                    "/topics",
+                    format!("at most {MOST_PER_TOPIC} logins of an account get this mail"),
+                );
+            }
+        }
+        v.into_result().map_err(IdentityError::Invalid)?;
+    }
     let list = topics
         .iter()
         .map(|t| {
@@ -106,24 +132,33 @@ pub fn choose(session: &Session, topics: &BTreeSet<MailTopic>) -> Result<Write, 
     })
 }
 
-/// The logins of `account` that chose `topic` (and may have it).
+async fn logins_of(
+    table: &dyn Table,
+    tenant: &TenantId,
+    account: &crate::ids::AccountId,
+) -> Result<Vec<Login>, crate::ports::table::TableError> {
+    let page = table
+        .query(Query::partition(Index::Gsi1, keys::logins_of(tenant, account)).limit(100))
+        .await?;
+    page.items.iter().map(records::from_item).collect()
+}
+
+/// The logins of `account` that chose `topic` (and may have it), one per address, at
+/// most [`MOST_PER_TOPIC`] (the oldest, should more have it).
 pub async fn chosen_by(
     table: &dyn Table,
     tenant: &TenantId,
     account: &Account,
     topic: MailTopic,
 ) -> Result<Vec<Login>, crate::ports::table::TableError> {
-    let page = table
-        .query(Query::partition(Index::Gsi1, keys::logins_of(tenant, &account.id)).limit(100))
-        .await?;
-    let mut logins = Vec::new();
-    for item in &page.items {
-        let login = records::from_item(item)?;
-        if choices_of(&login).topics.contains(&topic) {
-            logins.push(login);
-        }
-    }
-    Ok(logins)
+    let mut seen = BTreeSet::new();
+    Ok(logins_of(table, tenant, &account.id)
+        .await?
+        .into_iter()
+        .filter(|l| choices_of(l).topics.contains(&topic))
+        .filter(|l| seen.insert(l.email.folded()))
+        .take(MOST_PER_TOPIC)
+        .collect())
 }
 
 /// Who `topic`'s mail about `account` goes to: the logins that chose it, each in its

@@ -54,8 +54,10 @@ pub struct LoginRecord {
     pub two_factor_enabled_at: Option<String>,
     #[serde(default)]
     pub sessions_epoch: i64,
+    /// Kept as words: a topic this build does not know (after a rollback) is skipped,
+    /// not a login that cannot be read.
     #[serde(default)]
-    pub mail_topics: Vec<MailTopic>,
+    pub mail_topics: Vec<String>,
     pub version: i64,
     pub created_at: String,
 }
@@ -194,7 +196,11 @@ pub fn to_item(l: &Login) -> Result<Item, TableError> {
             .as_ref()
             .map(|f| store::rfc3339(f.enabled_at)),
         sessions_epoch: l.sessions_epoch as i64,
-        mail_topics: l.mail_topics.iter().copied().collect(),
+        mail_topics: l
+            .mail_topics
+            .iter()
+            .filter_map(|t| serde_json::to_value(t).ok()?.as_str().map(str::to_owned))
+            .collect(),
         version: l.version as i64,
         created_at: store::rfc3339(l.created_at),
     };
@@ -268,7 +274,11 @@ pub fn from_item(item: &Item) -> Result<Login, TableError> {
             _ => None,
         },
         sessions_epoch: u64::try_from(r.sessions_epoch).unwrap_or(0),
-        mail_topics: r.mail_topics.into_iter().collect(),
+        mail_topics: r
+            .mail_topics
+            .iter()
+            .filter_map(|t| serde_json::from_value::<MailTopic>(serde_json::json!(t)).ok())
+            .collect(),
         version: u64::try_from(r.version).map_err(|_| bad("version"))?,
         created_at: store::parse_rfc3339(&r.created_at).ok_or_else(|| bad("time"))?,
     })

@@ -40,10 +40,9 @@ fn invalid(field: &str, message: impl Into<String>) -> OrderError {
     OrderError::Invalid(v)
 }
 
-fn not_offered(what: &str) -> OrderError {
-    OrderError::NotOffered(format!(
-        "Your provider does not take orders for {what} here."
-    ))
+/// Written out whole, so each sentence can be found (and translated) as it is sent.
+fn not_offered(sentence: &str) -> OrderError {
+    OrderError::NotOffered(sentence.to_owned())
 }
 
 fn text(field: &str, value: &str, max: usize, v: &mut Violations) -> String {
@@ -346,7 +345,9 @@ impl Fulfilment {
             }
             OrderRequest::Number { number, plan } => {
                 if !settings.number_ordering {
-                    return Err(not_offered("numbers"));
+                    return Err(not_offered(
+                        "Your provider does not take orders for numbers here.",
+                    ));
                 }
                 let number = normalise_e164(number, region.as_deref())
                     .map_err(|m| invalid("/request/number", m))?;
@@ -415,7 +416,9 @@ impl Fulfilment {
             }
             OrderRequest::EmergencyAddress { service, address } => {
                 if !settings.emergency_addresses {
-                    return Err(not_offered("emergency addresses"));
+                    return Err(not_offered(
+                        "Your provider does not take orders for emergency addresses here.",
+                    ));
                 }
                 let s = self.own_service(who, service, true).await?;
                 if !settings.emergency_address_applies(&s.identifier) {
@@ -444,7 +447,9 @@ impl Fulfilment {
                 authorised_by,
             } => {
                 if !settings.port_ins {
-                    return Err(not_offered("ports"));
+                    return Err(not_offered(
+                        "Your provider does not take orders for ports here.",
+                    ));
                 }
                 let mut v = Violations::default();
                 let number = normalise_e164(number, region.as_deref())
@@ -483,7 +488,9 @@ impl Fulfilment {
                 notes,
             } => {
                 if !settings.new_services {
-                    return Err(not_offered("new services"));
+                    return Err(not_offered(
+                        "Your provider does not take orders for new services here.",
+                    ));
                 }
                 let mut v = Violations::default();
                 let site_address =

@@ -761,10 +761,15 @@ impl Orders {
         if *filter == OrderFilter::default() {
             return self.list(scope, query, page).await;
         }
+        // A cursor belongs to its filter: one from another filter (or none) starts nowhere.
+        let scope = format!(
+            "{scope}|{:?}|{:?}|{:?}",
+            filter.state, filter.since, filter.before
+        );
         Ok(paging::fetch_where(
             self.table.as_ref(),
             &self.cursors,
-            scope,
+            &scope,
             query,
             page,
             from_item,
@@ -978,8 +983,11 @@ impl Orders {
                         }
                         Step::Resubmit => {
                             order.reason = None;
-                            if let Change::Resubmit(Some(request)) = &change {
+                            if let Change::Resubmit(Some((request, asked))) = &change {
                                 order.request = (*request).clone();
+                                // What it asks now, in words, for the customer and staff.
+                                order.summary = asked.words("en");
+                                order.asked = Some((*asked).clone());
                             }
                             EventKind::Resubmitted
                         }
@@ -1098,12 +1106,8 @@ impl Orders {
                     return Err(OrderError::Invalid(v));
                 }
                 let settings = self.settings(&who.tenant).await?;
-                Some(
-                    self.fulfilment()
-                        .prepare(who, &request, &settings)
-                        .await?
-                        .request,
-                )
+                let prepared = self.fulfilment().prepare(who, &request, &settings).await?;
+                Some((prepared.request, prepared.asked))
             }
             None => None,
         };
@@ -1112,7 +1116,7 @@ impl Orders {
             Step::Resubmit,
             &who.actor(),
             None,
-            Change::Resubmit(changed.as_ref()),
+            Change::Resubmit(changed.as_ref().map(|(request, asked)| (request, asked))),
             who.stamp,
         )
         .await
@@ -1234,7 +1238,7 @@ impl Orders {
 /// What a step carries beyond its reason.
 enum Change<'a> {
     None,
-    Resubmit(Option<&'a OrderRequest>),
+    Resubmit(Option<(&'a OrderRequest, &'a asked::Asked)>),
     /// Taken by the fulfiller (checked before anything is read further).
     Fulfil {
         fulfiller: TenantId,
