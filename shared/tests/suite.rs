@@ -12,6 +12,7 @@ mod cost_centres;
 mod exports;
 mod identity;
 mod language;
+mod onboarding;
 mod orders;
 mod outbox;
 mod payments;

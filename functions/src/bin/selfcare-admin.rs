@@ -4,12 +4,15 @@
 //!     selfcare-admin tenant create --kind retail --name "Acme Telecom" --slug acme
 //!     selfcare-admin --aws tenant list
 //!     selfcare-admin staff invite --tenant acme --email ops@acme.example --name "Ops Lead"
+//!     selfcare-admin onboard --check --file infra/onboarding/staging.json --file ...
+//!     selfcare-admin --aws onboard --deployment pool --file infra/onboarding/staging.json
 
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use selfcare::domain::identity::Permission;
 use selfcare::domain::identity::credentials::StaffInvitation;
+use selfcare::domain::onboarding::{self, OnboardingFile};
 use selfcare::domain::paging::PageRequest;
 use selfcare::domain::tenancy::{NewTenant, Tenant, TenantKind};
 use selfcare_aws::AwsConfig;
@@ -38,6 +41,34 @@ enum Command {
     Staff(StaffCommand),
     /// Create the table as the template declares it (for moto; deployed stacks have theirs).
     InitTable,
+    /// Applies reviewed onboarding files (infra/onboarding/*.json): providers, wholesaler
+    /// links, domains, first staff members. Applying a file again changes nothing.
+    Onboard {
+        /// The files; with --check, every file of every deployment, checked together.
+        #[arg(long, required = true)]
+        file: Vec<PathBuf>,
+        /// Check the files only (no stack needed; nothing is written).
+        #[arg(long)]
+        check: bool,
+        /// The deployment this stack is (its template's `Deployment` parameter).
+        #[arg(long, default_value = "pool")]
+        deployment: String,
+    },
+}
+
+fn read_onboarding(
+    files: &[PathBuf],
+) -> Result<Vec<(String, OnboardingFile)>, Box<dyn std::error::Error>> {
+    files
+        .iter()
+        .map(|path| {
+            let text =
+                std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let file =
+                serde_json::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+            Ok((path.display().to_string(), file))
+        })
+        .collect()
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -105,8 +136,29 @@ fn show(tenant: &Tenant) -> String {
 }
 
 #[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let args = Args::parse();
+async fn main() -> std::process::ExitCode {
+    match run(Args::parse()).await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
+    if let Command::Onboard {
+        file, check: true, ..
+    } = &args.command
+    {
+        let files = read_onboarding(file)?;
+        let problems = onboarding::check(&files);
+        if !problems.is_empty() {
+            return Err(onboarding::OnboardingError::Refused(problems).into());
+        }
+        println!("{} onboarding files are sound", files.len());
+        return Ok(());
+    }
     let platform = if args.aws {
         selfcare_aws::platform(&AwsConfig::from_env()?).await
     } else {
@@ -184,6 +236,24 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             match &tenant.custom_domain {
                 Some(domain) => println!("{}'s portal answers at {domain} too", tenant.slug),
                 None => println!("{} has no domain of its own", tenant.slug),
+            }
+        }
+        Command::Onboard {
+            file, deployment, ..
+        } => {
+            for (name, file) in read_onboarding(&file)? {
+                println!("== {name}");
+                let done = onboarding::apply(
+                    platform.table.as_ref(),
+                    &platform.tenants(),
+                    &platform.identity(),
+                    &deployment,
+                    &file,
+                )
+                .await?;
+                for line in done {
+                    println!("{line}");
+                }
             }
         }
         Command::Tenant(TenantCommand::List) => {

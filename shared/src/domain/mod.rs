@@ -10,6 +10,7 @@ pub mod contact;
 pub mod cost_centres;
 pub mod identity;
 pub mod notifications;
+pub mod onboarding;
 pub mod orders;
 pub mod outbox;
 pub mod paging;
