@@ -25,17 +25,22 @@ pub use s3::S3Blobs;
 pub use ses::SesMailer;
 pub use stream::{DynamoChangeFeed, changes_from_event};
 
+/// The S3 client: path-style for an emulator at an endpoint of its own (moto answers one
+/// host); S3 itself gets virtual-hosted addresses, the only style new buckets promise.
+fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
+    aws_sdk_s3::Client::from_conf(
+        aws_sdk_s3::config::Builder::from(sdk)
+            .force_path_style(sdk.endpoint_url().is_some())
+            .build(),
+    )
+}
+
 /// The ports on AWS. The SDK reads region and credentials from the environment, and honours
 /// `AWS_ENDPOINT_URL` (moto, locally).
 pub async fn platform(config: &AwsConfig) -> Platform {
     let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let s3 = aws_sdk_s3::Client::from_conf(
-        aws_sdk_s3::config::Builder::from(&sdk)
-            // Path-style works on S3 and on emulators alike.
-            .force_path_style(true)
-            .build(),
-    );
+    let s3 = s3_client(&sdk);
     Platform {
         table: Arc::new(DynamoTable::new(
             aws_sdk_dynamodb::Client::new(&sdk),
@@ -57,5 +62,49 @@ pub async fn platform(config: &AwsConfig) -> Platform {
         },
         gateway: Arc::new(selfcare_stripe::StripeGateway::new(&config.stripe_api)),
         sealer: selfcare::domain::payments::sealing::Sealer::new(&config.sealing_key),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn presigned_host(endpoint: Option<&str>) -> String {
+        let mut sdk = aws_config::SdkConfig::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .region(aws_config::Region::new("ap-southeast-2"))
+            .credentials_provider(aws_sdk_s3::config::SharedCredentialsProvider::new(
+                aws_sdk_s3::config::Credentials::new("a", "b", None, None, "test"),
+            ));
+        if let Some(url) = endpoint {
+            sdk = sdk.endpoint_url(url);
+        }
+        let request = s3_client(&sdk.build())
+            .get_object()
+            .bucket("exports-bucket")
+            .key("a/b.csv")
+            .presigned(
+                aws_sdk_s3::presigning::PresigningConfig::expires_in(
+                    std::time::Duration::from_secs(60),
+                )
+                .unwrap(),
+            )
+            .await
+            .unwrap();
+        request.uri().to_owned()
+    }
+
+    #[tokio::test]
+    async fn s3_addresses_are_virtual_hosted_except_at_an_emulator() {
+        assert!(
+            presigned_host(None)
+                .await
+                .starts_with("https://exports-bucket.s3.ap-southeast-2.amazonaws.com/a/b.csv")
+        );
+        assert!(
+            presigned_host(Some("http://127.0.0.1:5000"))
+                .await
+                .starts_with("http://127.0.0.1:5000/exports-bucket/a/b.csv")
+        );
     }
 }
