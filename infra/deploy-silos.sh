@@ -7,7 +7,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 region=${1:-${AWS_REGION:-ap-southeast-2}}
-sam=${SAM:-.venv/bin/sam}
+sam=${SAM:-.venv-deploy/sam/bin/sam}
 waves=$(jq -r '.wave' infra/tenants/*.json | sort -n | uniq)
 for wave in $waves; do
   stacks=()
@@ -15,16 +15,24 @@ for wave in $waves; do
     [ "$(jq -r '.wave' "$file")" = "$wave" ] || continue
     deployment=$(jq -r '.deployment' "$file")
     stack="selfcare-production-$deployment"
-    overrides=$(jq -r '.parameters | to_entries | map("\(.key)=\(.value)") | join(" ")' "$file")
+    # One argument a parameter, so a value may hold spaces; an empty value is written out
+    # (left out, CloudFormation would keep the stack's last one).
+    mapfile -t overrides < <(jq -r '.parameters | to_entries[] | "ParameterKey=\(.key),ParameterValue=\(.value)"' "$file")
     echo "== wave $wave: $stack"
     "$sam" deploy --config-env production --stack-name "$stack" --s3-prefix "$stack" \
-      --parameter-overrides "$overrides" \
+      --parameter-overrides "${overrides[@]}" \
       --tags "selfcare:environment=production selfcare:deployment=$deployment" --no-progressbar
     infra/deploy-sites.sh "$stack" "$region"
     infra/onboard.sh --aws "$stack" "$(jq -r '.onboarding' "$file")"
     stacks+=("$stack")
   done
+  # The wave's stacks bake together; any one firing halts the rest.
+  watchers=()
   for stack in "${stacks[@]}"; do
-    infra/alarms-quiet.sh "$stack" "$region"
+    infra/alarms-quiet.sh "$stack" "$region" &
+    watchers+=($!)
+  done
+  for watcher in "${watchers[@]}"; do
+    wait "$watcher"
   done
 done

@@ -9,8 +9,10 @@
 #   infra/onboard.sh --check <file>              checks the file only, writes nothing
 set -euo pipefail
 cd "$(dirname "$0")/.."
-admin=${SELFCARE_ADMIN:-target/release/selfcare-admin}
-[ -x "$admin" ] || { cargo build --release --bin selfcare-admin --locked; }
+# The pipeline's build job ships the tool with the package (SELFCARE_ADMIN); by hand, the
+# debug build is enough for a tool that writes a handful of items.
+admin=${SELFCARE_ADMIN:-target/debug/selfcare-admin}
+[ -x "$admin" ] || cargo build --quiet --bin selfcare-admin --locked
 case "${1:-}" in
   --check)
     exec "$admin" onboard --check --file "${2:?a file}"
@@ -34,7 +36,8 @@ case "${1:-}" in
       --secret-id "$(output SealingKeyArn)" --query SecretString --output text)
     export SELFCARE_TABLE SELFCARE_EXPORTS_BUCKET SELFCARE_INGEST_BUCKET \
       SELFCARE_PORTAL_DOMAIN SELFCARE_MAIL_FROM SELFCARE_CURSOR_KEY SELFCARE_SEALING_KEY
-    exec "$admin" --aws onboard --deployment "$(jq -r '.deployment' "$file")" --file "$file"
+    # The stack says which deployment it is: a file for another one is refused.
+    exec "$admin" --aws onboard --deployment "$(output Deployment)" --file "$file"
     ;;
   *)
     exec "$admin" onboard --file "${1:?a file}"

@@ -9,15 +9,18 @@
 #
 # SMOKE_TENANT (default bluewave), SMOKE_STAFF (smoke-staff) with SMOKE_STAFF_PASSWORD,
 # SMOKE_USER (smoke-user) with SMOKE_USER_PASSWORD, SMOKE_SERVICE (a number of the smoke
-# user's account, default +61255501234).
+# user's account, default +61255501234). Those logins and that service are set up once per
+# staging stack by hand (docs/runbook.md, "Smoke logins").
 set -euo pipefail
 if [ "${1:-}" = "--url" ]; then
   base=${2:?a URL}
 else
   stack=${1:?usage: infra/smoke.sh <stack-name> [region] | --url <base>}
   region=${2:-${AWS_REGION:-ap-southeast-2}}
+  # The API's own address: through CloudFront the tenant comes from the host's subdomain,
+  # which a smoke test on the distribution's own name does not have.
   base=$(aws cloudformation describe-stacks --region "$region" --stack-name "$stack" \
-    --query "Stacks[0].Outputs[?OutputKey=='SitesUrl'].OutputValue" --output text)
+    --query "Stacks[0].Outputs[?OutputKey=='ApiUrl'].OutputValue" --output text)
 fi
 tenant=${SMOKE_TENANT:-bluewave}
 staff=${SMOKE_STAFF:-smoke-staff}

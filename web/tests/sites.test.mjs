@@ -713,7 +713,7 @@ test('ordering, approving and paying, each from the keyboard alone', async () =>
   await portal.getByRole('heading', { name: 'Services', level: 1 }).waitFor();
   // Focus moved to the new page's heading: the next Tab starts from there.
   assert.equal(await portal.evaluate(() => document.activeElement?.tagName), 'H1');
-  await portal.getByRole('link', { name: LANDLINE_SHOWN }).waitFor();
+  await portal.getByRole('link', { name: LANDLINE_SHOWN }).first().waitFor();
   await tabTo(portal, LANDLINE_SHOWN);
   await portal.keyboard.press('Enter');
   await portal.getByRole('heading', { name: LANDLINE_SHOWN }).waitFor();
