@@ -8,18 +8,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 infra/python-tools.sh
-bin=${SELFCARE_LOCAL_BIN:-target/debug/selfcare-local}
 examples=${FUZZ_EXAMPLES:-20}
-data=$(mktemp -d)
-port=$(.venv/bin/python -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-base="http://127.0.0.1:$port"
-RUST_LOG=error "$bin" --listen "127.0.0.1:$port" --data-dir "$data" --web-dir web/dist >"$data/server.log" 2>&1 &
-server=$!
-trap 'kill $server 2>/dev/null || true; rm -rf "$data"' EXIT
-for _ in $(seq 1 600); do
-  curl -sf "$base/v1/health" >/dev/null 2>&1 && break
-  sleep 0.1
-done
+. infra/local-server.sh
+start_local_server
+data=$local_data
 token() {
   curl -sf "$base/v1/auth/sign-in" -H 'content-type: application/json' -H 'x-selfcare-tenant: acme' \
     -d "{\"username\":\"$1\",\"password\":\"$2\",\"session\":\"bearer\"}" |

@@ -53,6 +53,39 @@ pub fn trigger_of(handler: &str) -> Option<Trigger> {
         .map(|(_, t)| t)
 }
 
+/// The header the CloudFront distribution sets to the viewer's address (its viewer-request
+/// function overwrites whatever a client sent under that name).
+pub const VIEWER_HEADER: &str = "x-selfcare-viewer";
+/// The header CloudFront adds on its way to the API, holding the stack's edge key: what
+/// proves a request came through the distribution, so that its viewer header is true.
+pub const EDGE_KEY_HEADER: &str = "x-selfcare-edge";
+
+/// The client's address as sign-in throttling and audit entries should see it: the viewer's,
+/// from the distribution's header, when the request proves it came through CloudFront (the
+/// edge key matches, compared in constant time); otherwise the address API Gateway saw,
+/// which behind CloudFront is CloudFront's. A client calling the API directly cannot choose
+/// its address by sending the header: it does not hold the key.
+pub fn client_address(
+    edge_key: Option<&str>,
+    presented_key: Option<&str>,
+    viewer: Option<&str>,
+    source_ip: Option<String>,
+) -> Option<String> {
+    use subtle::ConstantTimeEq;
+    let proven = match (edge_key, presented_key) {
+        (Some(key), Some(presented)) if !key.is_empty() => {
+            bool::from(key.as_bytes().ct_eq(presented.as_bytes()))
+        }
+        _ => false,
+    };
+    match viewer.map(str::trim) {
+        Some(viewer) if proven && viewer.parse::<std::net::IpAddr>().is_ok() => {
+            Some(viewer.to_owned())
+        }
+        _ => source_ip,
+    }
+}
+
 /// Structured logs: JSON lines in Lambda (CloudWatch indexes the fields), readable text
 /// locally. `RUST_LOG` overrides the level.
 pub fn init_tracing(json: bool) {
@@ -77,4 +110,42 @@ pub fn init_tracing(json: bool) {
         tracing::error!(panic = %info, "the process panicked");
         default(info);
     }));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_address;
+
+    #[test]
+    fn the_viewers_address_is_believed_only_with_the_edge_key() {
+        let edge = Some("k3y-of-the-stack");
+        let through_cloudfront =
+            client_address(edge, edge, Some("203.0.113.7"), Some("130.176.0.1".into()));
+        assert_eq!(through_cloudfront.as_deref(), Some("203.0.113.7"));
+        // A client calling the API directly, naming any address it likes.
+        let forged = client_address(
+            edge,
+            Some("a guess"),
+            Some("198.51.100.1"),
+            Some("192.0.2.9".into()),
+        );
+        assert_eq!(forged.as_deref(), Some("192.0.2.9"));
+        let no_key = client_address(edge, None, Some("198.51.100.1"), Some("192.0.2.9".into()));
+        assert_eq!(no_key.as_deref(), Some("192.0.2.9"));
+        // A stack without a key believes no header; a header that is no address is ignored.
+        assert_eq!(
+            client_address(
+                Some(""),
+                Some(""),
+                Some("198.51.100.1"),
+                Some("192.0.2.9".into())
+            )
+            .as_deref(),
+            Some("192.0.2.9")
+        );
+        assert_eq!(
+            client_address(edge, edge, Some("not an address"), Some("192.0.2.9".into())).as_deref(),
+            Some("192.0.2.9")
+        );
+    }
 }

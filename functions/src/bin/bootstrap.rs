@@ -125,17 +125,28 @@ async fn on_stream(
     Ok(response)
 }
 
-/// API Gateway's view of the client (its source IP) for throttling and the audit trail.
+/// The client's address for throttling and the audit trail: the viewer's when the request
+/// proves it came through the stack's CloudFront distribution, else API Gateway's view.
 async fn client_from_api_gateway(
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
     use lambda_http::RequestExt;
     use lambda_http::request::RequestContext;
-    let address = match request.request_context_ref() {
+    let source_ip = match request.request_context_ref() {
         Some(RequestContext::ApiGatewayV2(context)) => context.http.source_ip.clone(),
         _ => None,
     };
+    let headers = request.headers();
+    let presented = headers
+        .get(selfcare_functions::EDGE_KEY_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let viewer = headers
+        .get(selfcare_functions::VIEWER_HEADER)
+        .and_then(|v| v.to_str().ok());
+    let edge_key = std::env::var("SELFCARE_EDGE_KEY").ok();
+    let address =
+        selfcare_functions::client_address(edge_key.as_deref(), presented, viewer, source_ip);
     if let Some(address) = address {
         request
             .extensions_mut()

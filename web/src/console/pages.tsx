@@ -657,6 +657,29 @@ export function AccountPage({ api, id, mayBill, mayAudit }: { api: Api; id: stri
 
 type AuditEntry = components['schemas']['AuditEntry'];
 
+/// An audit entry's columns: when, who (and as whom), the action in words, the detail with
+/// whatever `more` adds to it (a link to the entry's account on the whole trail).
+function trailColumns(more: (e: AuditEntry) => preact.ComponentChildren) {
+  return [
+    { label: t('console.audit_when'), cell: (e: AuditEntry) => format.date(e.at), sort: (e: AuditEntry) => e.at },
+    { label: t('console.audit_who'), cell: (e: AuditEntry) => e.actor_username + (e.on_behalf_of_username ? ` → ${e.on_behalf_of_username}` : ''), sort: (e: AuditEntry) => e.actor_username },
+    { label: t('console.audit_action'), cell: (e: AuditEntry) => <span title={e.action}>{actionWords(e.action)}</span>, sort: (e: AuditEntry) => actionWords(e.action) },
+    {
+      label: t('console.audit_detail'),
+      cell: (e: AuditEntry) => {
+        const extra = more(e);
+        return extra ? (
+          <>
+            {e.detail} · {extra}
+          </>
+        ) : (
+          e.detail
+        );
+      },
+    },
+  ];
+}
+
 /// What staff did on this account, newest first, with the whole trail (filters, CSV) a
 /// link away.
 function AccountTrail({ api, id }: { api: Api; id: string }) {
@@ -668,12 +691,7 @@ function AccountTrail({ api, id }: { api: Api; id: string }) {
         paged={paged}
         rowKey={(e) => e.id}
         empty={t('audit.none')}
-        columns={[
-          { label: t('console.audit_when'), cell: (e) => format.date(e.at), sort: (e) => e.at },
-          { label: t('console.audit_who'), cell: (e) => e.actor_username + (e.on_behalf_of_username ? ` → ${e.on_behalf_of_username}` : ''), sort: (e) => e.actor_username },
-          { label: t('console.audit_action'), cell: (e) => <span title={e.action}>{actionWords(e.action)}</span>, sort: (e) => actionWords(e.action) },
-          { label: t('console.audit_detail'), cell: (e) => e.detail },
-        ]}
+        columns={trailColumns(() => null)}
       />
       <p>
         <Link href={`/console/audit/accounts/${id}`}>{t('audit.whole_trail')}</Link>
@@ -748,12 +766,7 @@ export function Audit({ api, account }: { api: Api; account?: string }) {
         paged={paged}
         rowKey={(e) => e.id}
         empty={t('audit.none')}
-        columns={[
-          { label: t('console.audit_when'), cell: (e) => format.date(e.at), sort: (e) => e.at },
-          { label: t('console.audit_who'), cell: (e) => e.actor_username + (e.on_behalf_of_username ? ` → ${e.on_behalf_of_username}` : ''), sort: (e) => e.actor_username },
-          { label: t('console.audit_action'), cell: (e) => <span title={e.action}>{actionWords(e.action)}</span>, sort: (e) => actionWords(e.action) },
-          { label: t('console.audit_detail'), cell: (e) => (e.account && !account ? <>{e.detail} · <Link href={`/console/accounts/${e.account}`}>{t('audit.open_account')}</Link></> : e.detail) },
-        ]}
+        columns={trailColumns((e) => e.account && !account && <Link href={`/console/accounts/${e.account}`}>{t('audit.open_account')}</Link>)}
       />
     </>
   );

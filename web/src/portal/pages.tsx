@@ -66,14 +66,7 @@ export function Overview({ api, me }: { api: Api; me: Me }) {
       <Loaded load={services}>{(list) => <Allowances api={api} services={list.filter((s) => s.allowances.length > 0)} />}</Loaded>
       <section aria-labelledby="services">
         <h2 id="services">{t('overview.services')}</h2>
-        <Loaded load={services}>
-        {(list) => (
-          <>
-            <ServiceTable services={list} href={(s) => `/services/${s.id}`} />
-            <NumberList api={api} services={list} />
-          </>
-        )}
-      </Loaded>
+        <Loaded load={services}>{(list) => <ServiceTable services={list} href={(s) => `/services/${s.id}`} />}</Loaded>
       </section>
       {me.modules.includes('orders') && <RecentOrders api={api} />}
     </>
