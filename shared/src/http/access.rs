@@ -251,6 +251,10 @@ impl FromRequestParts<Platform> for Authenticated {
         if let Some(slot) = parts.extensions.get::<ServedSession>() {
             slot.keep(&session);
         }
+        // Every later line of the request names whose it is (the request's span).
+        let span = tracing::Span::current();
+        span.record("tenant", tracing::field::display(&session.tenant));
+        span.record("principal", tracing::field::display(&session.login));
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
         if from_cookie && !safe {
             let csrf = parts

@@ -230,7 +230,10 @@ pub fn app(platform: Platform, function: Option<&str>) -> Router {
         platform,
         access::impersonation_trail,
     ));
-    with_layers(router)
+    // Outside the request's span, so the span can name the function serving it.
+    with_layers(router).layer(axum::Extension(request_id::ServingFunction(
+        function.unwrap_or("every-group").to_owned(),
+    )))
 }
 
 /// The fallbacks and layers of every API response: problems for unknown routes and
