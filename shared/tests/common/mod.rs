@@ -384,6 +384,26 @@ impl World {
             .take_while(|c| c.is_ascii_alphanumeric() || *c == '-' || *c == '_')
             .collect()
     }
+
+    /// Follows the last credential-create link mailed to `to` on `tenant`'s portal,
+    /// choosing `username` and `password`: the reply (201 with the new login's id).
+    pub async fn set_up_invited(
+        &self,
+        tenant: &str,
+        to: &str,
+        username: &str,
+        password: &str,
+    ) -> Reply {
+        let link = self.link_token(to, "credential-create").await;
+        self.call(
+            "POST",
+            "/v1/auth/credentials",
+            tenant,
+            Auth::None,
+            Some(serde_json::json!({"token": link, "username": username, "password": password})),
+        )
+        .await
+    }
 }
 
 /// Undoes quoted-printable soft breaks and `=3D`, enough to read links in a message.

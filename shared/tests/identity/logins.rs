@@ -27,17 +27,8 @@ async fn bea_invited_by_the_owner() -> (World, String, String, String) {
         )
         .await;
     assert_eq!(invited.status, StatusCode::ACCEPTED, "{}", invited.text);
-    let link = w
-        .link_token("books@bakery.example", "credential-create")
-        .await;
     let made = w
-        .call(
-            "POST",
-            "/v1/auth/credentials",
-            "acme",
-            Auth::None,
-            Some(json!({"token": link, "username": "bea", "password": "bea keeps the books"})),
-        )
+        .set_up_invited("acme", "books@bakery.example", "bea", "bea keeps the books")
         .await;
     assert_eq!(made.status, StatusCode::CREATED);
     let bea_id = made.body["login"].as_str().unwrap().to_owned();
@@ -197,17 +188,8 @@ async fn an_invited_colleague_shows_as_invited_until_set_up_and_then_as_a_login(
     // Set up: no longer invited, a login of the account.
     let links = w.mail("books@bakery.example", "credential-create").await;
     assert_eq!(links.len(), 2);
-    let link = w
-        .link_token("books@bakery.example", "credential-create")
-        .await;
     let made = w
-        .call(
-            "POST",
-            "/v1/auth/credentials",
-            "acme",
-            Auth::None,
-            Some(json!({"token": link, "username": "bea", "password": "bea keeps the books"})),
-        )
+        .set_up_invited("acme", "books@bakery.example", "bea", "bea keeps the books")
         .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
     let invited = w
