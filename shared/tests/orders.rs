@@ -1961,16 +1961,9 @@ async fn colleague(s: &Shop, name: &str, role: &str, language: &str) -> String {
         )
         .await;
     assert_eq!(invited.status, StatusCode::ACCEPTED, "{}", invited.text);
-    let link = s.f.w.link_token(&email, "credential-create").await;
     let made =
         s.f.w
-            .call(
-                "POST",
-                "/v1/auth/credentials",
-                "acme",
-                Auth::None,
-                Some(json!({"token": link, "username": name, "password": "runs the phones well"})),
-            )
+            .set_up_invited("acme", &email, name, "runs the phones well")
             .await;
     assert_eq!(made.status, StatusCode::CREATED, "{}", made.text);
     s.f.w.token("acme", name, "runs the phones well").await
@@ -2176,4 +2169,63 @@ async fn order_lists_narrow_by_state_and_the_providers_days() {
         .await,
         vec![id(&waiting)]
     );
+}
+
+#[tokio::test]
+async fn mail_choices_and_narrowed_order_lists_reach_no_one_elses() {
+    let (s, _, waiting) = bolt_on_waiting().await;
+    // Kim (another account of Acme) and Lee (another provider's customer) narrow their own
+    // lists to waiting orders: Sam's is in neither.
+    for (tenant, token) in [("acme", s.c.kim.as_str()), ("bluewave", s.c.lee.as_str())] {
+        let ids = s
+            .ids("/v1/portal/orders?state=pending", tenant, token)
+            .await;
+        assert!(!ids.contains(&id(&waiting)), "{tenant}: {ids:?}");
+    }
+    // Bluewave's staff narrowing its own history see nothing of Acme's.
+    let rival = s
+        .ids(
+            "/v1/console/orders/history?state=pending",
+            "bluewave",
+            &s.c.rival,
+        )
+        .await;
+    assert!(rival.is_empty(), "{rival:?}");
+
+    // Mail choices are the signed-in login's own: one login choosing changes no other's,
+    // staff have none, and a token carried to another provider's address is signed in
+    // nowhere there.
+    let chose = s
+        .call(
+            "PUT",
+            "/v1/portal/notifications",
+            "acme",
+            &s.c.kim,
+            Some(json!({"topics": ["orders"]})),
+        )
+        .await;
+    assert_eq!(chose.status, StatusCode::OK, "{}", chose.text);
+    let sams = s
+        .call("GET", "/v1/portal/notifications", "acme", &s.c.sam, None)
+        .await;
+    assert_eq!(sams.body["topics"], json!([]));
+    let staff = s
+        .call("GET", "/v1/portal/notifications", "acme", &s.c.boss, None)
+        .await;
+    assert_eq!(staff.status, StatusCode::FORBIDDEN);
+    assert_eq!(staff.body["type"], "/problems/portal-only");
+    let elsewhere = s
+        .call(
+            "PUT",
+            "/v1/portal/notifications",
+            "bluewave",
+            &s.c.sam,
+            Some(json!({"topics": ["orders"]})),
+        )
+        .await;
+    assert_eq!(elsewhere.status, StatusCode::UNAUTHORIZED);
+    let sams = s
+        .call("GET", "/v1/portal/notifications", "acme", &s.c.sam, None)
+        .await;
+    assert_eq!(sams.body["topics"], json!([]));
 }
