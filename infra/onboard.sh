@@ -30,12 +30,12 @@ case "${1:-}" in
     SELFCARE_INGEST_BUCKET=$(output IngestBucketName)
     SELFCARE_PORTAL_DOMAIN=$(output PortalDomain)
     SELFCARE_MAIL_FROM=$(output MailFrom)
-    SELFCARE_CURSOR_KEY=$(aws secretsmanager get-secret-value --region "$region" \
-      --secret-id "$(output CursorKeyArn)" --query SecretString --output text)
-    SELFCARE_SEALING_KEY=$(aws secretsmanager get-secret-value --region "$region" \
-      --secret-id "$(output SealingKeyArn)" --query SecretString --output text)
-    export SELFCARE_TABLE SELFCARE_EXPORTS_BUCKET SELFCARE_INGEST_BUCKET \
-      SELFCARE_PORTAL_DOMAIN SELFCARE_MAIL_FROM SELFCARE_CURSOR_KEY SELFCARE_SEALING_KEY
+    # The tool reads the keys from Secrets Manager itself, as the functions do: no key
+    # passes through this shell.
+    SELFCARE_CURSOR_KEY_SECRET=$(output CursorKeyArn)
+    SELFCARE_SEALING_KEY_SECRET=$(output SealingKeyArn)
+    export SELFCARE_TABLE SELFCARE_EXPORTS_BUCKET SELFCARE_INGEST_BUCKET SELFCARE_PORTAL_DOMAIN \
+      SELFCARE_MAIL_FROM SELFCARE_CURSOR_KEY_SECRET SELFCARE_SEALING_KEY_SECRET
     # The stack says which deployment it is: a file for another one is refused.
     exec "$admin" --aws onboard --deployment "$(output Deployment)" --file "$file"
     ;;

@@ -12,7 +12,7 @@ from samtranslator.public.exceptions import InvalidDocumentException
 from samtranslator.yaml_helper import yaml_parse
 
 class Policies:
-    """No managed policies are looked up (that needs IAM); the template names none."""
+    """No AWS managed policies are looked up (that needs IAM); the template names only its own."""
     def load(self):
         return {}
 with open(sys.argv[1]) as f:

@@ -1,4 +1,7 @@
-//! A deployed function's configuration: typed, from the environment, read once at start-up.
+//! A deployed function's configuration: typed, read once at start-up. Names come from the
+//! environment; keys from Secrets Manager where the template names their secrets (so a
+//! rotated key reaches every function as its next execution environment starts, with no
+//! redeploy), or from the environment itself locally and in tests.
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -8,11 +11,45 @@ pub enum ConfigError {
     Invalid(&'static str, String),
 }
 
-fn var(name: &'static str) -> Result<String, ConfigError> {
-    std::env::var(name)
-        .ok()
+/// Where the settings come from: the process environment when deployed, a map in tests.
+type Lookup<'a> = &'a (dyn Fn(&str) -> Option<String> + Sync);
+
+fn var(env: Lookup<'_>, name: &'static str) -> Result<String, ConfigError> {
+    env(name)
         .filter(|v| !v.is_empty())
         .ok_or(ConfigError::Missing(name))
+}
+
+/// A key: the environment's `{name}` when set (locally, in tests), else the secret whose
+/// ARN is in `{name}_SECRET` (deployed: the template names it, the function may read it).
+async fn key(
+    env: Lookup<'_>,
+    secrets: &aws_sdk_secretsmanager::Client,
+    name: &'static str,
+    secret_variable: &'static str,
+) -> Result<Option<String>, ConfigError> {
+    if let Some(text) = env(name).filter(|v| !v.is_empty()) {
+        return Ok(Some(text));
+    }
+    let Some(arn) = env(secret_variable).filter(|v| !v.is_empty()) else {
+        return Ok(None);
+    };
+    let value = secrets
+        .get_secret_value()
+        .secret_id(&arn)
+        .send()
+        .await
+        // The SDK's error names the call and the secret, never the value.
+        .map_err(|error| {
+            ConfigError::Invalid(
+                secret_variable,
+                aws_sdk_secretsmanager::error::DisplayErrorContext(error).to_string(),
+            )
+        })?;
+    value.secret_string.map(Some).ok_or(ConfigError::Invalid(
+        secret_variable,
+        "the secret holds no text".into(),
+    ))
 }
 
 /// Signs page cursors. At least 32 bytes; from the stack's secret when deployed.
@@ -52,6 +89,9 @@ pub struct AwsConfig {
     pub sealing_key: Vec<u8>,
     /// Stripe's API (`https://api.stripe.com`; an emulator's address in tests).
     pub stripe_api: String,
+    /// What CloudFront adds on its way to the API (`x-selfcare-edge`): the proof that a
+    /// request's viewer address is the viewer's. None where no distribution stands in front.
+    pub edge_key: Option<String>,
 }
 
 impl std::fmt::Debug for AwsConfig {
@@ -65,25 +105,60 @@ impl std::fmt::Debug for AwsConfig {
             .field("mail_from", &self.mail_from)
             .field("sealing_key", &"(secret)")
             .field("stripe_api", &self.stripe_api)
+            .field("edge_key", &self.edge_key.as_ref().map(|_| "(secret)"))
             .finish()
     }
 }
 
 impl AwsConfig {
-    pub fn from_env() -> Result<Self, ConfigError> {
+    /// Reads the names from the environment and the three keys at once (one round trip to
+    /// Secrets Manager on a cold start; the function keeps them while it stays warm).
+    pub async fn load(sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
+        Self::load_from(sdk, &|name| std::env::var(name).ok()).await
+    }
+
+    /// As `load`, with the settings looked up in `env`.
+    pub async fn load_from(
+        sdk: &aws_config::SdkConfig,
+        env: Lookup<'_>,
+    ) -> Result<Self, ConfigError> {
+        let secrets = aws_sdk_secretsmanager::Client::new(sdk);
+        let (cursor, sealing, edge_key) = tokio::try_join!(
+            key(
+                env,
+                &secrets,
+                "SELFCARE_CURSOR_KEY",
+                "SELFCARE_CURSOR_KEY_SECRET"
+            ),
+            key(
+                env,
+                &secrets,
+                "SELFCARE_SEALING_KEY",
+                "SELFCARE_SEALING_KEY_SECRET"
+            ),
+            key(
+                env,
+                &secrets,
+                "SELFCARE_EDGE_KEY",
+                "SELFCARE_EDGE_KEY_SECRET"
+            ),
+        )?;
         Ok(AwsConfig {
-            table: var("SELFCARE_TABLE")?,
-            exports_bucket: var("SELFCARE_EXPORTS_BUCKET")?,
-            ingest_bucket: var("SELFCARE_INGEST_BUCKET")?,
-            cursor_key: cursor_key(var("SELFCARE_CURSOR_KEY")?)?,
-            portal_domain: var("SELFCARE_PORTAL_DOMAIN")?,
-            mail_from: selfcare::domain::contact::EmailAddress::parse(&var("SELFCARE_MAIL_FROM")?)
-                .map_err(|m| ConfigError::Invalid("SELFCARE_MAIL_FROM", m))?,
-            sealing_key: sealing_key(var("SELFCARE_SEALING_KEY")?)?,
-            stripe_api: std::env::var("SELFCARE_STRIPE_API")
-                .ok()
+            table: var(env, "SELFCARE_TABLE")?,
+            exports_bucket: var(env, "SELFCARE_EXPORTS_BUCKET")?,
+            ingest_bucket: var(env, "SELFCARE_INGEST_BUCKET")?,
+            cursor_key: cursor_key(cursor.ok_or(ConfigError::Missing("SELFCARE_CURSOR_KEY"))?)?,
+            portal_domain: var(env, "SELFCARE_PORTAL_DOMAIN")?,
+            mail_from: selfcare::domain::contact::EmailAddress::parse(&var(
+                env,
+                "SELFCARE_MAIL_FROM",
+            )?)
+            .map_err(|m| ConfigError::Invalid("SELFCARE_MAIL_FROM", m))?,
+            sealing_key: sealing_key(sealing.ok_or(ConfigError::Missing("SELFCARE_SEALING_KEY"))?)?,
+            stripe_api: env("SELFCARE_STRIPE_API")
                 .filter(|v| !v.is_empty())
                 .unwrap_or_else(|| "https://api.stripe.com".to_owned()),
+            edge_key,
         })
     }
 }

@@ -35,10 +35,23 @@ fn s3_client(sdk: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     )
 }
 
-/// The ports on AWS. The SDK reads region and credentials from the environment, and honours
-/// `AWS_ENDPOINT_URL` (moto, locally).
-pub async fn platform(config: &AwsConfig) -> Platform {
-    let sdk = aws_config::defaults(BehaviorVersion::latest()).load().await;
+/// The SDK's settings: region and credentials from the environment; `AWS_ENDPOINT_URL`
+/// honoured (moto, locally).
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest()).load().await
+}
+
+/// A deployed function's configuration and ports, built once before its first event.
+pub async fn configured_platform() -> Result<(AwsConfig, Platform), ConfigError> {
+    let sdk = sdk_config().await;
+    let config = AwsConfig::load(&sdk).await?;
+    let platform = platform(&config, &sdk);
+    Ok((config, platform))
+}
+
+/// The ports on AWS.
+pub fn platform(config: &AwsConfig, sdk: &aws_config::SdkConfig) -> Platform {
+    let sdk = sdk.clone();
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let s3 = s3_client(&sdk);
     Platform {

@@ -7,7 +7,7 @@ use aws_lambda_events::event::{dynamodb, s3};
 use lambda_runtime::{LambdaEvent, service_fn};
 use percent_encoding::percent_decode_str;
 use selfcare::platform::Platform;
-use selfcare_aws::{AwsConfig, changes_from_event};
+use selfcare_aws::changes_from_event;
 use selfcare_functions::{
     BILL_RUN_BATCH, BILL_RUN_PLAN, INVOICE_FILES, Trigger, USAGE_EXPORT, init_tracing, trigger_of,
 };
@@ -17,16 +17,18 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing(true);
     let handler = std::env::var("_HANDLER").unwrap_or_default();
     let trigger = trigger_of(&handler).ok_or_else(|| format!("no function named {handler:?}"))?;
-    let config = AwsConfig::from_env()?;
-    let platform = selfcare_aws::platform(&config).await;
+    let (config, platform) = selfcare_aws::configured_platform().await?;
     if let Err(error) = platform.warm_up().await {
         // Not fatal: the first request will try again.
         tracing::warn!(%error, "warming the table connection failed");
     }
     match trigger {
         Trigger::Http => {
-            let app = selfcare::http::app(platform, Some(&handler))
-                .layer(axum::middleware::from_fn(client_from_api_gateway));
+            let edge_key = config.edge_key.map(std::sync::Arc::<str>::from);
+            let app =
+                selfcare::http::app(platform, Some(&handler)).layer(axum::middleware::from_fn(
+                    move |request, next| client_from_api_gateway(edge_key.clone(), request, next),
+                ));
             lambda_http::run(app).await
         }
         Trigger::Stream => {
@@ -128,6 +130,7 @@ async fn on_stream(
 /// The client's address for throttling and the audit trail: the viewer's when the request
 /// proves it came through the stack's CloudFront distribution, else API Gateway's view.
 async fn client_from_api_gateway(
+    edge_key: Option<std::sync::Arc<str>>,
     mut request: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
@@ -144,7 +147,6 @@ async fn client_from_api_gateway(
     let viewer = headers
         .get(selfcare_functions::VIEWER_HEADER)
         .and_then(|v| v.to_str().ok());
-    let edge_key = std::env::var("SELFCARE_EDGE_KEY").ok();
     let address =
         selfcare_functions::client_address(edge_key.as_deref(), presented, viewer, source_ip);
     if let Some(address) = address {

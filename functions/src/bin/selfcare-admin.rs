@@ -21,7 +21,8 @@ use selfcare_embedded::LocalPlatform;
 #[derive(Parser)]
 #[command(about = "Operate a selfcare installation")]
 struct Args {
-    /// Use the AWS adapters (SELFCARE_TABLE, SELFCARE_*_BUCKET, SELFCARE_CURSOR_KEY).
+    /// Use the AWS adapters (SELFCARE_TABLE, SELFCARE_*_BUCKET, SELFCARE_CURSOR_KEY or
+    /// SELFCARE_CURSOR_KEY_SECRET, the same for the sealing key).
     #[arg(long)]
     aws: bool,
     /// The local runtime's data folder (without --aws).
@@ -160,7 +161,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let platform = if args.aws {
-        selfcare_aws::platform(&AwsConfig::from_env()?).await
+        selfcare_aws::configured_platform().await?.1
     } else {
         LocalPlatform::open(&args.data_dir, "http://127.0.0.1:3000", None)
             .map_err(|e| {
@@ -172,8 +173,8 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
     };
     match args.command {
         Command::InitTable => {
-            let config = AwsConfig::from_env()?;
-            let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+            let sdk = selfcare_aws::sdk_config().await;
+            let config = AwsConfig::load(&sdk).await?;
             selfcare_aws::ensure_table(&aws_sdk_dynamodb::Client::new(&sdk), &config.table).await?;
             println!("table {} is ready", config.table);
         }

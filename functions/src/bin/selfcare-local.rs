@@ -10,7 +10,6 @@ use std::time::Duration;
 
 use clap::Parser;
 use selfcare::ports::ChangeFeed;
-use selfcare_aws::AwsConfig;
 use selfcare_embedded::LocalPlatform;
 use selfcare_functions::init_tracing;
 
@@ -34,7 +33,8 @@ struct Args {
     #[arg(long, env = "SELFCARE_WEB_DIR", default_value = "web/dist")]
     web_dir: PathBuf,
     /// Use the AWS adapters instead of local disk: the variables a deployed function reads
-    /// (SELFCARE_TABLE, SELFCARE_*_BUCKET, SELFCARE_CURSOR_KEY), and AWS_ENDPOINT_URL for moto.
+    /// (SELFCARE_TABLE, SELFCARE_*_BUCKET, SELFCARE_CURSOR_KEY or its _SECRET), and
+    /// AWS_ENDPOINT_URL for moto.
     #[arg(long)]
     aws: bool,
     /// Print the API's OpenAPI document and exit (the web sites' API types are generated
@@ -57,7 +57,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base_url = format!("http://{}", args.listen);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     if args.aws {
-        let platform = selfcare_aws::platform(&AwsConfig::from_env()?).await;
+        let (_, platform) = selfcare_aws::configured_platform().await?;
         platform.warm_up().await?;
         // Demo logins have published passwords: into a real table only when asked.
         if args.demo {

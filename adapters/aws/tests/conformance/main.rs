@@ -4,6 +4,7 @@
 mod support;
 
 mod blobs;
+mod config;
 mod mailer;
 mod table;
 
