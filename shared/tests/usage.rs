@@ -434,6 +434,145 @@ async fn a_crash_halfway_is_finished_by_the_redelivery_exactly_once() {
 }
 
 #[tokio::test]
+async fn a_load_that_stopped_is_shown_failed_and_staff_retry_it_once_counting_nothing_twice() {
+    use axum::http::StatusCode;
+    use serde_json::json;
+    let f = fixture().await;
+    let platform = &f.w.platform;
+    f.w.staff(&f.tenant, "boss", ALL).await;
+    f.w.staff(
+        &f.tenant,
+        "viewer",
+        &[selfcare::domain::identity::Permission::ReportsView],
+    )
+    .await;
+    let bluewave = f.w.tenant("bluewave").await;
+    f.w.staff(&bluewave, "rival", ALL).await;
+    let boss = f.w.token("acme", "boss", STAFF_PASSWORD).await;
+    let viewer = f.w.token("acme", "viewer", STAFF_PASSWORD).await;
+    let rival = f.w.token("bluewave", "rival", STAFF_PASSWORD).await;
+
+    // S3 hands the file over; every delivery dies after two of its four chunks, and S3
+    // stops handing it over.
+    let key = drop_file(&f, "nov-1.csv", FILE).await;
+    let created = f.w.take_blob_events().await;
+    let version = created[0].version.clone();
+    let crashing = Arc::new(CrashOnUpdate {
+        inner: platform.table.clone(),
+        updates: AtomicUsize::new(0),
+        crash_at: 3,
+    });
+    let ingest = Ingest::new(
+        crashing,
+        platform.ingest.clone(),
+        platform.clock.clone(),
+        platform.cursors.clone(),
+        platform.sender.clone(),
+    )
+    .with_chunk_rows(3);
+    assert!(ingest.run_version(&key, version.as_deref()).await.is_err());
+
+    let list = |token: String| {
+        let w = &f.w;
+        async move {
+            w.get("/v1/console/usage/ingests", "acme", Auth::Bearer(&token))
+                .await
+        }
+    };
+    let retry = |tenant: &'static str, token: String, id: String| {
+        let w = &f.w;
+        async move {
+            w.call(
+                "POST",
+                &format!("/v1/console/usage/ingests/{id}/retry"),
+                tenant,
+                Auth::Bearer(&token),
+                Some(json!({})),
+            )
+            .await
+        }
+    };
+    let files = list(boss.clone()).await;
+    let stuck = files.body["items"][0].clone();
+    let id = stuck["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        (&stuck["status"], &stuck["stalled"], &stuck["rows_read"]),
+        (&json!("running"), &json!(false), &json!(6)),
+        "{}",
+        files.text
+    );
+    // While it may still be loading, there is nothing to retry.
+    let early = retry("acme", boss.clone(), id.clone()).await;
+    assert_eq!(early.status, StatusCode::CONFLICT, "{}", early.text);
+    assert_eq!(early.body["type"], "/problems/ingest-not-stopped");
+
+    // Twenty minutes without progress: shown failed, saying what to do.
+    f.w.clock.advance(time::Duration::minutes(21));
+    let files = list(boss.clone()).await;
+    let stuck = &files.body["items"][0];
+    assert_eq!(
+        (&stuck["status"], &stuck["stalled"]),
+        (&json!("failed"), &json!(true))
+    );
+    assert!(
+        stuck["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Loading stopped after 6 rows"),
+        "{}",
+        files.text
+    );
+
+    // Reading is not enough to retry; another provider's staff find no such load.
+    let refused = retry("acme", viewer, id.clone()).await;
+    assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
+    let theirs = retry("bluewave", rival, id.clone()).await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.text);
+    assert!(
+        f.w.take_blob_events().await.is_empty(),
+        "nothing stored again"
+    );
+
+    // Retried: the file is stored again (once, however often asked) and loads whole.
+    let retried = retry("acme", boss.clone(), id.clone()).await;
+    assert_eq!(retried.status, StatusCode::OK, "{}", retried.text);
+    let new_id = retried.body["retried_as"].as_str().unwrap().to_owned();
+    assert_eq!(retried.body["status"], "failed");
+    let again = retry("acme", boss.clone(), id.clone()).await;
+    assert_eq!(
+        (again.status, again.body["retried_as"].as_str()),
+        (StatusCode::OK, Some(new_id.as_str()))
+    );
+    let loaded = f.w.deliver_usage_files().await;
+    assert_eq!(loaded.len(), 1, "one new version, not two");
+    assert_eq!(
+        (
+            loaded[0].id.as_str(),
+            loaded[0].status,
+            loaded[0].rows_read,
+            loaded[0].accepted,
+            loaded[0].rejected
+        ),
+        (new_id.as_str(), IngestStatus::Completed, 11, 7, 4)
+    );
+    // The same totals as the file loaded in one go: the stopped load's chunks count once.
+    assert_eq!(call_totals(&f).await, (6, 540, 300, 3 + 10 + 5));
+
+    let files = list(boss.clone()).await;
+    assert_eq!(
+        files.body["items"][0]["id"],
+        new_id.as_str(),
+        "{}",
+        files.text
+    );
+    assert_eq!(files.body["items"][0]["status"], "completed");
+    assert_eq!(files.body["items"][1]["retried_as"], new_id.as_str());
+    // A completed load is not retried.
+    let done = retry("acme", boss, new_id).await;
+    assert_eq!(done.status, StatusCode::CONFLICT, "{}", done.text);
+}
+
+#[tokio::test]
 async fn a_file_whose_records_another_unfinished_file_holds_waits_and_never_counts_twice() {
     for other_file_fails in [false, true] {
         let f = fixture().await;

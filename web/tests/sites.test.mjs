@@ -68,7 +68,15 @@ beforeEach(async () => {
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
   data = mkdtempSync(join(tmpdir(), 'selfcare-web-'));
-  server = spawn(binary, ['--listen', `127.0.0.1:${port}`, '--data-dir', data, '--web-dir', join(here, '..', 'dist')], {
+  await startRuntime();
+  // axe is injected as a script; the sites' CSP (script-src 'self') would refuse it.
+  context = await browser.newContext({ bypassCSP: true, viewport: { width: 1100, height: 800 }, locale: 'en-AU' });
+});
+
+/// Starts the test's runtime on its port and folder (again, after a test stopped it).
+async function startRuntime(extra = []) {
+  const port = new URL(base).port;
+  server = spawn(binary, ['--listen', `127.0.0.1:${port}`, '--data-dir', data, '--web-dir', join(here, '..', 'dist'), ...extra], {
     stdio: ['ignore', 'ignore', 'inherit'],
     env: { ...process.env, RUST_LOG: 'warn' },
   });
@@ -81,9 +89,15 @@ beforeEach(async () => {
     if (i > 600) throw new Error('the local runtime did not start in 60 s');
     await new Promise((r) => setTimeout(r, 100));
   }
-  // axe is injected as a script; the sites' CSP (script-src 'self') would refuse it.
-  context = await browser.newContext({ bypassCSP: true, viewport: { width: 1100, height: 800 }, locale: 'en-AU' });
-});
+}
+
+/// Stops the runtime at once, as a crash or a machine switched off would.
+async function killRuntime() {
+  const exited = new Promise((resolve) => server.once('exit', resolve));
+  server.kill('SIGKILL');
+  await exited;
+  server = null;
+}
 
 afterEach(async () => {
   await context?.close();
@@ -883,6 +897,53 @@ test("a wholesaler's console lists the retailers that buy through it; a retailer
   const retailer = await console_('acme');
   assert.equal(await retailer.getByRole('navigation').getByRole('link', { name: 'Retailers' }).count(), 0);
   await Promise.all([wholesaler.close(), retailer.close()]);
+});
+
+test('a usage file whose load stopped is shown stopped after 20 minutes, and staff load it again', async () => {
+  // Four chunks of 5,000 rows: the runtime is stopped once the first is in.
+  const rows = 20_000;
+  const at = new Date(Date.now() - 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const lines = ['record_id,service,type,started_at,destination,quantity'];
+  for (let i = 0; i < rows; i++) lines.push(`big-${i},${LANDLINE},call,${at},61299990000,30`);
+  let staff = await console_();
+  await staff.getByRole('navigation').getByRole('link', { name: 'Usage files' }).click();
+  await staff.getByRole('heading', { name: 'Usage files', level: 1 }).waitFor();
+  await staff.getByLabel('File', { exact: true }).setInputFiles({ name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(lines.join('\r\n') + '\r\n') });
+  await staff.getByRole('button', { name: 'Send the file' }).click();
+  await staff.getByText('The file is loaded as soon as it is stored').waitFor();
+  // The machine stops once the first rows are in, and the load with it.
+  const load = () =>
+    staff.evaluate(async () => {
+      const headers = { 'x-selfcare-tenant': 'acme', authorization: `Bearer ${sessionStorage.getItem('selfcare.console.token')}` };
+      const answer = await fetch('/v1/console/usage/ingests?limit=5', { headers });
+      return (await answer.json()).items.filter((f) => f.file.endsWith('/big.csv'));
+    });
+  let part = [];
+  for (let i = 0; i < 600 && !(part.length && part[0].rows_read > 0); i++) {
+    part = await load();
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  assert.equal(part[0]?.status, 'running', 'stopped part way');
+  await killRuntime();
+  await staff.close();
+
+  // Back half an hour later: the load has not moved for 20 minutes.
+  await startRuntime(['--clock-ahead-minutes', '30']);
+  staff = await console_();
+  await staff.getByRole('navigation').getByRole('link', { name: 'Usage files' }).click();
+  const stopped = staff.getByRole('row', { name: /big\.csv/ });
+  await stopped.getByText(/Stopped: Loading stopped after [\d,]+ rows/).waitFor();
+  await check(staff, 'console-usage-file-stopped');
+  await stopped.getByRole('button', { name: 'Retry loading big.csv' }).click();
+  await staff.getByText('(retried: see the newer load above)').waitFor();
+  assert.equal(await staff.getByRole('button', { name: 'Retry loading big.csv' }).count(), 0, 'retried once');
+  // The file loads whole as a new load: every row counted once.
+  const whole = staff.getByRole('row', { name: new RegExp(`big\\.csv.*Loaded.*${rows} / ${rows}`) });
+  for (let i = 0; i < 300 && (await whole.count()) === 0; i++) {
+    await staff.getByRole('button', { name: 'Refresh' }).click();
+    await new Promise((r) => setTimeout(r, 300));
+  }
+  await whole.waitFor();
 });
 
 test('staff load a usage file from the console and download its rejects; the same name again is a corrected file', async () => {

@@ -217,6 +217,62 @@ impl Blobs for S3Blobs {
     }
 
     #[instrument(skip(self), fields(bucket = %self.bucket))]
+    async fn store_again(
+        &self,
+        key: &BlobKey,
+        version: Option<&str>,
+    ) -> Result<Option<BlobInfo>, BlobError> {
+        // S3 copies an object onto itself only when something about it changes: the
+        // metadata is replaced (its content type kept, the time it was stored again added).
+        let head = match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .set_version_id(version.map(str::to_owned))
+            .send()
+            .await
+        {
+            Ok(head) => head,
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_not_found() || s.code() == Some("NoSuchVersion"))
+                    || e.raw_response().is_some_and(|r| r.status().as_u16() == 404) =>
+            {
+                return Ok(None);
+            }
+            Err(e) => return Err(sdk_error("HeadObject", e)),
+        };
+        let content_type = head
+            .content_type()
+            .unwrap_or("application/octet-stream")
+            .to_owned();
+        // Keys hold letters, digits and `- _ . = +`; only `+` needs quoting in a copy source.
+        let mut source = format!("{}/{}", self.bucket, key.as_str().replace('+', "%2B"));
+        if let Some(version) = version {
+            source.push_str(&format!("?versionId={version}"));
+        }
+        let copied = self
+            .client
+            .copy_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .copy_source(source)
+            .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+            .content_type(&content_type)
+            .metadata("stored-again", "true")
+            .send()
+            .await
+            .map_err(|e| sdk_error("CopyObject", e))?;
+        Ok(Some(BlobInfo {
+            key: key.clone(),
+            size: head.content_length().unwrap_or_default().max(0) as u64,
+            content_type,
+            version: copied.version_id().map(str::to_owned),
+        }))
+    }
+
+    #[instrument(skip(self), fields(bucket = %self.bucket))]
     async fn list(
         &self,
         prefix: &str,

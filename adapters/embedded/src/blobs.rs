@@ -269,6 +269,25 @@ impl Blobs for EmbeddedBlobs {
         self.get(key).await
     }
 
+    async fn store_again(
+        &self,
+        key: &BlobKey,
+        version: Option<&str>,
+    ) -> Result<Option<BlobInfo>, BlobError> {
+        let download = match version {
+            Some(version) => self.get_version(key, version).await?,
+            None => self.get(key).await?,
+        };
+        let Some(download) = download else {
+            return Ok(None);
+        };
+        // The open file is read while the new one is written beside it and renamed over it.
+        let stored = self
+            .put(key, download.body, &download.info.content_type)
+            .await?;
+        Ok(Some(stored))
+    }
+
     async fn list(
         &self,
         prefix: &str,

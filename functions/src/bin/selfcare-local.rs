@@ -22,6 +22,10 @@ struct Args {
     /// Where the table, buckets and outbox live (kept across restarts).
     #[arg(long, env = "SELFCARE_DATA_DIR", default_value = ".data/local")]
     data_dir: PathBuf,
+    /// Run as if this many minutes later than the machine's clock: to see what a wait does
+    /// (a usage file's load that stopped is shown as such after 20 minutes).
+    #[arg(long, env = "SELFCARE_CLOCK_AHEAD_MINUTES", default_value_t = 0)]
+    clock_ahead_minutes: u32,
     /// Start empty, without the demo tenants and accounts.
     #[arg(long, conflicts_with = "demo")]
     no_demo: bool,
@@ -85,7 +89,14 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // Objects stored in the buckets are reported in-process, as S3 notifications would be.
     let (blob_events, mut blobs_created) = tokio::sync::mpsc::unbounded_channel();
-    let local = LocalPlatform::open(&args.data_dir, &base_url, Some(blob_events))?;
+    let local = LocalPlatform::open_with_clock(
+        &args.data_dir,
+        &base_url,
+        Some(blob_events),
+        std::sync::Arc::new(selfcare::ports::clock::AheadClock::minutes(
+            args.clock_ahead_minutes,
+        )),
+    )?;
     if !args.no_demo {
         let created = selfcare::demo::seed(&local.platform).await?;
         tracing::info!(created, "demo data ready");

@@ -34,6 +34,8 @@ fn french(problem_type: &str) -> Option<&'static str> {
         "card-pages-only" => "Ce lien ouvre seulement les pages de paiement",
         "order-already-open" => "Une commande identique est déjà en cours",
         "export-too-large" => "Trop d'entrées pour un seul fichier",
+        "ingest-not-stopped" => "Seul un chargement arrêté peut être relancé",
+        "ingest-file-gone" => "Le fichier n'est plus dans le compartiment",
         "two-factor-enrolment-required" => "Activez d'abord la double authentification",
         "portal-only" => "Ceci se fait sur le portail",
         "console-only" => "Ceci se fait dans la console",

@@ -24,7 +24,7 @@ use super::views::{PageOf, Paging};
 use crate::domain::catalogue::{UsageType, money};
 use crate::domain::identity::{Permission, Session};
 use crate::domain::settings::Module;
-use crate::domain::usage::ingest::IngestStatus;
+use crate::domain::usage::ingest::{IngestResult, IngestStatus, Retry};
 use crate::domain::usage::{MonthUsage, Totals, UsageRecord};
 use crate::ids::{AccountId, ServiceId, TenantId};
 use crate::platform::Platform;
@@ -270,6 +270,10 @@ pub struct IngestView {
     pub finished_at: Option<OffsetDateTime>,
     /// Chunks finished (progress, and where a redelivery carries on).
     pub chunks_done: i64,
+    /// Still marked running but not moved for 20 minutes: shown `failed`, and may be retried.
+    pub stalled: bool,
+    /// The ingest of the file stored again when staff retried this one.
+    pub retried_as: Option<String>,
     /// Where to download the rejects file (line, reason) while the link works.
     pub rejects_url: Option<String>,
     #[serde(with = "time::serde::rfc3339::option")]
@@ -300,27 +304,89 @@ pub async fn ingests(
         .await?;
     let mut items = Vec::with_capacity(page.items.len());
     for result in page.items {
-        let link = ingest.rejects_link(&result).await?;
-        items.push(IngestView {
-            rejects_url_expires_at: link.as_ref().map(|(_, at)| *at),
-            rejects_url: link.map(|(url, _)| url),
-            id: result.id,
-            file: result.file,
-            status: result.status,
-            rows_read: result.rows_read,
-            accepted: result.accepted,
-            rejected: result.rejected,
-            rejects_file: result.rejects_file,
-            error: result.error,
-            started_at: result.started_at,
-            finished_at: result.finished_at,
-            chunks_done: result.chunks_done,
-        });
+        items.push(ingest_view(&platform, result).await?);
     }
     Ok(Json(PageOf {
         items,
         next_cursor: page.next_cursor,
     }))
+}
+
+async fn ingest_view(platform: &Platform, result: IngestResult) -> Result<IngestView, Problem> {
+    let now = platform.clock.now();
+    let link = platform.ingest().rejects_link(&result).await?;
+    Ok(IngestView {
+        rejects_url_expires_at: link.as_ref().map(|(_, at)| *at),
+        rejects_url: link.map(|(url, _)| url),
+        status: result.status_at(now),
+        error: result.error_at(now),
+        stalled: result.stalled_at(now),
+        id: result.id,
+        file: result.file,
+        rows_read: result.rows_read,
+        accepted: result.accepted,
+        rejected: result.rejected,
+        rejects_file: result.rejects_file,
+        started_at: result.started_at,
+        finished_at: result.finished_at,
+        chunks_done: result.chunks_done,
+        retried_as: result.retried_as,
+    })
+}
+
+/// Loads a usage file whose load stopped again (settings_manage): the version it loaded is
+/// stored again under its name and loads as a new ingest (records already loaded are not
+/// counted twice); this one stays failed and names the new one. Asking again answers the
+/// same.
+#[utoipa::path(post, path = "/v1/console/usage/ingests/{id}/retry", tag = "console",
+    params(("id" = String, Path, description = "The ingest")),
+    responses((status = 200, body = IngestView), (status = 403, body = Problem),
+        (status = 404, body = Problem),
+        (status = 409, body = Problem, description = "`ingest-not-stopped`: it is loading, completed or refused; `ingest-file-gone`: the file is no longer in the bucket")))]
+pub async fn retry_ingest(
+    State(platform): State<Platform>,
+    staff: StaffUser,
+    Path(id): Path<String>,
+) -> Result<Json<IngestView>, Problem> {
+    staff.require(Permission::SettingsManage)?;
+    if !staff.session.principal.sees_group(None) {
+        return Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Usage files cover every account; staff limited to groups cannot see them",
+        ));
+    }
+    let outcome = platform
+        .ingest()
+        .retry(&staff.session.tenant, &id)
+        .await?
+        .ok_or_else(Problem::not_found)?;
+    let result = match outcome {
+        Retry::Retried(result) => result,
+        Retry::NotStopped(_) => {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "ingest-not-stopped",
+                "Only a load that stopped can be retried",
+            )
+            .detail(
+                "The file is loading, has loaded, or was refused for what it holds; \
+                 its result is among the usage files.",
+            ));
+        }
+        Retry::FileGone(_) => {
+            return Err(Problem::new(
+                StatusCode::CONFLICT,
+                "ingest-file-gone",
+                "The file is no longer in the bucket",
+            )
+            .detail("Upload the file again to load it."));
+        }
+    };
+    staff
+        .record(&platform, None, "usage.load_retried", &result.file)
+        .await?;
+    Ok(Json(ingest_view(&platform, result).await?))
 }
 
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -501,6 +567,7 @@ pub fn console_routes() -> OpenApiRouter<Platform> {
     OpenApiRouter::new()
         .routes(routes!(console_service_usage))
         .routes(routes!(ingests))
+        .routes(routes!(retry_ingest))
         .routes(routes!(usage_overview))
         .routes(routes!(usage_upload))
 }

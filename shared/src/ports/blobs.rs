@@ -150,6 +150,15 @@ pub trait Blobs: Send + Sync {
         key: &BlobKey,
         version: &str,
     ) -> Result<Option<Download>, BlobError>;
+    /// Stores one version of the object (the current one when `version` is None) again under
+    /// its key, as a new version, as if it had just been stored: the store says so as for a
+    /// put ([`BlobCreated`]). The copy stays in the store (S3: a copy onto itself). None
+    /// when that version is gone.
+    async fn store_again(
+        &self,
+        key: &BlobKey,
+        version: Option<&str>,
+    ) -> Result<Option<BlobInfo>, BlobError>;
     /// Objects whose keys begin with `prefix`, in key order, `limit` at most.
     async fn list(
         &self,

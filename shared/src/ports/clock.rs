@@ -16,6 +16,22 @@ impl Clock for SystemClock {
     }
 }
 
+/// The machine's clock set ahead: the local runtime run as if later (`--clock-ahead-minutes`),
+/// to see what a wait does (a load that stopped, a link or session that ran out).
+pub struct AheadClock(pub time::Duration);
+
+impl AheadClock {
+    pub fn minutes(minutes: u32) -> Self {
+        AheadClock(time::Duration::minutes(minutes.into()))
+    }
+}
+
+impl Clock for AheadClock {
+    fn now(&self) -> OffsetDateTime {
+        OffsetDateTime::now_utc() + self.0
+    }
+}
+
 /// A clock that stands still until moved.
 pub struct ManualClock(Mutex<OffsetDateTime>);
 

@@ -154,6 +154,13 @@ impl World {
         results
     }
 
+    /// What the buckets reported since the last call, without loading anything: for tests
+    /// that hand a file over themselves (to a crashing ingest, say).
+    pub async fn take_blob_events(&self) -> Vec<selfcare::ports::blobs::BlobCreated> {
+        let mut events = self.blobs_created.lock().await;
+        std::iter::from_fn(|| events.try_recv().ok()).collect()
+    }
+
     pub async fn tenant(&self, slug: &str) -> Tenant {
         self.platform
             .tenants()

@@ -1,22 +1,14 @@
 // The provider's usage files: upload one (to a presigned URL, straight to the bucket), and
-// follow each file's load: rows read, accepted, refused, with its rejects file.
+// follow each file's load: rows read, accepted, refused, with its rejects file; a load
+// that stopped can be retried.
 import { useState } from 'preact/hooks';
-import { Api, PageOf } from '../shared/api';
+import { Api } from '../shared/api';
+import type { components } from '../shared/api-types';
 import * as format from '../shared/format';
 import { t } from '../shared/i18n';
-import { Loaded, ProblemNote, Table, useAction, useLoad } from '../shared/ui';
+import { PagedTable, ProblemNote, useAction, usePaged } from '../shared/ui';
 
-interface IngestView {
-  id: string;
-  file: string;
-  status: 'running' | 'completed' | 'failed';
-  rows_read: number;
-  accepted: number;
-  rejected: number;
-  error?: string | null;
-  started_at: string;
-  rejects_url?: string | null;
-}
+type IngestView = components['schemas']['IngestView'];
 
 interface UploadView {
   upload_url: string;
@@ -26,7 +18,8 @@ interface UploadView {
 }
 
 export function UsageFiles({ api, mayUpload }: { api: Api; mayUpload: boolean }) {
-  const files = useLoad(() => api.get<PageOf<IngestView>>('/v1/console/usage/ingests?limit=50'));
+  const files = usePaged<IngestView>(api, '/v1/console/usage/ingests', 50);
+  const retry = useAction();
   const [chosen, setChosen] = useState<File | null>(null);
   const [note, setNote] = useState<string | null>(null);
   const upload = useAction();
@@ -66,30 +59,51 @@ export function UsageFiles({ api, mayUpload }: { api: Api; mayUpload: boolean })
           </button>
         </form>
       )}
-      <Loaded load={files}>
-        {(page) => (
+      {retry.error !== null && <ProblemNote error={retry.error} />}
+      <PagedTable
+        paged={files}
+        rowKey={(f) => f.id}
+        empty={t('usage_files.none')}
+        columns={[
+          { label: t('usage_files.file'), cell: (f) => f.file.split('/').pop() ?? f.file, sort: (f) => f.file },
+          { label: t('usage_files.started'), cell: (f) => format.date(f.started_at), sort: (f) => f.started_at },
+          { label: t('usage_files.status'), cell: (f) => <IngestStatus file={f} mayRetry={mayUpload} busy={retry.busy} onRetry={() => retry.run(async () => { await api.post<IngestView>(`/v1/console/usage/ingests/${encodeURIComponent(f.id)}/retry`, {}); files.reload(); })} /> },
+          { label: t('usage_files.accepted'), cell: (f) => `${f.accepted} / ${f.rows_read}` },
+          {
+            label: t('usage_files.rejected'),
+            cell: (f) => (f.rejects_url ? <a href={f.rejects_url}>{t('usage_files.rejects', { count: String(f.rejected) })}</a> : String(f.rejected)),
+          },
+        ]}
+      />
+      <button type="button" class="sc-button sc-button-quiet" onClick={files.reload}>
+        {t('usage_files.refresh')}
+      </button>
+    </>
+  );
+}
+
+/// Where a file's load is, and for one that stopped (and was not retried yet), the way to
+/// load it again.
+function IngestStatus({ file, mayRetry, busy, onRetry }: { file: IngestView; mayRetry: boolean; busy: boolean; onRetry: () => void }) {
+  if (file.status === 'completed') return <>{t('usage_files.completed')}</>;
+  if (file.status === 'running') return <>{t('usage_files.running')}</>;
+  const label = file.stalled || file.retried_as ? t('usage_files.stalled') : t('usage_files.failed');
+  return (
+    <>
+      {label}: {file.error ?? ''}
+      {file.retried_as ? (
+        <span class="sc-muted"> {t('usage_files.retried')}</span>
+      ) : (
+        file.stalled &&
+        mayRetry && (
           <>
-            <Table
-              rows={page.items}
-              rowKey={(f) => f.id}
-              empty={t('usage_files.none')}
-              columns={[
-                { label: t('usage_files.file'), cell: (f) => f.file.split('/').pop() ?? f.file },
-                { label: t('usage_files.started'), cell: (f) => format.date(f.started_at) },
-                { label: t('usage_files.status'), cell: (f) => (f.status === 'failed' ? `${t('usage_files.failed')}: ${f.error ?? ''}` : t(f.status === 'completed' ? 'usage_files.completed' : 'usage_files.running')) },
-                { label: t('usage_files.accepted'), cell: (f) => `${f.accepted} / ${f.rows_read}` },
-                {
-                  label: t('usage_files.rejected'),
-                  cell: (f) => (f.rejects_url ? <a href={f.rejects_url}>{t('usage_files.rejects', { count: String(f.rejected) })}</a> : String(f.rejected)),
-                },
-              ]}
-            />
-            <button type="button" class="sc-button sc-button-quiet" onClick={files.reload}>
-              {t('usage_files.refresh')}
+            {' '}
+            <button type="button" class="sc-button sc-button-quiet" disabled={busy} onClick={onRetry} aria-label={t('usage_files.retry_file', { file: file.file.split('/').pop() ?? file.file })}>
+              {t('usage_files.retry')}
             </button>
           </>
-        )}
-      </Loaded>
+        )
+      )}
     </>
   );
 }

@@ -1896,6 +1896,28 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/console/usage/ingests/{id}/retry": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Loads a usage file whose load stopped again (settings_manage): the version it loaded is
+         *     stored again under its name and loads as a new ingest (records already loaded are not
+         *     counted twice); this one stays failed and names the new one. Asking again answers the
+         *     same.
+         */
+        post: operations["retry_ingest"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/console/usage/overview": {
         parameters: {
             query?: never;
@@ -3664,8 +3686,12 @@ export interface components {
             rejects_url?: string | null;
             /** Format: date-time */
             rejects_url_expires_at?: string | null;
+            /** @description The ingest of the file stored again when staff retried this one. */
+            retried_as?: string | null;
             /** Format: int64 */
             rows_read: number;
+            /** @description Still marked running but not moved for 20 minutes: shown `failed`, and may be retried. */
+            stalled: boolean;
             /** Format: date-time */
             started_at: string;
             status: components["schemas"]["IngestStatus"];
@@ -4339,8 +4365,12 @@ export interface components {
                 rejects_url?: string | null;
                 /** Format: date-time */
                 rejects_url_expires_at?: string | null;
+                /** @description The ingest of the file stored again when staff retried this one. */
+                retried_as?: string | null;
                 /** Format: int64 */
                 rows_read: number;
+                /** @description Still marked running but not moved for 20 minutes: shown `failed`, and may be retried. */
+                stalled: boolean;
                 /** Format: date-time */
                 started_at: string;
                 status: components["schemas"]["IngestStatus"];
@@ -12621,6 +12651,62 @@ export interface operations {
             };
             /** @description A value is refused; every field is listed (validation) */
             422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    retry_ingest: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ingest */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["IngestView"];
+                };
+            };
+            /** @description Not signed in, or the session has ended (unauthenticated) */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description `ingest-not-stopped`: it is loading, completed or refused; `ingest-file-gone`: the file is no longer in the bucket */
+            409: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -12,6 +12,7 @@ crate::contract!(blobs:
     a_small_object_reads_back_with_its_content_type,
     an_absent_object_reads_as_none,
     a_version_that_is_not_there_reads_as_none,
+    an_object_stored_again_is_a_new_version_with_the_same_content,
     a_large_object_is_streamed_in_parts_and_reads_back_whole,
     a_put_replaces_the_object,
     listing_is_by_prefix_in_key_order_and_pages,
@@ -53,6 +54,38 @@ async fn a_version_that_is_not_there_reads_as_none(f: &BlobFixture) {
             "{k}"
         );
     }
+}
+
+async fn an_object_stored_again_is_a_new_version_with_the_same_content(f: &BlobFixture) {
+    let k = key("tenant-1/usage/calls+data.csv");
+    let first = f
+        .blobs
+        .put(&k, bytes_stream("id,qty\r\n1,2\r\n"), "text/csv")
+        .await
+        .unwrap();
+    let again = f
+        .blobs
+        .store_again(&k, first.version.as_deref())
+        .await
+        .unwrap()
+        .expect("the version is there");
+    assert_eq!(again.size, first.size);
+    assert_eq!(again.content_type, "text/csv");
+    assert!(again.version.is_some() && again.version != first.version);
+    let version = again.version.clone().unwrap();
+    let download = f.blobs.get_version(&k, &version).await.unwrap().unwrap();
+    assert_eq!(download.info.content_type, "text/csv");
+    assert_eq!(collect(download.body).await.unwrap(), b"id,qty\r\n1,2\r\n");
+    // The current one, when no version is named; nothing when the object is gone.
+    let third = f.blobs.store_again(&k, None).await.unwrap().unwrap();
+    assert_ne!(third.version, again.version);
+    assert!(
+        f.blobs
+            .store_again(&key("tenant-1/usage/none.csv"), None)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn an_absent_object_reads_as_none(f: &BlobFixture) {

@@ -166,6 +166,18 @@ pub mod blobs {
             .send()
             .await
             .expect("moto creates the bucket");
+        // Versioned, as the template's buckets are.
+        client
+            .put_bucket_versioning()
+            .bucket(&bucket)
+            .versioning_configuration(
+                aws_sdk_s3::types::VersioningConfiguration::builder()
+                    .status(aws_sdk_s3::types::BucketVersioningStatus::Enabled)
+                    .build(),
+            )
+            .send()
+            .await
+            .expect("moto versions the bucket");
         BlobFixture {
             blobs: Arc::new(S3Blobs::new(client.clone(), bucket.clone())),
             clock: start_clock(),

@@ -106,6 +106,61 @@ pub struct IngestResult {
     pub finished_at: Option<OffsetDateTime>,
     /// Chunks finished (progress, and where a redelivery carries on).
     pub chunks_done: i64,
+    /// When it last moved: started, or a chunk finished.
+    pub progressed_at: Option<OffsetDateTime>,
+    /// The version of the file it loads, where the bucket keeps versions.
+    pub version: Option<String>,
+    /// The ingest of the file stored again when staff retried this one.
+    pub retried_as: Option<String>,
+}
+
+/// How long a running ingest may go without finishing a chunk before it is shown as
+/// failed: longer than one delivery may live (the function stops at 15 minutes), and a
+/// chunk takes seconds. S3 hands a file over three times at most: a load that stopped and
+/// was not handed over again, or that waited on another file too long, stays like this.
+pub const STALLED_AFTER: time::Duration = time::Duration::minutes(20);
+
+impl IngestResult {
+    /// Stopped: still marked running, with no progress for [`STALLED_AFTER`].
+    pub fn stalled_at(&self, now: OffsetDateTime) -> bool {
+        self.status == IngestStatus::Running
+            && now - self.progressed_at.unwrap_or(self.started_at) > STALLED_AFTER
+    }
+
+    /// The status staff are shown: a stalled load has failed, whatever its item says.
+    pub fn status_at(&self, now: OffsetDateTime) -> IngestStatus {
+        if self.stalled_at(now) {
+            IngestStatus::Failed
+        } else {
+            self.status
+        }
+    }
+
+    /// Why it failed, in words staff can act on.
+    pub fn error_at(&self, now: OffsetDateTime) -> Option<String> {
+        if self.stalled_at(now) {
+            return Some(format!(
+                "Loading stopped after {} rows and has not moved for {} minutes. Retry \
+                 to load the file again; records already loaded are not counted twice.",
+                self.rows_read,
+                STALLED_AFTER.whole_minutes()
+            ));
+        }
+        self.error.clone()
+    }
+}
+
+/// What staff asking to retry a load come to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Retry {
+    /// The file is stored again and loads as a new ingest; this one is failed for good
+    /// (asking again answers the same).
+    Retried(IngestResult),
+    /// It is loading, has completed, or failed for a reason a retry would meet again (the
+    /// file unreadable): nothing to retry.
+    NotStopped(IngestResult),
+    /// The file (that version of it) is no longer in the bucket.
+    FileGone(IngestResult),
 }
 
 /// An ingest's stored form. Fields it does not know are ignored (a rollback reads what a
@@ -127,6 +182,12 @@ struct IngestRecord {
     #[serde(default, with = "time::serde::rfc3339::option")]
     finished_at: Option<OffsetDateTime>,
     chunks_done: i64,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    progressed_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    version: Option<String>,
+    #[serde(default)]
+    retried_as: Option<String>,
 }
 
 impl From<&IngestResult> for IngestRecord {
@@ -143,6 +204,9 @@ impl From<&IngestResult> for IngestRecord {
             started_at: r.started_at,
             finished_at: r.finished_at,
             chunks_done: r.chunks_done,
+            progressed_at: r.progressed_at,
+            version: r.version.clone(),
+            retried_as: r.retried_as.clone(),
         }
     }
 }
@@ -161,6 +225,9 @@ impl From<IngestRecord> for IngestResult {
             started_at: r.started_at,
             finished_at: r.finished_at,
             chunks_done: r.chunks_done,
+            progressed_at: r.progressed_at,
+            version: r.version,
+            retried_as: r.retried_as,
         }
     }
 }
@@ -411,6 +478,9 @@ impl Ingest {
             started_at: now,
             finished_at: None,
             chunks_done: 0,
+            progressed_at: Some(now),
+            version: version.map(str::to_owned),
+            retried_as: None,
         };
         let item = store::keyed(
             store::to_item(&IngestRecord::from(&result))?,
@@ -623,6 +693,7 @@ impl Ingest {
                 &Self::state_key(tenant, ingest),
                 Update::default()
                     .set("chunks_done", chunk_no + 1)
+                    .set("progressed_at", store::rfc3339(self.clock.now()))
                     .add("rows_read", rows)
                     .add("accepted", accepted)
                     .add("rejected", rejected),
@@ -990,6 +1061,85 @@ impl Ingest {
             .await
             .map_err(storage)?;
         Ok(Some((url, self.clock.now() + lifetime)))
+    }
+
+    /// Loads a file whose load stopped (stalled) again (staff): the version it loaded is stored again
+    /// under its name, which starts a new ingest as any stored file does (records this one
+    /// loaded are taken over, none counted twice), and this one is failed for good. Asking
+    /// again answers the same; None when the tenant has no such ingest.
+    pub async fn retry(&self, tenant: &TenantId, id: &str) -> Result<Option<Retry>, UsageError> {
+        let Some(result) = self.result(tenant, id).await? else {
+            return Ok(None);
+        };
+        if result.retried_as.is_some() {
+            return Ok(Some(Retry::Retried(result)));
+        }
+        let now = self.clock.now();
+        if !result.stalled_at(now) {
+            return Ok(Some(Retry::NotStopped(result)));
+        }
+        // Failed for good first, so the new ingest takes its records over rather than wait
+        // for it; only if it is still where it was read (a late delivery that moved it, or
+        // another retry, wins).
+        let key = Self::state_key(tenant, id);
+        let unchanged = vec![
+            Condition::Equals("status".into(), Value::S("running".into())),
+            Condition::Equals("chunks_done".into(), Value::N(result.chunks_done)),
+        ];
+        let error = format!(
+            "{} Retried {}.",
+            result.error_at(now).unwrap_or_default(),
+            store::rfc3339(now)
+        );
+        let marked = self
+            .table
+            .update(
+                &key,
+                Update::default()
+                    .set("status", "failed")
+                    .set(
+                        "error",
+                        error.trim_start().chars().take(600).collect::<String>(),
+                    )
+                    .set("finished_at", store::rfc3339(now)),
+                Some(Condition::All(unchanged)),
+            )
+            .await;
+        let marked = match marked {
+            Ok(item) => result_from_item(&item)?,
+            Err(TableError::ConditionFailed) => {
+                // It moved, or another retry marked it: answer with what it is now.
+                let now_stored = self.result(tenant, id).await?.ok_or_else(|| {
+                    TableError::Unavailable("an ingest vanished as it was retried".into())
+                })?;
+                return Ok(Some(if now_stored.retried_as.is_some() {
+                    Retry::Retried(now_stored)
+                } else {
+                    Retry::NotStopped(now_stored)
+                }));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let file = BlobKey::parse(&marked.file).map_err(storage)?;
+        let Some(stored) = self
+            .blobs
+            .store_again(&file, marked.version.as_deref())
+            .await
+            .map_err(storage)?
+        else {
+            return Ok(Some(Retry::FileGone(marked)));
+        };
+        let retried_as = version_ingest_id(&file, stored.version.as_deref());
+        let item = self
+            .table
+            .update(
+                &key,
+                Update::default().set("retried_as", retried_as),
+                Some(Condition::Exists),
+            )
+            .await?;
+        tracing::info!(tenant = %tenant, ingest = %id, "usage file retried");
+        Ok(Some(Retry::Retried(result_from_item(&item)?)))
     }
 
     /// The tenant's ingests, newest first (staff).
