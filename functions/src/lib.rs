@@ -12,6 +12,8 @@ pub enum Trigger {
     Schedule,
     /// Objects created in the ingest bucket (S3 event notifications).
     Blob,
+    /// Messages of a queue (SQS, through an event source mapping).
+    Queue,
     /// A step of a state machine (the bill run's), with a JSON payload.
     Step,
 }
@@ -24,7 +26,11 @@ pub const OUTBOX_SWEEP: &str = "outbox-sweep";
 pub const BILL_RUN_PLAN: &str = "bill-run-plan";
 /// The bill run's worker: bills one batch of accounts.
 pub const BILL_RUN_BATCH: &str = "bill-run-batch";
-/// The blob function: loads usage files dropped in the ingest bucket.
+/// The blob function: queues each usage file dropped in the ingest bucket in its
+/// provider's line.
+pub const USAGE_QUEUE: &str = "usage-queue";
+/// The queue function: loads the usage files queued, one provider's at a time in order,
+/// providers side by side.
 pub const USAGE_INGEST: &str = "usage-ingest";
 /// The stream function: writes the usage exports too large to write while a request waits.
 pub const USAGE_EXPORT: &str = "usage-export";
@@ -40,7 +46,8 @@ pub fn catalogue() -> Vec<(&'static str, Trigger)> {
     functions.push((OUTBOX_SWEEP, Trigger::Schedule));
     functions.push((BILL_RUN_PLAN, Trigger::Step));
     functions.push((BILL_RUN_BATCH, Trigger::Step));
-    functions.push((USAGE_INGEST, Trigger::Blob));
+    functions.push((USAGE_QUEUE, Trigger::Blob));
+    functions.push((USAGE_INGEST, Trigger::Queue));
     functions.push((USAGE_EXPORT, Trigger::Stream));
     functions.push((INVOICE_FILES, Trigger::Stream));
     functions

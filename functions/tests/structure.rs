@@ -118,7 +118,11 @@ fn the_http_api_routes_exactly_what_each_function_serves() {
         let routes = declared.get(name).cloned().unwrap_or_default();
         match trigger {
             Trigger::Http => assert_eq!(routes, served[name], "routes of {name}"),
-            Trigger::Stream | Trigger::Schedule | Trigger::Blob | Trigger::Step => {
+            Trigger::Stream
+            | Trigger::Schedule
+            | Trigger::Blob
+            | Trigger::Queue
+            | Trigger::Step => {
                 assert!(routes.is_empty(), "{name} is not an HTTP function")
             }
         }
@@ -137,6 +141,7 @@ fn each_function_is_triggered_by_what_its_code_handles() {
             Trigger::Stream => "DynamoDB",
             Trigger::Schedule => "Schedule",
             Trigger::Blob => "S3",
+            Trigger::Queue => "SQS",
             Trigger::Step => {
                 assert!(
                     kinds.is_empty(),

@@ -1042,3 +1042,26 @@ async fn staff_upload_a_usage_file_through_a_presigned_url() {
     let late_url = late.body["upload_url"].as_str().unwrap().to_owned();
     assert_eq!(put(late_url, FILE).await, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn a_queue_message_that_names_no_usage_file_is_dropped_not_delivered_again_forever() {
+    let f = fixture().await;
+    let bluewave = f.w.tenant("bluewave").await;
+    for body in [
+        String::new(),
+        "{}".to_owned(),
+        "not json".to_owned(),
+        r#"{"key":"../usage/x.csv"}"#.to_owned(),
+        format!(r#"{{"key":"{}/rejects/x/nov.csv"}}"#, f.tenant.id),
+    ] {
+        let handled = selfcare::events::on_queued_usage_file(&f.w.platform, &body).await;
+        assert_eq!(handled.unwrap(), None, "{body}");
+    }
+    // A file gone from the bucket is a failed load of its own, shown to its provider only.
+    let gone = format!(r#"{{"key":"{}/usage/gone.csv"}}"#, bluewave.id);
+    let handled = selfcare::events::on_queued_usage_file(&f.w.platform, &gone)
+        .await
+        .unwrap()
+        .expect("a load");
+    assert_eq!(handled.status, IngestStatus::Failed);
+}

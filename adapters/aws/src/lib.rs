@@ -9,6 +9,7 @@ pub mod faults;
 pub mod s3;
 pub mod ses;
 pub mod stream;
+pub mod usage_queue;
 
 use std::sync::Arc;
 
@@ -24,6 +25,7 @@ pub use dynamodb::{DynamoTable, ensure_table};
 pub use s3::S3Blobs;
 pub use ses::SesMailer;
 pub use stream::{DynamoChangeFeed, changes_from_event};
+pub use usage_queue::UsageFileQueue;
 
 /// The S3 client: path-style for an emulator at an endpoint of its own (moto answers one
 /// host); S3 itself gets virtual-hosted addresses, the only style new buckets promise.

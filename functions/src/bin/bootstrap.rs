@@ -3,7 +3,7 @@
 //! all functions. Clients are built, and the table connection opened, before the first event.
 
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
-use aws_lambda_events::event::{dynamodb, s3};
+use aws_lambda_events::event::{dynamodb, s3, sqs};
 use lambda_runtime::{LambdaEvent, service_fn};
 use percent_encoding::percent_decode_str;
 use selfcare::platform::Platform;
@@ -17,7 +17,9 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing(true);
     let handler = std::env::var("_HANDLER").unwrap_or_default();
     let trigger = trigger_of(&handler).ok_or_else(|| format!("no function named {handler:?}"))?;
-    let (config, platform) = selfcare_aws::configured_platform().await?;
+    let sdk = selfcare_aws::sdk_config().await;
+    let config = selfcare_aws::AwsConfig::load(&sdk).await?;
+    let platform = selfcare_aws::platform(&config, &sdk);
     if let Err(error) = platform.warm_up().await {
         // Not fatal: the first request will try again.
         tracing::warn!(%error, "warming the table connection failed");
@@ -78,7 +80,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
             .await
         }
         Trigger::Blob => {
-            let platform = &platform;
+            let queue = selfcare_aws::UsageFileQueue::new(
+                aws_sdk_sqs::Client::new(&sdk),
+                std::env::var("SELFCARE_USAGE_QUEUE_URL")
+                    .map_err(|_| "SELFCARE_USAGE_QUEUE_URL is not set")?,
+            );
+            let queue = &queue;
             lambda_runtime::run(service_fn(
                 move |event: LambdaEvent<s3::S3Event>| async move {
                     for record in &event.payload.records {
@@ -88,12 +95,41 @@ async fn main() -> Result<(), lambda_runtime::Error> {
                             .decode_utf8_lossy()
                             .into_owned();
                         let version = record.s3.object.version_id.as_deref();
-                        let result =
-                            selfcare::events::on_usage_file_version(platform, &key, version)
-                                .await?;
-                        tracing::info!(file = %key, ?result, "usage file handled");
+                        let Some(file) = selfcare::events::QueuedUsageFile::of(&key, version)
+                        else {
+                            continue;
+                        };
+                        queue
+                            .send(&file, record.s3.object.sequencer.as_deref())
+                            .await?;
+                        tracing::info!(file = %key, "usage file queued");
                     }
                     Ok::<(), lambda_runtime::Error>(())
+                },
+            ))
+            .await
+        }
+        Trigger::Queue => {
+            let platform = &platform;
+            lambda_runtime::run(service_fn(
+                move |event: LambdaEvent<sqs::SqsEvent>| async move {
+                    // One message a batch (the template's BatchSize): a failure leaves it,
+                    // and the provider's later files, queued until it is delivered again.
+                    let mut response = sqs::SqsBatchResponse::default();
+                    for message in &event.payload.records {
+                        let body = message.body.as_deref().unwrap_or_default();
+                        match selfcare::events::on_queued_usage_file(platform, body).await {
+                            Ok(result) => tracing::info!(?result, "usage file handled"),
+                            Err(error) => {
+                                tracing::warn!(%error, "usage file not loaded; delivered again");
+                                let mut failure = sqs::BatchItemFailure::default();
+                                failure.item_identifier =
+                                    message.message_id.clone().unwrap_or_default();
+                                response.batch_item_failures.push(failure);
+                            }
+                        }
+                    }
+                    Ok::<_, lambda_runtime::Error>(response)
                 },
             ))
             .await

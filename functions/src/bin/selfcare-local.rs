@@ -164,33 +164,40 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
     });
 
-    // The ingest bucket's notifications, to the usage-ingest handler; a failed file is
-    // delivered again after a pause, as S3 and Lambda would retry it.
+    // The ingest bucket's notifications, queued in each provider's line as the usage-queue
+    // function does: one task per provider loads its files one at a time in arrival order,
+    // providers side by side. A failed file is delivered again after a pause, three tries in
+    // all, as the queue would; the provider's later files wait behind it meanwhile.
     let platform = local.platform.clone();
     tokio::spawn(async move {
+        let mut lines = std::collections::HashMap::<
+            selfcare::ids::TenantId,
+            tokio::sync::mpsc::UnboundedSender<selfcare::events::QueuedUsageFile>,
+        >::new();
         while let Some(created) = blobs_created.recv().await {
             if created.bucket != "ingest" {
                 continue;
             }
-            let key = created.key.as_str().to_owned();
-            for attempt in 1..=3 {
-                match selfcare::events::on_usage_file_version(
-                    &platform,
-                    &key,
-                    created.version.as_deref(),
-                )
-                .await
-                {
-                    Ok(result) => {
-                        tracing::info!(file = %key, ?result, "usage file handled");
-                        break;
+            let Some(file) = selfcare::events::QueuedUsageFile::of(
+                created.key.as_str(),
+                created.version.as_deref(),
+            ) else {
+                continue;
+            };
+            let Some(tenant) = file.tenant() else {
+                continue;
+            };
+            let line = lines.entry(tenant).or_insert_with(|| {
+                let (line, mut queued) = tokio::sync::mpsc::unbounded_channel();
+                let platform = platform.clone();
+                tokio::spawn(async move {
+                    while let Some(file) = queued.recv().await {
+                        load_usage_file(&platform, &file).await;
                     }
-                    Err(error) => {
-                        tracing::warn!(file = %key, attempt, %error, "usage file not loaded");
-                        tokio::time::sleep(Duration::from_secs(5)).await;
-                    }
-                }
-            }
+                });
+                line
+            });
+            let _ = line.send(file);
         }
     });
 
@@ -239,4 +246,25 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     })
     .await?;
     Ok(())
+}
+
+/// Loads one queued usage file, as the ingest function would be handed it: up to three
+/// tries, a pause between.
+async fn load_usage_file(
+    platform: &selfcare::platform::Platform,
+    file: &selfcare::events::QueuedUsageFile,
+) {
+    let body = serde_json::to_string(file).unwrap_or_default();
+    for attempt in 1..=3 {
+        match selfcare::events::on_queued_usage_file(platform, &body).await {
+            Ok(result) => {
+                tracing::info!(file = %file.key, ?result, "usage file handled");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(file = %file.key, attempt, %error, "usage file not loaded");
+                tokio::time::sleep(Duration::from_secs(5)).await;
+            }
+        }
+    }
 }

@@ -283,6 +283,67 @@ pub async fn on_usage_file_version(
     platform.ingest().run_version(&key, version).await.map(Some)
 }
 
+/// A usage file waiting to be loaded, as the ingest's queue carries it: the bucket's
+/// notification becomes one of these (`usage-queue`), queued in its provider's line, so
+/// each provider's files load one at a time in the order they arrived while different
+/// providers' load side by side (an SQS FIFO queue with the provider as the message group;
+/// per-provider tasks in the local runtime).
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct QueuedUsageFile {
+    pub key: String,
+    #[serde(default)]
+    pub version: Option<String>,
+}
+
+impl QueuedUsageFile {
+    /// The file a bucket reported, if it is a usage file (under `{tenant}/usage/`; the
+    /// rejects files the ingest writes under `{tenant}/rejects/` are not).
+    pub fn of(key: &str, version: Option<&str>) -> Option<QueuedUsageFile> {
+        let file = QueuedUsageFile {
+            key: key.to_owned(),
+            version: version.map(str::to_owned),
+        };
+        file.tenant().map(|_| file)
+    }
+
+    /// The provider whose line the file joins.
+    pub fn tenant(&self) -> Option<crate::ids::TenantId> {
+        let key = crate::ports::BlobKey::parse(&self.key).ok()?;
+        crate::domain::usage::ingest::tenant_of(&key)
+    }
+
+    /// One id per arrival: the same notification delivered twice (S3 may) queues once.
+    /// `sequencer` is S3's order of events on the key.
+    pub fn arrival_id(&self, sequencer: Option<&str>) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        for part in [
+            self.key.as_str(),
+            self.version.as_deref().unwrap_or(""),
+            sequencer.unwrap_or(""),
+        ] {
+            hash.update(part.len().to_be_bytes());
+            hash.update(part.as_bytes());
+        }
+        hex::encode(hash.finalize())
+    }
+}
+
+/// The queue handler (`usage-ingest`): loads one queued usage file. A message this version
+/// cannot read is logged and dropped (delivering it again would not help); any other error
+/// leaves it queued, delivered again after the queue's visibility timeout, carrying on where
+/// the load stopped.
+pub async fn on_queued_usage_file(
+    platform: &Platform,
+    body: &str,
+) -> Result<Option<crate::domain::usage::ingest::IngestResult>, crate::domain::usage::UsageError> {
+    let Ok(file) = serde_json::from_str::<QueuedUsageFile>(body) else {
+        tracing::warn!(body_bytes = body.len(), "not a queued usage file; dropped");
+        return Ok(None);
+    };
+    on_usage_file_version(platform, &file.key, file.version.as_deref()).await
+}
+
 /// The stream handler (`usage-export`): runs each export job as it is queued. A job that
 /// fails is reported for redelivery and runs again (up to its attempt limit).
 pub async fn on_export_jobs<'a>(platform: &Platform, changes: &'a [Change]) -> Vec<&'a Change> {
@@ -377,4 +438,38 @@ pub async fn on_issued_documents<'a>(
         }
     }
     failed
+}
+
+#[cfg(test)]
+mod tests {
+    use super::QueuedUsageFile;
+
+    const TENANT: &str = "01JDQ3Z8W5V4K1M2N3P4Q5R6S7";
+
+    #[test]
+    fn only_usage_files_join_a_providers_line() {
+        let file = QueuedUsageFile::of(&format!("{TENANT}/usage/nov.csv"), Some("v1"))
+            .expect("a usage file");
+        assert_eq!(file.tenant().map(|t| t.to_string()).as_deref(), Some(TENANT));
+        for stray in [
+            format!("{TENANT}/rejects/abc/nov.csv"),
+            "not-a-tenant/usage/nov.csv".to_owned(),
+            format!("{TENANT}/usage/"),
+            "../usage/nov.csv".to_owned(),
+        ] {
+            assert_eq!(QueuedUsageFile::of(&stray, None), None, "{stray}");
+        }
+    }
+
+    #[test]
+    fn an_arrival_is_named_by_its_file_version_and_order() {
+        let file = |version| {
+            QueuedUsageFile::of(&format!("{TENANT}/usage/nov.csv"), Some(version)).unwrap()
+        };
+        let first = file("v1").arrival_id(Some("0001"));
+        assert_eq!(first, file("v1").arrival_id(Some("0001")), "the same arrival");
+        assert_ne!(first, file("v2").arrival_id(Some("0001")));
+        assert_ne!(first, file("v1").arrival_id(Some("0002")));
+        assert_eq!(first.len(), 64, "within SQS's 128 characters");
+    }
 }

@@ -142,13 +142,17 @@ impl World {
             if created.bucket != "ingest" {
                 continue;
             }
-            let result = selfcare::events::on_usage_file_version(
-                &self.platform,
+            // As the usage-queue function queues it and the ingest function is handed it.
+            let Some(file) = selfcare::events::QueuedUsageFile::of(
                 created.key.as_str(),
                 created.version.as_deref(),
-            )
-            .await
-            .unwrap();
+            ) else {
+                continue;
+            };
+            let message = serde_json::to_string(&file).unwrap();
+            let result = selfcare::events::on_queued_usage_file(&self.platform, &message)
+                .await
+                .unwrap();
             results.extend(result);
         }
         results

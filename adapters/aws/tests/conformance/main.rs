@@ -7,6 +7,7 @@ mod blobs;
 mod config;
 mod mailer;
 mod table;
+mod usage_queue;
 
 /// Runs each named case against each adapter: `contract!(table: case_a, case_b);`
 /// makes `embedded::case_a`, `aws::case_a`, … each with a fresh fixture of its own.

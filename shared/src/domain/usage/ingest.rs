@@ -33,9 +33,10 @@
 //! redelivery carries on from there: rows before it are parsed and rated again (to know the
 //! record ids seen and to total the file) but not stored again. Allowances already drawn
 //! are read from the totals of other files only, so a file's own parts, half written by a
-//! run that died, never count against it. Ingest runs one file at a time (the function's
-//! concurrency is 1), since allowances are drawn in file order; a file's totals appear in
-//! the views when the file finishes.
+//! run that died, never count against it. A provider's files load one at a time, in the
+//! order they arrived (its line of the usage files queue: [`crate::events::QueuedUsageFile`]),
+//! since allowances are drawn in file order; different providers' files load side by side.
+//! A file's totals appear in the views when the file finishes.
 //!
 //! Memory is bounded: the parser runs ahead by at most two chunks; what grows is the set of
 //! record ids seen (16 bytes a row, for duplicates) and the totals (by services × days × 3,
