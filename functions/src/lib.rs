@@ -32,10 +32,9 @@ pub const USAGE_QUEUE: &str = "usage-queue";
 /// The queue function: loads the usage files queued, one provider's at a time in order,
 /// providers side by side.
 pub const USAGE_INGEST: &str = "usage-ingest";
-/// The stream function: writes the usage exports too large to write while a request waits.
-pub const USAGE_EXPORT: &str = "usage-export";
-/// The stream function: writes each issued invoice's and credit note's files to S3.
-pub const INVOICE_FILES: &str = "invoice-files";
+/// The stream's second reader: writes each issued invoice's and credit note's files to S3,
+/// and the usage exports too large to write while a request waits.
+pub const DOCUMENTS: &str = "documents";
 
 pub fn catalogue() -> Vec<(&'static str, Trigger)> {
     let mut functions: Vec<(&'static str, Trigger)> = selfcare::http::GROUPS
@@ -48,8 +47,7 @@ pub fn catalogue() -> Vec<(&'static str, Trigger)> {
     functions.push((BILL_RUN_BATCH, Trigger::Step));
     functions.push((USAGE_QUEUE, Trigger::Blob));
     functions.push((USAGE_INGEST, Trigger::Queue));
-    functions.push((USAGE_EXPORT, Trigger::Stream));
-    functions.push((INVOICE_FILES, Trigger::Stream));
+    functions.push((DOCUMENTS, Trigger::Stream));
     functions
 }
 

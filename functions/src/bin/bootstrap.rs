@@ -9,7 +9,7 @@ use percent_encoding::percent_decode_str;
 use selfcare::platform::Platform;
 use selfcare_aws::changes_from_event;
 use selfcare_functions::{
-    BILL_RUN_BATCH, BILL_RUN_PLAN, INVOICE_FILES, Trigger, USAGE_EXPORT, init_tracing, trigger_of,
+    BILL_RUN_BATCH, BILL_RUN_PLAN, DOCUMENTS, Trigger, init_tracing, trigger_of,
 };
 
 #[tokio::main]
@@ -137,8 +137,8 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     }
 }
 
-/// Hands a stream batch to its handler (the notifier's, the export jobs' or the invoice
-/// files') and reports the records it could not handle, so Lambda delivers those again
+/// Hands a stream batch to its handler (the notifier's, or the documents': invoice files
+/// and export jobs) and reports the records it could not handle, so Lambda delivers those again
 /// (the template turns on ReportBatchItemFailures).
 async fn on_stream(
     platform: &Platform,
@@ -147,8 +147,7 @@ async fn on_stream(
 ) -> Result<DynamoDbEventResponse, lambda_runtime::Error> {
     let changes = changes_from_event(&event)?;
     let failed = match handler {
-        USAGE_EXPORT => selfcare::events::on_export_jobs(platform, &changes).await,
-        INVOICE_FILES => selfcare::events::on_issued_documents(platform, &changes).await,
+        DOCUMENTS => selfcare::events::on_documents(platform, &changes).await,
         _ => selfcare::events::on_changes(platform, &changes).await,
     };
     let mut response = DynamoDbEventResponse::default();

@@ -111,8 +111,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             match feed.next_changes().await {
                 Ok(changes) if !changes.is_empty() => {
                     let mut failed = selfcare::events::on_changes(&platform, &changes).await;
-                    failed.extend(selfcare::events::on_export_jobs(&platform, &changes).await);
-                    failed.extend(selfcare::events::on_issued_documents(&platform, &changes).await);
+                    failed.extend(selfcare::events::on_documents(&platform, &changes).await);
                     if failed.is_empty()
                         && let Some(last) = changes.last()
                         && let Err(error) = feed.acknowledge(last).await

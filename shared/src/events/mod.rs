@@ -60,8 +60,22 @@ pub async fn on_password_help<'a>(platform: &Platform, changes: &'a [Change]) ->
 }
 
 /// The scheduled handler (`outbox-sweep`, every minute): retries due mail, sends mail whose
-/// stream delivery was lost, fails mail left mid-send.
+/// stream delivery was lost or is late, fails mail left mid-send, and answers forgot-password
+/// requests the stream has not answered in a minute. However far the stream lags (it reads
+/// every change of the table in order, usage records included), no mail and no reset link
+/// waits more than about two minutes for it.
 pub async fn sweep_outbox(platform: &Platform) -> Result<Vec<Outcome>, TableError> {
+    let answered = platform
+        .identity()
+        .credentials
+        .answer_waiting_password_help()
+        .await;
+    match answered {
+        Ok(0) => {}
+        Ok(answered) => tracing::info!(answered, "forgot-password requests answered by the sweep"),
+        // Mail still goes; the requests wait for the next sweep.
+        Err(error) => tracing::warn!(%error, "forgot-password requests not answered"),
+    }
     notifier(platform).sweep().await
 }
 
@@ -344,7 +358,19 @@ pub async fn on_queued_usage_file(
     on_usage_file_version(platform, &file.key, file.version.as_deref()).await
 }
 
-/// The stream handler (`usage-export`): runs each export job as it is queued. A job that
+/// The stream's second reader (`documents`): the invoice files and the export jobs of a
+/// batch; the changes either could not handle, once each, to be delivered again.
+pub async fn on_documents<'a>(platform: &Platform, changes: &'a [Change]) -> Vec<&'a Change> {
+    let mut failed = on_issued_documents(platform, changes).await;
+    for change in on_export_jobs(platform, changes).await {
+        if !failed.iter().any(|f| std::ptr::eq(*f, change)) {
+            failed.push(change);
+        }
+    }
+    failed
+}
+
+/// The documents' part (`documents`) for export jobs: runs each export job as it is queued. A job that
 /// fails is reported for redelivery and runs again (up to its attempt limit).
 pub async fn on_export_jobs<'a>(platform: &Platform, changes: &'a [Change]) -> Vec<&'a Change> {
     let exports = platform.usage_exports();
@@ -373,7 +399,7 @@ pub async fn on_export_jobs<'a>(platform: &Platform, changes: &'a [Change]) -> V
     failed
 }
 
-/// The stream handler (`invoice-files`): writes each issued invoice's PDF and itemised
+/// The documents' part (`documents`) for invoices and credit notes: writes each issued invoice's PDF and itemised
 /// usage, and each credit note's PDF, to the exports bucket as it is inserted, then charges
 /// autopay for the invoice. A document
 /// whose files could not be written is reported for redelivery (writing them again stores
@@ -450,7 +476,10 @@ mod tests {
     fn only_usage_files_join_a_providers_line() {
         let file = QueuedUsageFile::of(&format!("{TENANT}/usage/nov.csv"), Some("v1"))
             .expect("a usage file");
-        assert_eq!(file.tenant().map(|t| t.to_string()).as_deref(), Some(TENANT));
+        assert_eq!(
+            file.tenant().map(|t| t.to_string()).as_deref(),
+            Some(TENANT)
+        );
         for stray in [
             format!("{TENANT}/rejects/abc/nov.csv"),
             "not-a-tenant/usage/nov.csv".to_owned(),
@@ -467,7 +496,11 @@ mod tests {
             QueuedUsageFile::of(&format!("{TENANT}/usage/nov.csv"), Some(version)).unwrap()
         };
         let first = file("v1").arrival_id(Some("0001"));
-        assert_eq!(first, file("v1").arrival_id(Some("0001")), "the same arrival");
+        assert_eq!(
+            first,
+            file("v1").arrival_id(Some("0001")),
+            "the same arrival"
+        );
         assert_ne!(first, file("v2").arrival_id(Some("0001")));
         assert_ne!(first, file("v1").arrival_id(Some("0002")));
         assert_eq!(first.len(), 64, "within SQS's 128 characters");

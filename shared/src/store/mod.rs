@@ -317,6 +317,8 @@ pub mod keys {
     }
     /// Outbox messages waiting to be sent or retried, by when they are due (GSI2).
     pub const OUTBOX_DUE: &str = "OUTBOX_DUE";
+    /// Forgot-password requests not answered yet, by when they were made (GSI2).
+    pub const PASSWORD_HELP_WAITING: &str = "PASSWORD_HELP_WAITING";
 }
 
 /// Times are stored as RFC 3339 UTC text, which sorts as it reads.

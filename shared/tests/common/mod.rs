@@ -35,6 +35,8 @@ pub struct World {
     pub app: axum::Router,
     /// The embedded table itself, for its change stream.
     pub local_table: Arc<selfcare_embedded::EmbeddedTable>,
+    /// The mail the platform has sent (the local outbox folder).
+    pub sent_mail: Arc<selfcare_embedded::LocalOutbox>,
     /// What the buckets report as objects are stored (the local runtime's notifications).
     blobs_created: tokio::sync::Mutex<
         tokio::sync::mpsc::UnboundedReceiver<selfcare::ports::blobs::BlobCreated>,
@@ -109,13 +111,14 @@ impl World {
             clock,
             app,
             local_table: local.table.clone(),
+            sent_mail: local.outbox.clone(),
             blobs_created: tokio::sync::Mutex::new(blobs_created),
             _dir: dir,
         }
     }
 
     /// Delivers the table's changes since `reader` last read to the stream handlers (the
-    /// notifier's forgot-password answers, the export jobs' and the invoice files'; the
+    /// notifier's forgot-password answers, the documents' invoice files and export jobs; the
     /// outbox's mail is read from the table as written), as the local runtime and Lambda do.
     pub async fn deliver_changes(&self, reader: &str) {
         use selfcare::ports::ChangeFeed;
@@ -123,12 +126,10 @@ impl World {
         loop {
             let changes = feed.next_changes().await.unwrap();
             let Some(last) = changes.last() else { return };
-            let failed = selfcare::events::on_export_jobs(&self.platform, &changes).await;
-            assert!(failed.is_empty(), "export jobs failed");
             let failed = selfcare::events::on_password_help(&self.platform, &changes).await;
             assert!(failed.is_empty(), "forgot-password requests failed");
-            let failed = selfcare::events::on_issued_documents(&self.platform, &changes).await;
-            assert!(failed.is_empty(), "invoice files failed");
+            let failed = selfcare::events::on_documents(&self.platform, &changes).await;
+            assert!(failed.is_empty(), "invoice files or export jobs failed");
             feed.acknowledge(last).await.unwrap();
         }
     }

@@ -176,6 +176,44 @@ async fn forgot_password_answers_and_works_the_same_for_a_stranger_and_mails_onl
     assert_eq!(inspected.body["username"], "jo");
 }
 
+#[tokio::test]
+async fn a_forgot_password_request_the_stream_is_late_with_is_answered_by_the_sweep_once() {
+    let (w, _, _, _) = jo_signed_up().await;
+    for who in ["nobody-here", "jo@example.com"] {
+        let forgot = w
+            .call(
+                "POST",
+                "/v1/auth/forgot-password",
+                "acme",
+                Auth::None,
+                Some(json!({"username": who})),
+            )
+            .await;
+        assert_eq!(forgot.status, StatusCode::ACCEPTED);
+    }
+    // The stream is held back (a usage file's burst, say): within the minute, the sweep
+    // leaves the requests to it.
+    let resets = || async {
+        let sent = w.sent_mail.entries().await.unwrap();
+        sent.into_iter()
+            .filter(|m| m.subject.contains("Reset"))
+            .map(|m| m.to)
+            .collect::<Vec<_>>()
+    };
+    w.clock.advance(time::Duration::seconds(30));
+    selfcare::events::sweep_outbox(&w.platform).await.unwrap();
+    assert!(resets().await.is_empty());
+    // Past it, the sweep answers them: the owner gets one link, the stranger nothing.
+    w.clock.advance(time::Duration::seconds(31));
+    selfcare::events::sweep_outbox(&w.platform).await.unwrap();
+    selfcare::events::sweep_outbox(&w.platform).await.unwrap();
+    assert_eq!(resets().await, [["jo@example.com"]]);
+    // The stream catches up: nothing more is sent.
+    w.deliver_changes("late").await;
+    selfcare::events::sweep_outbox(&w.platform).await.unwrap();
+    assert_eq!(resets().await, [["jo@example.com"]]);
+}
+
 /// Asks for Jo's reset link and answers it.
 async fn reset_link(w: &World) -> String {
     w.call(

@@ -2,7 +2,7 @@
 //! nothing paid or credited yet), its itemised usage as CSV, and each credit note's PDF,
 //! under the tenant's prefix, downloaded through short-lived presigned links only.
 //!
-//! They are written when the invoice or credit note is inserted (the `invoice-files`
+//! They are written when the invoice or credit note is inserted (the `documents`
 //! function, from the table's stream), and again on the first request for a link if that
 //! has not happened yet. Every write is to the same key with the same content, so a
 //! delivery twice, or a request racing the stream, stores one file.

@@ -40,6 +40,10 @@ pub const CARD_LINK_LIFETIME: Duration = Duration::days(3);
 pub const RESET_MAIL_GAP: Duration = Duration::minutes(5);
 /// How long a forgot-password request is kept (answered in seconds; kept for redelivery).
 const PASSWORD_HELP_KEPT: Duration = Duration::days(1);
+/// How long a forgot-password request may wait for the stream before the sweep answers it:
+/// the stream is the quick way, but it reads every change of the table in order, and a
+/// usage file's burst of records can hold it back for minutes.
+pub const PASSWORD_HELP_WAIT: Duration = Duration::minutes(1);
 /// The sort key of forgot-password requests (the notifier's stream filter names it).
 pub const PASSWORD_HELP_SK: &str = "PASSWORD_HELP";
 
@@ -653,10 +657,42 @@ impl Credentials {
             &[
                 ("pk", keys::password_help(tenant, &id)),
                 ("sk", PASSWORD_HELP_SK.to_owned()),
+                // Waiting for an answer: the sweep answers it if the stream has not.
+                ("gsi2pk", keys::PASSWORD_HELP_WAITING.to_owned()),
+                ("gsi2sk", format!("{}#{id}", store::rfc3339(now))),
             ],
         );
         self.cx.table.put(item, None).await?;
         Ok(())
+    }
+
+    /// Answers the forgot-password requests the stream has not answered within
+    /// [`PASSWORD_HELP_WAIT`] (the outbox sweep, every minute). Returns how many.
+    pub async fn answer_waiting_password_help(&self) -> Result<usize, IdentityError> {
+        use crate::ports::table::{Index, Query, SortKey};
+        let before = store::rfc3339(self.cx.clock.now() - PASSWORD_HELP_WAIT);
+        let mut answered = 0;
+        let mut after = None;
+        loop {
+            let page = self
+                .cx
+                .table
+                .query(
+                    Query::partition(Index::Gsi2, keys::PASSWORD_HELP_WAITING)
+                        .sort(SortKey::LessThan(before.clone()))
+                        .limit(100)
+                        .after(after),
+                )
+                .await?;
+            for request in &page.items {
+                self.answer_password_help(request).await?;
+                answered += 1;
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(answered),
+            }
+        }
     }
 
     /// Answers a forgot-password request (the notifier, from the table's stream): a reset
@@ -672,14 +708,33 @@ impl Credentials {
                 TableError::Unreadable("a password-help request is unreadable".into()).into(),
             );
         };
-        match self
+        if let Some(login) = self
             .logins()
             .find_by_identifier(&tenant, identifier)
             .await?
         {
-            Some(login) => self.queue_reset(&login, None).await,
-            None => Ok(()),
+            self.queue_reset(&login, None).await?;
         }
+        // Answered: the sweep leaves it be (a second answer would mail nothing more: resets
+        // are spaced, but it would look the login up again every minute for a day).
+        if let Some(key) = Key::of(request) {
+            let answered = self
+                .cx
+                .table
+                .update(
+                    &key,
+                    crate::ports::table::Update::default()
+                        .remove("gsi2pk")
+                        .remove("gsi2sk"),
+                    Some(Condition::Exists),
+                )
+                .await;
+            match answered {
+                Ok(_) | Err(TableError::ConditionFailed) => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
+        Ok(())
     }
 
     /// Staff send a login its reset email.

@@ -3,7 +3,7 @@
 //!
 //! A small export (up to [`AT_ONCE_LIMIT`] records, known from the month's totals before
 //! reading a record) is written while the request waits. A larger one is a job: its item is
-//! written `queued`, the table's stream starts the `usage-export` function (locally, the
+//! written `queued`, the table's stream starts the `documents` function (locally, the
 //! in-process stream), and the client polls the job until it is `completed`. Either way the
 //! file is streamed from the table to the bucket a page at a time (multipart on S3), so
 //! memory stays bounded whatever the number of records.
@@ -394,7 +394,7 @@ impl UsageExports {
         }))
     }
 
-    /// Runs a queued job (the `usage-export` function, from the stream). Delivered again
+    /// Runs a queued job (the `documents` function, from the stream). Delivered again
     /// after a failure, it runs again and writes the whole file again; a job already
     /// completed, or tried [`MAX_ATTEMPTS`] times, is left as it is.
     pub async fn run(
