@@ -176,7 +176,11 @@ impl FromRequestParts<Platform> for HostTenant {
             None => return Err(unknown_tenant()),
         };
         match found {
-            Ok(tenant) => Ok(HostTenant(tenant)),
+            Ok(tenant) => {
+                // From here on, the request's table calls stay within this provider.
+                crate::store::scope::enter(&tenant.id);
+                Ok(HostTenant(tenant))
+            }
             Err(TenantError::Storage(e)) => Err(Problem::storage(&e)),
             Err(_) => Err(unknown_tenant()),
         }
@@ -248,6 +252,8 @@ impl FromRequestParts<Platform> for Authenticated {
             Some(Err(TenantError::Storage(e))) => return Err(Problem::storage(&e)),
             Some(_) => return Err(Problem::from(IdentityError::Unauthenticated)),
         }
+        // From here on, the request's table calls stay within the session's provider.
+        crate::store::scope::enter(&session.tenant);
         if let Some(slot) = parts.extensions.get::<ServedSession>() {
             slot.keep(&session);
         }

@@ -421,6 +421,21 @@ async fn queued_order(
         account: parse_id(account)?,
         order: parse_id(order)?,
     };
+    if r.tenant != staff.session.tenant {
+        // A wholesaler reaches a retailer's order only if the retailer is its own: then,
+        // and only then, the request may touch that retailer's items (the second wall).
+        let retailer = match platform.tenants().get(&r.tenant).await {
+            Ok(retailer) => retailer,
+            Err(crate::domain::tenancy::TenantError::Storage(e)) => {
+                return Err(Problem::storage(&e));
+            }
+            Err(_) => return Err(Problem::not_found()),
+        };
+        if retailer.wholesaler != Some(staff.session.tenant) {
+            return Err(Problem::not_found());
+        }
+        crate::store::scope::reach(&r.tenant);
+    }
     let order = platform.orders().queued(&staff.session.tenant, &r).await?;
     let visible = visible_to_staff(platform, staff, vec![order.clone()]).await?;
     if visible.is_empty() {

@@ -210,6 +210,13 @@ async fn openapi_json(
 /// The routes of the function named `function` (all of them for None), with the layers
 /// every response goes through.
 pub fn app(platform: Platform, function: Option<&str>) -> Router {
+    // Every table call a request makes is checked against its provider (the second wall).
+    let platform = Platform {
+        table: Arc::new(crate::store::scope::ScopedTable::new(
+            platform.table.clone(),
+        )),
+        ..platform
+    };
     let mut router = Router::new();
     for group in GROUPS
         .iter()
@@ -229,6 +236,12 @@ pub fn app(platform: Platform, function: Option<&str>) -> Router {
     let router = router.layer(axum::middleware::from_fn_with_state(
         platform,
         access::impersonation_trail,
+    ));
+    // Each request's work in a scope of its own (crate::store::scope).
+    let router = router.layer(axum::middleware::from_fn(
+        |request: axum::extract::Request, next: axum::middleware::Next| {
+            crate::store::scope::serve(next.run(request))
+        },
     ));
     // Outside the request's span, so the span can name the function serving it.
     with_layers(router).layer(axum::Extension(request_id::ServingFunction(

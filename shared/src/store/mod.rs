@@ -5,6 +5,7 @@
 
 pub mod cursor;
 pub mod idempotency;
+pub mod scope;
 pub mod stamp;
 pub mod transaction;
 

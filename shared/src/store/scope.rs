@@ -1,0 +1,428 @@
+//! The second wall of tenant isolation, in the process: while a request is served for a
+//! provider, every table call it makes must name that provider's items (partition keys
+//! `TENANT#{id}` and `TENANT#{id}#…`), or the platform's shared look-ups (slugs, domains, the
+//! list of providers, any provider's own record); every bucket call, that provider's
+//! objects (keys under `{id}/`). A key built wrong, with another provider's
+//! id in it, fails as an internal error, logged, instead of reading or changing another
+//! provider's data. The first wall is the domain's: every key is built from the session's
+//! tenant. Code that reaches a related provider on purpose (a wholesaler acting on its
+//! retailers' orders, after checking that they are its retailers) says so first: [`reach`].
+//!
+//! The scope lives in the request's task ([`serve`], a layer of the HTTP app) and is
+//! entered once the request's provider is known ([`enter`], when its host or header is
+//! read). Outside a request (the stream, the schedules, the operator tool) nothing is
+//! checked: those work across providers by design.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::ids::TenantId;
+use crate::ports::blobs::{BlobError, BlobInfo, BlobKey, ByteStream, Download, Listing, Retention};
+use crate::ports::table::{Condition, Item, Key, Page, Query, Table, TableError, Update, Write};
+
+#[derive(Debug, Default)]
+struct Scope {
+    /// The request's provider, once known.
+    tenant: Option<TenantId>,
+    /// Providers the request reaches on purpose.
+    reached: Vec<TenantId>,
+    /// A second, different provider was entered: every later call fails.
+    confused: bool,
+}
+
+tokio::task_local! {
+    static SCOPE: RefCell<Scope>;
+}
+
+/// Runs a request's work with a scope of its own (empty until [`enter`]).
+pub async fn serve<F: std::future::Future>(work: F) -> F::Output {
+    SCOPE.scope(RefCell::new(Scope::default()), work).await
+}
+
+/// The request is for `tenant`: from now on its table calls stay within it.
+pub fn enter(tenant: &TenantId) {
+    let _ = SCOPE.try_with(|scope| {
+        let mut scope = scope.borrow_mut();
+        match &scope.tenant {
+            None => scope.tenant = Some(*tenant),
+            Some(entered) if entered == tenant => {}
+            Some(entered) => {
+                tracing::error!(%entered, second = %tenant, "a request named two providers");
+                scope.confused = true;
+            }
+        }
+    });
+}
+
+/// The request reaches `tenant`'s items on purpose (its caller has checked why).
+pub fn reach(tenant: &TenantId) {
+    let _ = SCOPE.try_with(|scope| {
+        let mut scope = scope.borrow_mut();
+        if !scope.reached.contains(tenant) {
+            scope.reached.push(*tenant);
+        }
+    });
+}
+
+/// Shared look-ups any request may read: a provider by slug or domain, the providers' list,
+/// a provider's own record (its name, kind and wholesaler).
+fn shared_lookup(partition: &str) -> bool {
+    partition.starts_with("SLUG#")
+        || partition.starts_with("DOMAIN#")
+        || partition == crate::store::keys::ALL_TENANTS
+        || partition
+            .strip_prefix("TENANT#")
+            .is_some_and(|rest| !rest.is_empty() && !rest.contains('#'))
+}
+
+fn belongs_to(partition: &str, tenant: &TenantId) -> bool {
+    let own = crate::store::keys::tenant(tenant);
+    partition == own
+        || partition
+            .strip_prefix(own.as_str())
+            .is_some_and(|rest| rest.starts_with('#'))
+}
+
+/// May the current request touch this partition? `write` for changes (shared look-ups are
+/// read only within a request).
+fn check(partition: &str, write: bool) -> Result<(), TableError> {
+    let verdict = SCOPE.try_with(|scope| {
+        let scope = scope.borrow();
+        if scope.confused {
+            return false;
+        }
+        let Some(tenant) = &scope.tenant else {
+            return true;
+        };
+        belongs_to(partition, tenant)
+            || scope.reached.iter().any(|t| belongs_to(partition, t))
+            || (!write && shared_lookup(partition))
+    });
+    match verdict {
+        // Outside a request: not checked.
+        Err(_) | Ok(true) => Ok(()),
+        Ok(false) => {
+            tracing::error!(
+                partition,
+                write,
+                "a table call outside the request's provider"
+            );
+            Err(TableError::Invalid(
+                "a key outside the request's provider".into(),
+            ))
+        }
+    }
+}
+
+/// May the current request touch this object (keys `{tenant}/…`)?
+fn check_object(key: &str) -> Result<(), crate::ports::BlobError> {
+    let under = |tenant: &TenantId| {
+        key.strip_prefix(tenant.to_string().as_str())
+            .is_some_and(|rest| rest.starts_with('/'))
+    };
+    let verdict = SCOPE.try_with(|scope| {
+        let scope = scope.borrow();
+        if scope.confused {
+            return false;
+        }
+        let Some(tenant) = &scope.tenant else {
+            return true;
+        };
+        under(tenant) || scope.reached.iter().any(under)
+    });
+    match verdict {
+        Err(_) | Ok(true) => Ok(()),
+        Ok(false) => {
+            tracing::error!(key, "a bucket call outside the request's provider");
+            Err(crate::ports::BlobError::InvalidKey(
+                "a key outside the request's provider".into(),
+            ))
+        }
+    }
+}
+
+/// A bucket, every call checked against the request's scope.
+pub struct ScopedBlobs {
+    inner: Arc<dyn crate::ports::Blobs>,
+}
+
+impl ScopedBlobs {
+    pub fn new(inner: Arc<dyn crate::ports::Blobs>) -> Self {
+        ScopedBlobs { inner }
+    }
+}
+
+#[async_trait]
+impl crate::ports::Blobs for ScopedBlobs {
+    async fn put(
+        &self,
+        key: &BlobKey,
+        body: ByteStream,
+        content_type: &str,
+    ) -> Result<BlobInfo, BlobError> {
+        check_object(key.as_str())?;
+        self.inner.put(key, body, content_type).await
+    }
+    async fn put_kept(
+        &self,
+        key: &BlobKey,
+        body: ByteStream,
+        content_type: &str,
+        retention: Retention,
+    ) -> Result<BlobInfo, BlobError> {
+        check_object(key.as_str())?;
+        self.inner
+            .put_kept(key, body, content_type, retention)
+            .await
+    }
+    async fn get(&self, key: &BlobKey) -> Result<Option<Download>, BlobError> {
+        check_object(key.as_str())?;
+        self.inner.get(key).await
+    }
+    async fn get_version(
+        &self,
+        key: &BlobKey,
+        version: &str,
+    ) -> Result<Option<Download>, BlobError> {
+        check_object(key.as_str())?;
+        self.inner.get_version(key, version).await
+    }
+    async fn store_again(
+        &self,
+        key: &BlobKey,
+        version: Option<&str>,
+    ) -> Result<Option<BlobInfo>, BlobError> {
+        check_object(key.as_str())?;
+        self.inner.store_again(key, version).await
+    }
+    async fn list(
+        &self,
+        prefix: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<Listing, BlobError> {
+        check_object(prefix)?;
+        self.inner.list(prefix, after, limit).await
+    }
+    async fn presign_get(
+        &self,
+        key: &BlobKey,
+        expires_in: std::time::Duration,
+    ) -> Result<String, BlobError> {
+        check_object(key.as_str())?;
+        self.inner.presign_get(key, expires_in).await
+    }
+    async fn presign_put(
+        &self,
+        key: &BlobKey,
+        expires_in: std::time::Duration,
+        content_type: &str,
+    ) -> Result<String, BlobError> {
+        check_object(key.as_str())?;
+        self.inner.presign_put(key, expires_in, content_type).await
+    }
+}
+
+fn partition_of(key: &Key) -> &str {
+    &key.pk
+}
+
+fn item_partition(item: &Item) -> Result<String, TableError> {
+    Key::of(item)
+        .map(|k| k.pk)
+        .ok_or_else(|| TableError::Invalid("an item without its key".into()))
+}
+
+/// The table, every call checked against the request's scope.
+pub struct ScopedTable {
+    inner: Arc<dyn Table>,
+}
+
+impl ScopedTable {
+    pub fn new(inner: Arc<dyn Table>) -> Self {
+        ScopedTable { inner }
+    }
+}
+
+#[async_trait]
+impl Table for ScopedTable {
+    async fn get(&self, key: &Key) -> Result<Option<Item>, TableError> {
+        check(partition_of(key), false)?;
+        self.inner.get(key).await
+    }
+    async fn get_many(
+        &self,
+        keys: &[Key],
+    ) -> Result<std::collections::BTreeMap<Key, Item>, TableError> {
+        for key in keys {
+            check(partition_of(key), false)?;
+        }
+        self.inner.get_many(keys).await
+    }
+    async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), TableError> {
+        check(&item_partition(&item)?, true)?;
+        self.inner.put(item, condition).await
+    }
+    async fn update(
+        &self,
+        key: &Key,
+        update: Update,
+        condition: Option<Condition>,
+    ) -> Result<Item, TableError> {
+        check(partition_of(key), true)?;
+        self.inner.update(key, update, condition).await
+    }
+    async fn delete(&self, key: &Key, condition: Option<Condition>) -> Result<(), TableError> {
+        check(partition_of(key), true)?;
+        self.inner.delete(key, condition).await
+    }
+    async fn query(&self, query: Query) -> Result<Page, TableError> {
+        check(&query.partition, false)?;
+        self.inner.query(query).await
+    }
+    async fn transact(&self, writes: Vec<Write>) -> Result<(), TableError> {
+        for write in &writes {
+            let key = write
+                .key()
+                .ok_or_else(|| TableError::Invalid("a write without its key".into()))?;
+            // A check writes nothing: reading another provider's shared record is allowed.
+            check(&key.pk, !matches!(write, Write::Check { .. }))?;
+        }
+        self.inner.transact(writes).await
+    }
+    async fn put_many(&self, items: Vec<Item>) -> Result<(), TableError> {
+        for item in &items {
+            check(&item_partition(item)?, true)?;
+        }
+        self.inner.put_many(items).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ports::table::Value;
+
+    /// A table that answers every read with nothing and takes every write.
+    struct Empty;
+
+    #[async_trait]
+    impl Table for Empty {
+        async fn get(&self, _: &Key) -> Result<Option<Item>, TableError> {
+            Ok(None)
+        }
+        async fn put(&self, _: Item, _: Option<Condition>) -> Result<(), TableError> {
+            Ok(())
+        }
+        async fn update(
+            &self,
+            _: &Key,
+            _: Update,
+            _: Option<Condition>,
+        ) -> Result<Item, TableError> {
+            Ok(Item::new())
+        }
+        async fn delete(&self, _: &Key, _: Option<Condition>) -> Result<(), TableError> {
+            Ok(())
+        }
+        async fn query(&self, _: Query) -> Result<Page, TableError> {
+            Ok(Page::default())
+        }
+        async fn transact(&self, _: Vec<Write>) -> Result<(), TableError> {
+            Ok(())
+        }
+        async fn put_many(&self, _: Vec<Item>) -> Result<(), TableError> {
+            Ok(())
+        }
+    }
+
+    fn tenant(n: u8) -> TenantId {
+        format!("01JDQ3Z8W5V4K1M2N3P4Q5R6S{n}").parse().unwrap()
+    }
+
+    fn item(pk: &str) -> Item {
+        Item::from([
+            ("pk".to_owned(), Value::S(pk.to_owned())),
+            ("sk".to_owned(), Value::S("X".to_owned())),
+        ])
+    }
+
+    #[tokio::test]
+    async fn a_request_reaches_only_its_providers_items_and_the_shared_lookups() {
+        let table = ScopedTable::new(Arc::new(Empty));
+        let (acme, bluewave) = (tenant(1), tenant(2));
+        let acmes = format!("TENANT#{acme}#ACCOUNT#1");
+        let bluewaves = format!("TENANT#{bluewave}#ACCOUNT#1");
+        serve(async {
+            // Before the provider is known: the look-up of who it is.
+            assert!(table.get(&Key::new("SLUG#acme", "TENANT")).await.is_ok());
+            enter(&acme);
+            assert!(table.get(&Key::new(acmes.clone(), "A")).await.is_ok());
+            assert!(table.put(item(&acmes), None).await.is_ok());
+            // Another provider's items: not read, not written, not queried.
+            assert!(matches!(
+                table.get(&Key::new(bluewaves.clone(), "A")).await,
+                Err(TableError::Invalid(_))
+            ));
+            assert!(table.put(item(&bluewaves), None).await.is_err());
+            let query = Query::partition(crate::ports::table::Index::Gsi1, bluewaves.clone());
+            assert!(table.query(query).await.is_err());
+            let writes = vec![
+                Write::Put {
+                    item: item(&acmes),
+                    condition: None,
+                },
+                Write::Delete {
+                    key: Key::new(bluewaves.clone(), "A"),
+                    condition: None,
+                },
+            ];
+            assert!(table.transact(writes).await.is_err());
+            // A prefix of another id is not the id.
+            let longer = format!("TENANT#{acme}X#ACCOUNT#1");
+            assert!(table.get(&Key::new(longer, "A")).await.is_err());
+            // Shared records are read, never written.
+            let theirs = format!("TENANT#{bluewave}");
+            assert!(table.get(&Key::new(theirs.clone(), "TENANT")).await.is_ok());
+            assert!(table.put(item(&theirs), None).await.is_err());
+            // Reached on purpose (a wholesaler's retailer): allowed.
+            reach(&bluewave);
+            assert!(table.put(item(&bluewaves), None).await.is_ok());
+        })
+        .await;
+        // Outside a request (the stream, schedules): not checked.
+        assert!(table.put(item(&bluewaves), None).await.is_ok());
+    }
+
+    #[tokio::test]
+    async fn a_request_reaches_only_its_providers_objects() {
+        let (acme, bluewave) = (tenant(1), tenant(2));
+        serve(async {
+            enter(&acme);
+            assert!(check_object(&format!("{acme}/usage/nov.csv")).is_ok());
+            assert!(check_object(&format!("{bluewave}/usage/nov.csv")).is_err());
+            assert!(check_object(&format!("{acme}x/usage/nov.csv")).is_err());
+            assert!(check_object("_bill-runs/plan.json").is_err());
+        })
+        .await;
+        assert!(
+            check_object("_bill-runs/plan.json").is_ok(),
+            "outside a request"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_request_that_names_two_providers_reaches_neither() {
+        let table = ScopedTable::new(Arc::new(Empty));
+        let (acme, bluewave) = (tenant(1), tenant(2));
+        serve(async {
+            enter(&acme);
+            enter(&bluewave);
+            let own = format!("TENANT#{acme}#ACCOUNT#1");
+            assert!(table.get(&Key::new(own, "A")).await.is_err());
+        })
+        .await;
+    }
+}
