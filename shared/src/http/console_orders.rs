@@ -434,7 +434,17 @@ async fn queued_order(
         if retailer.wholesaler != Some(staff.session.tenant) {
             return Err(Problem::not_found());
         }
-        crate::store::scope::reach(&r.tenant);
+        // The order lives under the retailer's account; its mail goes from the retailer's
+        // outbox and follows the retailer's settings; activating it makes the service (its
+        // number claimed in the retailer's identifiers) on the retailer's plans and
+        // bolt-ons, so billing starts.
+        let retailer = crate::store::keys::tenant(&r.tenant);
+        crate::store::scope::reach(crate::store::keys::account(&r.tenant, &r.account));
+        crate::store::scope::reach(format!("{retailer}#OUTBOX"));
+        crate::store::scope::reach(format!("{retailer}#SERVICE_IDENTIFIER"));
+        crate::store::scope::reach_read(retailer.clone(), "SETTINGS#");
+        crate::store::scope::reach_read(format!("{retailer}#PLAN"), "");
+        crate::store::scope::reach_read(format!("{retailer}#BOLT_ON"), "");
     }
     let order = platform.orders().queued(&staff.session.tenant, &r).await?;
     let visible = visible_to_staff(platform, staff, vec![order.clone()]).await?;

@@ -210,11 +210,13 @@ async fn openapi_json(
 /// The routes of the function named `function` (all of them for None), with the layers
 /// every response goes through.
 pub fn app(platform: Platform, function: Option<&str>) -> Router {
-    // Every table call a request makes is checked against its provider (the second wall).
+    // Every table and bucket call a request makes is checked against its provider (the
+    // second wall: crate::store::scope).
+    use crate::store::scope::{ScopedBlobs, ScopedTable};
     let platform = Platform {
-        table: Arc::new(crate::store::scope::ScopedTable::new(
-            platform.table.clone(),
-        )),
+        table: Arc::new(ScopedTable::new(platform.table.clone())),
+        exports: Arc::new(ScopedBlobs::new(platform.exports.clone())),
+        ingest: Arc::new(ScopedBlobs::new(platform.ingest.clone())),
         ..platform
     };
     let mut router = Router::new();

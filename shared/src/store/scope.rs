@@ -8,10 +8,12 @@
 //! tenant. Code that reaches a related provider on purpose (a wholesaler acting on its
 //! retailers' orders, after checking that they are its retailers) says so first: [`reach`].
 //!
-//! The scope lives in the request's task ([`serve`], a layer of the HTTP app) and is
-//! entered once the request's provider is known ([`enter`], when its host or header is
-//! read). Outside a request (the stream, the schedules, the operator tool) nothing is
-//! checked: those work across providers by design.
+//! The scope lives in the request's task ([`serve`], a layer of the HTTP app; [`spawn`]
+//! copies it into a task the request starts) and is entered once the request's provider
+//! is known ([`enter`]: its session, its host or header, the webhook's address). Only the
+//! HTTP app's table and buckets are checked, and with no scope around them they refuse:
+//! the stream, the schedules and the operator tool use the platform's own, which work
+//! across providers by design.
 
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -26,8 +28,11 @@ use crate::ports::table::{Condition, Item, Key, Page, Query, Table, TableError, 
 struct Scope {
     /// The request's provider, once known.
     tenant: Option<TenantId>,
-    /// Providers the request reaches on purpose.
-    reached: Vec<TenantId>,
+    /// Partitions of other providers the request reaches on purpose (a partition key, or
+    /// the start of one followed by `#`).
+    reached: Vec<String>,
+    /// Items of other providers it reads on purpose: a partition and a sort key prefix.
+    read: Vec<(String, String)>,
     /// A second, different provider was entered: every later call fails.
     confused: bool,
 }
@@ -39,6 +44,30 @@ tokio::task_local! {
 /// Runs a request's work with a scope of its own (empty until [`enter`]).
 pub async fn serve<F: std::future::Future>(work: F) -> F::Output {
     SCOPE.scope(RefCell::new(Scope::default()), work).await
+}
+
+/// Spawns work of the current request as a task of its own, in a copy of the request's
+/// scope (a task does not inherit its spawner's; without one, every call is refused).
+pub fn spawn<F>(work: F) -> tokio::task::JoinHandle<F::Output>
+where
+    F: std::future::Future + Send + 'static,
+    F::Output: Send + 'static,
+{
+    let copy = SCOPE
+        .try_with(|scope| {
+            let scope = scope.borrow();
+            Scope {
+                tenant: scope.tenant,
+                reached: scope.reached.clone(),
+                read: scope.read.clone(),
+                confused: scope.confused,
+            }
+        })
+        .ok();
+    match copy {
+        Some(copy) => tokio::spawn(SCOPE.scope(RefCell::new(copy), work)),
+        None => tokio::spawn(work),
+    }
 }
 
 /// The request is for `tenant`: from now on its table calls stay within it.
@@ -56,64 +85,88 @@ pub fn enter(tenant: &TenantId) {
     });
 }
 
-/// The request reaches `tenant`'s items on purpose (its caller has checked why).
-pub fn reach(tenant: &TenantId) {
+/// The request reaches another provider's `partition` (and the partitions under it,
+/// `partition#…`) on purpose: its caller has checked why, and names no more than it needs.
+pub fn reach(partition: String) {
     let _ = SCOPE.try_with(|scope| {
         let mut scope = scope.borrow_mut();
-        if !scope.reached.contains(tenant) {
-            scope.reached.push(*tenant);
+        if !scope.reached.contains(&partition) {
+            scope.reached.push(partition);
+        }
+    });
+}
+
+/// The request reads, by key, another provider's items of `partition` (or the partitions
+/// under it) whose sort key begins with `sort_prefix` (a retailer's settings, its plans),
+/// on purpose.
+pub fn reach_read(partition: String, sort_prefix: &str) {
+    let _ = SCOPE.try_with(|scope| {
+        let mut scope = scope.borrow_mut();
+        let entry = (partition, sort_prefix.to_owned());
+        if !scope.read.contains(&entry) {
+            scope.read.push(entry);
         }
     });
 }
 
 /// Shared look-ups any request may read: a provider by slug or domain, the providers' list,
-/// a provider's own record (its name, kind and wholesaler).
-fn shared_lookup(partition: &str) -> bool {
+/// and a provider's own record (its name, kind and wholesaler: the one item of sort key
+/// `TENANT` in its partition, read by key; its settings and keys beside it are not shared).
+fn shared_lookup(partition: &str, sort: Option<&str>) -> bool {
     partition.starts_with("SLUG#")
         || partition.starts_with("DOMAIN#")
         || partition == crate::store::keys::ALL_TENANTS
-        || partition
-            .strip_prefix("TENANT#")
-            .is_some_and(|rest| !rest.is_empty() && !rest.contains('#'))
+        || (sort == Some(crate::store::keys::TENANT_SK)
+            && partition
+                .strip_prefix("TENANT#")
+                .is_some_and(|rest| !rest.is_empty() && !rest.contains('#')))
 }
 
-fn belongs_to(partition: &str, tenant: &TenantId) -> bool {
-    let own = crate::store::keys::tenant(tenant);
-    partition == own
-        || partition
-            .strip_prefix(own.as_str())
-            .is_some_and(|rest| rest.starts_with('#'))
+/// Is `partition` `within`, or under it (`within#…`)?
+fn under(partition: &str, within: &str) -> bool {
+    partition
+        .strip_prefix(within)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('#'))
 }
 
-/// May the current request touch this partition? `write` for changes (shared look-ups are
-/// read only within a request).
-fn check(partition: &str, write: bool) -> Result<(), TableError> {
-    let verdict = SCOPE.try_with(|scope| {
-        let scope = scope.borrow();
-        if scope.confused {
-            return false;
-        }
-        let Some(tenant) = &scope.tenant else {
-            return true;
-        };
-        belongs_to(partition, tenant)
-            || scope.reached.iter().any(|t| belongs_to(partition, t))
-            || (!write && shared_lookup(partition))
-    });
-    match verdict {
-        // Outside a request: not checked.
-        Err(_) | Ok(true) => Ok(()),
-        Ok(false) => {
-            tracing::error!(
-                partition,
-                write,
-                "a table call outside the request's provider"
-            );
-            Err(TableError::Invalid(
-                "a key outside the request's provider".into(),
-            ))
-        }
+/// May the current request touch this partition (and, for a read by key, this sort key)?
+/// `write` for changes: shared look-ups are read only within a request.
+fn check(partition: &str, sort: Option<&str>, write: bool) -> Result<(), TableError> {
+    let allowed = SCOPE
+        .try_with(|scope| {
+            let scope = scope.borrow();
+            if scope.confused {
+                return false;
+            }
+            // Before the request's provider is known: who it is (a slug, a domain, a
+            // session named by its token).
+            let Some(tenant) = &scope.tenant else {
+                return true;
+            };
+            under(partition, &crate::store::keys::tenant(tenant))
+                || scope.reached.iter().any(|p| under(partition, p))
+                || (!write && shared_lookup(partition, sort))
+                || (!write
+                    && sort.is_some_and(|sort| {
+                        scope
+                            .read
+                            .iter()
+                            .any(|(p, prefix)| under(partition, p) && sort.starts_with(prefix))
+                    }))
+        })
+        // The app's table used with no request scope: work spawned without [`spawn`].
+        .unwrap_or(false);
+    if allowed {
+        return Ok(());
     }
+    tracing::error!(
+        partition,
+        write,
+        "a table call outside the request's provider"
+    );
+    Err(TableError::Invalid(
+        "a key outside the request's provider".into(),
+    ))
 }
 
 /// May the current request touch this object (keys `{tenant}/…`)?
@@ -122,25 +175,26 @@ fn check_object(key: &str) -> Result<(), crate::ports::BlobError> {
         key.strip_prefix(tenant.to_string().as_str())
             .is_some_and(|rest| rest.starts_with('/'))
     };
-    let verdict = SCOPE.try_with(|scope| {
-        let scope = scope.borrow();
-        if scope.confused {
-            return false;
-        }
-        let Some(tenant) = &scope.tenant else {
-            return true;
-        };
-        under(tenant) || scope.reached.iter().any(under)
-    });
-    match verdict {
-        Err(_) | Ok(true) => Ok(()),
-        Ok(false) => {
-            tracing::error!(key, "a bucket call outside the request's provider");
-            Err(crate::ports::BlobError::InvalidKey(
-                "a key outside the request's provider".into(),
-            ))
-        }
+    let allowed = SCOPE
+        .try_with(|scope| {
+            let scope = scope.borrow();
+            if scope.confused {
+                return false;
+            }
+            match &scope.tenant {
+                Some(tenant) => under(tenant),
+                // Before the provider is known, no request touches a bucket.
+                None => false,
+            }
+        })
+        .unwrap_or(false);
+    if allowed {
+        return Ok(());
     }
+    tracing::error!(key, "a bucket call outside the request's provider");
+    Err(crate::ports::BlobError::InvalidKey(
+        "a key outside the request's provider".into(),
+    ))
 }
 
 /// A bucket, every call checked against the request's scope.
@@ -225,10 +279,6 @@ impl crate::ports::Blobs for ScopedBlobs {
     }
 }
 
-fn partition_of(key: &Key) -> &str {
-    &key.pk
-}
-
 fn item_partition(item: &Item) -> Result<String, TableError> {
     Key::of(item)
         .map(|k| k.pk)
@@ -249,7 +299,7 @@ impl ScopedTable {
 #[async_trait]
 impl Table for ScopedTable {
     async fn get(&self, key: &Key) -> Result<Option<Item>, TableError> {
-        check(partition_of(key), false)?;
+        check(&key.pk, Some(&key.sk), false)?;
         self.inner.get(key).await
     }
     async fn get_many(
@@ -257,12 +307,12 @@ impl Table for ScopedTable {
         keys: &[Key],
     ) -> Result<std::collections::BTreeMap<Key, Item>, TableError> {
         for key in keys {
-            check(partition_of(key), false)?;
+            check(&key.pk, Some(&key.sk), false)?;
         }
         self.inner.get_many(keys).await
     }
     async fn put(&self, item: Item, condition: Option<Condition>) -> Result<(), TableError> {
-        check(&item_partition(&item)?, true)?;
+        check(&item_partition(&item)?, None, true)?;
         self.inner.put(item, condition).await
     }
     async fn update(
@@ -271,15 +321,15 @@ impl Table for ScopedTable {
         update: Update,
         condition: Option<Condition>,
     ) -> Result<Item, TableError> {
-        check(partition_of(key), true)?;
+        check(&key.pk, None, true)?;
         self.inner.update(key, update, condition).await
     }
     async fn delete(&self, key: &Key, condition: Option<Condition>) -> Result<(), TableError> {
-        check(partition_of(key), true)?;
+        check(&key.pk, None, true)?;
         self.inner.delete(key, condition).await
     }
     async fn query(&self, query: Query) -> Result<Page, TableError> {
-        check(&query.partition, false)?;
+        check(&query.partition, None, false)?;
         self.inner.query(query).await
     }
     async fn transact(&self, writes: Vec<Write>) -> Result<(), TableError> {
@@ -288,13 +338,14 @@ impl Table for ScopedTable {
                 .key()
                 .ok_or_else(|| TableError::Invalid("a write without its key".into()))?;
             // A check writes nothing: reading another provider's shared record is allowed.
-            check(&key.pk, !matches!(write, Write::Check { .. }))?;
+            let read_only = matches!(write, Write::Check { .. });
+            check(&key.pk, Some(&key.sk), !read_only)?;
         }
         self.inner.transact(writes).await
     }
     async fn put_many(&self, items: Vec<Item>) -> Result<(), TableError> {
         for item in &items {
-            check(&item_partition(item)?, true)?;
+            check(&item_partition(item)?, None, true)?;
         }
         self.inner.put_many(items).await
     }
@@ -383,17 +434,31 @@ mod tests {
             // A prefix of another id is not the id.
             let longer = format!("TENANT#{acme}X#ACCOUNT#1");
             assert!(table.get(&Key::new(longer, "A")).await.is_err());
-            // Shared records are read, never written.
+            // Another provider's record is read, never written; the rest of its
+            // partition (its settings, its payment keys) is not read at all.
             let theirs = format!("TENANT#{bluewave}");
             assert!(table.get(&Key::new(theirs.clone(), "TENANT")).await.is_ok());
             assert!(table.put(item(&theirs), None).await.is_err());
-            // Reached on purpose (a wholesaler's retailer): allowed.
-            reach(&bluewave);
+            let gateway = Key::new(theirs.clone(), "PAYMENT_GATEWAY");
+            assert!(table.get(&gateway).await.is_err());
+            let whole = Query::partition(crate::ports::table::Index::Primary, theirs.clone());
+            assert!(table.query(whole).await.is_err());
+            // Reached on purpose (a wholesaler's retailer's account): that partition only.
+            reach(bluewaves.clone());
             assert!(table.put(item(&bluewaves), None).await.is_ok());
+            let other = format!("TENANT#{bluewave}#ACCOUNT#2");
+            assert!(table.put(item(&other), None).await.is_err());
+            // Work the request spawns keeps its scope.
+            let spawned = {
+                let table = ScopedTable::new(Arc::new(Empty));
+                let other = other.clone();
+                spawn(async move { table.get(&Key::new(other, "A")).await.is_err() })
+            };
+            assert!(spawned.await.unwrap(), "a spawned task is checked too");
         })
         .await;
-        // Outside a request (the stream, schedules): not checked.
-        assert!(table.put(item(&bluewaves), None).await.is_ok());
+        // The app's table with no request around it: refused (a lost scope).
+        assert!(table.put(item(&acmes), None).await.is_err());
     }
 
     #[tokio::test]
@@ -408,8 +473,8 @@ mod tests {
         })
         .await;
         assert!(
-            check_object("_bill-runs/plan.json").is_ok(),
-            "outside a request"
+            check_object("_bill-runs/plan.json").is_err(),
+            "no request scope"
         );
     }
 

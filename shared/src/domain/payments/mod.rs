@@ -1506,6 +1506,8 @@ impl Payments {
             .id_by_slug(slug)
             .await
             .map_err(|_| PaymentError::NotFound)?;
+        // A request for this provider from here on (the second wall, crate::store::scope).
+        crate::store::scope::enter(&tenant);
         let (_, keys) = self.keys(&tenant).await.map_err(|e| match e {
             PaymentError::NotConnected => PaymentError::NotFound,
             other => other,

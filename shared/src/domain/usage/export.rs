@@ -497,7 +497,8 @@ impl UsageExports {
         // from another; the channel holds at most a few pieces, which bounds memory.
         let (sender, receiver) = tokio::sync::mpsc::channel::<std::io::Result<Bytes>>(4);
         let zone = crate::domain::settings::zone(self.table.as_ref(), &tenant).await?;
-        let producer = tokio::spawn(produce_csv(
+        // In the request's scope when a request runs it (crate::store::scope).
+        let producer = crate::store::scope::spawn(produce_csv(
             self.views.clone(),
             tenant,
             services,
