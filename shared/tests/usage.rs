@@ -368,9 +368,10 @@ impl Table for CrashOnUpdate {
 #[tokio::test]
 async fn a_crash_halfway_is_finished_by_the_redelivery_exactly_once() {
     // Chunks of three rows: four chunks, each stored then checkpointed (updates 1 to 4),
-    // then the file's totals written and the ingest marked completed (update 5). The
-    // function dies at one of those steps; the redelivery finishes the file.
-    for (crash_at, chunks_done) in [(1, 0), (3, 2), (5, 4)] {
+    // then the ingest fenced as still running (update 5), the file's totals written and
+    // the ingest marked completed (update 6). The function dies at one of those steps; the
+    // redelivery finishes the file.
+    for (crash_at, chunks_done) in [(1, 0), (3, 2), (5, 4), (6, 4)] {
         let f = fixture().await;
         let key = drop_file(&f, "nov-1.csv", FILE).await;
         let platform = &f.w.platform;
@@ -1064,4 +1065,148 @@ async fn a_queue_message_that_names_no_usage_file_is_dropped_not_delivered_again
         .unwrap()
         .expect("a load");
     assert_eq!(handled.status, IngestStatus::Failed);
+}
+
+/// The ingest bucket, refusing to store a file again (the bucket briefly down).
+struct NoCopies(Arc<dyn selfcare::ports::Blobs>);
+
+#[async_trait]
+impl selfcare::ports::Blobs for NoCopies {
+    async fn put(
+        &self,
+        key: &BlobKey,
+        body: selfcare::ports::blobs::ByteStream,
+        content_type: &str,
+    ) -> Result<selfcare::ports::blobs::BlobInfo, selfcare::ports::BlobError> {
+        self.0.put(key, body, content_type).await
+    }
+    async fn put_kept(
+        &self,
+        key: &BlobKey,
+        body: selfcare::ports::blobs::ByteStream,
+        content_type: &str,
+        retention: selfcare::ports::blobs::Retention,
+    ) -> Result<selfcare::ports::blobs::BlobInfo, selfcare::ports::BlobError> {
+        self.0.put_kept(key, body, content_type, retention).await
+    }
+    async fn get(
+        &self,
+        key: &BlobKey,
+    ) -> Result<Option<selfcare::ports::blobs::Download>, selfcare::ports::BlobError> {
+        self.0.get(key).await
+    }
+    async fn get_version(
+        &self,
+        key: &BlobKey,
+        version: &str,
+    ) -> Result<Option<selfcare::ports::blobs::Download>, selfcare::ports::BlobError> {
+        self.0.get_version(key, version).await
+    }
+    async fn store_again(
+        &self,
+        _: &BlobKey,
+        _: Option<&str>,
+    ) -> Result<Option<selfcare::ports::blobs::BlobInfo>, selfcare::ports::BlobError> {
+        Err(selfcare::ports::BlobError::Unavailable(
+            "the bucket is down".into(),
+        ))
+    }
+    async fn list(
+        &self,
+        prefix: &str,
+        after: Option<String>,
+        limit: usize,
+    ) -> Result<selfcare::ports::blobs::Listing, selfcare::ports::BlobError> {
+        self.0.list(prefix, after, limit).await
+    }
+    async fn presign_get(
+        &self,
+        key: &BlobKey,
+        expires_in: std::time::Duration,
+    ) -> Result<String, selfcare::ports::BlobError> {
+        self.0.presign_get(key, expires_in).await
+    }
+    async fn presign_put(
+        &self,
+        key: &BlobKey,
+        expires_in: std::time::Duration,
+        content_type: &str,
+    ) -> Result<String, selfcare::ports::BlobError> {
+        self.0.presign_put(key, expires_in, content_type).await
+    }
+}
+
+/// Drops `FILE` as `name`, and hands it to an ingest that dies after two of its chunks:
+/// the load stays running, and nothing hands it over again. Its ingest id.
+async fn stopped_load(f: &Fixture, name: &str) -> String {
+    let platform = &f.w.platform;
+    let key = drop_file(f, name, FILE).await;
+    let created = f.w.take_blob_events().await;
+    let crashing = Arc::new(CrashOnUpdate {
+        inner: platform.table.clone(),
+        updates: AtomicUsize::new(0),
+        crash_at: 3,
+    });
+    let ingest = Ingest::new(
+        crashing,
+        platform.ingest.clone(),
+        platform.clock.clone(),
+        platform.cursors.clone(),
+        platform.sender.clone(),
+    )
+    .with_chunk_rows(3);
+    assert!(
+        ingest
+            .run_version(&key, created[0].version.as_deref())
+            .await
+            .is_err()
+    );
+    selfcare::domain::usage::ingest::version_ingest_id(&key, created[0].version.as_deref())
+}
+
+#[tokio::test]
+async fn a_retry_the_bucket_failed_is_asked_again_and_a_corrected_file_is_never_undone() {
+    use selfcare::domain::usage::ingest::Retry;
+    let f = fixture().await;
+    let platform = &f.w.platform;
+    let id = stopped_load(&f, "nov-1.csv").await;
+    f.w.clock.advance(time::Duration::minutes(21));
+
+    // The bucket fails as the file is stored again: the load is failed, and may be retried.
+    let flaky = Ingest::new(
+        platform.table.clone(),
+        Arc::new(NoCopies(platform.ingest.clone())),
+        platform.clock.clone(),
+        platform.cursors.clone(),
+        platform.sender.clone(),
+    );
+    assert!(flaky.retry(&f.tenant.id, &id).await.is_err());
+    let now = platform.clock.now();
+    let failed = platform
+        .ingest()
+        .result(&f.tenant.id, &id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(failed.status, IngestStatus::Failed);
+    assert!(failed.retryable_at(now), "asked again");
+    let Some(Retry::Retried(retried)) = platform.ingest().retry(&f.tenant.id, &id).await.unwrap()
+    else {
+        panic!("retried the second time");
+    };
+    assert!(retried.retried_as.is_some());
+    assert!(!retried.retryable_at(now));
+    let loaded = f.w.deliver_usage_files().await;
+    assert_eq!(
+        (loaded.len(), loaded[0].status),
+        (1, IngestStatus::Completed)
+    );
+
+    // A load that stopped, then a corrected file under the same name: retrying the old
+    // one would store the old file over the correction, and is refused.
+    let old = stopped_load(&f, "nov-2.csv").await;
+    drop_file(&f, "nov-2.csv", FILE).await;
+    f.w.clock.advance(time::Duration::minutes(21));
+    let refused = platform.ingest().retry(&f.tenant.id, &old).await.unwrap();
+    assert!(matches!(refused, Some(Retry::FileGone(_))), "{refused:?}");
 }

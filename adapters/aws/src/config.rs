@@ -111,8 +111,9 @@ impl std::fmt::Debug for AwsConfig {
 }
 
 impl AwsConfig {
-    /// Reads the names from the environment and the three keys at once (one round trip to
-    /// Secrets Manager on a cold start; the function keeps them while it stays warm).
+    /// Reads the names from the environment and the keys, the three requests to Secrets
+    /// Manager at once on a cold start (the function keeps them while it stays warm; a
+    /// cold start fails while Secrets Manager does not answer).
     pub async fn load(sdk: &aws_config::SdkConfig) -> Result<Self, ConfigError> {
         Self::load_from(sdk, &|name| std::env::var(name).ok()).await
     }

@@ -224,12 +224,12 @@ impl Blobs for S3Blobs {
     ) -> Result<Option<BlobInfo>, BlobError> {
         // S3 copies an object onto itself only when something about it changes: the
         // metadata is replaced (its content type kept, the time it was stored again added).
+        // The current object: the version named must be it.
         let head = match self
             .client
             .head_object()
             .bucket(&self.bucket)
             .key(key.as_str())
-            .set_version_id(version.map(str::to_owned))
             .send()
             .await
         {
@@ -243,6 +243,9 @@ impl Blobs for S3Blobs {
             }
             Err(e) => return Err(sdk_error("HeadObject", e)),
         };
+        if version.is_some() && head.version_id() != version {
+            return Ok(None);
+        }
         let content_type = head
             .content_type()
             .unwrap_or("application/octet-stream")

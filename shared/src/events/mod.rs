@@ -65,6 +65,8 @@ pub async fn on_password_help<'a>(platform: &Platform, changes: &'a [Change]) ->
 /// every change of the table in order, usage records included), no mail and no reset link
 /// waits more than about two minutes for it.
 pub async fn sweep_outbox(platform: &Platform) -> Result<Vec<Outcome>, TableError> {
+    // Mail first: a flood of forgot-password requests cannot hold it back.
+    let outcomes = notifier(platform).sweep().await;
     let answered = platform
         .identity()
         .credentials
@@ -73,10 +75,10 @@ pub async fn sweep_outbox(platform: &Platform) -> Result<Vec<Outcome>, TableErro
     match answered {
         Ok(0) => {}
         Ok(answered) => tracing::info!(answered, "forgot-password requests answered by the sweep"),
-        // Mail still goes; the requests wait for the next sweep.
+        // The requests wait for the next sweep.
         Err(error) => tracing::warn!(%error, "forgot-password requests not answered"),
     }
-    notifier(platform).sweep().await
+    outcomes
 }
 
 /// The retail providers: the ones that bill.

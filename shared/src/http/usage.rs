@@ -270,8 +270,11 @@ pub struct IngestView {
     pub finished_at: Option<OffsetDateTime>,
     /// Chunks finished (progress, and where a redelivery carries on).
     pub chunks_done: i64,
-    /// Still marked running but not moved for 20 minutes: shown `failed`, and may be retried.
+    /// Still marked running but not moved for 20 minutes: shown `failed`.
     pub stalled: bool,
+    /// Staff may retry it (`POST …/retry`): stopped, or a retry asked before did not get
+    /// as far as storing the file again.
+    pub retryable: bool,
     /// The ingest of the file stored again when staff retried this one.
     pub retried_as: Option<String>,
     /// Where to download the rejects file (line, reason) while the link works.
@@ -321,6 +324,7 @@ async fn ingest_view(platform: &Platform, result: IngestResult) -> Result<Ingest
         status: result.status_at(now),
         error: result.error_at(now),
         stalled: result.stalled_at(now),
+        retryable: result.retryable_at(now),
         id: result.id,
         file: result.file,
         rows_read: result.rows_read,
@@ -380,7 +384,10 @@ pub async fn retry_ingest(
                 "ingest-file-gone",
                 "The file is no longer in the bucket",
             )
-            .detail("Upload the file again to load it."));
+            .detail(
+                "That version of the file is gone, or a newer file was stored under its \
+                 name since; upload the file again to load it.",
+            ));
         }
     };
     staff

@@ -153,7 +153,8 @@ pub trait Blobs: Send + Sync {
     /// Stores one version of the object (the current one when `version` is None) again under
     /// its key, as a new version, as if it had just been stored: the store says so as for a
     /// put ([`BlobCreated`]). The copy stays in the store (S3: a copy onto itself). None
-    /// when that version is gone.
+    /// when that version is gone or is no longer the current one (a newer object was
+    /// stored under the key since: storing the old one again would undo it).
     async fn store_again(
         &self,
         key: &BlobKey,

@@ -94,7 +94,7 @@ function IngestStatus({ file, mayRetry, busy, onRetry }: { file: IngestView; may
       {file.retried_as ? (
         <span class="sc-muted"> {t('usage_files.retried')}</span>
       ) : (
-        file.stalled &&
+        file.retryable &&
         mayRetry && (
           <>
             {' '}

@@ -3688,9 +3688,14 @@ export interface components {
             rejects_url_expires_at?: string | null;
             /** @description The ingest of the file stored again when staff retried this one. */
             retried_as?: string | null;
+            /**
+             * @description Staff may retry it (`POST …/retry`): stopped, or a retry asked before did not get
+             *     as far as storing the file again.
+             */
+            retryable: boolean;
             /** Format: int64 */
             rows_read: number;
-            /** @description Still marked running but not moved for 20 minutes: shown `failed`, and may be retried. */
+            /** @description Still marked running but not moved for 20 minutes: shown `failed`. */
             stalled: boolean;
             /** Format: date-time */
             started_at: string;
@@ -4367,9 +4372,14 @@ export interface components {
                 rejects_url_expires_at?: string | null;
                 /** @description The ingest of the file stored again when staff retried this one. */
                 retried_as?: string | null;
+                /**
+                 * @description Staff may retry it (`POST …/retry`): stopped, or a retry asked before did not get
+                 *     as far as storing the file again.
+                 */
+                retryable: boolean;
                 /** Format: int64 */
                 rows_read: number;
-                /** @description Still marked running but not moved for 20 minutes: shown `failed`, and may be retried. */
+                /** @description Still marked running but not moved for 20 minutes: shown `failed`. */
                 stalled: boolean;
                 /** Format: date-time */
                 started_at: string;

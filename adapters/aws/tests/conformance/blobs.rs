@@ -79,6 +79,14 @@ async fn an_object_stored_again_is_a_new_version_with_the_same_content(f: &BlobF
     // The current one, when no version is named; nothing when the object is gone.
     let third = f.blobs.store_again(&k, None).await.unwrap().unwrap();
     assert_ne!(third.version, again.version);
+    // A version no longer the current one is not stored again over the newer object.
+    assert!(
+        f.blobs
+            .store_again(&k, first.version.as_deref())
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert!(
         f.blobs
             .store_again(&key("tenant-1/usage/none.csv"), None)

@@ -44,6 +44,8 @@ const PASSWORD_HELP_KEPT: Duration = Duration::days(1);
 /// the stream is the quick way, but it reads every change of the table in order, and a
 /// usage file's burst of records can hold it back for minutes.
 pub const PASSWORD_HELP_WAIT: Duration = Duration::minutes(1);
+/// At most this many answered a sweep (about a second of work each at worst).
+const PASSWORD_HELP_PER_SWEEP: usize = 200;
 /// The sort key of forgot-password requests (the notifier's stream filter names it).
 pub const PASSWORD_HELP_SK: &str = "PASSWORD_HELP";
 
@@ -685,12 +687,17 @@ impl Credentials {
                 )
                 .await?;
             for request in &page.items {
-                self.answer_password_help(request).await?;
-                answered += 1;
+                // One request that cannot be answered does not hold the others back; it
+                // is tried again next time, until it expires (a day).
+                match self.answer_password_help(request).await {
+                    Ok(()) => answered += 1,
+                    Err(error) => tracing::warn!(%error, "a forgot-password request not answered"),
+                }
             }
+            // Bounded work a minute: the rest waits for the next sweep.
             match page.next {
-                Some(next) => after = Some(next),
-                None => return Ok(answered),
+                Some(next) if answered < PASSWORD_HELP_PER_SWEEP => after = Some(next),
+                _ => return Ok(answered),
             }
         }
     }
@@ -708,33 +715,41 @@ impl Credentials {
                 TableError::Unreadable("a password-help request is unreadable".into()).into(),
             );
         };
-        if let Some(login) = self
+        let key = Key::of(request).ok_or_else(|| {
+            IdentityError::from(TableError::Unreadable(
+                "a password-help request without its key".into(),
+            ))
+        })?;
+        // Answered once: the answer takes the request's waiting mark in the same
+        // transaction as its mail, so the stream and the sweep cannot both mail a link.
+        let answered = Write::Update {
+            key: key.clone(),
+            update: crate::ports::table::Update::default()
+                .remove("gsi2pk")
+                .remove("gsi2sk"),
+            // A request written before requests waited (no mark) is answered as it was.
+            condition: request.contains_key("gsi2pk").then(|| {
+                Condition::Equals(
+                    "gsi2pk".into(),
+                    Value::S(keys::PASSWORD_HELP_WAITING.into()),
+                )
+            }),
+        };
+        let login = self
             .logins()
             .find_by_identifier(&tenant, identifier)
-            .await?
-        {
-            self.queue_reset(&login, None).await?;
-        }
-        // Answered: the sweep leaves it be (a second answer would mail nothing more: resets
-        // are spaced, but it would look the login up again every minute for a day).
-        if let Some(key) = Key::of(request) {
-            let answered = self
-                .cx
-                .table
-                .update(
-                    &key,
-                    crate::ports::table::Update::default()
-                        .remove("gsi2pk")
-                        .remove("gsi2sk"),
-                    Some(Condition::Exists),
-                )
-                .await;
-            match answered {
-                Ok(_) | Err(TableError::ConditionFailed) => {}
-                Err(e) => return Err(e.into()),
+            .await?;
+        match login {
+            Some(login) => self.queue_reset(&login, None, Some(answered)).await,
+            None => {
+                let mut tx = Transaction::new();
+                tx.add("request answered", answered);
+                match tx.commit(self.cx.table.as_ref()).await {
+                    Ok(()) | Err(TransactionError::ConditionFailed("request answered")) => Ok(()),
+                    Err(e) => Err(TableError::from(e).into()),
+                }
             }
         }
-        Ok(())
     }
 
     /// Staff send a login its reset email.
@@ -745,13 +760,17 @@ impl Credentials {
         actor: (&Session, &str),
     ) -> Result<(), IdentityError> {
         let login = self.logins().login(tenant, login).await?;
-        self.queue_reset(&login, Some(actor)).await
+        self.queue_reset(&login, Some(actor), None).await
     }
 
+    /// Mails `login` a reset link. `answering`: the forgot-password request it answers,
+    /// taken off the waiting list in the same transaction (a request already answered
+    /// mails nothing).
     async fn queue_reset(
         &self,
         login: &Login,
         actor: Option<(&Session, &str)>,
+        answering: Option<Write>,
     ) -> Result<(), IdentityError> {
         let tenant_record = self.cx.tenant(&login.tenant).await?;
         let settings = self.cx.settings(&login.tenant).await?;
@@ -805,6 +824,9 @@ impl Credentials {
             },
         )
         .add("mail", outbox::enqueue(&message, now));
+        if let Some(answered) = answering {
+            tx.add("request answered", answered);
+        }
         if let Some((session, request_id)) = actor {
             tx.add(
                 "audit entry",
@@ -820,6 +842,8 @@ impl Credentials {
         }
         match tx.commit(self.cx.table.as_ref()).await {
             Ok(()) => Ok(()),
+            // Answered already, by the stream or the sweep.
+            Err(TransactionError::ConditionFailed("request answered")) => Ok(()),
             Err(TransactionError::ConditionFailed("reset gap")) => {
                 if actor.is_some() {
                     Err(IdentityError::Conflict(

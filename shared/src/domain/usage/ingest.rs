@@ -113,6 +113,9 @@ pub struct IngestResult {
     pub version: Option<String>,
     /// The ingest of the file stored again when staff retried this one.
     pub retried_as: Option<String>,
+    /// When staff asked to retry it (set before the file is stored again: a retry whose
+    /// copy failed may be asked again).
+    pub retry_requested_at: Option<OffsetDateTime>,
 }
 
 /// How long a running ingest may go without finishing a chunk before it is shown as
@@ -135,6 +138,13 @@ impl IngestResult {
         } else {
             self.status
         }
+    }
+
+    /// May staff retry it: stopped, or asked before and the file not stored again yet.
+    pub fn retryable_at(&self, now: OffsetDateTime) -> bool {
+        self.retried_as.is_none()
+            && (self.stalled_at(now)
+                || (self.status == IngestStatus::Failed && self.retry_requested_at.is_some()))
     }
 
     /// Why it failed, in words staff can act on.
@@ -160,7 +170,8 @@ pub enum Retry {
     /// It is loading, has completed, or failed for a reason a retry would meet again (the
     /// file unreadable): nothing to retry.
     NotStopped(IngestResult),
-    /// The file (that version of it) is no longer in the bucket.
+    /// The file (that version of it) is no longer in the bucket, or a newer file was
+    /// stored under its name since (storing the old one again would undo the correction).
     FileGone(IngestResult),
 }
 
@@ -189,6 +200,8 @@ struct IngestRecord {
     version: Option<String>,
     #[serde(default)]
     retried_as: Option<String>,
+    #[serde(default, with = "time::serde::rfc3339::option")]
+    retry_requested_at: Option<OffsetDateTime>,
 }
 
 impl From<&IngestResult> for IngestRecord {
@@ -208,6 +221,7 @@ impl From<&IngestResult> for IngestRecord {
             progressed_at: r.progressed_at,
             version: r.version.clone(),
             retried_as: r.retried_as.clone(),
+            retry_requested_at: r.retry_requested_at,
         }
     }
 }
@@ -229,6 +243,7 @@ impl From<IngestRecord> for IngestResult {
             progressed_at: r.progressed_at,
             version: r.version,
             retried_as: r.retried_as,
+            retry_requested_at: r.retry_requested_at,
         }
     }
 }
@@ -463,10 +478,33 @@ impl Ingest {
     ) -> Result<IngestResult, UsageError> {
         let id = version_ingest_id(file, version);
         let key = Self::state_key(tenant, &id);
-        if let Some(item) = self.table.get(&key).await? {
-            return Ok(result_from_item(&item)?);
-        }
         let now = self.clock.now();
+        if let Some(item) = self.table.get(&key).await? {
+            let state = result_from_item(&item)?;
+            if state.status != IngestStatus::Running {
+                return Ok(state);
+            }
+            // A delivery again: it is moving, so it is not shown stopped (nor retried)
+            // while this delivery lives (at most the function's 15 minutes).
+            return match self
+                .table
+                .update(
+                    &key,
+                    Update::default().set("progressed_at", store::rfc3339(now)),
+                    Some(running()),
+                )
+                .await
+            {
+                Ok(item) => Ok(result_from_item(&item)?),
+                Err(TableError::ConditionFailed) => {
+                    let item = self.table.get(&key).await?.ok_or_else(|| {
+                        TableError::Unavailable("an ingest vanished as it resumed".into())
+                    })?;
+                    Ok(result_from_item(&item)?)
+                }
+                Err(e) => Err(e.into()),
+            };
+        }
         let result = IngestResult {
             id: id.clone(),
             file: file.as_str().to_owned(),
@@ -482,6 +520,7 @@ impl Ingest {
             progressed_at: Some(now),
             version: version.map(str::to_owned),
             retried_as: None,
+            retry_requested_at: None,
         };
         let item = store::keyed(
             store::to_item(&IngestRecord::from(&result))?,
@@ -563,6 +602,25 @@ impl Ingest {
             Err(e) => {
                 return Err(TableError::Unavailable(format!("the parser stopped: {e}")).into());
             }
+        }
+        // The totals count once the file is finished: only while it is still running (not
+        // failed and retried by staff meanwhile, whose new load will count them instead).
+        let fence = self
+            .table
+            .update(
+                &Self::state_key(&tenant, &state.id),
+                Update::default().set("progressed_at", store::rfc3339(self.clock.now())),
+                Some(running()),
+            )
+            .await;
+        match fence {
+            Ok(_) => {}
+            Err(TableError::ConditionFailed) => {
+                return Err(UsageError::Invalid(
+                    "the load was failed meanwhile; its totals are not written".into(),
+                ));
+            }
+            Err(e) => return Err(e.into()),
         }
         self.store_totals(&tenant, &state.id, &run).await?;
         self.finish(&tenant, &state.id, file).await
@@ -698,7 +756,12 @@ impl Ingest {
                     .add("rows_read", rows)
                     .add("accepted", accepted)
                     .add("rejected", rejected),
-                Some(Condition::Equals("chunks_done".into(), Value::N(chunk_no))),
+                // Still this delivery's to finish: not moved on by another, nor failed
+                // (retried by staff) meanwhile.
+                Some(Condition::All(vec![
+                    Condition::Equals("chunks_done".into(), Value::N(chunk_no)),
+                    running(),
+                ])),
             )
             .await;
         match checkpoint {
@@ -1076,22 +1139,39 @@ impl Ingest {
             return Ok(Some(Retry::Retried(result)));
         }
         let now = self.clock.now();
-        if !result.stalled_at(now) {
+        // A retry asked before whose copy did not happen (the bucket failed) is asked again.
+        let asked_before =
+            result.status == IngestStatus::Failed && result.retry_requested_at.is_some();
+        if !result.retryable_at(now) {
             return Ok(Some(Retry::NotStopped(result)));
         }
         // Failed for good first, so the new ingest takes its records over rather than wait
         // for it; only if it is still where it was read (a late delivery that moved it, or
-        // another retry, wins).
+        // another retry, wins: the error changes with each mark).
         let key = Self::state_key(tenant, id);
-        let unchanged = vec![
-            Condition::Equals("status".into(), Value::S("running".into())),
-            Condition::Equals("chunks_done".into(), Value::N(result.chunks_done)),
-        ];
-        let error = format!(
-            "{} Retried {}.",
-            result.error_at(now).unwrap_or_default(),
-            store::rfc3339(now)
-        );
+        let mut unchanged = vec![Condition::Equals(
+            "chunks_done".into(),
+            Value::N(result.chunks_done),
+        )];
+        match &result.error {
+            Some(error) if asked_before => {
+                unchanged.push(Condition::Equals(
+                    "status".into(),
+                    Value::S("failed".into()),
+                ));
+                unchanged.push(Condition::Equals("error".into(), Value::S(error.clone())));
+            }
+            _ => unchanged.push(running()),
+        }
+        let error = if asked_before {
+            format!("Loading stopped; retried {}.", store::rfc3339(now))
+        } else {
+            format!(
+                "{} Retried {}.",
+                result.error_at(now).unwrap_or_default(),
+                store::rfc3339(now)
+            )
+        };
         let marked = self
             .table
             .update(
@@ -1102,7 +1182,8 @@ impl Ingest {
                         "error",
                         error.trim_start().chars().take(600).collect::<String>(),
                     )
-                    .set("finished_at", store::rfc3339(now)),
+                    .set("finished_at", store::rfc3339(now))
+                    .set("retry_requested_at", store::rfc3339(now)),
                 Some(Condition::All(unchanged)),
             )
             .await;
@@ -1195,6 +1276,11 @@ fn record_item(
             ("gsi1sk", sort),
         ],
     )
+}
+
+/// The condition that an ingest is still running.
+fn running() -> Condition {
+    Condition::Equals("status".into(), Value::S("running".into()))
 }
 
 fn result_from_item(item: &Item) -> Result<IngestResult, TableError> {
