@@ -15,6 +15,8 @@ AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-ap-southeast-2} SAM_CLI_TELEMETRY=0 \
 echo "== no circular dependency after the SAM transform"
 AWS_DEFAULT_REGION=${AWS_DEFAULT_REGION:-ap-southeast-2} \
   .venv-deploy/sam/bin/python infra/policy/no_cycles.py template.yaml 2>&1 | grep -v "Feature Toggle"
+echo "== the distribution's API function names each host's provider"
+.venv-deploy/sam/bin/python infra/policy/edge_function.py template.yaml
 echo "== policy scan (checkov, infra/policy)"
 # Offline: checkov's guideline download fails and is skipped; its rules ship with it.
 .venv-deploy/checkov/bin/checkov --config-file infra/policy/checkov.yaml --file template.yaml \

@@ -25,6 +25,10 @@ use crate::platform::Platform;
 pub const SESSION_COOKIE: &str = "__Host-selfcare_session";
 pub const CSRF_HEADER: &str = "x-csrf-token";
 pub const TENANT_HEADER: &str = "x-selfcare-tenant";
+/// The host a request came to when it is a provider's own domain (the distribution's
+/// function sets it; a direct caller naming a domain names a provider, as with the slug
+/// header, and gains nothing: sessions are checked against the provider named).
+pub const DOMAIN_HEADER: &str = "x-selfcare-domain";
 
 /// Where the authentication extractor leaves the session a request was served in, for the
 /// layers that act after the handler (the impersonation trail).
@@ -125,7 +129,7 @@ fn request_id(parts: &Parts) -> String {
 
 /// The tenant the request is for, known before sign-in: `{slug}.{portal domain}` in the
 /// host, else the `x-selfcare-tenant` header (a slug), else a domain a tenant has mapped
-/// as its own.
+/// as its own (the `x-selfcare-domain` header behind the distribution, or the host).
 pub struct HostTenant(pub Tenant);
 
 /// How a request names its tenant.
@@ -149,16 +153,22 @@ impl TenantName {
                 .map(str::to_owned),
             _ => None,
         };
-        let slug = from_host.or_else(|| {
+        let header = |name: &str| {
             parts
                 .headers
-                .get(TENANT_HEADER)
+                .get(name)
                 .and_then(|h| h.to_str().ok())
                 .map(str::to_owned)
-        });
-        match (slug, host) {
+        };
+        let slug = from_host.or_else(|| header(TENANT_HEADER));
+        // Behind the distribution the host is the API's own: the distribution names a
+        // provider's own domain in a header of its own.
+        let domain = header(DOMAIN_HEADER)
+            .map(|d| d.to_ascii_lowercase())
+            .or(host);
+        match (slug, domain) {
             (Some(slug), _) => Some(TenantName::Slug(slug)),
-            (None, Some(host)) => Some(TenantName::Domain(host)),
+            (None, Some(domain)) => Some(TenantName::Domain(domain)),
             (None, None) => None,
         }
     }

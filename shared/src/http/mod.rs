@@ -56,8 +56,10 @@ use crate::platform::Platform;
                        problem details (`application/problem+json`); amounts are decimal \
                        strings in the currency's major unit; times are RFC 3339; lists page \
                        with `limit` and an opaque `cursor`. The provider is named by the \
-                       host (`{slug}.{portal domain}`) or, on the API's own address, by the \
-                       `x-selfcare-tenant` header; sessions are a bearer token or the \
+                       host (`{slug}.{portal domain}`, or a domain of the provider's own) or, \
+                       on the API's own address, by the `x-selfcare-tenant` header (a slug) \
+                       or the `x-selfcare-domain` header (a provider's own domain, as the \
+                       distribution passes it); sessions are a bearer token or the \
                        `__Host-selfcare_session` cookie."
     ),
     tags(

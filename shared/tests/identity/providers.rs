@@ -140,6 +140,56 @@ async fn a_providers_own_domain_finds_its_portal_and_no_other_provider_can_take_
 }
 
 #[tokio::test]
+async fn behind_the_distribution_a_providers_own_domain_arrives_as_a_header() {
+    let w = World::new().await;
+    let acme = w.tenant("acme").await;
+    w.tenant("bluewave").await;
+    w.platform
+        .tenants()
+        .set_custom_domain(&acme.id, Some("portal.acme.example"))
+        .await
+        .unwrap();
+    w.staff(&acme, "boss", ALL).await;
+    // The host is the API's own (CloudFront sends its origin's); the distribution's
+    // function names the viewer's host in x-selfcare-domain.
+    let call = |domain: &'static str, slug: Option<&'static str>, body: serde_json::Value| {
+        let app = w.app.clone();
+        async move {
+            let mut request = axum::http::Request::builder()
+                .method("POST")
+                .uri("/v1/auth/sign-in")
+                .header("host", "abc123.execute-api.ap-southeast-2.amazonaws.com")
+                .header("x-selfcare-domain", domain)
+                .header("content-type", "application/json");
+            if let Some(slug) = slug {
+                request = request.header("x-selfcare-tenant", slug);
+            }
+            let request = request
+                .body(axum::body::Body::from(body.to_string()))
+                .unwrap();
+            tower::ServiceExt::oneshot(app, request)
+                .await
+                .unwrap()
+                .status()
+        }
+    };
+    let boss = json!({"username": "boss", "password": STAFF_PASSWORD, "session": "bearer"});
+    assert_eq!(
+        call("Portal.Acme.example", None, boss.clone()).await,
+        StatusCode::OK
+    );
+    assert_eq!(
+        call("portal.unknown.example", None, boss.clone()).await,
+        StatusCode::NOT_FOUND
+    );
+    // A slug names the provider before a domain does: Bluewave has no such login.
+    assert_eq!(
+        call("portal.acme.example", Some("bluewave"), boss).await,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[tokio::test]
 async fn stored_settings_with_fields_this_version_does_not_know_still_read() {
     use selfcare::ports::table::{Key, Value};
     let w = World::new().await;
