@@ -134,3 +134,201 @@ async fn a_providers_brand_reaches_its_own_sites_only_and_stays_readable() {
         .await;
     assert_eq!(unknown.status, StatusCode::NOT_FOUND);
 }
+
+/// A request as a browser on another site sends it to the provider's own address.
+async fn from_origin(
+    w: &World,
+    method: &str,
+    host: &str,
+    origin: &str,
+    uri: &str,
+    headers: &[(&str, &str)],
+) -> axum::http::Response<axum::body::Body> {
+    let mut request = axum::http::Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("host", host)
+        .header("origin", origin);
+    for (name, value) in headers {
+        request = request.header(*name, *value);
+    }
+    tower::ServiceExt::oneshot(
+        w.app.clone(),
+        request.body(axum::body::Body::empty()).unwrap(),
+    )
+    .await
+    .unwrap()
+}
+
+fn allowed_origin(response: &axum::http::Response<axum::body::Body>) -> Option<String> {
+    response
+        .headers()
+        .get("access-control-allow-origin")
+        .map(|v| v.to_str().unwrap().to_owned())
+}
+
+#[tokio::test]
+async fn a_providers_own_sites_call_the_api_from_the_browser_and_no_one_elses_do() {
+    let w = World::new().await;
+    let acme = w.tenant("acme").await;
+    let bluewave = w.tenant("bluewave").await;
+    w.staff(&acme, "boss", ALL).await;
+    w.staff(&bluewave, "rival", ALL).await;
+    let boss = w.token("acme", "boss", STAFF_PASSWORD).await;
+    let rival = w.token("bluewave", "rival", STAFF_PASSWORD).await;
+    let set = |token: String, tenant: &'static str, origins: serde_json::Value| {
+        let w = &w;
+        async move {
+            w.call(
+                "PUT",
+                "/v1/console/branding",
+                tenant,
+                Auth::Bearer(&token),
+                Some(json!({"api_origins": origins})),
+            )
+            .await
+        }
+    };
+    // Only https origins, or http on a developer's machine; no paths, no wildcards.
+    let refused = set(
+        boss.clone(),
+        "acme",
+        json!([
+            "http://shop.acme.example",
+            "https://*.acme.example",
+            "https://a.example/x"
+        ]),
+    )
+    .await;
+    assert_eq!(
+        refused.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        refused.text
+    );
+    let fields: Vec<&str> = refused.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        fields,
+        ["/api_origins/0", "/api_origins/1", "/api_origins/2"]
+    );
+    let saved = set(
+        boss.clone(),
+        "acme",
+        json!(["https://Shop.Acme.example/", "http://localhost:5173"]),
+    )
+    .await;
+    assert_eq!(saved.status, StatusCode::OK, "{}", saved.text);
+    assert_eq!(
+        saved.body["api_origins"],
+        json!(["https://shop.acme.example", "http://localhost:5173"])
+    );
+    let theirs = set(rival, "bluewave", json!(["https://shop.bluewave.example"])).await;
+    assert_eq!(theirs.status, StatusCode::OK, "{}", theirs.text);
+
+    // A preflight from Acme's shop to Acme's address: allowed, without credentials.
+    let preflight = [
+        ("access-control-request-method", "POST"),
+        (
+            "access-control-request-headers",
+            "authorization, content-type",
+        ),
+    ];
+    let ok = from_origin(
+        &w,
+        "OPTIONS",
+        "acme.localhost",
+        "https://shop.acme.example",
+        "/v1/portal/orders",
+        &preflight,
+    )
+    .await;
+    assert_eq!(ok.status(), StatusCode::NO_CONTENT);
+    assert_eq!(
+        allowed_origin(&ok).as_deref(),
+        Some("https://shop.acme.example")
+    );
+    assert!(
+        ok.headers()
+            .get("access-control-allow-credentials")
+            .is_none()
+    );
+    assert!(
+        ok.headers()["access-control-allow-headers"]
+            .to_str()
+            .unwrap()
+            .contains("authorization")
+    );
+    // Bluewave's shop, or any other site, at Acme's address: refused.
+    for origin in ["https://shop.bluewave.example", "https://evil.example"] {
+        let no = from_origin(
+            &w,
+            "OPTIONS",
+            "acme.localhost",
+            origin,
+            "/v1/portal/orders",
+            &preflight,
+        )
+        .await;
+        assert_eq!(no.status(), StatusCode::FORBIDDEN, "{origin}");
+        assert_eq!(allowed_origin(&no), None, "{origin}");
+    }
+    // An address that is no provider's: nothing is allowed.
+    let nowhere = from_origin(
+        &w,
+        "OPTIONS",
+        "nobody.localhost",
+        "https://shop.acme.example",
+        "/v1/health",
+        &preflight,
+    )
+    .await;
+    assert_eq!(allowed_origin(&nowhere), None);
+
+    // The call itself: the shop may read the answer; another site's page may not.
+    let bearer = format!("Bearer {boss}");
+    let read = from_origin(
+        &w,
+        "GET",
+        "acme.localhost",
+        "https://shop.acme.example",
+        "/v1/console/me",
+        &[("authorization", bearer.as_str())],
+    )
+    .await;
+    assert_eq!(read.status(), StatusCode::OK);
+    assert_eq!(
+        allowed_origin(&read).as_deref(),
+        Some("https://shop.acme.example")
+    );
+    let other = from_origin(
+        &w,
+        "GET",
+        "acme.localhost",
+        "https://evil.example",
+        "/v1/console/me",
+        &[("authorization", bearer.as_str())],
+    )
+    .await;
+    assert_eq!(allowed_origin(&other), None);
+    assert!(
+        other.headers()["vary"].to_str().unwrap().contains("origin"),
+        "the answer varies by origin"
+    );
+    // The sites themselves (same host) need no CORS.
+    let own = from_origin(
+        &w,
+        "GET",
+        "acme.localhost:3000",
+        "http://acme.localhost:3000",
+        "/v1/console/me",
+        &[("authorization", bearer.as_str())],
+    )
+    .await;
+    assert_eq!(own.status(), StatusCode::OK);
+    assert_eq!(allowed_origin(&own), None);
+}

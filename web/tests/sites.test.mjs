@@ -14,6 +14,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
+import { createServer as createHttpServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -764,6 +765,64 @@ test('ordering, approving and paying, each from the keyboard alone', async () =>
   await portal.keyboard.press('Enter');
   await portal.getByRole('heading', { name: 'Paid', level: 1 }).waitFor();
   await Promise.all([portal.close(), staff.close()]);
+});
+
+test("a provider's own site calls the API from the browser once listed; another site's page cannot", async () => {
+  const port = new URL(base).port;
+  // The provider's shop and a stranger's page, each served from this machine at an origin
+  // of its own (a page the browser got from elsewhere may not reach this machine at all).
+  const serve = async (html) => {
+    const server = createHttpServer((_, res) => res.writeHead(200, { 'content-type': 'text/html' }).end(html));
+    await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return server;
+  };
+  const page = () => `<!doctype html><html lang="en"><title>Shop</title><main><p id="out">waiting</p></main><script>
+    (async () => {
+      const api = 'http://acme.localhost:${port}';
+      try {
+        const signIn = await fetch(api + '/v1/auth/sign-in', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'jo', password: '${JO.password}', session: 'bearer' }) });
+        const { token } = await signIn.json();
+        const me = await fetch(api + '/v1/portal/me', { headers: { authorization: 'Bearer ' + token } });
+        document.getElementById('out').textContent = 'signed in as ' + (await me.json()).username;
+      } catch (e) {
+        document.getElementById('out').textContent = 'blocked';
+      }
+    })();
+  </script></html>`;
+  const servers = [await serve(page()), await serve(page())];
+  // Closed however the test ends: an open server keeps the test run from finishing.
+  after(() => {
+    for (const server of servers) {
+      server.closeAllConnections();
+      server.close();
+    }
+  });
+  const [shop, stranger] = servers.map((server) => `http://localhost:${server.address().port}`);
+
+  // Not listed yet: the browser keeps the answer from the shop's page.
+  const before = await context.newPage();
+  await before.goto(`${shop}/`);
+  await before.getByText('blocked').waitFor();
+  await before.close();
+
+  const staff = await console_();
+  await staff.getByRole('link', { name: 'Branding' }).click();
+  const origins = staff.getByLabel('Sites whose pages may call the API (https origins, one per line)');
+  await origins.fill('http://shop.acme.example');
+  await staff.getByRole('button', { name: 'Save' }).click();
+  await staff.getByRole('alert').getByText(/http only for localhost/).waitFor();
+  await origins.fill(shop);
+  await staff.getByRole('button', { name: 'Save' }).click();
+  await staff.getByText('Saved. Your portal shows it now.').waitFor();
+  await check(staff, 'console-branding-api-origins');
+
+  const listed = await context.newPage();
+  await listed.goto(`${shop}/`);
+  await listed.getByText('signed in as jo').waitFor();
+  const other = await context.newPage();
+  await other.goto(`${stranger}/`);
+  await other.getByText('blocked').waitFor();
+  await Promise.all([listed.close(), other.close(), staff.close()]);
 });
 
 test("a provider's brand colour, logo and contacts show on its portal; an unreadable colour is refused", async () => {

@@ -99,8 +99,10 @@ impl LocalPlatform {
                     base_url: base_url.to_owned(),
                 },
                 sender: local_sender(),
+                // Each provider also answers at {slug}.localhost (browsers send *.localhost to
+                // this machine): its own address, as {slug}.{portal domain} on AWS.
                 hosts: TenantHosts {
-                    portal_domain: None,
+                    portal_domain: Some("localhost".to_owned()),
                 },
                 gateway: gateway.clone(),
                 sealer: selfcare::domain::payments::sealing::Sealer::new(&key),

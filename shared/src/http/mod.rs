@@ -11,6 +11,7 @@ pub mod catalogue;
 pub mod console_accounts;
 pub mod console_admin;
 pub mod console_orders;
+pub mod cors;
 pub mod cost_centres;
 pub mod document;
 mod downloads;
@@ -238,9 +239,14 @@ pub fn app(platform: Platform, function: Option<&str>) -> Router {
         }
     }
     let router = router.layer(axum::middleware::from_fn_with_state(
-        platform,
+        platform.clone(),
         access::impersonation_trail,
     ));
+    // Providers' own sites calling from the browser, on every path (the fallbacks too: a
+    // preflight is answered before any route, and API Gateway sends every OPTIONS to the
+    // meta function, whose routes are few).
+    let router =
+        with_fallbacks(router).layer(axum::middleware::from_fn_with_state(platform, cors::cors));
     // Each request's work in a scope of its own (crate::store::scope).
     let router = router.layer(axum::middleware::from_fn(
         |request: axum::extract::Request, next: axum::middleware::Next| {
@@ -248,9 +254,16 @@ pub fn app(platform: Platform, function: Option<&str>) -> Router {
         },
     ));
     // Outside the request's span, so the span can name the function serving it.
-    with_layers(router).layer(axum::Extension(request_id::ServingFunction(
+    with_outer_layers(router).layer(axum::Extension(request_id::ServingFunction(
         function.unwrap_or("every-group").to_owned(),
     )))
+}
+
+/// Problems for unknown routes and methods.
+fn with_fallbacks(router: Router) -> Router {
+    router
+        .fallback(|| async { Problem::route_not_found() })
+        .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
 }
 
 /// The fallbacks and layers of every API response: problems for unknown routes and
@@ -259,11 +272,14 @@ pub fn app(platform: Platform, function: Option<&str>) -> Router {
 /// handler says so (the public branding stylesheet does): answers carry sessions, tokens
 /// and customers' data.
 pub fn with_layers(router: Router) -> Router {
+    with_outer_layers(with_fallbacks(router))
+}
+
+/// [`with_layers`] but the fallbacks.
+fn with_outer_layers(router: Router) -> Router {
     use axum::http::{HeaderValue, header};
     use tower_http::set_header::SetResponseHeaderLayer;
     let router = router
-        .fallback(|| async { Problem::route_not_found() })
-        .method_not_allowed_fallback(|| async { Problem::method_not_allowed() })
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
             HeaderValue::from_static("no-store"),

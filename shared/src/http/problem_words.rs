@@ -36,6 +36,7 @@ fn french(problem_type: &str) -> Option<&'static str> {
         "export-too-large" => "Trop d'entrées pour un seul fichier",
         "ingest-not-stopped" => "Seul un chargement arrêté peut être relancé",
         "ingest-file-gone" => "Le fichier n'est plus dans le compartiment",
+        "origin-not-allowed" => "Les pages de ce site ne peuvent pas appeler l'API",
         "two-factor-enrolment-required" => "Activez d'abord la double authentification",
         "portal-only" => "Ceci se fait sur le portail",
         "console-only" => "Ceci se fait dans la console",

@@ -48,6 +48,7 @@ interface BrandingForm {
   brand_colour: string;
   css: string;
   frame_ancestors: string;
+  api_origins: string;
   logo_url: string;
   support_email: string;
   support_phone: string;
@@ -59,7 +60,7 @@ export function BrandingPage({ api }: { api: Api }) {
   const [access, setAccess] = useState<AccessSettings | null>(null);
   const form = useSettings<BrandingForm>(async () => {
     const [look, settings] = await Promise.all([
-      api.get<{ brand_colour?: string | null; css?: string | null; frame_ancestors: string[] }>('/v1/console/branding'),
+      api.get<{ brand_colour?: string | null; css?: string | null; frame_ancestors: string[]; api_origins: string[] }>('/v1/console/branding'),
       api.get<AccessSettings>('/v1/console/settings/access'),
     ]);
     setAccess(settings);
@@ -67,6 +68,7 @@ export function BrandingPage({ api }: { api: Api }) {
       brand_colour: look.brand_colour ?? '',
       css: look.css ?? '',
       frame_ancestors: look.frame_ancestors.join('\n'),
+      api_origins: look.api_origins.join('\n'),
       logo_url: settings.logo_url ?? '',
       support_email: settings.support_email ?? '',
       support_phone: settings.support_phone ?? '',
@@ -89,6 +91,7 @@ export function BrandingPage({ api }: { api: Api }) {
         brand_colour: orNull(f.brand_colour),
         css: orNull(f.css),
         frame_ancestors: f.frame_ancestors.split('\n').map((s) => s.trim()).filter(Boolean),
+        api_origins: f.api_origins.split('\n').map((s) => s.trim()).filter(Boolean),
       });
       await api.put('/v1/console/settings/access', {
         ...access,
@@ -109,6 +112,8 @@ export function BrandingPage({ api }: { api: Api }) {
         <Field label={t('branding.support_phone')} name="support_phone" value={f.support_phone} onInput={set('support_phone')} />
         <TextArea label={t('branding.css')} name="css" value={f.css} onInput={set('css')} error={fieldError(action.error, '/css')} />
         <TextArea label={t('branding.frames')} name="frame_ancestors" value={f.frame_ancestors} onInput={set('frame_ancestors')} />
+        <TextArea label={t('branding.api_origins')} name="api_origins" value={f.api_origins} onInput={set('api_origins')} />
+        <p class="sc-muted">{t('branding.api_origins_note')}</p>
         {action.error !== null && <ProblemNote error={action.error} />}
         {saved && (
           <p class="sc-notice" role="status">

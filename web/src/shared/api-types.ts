@@ -3217,6 +3217,13 @@ export interface components {
         };
         Branding: {
             /**
+             * @description The provider's own sites whose pages may call the API from the browser (CORS):
+             *     `https://www.acme.example`, or `http://localhost:5173` on a developer's machine.
+             *     Those pages sign in with bearer sessions; cookies are never allowed across sites.
+             * @default []
+             */
+            api_origins: string[];
+            /**
              * @description `#0b5cad`: buttons, links, the current menu item.
              * @default null
              */

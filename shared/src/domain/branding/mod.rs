@@ -29,6 +29,33 @@ pub struct Branding {
     pub css: Option<String>,
     /// Origins allowed to show the portal in a frame (`https://www.acme.example`).
     pub frame_ancestors: Vec<String>,
+    /// The provider's own sites whose pages may call the API from the browser (CORS):
+    /// `https://www.acme.example`, or `http://localhost:5173` on a developer's machine.
+    /// Those pages sign in with bearer sessions; cookies are never allowed across sites.
+    pub api_origins: Vec<String>,
+}
+
+/// An origin as a browser sends it: `https://host[:port]`, or plain http on this machine
+/// (`localhost`, `*.localhost`, `127.0.0.1`) when `loopback_http`; lower case, no path.
+pub fn is_origin(origin: &str, loopback_http: bool) -> bool {
+    let host = match origin.strip_prefix("https://") {
+        Some(host) => host,
+        None => match origin.strip_prefix("http://") {
+            Some(host) if loopback_http => {
+                let name = host.split(':').next().unwrap_or("");
+                if !(name == "localhost" || name.ends_with(".localhost") || name == "127.0.0.1") {
+                    return false;
+                }
+                host
+            }
+            _ => return false,
+        },
+    };
+    !host.is_empty()
+        && host.len() <= 253
+        && host.bytes().all(|b| {
+            b.is_ascii_lowercase() || b.is_ascii_digit() || matches!(b, b'.' | b'-' | b':')
+        })
 }
 
 fn parse_hex(colour: &str) -> Option<(u8, u8, u8)> {
@@ -105,16 +132,26 @@ impl Branding {
             v.add("/frame_ancestors", "at most 10 origins");
         }
         for (i, origin) in self.frame_ancestors.iter().enumerate() {
-            let host = origin.strip_prefix("https://").unwrap_or("");
-            if host.is_empty()
-                || host.len() > 253
-                || !host
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
-            {
+            if !is_origin(&origin.to_ascii_lowercase(), false) {
                 v.add(
                     format!("/frame_ancestors/{i}"),
                     "an https origin such as https://www.acme.example",
+                );
+            }
+        }
+        if self.api_origins.len() > 10 {
+            v.add("/api_origins", "at most 10 origins");
+        }
+        self.api_origins = self
+            .api_origins
+            .iter()
+            .map(|o| o.trim().trim_end_matches('/').to_ascii_lowercase())
+            .collect();
+        for (i, origin) in self.api_origins.iter().enumerate() {
+            if !is_origin(origin, true) {
+                v.add(
+                    format!("/api_origins/{i}"),
+                    "an https origin such as https://www.acme.example (http only for localhost)",
                 );
             }
         }
@@ -210,11 +247,29 @@ mod tests {
             frame_ancestors: vec![
                 "http://www.acme.example".into(),
                 "https://ok.example".into(),
+                "http://localhost:5173".into(),
+            ],
+            api_origins: vec![
+                "http://localhost:5173".into(),
+                "http://127.0.0.1:8080".into(),
+                "http://dev.localhost".into(),
+                "http://localhost.evil.example".into(),
+                "https://shop.acme.example".into(),
+                "https://shop.acme.example/path".into(),
             ],
         }
         .checked()
         .unwrap_err();
         let fields: Vec<&str> = bad.0.iter().map(|(f, _)| f.as_str()).collect();
-        assert_eq!(fields, ["/css", "/frame_ancestors/0"]);
+        assert_eq!(
+            fields,
+            [
+                "/css",
+                "/frame_ancestors/0",
+                "/frame_ancestors/2",
+                "/api_origins/3",
+                "/api_origins/5"
+            ]
+        );
     }
 }
