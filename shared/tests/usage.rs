@@ -439,7 +439,6 @@ async fn a_load_that_stopped_is_shown_failed_and_staff_retry_it_once_counting_no
     use axum::http::StatusCode;
     use serde_json::json;
     let f = fixture().await;
-    let platform = &f.w.platform;
     f.w.staff(&f.tenant, "boss", ALL).await;
     f.w.staff(
         &f.tenant,
@@ -455,23 +454,7 @@ async fn a_load_that_stopped_is_shown_failed_and_staff_retry_it_once_counting_no
 
     // S3 hands the file over; every delivery dies after two of its four chunks, and S3
     // stops handing it over.
-    let key = drop_file(&f, "nov-1.csv", FILE).await;
-    let created = f.w.take_blob_events().await;
-    let version = created[0].version.clone();
-    let crashing = Arc::new(CrashOnUpdate {
-        inner: platform.table.clone(),
-        updates: AtomicUsize::new(0),
-        crash_at: 3,
-    });
-    let ingest = Ingest::new(
-        crashing,
-        platform.ingest.clone(),
-        platform.clock.clone(),
-        platform.cursors.clone(),
-        platform.sender.clone(),
-    )
-    .with_chunk_rows(3);
-    assert!(ingest.run_version(&key, version.as_deref()).await.is_err());
+    stopped_load(&f, "nov-1.csv").await;
 
     let list = |token: String| {
         let w = &f.w;
