@@ -204,10 +204,19 @@ fn openapi_document_path() -> utoipa::openapi::OpenApi {
     tag = "meta",
     responses((status = 200, description = "The OpenAPI document", content_type = "application/json"))
 )]
-async fn openapi_json(
-    axum::extract::State(document): axum::extract::State<Arc<serde_json::Value>>,
-) -> impl IntoResponse {
-    axum::Json((*document).clone())
+async fn openapi_json() -> impl IntoResponse {
+    // Built on the first request for it, not before the function's first poll: most of
+    // the meta function's answers are health checks.
+    static DOCUMENT: std::sync::OnceLock<bytes::Bytes> = std::sync::OnceLock::new();
+    let body = DOCUMENT.get_or_init(|| {
+        serde_json::to_vec(&openapi_document())
+            .unwrap_or_default()
+            .into()
+    });
+    (
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        body.clone(),
+    )
 }
 
 /// The routes of the function named `function` (all of them for None), with the layers
@@ -230,12 +239,7 @@ pub fn app(platform: Platform, function: Option<&str>) -> Router {
         let (routes, _) = (group.routes)().split_for_parts();
         router = router.merge(routes.with_state(platform.clone()));
         if group.function == "api-meta" {
-            let document = openapi_document();
-            router = router.merge(
-                Router::new()
-                    .route("/v1/openapi.json", get(openapi_json))
-                    .with_state(Arc::new(document)),
-            );
+            router = router.merge(Router::new().route("/v1/openapi.json", get(openapi_json)));
         }
     }
     let router = router.layer(axum::middleware::from_fn_with_state(
