@@ -20,7 +20,7 @@ target/release/examples/cold-start
 target/release/examples/identity-bench
 # Usage: each figure from a process of its own (its peak memory is its own).
 # MALLOC_ARENA_MAX as the ingest function has it in template.yaml.
-for mode in ingest sink export; do
+for mode in ingest shuffled sink export; do
   MALLOC_ARENA_MAX=2 target/release/examples/usage-bench "$mode" 1000000
 done
 # Billing: a day's bill run over 10,000 accounts of three services each, then their PDFs.

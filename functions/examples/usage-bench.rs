@@ -2,14 +2,19 @@
 //! run measures one thing in a fresh process, so its peak memory is its own:
 //!
 //!     usage-bench ingest [rows]   # a generated call-detail file into the embedded table
+//!     usage-bench shuffled [rows] # the same rows in no order, 1% bad, 2% repeated ids
 //!     usage-bench sink [rows]     # the same, storage writes counted and dropped
 //!     usage-bench export [rows]   # ingest (not measured), then the account's CSV export in
 //!                                 # a second process (`export-from`)
 //!
 //! The file (1,000,000 rows unless told) holds the calls, messages and data sessions of
 //! 1,000 services of one account over a month, in time order as a switch writes them; a
-//! tenth of the services have a bolt-on allowance. Peak memory is the process's resident
-//! high-water mark (VmHWM), reset just before the measured step.
+//! tenth of the services have a bolt-on allowance (`shuffled`: the same rows in an order
+//! unrelated to time, as files merged from several switches come, with every hundredth row
+//! bad and every fiftieth repeating an earlier record's id). Peak memory is the process's
+//! resident high-water mark (VmHWM), reset just before the measured step. Each run also
+//! prints the `csv` crate's raw read of the same file (the limit the ingest is measured
+//! against).
 
 use selfcare::store::Stamp;
 use std::collections::BTreeMap;
@@ -155,8 +160,8 @@ async fn provider(platform: &Platform) -> Result<(Tenant, AccountId), Box<dyn st
     Ok((tenant, account.id))
 }
 
-/// The file, generated as it is uploaded (never whole in memory).
-fn generated_file(rows: usize) -> ByteStream {
+/// The file, generated as it is uploaded (never whole in memory); `shuffled` as above.
+fn generated_file(rows: usize, shuffled: bool) -> ByteStream {
     let month_seconds = 30 * 86_400;
     let pieces = futures::stream::unfold(0usize, move |from| async move {
         if from > rows {
@@ -166,8 +171,14 @@ fn generated_file(rows: usize) -> ByteStream {
         if from == 0 {
             text.push_str("record_id,service,type,started_at,destination,quantity\r\n");
         }
-        let mut n = from;
-        while n < rows && text.len() < 64 * 1024 {
+        let mut i = from;
+        while i < rows && text.len() < 64 * 1024 {
+            // A prime that shares no factor with the row counts used: a permutation.
+            let n = if shuffled {
+                ((i as u128 * 1_000_003) % rows as u128) as usize
+            } else {
+                i
+            };
             let at = time::macros::datetime!(2036-11-01 00:00 UTC)
                 + time::Duration::seconds((n as i64 * month_seconds) / rows as i64);
             let at = at
@@ -197,12 +208,22 @@ fn generated_file(rows: usize) -> ByteStream {
                     5 + (n as i64 % 600),
                 ),
             };
+            let kind = if shuffled && i % 100 == 99 {
+                "fax"
+            } else {
+                kind
+            };
+            let id = if shuffled && i % 50 == 25 {
+                n.saturating_sub(1)
+            } else {
+                n
+            };
             text.push_str(&format!(
-                "r{n},{service},{kind},{at},{destination},{quantity}\r\n"
+                "r{id},{service},{kind},{at},{destination},{quantity}\r\n"
             ));
-            n += 1;
+            i += 1;
         }
-        let next = if n >= rows { rows + 1 } else { n };
+        let next = if i >= rows { rows + 1 } else { i };
         Some((Ok(Bytes::from(text)), next))
     });
     Box::pin(pieces)
@@ -288,6 +309,39 @@ impl Table for CountingSink {
     }
 }
 
+/// The reference: the `csv` crate reading the same file (from memory, so the disk is not
+/// measured), each record's fields only found, then each field checked as the ingest's
+/// parser does (a time, a whole number).
+async fn raw_read(platform: &Platform, key: &BlobKey) -> Result<(), Box<dyn std::error::Error>> {
+    let download = platform.ingest.get(key).await?.ok_or("the file")?;
+    let bytes = selfcare::ports::blobs::collect(download.body).await?;
+    let started = Instant::now();
+    let mut reader = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
+    let mut record = csv::StringRecord::new();
+    let mut rows = 0u64;
+    while reader.read_record(&mut record)? {
+        rows += 1;
+    }
+    let read = rows as f64 / started.elapsed().as_secs_f64();
+    let started = Instant::now();
+    let mut reader = csv::ReaderBuilder::new().from_reader(bytes.as_slice());
+    let mut good = 0u64;
+    while reader.read_record(&mut record)? {
+        let at = record.get(3).and_then(|t| {
+            time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+        });
+        let quantity = record.get(5).and_then(|q| q.parse::<i64>().ok());
+        if at.is_some() && quantity.is_some() {
+            good += 1;
+        }
+    }
+    let checked = rows as f64 / started.elapsed().as_secs_f64();
+    println!(
+        "csv crate, same file: {rows} rows read at {read:.0} rows/s; read and checked at {checked:.0} rows/s ({good} well formed)"
+    );
+    Ok(())
+}
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let mut args = std::env::args().skip(1);
@@ -308,7 +362,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let key = BlobKey::parse(&format!("{}/usage/bench.csv", tenant.id))?;
     let stored = platform
         .ingest
-        .put(&key, generated_file(rows), "text/csv")
+        .put(&key, generated_file(rows, mode == "shuffled"), "text/csv")
         .await?;
     let file_mb = stored.size as f64 / 1e6;
 
@@ -344,6 +398,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             Err("the export run failed".into())
         };
     }
+    raw_read(&platform, &key).await?;
     reset_peak();
     let started = Instant::now();
     let result = ingest.run(&key).await?;
