@@ -20,13 +20,14 @@ echo "moto at $SELFCARE_MOTO_URL, localstripe at $SELFCARE_LOCALSTRIPE_URL"
 # integration tests), which the fuzzer and the browser tests run: building it again alone
 # would compile a dozen crates a second time without the tests' features.
 cargo test --workspace --lib --bins --tests "$@"
+# Node and Chromium first: the deployment checks run the distribution's function in node.
+infra/web-tools.sh --browser
 # What the pipeline deploys is checked beside the rest (it needs the operator tool the
 # tests just built); its output is shown at the end.
 infra/check-deploy.sh >target/check-deploy.log 2>&1 &
 check_deploy=$!
 # The sites' API types are generated from the document the binary just built serves.
 infra/api-types.sh --check
-infra/web-tools.sh --browser
 echo "== the API against its document (schemathesis)"
 infra/fuzz-api.sh
 echo "== the deployment's smoke tests, against the local runtime"
