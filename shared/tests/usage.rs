@@ -512,6 +512,12 @@ async fn a_load_that_stopped_is_shown_failed_and_staff_retry_it_once_counting_no
     assert_eq!(refused.status, StatusCode::FORBIDDEN, "{}", refused.text);
     let theirs = retry("bluewave", rival, id.clone()).await;
     assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.text);
+    // Staff limited to an account group may manage settings, but a usage file covers
+    // every account: not theirs to retry.
+    let limited =
+        invite_limited_staff(&f.w, &boss, "nora", &["settings_manage", "reports_view"]).await;
+    let grouped = retry("acme", limited, id.clone()).await;
+    assert_eq!(grouped.status, StatusCode::FORBIDDEN, "{}", grouped.text);
     assert!(
         f.w.take_blob_events().await.is_empty(),
         "nothing stored again"
