@@ -43,12 +43,23 @@ pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest()).load().await
 }
 
-/// A deployed function's configuration and ports, built once before its first event.
-pub async fn configured_platform() -> Result<(AwsConfig, Platform), ConfigError> {
+/// A deployed function's configuration and ports, built once before its first event, and
+/// the SDK settings they were built with (for clients of its own, the usage queue's).
+pub struct Deployed {
+    pub config: AwsConfig,
+    pub platform: Platform,
+    pub sdk: aws_config::SdkConfig,
+}
+
+pub async fn configured_platform() -> Result<Deployed, ConfigError> {
     let sdk = sdk_config().await;
     let config = AwsConfig::load(&sdk).await?;
     let platform = platform(&config, &sdk);
-    Ok((config, platform))
+    Ok(Deployed {
+        config,
+        platform,
+        sdk,
+    })
 }
 
 /// The ports on AWS.

@@ -17,9 +17,11 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     init_tracing(true);
     let handler = std::env::var("_HANDLER").unwrap_or_default();
     let trigger = trigger_of(&handler).ok_or_else(|| format!("no function named {handler:?}"))?;
-    let sdk = selfcare_aws::sdk_config().await;
-    let config = selfcare_aws::AwsConfig::load(&sdk).await?;
-    let platform = selfcare_aws::platform(&config, &sdk);
+    let selfcare_aws::Deployed {
+        config,
+        platform,
+        sdk,
+    } = selfcare_aws::configured_platform().await?;
     if let Err(error) = platform.warm_up().await {
         // Not fatal: the first request will try again.
         tracing::warn!(%error, "warming the table connection failed");

@@ -161,7 +161,7 @@ async fn run(args: Args) -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let platform = if args.aws {
-        selfcare_aws::configured_platform().await?.1
+        selfcare_aws::configured_platform().await?.platform
     } else {
         LocalPlatform::open(&args.data_dir, "http://127.0.0.1:3000", None)
             .map_err(|e| {

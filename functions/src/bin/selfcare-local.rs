@@ -61,7 +61,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let base_url = format!("http://{}", args.listen);
     let listener = tokio::net::TcpListener::bind(args.listen).await?;
     if args.aws {
-        let (_, platform) = selfcare_aws::configured_platform().await?;
+        let platform = selfcare_aws::configured_platform().await?.platform;
         platform.warm_up().await?;
         // Demo logins have published passwords: into a real table only when asked.
         if args.demo {

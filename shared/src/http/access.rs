@@ -133,13 +133,13 @@ fn request_id(parts: &Parts) -> String {
 pub struct HostTenant(pub Tenant);
 
 /// How a request names its tenant.
-enum TenantName {
+pub(super) enum TenantName {
     Slug(String),
     Domain(String),
 }
 
 impl TenantName {
-    fn of(parts: &Parts, platform: &Platform) -> Option<TenantName> {
+    pub(super) fn of(parts: &Parts, platform: &Platform) -> Option<TenantName> {
         let host = parts
             .headers
             .get(header::HOST)
@@ -170,6 +170,18 @@ impl TenantName {
             (Some(slug), _) => Some(TenantName::Slug(slug)),
             (None, Some(domain)) => Some(TenantName::Domain(domain)),
             (None, None) => None,
+        }
+    }
+
+    /// The host (no port) the viewer called: the provider's subdomain, or its own domain.
+    pub(super) fn viewer_host(&self, platform: &Platform) -> Option<String> {
+        match self {
+            TenantName::Slug(slug) => platform
+                .hosts
+                .portal_domain
+                .as_ref()
+                .map(|domain| format!("{slug}.{domain}")),
+            TenantName::Domain(domain) => Some(domain.clone()),
         }
     }
 }

@@ -6,11 +6,12 @@
 //! for it is refused by the browser.
 
 use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use super::access::{DOMAIN_HEADER, HostTenant, TENANT_HEADER};
+use super::access::{HostTenant, TenantName};
 use super::problem::Problem;
 use crate::platform::Platform;
 
@@ -21,32 +22,13 @@ const ALLOWED_METHODS: &str = "GET, POST, PUT, PATCH, DELETE";
 /// What a page may read of an answer beyond the safelisted headers.
 const EXPOSED_HEADERS: &str = "retry-after, location";
 
-/// The host the viewer called: the distribution names it in the provider's headers (its
-/// subdomain or own domain), else the request's own host.
-fn viewer_host(request: &Request, platform: &Platform) -> Option<String> {
-    let header = |name: &str| {
-        request
-            .headers()
-            .get(name)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_ascii_lowercase)
-    };
-    match (header(TENANT_HEADER), &platform.hosts.portal_domain) {
-        (Some(slug), Some(domain)) => Some(format!("{slug}.{domain}")),
-        _ => header(DOMAIN_HEADER).or_else(|| header(header::HOST.as_str())),
-    }
-}
-
 /// A page of the site itself (the portal or the console): not a cross-origin call.
-fn same_site(origin: &str, request: &Request, platform: &Platform) -> bool {
-    let origin_host = origin.split_once("://").map(|(_, host)| host);
-    match (origin_host, viewer_host(request, platform)) {
-        (Some(origin_host), Some(host)) => {
-            // The distribution's host arrives without its port; a local one with it.
-            origin_host == host || origin_host.split(':').next() == Some(host.as_str())
-        }
-        _ => false,
-    }
+fn same_site(origin: &str, parts: &Parts, platform: &Platform) -> bool {
+    let origin_host = origin
+        .split_once("://")
+        .and_then(|(_, host)| host.split(':').next());
+    let viewer = TenantName::of(parts, platform).and_then(|name| name.viewer_host(platform));
+    origin_host.is_some() && origin_host == viewer.as_deref()
 }
 
 pub async fn cors(State(platform): State<Platform>, request: Request, next: Next) -> Response {
@@ -62,10 +44,10 @@ pub async fn cors(State(platform): State<Platform>, request: Request, next: Next
         && request
             .headers()
             .contains_key(header::ACCESS_CONTROL_REQUEST_METHOD);
-    if !preflight && same_site(&origin, &request, &platform) {
-        return next.run(request).await;
-    }
     let (mut parts, body) = request.into_parts();
+    if !preflight && same_site(&origin, &parts, &platform) {
+        return next.run(Request::from_parts(parts, body)).await;
+    }
     let allowed = match HostTenant::from_request_parts(&mut parts, &platform).await {
         Ok(HostTenant(tenant)) => {
             match crate::domain::branding::read(platform.table.as_ref(), &tenant.id).await {

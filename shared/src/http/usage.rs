@@ -251,6 +251,19 @@ pub async fn console_service_usage(
     .await
 }
 
+/// Usage files cover every account: staff limited to account groups neither see nor retry
+/// them.
+fn every_account(staff: &StaffUser) -> Result<(), Problem> {
+    if staff.session.principal.sees_group(None) {
+        return Ok(());
+    }
+    Err(Problem::new(
+        StatusCode::FORBIDDEN,
+        "forbidden",
+        "Usage files cover every account; staff limited to groups cannot see them",
+    ))
+}
+
 /// A usage file's ingest, as staff see it.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct IngestView {
@@ -294,13 +307,7 @@ pub async fn ingests(
     QueryParams(paging): QueryParams<Paging>,
 ) -> Result<Json<PageOf<IngestView>>, Problem> {
     staff.require(Permission::ReportsView)?;
-    if !staff.session.principal.sees_group(None) {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Usage files cover every account; staff limited to groups cannot see them",
-        ));
-    }
+    every_account(&staff)?;
     let ingest = platform.ingest();
     let page = ingest
         .results(&staff.session.tenant, &paging.request())
@@ -353,13 +360,7 @@ pub async fn retry_ingest(
     Path(id): Path<String>,
 ) -> Result<Json<IngestView>, Problem> {
     staff.require(Permission::SettingsManage)?;
-    if !staff.session.principal.sees_group(None) {
-        return Err(Problem::new(
-            StatusCode::FORBIDDEN,
-            "forbidden",
-            "Usage files cover every account; staff limited to groups cannot see them",
-        ));
-    }
+    every_account(&staff)?;
     let outcome = platform
         .ingest()
         .retry(&staff.session.tenant, &id)

@@ -171,7 +171,7 @@ fn check(partition: &str, sort: Option<&str>, write: bool) -> Result<(), TableEr
 
 /// May the current request touch this object (keys `{tenant}/…`)?
 fn check_object(key: &str) -> Result<(), crate::ports::BlobError> {
-    let under = |tenant: &TenantId| {
+    let in_folder = |tenant: &TenantId| {
         key.strip_prefix(tenant.to_string().as_str())
             .is_some_and(|rest| rest.starts_with('/'))
     };
@@ -182,7 +182,7 @@ fn check_object(key: &str) -> Result<(), crate::ports::BlobError> {
                 return false;
             }
             match &scope.tenant {
-                Some(tenant) => under(tenant),
+                Some(tenant) => in_folder(tenant),
                 // Before the provider is known, no request touches a bucket.
                 None => false,
             }

@@ -1049,17 +1049,7 @@ impl Ingest {
         if let Some(rejects) = &rejects_file {
             update = update.set("rejects_file", rejects.as_str());
         }
-        let item = self
-            .table
-            .update(
-                &state_key,
-                update,
-                Some(Condition::Equals(
-                    "status".into(),
-                    Value::S("running".into()),
-                )),
-            )
-            .await;
+        let item = self.table.update(&state_key, update, Some(running())).await;
         match item {
             Ok(item) => Ok(result_from_item(&item)?),
             Err(TableError::ConditionFailed) => {
