@@ -269,7 +269,56 @@ async fn export_from(
         written as f64 / seconds,
         peak_mib()
     );
+
+    // The records view: one service's month, a hundred records a page, newest first.
+    let service = platform
+        .services()
+        .by_identifier(&tenant, &identifier(0))
+        .await?
+        .ok_or("the first service")?;
+    let records = platform.usage_records();
+    let period = Period::parse("2036-11").ok_or("period")?;
+    reset_peak();
+    let started = Instant::now();
+    let (mut pages, mut shown, mut cursor) = (0, 0, None);
+    loop {
+        let page = records
+            .page(
+                &tenant,
+                &service.id,
+                period,
+                None,
+                &selfcare::domain::paging::PageRequest::after(100, cursor),
+            )
+            .await?;
+        pages += 1;
+        shown += page.items.len();
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    println!(
+        "records view: one service's month, {shown} records in {pages} pages of 100 in {seconds:.2} s = {:.1} ms a page; peak memory {:.1} MiB",
+        seconds * 1000.0 / pages as f64,
+        peak_mib()
+    );
     Ok(())
+}
+
+/// Bytes under a folder, in every file below it.
+fn folder_bytes(path: &std::path::Path) -> u64 {
+    let Ok(entries) = std::fs::read_dir(path) else {
+        return 0;
+    };
+    entries
+        .flatten()
+        .map(|entry| match entry.file_type() {
+            Ok(kind) if kind.is_dir() => folder_bytes(&entry.path()),
+            _ => entry.metadata().map_or(0, |m| m.len()),
+        })
+        .sum()
 }
 
 /// Storage writes counted and dropped; everything else goes to the real table.
@@ -378,6 +427,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let ingest = Ingest::new(
         table,
         platform.ingest.clone(),
+        platform.exports.clone(),
         platform.clock.clone(),
         platform.cursors.clone(),
         platform.sender.clone(),
@@ -411,10 +461,26 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         result.rejected,
         peak_mib(),
         if mode == "sink" {
-            format!("; {} items counted", sink.items.load(Ordering::Relaxed))
+            let items = sink.items.load(Ordering::Relaxed);
+            format!(
+                "; {items} table items written ({:.4} a record: each under 1 KB is one DynamoDB write unit)",
+                items as f64 / result.accepted.max(1) as f64
+            )
         } else {
             String::new()
         }
     );
+    if mode != "sink" {
+        // What the embedded store holds after the load: the table's files and the rated
+        // records' objects (the usage file itself and its rejects are not counted).
+        let table = std::fs::metadata(dir.path().join("table.redb")).map_or(0, |m| m.len());
+        let records = folder_bytes(&dir.path().join("buckets/exports"));
+        println!(
+            "storage after the load: table {:.1} MB, records' objects {:.1} MB = {:.0} bytes a record",
+            table as f64 / 1e6,
+            records as f64 / 1e6,
+            (table + records) as f64 / result.accepted.max(1) as f64
+        );
+    }
     Ok(())
 }

@@ -96,13 +96,23 @@ impl Platform {
     }
 
     pub fn usage(&self) -> crate::domain::usage::UsageViews {
-        crate::domain::usage::UsageViews::new(self.table.clone(), self.cursors.clone())
+        crate::domain::usage::UsageViews::new(self.table.clone())
+    }
+
+    /// Rated records, read out of their blocks in the documents bucket.
+    pub fn usage_records(&self) -> crate::domain::usage::records::UsageRecords {
+        crate::domain::usage::records::UsageRecords::new(
+            self.table.clone(),
+            self.exports.clone(),
+            self.cursors.clone(),
+        )
     }
 
     pub fn ingest(&self) -> crate::domain::usage::ingest::Ingest {
         crate::domain::usage::ingest::Ingest::new(
             self.table.clone(),
             self.ingest.clone(),
+            self.exports.clone(),
             self.clock.clone(),
             self.cursors.clone(),
             self.sender.clone(),
@@ -121,6 +131,7 @@ impl Platform {
     pub fn billing(&self) -> crate::domain::billing::Billing {
         crate::domain::billing::Billing::new(
             self.table.clone(),
+            self.exports.clone(),
             self.clock.clone(),
             self.cursors.clone(),
             self.sender.clone(),

@@ -98,8 +98,9 @@ async fn a_file_loaded_twice_counts_once_with_exact_rejects_and_allowances_on(w:
     assert_eq!(month.days.len(), 20, "1 to 20 November: up to today");
     assert_eq!(month.days[2].1[&UsageType::Call].count, 2, "3 November");
     assert_eq!(month.days[3].1[&UsageType::Call].charge, 3, "4 November");
-    let page = usage
-        .records(
+    let records = f.w.platform.usage_records();
+    let page = records
+        .page(
             &f.tenant.id,
             &f.landline,
             Period::containing(f.w.clock.now().date()),
@@ -113,8 +114,8 @@ async fn a_file_loaded_twice_counts_once_with_exact_rejects_and_allowances_on(w:
         .unwrap();
     let ids: Vec<&str> = page.items.iter().map(|r| r.record_id.as_str()).collect();
     assert_eq!(ids, ["m1", "c4", "c3"], "newest first");
-    let rest = usage
-        .records(
+    let rest = records
+        .page(
             &f.tenant.id,
             &f.landline,
             Period::containing(f.w.clock.now().date()),
@@ -379,6 +380,7 @@ async fn a_crash_halfway_is_finished_by_the_redelivery_exactly_once() {
             Ingest::new(
                 table,
                 platform.ingest.clone(),
+                platform.exports.clone(),
                 platform.clock.clone(),
                 platform.cursors.clone(),
                 platform.sender.clone(),
@@ -420,8 +422,8 @@ async fn a_crash_halfway_is_finished_by_the_redelivery_exactly_once() {
             "crash at update {crash_at}"
         );
         let records = platform
-            .usage()
-            .records(
+            .usage_records()
+            .page(
                 &f.tenant.id,
                 &f.landline,
                 Period::parse("2036-11").unwrap(),
@@ -519,7 +521,10 @@ async fn a_load_that_stopped_is_shown_failed_and_staff_retry_it_once_counting_no
     let grouped = retry("acme", limited, id.clone()).await;
     assert_eq!(grouped.status, StatusCode::FORBIDDEN, "{}", grouped.text);
     assert!(
-        f.w.take_blob_events().await.is_empty(),
+        f.w.take_blob_events()
+            .await
+            .iter()
+            .all(|created| created.bucket != "ingest"),
         "nothing stored again"
     );
 
@@ -571,6 +576,7 @@ async fn a_file_whose_records_another_unfinished_file_holds_waits_and_never_coun
             Ingest::new(
                 table,
                 platform.ingest.clone(),
+                platform.exports.clone(),
                 platform.clock.clone(),
                 platform.cursors.clone(),
                 platform.sender.clone(),
@@ -1091,6 +1097,14 @@ impl selfcare::ports::Blobs for NoCopies {
     ) -> Result<Option<selfcare::ports::blobs::Download>, selfcare::ports::BlobError> {
         self.0.get_version(key, version).await
     }
+    async fn get_range(
+        &self,
+        key: &BlobKey,
+        start: u64,
+        len: u64,
+    ) -> Result<Option<bytes::Bytes>, selfcare::ports::BlobError> {
+        self.0.get_range(key, start, len).await
+    }
     async fn store_again(
         &self,
         _: &BlobKey,
@@ -1139,6 +1153,7 @@ async fn stopped_load(f: &Fixture, name: &str) -> String {
     let ingest = Ingest::new(
         crashing,
         platform.ingest.clone(),
+        platform.exports.clone(),
         platform.clock.clone(),
         platform.cursors.clone(),
         platform.sender.clone(),
@@ -1165,6 +1180,7 @@ async fn a_retry_the_bucket_failed_is_asked_again_and_a_corrected_file_is_never_
     let flaky = Ingest::new(
         platform.table.clone(),
         Arc::new(NoCopies(platform.ingest.clone())),
+        platform.exports.clone(),
         platform.clock.clone(),
         platform.cursors.clone(),
         platform.sender.clone(),
@@ -1198,4 +1214,257 @@ async fn a_retry_the_bucket_failed_is_asked_again_and_a_corrected_file_is_never_
     f.w.clock.advance(time::Duration::minutes(21));
     let refused = platform.ingest().retry(&f.tenant.id, &old).await.unwrap();
     assert!(matches!(refused, Some(Retry::FileGone(_))), "{refused:?}");
+}
+
+/// `count` rows of the landline, ids `{prefix}00` on, every `step` minutes from 1 November
+/// plus `offset` minutes, every fifth a message, in an order unrelated to time (every
+/// seventh row, wrapping round: 7 and the counts used are coprime). Also each row's
+/// (start, `id:type`).
+fn scattered_file(
+    prefix: &str,
+    count: usize,
+    step: i64,
+    offset: i64,
+) -> (String, Vec<(String, String)>) {
+    let start = time::macros::datetime!(2036-11-01 00:00 UTC);
+    let mut text = String::from("record_id,service,type,started_at,destination,quantity\r\n");
+    let mut rows = Vec::new();
+    for n in 0..count {
+        let i = (n * 7) % count;
+        let at =
+            selfcare::store::rfc3339(start + time::Duration::minutes(offset + step * i as i64));
+        let id = format!("{prefix}{i:02}");
+        let (kind, quantity) = if i % 5 == 4 {
+            ("message", 1)
+        } else {
+            ("call", 30)
+        };
+        text.push_str(&format!(
+            "{id},{LANDLINE},{kind},{at},61255509999,{quantity}\r\n"
+        ));
+        rows.push((at, format!("{id}:{kind}")));
+    }
+    (text, rows)
+}
+
+#[tokio::test]
+async fn records_live_in_blocks_and_page_newest_first_across_files_and_chunks() {
+    let f = fixture().await;
+    let platform = &f.w.platform;
+    let chunked = Ingest::new(
+        platform.table.clone(),
+        platform.ingest.clone(),
+        platform.exports.clone(),
+        platform.clock.clone(),
+        platform.cursors.clone(),
+        platform.sender.clone(),
+    )
+    .with_chunk_rows(4);
+    // Two files whose times interleave (every 10 minutes, and 5 minutes later), each
+    // scattered over chunks of four rows: blocks overlap in time.
+    let (first, mut expected) = scattered_file("a", 22, 10, 0);
+    let (second, more) = scattered_file("b", 13, 10, 5);
+    expected.extend(more);
+    for (name, text) in [("a.csv", first), ("b.csv", second)] {
+        let key = drop_file(&f, name, &text).await;
+        let loaded = chunked.run(&key).await.unwrap();
+        assert_eq!(loaded.status, IngestStatus::Completed, "{name}");
+        assert_eq!(loaded.rejected, 0, "{name}");
+    }
+    expected.sort();
+    expected.reverse();
+    let period = Period::parse("2036-11").unwrap();
+    let records = platform.usage_records();
+
+    // Paged seven at a time, newest first: every record once, in order.
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = records
+            .page(
+                &f.tenant.id,
+                &f.landline,
+                period,
+                None,
+                &PageRequest::after(7, cursor),
+            )
+            .await
+            .unwrap();
+        assert!(page.items.len() <= 7);
+        seen.extend(page.items.iter().map(|r| {
+            (
+                selfcare::store::rfc3339(r.started_at),
+                format!("{}:{}", r.record_id, r.usage.name()),
+            )
+        }));
+        match page.next_cursor {
+            Some(next) => cursor = Some(next),
+            None => break,
+        }
+    }
+    assert_eq!(seen, expected);
+
+    // One type only: the messages, newest first, three a page.
+    let messages: Vec<&(String, String)> = expected
+        .iter()
+        .filter(|(_, id)| id.ends_with(":message"))
+        .collect();
+    let page = records
+        .page(
+            &f.tenant.id,
+            &f.landline,
+            period,
+            Some(UsageType::Message),
+            &PageRequest::first(3),
+        )
+        .await
+        .unwrap();
+    let ids: Vec<String> = page
+        .items
+        .iter()
+        .map(|r| format!("{}:message", r.record_id))
+        .collect();
+    assert_eq!(
+        ids,
+        messages[..3]
+            .iter()
+            .map(|(_, id)| id.clone())
+            .collect::<Vec<_>>()
+    );
+    let rest = records
+        .page(
+            &f.tenant.id,
+            &f.landline,
+            period,
+            Some(UsageType::Message),
+            &PageRequest::after(100, page.next_cursor.clone()),
+        )
+        .await
+        .unwrap();
+    assert_eq!(rest.items.len(), messages.len() - 3);
+    assert!(rest.next_cursor.is_none());
+
+    // A cursor of the landline's messages means nothing for all its records, nor for the
+    // spare service.
+    let spare = platform
+        .services()
+        .by_identifier(&f.tenant.id, SPARE)
+        .await
+        .unwrap()
+        .unwrap();
+    for (service, usage) in [(f.landline, None), (spare.id, Some(UsageType::Message))] {
+        let refused = records
+            .page(
+                &f.tenant.id,
+                &service,
+                period,
+                usage,
+                &PageRequest::after(3, page.next_cursor.clone()),
+            )
+            .await;
+        assert!(refused.is_err(), "a cursor carried to another list");
+    }
+
+    // The month whole, oldest first, as exports read it.
+    let month: Vec<String> = records
+        .month(&f.tenant.id, &f.landline, period)
+        .await
+        .unwrap()
+        .map(|r| r.unwrap().record_id)
+        .collect();
+    let mut oldest_first: Vec<String> = expected
+        .iter()
+        .map(|(_, id)| id.split(':').next().unwrap().to_owned())
+        .collect();
+    oldest_first.reverse();
+    assert_eq!(month, oldest_first);
+
+    // The table holds an index item per block (a chunk's records of the month), not an
+    // item per record: ten chunks of four rows or fewer, one block each, for 35 records.
+    let partition = platform
+        .table
+        .query(
+            Query::partition(
+                selfcare::ports::table::Index::Primary,
+                format!(
+                    "TENANT#{}#SERVICE#{}#USAGE#2036-11",
+                    f.tenant.id, f.landline
+                ),
+            )
+            .limit(1000),
+        )
+        .await
+        .unwrap();
+    assert_eq!(partition.items.len(), 6 + 4);
+}
+
+#[tokio::test]
+async fn a_files_records_appear_when_it_finishes_and_a_failed_loads_never() {
+    let f = fixture().await;
+    let platform = &f.w.platform;
+    let (text, _) = scattered_file("a", 12, 10, 0);
+    let key = drop_file(&f, "a.csv", &text).await;
+    // Handed to the stopping run below, not through the bucket's notice.
+    f.w.take_blob_events().await;
+    // The run stops as it moves the checkpoint past its second chunk of four (update 2):
+    // two chunks' blocks are stored.
+    let crashing = Arc::new(CrashOnUpdate {
+        inner: platform.table.clone(),
+        updates: AtomicUsize::new(0),
+        crash_at: 2,
+    });
+    let stopped = Ingest::new(
+        crashing,
+        platform.ingest.clone(),
+        platform.exports.clone(),
+        platform.clock.clone(),
+        platform.cursors.clone(),
+        platform.sender.clone(),
+    )
+    .with_chunk_rows(4);
+    assert!(stopped.run(&key).await.is_err());
+    let period = Period::parse("2036-11").unwrap();
+    let shown = || async {
+        platform
+            .usage_records()
+            .page(
+                &f.tenant.id,
+                &f.landline,
+                period,
+                None,
+                &PageRequest::first(100),
+            )
+            .await
+            .unwrap()
+            .items
+            .len()
+    };
+    let blocks = selfcare::domain::usage::blocks::Block::all_of(
+        platform.table.as_ref(),
+        &f.tenant.id,
+        &f.landline,
+        period,
+    )
+    .await
+    .unwrap();
+    assert_eq!(blocks.len(), 2);
+    assert_eq!(
+        shown().await,
+        0,
+        "a file still loading shows none of its records"
+    );
+
+    // Staff retry it once it has stalled: the stopped load's blocks are void, the new
+    // load's are shown, each record once.
+    f.w.clock.advance(time::Duration::minutes(21));
+    let id = selfcare::domain::usage::ingest::ingest_id(&key);
+    let retried = platform.ingest().retry(&f.tenant.id, &id).await.unwrap();
+    assert!(matches!(
+        retried,
+        Some(selfcare::domain::usage::ingest::Retry::Retried(_))
+    ));
+    let loaded = f.w.deliver_usage_files().await;
+    assert_eq!(loaded.len(), 1);
+    assert_eq!((loaded[0].accepted, loaded[0].rejected), (12, 0));
+    assert_eq!(shown().await, 12);
 }

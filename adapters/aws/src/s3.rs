@@ -208,6 +208,42 @@ impl Blobs for S3Blobs {
     }
 
     #[instrument(skip(self), fields(bucket = %self.bucket, key = %key))]
+    async fn get_range(
+        &self,
+        key: &BlobKey,
+        start: u64,
+        len: u64,
+    ) -> Result<Option<Bytes>, BlobError> {
+        if len == 0 {
+            // An empty range is no range to S3; whether the object is there still counts.
+            return Ok(self.get_object(key, None).await?.map(|_| Bytes::new()));
+        }
+        let output = match self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key.as_str())
+            .range(format!("bytes={start}-{}", start + len - 1))
+            .send()
+            .await
+        {
+            Ok(output) => output,
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => return Ok(None),
+            // A range that starts past the object's end.
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 416) => {
+                return Ok(Some(Bytes::new()));
+            }
+            Err(e) => return Err(sdk_error("GetObject", e)),
+        };
+        let body = output
+            .body
+            .collect()
+            .await
+            .map_err(|e| BlobError::Unavailable(format!("GetObject body: {e}")))?;
+        Ok(Some(body.into_bytes()))
+    }
+
+    #[instrument(skip(self), fields(bucket = %self.bucket, key = %key))]
     async fn get_version(
         &self,
         key: &BlobKey,

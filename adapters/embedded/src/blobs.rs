@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use bytes::Bytes;
 use futures::StreamExt;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -252,6 +253,33 @@ impl Blobs for EmbeddedBlobs {
             },
             body: Box::pin(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024)),
         }))
+    }
+
+    async fn get_range(
+        &self,
+        key: &BlobKey,
+        start: u64,
+        len: u64,
+    ) -> Result<Option<Bytes>, BlobError> {
+        let path = self.object_path(key);
+        let read = tokio::task::spawn_blocking(move || -> std::io::Result<Option<Vec<u8>>> {
+            use std::io::{Read, Seek, SeekFrom};
+            let mut file = match std::fs::File::open(path) {
+                Ok(file) => file,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            let size = file.metadata()?.len();
+            let len = len.min(size.saturating_sub(start));
+            let mut out = vec![0; len as usize];
+            file.seek(SeekFrom::Start(start))?;
+            file.read_exact(&mut out)?;
+            Ok(Some(out))
+        })
+        .await
+        .map_err(|e| BlobError::Unavailable(e.to_string()))?
+        .map_err(io)?;
+        Ok(read.map(Bytes::from))
     }
 
     async fn get_version(

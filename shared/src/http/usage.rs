@@ -188,8 +188,8 @@ async fn records(
         .await?;
     let period = period_of(q.period.as_deref(), today(platform, &session.tenant).await?)?;
     let page = platform
-        .usage()
-        .records(
+        .usage_records()
+        .page(
             &session.tenant,
             &service,
             period,

@@ -143,6 +143,15 @@ pub trait Blobs: Send + Sync {
     ) -> Result<BlobInfo, BlobError>;
     /// The object as a stream, or None when there is none.
     async fn get(&self, key: &BlobKey) -> Result<Option<Download>, BlobError>;
+    /// Part of the object: `len` bytes from byte `start` (fewer where the object ends
+    /// first, none past its end), or None when there is no object. Rated usage is read a
+    /// block at a time out of larger objects this way.
+    async fn get_range(
+        &self,
+        key: &BlobKey,
+        start: u64,
+        len: u64,
+    ) -> Result<Option<Bytes>, BlobError>;
     /// One version of the object (as its [`BlobCreated`] named it), or None when that
     /// version is gone. A store that keeps no old versions has only its current one.
     async fn get_version(

@@ -235,6 +235,15 @@ impl crate::ports::Blobs for ScopedBlobs {
         check_object(key.as_str())?;
         self.inner.get(key).await
     }
+    async fn get_range(
+        &self,
+        key: &BlobKey,
+        start: u64,
+        len: u64,
+    ) -> Result<Option<bytes::Bytes>, BlobError> {
+        check_object(key.as_str())?;
+        self.inner.get_range(key, start, len).await
+    }
     async fn get_version(
         &self,
         key: &BlobKey,

@@ -10,6 +10,7 @@ use crate::support::BlobFixture;
 
 crate::contract!(blobs:
     a_small_object_reads_back_with_its_content_type,
+    a_range_of_an_object_reads_back_cut_where_the_object_ends,
     an_absent_object_reads_as_none,
     a_version_that_is_not_there_reads_as_none,
     an_object_stored_again_is_a_new_version_with_the_same_content,
@@ -37,6 +38,37 @@ async fn a_small_object_reads_back_with_its_content_type(f: &BlobFixture) {
     assert_eq!(download.info.content_type, "text/csv");
     assert_eq!(download.info.size, 10);
     assert_eq!(collect(download.body).await.unwrap(), b"a,b\r\n1,2\r\n");
+}
+
+async fn a_range_of_an_object_reads_back_cut_where_the_object_ends(f: &BlobFixture) {
+    let k = key("tenant-1/records/block.rec");
+    f.blobs
+        .put(&k, bytes_stream("0123456789"), "application/octet-stream")
+        .await
+        .unwrap();
+    let range = |start, len| {
+        let k = k.clone();
+        async move { f.blobs.get_range(&k, start, len).await.unwrap() }
+    };
+    assert_eq!(range(2, 3).await.as_deref(), Some(&b"234"[..]));
+    assert_eq!(range(0, 10).await.as_deref(), Some(&b"0123456789"[..]));
+    assert_eq!(
+        range(8, 5).await.as_deref(),
+        Some(&b"89"[..]),
+        "cut at the end"
+    );
+    assert_eq!(
+        range(12, 4).await.as_deref(),
+        Some(&b""[..]),
+        "past the end"
+    );
+    assert!(
+        f.blobs
+            .get_range(&key("tenant-1/records/none.rec"), 0, 4)
+            .await
+            .unwrap()
+            .is_none()
+    );
 }
 
 async fn a_version_that_is_not_there_reads_as_none(f: &BlobFixture) {

@@ -36,27 +36,18 @@ impl Billing {
             let service = self.services.get(tenant, account, &service_id).await?;
             let mut month = Period::containing(line.period_start);
             while month.first_day() <= line.period_end {
-                let mut after = None;
-                loop {
-                    let (records, next) = self
-                        .usage
-                        .all_records(tenant, &service_id, month, after)
-                        .await?;
-                    for record in &records {
-                        let day: Date = zone.date_of(record.started_at);
-                        if day < line.period_start || day > line.period_end {
-                            continue;
-                        }
-                        if written == MAX_RECORDS {
-                            return Err(BillingError::TooManyCharges(written));
-                        }
-                        write_row(&mut csv, &service, record, &zone).map_err(|e| fail(&e))?;
-                        written += 1;
+                let records = self.records.month(tenant, &service_id, month).await?;
+                for record in records {
+                    let record = record?;
+                    let day: Date = zone.date_of(record.started_at);
+                    if day < line.period_start || day > line.period_end {
+                        continue;
                     }
-                    match next {
-                        Some(cursor) => after = Some(cursor),
-                        None => break,
+                    if written == MAX_RECORDS {
+                        return Err(BillingError::TooManyCharges(written));
                     }
+                    write_row(&mut csv, &service, &record, &zone).map_err(|e| fail(&e))?;
+                    written += 1;
                 }
                 month =
                     Period::containing(crate::domain::calendar::add_months(month.first_day(), 1));

@@ -239,6 +239,7 @@ pub struct Billing {
     accounts: Accounts,
     services: Services,
     usage: UsageViews,
+    records: crate::domain::usage::records::UsageRecords,
     cost_centres: CostCentres,
     catalogue: Catalogue,
     /// Where the provider's billing mail comes from unless it chose an address.
@@ -248,6 +249,7 @@ pub struct Billing {
 impl Billing {
     pub fn new(
         table: Arc<dyn Table>,
+        records: Arc<dyn crate::ports::Blobs>,
         clock: Arc<dyn Clock>,
         cursors: CursorCodec,
         sender: crate::domain::contact::EmailAddress,
@@ -256,7 +258,12 @@ impl Billing {
             sender,
             accounts: Accounts::new(table.clone(), clock.clone(), cursors.clone()),
             services: Services::new(table.clone(), clock.clone(), cursors.clone()),
-            usage: UsageViews::new(table.clone(), cursors.clone()),
+            usage: UsageViews::new(table.clone()),
+            records: crate::domain::usage::records::UsageRecords::new(
+                table.clone(),
+                records,
+                cursors.clone(),
+            ),
             cost_centres: CostCentres::new(table.clone(), clock.clone(), cursors.clone()),
             catalogue: Catalogue::new(table.clone(), clock.clone(), cursors.clone()),
             table,

@@ -74,7 +74,7 @@ impl CostCentres {
     pub fn new(table: Arc<dyn Table>, clock: Arc<dyn Clock>, cursors: CursorCodec) -> Self {
         CostCentres {
             services: Services::new(table.clone(), clock.clone(), cursors.clone()),
-            usage: UsageViews::new(table.clone(), cursors),
+            usage: UsageViews::new(table.clone()),
             table,
             clock,
         }

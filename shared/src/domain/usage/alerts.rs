@@ -163,7 +163,7 @@ impl Alerts {
         sender: EmailAddress,
     ) -> Self {
         Alerts {
-            views: UsageViews::new(table.clone(), cursors.clone()),
+            views: UsageViews::new(table.clone()),
             table,
             clock,
             cursors,

@@ -183,6 +183,7 @@ pub struct UsageExports {
     clock: Arc<dyn Clock>,
     services: Services,
     views: UsageViews,
+    records: super::records::UsageRecords,
     at_once_limit: i64,
 }
 
@@ -195,7 +196,8 @@ impl UsageExports {
     ) -> Self {
         UsageExports {
             services: Services::new(table.clone(), clock.clone(), cursors.clone()),
-            views: UsageViews::new(table.clone(), cursors),
+            views: UsageViews::new(table.clone()),
+            records: super::records::UsageRecords::new(table.clone(), blobs.clone(), cursors),
             table,
             blobs,
             clock,
@@ -499,7 +501,7 @@ impl UsageExports {
         let zone = crate::domain::settings::zone(self.table.as_ref(), &tenant).await?;
         // In the request's scope when a request runs it (crate::store::scope).
         let producer = crate::store::scope::spawn(produce_csv(
-            self.views.clone(),
+            self.records.clone(),
             tenant,
             services,
             period,
@@ -524,7 +526,7 @@ impl UsageExports {
 
 /// Reads the services' records of the month in order and sends them as CSV pieces.
 async fn produce_csv(
-    views: UsageViews,
+    records: super::records::UsageRecords,
     tenant: TenantId,
     services: Vec<Service>,
     period: Period,
@@ -536,33 +538,35 @@ async fn produce_csv(
     let fail = |e: &dyn std::fmt::Display| ExportError::Blobs(e.to_string());
     csv.write_record(COLUMNS).map_err(|e| fail(&e))?;
     for service in &services {
-        let mut after = None;
-        loop {
-            let (records, next) = match views.all_records(&tenant, &service.id, period, after).await
-            {
-                Ok(page) => page,
+        let month = match records.month(&tenant, &service.id, period).await {
+            Ok(month) => month,
+            Err(e) => {
+                let _ = sender.send(Err(std::io::Error::other(e.to_string()))).await;
+                return Err(e.into());
+            }
+        };
+        for record in month {
+            let record = match record {
+                Ok(record) => record,
                 Err(e) => {
                     let _ = sender.send(Err(std::io::Error::other(e.to_string()))).await;
                     return Err(e.into());
                 }
             };
-            for record in &records {
-                write_row(&mut csv, service, record, &zone).map_err(|e| fail(&e))?;
-                rows += 1;
-            }
-            // Flushes the writer's buffer into the Vec, so its length says what is ready.
-            csv.flush().map_err(|e| fail(&e))?;
-            if csv.get_ref().len() >= PIECE_BYTES {
-                let piece = std::mem::replace(&mut csv, csv_writer())
-                    .into_inner()
-                    .map_err(|e| fail(&e))?;
-                if sender.send(Ok(Bytes::from(piece))).await.is_err() {
-                    return Err(ExportError::Blobs("the upload stopped".into()));
+            write_row(&mut csv, service, &record, &zone).map_err(|e| fail(&e))?;
+            rows += 1;
+            // The writer's buffer goes into the Vec every few thousand rows, so its length
+            // says what is ready to send.
+            if rows % 4096 == 0 {
+                csv.flush().map_err(|e| fail(&e))?;
+                if csv.get_ref().len() >= PIECE_BYTES {
+                    let piece = std::mem::replace(&mut csv, csv_writer())
+                        .into_inner()
+                        .map_err(|e| fail(&e))?;
+                    if sender.send(Ok(Bytes::from(piece))).await.is_err() {
+                        return Err(ExportError::Blobs("the upload stopped".into()));
+                    }
                 }
-            }
-            match next {
-                Some(next) => after = Some(next),
-                None => break,
             }
         }
     }

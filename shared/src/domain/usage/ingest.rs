@@ -17,30 +17,38 @@
 //! Files go under `{tenant id}/usage/` in the ingest bucket; a name is a file: the same key
 //! delivered again is the same ingest. Rejects land at `{tenant id}/rejects/{ingest}/{name}`.
 //!
-//! A record is loaded once per provider, whatever file brings it: the first file to load a
-//! record id claims it (an item per record id, written with the record). A row whose id
-//! was loaded by another file is refused, saying which file: as "loaded before" when it says
-//! the same, or "with other details" when it differs. A loaded record is never changed;
-//! a correction comes as a new record id (a credit or a rebill line). Rows that start more
-//! than [`CLOCK_SKEW`] after the ingest began are refused as in the future.
+//! A record is loaded once per provider: a row whose id another file loaded into the
+//! same service and month is refused, saying which file: as "loaded before" when it says
+//! the same, or "with other details" when it differs (a loaded record is never changed; a
+//! correction comes as a new record id: a credit or a rebill line). Each service-month's
+//! loaded ids are read once per file from its blocks' id parts (24 bytes a record). A
+//! record id sent again under another service or month is not caught: the id index is per
+//! service-month, not per provider (docs/usage-storage.md says why). Rows that start
+//! more than [`CLOCK_SKEW`] after the ingest began are refused as in the future.
+//!
+//! Rated records are not table items: each chunk's records are one object in the
+//! documents bucket, a block per service and month, with an index item per block
+//! ([`super::blocks`]); the views and exports read them from there.
 //!
 //! Exactly once: the file is processed in chunks of [`CHUNK_ROWS`]. A chunk's records and
-//! rejects are written whole and are the same if the chunk is redone; only then does the
-//! ingest's checkpoint move past the chunk (a conditional write). The file's totals are kept
-//! in memory, one per service, day and usage type, and written once the last chunk is
-//! stored, as parts keyed by the ingest, then the alerts are checked and the ingest marked
-//! completed. A crash or timeout leaves the checkpoint at the first chunk not stored, and a
-//! redelivery carries on from there: rows before it are parsed and rated again (to know the
-//! record ids seen and to total the file) but not stored again. Allowances already drawn
-//! are read from the totals of other files only, so a file's own parts, half written by a
-//! run that died, never count against it. A provider's files load one at a time, in the
-//! order they arrived (its line of the usage files queue: [`crate::events::QueuedUsageFile`]),
-//! since allowances are drawn in file order; different providers' files load side by side.
-//! A file's totals appear in the views when the file finishes.
+//! rejects are written whole and are the same if the chunk is redone (the same object
+//! under the same key, the same index items); only then does the ingest's checkpoint move
+//! past the chunk (a conditional write). The file's totals are kept in memory, one per
+//! service, day and usage type, and written once the last chunk is stored, as parts keyed
+//! by the ingest, then the alerts are checked and the ingest marked completed. A crash or
+//! timeout leaves the checkpoint at the first chunk not stored, and a redelivery carries on
+//! from there: rows before it are parsed and rated again (to know the record ids seen and
+//! to total the file) but not stored again. Allowances already drawn are read from the
+//! totals of other files only, so a file's own parts, half written by a run that died,
+//! never count against it. A provider's files load one at a time, in the order they
+//! arrived (its line of the usage files queue: [`crate::events::QueuedUsageFile`]), since
+//! allowances are drawn in file order; different providers' files load side by side. A
+//! file's records and totals appear in the views when the file finishes.
 //!
-//! Memory is bounded: the parser runs ahead by at most two chunks; what grows is the set of
-//! record ids seen (16 bytes a row, for duplicates) and the totals (by services × days × 3,
-//! not by rows).
+//! Memory: the parser runs ahead by at most two chunks; what grows with the file is the
+//! set of record ids seen (16 bytes a row) and the ids other files loaded into the
+//! service-months the file touches (about 40 bytes a record, held as a hash map); the
+//! totals grow by services × days × 3, not by rows.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
@@ -49,6 +57,7 @@ use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
 use super::alerts::{Alerts, Touched};
+use super::blocks::{self, Block};
 use super::rating::{self, UsageRow};
 use super::{Period, Totals, UsageError, keys};
 use crate::domain::calendar::ProviderZone;
@@ -66,7 +75,7 @@ use crate::ports::table::{
 use crate::store::{self, CursorCodec};
 
 /// Rows per chunk: the unit of progress and of redo.
-pub const CHUNK_ROWS: usize = 5_000;
+pub const CHUNK_ROWS: usize = 50_000;
 /// How far after the ingest began a row may start (the provider's clock may run ahead).
 pub const CLOCK_SKEW: time::Duration = time::Duration::minutes(15);
 const HEADER: [&str; 6] = [
@@ -352,8 +361,12 @@ struct FileRun {
     totals: BTreeMap<(ServiceId, Period, u8, UsageType), Totals>,
     /// Each service's account and plan.
     services: HashMap<ServiceId, (AccountId, PlanId)>,
-    /// The state of the other ingests that hold claims on this file's record ids.
+    /// The state of the other ingests whose blocks share a month with this file's records.
     claimants: HashMap<String, IngestStatus>,
+    /// The record ids other files loaded, by service and month ([`Ingest::loaded_in`]).
+    loaded: HashMap<(ServiceId, Period), HashMap<u128, (u64, u32)>>,
+    /// The files named in `loaded`.
+    files: Vec<String>,
 }
 
 impl FileRun {
@@ -368,53 +381,15 @@ impl FileRun {
             totals: BTreeMap::new(),
             services: HashMap::new(),
             claimants: HashMap::new(),
+            loaded: HashMap::new(),
+            files: Vec::new(),
         }
-    }
-}
-
-/// Which file first loaded a record id, and what the record said: a record is loaded once
-/// per provider, whatever file brings it again.
-struct Claim {
-    ingest: String,
-    file: String,
-    digest: String,
-}
-
-impl Claim {
-    /// The claiming file's name, as the provider named it (without the bucket's folders).
-    fn file_name(&self) -> &str {
-        self.file.rsplit('/').next().unwrap_or(&self.file)
-    }
-
-    fn key(tenant: &TenantId, id_hash: u128) -> Key {
-        Key::new(keys::record_claim(tenant, id_hash), "CLAIM")
-    }
-
-    fn from_item(item: &Item) -> Option<Claim> {
-        let text = |name: &str| item.get(name).and_then(Value::as_s).map(str::to_owned);
-        Some(Claim {
-            ingest: text("ingest")?,
-            file: text("file")?,
-            digest: text("digest")?,
-        })
-    }
-
-    fn item(tenant: &TenantId, id_hash: u128, ingest: &str, file: &str, digest: String) -> Item {
-        let key = Self::key(tenant, id_hash);
-        store::keyed(
-            Item::from([
-                ("ingest".to_owned(), Value::S(ingest.to_owned())),
-                ("file".to_owned(), Value::S(file.to_owned())),
-                ("digest".to_owned(), Value::S(digest)),
-            ]),
-            &[("pk", key.pk), ("sk", key.sk)],
-        )
     }
 }
 
 /// What a row says (all but its id): two rows with one id and one digest are the same
 /// record sent twice.
-fn content_digest(row: &UsageRow) -> String {
+fn content_digest(row: &UsageRow) -> u64 {
     let mut hasher = Sha256::new();
     for field in [
         row.identifier.as_str(),
@@ -426,13 +401,21 @@ fn content_digest(row: &UsageRow) -> String {
         hasher.update(field.as_bytes());
         hasher.update([0x1f]);
     }
-    hex::encode(&hasher.finalize()[..16])
+    u64::from_be_bytes(hasher.finalize()[..8].try_into().unwrap_or_default())
+}
+
+/// A file's name as the provider named it (without the bucket's folders).
+fn file_name(file: &str) -> &str {
+    file.rsplit('/').next().unwrap_or(file)
 }
 
 #[derive(Clone)]
 pub struct Ingest {
     table: Arc<dyn Table>,
+    /// The ingest bucket: usage files and their rejects.
     blobs: Arc<dyn Blobs>,
+    /// The documents bucket: rated records ([`blocks`]).
+    records: Arc<dyn Blobs>,
     clock: Arc<dyn Clock>,
     cursors: CursorCodec,
     services: Services,
@@ -450,11 +433,13 @@ impl Ingest {
     pub fn new(
         table: Arc<dyn Table>,
         blobs: Arc<dyn Blobs>,
+        records: Arc<dyn Blobs>,
         clock: Arc<dyn Clock>,
         cursors: CursorCodec,
         sender: EmailAddress,
     ) -> Self {
         Ingest {
+            records,
             services: Services::new(table.clone(), clock.clone(), cursors.clone()),
             alerts: Alerts::new(table.clone(), clock.clone(), cursors.clone(), sender),
             table,
@@ -627,7 +612,8 @@ impl Ingest {
     }
 
     /// Rates a chunk's rows into the file's totals and, unless it was stored before, writes
-    /// its records and rejects, then moves the checkpoint past it.
+    /// its records (one object of blocks, [`blocks`]) and rejects, then moves the checkpoint
+    /// past it.
     async fn load_chunk(
         &self,
         tenant: &TenantId,
@@ -637,100 +623,28 @@ impl Ingest {
         lines: Vec<Line>,
         run: &mut FileRun,
     ) -> Result<(), UsageError> {
-        let mut items: Vec<Item> = Vec::with_capacity(if store_it { lines.len() } else { 0 });
+        let mut rejects: Vec<Item> = Vec::new();
+        let mut records: BTreeMap<(ServiceId, Period), Vec<blocks::Stored>> = BTreeMap::new();
         let (mut accepted, mut rejected) = (0i64, 0i64);
         let rows = lines.len() as i64;
-        let claims = self.claims_of(tenant, ingest, &lines, run).await?;
         for (line, row) in lines {
-            let id_hash = row.as_ref().map_or(0, |r| record_hash(&r.record_id));
-            let claim = claims.get(&id_hash).filter(|c| c.ingest != ingest);
             let outcome = match row {
                 Err(reason) => Err(reason),
-                Ok(row) if !run.seen.insert(id_hash) => Err(format!(
-                    "record_id {:?} appears earlier in the file",
-                    row.record_id
-                )),
-                Ok(row) if row.started_at > run.not_after => Err(format!(
-                    "started_at: {} is in the future",
-                    store::rfc3339(row.started_at)
-                )),
-                Ok(row) if claim.is_some_and(|c| c.digest == content_digest(&row)) => Err(format!(
-                    "record_id {:?} was loaded before, from {}; it counts once",
-                    row.record_id,
-                    claim.map_or("", Claim::file_name)
-                )),
-                Ok(row) if claim.is_some() => Err(format!(
-                    "record_id {:?} was loaded from {} with other details; a loaded record \
-                     is never changed: send the correction under a new record_id",
-                    row.record_id,
-                    claim.map_or("", Claim::file_name)
-                )),
-                Ok(row) => {
-                    let priced = match run.pricing.get(&row.identifier) {
-                        Some(p) => p.clone(),
-                        None => {
-                            let found = self.pricing_of(tenant, &row.identifier).await?;
-                            run.pricing.insert(row.identifier.clone(), found.clone());
-                            found
-                        }
-                    };
-                    match priced {
-                        None => Err(format!("no service with identifier {:?}", row.identifier)),
-                        Some(p) => self
-                            .rate_row(
-                                tenant,
-                                ingest,
-                                &p,
-                                &row,
-                                Period::containing(run.zone.date_of(row.started_at)),
-                                &mut run.used,
-                            )
-                            .await?
-                            .map(|rated| {
-                                let date = run.zone.date_of(row.started_at);
-                                let period = Period::containing(date);
-                                let item = store_it.then(|| {
-                                    [
-                                        record_item(tenant, &p, &row, period, id_hash, &rated),
-                                        Claim::item(
-                                            tenant,
-                                            id_hash,
-                                            ingest,
-                                            &run.file,
-                                            content_digest(&row),
-                                        ),
-                                    ]
-                                });
-                                let day = date.day();
-                                run.services
-                                    .entry(p.service.id)
-                                    .or_insert_with(|| (p.service.account, p.service.plan));
-                                run.totals
-                                    .entry((p.service.id, period, day, row.usage))
-                                    .or_default()
-                                    .add(&Totals {
-                                        count: 1,
-                                        quantity: row.quantity,
-                                        billable: rated.billable,
-                                        covered: rated.covered,
-                                        charge: rated.charge,
-                                    });
-                                item
-                            }),
-                    }
-                }
+                Ok(row) => self.accept(tenant, ingest, row, run).await?,
             };
             match outcome {
-                Ok(written) => {
+                Ok((service, period, stored)) => {
                     accepted += 1;
-                    items.extend(written.into_iter().flatten());
+                    if store_it {
+                        records.entry((service, period)).or_default().push(stored);
+                    }
                 }
                 Err(reason) => {
                     rejected += 1;
                     if store_it {
                         let k =
                             Key::new(keys::ingest(tenant, ingest), format!("REJECT#{line:010}"));
-                        items.push(store::keyed(
+                        rejects.push(store::keyed(
                             Item::from([
                                 ("line".to_owned(), Value::N(line as i64)),
                                 ("reason".to_owned(), Value::S(reason)),
@@ -743,6 +657,22 @@ impl Ingest {
         }
         if !store_it {
             return Ok(());
+        }
+        // The records' object first: an index item never names an object not stored.
+        let object = BlobKey::parse(&format!("{tenant}/records/{ingest}/{chunk_no:06}.rec"))?;
+        let encoded = blocks::encode(&object, ingest, &run.file, records)?;
+        let mut items = rejects;
+        if !encoded.blocks.is_empty() {
+            self.records
+                .put(
+                    &object,
+                    bytes_stream(encoded.object),
+                    "application/octet-stream",
+                )
+                .await?;
+            for (service, period, block) in &encoded.blocks {
+                items.push(block.item(tenant, service, *period, chunk_no));
+            }
         }
         self.table.put_many(items).await?;
         // Only now is the chunk done; a second runner of the same chunk finds it moved.
@@ -842,61 +772,161 @@ impl Ingest {
         Ok(())
     }
 
-    /// The claims on the record ids of a chunk's rows (other files' and, on a redelivery,
-    /// this file's own), by id hash.
-    ///
-    /// A claim counts only once its file has finished loading (its totals are written then):
-    /// the claims of a file that failed part way are void, and this file takes the records
-    /// over; while the claiming file is unfinished, this one waits ([`UsageError::WaitingFor`]:
-    /// the trigger delivers it again).
-    async fn claims_of(
+    /// Checks and rates one row: its service, month and rated record, or why it is refused.
+    async fn accept(
         &self,
         tenant: &TenantId,
         ingest: &str,
-        lines: &[Line],
+        row: UsageRow,
         run: &mut FileRun,
-    ) -> Result<HashMap<u128, Claim>, UsageError> {
-        let keys: Vec<Key> = lines
-            .iter()
-            .filter_map(|(_, row)| row.as_ref().ok())
-            .map(|row| record_hash(&row.record_id))
-            .filter(|hash| !run.seen.contains(hash))
-            .map(|hash| Claim::key(tenant, hash))
-            .collect();
-        if keys.is_empty() {
-            return Ok(HashMap::new());
+    ) -> Result<Result<(ServiceId, Period, blocks::Stored), String>, UsageError> {
+        let id_hash = record_hash(&row.record_id);
+        if !run.seen.insert(id_hash) {
+            return Ok(Err(format!(
+                "record_id {:?} appears earlier in the file",
+                row.record_id
+            )));
         }
-        let found = self.table.get_many(&keys).await?;
-        let mut claims = HashMap::new();
-        for item in found.values() {
-            let parsed = item.get("pk").and_then(Value::as_s).and_then(|pk| {
-                let hash = u128::from_str_radix(pk.rsplit('#').next()?, 16).ok()?;
-                Some((hash, Claim::from_item(item)?))
+        if row.started_at > run.not_after {
+            return Ok(Err(format!(
+                "started_at: {} is in the future",
+                store::rfc3339(row.started_at)
+            )));
+        }
+        let priced = match run.pricing.get(&row.identifier) {
+            Some(p) => p.clone(),
+            None => {
+                let found = self.pricing_of(tenant, &row.identifier).await?;
+                run.pricing.insert(row.identifier.clone(), found.clone());
+                found
+            }
+        };
+        let Some(p) = priced else {
+            return Ok(Err(format!(
+                "no service with identifier {:?}",
+                row.identifier
+            )));
+        };
+        let date = run.zone.date_of(row.started_at);
+        let period = Period::containing(date);
+        let digest = content_digest(&row);
+        let loaded = self
+            .loaded_in(tenant, ingest, p.service.id, period, run)
+            .await?;
+        if let Some(&(before, file)) = loaded.get(&id_hash) {
+            let file = run.files.get(file as usize).map_or("", |f| file_name(f));
+            return Ok(Err(if before == digest {
+                format!(
+                    "record_id {:?} was loaded before, from {file}; it counts once",
+                    row.record_id
+                )
+            } else {
+                format!(
+                    "record_id {:?} was loaded from {file} with other details; a loaded \
+                     record is never changed: send the correction under a new record_id",
+                    row.record_id
+                )
+            }));
+        }
+        let rated = match self
+            .rate_row(tenant, ingest, &p, &row, period, &mut run.used)
+            .await?
+        {
+            Ok(rated) => rated,
+            Err(reason) => return Ok(Err(reason)),
+        };
+        run.services
+            .entry(p.service.id)
+            .or_insert_with(|| (p.service.account, p.service.plan));
+        run.totals
+            .entry((p.service.id, period, date.day(), row.usage))
+            .or_default()
+            .add(&Totals {
+                count: 1,
+                quantity: row.quantity,
+                billable: rated.billable,
+                covered: rated.covered,
+                charge: rated.charge,
             });
-            let Some((hash, claim)) = parsed else {
-                continue;
-            };
-            if claim.ingest != ingest {
-                let status = match run.claimants.get(&claim.ingest) {
-                    Some(status) => *status,
-                    None => {
-                        let status = self
-                            .result(tenant, &claim.ingest)
-                            .await?
-                            .map_or(IngestStatus::Failed, |r| r.status);
-                        run.claimants.insert(claim.ingest.clone(), status);
-                        status
-                    }
-                };
-                match status {
-                    IngestStatus::Completed => {}
-                    IngestStatus::Failed => continue,
-                    IngestStatus::Running => return Err(UsageError::WaitingFor(claim.file)),
+        let record = super::UsageRecord {
+            record_id: row.record_id,
+            service: p.service.id.to_string(),
+            usage: row.usage,
+            started_at: row.started_at,
+            destination: row.destination,
+            quantity: row.quantity,
+            billable: rated.billable,
+            covered: rated.covered,
+            charge: rated.charge,
+            currency: p.plan.currency.to_string(),
+        };
+        Ok(Ok((
+            p.service.id,
+            period,
+            blocks::Stored {
+                id_hash,
+                digest,
+                record,
+            },
+        )))
+    }
+
+    /// The record ids other files loaded into a service's month (read once per file and
+    /// service-month): by id hash, what the row said and the file (an index of
+    /// [`FileRun::files`]).
+    ///
+    /// Only files that finished loading count (their totals are written then): the blocks
+    /// of a file that failed part way are void, and this file takes the records over; while
+    /// a file that holds some is unfinished, this one waits ([`UsageError::WaitingFor`]: the
+    /// trigger delivers it again). This file's own blocks, from a delivery that stopped,
+    /// are written again as they were.
+    async fn loaded_in<'r>(
+        &self,
+        tenant: &TenantId,
+        ingest: &str,
+        service: ServiceId,
+        period: Period,
+        run: &'r mut FileRun,
+    ) -> Result<&'r HashMap<u128, (u64, u32)>, UsageError> {
+        if !run.loaded.contains_key(&(service, period)) {
+            let found = Block::all_of(self.table.as_ref(), tenant, &service, period).await?;
+            let others: Vec<&Block> = found.iter().filter(|b| b.ingest != ingest).collect();
+            let unknown: Vec<&str> = others
+                .iter()
+                .map(|b| b.ingest.as_str())
+                .filter(|i| !run.claimants.contains_key(*i))
+                .collect();
+            if !unknown.is_empty() {
+                let statuses =
+                    blocks::statuses(self.table.as_ref(), tenant, unknown.iter().copied()).await?;
+                for id in unknown {
+                    let status = statuses.get(id).copied().unwrap_or(IngestStatus::Failed);
+                    run.claimants.insert(id.to_owned(), status);
                 }
             }
-            claims.insert(hash, claim);
+            let mut ids = HashMap::new();
+            for block in others {
+                match run.claimants.get(&block.ingest) {
+                    Some(IngestStatus::Completed) => {}
+                    Some(IngestStatus::Running) => {
+                        return Err(UsageError::WaitingFor(block.file.clone()));
+                    }
+                    _ => continue,
+                }
+                let file = match run.files.iter().position(|f| *f == block.file) {
+                    Some(i) => i as u32,
+                    None => {
+                        run.files.push(block.file.clone());
+                        (run.files.len() - 1) as u32
+                    }
+                };
+                for (hash, digest) in block.ids(self.records.as_ref()).await? {
+                    ids.insert(hash, (digest, file));
+                }
+            }
+            run.loaded.insert((service, period), ids);
         }
-        Ok(claims)
+        Ok(&run.loaded[&(service, period)])
     }
 
     async fn pricing_of(
@@ -1230,42 +1260,6 @@ impl Ingest {
         )
         .await?)
     }
-}
-
-/// A rated row's record item, in its service's month (newest first by time, then id).
-fn record_item(
-    tenant: &TenantId,
-    p: &Pricing,
-    row: &UsageRow,
-    period: Period,
-    id_hash: u128,
-    rated: &rating::Rated,
-) -> Item {
-    let sort = format!("{}#{id_hash:032x}", store::rfc3339(row.started_at));
-    let record = super::UsageRecord {
-        record_id: row.record_id.clone(),
-        service: p.service.id.to_string(),
-        usage: row.usage,
-        started_at: row.started_at,
-        destination: row.destination.clone(),
-        quantity: row.quantity,
-        billable: rated.billable,
-        covered: rated.covered,
-        charge: rated.charge,
-        currency: p.plan.currency.to_string(),
-    };
-    store::keyed(
-        record.to_item(),
-        &[
-            ("pk", keys::records(tenant, &p.service.id, period)),
-            ("sk", sort.clone()),
-            (
-                "gsi1pk",
-                keys::records_of_type(tenant, &p.service.id, row.usage, period),
-            ),
-            ("gsi1sk", sort),
-        ],
-    )
 }
 
 /// The condition that an ingest is still running.

@@ -9,9 +9,11 @@
 //! account is another, so either view is one query.
 
 pub mod alerts;
+pub mod blocks;
 pub mod export;
 pub mod ingest;
 pub mod rating;
+pub mod records;
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -19,10 +21,10 @@ use std::sync::Arc;
 use time::{Date, Month, OffsetDateTime};
 
 use super::catalogue::UsageType;
-use super::paging::{self, Page, PageRequest, PagingError};
+use super::paging::PagingError;
 use crate::ids::{AccountId, ServiceId, TenantId};
-use crate::ports::table::{Index, Item, Query, SortKey, Table, TableError, Value};
-use crate::store::{self, CursorCodec};
+use crate::ports::table::{Index, Item, Query, Table, TableError, Value};
+use crate::store;
 
 /// A calendar month, `2026-11`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -83,31 +85,15 @@ impl std::fmt::Display for Period {
 pub mod keys {
     use super::*;
 
-    /// A service's records of a month (newest first by the sort key).
+    /// A service's records of a month: the index of their blocks ([`blocks`]).
     pub fn records(tenant: &TenantId, service: &ServiceId, period: Period) -> String {
         format!("TENANT#{tenant}#SERVICE#{service}#USAGE#{period}")
-    }
-    /// The same records of one usage type (GSI1).
-    pub fn records_of_type(
-        tenant: &TenantId,
-        service: &ServiceId,
-        usage: UsageType,
-        period: Period,
-    ) -> String {
-        format!(
-            "TENANT#{tenant}#SERVICE#{service}#USAGE#{}#{period}",
-            usage.name()
-        )
     }
     pub fn service_totals(tenant: &TenantId, service: &ServiceId, period: Period) -> String {
         format!("TENANT#{tenant}#SERVICE#{service}#TOTALS#{period}")
     }
     pub fn account_totals(tenant: &TenantId, account: &AccountId, period: Period) -> String {
         format!("TENANT#{tenant}#ACCOUNT#{account}#TOTALS#{period}")
-    }
-    /// The file that first loaded a record id (by the id's hash): one per record.
-    pub fn record_claim(tenant: &TenantId, id_hash: u128) -> String {
-        format!("TENANT#{tenant}#RECORD#{id_hash:032x}")
     }
     pub fn ingest(tenant: &TenantId, id: &str) -> String {
         format!("TENANT#{tenant}#INGEST#{id}")
@@ -215,12 +201,11 @@ impl From<crate::domain::services::ServiceError> for UsageError {
 #[derive(Clone)]
 pub struct UsageViews {
     table: Arc<dyn Table>,
-    cursors: CursorCodec,
 }
 
 impl UsageViews {
-    pub fn new(table: Arc<dyn Table>, cursors: CursorCodec) -> Self {
-        UsageViews { table, cursors }
+    pub fn new(table: Arc<dyn Table>) -> Self {
+        UsageViews { table }
     }
 
     async fn month_of(
@@ -300,114 +285,5 @@ impl UsageViews {
             Some(today),
         )
         .await
-    }
-
-    /// A service's records of a month, newest first, optionally of one type; one query a
-    /// page.
-    pub async fn records(
-        &self,
-        tenant: &TenantId,
-        service: &ServiceId,
-        period: Period,
-        usage: Option<UsageType>,
-        page: &PageRequest,
-    ) -> Result<Page<UsageRecord>, UsageError> {
-        let (query, scope) = match usage {
-            None => (
-                Query::partition(Index::Primary, keys::records(tenant, service, period)),
-                format!("usage:{tenant}:{service}:{period}"),
-            ),
-            Some(usage) => (
-                Query::partition(
-                    Index::Gsi1,
-                    keys::records_of_type(tenant, service, usage, period),
-                ),
-                format!("usage:{tenant}:{service}:{period}:{}", usage.name()),
-            ),
-        };
-        Ok(paging::fetch(
-            self.table.as_ref(),
-            &self.cursors,
-            &scope,
-            query.backward(),
-            page,
-            record_from_item,
-        )
-        .await?)
-    }
-
-    /// Every record of a service in a month, oldest first, a page at a time (for exports).
-    pub async fn all_records(
-        &self,
-        tenant: &TenantId,
-        service: &ServiceId,
-        period: Period,
-        after: Option<crate::ports::table::Cursor>,
-    ) -> Result<(Vec<UsageRecord>, Option<crate::ports::table::Cursor>), UsageError> {
-        let page = self
-            .table
-            .query(
-                Query::partition(Index::Primary, keys::records(tenant, service, period))
-                    .sort(SortKey::Any)
-                    .limit(1000)
-                    .after(after),
-            )
-            .await?;
-        let records = page
-            .items
-            .iter()
-            .map(record_from_item)
-            .collect::<Result<_, _>>()?;
-        Ok((records, page.next))
-    }
-}
-
-pub fn record_from_item(item: &Item) -> Result<UsageRecord, TableError> {
-    store::from_item(item)
-}
-
-impl UsageRecord {
-    /// The record's attributes, built directly: ingest makes one per row, and going
-    /// through serde_json's values cost more than the rest of rating.
-    pub fn to_item(&self) -> Item {
-        let s = |text: &str| Value::S(text.to_owned());
-        Item::from([
-            ("record_id".to_owned(), s(&self.record_id)),
-            ("service".to_owned(), s(&self.service)),
-            ("usage".to_owned(), s(self.usage.name())),
-            (
-                "started_at".to_owned(),
-                Value::S(store::rfc3339(self.started_at)),
-            ),
-            ("destination".to_owned(), s(&self.destination)),
-            ("quantity".to_owned(), Value::N(self.quantity)),
-            ("billable".to_owned(), Value::N(self.billable)),
-            ("covered".to_owned(), Value::N(self.covered)),
-            ("charge".to_owned(), Value::N(self.charge)),
-            ("currency".to_owned(), s(&self.currency)),
-        ])
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_record_built_directly_is_the_item_serde_would_make_and_reads_back() {
-        let record = UsageRecord {
-            record_id: "c1".into(),
-            service: "01JABCDEFGHJKMNPQRSTVWXYZ0".into(),
-            usage: UsageType::Call,
-            started_at: time::macros::datetime!(2036-11-03 09:15 UTC),
-            destination: "61255509999".into(),
-            quantity: 100,
-            billable: 120,
-            covered: 120,
-            charge: 0,
-            currency: "AUD".into(),
-        };
-        assert_eq!(record.to_item(), store::to_item(&record).unwrap());
-        assert_eq!(record_from_item(&record.to_item()).unwrap(), record);
     }
 }

@@ -1,0 +1,394 @@
+//! Rated records at rest (docs/usage-storage.md). Each ingest chunk's records are one
+//! object in the bucket, `{tenant}/records/{ingest}/{chunk}.rec`, made of one block per
+//! service and month the chunk touched; the table holds one small index item per block,
+//! in the service-month's records partition. A block has two parts, each read on its own
+//! with a ranged read:
+//!
+//! - its **ids**: for each record, the 16-byte hash of its id and 8 bytes of the hash of
+//!   what the row said, sorted by id hash (what de-duplication reads, 24 bytes a record);
+//! - its **rows**: the records as CSV, oldest first, compressed with zlib (what the views
+//!   and exports read). The service and currency are the block's, not repeated per row.
+//!
+//! An object is never changed once its chunk is done; a chunk written again by a
+//! redelivery is written with the same bytes, under the same key.
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+
+use bytes::Bytes;
+use time::OffsetDateTime;
+
+use super::ingest::IngestStatus;
+use super::{Period, UsageError, UsageRecord, keys};
+use crate::domain::catalogue::UsageType;
+use crate::ids::{ServiceId, TenantId};
+use crate::ports::blobs::{BlobKey, Blobs};
+use crate::ports::table::{Index, Item, Key, Query, SortKey, Table, TableError, Value};
+use crate::store;
+
+/// The sort key of the index items (after the records partition's totals and older items).
+const BLOCK: &str = "BLOCK#";
+
+/// A record's place in its service's month: by start, then by the provider's id.
+pub type Place = (OffsetDateTime, String);
+
+/// A rated record on its way into a block, with what de-duplication keeps of it.
+pub struct Stored {
+    pub id_hash: u128,
+    pub digest: u64,
+    pub record: UsageRecord,
+}
+
+/// One block's index item: where its parts are and what they hold.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Block {
+    pub object: String,
+    pub ingest: String,
+    /// The usage file the records came from, as the bucket names it.
+    pub file: String,
+    pub service: String,
+    pub currency: String,
+    pub ids_at: u64,
+    pub ids_len: u64,
+    pub rows_at: u64,
+    pub rows_len: u64,
+    pub count: i64,
+    /// Records of each type, in [`UsageType::ALL`]'s order.
+    pub by_type: [i64; 3],
+    pub first: Place,
+    pub last: Place,
+}
+
+fn type_slot(usage: UsageType) -> usize {
+    UsageType::ALL
+        .iter()
+        .position(|u| *u == usage)
+        .unwrap_or_default()
+}
+
+impl Block {
+    pub fn holds(&self, usage: Option<UsageType>) -> bool {
+        match usage {
+            None => self.count > 0,
+            Some(usage) => self.by_type[type_slot(usage)] > 0,
+        }
+    }
+
+    fn key(tenant: &TenantId, service: &ServiceId, period: Period, sk: String) -> Key {
+        Key::new(keys::records(tenant, service, period), sk)
+    }
+
+    /// The index item, in the service-month's records partition.
+    pub fn item(&self, tenant: &TenantId, service: &ServiceId, period: Period, chunk: i64) -> Item {
+        let key = Self::key(
+            tenant,
+            service,
+            period,
+            format!("{BLOCK}{}#{chunk:06}", self.ingest),
+        );
+        let s = |text: &str| Value::S(text.to_owned());
+        let n = |number: u64| Value::N(number as i64);
+        let mut item = Item::from([
+            ("object".to_owned(), s(&self.object)),
+            ("ingest".to_owned(), s(&self.ingest)),
+            ("file".to_owned(), s(&self.file)),
+            ("service".to_owned(), s(&self.service)),
+            ("currency".to_owned(), s(&self.currency)),
+            ("ids_at".to_owned(), n(self.ids_at)),
+            ("ids_len".to_owned(), n(self.ids_len)),
+            ("rows_at".to_owned(), n(self.rows_at)),
+            ("rows_len".to_owned(), n(self.rows_len)),
+            ("count".to_owned(), Value::N(self.count)),
+            ("first_at".to_owned(), s(&store::rfc3339(self.first.0))),
+            ("first_id".to_owned(), s(&self.first.1)),
+            ("last_at".to_owned(), s(&store::rfc3339(self.last.0))),
+            ("last_id".to_owned(), s(&self.last.1)),
+        ]);
+        for (usage, count) in UsageType::ALL.iter().zip(self.by_type) {
+            item.insert(format!("n_{}", usage.name()), Value::N(count));
+        }
+        store::keyed(item, &[("pk", key.pk), ("sk", key.sk)])
+    }
+
+    pub fn from_item(item: &Item) -> Result<Block, TableError> {
+        let bad = || TableError::Unreadable("a usage block's index item".into());
+        let s = |name: &str| item.get(name).and_then(Value::as_s).ok_or_else(bad);
+        let n = |name: &str| item.get(name).and_then(Value::as_n).ok_or_else(bad);
+        let at = |name: &str| s(name).and_then(|t| store::parse_rfc3339(t).ok_or_else(bad));
+        let mut by_type = [0; 3];
+        for (slot, usage) in UsageType::ALL.iter().enumerate() {
+            by_type[slot] = n(&format!("n_{}", usage.name()))?;
+        }
+        Ok(Block {
+            object: s("object")?.to_owned(),
+            ingest: s("ingest")?.to_owned(),
+            file: s("file")?.to_owned(),
+            service: s("service")?.to_owned(),
+            currency: s("currency")?.to_owned(),
+            ids_at: n("ids_at")? as u64,
+            ids_len: n("ids_len")? as u64,
+            rows_at: n("rows_at")? as u64,
+            rows_len: n("rows_len")? as u64,
+            count: n("count")?,
+            by_type,
+            first: (at("first_at")?, s("first_id")?.to_owned()),
+            last: (at("last_at")?, s("last_id")?.to_owned()),
+        })
+    }
+
+    /// Every block of a service's month, of every ingest (finished or not), in key order.
+    pub async fn all_of(
+        table: &dyn Table,
+        tenant: &TenantId,
+        service: &ServiceId,
+        period: Period,
+    ) -> Result<Vec<Block>, TableError> {
+        let query = Query::partition(Index::Primary, keys::records(tenant, service, period))
+            .sort(SortKey::BeginsWith(BLOCK.into()))
+            .limit(1000);
+        store::query_all(table, query)
+            .await?
+            .iter()
+            .map(Block::from_item)
+            .collect()
+    }
+
+    /// The blocks of a service's month that the views show: those of files that finished
+    /// loading (a file's records appear with its totals; a file that failed part way and
+    /// was loaded again is shown through its new load).
+    pub async fn shown_of(
+        table: &dyn Table,
+        tenant: &TenantId,
+        service: &ServiceId,
+        period: Period,
+    ) -> Result<Vec<Block>, TableError> {
+        let blocks = Self::all_of(table, tenant, service, period).await?;
+        let statuses = statuses(table, tenant, blocks.iter().map(|b| b.ingest.as_str())).await?;
+        Ok(blocks
+            .into_iter()
+            .filter(|b| statuses.get(&b.ingest) == Some(&IngestStatus::Completed))
+            .collect())
+    }
+
+    fn object_key(&self) -> Result<BlobKey, UsageError> {
+        Ok(BlobKey::parse(&self.object)?)
+    }
+
+    async fn part(&self, blobs: &dyn Blobs, at: u64, len: u64) -> Result<Bytes, UsageError> {
+        let part = blobs.get_range(&self.object_key()?, at, len).await?;
+        match part {
+            Some(bytes) if bytes.len() as u64 == len => Ok(bytes),
+            _ => Err(TableError::Unreadable(format!(
+                "usage block {} is missing from the bucket",
+                self.object
+            ))
+            .into()),
+        }
+    }
+
+    /// The block's ids: (id hash, what-the-row-said hash), sorted by id hash.
+    pub async fn ids(&self, blobs: &dyn Blobs) -> Result<Vec<(u128, u64)>, UsageError> {
+        let bytes = self.part(blobs, self.ids_at, self.ids_len).await?;
+        Ok(bytes
+            .chunks_exact(24)
+            .map(|entry| {
+                let (hash, digest) = entry.split_at(16);
+                (
+                    u128::from_be_bytes(hash.try_into().unwrap_or_default()),
+                    u64::from_be_bytes(digest.try_into().unwrap_or_default()),
+                )
+            })
+            .collect())
+    }
+
+    /// The block's records, oldest first, read as they are decompressed.
+    pub async fn rows(&self, blobs: &dyn Blobs) -> Result<BlockRows, UsageError> {
+        let bytes = self.part(blobs, self.rows_at, self.rows_len).await?;
+        Ok(BlockRows {
+            reader: csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(flate2::read::ZlibDecoder::new(std::io::Cursor::new(bytes))),
+            service: Arc::from(self.service.as_str()),
+            currency: Arc::from(self.currency.as_str()),
+            row: csv::StringRecord::new(),
+        })
+    }
+}
+
+/// The state of each named ingest (one batch read).
+pub async fn statuses<'a>(
+    table: &dyn Table,
+    tenant: &TenantId,
+    ingests: impl Iterator<Item = &'a str>,
+) -> Result<HashMap<String, IngestStatus>, TableError> {
+    let mut wanted: Vec<&str> = ingests.collect();
+    wanted.sort_unstable();
+    wanted.dedup();
+    let mut out = HashMap::new();
+    for some in wanted.chunks(100) {
+        let keys: Vec<Key> = some
+            .iter()
+            .map(|id| Key::new(keys::ingest(tenant, id), "INGEST"))
+            .collect();
+        for item in table.get_many(&keys).await?.values() {
+            let id = item.get("id").and_then(Value::as_s);
+            let status = item
+                .get("status")
+                .and_then(Value::as_s)
+                .and_then(|s| serde_json::from_value(serde_json::Value::String(s.into())).ok());
+            if let (Some(id), Some(status)) = (id, status) {
+                out.insert(id.to_owned(), status);
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// A block's records as they are read.
+pub struct BlockRows {
+    reader: csv::Reader<flate2::read::ZlibDecoder<std::io::Cursor<Bytes>>>,
+    service: Arc<str>,
+    currency: Arc<str>,
+    row: csv::StringRecord,
+}
+
+impl Iterator for BlockRows {
+    type Item = Result<UsageRecord, UsageError>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        match self.reader.read_record(&mut self.row) {
+            Ok(false) => None,
+            Ok(true) => Some(record_of(&self.row, &self.service, &self.currency)),
+            Err(e) => Some(Err(
+                TableError::Unreadable(format!("a usage block: {e}")).into()
+            )),
+        }
+    }
+}
+
+const COLUMNS: usize = 8;
+
+fn record_of(
+    row: &csv::StringRecord,
+    service: &str,
+    currency: &str,
+) -> Result<UsageRecord, UsageError> {
+    let bad = || UsageError::from(TableError::Unreadable("a usage block's row".into()));
+    if row.len() != COLUMNS {
+        return Err(bad());
+    }
+    let field = |i: usize| row.get(i).unwrap_or_default();
+    let number = |i: usize| field(i).parse::<i64>().map_err(|_| bad());
+    Ok(UsageRecord {
+        record_id: field(0).to_owned(),
+        service: service.to_owned(),
+        usage: UsageType::parse(field(1)).ok_or_else(bad)?,
+        started_at: store::parse_rfc3339(field(2)).ok_or_else(bad)?,
+        destination: field(3).to_owned(),
+        quantity: number(4)?,
+        billable: number(5)?,
+        covered: number(6)?,
+        charge: number(7)?,
+        currency: currency.to_owned(),
+    })
+}
+
+/// A chunk's object and the index of each of its blocks, by service and month.
+pub struct Encoded {
+    pub object: Vec<u8>,
+    pub blocks: Vec<(ServiceId, Period, Block)>,
+}
+
+/// Lays out a chunk's records as one object: a block per service and month, each its ids
+/// then its rows. The same records give the same bytes, whatever order they came in.
+pub fn encode(
+    object: &BlobKey,
+    ingest: &str,
+    file: &str,
+    records: BTreeMap<(ServiceId, Period), Vec<Stored>>,
+) -> Result<Encoded, UsageError> {
+    let failed = |e: std::io::Error| UsageError::Blobs(e.into());
+    let mut out = Vec::new();
+    let mut blocks = Vec::with_capacity(records.len());
+    for ((service, period), mut stored) in records {
+        let Some(head) = stored.first() else {
+            continue;
+        };
+        let currency = head.record.currency.clone();
+        let mut ids: Vec<(u128, u64)> = stored.iter().map(|s| (s.id_hash, s.digest)).collect();
+        ids.sort_unstable();
+        let ids_at = out.len() as u64;
+        for (hash, digest) in &ids {
+            out.extend_from_slice(&hash.to_be_bytes());
+            out.extend_from_slice(&digest.to_be_bytes());
+        }
+        stored.sort_unstable_by(|a, b| {
+            (a.record.started_at, &a.record.record_id)
+                .cmp(&(b.record.started_at, &b.record.record_id))
+        });
+        let rows_at = out.len() as u64;
+        let mut by_type = [0; 3];
+        let compressed = {
+            let encoder = flate2::write::ZlibEncoder::new(
+                std::mem::take(&mut out),
+                flate2::Compression::fast(),
+            );
+            let mut csv = csv::WriterBuilder::new()
+                .has_headers(false)
+                .from_writer(encoder);
+            for s in &stored {
+                let r = &s.record;
+                by_type[type_slot(r.usage)] += 1;
+                csv.write_record([
+                    r.record_id.as_str(),
+                    r.usage.name(),
+                    &store::rfc3339(r.started_at),
+                    r.destination.as_str(),
+                    &r.quantity.to_string(),
+                    &r.billable.to_string(),
+                    &r.covered.to_string(),
+                    &r.charge.to_string(),
+                ])
+                .map_err(|e| failed(std::io::Error::other(e)))?;
+            }
+            csv.flush().map_err(failed)?;
+            let encoder = csv
+                .into_inner()
+                .map_err(|e| failed(std::io::Error::other(e.to_string())))?;
+            encoder.finish().map_err(failed)?
+        };
+        out = compressed;
+        let first = stored.first().map(|s| place(&s.record));
+        let last = stored.last().map(|s| place(&s.record));
+        let (Some(first), Some(last)) = (first, last) else {
+            continue;
+        };
+        blocks.push((
+            service,
+            period,
+            Block {
+                object: object.as_str().to_owned(),
+                ingest: ingest.to_owned(),
+                file: file.to_owned(),
+                service: service.to_string(),
+                currency,
+                ids_at,
+                ids_len: rows_at - ids_at,
+                rows_at,
+                rows_len: out.len() as u64 - rows_at,
+                count: stored.len() as i64,
+                by_type,
+                first,
+                last,
+            },
+        ));
+    }
+    Ok(Encoded {
+        object: out,
+        blocks,
+    })
+}
+
+pub fn place(record: &UsageRecord) -> Place {
+    (record.started_at, record.record_id.clone())
+}
