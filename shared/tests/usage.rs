@@ -18,6 +18,13 @@ use selfcare::ports::table::{Condition, Item, Key, Page, Query, Table, TableErro
 use crate::common::usage_fixture::*;
 use crate::common::*;
 
+/// The rejects file of [`FILE`].
+const FILE_REJECTS: &str = "line,reason\r\n\
+    6,\"record_id \"\"c2\"\" appears earlier in the file\"\r\n\
+    8,\"type: call, message or data\"\r\n\
+    9,\"no service with identifier \"\"+61299999999\"\"\"\r\n\
+    11,\"started_at: not an RFC 3339 time\"\r\n";
+
 /// The text of a rejects file.
 async fn rejects_text(f: &Fixture, key: &str) -> String {
     let file = f.w.platform.ingest.get(&BlobKey::parse(key).unwrap()).await;
@@ -58,14 +65,7 @@ async fn a_file_loaded_twice_counts_once_with_exact_rejects_and_allowances_on(w:
 
     // The rejects file says which line and why, in line order (the header is line 1).
     let text = rejects_of(&f, &first).await;
-    assert_eq!(
-        text,
-        "line,reason\r\n\
-         6,\"record_id \"\"c2\"\" appears earlier in the file\"\r\n\
-         8,\"type: call, message or data\"\r\n\
-         9,\"no service with identifier \"\"+61299999999\"\"\"\r\n\
-         11,\"started_at: not an RFC 3339 time\"\r\n"
-    );
+    assert_eq!(text, FILE_REJECTS);
 
     // Calls: landline 120+120+60+60 billable, 300 covered, 60 charged at 2.5 c/min (3 c,
     // rounded half up from 2.5); spare 60 s abroad at 10 c + 120 s at 2.5 c/min (5 c).
@@ -414,6 +414,12 @@ async fn a_crash_halfway_is_finished_by_the_redelivery_exactly_once() {
             (IngestStatus::Completed, 11, 7, 4),
             "crash at update {crash_at}"
         );
+        // The rejects of every chunk, in line order, once each, as from a load in one go.
+        assert_eq!(
+            rejects_of(&f, &done).await,
+            FILE_REJECTS,
+            "crash at update {crash_at}"
+        );
         // The same totals, allowances included, as the file loaded in one go: the totals
         // the crashed run had written are its own and are not counted as allowance used.
         assert_eq!(
@@ -524,7 +530,7 @@ async fn a_load_that_stopped_is_shown_failed_and_staff_retry_it_once_counting_no
         f.w.take_blob_events()
             .await
             .iter()
-            .all(|created| created.bucket != "ingest"),
+            .all(|created| !created.key.as_str().contains("/usage/")),
         "nothing stored again"
     );
 

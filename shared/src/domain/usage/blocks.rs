@@ -32,11 +32,25 @@ const BLOCK: &str = "BLOCK#";
 /// A record's place in its service's month: by start, then by the provider's id.
 pub type Place = (OffsetDateTime, String);
 
-/// A rated record on its way into a block, with what de-duplication keeps of it.
+/// A rated record on its way into a block, with what de-duplication keeps of it (its
+/// service and currency are its block's).
 pub struct Stored {
     pub id_hash: u128,
     pub digest: u64,
-    pub record: UsageRecord,
+    pub record_id: String,
+    pub usage: UsageType,
+    pub started_at: OffsetDateTime,
+    pub destination: String,
+    pub quantity: i64,
+    pub billable: i64,
+    pub covered: i64,
+    pub charge: i64,
+}
+
+/// A service-month's records of one chunk, on their way into a block.
+pub struct Pending {
+    pub currency: String,
+    pub rows: Vec<Stored>,
 }
 
 /// One block's index item: where its parts are and what they hold.
@@ -305,16 +319,14 @@ pub fn encode(
     object: &BlobKey,
     ingest: &str,
     file: &str,
-    records: BTreeMap<(ServiceId, Period), Vec<Stored>>,
+    records: BTreeMap<(ServiceId, Period), Pending>,
 ) -> Result<Encoded, UsageError> {
     let failed = |e: std::io::Error| UsageError::Blobs(e.into());
     let mut out = Vec::new();
     let mut blocks = Vec::with_capacity(records.len());
-    for ((service, period), mut stored) in records {
-        let Some(head) = stored.first() else {
-            continue;
-        };
-        let currency = head.record.currency.clone();
+    let mut number = NumberText::default();
+    for ((service, period), pending) in records {
+        let (currency, mut stored) = (pending.currency, pending.rows);
         let mut ids: Vec<(u128, u64)> = stored.iter().map(|s| (s.id_hash, s.digest)).collect();
         ids.sort_unstable();
         let ids_at = out.len() as u64;
@@ -323,8 +335,7 @@ pub fn encode(
             out.extend_from_slice(&digest.to_be_bytes());
         }
         stored.sort_unstable_by(|a, b| {
-            (a.record.started_at, &a.record.record_id)
-                .cmp(&(b.record.started_at, &b.record.record_id))
+            (a.started_at, &a.record_id).cmp(&(b.started_at, &b.record_id))
         });
         let rows_at = out.len() as u64;
         let mut by_type = [0; 3];
@@ -336,20 +347,18 @@ pub fn encode(
             let mut csv = csv::WriterBuilder::new()
                 .has_headers(false)
                 .from_writer(encoder);
-            for s in &stored {
-                let r = &s.record;
+            let write = |e: csv::Error| failed(std::io::Error::other(e));
+            for r in &stored {
                 by_type[type_slot(r.usage)] += 1;
-                csv.write_record([
-                    r.record_id.as_str(),
-                    r.usage.name(),
-                    &store::rfc3339(r.started_at),
-                    r.destination.as_str(),
-                    &r.quantity.to_string(),
-                    &r.billable.to_string(),
-                    &r.covered.to_string(),
-                    &r.charge.to_string(),
-                ])
-                .map_err(|e| failed(std::io::Error::other(e)))?;
+                csv.write_field(&r.record_id).map_err(write)?;
+                csv.write_field(r.usage.name()).map_err(write)?;
+                csv.write_field(store::rfc3339(r.started_at))
+                    .map_err(write)?;
+                csv.write_field(&r.destination).map_err(write)?;
+                for n in [r.quantity, r.billable, r.covered, r.charge] {
+                    csv.write_field(number.of(n)).map_err(write)?;
+                }
+                csv.write_record(None::<&[u8]>).map_err(write)?;
             }
             csv.flush().map_err(failed)?;
             let encoder = csv
@@ -358,8 +367,9 @@ pub fn encode(
             encoder.finish().map_err(failed)?
         };
         out = compressed;
-        let first = stored.first().map(|s| place(&s.record));
-        let last = stored.last().map(|s| place(&s.record));
+        let place = |s: &Stored| (s.started_at, s.record_id.clone());
+        let first = stored.first().map(place);
+        let last = stored.last().map(place);
         let (Some(first), Some(last)) = (first, last) else {
             continue;
         };
@@ -391,4 +401,17 @@ pub fn encode(
 
 pub fn place(record: &UsageRecord) -> Place {
     (record.started_at, record.record_id.clone())
+}
+
+/// Writes numbers into one reused buffer (a block writes four a record).
+#[derive(Default)]
+struct NumberText(String);
+
+impl NumberText {
+    fn of(&mut self, n: i64) -> &str {
+        use std::fmt::Write as _;
+        self.0.clear();
+        let _ = write!(self.0, "{n}");
+        &self.0
+    }
 }

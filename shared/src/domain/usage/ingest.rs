@@ -53,6 +53,8 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
 
+use futures::StreamExt;
+
 use sha2::{Digest, Sha256};
 use time::OffsetDateTime;
 
@@ -69,9 +71,7 @@ use crate::export::csv_safe;
 use crate::ids::{AccountId, PlanId, ServiceId, TenantId};
 use crate::ports::Clock;
 use crate::ports::blobs::{BlobKey, Blobs, bytes_stream};
-use crate::ports::table::{
-    Condition, Index, Item, Key, Query, SortKey, Table, TableError, Update, Value,
-};
+use crate::ports::table::{Condition, Index, Item, Key, Query, Table, TableError, Update, Value};
 use crate::store::{self, CursorCodec};
 
 /// Rows per chunk: the unit of progress and of redo.
@@ -260,6 +260,32 @@ impl From<IngestRecord> for IngestResult {
 /// One parsed line: its number and the row, or why it is refused.
 type Line = (u64, Result<UsageRow, String>);
 
+/// A rated chunk on its way to the write stage.
+struct ChunkWrite {
+    chunk_no: i64,
+    records: BTreeMap<(ServiceId, Period), blocks::Pending>,
+    /// Line and reason, in line order.
+    rejects: Vec<(u64, String)>,
+    rows: i64,
+    accepted: i64,
+    rejected: i64,
+}
+
+/// A row rated, with where it goes.
+struct Accepted {
+    service: ServiceId,
+    period: Period,
+    currency: crate::domain::catalogue::Currency,
+    stored: blocks::Stored,
+}
+
+/// Why rating stopped before the file's end.
+enum Stop {
+    /// The file is not the documented CSV: it fails whole.
+    Unreadable(String),
+    Error(UsageError),
+}
+
 fn parse_row(record: &csv::StringRecord) -> Result<UsageRow, String> {
     if record.len() != HEADER.len() {
         return Err(format!(
@@ -348,8 +374,6 @@ fn pools(bolt_ons: &[BoltOn]) -> HashMap<UsageType, i64> {
 /// met with their pricing, the allowances drawn, and the file's totals by service, day and
 /// usage type (bounded by services × days × 3, not by rows).
 struct FileRun {
-    /// The file's key, named in the claims of its records.
-    file: String,
     /// The provider's time zone: each record's day and month.
     zone: ProviderZone,
     /// Rows that started after this are refused: a small allowance for clock skew after
@@ -370,12 +394,14 @@ struct FileRun {
 }
 
 impl FileRun {
-    fn new(state: &IngestResult, zone: ProviderZone) -> Self {
+    /// `file_bytes` sizes the set of ids seen once (a row is rarely under 40 bytes), so it
+    /// is not grown, and held twice, as the file goes.
+    fn new(state: &IngestResult, zone: ProviderZone, file_bytes: u64) -> Self {
+        let rows = usize::try_from(file_bytes / 40).unwrap_or(usize::MAX);
         FileRun {
-            file: state.file.clone(),
             zone,
             not_after: state.started_at + CLOCK_SKEW,
-            seen: HashSet::new(),
+            seen: HashSet::with_capacity(rows.min(4_000_000)),
             pricing: HashMap::new(),
             used: HashMap::new(),
             totals: BTreeMap::new(),
@@ -392,15 +418,15 @@ impl FileRun {
 fn content_digest(row: &UsageRow) -> u64 {
     let mut hasher = Sha256::new();
     for field in [
-        row.identifier.as_str(),
-        row.usage.name(),
-        &store::rfc3339(row.started_at),
-        row.destination.as_str(),
-        &row.quantity.to_string(),
+        row.identifier.as_bytes(),
+        row.usage.name().as_bytes(),
+        row.destination.as_bytes(),
     ] {
-        hasher.update(field.as_bytes());
+        hasher.update(field);
         hasher.update([0x1f]);
     }
+    hasher.update(row.started_at.unix_timestamp_nanos().to_be_bytes());
+    hasher.update(row.quantity.to_be_bytes());
     u64::from_be_bytes(hasher.finalize()[..8].try_into().unwrap_or_default())
 }
 
@@ -567,19 +593,56 @@ impl Ingest {
         let parser = tokio::task::spawn_blocking(move || parse_file(bridge, rows, &sender));
 
         let zone = crate::domain::settings::zone(self.table.as_ref(), &tenant).await?;
-        let mut run = FileRun::new(&state, zone);
+        // Parse and rate, then write: a chunk is written (its object, index items, rejects
+        // and checkpoint, in chunk order) while the next is rated; one waits at most.
+        let (writes, written) = tokio::sync::mpsc::channel::<ChunkWrite>(1);
+        let writer = crate::store::scope::spawn(self.clone().write_chunks(
+            tenant,
+            state.id.clone(),
+            state.file.clone(),
+            written,
+        ));
+        let mut run = FileRun::new(&state, zone, download.info.size);
         let mut chunk_no: i64 = 0;
+        let mut stopped = None;
         while let Some(chunk) = chunks.recv().await {
             let lines = match chunk {
                 Ok(lines) => lines,
-                Err(e) => return self.fail(&tenant, &state, &e).await,
+                Err(e) => {
+                    stopped = Some(Stop::Unreadable(e));
+                    break;
+                }
             };
             // Every chunk is rated, to total the file; only chunks not done before are
             // stored.
             let store_it = chunk_no >= resume_at;
-            self.load_chunk(&tenant, &state.id, chunk_no, store_it, lines, &mut run)
-                .await?;
+            match self
+                .rate_chunk(&tenant, &state.id, chunk_no, store_it, lines, &mut run)
+                .await
+            {
+                Ok(Some(write)) => {
+                    if writes.send(write).await.is_err() {
+                        // The writer stopped: its error is the one to tell.
+                        break;
+                    }
+                }
+                Ok(None) => {}
+                Err(e) => {
+                    stopped = Some(Stop::Error(e));
+                    break;
+                }
+            }
             chunk_no += 1;
+        }
+        // Every chunk handed over is written (or the writer failed) before anything else.
+        drop(writes);
+        let wrote = writer.await.map_err(|e| {
+            UsageError::from(TableError::Unavailable(format!("the writer stopped: {e}")))
+        })?;
+        match stopped {
+            Some(Stop::Unreadable(e)) => return self.fail(&tenant, &state, &e).await,
+            Some(Stop::Error(e)) => return Err(e),
+            None => wrote?,
         }
         match parser.await {
             Ok(Ok(())) => {}
@@ -611,10 +674,9 @@ impl Ingest {
         self.finish(&tenant, &state.id, file).await
     }
 
-    /// Rates a chunk's rows into the file's totals and, unless it was stored before, writes
-    /// its records (one object of blocks, [`blocks`]) and rejects, then moves the checkpoint
-    /// past it.
-    async fn load_chunk(
+    /// Rates a chunk's rows into the file's totals; unless it was stored before, what to
+    /// write for it: its records (one object of blocks, [`blocks`]) and rejects.
+    async fn rate_chunk(
         &self,
         tenant: &TenantId,
         ingest: &str,
@@ -622,9 +684,9 @@ impl Ingest {
         store_it: bool,
         lines: Vec<Line>,
         run: &mut FileRun,
-    ) -> Result<(), UsageError> {
-        let mut rejects: Vec<Item> = Vec::new();
-        let mut records: BTreeMap<(ServiceId, Period), Vec<blocks::Stored>> = BTreeMap::new();
+    ) -> Result<Option<ChunkWrite>, UsageError> {
+        let mut rejects: Vec<(u64, String)> = Vec::new();
+        let mut records: BTreeMap<(ServiceId, Period), blocks::Pending> = BTreeMap::new();
         let (mut accepted, mut rejected) = (0i64, 0i64);
         let rows = lines.len() as i64;
         for (line, row) in lines {
@@ -633,74 +695,105 @@ impl Ingest {
                 Ok(row) => self.accept(tenant, ingest, row, run).await?,
             };
             match outcome {
-                Ok((service, period, stored)) => {
+                Ok(row) => {
                     accepted += 1;
                     if store_it {
-                        records.entry((service, period)).or_default().push(stored);
+                        records
+                            .entry((row.service, row.period))
+                            .or_insert_with(|| blocks::Pending {
+                                currency: row.currency.to_string(),
+                                rows: Vec::new(),
+                            })
+                            .rows
+                            .push(row.stored);
                     }
                 }
                 Err(reason) => {
                     rejected += 1;
                     if store_it {
-                        let k =
-                            Key::new(keys::ingest(tenant, ingest), format!("REJECT#{line:010}"));
-                        rejects.push(store::keyed(
-                            Item::from([
-                                ("line".to_owned(), Value::N(line as i64)),
-                                ("reason".to_owned(), Value::S(reason)),
-                            ]),
-                            &[("pk", k.pk), ("sk", k.sk)],
-                        ));
+                        rejects.push((line, reason));
                     }
                 }
             }
         }
-        if !store_it {
-            return Ok(());
-        }
-        // The records' object first: an index item never names an object not stored.
-        let object = BlobKey::parse(&format!("{tenant}/records/{ingest}/{chunk_no:06}.rec"))?;
-        let encoded = blocks::encode(&object, ingest, &run.file, records)?;
-        let mut items = rejects;
-        if !encoded.blocks.is_empty() {
-            self.records
-                .put(
-                    &object,
-                    bytes_stream(encoded.object),
-                    "application/octet-stream",
+        Ok(store_it.then_some(ChunkWrite {
+            chunk_no,
+            records,
+            rejects,
+            rows,
+            accepted,
+            rejected,
+        }))
+    }
+
+    /// The write stage: each chunk in turn, its records' object first (an index item never
+    /// names an object not stored), then its index items and rejects, then the checkpoint.
+    async fn write_chunks(
+        self,
+        tenant: TenantId,
+        ingest: String,
+        file: String,
+        mut chunks: tokio::sync::mpsc::Receiver<ChunkWrite>,
+    ) -> Result<(), UsageError> {
+        let tenant = &tenant;
+        let ingest = ingest.as_str();
+        while let Some(chunk) = chunks.recv().await {
+            let chunk_no = chunk.chunk_no;
+            let object = BlobKey::parse(&format!("{tenant}/records/{ingest}/{chunk_no:06}.rec"))?;
+            let encoded = blocks::encode(&object, ingest, &file, chunk.records)?;
+            if !chunk.rejects.is_empty() {
+                self.blobs
+                    .put(
+                        &rejects_part(tenant, ingest, chunk_no)?,
+                        bytes_stream(rejects_csv(&chunk.rejects)?),
+                        "text/csv",
+                    )
+                    .await?;
+            }
+            let mut items = Vec::with_capacity(encoded.blocks.len());
+            if !encoded.blocks.is_empty() {
+                self.records
+                    .put(
+                        &object,
+                        bytes_stream(encoded.object),
+                        "application/octet-stream",
+                    )
+                    .await?;
+                for (service, period, block) in &encoded.blocks {
+                    items.push(block.item(tenant, service, *period, chunk_no));
+                }
+            }
+            self.table.put_many(items).await?;
+            // Only now is the chunk done; a second runner of the same chunk finds it moved.
+            let checkpoint = self
+                .table
+                .update(
+                    &Self::state_key(tenant, ingest),
+                    Update::default()
+                        .set("chunks_done", chunk_no + 1)
+                        .set("progressed_at", store::rfc3339(self.clock.now()))
+                        .add("rows_read", chunk.rows)
+                        .add("accepted", chunk.accepted)
+                        .add("rejected", chunk.rejected),
+                    // Still this delivery's to finish: not moved on by another, nor failed
+                    // (retried by staff) meanwhile.
+                    Some(Condition::All(vec![
+                        Condition::Equals("chunks_done".into(), Value::N(chunk_no)),
+                        running(),
+                    ])),
                 )
-                .await?;
-            for (service, period, block) in &encoded.blocks {
-                items.push(block.item(tenant, service, *period, chunk_no));
+                .await;
+            match checkpoint {
+                Ok(_) => {}
+                Err(TableError::ConditionFailed) => {
+                    return Err(UsageError::Invalid(
+                        "another delivery of this file is loading it; this one stops".into(),
+                    ));
+                }
+                Err(e) => return Err(e.into()),
             }
         }
-        self.table.put_many(items).await?;
-        // Only now is the chunk done; a second runner of the same chunk finds it moved.
-        let checkpoint = self
-            .table
-            .update(
-                &Self::state_key(tenant, ingest),
-                Update::default()
-                    .set("chunks_done", chunk_no + 1)
-                    .set("progressed_at", store::rfc3339(self.clock.now()))
-                    .add("rows_read", rows)
-                    .add("accepted", accepted)
-                    .add("rejected", rejected),
-                // Still this delivery's to finish: not moved on by another, nor failed
-                // (retried by staff) meanwhile.
-                Some(Condition::All(vec![
-                    Condition::Equals("chunks_done".into(), Value::N(chunk_no)),
-                    running(),
-                ])),
-            )
-            .await;
-        match checkpoint {
-            Ok(_) => Ok(()),
-            Err(TableError::ConditionFailed) => Err(UsageError::Invalid(
-                "another delivery of this file is loading it; this one stops".into(),
-            )),
-            Err(e) => Err(e.into()),
-        }
+        Ok(())
     }
 
     /// Writes the file's totals, one part per service, day and usage type (and the same by
@@ -779,7 +872,7 @@ impl Ingest {
         ingest: &str,
         row: UsageRow,
         run: &mut FileRun,
-    ) -> Result<Result<(ServiceId, Period, blocks::Stored), String>, UsageError> {
+    ) -> Result<Result<Accepted, String>, UsageError> {
         let id_hash = record_hash(&row.record_id);
         if !run.seen.insert(id_hash) {
             return Ok(Err(format!(
@@ -848,27 +941,23 @@ impl Ingest {
                 covered: rated.covered,
                 charge: rated.charge,
             });
-        let record = super::UsageRecord {
-            record_id: row.record_id,
-            service: p.service.id.to_string(),
-            usage: row.usage,
-            started_at: row.started_at,
-            destination: row.destination,
-            quantity: row.quantity,
-            billable: rated.billable,
-            covered: rated.covered,
-            charge: rated.charge,
-            currency: p.plan.currency.to_string(),
-        };
-        Ok(Ok((
-            p.service.id,
+        Ok(Ok(Accepted {
+            service: p.service.id,
             period,
-            blocks::Stored {
+            currency: p.plan.currency,
+            stored: blocks::Stored {
                 id_hash,
                 digest,
-                record,
+                record_id: row.record_id,
+                usage: row.usage,
+                started_at: row.started_at,
+                destination: row.destination,
+                quantity: row.quantity,
+                billable: rated.billable,
+                covered: rated.covered,
+                charge: rated.charge,
             },
-        )))
+        }))
     }
 
     /// The record ids other files loaded into a service's month (read once per file and
@@ -1023,52 +1112,44 @@ impl Ingest {
     ) -> Result<IngestResult, UsageError> {
         let state_key = Self::state_key(tenant, ingest);
         let mut rejects_file = None;
-        // The header as it always was; then line numbers bare and reasons always quoted (a
-        // reason may hold commas and quotes).
-        let mut csv = csv::WriterBuilder::new()
-            .terminator(csv::Terminator::CRLF)
-            .quote_style(csv::QuoteStyle::NonNumeric)
-            .from_writer(b"line,reason\r\n".to_vec());
-        // Writing into memory fails only as the body of a blob would.
-        let write_failed = |e: csv::Error| UsageError::Blobs(std::io::Error::other(e).into());
-        let mut any = false;
+        // The chunks' parts, in chunk order (their keys' order), after the header.
+        let folder = format!("{tenant}/rejects/{ingest}/parts/");
+        let mut parts = Vec::new();
         let mut after = None;
         loop {
-            let page = self
-                .table
-                .query(
-                    Query::partition(Index::Primary, keys::ingest(tenant, ingest))
-                        .sort(SortKey::BeginsWith("REJECT#".into()))
-                        .limit(1000)
-                        .after(after),
-                )
-                .await?;
-            for item in &page.items {
-                any = true;
-                let line = item.get("line").and_then(Value::as_n).unwrap_or(0);
-                let reason = item.get("reason").and_then(Value::as_s).unwrap_or_default();
-                csv.write_record([line.to_string(), csv_safe(reason).into_owned()])
-                    .map_err(write_failed)?;
-            }
-            match page.next {
+            let listing = self
+                .blobs
+                .list(&folder, after, 1000)
+                .await
+                .map_err(storage)?;
+            parts.extend(listing.blobs.into_iter().map(|b| b.key));
+            match listing.next {
                 Some(next) => after = Some(next),
                 None => break,
             }
         }
-        if any {
+        if !parts.is_empty() {
             let name = file.as_str().rsplit('/').next().unwrap_or("file.csv");
             // One rejects file per load: a corrected file under the same name has its own.
             let key =
                 BlobKey::parse(&format!("{tenant}/rejects/{ingest}/{name}")).map_err(storage)?;
+            let blobs = self.blobs.clone();
+            let bodies = futures::stream::iter(parts)
+                .then(move |part| {
+                    let blobs = blobs.clone();
+                    async move {
+                        match blobs.get(&part).await {
+                            Ok(Some(download)) => download.body,
+                            Ok(None) => bytes_error(format!("{part} vanished")),
+                            Err(e) => bytes_error(e.to_string()),
+                        }
+                    }
+                })
+                .flatten();
+            let header =
+                futures::stream::once(async { Ok(bytes::Bytes::from_static(b"line,reason\r\n")) });
             self.blobs
-                .put(
-                    &key,
-                    bytes_stream(
-                        csv.into_inner()
-                            .map_err(|e| UsageError::Blobs(e.into_error().into()))?,
-                    ),
-                    "text/csv",
-                )
+                .put(&key, Box::pin(header.chain(bodies)), "text/csv")
                 .await
                 .map_err(storage)?;
             rejects_file = Some(key.as_str().to_owned());
@@ -1260,6 +1341,37 @@ impl Ingest {
         )
         .await?)
     }
+}
+
+/// Where a chunk's rejects wait for the file's end, in the ingest bucket.
+fn rejects_part(tenant: &TenantId, ingest: &str, chunk_no: i64) -> Result<BlobKey, UsageError> {
+    Ok(BlobKey::parse(&format!(
+        "{tenant}/rejects/{ingest}/parts/{chunk_no:06}.part"
+    ))?)
+}
+
+/// A chunk's rejects as rows of the rejects file: line numbers bare and reasons always
+/// quoted (a reason may hold commas and quotes).
+fn rejects_csv(rejects: &[(u64, String)]) -> Result<Vec<u8>, UsageError> {
+    let mut csv = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::CRLF)
+        .quote_style(csv::QuoteStyle::NonNumeric)
+        .from_writer(Vec::new());
+    // Writing into memory fails only as the body of a blob would.
+    let failed =
+        |e: &dyn std::fmt::Display| UsageError::Blobs(std::io::Error::other(e.to_string()).into());
+    for (line, reason) in rejects {
+        csv.write_record([line.to_string(), csv_safe(reason).into_owned()])
+            .map_err(|e| failed(&e))?;
+    }
+    csv.into_inner().map_err(|e| failed(&e))
+}
+
+/// A body that fails as it is read.
+fn bytes_error(why: String) -> crate::ports::blobs::ByteStream {
+    Box::pin(futures::stream::once(async move {
+        Err(std::io::Error::other(why))
+    }))
 }
 
 /// The condition that an ingest is still running.
