@@ -32,6 +32,9 @@ pub struct Platform {
     pub gateway: Arc<dyn crate::ports::payments::PaymentGateway>,
     /// Seals the providers' gateway keys at rest.
     pub sealer: crate::domain::payments::sealing::Sealer,
+    /// Rows a usage file's load takes at a time ([`crate::domain::usage::ingest::CHUNK_ROWS`]
+    /// but where a test wants to see a load stopped between chunks).
+    pub usage_chunk_rows: usize,
 }
 
 /// Maps request hosts to tenants: `{slug}.{portal_domain}`, else the tenant named by the
@@ -117,6 +120,7 @@ impl Platform {
             self.cursors.clone(),
             self.sender.clone(),
         )
+        .with_chunk_rows(self.usage_chunk_rows)
     }
 
     pub fn usage_exports(&self) -> crate::domain::usage::export::UsageExports {

@@ -99,6 +99,7 @@ fn world(failures: usize, refuse: bool) -> World {
             .unwrap(),
         ),
         sealer: selfcare::domain::payments::sealing::Sealer::new(b"k"),
+        usage_chunk_rows: selfcare::domain::usage::ingest::CHUNK_ROWS,
     };
     World {
         platform,

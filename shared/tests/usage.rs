@@ -1474,3 +1474,125 @@ async fn a_files_records_appear_when_it_finishes_and_a_failed_loads_never() {
     assert_eq!((loaded[0].accepted, loaded[0].rejected), (12, 0));
     assert_eq!(shown().await, 12);
 }
+
+#[tokio::test]
+async fn a_chunk_redone_differently_counts_only_its_last_attempt() {
+    let f = fixture().await;
+    let platform = &f.w.platform;
+    // 20:00 UTC on 31 October is 1 November in Sydney; +61255501236 is not a service yet.
+    let key = drop_file(
+        &f,
+        "edge.csv",
+        "record_id,service,type,started_at,destination,quantity\r\n\
+         e1,+61255501234,call,2036-10-31T20:00:00Z,61255509999,60\r\n\
+         e2,+61255501236,call,2036-10-31T20:00:00Z,61255509999,60\r\n\
+         e3,+61255501234,call,2036-11-05T09:00:00Z,61255509999,60\r\n",
+    )
+    .await;
+    f.w.take_blob_events().await;
+    // The first attempt (the provider's clock in UTC) writes its chunk, e1 in October and
+    // e2 refused, then stops before its checkpoint.
+    let crashing = Arc::new(CrashOnUpdate {
+        inner: platform.table.clone(),
+        updates: AtomicUsize::new(0),
+        crash_at: 1,
+    });
+    let stopping = Ingest::new(
+        crashing,
+        platform.ingest.clone(),
+        platform.exports.clone(),
+        platform.clock.clone(),
+        platform.cursors.clone(),
+        platform.sender.clone(),
+    );
+    assert!(stopping.run(&key).await.is_err());
+    let october = Period::parse("2036-10").unwrap();
+    let november = Period::parse("2036-11").unwrap();
+    let blocks = |period| {
+        selfcare::domain::usage::blocks::Block::all_of(
+            platform.table.as_ref(),
+            &f.tenant.id,
+            &f.landline,
+            period,
+        )
+    };
+    assert_eq!(
+        blocks(october).await.unwrap().len(),
+        1,
+        "the stopped attempt's"
+    );
+
+    // Before the file is delivered again the provider moves to Sydney's time and adds the
+    // service: the chunk is rated differently the second time.
+    let settings_service = platform.settings();
+    let mut settings = settings_service.get(&f.tenant.id).await.unwrap();
+    settings.time_zone = "Australia/Sydney".into();
+    settings_service
+        .set(&f.tenant.id, settings, &Stamp::none())
+        .await
+        .unwrap();
+    platform
+        .services()
+        .create(
+            &f.tenant.id,
+            &f.account,
+            selfcare::domain::services::NewService {
+                plan: f.plan,
+                identifier: "+61255501236".into(),
+                status: selfcare::domain::services::ServiceStatus::Active,
+                started_at: None,
+                attributes: Default::default(),
+            },
+            &Stamp::none(),
+        )
+        .await
+        .unwrap();
+    let done = platform.ingest().run(&key).await.unwrap();
+    assert_eq!(
+        (done.status, done.accepted, done.rejected),
+        (IngestStatus::Completed, 3, 0)
+    );
+    // No rejects file: the stopped attempt's refusal of e2 is not the load's.
+    assert_eq!(done.rejects_file, None);
+    let page = |period| async move {
+        platform
+            .usage_records()
+            .page(
+                &f.tenant.id,
+                &f.landline,
+                period,
+                None,
+                &PageRequest::first(10),
+            )
+            .await
+            .unwrap()
+            .items
+            .into_iter()
+            .map(|r| r.record_id)
+            .collect::<Vec<_>>()
+    };
+    // The October block the stopped attempt left is still there, and never read.
+    assert_eq!(blocks(october).await.unwrap().len(), 1);
+    assert!(page(october).await.is_empty());
+    assert_eq!(page(november).await, ["e3", "e1"]);
+
+    // A later file sending e1 again is refused as loaded before, from this file; e1's
+    // stale October copy does not make it "other details".
+    let again = drop_file(
+        &f,
+        "again.csv",
+        "record_id,service,type,started_at,destination,quantity\r\n\
+         e1,+61255501234,call,2036-10-31T20:00:00Z,61255509999,60\r\n",
+    )
+    .await;
+    f.w.take_blob_events().await;
+    let refused = platform.ingest().run(&again).await.unwrap();
+    assert_eq!((refused.accepted, refused.rejected), (0, 1));
+    assert!(
+        rejects_of(&f, &refused)
+            .await
+            .contains("was loaded before, from edge.csv"),
+        "{}",
+        rejects_of(&f, &refused).await
+    );
+}

@@ -961,6 +961,8 @@ test("a wholesaler's console lists the retailers that buy through it; a retailer
 test('a usage file whose load stopped is shown stopped after 20 minutes, and staff load it again', async () => {
   // Four chunks of 5,000 rows: the runtime is stopped once the first is in.
   const rows = 20_000;
+  await killRuntime();
+  await startRuntime(['--usage-chunk-rows', '5000']);
   const at = new Date(Date.now() - 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
   const lines = ['record_id,service,type,started_at,destination,quantity'];
   for (let i = 0; i < rows; i++) lines.push(`big-${i},${LANDLINE},call,${at},61299990000,30`);
@@ -987,7 +989,7 @@ test('a usage file whose load stopped is shown stopped after 20 minutes, and sta
   await staff.close();
 
   // Back half an hour later: the load has not moved for 20 minutes.
-  await startRuntime(['--clock-ahead-minutes', '30']);
+  await startRuntime(['--clock-ahead-minutes', '30', '--usage-chunk-rows', '5000']);
   staff = await console_();
   await staff.getByRole('navigation').getByRole('link', { name: 'Usage files' }).click();
   const stopped = staff.getByRole('row', { name: /big\.csv/ });

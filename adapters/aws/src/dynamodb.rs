@@ -448,6 +448,7 @@ impl Table for DynamoTable {
             .set_expression_attribute_names(expressions.names())
             .set_expression_attribute_values(expressions.values())
             .scan_index_forward(query.forward)
+            .consistent_read(query.consistent)
             .limit(i32::try_from(query.limit).unwrap_or(i32::MAX))
             .set_exclusive_start_key(start)
             .send()

@@ -88,6 +88,7 @@ pub fn platform(config: &AwsConfig, sdk: &aws_config::SdkConfig) -> Platform {
         },
         gateway: Arc::new(selfcare_stripe::StripeGateway::new(&config.stripe_api)),
         sealer: selfcare::domain::payments::sealing::Sealer::new(&config.sealing_key),
+        usage_chunk_rows: selfcare::domain::usage::ingest::CHUNK_ROWS,
     }
 }
 

@@ -106,6 +106,7 @@ impl LocalPlatform {
                 },
                 gateway: gateway.clone(),
                 sealer: selfcare::domain::payments::sealing::Sealer::new(&key),
+                usage_chunk_rows: selfcare::domain::usage::ingest::CHUNK_ROWS,
             },
             table,
             outbox,

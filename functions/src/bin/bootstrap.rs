@@ -1,6 +1,7 @@
 //! The one Lambda binary. Every function in template.yaml runs this `bootstrap` and is told
 //! which function it is by its handler name (`_HANDLER`), so a release build links once for
-//! all functions. Clients are built, and the table connection opened, before the first event.
+//! all functions. Clients are built, and (but for the API's own endpoints) the table
+//! connection opened, before the first event.
 
 use aws_lambda_events::event::streams::{DynamoDbBatchItemFailure, DynamoDbEventResponse};
 use aws_lambda_events::event::{dynamodb, s3, sqs};
@@ -22,7 +23,13 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         platform,
         sdk,
     } = selfcare_aws::configured_platform().await?;
-    if let Err(error) = platform.warm_up().await {
+    // Health and the OpenAPI document read no table: api-meta polls at once (its CORS
+    // preflights, cached by browsers, pay for the connection when they come). Every other
+    // function's first event reads the table, and the start-up's CPU makes the connection
+    // cheaper than the first request would at 128 MB.
+    if handler != selfcare::http::META_FUNCTION
+        && let Err(error) = platform.warm_up().await
+    {
         // Not fatal: the first request will try again.
         tracing::warn!(%error, "warming the table connection failed");
     }

@@ -26,6 +26,10 @@ struct Args {
     /// (a usage file's load that stopped is shown as such after 20 minutes).
     #[arg(long, env = "SELFCARE_CLOCK_AHEAD_MINUTES", default_value_t = 0)]
     clock_ahead_minutes: u32,
+    /// Rows a usage file's load takes at a time (to see a load stop between chunks
+    /// without a file of hundreds of thousands of rows).
+    #[arg(long, default_value_t = selfcare::domain::usage::ingest::CHUNK_ROWS)]
+    usage_chunk_rows: usize,
     /// Start empty, without the demo tenants and accounts.
     #[arg(long, conflicts_with = "demo")]
     no_demo: bool,
@@ -89,7 +93,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
     // Objects stored in the buckets are reported in-process, as S3 notifications would be.
     let (blob_events, mut blobs_created) = tokio::sync::mpsc::unbounded_channel();
-    let local = LocalPlatform::open_with_clock(
+    let mut local = LocalPlatform::open_with_clock(
         &args.data_dir,
         &base_url,
         Some(blob_events),
@@ -97,6 +101,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             args.clock_ahead_minutes,
         )),
     )?;
+    local.platform.usage_chunk_rows = args.usage_chunk_rows.max(1);
     if !args.no_demo {
         let created = selfcare::demo::seed(&local.platform).await?;
         tracing::info!(created, "demo data ready");

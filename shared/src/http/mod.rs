@@ -78,11 +78,14 @@ pub struct Group {
     pub routes: fn() -> OpenApiRouter<Platform>,
 }
 
+/// The function of the API's own endpoints: health, the OpenAPI document, CORS preflights.
+pub const META_FUNCTION: &str = "api-meta";
+
 /// Every group of endpoints. The template declares one function per group; a structural
 /// test holds the two together.
 pub const GROUPS: &[Group] = &[
     Group {
-        function: "api-meta",
+        function: META_FUNCTION,
         routes: meta::router,
     },
     Group {
@@ -238,7 +241,7 @@ pub fn app(platform: Platform, function: Option<&str>) -> Router {
     {
         let (routes, _) = (group.routes)().split_for_parts();
         router = router.merge(routes.with_state(platform.clone()));
-        if group.function == "api-meta" {
+        if group.function == META_FUNCTION {
             router = router.merge(Router::new().route("/v1/openapi.json", get(openapi_json)));
         }
     }

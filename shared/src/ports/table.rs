@@ -255,6 +255,9 @@ pub struct Query {
     /// The most items evaluated for this page (expired ones count, as DynamoDB's filters do).
     pub limit: usize,
     pub after: Option<Cursor>,
+    /// Read what every write acknowledged before it (DynamoDB's strongly consistent read;
+    /// the primary index only). The embedded table always does.
+    pub consistent: bool,
 }
 
 impl Query {
@@ -266,7 +269,12 @@ impl Query {
             forward: true,
             limit: 100,
             after: None,
+            consistent: false,
         }
+    }
+    pub fn consistent(mut self) -> Self {
+        self.consistent = true;
+        self
     }
     pub fn sort(mut self, sort: SortKey) -> Self {
         self.sort = sort;

@@ -9,8 +9,12 @@
 //! - its **rows**: the records as CSV, oldest first, compressed with zlib (what the views
 //!   and exports read). The service and currency are the block's, not repeated per row.
 //!
-//! An object is never changed once its chunk is done; a chunk written again by a
-//! redelivery is written with the same bytes, under the same key.
+//! An object is never changed once written. A chunk written again (a delivery that
+//! carries on where a stopped one left off) is written under a key of its own attempt,
+//! with index items of that attempt: the ingest's checkpoint names, for each chunk, the
+//! attempt that completed it, and only that attempt's blocks count. What a stopped
+//! attempt left (an object, index items for months the redone chunk no longer touches:
+//! rating reads live settings) is never read.
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
@@ -58,6 +62,9 @@ pub struct Pending {
 pub struct Block {
     pub object: String,
     pub ingest: String,
+    /// The ingest's chunk, and the attempt at it that wrote this block.
+    pub chunk: i64,
+    pub attempt: String,
     /// The usage file the records came from, as the bucket names it.
     pub file: String,
     pub service: String,
@@ -93,18 +100,20 @@ impl Block {
     }
 
     /// The index item, in the service-month's records partition.
-    pub fn item(&self, tenant: &TenantId, service: &ServiceId, period: Period, chunk: i64) -> Item {
+    pub fn item(&self, tenant: &TenantId, service: &ServiceId, period: Period) -> Item {
         let key = Self::key(
             tenant,
             service,
             period,
-            format!("{BLOCK}{}#{chunk:06}", self.ingest),
+            format!("{BLOCK}{}#{:06}#{}", self.ingest, self.chunk, self.attempt),
         );
         let s = |text: &str| Value::S(text.to_owned());
         let n = |number: u64| Value::N(number as i64);
         let mut item = Item::from([
             ("object".to_owned(), s(&self.object)),
             ("ingest".to_owned(), s(&self.ingest)),
+            ("chunk".to_owned(), Value::N(self.chunk)),
+            ("attempt".to_owned(), s(&self.attempt)),
             ("file".to_owned(), s(&self.file)),
             ("service".to_owned(), s(&self.service)),
             ("currency".to_owned(), s(&self.currency)),
@@ -128,6 +137,8 @@ impl Block {
         let bad = || TableError::Unreadable("a usage block's index item".into());
         let s = |name: &str| item.get(name).and_then(Value::as_s).ok_or_else(bad);
         let n = |name: &str| item.get(name).and_then(Value::as_n).ok_or_else(bad);
+        let place_in_object =
+            |name: &str| n(name).and_then(|v| u64::try_from(v).map_err(|_| bad()));
         let at = |name: &str| s(name).and_then(|t| store::parse_rfc3339(t).ok_or_else(bad));
         let mut by_type = [0; 3];
         for (slot, usage) in UsageType::ALL.iter().enumerate() {
@@ -136,13 +147,15 @@ impl Block {
         Ok(Block {
             object: s("object")?.to_owned(),
             ingest: s("ingest")?.to_owned(),
+            chunk: n("chunk")?,
+            attempt: s("attempt")?.to_owned(),
             file: s("file")?.to_owned(),
             service: s("service")?.to_owned(),
             currency: s("currency")?.to_owned(),
-            ids_at: n("ids_at")? as u64,
-            ids_len: n("ids_len")? as u64,
-            rows_at: n("rows_at")? as u64,
-            rows_len: n("rows_len")? as u64,
+            ids_at: place_in_object("ids_at")?,
+            ids_len: place_in_object("ids_len")?,
+            rows_at: place_in_object("rows_at")?,
+            rows_len: place_in_object("rows_len")?,
             count: n("count")?,
             by_type,
             first: (at("first_at")?, s("first_id")?.to_owned()),
@@ -157,9 +170,11 @@ impl Block {
         service: &ServiceId,
         period: Period,
     ) -> Result<Vec<Block>, TableError> {
+        // Consistent: a file that starts as the one before it finishes sees all its blocks.
         let query = Query::partition(Index::Primary, keys::records(tenant, service, period))
             .sort(SortKey::BeginsWith(BLOCK.into()))
-            .limit(1000);
+            .limit(1000)
+            .consistent();
         store::query_all(table, query)
             .await?
             .iter()
@@ -177,10 +192,10 @@ impl Block {
         period: Period,
     ) -> Result<Vec<Block>, TableError> {
         let blocks = Self::all_of(table, tenant, service, period).await?;
-        let statuses = statuses(table, tenant, blocks.iter().map(|b| b.ingest.as_str())).await?;
+        let loads = loads(table, tenant, blocks.iter().map(|b| b.ingest.as_str())).await?;
         Ok(blocks
             .into_iter()
-            .filter(|b| statuses.get(&b.ingest) == Some(&IngestStatus::Completed))
+            .filter(|b| loads.get(&b.ingest).is_some_and(|l| l.counts(b)))
             .collect())
     }
 
@@ -229,12 +244,53 @@ impl Block {
     }
 }
 
-/// The state of each named ingest (one batch read).
-pub async fn statuses<'a>(
+/// What a block's reader needs of the load that wrote it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Load {
+    pub status: IngestStatus,
+    /// For each chunk done, the attempt that completed it.
+    attempts: HashMap<i64, String>,
+}
+
+impl Load {
+    /// The checkpoint's attribute naming the attempt that completed `chunk`.
+    pub fn attempt_attribute(chunk: i64) -> String {
+        format!("attempt_{chunk:06}")
+    }
+
+    pub fn from_item(item: &Item) -> Option<Load> {
+        let status = item
+            .get("status")
+            .and_then(Value::as_s)
+            .and_then(|s| serde_json::from_value(serde_json::Value::String(s.into())).ok())?;
+        let attempts = item
+            .iter()
+            .filter_map(|(name, value)| {
+                let chunk = name.strip_prefix("attempt_")?.parse().ok()?;
+                Some((chunk, value.as_s()?.to_owned()))
+            })
+            .collect();
+        Some(Load { status, attempts })
+    }
+
+    /// Whether the block is one of the completed load's own: written by the attempt that
+    /// completed its chunk.
+    pub fn counts(&self, block: &Block) -> bool {
+        self.status == IngestStatus::Completed && self.wrote(block.chunk, &block.attempt)
+    }
+
+    /// Whether `attempt` is the one that completed `chunk`.
+    pub fn wrote(&self, chunk: i64, attempt: &str) -> bool {
+        self.attempts.get(&chunk).is_some_and(|a| a == attempt)
+    }
+}
+
+/// The loads named (one batch read); an ingest not found is not in the map.
+pub async fn loads<'a>(
     table: &dyn Table,
     tenant: &TenantId,
     ingests: impl Iterator<Item = &'a str>,
-) -> Result<HashMap<String, IngestStatus>, TableError> {
+) -> Result<HashMap<String, Load>, TableError> {
     let mut wanted: Vec<&str> = ingests.collect();
     wanted.sort_unstable();
     wanted.dedup();
@@ -246,12 +302,8 @@ pub async fn statuses<'a>(
             .collect();
         for item in table.get_many(&keys).await?.values() {
             let id = item.get("id").and_then(Value::as_s);
-            let status = item
-                .get("status")
-                .and_then(Value::as_s)
-                .and_then(|s| serde_json::from_value(serde_json::Value::String(s.into())).ok());
-            if let (Some(id), Some(status)) = (id, status) {
-                out.insert(id.to_owned(), status);
+            if let (Some(id), Some(load)) = (id, Load::from_item(item)) {
+                out.insert(id.to_owned(), load);
             }
         }
     }
@@ -318,6 +370,7 @@ pub struct Encoded {
 pub fn encode(
     object: &BlobKey,
     ingest: &str,
+    (chunk, attempt): (i64, &str),
     file: &str,
     records: BTreeMap<(ServiceId, Period), Pending>,
 ) -> Result<Encoded, UsageError> {
@@ -379,6 +432,8 @@ pub fn encode(
             Block {
                 object: object.as_str().to_owned(),
                 ingest: ingest.to_owned(),
+                chunk,
+                attempt: attempt.to_owned(),
                 file: file.to_owned(),
                 service: service.to_string(),
                 currency,

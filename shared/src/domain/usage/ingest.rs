@@ -304,7 +304,13 @@ fn parse_row(record: &csv::StringRecord) -> Result<UsageRow, String> {
         return Err("service: empty".into());
     }
     let usage = UsageType::parse(field(2)).ok_or("type: call, message or data")?;
-    let started_at = store::parse_rfc3339(field(3)).ok_or("started_at: not an RFC 3339 time")?;
+    let started_at = store::parse_rfc3339(field(3))
+        .ok_or("started_at: not an RFC 3339 time")?
+        .to_offset(time::UtcOffset::UTC);
+    // Stored as RFC 3339 in UTC, which has four-digit years only.
+    if !(1970..=9999).contains(&started_at.year()) {
+        return Err("started_at: a time from 1970 to 9999".into());
+    }
     let destination = field(4).trim_start_matches('+');
     if destination.len() > 20 || !destination.bytes().all(|b| b.is_ascii_digit()) {
         return Err("destination: up to 20 digits".into());
@@ -386,7 +392,7 @@ struct FileRun {
     /// Each service's account and plan.
     services: HashMap<ServiceId, (AccountId, PlanId)>,
     /// The state of the other ingests whose blocks share a month with this file's records.
-    claimants: HashMap<String, IngestStatus>,
+    claimants: HashMap<String, Option<blocks::Load>>,
     /// The record ids other files loaded, by service and month ([`Ingest::loaded_in`]).
     loaded: HashMap<(ServiceId, Period), HashMap<u128, (u64, u32)>>,
     /// The files named in `loaded`.
@@ -596,9 +602,11 @@ impl Ingest {
         // Parse and rate, then write: a chunk is written (its object, index items, rejects
         // and checkpoint, in chunk order) while the next is rated; one waits at most.
         let (writes, written) = tokio::sync::mpsc::channel::<ChunkWrite>(1);
+        // This delivery's attempt at the chunks it writes (blocks::Load).
+        let attempt = ulid::Ulid::new().to_string().to_ascii_lowercase();
         let writer = crate::store::scope::spawn(self.clone().write_chunks(
             tenant,
-            state.id.clone(),
+            (state.id.clone(), attempt),
             state.file.clone(),
             written,
         ));
@@ -731,7 +739,7 @@ impl Ingest {
     async fn write_chunks(
         self,
         tenant: TenantId,
-        ingest: String,
+        (ingest, attempt): (String, String),
         file: String,
         mut chunks: tokio::sync::mpsc::Receiver<ChunkWrite>,
     ) -> Result<(), UsageError> {
@@ -739,12 +747,15 @@ impl Ingest {
         let ingest = ingest.as_str();
         while let Some(chunk) = chunks.recv().await {
             let chunk_no = chunk.chunk_no;
-            let object = BlobKey::parse(&format!("{tenant}/records/{ingest}/{chunk_no:06}.rec"))?;
-            let encoded = blocks::encode(&object, ingest, &file, chunk.records)?;
+            let object = BlobKey::parse(&format!(
+                "{tenant}/records/{ingest}/{chunk_no:06}-{attempt}.rec"
+            ))?;
+            let encoded =
+                blocks::encode(&object, ingest, (chunk_no, &attempt), &file, chunk.records)?;
             if !chunk.rejects.is_empty() {
                 self.blobs
                     .put(
-                        &rejects_part(tenant, ingest, chunk_no)?,
+                        &rejects_part(tenant, ingest, chunk_no, &attempt)?,
                         bytes_stream(rejects_csv(&chunk.rejects)?),
                         "text/csv",
                     )
@@ -760,7 +771,7 @@ impl Ingest {
                     )
                     .await?;
                 for (service, period, block) in &encoded.blocks {
-                    items.push(block.item(tenant, service, *period, chunk_no));
+                    items.push(block.item(tenant, service, *period));
                 }
             }
             self.table.put_many(items).await?;
@@ -771,6 +782,7 @@ impl Ingest {
                     &Self::state_key(tenant, ingest),
                     Update::default()
                         .set("chunks_done", chunk_no + 1)
+                        .set(&blocks::Load::attempt_attribute(chunk_no), attempt.as_str())
                         .set("progressed_at", store::rfc3339(self.clock.now()))
                         .add("rows_read", chunk.rows)
                         .add("accepted", chunk.accepted)
@@ -986,20 +998,21 @@ impl Ingest {
                 .filter(|i| !run.claimants.contains_key(*i))
                 .collect();
             if !unknown.is_empty() {
-                let statuses =
-                    blocks::statuses(self.table.as_ref(), tenant, unknown.iter().copied()).await?;
+                let loads =
+                    blocks::loads(self.table.as_ref(), tenant, unknown.iter().copied()).await?;
+                // An ingest may be named by many blocks: each is looked up, not taken.
                 for id in unknown {
-                    let status = statuses.get(id).copied().unwrap_or(IngestStatus::Failed);
-                    run.claimants.insert(id.to_owned(), status);
+                    run.claimants.insert(id.to_owned(), loads.get(id).cloned());
                 }
             }
             let mut ids = HashMap::new();
             for block in others {
-                match run.claimants.get(&block.ingest) {
-                    Some(IngestStatus::Completed) => {}
-                    Some(IngestStatus::Running) => {
+                match run.claimants.get(&block.ingest).and_then(Option::as_ref) {
+                    Some(load) if load.counts(block) => {}
+                    Some(load) if load.status == IngestStatus::Running => {
                         return Err(UsageError::WaitingFor(block.file.clone()));
                     }
+                    // A failed load's, or a stopped attempt's.
                     _ => continue,
                 }
                 let file = match run.files.iter().position(|f| *f == block.file) {
@@ -1111,8 +1124,16 @@ impl Ingest {
         file: &BlobKey,
     ) -> Result<IngestResult, UsageError> {
         let state_key = Self::state_key(tenant, ingest);
+        let load = self
+            .table
+            .get(&state_key)
+            .await?
+            .as_ref()
+            .and_then(blocks::Load::from_item)
+            .ok_or_else(|| TableError::Unavailable("an ingest vanished as it finished".into()))?;
         let mut rejects_file = None;
-        // The chunks' parts, in chunk order (their keys' order), after the header.
+        // The chunks' parts, in chunk order (their keys' order), after the header: each
+        // chunk's from the attempt that completed it.
         let folder = format!("{tenant}/rejects/{ingest}/parts/");
         let mut parts = Vec::new();
         let mut after = None;
@@ -1122,7 +1143,13 @@ impl Ingest {
                 .list(&folder, after, 1000)
                 .await
                 .map_err(storage)?;
-            parts.extend(listing.blobs.into_iter().map(|b| b.key));
+            parts.extend(listing.blobs.into_iter().map(|b| b.key).filter(|key| {
+                let name = key.as_str().rsplit('/').next().unwrap_or_default();
+                let part = name.strip_suffix(".part").and_then(|n| n.split_once('-'));
+                part.is_some_and(|(chunk, attempt)| {
+                    chunk.parse().is_ok_and(|chunk| load.wrote(chunk, attempt))
+                })
+            }));
             match listing.next {
                 Some(next) => after = Some(next),
                 None => break,
@@ -1344,9 +1371,14 @@ impl Ingest {
 }
 
 /// Where a chunk's rejects wait for the file's end, in the ingest bucket.
-fn rejects_part(tenant: &TenantId, ingest: &str, chunk_no: i64) -> Result<BlobKey, UsageError> {
+fn rejects_part(
+    tenant: &TenantId,
+    ingest: &str,
+    chunk_no: i64,
+    attempt: &str,
+) -> Result<BlobKey, UsageError> {
     Ok(BlobKey::parse(&format!(
-        "{tenant}/rejects/{ingest}/parts/{chunk_no:06}.part"
+        "{tenant}/rejects/{ingest}/parts/{chunk_no:06}-{attempt}.part"
     ))?)
 }
 
@@ -1476,6 +1508,15 @@ mod tests {
                 .starts_with("quantity")
         );
         assert!(row(&["c1", "x", "data"]).unwrap_err().contains("columns"));
+        // Year 0 in its own offset is year -1 in UTC: refused, not stored unreadable.
+        for far in ["0000-01-01T00:30:00+01:00", "1969-12-31T23:59:59Z"] {
+            assert!(
+                row(&["c1", "x", "data", far, "", "1"])
+                    .unwrap_err()
+                    .starts_with("started_at: a time from 1970"),
+                "{far}"
+            );
+        }
         assert!(row(&["c1", "x", "data", "2026-11-03T09:15:00Z", "", "1000"]).is_ok());
     }
 
